@@ -1,0 +1,42 @@
+# clincoder: `make run` codes the bundled example letters; `make test` runs the test suite.
+# Both create .venv on first use (torch is pinned to the CPU wheel first, then the project).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SHARED ?= $(abspath ../shared/data)
+OUT    ?= out
+
+# User-supplied NHS tables: take the environment's, else the shared development copies if present.
+export CLINCODER_OPCS4 ?= $(wildcard $(SHARED)/opcs4/opcs4_codes.tsv)
+export CLINCODER_ICD10_UK ?= $(wildcard $(SHARED)/icd10-uk/icd10_uk_codes.tsv)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test setup clean eval-dev benchmark
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/clincoder code data/examples --profile uk --out $(OUT)/examples.jsonl
+	$(BIN)/clincoder code data/examples --profile uk --format csv --out $(OUT)/examples.csv --no-progress
+	@echo "coded letters: $(OUT)/examples.jsonl and $(OUT)/examples.csv"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# CodiEsp dev, US profile: MAP for diagnoses (D) and procedures (P).
+eval-dev: $(STAMP)
+	$(BIN)/clincoder code $(SHARED)/codiesp/dev/text_files_en --profile us --format codiesp --out $(OUT)/dev_
+	$(BIN)/clincoder score --gold $(SHARED)/codiesp/dev/devD.tsv --pred $(OUT)/dev_D.tsv
+	$(BIN)/clincoder score --gold $(SHARED)/codiesp/dev/devP.tsv --pred $(OUT)/dev_P.tsv
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,67 @@
+"""Lexical retrieval: TF-IDF matching of letter text against code titles and inclusion terms.
+
+This is the foundation's first coder and, later, one of the candidate generators. One index per
+code table (built once per process); a query returns the best codes for each text with a cosine
+score in [0, 1].
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from clincoder.codesystems import CodeTable
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.lower())
+
+
+class LexicalIndex:
+    """TF-IDF (word 1-2 grams, sublinear tf) over the selectable codes of one table."""
+
+    def __init__(self, table: CodeTable, codes: list[str] | None = None):
+        self.table = table
+        rows, owners = [], []
+        wanted = set(codes) if codes is not None else None
+        for e in table.entries(selectable_only=True):
+            if wanted is not None and e.code not in wanted:
+                continue
+            for text in (e.title, *e.inclusion_terms):
+                rows.append(_norm(text))
+                owners.append(e.code)
+        if not rows:
+            raise ValueError(f"no codes to index in {table.edition}")
+        self.codes = sorted(set(owners))
+        col = {c: i for i, c in enumerate(self.codes)}
+        self._owner = np.array([col[c] for c in owners])
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
+                                          token_pattern=r"(?u)\b[a-z0-9][a-z0-9]+\b", dtype=np.float32)
+        self.matrix = self.vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
+
+    def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
+        """Best ``top_k`` codes for each text, as ``(code, score)`` best first."""
+        if not texts:
+            return []
+        sims = (self.vectorizer.transform([_norm(t) for t in texts]) @ self.matrix).toarray()
+        out = []
+        pool = min(top_k * 4, sims.shape[1])  # rows to look at: a code may own several rows
+        for row in sims:
+            idx = np.argpartition(-row, pool - 1)[:pool]
+            best: dict[str, float] = {}
+            for i in idx[np.argsort(-row[idx])]:
+                score = float(row[i])
+                if score <= min_score or len(best) >= top_k:
+                    break
+                best.setdefault(self.codes[self._owner[i]], score)
+            out.append(list(best.items()))
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def lexical_index(table: CodeTable) -> LexicalIndex:
+    """The index of a table, built once per process."""
+    return LexicalIndex(table)

@@ -1,0 +1,95 @@
+"""Batch coding with progress, per-letter errors and resume.
+
+Every run appends one JSON line per input letter to a journal (the output itself for
+``--format jsonl``), flushed as it goes. ``resume=True`` keeps the complete records already in
+the journal, drops a half-written last line, and codes only the letters not yet there; CSV and
+CodiEsp outputs are rendered from the journal at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from tqdm import tqdm
+
+from .io import count_letters, iter_letters, read_records, write_codiesp, write_csv
+from .schema import LetterResult
+
+log = logging.getLogger(__name__)
+FORMATS = ("jsonl", "csv", "codiesp")
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    records: int
+    coded: int
+    errors: int
+    skipped_resumed: int
+    outputs: tuple[str, ...]
+
+
+def journal_path(out: str | Path, fmt: str) -> Path:
+    if fmt == "jsonl":
+        return Path(out)
+    if fmt == "codiesp":  # --out is a prefix: dev_ -> dev_D.tsv, dev_P.tsv, dev_records.jsonl
+        return Path(f"{out}records.jsonl")
+    return Path(f"{out}.records.jsonl")
+
+
+def _recover(journal: Path) -> set[str]:
+    """Ids of the complete records in a journal; a torn last line is cut off."""
+    done: set[str] = set()
+    good_bytes = 0
+    with journal.open("rb") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+                if not line.endswith(b"\n"):
+                    raise ValueError("torn line")
+            except ValueError:
+                break
+            done.add(rec["id"])
+            good_bytes += len(line)
+    with journal.open("r+b") as fh:
+        fh.truncate(good_bytes)
+    return done
+
+
+def run_batch(inputs: Iterable[str | Path], out: str | Path, code: Callable, *, fmt: str = "jsonl",
+              resume: bool = False, max_bytes: int = 1_000_000, encoding: str = "utf-8",
+              progress: bool = True) -> BatchSummary:
+    """Code every letter in ``inputs`` with ``code(letter) -> LetterResult`` into ``out``."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
+    inputs = list(inputs)
+    journal = journal_path(out, fmt)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    done = _recover(journal) if resume and journal.exists() else set()
+    if not resume and journal.exists():
+        log.info("overwriting %s (use --resume to continue it instead)", journal)
+    coded = errors = skipped = 0
+    with journal.open("a" if resume else "w", encoding="utf-8") as fh, \
+            tqdm(total=count_letters(inputs), unit="letter", disable=not progress, desc="coding") as bar:
+        for letter in iter_letters(inputs, max_bytes=max_bytes, encoding=encoding):
+            bar.update(1)
+            if letter.id in done:
+                skipped += 1
+                continue
+            rec: LetterResult = code(letter)
+            fh.write(rec.to_json() + "\n")
+            fh.flush()
+            if rec.error:
+                errors += 1
+                log.warning("letter %s: %s", rec.id, rec.error)
+            else:
+                coded += 1
+    outputs = [str(journal)]
+    if fmt == "codiesp":
+        outputs = [str(p) for p in write_codiesp(read_records(journal), out)] + outputs
+    elif fmt == "csv":
+        outputs = [str(write_csv(read_records(journal), out))] + outputs
+    return BatchSummary(coded + errors + skipped, coded, errors, skipped, tuple(outputs))

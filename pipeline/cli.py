@@ -1,0 +1,133 @@
+"""The ``clincoder`` command line. Thin: each command parses its arguments and calls a plain
+function in ``clincoder`` (pipeline), ``clincoder.eval`` or ``clincoder.training``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="clincoder: ICD-10/OPCS-4 (uk) and ICD-10-CM/PCS (us) codes from discharge letters.")
+
+
+class Fmt(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    codiesp = "codiesp"
+
+
+class ProfileName(str, Enum):
+    uk = "uk"
+    us = "us"
+
+
+def _setup_logging(verbose: bool) -> None:
+    # Logs carry letter ids and error kinds, never letter text.
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _fail(msg: str) -> None:
+    typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def code(
+    inputs: List[Path] = typer.Argument(..., help=".txt files, directories of them, or JSONL/CSV files with id and text"),
+    out: Path = typer.Option(..., "--out", "-o", help="output file (jsonl/csv) or prefix (codiesp: PREFIXD.tsv, PREFIXP.tsv)"),
+    profile: ProfileName = typer.Option(ProfileName.uk, help="uk: ICD-10 + OPCS-4; us: ICD-10-CM + ICD-10-PCS"),
+    fmt: Fmt = typer.Option(Fmt.jsonl, "--format", "-f", help="output format"),
+    resume: bool = typer.Option(False, help="continue an interrupted batch: keep finished records, code the rest"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths, max_bytes, encoding)"),
+    max_bytes: Optional[int] = typer.Option(None, help="reject letters larger than this (default 1,000,000)"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Code letters in batch: one output record per input letter (failed letters carry `error`)."""
+    from .batch import run_batch
+    from .coder import Coder
+    from .config import ConfigError, Settings
+
+    _setup_logging(verbose)
+    try:
+        settings = Settings.load(profile.value, config, max_bytes=max_bytes)
+    except ConfigError as exc:
+        _fail(str(exc))
+    coder = Coder(settings)
+    for w in coder.tables.warnings:
+        typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
+    summary = run_batch(inputs, out, coder.code, fmt=fmt.value, resume=resume, max_bytes=settings.max_bytes,
+                        encoding=settings.encoding, progress=progress)
+    typer.echo(f"{summary.records} records ({summary.coded} coded, {summary.errors} errors"
+               f"{f', {summary.skipped_resumed} already done' if summary.skipped_resumed else ''}) -> "
+               + ", ".join(summary.outputs), err=True)
+
+
+@app.command()
+def tables(
+    profile: ProfileName = typer.Option(ProfileName.uk),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
+):
+    """Show the code tables a profile would use, and what is missing."""
+    from .coder import resolve_tables
+    from .config import Settings
+
+    _setup_logging(False)
+    t = resolve_tables(Settings.load(profile.value, config))
+    typer.echo(json.dumps({"profile": profile.value,
+                           "tables": [tb.describe() for tb in t.by_system.values()],
+                           "warnings": list(t.warnings)}, indent=2))
+
+
+@app.command()
+def lookup(
+    code_: str = typer.Argument(..., metavar="CODE"),
+    system: str = typer.Option(..., "--system", "-s", help="ICD-10, OPCS-4, ICD-10-CM or ICD-10-PCS"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
+):
+    """Look a code up: title, hierarchy, validity and notes."""
+    from dataclasses import asdict
+
+    from .codes import System
+    from .codesystems import TableNotAvailable, load_table
+    from .config import Settings
+
+    try:
+        sysv = System.parse(system)
+        table = load_table(sysv, Settings.load("uk", config).table_path(sysv))
+    except (ValueError, TableNotAvailable) as exc:
+        _fail(str(exc))
+    entry = table.get(code_)
+    if entry is None:
+        _fail(f"{code_} is not in {table.edition}")
+    typer.echo(json.dumps({**asdict(entry), "edition": table.edition, "selectable": table.is_selectable(code_),
+                           "chapter": (table.chapter(code_) or entry).title,
+                           "children": [c.code for c in table.children(code_)]}, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def score(
+    gold: Path = typer.Option(..., help="CodiEsp gold TSV (docid<TAB>code)"),
+    pred: Path = typer.Option(..., help="predicted TSV, each document's codes best first"),
+):
+    """CodiEsp MAP of a prediction file against a gold file."""
+    from clincoder.eval.codiesp import codiesp_map
+
+    typer.echo(f"MAP {codiesp_map(gold, pred):.4f}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

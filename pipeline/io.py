@@ -1,0 +1,205 @@
+"""Reading letters in batch, and writing results (JSONL, CSV, CodiEsp TSV).
+
+Inputs are ``.txt`` files, directories of them, or JSONL/CSV files with ``id`` and ``text``.
+Every input yields exactly one :class:`Letter`; a letter that cannot be read (empty, binary,
+undecodable, too large, a malformed record) carries an ``error`` instead of text, so the batch
+goes on and the number of output records equals the number of inputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .codes import System
+from .schema import LetterResult
+
+TEXT_SUFFIXES = {".txt", ".text"}
+
+
+@dataclass(frozen=True)
+class Letter:
+    id: str
+    text: str | None
+    source: str
+    error: str | None = None
+
+
+def check_text(raw: bytes, max_bytes: int, encoding: str = "utf-8") -> tuple[str | None, str | None]:
+    """Decode a letter's bytes; returns ``(text, None)`` or ``(None, error)``."""
+    if len(raw) > max_bytes:
+        return None, (f"letter is {len(raw):,} bytes, over the {max_bytes:,}-byte limit; split it or raise "
+                      f"max_bytes in the config")
+    sample = raw[:8192]
+    if b"\x00" in sample or (sample and sum(b < 9 or 13 < b < 32 for b in sample) / len(sample) > 0.05):
+        return None, "binary file, not text (e.g. a PDF or image); export the letter as plain text"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return None, (f"not valid {encoding} text (byte {exc.start}); convert it to UTF-8, e.g. "
+                      f"`iconv -f WINDOWS-1252 -t UTF-8`, or set encoding in the config")
+    text = text.lstrip("\ufeff")
+    return check_string(text, max_bytes)
+
+
+def check_string(text, max_bytes: int) -> tuple[str | None, str | None]:
+    if not isinstance(text, str):
+        return None, "text field is missing or not a string"
+    if not text.strip():
+        return None, "empty letter: no text to code"
+    if len(text.encode("utf-8")) > max_bytes:
+        return None, f"letter is over the {max_bytes:,}-byte limit; split it or raise max_bytes in the config"
+    return text, None
+
+
+def _letter_from_file(path: Path, max_bytes: int, encoding: str) -> Letter:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:  # never read a huge file into memory just to reject it
+            return Letter(path.stem, None, str(path), f"letter is {size:,} bytes, over the {max_bytes:,}-byte "
+                                                      f"limit; split it or raise max_bytes in the config")
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Letter(path.stem, None, str(path), f"cannot read file: {exc.strerror}")
+    text, err = check_text(raw, max_bytes, encoding)
+    return Letter(path.stem, text, str(path), err)
+
+
+def _letters_from_jsonl(path: Path, max_bytes: int) -> Iterator[Letter]:
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Letter(f"{path.stem}:{n}", None, where, f"malformed JSON on line {n}: {exc.msg}")
+                continue
+            if not isinstance(rec, dict) or "id" not in rec:
+                yield Letter(f"{path.stem}:{n}", None, where, f"line {n} has no 'id' field")
+                continue
+            text, err = check_string(rec.get("text"), max_bytes)
+            yield Letter(str(rec["id"]), text, where, err)
+
+
+def _letters_from_csv(path: Path, max_bytes: int) -> Iterator[Letter]:
+    csv.field_size_limit(sys.maxsize)
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"id", "text"} <= set(reader.fieldnames):
+            yield Letter(path.stem, None, str(path),
+                         f"CSV needs 'id' and 'text' columns; found {reader.fieldnames or 'none'}")
+            return
+        for n, row in enumerate(reader, 2):
+            text, err = check_string(row.get("text"), max_bytes)
+            yield Letter(str(row["id"]), text, f"{path}:{n}", err)
+
+
+def iter_letters(inputs: Iterable[str | Path], max_bytes: int = 1_000_000, encoding: str = "utf-8") -> Iterator[Letter]:
+    """Every letter in ``inputs``, in a stable order (directories sorted by name).
+
+    Ids must be unique across the batch: a repeated id becomes an error record.
+    """
+    seen: set[str] = set()
+    for letter in _iter_raw(inputs, max_bytes, encoding):
+        if letter.id in seen:
+            letter = Letter(f"{letter.id}#dup:{letter.source}", None, letter.source,
+                            f"duplicate id {letter.id!r} (already read earlier in this batch)")
+        seen.add(letter.id)
+        yield letter
+
+
+def _iter_raw(inputs, max_bytes, encoding) -> Iterator[Letter]:
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for p in sorted(q for q in path.rglob("*") if q.is_file() and q.suffix.lower() in TEXT_SUFFIXES
+                            and not q.name.startswith(".")):
+                yield _letter_from_file(p, max_bytes, encoding)
+        elif path.suffix.lower() == ".jsonl":
+            yield from _letters_from_jsonl(path, max_bytes)
+        elif path.suffix.lower() == ".csv":
+            yield from _letters_from_csv(path, max_bytes)
+        elif path.exists():
+            yield _letter_from_file(path, max_bytes, encoding)
+        else:
+            yield Letter(path.stem or str(path), None, str(path), f"input {path} does not exist")
+
+
+def count_letters(inputs, max_bytes: int = 1_000_000) -> int | None:
+    """Cheap count for the progress bar (None where counting would mean reading everything)."""
+    n = 0
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            n += sum(1 for q in p.rglob("*") if q.is_file() and q.suffix.lower() in TEXT_SUFFIXES and not q.name.startswith("."))
+        elif p.suffix.lower() in (".jsonl", ".csv"):
+            try:
+                with p.open("rb") as fh:
+                    n += sum(1 for line in fh if line.strip()) - (p.suffix.lower() == ".csv")
+            except OSError:
+                n += 1
+        else:
+            n += 1
+    return n
+
+
+# ---- writers ---------------------------------------------------------------------------------
+
+def codiesp_code(system: str, code: str) -> str:
+    """A code in CodiEsp's gold conventions: lower case, ICD-10-CM 7th character dropped
+    (``T81.4XXA`` -> ``t81.4xx``), ICD-10-PCS without dots."""
+    sysv = System.parse(system)
+    c = code.strip()
+    if sysv is System.ICD10CM and len(c.replace(".", "")) == 7:
+        c = c[:-1]
+    return c.lower()
+
+
+def write_codiesp(records: Iterable[LetterResult], prefix: str | Path) -> tuple[Path, Path]:
+    """``PREFIXD.tsv`` and ``PREFIXP.tsv``: ``docid<TAB>code``, each document's codes best first."""
+    prefix = str(prefix)
+    d_path, p_path = Path(prefix + "D.tsv"), Path(prefix + "P.tsv")
+    d_path.parent.mkdir(parents=True, exist_ok=True)
+    with d_path.open("w", encoding="utf-8") as fd, p_path.open("w", encoding="utf-8") as fp:
+        for rec in records:
+            seen: set[tuple[str, str]] = set()
+            for c in rec.ranked():
+                kind = System.parse(c.system).kind
+                cc = codiesp_code(c.system, c.code)
+                if (kind, cc) in seen:
+                    continue
+                seen.add((kind, cc))
+                (fd if kind == "diagnosis" else fp).write(f"{rec.id}\t{cc}\n")
+    return d_path, p_path
+
+
+CSV_FIELDS = ["id", "system", "code", "title", "rank", "role", "score", "evidence", "rules", "error"]
+
+
+def write_csv(records: Iterable[LetterResult], path: str | Path) -> Path:
+    """One row per suggested code (a letter with no codes or an error still gets one row)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        for rec in records:
+            if not rec.codes:
+                w.writerow({"id": rec.id, "error": rec.error or ""})
+            for c in rec.codes:
+                w.writerow({"id": rec.id, "system": c.system, "code": c.code, "title": c.title, "rank": c.rank,
+                            "role": c.role, "score": f"{c.score:.4f}",
+                            "evidence": " | ".join(f"{e.start}-{e.end}" for e in c.evidence),
+                            "rules": ";".join(c.rules), "error": ""})
+    return path
+
+
+def read_records(path: str | Path) -> list[LetterResult]:
+    with Path(path).open(encoding="utf-8") as fh:
+        return [LetterResult.from_json(line) for line in fh if line.strip()]

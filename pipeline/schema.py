@@ -1,0 +1,131 @@
+"""The output model: one typed, versioned record per letter.
+
+Everything crossing a stage boundary is one of these frozen dataclasses. They hold character
+offsets (never spaCy objects) so results serialise, compare and round-trip cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
+ROLES = ("primary", "secondary", "candidate")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where in the letter a code comes from: ``text == letter[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    section: str | None = None
+    assertion: str = "present"
+
+    def __post_init__(self):
+        if not (0 <= self.start <= self.end):
+            raise ValueError(f"bad evidence offsets {self.start}..{self.end}")
+        if self.assertion not in ASSERTIONS:
+            raise ValueError(f"unknown assertion {self.assertion!r}; expected one of {ASSERTIONS}")
+
+
+@dataclass(frozen=True)
+class CodeSuggestion:
+    system: str  # a clincoder.codes.System value
+    code: str  # canonical display form (``I21.4``, ``W37.1``, ``0DTJ4ZZ``)
+    title: str
+    rank: int  # 1-based, within the letter, over all systems
+    role: str  # primary | secondary | candidate (ranked, below the suggestion threshold)
+    score: float  # confidence in [0, 1]
+    evidence: tuple[Evidence, ...] = ()
+    rules: tuple[str, ...] = ()  # ids of the coding rules that touched this suggestion
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A documentation or coding issue found in the letter (missing, vague, conflicting)."""
+
+    rule: str
+    message: str
+    severity: str = "warning"  # info | warning | error
+    codes: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question for the clinician that would let the episode be coded fully."""
+
+    rule: str
+    question: str
+    codes: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class LetterResult:
+    id: str
+    profile: str
+    editions: dict[str, str] = field(default_factory=dict)  # system -> edition actually used
+    model: dict[str, str] = field(default_factory=dict)  # name, version, hash
+    codes: tuple[CodeSuggestion, ...] = ()  # suggested codes, best first
+    candidates: tuple[CodeSuggestion, ...] = ()  # the rest of the ranked list (kept for MAP/review)
+    flags: tuple[Flag, ...] = ()
+    queries: tuple[Query, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    # -- serialisation ------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LetterResult":
+        def ev(items):
+            return tuple(Evidence(**e) for e in items or ())
+
+        def sugg(items):
+            return tuple(CodeSuggestion(**{**c, "evidence": ev(c.get("evidence")), "rules": tuple(c.get("rules") or ())})
+                         for c in items or ())
+
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown fields in record {d.get('id')!r}: {sorted(unknown)}")
+        return cls(**{
+            **d,
+            "codes": sugg(d.get("codes")),
+            "candidates": sugg(d.get("candidates")),
+            "flags": tuple(Flag(**{**f, "codes": tuple(f.get("codes") or ()), "evidence": ev(f.get("evidence"))})
+                           for f in d.get("flags") or ()),
+            "queries": tuple(Query(**{**q, "codes": tuple(q.get("codes") or ()), "evidence": ev(q.get("evidence"))})
+                             for q in d.get("queries") or ()),
+            "warnings": tuple(d.get("warnings") or ()),
+        })
+
+    @classmethod
+    def from_json(cls, line: str) -> "LetterResult":
+        return cls.from_dict(json.loads(line))
+
+    @classmethod
+    def failed(cls, id: str, profile: str, error: str, **kw) -> "LetterResult":
+        return cls(id=id, profile=profile, error=error, **kw)
+
+    def ranked(self) -> tuple[CodeSuggestion, ...]:
+        """Suggested codes then candidates: the full ranked list."""
+        return self.codes + self.candidates
+
+    def with_(self, **changes) -> "LetterResult":
+        return replace(self, **changes)
