@@ -25,6 +25,8 @@ class System(str, Enum):
 
     @classmethod
     def parse(cls, value: str) -> "System":
+        if isinstance(value, cls):  # str() of a str-Enum member is "System.OPCS4" on Python 3.11
+            return value
         key = re.sub(r"[^a-z0-9]", "", str(value).lower())
         for s in cls:
             if re.sub(r"[^a-z0-9]", "", s.value.lower()) == key:

@@ -162,9 +162,11 @@ def _read_rows(path: Path, what: str, env_var: str) -> list[list[str]]:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             rows = [r for r in csv.reader(fh, delimiter="\t") if r and any(c.strip() for c in r)]
     except (OSError, UnicodeDecodeError) as exc:
-        raise TableNotAvailable(f"cannot read {what} table {path}: {exc}") from exc
+        raise TableNotAvailable(f"cannot read {what} table {path}: {exc}; check the file {env_var} "
+                                f"points at") from exc
     if not rows or len(rows[0]) < 2:
-        raise TableNotAvailable(f"{what} table {path} is empty or not tab-separated (need code<TAB>title)")
+        raise TableNotAvailable(f"{what} table {path} is empty or not tab-separated (need code<TAB>title); "
+                                f"check the file {env_var} points at")
     return rows
 
 
@@ -205,6 +207,10 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
         raw[canon] = dict(code=canon, source_title=rec["title"].strip(), kind=kind.strip(), parent=parent,
                           selectable=(sel.strip().upper() == "Y") if sel else None,
                           current=(cur.strip().upper() == "Y") if cur else None)
+    if not full:  # a plain list may skip a level (X59.09 without X59.0): link to the nearest listed ancestor
+        for r in raw.values():
+            while r["parent"] and r["parent"] not in raw:
+                r["parent"] = _infer_parent(system, r["parent"])
     has_child = {r["parent"] for r in raw.values() if r["parent"]}
     entries = []
     titles: dict[str, str] = {}
@@ -294,6 +300,16 @@ def _common_title(titles: list[str]) -> str:
     return " ".join(common).strip(" ,") or titles[0]
 
 
+_PCS_SECTIONS = {
+    "0": "Medical and Surgical", "1": "Obstetrics", "2": "Placement", "3": "Administration",
+    "4": "Measurement and Monitoring", "5": "Extracorporeal or Systemic Assistance and Performance",
+    "6": "Extracorporeal or Systemic Therapies", "7": "Osteopathic", "8": "Other Procedures", "9": "Chiropractic",
+    "B": "Imaging", "C": "Nuclear Medicine", "D": "Radiation Therapy",
+    "F": "Physical Rehabilitation and Diagnostic Audiology", "G": "Mental Health", "H": "Substance Abuse Treatment",
+    "X": "New Technology",
+}
+
+
 def load_icd10pcs() -> CodeTable:
     from importlib.resources import files
 
@@ -309,7 +325,8 @@ def load_icd10pcs() -> CodeTable:
         kind = {1: "chapter", 3: "category", 4: "subcategory"}[len(prefix)]
         code = f"Section {prefix}" if len(prefix) == 1 else prefix
         parent = None if len(prefix) == 1 else (f"Section {prefix[0]}" if len(prefix) == 3 else prefix[:3])
-        entries.append(CodeEntry(code=code, title=_common_title(titles), kind=kind, parent=parent, selectable=False))
+        title = _PCS_SECTIONS.get(prefix) or _common_title(titles) if len(prefix) == 1 else _common_title(titles)
+        entries.append(CodeEntry(code=code, title=title, kind=kind, parent=parent, selectable=False))
     return CodeTable(System.ICD10PCS, "ICD-10-PCS (drg 1.0.0 / Tuva list)", entries, source="drg")
 
 
@@ -323,7 +340,7 @@ def _cached(system: System, path: str | None) -> CodeTable:
         return load_who_icd10()
     env = "CLINCODER_OPCS4" if system is System.OPCS4 else "CLINCODER_ICD10_UK"
     if path is None:
-        raise TableNotAvailable(f"no {system.value} table configured: set {env} to your NHS England release")
+        raise TableNotAvailable(f"no {system.value} table configured: set {env} to your NHS England release.")
     edition = "OPCS-4 (user supplied)" if system is System.OPCS4 else "ICD-10 UK 5th Edition (user supplied)"
     return load_tsv_table(path, system, f"{edition}: {Path(path).name}", env)
 
