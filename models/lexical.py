@@ -20,6 +20,16 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower())
 
 
+_BOILERPLATE = re.compile(
+    r",?\s*\b(unspecified|not elsewhere classified|nec|nos|initial encounter|subsequent encounter|sequela|"
+    r"of unspecified site|unspecified site|without complication|site not specified)\b", re.I)
+
+
+def clean_title(title: str) -> str:
+    """A title without classification boilerplate (``unspecified``, ``NOS``, encounter words)."""
+    return re.sub(r"\s+", " ", _BOILERPLATE.sub(" ", title)).strip(" ,") or title
+
+
 class LexicalIndex:
     """TF-IDF (word 1-2 grams, sublinear tf) over the selectable codes of one table."""
 
@@ -27,10 +37,10 @@ class LexicalIndex:
         self.table = table
         rows, owners = [], []
         wanted = set(codes) if codes is not None else None
-        for e in table.entries(selectable_only=True):
-            if wanted is not None and e.code not in wanted:
+        for e in table.entries():
+            if (e.code not in wanted) if wanted is not None else not e.selectable:
                 continue
-            for text in (e.title, *e.inclusion_terms):
+            for text in (clean_title(e.title), *e.inclusion_terms):
                 rows.append(_norm(text))
                 owners.append(e.code)
         if not rows:
@@ -61,7 +71,13 @@ class LexicalIndex:
         return out
 
 
+def default_codes(table: CodeTable) -> list[str]:
+    """What a table's index covers: its selectable codes, plus ICD-10-PCS 4-character prefixes
+    (coders and gold sets use them when the approach or device is not documented)."""
+    return [e.code for e in table.entries() if e.selectable or (table.system.value == "ICD-10-PCS" and len(e.code) == 4)]
+
+
 @functools.lru_cache(maxsize=8)
 def lexical_index(table: CodeTable) -> LexicalIndex:
     """The index of a table, built once per process."""
-    return LexicalIndex(table)
+    return LexicalIndex(table, default_codes(table))

@@ -7,12 +7,12 @@ threshold decides which are suggested (the rest of the ranked list is kept as ca
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import __version__
-from .codes import System
+from .codes import System, normalise
 from .codesystems import CodeTable, TableNotAvailable, load_table
 from .config import Settings
 from .io import Letter
@@ -59,28 +59,24 @@ def resolve_tables(settings: Settings) -> Tables:
 
 @dataclass(frozen=True)
 class CoderConfig:
-    top_k_per_sentence: int = 10
-    min_score: float = 0.15  # sentence-level cosine below which a match is ignored
-    threshold: float = 0.5  # document score from which a code is suggested rather than a candidate
-    max_candidates: int = 50  # ranked codes kept per system (suggested + candidates)
+    max_candidates: int = 50  # ranked codes kept per system (suggested + candidates), for review and MAP
+    max_evidence: int = 5
+    ranker: str | None = None  # trained ranker folder; default: the one shipped in clincoder.models
 
 
 class Coder:
     """Codes letters with the profile's tables; build once, call :meth:`code` per letter."""
 
-    name = "lexical-tfidf"
-
     def __init__(self, settings: Settings, config: CoderConfig = CoderConfig()):
-        from clincoder.models.lexical import lexical_index
+        from clincoder.models.ranker import ARTIFACTS, CodingModel
 
         self.settings = settings
         self.config = config
         self.tables = resolve_tables(settings)
         self.nlp = build_nlp()
-        self.indexes = {s: lexical_index(t) for s, t in self.tables.by_system.items()}
-        self.model = {"name": self.name, "version": __version__,
-                      "hash": hashlib.sha256(repr((self.name, config, sorted(self.tables.editions.items())))
-                                             .encode()).hexdigest()[:12]}
+        self.ranker = CodingModel(Path(config.ranker) if config.ranker else ARTIFACTS / "ranker-us",
+                                  self.tables.by_system)
+        self.model = {"name": self.ranker.card["name"], "version": __version__, "hash": self.ranker.card["hash"]}
 
     def code(self, letter: Letter) -> LetterResult:
         base = dict(id=letter.id, profile=self.settings.profile.name, editions=self.tables.editions,
@@ -88,7 +84,7 @@ class Coder:
         if letter.error:
             return LetterResult(error=letter.error, **base)
         try:
-            return LetterResult(codes=(), **base).with_(**self._rank(letter.text))
+            return LetterResult(**base, **self._rank(letter.text))
         except Exception as exc:  # one bad letter must not stop a batch; no letter text in the log
             log.exception("letter %s failed", letter.id)
             return LetterResult(error=f"internal error while coding: {type(exc).__name__}", **base)
@@ -100,28 +96,32 @@ class Coder:
         doc = self.nlp(text)
         spans = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
         sentences = [text[a:b] for a, b in spans]
-        cfg = self.config
-        ranked: list[tuple[float, System, str, list[Evidence]]] = []
-        for system, index in self.indexes.items():
-            hits: dict[str, tuple[float, list[Evidence]]] = {}
-            for (a, b), matches in zip(spans, index.search(sentences, cfg.top_k_per_sentence, cfg.min_score)):
-                for code, score in matches:
-                    best, ev = hits.get(code, (0.0, []))
-                    ev.append(Evidence(a, b, text[a:b]))
-                    hits[code] = (max(best, score), ev)
-            for code, (score, ev) in sorted(hits.items(), key=lambda kv: -kv[1][0])[: cfg.max_candidates]:
-                # several supporting sentences raise confidence a little, never past 1
-                conf = min(1.0, score + 0.05 * (len(ev) - 1))
-                ranked.append((conf, system, code, ev))
+        ranked: list[tuple[float, System, str, str, tuple[Evidence, ...], bool]] = []
+        for system, hits in self.ranker.rank(text, sentences).items():
+            table = self.tables.by_system[system]
+            threshold = self.ranker.fusions[system].threshold
+            for key, score, support in hits[: self.config.max_candidates]:
+                entry = table.resolve(key)
+                title = entry.title if entry else ""
+                if not support and title and sentences:
+                    support = self._best_sentences(system, title, sentences)
+                best = sorted(support, key=lambda i: -support[i])[: self.config.max_evidence]
+                evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i]) for i in sorted(best))
+                ranked.append((score, system, normalise(system, key), title, evidence, score >= threshold))
         ranked.sort(key=lambda r: (-r[0], r[1].value, r[2]))
         codes, candidates, primary_seen = [], [], set()
-        for rank, (score, system, code, ev) in enumerate(ranked, 1):
-            suggested = score >= cfg.threshold
+        for rank, (score, system, code, title, evidence, suggested) in enumerate(ranked, 1):
             role = "candidate"
             if suggested:
                 role = "secondary" if system.kind in primary_seen else "primary"
                 primary_seen.add(system.kind)
-            s = CodeSuggestion(system=system.value, code=code, title=self.tables.by_system[system].title(code) or "",
-                               rank=rank, role=role, score=round(score, 4), evidence=tuple(ev[:5]))
+            s = CodeSuggestion(system=system.value, code=code, title=title, rank=rank, role=role,
+                               score=round(score, 4), evidence=evidence)
             (codes if suggested else candidates).append(s)
         return {"codes": tuple(codes), "candidates": tuple(candidates)}
+
+    def _best_sentences(self, system: System, title: str, sentences: list[str]) -> dict[int, float]:
+        """Sentences sharing most words with a code's title (evidence for document-level codes)."""
+        vec = self.ranker.featurizers[system].lexical.vectorizer
+        sims = (vec.transform(sentences) @ vec.transform([title]).T).toarray()[:, 0]
+        return {int(i): float(sims[i]) for i in sims.argsort()[::-1][:2] if sims[i] > 0}

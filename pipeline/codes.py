@@ -76,3 +76,13 @@ def normalise(system: System | str, code: str) -> str:
 def category(system: System, code: str) -> str:
     """The 3-character category (ICD-10/-CM/OPCS-4) or the 3-character PCS table of a code."""
     return compact(code)[:3]
+
+
+def label_form(system: System | str, code: str) -> str:
+    """The form codes take in learned models and in CodiEsp gold: lower case, dotted, with an
+    ICD-10-CM 7th character dropped (``T81.4XXA`` -> ``t81.4xx``), ICD-10-PCS undotted."""
+    system = System.parse(system) if not isinstance(system, System) else system
+    c = code.strip()
+    if system is System.ICD10CM and len(compact(c)) == 7:
+        c = c[:-1]
+    return c.lower()

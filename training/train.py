@@ -1,0 +1,40 @@
+"""One command, one config: fine-tune the encoder, then train the ranker, into one artifact folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from clincoder.training.codiesp import load_split
+from clincoder.training.encoder import EncoderConfig, fine_tune
+from clincoder.training.ranker import RankerConfig, train_ranker
+
+
+class TrainingConfigError(ValueError):
+    pass
+
+
+def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    unknown = set(data) - {"version", "encoder", "ranker"}
+    if unknown:
+        raise TrainingConfigError(f"unknown sections in {path}: {sorted(unknown)}")
+    try:
+        return EncoderConfig(**(data.get("encoder") or {})), RankerConfig(**(data.get("ranker") or {}))
+    except TypeError as exc:
+        raise TrainingConfigError(f"{path}: {exc}") from exc
+
+
+def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None, progress: bool = True,
+          tables: dict | None = None) -> dict:
+    """Train everything the config describes into ``out``; returns the model card."""
+    enc_cfg, rk_cfg = read_config(config)
+    out = Path(out)
+    encoder = None
+    if rk_cfg.use_encoder:
+        encoder = fine_tune(out / "encoder", load_split("train", codiesp), enc_cfg, progress=progress, tables=tables)
+    elif (out / "encoder").exists():
+        shutil.rmtree(out / "encoder")  # a stale delta must not be picked up by the new model
+    return train_ranker(out, codiesp, rk_cfg, encoder=encoder, progress=progress, tables=tables)
