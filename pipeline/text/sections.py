@@ -1,0 +1,131 @@
+"""Sections of UK and US discharge letters: medspaCy's Sectionizer with letter rules
+(``resources/sections.yaml``) and a header filter fitted to letters.
+
+Sets ``doc._.sections`` (medspaCy's) and ``doc._.section_spans``: a list of :class:`SectionSpan`
+with canonical names (``presenting_complaint``, ``hpc``, ``past_medical_history``,
+``diagnoses`` ...) and character offsets.
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import functools
+from dataclasses import asdict, dataclass
+from importlib.resources import files
+from typing import List, Optional, Tuple
+
+import yaml
+from medspacy.section_detection import SectionRule, Sectionizer
+from spacy.language import Language
+from spacy.tokens import Doc
+
+# medspaCy registers a getter ``doc._.section_spans`` (a list of spaCy Spans, unused inside medspaCy);
+# the clincoder pipeline replaces it with typed, serialisable SectionSpans (character offsets).
+Doc.set_extension("section_spans", default=None, force=True)
+
+_SEPARATORS = {":", "-", "–", "—"}
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    """One section: ``section`` is the canonical name (None before the first header); ``start``/
+    ``end`` cover the header and the body; ``body_start`` is where the body begins."""
+
+    section: Optional[str]
+    start: int
+    end: int
+    body_start: int
+    title: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@functools.lru_cache(maxsize=None)
+def section_rules() -> dict:
+    """``{canonical name: [header phrases]}`` from ``resources/sections.yaml``."""
+    data = yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
+    return {k: [str(p).lower() for p in v] for k, v in data["sections"].items()}
+
+
+SECTION_NAMES = tuple(section_rules())
+
+
+@Language.factory("clincoder_sections", assigns=["doc._.sections", "doc._.section_spans"],
+                  requires=["token.is_sent_start"])
+def make_sections(nlp: Language, name: str) -> "LetterSectionizer":
+    return LetterSectionizer(nlp, name)
+
+
+class LetterSectionizer(Sectionizer):
+    """medspaCy's Sectionizer with the rules of ``sections.yaml`` and a letter-header filter."""
+
+    def __init__(self, nlp: Language, name: str = "clincoder_sections"):
+        super().__init__(nlp, name=name, rules=None, span_attrs=None, require_start_line=True,
+                         apply_sentence_boundary=False)
+        rules = []
+        for category, phrases in section_rules().items():
+            for phrase in phrases:
+                rules.append(SectionRule(literal=phrase, category=category))
+        self.add(rules)
+
+    def filter_start_lines(self, doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
+        """Keep a match that starts a line (after an optional bullet) and looks like a header: followed
+        by ``:``/``-``, alone on its line, or in capitals; short headers (``PMH``) need the colon.
+        The separator becomes part of the header. Overlapping matches keep the longest."""
+        text = doc.text
+        out = []
+        for m in matches:
+            match_id, start, end = m[0], m[1], m[2]
+            if not _starts_line(doc, start, text):
+                continue
+            title = doc[start:end]
+            nxt = doc[end] if end < len(doc) else None
+            colon = nxt is not None and nxt.text in _SEPARATORS
+            line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
+            caps = title.text.isupper() and len(title.text) > 3
+            if len(title.text) <= 3 and not colon:
+                continue
+            if not (colon or line_end or caps and nxt is not None and not nxt.text[:1].islower()):
+                continue
+            out.append((match_id, start, end + 1 if colon else end))
+        out.sort(key=lambda m: (m[1], -(m[2] - m[1])))
+        kept: List[Tuple[int, int, int]] = []
+        for m in out:
+            if kept and m[1] < kept[-1][2]:
+                continue
+            kept.append(m)
+        return kept
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc = super().__call__(doc)
+        spans = []
+        for s in doc._.sections:
+            a = doc[s.title_start].idx if s.title_start < len(doc) else len(doc.text)
+            if s.body_end >= len(doc):
+                b = len(doc.text)
+            else:
+                b = doc[s.body_end].idx
+            body = doc[s.body_start].idx if s.body_start < len(doc) else b
+            title = doc.text[a:body].strip() if s.category else ""
+            spans.append(SectionSpan(s.category, a, b, body, title))
+        doc._.section_spans = spans
+        return doc
+
+
+def _starts_line(doc: Doc, i: int, text: str) -> bool:
+    """Token ``i`` is the first word of a line, possibly after a bullet or list number."""
+    j, steps = i - 1, 0
+    while j >= 0 and steps < 3 and not doc[j].is_space and (
+            doc[j].text in ("-", "*", "•", "·", ".", ")", "#") or (doc[j].text.isdigit() and len(doc[j].text) <= 2)):
+        j, steps = j - 1, steps + 1
+    if j < 0:
+        return True
+    prev = doc[j]
+    return "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text)
+
+
+def section_at(spans, char: int) -> Optional[str]:
+    """The canonical section holding character ``char`` (None before the first header)."""
+    for s in spans or ():
+        if s.start <= char < s.end:
+            return s.section
+    return None

@@ -1,0 +1,131 @@
+"""Sentence boundaries for discharge letters: spaCy's rule sentencizer plus line rules.
+
+Letters are not prose: bullet and numbered lists, ``Diagnoses:`` blocks, headings without full
+stops, and text wrapped at a fixed width. The rules, in order:
+
+* a blank line always ends a sentence;
+* a line break ends a sentence unless the line is *wrapped*: the line does not end with
+  sentence punctuation or a colon and the next line starts with a lower-case word;
+* a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``(a)``) at the start of a line starts an
+  item, and the ``.``/``)`` of a numbered marker never ends a sentence;
+* an inline numbered list (``Diagnoses: 1. AKI 2. CKD``) splits before each number after a colon,
+  semicolon or the previous item's number;
+* a heading ending in ``:`` on its own line is its own sentence.
+"""
+
+# no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import re
+
+from spacy.language import Language
+from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc
+
+_BULLETS = {"-", "*", "•", "·", "–", "—", "+", ">", "o", "▪", "‣", "◦"}
+_FINAL = {".", "!", "?", ":", ";"}
+_NUM = re.compile(r"^(\d{1,2}|[a-hA-H]|[ivxIVX]{1,4})$")
+
+
+@Language.factory("clincoder_sentences", assigns=["token.is_sent_start"])
+def make_sentences(nlp: Language, name: str) -> "LetterSentences":
+    return LetterSentences()
+
+
+class LetterSentences:
+    """spaCy's sentencizer plus the line and list rules above (see the module docstring)."""
+
+    def __init__(self):
+        self._punct = Sentencizer()
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc = self._punct(doc)
+        n = len(doc)
+        if n < 2:
+            return doc
+        text = doc.text
+        line_start = [False] * n  # first non-space token of a line
+        prev_real = None  # index of the previous non-space token
+        for i, tok in enumerate(doc):
+            if tok.is_space:
+                continue
+            if prev_real is None:
+                line_start[i] = True
+            else:
+                p = doc[prev_real]
+                gap = text[p.idx + len(p.text): tok.idx]
+                if "\n" in gap:
+                    line_start[i] = True
+                    self._line_break(doc, i, prev_real, gap.count("\n") >= 2 or gap.strip() != "")
+            prev_real = i
+        # "?pneumonia": a query mark glued to the next word does not end a sentence
+        for i, tok in enumerate(doc[:-1]):
+            if tok.text in ("?", "??") and not tok.whitespace_ and doc[i + 1].text[:1].isalnum():
+                doc[i + 1].is_sent_start = False
+        # list markers
+        last_num = None
+        for i, tok in enumerate(doc):
+            if tok.is_space:
+                continue
+            nxt = doc[i + 1] if i + 1 < n else None
+            if line_start[i]:
+                if tok.text in _BULLETS and nxt is not None and not nxt.is_space:
+                    tok.is_sent_start = True if i else tok.is_sent_start
+                    nxt.is_sent_start = False
+                    continue
+                if _is_numbered(doc, i):
+                    self._numbered(doc, i)
+                    last_num = tok.text
+                    continue
+                if tok.text == "(" and i + 2 < n and _NUM.match(doc[i + 1].text) and doc[i + 2].text == ")":
+                    if i:
+                        tok.is_sent_start = True
+                    for j in (i + 1, i + 2, i + 3):
+                        if j < n:
+                            doc[j].is_sent_start = False
+                    continue
+            elif _is_numbered(doc, i) and tok.text.isdigit() and i > 0:
+                prev = doc[i - 1]
+                expected = last_num is not None and last_num.isdigit() and int(tok.text) == int(last_num) + 1
+                if prev.text in (":", ";") or (expected and prev.text not in ("of", "to", "and", "x")) \
+                        or (tok.text == "1" and prev.text in (":", ";", ".")):
+                    self._numbered(doc, i)
+                    last_num = tok.text
+        return doc
+
+    @staticmethod
+    def _line_break(doc: Doc, i: int, prev_real: int | None, blank: bool) -> None:
+        tok = doc[i]
+        if prev_real is None:
+            return
+        if blank:
+            tok.is_sent_start = True
+            return
+        prev = doc[prev_real]
+        wrapped = (prev.text not in _FINAL and tok.text[:1].islower() and tok.text not in _BULLETS
+                   and not _is_numbered(doc, i))
+        if wrapped:
+            tok.is_sent_start = False
+            # the space token between the lines must not start one either
+            for j in range(prev_real + 1, i):
+                doc[j].is_sent_start = False
+        else:
+            tok.is_sent_start = True
+
+    @staticmethod
+    def _numbered(doc: Doc, i: int) -> None:
+        if i:
+            doc[i].is_sent_start = True
+        for j in (i + 1, i + 2):
+            if j < len(doc) and not doc[j].is_space:
+                doc[j].is_sent_start = False
+
+
+def _is_numbered(doc: Doc, i: int) -> bool:
+    """``1.``/``2)``/``a)`` followed by a word on the same line."""
+    if i + 2 >= len(doc):
+        return False
+    tok, mark, nxt = doc[i], doc[i + 1], doc[i + 2]
+    if not _NUM.match(tok.text) or mark.text not in (".", ")") or tok.whitespace_ or nxt.is_space:
+        return False
+    if not tok.text.isdigit() and mark.text == ".":
+        return False  # "e." / "i." are too often initials or abbreviations
+    return nxt.text[:1].isalpha() or nxt.text[:1] in "#?("
