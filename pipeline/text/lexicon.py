@@ -29,7 +29,7 @@ import yaml
 
 log = logging.getLogger(__name__)
 
-LEXICON_VERSION = "5"
+LEXICON_VERSION = "7"
 MAX_PHRASE = 10
 
 # ---- tokens and normalisation ----------------------------------------------------------------
@@ -109,7 +109,7 @@ _STOP = {"a", "an", "the", "and", "or", "of", "in", "on", "to", "for", "by", "wi
          "total", "partial", "complete", "incomplete", "substance", "substances", "agent", "agents", "drug",
          "drugs", "poisoning", "underdosing", "accidental", "intentional", "undetermined", "assault", "self",
          "harm", "adverse", "medicament", "medicaments", "biological", "biologicals", "blood", "fluid",
-         "procedure", "surgery", "operation", "treatment", "therapy", "test", "result", "unit", "hospital",
+         "procedure", "surgery", "serum", "level", "levels", "count", "operation", "treatment", "therapy", "test", "result", "unit", "hospital",
          "admission", "discharge", "plan", "medication", "management", "observation", "evaluation", "screening",
          "upper", "lower", "anterior", "posterior", "lateral", "medial", "proximal", "distal", "superior",
          "inferior", "internal", "wall", "joint", "bone", "muscle", "tendon", "nerve", "vessel", "artery", "vein",
@@ -122,6 +122,15 @@ _BOILER = re.compile(
 _SPLIT = re.compile(r"\s+(?:with|without|due to|following|complicating|associated with)\s+", re.I)
 _LATERAL = re.compile(r"\b(left|right|bilateral|unilateral|unspecified)\s+", re.I)
 _LEADING = re.compile(r"^(other|unspecified|specified|and|or|of|the|any)\s+", re.I)
+
+
+_DISEASE_WORD = re.compile(
+    r"(itis|osis|oma|omas|emia|pathy|plasia|trophy|algia|ectasis|iasis|uria|penia|megaly|rrhea|cele|ility|"
+    r"ism|esis|ectasia|spasm|plegia|paresis|lepsy|phobia|mania|trophy|sclerosis|cyst|nodule|ulcer|tumor|"
+    r"infection|fracture|hernia|abscess|polyp|stenosis|obstruction|embolism|thrombosis|aneurysm|"
+    r"infarction|hemorrhage|failure|insufficiency|deficiency|dysplasia|neoplasm|carcinoma|lymphoma|"
+    r"leukemia|anomaly|malformation|fistula|dislocation|sprain|laceration|contusion|burn|pain|fever|"
+    r"rash|cough|edema|effusion)$")
 
 
 def title_phrases(title: str) -> list[str]:
@@ -254,6 +263,18 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             key = phrase_key(str(p))
             if key:
                 phrases[key] = (label, str(p).lower())
+    heads: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def add_heads(text: str, label: str) -> None:
+        # "Male infertility" -> "infertility"; "Malignant neoplasm of testis" -> "malignant neoplasm"
+        for p in title_phrases(text):
+            core = re.split(r"\s+of\s+", p, maxsplit=1)[0]
+            words = core.split()
+            for cand in {core, words[-1] if words else ""}:
+                key = phrase_key(cand)
+                if keep_phrase(key) and (len(key) > 1 or _DISEASE_WORD.search(key[0])) and key not in heads:
+                    heads[key] = (label, cand.lower())
+
     for system, tag in ((System.ICD10CM, "dx"), (System.ICD10, "dx"), (System.ICD10PCS, "pcs")):
         try:
             table = load_table(system)
@@ -269,8 +290,11 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
                 add(e.title.split(",")[0], label)
                 continue
             add(e.title, label)
+            add_heads(e.title, label)
             for term in e.inclusion_terms:
                 add(term, label)
+    for key, value in heads.items():
+        phrases.setdefault(key, value)
     return phrases
 
 
