@@ -1,0 +1,434 @@
+"""``clincoder eval``: score a predicted coded set against a gold set and write the report.
+
+``DIR/report.json`` (machine-readable; top-level ``map``, ``micro``, ``macro``, ``per_system``,
+``per_chapter``, ``ci``, ...) and ``DIR/report.html`` (for people) with the plots beside it as
+PNG: ``per_chapter_f1.png``, ``precision_recall.png``, ``calibration.png``.
+
+Definitions (see :mod:`clincoder.eval.metrics`):
+
+* documents evaluated = the documents of the gold set; predictions for other documents are ignored
+  (counted in ``inputs.pred_docs_not_in_gold``); a gold document without predictions scores 0;
+* the *predicted set* of a document = its codes with role primary/secondary (JSONL ``codes``;
+  TSV files and CSV without roles: every code listed); the *ranking* = every code listed, best
+  first (JSONL: ``codes`` then ``candidates``) and feeds MAP and P@k/R@k;
+* ``map`` = CodiEsp MAP over all systems together (a code is ``system|code``), ranked by the
+  prediction's rank (for CodiEsp D/P pairs, the two files interleaved by line number);
+  ``per_system[s].map`` is the CodiEsp task's MAP for that system (CodiEsp-D, CodiEsp-P);
+* scores for the threshold sweep and calibration are the model's (JSONL, CSV with a score column)
+  or, where there are none, rank-based pseudo-scores ``1/rank`` (the report says which).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import re
+from pathlib import Path
+from typing import Sequence
+
+from clincoder.codes import System, category
+
+from . import metrics as M
+from .formats import CodedSet, code_key, read_coded
+
+PCS_SECTIONS = {
+    "0": "Medical and Surgical", "1": "Obstetrics", "2": "Placement", "3": "Administration",
+    "4": "Measurement and Monitoring", "5": "Extracorporeal or Systemic Assistance and Performance",
+    "6": "Extracorporeal or Systemic Therapies", "7": "Osteopathic", "8": "Other Procedures", "9": "Chiropractic",
+    "B": "Imaging", "C": "Nuclear Medicine", "D": "Radiation Therapy",
+    "F": "Physical Rehabilitation and Diagnostic Audiology", "G": "Mental Health", "H": "Substance Abuse Treatment",
+    "X": "New Technology",
+}
+DEFAULT_K = (1, 3, 5, 10)
+
+
+@functools.lru_cache(maxsize=None)
+def _table(system: str):
+    from clincoder.codesystems import TableNotAvailable, load_table
+    from clincoder.config import Settings
+
+    sysv = System.parse(system)
+    try:
+        return load_table(sysv, Settings.load("uk").table_path(sysv))
+    except TableNotAvailable:
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def _chapter_ranges(system: str) -> list:
+    table = _table(system)
+    out = []
+    for e in table._entries.values():  # chapters are hierarchy nodes, not codes
+        m = re.search(r"\(([A-Z][0-9][0-9A-Z])-([A-Z][0-9][0-9A-Z])\)\s*$", e.title) if e.kind == "chapter" else None
+        if m:
+            out.append((m.group(1), m.group(2), e))
+    return out
+
+
+def _chapter_by_range(system: str, cat: str):
+    for lo, hi, e in _chapter_ranges(system):
+        if lo <= cat <= hi:
+            return e
+    return None
+
+
+def _chapter_by_parents(table, code: str):
+    """The chapter above ``code``, walking parents with a guard against cycles in the table."""
+    e, seen = table.get(code), set()
+    while e is not None and e.code not in seen:
+        if e.kind == "chapter":
+            return e
+        seen.add(e.code)
+        e = table.get(e.parent) if e.parent else None
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def chapter_of(system: str, code: str) -> str:
+    """A label for the chapter (ICD) or section (PCS) of a code; ``?`` where unknown."""
+    try:
+        sysv = System.parse(system)
+    except ValueError:
+        return "?"
+    c = code.strip().upper()
+    if sysv is System.ICD10PCS:
+        s = c[:1]
+        return f"{s} {PCS_SECTIONS[s]}" if s in PCS_SECTIONS else "?"
+    table = _table(system)
+    if table is not None:
+        ch = _chapter_by_range(system, c[:3]) or _chapter_by_parents(table, c) or _chapter_by_parents(table, c[:3])
+        if ch is not None:
+            num = ch.code.replace("Chapter ", "").strip()
+            title = re.sub(r"\s*\([A-Z0-9]{3}-[A-Z0-9]{3}\)$", "", ch.title)
+            label = f"{num} {title}"
+            return label if len(label) <= 48 else label[:46].rstrip(" ,") + "…"
+    return f"{c[:1]} (letter)" if c[:1].isalpha() else "?"
+
+
+def _cat(system: str, key: str) -> str:
+    try:
+        return category(System.parse(system), key).lower()
+    except ValueError:
+        return key[:3].lower()
+
+
+class _Views:
+    """Gold and predictions as plain dicts, per system and overall (``system|code``)."""
+
+    def __init__(self, gold: CodedSet, pred: CodedSet, docs: Sequence[str], codiesp: bool):
+        self.docs = list(docs)
+        self.systems = sorted(set(gold.systems) | set(pred.systems))
+        self.pseudo = not pred.has_scores
+        # CodiEsp files are compared as written (lower case), exactly as the CodiEsp scorer does;
+        # codes from JSONL/CSV are put into CodiEsp conventions when the other side is CodiEsp.
+        gkey = functools.lru_cache(maxsize=None)(lambda s, c: code_key(s, c, codiesp and gold.fmt != "codiesp"))
+        pkey = functools.lru_cache(maxsize=None)(lambda s, c: code_key(s, c, codiesp and pred.fmt != "codiesp"))
+        self.gold: dict[str, dict[str, set[str]]] = {s: {} for s in self.systems + ["all"]}
+        self.gold_primary: dict[str, dict[str, str | None]] = {"diagnosis": {}, "procedure": {}}
+        self.pred_set: dict[str, dict[str, list[str]]] = {s: {} for s in self.systems + ["all"]}
+        self.ranked: dict[str, dict[str, list[str]]] = {s: {} for s in self.systems + ["all"]}
+        self.scored: dict[str, dict[str, list[tuple[str, float]]]] = {s: {} for s in self.systems + ["all"]}
+        self.pred_primary: dict[str, dict[str, str | None]] = {"diagnosis": {}, "procedure": {}}
+        for d in self.docs:
+            g_items = gold.docs.get(d, [])
+            p_items = pred.docs.get(d, [])
+            for s in self.systems:
+                self.gold[s][d] = {gkey(i.system, i.code) for i in g_items if i.system == s}
+                ps = [i for i in p_items if i.system == s]
+                self.ranked[s][d] = M.dedupe(pkey(i.system, i.code) for i in ps)
+                self.pred_set[s][d] = M.dedupe(pkey(i.system, i.code) for i in ps if i.role != "candidate")
+                self.scored[s][d] = [(pkey(i.system, i.code), self._score(i, n)) for n, i in enumerate(ps, 1)]
+            self.gold["all"][d] = {f"{i.system}|{gkey(i.system, i.code)}" for i in g_items}
+            order = sorted(p_items, key=lambda i: (i.rank, i.system))
+            self.ranked["all"][d] = M.dedupe(f"{i.system}|{pkey(i.system, i.code)}" for i in order)
+            self.pred_set["all"][d] = M.dedupe(f"{i.system}|{pkey(i.system, i.code)}" for i in order
+                                               if i.role != "candidate")
+            self.scored["all"][d] = [x for s in self.systems for x in
+                                     ((f"{s}|{c}", v) for c, v in self.scored[s][d])]
+            for kind in ("diagnosis", "procedure"):
+                gp = [i for i in g_items if i.kind == kind and i.role == "primary"]
+                self.gold_primary[kind][d] = gkey(gp[0].system, gp[0].code) if gp else None
+                pk = [i for i in p_items if i.kind == kind and i.role != "candidate"]
+                pp = [i for i in pk if i.role == "primary"] or pk[:1]
+                self.pred_primary[kind][d] = pkey(pp[0].system, pp[0].code) if pp else None
+
+    def _score(self, item, n: int) -> float:
+        if not self.pseudo and item.score is not None:
+            return float(item.score)
+        return 1.0 / n  # rank within the document's codes of this system
+
+
+def _split(code: str) -> tuple[str, str]:
+    s, _, c = code.partition("|")
+    return (s, c) if c else ("", s)
+
+
+def _level_fn(system: str):
+    if system == "all":
+        return lambda c: (lambda s, k: f"{s}|{_cat(s, k)}")(*_split(c))
+    return lambda c: _cat(system, c)
+
+
+def _block(gold, pred_set, ranked, ks) -> dict:
+    return {
+        "map": M.mean_average_precision(gold, ranked),
+        "micro": M.micro_prf(gold, pred_set),
+        "macro": M.macro_prf(gold, pred_set),
+        "p_at_k": {str(k): M.precision_at_k(gold, ranked, k) for k in ks},
+        "r_at_k": {str(k): M.recall_at_k(gold, ranked, k) for k in ks},
+        "documents": len(gold),
+        "documents_with_gold": sum(1 for g in gold.values() if g),
+        "gold_codes": sum(len(g) for g in gold.values()),
+        "predicted_codes": sum(len(set(p)) for d, p in pred_set.items() if d in gold),
+    }
+
+
+def _levels(v: _Views, s: str, ks) -> dict:
+    full = _block(v.gold[s], v.pred_set[s], v.ranked[s], ks)
+    fn = _level_fn(s)
+    cat_gold = {d: set(M.map_level({d: g}, fn)[d]) for d, g in v.gold[s].items()}
+    full["category"] = _block(cat_gold, M.map_level(v.pred_set[s], fn), M.map_level(v.ranked[s], fn), ks)
+    return full
+
+
+def _per_chapter(v: _Views) -> dict:
+    out: dict[str, dict] = {}
+    for s in v.systems:
+        chapters: dict[str, tuple[dict, dict]] = {}
+        for d in v.docs:
+            for c in v.gold[s][d]:
+                chapters.setdefault(chapter_of(s, c), ({}, {}))[0].setdefault(d, set()).add(c)
+            for c in v.pred_set[s][d]:
+                chapters.setdefault(chapter_of(s, c), ({}, {}))[1].setdefault(d, []).append(c)
+        rows = {}
+        for ch, (g, p) in sorted(chapters.items()):
+            gold = {d: g.get(d, set()) for d in v.docs}
+            m = M.micro_prf(gold, p)
+            rows[ch] = {**m, "support": m["tp"] + m["fn"], "predicted": m["tp"] + m["fp"]}
+        out[s] = rows
+    return out
+
+
+def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet | Sequence[str | Path] | str | Path,
+             out_dir: str | Path | None = None, *, profile: str = "us", ks: Sequence[int] = DEFAULT_K,
+             n_boot: int = 1000, seed: int = 0, docs: Sequence[str] | None = None, worst: int = 20,
+             min_support: int = 2, plots: bool = True) -> dict:
+    """Score ``pred`` against ``gold`` (paths or :class:`CodedSet`); write the report if ``out_dir``.
+
+    ``docs`` restricts the evaluation to those documents (default: every gold document).
+    Returns the report dictionary (what ``report.json`` holds).
+    """
+    gold_set = gold if isinstance(gold, CodedSet) else read_coded(gold, profile)
+    pred_set = pred if isinstance(pred, CodedSet) else read_coded(pred, profile)
+    codiesp = "codiesp" in (gold_set.fmt, pred_set.fmt)
+    doc_ids = sorted(gold_set.docs) if docs is None else [d for d in docs]
+    v = _Views(gold_set, pred_set, doc_ids, codiesp)
+
+    overall = _levels(v, "all", ks)
+    per_system = {s: _levels(v, s, ks) for s in v.systems}
+    for s in v.systems:
+        arr = M.per_doc_arrays(v.gold[s], v.pred_set[s], v.ranked[s])
+        per_system[s]["ci"] = M.bootstrap_ci(arr, n_boot, seed)
+    ci = M.bootstrap_ci(M.per_doc_arrays(v.gold["all"], v.pred_set["all"], v.ranked["all"]), n_boot, seed)
+    ci = {"method": f"percentile bootstrap over documents, {n_boot} resamples, seed {seed}", "level": 0.95,
+          **ci, "per_system": {s: per_system[s]["ci"] for s in v.systems}}
+
+    per_code = {s: M.per_code_table(v.gold[s], v.pred_set[s]) for s in v.systems}
+    for s, rows in per_code.items():
+        t = _table(s) if s else None
+        for r in rows:
+            r["title"] = (t.title(r["code"]) if t is not None else None) or ""
+            r["chapter"] = chapter_of(s, r["code"])
+    worst_rows = sorted((dict(r, system=s) for s in v.systems for r in M.worst_codes(per_code[s], worst, min_support)),
+                        key=lambda r: (r["f1"], -r["support"]))[:worst]
+
+    sweep = M.threshold_sweep(v.gold["all"], v.scored["all"],
+                              None if not v.pseudo else [round(1 / n, 4) for n in range(60, 0, -1)] + [1.01])
+    primary = None
+    if gold_set.has_roles:
+        primary = {k: M.primary_accuracy(v.gold_primary[k], v.pred_primary[k]) for k in ("diagnosis", "procedure")}
+    notes = []
+    if codiesp:
+        notes.append("CodiEsp conventions applied to both sides (lower case, ICD-10-CM 7th character dropped).")
+    if v.pseudo:
+        notes.append("The predictions carry no scores: the threshold sweep and calibration use rank-based "
+                     "pseudo-scores 1/rank (a threshold 1/n keeps each document's top n codes per system).")
+    if primary is None:
+        notes.append("Gold has no roles: primary-diagnosis/procedure accuracy not computed.")
+    else:
+        notes.append("Predicted primary = the code with role primary, else the first-ranked predicted code of the kind.")
+    extra = sorted(set(pred_set.docs) - set(doc_ids))
+    report = {
+        "map": overall["map"], "micro": overall["micro"], "macro": overall["macro"],
+        "p_at_k": overall["p_at_k"], "r_at_k": overall["r_at_k"], "category": overall["category"],
+        "per_system": per_system, "per_chapter": _per_chapter(v), "ci": ci, "primary": primary,
+        "threshold_sweep": {"scores": "pseudo (1/rank)" if v.pseudo else "model", "points": sweep,
+                            "recommended": M.recommend_threshold(sweep),
+                            "recommended_precision_0.8": M.recommend_threshold(sweep, 0.8)},
+        "calibration": M.calibration(v.gold["all"], v.scored["all"]),
+        "per_code": per_code, "worst_codes": worst_rows,
+        "documents": len(doc_ids),
+        "inputs": {"gold": gold_set.sources, "pred": pred_set.sources, "gold_format": gold_set.fmt,
+                   "pred_format": pred_set.fmt, "profile": profile, "pred_docs_not_in_gold": len(extra),
+                   "gold_docs_without_predictions": sum(1 for d in doc_ids if not pred_set.docs.get(d)),
+                   "pred_errors": len(pred_set.errors)},
+        "notes": notes,
+    }
+    if out_dir is not None:
+        write_report(report, out_dir, plots=plots)
+    return report
+
+
+# ---- output -------------------------------------------------------------------------------------
+
+def _plots(report: dict, out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    # per-chapter F1
+    rows = [(f"{s.replace('ICD-10-', '')} {ch}", r["f1"], r["support"]) for s, chs in report["per_chapter"].items()
+            for ch, r in chs.items() if r["support"] > 0]
+    rows.sort(key=lambda r: [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in r[0].split()[:2]])
+    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.22 * len(rows) + 0.8)), dpi=90)
+    if rows:
+        ax.barh([r[0] for r in rows][::-1], [r[1] for r in rows][::-1], color="#4477aa")
+        for y, r in enumerate(rows[::-1]):
+            ax.text(min(r[1] + 0.01, 0.92), y, f"n={r[2]}", va="center", fontsize=6)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("micro F1")
+    ax.set_title("F1 per chapter / PCS section")
+    ax.tick_params(axis="y", labelsize=6)
+    fig.tight_layout()
+    p = out / "per_chapter_f1.png"
+    fig.savefig(p)
+    plt.close(fig)
+    paths.append(p)
+
+    # precision / recall over the threshold
+    sweep = report["threshold_sweep"]
+    pts = sweep["points"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=90)
+    ts = [q["threshold"] for q in pts]
+    for k, c in (("precision", "#228833"), ("recall", "#ee6677"), ("f1", "#4477aa")):
+        a1.plot(ts, [q[k] for q in pts], label=k, color=c)
+    rec = sweep.get("recommended")
+    if rec:
+        a1.axvline(rec["threshold"], color="grey", ls="--", lw=1, label=f"max F1 @ {rec['threshold']:.2f}")
+    a1.set_xlabel("score threshold" + (" (pseudo-score 1/rank)" if sweep["scores"] != "model" else ""))
+    a1.set_title("Precision / recall over the threshold")
+    a1.legend(fontsize=7)
+    a2.plot([q["recall"] for q in pts], [q["precision"] for q in pts], marker=".", color="#4477aa")
+    a2.set_xlabel("recall")
+    a2.set_ylabel("precision")
+    a2.set_xlim(0, 1)
+    a2.set_ylim(0, 1)
+    a2.set_title("Precision-recall")
+    fig.tight_layout()
+    p = out / "precision_recall.png"
+    fig.savefig(p)
+    plt.close(fig)
+    paths.append(p)
+
+    # calibration
+    cal = report["calibration"]
+    fig, ax = plt.subplots(figsize=(4.5, 4), dpi=90)
+    b = [r for r in cal["bins"] if r["n"]]
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    ax.plot([r["mean_score"] for r in b], [r["accuracy"] for r in b], marker="o", color="#4477aa")
+    ax.set_xlabel("mean score in bin" + (" (pseudo)" if sweep["scores"] != "model" else ""))
+    ax.set_ylabel("share of codes in gold")
+    ax.set_title(f"Calibration (ECE {cal['ece']:.3f})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    fig.tight_layout()
+    p = out / "calibration.png"
+    fig.savefig(p)
+    plt.close(fig)
+    paths.append(p)
+    return paths
+
+
+def _f(x) -> str:
+    return "" if x is None else f"{x:.3f}" if isinstance(x, float) else html.escape(str(x))
+
+
+def _table_html(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_f(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(report: dict, images: Sequence[Path]) -> str:
+    ci = report["ci"]
+    ks = list(report["p_at_k"])
+
+    def ci_s(stat, d=ci):
+        return f"{d[stat]['value']:.3f} [{d[stat]['lo']:.3f}, {d[stat]['hi']:.3f}]"
+
+    sys_rows = []
+    for s, m in [("all", {**report, "ci": ci})] + list(report["per_system"].items()):
+        sys_rows.append([s, ci_s("map", m["ci"]), ci_s("precision", m["ci"]), ci_s("recall", m["ci"]),
+                         ci_s("f1", m["ci"]), m["macro"]["f1"], m["category"]["map"], m["category"]["micro"]["f1"]]
+                        + [m["p_at_k"][k] for k in ks] + [m["r_at_k"][k] for k in ks])
+    ch_rows = [[s, ch, r["support"], r["predicted"], r["precision"], r["recall"], r["f1"]]
+               for s, chs in report["per_chapter"].items() for ch, r in chs.items()]
+    worst = [[r["system"], r["code"], r["title"][:60], r["support"], r["predicted"], r["precision"], r["recall"],
+              r["f1"]] for r in report["worst_codes"]]
+    rec = report["threshold_sweep"]["recommended"]
+    prim = report["primary"]
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>clincoder evaluation</title><style>"
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}"
+        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}"
+        "td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}</style></head><body>",
+        "<h1>clincoder evaluation</h1>",
+        f"<p>Gold: {html.escape(', '.join(report['inputs']['gold']))} ({report['inputs']['gold_format']})<br>"
+        f"Predictions: {html.escape(', '.join(report['inputs']['pred']))} ({report['inputs']['pred_format']})<br>"
+        f"Documents: {report['documents']} (without predictions: {report['inputs']['gold_docs_without_predictions']})</p>",
+        "<h2>Summary</h2><p>Values with 95% bootstrap confidence intervals "
+        f"({html.escape(ci['method'])}). MAP as defined by CodiEsp; micro P/R/F1 on the predicted set; "
+        "category = 3-character level.</p>",
+        _table_html(["system", "MAP", "micro P", "micro R", "micro F1", "macro F1", "cat. MAP", "cat. micro F1"]
+                    + [f"P@{k}" for k in ks] + [f"R@{k}" for k in ks], sys_rows),
+    ]
+    if prim:
+        parts.append("<h2>Primary codes</h2>" + _table_html(
+            ["kind", "accuracy", "correct", "n"], [[k, v["accuracy"], v["correct"], v["n"]] for k, v in prim.items()]))
+    if rec:
+        parts.append(f"<h2>Operating point</h2><p>Recommended threshold <b>{rec['threshold']:.3f}</b> "
+                     f"({html.escape(rec['criterion'])}, scores: {html.escape(report['threshold_sweep']['scores'])}): "
+                     f"precision {rec['precision']:.3f}, recall {rec['recall']:.3f}, F1 {rec['f1']:.3f}.</p>")
+    for img in images:
+        data = base64.b64encode(img.read_bytes()).decode()
+        parts.append(f"<h3>{html.escape(img.stem.replace('_', ' '))}</h3>"
+                     f"<img alt='{html.escape(img.name)}' src='data:image/png;base64,{data}'>")
+    parts += ["<h2>Per chapter</h2>", _table_html(["system", "chapter", "support", "predicted", "P", "R", "F1"], ch_rows),
+              "<h2>Worst codes</h2>", _table_html(["system", "code", "title", "support", "predicted", "P", "R", "F1"], worst),
+              "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in report["notes"]) + "</ul>",
+              "<p>Full per-code table: report.json (<code>per_code</code>).</p></body></html>"]
+    return "\n".join(parts)
+
+
+def write_report(report: dict, out_dir: str | Path, plots: bool = True) -> dict[str, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    images = _plots(report, out) if plots else []
+    paths = {"json": out / "report.json", "html": out / "report.html"}
+    paths["json"].write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    paths["html"].write_text(render_html(report, images), encoding="utf-8")
+    for img in images:
+        paths[img.stem] = img
+    return paths
+
+
+def summary_line(report: dict) -> str:
+    parts = [f"MAP {report['map']:.4f}"] + [f"{s} MAP {m['map']:.4f}" for s, m in report["per_system"].items()]
+    mi = report["micro"]
+    parts.append(f"micro P {mi['precision']:.4f} R {mi['recall']:.4f} F1 {mi['f1']:.4f}")
+    return "; ".join(parts)
