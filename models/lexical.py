@@ -13,6 +13,7 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from clincoder.codes import System, compact
 from clincoder.codesystems import CodeTable
 
 
@@ -72,9 +73,21 @@ class LexicalIndex:
 
 
 def default_codes(table: CodeTable) -> list[str]:
-    """What a table's index covers: its selectable codes, plus ICD-10-PCS 4-character prefixes
-    (coders and gold sets use them when the approach or device is not documented)."""
-    return [e.code for e in table.entries() if e.selectable or (table.system.value == "ICD-10-PCS" and len(e.code) == 4)]
+    """What a table's indexes cover: its selectable codes, with ICD-10-CM 7th-character variants
+    folded into the code they extend (``S72.001A/B/C...`` -> ``S72.001``: the encounter character
+    is not in a letter's words), plus ICD-10-PCS 4-character prefixes (used when the approach or
+    device is not documented)."""
+    out: dict[str, None] = {}
+    for e in table.entries():
+        if table.system is System.ICD10PCS and len(e.code) == 4:
+            out[e.code] = None
+        elif e.selectable:
+            if table.system is System.ICD10CM and len(compact(e.code)) == 7:
+                base = table.resolve(compact(e.code)[:-1])
+                out[base.code if base is not None else e.code] = None
+            else:
+                out[e.code] = None
+    return list(out)
 
 
 @functools.lru_cache(maxsize=8)

@@ -54,8 +54,12 @@ class Featurizer:
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
         self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
 
-    def candidates(self, text: str, sentences: list[str]) -> dict[str, Candidate]:
+    def candidates(self, text: str, sentences: list[str], weights: list[float] | None = None) -> dict[str, Candidate]:
+        """Candidates for one letter. ``text`` is what the classifier reads; ``sentences`` are the
+        queries of the sentence-level generators, each with a weight (section and assertion of
+        its mentions: 1.0 for a current, documented condition)."""
         cands: dict[str, Candidate] = {}
+        weights = weights or [1.0] * len(sentences)
 
         def get(key: str) -> Candidate:
             c = cands.get(key)
@@ -66,6 +70,7 @@ class Featurizer:
         if sentences:
             for i, hits in enumerate(self.lexical.search(sentences, self.top_lex, 0.1)):
                 for code, score in hits:
+                    score *= weights[i]
                     c = get(label_form(self.system, code))
                     c.feats["lex_max"] = max(c.feats.get("lex_max", 0.0), score)
                     c.feats["lex_n"] = c.feats.get("lex_n", 0.0) + 1
@@ -75,6 +80,7 @@ class Featurizer:
                     for code, score in hits:
                         if score < 0.3:
                             continue
+                        score *= weights[i]
                         c = get(label_form(self.system, code))
                         c.feats["dense_max"] = max(c.feats.get("dense_max", 0.0), score)
                         c.feats["dense_n"] = c.feats.get("dense_n", 0.0) + 1
@@ -82,6 +88,7 @@ class Featurizer:
             if self.memory is not None:
                 for i, hits in enumerate(self.memory.query(sentences)):
                     for label, sim in hits.items():
+                        sim *= weights[i]
                         key = self.label_map(label)
                         if key is None:
                             continue
@@ -228,11 +235,12 @@ class CodingModel:
     def describe(self) -> dict:
         return {"name": self.card["name"], "hash": self.card["hash"]}
 
-    def rank(self, text: str, sentences: list[str]) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
+    def rank(self, text: str, sentences: list[str], weights: list[float] | None = None
+             ) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
         """Per system: ``(key, score, {sentence index: support})`` best first."""
         out = {}
         for system, feat in self.featurizers.items():
-            cands = feat.candidates(text, sentences)
+            cands = feat.candidates(text, sentences, weights)
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")

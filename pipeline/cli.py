@@ -115,6 +115,41 @@ def lookup(
 
 
 @app.command()
+def train(
+    config: Path = typer.Option(Path("training/configs/us.yaml"), help="training config (YAML)"),
+    out: Path = typer.Option(..., "--out", "-o", help="artifact folder to write (e.g. models/artifacts/ranker-us)"),
+    codiesp: Optional[Path] = typer.Option(None, help="CodiEsp folder (default $CLINCODER_CODIESP or ../shared/data/codiesp)"),
+    reuse_encoder: bool = typer.Option(False, help="keep the fine-tuned encoder already in OUT/encoder; retrain the ranker only"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Fine-tune the encoder and train the ranker (seeded, from one config); writes a model card."""
+    from clincoder.training.codiesp import CorpusNotFound
+    from clincoder.training.train import TrainingConfigError, train as train_all
+
+    _setup_logging(verbose)
+    try:
+        card = train_all(config, out, codiesp, reuse_encoder=reuse_encoder)
+    except (CorpusNotFound, TrainingConfigError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps({k: {m: card["metrics_dev"][k][m] for m in ("map", "f1", "threshold", "recall_at_50")}
+                           for k in card["metrics_dev"]}, indent=2))
+
+
+@app.command()
+def benchmark(
+    inputs: List[Path] = typer.Argument(..., help="letters to code (.txt files, directories, JSONL/CSV)"),
+    profile: ProfileName = typer.Option(ProfileName.us),
+    limit: Optional[int] = typer.Option(None, help="code at most this many letters"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
+):
+    """Whole coding path: cold start, letters/s and peak memory (RSS), in one process."""
+    from .benchmark import benchmark_coding
+
+    _setup_logging(False)
+    typer.echo(json.dumps(benchmark_coding(inputs, profile.value, limit, config), indent=2))
+
+
+@app.command()
 def score(
     gold: Path = typer.Option(..., help="CodiEsp gold TSV (docid<TAB>code)"),
     pred: Path = typer.Option(..., help="predicted TSV, each document's codes best first"),
@@ -123,6 +158,69 @@ def score(
     from clincoder.eval.codiesp import codiesp_map
 
     typer.echo(f"MAP {codiesp_map(gold, pred):.4f}")
+
+
+@app.command("eval")
+def eval_(
+    gold: List[str] = typer.Option(..., help="gold: CodiEsp TSV (repeat for D and P, or a prefix), clincoder JSONL or CSV id,system,code[,rank][,role]"),
+    pred: List[str] = typer.Option(..., help="predictions, same formats (JSONL scores feed the threshold sweep)"),
+    out: Path = typer.Option(..., "--out", "-o", help="report directory: report.json, report.html, PNG plots"),
+    profile: ProfileName = typer.Option(ProfileName.us, help="code systems of CodiEsp D/P files"),
+    bootstrap: int = typer.Option(1000, help="bootstrap resamples for the 95% confidence intervals"),
+    seed: int = typer.Option(0, help="bootstrap seed"),
+):
+    """Evaluate predictions against a gold set: MAP, P/R/F1, P@k/R@k, per system/chapter/code, CIs, plots."""
+    from clincoder.eval.formats import FormatError
+    from clincoder.eval.report import evaluate, summary_line
+
+    _setup_logging(False)
+    try:
+        report = evaluate(gold, pred, out, profile=profile.value, n_boot=bootstrap, seed=seed)
+    except (FormatError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(summary_line(report))
+    typer.echo(f"report: {out / 'report.html'} and {out / 'report.json'}", err=True)
+
+
+@app.command()
+def audit(
+    coded: List[str] = typer.Option(..., help="coded episodes: CSV id,system,code[,rank][,role], CodiEsp TSV pair/prefix, or JSONL"),
+    letters: Optional[List[Path]] = typer.Option(None, help="letters: directory of .txt, or JSONL/CSV with id,text"),
+    out: Path = typer.Option(..., "--out", "-o", help="audit directory: audit.json, audit.csv, audit.md"),
+    suggestions: Optional[Path] = typer.Option(None, help="clincoder JSONL coded earlier (else the letters are coded now)"),
+    reference: Optional[List[str]] = typer.Option(None, help="a reference gold set to audit against (else clincoder's suggestions)"),
+    profile: ProfileName = typer.Option(ProfileName.us, help="code systems (and profile used to code the letters)"),
+    sample: int = typer.Option(200, help="episodes drawn at random for the audit (0: all)"),
+    seed: int = typer.Option(0, help="sampling seed"),
+):
+    """Audit coded episodes: unsupported, uncoded, specificity, sequencing, invalid and retired codes."""
+    from clincoder.eval.audit import audit as run_audit
+    from clincoder.eval.formats import FormatError
+
+    _setup_logging(False)
+    try:
+        res = run_audit(coded, letters, out, suggestions=suggestions, reference=reference or None,
+                        profile=profile.value, sample=sample, seed=seed)
+    except (FormatError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{res['sample']['size']} episodes audited, {res['episodes_with_findings']} with findings: "
+               + ", ".join(f"{k} {v}" for k, v in res["findings_by_kind"].items()))
+    typer.echo(f"audit: {out / 'audit.md'}, {out / 'audit.csv'}, {out / 'audit.json'}", err=True)
+
+
+@app.command("benchmark-text")
+def benchmark_text_cmd(
+    inputs: List[Path] = typer.Argument(..., help=".txt letters or directories of them"),
+    repeat: int = typer.Option(1, help="passes over the letters"),
+    limit: Optional[int] = typer.Option(None, help="at most this many letters"),
+):
+    """Text stage only (sentences, sections, abbreviations, mentions, context): letters/s, peak RSS, cold start."""
+    from .text.benchmark import benchmark_text
+
+    paths = sorted(q for p in inputs for q in ([p] if p.is_file() else p.glob("*.txt")))[:limit]
+    if not paths:
+        _fail("no .txt letters found")
+    typer.echo(json.dumps(benchmark_text(paths, repeat), indent=2))
 
 
 def main() -> None:  # pragma: no cover

@@ -18,6 +18,7 @@ from .config import Settings
 from .io import Letter
 from .nlp import build_nlp
 from .schema import CodeSuggestion, Evidence, LetterResult
+from .text import SECTION_WEIGHTS
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,51 @@ def resolve_tables(settings: Settings) -> Tables:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A letter as the ranker reads it (from the text stage): the sentences that may support a
+    code, with the words of negated, family and hypothetical mentions blanked out, each with a
+    weight from the section and assertion of its mentions, and the context of its evidence."""
+
+    spans: list[tuple[int, int]]  # character spans of the kept sentences
+    queries: list[str]  # sentence text as queried (not-coded mentions blanked)
+    weights: list[float]
+    contexts: list[tuple[str | None, str]]  # (section, assertion) per kept sentence
+    document: str  # the kept text, for document-level models
+
+
+def prepare(doc) -> Prepared:
+    """Turn a Doc from :func:`clincoder.nlp.build_nlp` into what the ranker reads."""
+    from clincoder.text import mentions_of
+
+    text = doc.text
+    mentions = mentions_of(doc)
+    sections = list(doc._.section_spans or [])
+    spans, queries, weights, contexts = [], [], [], []
+    m_i = 0
+    for sent in doc.sents:
+        a, b = sent.start_char, sent.end_char
+        if not text[a:b].strip():
+            continue
+        while m_i < len(mentions) and mentions[m_i].end <= a:
+            m_i += 1
+        inside = [m for m in mentions[m_i:] if m.start >= a and m.end <= b]
+        coded = [m for m in inside if m.coded]
+        section = next((s.section for s in reversed(sections) if s.start <= a < s.end), None)
+        if inside and not coded:
+            continue  # everything this sentence mentions is negated, family or hypothetical
+        chars = list(text[a:b])
+        for m in inside:
+            if not m.coded:
+                chars[m.start - a: m.end - a] = " " * (m.end - m.start)
+        spans.append((a, b))
+        queries.append("".join(chars))
+        weights.append(max((m.weight for m in coded), default=SECTION_WEIGHTS.get(section, 1.0)))
+        assertion = coded[0].assertion if coded else "present"
+        contexts.append((section, assertion))
+    return Prepared(spans, queries, weights, contexts, "\n".join(queries))
+
+
+@dataclass(frozen=True)
 class CoderConfig:
     max_candidates: int = 50  # ranked codes kept per system (suggested + candidates), for review and MAP
     max_evidence: int = 5
@@ -93,11 +139,10 @@ class Coder:
         return self.code(Letter(id=id, text=text, source="<text>"))
 
     def _rank(self, text: str) -> dict:
-        doc = self.nlp(text)
-        spans = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
-        sentences = [text[a:b] for a, b in spans]
+        p = prepare(self.nlp(text))
+        spans, sentences = p.spans, p.queries
         ranked: list[tuple[float, System, str, str, tuple[Evidence, ...], bool]] = []
-        for system, hits in self.ranker.rank(text, sentences).items():
+        for system, hits in self.ranker.rank(p.document, sentences, p.weights).items():
             table = self.tables.by_system[system]
             threshold = self.ranker.fusions[system].threshold
             for key, score, support in hits[: self.config.max_candidates]:
@@ -106,7 +151,8 @@ class Coder:
                 if not support and title and sentences:
                     support = self._best_sentences(system, title, sentences)
                 best = sorted(support, key=lambda i: -support[i])[: self.config.max_evidence]
-                evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i]) for i in sorted(best))
+                evidence = tuple(Evidence(spans[i][0], spans[i][1], text[spans[i][0]:spans[i][1]], *p.contexts[i])
+                                 for i in sorted(best))
                 ranked.append((score, system, normalise(system, key), title, evidence, score >= threshold))
         ranked.sort(key=lambda r: (-r[0], r[1].value, r[2]))
         codes, candidates, primary_seen = [], [], set()

@@ -138,8 +138,9 @@ class CodeTable:
         return [self._entries[self._key(c)] for c in self._children.get(self._key(code), [])]
 
     def ancestors(self, code: str) -> list[CodeEntry]:
-        out, e = [], self.parent(code)
-        while e is not None:
+        out, e, seen = [], self.parent(code), {self._key(code)}
+        while e is not None and self._key(e.code) not in seen:  # a malformed source may loop
+            seen.add(self._key(e.code))
             out.append(e)
             e = self.parent(e.code)
         return out
@@ -277,15 +278,25 @@ def load_icd10cm() -> CodeTable:
     import simple_icd_10_cm as cm
 
     entries = []
+    seen: set[str] = set()
+    chapter = None
     for c in cm.get_all_codes(with_dots=True):
+        # 39 blocks share their name with their only category (``B10``): the listing gives the
+        # name twice, block first, and get_parent() answers the name itself for both.
+        twin = cm.is_block(c) and cm.is_category(c)
+        p = cm.get_parent(c)
         if cm.is_chapter(c):
             kind, code = "chapter", f"Chapter {c}"
-        elif cm.is_block(c):
+            chapter = code
+        elif cm.is_block(c) and not (twin and c in seen):
             kind, code = "block", f"Block {c}"
         else:
             kind, code = ("category" if cm.is_category(c) else "subcategory"), c
-        p = cm.get_parent(c)
-        parent = None if not p else (f"Chapter {p}" if cm.is_chapter(p) else f"Block {p}" if cm.is_block(p) else p)
+        seen.add(c)
+        if twin:
+            parent = f"Block {c}" if kind == "category" else chapter
+        else:
+            parent = None if not p else (f"Chapter {p}" if cm.is_chapter(p) else f"Block {p}" if cm.is_block(p) else p)
         notes = {}
         if kind not in ("chapter", "block") and not cm.is_extended_subcategory(c):
             notes = dict(inclusion_terms=_tuple(cm.get_inclusion_term(c)), excludes1=_tuple(cm.get_excludes1(c)),

@@ -28,7 +28,7 @@ from clincoder.models.lexical import clean_title
 @dataclass(frozen=True)
 class EncoderConfig:
     seed: int = 13
-    steps: int = 400
+    steps: int = 300
     batch_size: int = 32
     lr: float = 5e-5
     train_layers: int = 2
@@ -100,7 +100,7 @@ def fine_tune(out_dir: str | Path, train_docs, config: EncoderConfig = EncoderCo
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     model.eval()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -62,12 +62,22 @@ def build_memory(docs, kind, tables) -> SentenceMemory:
                               [by_sentence[k] for k in keys], [i for i, _ in keys])
 
 
-def _rows(feat: Featurizer, docs, kind):
+def prepare_docs(docs, progress: bool = False) -> list:
+    """Each document through the runtime text stage (:func:`clincoder.coder.prepare`), so the
+    ranker is trained on exactly what it will read when coding."""
+    from clincoder.coder import prepare
+    from clincoder.nlp import build_nlp
+
+    nlp = build_nlp()
+    return [prepare(doc) for doc in tqdm(nlp.pipe(d.text for d in docs), total=len(docs), desc="text stage",
+                                         disable=not progress)]
+
+
+def _rows(feat: Featurizer, docs, prepared, kind):
     """Candidates and features for each document: list of (doc, keys, X, y)."""
     out = []
-    for d in docs:
-        sents = [d.sentence_text(i) for i in range(len(d.sentences))]
-        cands = feat.candidates(d.text, sents)
+    for d, p in zip(docs, prepared):
+        cands = feat.candidates(p.document, p.queries, p.weights)
         keys = list(cands)
         gold = set(_gold(d, kind))
         out.append((d, keys, feature_matrix([cands[k] for k in keys]), np.array([k in gold for k in keys])))
@@ -110,15 +120,16 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     tables = tables or {k: load_table(s) for k, s in KINDS.items()}
     metrics, files = {}, []
     half = rng.permutation(len(dev)) % 2
+    train_prep, dev_prep = prepare_docs(train, progress), prepare_docs(dev, progress)
     for kind, system in KINDS.items():
         labels = [list(dict.fromkeys(_gold(d, kind))) for d in train]
         prior = Counter(c for ls in labels for c in ls)
         memory = build_memory(train, kind, tables)
-        clf = DocClassifier.fit([d.text for d in train], labels, C=config.clf_C,
+        clf = DocClassifier.fit([p.document for p in train_prep], labels, C=config.clf_C,
                                 progress=(lambda it: tqdm(it, desc=f"{kind} classifier")) if progress else None)
         dense = encoder.index(tables[kind]) if encoder is not None else None
         feat = Featurizer(system, tables[kind], lexical_index(tables[kind]), clf, memory, dense, dict(prior))
-        rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), kind)
+        rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), dev_prep, kind)
         scores = [None] * len(rows)
         for h in (0, 1):
             fit_rows = [r for r, x in zip(rows, half) if x != h]

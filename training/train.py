@@ -28,12 +28,22 @@ def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
 
 
 def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None, progress: bool = True,
-          tables: dict | None = None) -> dict:
-    """Train everything the config describes into ``out``; returns the model card."""
+          tables: dict | None = None, reuse_encoder: bool = False) -> dict:
+    """Train everything the config describes into ``out``; returns the model card.
+
+    ``reuse_encoder`` keeps the fine-tuned encoder already in ``out/encoder`` (same config and
+    seed give the same delta) and retrains only the ranker on top of it.
+    """
     enc_cfg, rk_cfg = read_config(config)
     out = Path(out)
     encoder = None
-    if rk_cfg.use_encoder:
+    if rk_cfg.use_encoder and reuse_encoder:
+        from clincoder.models.encoder import Encoder
+
+        if not (out / "encoder" / "encoder_card.json").exists():
+            raise FileNotFoundError(f"no fine-tuned encoder to reuse in {out / 'encoder'}")
+        encoder = Encoder(out / "encoder")
+    elif rk_cfg.use_encoder:
         encoder = fine_tune(out / "encoder", load_split("train", codiesp), enc_cfg, progress=progress, tables=tables)
     elif (out / "encoder").exists():
         shutil.rmtree(out / "encoder")  # a stale delta must not be picked up by the new model

@@ -231,3 +231,11 @@ def test_shared_opcs4_and_uk_icd10_tables(shared_data):
     uk = load_table(System.ICD10, shared_data / "icd10-uk" / "icd10_uk_codes.tsv")
     assert uk.title("E11.9") == "Non-insulin-dependent diabetes mellitus without complications"
     assert uk.is_selectable("X59.09") and uk.parent("X59.09").code == "X59.0"
+
+
+def test_icd10cm_blocks_named_like_their_category_have_a_proper_hierarchy(icd10cm_table):
+    # simple-icd-10-cm lists B10 twice (block and category) and gives each as its own parent
+    assert icd10cm_table.get("B10").kind == "category"
+    assert icd10cm_table.get("B10").parent == "Block B10"
+    assert [a.code for a in icd10cm_table.ancestors("B10.01")][-2:] == ["Block B10", "Chapter 1"]
+    assert icd10cm_table.chapter("C50.911").code == "Chapter 2"

@@ -1,0 +1,75 @@
+"""Ranker pieces: save/load keeps exactly what was evaluated; the shipped artifact loads offline."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion
+from clincoder.models.supervised import DocClassifier, SentenceMemory
+
+TEXTS = ["fever and cough with pneumonia", "type 2 diabetes and hypertension", "pneumonia treated, fever settled",
+         "hypertension on ramipril", "diabetes with neuropathy"]
+LABELS = [["j18.9", "r50.9"], ["e11.9", "i10"], ["j18.9"], ["i10"], ["e11.40"]]
+
+
+def test_classifier_round_trip_is_exact(tmp_path):
+    clf = DocClassifier.fit(TEXTS, LABELS, keep=50, max_features=None)
+    clf.save(tmp_path / "clf")
+    again = DocClassifier.load(tmp_path / "clf")
+    assert again.labels == clf.labels
+    np.testing.assert_array_equal(clf.decision(["pneumonia and fever"]), again.decision(["pneumonia and fever"]))
+    top = clf.labels[int(np.argmax(clf.decision(["pneumonia with fever"])[0]))]
+    assert top in {"j18.9", "r50.9"}
+
+
+def test_memory_proposes_codes_of_similar_sentences(tmp_path):
+    mem = SentenceMemory.fit(TEXTS, LABELS, [f"d{i}" for i in range(len(TEXTS))])
+    mem.save(tmp_path / "mem")
+    again = SentenceMemory.load(tmp_path / "mem")
+    hits = again.query(["she has hypertension"], min_sim=0.1)[0]
+    assert "i10" in hits and hits == mem.query(["she has hypertension"], min_sim=0.1)[0]
+
+
+def test_fusion_round_trip_and_feature_check(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((200, len(FEATURES))).astype(np.float32)
+    y = (X[:, 0] + X[:, 3] > 1).astype(int)
+    fusion = Fusion.fit(X, y)
+    fusion.threshold = 0.4
+    again = Fusion.load(fusion.save(tmp_path / "f.json"))
+    np.testing.assert_allclose(fusion.score(X), again.score(X))
+    assert again.threshold == 0.4
+    d = fusion.to_dict()
+    d["features"] = d["features"][:-1]
+    with pytest.raises(ValueError, match="retrain"):
+        Fusion.from_dict(d)
+
+
+def test_shipped_artifact_has_provenance():
+    card = json.loads((ARTIFACTS / "ranker-us" / "model_card.json").read_text())
+    assert card["profile"] == "us" and card["hash"] and card["config"]["seed"] is not None
+    assert set(card["editions"]) == {"ICD-10-CM", "ICD-10-PCS"}
+    assert card["metrics_dev"]["D"]["map"] > 0.3
+    total = sum(p.stat().st_size for p in (ARTIFACTS / "ranker-us").rglob("*") if p.is_file())
+    assert total < 25 * 2**20
+    if (ARTIFACTS / "ranker-us" / "encoder").exists():
+        enc = json.loads((ARTIFACTS / "ranker-us" / "encoder" / "encoder_card.json").read_text())
+        assert enc["hash"] and enc["trained_layers"]
+
+
+def test_shipped_encoder_loads_without_network(monkeypatch):
+    delta = ARTIFACTS / "ranker-us" / "encoder"
+    if not delta.exists():
+        pytest.skip("the shipped ranker has no encoder delta")
+    from clincoder.models.encoder import Encoder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    enc = Encoder(delta)
+    v = enc.embed(["acute myocardial infarction", "heart attack", "fractured neck of femur"])
+    assert v.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2]
+    np.testing.assert_array_equal(v, enc.embed(["acute myocardial infarction", "heart attack", "fractured neck of femur"]))
