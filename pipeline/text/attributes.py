@@ -124,7 +124,7 @@ def laterality(before: str, inside: str, after: str) -> Optional[str]:
         m = _LAT_RE.search(s)
         if m:
             return _LAT_NORM[m.group(1)]
-    m = _LR_RE.search(inside) or _LR_RE.search(" " + _last_words(before, 2))
+    m = _LR_RE.search(inside) or re.search(r"(?:^|\s)([LR])\s*$", before)
     if m:
         return _LAT_NORM[m.group(1).lower()]
     p = _PREP.match(after)
@@ -175,7 +175,7 @@ def modifiers(before: str, inside: str, after: str, expansion: Optional[str] = N
         out.append("type 2")
     elif _TYPE1.search(ctx):
         out.append("type 1")
-    m = _STAGE.search(ctx)
+    m = _STAGE.search(ctx) or _STAGE.search((inside + " " + " ".join(tail.split()[:3])).lower())
     if m:
         v = (m.group(1) or m.group(2)).lower()
         roman = re.match(r"^(i{1,3}|iv|v)([ab]?)$", v)

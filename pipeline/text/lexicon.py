@@ -29,7 +29,7 @@ import yaml
 
 log = logging.getLogger(__name__)
 
-LEXICON_VERSION = "7"
+LEXICON_VERSION = "8"
 MAX_PHRASE = 10
 
 # ---- tokens and normalisation ----------------------------------------------------------------
@@ -154,6 +154,9 @@ def title_phrases(title: str) -> list[str]:
     return res
 
 
+_ROMAN = {"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"}
+
+
 @functools.lru_cache(maxsize=1)
 def _anatomy() -> frozenset:
     """Words of body sites: a phrase made only of these is a site, not a mention."""
@@ -170,7 +173,7 @@ def keep_phrase(key: tuple[str, ...]) -> bool:
         return False
     if key[0] in _EDGE or key[-1] in _EDGE:
         return False
-    content = [t for t in key if t not in _STOP and t.isalpha()]
+    content = [t for t in key if t not in _STOP and t.isalpha() and len(t) >= 3 and t not in _ROMAN]
     if not content:
         return False
     if len(key) == 1:

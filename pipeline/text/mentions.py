@@ -100,6 +100,18 @@ class LetterMentions:
             taken.append((a, b))
             chosen.append(c)
         chosen.sort(key=lambda c: c[0])
+        abbrs = [x for x in doc._.clin_abbreviations or () if x.label != "OTHER" or x.source == "letter"]
+        if abbrs:  # "exacerbation of COPD": expand the abbreviations inside a longer mention
+            text = doc.text
+            for k, c in enumerate(chosen):
+                inner = [x for x in abbrs if c[0] <= x.start and x.end <= c[1] and (x.start, x.end) != (c[0], c[1])]
+                if inner and c[4] is None:
+                    parts, pos = [], c[0]
+                    for x in inner:
+                        parts += [text[pos:x.start], x.expansion]
+                        pos = x.end
+                    parts.append(text[pos:c[1]])
+                    chosen[k] = (*c[:4], "".join(parts), c[5])
         spans: List[Span] = []
         info: Dict[Tuple[int, int], Tuple[int, int, str, Optional[str]]] = {}
         for a, b, label, canon, expansion, _ in chosen:

@@ -58,8 +58,10 @@ class LetterSentences:
             prev_real = i
         # "?pneumonia": a query mark glued to the next word does not end a sentence
         for i, tok in enumerate(doc[:-1]):
-            if tok.text in ("?", "??") and not tok.whitespace_ and doc[i + 1].text[:1].isalnum():
-                doc[i + 1].is_sent_start = False
+            if tok.text in ("?", "??") and doc[i + 1].text[:1].isalnum() and (
+                    not tok.whitespace_ or i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space
+                    or doc[i - 1].text in (":", "-", "(")):
+                doc[i + 1].is_sent_start = False  # "?pneumonia", "CXR: ? pneumonia"
         # list markers
         last_num = None
         for i, tok in enumerate(doc):

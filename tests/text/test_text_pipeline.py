@@ -1,0 +1,89 @@
+"""The text pipeline is built from the one config, every component declares what it assigns,
+mentions are typed and serialisable, and the lexicon cache lives outside the repository."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+
+import pytest
+from spacy.language import Language
+
+from clincoder.text import Mention, SectionSpan, mentions_of
+from clincoder.text.model import ASSERTION_PRECEDENCE, SECTION_WEIGHTS
+
+COMPONENTS = ["clincoder_sentences", "clincoder_abbreviations", "clincoder_sections", "clincoder_mentions",
+              "clincoder_context", "clincoder_attributes"]
+
+
+def test_pipeline_is_built_from_the_config(nlp):
+    from thinc.api import Config
+
+    cfg = Config().from_str((files("clincoder") / "resources" / "pipeline.cfg").read_text(encoding="utf-8"))
+    assert nlp.pipe_names == cfg["nlp"]["pipeline"] == COMPONENTS
+    for name in COMPONENTS:
+        assert nlp.get_pipe_meta(name).factory == cfg["components"][name]["factory"]
+
+
+@pytest.mark.parametrize("name", COMPONENTS)
+def test_component_declares_what_it_assigns(nlp, name):
+    meta = Language.get_factory_meta(nlp.get_pipe_meta(name).factory)
+    assert meta.assigns, f"{name} declares nothing"
+
+
+def test_pipeline_analysis_has_no_missing_requirements(nlp):
+    problems = nlp.analyze_pipes()["problems"]
+    assert not any(problems.values()), problems
+
+
+def test_mentions_are_typed_serialisable_and_offset_exact(analyse):
+    text = "Diagnoses:\n1. NSTEMI\n2. Left #NOF\nFH: mother had breast cancer."
+    doc = analyse(text)
+    ms = mentions_of(doc)
+    assert all(isinstance(m, Mention) for m in ms)
+    for m in ms:
+        assert text[m.start:m.end] == m.text
+        assert Mention.from_dict(json.loads(json.dumps(m.to_dict()))) == m
+        assert m.evidence().assertion == m.assertion
+    assert all(isinstance(s, SectionSpan) for s in doc._.section_spans)
+    nof = [m for m in ms if m.text == "#NOF"][0]
+    assert nof.laterality == "left" and nof.section == "diagnoses" and nof.coded
+    cancer = [m for m in ms if "cancer" in m.text][0]
+    assert cancer.assertion == "family" and not cancer.coded and cancer.weight == 0.0
+
+
+def test_mentions_of_rejects_foreign_docs():
+    import spacy
+
+    with pytest.raises(ValueError):
+        mentions_of(spacy.blank("en")("text"))
+
+
+def test_assertion_precedence_and_weights():
+    assert ASSERTION_PRECEDENCE[0] == "family" and ASSERTION_PRECEDENCE[-1] == "present"
+    assert SECTION_WEIGHTS["diagnoses"] > SECTION_WEIGHTS["differential_diagnosis"]
+    assert SECTION_WEIGHTS["diagnoses"] > SECTION_WEIGHTS["past_medical_history"]
+
+
+def test_differential_section_makes_mentions_uncertain(analyse):
+    doc = analyse("Differential diagnosis:\n- pulmonary embolism\n- pneumonia")
+    assert {m.assertion for m in doc._.mentions} == {"uncertain"}
+
+
+def test_lexicon_is_large_and_cached_outside_the_repo(nlp, repo_root):
+    from clincoder.text.lexicon import cache_dir
+
+    lex = nlp.get_pipe("clincoder_mentions").lexicon
+    assert len(lex) > 50_000  # titles, inclusion terms and letter wording, not a short hand list
+    assert repo_root not in cache_dir().resolve().parents
+    assert list(cache_dir().glob(f"lexicon-{lex.key}.pkl"))
+
+
+def test_benchmark_text_reports_rate_and_memory(tmp_path):
+    from clincoder.text.benchmark import benchmark_text
+
+    p = tmp_path / "a.txt"
+    p.write_text("Diagnoses:\n1. NSTEMI\n2. AKI on CKD stage 3\nPlan: return if chest pain.", encoding="utf-8")
+    res = benchmark_text([p], repeat=2)
+    assert res["n_letters"] == 1 and res["letters_per_s"] > 0 and res["peak_rss_mb"] > 0
+    assert res["mentions_per_letter"] >= 3

@@ -1,0 +1,351 @@
+"""Regression set of the text stage: phrase -> expected mention and attribute (UK and US phrasing).
+
+Each case names the letter text, the mention (its text, case-insensitive) and the attribute
+expected on it. Cases run through the one pipeline built from ``resources/pipeline.cfg``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def find(doc, mention_text):
+    ms = [m for m in doc._.mentions if m.text.lower() == mention_text.lower()]
+    assert ms, f"no mention {mention_text!r} in {[m.text for m in doc._.mentions]}"
+    return ms[0]
+
+
+# ---- mentions and labels -------------------------------------------------------------------
+LABELS = [
+    ("Admitted with community acquired pneumonia.", "community acquired pneumonia", "DIAGNOSIS"),
+    ("She has type 2 diabetes mellitus.", "type 2 diabetes mellitus", "DIAGNOSIS"),
+    ("Known atrial fibrillation on apixaban.", "atrial fibrillation", "DIAGNOSIS"),
+    ("Presented with chest pain.", "chest pain", "FINDING"),
+    ("Complained of shortness of breath.", "shortness of breath", "FINDING"),
+    ("He underwent laparoscopic cholecystectomy.", "laparoscopic cholecystectomy", "PROCEDURE"),
+    ("Appendicectomy was performed.", "appendicectomy", "PROCEDURE"),
+    ("An appendectomy was performed.", "appendectomy", "PROCEDURE"),
+    ("Underwent total knee replacement.", "total knee replacement", "PROCEDURE"),
+    ("Diagnosed with chronic obstructive pulmonary disease.", "chronic obstructive pulmonary disease", "DIAGNOSIS"),
+    ("Urinary tract infection treated.", "urinary tract infection", "DIAGNOSIS"),
+    ("Admitted with acute kidney injury.", "acute kidney injury", "DIAGNOSIS"),
+    ("Developed peripheral oedema.", "peripheral oedema", "FINDING"),
+    ("Developed peripheral edema.", "peripheral edema", "FINDING"),
+    ("Iron deficiency anaemia noted.", "iron deficiency anaemia", "DIAGNOSIS"),
+    ("Iron deficiency anemia noted.", "iron deficiency anemia", "DIAGNOSIS"),
+    ("Colonoscopy showed diverticulosis.", "colonoscopy", "PROCEDURE"),
+    ("Colonoscopy showed diverticulosis.", "diverticulosis", "DIAGNOSIS"),
+    ("Treated for cellulitis.", "cellulitis", "DIAGNOSIS"),
+    ("Episodes of haemoptysis.", "haemoptysis", "FINDING"),
+    ("Episodes of hemoptysis.", "hemoptysis", "FINDING"),
+    ("Had a haemorrhagic stroke.", "haemorrhagic stroke", "DIAGNOSIS"),
+    ("He has hypertension.", "hypertension", "DIAGNOSIS"),
+    ("Multiple gallstones were seen.", "gallstones", "DIAGNOSIS"),
+    ("Coronary angiography was done.", "coronary angiography", "PROCEDURE"),
+    ("Underwent a right hemicolectomy.", "hemicolectomy", "PROCEDURE"),
+    ("Blood transfusion given.", "blood transfusion", "PROCEDURE"),
+    ("Diagnosed with heart failure.", "heart failure", "DIAGNOSIS"),
+    ("Episode of syncope.", "syncope", "FINDING"),
+    ("Background of osteoporosis.", "osteoporosis", "DIAGNOSIS"),
+]
+
+
+@pytest.mark.parametrize("text,mention,label", LABELS)
+def test_mention_label(analyse, text, mention, label):
+    m = find(analyse(text), mention)
+    assert m.label == label
+    assert analyse(text).text[m.start:m.end] == m.text
+
+
+# ---- abbreviations ----------------------------------------------------------------------------
+ABBREVIATIONS = [
+    ("PMH: T2DM, HTN.", "T2DM", "type 2 diabetes mellitus", "DIAGNOSIS"),
+    ("Admitted with NSTEMI.", "NSTEMI", "non-ST elevation myocardial infarction", "DIAGNOSIS"),
+    ("Fast AF on admission.", "AF", "atrial fibrillation", "DIAGNOSIS"),
+    ("CKD stage 4.", "CKD", "chronic kidney disease", "DIAGNOSIS"),
+    ("Known COPD on inhalers.", "COPD", "chronic obstructive pulmonary disease", "DIAGNOSIS"),
+    ("Treated for LRTI with amoxicillin.", "LRTI", "lower respiratory tract infection", "DIAGNOSIS"),
+    ("Recurrent UTI.", "UTI", "urinary tract infection", "DIAGNOSIS"),
+    ("AKI on admission, resolved with fluids.", "AKI", "acute kidney injury", "DIAGNOSIS"),
+    ("Fall resulting in #NOF.", "#NOF", "fracture of neck of femur", "DIAGNOSIS"),
+    ("Previous CABG in 2010.", "CABG", "coronary artery bypass graft", "PROCEDURE"),
+    ("Left TKR in 2015.", "TKR", "total knee replacement", "PROCEDURE"),
+    ("Right THR.", "THR", "total hip replacement", "PROCEDURE"),
+    ("OGD showed oesophagitis.", "OGD", "oesophagogastroduodenoscopy", "PROCEDURE"),
+    ("EGD showed esophagitis.", "EGD", "esophagogastroduodenoscopy", "PROCEDURE"),
+    ("ERCP and stent.", "ERCP", "endoscopic retrograde cholangiopancreatography", "PROCEDURE"),
+    ("Primary PCI to the LAD.", "PCI", "percutaneous coronary intervention", "PROCEDURE"),
+    ("Known GORD.", "GORD", "gastro-oesophageal reflux disease", "DIAGNOSIS"),
+    ("Known GERD.", "GERD", "gastroesophageal reflux disease", "DIAGNOSIS"),
+    ("Had a TIA last year.", "TIA", "transient ischaemic attack", "DIAGNOSIS"),
+    ("Signs of DVT in the calf.", "DVT", "deep vein thrombosis", "DIAGNOSIS"),
+    ("Patient with CHF exacerbation.", "CHF", "congestive heart failure", "DIAGNOSIS"),
+    ("Underwent LSCS.", "LSCS", "lower segment caesarean section", "PROCEDURE"),
+    ("Admitted in DKA.", "DKA", "diabetic ketoacidosis", "DIAGNOSIS"),
+    ("SOB on exertion.", "SOB", "shortness of breath", "FINDING"),
+    ("Known IHD.", "IHD", "ischaemic heart disease", "DIAGNOSIS"),
+    ("Known CAD.", "CAD", "coronary artery disease", "DIAGNOSIS"),
+    ("CXR clear.", "CXR", "chest x-ray", "PROCEDURE"),
+    ("He has OSA on CPAP.", "OSA", "obstructive sleep apnoea", "DIAGNOSIS"),
+    # defined in the letter (scispaCy), then used
+    ("He has acute kidney injury (AKI). The AKI resolved.", "AKI", "acute kidney injury", "DIAGNOSIS"),
+    ("Diagnosed with systemic sclerosis (SSc). SSc was stable.", "SSc", "systemic sclerosis", "DIAGNOSIS"),
+    # ambiguous ones resolved by context
+    ("MS diagnosed after optic neuritis and MRI brain lesions.", "MS", "multiple sclerosis", "DIAGNOSIS"),
+    ("Echo showed severe MS with a diastolic murmur.", "MS", "mitral stenosis", "DIAGNOSIS"),
+    ("CTPA confirmed PE; started apixaban.", "PE", "pulmonary embolism", "DIAGNOSIS"),
+    ("Known RA on methotrexate with swollen joints.", "RA", "rheumatoid arthritis", "DIAGNOSIS"),
+    ("Parkinson's: PD with tremor on levodopa.", "PD", "Parkinson's disease", "DIAGNOSIS"),
+    ("ESRF on PD via Tenckhoff catheter, peritoneal dialysis exchange.", "PD", "peritoneal dialysis", "PROCEDURE"),
+    ("Echo: severe AS with syncope; referred for TAVI.", "AS", "aortic stenosis", "DIAGNOSIS"),
+]
+
+
+@pytest.mark.parametrize("text,abbr,expansion,label", ABBREVIATIONS)
+def test_abbreviation_mention(analyse, text, abbr, expansion, label):
+    doc = analyse(text)
+    ms = [m for m in doc._.mentions if m.text == abbr]
+    assert ms, [m.text for m in doc._.mentions]
+    m = ms[-1]
+    assert m.expansion.lower() == expansion.lower()
+    assert m.label == label
+
+
+AMBIGUOUS_NOT_MENTIONS = [
+    ("PE: chest clear, abdomen soft and non tender, findings unremarkable.", "PE"),
+    ("Sats 95% on RA.", "RA"),
+    ("Echo: dilated RA and RV.", "RA"),
+]
+
+
+@pytest.mark.parametrize("text,abbr", AMBIGUOUS_NOT_MENTIONS)
+def test_ambiguous_abbreviation_other_sense(analyse, text, abbr):
+    doc = analyse(text)
+    assert abbr not in [m.text for m in doc._.mentions]
+    assert any(a.text == abbr and a.label == "OTHER" for a in doc._.clin_abbreviations)
+
+
+# ---- assertion (ConText + letter rules) -------------------------------------------------------
+ASSERTIONS = [
+    ("No evidence of pneumothorax.", "pneumothorax", "negated"),
+    ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
+    ("PE ruled out on CTPA.", "PE", "negated"),
+    ("Denies chest pain.", "chest pain", "negated"),
+    ("No signs of infection.", "infection", "negated"),
+    ("Fracture excluded on x-ray.", "fracture", "negated"),
+    ("Nil haematuria.", "haematuria", "negated"),
+    ("Negative for malignancy.", "malignancy", "negated"),
+    ("He did not have pneumonia.", "pneumonia", "negated"),
+    ("There was no deep vein thrombosis.", "deep vein thrombosis", "negated"),
+    ("?pneumonia", "pneumonia", "uncertain"),
+    ("Chest x-ray: ? pneumonia right base.", "pneumonia", "uncertain"),
+    ("Query sepsis on arrival.", "sepsis", "uncertain"),
+    ("Possible pulmonary embolism.", "pulmonary embolism", "uncertain"),
+    ("Likely cellulitis.", "cellulitis", "uncertain"),
+    ("Suspected appendicitis.", "appendicitis", "uncertain"),
+    ("Probable urinary tract infection.", "urinary tract infection", "uncertain"),
+    ("Presumed viral gastroenteritis.", "viral gastroenteritis", "uncertain"),
+    ("Rule out myocardial infarction.", "myocardial infarction", "uncertain"),
+    ("r/o pneumonia", "pneumonia", "uncertain"),
+    ("Cannot exclude pulmonary embolism.", "pulmonary embolism", "uncertain"),
+    ("History of stroke.", "stroke", "historical"),
+    ("h/o DVT", "DVT", "historical"),
+    ("Previous myocardial infarction.", "myocardial infarction", "historical"),
+    ("Prior cholecystectomy.", "cholecystectomy", "historical"),
+    ("Background of asthma.", "asthma", "historical"),
+    ("s/p appendectomy", "appendectomy", "historical"),
+    ("Status post hysterectomy.", "hysterectomy", "historical"),
+    ("Family history of breast cancer.", "breast cancer", "family"),
+    ("FH of ischaemic heart disease.", "ischaemic heart disease", "family"),
+    ("Mother had bowel cancer.", "bowel cancer", "family"),
+    ("His father died of a myocardial infarction.", "myocardial infarction", "family"),
+    ("Brother has epilepsy.", "epilepsy", "family"),
+    ("Return if chest pain recurs.", "chest pain", "hypothetical"),
+    ("If fever develops, seek advice.", "fever", "hypothetical"),
+    ("Advised to return should haematemesis recur.", "haematemesis", "hypothetical"),
+    ("Risk of deep vein thrombosis discussed.", "deep vein thrombosis", "hypothetical"),
+    ("Admitted with pneumonia.", "pneumonia", "present"),
+    ("Diagnosed with asthma.", "asthma", "present"),
+    ("Chest pain, no fever.", "chest pain", "present"),
+    ("Chest pain, no fever.", "fever", "negated"),
+    ("No fever but persistent cough.", "persistent cough", "present"),
+    ("No family history of diabetes.", "diabetes", "family"),
+]
+
+
+@pytest.mark.parametrize("text,mention,assertion", ASSERTIONS)
+def test_assertion(analyse, text, mention, assertion):
+    assert find(analyse(text), mention).assertion == assertion
+
+
+# ---- laterality, body site --------------------------------------------------------------------
+LATERALITY = [
+    ("Left total hip replacement.", "total hip replacement", "left"),
+    ("Right inguinal hernia repair.", "inguinal hernia repair", "right"),
+    ("Bilateral pleural effusions.", "pleural effusions", "bilateral"),
+    ("Pain in the right knee.", "pain", "right"),
+    ("Fracture of the left neck of femur.", "fracture", "left"),
+    ("Left-sided weakness.", "weakness", "left"),
+    ("L TKR", "TKR", "left"),
+    ("R THR", "THR", "right"),
+    ("Cellulitis of both legs.", "cellulitis", "bilateral"),
+    ("Right hemicolectomy.", "hemicolectomy", "right"),
+    ("Cataract extraction, left eye.", "cataract extraction", None),
+    ("Pneumonia.", "pneumonia", None),
+]
+
+
+@pytest.mark.parametrize("text,mention,side", LATERALITY)
+def test_laterality(analyse, text, mention, side):
+    assert find(analyse(text), mention).laterality == side
+
+
+BODY_SITE = [
+    ("Fracture of the left neck of femur.", "fracture", "neck of femur"),
+    ("Pain in the right knee.", "pain", "knee"),
+    ("Knee pain for weeks.", "pain", "knee"),
+    ("Total hip replacement.", "total hip replacement", "hip"),
+    ("Cellulitis of the left leg.", "cellulitis", "leg"),
+    ("Abscess of the right breast.", "abscess", "breast"),
+    ("Renal colic.", "renal colic", "kidney"),
+    ("Laceration to the scalp.", "laceration", "scalp"),
+    ("Ulcer on the heel.", "ulcer", "heel"),
+    ("Chest pain.", "chest pain", "chest"),
+    ("Pneumonia.", "pneumonia", None),
+]
+
+
+@pytest.mark.parametrize("text,mention,site", BODY_SITE)
+def test_body_site(analyse, text, mention, site):
+    assert find(analyse(text), mention).body_site == site
+
+
+# ---- code-changing words ----------------------------------------------------------------------
+MODIFIERS = [
+    ("Acute kidney injury.", "acute kidney injury", "acute"),
+    ("Chronic kidney disease.", "chronic kidney disease", "chronic"),
+    ("Acute on chronic kidney injury.", "acute on chronic kidney injury", "acute on chronic"),
+    ("Acute-on-chronic renal failure.", "acute-on-chronic renal failure", "acute on chronic"),
+    ("Acute pancreatitis.", "acute pancreatitis", "acute"),
+    ("Chronic pancreatitis.", "chronic pancreatitis", "chronic"),
+    ("Type 2 diabetes mellitus.", "type 2 diabetes mellitus", "type 2"),
+    ("Type 1 diabetes mellitus.", "type 1 diabetes mellitus", "type 1"),
+    ("Type II diabetes.", "diabetes", "type 2"),
+    ("T2DM", "T2DM", "type 2"),
+    ("T1DM", "T1DM", "type 1"),
+    ("IDDM", "IDDM", "type 1"),
+    ("NIDDM", "NIDDM", "type 2"),
+    ("Type 2 respiratory failure.", "type 2 respiratory failure", "type 2"),
+    ("CKD stage 3a.", "CKD", "stage 3a"),
+    ("CKD 4", "CKD", "stage 4"),
+    ("Chronic kidney disease stage 5.", "chronic kidney disease", "stage 5"),
+    ("Stage IV breast cancer.", "breast cancer", "stage 4"),
+    ("Open fracture of the tibia.", "fracture", "open"),
+    ("Closed fracture of the radius.", "fracture", "closed"),
+    ("Compound fracture of the tibia.", "fracture", "open"),
+    ("Chronic obstructive pulmonary disease.", "chronic obstructive pulmonary disease", "chronic"),
+    ("Acute myocardial infarction.", "acute myocardial infarction", "acute"),
+]
+
+
+@pytest.mark.parametrize("text,mention,modifier", MODIFIERS)
+def test_modifier(analyse, text, mention, modifier):
+    assert modifier in find(analyse(text), mention).modifiers
+
+
+def test_abbreviation_inside_a_longer_mention_is_expanded(analyse):
+    m = find(analyse("Infective exacerbation of COPD."), "exacerbation of COPD")
+    assert m.expansion == "exacerbation of chronic obstructive pulmonary disease"
+    assert m.query.endswith("exacerbation of chronic obstructive pulmonary disease")
+
+
+def test_acute_on_chronic_is_not_acute_and_chronic(analyse):
+    m = find(analyse("Acute on chronic kidney injury."), "acute on chronic kidney injury")
+    assert "acute" not in m.modifiers and "chronic" not in m.modifiers
+
+
+# ---- sections ---------------------------------------------------------------------------------
+SECTIONS = [
+    ("Presenting complaint: chest pain", "presenting_complaint"),
+    ("PC: chest pain", "presenting_complaint"),
+    ("Chief complaint: chest pain", "presenting_complaint"),
+    ("Reason for admission:\nchest pain", "presenting_complaint"),
+    ("History of presenting complaint: chest pain for 2 days", "hpc"),
+    ("HPC: chest pain for 2 days", "hpc"),
+    ("History of present illness: chest pain for 2 days", "hpc"),
+    ("HPI: chest pain for 2 days", "hpc"),
+    ("Past medical history:\n- asthma", "past_medical_history"),
+    ("PMH: asthma", "past_medical_history"),
+    ("PMHx: asthma", "past_medical_history"),
+    ("Past surgical history: appendicectomy", "past_surgical_history"),
+    ("Diagnoses:\n1. asthma", "diagnoses"),
+    ("Final diagnosis: asthma", "diagnoses"),
+    ("Discharge diagnosis: asthma", "diagnoses"),
+    ("Primary diagnosis: asthma", "primary_diagnosis"),
+    ("Secondary diagnoses: asthma", "secondary_diagnoses"),
+    ("Working diagnosis: asthma", "working_diagnosis"),
+    ("Differential diagnosis: asthma", "differential_diagnosis"),
+    ("Impression: asthma", "diagnoses"),
+    ("Procedures: appendicectomy", "procedures"),
+    ("Operations/procedures: appendicectomy", "procedures"),
+    ("Operation performed: appendicectomy", "procedures"),
+    ("Investigations: CT scan", "investigations"),
+    ("Results: CT scan", "investigations"),
+    ("Medications on discharge: aspirin for angina", "medications"),
+    ("Discharge medications: aspirin for angina", "medications"),
+    ("Allergies: penicillin rash", "allergies"),
+    ("Plan: treat pneumonia", "plan"),
+    ("Follow up: review of asthma in clinic", "follow_up"),
+    ("Follow-up: review of asthma in clinic", "follow_up"),
+    ("Family history: asthma", "family_history"),
+    ("FH: asthma", "family_history"),
+    ("Social history: smoker with asthma", "social_history"),
+    ("SH: smoker with asthma", "social_history"),
+    ("On examination: wheeze", "examination"),
+    ("O/E: wheeze", "examination"),
+    ("Physical exam: wheeze", "examination"),
+    ("Hospital course: asthma improved", "discharge_summary"),
+    ("DISCHARGE SUMMARY\nasthma", "discharge_summary"),
+]
+
+
+@pytest.mark.parametrize("text,section", SECTIONS)
+def test_section(analyse, text, section):
+    doc = analyse(text)
+    assert doc._.mentions, "no mention to carry the section"
+    assert doc._.mentions[-1].section == section
+
+
+def test_header_mid_sentence_is_not_a_section(analyse):
+    doc = analyse("The plan was discussed. Patient has asthma.")
+    assert all(m.section is None for m in doc._.mentions)
+
+
+def test_sections_switch_and_carry(analyse):
+    doc = analyse("PMH:\n- previous MI\nDiagnoses:\n1. NSTEMI\n2. AKI\nPlan:\nrepeat U&E")
+    got = {m.text: m.section for m in doc._.mentions}
+    assert got["MI"] == "past_medical_history"
+    assert got["NSTEMI"] == "diagnoses" and got["AKI"] == "diagnoses"
+    assert [s.section for s in doc._.section_spans] == ["past_medical_history", "diagnoses", "plan"]
+
+
+# ---- sentences --------------------------------------------------------------------------------
+SENTENCES = [
+    ("Diagnoses:\n1. NSTEMI\n2. AKI\n3. T2DM", ["Diagnoses:", "1. NSTEMI", "2. AKI", "3. T2DM"]),
+    ("Problems:\n- asthma\n- COPD\n* gout", ["Problems:", "- asthma", "- COPD", "* gout"]),
+    ("Diagnoses: 1. NSTEMI 2. AKI 3. T2DM", ["Diagnoses:", "1. NSTEMI", "2. AKI", "3. T2DM"]),
+    ("He was admitted with chest pain and\nshortness of breath.", ["He was admitted with chest pain and\nshortness of breath."]),
+    ("PAST MEDICAL HISTORY\nAsthma", ["PAST MEDICAL HISTORY", "Asthma"]),
+    ("Plan\nRepeat bloods", ["Plan", "Repeat bloods"]),
+    ("Seen in clinic.\n\nplan to discharge", ["Seen in clinic.", "plan to discharge"]),
+    ("a) asthma\nb) COPD", ["a) asthma", "b) COPD"]),
+    ("Dr. Smith reviewed him. He went home.", ["Dr. Smith reviewed him.", "He went home."]),
+    ("?pneumonia on CXR", ["?pneumonia on CXR"]),
+    ("Hb was 7.5 today. Given transfusion.", ["Hb was 7.5 today.", "Given transfusion."]),
+]
+
+
+@pytest.mark.parametrize("text,expected", SENTENCES)
+def test_sentences(nlp, text, expected):
+    doc = nlp(text)
+    assert [s.text.strip() for s in doc.sents if s.text.strip()] == expected
