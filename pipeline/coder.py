@@ -18,7 +18,8 @@ from .config import Settings
 from .io import Letter
 from .nlp import build_nlp
 from .schema import CodeSuggestion, Evidence, LetterResult
-from .text import SECTION_WEIGHTS
+from .rules import apply_rules
+from .text import SECTION_WEIGHTS, mentions_of
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,10 @@ class Prepared:
     weight from the section and assertion of its mentions, and the context of its evidence."""
 
     spans: list[tuple[int, int]]  # character spans of the kept sentences
-    queries: list[str]  # sentence text as queried (not-coded mentions blanked)
-    weights: list[float]
     contexts: list[tuple[str | None, str]]  # (section, assertion) per kept sentence
+    queries: list[str]  # each kept sentence (not-coded mentions blanked), then each coded mention
+    weights: list[float]  # per query
+    owners: list[int]  # per query: the kept sentence it belongs to
     document: str  # the kept text, for document-level models
 
 
@@ -78,7 +80,7 @@ def prepare(doc) -> Prepared:
     text = doc.text
     mentions = mentions_of(doc)
     sections = list(doc._.section_spans or [])
-    spans, queries, weights, contexts = [], [], [], []
+    spans, queries, weights, contexts, owners, extra = [], [], [], [], [], []
     m_i = 0
     for sent in doc.sents:
         a, b = sent.start_char, sent.end_char
@@ -95,12 +97,19 @@ def prepare(doc) -> Prepared:
         for m in inside:
             if not m.coded:
                 chars[m.start - a: m.end - a] = " " * (m.end - m.start)
+        owner = len(spans)
         spans.append((a, b))
         queries.append("".join(chars))
         weights.append(max((m.weight for m in coded), default=SECTION_WEIGHTS.get(section, 1.0)))
-        assertion = coded[0].assertion if coded else "present"
-        contexts.append((section, assertion))
-    return Prepared(spans, queries, weights, contexts, "\n".join(queries))
+        owners.append(owner)
+        contexts.append((section, coded[0].assertion if coded else "present"))
+        extra += [(m.query, m.weight, owner) for m in coded]
+    document = "\n".join(queries)
+    for q, w, o in extra:
+        queries.append(q)
+        weights.append(w)
+        owners.append(o)
+    return Prepared(spans, contexts, queries, weights, owners, document)
 
 
 @dataclass(frozen=True)
@@ -139,10 +148,12 @@ class Coder:
         return self.code(Letter(id=id, text=text, source="<text>"))
 
     def _rank(self, text: str) -> dict:
-        p = prepare(self.nlp(text))
-        spans, sentences = p.spans, p.queries
+        doc = self.nlp(text)
+        p = prepare(doc)
+        spans = p.spans
+        sentences = [text[a:b] for a, b in spans]
         ranked: list[tuple[float, System, str, str, tuple[Evidence, ...], bool]] = []
-        for system, hits in self.ranker.rank(p.document, sentences, p.weights).items():
+        for system, hits in self.ranker.rank(p.document, p.queries, p.weights, p.owners).items():
             table = self.tables.by_system[system]
             threshold = self.ranker.fusions[system].threshold
             for key, score, support in hits[: self.config.max_candidates]:
@@ -151,7 +162,7 @@ class Coder:
                 if not support and title and sentences:
                     support = self._best_sentences(system, title, sentences)
                 best = sorted(support, key=lambda i: -support[i])[: self.config.max_evidence]
-                evidence = tuple(Evidence(spans[i][0], spans[i][1], text[spans[i][0]:spans[i][1]], *p.contexts[i])
+                evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i], *p.contexts[i])
                                  for i in sorted(best))
                 ranked.append((score, system, normalise(system, key), title, evidence, score >= threshold))
         ranked.sort(key=lambda r: (-r[0], r[1].value, r[2]))
@@ -164,7 +175,9 @@ class Coder:
             s = CodeSuggestion(system=system.value, code=code, title=title, rank=rank, role=role,
                                score=round(score, 4), evidence=evidence)
             (codes if suggested else candidates).append(s)
-        return {"codes": tuple(codes), "candidates": tuple(candidates)}
+        draft = LetterResult(id="", profile=self.settings.profile.name, codes=tuple(codes), candidates=tuple(candidates))
+        ruled = apply_rules(draft, self.tables.by_system, mentions_of(doc), text)
+        return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _best_sentences(self, system: System, title: str, sentences: list[str]) -> dict[int, float]:
         """Sentences sharing most words with a code's title (evidence for document-level codes)."""

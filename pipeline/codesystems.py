@@ -81,6 +81,7 @@ class CodeTable:
         self.source = source
         self._entries: dict[str, CodeEntry] = {}
         self._children: dict[str, list[str]] = {}
+        self._ancestors: dict[str, tuple[CodeEntry, ...]] = {}
         for e in entries:
             self._entries[self._key(e.code)] = e
         for e in self._entries.values():
@@ -138,12 +139,15 @@ class CodeTable:
         return [self._entries[self._key(c)] for c in self._children.get(self._key(code), [])]
 
     def ancestors(self, code: str) -> list[CodeEntry]:
-        out, e, seen = [], self.parent(code), {self._key(code)}
-        while e is not None and self._key(e.code) not in seen:  # a malformed source may loop
-            seen.add(self._key(e.code))
-            out.append(e)
-            e = self.parent(e.code)
-        return out
+        key = self._key(code)
+        if key not in self._ancestors:  # tables never change once loaded: walk each chain once
+            out, e, seen = [], self.parent(code), {key}
+            while e is not None and self._key(e.code) not in seen:  # a malformed source may loop
+                seen.add(self._key(e.code))
+                out.append(e)
+                e = self.parent(e.code)
+            self._ancestors[key] = tuple(out)
+        return list(self._ancestors[key])
 
     def chapter(self, code: str) -> CodeEntry | None:
         chain = self.ancestors(code)

@@ -87,3 +87,18 @@ class Settings:
         if system is System.ICD10:
             return self.icd10_uk_path
         return None
+
+
+def cache_dir() -> Path:
+    """Where clincoder caches derived data (lexicon, code embeddings): ``$CLINCODER_CACHE_DIR``,
+    else the user cache folder (``~/.cache/clincoder`` on Linux). Never the repository or the
+    folder of the input data."""
+    env = os.environ.get("CLINCODER_CACHE_DIR")
+    if env:
+        path = Path(env).expanduser()
+    else:
+        from platformdirs import user_cache_dir
+
+        path = Path(user_cache_dir("clincoder", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

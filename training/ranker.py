@@ -77,7 +77,7 @@ def _rows(feat: Featurizer, docs, prepared, kind):
     """Candidates and features for each document: list of (doc, keys, X, y)."""
     out = []
     for d, p in zip(docs, prepared):
-        cands = feat.candidates(p.document, p.queries, p.weights)
+        cands = feat.candidates(p.document, p.queries, p.weights, p.owners)
         keys = list(cands)
         gold = set(_gold(d, kind))
         out.append((d, keys, feature_matrix([cands[k] for k in keys]), np.array([k in gold for k in keys])))

@@ -16,6 +16,13 @@ class TrainingConfigError(ValueError):
     pass
 
 
+def default_config() -> Path:
+    """The config the shipped US ranker was trained with (``clincoder/training/configs/us.yaml``)."""
+    from importlib.resources import files
+
+    return Path(str(files("clincoder.training") / "configs" / "us.yaml"))
+
+
 def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     unknown = set(data) - {"version", "encoder", "ranker"}

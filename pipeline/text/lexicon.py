@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from clincoder.config import cache_dir
+
 log = logging.getLogger(__name__)
 
 LEXICON_VERSION = "8"
@@ -233,18 +235,6 @@ def _sources_key() -> str:
     rules = Path(__file__).read_bytes()
     parts.append(hashlib.sha256(extra + rules).hexdigest()[:16])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("CLINCODER_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    try:
-        from platformdirs import user_cache_dir
-
-        return Path(user_cache_dir("clincoder", appauthor=False))
-    except ImportError:  # pragma: no cover
-        return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "clincoder"
 
 
 def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:

@@ -71,7 +71,7 @@ def test_differential_section_makes_mentions_uncertain(analyse):
 
 
 def test_lexicon_is_large_and_cached_outside_the_repo(nlp, repo_root):
-    from clincoder.text.lexicon import cache_dir
+    from clincoder.config import cache_dir
 
     lex = nlp.get_pipe("clincoder_mentions").lexicon
     assert len(lex) > 50_000  # titles, inclusion terms and letter wording, not a short hand list

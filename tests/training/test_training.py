@@ -63,7 +63,7 @@ def test_train_end_to_end_writes_a_loadable_deterministic_model(tmp_path, tiny_c
     from clincoder.models.ranker import CodingModel
     from clincoder.training.train import train
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("CLINCODER_CACHE_DIR", str(tmp_path / "cache"))
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump({"version": 1, "encoder": {"steps": 3, "batch_size": 4, "max_classification_pairs": 20},
                                       "ranker": {"seed": 1}}))

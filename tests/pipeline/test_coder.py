@@ -1,0 +1,85 @@
+"""The coder end to end: what the text stage keeps, and phrase -> expected-code regression cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from clincoder.coder import Coder, prepare
+from clincoder.config import Settings
+from clincoder.nlp import build_nlp
+
+
+@pytest.fixture(scope="module")
+def uk_coder(opcs4_fixture):
+    import os
+
+    saved = {k: os.environ.pop(k, None) for k in ("CLINCODER_ICD10_UK", "CLINCODER_OPCS4")}
+    try:
+        yield Coder(Settings.load("uk", opcs4_path=opcs4_fixture))  # WHO ICD-10 2019 + a tiny OPCS-4
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+
+
+def _prepared(text):
+    return prepare(build_nlp()(text))
+
+
+def test_negated_and_family_sentences_are_not_read():
+    text = "Chest pain on exertion.\nNo evidence of pulmonary embolism.\nMother had breast cancer.\n"
+    p = _prepared(text)
+    kept = [text[a:b].strip() for a, b in p.spans]
+    assert "Chest pain on exertion." in kept
+    assert not any("embolism" in k or "breast" in k for k in kept)
+    assert "embolism" not in p.document and "breast cancer" not in p.document
+
+
+def test_negated_mention_is_blanked_inside_a_kept_sentence():
+    text = "Admitted with chest pain, pulmonary embolism ruled out.\n"
+    p = _prepared(text)
+    assert len(p.spans) == 1 and "chest pain" in p.queries[0]
+    assert "embolism" not in p.queries[0]
+    a, b = p.spans[0]
+    assert text[a:b].startswith("Admitted")  # offsets still point into the letter
+
+
+def test_sections_weigh_sentences():
+    text = "Diagnoses:\n- Community acquired pneumonia\nPast medical history:\n- Hypertension\n"
+    p = _prepared(text)
+    weight = {text[a:b].strip(): w for (a, b), w in zip(p.spans, p.weights)}
+    assert weight["- Community acquired pneumonia"] > weight["- Hypertension"]
+    ctx = {text[a:b].strip(): c for (a, b), c in zip(p.spans, p.contexts)}
+    assert ctx["- Hypertension"][0] == "past_medical_history"
+
+
+@pytest.mark.parametrize("phrase, category", [
+    ("Type 2 diabetes mellitus", "E11"),
+    ("Community acquired pneumonia", "J18"),
+    ("Essential hypertension", "I10"),
+    ("Atrial fibrillation", "I48"),
+    ("Urinary tract infection", "N39"),
+    ("Acute kidney injury", "N17"),
+    ("Infective exacerbation of COPD", "J44"),
+    ("Iron deficiency anaemia", "D50"),
+    ("Cellulitis of the left lower leg", "L03"),
+    ("Acute appendicitis", "K35"),
+    ("Fracture of neck of femur", "S72"),
+    ("Acute subendocardial myocardial infarction", "I21"),
+])
+def test_phrase_to_expected_code(uk_coder, phrase, category):
+    rec = uk_coder.code_text(f"Diagnoses:\n- {phrase}\n")
+    assert rec.error is None
+    diagnoses = [c for c in rec.ranked() if c.system == "ICD-10"]
+    top = [c.code[:3] for c in diagnoses[:5]]
+    assert category in top, f"{phrase!r}: expected {category} in the top 5, got {[c.code for c in diagnoses[:5]]}"
+    hit = next(c for c in diagnoses if c.code.startswith(category))
+    letter = f"Diagnoses:\n- {phrase}\n"
+    assert hit.evidence and all(letter[e.start:e.end] == e.text for e in hit.evidence)
+
+
+def test_codes_carry_section_and_assertion(uk_coder):
+    letter = "Primary diagnosis:\n- Community acquired pneumonia\n"
+    rec = uk_coder.code_text(letter)
+    top = rec.ranked()[0]
+    assert top.code.startswith("J18") and top.evidence[0].section == "primary_diagnosis"
+    assert top.evidence[0].assertion == "present"
+    assert [c.rank for c in rec.ranked()] == list(range(1, len(rec.ranked()) + 1))
