@@ -178,9 +178,11 @@ def _read_jsonl(path: Path, docs: dict[str, list[Item]], errors: dict[str, str])
             items = docs.setdefault(rec.id, [])
             if rec.error:
                 errors[rec.id] = rec.error
-            for c in rec.ranked():
+            # ranked by confidence, as the CodiEsp files clincoder writes (the record's own order is
+            # the coding sequence, which the rules stage may change)
+            for rank, c in enumerate(sorted(rec.ranked(), key=lambda c: (-c.score, c.rank)), 1):
                 display, ok = canonical(c.system, c.code)
-                items.append(Item(System.parse(c.system).value, display, c.rank, c.role, float(c.score), ok))
+                items.append(Item(System.parse(c.system).value, display, rank, c.role, float(c.score), ok))
 
 
 def _read_csv(path: Path, docs: dict[str, list[Item]]) -> tuple[bool, bool]:

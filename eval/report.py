@@ -29,18 +29,11 @@ from pathlib import Path
 from typing import Sequence
 
 from clincoder.codes import System, category
+from clincoder.codesystems import PCS_SECTIONS
 
 from . import metrics as M
 from .formats import CodedSet, code_key, read_coded
 
-PCS_SECTIONS = {
-    "0": "Medical and Surgical", "1": "Obstetrics", "2": "Placement", "3": "Administration",
-    "4": "Measurement and Monitoring", "5": "Extracorporeal or Systemic Assistance and Performance",
-    "6": "Extracorporeal or Systemic Therapies", "7": "Osteopathic", "8": "Other Procedures", "9": "Chiropractic",
-    "B": "Imaging", "C": "Nuclear Medicine", "D": "Radiation Therapy",
-    "F": "Physical Rehabilitation and Diagnostic Audiology", "G": "Mental Health", "H": "Substance Abuse Treatment",
-    "X": "New Technology",
-}
 DEFAULT_K = (1, 3, 5, 10)
 
 
@@ -74,17 +67,6 @@ def _chapter_by_range(system: str, cat: str):
     return None
 
 
-def _chapter_by_parents(table, code: str):
-    """The chapter above ``code``, walking parents with a guard against cycles in the table."""
-    e, seen = table.get(code), set()
-    while e is not None and e.code not in seen:
-        if e.kind == "chapter":
-            return e
-        seen.add(e.code)
-        e = table.get(e.parent) if e.parent else None
-    return None
-
-
 @functools.lru_cache(maxsize=None)
 def chapter_of(system: str, code: str) -> str:
     """A label for the chapter (ICD) or section (PCS) of a code; ``?`` where unknown."""
@@ -98,7 +80,7 @@ def chapter_of(system: str, code: str) -> str:
         return f"{s} {PCS_SECTIONS[s]}" if s in PCS_SECTIONS else "?"
     table = _table(system)
     if table is not None:
-        ch = _chapter_by_range(system, c[:3]) or _chapter_by_parents(table, c) or _chapter_by_parents(table, c[:3])
+        ch = _chapter_by_range(system, c[:3]) or table.chapter(c) or table.chapter(c[:3])
         if ch is not None:
             num = ch.code.replace("Chapter ", "").strip()
             title = re.sub(r"\s*\([A-Z0-9]{3}-[A-Z0-9]{3}\)$", "", ch.title)

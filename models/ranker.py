@@ -27,7 +27,7 @@ import numpy as np
 from clincoder.codes import System, label_form
 from clincoder.codesystems import CodeTable
 
-FEATURES = ("clf_prob", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
+FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
             "lex_x_known", "code_len")
 
 
@@ -47,7 +47,7 @@ class Featurizer:
 
     def __init__(self, system: System, table: CodeTable, lexical, classifier=None, memory=None, dense=None,
                  prior: dict[str, int] | None = None, label_map=None, top_lex: int = 10, top_dense: int = 10,
-                 top_clf: int = 60):
+                 top_clf: int = 150):
         self.system, self.table = system, table
         self.lexical, self.classifier, self.memory, self.dense = lexical, classifier, memory, dense
         self.prior = prior or {}
@@ -70,14 +70,20 @@ class Featurizer:
                 c = cands[key] = Candidate(key)
             return c
 
+        def support(key: str | None, generator: str, score: float, query: int) -> None:
+            """One generator's hit for ``key`` from query ``query``: best score, hit count, evidence."""
+            if key is None:
+                return
+            score *= weights[query]
+            c = get(key)
+            c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), score)
+            c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
+            c.sentences[owners[query]] = max(c.sentences.get(owners[query], 0.0), score)
+
         if sentences:
             for i, hits in enumerate(self.lexical.search(sentences, self.top_lex, 0.1)):
                 for code, score in hits:
-                    score *= weights[i]
-                    c = get(label_form(self.system, code))
-                    c.feats["lex_max"] = max(c.feats.get("lex_max", 0.0), score)
-                    c.feats["lex_n"] = c.feats.get("lex_n", 0.0) + 1
-                    c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), score)
+                    support(label_form(self.system, code), "lex", score, i)
             if self.dense is not None:
                 # The encoder links mentions (short: cheap to embed, close to the inclusion terms
                 # it was tuned on); a letter where the text stage found none gives its sentences.
@@ -86,35 +92,25 @@ class Featurizer:
                 dense_hits = self.dense.search([sentences[i] for i in dense_ids], self.top_dense)
                 for i, hits in zip(dense_ids, dense_hits):
                     for code, score in hits:
-                        if score < 0.3:
-                            continue
-                        score *= weights[i]
-                        c = get(label_form(self.system, code))
-                        c.feats["dense_max"] = max(c.feats.get("dense_max", 0.0), score)
-                        c.feats["dense_n"] = c.feats.get("dense_n", 0.0) + 1
-                        c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), score)
+                        if score >= 0.3:
+                            support(label_form(self.system, code), "dense", score, i)
             if self.memory is not None:
                 for i, hits in enumerate(self.memory.query(sentences)):
                     for label, sim in hits.items():
-                        sim *= weights[i]
-                        key = self.label_map(label)
-                        if key is None:
-                            continue
-                        c = get(key)
-                        c.feats["mem_max"] = max(c.feats.get("mem_max", 0.0), sim)
-                        c.feats["mem_n"] = c.feats.get("mem_n", 0.0) + 1
-                        c.sentences[owners[i]] = max(c.sentences.get(owners[i], 0.0), sim)
+                        support(self.label_map(label), "mem", sim, i)
         if self.classifier is not None:
             scores = self.classifier.decision([text])[0]
             probs = _sigmoid(scores)
-            top = set(np.argsort(-scores)[: self.top_clf].tolist())
+            rank = np.empty(len(scores), dtype=np.int64)
+            rank[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
             for j, label in enumerate(self.classifier.labels):
                 key = self.label_map(label)
                 if key is None:
                     continue
-                if j in top or key in cands:
+                if rank[j] <= self.top_clf or key in cands:
                     c = get(key)
                     c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
+                    c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
                     c.feats["clf_known"] = 1.0
         for c in cands.values():
             c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))

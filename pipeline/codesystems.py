@@ -328,7 +328,7 @@ def _common_title(titles: list[str]) -> str:
     return " ".join(common).strip(" ,") or titles[0]
 
 
-_PCS_SECTIONS = {
+PCS_SECTIONS = {
     "0": "Medical and Surgical", "1": "Obstetrics", "2": "Placement", "3": "Administration",
     "4": "Measurement and Monitoring", "5": "Extracorporeal or Systemic Assistance and Performance",
     "6": "Extracorporeal or Systemic Therapies", "7": "Osteopathic", "8": "Other Procedures", "9": "Chiropractic",
@@ -353,7 +353,7 @@ def load_icd10pcs() -> CodeTable:
         kind = {1: "chapter", 3: "category", 4: "subcategory"}[len(prefix)]
         code = f"Section {prefix}" if len(prefix) == 1 else prefix
         parent = None if len(prefix) == 1 else (f"Section {prefix[0]}" if len(prefix) == 3 else prefix[:3])
-        title = _PCS_SECTIONS.get(prefix) or _common_title(titles) if len(prefix) == 1 else _common_title(titles)
+        title = PCS_SECTIONS.get(prefix) or _common_title(titles) if len(prefix) == 1 else _common_title(titles)
         entries.append(CodeEntry(code=code, title=title, kind=kind, parent=parent, selectable=False))
     return CodeTable(System.ICD10PCS, "ICD-10-PCS (drg 1.0.0 / Tuva list)", entries, source="drg")
 

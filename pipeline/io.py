@@ -157,14 +157,17 @@ def codiesp_code(system: str, code: str) -> str:
 
 
 def write_codiesp(records: Iterable[LetterResult], prefix: str | Path) -> tuple[Path, Path]:
-    """``PREFIXD.tsv`` and ``PREFIXP.tsv``: ``docid<TAB>code``, each document's codes best first."""
+    """``PREFIXD.tsv`` and ``PREFIXP.tsv``: ``docid<TAB>code``, each document's codes best first
+    (highest score first; ties keep the record's order)."""
     prefix = str(prefix)
     d_path, p_path = Path(prefix + "D.tsv"), Path(prefix + "P.tsv")
     d_path.parent.mkdir(parents=True, exist_ok=True)
     with d_path.open("w", encoding="utf-8") as fd, p_path.open("w", encoding="utf-8") as fp:
         for rec in records:
             seen: set[tuple[str, str]] = set()
-            for c in rec.ranked():
+            # best first = by confidence: the CodiEsp ranking, not the coding sequence (which the
+            # rules stage sets, e.g. a symptom code after the definitive diagnosis)
+            for c in sorted(rec.ranked(), key=lambda c: -c.score):
                 kind = System.parse(c.system).kind
                 cc = codiesp_code(c.system, c.code)
                 if (kind, cc) in seen:
