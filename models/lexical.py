@@ -34,14 +34,16 @@ def clean_title(title: str) -> str:
 class LexicalIndex:
     """TF-IDF (word 1-2 grams, sublinear tf) over the selectable codes of one table."""
 
-    def __init__(self, table: CodeTable, codes: list[str] | None = None):
+    def __init__(self, table: CodeTable, codes: list[str] | None = None,
+                 synonyms: dict[str, set[str]] | None = None):
         self.table = table
+        synonyms = synonyms or {}
         rows, owners = [], []
         wanted = set(codes) if codes is not None else None
         for e in table.entries():
             if (e.code not in wanted) if wanted is not None else not e.selectable:
                 continue
-            for text in (clean_title(e.title), *e.inclusion_terms):
+            for text in (clean_title(e.title), *e.inclusion_terms, *sorted(synonyms.get(e.code, ()))):
                 rows.append(_norm(text))
                 owners.append(e.code)
         if not rows:
@@ -90,7 +92,26 @@ def default_codes(table: CodeTable) -> list[str]:
     return list(out)
 
 
+def icd10cm_synonyms(table: CodeTable) -> dict[str, set[str]]:
+    """Wording for an ICD-10 (WHO or UK) table from ICD-10-CM, whose titles and inclusion terms
+    use today's clinical words (``Non-ST elevation (NSTEMI) myocardial infarction`` for I21.4):
+    each CM code lends its texts to the same ICD-10 code, else to its 4-character code, where that
+    is selectable in the ICD-10 table."""
+    from clincoder.codesystems import load_table
+
+    out: dict[str, set[str]] = {}
+    for e in load_table(System.ICD10CM).entries():
+        raw = compact(e.code)
+        for n in (len(raw), 4):
+            target = table.get(raw[:n]) if len(raw) >= n else None
+            if target is not None and target.selectable:
+                out.setdefault(target.code, set()).update(clean_title(t) for t in (e.title, *e.inclusion_terms))
+                break
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def lexical_index(table: CodeTable) -> LexicalIndex:
-    """The index of a table, built once per process."""
-    return LexicalIndex(table, default_codes(table))
+    """The index of a table, built once per process (ICD-10 tables borrow ICD-10-CM wording)."""
+    synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else None
+    return LexicalIndex(table, default_codes(table), synonyms)

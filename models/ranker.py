@@ -55,7 +55,7 @@ class Featurizer:
         self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
 
     def candidates(self, text: str, sentences: list[str], weights: list[float] | None = None,
-                   owners: list[int] | None = None) -> dict[str, Candidate]:
+                   owners: list[int] | None = None, procedural: list[bool] | None = None) -> dict[str, Candidate]:
         """Candidates for one letter. ``text`` is what the classifier reads; ``sentences`` are the
         queries of the sentence-level generators (sentences, and mentions within them), each with
         a weight (section and assertion of its mentions: 1.0 for a current, documented condition)
@@ -63,6 +63,12 @@ class Featurizer:
         cands: dict[str, Candidate] = {}
         weights = weights or [1.0] * len(sentences)
         owners = owners or list(range(len(sentences)))
+        if self.system.kind == "procedure" and self.classifier is None and procedural is not None:
+            # with nothing learned, procedure titles are matched only where a procedure is
+            # mentioned (else "duodenal ulcer" in a diagnosis finds "operations on duodenal ulcer")
+            # (a kept mention's sentence is kept too, so sentences still come first, one per owner)
+            keep = [i for i, p in enumerate(procedural) if p]
+            sentences, weights, owners = ([x[i] for i in keep] for x in (sentences, weights, owners))
 
         def get(key: str) -> Candidate:
             c = cands.get(key)
@@ -216,7 +222,8 @@ class CodingModel:
                 dense=encoder.index(table) if encoder is not None else None,
                 prior=json.loads((stem / f"prior_{kind}.json").read_text()) if same else {},
                 label_map=label_map)
-            self.fusions[system] = Fusion.load(stem / f"fusion_{kind}.json")
+            # with nothing learned for this system, the fusion trained without learned features
+            self.fusions[system] = Fusion.load(stem / (f"fusion_{kind}.json" if use_learned else f"fusion_{kind}_titles.json"))
 
     @staticmethod
     def _label_mapper(system: System, table: CodeTable):
@@ -240,11 +247,12 @@ class CodingModel:
         return {"name": self.card["name"], "hash": self.card["hash"]}
 
     def rank(self, text: str, queries: list[str], weights: list[float] | None = None,
-             owners: list[int] | None = None) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
+             owners: list[int] | None = None, procedural: list[bool] | None = None
+             ) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
         """Per system: ``(key, score, {sentence index: support})`` best first."""
         out = {}
         for system, feat in self.featurizers.items():
-            cands = feat.candidates(text, queries, weights, owners)
+            cands = feat.candidates(text, queries, weights, owners, procedural)
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")

@@ -70,6 +70,7 @@ class Prepared:
     queries: list[str]  # each kept sentence (not-coded mentions blanked), then each coded mention
     weights: list[float]  # per query
     owners: list[int]  # per query: the kept sentence it belongs to
+    procedural: list[bool]  # per query: it is, or its sentence holds, a procedure mention
     document: str  # the kept text, for document-level models
 
 
@@ -80,7 +81,7 @@ def prepare(doc) -> Prepared:
     text = doc.text
     mentions = mentions_of(doc)
     sections = list(doc._.section_spans or [])
-    spans, queries, weights, contexts, owners, extra = [], [], [], [], [], []
+    spans, queries, weights, contexts, owners, procedural, extra = [], [], [], [], [], [], []
     m_i = 0
     for sent in doc.sents:
         a, b = sent.start_char, sent.end_char
@@ -102,14 +103,16 @@ def prepare(doc) -> Prepared:
         queries.append("".join(chars))
         weights.append(max((m.weight for m in coded), default=SECTION_WEIGHTS.get(section, 1.0)))
         owners.append(owner)
+        procedural.append(any(m.label == "PROCEDURE" for m in coded))
         contexts.append((section, coded[0].assertion if coded else "present"))
-        extra += [(m.query, m.weight, owner) for m in coded]
+        extra += [(m.query, m.weight, owner, m.label == "PROCEDURE") for m in coded]
     document = "\n".join(queries)
-    for q, w, o in extra:
+    for q, w, o, proc in extra:
         queries.append(q)
         weights.append(w)
         owners.append(o)
-    return Prepared(spans, contexts, queries, weights, owners, document)
+        procedural.append(proc)
+    return Prepared(spans, contexts, queries, weights, owners, procedural, document)
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ class Coder:
         spans = p.spans
         sentences = [text[a:b] for a, b in spans]
         ranked: list[tuple[float, System, str, str, tuple[Evidence, ...], bool]] = []
-        for system, hits in self.ranker.rank(p.document, p.queries, p.weights, p.owners).items():
+        for system, hits in self.ranker.rank(p.document, p.queries, p.weights, p.owners, p.procedural).items():
             table = self.tables.by_system[system]
             threshold = self.ranker.fusions[system].threshold
             for key, score, support in hits[: self.config.max_candidates]:

@@ -141,6 +141,12 @@ class DefaultParams:
 
 
 @dataclass(frozen=True)
+class StatedPrimaryParams:
+    sections: tuple[str, ...]  # canonical section names that state the primary diagnosis/procedure
+    message: str
+
+
+@dataclass(frozen=True)
 class SymptomParams:
     symptoms: tuple[str, ...]
     not_definitive: tuple[str, ...]
@@ -461,6 +467,18 @@ def one_primary_per_kind(w: _Work, r: Rule) -> None:
             w.move_before(chosen, mine[0])
         if chosen is not mine[0] or len(primaries) != 1:
             w.tag(r, chosen, *primaries[1:])
+
+
+@rule("SEQ-003", StatedPrimaryParams)
+def stated_primary(w: _Work, r: Rule) -> None:
+    p: StatedPrimaryParams = r.params
+    for kind in dict.fromkeys(_kind(s) for s in w.scope(r)):
+        mine = [s for s in w.codes if _kind(s) == kind]
+        stated = [s for s in mine if any(e.section in p.sections and e.assertion == "present" for e in s.evidence)]
+        if stated and stated[0] is not mine[0]:
+            w.move_before(stated[0], mine[0])
+            w.tag(r, stated[0])
+            w.flag(r, p.message, stated[0], other=mine[0].code)
 
 
 @rule("SEQ-002", SymptomParams)

@@ -77,7 +77,7 @@ def _rows(feat: Featurizer, docs, prepared, kind):
     """Candidates and features for each document: list of (doc, keys, X, y)."""
     out = []
     for d, p in zip(docs, prepared):
-        cands = feat.candidates(p.document, p.queries, p.weights, p.owners)
+        cands = feat.candidates(p.document, p.queries, p.weights, p.owners, p.procedural)
         keys = list(cands)
         gold = set(_gold(d, kind))
         out.append((d, keys, feature_matrix([cands[k] for k in keys]), np.array([k in gold for k in keys])))
@@ -104,6 +104,23 @@ def _evaluate(rows, scores, kind, threshold=None):
     return out
 
 
+def _fit_fusion(rows, half, kind, config: RankerConfig) -> tuple[dict, Fusion]:
+    """Dev metrics from 2-fold cross-fitting (each half scored by a fusion fitted on the other),
+    and the fusion fitted on all of dev with the threshold those metrics recommend."""
+    scores = [None] * len(rows)
+    for h in (0, 1):
+        fit_rows = [r for r, x in zip(rows, half) if x != h]
+        fusion = Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]),
+                            C=config.fusion_C)
+        for n, (r, x) in enumerate(zip(rows, half)):
+            if x == h:
+                scores[n] = fusion.score(r[2])
+    m = _evaluate(rows, scores, kind)
+    fusion = Fusion.fit(np.vstack([r[2] for r in rows]), np.concatenate([r[3] for r in rows]), C=config.fusion_C)
+    fusion.threshold = m["threshold"]
+    return m, fusion
+
+
 def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config: RankerConfig = RankerConfig(),
                  encoder=None, progress: bool = True, tables: dict | None = None) -> dict:
     """Train and save the US-profile ranker into ``out_dir``; returns its model card.
@@ -128,21 +145,17 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         clf = DocClassifier.fit([p.document for p in train_prep], labels, C=config.clf_C,
                                 progress=(lambda it: tqdm(it, desc=f"{kind} classifier")) if progress else None)
         dense = encoder.index(tables[kind]) if encoder is not None else None
-        feat = Featurizer(system, tables[kind], lexical_index(tables[kind]), clf, memory, dense, dict(prior))
+        lex = lexical_index(tables[kind])
+        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior))
         rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), dev_prep, kind)
-        scores = [None] * len(rows)
-        for h in (0, 1):
-            fit_rows = [r for r, x in zip(rows, half) if x != h]
-            fusion = Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]),
-                                C=config.fusion_C)
-            for n, (r, x) in enumerate(zip(rows, half)):
-                if x == h:
-                    scores[n] = fusion.score(r[2])
-        m = _evaluate(rows, scores, kind)
-        fusion = Fusion.fit(np.vstack([r[2] for r in rows]), np.concatenate([r[3] for r in rows]), C=config.fusion_C)
-        fusion.threshold = m["threshold"]
+        m, fusion = _fit_fusion(rows, half, kind, config)
         # the foundation's first coder, on the same candidates: lexical title similarity alone
         m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
+        # the same ranker with nothing learned from coded history: how it serves a classification
+        # it has no coded letters for (OPCS-4), and codes never seen in training
+        title_rows = _rows(Featurizer(system, tables[kind], lex, dense=dense), dev, dev_prep, kind)
+        m["titles_only"], title_fusion = _fit_fusion(title_rows, half, kind, config)
+        files.append(title_fusion.save(out_dir / f"fusion_{kind}_titles.json"))
         m["weights"] = dict(zip(FEATURES, np.round(fusion.coef[: len(FEATURES)], 3).tolist()))
         metrics[kind] = m
         if encoder is not None:

@@ -73,3 +73,11 @@ def test_shipped_encoder_loads_without_network(monkeypatch):
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
     assert v[0] @ v[1] > v[0] @ v[2]
     np.testing.assert_array_equal(v, enc.embed(["acute myocardial infarction", "heart attack", "fractured neck of femur"]))
+
+
+def test_icd10_tables_borrow_icd10cm_wording(who_icd10_table):
+    from clincoder.models.lexical import icd10cm_synonyms
+
+    words = icd10cm_synonyms(who_icd10_table)
+    assert any("nstemi" in t.lower() for t in words["I21.4"])  # WHO title: acute subendocardial MI
+    assert all(who_icd10_table.is_selectable(code) for code in list(words)[:500])

@@ -81,7 +81,7 @@ def test_packaged_rules_load_once_and_are_complete(rules):
     assert rules.version == "2026.1"
     ids = [r.id for r in rules.rules]
     assert len(ids) == len(set(ids)) and set(ids) <= set(RULES)
-    assert {"SEQ-001", "SEQ-002", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",
+    assert {"SEQ-001", "SEQ-002", "SEQ-003", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",
             "DOC-004", "QRY-001", "QRY-002"} <= set(ids)
     for r in rules.rules:
         assert r.citation and all(c.strip() for c in r.citation) and r.description
@@ -178,6 +178,20 @@ def test_symptom_code_is_not_primary_when_a_definitive_diagnosis_is_suggested(us
     kept = apply_rules(result([sugg(cm, "R07.9", 0.9, "primary"), sugg(cm, "Z95.1", 0.7)]), us, [], "",
                        rules=only(rules, "SEQ-002"))
     assert codes_of(kept) == [("R07.9", "primary"), ("Z95.1", "secondary")] and not kept.flags
+
+
+def test_primary_stated_in_the_letter_is_sequenced_first(us, icd10cm_table, rules):
+    cm = icd10cm_table
+    stated = (Evidence(0, 6, "NSTEMI", section="primary_diagnosis"),)
+    out = apply_rules(result([sugg(cm, "I10", 0.9, "primary"), sugg(cm, "I21.4", 0.6, evidence=stated)]),
+                      us, [], "", rules=only(rules, "SEQ-001", "SEQ-003"))
+    assert codes_of(out) == [("I21.4", "primary"), ("I10", "secondary")]
+    assert "SEQ-003" in out.codes[0].rules and out.flags[0].rule == "SEQ-003"
+    # a negated or merely mentioned condition in that section is not promoted
+    negated = (Evidence(0, 6, "NSTEMI", section="primary_diagnosis", assertion="negated"),)
+    kept = apply_rules(result([sugg(cm, "I10", 0.9, "primary"), sugg(cm, "I21.4", 0.6, evidence=negated)]),
+                       us, [], "", rules=only(rules, "SEQ-001", "SEQ-003"))
+    assert codes_of(kept)[0] == ("I10", "primary") and not kept.flags
 
 
 def test_symptom_rule_uk(uk, who_icd10_table, rules):
