@@ -52,7 +52,7 @@ class LexicalIndex:
         col = {c: i for i, c in enumerate(self.codes)}
         self._owner = np.array([col[c] for c in owners])
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
-                                          token_pattern=r"(?u)\b[a-z0-9][a-z0-9]+\b", dtype=np.float32)
+                                          token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
         self.matrix = self.vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
 
     def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:

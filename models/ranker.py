@@ -80,7 +80,7 @@ class Featurizer:
             """One generator's hit for ``key`` from query ``query``: best score, hit count, evidence."""
             if key is None:
                 return
-            score *= weights[query]
+            score = min(1.0, score * weights[query])  # features stay in the range the fusion was fitted on
             c = get(key)
             c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), score)
             c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1

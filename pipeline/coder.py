@@ -8,6 +8,7 @@ threshold decides which are suggested (the rest of the ranked list is kept as ca
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,9 @@ class Prepared:
     document: str  # the kept text, for document-level models
 
 
+_HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
+
+
 def prepare(doc) -> Prepared:
     """Turn a Doc from :func:`clincoder.nlp.build_nlp` into what the ranker reads."""
     from clincoder.text import mentions_of
@@ -94,6 +98,8 @@ def prepare(doc) -> Prepared:
         section = next((s.section for s in reversed(sections) if s.start <= a < s.end), None)
         if inside and not coded:
             continue  # everything this sentence mentions is negated, family or hypothetical
+        if not inside and _HEADING.match(text[a:b]):
+            continue  # a bare heading ("Diagnoses:") says nothing codable itself
         chars = list(text[a:b])
         for m in inside:
             if not m.coded:
