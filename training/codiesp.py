@@ -25,7 +25,11 @@ class CorpusNotFound(FileNotFoundError):
 def codiesp_dir(path: str | Path | None = None) -> Path:
     """The CodiEsp folder: ``path``, else ``$CLINCODER_CODIESP``, else ``../shared/data/codiesp``
     beside the repository (the development layout)."""
-    candidates = [path, os.environ.get(ENV_CODIESP), Path(__file__).resolve().parents[2] / "shared/data/codiesp"]
+    if path is not None:
+        if not Path(path).expanduser().is_dir():
+            raise CorpusNotFound(f"CodiEsp corpus not found at {path}: pass the folder holding train/ and dev/")
+        return Path(path).expanduser()
+    candidates = [os.environ.get(ENV_CODIESP), Path(__file__).resolve().parents[2] / "shared/data/codiesp"]
     for c in candidates:
         if c and Path(c).expanduser().is_dir():
             return Path(c).expanduser()

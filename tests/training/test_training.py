@@ -106,3 +106,11 @@ def test_alignment_puts_codes_on_the_sentence_that_carries_them():
     titles = {"n39.0": "Urinary tract infection, site not specified"}
     [(kind, code, i)] = align(doc, lambda k, c: titles[c])
     assert (kind, code) == ("D", "n39.0") and "urinary tract infection" in doc.sentence_text(i)
+
+
+def test_an_explicit_corpus_path_that_does_not_exist_is_an_error(tmp_path):
+    from clincoder.training.codiesp import CorpusNotFound, codiesp_dir
+
+    with pytest.raises(CorpusNotFound, match="not found at"):
+        codiesp_dir(tmp_path / "missing")
+    assert codiesp_dir(tmp_path) == tmp_path
