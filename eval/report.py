@@ -265,6 +265,15 @@ def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet 
 
 # ---- output -------------------------------------------------------------------------------------
 
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def _plots(report: dict, out: Path) -> list[Path]:
     import matplotlib
 
@@ -285,11 +294,7 @@ def _plots(report: dict, out: Path) -> list[Path]:
     ax.set_xlabel("micro F1")
     ax.set_title("F1 per chapter / PCS section")
     ax.tick_params(axis="y", labelsize=6)
-    fig.tight_layout()
-    p = out / "per_chapter_f1.png"
-    fig.savefig(p)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "per_chapter_f1.png"))
 
     # precision / recall over the threshold
     sweep = report["threshold_sweep"]
@@ -310,11 +315,7 @@ def _plots(report: dict, out: Path) -> list[Path]:
     a2.set_xlim(0, 1)
     a2.set_ylim(0, 1)
     a2.set_title("Precision-recall")
-    fig.tight_layout()
-    p = out / "precision_recall.png"
-    fig.savefig(p)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "precision_recall.png"))
 
     # calibration
     cal = report["calibration"]
@@ -327,11 +328,7 @@ def _plots(report: dict, out: Path) -> list[Path]:
     ax.set_title(f"Calibration (ECE {cal['ece']:.3f})")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    fig.tight_layout()
-    p = out / "calibration.png"
-    fig.savefig(p)
-    plt.close(fig)
-    paths.append(p)
+    paths.append(_save(fig, out / "calibration.png"))
     return paths
 
 

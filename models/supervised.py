@@ -34,6 +34,27 @@ def _load_vectorizer(vocab: list[str], idf: np.ndarray) -> TfidfVectorizer:
     return _vectorizer({t: i for i, t in enumerate(vocab)}, idf)
 
 
+def _save(stem: Path, vec: TfidfVectorizer, matrix: sparse.spmatrix, prefix: str, meta: dict, **arrays) -> list[Path]:
+    """``stem.npz``: IDF weights and a float16 sparse matrix (keys ``{prefix}row/col/val``) plus
+    ``arrays``; ``stem.json``: ``meta`` and the vocabulary."""
+    v = _save_vectorizer(vec)
+    m = matrix.tocoo()
+    npz, js = Path(f"{stem}.npz"), Path(f"{stem}.json")
+    np.savez_compressed(npz, idf=v["idf"], shape=np.array(m.shape), **arrays,
+                        **{f"{prefix}row": m.row.astype(np.int32), f"{prefix}col": m.col.astype(np.int32),
+                           f"{prefix}val": m.data.astype(np.float16)})
+    js.write_text(json.dumps({**meta, "vocabulary": v["vocabulary"]}))
+    return [npz, js]
+
+
+def _load(stem: Path, prefix: str):
+    z = np.load(f"{stem}.npz")
+    meta = json.loads(Path(f"{stem}.json").read_text())
+    m = sparse.csr_matrix((z[f"{prefix}val"].astype(np.float32), (z[f"{prefix}row"], z[f"{prefix}col"])),
+                          shape=tuple(z["shape"]))
+    return _load_vectorizer(meta["vocabulary"], z["idf"]), m, meta, z
+
+
 @dataclass
 class DocClassifier:
     """One-vs-rest logistic regression over TF-IDF of the whole letter."""
@@ -79,20 +100,12 @@ class DocClassifier:
 
     def save(self, stem: Path) -> list[Path]:
         """Write ``stem.npz`` (weights) and ``stem.json`` (labels, vocabulary)."""
-        v = _save_vectorizer(self.vectorizer)
-        W = self.weights.tocoo()
-        npz, meta = Path(f"{stem}.npz"), Path(f"{stem}.json")
-        np.savez_compressed(npz, idf=v["idf"], bias=self.bias, w_row=W.row.astype(np.int32),
-                            w_col=W.col.astype(np.int32), w_val=W.data.astype(np.float16), shape=np.array(W.shape))
-        meta.write_text(json.dumps({"labels": self.labels, "vocabulary": v["vocabulary"]}))
-        return [npz, meta]
+        return _save(stem, self.vectorizer, self.weights, "w_", {"labels": self.labels}, bias=self.bias)
 
     @classmethod
     def load(cls, stem: Path) -> "DocClassifier":
-        z = np.load(f"{stem}.npz")
-        meta = json.loads(Path(f"{stem}.json").read_text())
-        W = sparse.csr_matrix((z["w_val"].astype(np.float32), (z["w_row"], z["w_col"])), shape=tuple(z["shape"]))
-        return cls(meta["labels"], _load_vectorizer(meta["vocabulary"], z["idf"]), W, z["bias"])
+        vec, W, meta, z = _load(stem, "w_")
+        return cls(meta["labels"], vec, W, z["bias"])
 
 
 @dataclass
@@ -131,17 +144,10 @@ class SentenceMemory:
         return out
 
     def save(self, stem: Path) -> list[Path]:
-        v = _save_vectorizer(self.vectorizer)
-        X = self.vectors.tocoo()
-        npz, meta = Path(f"{stem}.npz"), Path(f"{stem}.json")
-        np.savez_compressed(npz, idf=v["idf"], row=X.row.astype(np.int32), col=X.col.astype(np.int32),
-                            val=X.data.astype(np.float16), shape=np.array(X.shape))
-        meta.write_text(json.dumps({"codes": self.codes, "doc_ids": self.doc_ids, "vocabulary": v["vocabulary"]}))
-        return [npz, meta]
+        """Write ``stem.npz`` (vectors) and ``stem.json`` (codes, doc ids, vocabulary)."""
+        return _save(stem, self.vectorizer, self.vectors, "", {"codes": self.codes, "doc_ids": self.doc_ids})
 
     @classmethod
     def load(cls, stem: Path) -> "SentenceMemory":
-        z = np.load(f"{stem}.npz")
-        meta = json.loads(Path(f"{stem}.json").read_text())
-        X = sparse.csr_matrix((z["val"].astype(np.float32), (z["row"], z["col"])), shape=tuple(z["shape"]))
-        return cls(_load_vectorizer(meta["vocabulary"], z["idf"]), X, meta["codes"], meta["doc_ids"])
+        vec, X, meta, _ = _load(stem, "")
+        return cls(vec, X, meta["codes"], meta["doc_ids"])
