@@ -8,7 +8,8 @@ Generators, per kind (diagnosis / procedure):
 * **dense** — the fine-tuned MiniLM bi-encoder (:mod:`clincoder.models.encoder`), sentence
   against every code title with its parent titles, when the encoder is available;
 * **classifier** — a document classifier over the codes of coded history;
-* **memory** — codes of the most similar coded training sentences.
+* **memory** — codes of the most similar coded training sentences;
+* **terms** — codes of the phrases coders annotated in coded history, found again in the letter.
 
 Codes are identified by their *label form* (:func:`clincoder.codes.label_form`) so learned
 components and gold sets agree; the fusion weights and the suggestion threshold are learned on
@@ -28,7 +29,7 @@ from clincoder.codes import System, label_form
 from clincoder.codesystems import CodeTable
 
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
-            "lex_x_known", "code_len")
+            "term_max", "term_n", "lex_x_known", "code_len")
 
 
 @dataclass
@@ -46,10 +47,11 @@ class Featurizer:
     """Builds candidates and features for one kind (diagnosis or procedure) of one profile."""
 
     def __init__(self, system: System, table: CodeTable, lexical, classifier=None, memory=None, dense=None,
-                 prior: dict[str, int] | None = None, label_map=None, top_lex: int = 10, top_dense: int = 10,
-                 top_clf: int = 150):
+                 prior: dict[str, int] | None = None, label_map=None, terms=None, top_lex: int = 10,
+                 top_dense: int = 10, top_clf: int = 150):
         self.system, self.table = system, table
         self.lexical, self.classifier, self.memory, self.dense = lexical, classifier, memory, dense
+        self.terms = terms
         self.prior = prior or {}
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
         self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
@@ -104,6 +106,11 @@ class Featurizer:
                 for i, hits in enumerate(self.memory.query(sentences)):
                     for label, sim in hits.items():
                         support(self.label_map(label), "mem", sim, i)
+            if self.terms is not None:
+                n_sent = len(set(owners))  # sentences only: a coded mention repeats its sentence's phrases
+                for i, hits in enumerate(self.terms.query(sentences[:n_sent])):
+                    for label, p in hits.items():
+                        support(self.label_map(label), "term", p, i)
         if self.classifier is not None:
             scores = self.classifier.decision([text])[0]
             probs = _sigmoid(scores)
@@ -125,6 +132,7 @@ class Featurizer:
             c.feats["lex_n"] = math.log1p(c.feats.get("lex_n", 0.0))
             c.feats["mem_n"] = math.log1p(c.feats.get("mem_n", 0.0))
             c.feats["dense_n"] = math.log1p(c.feats.get("dense_n", 0.0))
+            c.feats["term_n"] = math.log1p(c.feats.get("term_n", 0.0))
         return cands
 
 
@@ -187,7 +195,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 class CodingModel:
-    """A trained ranker (classifier, memory, fusion per kind) applied to one profile's tables.
+    """A trained ranker (classifier, sentence and term memories, fusion per kind) applied to one profile's tables.
 
     Trained on ICD-10-CM / ICD-10-PCS; on the ``uk`` profile its diagnosis labels are mapped to
     the ICD-10 table (same code, else its 3-character category), and procedures are ranked from
@@ -197,7 +205,7 @@ class CodingModel:
     def __init__(self, directory: Path, tables: dict[System, CodeTable]):
         from clincoder.models.encoder import load_encoder
         from clincoder.models.lexical import lexical_index
-        from clincoder.models.supervised import DocClassifier, SentenceMemory
+        from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
 
         self.directory = Path(directory)
         card_path = self.directory / "model_card.json"
@@ -221,7 +229,8 @@ class CodingModel:
                 memory=SentenceMemory.load(stem / f"memory_{kind}") if use_learned else None,
                 dense=encoder.index(table) if encoder is not None else None,
                 prior=json.loads((stem / f"prior_{kind}.json").read_text()) if same else {},
-                label_map=label_map)
+                label_map=label_map,
+                terms=TermMemory.load(stem / f"terms_{kind}.json") if use_learned else None)
             # with nothing learned for this system, the fusion trained without learned features
             self.fusions[system] = Fusion.load(stem / (f"fusion_{kind}.json" if use_learned else f"fusion_{kind}_titles.json"))
 

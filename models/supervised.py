@@ -1,13 +1,17 @@
 """Learned from coded history: a document-level classifier over the codes seen in training,
-and a sentence memory that proposes the codes of the most similar coded sentences.
+a sentence memory that proposes the codes of the most similar coded sentences, and a term
+memory that proposes the codes of the phrases coders annotated.
 
-Both are small: the classifier keeps the strongest weights of each code (float16), the memory
-keeps TF-IDF vectors of aligned training sentences (no text) with their codes.
+All are small: the classifier keeps the strongest weights of each code (float16), the sentence
+memory keeps TF-IDF vectors of aligned training sentences (no text) with their codes, the term
+memory keeps short evidence phrases ("portal hypertension") with their codes.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,3 +155,80 @@ class SentenceMemory:
     def load(cls, stem: Path) -> "SentenceMemory":
         vec, X, meta, _ = _load(stem, "")
         return cls(vec, X, meta["codes"], meta["doc_ids"])
+
+
+_TERM_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def term_tokens(text: str) -> list[str]:
+    """Tokens as the term memory compares them: lowercase, accents folded, a plural ``s`` dropped
+    (not from ``-ss``, ``-is``, ``-us``: abscess, paresis, virus)."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "is", "us")) else w
+            for w in _TERM_TOKEN.findall(folded)]
+
+
+@dataclass
+class TermMemory:
+    """Phrases coders annotated in coded history, each with the codes it was given.
+
+    ``phrases`` maps a phrase (space-joined :func:`term_tokens`) to ``{code: p}``, where ``p`` is
+    the share of training letters containing the phrase that were given the code (smoothed by
+    one letter), so a phrase that is almost always coded ("tropical spastic paraparesis") scores
+    near 1 and one that is only sometimes coded ("pain") stays low.
+    """
+
+    phrases: dict[str, dict[str, float]]
+    max_len: int = 8
+
+    @classmethod
+    def fit(cls, terms: list[tuple[str, str, str]], texts: dict[str, str], gold: dict[str, set[str]],
+            min_p: float = 0.05) -> "TermMemory":
+        """``terms``: ``(doc id, phrase, code)`` found in training letters ``texts`` (doc id ->
+        text) whose gold codes are ``gold`` (doc id -> codes)."""
+        by_phrase: dict[str, set[str]] = {}
+        for _doc, phrase, code in terms:
+            key = " ".join(term_tokens(phrase))
+            if key:
+                by_phrase.setdefault(key, set()).add(code)
+        max_len = max((len(k.split()) for k in by_phrase), default=1)
+        seen_in: dict[str, set[str]] = {k: set() for k in by_phrase}
+        for doc_id, text in texts.items():
+            for key in _ngrams(term_tokens(text), max_len):
+                if key in seen_in:
+                    seen_in[key].add(doc_id)
+        phrases = {}
+        for key, codes in by_phrase.items():
+            docs = seen_in[key]
+            scored = {c: round(sum(1 for d in docs if c in gold.get(d, ())) / (len(docs) + 1), 4) for c in codes}
+            scored = {c: p for c, p in scored.items() if p >= min_p}
+            if scored:
+                phrases[key] = scored
+        return cls(phrases, max_len)
+
+    def query(self, sentences: list[str]) -> list[dict[str, float]]:
+        """For each sentence, ``{code: best p}`` over the phrases it contains."""
+        out = []
+        for s in sentences:
+            best: dict[str, float] = {}
+            for key in _ngrams(term_tokens(s), self.max_len):
+                for c, p in self.phrases.get(key, {}).items():
+                    if p > best.get(c, 0.0):
+                        best[c] = p
+            out.append(best)
+        return out
+
+    def save(self, path: Path) -> Path:
+        path.write_text(json.dumps({"max_len": self.max_len, "phrases": self.phrases}, sort_keys=True))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "TermMemory":
+        d = json.loads(Path(path).read_text())
+        return cls(d["phrases"], d["max_len"])
+
+
+def _ngrams(tokens: list[str], max_len: int):
+    for s in range(len(tokens)):
+        for e in range(s + 1, min(len(tokens), s + max_len) + 1):
+            yield " ".join(tokens[s:e])

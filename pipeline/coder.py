@@ -123,7 +123,7 @@ def prepare(doc) -> Prepared:
 
 @dataclass(frozen=True)
 class CoderConfig:
-    max_candidates: int = 50  # ranked codes kept per system (suggested + candidates), for review and MAP
+    max_candidates: int = 100  # ranked codes kept per system (suggested + candidates), for review and MAP
     max_evidence: int = 5
     ranker: str | None = None  # trained ranker folder; default: the one shipped in clincoder.models
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,11 @@ class Document:
     diagnoses: list[str] = field(default_factory=list)  # gold, CodiEsp form, file order
     procedures: list[str] = field(default_factory=list)
     spans: list[tuple[str, str, int, int]] = field(default_factory=list)  # (kind D|P, code, es_start, es_end)
-    spanish_length: int = 0
+    spanish: str = ""  # the Spanish original the evidence offsets point into
+
+    @property
+    def spanish_length(self) -> int:
+        return len(self.spanish)
 
     def sentence_text(self, i: int) -> str:
         a, b = self.sentences[i]
@@ -93,7 +98,7 @@ def load_split(split: str, root: str | Path | None = None) -> list[Document]:
         text = p.read_text(encoding="utf-8")
         es = base / "text_files" / p.name
         docs.append(Document(p.stem, text, _lines(text), gold_d.get(p.stem, []), gold_p.get(p.stem, []),
-                             spans.get(p.stem, []), len(es.read_text(encoding="utf-8")) if es.exists() else 0))
+                             spans.get(p.stem, []), es.read_text(encoding="utf-8") if es.exists() else ""))
     return docs
 
 
@@ -134,4 +139,81 @@ def align(doc: Document, title_of) -> list[tuple[str, str, int]]:
                 best = max(range(n), key=lambda i: len(title & sent_stems[i]))
                 out.append((kind, code, best))
                 have.add((kind, code))
+    return out
+
+
+# ---- evidence phrases -----------------------------------------------------------------------
+#
+# A gold code's Spanish evidence ("paraparesia espástica tropical") is found again in the English
+# translation of its sentence ("tropical spastic paraparesis") by comparing spellings: medical
+# Spanish and English share most of their Greek and Latin stems, so after folding accents and a
+# few spelling correspondences (ph/f, th/t, -ción/-tion, y/i ...) their character trigrams overlap.
+# The code's English title breaks ties and carries words that are not cognates ("weakness").
+
+_ES_STOP = frozenset("de del la el los las con por en y a al o u para sin un una su sus se que lo le les "
+                     "como mas muy tras sobre entre".split())
+_EN_STOP = frozenset("of the a an and or with without by in on at to for from his her their its is was were be "
+                     "been as that this which who not no".split())
+_SPELLING = (("ph", "f"), ("th", "t"), ("ch", "c"), ("qu", "c"), ("k", "c"), ("y", "i"), ("z", "s"),
+             ("cion", "tion"), ("h", ""))
+_EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
+def _trigrams(words) -> frozenset[str]:
+    out = set()
+    for w in words:
+        w = _fold(w)
+        for a, b in _SPELLING:
+            w = w.replace(a, b)
+        w = "#" + re.sub(r"(.)\1+", r"\1", w) + "#"
+        out.update(w[i:i + 3] for i in range(len(w) - 2))
+    return frozenset(out)
+
+
+def _dice(a: frozenset, b: frozenset) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def evidence_phrases(doc: Document, title_of, min_score: float = 0.45, max_words: int = 8,
+                     kind: str | None = None) -> list[tuple[str, str, str]]:
+    """``(kind, code, English phrase)`` for each gold code of ``doc`` (of ``kind``, if given) with
+    a Spanish evidence span of at most ``max_words`` content words whose English counterpart is
+    found (score >= ``min_score``) in the sentence at its relative position or a neighbour."""
+    n = len(doc.sentences)
+    if not n or not doc.spanish:
+        return []
+    starts = [a / max(1, len(doc.text)) for a, _ in doc.sentences]
+    tokens = [_EN_WORD.findall(_fold(doc.sentence_text(i))) for i in range(n)]
+    out = []
+    for span_kind, code, a, b in doc.spans:
+        if kind is not None and span_kind != kind:
+            continue
+        es_words = [w for w in re.findall(r"\w+", _fold(doc.spanish[a:b])) if w not in _ES_STOP]
+        if not es_words or len(es_words) > max_words:
+            continue
+        g_es = _trigrams(es_words)
+        g_title = _trigrams(w for w in _EN_WORD.findall(_fold(title_of(span_kind, code))) if w not in _EN_STOP)
+        centre = max(0, sum(1 for s in starts if s <= a / max(1, doc.spanish_length)) - 1)
+        longest = min(max_words, 2 * len(es_words) + 1)
+        best, phrase = min_score, None
+        for i in range(max(0, centre - 1), min(n, centre + 2)):
+            t = tokens[i]
+            for s in range(len(t)):
+                if t[s] in _EN_STOP:
+                    continue
+                for e in range(s + 1, min(len(t), s + longest) + 1):
+                    if t[e - 1] in _EN_STOP:
+                        continue
+                    words = [w for w in t[s:e] if w not in _EN_STOP]
+                    g = _trigrams(words)
+                    score = (_dice(g, g_es) + 0.5 * _dice(g, g_title) - 0.02 * abs(len(words) - len(es_words))
+                             - 0.01 * abs(i - centre))
+                    if score > best:
+                        best, phrase = score, " ".join(t[s:e])
+        if phrase is not None:
+            out.append((span_kind, code, phrase))
     return out

@@ -1,7 +1,7 @@
 """Train the document-level ranker on CodiEsp train, tune it on dev, save it with provenance.
 
-Steps (all seeded): align train gold codes to English sentences; fit the document classifier
-and the sentence memory on train; build candidate features on dev; fit the fusion on dev with
+Steps (all seeded): align train gold codes to English sentences and find their evidence phrases;
+fit the document classifier, the sentence memory and the term memory on train; build candidate features on dev; fit the fusion on dev with
 2-fold cross-fitting for honest figures; tune the suggestion threshold (micro F1); write the
 artifact and its model card.
 """
@@ -24,8 +24,8 @@ from clincoder.codesystems import load_table
 from clincoder.eval.metrics import mean_average_precision
 from clincoder.models.lexical import lexical_index
 from clincoder.models.ranker import FEATURES, Featurizer, Fusion, feature_matrix
-from clincoder.models.supervised import DocClassifier, SentenceMemory
-from clincoder.training.codiesp import align, load_split
+from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
+from clincoder.training.codiesp import align, evidence_phrases, load_split
 
 log = logging.getLogger(__name__)
 KINDS = {"D": System.ICD10CM, "P": System.ICD10PCS}
@@ -35,8 +35,9 @@ KINDS = {"D": System.ICD10CM, "P": System.ICD10PCS}
 class RankerConfig:
     seed: int = 13
     clf_C: float = 10.0
-    fusion_C: float = 1.0
+    fusion_C: float = 0.1
     use_encoder: bool = True
+    term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
 
 
 def _gold(doc, kind):
@@ -60,6 +61,13 @@ def build_memory(docs, kind, tables) -> SentenceMemory:
     docs_by_id = {d.id: d for d in docs}
     return SentenceMemory.fit([docs_by_id[i].sentence_text(s) for i, s in keys],
                               [by_sentence[k] for k in keys], [i for i, _ in keys])
+
+
+def build_terms(docs, kind, tables, min_score: float) -> TermMemory:
+    """The phrases that carried ``kind`` codes in ``docs`` (found from the Spanish evidence spans)."""
+    title_of = _title_of(tables)
+    terms = [(d.id, phrase, code) for d in docs for _, code, phrase in evidence_phrases(d, title_of, min_score, kind=kind)]
+    return TermMemory.fit(terms, {d.id: d.text for d in docs}, {d.id: set(_gold(d, kind)) for d in docs})
 
 
 def prepare_docs(docs, progress: bool = False) -> list:
@@ -142,11 +150,12 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         labels = [list(dict.fromkeys(_gold(d, kind))) for d in train]
         prior = Counter(c for ls in labels for c in ls)
         memory = build_memory(train, kind, tables)
+        terms = build_terms(train, kind, tables, config.term_min_score)
         clf = DocClassifier.fit([p.document for p in train_prep], labels, C=config.clf_C,
                                 progress=(lambda it: tqdm(it, desc=f"{kind} classifier")) if progress else None)
         dense = encoder.index(tables[kind]) if encoder is not None else None
         lex = lexical_index(tables[kind])
-        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior))
+        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms)
         rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), dev_prep, kind)
         m, fusion = _fit_fusion(rows, half, kind, config)
         # the foundation's first coder, on the same candidates: lexical title similarity alone
@@ -161,6 +170,8 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         if encoder is not None:
             m["dense_only"] = _evaluate(rows, [r[2][:, FEATURES.index("dense_max")] for r in rows], kind)
         files += clf.save(out_dir / f"classifier_{kind}") + memory.save(out_dir / f"memory_{kind}")
+        files.append(terms.save(out_dir / f"terms_{kind}.json"))
+        m["term_phrases"] = len(terms.phrases)
         files.append(fusion.save(out_dir / f"fusion_{kind}.json"))
         (out_dir / f"prior_{kind}.json").write_text(json.dumps(dict(prior)))
         files.append(out_dir / f"prior_{kind}.json")
@@ -173,7 +184,7 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         "profile": "us",
         "editions": {s.value: tables[k].edition for k, s in KINDS.items()},
         "training_data": "CodiEsp train (500 English case reports, CC BY 4.0; Miranda-Escalada et al. 2020) for "
-                         "classifier, memory and encoder; fusion and threshold on CodiEsp dev (2-fold cross-fitted "
+                         "classifier, sentence and term memories, and encoder; fusion and threshold on CodiEsp dev (2-fold cross-fitted "
                          "figures below)",
         "config": asdict(config),
         "encoder": encoder.describe() if encoder is not None else None,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion
-from clincoder.models.supervised import DocClassifier, SentenceMemory
+from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory, term_tokens
 
 TEXTS = ["fever and cough with pneumonia", "type 2 diabetes and hypertension", "pneumonia treated, fever settled",
          "hypertension on ramipril", "diabetes with neuropathy"]
@@ -31,6 +31,25 @@ def test_memory_proposes_codes_of_similar_sentences(tmp_path):
     again = SentenceMemory.load(tmp_path / "mem")
     hits = again.query(["she has hypertension"], min_sim=0.1)[0]
     assert "i10" in hits and hits == mem.query(["she has hypertension"], min_sim=0.1)[0]
+
+
+def test_term_memory_scores_a_phrase_by_how_often_it_is_coded(tmp_path):
+    texts = {"a": "Tropical spastic paraparesis. Back pain.", "b": "Known tropical spastic paraparesis.",
+             "c": "Pain in the knee.", "d": "Chest pain on exertion."}
+    gold = {"a": {"g04.1", "m54.9"}, "b": {"g04.1"}, "c": {"m25.569"}, "d": {"r07.9"}}
+    terms = [("a", "tropical spastic paraparesis", "g04.1"), ("b", "Tropical spastic paraparesis", "g04.1"),
+             ("a", "back pain", "m54.9"), ("c", "pain", "m25.569")]
+    memory = TermMemory.fit(terms, texts, gold)
+    again = TermMemory.load(memory.save(tmp_path / "terms.json"))
+    [hits, none] = again.query(["She has TROPICAL SPASTIC PARAPARESIS and back pains.", "No such phrase here."])
+    assert hits["g04.1"] == pytest.approx(2 / 3, abs=1e-3)  # in 2 letters, coded in both (smoothed)
+    assert hits["m54.9"] == pytest.approx(1 / 2, abs=1e-3)
+    assert hits["m25.569"] == pytest.approx(1 / 4, abs=1e-3)  # "pain" is in 3 letters, coded so in 1
+    assert none == {} and again.query(["tropical spastic paraparesis"]) == memory.query(["tropical spastic paraparesis"])
+
+
+def test_term_tokens_fold_case_accents_and_plurals():
+    assert term_tokens("Crisis Epilépticas, LESIONS and glass") == ["crisis", "epileptica", "lesion", "and", "glass"]
 
 
 def test_fusion_round_trip_and_feature_check(tmp_path):

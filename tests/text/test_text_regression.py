@@ -127,6 +127,8 @@ def test_ambiguous_abbreviation_other_sense(analyse, text, abbr):
 
 # ---- assertion (ConText + letter rules) -------------------------------------------------------
 ASSERTIONS = [
+    ("No history of interest except type 2 diabetes.", "type 2 diabetes", "present"),
+    ("No past medical history apart from hypertension.", "hypertension", "present"),
     ("No evidence of pneumothorax.", "pneumothorax", "negated"),
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
     ("PE ruled out on CTPA.", "PE", "negated"),

@@ -22,6 +22,15 @@ TRAIN = [
     ("t5", "Known hypertension. Pneumonia treated with antibiotics.", ["i10", "j18.9"], []),
     ("t6", "Diabetes mellitus type 2 on metformin; pain in the abdomen.", ["e11.9", "r52"], ["bw40zzz"]),
 ]
+# Spanish originals and evidence spans (CodiEsp's *X.tsv) for some training letters: where the
+# term memory learns its phrases
+SPANISH = {
+    "t2": ("Se presentó con fiebre y neumonía.\nLa radiografía de tórax mostró consolidación.",
+           [("DIAGNOSTICO", "r50.9", "fiebre"), ("DIAGNOSTICO", "j18.9", "neumonía"),
+            ("PROCEDIMIENTO", "bw03zzz", "radiografía de tórax")]),
+    "t3": ("Infección del tracto urinario con fiebre.\nEcografía abdominal sin alteraciones.",
+           [("DIAGNOSTICO", "n39.0", "Infección del tracto urinario"), ("DIAGNOSTICO", "r50.9", "fiebre")]),
+}
 DEV = [
     ("d1", "Fever and community acquired pneumonia.\nChest X-ray: right lower lobe consolidation.", ["r50.9", "j18.9"], ["bw03zzz"]),
     ("d2", "Type 2 diabetes, hypertension.\nUltrasound of the abdomen.", ["e11.9", "i10"], ["bw40zzz"]),
@@ -50,6 +59,14 @@ def tiny_corpus(tmp_path):
         for kind, col in (("D", 2), ("P", 3)):
             (root / split / f"{split}{kind}.tsv").write_text(
                 "".join(f"{d[0]}\t{c}\n" for d in docs for c in d[col]), encoding="utf-8")
+    (root / "train" / "text_files").mkdir()
+    spans = []
+    for doc_id, (spanish, evidence) in SPANISH.items():
+        (root / "train" / "text_files" / f"{doc_id}.txt").write_text(spanish, encoding="utf-8")
+        for label, code, phrase in evidence:
+            start = spanish.index(phrase)
+            spans.append(f"{doc_id}\t{label}\t{code}\t{phrase}\t{start} {start + len(phrase)}\n")
+    (root / "train" / "trainX.tsv").write_text("".join(spans), encoding="utf-8")
     return root
 
 
@@ -76,6 +93,10 @@ def test_train_end_to_end_writes_a_loadable_deterministic_model(tmp_path, tiny_c
     enc_card = json.loads((out / "encoder" / "encoder_card.json").read_text())
     assert enc_card["trained_layers"] == ["encoder.layer.4.", "encoder.layer.5."] and enc_card["config"]["steps"] == 3
     assert json.loads((out / "model_card.json").read_text())["hash"] == card["hash"]
+    # the term memory learned the English phrases of the Spanish evidence
+    terms = json.loads((out / "terms_D.json").read_text())["phrases"]
+    assert terms["pneumonia"] == {"j18.9": pytest.approx(2 / 3, abs=1e-3)}  # 2 of the 2 letters with it, smoothed
+    assert card["metrics_dev"]["D"]["term_phrases"] >= 2
 
     tables = {System.ICD10CM: tiny_tables["D"], System.ICD10PCS: tiny_tables["P"]}
     model = CodingModel(out, tables)
@@ -102,7 +123,7 @@ def test_alignment_puts_codes_on_the_sentence_that_carries_them():
     from clincoder.training.codiesp import Document, _lines, align
 
     text = "The patient is well.\nShe had a urinary tract infection last year.\nNo fever."
-    doc = Document("x", text, _lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60)], spanish_length=80)
+    doc = Document("x", text, _lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60)], spanish="x" * 80)
     titles = {"n39.0": "Urinary tract infection, site not specified"}
     [(kind, code, i)] = align(doc, lambda k, c: titles[c])
     assert (kind, code) == ("D", "n39.0") and "urinary tract infection" in doc.sentence_text(i)
@@ -114,3 +135,32 @@ def test_an_explicit_corpus_path_that_does_not_exist_is_an_error(tmp_path):
     with pytest.raises(CorpusNotFound, match="not found at"):
         codiesp_dir(tmp_path / "missing")
     assert codiesp_dir(tmp_path) == tmp_path
+
+
+@pytest.mark.parametrize("spanish, english, code, title, expected", [
+    ("paraparesia espástica tropical", "He was diagnosed with tropical spastic paraparesis and treated.", "g04.1",
+     "Tropical spastic paraplegia", "tropical spastic paraparesis"),
+    ("hipertensión portal", "History of liver cirrhosis, portal hypertension and varices.", "k76.6",
+     "Portal hypertension", "portal hypertension"),
+    ("debilidad", "She reported weakness of the lower limbs.", "r53.1", "Weakness", "weakness"),
+    ("tomografía computada de abdomen", "An abdominal computed tomography was requested.", "bw20",
+     "Computerized Tomography (CT Scan) of Abdomen", "abdominal computed tomography"),
+])
+def test_evidence_phrases_find_the_english_counterpart(spanish, english, code, title, expected):
+    from clincoder.training.codiesp import Document, _lines, evidence_phrases
+
+    text = f"Admitted for review.\n{english}\nDischarged home."
+    es = f"Ingresa para estudio. El paciente presenta {spanish}. Alta a domicilio."
+    start = es.index(spanish)
+    doc = Document("x", text, _lines(text), [code], [], [("D", code, start, start + len(spanish))], spanish=es)
+    assert evidence_phrases(doc, lambda k, c: title) == [("D", code, expected)]
+
+
+def test_evidence_phrases_skip_spans_with_no_counterpart():
+    from clincoder.training.codiesp import Document, _lines, evidence_phrases
+
+    text = "Admitted for review.\nThe scan was normal.\nDischarged home."
+    es = "Ingresa para estudio. Presenta bocio multinodular. Alta a domicilio."
+    start = es.index("bocio")
+    doc = Document("x", text, _lines(text), ["e04.2"], [], [("D", "e04.2", start, start + 18)], spanish=es)
+    assert evidence_phrases(doc, lambda k, c: "Nontoxic multinodular goiter") == []
