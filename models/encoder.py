@@ -20,7 +20,7 @@ import numpy as np
 from clincoder.codes import System
 from clincoder.codesystems import CodeTable
 from clincoder.config import cache_dir
-from clincoder.models.lexical import clean_title, default_codes
+from clincoder.models.lexical import clean_title, default_codes, top_rows
 
 MAX_TOKENS = 64
 
@@ -128,14 +128,8 @@ class DenseIndex:
     def search(self, texts: list[str], top_k: int = 10) -> list[list[tuple[str, float]]]:
         if not texts:
             return []
-        sims = self.encoder.embed(texts) @ self.vectors.T
-        k = min(top_k, sims.shape[1])
-        out = []
-        for row in sims:
-            idx = np.argpartition(-row, k - 1)[:k]
-            idx = idx[np.argsort(-row[idx])]
-            out.append([(self.codes[i], float(row[i])) for i in idx])
-        return out
+        values, indices = top_rows(self.encoder.embed(texts) @ self.vectors.T, top_k)
+        return [[(self.codes[i], v) for v, i in zip(vals.tolist(), idx.tolist())] for vals, idx in zip(values, indices)]
 
 
 def dense_codes(table: CodeTable) -> list[str]:

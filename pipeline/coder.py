@@ -165,11 +165,16 @@ class Coder:
         for system, hits in self.ranker.rank(p.document, p.queries, p.weights, p.owners, p.procedural).items():
             table = self.tables.by_system[system]
             threshold = self.ranker.fusions[system].threshold
-            for key, score, support in hits[: self.config.max_candidates]:
-                entry = table.resolve(key)
-                title = entry.title if entry else ""
-                if not support and title and sentences:
-                    support = self._best_sentences(system, title, sentences)
+            top = hits[: self.config.max_candidates]
+            entries = [table.resolve(key) for key, _, _ in top]
+            titles = [e.title if e else "" for e in entries]
+            # document-level codes (no sentence support) get the sentences closest to their title
+            need = [j for j, (_, _, support) in enumerate(top) if not support and titles[j]]
+            found = self._best_sentences(system, [titles[j] for j in need], sentences) if need and sentences else []
+            supports = [support for _, _, support in top]
+            for j, sup in zip(need, found):
+                supports[j] = sup
+            for (key, score, _), title, support in zip(top, titles, supports):
                 best = sorted(support, key=lambda i: -support[i])[: self.config.max_evidence]
                 evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i], *p.contexts[i])
                                  for i in sorted(best))
@@ -188,8 +193,9 @@ class Coder:
         ruled = apply_rules(draft, self.tables.by_system, mentions_of(doc), text)
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
-    def _best_sentences(self, system: System, title: str, sentences: list[str]) -> dict[int, float]:
-        """Sentences sharing most words with a code's title (evidence for document-level codes)."""
+    def _best_sentences(self, system: System, titles: list[str], sentences: list[str]) -> list[dict[int, float]]:
+        """For each title, the two sentences sharing most words with it (evidence for
+        document-level codes)."""
         vec = self.ranker.featurizers[system].lexical.vectorizer
-        sims = (vec.transform(sentences) @ vec.transform([title]).T).toarray()[:, 0]
-        return {int(i): float(sims[i]) for i in sims.argsort()[::-1][:2] if sims[i] > 0}
+        sims = (vec.transform(sentences) @ vec.transform(titles).T).toarray()  # sentences x titles
+        return [{int(i): float(col[i]) for i in col.argsort()[::-1][:2] if col[i] > 0} for col in sims.T]
