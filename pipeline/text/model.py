@@ -23,8 +23,12 @@ SECTION_WEIGHTS: dict[str | None, float] = {
     "social_history": 0.3, "family_history": 0.0,
 }
 
-# And by assertion (a coder may still show the rest as context).
-ASSERTION_WEIGHTS: dict[str, float] = {"present": 1.0, "historical": 0.5, "uncertain": 0.6, "hypothetical": 0.0,
+# And by assertion (a coder may still show the rest as context). Uncertain diagnoses count in
+# full: at discharge they are coded as if confirmed (UK national standard and US inpatient
+# guideline alike). Historical ones count in full too: chronic comorbidities in the history are
+# coded, and in coded history (CodiEsp train) mentions the text stage marks historical carry a
+# gold code more often (75%) than present ones (43%); the rules stage still sees the assertion.
+ASSERTION_WEIGHTS: dict[str, float] = {"present": 1.0, "historical": 1.0, "uncertain": 1.0, "hypothetical": 0.0,
                                        "negated": 0.0, "family": 0.0}
 
 

@@ -128,6 +128,7 @@ def test_ambiguous_abbreviation_other_sense(analyse, text, abbr):
 # ---- assertion (ConText + letter rules) -------------------------------------------------------
 ASSERTIONS = [
     ("No history of interest except type 2 diabetes.", "type 2 diabetes", "present"),
+    ("Examination showed signs of thrombosis.", "thrombosis", "present"),
     ("No past medical history apart from hypertension.", "hypertension", "present"),
     ("No evidence of pneumothorax.", "pneumothorax", "negated"),
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
