@@ -157,15 +157,19 @@ class SentenceMemory:
         return cls(vec, X, meta["codes"], meta["doc_ids"])
 
 
-_TERM_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+TERM_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")  # a word of folded text
+
+
+def fold(text: str) -> str:
+    """Lower case with accents removed ("Epilépticas" -> "epilepticas")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 def term_tokens(text: str) -> list[str]:
     """Tokens as the term memory compares them: lowercase, accents folded, a plural ``s`` dropped
     (not from ``-ss``, ``-is``, ``-us``: abscess, paresis, virus)."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
     return [w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith(("ss", "is", "us")) else w
-            for w in _TERM_TOKEN.findall(folded)]
+            for w in TERM_TOKEN.findall(fold(text))]
 
 
 @dataclass

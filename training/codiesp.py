@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from clincoder.eval.codiesp import read_codiesp_tsv
+from clincoder.models.supervised import TERM_TOKEN, fold
 
 ENV_CODIESP = "CLINCODER_CODIESP"
 
@@ -66,22 +68,12 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _read_gold(path: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            parts = line.split("\t")
-            if len(parts) >= 2:
-                out[parts[0]].append(parts[1].strip().lower())
-    return out
-
-
 def load_split(split: str, root: str | Path | None = None) -> list[Document]:
     """Documents of ``train`` or ``dev`` (English text, gold codes, Spanish evidence offsets)."""
     base = codiesp_dir(root) / split
     if not (base / "text_files_en").is_dir():
         raise CorpusNotFound(f"{base}/text_files_en not found")
-    gold_d, gold_p = _read_gold(base / f"{split}D.tsv"), _read_gold(base / f"{split}P.tsv")
+    gold_d, gold_p = ({} if not p.exists() else read_codiesp_tsv(p) for p in (base / f"{split}D.tsv", base / f"{split}P.tsv"))
     spans: dict[str, list] = defaultdict(list)
     xfile = base / f"{split}X.tsv"
     if xfile.exists():
@@ -156,17 +148,12 @@ _EN_STOP = frozenset("of the a an and or with without by in on at to for from hi
                      "been as that this which who not no".split())
 _SPELLING = (("ph", "f"), ("th", "t"), ("ch", "c"), ("qu", "c"), ("k", "c"), ("y", "i"), ("z", "s"),
              ("cion", "tion"), ("h", ""))
-_EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-
-
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
 
 
 def _trigrams(words) -> frozenset[str]:
     out = set()
     for w in words:
-        w = _fold(w)
+        w = fold(w)
         for a, b in _SPELLING:
             w = w.replace(a, b)
         w = "#" + re.sub(r"(.)\1+", r"\1", w) + "#"
@@ -187,16 +174,16 @@ def evidence_phrases(doc: Document, title_of, min_score: float = 0.45, max_words
     if not n or not doc.spanish:
         return []
     starts = [a / max(1, len(doc.text)) for a, _ in doc.sentences]
-    tokens = [_EN_WORD.findall(_fold(doc.sentence_text(i))) for i in range(n)]
+    tokens = [TERM_TOKEN.findall(fold(doc.sentence_text(i))) for i in range(n)]
     out = []
     for span_kind, code, a, b in doc.spans:
         if kind is not None and span_kind != kind:
             continue
-        es_words = [w for w in re.findall(r"\w+", _fold(doc.spanish[a:b])) if w not in _ES_STOP]
+        es_words = [w for w in re.findall(r"\w+", fold(doc.spanish[a:b])) if w not in _ES_STOP]
         if not es_words or len(es_words) > max_words:
             continue
         g_es = _trigrams(es_words)
-        g_title = _trigrams(w for w in _EN_WORD.findall(_fold(title_of(span_kind, code))) if w not in _EN_STOP)
+        g_title = _trigrams(w for w in TERM_TOKEN.findall(fold(title_of(span_kind, code))) if w not in _EN_STOP)
         centre = max(0, sum(1 for s in starts if s <= a / max(1, doc.spanish_length)) - 1)
         longest = min(max_words, 2 * len(es_words) + 1)
         best, phrase = min_score, None
