@@ -12,8 +12,9 @@ Generators, per kind (diagnosis / procedure):
 * **terms** — codes of the phrases coders annotated in coded history, found again in the letter.
 
 Codes are identified by their *label form* (:func:`clincoder.codes.label_form`) so learned
-components and gold sets agree; the fusion weights and the suggestion threshold are learned on
-training data and tuned on dev, and saved with the model.
+components and gold sets agree. The fusion (gradient-boosted trees over the features, with the
+letter as context) is learned from coded letters and the suggestion threshold tuned on dev;
+both are saved with the model.
 """
 
 from __future__ import annotations
@@ -29,14 +30,24 @@ from clincoder.codes import System, label_form
 from clincoder.codesystems import CodeTable
 
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
-            "term_max", "term_n", "lex_x_known", "code_len")
+            "term_max", "term_n", "lex_x_known", "code_len",
+            # the letter as context: how a code's support compares with the letter's other candidates
+            "clf_letter_rr", "term_letter_rr", "dense_letter_rr", "category_n", "category_margin")
 
 
 @dataclass
 class Candidate:
     key: str
     feats: dict[str, float] = field(default_factory=dict)
-    sentences: dict[int, float] = field(default_factory=dict)  # sentence index -> best support
+    # sentence index -> best support: from the letter's own words (lexical, dense, term matches),
+    # and from similar coded sentences (memory), which is weaker evidence for a reader
+    sentences: dict[int, float] = field(default_factory=dict)
+    similar: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def evidence(self) -> dict[int, float]:
+        """The sentences that show the code: those whose words match it, else the similar ones."""
+        return self.sentences or self.similar
 
 
 def _sigmoid(x):
@@ -82,11 +93,13 @@ class Featurizer:
             """One generator's hit for ``key`` from query ``query``: best score, hit count, evidence."""
             if key is None:
                 return
-            score = min(1.0, score * weights[query])  # features stay in the range the fusion was fitted on
+            weighted = min(1.0, score * weights[query])  # features stay in the range the fusion was fitted on
             c = get(key)
-            c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), score)
+            c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), weighted)
             c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
-            c.sentences[owners[query]] = max(c.sentences.get(owners[query], 0.0), score)
+            # evidence keeps the match itself (the sentence's section and assertion travel with it)
+            where = c.similar if generator == "mem" else c.sentences
+            where[owners[query]] = max(where.get(owners[query], 0.0), min(1.0, score))
 
         if sentences:
             for i, hits in enumerate(self.lexical.search(sentences, self.top_lex, 0.1)):
@@ -133,54 +146,132 @@ class Featurizer:
             c.feats["mem_n"] = math.log1p(c.feats.get("mem_n", 0.0))
             c.feats["dense_n"] = math.log1p(c.feats.get("dense_n", 0.0))
             c.feats["term_n"] = math.log1p(c.feats.get("term_n", 0.0))
+        _letter_context(list(cands.values()))
         return cands
+
+
+def _letter_context(cands: list[Candidate]) -> None:
+    """Features of a candidate relative to the others of its letter: its reciprocal rank among
+    them by classifier probability, term and dense support (0 without support); how many other
+    candidates share its 3-character category; and by how much its classifier plus term support
+    exceeds the best of those siblings (a letter about one kind of fracture has many fracture
+    candidates, and the best supported one is the likely code)."""
+    if not cands:
+        return
+    for feat, name in (("clf_prob", "clf_letter_rr"), ("term_max", "term_letter_rr"), ("dense_max", "dense_letter_rr")):
+        values = np.array([c.feats.get(feat, 0.0) for c in cands])
+        rank = np.empty(len(cands))
+        rank[np.argsort(-values, kind="stable")] = np.arange(1, len(cands) + 1)
+        for c, v, r in zip(cands, values, rank):
+            c.feats[name] = 1.0 / r if v > 0 else 0.0
+    groups: dict[str, list[Candidate]] = {}
+    for c in cands:
+        groups.setdefault(c.key.replace(".", "")[:3], []).append(c)
+    for group in groups.values():
+        support = [c.feats.get("clf_prob", 0.0) + c.feats.get("term_max", 0.0) for c in group]
+        order = np.argsort(support)[::-1]
+        best, second = support[order[0]], (support[order[1]] if len(group) > 1 else None)
+        for c, own in zip(group, support):
+            c.feats["category_n"] = math.log1p(len(group) - 1)
+            if second is None:
+                c.feats["category_margin"] = own
+            else:  # against the best other sibling: the runner-up for the best, the best for the rest
+                c.feats["category_margin"] = own - (second if own == best else best)
 
 
 def feature_matrix(cands: list[Candidate]) -> np.ndarray:
     return np.array([[c.feats.get(f, 0.0) for f in FEATURES] for c in cands], dtype=np.float32).reshape(-1, len(FEATURES))
 
 
+@dataclass(frozen=True)
+class FusionParams:
+    """Gradient-boosting settings of :class:`Fusion` (tuned by 2-fold cross-fitting on dev)."""
+
+    trees: int = 200
+    learning_rate: float = 0.05
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 100
+    seed: int = 13
+
+
 @dataclass
 class Fusion:
-    """Logistic fusion of candidate features (with a few learned interactions via binning-free
-    polynomial terms), plus the suggestion threshold tuned on dev."""
+    """Gradient-boosted decision trees over the candidate features (scikit-learn's histogram
+    GBDT), plus the suggestion threshold tuned on dev.
 
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
+    Trees let the fusion weigh one generator by another (a term-memory hit means more for a
+    code the classifier knows) without hand-made interactions. After fitting, the trees are kept
+    as plain node arrays, saved as JSON and scored here, so the saved model is exactly the one
+    evaluated and loading needs no pickles. Node ``i`` of the flat arrays is a leaf when
+    ``feature[i] < 0`` (its ``value`` is already scaled by the learning rate), else ``x <= split``
+    goes to ``left``, otherwise ``right``.
+    """
+
+    baseline: float
+    roots: np.ndarray  # int: first node of each tree
+    feature: np.ndarray  # int: the feature a node tests, -1 for a leaf
+    split: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
     threshold: float = 0.5
 
-    @staticmethod
-    def expand(X: np.ndarray) -> np.ndarray:
-        # pairwise products let a linear model weigh e.g. lexical evidence by prior knowledge
-        n = X.shape[1]
-        pairs = [X[:, i] * X[:, j] for i in range(n) for j in range(i, n)]
-        return np.hstack([X, np.stack(pairs, axis=1)]) if len(X) else np.zeros((0, n + n * (n + 1) // 2))
-
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, C: float = 1.0) -> "Fusion":
-        from sklearn.linear_model import LogisticRegression
+    def fit(cls, X: np.ndarray, y: np.ndarray, params: FusionParams = FusionParams()) -> "Fusion":
+        from sklearn.ensemble import HistGradientBoostingClassifier
 
-        Z = cls.expand(X.astype(np.float64))  # float64 throughout: JSON keeps it exactly
-        mean, scale = Z.mean(0), Z.std(0) + 1e-6
-        m = LogisticRegression(C=C, max_iter=2000).fit((Z - mean) / scale, y)
-        return cls(mean, scale, m.coef_[0], float(m.intercept_[0]))
+        model = HistGradientBoostingClassifier(
+            max_iter=params.trees, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
+            min_samples_leaf=params.min_samples_leaf, early_stopping=False, random_state=params.seed,
+        ).fit(X.astype(np.float64), np.asarray(y, dtype=int))
+        roots, parts, offset = [], [], 0
+        for (tree,) in model._predictors:  # one tree per boosting round (binary: one class)
+            nodes = tree.nodes
+            leaf = nodes["is_leaf"].astype(bool)
+            parts.append((np.where(leaf, -1, nodes["feature_idx"]), np.where(leaf, 0.0, nodes["num_threshold"]),
+                          nodes["left"] + offset, nodes["right"] + offset, np.where(leaf, nodes["value"], 0.0)))
+            roots.append(offset)
+            offset += len(nodes)
+        columns = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 5
+        return cls(float(np.ravel(model._baseline_prediction)[0]), np.array(roots, dtype=np.int64),
+                   columns[0].astype(np.int64), columns[1].astype(np.float64), columns[2].astype(np.int64),
+                   columns[3].astype(np.int64), columns[4].astype(np.float64))
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The log-odds of each row: every (row, tree) pair walks down one level per step, and
+        only the pairs not yet at a leaf take the next step."""
+        X = np.asarray(X, dtype=np.float64)
+        n, trees, width = len(X), len(self.roots), X.shape[1]
+        node = np.tile(self.roots, n)  # pair i * trees + t: row i, tree t
+        base = np.repeat(np.arange(n) * width, trees)  # offset of each pair's row in X.ravel()
+        flat = X.ravel()
+        walking = np.arange(n * trees)
+        while walking.size:
+            at = node[walking]
+            f = self.feature[at]
+            inner = f >= 0
+            walking, at, f = walking[inner], at[inner], f[inner]
+            go_left = flat[base[walking] + f] <= self.split[at]
+            node[walking] = np.where(go_left, self.left[at], self.right[at])
+        return self.baseline + self.value[node].reshape(n, trees).sum(axis=1)
 
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        return _sigmoid(((self.expand(X.astype(np.float64)) - self.mean) / self.scale) @ self.coef + self.intercept)
+        return _sigmoid(self.raw(X))
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept, "threshold": self.threshold}
+        return {"features": list(FEATURES), "kind": "gbdt", "baseline": self.baseline, "roots": self.roots.tolist(),
+                "feature": self.feature.tolist(), "split": self.split.tolist(), "left": self.left.tolist(),
+                "right": self.right.tolist(), "value": self.value.tolist(), "threshold": self.threshold}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Fusion":
-        if d.get("features") != list(FEATURES):
+        if d.get("features") != list(FEATURES) or d.get("kind") != "gbdt":
             raise ValueError("fusion weights were trained with other features; retrain the ranker")
-        return cls(np.array(d["mean"]), np.array(d["scale"]), np.array(d["coef"]), d["intercept"], d["threshold"])
+        ints, floats = (lambda k: np.array(d[k], dtype=np.int64)), (lambda k: np.array(d[k], dtype=np.float64))
+        return cls(float(d["baseline"]), ints("roots"), ints("feature"), floats("split"), ints("left"), ints("right"),
+                   floats("value"), float(d["threshold"]))
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(self.to_dict()))
@@ -192,6 +283,30 @@ class Fusion:
 
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def model_summary(directory: str | Path | None = None) -> dict:
+    """What a coding manager needs to know about a trained ranker, from its model card (nothing
+    else is loaded): identity, code-table editions, what it learned from, and its dev figures.
+
+    The dev figures are 2-fold cross-fitted: each half of dev is scored by a fusion that did not
+    see it. The shipped fusion was fitted on all of dev, so coding dev with it (``make
+    eval-dev``) reads higher than a new letter should expect.
+    """
+    directory = Path(directory) if directory else ARTIFACTS / "ranker-us"
+    card_path = directory / "model_card.json"
+    if not card_path.exists():
+        raise FileNotFoundError(f"no trained ranker at {directory} (model_card.json missing); "
+                                f"train one with `clincoder train`")
+    card = json.loads(card_path.read_text())
+    dev = {}
+    for kind, m in card.get("metrics_dev", {}).items():
+        dev[kind] = {k: round(m[k], 4) for k in ("map", "recall_at_50", "precision", "recall", "f1", "threshold")
+                     if isinstance(m.get(k), float)}
+        dev[kind]["fusion_rows"] = m.get("fusion_rows")
+    return {"name": card.get("name"), "hash": card.get("hash"), "profile": card.get("profile"),
+            "editions": card.get("editions"), "training_data": card.get("training_data"),
+            "dev_cross_fitted": dev, "directory": str(directory)}
 
 
 class CodingModel:
@@ -265,5 +380,5 @@ class CodingModel:
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")
-            out[system] = [(keys[i], float(scores[i]), cands[keys[i]].sentences) for i in order]
+            out[system] = [(keys[i], float(scores[i]), cands[keys[i]].evidence) for i in order]
         return out

@@ -90,6 +90,20 @@ def tables(
 
 
 @app.command()
+def model(
+    ranker: Optional[Path] = typer.Option(None, help="trained ranker folder (default: the shipped one)"),
+):
+    """Show the trained ranker: hash, editions, training data and its out-of-sample dev figures."""
+    from clincoder.models.ranker import model_summary
+
+    _setup_logging(False)
+    try:
+        typer.echo(json.dumps(model_summary(ranker), indent=2))
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+
+
+@app.command()
 def lookup(
     code_: str = typer.Argument(..., metavar="CODE"),
     system: str = typer.Option(..., "--system", "-s", help="ICD-10, OPCS-4, ICD-10-CM or ICD-10-PCS"),

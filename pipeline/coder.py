@@ -123,8 +123,9 @@ def prepare(doc) -> Prepared:
 
 @dataclass(frozen=True)
 class CoderConfig:
-    max_candidates: int = 100  # ranked codes kept per system (suggested + candidates), for review and MAP
+    max_candidates: int = 200  # ranked codes kept per system (suggested + candidates), for review and MAP
     max_evidence: int = 5
+    evidence_ratio: float = 0.5  # a sentence is evidence when its support is at least this share of the code's best
     ranker: str | None = None  # trained ranker folder; default: the one shipped in clincoder.models
 
 
@@ -175,8 +176,13 @@ class Coder:
             for j, sup in zip(need, found):
                 supports[j] = sup
             for (key, score, _), title, support in zip(top, titles, supports):
-                best = sorted(support, key=lambda i: -support[i])[: self.config.max_evidence]
-                evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i], *p.contexts[i])
+                # the sentences that support the code well: a weak echo (a neighbouring
+                # sentence's memory match) is not evidence, and must not make a code "stated"
+                floor = self.config.evidence_ratio * max(support.values(), default=0.0)
+                best = sorted((i for i in support if support[i] >= floor), key=lambda i: -support[i])
+                best = best[: self.config.max_evidence]
+                evidence = tuple(Evidence(spans[i][0], spans[i][1], sentences[i], *p.contexts[i],
+                                          support=round(min(1.0, support[i]), 3))
                                  for i in sorted(best))
                 ranked.append((score, system, normalise(system, key), title, evidence, score >= threshold))
         ranked.sort(key=lambda r: (-r[0], r[1].value, r[2]))

@@ -6,6 +6,7 @@ ICD-10), so a code never travels without its :class:`System`.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import Enum
 
@@ -27,6 +28,8 @@ class System(str, Enum):
     def parse(cls, value: str) -> "System":
         if isinstance(value, cls):  # str() of a str-Enum member is "System.OPCS4" on Python 3.11
             return value
+        if value in cls._value2member_map_:  # the exact value ("ICD-10-CM"): no need to normalise
+            return cls._value2member_map_[value]
         key = re.sub(r"[^a-z0-9]", "", str(value).lower())
         for s in cls:
             if re.sub(r"[^a-z0-9]", "", s.value.lower()) == key:
@@ -52,6 +55,7 @@ def compact(code: str) -> str:
     return re.sub(r"[\s.\-]", "", str(code)).upper()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called for every candidate of every letter
 def normalise(system: System | str, code: str) -> str:
     """Canonical display form of ``code`` in ``system``.
 
@@ -78,6 +82,7 @@ def category(system: System, code: str) -> str:
     return compact(code)[:3]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def label_form(system: System | str, code: str) -> str:
     """The form codes take in learned models and in CodiEsp gold: lower case, dotted, with an
     ICD-10-CM 7th character dropped (``T81.4XXA`` -> ``t81.4xx``), ICD-10-PCS undotted."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, get_type_hints
@@ -67,9 +67,14 @@ class Axis:
     attribute: str | None
     values: dict[str, tuple[re.Pattern, ...]]
     question: str
+    _seen: dict = field(default_factory=dict, compare=False, repr=False)  # text -> values shown (titles repeat)
 
     def shown(self, text: str) -> set[str]:
-        return {v for v, pats in self.values.items() if any(p.search(text) for p in pats)}
+        if text not in self._seen:
+            if len(self._seen) > 100_000:  # bounded over a long batch
+                self._seen.clear()
+            self._seen[text] = frozenset(v for v, pats in self.values.items() if any(p.search(text) for p in pats))
+        return set(self._seen[text])
 
     def documented(self, mentions: list[Mention]) -> tuple[str, Mention] | None:
         """The value the mentions document, with the mention documenting it."""
@@ -474,7 +479,12 @@ def stated_primary(w: _Work, r: Rule) -> None:
     p: StatedPrimaryParams = r.params
     for kind in dict.fromkeys(_kind(s) for s in w.scope(r)):
         mine = [s for s in w.codes if _kind(s) == kind]
-        stated = [s for s in mine if any(e.section in p.sections and e.assertion == "present" for e in s.evidence)]
+        # how well the primary statement itself matches the code, plus the ranker's confidence:
+        # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it
+        strength = {id(s): max((e.support if e.support is not None else 0.0 for e in s.evidence
+                                if e.section in p.sections and e.assertion == "present"), default=None)
+                    for s in mine}
+        stated = sorted((s for s in mine if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
         if stated and stated[0] is not mine[0]:
             w.move_before(stated[0], mine[0])
             w.tag(r, stated[0])

@@ -25,6 +25,7 @@ class Evidence:
     text: str
     section: str | None = None
     assertion: str = "present"
+    support: float | None = None  # how well this passage matches the code (ranker, 0-1); None if not ranked
 
     def __post_init__(self):
         if not (0 <= self.start <= self.end):

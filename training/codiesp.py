@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clincoder.eval.codiesp import read_codiesp_tsv
+from clincoder.models.lexical import clean_title
 from clincoder.models.supervised import TERM_TOKEN, fold
 
 ENV_CODIESP = "CLINCODER_CODIESP"
@@ -46,7 +47,9 @@ class Document:
     sentences: list[tuple[int, int]]  # character spans of the English lines
     diagnoses: list[str] = field(default_factory=list)  # gold, CodiEsp form, file order
     procedures: list[str] = field(default_factory=list)
-    spans: list[tuple[str, str, int, int]] = field(default_factory=list)  # (kind D|P, code, es_start, es_end)
+    # (kind D|P, code, es_start, es_end, evidence text): the evidence's first and last Spanish
+    # offsets, and its words (a discontinuous span's fragments joined: "retroperitoneal masa")
+    spans: list[tuple[str, str, int, int, str]] = field(default_factory=list)
     spanish: str = ""  # the Spanish original the evidence offsets point into
 
     @property
@@ -81,10 +84,10 @@ def load_split(split: str, root: str | Path | None = None) -> list[Document]:
             parts = line.split("\t")
             if len(parts) < 5:
                 continue
-            offs = re.findall(r"\d+", parts[4])
+            offs = [int(x) for x in re.findall(r"\d+", parts[4])]
             if len(offs) >= 2:
                 kind = "D" if parts[1].startswith("DIAG") else "P"
-                spans[parts[0]].append((kind, parts[2].strip().lower(), int(offs[0]), int(offs[-1])))
+                spans[parts[0]].append((kind, parts[2].strip().lower(), min(offs), max(offs), parts[3].strip()))
     docs = []
     for p in sorted((base / "text_files_en").glob("*.txt")):
         text = p.read_text(encoding="utf-8")
@@ -114,7 +117,7 @@ def align(doc: Document, title_of) -> list[tuple[str, str, int]]:
     starts = [a / max(1, len(doc.text)) for a, _ in doc.sentences]
     sent_stems = [_stems(doc.sentence_text(i)) for i in range(n)]
     out, placed = [], set()
-    for kind, code, a, _b in doc.spans:
+    for kind, code, a, _b, _text in doc.spans:
         rel = a / max(1, doc.spanish_length)
         centre = max(0, sum(1 for s in starts if s <= rel) - 1)
         title = _stems(title_of(kind, code))
@@ -176,14 +179,14 @@ def evidence_phrases(doc: Document, title_of, min_score: float = 0.45, max_words
     starts = [a / max(1, len(doc.text)) for a, _ in doc.sentences]
     tokens = [TERM_TOKEN.findall(fold(doc.sentence_text(i))) for i in range(n)]
     out = []
-    for span_kind, code, a, b in doc.spans:
+    for span_kind, code, a, _b, evidence in doc.spans:
         if kind is not None and span_kind != kind:
             continue
-        es_words = [w for w in re.findall(r"\w+", fold(doc.spanish[a:b])) if w not in _ES_STOP]
+        es_words = [w for w in re.findall(r"\w+", fold(evidence)) if w not in _ES_STOP]
         if not es_words or len(es_words) > max_words:
             continue
         g_es = _trigrams(es_words)
-        g_title = _trigrams(w for w in TERM_TOKEN.findall(fold(title_of(span_kind, code))) if w not in _EN_STOP)
+        g_title = _trigrams(w for w in TERM_TOKEN.findall(fold(clean_title(title_of(span_kind, code)))) if w not in _EN_STOP)
         centre = max(0, sum(1 for s in starts if s <= a / max(1, doc.spanish_length)) - 1)
         longest = min(max_words, 2 * len(es_words) + 1)
         best, phrase = min_score, None

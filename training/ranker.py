@@ -1,9 +1,11 @@
 """Train the document-level ranker on CodiEsp train, tune it on dev, save it with provenance.
 
 Steps (all seeded): align train gold codes to English sentences and find their evidence phrases;
-fit the document classifier, the sentence memory and the term memory on train; build candidate features on dev; fit the fusion on dev with
-2-fold cross-fitting for honest figures; tune the suggestion threshold (micro F1); write the
-artifact and its model card.
+fit the document classifier, the sentence memory and the term memory on train; build candidate
+features for every train letter from components fitted on the other folds of train (stacking),
+and for dev from components fitted on all of train; fit the fusion on those features, with dev
+2-fold cross-fitted for honest figures; tune the suggestion threshold (micro F1) on dev; write
+the artifact and its model card.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from clincoder.codes import System, label_form
 from clincoder.codesystems import load_table
 from clincoder.eval.metrics import mean_average_precision
 from clincoder.models.lexical import lexical_index
-from clincoder.models.ranker import FEATURES, Featurizer, Fusion, feature_matrix
+from clincoder.models.ranker import FEATURES, Featurizer, Fusion, FusionParams, feature_matrix
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
 from clincoder.training.codiesp import align, evidence_phrases, load_split
 
@@ -35,7 +37,11 @@ KINDS = {"D": System.ICD10CM, "P": System.ICD10PCS}
 class RankerConfig:
     seed: int = 13
     clf_C: float = 10.0
-    fusion_C: float = 0.1
+    folds: int = 5  # train folds for the stacked fusion features (0: fusion learns from dev only)
+    fusion_trees: int = 200
+    fusion_learning_rate: float = 0.05
+    fusion_leaves: int = 15
+    fusion_min_leaf: int = 100
     use_encoder: bool = True
     term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
 
@@ -93,7 +99,12 @@ def _rows(feat: Featurizer, docs, prepared, kind):
 
 
 def _evaluate(rows, scores, kind, threshold=None):
-    pred = {d.id: [k for _, k in sorted(zip(-s, keys))] for (d, keys, _, _), s in zip(rows, scores)}
+    """MAP and recall@50 over the ranked list as the coder outputs it (its first
+    ``CoderConfig.max_candidates`` codes), and P/R/F1 at the best (or the given) threshold."""
+    from clincoder.coder import CoderConfig
+
+    cut = CoderConfig().max_candidates
+    pred = {d.id: [k for _, k in sorted(zip(-s, keys))][:cut] for (d, keys, _, _), s in zip(rows, scores)}
     gold = {d.id: set(_gold(d, kind)) for d, *_ in rows}
     out = {"map": mean_average_precision(gold, pred),
            "recall_at_50": float(np.mean([len(set(pred[i][:50]) & g) / len(g) for i, g in gold.items() if g]))}
@@ -112,30 +123,69 @@ def _evaluate(rows, scores, kind, threshold=None):
     return out
 
 
-def _fit_fusion(rows, half, kind, config: RankerConfig) -> tuple[dict, Fusion]:
-    """Dev metrics from 2-fold cross-fitting (each half scored by a fusion fitted on the other),
-    and the fusion fitted on all of dev with the threshold those metrics recommend."""
+def _fusion_params(config: RankerConfig) -> FusionParams:
+    return FusionParams(config.fusion_trees, config.fusion_learning_rate, config.fusion_leaves, config.fusion_min_leaf,
+                        config.seed)
+
+
+def _fit_fusion(rows, half, kind, config: RankerConfig, extra=()) -> tuple[dict, Fusion]:
+    """Dev metrics from 2-fold cross-fitting (each half of dev scored by a fusion fitted on the
+    other half plus the ``extra`` rows, the stacked train letters), and the fusion fitted on all
+    of them with the threshold those metrics recommend."""
+    def fit(fit_rows):
+        fit_rows = list(fit_rows) + list(extra)
+        return Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]),
+                          _fusion_params(config))
+
     scores = [None] * len(rows)
     for h in (0, 1):
-        fit_rows = [r for r, x in zip(rows, half) if x != h]
-        fusion = Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]),
-                            C=config.fusion_C)
+        fusion = fit(r for r, x in zip(rows, half) if x != h)
         for n, (r, x) in enumerate(zip(rows, half)):
             if x == h:
                 scores[n] = fusion.score(r[2])
     m = _evaluate(rows, scores, kind)
-    fusion = Fusion.fit(np.vstack([r[2] for r in rows]), np.concatenate([r[3] for r in rows]), C=config.fusion_C)
+    fusion = fit(rows)
     fusion.threshold = m["threshold"]
     return m, fusion
+
+
+def _components(docs, prepared, kind, tables, config: RankerConfig, progress: bool = False):
+    """What is learned from coded letters ``docs``: prior, sentence memory, term memory, classifier."""
+    labels = [list(dict.fromkeys(_gold(d, kind))) for d in docs]
+    prior = Counter(c for ls in labels for c in ls)
+    memory = build_memory(docs, kind, tables)
+    terms = build_terms(docs, kind, tables, config.term_min_score)
+    clf = DocClassifier.fit([p.document for p in prepared], labels, C=config.clf_C,
+                            progress=(lambda it: tqdm(it, desc=f"{kind} classifier")) if progress else None)
+    return prior, memory, terms, clf
+
+
+def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: RankerConfig, progress: bool):
+    """Candidate rows for every train letter, from components fitted on the other folds of train:
+    the fusion then learns from train letters as well as dev, with features as a new letter gets."""
+    if config.folds < 2 or len(train) < config.folds:
+        return []
+    fold = np.random.default_rng(config.seed).permutation(len(train)) % config.folds
+    rows = [None] * len(train)
+    for f in tqdm(range(config.folds), desc=f"{kind} stacking folds", disable=not progress):
+        fit = [i for i, x in enumerate(fold) if x != f]
+        prior, memory, terms, clf = _components([train[i] for i in fit], [train_prep[i] for i in fit], kind, tables,
+                                                config)
+        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms)
+        held = [i for i, x in enumerate(fold) if x == f]
+        for i, r in zip(held, _rows(feat, [train[i] for i in held], [train_prep[i] for i in held], kind)):
+            rows[i] = r
+    return rows
 
 
 def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config: RankerConfig = RankerConfig(),
                  encoder=None, progress: bool = True, tables: dict | None = None) -> dict:
     """Train and save the US-profile ranker into ``out_dir``; returns its model card.
 
-    Train fits the classifier, the sentence memory (and the encoder, elsewhere). The fusion is
-    fitted on dev: its reported figures come from 2-fold cross-fitting over dev documents (each
-    half scored by a fusion fitted on the other half), the shipped fusion from all of dev.
+    Train fits the classifier, the sentence and term memories (and the encoder, elsewhere). The
+    fusion learns from train letters (features from components fitted on the other folds) and
+    dev letters: its reported figures come from 2-fold cross-fitting over dev (each half scored
+    by a fusion that did not see it); the shipped fusion is fitted on all of them.
     """
     t0 = time.time()
     rng = np.random.default_rng(config.seed)
@@ -147,17 +197,13 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     half = rng.permutation(len(dev)) % 2
     train_prep, dev_prep = prepare_docs(train, progress), prepare_docs(dev, progress)
     for kind, system in KINDS.items():
-        labels = [list(dict.fromkeys(_gold(d, kind))) for d in train]
-        prior = Counter(c for ls in labels for c in ls)
-        memory = build_memory(train, kind, tables)
-        terms = build_terms(train, kind, tables, config.term_min_score)
-        clf = DocClassifier.fit([p.document for p in train_prep], labels, C=config.clf_C,
-                                progress=(lambda it: tqdm(it, desc=f"{kind} classifier")) if progress else None)
+        prior, memory, terms, clf = _components(train, train_prep, kind, tables, config, progress)
         dense = encoder.index(tables[kind]) if encoder is not None else None
         lex = lexical_index(tables[kind])
         feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms)
         rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), dev_prep, kind)
-        m, fusion = _fit_fusion(rows, half, kind, config)
+        stacked = _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config, progress)
+        m, fusion = _fit_fusion(rows, half, kind, config, stacked)
         # the foundation's first coder, on the same candidates: lexical title similarity alone
         m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
         # the same ranker with nothing learned from coded history: how it serves a classification
@@ -165,7 +211,7 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         title_rows = _rows(Featurizer(system, tables[kind], lex, dense=dense), dev, dev_prep, kind)
         m["titles_only"], title_fusion = _fit_fusion(title_rows, half, kind, config)
         files.append(title_fusion.save(out_dir / f"fusion_{kind}_titles.json"))
-        m["weights"] = dict(zip(FEATURES, np.round(fusion.coef[: len(FEATURES)], 3).tolist()))
+        m["fusion_rows"] = {"dev_letters": len(rows), "stacked_train_letters": len(stacked)}
         metrics[kind] = m
         if encoder is not None:
             m["dense_only"] = _evaluate(rows, [r[2][:, FEATURES.index("dense_max")] for r in rows], kind)
@@ -184,8 +230,8 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         "profile": "us",
         "editions": {s.value: tables[k].edition for k, s in KINDS.items()},
         "training_data": "CodiEsp train (500 English case reports, CC BY 4.0; Miranda-Escalada et al. 2020) for "
-                         "classifier, sentence and term memories, and encoder; fusion and threshold on CodiEsp dev (2-fold cross-fitted "
-                         "figures below)",
+                         f"classifier, sentence and term memories, and encoder; fusion on CodiEsp train ({config.folds}-fold "
+                         "stacked features) and dev; threshold on dev (dev figures below are 2-fold cross-fitted)",
         "config": asdict(config),
         "encoder": encoder.describe() if encoder is not None else None,
         "metrics_dev": metrics,

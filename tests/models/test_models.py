@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion
+from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion, FusionParams
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory, term_tokens
 
 TEXTS = ["fever and cough with pneumonia", "type 2 diabetes and hypertension", "pneumonia treated, fever settled",
@@ -59,12 +59,28 @@ def test_fusion_round_trip_and_feature_check(tmp_path):
     fusion = Fusion.fit(X, y)
     fusion.threshold = 0.4
     again = Fusion.load(fusion.save(tmp_path / "f.json"))
-    np.testing.assert_allclose(fusion.score(X), again.score(X))
+    np.testing.assert_array_equal(fusion.score(X), again.score(X))
     assert again.threshold == 0.4
+    assert np.mean((fusion.score(X) > 0.5) == y) > 0.8  # it learned the rule
     d = fusion.to_dict()
     d["features"] = d["features"][:-1]
     with pytest.raises(ValueError, match="retrain"):
         Fusion.from_dict(d)
+
+
+def test_fusion_trees_score_as_the_fitted_gradient_boosting_model():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.random((600, len(FEATURES))).astype(np.float32)
+    y = (X[:, 1] * X[:, 2] + 0.2 * rng.standard_normal(600) > 0.3).astype(int)
+    params = FusionParams(trees=30, min_samples_leaf=10)
+    fusion = Fusion.fit(X, y, params)
+    model = HistGradientBoostingClassifier(max_iter=30, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
+                                           min_samples_leaf=10, early_stopping=False, random_state=params.seed)
+    expected = model.fit(X.astype(np.float64), y).predict_proba(X.astype(np.float64))[:, 1]
+    np.testing.assert_allclose(fusion.score(X), expected, rtol=0, atol=1e-12)
+    assert len(fusion.roots) == 30 and fusion.score(X[:0]).shape == (0,)
 
 
 def test_shipped_artifact_has_provenance():
@@ -100,3 +116,19 @@ def test_icd10_tables_borrow_icd10cm_wording(who_icd10_table):
     words = icd10cm_synonyms(who_icd10_table)
     assert any("nstemi" in t.lower() for t in words["I21.4"])  # WHO title: acute subendocardial MI
     assert all(who_icd10_table.is_selectable(code) for code in list(words)[:500])
+
+
+def test_letter_context_compares_a_candidate_with_its_letter_and_its_siblings():
+    from clincoder.models.ranker import Candidate, _letter_context
+
+    cands = [Candidate("s72.001", {"clf_prob": 0.9, "term_max": 0.6}), Candidate("s72.009", {"clf_prob": 0.5}),
+             Candidate("i10", {"clf_prob": 0.7, "dense_max": 0.8}), Candidate("r52", {})]
+    _letter_context(cands)
+    f = {c.key: c.feats for c in cands}
+    assert [f[k]["clf_letter_rr"] for k in ("s72.001", "i10", "s72.009", "r52")] == [1.0, 0.5, 1 / 3, 0.0]
+    assert f["s72.001"]["term_letter_rr"] == 1.0 and f["i10"]["term_letter_rr"] == 0.0
+    assert f["i10"]["dense_letter_rr"] == 1.0
+    # two S72 siblings: the best leads the runner-up by 1.0, the other trails the best by 1.0
+    assert f["s72.001"]["category_margin"] == pytest.approx(1.0) and f["s72.009"]["category_margin"] == pytest.approx(-1.0)
+    assert f["s72.001"]["category_n"] == pytest.approx(np.log(2)) and f["i10"]["category_n"] == 0.0
+    assert f["i10"]["category_margin"] == pytest.approx(0.7)  # alone in its category: its own support

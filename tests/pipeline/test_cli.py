@@ -42,12 +42,23 @@ def letters_dir(tmp_path, fixtures_dir):
     (["tables"], ["--profile", "--config"]),
     (["lookup"], ["CODE", "--system"]),
     (["score"], ["--gold", "--pred"]),
+    (["model"], ["--ranker"]),
 ])
 def test_help(runner, command, expected):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
     for word in expected:
         assert word in result.output
+
+
+def test_model_shows_the_shipped_rankers_out_of_sample_figures(runner, tmp_path):
+    result = runner.invoke(app, ["model"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["hash"] and set(summary["dev_cross_fitted"]) == {"D", "P"}
+    assert 0.0 < summary["dev_cross_fitted"]["D"]["map"] <= 1.0 and "ICD-10-CM" in summary["editions"]
+    missing = runner.invoke(app, ["model", "--ranker", str(tmp_path)])
+    assert missing.exit_code == 2 and "clincoder train" in missing.output
 
 
 def test_code_jsonl(runner, letters_dir, config, tmp_path):

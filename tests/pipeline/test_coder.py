@@ -83,3 +83,19 @@ def test_codes_carry_section_and_assertion(uk_coder):
     assert top.code.startswith("J18") and top.evidence[0].section == "primary_diagnosis"
     assert top.evidence[0].assertion == "present"
     assert [c.rank for c in rec.ranked()] == list(range(1, len(rec.ranked()) + 1))
+
+
+def test_evidence_is_the_passages_that_support_the_code_well(uk_coder):
+    letter = ("Primary diagnosis:\n- Infective exacerbation of COPD\n"
+              "Secondary diagnoses:\n- Type 2 diabetes mellitus\n- Essential hypertension\n")
+    rec = uk_coder.code_text(letter)
+    for c in rec.ranked():
+        supports = [e.support for e in c.evidence]
+        assert all(s is not None and 0.0 <= s <= 1.0 for s in supports)
+        if supports:
+            assert min(supports) >= 0.5 * max(supports) - 1e-3, (c.code, supports)
+    # the comorbidities are not evidenced by the primary statement, so COPD is primary
+    primary = next(c for c in rec.codes if c.system == "ICD-10" and c.role == "primary")
+    assert primary.code.startswith("J44"), [c.code for c in rec.codes]
+    assert all(e.section != "primary_diagnosis" for c in rec.codes if c.code.startswith(("E11", "I10"))
+               for e in c.evidence)

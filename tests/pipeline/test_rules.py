@@ -194,6 +194,18 @@ def test_primary_stated_in_the_letter_is_sequenced_first(us, icd10cm_table, rule
     assert codes_of(kept)[0] == ("I10", "primary") and not kept.flags
 
 
+def test_of_two_codes_the_primary_statement_supports_the_better_matched_comes_first(us, icd10cm_table, rules):
+    """A comorbidity often coded with an MI can reach the statement too (weakly, through coded
+    history); the code the statement names comes first."""
+    cm = icd10cm_table
+    line = "1. NSTEMI (non-ST elevation myocardial infarction)"
+    weak, strong = (Evidence(0, len(line), line, section="primary_diagnosis", support=s) for s in (0.3, 0.9))
+    out = apply_rules(result([sugg(cm, "E11.9", 0.95, "primary"), sugg(cm, "I25.2", 0.9, evidence=(weak,)),
+                              sugg(cm, "I21.4", 0.8, evidence=(strong,))]),
+                      us, [], "", rules=only(rules, "SEQ-001", "SEQ-003"))
+    assert codes_of(out)[0] == ("I21.4", "primary")
+
+
 def test_symptom_rule_uk(uk, who_icd10_table, rules):
     who = who_icd10_table
     out = apply_rules(result([sugg(who, "R50.9", 0.8, "primary"), sugg(who, "J18.9", 0.6)], profile="uk"),

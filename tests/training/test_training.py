@@ -123,7 +123,8 @@ def test_alignment_puts_codes_on_the_sentence_that_carries_them():
     from clincoder.training.codiesp import Document, _lines, align
 
     text = "The patient is well.\nShe had a urinary tract infection last year.\nNo fever."
-    doc = Document("x", text, _lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60)], spanish="x" * 80)
+    doc = Document("x", text, _lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60, "infección urinaria")],
+                   spanish="x" * 80)
     titles = {"n39.0": "Urinary tract infection, site not specified"}
     [(kind, code, i)] = align(doc, lambda k, c: titles[c])
     assert (kind, code) == ("D", "n39.0") and "urinary tract infection" in doc.sentence_text(i)
@@ -145,6 +146,8 @@ def test_an_explicit_corpus_path_that_does_not_exist_is_an_error(tmp_path):
     ("debilidad", "She reported weakness of the lower limbs.", "r53.1", "Weakness", "weakness"),
     ("tomografía computada de abdomen", "An abdominal computed tomography was requested.", "bw20",
      "Computerized Tomography (CT Scan) of Abdomen", "abdominal computed tomography"),
+    # not a cognate: the title, without its boilerplate ("unspecified"), names the English words
+    ("dolor", "She complained of pain after meals.", "r52", "Pain, unspecified", "pain"),
 ])
 def test_evidence_phrases_find_the_english_counterpart(spanish, english, code, title, expected):
     from clincoder.training.codiesp import Document, _lines, evidence_phrases
@@ -152,8 +155,25 @@ def test_evidence_phrases_find_the_english_counterpart(spanish, english, code, t
     text = f"Admitted for review.\n{english}\nDischarged home."
     es = f"Ingresa para estudio. El paciente presenta {spanish}. Alta a domicilio."
     start = es.index(spanish)
-    doc = Document("x", text, _lines(text), [code], [], [("D", code, start, start + len(spanish))], spanish=es)
+    doc = Document("x", text, _lines(text), [code], [], [("D", code, start, start + len(spanish), spanish)], spanish=es)
     assert evidence_phrases(doc, lambda k, c: title) == [("D", code, expected)]
+
+
+def test_a_discontinuous_evidence_span_is_read_from_its_fragments(tiny_corpus):
+    """CodiEsp marks "masa ... retroperitoneal" as two fragments; the words between are not evidence."""
+    from clincoder.training.codiesp import evidence_phrases, load_split
+
+    es = "Se palpa una masa dura y dolorosa de localización retroperitoneal. Alta."
+    en = "A hard, painful retroperitoneal mass was palpated.\nDischarged."
+    (tiny_corpus / "train" / "text_files_en" / "t7.txt").write_text(en, encoding="utf-8")
+    (tiny_corpus / "train" / "text_files" / "t7.txt").write_text(es, encoding="utf-8")
+    a, b = es.index("masa"), es.index("retroperitoneal")
+    with (tiny_corpus / "train" / "trainX.tsv").open("a", encoding="utf-8") as f:
+        f.write(f"t7\tDIAGNOSTICO\tr19.00\tmasa retroperitoneal\t{a} {a + 4};{b} {b + 15}\n")
+    [doc] = [d for d in load_split("train", tiny_corpus) if d.id == "t7"]
+    assert doc.spans == [("D", "r19.00", a, b + 15, "masa retroperitoneal")]
+    title = "Intra-abdominal and pelvic swelling, mass and lump, unspecified site"
+    assert evidence_phrases(doc, lambda k, c: title) == [("D", "r19.00", "retroperitoneal mass")]
 
 
 def test_evidence_phrases_skip_spans_with_no_counterpart():
@@ -162,5 +182,6 @@ def test_evidence_phrases_skip_spans_with_no_counterpart():
     text = "Admitted for review.\nThe scan was normal.\nDischarged home."
     es = "Ingresa para estudio. Presenta bocio multinodular. Alta a domicilio."
     start = es.index("bocio")
-    doc = Document("x", text, _lines(text), ["e04.2"], [], [("D", "e04.2", start, start + 18)], spanish=es)
+    doc = Document("x", text, _lines(text), ["e04.2"], [], [("D", "e04.2", start, start + 18, es[start:start + 18])],
+                   spanish=es)
     assert evidence_phrases(doc, lambda k, c: "Nontoxic multinodular goiter") == []
