@@ -33,7 +33,7 @@ def test_walkthrough_executes(tmp_path, monkeypatch):
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="clincoder-test", timeout=300,
+    client = nbclient.NotebookClient(nb, kernel_name="clincoder-test", timeout=900,
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     outputs = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))

@@ -89,6 +89,8 @@ def test_train_end_to_end_writes_a_loadable_deterministic_model(tmp_path, tiny_c
 
     assert set(card["metrics_dev"]) == {"D", "P"}
     assert 0.0 <= card["metrics_dev"]["D"]["map"] <= 1.0 and card["hash"]
+    # the fusion also learned from every train letter, featurised by components that did not see it
+    assert card["metrics_dev"]["D"]["fusion_rows"] == {"dev_letters": len(DEV), "stacked_train_letters": len(TRAIN)}
     assert (out / "encoder" / "delta.safetensors").stat().st_size < 25 * 2**20
     enc_card = json.loads((out / "encoder" / "encoder_card.json").read_text())
     assert enc_card["trained_layers"] == ["encoder.layer.4.", "encoder.layer.5."] and enc_card["config"]["steps"] == 3
