@@ -149,6 +149,7 @@ class DefaultParams:
 class StatedPrimaryParams:
     sections: tuple[str, ...]  # canonical section names that state the primary diagnosis/procedure
     message: str
+    min_support: float  # a ranked candidate the statement matches this well is coded as primary
 
 
 @dataclass(frozen=True)
@@ -484,11 +485,24 @@ def stated_primary(w: _Work, r: Rule) -> None:
         strength = {id(s): max((e.support if e.support is not None else 0.0 for e in s.evidence
                                 if e.section in p.sections and e.assertion == "present"), default=None)
                     for s in mine}
-        stated = sorted((s for s in mine if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
-        if stated and stated[0] is not mine[0]:
-            w.move_before(stated[0], mine[0])
-            w.tag(r, stated[0])
-            w.flag(r, p.message, stated[0], other=mine[0].code)
+        # a code the statement names plainly is coded even where the ranker scored it below the
+        # suggestion threshold: the clinician's statement outranks coded history
+        named = [s for s in w.candidates if _kind(s) == kind and System.parse(s.system) in r.applies_to]
+        for s in named:
+            strength[id(s)] = max((e.support for e in s.evidence if e.section in p.sections and e.assertion == "present"
+                                   and e.support is not None and e.support >= p.min_support), default=None)
+        stated = sorted((s for s in mine + named if strength[id(s)] is not None),
+                        key=lambda s: -(strength[id(s)] + s.score))
+        if not stated or (mine and stated[0] is mine[0]):
+            continue
+        best = stated[0]
+        if best in w.candidates:
+            w.candidates.remove(best)
+            w.codes.insert(w.codes.index(mine[0]) if mine else len(w.codes), best)
+        else:
+            w.move_before(best, mine[0])
+        w.tag(r, best)
+        w.flag(r, p.message, best, other=mine[0].code if mine else "no other suggested code")
 
 
 @rule("SEQ-002", SymptomParams)

@@ -206,6 +206,19 @@ def test_of_two_codes_the_primary_statement_supports_the_better_matched_comes_fi
     assert codes_of(out)[0] == ("I21.4", "primary")
 
 
+def test_a_candidate_the_primary_statement_names_plainly_is_coded_as_primary(us, icd10cm_table, rules):
+    cm = icd10cm_table
+    line = "Left displaced intracapsular fractured neck of femur"
+    plain = (Evidence(0, len(line), line, section="primary_diagnosis", support=1.0),)
+    vague = (Evidence(0, len(line), line, section="primary_diagnosis", support=0.5),)
+    out = apply_rules(result([sugg(cm, "M81.0", 0.95, "primary")],
+                             candidates=[sugg(cm, "S72.002", 0.26, "candidate", evidence=plain),
+                                         sugg(cm, "S72.009", 0.25, "candidate", evidence=vague)]),
+                      us, [], "", rules=only(rules, "SEQ-001", "SEQ-003"))
+    assert codes_of(out)[:2] == [("S72.002", "primary"), ("M81.0", "secondary")]
+    assert "S72.009" in [c.code for c in out.candidates] and out.flags[0].rule == "SEQ-003"
+
+
 def test_symptom_rule_uk(uk, who_icd10_table, rules):
     who = who_icd10_table
     out = apply_rules(result([sugg(who, "R50.9", 0.8, "primary"), sugg(who, "J18.9", 0.6)], profile="uk"),
