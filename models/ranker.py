@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clincoder.codes import System, label_form
+from clincoder.codes import System, category, label_form
 from clincoder.codesystems import CodeTable
 
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
@@ -142,15 +142,13 @@ class Featurizer:
             c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))
             c.feats["lex_x_known"] = c.feats.get("lex_max", 0.0) * (1.0 if c.feats.get("clf_known") else 0.0)
             c.feats["code_len"] = len(c.key.replace(".", ""))
-            c.feats["lex_n"] = math.log1p(c.feats.get("lex_n", 0.0))
-            c.feats["mem_n"] = math.log1p(c.feats.get("mem_n", 0.0))
-            c.feats["dense_n"] = math.log1p(c.feats.get("dense_n", 0.0))
-            c.feats["term_n"] = math.log1p(c.feats.get("term_n", 0.0))
-        _letter_context(list(cands.values()))
+            for generator in ("lex", "mem", "dense", "term"):
+                c.feats[f"{generator}_n"] = math.log1p(c.feats.get(f"{generator}_n", 0.0))
+        _letter_context(self.system, list(cands.values()))
         return cands
 
 
-def _letter_context(cands: list[Candidate]) -> None:
+def _letter_context(system: System, cands: list[Candidate]) -> None:
     """Features of a candidate relative to the others of its letter: its reciprocal rank among
     them by classifier probability, term and dense support (0 without support); how many other
     candidates share its 3-character category; and by how much its classifier plus term support
@@ -166,7 +164,7 @@ def _letter_context(cands: list[Candidate]) -> None:
             c.feats[name] = 1.0 / r if v > 0 else 0.0
     groups: dict[str, list[Candidate]] = {}
     for c in cands:
-        groups.setdefault(c.key.replace(".", "")[:3], []).append(c)
+        groups.setdefault(category(system, c.key), []).append(c)
     for group in groups.values():
         support = [c.feats.get("clf_prob", 0.0) + c.feats.get("term_max", 0.0) for c in group]
         order = np.argsort(support)[::-1]

@@ -481,28 +481,30 @@ def stated_primary(w: _Work, r: Rule) -> None:
     for kind in dict.fromkeys(_kind(s) for s in w.scope(r)):
         mine = [s for s in w.codes if _kind(s) == kind]
         # how well the primary statement itself matches the code, plus the ranker's confidence:
-        # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it
-        strength = {id(s): max((e.support if e.support is not None else 0.0 for e in s.evidence
-                                if e.section in p.sections and e.assertion == "present"), default=None)
-                    for s in mine}
-        # a code the statement names plainly is coded even where the ranker scored it below the
-        # suggestion threshold: the clinician's statement outranks coded history
+        # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
+        # A candidate below the suggestion threshold counts when the statement names it plainly:
+        # the clinician's statement outranks coded history.
         named = [s for s in w.candidates if _kind(s) == kind and System.parse(s.system) in r.applies_to]
-        for s in named:
-            strength[id(s)] = max((e.support for e in s.evidence if e.section in p.sections and e.assertion == "present"
-                                   and e.support is not None and e.support >= p.min_support), default=None)
-        stated = sorted((s for s in mine + named if strength[id(s)] is not None),
-                        key=lambda s: -(strength[id(s)] + s.score))
-        if not stated or (mine and stated[0] is mine[0]):
+        strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
+                    for s in pool}
+        stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
+        if not stated or stated[0] is mine[0]:
             continue
         best = stated[0]
-        if best in w.candidates:
+        if any(best is s for s in named):
             w.candidates.remove(best)
-            w.codes.insert(w.codes.index(mine[0]) if mine else len(w.codes), best)
+            w.codes.insert(w.codes.index(mine[0]), best)
         else:
             w.move_before(best, mine[0])
         w.tag(r, best)
-        w.flag(r, p.message, best, other=mine[0].code if mine else "no other suggested code")
+        w.flag(r, p.message, best, other=mine[0].code)
+
+
+def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) -> float | None:
+    """How well a present-tense statement in ``sections`` matches ``s`` (its best evidence
+    support, at least ``floor``), or None where no such statement supports it."""
+    return max((e.support or 0.0 for e in s.evidence
+                if e.section in sections and e.assertion == "present" and (e.support or 0.0) >= floor), default=None)
 
 
 @rule("SEQ-002", SymptomParams)

@@ -38,10 +38,10 @@ class RankerConfig:
     seed: int = 13
     clf_C: float = 10.0
     folds: int = 5  # train folds for the stacked fusion features (0: fusion learns from dev only)
-    fusion_trees: int = 200
-    fusion_learning_rate: float = 0.05
-    fusion_leaves: int = 15
-    fusion_min_leaf: int = 100
+    fusion_trees: int = FusionParams.trees  # the fusion's settings (see FusionParams)
+    fusion_learning_rate: float = FusionParams.learning_rate
+    fusion_leaves: int = FusionParams.max_leaf_nodes
+    fusion_min_leaf: int = FusionParams.min_samples_leaf
     use_encoder: bool = True
     term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
 
