@@ -31,12 +31,14 @@ import random
 import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
-from clincoder.codes import System, category, compact
+from clincoder.core.codes import System, category, compact
+from clincoder.core.schema import LetterResult
+from clincoder.core.words import SUPPORT_STOP_WORDS
 
-from .formats import CodedSet, Item, canonical, code_key, read_coded
-from .report import _table
+from .formats import CodedSet, Item, canonical, category_key, code_key, read_coded
+from clincoder.core.tables import table_for
 
 KINDS = ("invalid", "retired", "unsupported", "specificity", "uncoded", "sequencing")
 PERTURBATIONS = {"dropped": "uncoded", "added": "unsupported", "swapped": "specificity", "invalid": "invalid",
@@ -62,7 +64,7 @@ def check_code(system: str, code: str, codiesp: bool = False) -> tuple[str, str]
     display, ok = canonical(system, code)
     if not ok:
         return "invalid", f"{code!r} is not a well-formed {system} code"
-    table = _table(system)
+    table = table_for(system)
     if table is None:
         return None
     e = table.get(display)
@@ -81,13 +83,8 @@ def check_code(system: str, code: str, codiesp: bool = False) -> tuple[str, str]
                        f"(older edition) or an invalid extension")
 
 
-_STOP = {"and", "or", "of", "the", "with", "without", "other", "unspecified", "specified", "due", "to", "in", "on",
-         "for", "by", "not", "elsewhere", "classified", "nec", "nos", "a", "an", "site", "type", "part", "use",
-         "left", "right", "approach", "open", "percutaneous", "external", "body", "encounter", "initial"}
-
-
 def _stems(text: str) -> set[str]:
-    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in _STOP}
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in SUPPORT_STOP_WORDS}
 
 
 def lexical_support(text: str | None, system: str, code: str, min_share: float = 0.6) -> bool:
@@ -95,7 +92,7 @@ def lexical_support(text: str | None, system: str, code: str, min_share: float =
     terms): crude, generous support, so that coded conditions are not reported unsupported lightly."""
     if not text:
         return False
-    table = _table(system)
+    table = table_for(system)
     e = table.get(canonical(system, code)[0]) if table is not None else None
     if e is None:
         return False
@@ -115,13 +112,6 @@ def _primary(items: Sequence[Item], kind: str) -> Item | None:
     return (prim or its or [None])[0]
 
 
-def _cat(system: str, key: str) -> str:
-    try:
-        return category(System.parse(system), key).lower()
-    except ValueError:
-        return key[:3].lower()
-
-
 def audit_episode(ep: str, coded: Sequence[Item], ref: Sequence[Item] | None, sugg: Sequence[Item] | None,
                   text: str | None, *, ckey, rkey, skey, codiesp: bool) -> list[Finding]:
     """Findings for one episode. ``ref``: reference codes (None: use the suggestions); ``sugg``:
@@ -132,8 +122,8 @@ def audit_episode(ep: str, coded: Sequence[Item], ref: Sequence[Item] | None, su
     ekey = rkey if ref is not None else skey
     exp_keys = {(i.system, ekey(i.system, i.code)): i for i in expect}
     coded_keys = {(i.system, ckey(i.system, i.code)) for i in coded}
-    support_cats = {(i.system, _cat(i.system, ekey(i.system, i.code))) for i in expect}
-    support_cats |= {(i.system, _cat(i.system, skey(i.system, i.code))) for i in sugg or ()}
+    support_cats = {(i.system, category_key(i.system, ekey(i.system, i.code))) for i in expect}
+    support_cats |= {(i.system, category_key(i.system, skey(i.system, i.code))) for i in sugg or ()}
     consumed: set[tuple[str, str]] = set()
     for i in coded:
         k = (i.system, ckey(i.system, i.code))
@@ -143,9 +133,9 @@ def audit_episode(ep: str, coded: Sequence[Item], ref: Sequence[Item] | None, su
             continue
         if k in exp_keys:
             continue
-        cat = _cat(i.system, k[1])
+        cat = category_key(i.system, k[1])
         siblings = [e for ek, e in exp_keys.items()
-                    if ek[0] == i.system and _cat(i.system, ek[1]) == cat and ek not in coded_keys and ek not in consumed]
+                    if ek[0] == i.system and category_key(i.system, ek[1]) == cat and ek not in coded_keys and ek not in consumed]
         if siblings:
             s = siblings[0]
             consumed.add((s.system, ekey(s.system, s.code)))
@@ -191,27 +181,11 @@ def _nhs_summary(episodes: Sequence[str], coded: CodedSet, expected: Mapping[str
     return out
 
 
-def _read_letters(letters) -> dict[str, str]:
-    from clincoder.io import iter_letters
-
-    if letters is None:
-        return {}
-    if isinstance(letters, Mapping):
-        return dict(letters)
-    items = [letters] if isinstance(letters, (str, Path)) else list(letters)
-    return {lt.id: lt.text for lt in iter_letters(items) if lt.text}
-
-
-def _suggest(texts: Mapping[str, str], episodes: Sequence[str], profile: str) -> CodedSet:
-    from clincoder.coder import Coder
-    from clincoder.config import Settings
-    from clincoder.io import Letter
-
-    coder = Coder(Settings.load(profile))
+def _suggest(texts: Mapping[str, str], episodes: Sequence[str], coder: Callable[[str, str], LetterResult]) -> CodedSet:
     docs = {}
     for ep in episodes:
         if ep in texts:
-            rec = coder.code(Letter(ep, texts[ep], "<audit>"))
+            rec = coder(ep, texts[ep])
             docs[ep] = [Item(System.parse(c.system).value, canonical(c.system, c.code)[0], c.rank, c.role, c.score)
                         for c in rec.ranked()]
     return CodedSet(docs, "jsonl", ["clincoder Coder (run by the audit)"], True, True)
@@ -223,24 +197,34 @@ def _as_set(x, profile) -> CodedSet | None:
     return read_coded(x, profile)
 
 
-def audit(coded, letters=None, out_dir: str | Path | None = None, *, suggestions=None, reference=None,
-          profile: str = "us", sample: int = 200, seed: int = 0, code_letters: bool = True) -> dict:
-    """Audit coded episodes (paths or a :class:`CodedSet`). ``letters``: a directory of .txt, a
-    JSONL/CSV of id,text, or ``{id: text}``; ``suggestions``: clincoder JSONL produced earlier
-    (else, unless ``code_letters`` is False, the Coder is run on the letters of the sampled
-    episodes); ``reference``: a gold set to
-    compare with instead of the suggestions; ``sample``: episodes drawn at random (0: all).
-    Writes ``audit.json``, ``audit.csv`` and ``audit.md`` to ``out_dir`` if given; returns the
-    audit dictionary."""
-    coded_set = _as_set(coded, profile)
-    ref_set = _as_set(reference, profile)
-    texts = _read_letters(letters)
+def _expected(ref_set: CodedSet | None, sugg_set: CodedSet | None, rkey, skey, ckey):
+    """What the coded episodes are compared with, in words, with its codes and comparison key."""
+    if ref_set is not None:
+        return f"reference gold set: {', '.join(ref_set.sources)}", ref_set.docs, rkey
+    if sugg_set is not None:
+        return ("clincoder's suggestions (roles primary/secondary); a model, not a gold standard: treat uncoded, "
+                "specificity and sequencing findings as prompts for review",
+                {d: [i for i in v if i.role != "candidate"] for d, v in sugg_set.docs.items()}, skey)
+    return "none (no letters, suggestions or reference): only code validity was checked", {}, ckey
+
+
+def audit(coded, letters: Mapping[str, str] | None = None, out_dir: str | Path | None = None, *, suggestions=None,
+          reference=None, profile: str = "us", sample: int = 200, seed: int = 0,
+          coder: Callable[[str, str], LetterResult] | None = None) -> dict:
+    """Audit coded episodes (paths or a :class:`CodedSet`). ``letters``: ``{id: text}``;
+    ``suggestions``: clincoder JSONL produced earlier (or a :class:`CodedSet`); else, given a
+    ``coder`` (``(id, text) -> LetterResult``), the letters of the sampled episodes are coded now;
+    ``reference``: a gold set to compare with instead of the suggestions; ``sample``: episodes
+    drawn at random (0: all). Writes ``audit.json``, ``audit.csv`` and ``audit.md`` to
+    ``out_dir`` if given; returns the audit dictionary."""
+    coded_set, ref_set = _as_set(coded, profile), _as_set(reference, profile)
+    texts = dict(letters or {})
     episodes = sorted(coded_set.docs)
     if sample and sample < len(episodes):
         episodes = sorted(random.Random(seed).sample(episodes, sample))
     sugg_set = _as_set(suggestions, profile)
-    if sugg_set is None and texts and code_letters:
-        sugg_set = _suggest(texts, episodes, profile)
+    if sugg_set is None and texts and coder is not None:
+        sugg_set = _suggest(texts, episodes, coder)
     codiesp = coded_set.fmt == "codiesp" or (ref_set is not None and ref_set.fmt == "codiesp")
 
     def keyer(s: CodedSet | None):
@@ -248,24 +232,10 @@ def audit(coded, letters=None, out_dir: str | Path | None = None, *, suggestions
         return lambda system, code: code_key(system, code, conv)
 
     ckey, rkey, skey = keyer(coded_set), keyer(ref_set), keyer(sugg_set)
-    findings: dict[str, list[Finding]] = {}
-    for ep in episodes:
-        findings[ep] = audit_episode(
-            ep, coded_set.docs.get(ep, []), ref_set.docs.get(ep, []) if ref_set is not None else None,
-            sugg_set.docs.get(ep, []) if sugg_set is not None else None, texts.get(ep),
-            ckey=ckey, rkey=rkey, skey=skey, codiesp=codiesp)
-    if ref_set is not None:
-        reference_used = f"reference gold set: {', '.join(ref_set.sources)}"
-        expected, ekey = ref_set.docs, rkey
-    elif sugg_set is not None:
-        reference_used = ("clincoder's suggestions (roles primary/secondary); a model, not a gold standard: "
-                          "treat uncoded, specificity and sequencing findings as prompts for review")
-        expected = {d: [i for i in v if i.role != "candidate"] for d, v in sugg_set.docs.items()}
-        ekey = skey
-    else:
-        reference_used = "none (no letters, suggestions or reference): only code validity was checked"
-        expected, ekey = {}, ckey
-    counts = {k: sum(f.kind == k for fs in findings.values() for f in fs) for k in KINDS}
+    findings = {ep: audit_episode(ep, coded_set.docs.get(ep, []), ref_set.docs.get(ep, []) if ref_set is not None else None,
+                                  sugg_set.docs.get(ep, []) if sugg_set is not None else None, texts.get(ep),
+                                  ckey=ckey, rkey=rkey, skey=skey, codiesp=codiesp) for ep in episodes}
+    reference_used, expected, ekey = _expected(ref_set, sugg_set, rkey, skey, ckey)
     result = {
         "reference": reference_used,
         "coded": coded_set.sources,
@@ -274,7 +244,7 @@ def audit(coded, letters=None, out_dir: str | Path | None = None, *, suggestions
         "sample": {"size": len(episodes), "of": len(coded_set.docs), "seed": seed,
                    "requested": sample or len(coded_set.docs)},
         "summary": _nhs_summary(episodes, coded_set, expected, ckey, ekey) if expected else None,
-        "findings_by_kind": counts,
+        "findings_by_kind": {k: sum(f.kind == k for fs in findings.values() for f in fs) for k in KINDS},
         "episodes_with_findings": sum(1 for fs in findings.values() if fs),
         "episodes": [{"id": ep, "findings": [asdict(f) for f in fs]} for ep, fs in findings.items()],
     }
@@ -339,11 +309,79 @@ def _invalid_code(system: str, original: str, n: int) -> str:
     sysv = System.parse(system)
     if n % 2 == 0:  # malformed
         return f"{compact(original)}?#" if sysv is not System.ICD10PCS else "0OI" + compact(original)[3:]
-    table = _table(system)
+    table = table_for(system)
     for cat in _BAD_CATEGORIES[sysv]:
         if table is None or table.get(cat) is None:
             return f"{cat}.9" if sysv is not System.ICD10PCS else cat + "Z"
     return f"{compact(original)}?#"
+
+
+@dataclass
+class _Perturber:
+    """What each kind of perturbation draws from: the gold set's codes, the letters and the
+    suggestions (to keep added codes unsupported), and one random generator for all."""
+
+    rng: random.Random
+    pool: list[tuple[str, str]]
+    codiesp: bool
+    letters: Mapping[str, str]
+    suggestions: CodedSet | None
+
+    def valid(self, i: Item) -> bool:
+        return i.well_formed and check_code(i.system, i.code, self.codiesp) is None
+
+    def dropped(self, d, items, keys, cats, n):
+        i = self.rng.choice(items)
+        if sum(category_key(j.system, j.code) == category_key(i.system, i.code) for j in items) > 1:
+            return None  # keep it unambiguous: no other code of that category remains
+        return [j for j in items if j is not i], Perturbation(d, "dropped", i.system, i.code, "", "uncoded", i.code)
+
+    def added(self, d, items, keys, cats, n):
+        dx = [i for i in items if i.kind == "diagnosis"] or items
+        system = dx[0].system
+        scats = {(i.system, category_key(i.system, i.code))
+                 for i in (self.suggestions.docs.get(d, []) if self.suggestions else [])}
+        text = self.letters.get(d)
+        opts = [c for s, c in self.pool if s == system and (s, category_key(s, c)) not in cats | scats
+                and check_code(s, c, self.codiesp) is None and not lexical_support(text, s, c)]
+        if not opts:
+            return None
+        c = self.rng.choice(opts)
+        return items + [Item(system, c, max(i.rank for i in items) + 1)], \
+            Perturbation(d, "added", system, "", c, "unsupported", c)
+
+    def swapped(self, d, items, keys, cats, n):
+        self.rng.shuffle(opts_i := [i for i in items if self.valid(i)])
+        for i in opts_i:
+            table = table_for(i.system)
+            e = table.get(i.code) if table is not None else None
+            if e is None or not e.parent:
+                continue
+            sib = [s.code for s in table.children(e.parent) if s.selectable and s.code != e.code
+                   and len(compact(s.code)) <= 6 and (i.system, code_key(i.system, s.code)) not in keys
+                   and category_key(i.system, s.code) == category_key(i.system, i.code)]
+            if sib:
+                s = self.rng.choice(sorted(sib))
+                if sum(category_key(j.system, j.code) == category_key(i.system, i.code) for j in items) > 1:
+                    return None
+                return [replace(j, code=s) if j is i else j for j in items], \
+                    Perturbation(d, "swapped", i.system, i.code, s, "specificity", s)
+        return None
+
+    def invalid(self, d, items, keys, cats, n):
+        i = self.rng.choice(items)
+        display, ok = canonical(i.system, _invalid_code(i.system, i.code, n))
+        return [replace(j, code=display, well_formed=ok) if j is i else j for j in items], \
+            Perturbation(d, "invalid", i.system, i.code, display, "invalid", display)
+
+    def resequenced(self, d, items, keys, cats, n):
+        dx = [i for i in items if i.kind == "diagnosis"]
+        if len(dx) < 2 or any(i.role for i in items):
+            return None
+        first = dx[0]
+        rest = [i for i in items if i is not first]
+        return [replace(j, rank=k) for k, j in enumerate(rest + [first], 1)], \
+            Perturbation(d, "resequenced", first.system, first.code, first.code, "sequencing", first.code)
 
 
 def perturb_gold(gold: CodedSet, *, n_per_kind: int = 10, seed: int = 0,
@@ -353,90 +391,31 @@ def perturb_gold(gold: CodedSet, *, n_per_kind: int = 10, seed: int = 0,
     episode at most once), and the ground truth of what an audit with ``gold`` as reference must
     find. ``added`` codes are drawn from other episodes' gold codes, in a category absent from this
     episode's gold (and suggestions, if given), without lexical support in its letter (if given)."""
+    unknown = [k for k in kinds if k not in PERTURBATIONS]
+    if unknown:
+        raise ValueError(f"unknown perturbation {unknown[0]!r}; expected one of {list(PERTURBATIONS)}")
     rng = random.Random(seed)
     docs = {d: list(v) for d, v in gold.docs.items()}
     order = sorted(d for d, v in docs.items() if len(v) >= 2)
     rng.shuffle(order)
     pool = sorted({(i.system, i.code) for v in gold.docs.values() for i in v if i.well_formed})
+    perturber = _Perturber(rng, pool, gold.fmt == "codiesp", letters or {}, suggestions)
     truth: list[Perturbation] = []
     used: set[str] = set()
-    codiesp = gold.fmt == "codiesp"
-
-    def valid(i: Item) -> bool:
-        return i.well_formed and check_code(i.system, i.code, codiesp) is None
-
-    def candidates(kind: str):
-        for d in order:
-            if d not in used:
-                yield d
-
     for kind in kinds:
         done = 0
-        for d in candidates(kind):
+        for d in [d for d in order if d not in used]:
             if done >= n_per_kind:
                 break
             items = docs[d]
             keys = [(i.system, code_key(i.system, i.code)) for i in items]
             if len(set(keys)) != len(keys):
                 continue  # duplicated codes make the ground truth ambiguous
-            cats = {(i.system, _cat(i.system, i.code)) for i in items}
-            p = None
-            if kind == "dropped":
-                i = rng.choice(items)
-                if sum(_cat(j.system, j.code) == _cat(i.system, i.code) for j in items) > 1:
-                    continue  # keep it unambiguous: no other code of that category remains
-                new_items = [j for j in items if j is not i]
-                p = Perturbation(d, kind, i.system, i.code, "", "uncoded", i.code)
-            elif kind == "added":
-                dx = [i for i in items if i.kind == "diagnosis"] or items
-                system = dx[0].system
-                scats = {(i.system, _cat(i.system, i.code)) for i in (suggestions.docs.get(d, []) if suggestions else [])}
-                text = (letters or {}).get(d)
-                opts = [c for s, c in pool if s == system and (s, _cat(s, c)) not in cats | scats
-                        and check_code(s, c, codiesp) is None and not lexical_support(text, s, c)]
-                if not opts:
-                    continue
-                c = rng.choice(opts)
-                new_items = items + [Item(system, c, max(i.rank for i in items) + 1)]
-                p = Perturbation(d, kind, system, "", c, "unsupported", c)
-            elif kind == "swapped":
-                rng.shuffle(opts_i := [i for i in items if valid(i)])
-                swap = None
-                for i in opts_i:
-                    table = _table(i.system)
-                    e = table.get(i.code) if table is not None else None
-                    if e is None or not e.parent:
-                        continue
-                    sib = [s.code for s in table.children(e.parent) if s.selectable and s.code != e.code
-                           and len(compact(s.code)) <= 6 and (i.system, code_key(i.system, s.code)) not in keys
-                           and _cat(i.system, s.code) == _cat(i.system, i.code)]
-                    if sib:
-                        swap = (i, rng.choice(sorted(sib)))
-                        break
-                if swap is None:
-                    continue
-                i, s = swap
-                if sum(_cat(j.system, j.code) == _cat(i.system, i.code) for j in items) > 1:
-                    continue
-                new_items = [replace(j, code=s) if j is i else j for j in items]
-                p = Perturbation(d, kind, i.system, i.code, s, "specificity", s)
-            elif kind == "invalid":
-                i = rng.choice(items)
-                bad = _invalid_code(i.system, i.code, done)
-                display, ok = canonical(i.system, bad)
-                new_items = [replace(j, code=display, well_formed=ok) if j is i else j for j in items]
-                p = Perturbation(d, kind, i.system, i.code, display, "invalid", display)
-            elif kind == "resequenced":
-                dx = [i for i in items if i.kind == "diagnosis"]
-                if len(dx) < 2 or any(i.role for i in items):
-                    continue
-                first = dx[0]
-                rest = [i for i in items if i is not first]
-                new_items = [replace(j, rank=n) for n, j in enumerate(rest + [first], 1)]
-                p = Perturbation(d, kind, first.system, first.code, first.code, "sequencing", first.code)
-            else:
-                raise ValueError(f"unknown perturbation {kind!r}; expected one of {list(PERTURBATIONS)}")
-            docs[d] = new_items
+            cats = {(i.system, category_key(i.system, i.code)) for i in items}
+            made = getattr(perturber, kind)(d, items, keys, cats, done)
+            if made is None:
+                continue
+            docs[d], p = made
             truth.append(p)
             used.add(d)
             done += 1

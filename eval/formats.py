@@ -13,7 +13,7 @@ system, rank, role (where known) and score (where known).
 
 Codes are compared in a normalised form (:func:`code_key`): ``I21.4`` and ``i21.4`` match; when
 either side is CodiEsp the CodiEsp conventions apply to both (ICD-10-CM 7th character dropped,
-lower case), via :func:`clincoder.io.codiesp_code`.
+lower case), via :func:`clincoder.core.codiesp.codiesp_code`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from clincoder.codes import InvalidCodeFormat, System, normalise
-from clincoder.config import PROFILES
-from clincoder.io import codiesp_code
+from clincoder.core.codes import InvalidCodeFormat, System, category, normalise
+from clincoder.core.config import PROFILES
+from clincoder.core.codiesp import CodiespFormatError, codiesp_code, read_codiesp_rows
 
 FORMATS = ("codiesp", "jsonl", "csv")
 
@@ -94,6 +94,14 @@ def code_key(system: str, code: str, codiesp: bool = False) -> str:
     return display.lower()
 
 
+def category_key(system: str, key: str) -> str:
+    """The 3-character category (ICD, OPCS-4) or PCS table of a comparison key, lower case."""
+    try:
+        return category(System.parse(system), key).lower()
+    except ValueError:
+        return key[:3].lower()
+
+
 # ---- format detection --------------------------------------------------------------------------
 
 def detect_format(path: Path) -> str:
@@ -147,15 +155,10 @@ def _codiesp_system(path: Path, codes: list[str], profile: str) -> str:
 # ---- readers ------------------------------------------------------------------------------------
 
 def _read_codiesp(path: Path, profile: str, docs: dict[str, list[Item]]) -> None:
-    rows: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) < 2:
-                raise FormatError(f"{path}:{n}: expected docid<TAB>code")
-            rows.append((parts[0].strip(), parts[1].strip()))
+    try:
+        rows = read_codiesp_rows(path)
+    except CodiespFormatError as exc:
+        raise FormatError(str(exc)) from None
     system = _codiesp_system(path, [c for _, c in rows], profile)
     ranks: dict[str, int] = {}
     for doc, code in rows:
@@ -165,7 +168,7 @@ def _read_codiesp(path: Path, profile: str, docs: dict[str, list[Item]]) -> None
 
 
 def _read_jsonl(path: Path, docs: dict[str, list[Item]], errors: dict[str, str]) -> None:
-    from clincoder.schema import LetterResult
+    from clincoder.core.schema import LetterResult
 
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):

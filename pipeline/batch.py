@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from tqdm import tqdm
 
 from .io import count_letters, iter_letters, read_records, write_codiesp, write_csv
-from .schema import LetterResult
+from .core.schema import LetterResult
 
 log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "codiesp")

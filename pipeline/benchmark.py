@@ -6,7 +6,7 @@ import resource
 import time
 from pathlib import Path
 
-from .config import Settings
+from .core.config import Settings
 from .batch import coded_in_order
 from .io import iter_letters
 

@@ -40,6 +40,16 @@ def _fail(msg: str) -> None:
     raise typer.Exit(2)
 
 
+def _settings(profile: str, config: Optional[Path], **overrides):
+    """The run's configuration, or a clear error and exit 2."""
+    from .core.config import ConfigError, Settings
+
+    try:
+        return Settings.load(profile, config, **overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def code(
     inputs: List[Path] = typer.Argument(..., help=".txt files, directories of them, or JSONL/CSV files with id and text"),
@@ -47,7 +57,7 @@ def code(
     profile: ProfileName = typer.Option(ProfileName.uk, help="uk: ICD-10 + OPCS-4; us: ICD-10-CM + ICD-10-PCS"),
     fmt: Fmt = typer.Option(Fmt.jsonl, "--format", "-f", help="output format"),
     resume: bool = typer.Option(False, help="continue an interrupted batch: keep finished records, code the rest"),
-    config: Optional[Path] = typer.Option(None, help="YAML config (table paths, max_bytes, encoding)"),
+    config: Optional[Path] = typer.Option(None, help="YAML config: tables, max_bytes, encoding, coder, ranker and text constants (see README)"),
     max_bytes: Optional[int] = typer.Option(None, help="reject letters larger than this (default 1,000,000)"),
     progress: bool = typer.Option(True, help="show a progress bar"),
     workers: int = typer.Option(1, min=1, help="worker processes (each uses one core; 2 on a 2-core machine is about twice as fast)"),
@@ -56,13 +66,9 @@ def code(
     """Code letters in batch: one output record per input letter (failed letters carry `error`)."""
     from .batch import run_batch
     from .coder import Coder
-    from .config import ConfigError, Settings
 
     _setup_logging(verbose)
-    try:
-        settings = Settings.load(profile.value, config, max_bytes=max_bytes)
-    except ConfigError as exc:
-        _fail(str(exc))
+    settings = _settings(profile.value, config, max_bytes=max_bytes)
     coder = Coder(settings)
     for w in coder.tables.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
@@ -79,11 +85,10 @@ def tables(
     config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
 ):
     """Show the code tables a profile would use, and what is missing."""
-    from .coder import resolve_tables
-    from .config import Settings
+    from .core.tables import resolve_tables
 
     _setup_logging(False)
-    t = resolve_tables(Settings.load(profile.value, config))
+    t = resolve_tables(_settings(profile.value, config))
     typer.echo(json.dumps({"profile": profile.value,
                            "tables": [tb.describe() for tb in t.by_system.values()],
                            "warnings": list(t.warnings)}, indent=2))
@@ -112,13 +117,13 @@ def lookup(
     """Look a code up: title, hierarchy, validity and notes."""
     from dataclasses import asdict
 
-    from .codes import System
-    from .codesystems import TableNotAvailable, load_table
-    from .config import Settings
+    from .core.codes import System
+    from .core.tables import TableNotAvailable, load_table
 
+    settings = _settings("uk", config)
     try:
         sysv = System.parse(system)
-        table = load_table(sysv, Settings.load("uk", config).table_path(sysv))
+        table = load_table(sysv, settings.table_path(sysv))
     except (ValueError, TableNotAvailable) as exc:
         _fail(str(exc))
     entry = table.get(code_)
@@ -171,9 +176,12 @@ def score(
     pred: Path = typer.Option(..., help="predicted TSV, each document's codes best first"),
 ):
     """CodiEsp MAP of a prediction file against a gold file."""
-    from clincoder.eval.codiesp import codiesp_map
+    from .core.codiesp import CodiespFormatError, codiesp_map
 
-    typer.echo(f"MAP {codiesp_map(gold, pred):.4f}")
+    try:
+        typer.echo(f"MAP {codiesp_map(gold, pred):.4f}")
+    except (CodiespFormatError, OSError) as exc:
+        _fail(str(exc))
 
 
 @app.command("eval")
@@ -213,10 +221,19 @@ def audit(
     from clincoder.eval.audit import audit as run_audit
     from clincoder.eval.formats import FormatError
 
+    from .coder import Coder
+    from .io import iter_letters
+
     _setup_logging(False)
+    texts = {lt.id: lt.text for lt in iter_letters(letters)} if letters else {}
+    texts = {k: v for k, v in texts.items() if v}
+    coder = None
+    if texts and suggestions is None:  # code the sampled letters now, with the same profile
+        built = Coder(_settings(profile.value, None))
+        coder = lambda id, text: built.code_text(text, id)  # noqa: E731
     try:
-        res = run_audit(coded, letters, out, suggestions=suggestions, reference=reference or None,
-                        profile=profile.value, sample=sample, seed=seed)
+        res = run_audit(coded, texts, out, suggestions=suggestions, reference=reference or None,
+                        profile=profile.value, sample=sample, seed=seed, coder=coder)
     except (FormatError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{res['sample']['size']} episodes audited, {res['episodes_with_findings']} with findings: "
@@ -237,6 +254,37 @@ def benchmark_text_cmd(
     if not paths:
         _fail("no .txt letters found")
     typer.echo(json.dumps(benchmark_text(paths, repeat), indent=2))
+
+
+@app.command()
+def rules(
+    profile: Optional[ProfileName] = typer.Option(None, help="only the rules that apply to this profile"),
+):
+    """List the coding rules: id, group, profiles or code systems, citation, and whether enabled."""
+    from .core.config import PROFILES
+    from .rules import default_rules, describe_rules
+
+    rows = describe_rules(default_rules())
+    if profile is not None:
+        mine = {PROFILES[profile.value].diagnosis.value, PROFILES[profile.value].procedure.value}
+        rows = [r for r in rows if mine & set(r["applies_to"])]
+    typer.echo(f"rules version {default_rules().version}: {len(rows)} rules")
+    for r in rows:
+        typer.echo(f"{r['id']:<8} {r['group']:<13} {'enabled ' if r['enabled'] else 'disabled'} "
+                   f"{','.join(r['applies_to']):<30} {'; '.join(r['citation'])}")
+
+
+@app.command("frontend-effect")
+def frontend_effect_cmd(
+    data: Path = typer.Option(..., help="a CodiEsp split folder with devD.tsv, devP.tsv and text_files_en/"),
+    limit: Optional[int] = typer.Option(None, help="at most this many letters"),
+):
+    """MAP of the lexical retriever with and without the text front end (mentions, assertions, weights)."""
+    from .frontend_effect import frontend_effect
+
+    if not (data / "text_files_en").is_dir():
+        _fail(f"{data} has no text_files_en/ folder; pass a CodiEsp split folder such as .../codiesp/dev")
+    typer.echo(json.dumps(frontend_effect(data, limit), indent=2))
 
 
 def main() -> None:  # pragma: no cover

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .codes import System, label_form
-from .schema import LetterResult
+from .core.codes import System, label_form
+from .core.schema import LetterResult
 
 TEXT_SUFFIXES = {".txt", ".text"}
 
@@ -150,32 +150,6 @@ def count_letters(inputs, max_bytes: int = 1_000_000) -> int | None:
 
 
 # ---- writers ---------------------------------------------------------------------------------
-
-def codiesp_code(system: str, code: str) -> str:
-    """A code in CodiEsp's gold conventions (see :func:`clincoder.codes.label_form`)."""
-    return label_form(system, code)
-
-
-def write_codiesp(records: Iterable[LetterResult], prefix: str | Path) -> tuple[Path, Path]:
-    """``PREFIXD.tsv`` and ``PREFIXP.tsv``: ``docid<TAB>code``, each document's codes best first
-    (highest score first; ties keep the record's order)."""
-    prefix = str(prefix)
-    d_path, p_path = Path(prefix + "D.tsv"), Path(prefix + "P.tsv")
-    d_path.parent.mkdir(parents=True, exist_ok=True)
-    with d_path.open("w", encoding="utf-8") as fd, p_path.open("w", encoding="utf-8") as fp:
-        for rec in records:
-            seen: set[tuple[str, str]] = set()
-            # best first = by confidence: the CodiEsp ranking, not the coding sequence (which the
-            # rules stage sets, e.g. a symptom code after the definitive diagnosis)
-            for c in sorted(rec.ranked(), key=lambda c: -c.score):
-                kind = System.parse(c.system).kind
-                cc = codiesp_code(c.system, c.code)
-                if (kind, cc) in seen:
-                    continue
-                seen.add((kind, cc))
-                (fd if kind == "diagnosis" else fp).write(f"{rec.id}\t{cc}\n")
-    return d_path, p_path
-
 
 CSV_FIELDS = ["id", "system", "code", "title", "rank", "role", "score", "evidence", "rules", "error"]
 

@@ -63,23 +63,23 @@ def no_table_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def icd10cm_table():
-    from clincoder.codes import System
-    from clincoder.codesystems import load_table
+    from clincoder.core.codes import System
+    from clincoder.core.tables import load_table
 
     return load_table(System.ICD10CM)
 
 
 @pytest.fixture(scope="session")
 def icd10pcs_table():
-    from clincoder.codes import System
-    from clincoder.codesystems import load_table
+    from clincoder.core.codes import System
+    from clincoder.core.tables import load_table
 
     return load_table(System.ICD10PCS)
 
 
 @pytest.fixture(scope="session")
 def who_icd10_table():
-    from clincoder.codes import System
-    from clincoder.codesystems import load_table
+    from clincoder.core.codes import System
+    from clincoder.core.tables import load_table
 
     return load_table(System.ICD10)

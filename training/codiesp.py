@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clincoder.eval.codiesp import read_codiesp_tsv
+from clincoder.core.codiesp import read_codiesp_tsv
 from clincoder.models.lexical import clean_title
 from clincoder.models.supervised import TERM_TOKEN, fold
 
@@ -61,7 +61,7 @@ class Document:
         return self.text[a:b]
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
+def sentence_lines(text: str) -> list[tuple[int, int]]:
     spans, pos = [], 0
     for line in text.split("\n"):
         if line.strip():
@@ -92,7 +92,7 @@ def load_split(split: str, root: str | Path | None = None) -> list[Document]:
     for p in sorted((base / "text_files_en").glob("*.txt")):
         text = p.read_text(encoding="utf-8")
         es = base / "text_files" / p.name
-        docs.append(Document(p.stem, text, _lines(text), gold_d.get(p.stem, []), gold_p.get(p.stem, []),
+        docs.append(Document(p.stem, text, sentence_lines(text), gold_d.get(p.stem, []), gold_p.get(p.stem, []),
                              spans.get(p.stem, []), es.read_text(encoding="utf-8") if es.exists() else ""))
     return docs
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from clincoder.codes import System
-from clincoder.codesystems import load_table
+from clincoder.core.codes import System
+from clincoder.core.tables import load_table
 from clincoder.models.encoder import Encoder, code_text
 from clincoder.models.lexical import clean_title
 

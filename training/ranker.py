@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from clincoder.codes import System, label_form
-from clincoder.codesystems import load_table
-from clincoder.eval.metrics import mean_average_precision
+from clincoder.core.codes import System, label_form
+from clincoder.core.config import DEFAULT_RANKER, CoderConfig, RankerConstants, Settings
+from clincoder.core.metrics import mean_average_precision, recommend_threshold, threshold_sweep
+from clincoder.core.tables import load_table
 from clincoder.models.lexical import lexical_index
 from clincoder.models.ranker import FEATURES, Featurizer, Fusion, FusionParams, feature_matrix
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
@@ -76,22 +77,22 @@ def build_terms(docs, kind, tables, min_score: float) -> TermMemory:
     return TermMemory.fit(terms, {d.id: d.text for d in docs}, {d.id: set(_gold(d, kind)) for d in docs})
 
 
-def prepare_docs(docs, progress: bool = False) -> list:
-    """Each document through the runtime text stage (:func:`clincoder.coder.prepare`), so the
-    ranker is trained on exactly what it will read when coding."""
-    from clincoder.coder import prepare
-    from clincoder.nlp import build_nlp
+def prepare_docs(docs, progress: bool = False, settings: Settings = Settings()) -> list:
+    """Each document through the runtime text stage (:func:`clincoder.text.prepare.prepare`), so
+    the ranker is trained on exactly what it will read when coding."""
+    from clincoder.text.pipeline import build_nlp
+    from clincoder.text.prepare import prepare
 
     nlp = build_nlp()
-    return [prepare(doc) for doc in tqdm(nlp.pipe(d.text for d in docs), total=len(docs), desc="text stage",
-                                         disable=not progress)]
+    return [prepare(doc, settings.text) for doc in tqdm(nlp.pipe(d.text for d in docs), total=len(docs),
+                                                        desc="text stage", disable=not progress)]
 
 
 def _rows(feat: Featurizer, docs, prepared, kind):
     """Candidates and features for each document: list of (doc, keys, X, y)."""
     out = []
     for d, p in zip(docs, prepared):
-        cands = feat.candidates(p.document, p.queries, p.weights, p.owners, p.procedural)
+        cands = feat.candidates(p)
         keys = list(cands)
         gold = set(_gold(d, kind))
         out.append((d, keys, feature_matrix([cands[k] for k in keys]), np.array([k in gold for k in keys])))
@@ -101,25 +102,15 @@ def _rows(feat: Featurizer, docs, prepared, kind):
 def _evaluate(rows, scores, kind, threshold=None):
     """MAP and recall@50 over the ranked list as the coder outputs it (its first
     ``CoderConfig.max_candidates`` codes), and P/R/F1 at the best (or the given) threshold."""
-    from clincoder.coder import CoderConfig
-
     cut = CoderConfig().max_candidates
     pred = {d.id: [k for _, k in sorted(zip(-s, keys))][:cut] for (d, keys, _, _), s in zip(rows, scores)}
     gold = {d.id: set(_gold(d, kind)) for d, *_ in rows}
     out = {"map": mean_average_precision(gold, pred),
            "recall_at_50": float(np.mean([len(set(pred[i][:50]) & g) / len(g) for i, g in gold.items() if g]))}
-    best = (0.0, 0.5, 0.0, 0.0)
-    for t in (threshold,) if threshold is not None else np.arange(0.05, 0.95, 0.025):
-        tp = fp = fn = 0
-        for (d, keys, _, _), s in zip(rows, scores):
-            chosen = {k for k, v in zip(keys, s) if v >= t}
-            g = set(_gold(d, kind))
-            tp, fp, fn = tp + len(chosen & g), fp + len(chosen - g), fn + len(g - chosen)
-        p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
-        f = 2 * p * r / max(1e-9, p + r)
-        if f >= best[0]:
-            best = (f, float(t), p, r)
-    out.update(f1=best[0], threshold=best[1], precision=best[2], recall=best[3])
+    scored = {d.id: list(zip(keys, s.tolist())) for (d, keys, _, _), s in zip(rows, scores)}
+    sweep = threshold_sweep(gold, scored, [threshold] if threshold is not None else np.arange(0.05, 0.95, 0.025))
+    best = recommend_threshold(sweep)
+    out.update(f1=best["f1"], threshold=best["threshold"], precision=best["precision"], recall=best["recall"])
     return out
 
 
@@ -160,7 +151,8 @@ def _components(docs, prepared, kind, tables, config: RankerConfig, progress: bo
     return prior, memory, terms, clf
 
 
-def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: RankerConfig, progress: bool):
+def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: RankerConfig,
+                  constants: RankerConstants, progress: bool):
     """Candidate rows for every train letter, from components fitted on the other folds of train:
     the fusion then learns from train letters as well as dev, with features as a new letter gets."""
     if config.folds < 2 or len(train) < config.folds:
@@ -171,7 +163,7 @@ def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: R
         fit = [i for i, x in enumerate(fold) if x != f]
         prior, memory, terms, clf = _components([train[i] for i in fit], [train_prep[i] for i in fit], kind, tables,
                                                 config)
-        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms)
+        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms, constants=constants)
         held = [i for i, x in enumerate(fold) if x == f]
         for i, r in zip(held, _rows(feat, [train[i] for i in held], [train_prep[i] for i in held], kind)):
             rows[i] = r
@@ -179,13 +171,15 @@ def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: R
 
 
 def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config: RankerConfig = RankerConfig(),
-                 encoder=None, progress: bool = True, tables: dict | None = None) -> dict:
+                 encoder=None, progress: bool = True, tables: dict | None = None,
+                 settings: Settings = Settings()) -> dict:
     """Train and save the US-profile ranker into ``out_dir``; returns its model card.
 
     Train fits the classifier, the sentence and term memories (and the encoder, elsewhere). The
     fusion learns from train letters (features from components fitted on the other folds) and
     dev letters: its reported figures come from 2-fold cross-fitting over dev (each half scored
-    by a fusion that did not see it); the shipped fusion is fitted on all of them.
+    by a fusion that did not see it); the shipped fusion is fitted on all of them. The text
+    weights and ranker constants of ``settings`` are used throughout and recorded in the card.
     """
     t0 = time.time()
     rng = np.random.default_rng(config.seed)
@@ -193,46 +187,24 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     out_dir.mkdir(parents=True, exist_ok=True)
     train, dev = load_split("train", codiesp), load_split("dev", codiesp)
     tables = tables or {k: load_table(s) for k, s in KINDS.items()}
-    metrics, files = {}, []
     half = rng.permutation(len(dev)) % 2
-    train_prep, dev_prep = prepare_docs(train, progress), prepare_docs(dev, progress)
-    for kind, system in KINDS.items():
-        prior, memory, terms, clf = _components(train, train_prep, kind, tables, config, progress)
-        dense = encoder.index(tables[kind]) if encoder is not None else None
-        lex = lexical_index(tables[kind])
-        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms)
-        rows = _rows(feat, tqdm(dev, desc=f"{kind} dev features", disable=not progress), dev_prep, kind)
-        stacked = _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config, progress)
-        m, fusion = _fit_fusion(rows, half, kind, config, stacked)
-        # the foundation's first coder, on the same candidates: lexical title similarity alone
-        m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
-        # the same ranker with nothing learned from coded history: how it serves a classification
-        # it has no coded letters for (OPCS-4), and codes never seen in training
-        title_rows = _rows(Featurizer(system, tables[kind], lex, dense=dense), dev, dev_prep, kind)
-        m["titles_only"], title_fusion = _fit_fusion(title_rows, half, kind, config)
-        files.append(title_fusion.save(out_dir / f"fusion_{kind}_titles.json"))
-        m["fusion_rows"] = {"dev_letters": len(rows), "stacked_train_letters": len(stacked)}
-        metrics[kind] = m
-        if encoder is not None:
-            m["dense_only"] = _evaluate(rows, [r[2][:, FEATURES.index("dense_max")] for r in rows], kind)
-        files += clf.save(out_dir / f"classifier_{kind}") + memory.save(out_dir / f"memory_{kind}")
-        files.append(terms.save(out_dir / f"terms_{kind}.json"))
-        m["term_phrases"] = len(terms.phrases)
-        files.append(fusion.save(out_dir / f"fusion_{kind}.json"))
-        (out_dir / f"prior_{kind}.json").write_text(json.dumps(dict(prior)))
-        files.append(out_dir / f"prior_{kind}.json")
-        log.info("%s: map %.4f f1 %.4f", kind, m["map"], m["f1"])
+    data = _Data(train, dev, prepare_docs(train, progress, settings), prepare_docs(dev, progress, settings), half)
+    metrics, files = {}, []
+    for kind in KINDS:
+        metrics[kind], written = _train_kind(kind, data, tables, encoder, config, settings, out_dir, progress)
+        files += written
     digest = hashlib.sha256()
     for p in sorted(files):
         digest.update(Path(p).read_bytes())
     card = {
-        "name": "clincoder-ranker-us",
+        "name": f"clincoder-{DEFAULT_RANKER}",
         "profile": "us",
         "editions": {s.value: tables[k].edition for k, s in KINDS.items()},
         "training_data": "CodiEsp train (500 English case reports, CC BY 4.0; Miranda-Escalada et al. 2020) for "
                          f"classifier, sentence and term memories, and encoder; fusion on CodiEsp train ({config.folds}-fold "
                          "stacked features) and dev; threshold on dev (dev figures below are 2-fold cross-fitted)",
         "config": asdict(config),
+        "constants": settings.scoring_constants(),
         "encoder": encoder.describe() if encoder is not None else None,
         "metrics_dev": metrics,
         "hash": digest.hexdigest()[:16],
@@ -240,3 +212,44 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     }
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2))
     return card
+
+
+@dataclass(frozen=True)
+class _Data:
+    train: list
+    dev: list
+    train_prep: list
+    dev_prep: list
+    half: np.ndarray  # which half of dev each dev letter is in, for cross-fitting
+
+
+def _train_kind(kind: str, data: _Data, tables: dict, encoder, config: RankerConfig, settings: Settings,
+                out_dir: Path, progress: bool) -> tuple[dict, list[Path]]:
+    """Fit and save one kind's components and fusions; its dev figures and the files written."""
+    system, constants = KINDS[kind], settings.ranker
+    prior, memory, terms, clf = _components(data.train, data.train_prep, kind, tables, config, progress)
+    dense = encoder.index(tables[kind]) if encoder is not None else None
+    lex = lexical_index(tables[kind])
+    feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms, constants=constants)
+    rows = _rows(feat, tqdm(data.dev, desc=f"{kind} dev features", disable=not progress), data.dev_prep, kind)
+    stacked = _stacked_rows(data.train, data.train_prep, kind, system, tables, lex, dense, config, constants, progress)
+    m, fusion = _fit_fusion(rows, data.half, kind, config, stacked)
+    # the foundation's first coder, on the same candidates: lexical title similarity alone
+    m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
+    # the same ranker with nothing learned from coded history: how it serves a classification
+    # it has no coded letters for (OPCS-4), and codes never seen in training
+    title_feat = Featurizer(system, tables[kind], lex, dense=dense, constants=constants)
+    m["titles_only"], title_fusion = _fit_fusion(_rows(title_feat, data.dev, data.dev_prep, kind), data.half, kind,
+                                                 config)
+    files = [title_fusion.save(out_dir / f"fusion_{kind}_titles.json")]
+    m["fusion_rows"] = {"dev_letters": len(rows), "stacked_train_letters": len(stacked)}
+    if encoder is not None:
+        m["dense_only"] = _evaluate(rows, [r[2][:, FEATURES.index("dense_max")] for r in rows], kind)
+    files += clf.save(out_dir / f"classifier_{kind}") + memory.save(out_dir / f"memory_{kind}")
+    files.append(terms.save(out_dir / f"terms_{kind}.json"))
+    m["term_phrases"] = len(terms.phrases)
+    files.append(fusion.save(out_dir / f"fusion_{kind}.json"))
+    (out_dir / f"prior_{kind}.json").write_text(json.dumps(dict(prior)))
+    files.append(out_dir / f"prior_{kind}.json")
+    log.info("%s: map %.4f f1 %.4f", kind, m["map"], m["f1"])
+    return m, files

@@ -1,6 +1,7 @@
 """Clinical text understanding for letters: sentences, sections, abbreviations, mentions and their
 context, as registered spaCy components built from one config (``resources/pipeline.cfg``,
-:func:`clincoder.nlp.build_nlp`).
+:func:`clincoder.text.pipeline.build_nlp`), and what the ranker reads of a letter
+(:func:`clincoder.text.prepare.prepare`).
 
 Importing this package registers the factories ``clincoder_sentences``, ``clincoder_sections``,
 ``clincoder_abbreviations``, ``clincoder_mentions``, ``clincoder_context`` and
@@ -12,24 +13,16 @@ from __future__ import annotations
 
 from . import abbreviations, attributes, context, mentions, sections, sentences  # noqa: F401  (registers factories)
 from .abbreviations import Abbreviation
-from .model import ASSERTION_PRECEDENCE, ASSERTION_WEIGHTS, NOT_CODED, SECTION_WEIGHTS, Mention
+from .model import ASSERTION_PRECEDENCE, NOT_CODED, Mention
 from .sections import SectionSpan
 
-__all__ = ["Mention", "SectionSpan", "Abbreviation", "mentions_of", "analyse", "SECTION_WEIGHTS",
-           "ASSERTION_WEIGHTS", "ASSERTION_PRECEDENCE", "NOT_CODED"]
+__all__ = ["Mention", "SectionSpan", "Abbreviation", "mentions_of", "ASSERTION_PRECEDENCE", "NOT_CODED"]
 
 
 def mentions_of(doc) -> list[Mention]:
-    """The mentions of a Doc processed by :func:`clincoder.nlp.build_nlp` (a list of frozen,
-    serialisable :class:`Mention`, in letter order)."""
+    """The mentions of a Doc processed by :func:`clincoder.text.pipeline.build_nlp` (a list of
+    frozen, serialisable :class:`Mention`, in letter order)."""
     found = doc._.mentions
     if found is None:
         raise ValueError("this Doc was not processed by the clincoder text pipeline (no doc._.mentions)")
     return list(found)
-
-
-def analyse(text: str) -> list[Mention]:
-    """Mentions of a letter's text, with the default pipeline."""
-    from clincoder.nlp import build_nlp
-
-    return mentions_of(build_nlp()(text))

@@ -17,7 +17,7 @@ def _peak_rss_mb() -> float:
 def benchmark_text(paths: Iterable[str | Path], repeat: int = 1) -> dict:
     """Run the text pipeline over letters: ``letters_per_s`` excludes the one-time pipeline build
     (reported as ``cold_start_s``: config, components, mention lexicon from its disk cache or built)."""
-    from clincoder.nlp import build_nlp
+    from clincoder.text.pipeline import build_nlp
 
     texts = [Path(p).read_text(encoding="utf-8") for p in paths]
     if not texts:

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from clincoder.config import cache_dir
+from clincoder.core.config import cache_dir
+from clincoder.core.words import LEXICON_STOP_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -87,35 +88,6 @@ def phrase_key(text: str) -> tuple[str, ...]:
 
 # ---- phrases from titles --------------------------------------------------------------------
 
-_STOP = {"a", "an", "the", "and", "or", "of", "in", "on", "to", "for", "by", "with", "without", "at", "from",
-         "as", "due", "not", "other", "specified", "unspecified", "nos", "nec", "site", "sites", "part", "parts",
-         "type", "left", "right", "bilateral", "unilateral", "acute", "chronic", "mild", "moderate", "severe",
-         "stage", "encounter", "initial", "subsequent", "sequela", "disease", "diseases", "disorder", "disorders",
-         "condition", "conditions", "syndrome", "injury", "injuries", "complication", "complications",
-         "abnormality", "abnormalities", "abnormal", "finding", "findings", "status", "history", "personal",
-         "family", "problem", "problems", "care", "examination", "use", "person", "patient", "contact",
-         "elsewhere", "classified", "approach", "open", "closed", "percutaneous", "endoscopic", "external",
-         "via", "natural", "artificial", "opening", "device", "no", "into", "using", "one", "two", "more",
-         "multiple", "single", "region", "level", "body", "organ", "organs", "system", "tissue", "lesion",
-         "lesions", "mass", "state", "states", "effect", "effects", "reaction", "failure", "change", "changes",
-         "involvement", "manifestation", "manifestations", "form", "forms", "cause", "causes", "presence",
-         "absence", "excision", "drainage", "insertion", "removal", "repair", "replacement", "revision",
-         "release", "extraction", "extirpation", "destruction", "division", "inspection", "supplement",
-         "restriction", "occlusion", "dilation", "bypass", "fusion", "reposition", "resection", "transfer",
-         "alteration", "control", "creation", "detachment", "fragmentation", "map", "reattachment",
-         "transplantation", "introduction", "irrigation", "measurement", "monitoring", "imaging", "plain",
-         "radiography", "fluoroscopy", "new", "old", "high", "low", "normal", "positive", "negative", "day",
-         "days", "week", "weeks", "year", "years", "age", "time", "month", "months", "life", "male", "female",
-         "involving", "affecting", "following", "after", "during", "than", "less", "greater", "other",
-         "specific", "general", "generalized", "localized", "primary", "secondary", "simple", "complex",
-         "total", "partial", "complete", "incomplete", "substance", "substances", "agent", "agents", "drug",
-         "drugs", "poisoning", "underdosing", "accidental", "intentional", "undetermined", "assault", "self",
-         "harm", "adverse", "medicament", "medicaments", "biological", "biologicals", "blood", "fluid",
-         "procedure", "surgery", "serum", "level", "levels", "count", "operation", "treatment", "therapy", "test", "result", "unit", "hospital",
-         "admission", "discharge", "plan", "medication", "management", "observation", "evaluation", "screening",
-         "upper", "lower", "anterior", "posterior", "lateral", "medial", "proximal", "distal", "superior",
-         "inferior", "internal", "wall", "joint", "bone", "muscle", "tendon", "nerve", "vessel", "artery", "vein",
-         "side", "area", "surface", "portion", "segment", "lobe", "duct", "gland", "cavity", "structure"}
 _EDGE = {"and", "or", "of", "in", "on", "to", "for", "by", "with", "the", "a", "an", "at", "from", "as", "due"}
 _BOILER = re.compile(
     r",?\s*\b((initial|subsequent) encounter( for [^,]*)?|sequela|unspecified|not elsewhere classified|"
@@ -175,7 +147,7 @@ def keep_phrase(key: tuple[str, ...]) -> bool:
         return False
     if key[0] in _EDGE or key[-1] in _EDGE:
         return False
-    content = [t for t in key if t not in _STOP and t.isalpha() and len(t) >= 3 and t not in _ROMAN]
+    content = [t for t in key if t not in LEXICON_STOP_WORDS and t.isalpha() and len(t) >= 3 and t not in _ROMAN]
     if not content:
         return False
     if len(key) == 1:
@@ -239,8 +211,8 @@ def _sources_key() -> str:
 
 def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
     """Build the phrase table from the code tables (seconds; cached by :func:`load_lexicon`)."""
-    from clincoder.codes import System
-    from clincoder.codesystems import load_table
+    from clincoder.core.codes import System
+    from clincoder.core.tables import load_table
 
     phrases: dict[tuple[str, ...], tuple[str, str]] = {}
 

@@ -40,7 +40,7 @@ def test_check_code():
 
 def test_hand_built_audit_finds_each_kind(fixture):
     res = audit(fixture / "coded.csv", {"e1": LETTER, "e2": "Hypertension."}, fixture / "out",
-                reference=fixture / "ref.csv", code_letters=False)
+                reference=fixture / "ref.csv")
     got = {(f["kind"], f["code"]) for e in res["episodes"] for f in e["findings"]}
     assert got == {("sequencing", "I21.4"), ("specificity", "E11.8"), ("unsupported", "J45.909"),
                    ("invalid", "I21.4!"), ("retired", "E11.99"), ("uncoded", "Z79.4")}
@@ -59,7 +59,7 @@ def test_hand_built_audit_finds_each_kind(fixture):
 
 
 def test_audit_against_suggestions(fixture, tmp_path):
-    from clincoder.schema import CodeSuggestion, LetterResult
+    from clincoder.core.schema import CodeSuggestion, LetterResult
 
     rec = LetterResult(id="e1", profile="us", codes=(
         CodeSuggestion("ICD-10-CM", "I21.4", "NSTEMI", 1, "primary", 0.9),
@@ -99,7 +99,7 @@ def test_perturbed_codiesp_dev_finds_every_perturbation(codiesp_dev):
     kinds = collections.Counter(p.kind for p in truth)
     assert kinds == {"dropped": 10, "added": 10, "swapped": 10, "invalid": 10, "resequenced": 10}
     assert len({p.episode for p in truth}) == 50
-    res = audit(coded, letters, None, reference=gold, sample=0, code_letters=False)
+    res = audit(coded, letters, None, reference=gold, sample=0)
     result = found(res, truth)
     assert result["missed"] == [], result["missed"]
     # unperturbed episodes: only problems of the gold codes themselves (codes retired since CodiEsp's edition)

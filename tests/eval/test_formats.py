@@ -4,7 +4,7 @@ import pytest
 
 from clincoder.eval.formats import FormatError, code_key, detect_format, read_coded
 from clincoder.eval.report import evaluate
-from clincoder.schema import CodeSuggestion, Evidence, LetterResult
+from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 
 
 def _write(path, text):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from clincoder.eval.codiesp import codiesp_map
+from clincoder.core.codiesp import codiesp_map
 from clincoder.eval.report import chapter_of, evaluate
 
 GOLD = ("id,system,code,role\n"

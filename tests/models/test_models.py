@@ -119,12 +119,12 @@ def test_icd10_tables_borrow_icd10cm_wording(who_icd10_table):
 
 
 def test_letter_context_compares_a_candidate_with_its_letter_and_its_siblings():
-    from clincoder.codes import System
-    from clincoder.models.ranker import Candidate, _letter_context
+    from clincoder.core.codes import System
+    from clincoder.models.ranker import Candidate, letter_context
 
     cands = [Candidate("s72.001", {"clf_prob": 0.9, "term_max": 0.6}), Candidate("s72.009", {"clf_prob": 0.5}),
              Candidate("i10", {"clf_prob": 0.7, "dense_max": 0.8}), Candidate("r52", {})]
-    _letter_context(System.ICD10CM, cands)
+    letter_context(System.ICD10CM, cands)
     f = {c.key: c.feats for c in cands}
     assert [f[k]["clf_letter_rr"] for k in ("s72.001", "i10", "s72.009", "r52")] == [1.0, 0.5, 1 / 3, 0.0]
     assert f["s72.001"]["term_letter_rr"] == 1.0 and f["i10"]["term_letter_rr"] == 0.0

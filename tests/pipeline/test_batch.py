@@ -17,7 +17,7 @@ import pytest
 
 from clincoder.batch import FORMATS, journal_path, run_batch
 from clincoder.io import Letter, read_records
-from clincoder.schema import CodeSuggestion, Evidence, LetterResult
+from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 
 
 def fake_code(letter: Letter) -> LetterResult:
@@ -180,7 +180,7 @@ def test_resume_keeps_error_records_and_duplicates_once(tmp_path):
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from clincoder.batch import run_batch
-    from clincoder.schema import LetterResult
+    from clincoder.core.schema import LetterResult
 
     def code(letter):
         time.sleep(0.02)
@@ -225,7 +225,7 @@ def test_resume_after_the_process_is_killed(tmp_path):
 
 def test_real_coder_end_to_end(tmp_path, fixtures_dir, opcs4_fixture, no_table_env):
     from clincoder.coder import Coder
-    from clincoder.config import Settings
+    from clincoder.core.config import Settings
 
     coder = Coder(Settings.load("uk", opcs4_path=opcs4_fixture))
     empty = tmp_path / "empty.txt"

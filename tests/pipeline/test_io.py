@@ -9,7 +9,7 @@ import pytest
 
 from clincoder.io import (CSV_FIELDS, check_text, codiesp_code, count_letters, iter_letters, read_records,
                           write_codiesp, write_csv)
-from clincoder.schema import CodeSuggestion, Evidence, LetterResult
+from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
 CP1252_LETTER = b"Diagnosis: \x93chest pain\x94 \x96 ACS ruled out.\n"

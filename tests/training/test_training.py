@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-from clincoder.codes import System
-from clincoder.codesystems import CodeTable
+from clincoder.core.codes import System
+from clincoder.core.contracts import PreparedLetter
+from clincoder.core.tables import CodeTable
 
 D_CODES = ["E11.9", "I10", "R50.9", "J18.9", "N39.0", "R52"]
 P_CODES = ["BW03ZZZ", "0DTJ4ZZ", "BW40ZZZ"]
@@ -103,12 +104,13 @@ def test_train_end_to_end_writes_a_loadable_deterministic_model(tmp_path, tiny_c
     tables = {System.ICD10CM: tiny_tables["D"], System.ICD10PCS: tiny_tables["P"]}
     model = CodingModel(out, tables)
     sentences = ["Fever with pneumonia.", "Chest X-ray done."]
-    first = model.rank(" ".join(sentences), sentences)
-    again = model.rank(" ".join(sentences), sentences)
+    letter = PreparedLetter.from_sentences(sentences)
+    first = model.rank(letter)
+    again = model.rank(letter)
     assert first == again  # scoring is deterministic
-    diag = [k for k, _, _ in first[System.ICD10CM]]
+    diag = [r.key for r in first[System.ICD10CM]]
     assert set(diag[:3]) & {"r50.9", "j18.9"}
-    scores = [s for _, s, _ in first[System.ICD10CM]]
+    scores = [r.score for r in first[System.ICD10CM]]
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
 
 
@@ -122,10 +124,10 @@ def test_bad_training_config_is_a_clear_error(tmp_path):
 
 
 def test_alignment_puts_codes_on_the_sentence_that_carries_them():
-    from clincoder.training.codiesp import Document, _lines, align
+    from clincoder.training.codiesp import Document, sentence_lines, align
 
     text = "The patient is well.\nShe had a urinary tract infection last year.\nNo fever."
-    doc = Document("x", text, _lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60, "infección urinaria")],
+    doc = Document("x", text, sentence_lines(text), ["n39.0"], [], [("D", "n39.0", 30, 60, "infección urinaria")],
                    spanish="x" * 80)
     titles = {"n39.0": "Urinary tract infection, site not specified"}
     [(kind, code, i)] = align(doc, lambda k, c: titles[c])
@@ -152,12 +154,12 @@ def test_an_explicit_corpus_path_that_does_not_exist_is_an_error(tmp_path):
     ("dolor", "She complained of pain after meals.", "r52", "Pain, unspecified", "pain"),
 ])
 def test_evidence_phrases_find_the_english_counterpart(spanish, english, code, title, expected):
-    from clincoder.training.codiesp import Document, _lines, evidence_phrases
+    from clincoder.training.codiesp import Document, sentence_lines, evidence_phrases
 
     text = f"Admitted for review.\n{english}\nDischarged home."
     es = f"Ingresa para estudio. El paciente presenta {spanish}. Alta a domicilio."
     start = es.index(spanish)
-    doc = Document("x", text, _lines(text), [code], [], [("D", code, start, start + len(spanish), spanish)], spanish=es)
+    doc = Document("x", text, sentence_lines(text), [code], [], [("D", code, start, start + len(spanish), spanish)], spanish=es)
     assert evidence_phrases(doc, lambda k, c: title) == [("D", code, expected)]
 
 
@@ -179,11 +181,11 @@ def test_a_discontinuous_evidence_span_is_read_from_its_fragments(tiny_corpus):
 
 
 def test_evidence_phrases_skip_spans_with_no_counterpart():
-    from clincoder.training.codiesp import Document, _lines, evidence_phrases
+    from clincoder.training.codiesp import Document, sentence_lines, evidence_phrases
 
     text = "Admitted for review.\nThe scan was normal.\nDischarged home."
     es = "Ingresa para estudio. Presenta bocio multinodular. Alta a domicilio."
     start = es.index("bocio")
-    doc = Document("x", text, _lines(text), ["e04.2"], [], [("D", "e04.2", start, start + 18, es[start:start + 18])],
+    doc = Document("x", text, sentence_lines(text), ["e04.2"], [], [("D", "e04.2", start, start + 18, es[start:start + 18])],
                    spanish=es)
     assert evidence_phrases(doc, lambda k, c: "Nontoxic multinodular goiter") == []

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import csv
 import functools
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .codes import InvalidCodeFormat, System, compact, normalise
+from .config import ENV_TABLES, Settings
+from .words import content_words
+
+log = logging.getLogger(__name__)
 
 
 class TableNotAvailable(RuntimeError):
@@ -53,21 +58,13 @@ class CodeEntry:
 _FRAGMENT_START = re.compile(
     r"^(with|without|due to|in|of|on|and|or|following|by|using|from|to|at|for|nec|nos|unspecified$)\b", re.I
 )
-_STOP = {"and", "or", "of", "the", "with", "without", "other", "unspecified", "specified", "due", "to",
-         "in", "on", "for", "by", "not", "elsewhere", "classified", "nec", "nos", "a", "an"}
-
-
-def _content_words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in _STOP}
-
-
 def compose_title(parent_title: str, title: str) -> str:
     """Full title of a code whose source title may be a fragment of its parent's."""
     if not parent_title or not title:
         return title or parent_title
     if _FRAGMENT_START.match(title):
         return f"{parent_title} {title[0].lower()}{title[1:]}"
-    if not (_content_words(title) & _content_words(parent_title)) and len(title.split()) <= 6:
+    if not (content_words(title) & content_words(parent_title)) and len(title.split()) <= 6:
         return f"{parent_title}, {title[0].lower()}{title[1:]}" if not title.isupper() else f"{parent_title}, {title}"
     return title
 
@@ -158,7 +155,12 @@ class CodeTable:
             yield c
             yield from self.descendants(c.code)
 
+    def chapters(self) -> list[CodeEntry]:
+        """The chapter nodes of the hierarchy (not codes)."""
+        return [e for e in self._entries.values() if e.kind == "chapter"]
+
     def entries(self, selectable_only: bool = False) -> Iterator[CodeEntry]:
+        """The codes (categories and their subdivisions), in table order."""
         for e in self._entries.values():
             if e.is_code and (e.selectable or not selectable_only):
                 yield e
@@ -366,7 +368,7 @@ def _cached(system: System, path: str | None) -> CodeTable:
         return load_icd10pcs()
     if system is System.ICD10 and path is None:
         return load_who_icd10()
-    env = "CLINCODER_OPCS4" if system is System.OPCS4 else "CLINCODER_ICD10_UK"
+    env = ENV_TABLES["opcs4" if system is System.OPCS4 else "icd10_uk"]
     if path is None:
         raise TableNotAvailable(f"no {system.value} table configured: set {env} to your NHS England release.")
     edition = "OPCS-4 (user supplied)" if system is System.OPCS4 else "ICD-10 UK 5th Edition (user supplied)"
@@ -377,3 +379,48 @@ def load_table(system: System, path: str | Path | None = None) -> CodeTable:
     """The table for ``system`` (from ``path`` for user-supplied tables), loaded once per process."""
     return _cached(System.parse(system) if not isinstance(system, System) else system,
                    str(Path(path).expanduser().resolve()) if path else None)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The code tables a run actually has, and what it had to do without."""
+
+    by_system: dict[System, CodeTable]
+    warnings: tuple[str, ...]
+
+    @property
+    def editions(self) -> dict[str, str]:
+        return {s.value: t.edition for s, t in self.by_system.items()}
+
+
+def resolve_tables(settings: Settings) -> Tables:
+    """Load the profile's tables; a missing user-supplied table becomes a warning, not a failure."""
+    found: dict[System, CodeTable] = {}
+    warnings: list[str] = []
+    for system in (settings.profile.diagnosis, settings.profile.procedure):
+        path = settings.table_path(system)
+        try:
+            if system is System.ICD10 and path is None:
+                warnings.append(f"ICD-10 UK 5th Edition not supplied (set {ENV_TABLES['icd10_uk']}); using WHO ICD-10 "
+                                "2019, so UK-only codes such as 5th-character extensions are not suggested")
+            found[system] = load_table(system, path)
+        except TableNotAvailable as exc:
+            if system is System.ICD10:
+                warnings.append(f"{exc} Falling back to WHO ICD-10 2019.")
+                found[system] = load_table(system, None)
+            else:
+                kind = "procedures" if system.kind == "procedure" else "diagnoses"
+                warnings.append(f"{exc} {kind.capitalize()} are not coded in this run.")
+    for w in warnings:
+        log.warning(w)
+    return Tables(found, tuple(warnings))
+
+
+def table_for(system: str | System) -> CodeTable | None:
+    """The table a run with the default settings would use for ``system`` (user-supplied tables
+    from the environment), or None where a user-supplied table is missing."""
+    sysv = System.parse(system)
+    try:
+        return load_table(sysv, Settings.load("uk").table_path(sysv))
+    except TableNotAvailable:
+        return None

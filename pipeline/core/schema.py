@@ -36,7 +36,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class CodeSuggestion:
-    system: str  # a clincoder.codes.System value
+    system: str  # a clincoder.core.codes.System value
     code: str  # canonical display form (``I21.4``, ``W37.1``, ``0DTJ4ZZ``)
     title: str
     rank: int  # 1-based, within the letter, over all systems

@@ -1,11 +1,11 @@
-"""Code tables (clincoder.codesystems): user-supplied TSVs on tiny fixtures, the PyPI tables once."""
+"""Code tables (clincoder.core.tables): user-supplied TSVs on tiny fixtures, the PyPI tables once."""
 
 from __future__ import annotations
 
 import pytest
 
-from clincoder.codes import System
-from clincoder.codesystems import CodeTable, TableNotAvailable, compose_title, load_table, load_tsv_table
+from clincoder.core.codes import System
+from clincoder.core.tables import CodeTable, TableNotAvailable, compose_title, load_table, load_tsv_table
 
 
 @pytest.fixture(scope="module")

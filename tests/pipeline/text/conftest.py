@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def nlp():
-    from clincoder.nlp import build_nlp
+    from clincoder.text.pipeline import build_nlp
 
     return build_nlp()
 

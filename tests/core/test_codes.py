@@ -1,10 +1,10 @@
-"""Code systems and normalisation (clincoder.codes)."""
+"""Code systems and normalisation (clincoder.core.codes)."""
 
 from __future__ import annotations
 
 import pytest
 
-from clincoder.codes import InvalidCodeFormat, System, category, compact, normalise
+from clincoder.core.codes import InvalidCodeFormat, System, category, compact, normalise
 
 
 @pytest.mark.parametrize("raw", ["I21.4", "i214", "I214", "I21.4 ", " i21.4", "I21.4-", "I 21 4"])
@@ -97,7 +97,7 @@ def test_compact_and_category():
 def test_k75_1_is_two_different_codes_depending_on_system(who_icd10_table, opcs4_fixture):
     """``K75.1`` is portal-vein phlebitis in ICD-10 and a coronary stent in OPCS-4: same string,
     different codes, so a code is only ever looked up together with its system."""
-    from clincoder.codesystems import load_table
+    from clincoder.core.tables import load_table
 
     opcs = load_table(System.OPCS4, opcs4_fixture)
     assert normalise(System.ICD10, "k751") == normalise(System.OPCS4, "k751") == "K75.1"

@@ -10,7 +10,8 @@ import pytest
 from spacy.language import Language
 
 from clincoder.text import Mention, SectionSpan, mentions_of
-from clincoder.text.model import ASSERTION_PRECEDENCE, SECTION_WEIGHTS
+from clincoder.core.config import SECTION_WEIGHTS, TextWeights
+from clincoder.text.model import ASSERTION_PRECEDENCE
 
 COMPONENTS = ["clincoder_sentences", "clincoder_abbreviations", "clincoder_sections", "clincoder_mentions",
               "clincoder_context", "clincoder_attributes"]
@@ -49,7 +50,8 @@ def test_mentions_are_typed_serialisable_and_offset_exact(analyse):
     nof = [m for m in ms if m.text == "#NOF"][0]
     assert nof.laterality == "left" and nof.section == "diagnoses" and nof.coded
     cancer = [m for m in ms if "cancer" in m.text][0]
-    assert cancer.assertion == "family" and not cancer.coded and cancer.weight == 0.0
+    assert cancer.assertion == "family" and not cancer.coded
+    assert TextWeights().mention(cancer.section, cancer.assertion) == 0.0
 
 
 def test_mentions_of_rejects_foreign_docs():
@@ -71,7 +73,7 @@ def test_differential_section_makes_mentions_uncertain(analyse):
 
 
 def test_lexicon_is_large_and_cached_outside_the_repo(nlp, repo_root):
-    from clincoder.config import cache_dir
+    from clincoder.core.config import cache_dir
 
     lex = nlp.get_pipe("clincoder_mentions").lexicon
     assert len(lex) > 50_000  # titles, inclusion terms and letter wording, not a short hand list

@@ -9,10 +9,10 @@ from importlib.resources import files
 import pytest
 import yaml
 
-from clincoder.codes import System
-from clincoder.codesystems import load_table
+from clincoder.core.codes import System
+from clincoder.core.tables import load_table
 from clincoder.rules import RULES, RulesError, apply_rules, code_refs, default_rules, in_refs, load_rules
-from clincoder.schema import CodeSuggestion, Evidence, LetterResult
+from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 from clincoder.text.model import Mention
 
 CM, PCS, WHO, OPCS = System.ICD10CM, System.ICD10PCS, System.ICD10, System.OPCS4
@@ -92,7 +92,7 @@ def test_packaged_rules_load_once_and_are_complete(rules):
 
 
 def _packaged() -> dict:
-    return yaml.safe_load((files("clincoder") / "resources" / "rules.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((files("clincoder.rules") / "rules.yaml").read_text(encoding="utf-8"))
 
 
 def _rule(data, rid):

@@ -6,26 +6,26 @@ in two ways and prints MAP D/P for both:
 (a) foundation: every sentence is a query; a code's score is its best sentence score;
 (b) front end: queries are the mentions (the abbreviation expanded, code-changing words and site
     added) and the sentences holding them; mentions that are negated, family or hypothetical are
-    dropped, and each score is weighted by section and assertion (``Mention.weight``); procedure
+    dropped, and each score is weighted by section and assertion (:class:`TextWeights`); procedure
     mentions weigh more for P, diagnosis/finding mentions for D. Evidence is the mention span.
 
-    python -m clincoder.eval.frontend_effect [--data /work/shared/data/codiesp/dev] [--limit N]
+    clincoder frontend-effect [--data CODIESP/dev] [--limit N]
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from clincoder.codes import System
-from clincoder.codesystems import load_table
-from clincoder.eval.codiesp import read_codiesp_tsv
-from clincoder.eval.metrics import mean_average_precision
-from clincoder.io import codiesp_code
+from clincoder.core.codes import System
+from clincoder.core.codiesp import codiesp_code, read_codiesp_tsv
+from clincoder.core.config import TextWeights
+from clincoder.core.metrics import mean_average_precision
+from clincoder.core.tables import load_table
+from clincoder.text import mentions_of
 
-DEFAULT_DATA = Path("/work/shared/data/codiesp/dev")
+WEIGHTS = TextWeights()
 TOP_K = 10
 MIN_SCORE = 0.15
 
@@ -49,19 +49,18 @@ def code_foundation(doc, indexes) -> dict[str, list[str]]:
 
 
 def code_frontend(doc, indexes) -> dict[str, list[str]]:
-    from clincoder.text import mentions_of
-
     mentions = [m for m in mentions_of(doc) if m.coded]
     by_sent: dict[tuple[int, int], float] = {}
     queries: dict[str, list[tuple[str, float]]] = {"D": [], "P": []}
     for m in mentions:
         kind = "P" if m.label == "PROCEDURE" else "D"
-        queries[kind].append((m.query, m.weight))
+        weight = WEIGHTS.mention(m.section, m.assertion)
+        queries[kind].append((m.query, weight))
         span = doc.char_span(m.start, m.end, alignment_mode="expand")
         if span is not None:
             s = span.sent
             key = (s.start_char, s.end_char)
-            by_sent[key] = max(by_sent.get(key, 0.0), m.weight)
+            by_sent[key] = max(by_sent.get(key, 0.0), weight)
     for (a, b), w in by_sent.items():  # the sentence around a kept mention carries its context
         for kind in ("D", "P"):
             queries[kind].append((doc.text[a:b], 0.8 * w))
@@ -76,25 +75,21 @@ def code_frontend(doc, indexes) -> dict[str, list[str]]:
     return out
 
 
-def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--limit", type=int, default=None)
-    args = ap.parse_args(argv)
-
+def frontend_effect(data: Path, limit: int | None = None) -> dict:
+    """MAP D/P of both ways of querying on the CodiEsp split in ``data`` (``devD.tsv``,
+    ``devP.tsv`` and ``text_files_en/``)."""
     from clincoder.models.lexical import lexical_index
-    from clincoder.nlp import build_nlp
+    from clincoder.text.pipeline import build_nlp
 
     t0 = time.perf_counter()
     indexes = {"D": (System.ICD10CM, lexical_index(load_table(System.ICD10CM))),
                "P": (System.ICD10PCS, lexical_index(load_table(System.ICD10PCS)))}
     nlp = build_nlp()
-    gold = {k: {d: set(c) for d, c in read_codiesp_tsv(args.data / f"dev{k}.tsv").items()} for k in ("D", "P")}
-    paths = sorted((args.data / "text_files_en").glob("*.txt"))[: args.limit]
+    gold = {k: {d: set(c) for d, c in read_codiesp_tsv(data / f"dev{k}.tsv").items()} for k in ("D", "P")}
+    paths = sorted((data / "text_files_en").glob("*.txt"))[:limit]
     ids = [p.stem for p in paths]
-    texts = [p.read_text(encoding="utf-8") for p in paths]
     pred = {"foundation": {"D": {}, "P": {}}, "frontend": {"D": {}, "P": {}}}
-    for doc_id, doc in zip(ids, nlp.pipe(texts)):
+    for doc_id, doc in zip(ids, nlp.pipe(p.read_text(encoding="utf-8") for p in paths)):
         for name, fn in (("foundation", code_foundation), ("frontend", code_frontend)):
             for kind, codes in fn(doc, indexes).items():
                 pred[name][kind][doc_id] = codes
@@ -105,10 +100,4 @@ def main(argv: list[str] | None = None) -> dict:
             result[f"{name}_MAP_{kind}"] = round(mean_average_precision(g, pred[name][kind]), 4)
     result["letters"] = len(ids)
     result["seconds"] = round(time.perf_counter() - t0, 1)
-    for k, v in result.items():
-        print(f"{k}\t{v}")
     return result
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""The output record (clincoder.schema): round trips and validation."""
+"""The output record (clincoder.core.schema): round trips and validation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from clincoder.schema import (ASSERTIONS, ROLES, SCHEMA_VERSION, CodeSuggestion, Evidence, Flag, LetterResult,
+from clincoder.core.schema import (ASSERTIONS, ROLES, SCHEMA_VERSION, CodeSuggestion, Evidence, Flag, LetterResult,
                               Query)
 
 LETTER = "Primary diagnosis: NSTEMI.\nNo evidence of PE.\nMother had breast cancer.\n"

@@ -1,0 +1,161 @@
+"""What crosses the boundaries between stages, as frozen records with character offsets.
+
+* the text stage (:mod:`clincoder.text`) finds :class:`Mention` s and hands the ranker a
+  :class:`PreparedLetter`: its kept sentences as :class:`SentenceRecord` s, each with the coded
+  mentions inside it;
+* the ranker (:mod:`clincoder.models`) reads the letter's :attr:`PreparedLetter.queries` and
+  returns :class:`RankedCode` s per code system, best first;
+* the coder turns those into the output model (:mod:`clincoder.core.schema`), and the rules
+  stage reads the mentions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Mapping
+
+from .schema import ASSERTIONS, Evidence
+
+# Mentions with these assertions are not coded as conditions of this episode.
+NOT_CODED = frozenset({"negated", "family", "hypothetical"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A clinical mention: ``text == letter[start:end]`` (character offsets into the letter).
+
+    ``label``: DIAGNOSIS | PROCEDURE | FINDING; ``section``: canonical section name or None;
+    ``assertion``: present | negated | historical | hypothetical | family | uncertain;
+    ``laterality``: left | right | bilateral | None; ``body_site``: as stated, lower case;
+    ``modifiers``: code-changing words (``acute``, ``chronic``, ``acute on chronic``, ``type 1``,
+    ``type 2``, ``stage 3a``, ``open``, ``closed``); ``expansion``: the long form of an
+    abbreviation; ``canonical``: the lexicon phrase (or expansion) the mention matched.
+    """
+
+    start: int
+    end: int
+    text: str
+    label: str
+    section: str | None = None
+    assertion: str = "present"
+    laterality: str | None = None
+    body_site: str | None = None
+    modifiers: tuple[str, ...] = ()
+    expansion: str | None = None
+    canonical: str = ""
+
+    def __post_init__(self):
+        if self.assertion not in ASSERTIONS:
+            raise ValueError(f"unknown assertion {self.assertion!r}")
+
+    @property
+    def query(self) -> str:
+        """Text to look codes up with: the expansion of an abbreviation, else the mention, plus
+        the code-changing words and site that the span itself lacks."""
+        base = self.expansion or self.text
+        low = base.lower()
+        extra = [m for m in self.modifiers if m not in low]
+        for w in (self.laterality, self.body_site):
+            if w and w not in low:
+                extra.append(w)
+        return " ".join([*extra, base]) if extra else base
+
+    @property
+    def coded(self) -> bool:
+        """Whether the mention may support a code for this episode."""
+        return self.assertion not in NOT_CODED and self.section != "family_history"
+
+    @property
+    def procedural(self) -> bool:
+        return self.label == "PROCEDURE"
+
+    def evidence(self) -> Evidence:
+        return Evidence(self.start, self.end, self.text, self.section, self.assertion)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["modifiers"] = list(self.modifiers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Mention":
+        return cls(**{**d, "modifiers": tuple(d.get("modifiers", ()))})
+
+
+@dataclass(frozen=True)
+class WeightedMention:
+    """A coded mention with what it counts towards a code (its section and assertion weight)."""
+
+    mention: Mention
+    weight: float
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    """A kept sentence: ``letter[start:end]``, its section, the assertion of its first coded
+    mention, its weight, the text the ranker reads (the sentence with the words of negated,
+    family and hypothetical mentions blanked), whether it holds a procedure mention, and its
+    coded mentions."""
+
+    start: int
+    end: int
+    section: str | None
+    assertion: str
+    weight: float
+    query: str
+    procedural: bool
+    mentions: tuple[WeightedMention, ...] = ()
+
+
+@dataclass(frozen=True)
+class RankerQuery:
+    """One text the sentence-level generators look codes up with: a kept sentence, or a coded
+    mention inside it. ``owner`` is the index of the sentence it belongs to (its evidence)."""
+
+    text: str
+    weight: float
+    owner: int
+    procedural: bool
+
+
+@dataclass(frozen=True)
+class PreparedLetter:
+    """A letter as the ranker reads it: its kept sentences and every mention the text stage found
+    (the rules stage reads the mentions, assertions included)."""
+
+    sentences: tuple[SentenceRecord, ...]
+    mentions: tuple[Mention, ...] = ()
+
+    @cached_property
+    def document(self) -> str:
+        """The kept text, for document-level models."""
+        return "\n".join(s.query for s in self.sentences)
+
+    @cached_property
+    def queries(self) -> tuple[RankerQuery, ...]:
+        """Each kept sentence, then each coded mention (in letter order)."""
+        own = [RankerQuery(s.query, s.weight, i, s.procedural) for i, s in enumerate(self.sentences)]
+        inner = [RankerQuery(m.mention.query, m.weight, i, m.mention.procedural)
+                 for i, s in enumerate(self.sentences) for m in s.mentions]
+        return tuple(own + inner)
+
+    @classmethod
+    def from_sentences(cls, sentences: list[str]) -> "PreparedLetter":
+        """Plain sentences without the text stage (each its own evidence, weight 1). Not knowing
+        which describe procedures, every sentence may."""
+        records, offset = [], 0
+        for s in sentences:
+            records.append(SentenceRecord(offset, offset + len(s), None, "present", 1.0, s, True))
+            offset += len(s) + 1
+        return cls(tuple(records))
+
+
+@dataclass(frozen=True)
+class RankedCode:
+    """One code of the ranked list: its key (the label form, :func:`clincoder.core.codes.label_form`),
+    its fused score, and its support per kept sentence (sentence index -> 0-1)."""
+
+    key: str
+    score: float
+    support: Mapping[int, float]

@@ -1,0 +1,54 @@
+"""Word lists shared across the project: one place for each stop-word list, and the content
+words of a title (what "shares words with" means wherever titles and text are compared)."""
+
+from __future__ import annotations
+
+import re
+
+# Function words and classification boilerplate in code titles ("Other and unspecified ...,
+# not elsewhere classified"): matching two titles, or a title and a mention, ignores them.
+TITLE_STOP_WORDS = frozenset({"and", "or", "of", "the", "with", "without", "other", "unspecified", "specified", "due",
+                              "to", "in", "on", "for", "by", "not", "elsewhere", "classified", "nec", "nos", "a", "an"})
+
+# For judging whether a letter supports a code (the audit): also the axes and boilerplate of
+# ICD-10-CM/PCS titles that a letter rarely words the same way (site, side, approach, encounter).
+SUPPORT_STOP_WORDS = TITLE_STOP_WORDS | {"site", "type", "part", "use", "left", "right", "approach", "open",
+                                         "percutaneous", "external", "body", "encounter", "initial"}
+
+# For the lexicon's head phrases: everything above plus words that say which kind of condition,
+# where or how severe, but not which condition ("acute", "disease", "left", "lobe").
+LEXICON_STOP_WORDS = frozenset({"a", "an", "the", "and", "or", "of", "in", "on", "to", "for", "by", "with", "without", "at", "from",
+         "as", "due", "not", "other", "specified", "unspecified", "nos", "nec", "site", "sites", "part", "parts",
+         "type", "left", "right", "bilateral", "unilateral", "acute", "chronic", "mild", "moderate", "severe",
+         "stage", "encounter", "initial", "subsequent", "sequela", "disease", "diseases", "disorder", "disorders",
+         "condition", "conditions", "syndrome", "injury", "injuries", "complication", "complications",
+         "abnormality", "abnormalities", "abnormal", "finding", "findings", "status", "history", "personal",
+         "family", "problem", "problems", "care", "examination", "use", "person", "patient", "contact",
+         "elsewhere", "classified", "approach", "open", "closed", "percutaneous", "endoscopic", "external",
+         "via", "natural", "artificial", "opening", "device", "no", "into", "using", "one", "two", "more",
+         "multiple", "single", "region", "level", "body", "organ", "organs", "system", "tissue", "lesion",
+         "lesions", "mass", "state", "states", "effect", "effects", "reaction", "failure", "change", "changes",
+         "involvement", "manifestation", "manifestations", "form", "forms", "cause", "causes", "presence",
+         "absence", "excision", "drainage", "insertion", "removal", "repair", "replacement", "revision",
+         "release", "extraction", "extirpation", "destruction", "division", "inspection", "supplement",
+         "restriction", "occlusion", "dilation", "bypass", "fusion", "reposition", "resection", "transfer",
+         "alteration", "control", "creation", "detachment", "fragmentation", "map", "reattachment",
+         "transplantation", "introduction", "irrigation", "measurement", "monitoring", "imaging", "plain",
+         "radiography", "fluoroscopy", "new", "old", "high", "low", "normal", "positive", "negative", "day",
+         "days", "week", "weeks", "year", "years", "age", "time", "month", "months", "life", "male", "female",
+         "involving", "affecting", "following", "after", "during", "than", "less", "greater", "other",
+         "specific", "general", "generalized", "localized", "primary", "secondary", "simple", "complex",
+         "total", "partial", "complete", "incomplete", "substance", "substances", "agent", "agents", "drug",
+         "drugs", "poisoning", "underdosing", "accidental", "intentional", "undetermined", "assault", "self",
+         "harm", "adverse", "medicament", "medicaments", "biological", "biologicals", "blood", "fluid",
+         "procedure", "surgery", "serum", "level", "levels", "count", "operation", "treatment", "therapy", "test", "result", "unit", "hospital",
+         "admission", "discharge", "plan", "medication", "management", "observation", "evaluation", "screening",
+         "upper", "lower", "anterior", "posterior", "lateral", "medial", "proximal", "distal", "superior",
+         "inferior", "internal", "wall", "joint", "bone", "muscle", "tendon", "nerve", "vessel", "artery", "vein",
+         "side", "area", "surface", "portion", "segment", "lobe", "duct", "gland", "cavity", "structure"})
+
+
+def content_words(text: str) -> set[str]:
+    """The words of ``text`` that carry meaning (lower case, plural -s dropped, stop words and
+    words of one or two letters out)."""
+    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS}

@@ -1,0 +1,96 @@
+"""Documentation and queries: unspecified codes where the letter documents (or fails to
+document) the detail, defaulted codes, uncertain diagnoses, no codable diagnosis, a procedure
+performed but not coded (citations in ``rules.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .conventions import AxesParams
+from .engine import Work, axis_gaps, evidence, kind_of, mention_text, specific
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import MessageParams, QuestionParams, Rule, check_codes
+
+
+@dataclass(frozen=True)
+class DefaultParams:
+    codes: tuple[str, ...]
+    axis: str
+    expected: str
+    message: str
+
+    def __post_init__(self):
+        _codes_param(self.codes, "codes")
+
+
+@rule("DOC-001", "documentation", AxesParams)
+def unspecified(w: Work, r: Rule) -> None:
+    p: AxesParams = r.params
+    axes = [w.ruleset.axes[a] for a in p.axes]
+    for s in w.scope(r):
+        table, entry = w.entry(s)
+        if entry is None or "unspecified" not in entry.title.lower():
+            continue
+        parent = table.parent(entry.code)
+        if parent is None:
+            continue
+        alternatives = [e for e in table.children(parent.code) if e.code != entry.code]
+        grand = table.parent(parent.code) if parent.is_code else None
+        if grand is not None and grand.kind != "chapter":
+            alternatives += [e for e in table.children(grand.code) if e.code != parent.code]
+        for _, by_value, found in axis_gaps(w, r, s, entry, alternatives, axes, w.support(s)):
+            if found and found[0] not in by_value:
+                continue  # documented, but the classification has nothing more specific for it
+            if found:
+                better = specific(table, entry, by_value[found[0]])
+                w.flag(r, p.message, s, evidence=(found[1].evidence(),), value=found[0], mention=found[1].text,
+                       other=f"{better.code} ({better.title})")
+            w.tag(r, s)
+
+
+@rule("QRY-001", "documentation", DefaultParams)
+def defaulted_code(w: Work, r: Rule) -> None:
+    p: DefaultParams = r.params
+    axis, refs = w.ruleset.axes[p.axis], code_refs(" ".join(p.codes))
+    for s in w.scope(r):
+        if not in_refs(s.code, refs):
+            continue
+        support = w.support(s)
+        found = axis.documented(support)
+        if found is None:
+            w.query(r, axis.question, s, evidence=evidence(support), condition=mention_text(support))
+        elif found[0] != p.expected:
+            w.flag(r, p.message, s, evidence=(found[1].evidence(),), value=found[0], mention=found[1].text)
+        else:
+            continue
+        w.tag(r, s)
+
+
+@rule("QRY-002", "documentation", QuestionParams)
+def uncertain(w: Work, r: Rule) -> None:
+    for s in w.scope(r):
+        if kind_of(s) != "diagnosis":
+            continue
+        unsure = [m for m in w.support(s) if m.assertion == "uncertain"]
+        if unsure or (s.evidence and all(e.assertion == "uncertain" for e in s.evidence)):
+            w.query(r, r.params.question, s, evidence=evidence(unsure),
+                    mention=mention_text(unsure) or s.evidence[0].text,
+                    condition=", ".join(dict.fromkeys(m.text.lstrip("?¿ ") for m in unsure)) or None)
+            w.tag(r, s)
+
+
+@rule("DOC-002", "documentation", MessageParams)
+def no_diagnosis(w: Work, r: Rule) -> None:
+    if any(s.kind == "diagnosis" for s in r.applies_to & set(w.tables)) and \
+            not any(kind_of(s) == "diagnosis" for s in w.codes):
+        w.flag(r, r.params.message)
+
+
+@rule("DOC-003", "documentation", MessageParams)
+def procedure_not_coded(w: Work, r: Rule) -> None:
+    if not any(s.kind == "procedure" for s in r.applies_to & set(w.tables)):
+        return  # no procedure table: the coder already warns that procedures are not coded
+    done = [m for m in w.mentions if m.label == "PROCEDURE" and m.coded]
+    if done and not any(kind_of(s) == "procedure" for s in w.codes):
+        w.flag(r, r.params.message, evidence=evidence(done), mention=mention_text(done))

@@ -1,0 +1,176 @@
+"""The rules engine: one letter's suggestions while the rules run (:class:`Work`), the helpers
+rules share, and :func:`apply_rules`, which runs the enabled rules in file order and returns a new
+:class:`LetterResult` with its codes re-sequenced (roles and ranks renumbered), flags and queries
+added, and each touched suggestion's ``rules`` listing the ids that touched it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from clincoder.core.codes import System, compact
+from clincoder.core.contracts import Mention
+from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query
+from clincoder.core.tables import CodeEntry, CodeTable
+from clincoder.core.words import content_words
+
+from .registry import RULES
+from .schema import PLACEHOLDERS, Axis, Rule, RuleSet, default_rules
+
+def kind_of(s: CodeSuggestion) -> str:
+    return System.parse(s.system).kind
+
+
+class Work:
+    """One letter while the rules run: the suggestion lists (mutable), what the rules raised."""
+
+    def __init__(self, result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention],
+                 text: str, rules: RuleSet):
+        self.result, self.tables, self.mentions, self.text, self.ruleset = result, tables, mentions, text, rules
+        self.codes = list(result.codes)
+        self.candidates = list(result.candidates)
+        self.flags: list[Flag] = []
+        self.queries: list[Query] = []
+        self.tags: dict[tuple[str, str], list[str]] = {}
+
+    # suggestions
+    def entry(self, s: CodeSuggestion) -> tuple[CodeTable | None, CodeEntry | None]:
+        table = self.tables.get(System.parse(s.system))
+        return table, (table.get(s.code) or table.resolve(s.code)) if table else None
+
+    def tag(self, rule: Rule, *suggestions: CodeSuggestion) -> None:
+        for s in suggestions:
+            ids = self.tags.setdefault((s.system, s.code), [])
+            if rule.id not in ids:
+                ids.append(rule.id)
+
+    def scope(self, rule: Rule) -> list[CodeSuggestion]:
+        return [s for s in self.codes if System.parse(s.system) in rule.applies_to]
+
+    def move_before(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
+        self.codes.remove(s)
+        self.codes.insert(self.codes.index(target), s)
+
+    def demote(self, s: CodeSuggestion) -> None:
+        self.codes.remove(s)
+        self.candidates.append(s)
+
+    def support(self, s: CodeSuggestion) -> list[Mention]:
+        """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
+        evidence first, else anywhere; else the only mention of its kind inside its evidence."""
+        labels = ("PROCEDURE",) if kind_of(s) == "procedure" else ("DIAGNOSIS", "FINDING")
+        ms = [m for m in self.mentions if m.label in labels]
+        spans = [(e.start, e.end) for e in s.evidence]
+        inside = [m for m in ms if any(a <= m.start and m.end <= b for a, b in spans)]
+        words = content_words(s.title)
+
+        def related(pool):
+            return [m for m in pool
+                    if words & content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical))))]
+
+        return related(inside) or related(ms) or (inside if len(inside) == 1 else [])
+
+    # output
+    def flag(self, rule: Rule, template: str, s: CodeSuggestion | None = None, codes=(), evidence=(), **kw) -> None:
+        msg = fill(template, s, **kw)
+        if not any(f.rule == rule.id and f.message == msg for f in self.flags):
+            self.flags.append(Flag(rule.id, msg, rule.severity, tuple(codes or ([s.code] if s else [])),
+                                   tuple(evidence or (s.evidence if s else ()))))
+
+    def query(self, rule: Rule, template: str, s: CodeSuggestion, evidence=(), **kw) -> None:
+        q = fill(template, s, **kw)
+        if not any(x.rule == rule.id and x.question == q for x in self.queries):
+            self.queries.append(Query(rule.id, q, (s.code,), tuple(evidence or s.evidence)))
+
+    def finish(self) -> LetterResult:
+        def touched(s: CodeSuggestion, **kw) -> CodeSuggestion:
+            extra = [r for r in self.tags.get((s.system, s.code), []) if r not in s.rules]
+            return replace(s, rules=s.rules + tuple(extra), **kw)
+
+        codes, seen = [], set()
+        for s in self.codes:
+            codes.append(touched(s, role="secondary" if kind_of(s) in seen else "primary", rank=len(codes) + 1))
+            seen.add(kind_of(s))
+        cands = sorted(self.candidates, key=lambda s: -s.score)
+        cands = [touched(s, role="candidate", rank=len(codes) + i) for i, s in enumerate(cands, 1)]
+        return self.result.with_(codes=tuple(codes), candidates=tuple(cands),
+                                 flags=self.result.flags + tuple(self.flags),
+                                 queries=self.result.queries + tuple(self.queries))
+
+
+def fill(template: str, s: CodeSuggestion | None, **kw) -> str:
+    values = {k: "" for k in PLACEHOLDERS}
+    if s is not None:
+        values.update(code=s.code, title=s.title, condition=s.title[:1].lower() + s.title[1:], system=s.system)
+    values.update({k: v for k, v in kw.items() if v is not None})
+    return template.format_map(values)
+
+
+def notes(table: CodeTable, entry: CodeEntry, attr: str) -> list[str]:
+    """A note of an entry and of every code above it (a category's notes cover its subdivisions)."""
+    chain = [entry, *(a for a in table.ancestors(entry.code) if a.is_code)]
+    return [n for e in chain for n in getattr(e, attr)]
+
+
+def gaps(axes: list[Axis], own: CodeEntry, alternatives: list[CodeEntry]):
+    """Axes on which ``own`` is silent but at least two alternatives differ: ``(axis, {value: entries})``."""
+    out = []
+    for axis in axes:
+        if axis.shown(own.title):
+            continue
+        by_value: dict[str, list[CodeEntry]] = {}
+        for e in alternatives:
+            for v in axis.shown(e.title):
+                by_value.setdefault(v, []).append(e)
+        if len(by_value) >= 2:
+            out.append((axis, by_value))
+    return out
+
+
+def specific(table: CodeTable, own: CodeEntry, options: list[CodeEntry]) -> CodeEntry:
+    """The best alternative for a documented value: a selectable one, or the same subdivision of an
+    alternative category (``E14.9`` -> ``E11.9``)."""
+    for e in options:
+        if e.selectable:
+            return e
+    parent = table.parent(own.code)
+    if parent is not None and parent.is_code:
+        suffix = compact(own.code)[len(compact(parent.code)):]
+        for e in options:
+            twin = table.get(compact(e.code) + suffix)
+            if twin is not None and twin.selectable:
+                return twin
+    return options[0]
+
+
+def axis_gaps(w: Work, r: Rule, s: CodeSuggestion, entry: CodeEntry, alternatives: list[CodeEntry],
+              axes: list[Axis], support: list[Mention]):
+    """For each axis on which ``entry`` is silent but the alternatives differ: ``(axis, {value:
+    entries}, (value, mention) documented or None)``. An axis the letter does not document is
+    queried with the axis's question as it is reached."""
+    for axis, by_value in gaps(axes, entry, alternatives):
+        found = axis.documented(support)
+        if found is None:
+            w.query(r, axis.question, s, evidence=evidence(support), condition=mention_text(support))
+        yield axis, by_value, found
+
+
+def mention_text(ms) -> str | None:
+    return ", ".join(dict.fromkeys(m.text for m in ms)) or None
+
+
+def evidence(ms) -> tuple[Evidence, ...]:
+    return tuple(m.evidence() for m in ms)
+
+
+def apply_rules(result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention], text: str,
+                rules: RuleSet | None = None) -> LetterResult:
+    """Run the enabled rules, in file order, over one coded letter; a new result comes back
+    (a failed record comes back unchanged)."""
+    if result.error:
+        return result
+    ruleset = rules or default_rules()
+    w = Work(result, tables, list(mentions), text, ruleset)
+    for r in ruleset.rules:
+        if r.enabled:
+            RULES[r.id].fn(w, r)
+    return w.finish()

@@ -1,0 +1,91 @@
+"""Sequencing: one primary per kind, the primary the letter states, no symptom as primary
+(citations in ``rules.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clincoder.core.codes import System
+from clincoder.core.schema import CodeSuggestion
+
+from .engine import Work, kind_of
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import Rule, check_codes
+
+
+@dataclass(frozen=True)
+class StatedPrimaryParams:
+    sections: tuple[str, ...]  # canonical section names that state the primary diagnosis/procedure
+    message: str
+    min_support: float  # a ranked candidate the statement matches this well is coded as primary
+
+
+@dataclass(frozen=True)
+class SymptomParams:
+    symptoms: tuple[str, ...]
+    not_definitive: tuple[str, ...]
+    message: str
+
+    def __post_init__(self):
+        _codes_param(self.symptoms, "symptoms")
+        _codes_param(self.not_definitive, "not_definitive")
+
+
+@rule("SEQ-001", "sequencing")
+def one_primary_perkind_of(w: Work, r: Rule) -> None:
+    for kind in dict.fromkeys(kind_of(s) for s in w.scope(r)):
+        mine = [s for s in w.codes if kind_of(s) == kind]
+        primaries = [s for s in mine if s.role == "primary"]
+        chosen = primaries[0] if primaries else mine[0]
+        if chosen is not mine[0]:
+            w.move_before(chosen, mine[0])
+        if chosen is not mine[0] or len(primaries) != 1:
+            w.tag(r, chosen, *primaries[1:])
+
+
+@rule("SEQ-003", "sequencing", StatedPrimaryParams)
+def stated_primary(w: Work, r: Rule) -> None:
+    p: StatedPrimaryParams = r.params
+    for kind in dict.fromkeys(kind_of(s) for s in w.scope(r)):
+        mine = [s for s in w.codes if kind_of(s) == kind]
+        # how well the primary statement itself matches the code, plus the ranker's confidence:
+        # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
+        # A candidate below the suggestion threshold counts when the statement names it plainly:
+        # the clinician's statement outranks coded history.
+        named = [s for s in w.candidates if kind_of(s) == kind and System.parse(s.system) in r.applies_to]
+        strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
+                    for s in pool}
+        stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
+        if not stated or stated[0] is mine[0]:
+            continue
+        best = stated[0]
+        if any(best is s for s in named):
+            w.candidates.remove(best)
+            w.codes.insert(w.codes.index(mine[0]), best)
+        else:
+            w.move_before(best, mine[0])
+        w.tag(r, best)
+        w.flag(r, p.message, best, other=mine[0].code)
+
+
+def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) -> float | None:
+    """How well a present-tense statement in ``sections`` matches ``s`` (its best evidence
+    support, at least ``floor``), or None where no such statement supports it."""
+    return max((e.support or 0.0 for e in s.evidence
+                if e.section in sections and e.assertion == "present" and (e.support or 0.0) >= floor), default=None)
+
+
+@rule("SEQ-002", "sequencing", SymptomParams)
+def symptom_not_primary(w: Work, r: Rule) -> None:
+    p: SymptomParams = r.params
+    symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
+    for system in {System.parse(s.system) for s in w.scope(r) if kind_of(s) == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        first = mine[0]
+        definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
+        if in_refs(first.code, symptoms) and definitive:
+            best = max(definitive, key=lambda s: s.score)
+            w.move_before(best, first)
+            w.tag(r, first, best)
+            w.flag(r, p.message, first, codes=(first.code, best.code), other=best.code)

@@ -1,0 +1,57 @@
+"""What the ranker reads of a letter (:func:`clincoder.text.prepare.prepare`)."""
+
+from __future__ import annotations
+
+from clincoder.core.config import TextWeights
+from clincoder.text.prepare import prepare
+
+
+def _prepared(nlp, text, weights=TextWeights()):
+    return prepare(nlp(text), weights)
+
+
+def test_negated_and_family_sentences_are_not_read(nlp):
+    text = "Chest pain on exertion.\nNo evidence of pulmonary embolism.\nMother had breast cancer.\n"
+    p = _prepared(nlp, text)
+    kept = [text[s.start:s.end].strip() for s in p.sentences]
+    assert "Chest pain on exertion." in kept
+    assert not any("embolism" in k or "breast" in k for k in kept)
+    assert "embolism" not in p.document and "breast cancer" not in p.document
+    # the rules stage still sees every mention, with its assertion
+    assert {m.assertion for m in p.mentions if "embolism" in m.text} == {"negated"}
+
+
+def test_negated_mention_is_blanked_inside_a_kept_sentence(nlp):
+    text = "Admitted with chest pain, pulmonary embolism ruled out.\n"
+    p = _prepared(nlp, text)
+    assert len(p.sentences) == 1 and "chest pain" in p.queries[0].text
+    assert "embolism" not in p.queries[0].text
+    s = p.sentences[0]
+    assert text[s.start:s.end].startswith("Admitted")  # offsets still point into the letter
+
+
+def test_sections_weigh_sentences(nlp):
+    text = "Diagnoses:\n- Community acquired pneumonia\nPast medical history:\n- Hypertension\n"
+    p = _prepared(nlp, text)
+    by_text = {text[s.start:s.end].strip(): s for s in p.sentences}
+    assert by_text["- Community acquired pneumonia"].weight > by_text["- Hypertension"].weight
+    assert by_text["- Hypertension"].section == "past_medical_history"
+
+
+def test_queries_are_sentences_then_their_coded_mentions(nlp):
+    text = "Diagnoses:\n- Left #NOF\n- Community acquired pneumonia\n"
+    p = _prepared(nlp, text)
+    n = len(p.sentences)
+    assert [q.text for q in p.queries[:n]] == [s.query for s in p.sentences]
+    inner = p.queries[n:]
+    assert inner and all(0 <= q.owner < n for q in inner)
+    assert [q.owner for q in inner] == sorted(q.owner for q in inner)
+    assert any("left" in q.text.lower() and "femur" in q.text.lower() for q in inner)  # expansion + laterality
+
+
+def test_configured_weights_reach_the_sentences(nlp):
+    text = "Past medical history:\n- Hypertension\n"
+    low = TextWeights(section_weights={"past_medical_history": 0.25})
+    [s] = _prepared(nlp, text, low).sentences
+    assert s.weight == 0.25
+    assert [q.weight for q in _prepared(nlp, text, low).queries] == [0.25, 0.25]
