@@ -20,19 +20,21 @@ Definitions (see :mod:`clincoder.eval.metrics`):
 
 from __future__ import annotations
 
-import base64
 import functools
-import html
 import json
 import re
 from pathlib import Path
 from typing import Sequence
 
 from clincoder.core.codes import System
+from clincoder.core.html import render
 from clincoder.core.tables import PCS_SECTIONS, table_for
 
 from . import metrics as M
-from .formats import CodedSet, category_key, code_key, read_coded
+from clincoder.core.schema import read_records
+
+from .coder_gold import as_coded_set, coder_audit, is_coder_gold, read_coder_gold
+from .formats import CodedSet, FormatError, category_key, code_key, read_coded
 
 DEFAULT_K = (1, 3, 5, 10)
 
@@ -175,17 +177,46 @@ def _per_chapter(v: _Views) -> dict:
     return out
 
 
+def _per_code(v: _Views, worst: int, min_support: int) -> tuple[dict, list[dict]]:
+    """Per-code counts with titles and chapters, and the worst codes over all systems."""
+    per_code = {s: M.per_code_table(v.gold[s], v.pred_set[s]) for s in v.systems}
+    for s, rows in per_code.items():
+        t = table_for(s) if s else None
+        for r in rows:
+            r["title"] = (t.title(r["code"]) if t is not None else None) or ""
+            r["chapter"] = chapter_of(s, r["code"])
+    worst_rows = sorted((dict(r, system=s) for s in v.systems for r in M.worst_codes(per_code[s], worst, min_support)),
+                        key=lambda r: (r["f1"], -r["support"]))[:worst]
+    return per_code, worst_rows
+
+
+def _notes(codiesp: bool, pseudo: bool, has_primary: bool) -> list[str]:
+    notes = []
+    if codiesp:
+        notes.append("CodiEsp conventions applied to both sides (lower case, ICD-10-CM 7th character dropped).")
+    if pseudo:
+        notes.append("The predictions carry no scores: the threshold sweep and calibration use rank-based "
+                     "pseudo-scores 1/rank (a threshold 1/n keeps each document's top n codes per system).")
+    if not has_primary:
+        notes.append("Gold has no roles: primary-diagnosis/procedure accuracy not computed.")
+    else:
+        notes.append("Predicted primary = the code with role primary, else the first-ranked predicted code of the kind.")
+    return notes
+
+
 def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet | Sequence[str | Path] | str | Path,
              out_dir: str | Path | None = None, *, profile: str = "us", ks: Sequence[int] = DEFAULT_K,
              n_boot: int = 1000, seed: int = 0, docs: Sequence[str] | None = None, worst: int = 20,
-             min_support: int = 2, plots: bool = True) -> dict:
+             min_support: int = 2, plots: bool = True, split: str | None = None) -> dict:
     """Score ``pred`` against ``gold`` (paths or :class:`CodedSet`); write the report if ``out_dir``.
 
+    ``gold`` may be a coder gold folder (:mod:`clincoder.eval.coder_gold`): then the report also
+    holds the coder-audit figures of the JSONL predictions (``split``: only that part of the set).
     ``docs`` restricts the evaluation to those documents (default: every gold document).
     Returns the report dictionary (what ``report.json`` holds).
     """
-    gold_set = gold if isinstance(gold, CodedSet) else read_coded(gold, profile)
-    pred_set = pred if isinstance(pred, CodedSet) else read_coded(pred, profile)
+    gold_set, pred_set, audit = _read_sets(gold, pred, profile, split)
+    docs = docs if docs is not None or audit is None else [r["id"] for r in audit["per_letter"]]
     codiesp = "codiesp" in (gold_set.fmt, pred_set.fmt)
     doc_ids = sorted(gold_set.docs) if docs is None else [d for d in docs]
     v = _Views(gold_set, pred_set, doc_ids, codiesp)
@@ -199,30 +230,14 @@ def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet 
     ci = {"method": f"percentile bootstrap over documents, {n_boot} resamples, seed {seed}", "level": 0.95,
           **ci, "per_system": {s: per_system[s]["ci"] for s in v.systems}}
 
-    per_code = {s: M.per_code_table(v.gold[s], v.pred_set[s]) for s in v.systems}
-    for s, rows in per_code.items():
-        t = table_for(s) if s else None
-        for r in rows:
-            r["title"] = (t.title(r["code"]) if t is not None else None) or ""
-            r["chapter"] = chapter_of(s, r["code"])
-    worst_rows = sorted((dict(r, system=s) for s in v.systems for r in M.worst_codes(per_code[s], worst, min_support)),
-                        key=lambda r: (r["f1"], -r["support"]))[:worst]
+    per_code, worst_rows = _per_code(v, worst, min_support)
 
     sweep = M.threshold_sweep(v.gold["all"], v.scored["all"],
                               None if not v.pseudo else [round(1 / n, 4) for n in range(60, 0, -1)] + [1.01])
     primary = None
     if gold_set.has_roles:
         primary = {k: M.primary_accuracy(v.gold_primary[k], v.pred_primary[k]) for k in ("diagnosis", "procedure")}
-    notes = []
-    if codiesp:
-        notes.append("CodiEsp conventions applied to both sides (lower case, ICD-10-CM 7th character dropped).")
-    if v.pseudo:
-        notes.append("The predictions carry no scores: the threshold sweep and calibration use rank-based "
-                     "pseudo-scores 1/rank (a threshold 1/n keeps each document's top n codes per system).")
-    if primary is None:
-        notes.append("Gold has no roles: primary-diagnosis/procedure accuracy not computed.")
-    else:
-        notes.append("Predicted primary = the code with role primary, else the first-ranked predicted code of the kind.")
+    notes = _notes(codiesp, v.pseudo, primary is not None)
     extra = sorted(set(pred_set.docs) - set(doc_ids))
     report = {
         "map": overall["map"], "micro": overall["micro"], "macro": overall["macro"],
@@ -240,9 +255,24 @@ def evaluate(gold: CodedSet | Sequence[str | Path] | str | Path, pred: CodedSet 
                    "pred_errors": len(pred_set.errors)},
         "notes": notes,
     }
+    if audit is not None:
+        report["coder_audit"] = audit
     if out_dir is not None:
         write_report(report, out_dir, plots=plots)
     return report
+
+
+def _read_sets(gold, pred, profile: str, split: str | None) -> tuple[CodedSet, CodedSet, dict | None]:
+    """Gold and predictions as coded sets, and the coder audit where gold is a coder gold folder."""
+    pred_set = pred if isinstance(pred, CodedSet) else read_coded(pred, profile)
+    paths = [] if isinstance(gold, CodedSet) else [gold] if isinstance(gold, (str, Path)) else list(gold)
+    if len(paths) != 1 or not is_coder_gold(paths[0]):
+        return (gold if isinstance(gold, CodedSet) else read_coded(gold, profile)), pred_set, None
+    letters = read_coder_gold(paths[0], split)
+    if pred_set.fmt != "jsonl":
+        raise FormatError("a coder gold set is compared with `clincoder code` JSONL records (--format jsonl)")
+    records = {r.id: r for p in pred_set.sources for r in read_records(p)}
+    return as_coded_set(letters, profile), pred_set, coder_audit(letters, records)
 
 
 # ---- output -------------------------------------------------------------------------------------
@@ -314,66 +344,52 @@ def _plots(report: dict, out: Path) -> list[Path]:
     return paths
 
 
-def _f(x) -> str:
-    return "" if x is None else f"{x:.3f}" if isinstance(x, float) else html.escape(str(x))
+def _ci(stat: str, d: dict) -> str:
+    return f"{d[stat]['value']:.3f} [{d[stat]['lo']:.3f}, {d[stat]['hi']:.3f}]"
 
 
-def _table_html(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_f(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+def _audit_rows(audit: dict) -> tuple[list, list]:
+    """The coder-audit table and the per-letter table of :func:`clincoder.eval.coder_gold.coder_audit`."""
+    rows = []
+    for name, label in (("primary_diagnosis", "primary diagnosis correct %"), ("main_procedure", "main procedure correct %")):
+        m = audit[name]
+        rows.append([label, m["percent_correct"], m["correct"], m["n"], None])
+    for name, label in (("secondary_diagnoses", "secondary diagnoses"), ("secondary_procedures", "secondary procedures"),
+                        ("procedures", "all procedures"), ("suggested_4", "suggested codes, 4 characters"),
+                        ("suggested_3", "suggested codes, 3 characters")):
+        m = audit[name]
+        rows.append([f"{label}: P / R / F1", f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}",
+                     m["tp"], m["fp"], m["fn"]])
+    rows.append(["codes coded that gold says must not be", audit["must_not_coded"], None, None, None])
+    rows.append(["codes suggested on negated, family or hypothetical evidence only", audit["negated_suggested"],
+                 None, None, None])
+    letters = [[r["id"], f"{r['primary_diagnosis']['gold']} → {r['primary_diagnosis']['coded']}",
+                f"{r['main_procedure']['gold']} → {r['main_procedure']['coded']}",
+                ", ".join(w["code"] for w in r["wrong"]), ", ".join(r["missed"]), ", ".join(r["must_not_coded"])]
+               for r in audit["per_letter"]]
+    return rows, letters
 
 
 def render_html(report: dict, images: Sequence[Path]) -> str:
     ci = report["ci"]
     ks = list(report["p_at_k"])
-
-    def ci_s(stat, d=ci):
-        return f"{d[stat]['value']:.3f} [{d[stat]['lo']:.3f}, {d[stat]['hi']:.3f}]"
-
-    sys_rows = []
+    summary = []
     for s, m in [("all", {**report, "ci": ci})] + list(report["per_system"].items()):
-        sys_rows.append([s, ci_s("map", m["ci"]), ci_s("precision", m["ci"]), ci_s("recall", m["ci"]),
-                         ci_s("f1", m["ci"]), m["macro"]["f1"], m["category"]["map"], m["category"]["micro"]["f1"]]
-                        + [m["p_at_k"][k] for k in ks] + [m["r_at_k"][k] for k in ks])
-    ch_rows = [[s, ch, r["support"], r["predicted"], r["precision"], r["recall"], r["f1"]]
-               for s, chs in report["per_chapter"].items() for ch, r in chs.items()]
-    worst = [[r["system"], r["code"], r["title"][:60], r["support"], r["predicted"], r["precision"], r["recall"],
-              r["f1"]] for r in report["worst_codes"]]
-    rec = report["threshold_sweep"]["recommended"]
-    prim = report["primary"]
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>clincoder evaluation</title><style>"
-        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-        "table{border-collapse:collapse;font-size:13px;margin:0.5em 0 1.5em}"
-        "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#eee}"
-        "td:first-child,td:nth-child(2){text-align:left}img{max-width:100%}</style></head><body>",
-        "<h1>clincoder evaluation</h1>",
-        f"<p>Gold: {html.escape(', '.join(report['inputs']['gold']))} ({report['inputs']['gold_format']})<br>"
-        f"Predictions: {html.escape(', '.join(report['inputs']['pred']))} ({report['inputs']['pred_format']})<br>"
-        f"Documents: {report['documents']} (without predictions: {report['inputs']['gold_docs_without_predictions']})</p>",
-        "<h2>Summary</h2><p>Values with 95% bootstrap confidence intervals "
-        f"({html.escape(ci['method'])}). MAP as defined by CodiEsp; micro P/R/F1 on the predicted set; "
-        "category = 3-character level.</p>",
-        _table_html(["system", "MAP", "micro P", "micro R", "micro F1", "macro F1", "cat. MAP", "cat. micro F1"]
-                    + [f"P@{k}" for k in ks] + [f"R@{k}" for k in ks], sys_rows),
-    ]
-    if prim:
-        parts.append("<h2>Primary codes</h2>" + _table_html(
-            ["kind", "accuracy", "correct", "n"], [[k, v["accuracy"], v["correct"], v["n"]] for k, v in prim.items()]))
-    if rec:
-        parts.append(f"<h2>Operating point</h2><p>Recommended threshold <b>{rec['threshold']:.3f}</b> "
-                     f"({html.escape(rec['criterion'])}, scores: {html.escape(report['threshold_sweep']['scores'])}): "
-                     f"precision {rec['precision']:.3f}, recall {rec['recall']:.3f}, F1 {rec['f1']:.3f}.</p>")
-    for img in images:
-        data = base64.b64encode(img.read_bytes()).decode()
-        parts.append(f"<h3>{html.escape(img.stem.replace('_', ' '))}</h3>"
-                     f"<img alt='{html.escape(img.name)}' src='data:image/png;base64,{data}'>")
-    parts += ["<h2>Per chapter</h2>", _table_html(["system", "chapter", "support", "predicted", "P", "R", "F1"], ch_rows),
-              "<h2>Worst codes</h2>", _table_html(["system", "code", "title", "support", "predicted", "P", "R", "F1"], worst),
-              "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in report["notes"]) + "</ul>",
-              "<p>Full per-code table: report.json (<code>per_code</code>).</p></body></html>"]
-    return "\n".join(parts)
+        summary.append([s, _ci("map", m["ci"]), _ci("precision", m["ci"]), _ci("recall", m["ci"]),
+                        _ci("f1", m["ci"]), m["macro"]["f1"], m["category"]["map"], m["category"]["micro"]["f1"]]
+                       + [m["p_at_k"][k] for k in ks] + [m["r_at_k"][k] for k in ks])
+    audit = report.get("coder_audit")
+    audit_rows, letter_rows = _audit_rows(audit) if audit else ([], [])
+    return render(
+        "report.html.j2", report=report, images=list(images), audit=audit, audit_rows=audit_rows,
+        letter_rows=letter_rows, recommended=report["threshold_sweep"]["recommended"],
+        summary_headers=["system", "MAP", "micro P", "micro R", "micro F1", "macro F1", "cat. MAP", "cat. micro F1"]
+        + [f"P@{k}" for k in ks] + [f"R@{k}" for k in ks], summary_rows=summary,
+        primary_rows=[[k, v["accuracy"], v["correct"], v["n"]] for k, v in (report["primary"] or {}).items()],
+        chapter_rows=[[s, ch, r["support"], r["predicted"], r["precision"], r["recall"], r["f1"]]
+                      for s, chs in report["per_chapter"].items() for ch, r in chs.items()],
+        worst_rows=[[r["system"], r["code"], r["title"][:60], r["support"], r["predicted"], r["precision"],
+                     r["recall"], r["f1"]] for r in report["worst_codes"]])
 
 
 def write_report(report: dict, out_dir: str | Path, plots: bool = True) -> dict[str, Path]:
@@ -389,7 +405,17 @@ def write_report(report: dict, out_dir: str | Path, plots: bool = True) -> dict[
 
 
 def summary_line(report: dict) -> str:
-    parts = [f"MAP {report['map']:.4f}"] + [f"{s} MAP {m['map']:.4f}" for s, m in report["per_system"].items()]
+    parts = []
+    audit = report.get("coder_audit")
+    if audit:
+        sd, sp = audit["secondary_diagnoses"], audit["secondary_procedures"]
+        parts.append(f"{audit['letters']} letters: primary diagnosis {audit['primary_diagnosis']['percent_correct']}% "
+                     f"correct, secondary diagnoses P {sd['precision']:.3f} R {sd['recall']:.3f}, main procedure "
+                     f"{audit['main_procedure']['percent_correct']}% correct, secondary procedures P "
+                     f"{sp['precision']:.3f} R {sp['recall']:.3f}, all procedures P {audit['procedures']['precision']:.3f} "
+                     f"R {audit['procedures']['recall']:.3f}, must-not-code codes {audit['must_not_coded']}, "
+                     f"negated suggested {audit['negated_suggested']}")
+    parts += [f"MAP {report['map']:.4f}"] + [f"{s} MAP {m['map']:.4f}" for s, m in report["per_system"].items()]
     mi = report["micro"]
     parts.append(f"micro P {mi['precision']:.4f} R {mi['recall']:.4f} F1 {mi['f1']:.4f}")
     return "; ".join(parts)

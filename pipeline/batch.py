@@ -16,7 +16,8 @@ from typing import Callable, Iterable
 
 from tqdm import tqdm
 
-from .io import count_letters, iter_letters, read_records, write_codiesp, write_csv
+from .core.codiesp import write_codiesp
+from .io import count_letters, iter_letters, read_records, write_csv
 from .core.schema import LetterResult
 
 log = logging.getLogger(__name__)

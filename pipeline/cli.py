@@ -186,21 +186,27 @@ def score(
 
 @app.command("eval")
 def eval_(
-    gold: List[str] = typer.Option(..., help="gold: CodiEsp TSV (repeat for D and P, or a prefix), clincoder JSONL or CSV id,system,code[,rank][,role]"),
-    pred: List[str] = typer.Option(..., help="predictions, same formats (JSONL scores feed the threshold sweep)"),
+    gold: List[str] = typer.Option(..., help="gold: a coder gold folder (YAML per letter, e.g. data/uk-gold/gold), CodiEsp TSV (repeat for D and P, or a prefix), clincoder JSONL or CSV id,system,code[,rank][,role]"),
+    pred: List[str] = typer.Option(..., help="predictions, same formats (JSONL scores feed the threshold sweep; a coder gold set needs JSONL)"),
     out: Path = typer.Option(..., "--out", "-o", help="report directory: report.json, report.html, PNG plots"),
-    profile: ProfileName = typer.Option(ProfileName.us, help="code systems of CodiEsp D/P files"),
+    profile: Optional[ProfileName] = typer.Option(None, help="code systems of the gold (default: uk for a coder gold folder, else us)"),
+    split: Optional[str] = typer.Option(None, help="coder gold only: dev, final (kept for final figures) or all (default)"),
     bootstrap: int = typer.Option(1000, help="bootstrap resamples for the 95% confidence intervals"),
     seed: int = typer.Option(0, help="bootstrap seed"),
 ):
-    """Evaluate predictions against a gold set: MAP, P/R/F1, P@k/R@k, per system/chapter/code, CIs, plots."""
+    """Evaluate predictions against a gold set: coder-audit figures (coder gold), MAP, P/R/F1, P@k/R@k, CIs, plots."""
+    from clincoder.eval.coder_gold import CoderGoldError, is_coder_gold
     from clincoder.eval.formats import FormatError
     from clincoder.eval.report import evaluate, summary_line
 
     _setup_logging(False)
+    coder_gold = len(gold) == 1 and is_coder_gold(gold[0])
+    if split not in (None, "all", "dev", "final"):
+        _fail(f"--split must be dev, final or all, not {split!r}")
+    chosen = profile.value if profile else ("uk" if coder_gold else "us")
     try:
-        report = evaluate(gold, pred, out, profile=profile.value, n_boot=bootstrap, seed=seed)
-    except (FormatError, OSError) as exc:
+        report = evaluate(gold, pred, out, profile=chosen, n_boot=bootstrap, seed=seed, split=split)
+    except (FormatError, CoderGoldError, OSError) as exc:
         _fail(str(exc))
     typer.echo(summary_line(report))
     typer.echo(f"report: {out / 'report.html'} and {out / 'report.json'}", err=True)

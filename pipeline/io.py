@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .core.codes import System, label_form
-from .core.schema import LetterResult
+from .core.schema import LetterResult, read_records  # noqa: F401  (read_records: the journal's reader)
 
 TEXT_SUFFIXES = {".txt", ".text"}
 
@@ -172,6 +171,3 @@ def write_csv(records: Iterable[LetterResult], path: str | Path) -> Path:
     return path
 
 
-def read_records(path: str | Path) -> list[LetterResult]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return [LetterResult.from_json(line) for line in fh if line.strip()]

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from clincoder.core.codes import System, label_form
+from clincoder.core.codes import System
 from clincoder.core.config import DEFAULT_RANKER, CoderConfig, RankerConstants, Settings
 from clincoder.core.metrics import mean_average_precision, recommend_threshold, threshold_sweep
 from clincoder.core.tables import load_table

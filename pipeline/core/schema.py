@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = "1.0"
@@ -130,3 +131,9 @@ class LetterResult:
 
     def with_(self, **changes) -> "LetterResult":
         return replace(self, **changes)
+
+
+def read_records(path: str | Path) -> list[LetterResult]:
+    """The records of a ``clincoder code`` JSONL file (blank lines skipped)."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return [LetterResult.from_json(line) for line in fh if line.strip()]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clincoder.core.codes import compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 
-from .engine import Work, axis_gaps, evidence, mention_text, notes, specific
+from .engine import Work, axis_gaps, evidence, mention_text, notes_of, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule
@@ -38,8 +39,8 @@ def excludes1(w: Work, r: Rule) -> None:
         for k, kt, ke in kept:
             if k.system != s.system or compact(k.code) == compact(s.code):
                 continue
-            note = next((n for n in notes(kt, ke, "excludes1") if in_refs(s.code, code_refs(n))), None) \
-                or next((n for n in notes(table, entry, "excludes1") if in_refs(k.code, code_refs(n))), None)
+            note = next((n for n in notes_of(kt, ke, "excludes1") if in_refs(s.code, code_refs(n))), None) \
+                or next((n for n in notes_of(table, entry, "excludes1") if in_refs(k.code, code_refs(n))), None)
             if note:
                 clash = (k, note)
                 break
@@ -56,7 +57,7 @@ def excludes1(w: Work, r: Rule) -> None:
 def code_first(w: Work, r: Rule) -> None:
     for s in w.scope(r):
         table, entry = w.entry(s)
-        notes = notes(table, entry, "code_first") if entry else []
+        notes = notes_of(table, entry, "code_first") if entry else []
         refs = tuple(ref for n in notes for ref in code_refs(n))
         if not refs:
             continue
@@ -76,7 +77,7 @@ def use_additional(w: Work, r: Rule) -> None:
         table, entry = w.entry(s)
         if entry is None:
             continue
-        wanted = [n for n in notes(table, entry, "use_additional")
+        wanted = [n for n in notes_of(table, entry, "use_additional")
                   if code_refs(n) and not any(in_refs(o.code, code_refs(n)) for o in w.codes if o.system == s.system)]
         if wanted:
             w.tag(r, s)

@@ -21,7 +21,7 @@ class DefaultParams:
     message: str
 
     def __post_init__(self):
-        _codes_param(self.codes, "codes")
+        check_codes(self.codes, "codes")
 
 
 @rule("DOC-001", "documentation", AxesParams)

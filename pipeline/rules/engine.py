@@ -105,7 +105,7 @@ def fill(template: str, s: CodeSuggestion | None, **kw) -> str:
     return template.format_map(values)
 
 
-def notes(table: CodeTable, entry: CodeEntry, attr: str) -> list[str]:
+def notes_of(table: CodeTable, entry: CodeEntry, attr: str) -> list[str]:
     """A note of an entry and of every code above it (a category's notes cover its subdivisions)."""
     chain = [entry, *(a for a in table.ancestors(entry.code) if a.is_code)]
     return [n for e in chain for n in getattr(e, attr)]

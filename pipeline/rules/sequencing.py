@@ -28,8 +28,8 @@ class SymptomParams:
     message: str
 
     def __post_init__(self):
-        _codes_param(self.symptoms, "symptoms")
-        _codes_param(self.not_definitive, "not_definitive")
+        check_codes(self.symptoms, "symptoms")
+        check_codes(self.not_definitive, "not_definitive")
 
 
 @rule("SEQ-001", "sequencing")

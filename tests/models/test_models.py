@@ -88,6 +88,10 @@ def test_shipped_artifact_has_provenance():
     assert card["profile"] == "us" and card["hash"] and card["config"]["seed"] is not None
     assert set(card["editions"]) == {"ICD-10-CM", "ICD-10-PCS"}
     assert card["metrics_dev"]["D"]["map"] > 0.3
+    # every constant that changes a score is recorded, and they are the ones a default run uses
+    from clincoder.core.config import Settings
+
+    assert card["constants"] == Settings().scoring_constants()
     total = sum(p.stat().st_size for p in (ARTIFACTS / "ranker-us").rglob("*") if p.is_file())
     assert total < 25 * 2**20
     if (ARTIFACTS / "ranker-us" / "encoder").exists():

@@ -161,3 +161,16 @@ def test_tables_lists_what_a_profile_uses(runner, config):
     assert [t["system"] for t in info["tables"]] == ["ICD-10", "OPCS-4"]
     assert info["tables"][1]["codes"] == 17
     assert any("CLINCODER_ICD10_UK" in w for w in info["warnings"])
+
+
+def test_rules_lists_id_group_profiles_citation_and_state(runner):
+    res = runner.invoke(app, ["rules"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0].startswith("rules version ")
+    seq = next(line for line in lines if line.startswith("SEQ-001"))
+    assert "sequencing" in seq and "enabled" in seq and "ICD-10" in seq
+    groups = {line.split()[1] for line in lines[1:]}
+    assert groups == {"sequencing", "conventions", "documentation", "currency"}
+    uk = runner.invoke(app, ["rules", "--profile", "uk"])
+    assert uk.exit_code == 0 and "SEQ-001" in uk.output

@@ -67,3 +67,29 @@ def test_evidence_is_the_passages_that_support_the_code_well(uk_coder):
     assert primary.code.startswith("J44"), [c.code for c in rec.codes]
     assert all(e.section != "primary_diagnosis" for c in rec.codes if c.code.startswith(("E11", "I10"))
                for e in c.evidence)
+
+
+def test_every_record_carries_its_provenance(uk_coder):
+    from clincoder.rules import default_rules
+
+    rec = uk_coder.code_text("Diagnoses:\n- Community acquired pneumonia\n")
+    model = rec.model
+    assert model["name"] == "clincoder-ranker-us" and len(model["hash"]) == 16 and model["version"]
+    assert model["rules"] == default_rules().version
+    assert len(model["text_pipeline"]) == 16 and len(model["constants"]) == 16
+    assert set(rec.editions) == {"ICD-10", "OPCS-4"}
+
+
+def test_a_configuration_the_ranker_was_not_trained_with_is_warned_about(opcs4_fixture, caplog):
+    from dataclasses import replace
+
+    from clincoder.core.config import RankerConstants
+
+    settings = replace(Settings.load("uk", opcs4_path=opcs4_fixture), ranker=RankerConstants(top_lex=25))
+    with caplog.at_level("WARNING", logger="clincoder.coder"):
+        coder = Coder(settings)
+    assert "other ranker/text constants" in caplog.text
+    from clincoder.core.config import constants_hash
+
+    assert coder.model["constants"] == constants_hash(settings.scoring_constants())
+    assert coder.model["constants"] != constants_hash(Settings().scoring_constants())

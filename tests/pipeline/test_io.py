@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from clincoder.io import (CSV_FIELDS, check_text, codiesp_code, count_letters, iter_letters, read_records,
-                          write_codiesp, write_csv)
+from clincoder.core.codiesp import codiesp_code, write_codiesp
+from clincoder.io import CSV_FIELDS, check_text, count_letters, iter_letters, read_records, write_csv
 from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
