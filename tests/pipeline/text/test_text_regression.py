@@ -173,6 +173,15 @@ ASSERTIONS = [
     ("Chest pain, no fever.", "fever", "negated"),
     ("No fever but persistent cough.", "persistent cough", "present"),
     ("No family history of diabetes.", "diabetes", "family"),
+    # "<investigation>: no <finding>": the result is negated, the investigation was done
+    ("CT pulmonary angiogram: no pulmonary embolism.", "pulmonary embolism", "negated"),
+    ("CT pulmonary angiogram: no pulmonary embolism.", "angiogram", "present"),
+    ("Doppler ultrasound: no DVT.", "DVT", "negated"),
+    ("Chest X-ray: no consolidation, no pneumothorax.", "pneumothorax", "negated"),
+    ("CTPA: no PE. Right lower lobe pneumonia.", "pneumonia", "present"),
+    ("Oesophageal varices - none seen at OGD.", "Oesophageal varices", "negated"),
+    ("Oesophageal varices - none seen at OGD.", "OGD", "present"),
+    ("Sepsis was considered but ruled out.", "Sepsis", "negated"),
 ]
 
 
