@@ -31,9 +31,10 @@ from clincoder.core.html import render
 from clincoder.core.tables import PCS_SECTIONS, table_for
 
 from . import metrics as M
+from clincoder.core.gold import is_coder_gold, read_coder_gold
 from clincoder.core.schema import read_records
 
-from .coder_gold import as_coded_set, coder_audit, is_coder_gold, read_coder_gold
+from .coder_gold import as_coded_set, coder_audit
 from .formats import CodedSet, FormatError, category_key, code_key, read_coded
 
 DEFAULT_K = (1, 3, 5, 10)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-from importlib.resources import files
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from clincoder.core.codes import System, category, label_form
 from clincoder.core.config import DEFAULT_RANKER, RankerConstants
 from clincoder.core.contracts import PreparedLetter, RankedCode, RankerQuery
 from clincoder.core.tables import CodeTable
+
+from .paths import ARTIFACTS
 
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
             "term_max", "term_n", "lex_x_known", "code_len",
@@ -294,7 +295,6 @@ class Fusion:
         return cls.from_dict(json.loads(path.read_text()))
 
 
-ARTIFACTS = Path(str(files("clincoder.models") / "artifacts"))
 
 
 def model_summary(directory: str | Path | None = None) -> dict:
@@ -381,6 +381,13 @@ class CodingModel:
 
     def describe(self) -> dict:
         return {"name": self.card["name"], "hash": self.card["hash"]}
+
+    def linker(self, system: System, prior):
+        """A statement linker over this model's indexes of ``system`` (:mod:`clincoder.models.linker`)."""
+        from clincoder.models.linker import Linker
+
+        feat = self.featurizers[system]
+        return Linker(system, feat.lexical, feat.dense, prior)
 
     def threshold(self, system: System) -> float:
         """The score at or above which a code of ``system`` is suggested (tuned on dev)."""

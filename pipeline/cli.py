@@ -52,7 +52,7 @@ def _settings(profile: str, config: Optional[Path], **overrides):
 
 @app.command()
 def code(
-    inputs: List[Path] = typer.Argument(..., help=".txt files, directories of them, or JSONL/CSV files with id and text"),
+    inputs: List[Path] = typer.Argument(..., help="letter files (.txt, .rtf, .docx, .html, .pdf), directories of them, or JSONL/CSV files with id and text"),
     out: Path = typer.Option(..., "--out", "-o", help="output file (jsonl/csv) or prefix (codiesp: PREFIXD.tsv, PREFIXP.tsv)"),
     profile: ProfileName = typer.Option(ProfileName.uk, help="uk: ICD-10 + OPCS-4; us: ICD-10-CM + ICD-10-PCS"),
     fmt: Fmt = typer.Option(Fmt.jsonl, "--format", "-f", help="output format"),
@@ -155,9 +155,31 @@ def train(
                            for k in card["metrics_dev"]}, indent=2))
 
 
+@app.command("train-uk")
+def train_uk_cmd(
+    gold: Path = typer.Option(..., help="coder gold folder (YAML per letter, e.g. data/uk-gold/gold); only its dev part is read"),
+    hes: Optional[Path] = typer.Option(None, help="HES code-usage folder (icd10_usage.tsv, opcs4_usage.tsv) to rebuild the UK prior from"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="artifact folder (default: the shipped models/artifacts/uk)"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (NHS table paths)"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Fit what the uk profile suggests (one suggester per classification) on UK dev letters; prints cross-fitted figures."""
+    from clincoder.training.hes import HesNotFound
+    from clincoder.training.uk import UK_ARTIFACTS, UkTrainingError, train_uk
+
+    from .core.gold import CoderGoldError
+
+    _setup_logging(verbose)
+    try:
+        card = train_uk(gold, out or UK_ARTIFACTS, hes, _settings("uk", config))
+    except (HesNotFound, UkTrainingError, CoderGoldError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(card["dev_cross_fitted"], indent=2))
+
+
 @app.command()
 def benchmark(
-    inputs: List[Path] = typer.Argument(..., help="letters to code (.txt files, directories, JSONL/CSV)"),
+    inputs: List[Path] = typer.Argument(..., help="letters to code (.txt/.rtf/.docx/.html/.pdf files, directories, JSONL/CSV)"),
     profile: ProfileName = typer.Option(ProfileName.us),
     limit: Optional[int] = typer.Option(None, help="code at most this many letters"),
     config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
@@ -195,7 +217,7 @@ def eval_(
     seed: int = typer.Option(0, help="bootstrap seed"),
 ):
     """Evaluate predictions against a gold set: coder-audit figures (coder gold), MAP, P/R/F1, P@k/R@k, CIs, plots."""
-    from clincoder.eval.coder_gold import CoderGoldError, is_coder_gold
+    from .core.gold import CoderGoldError, is_coder_gold
     from clincoder.eval.formats import FormatError
     from clincoder.eval.report import evaluate, summary_line
 
@@ -215,7 +237,7 @@ def eval_(
 @app.command()
 def audit(
     coded: List[str] = typer.Option(..., help="coded episodes: CSV id,system,code[,rank][,role], CodiEsp TSV pair/prefix, or JSONL"),
-    letters: Optional[List[Path]] = typer.Option(None, help="letters: directory of .txt, or JSONL/CSV with id,text"),
+    letters: Optional[List[Path]] = typer.Option(None, help="letters: directory of letter files (.txt, .rtf, .docx, .html, .pdf), or JSONL/CSV with id,text"),
     out: Path = typer.Option(..., "--out", "-o", help="audit directory: audit.json, audit.csv, audit.md"),
     suggestions: Optional[Path] = typer.Option(None, help="clincoder JSONL coded earlier (else the letters are coded now)"),
     reference: Optional[List[str]] = typer.Option(None, help="a reference gold set to audit against (else clincoder's suggestions)"),

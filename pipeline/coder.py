@@ -34,6 +34,7 @@ class _Scored:
     title: str
     evidence: tuple[Evidence, ...]
     suggested: bool
+    primary: bool = False  # chosen as the primary diagnosis (main procedure) by the profile's primary model
 
 
 class Coder:
@@ -49,10 +50,22 @@ class Coder:
         self.rules = default_rules()
         directory = Path(self.config.ranker) if self.config.ranker else ARTIFACTS / DEFAULT_RANKER
         self.ranker = CodingModel(directory, self.tables.by_system, settings.ranker)
+        self.suggesters = self._suggesters()
         self._check_constants()
         self.model = {"name": self.ranker.card["name"], "version": __version__, "hash": self.ranker.card["hash"],
                       "rules": self.rules.version, "text_pipeline": config_hash(),
                       "constants": constants_hash(settings.scoring_constants())}
+
+    def _suggesters(self) -> dict:
+        """The profile's suggestion models (what a coder is offered), by classification."""
+        from clincoder.models.prior import hes_prior
+        from clincoder.models.ranker import ARTIFACTS
+        from clincoder.models.suggest import SuggestionModel, load_suggesters
+
+        name = self.settings.profile.suggester
+        found = load_suggesters(ARTIFACTS / name, self.tables.by_system) if name else {}
+        prior = hes_prior() if found else None
+        return {s: SuggestionModel(s, sug, prim, prior, self.ranker.linker(s, prior)) for s, (sug, prim) in found.items()}
 
     def _check_constants(self) -> None:
         trained = self.ranker.card.get("constants")
@@ -80,8 +93,8 @@ class Coder:
         letter = prepare(self.nlp(text), self.settings.text)
         scored: list[_Scored] = []
         for system, ranked in self.ranker.rank(letter).items():
-            scored += self._scored(system, ranked[: self.config.max_candidates], letter, text)
-        scored.sort(key=lambda r: (-r.score, r.system.value, r.code))
+            scored += self._scored(system, ranked, letter, text)
+        scored.sort(key=lambda r: (not r.primary, -r.score, r.system.value, r.code))
         codes, candidates, primary_seen = [], [], set()
         for rank, r in enumerate(scored, 1):
             role = "candidate"
@@ -95,24 +108,32 @@ class Coder:
         ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules)
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
-    def _scored(self, system: System, top: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
-        """The ranked codes of one system with their titles and evidence passages."""
-        table = self.tables.by_system[system]
+    def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):
+        """``(codes, scores, suggested, primary index)``: the suggestion model's offer where the
+        profile has one (its probability that a coder assigns each code), else the ranker's
+        first codes at its threshold."""
+        if system in self.suggesters:
+            o = self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
+            return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary
+        top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
+        return top, [r.score for r in top], [r.score >= threshold for r in top], None
+
+    def _scored(self, system: System, ranked: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
+        """The ranked codes of one system with their titles, evidence passages and decisions."""
+        table = self.tables.by_system[system]
+        top, scores, suggested, primary = self._offer(system, ranked, letter)
         sentences = [text[s.start:s.end] for s in letter.sentences]
-        entries = [table.resolve(r.key) for r in top]
-        titles = [e.title if e else "" for e in entries]
+        titles = [e.title if e else "" for e in (table.resolve(r.key) for r in top)]
         supports = [r.support for r in top]
         # document-level codes (no sentence support) get the sentences closest to their title
         need = [j for j, r in enumerate(top) if not r.support and titles[j]]
         if need and sentences:
             for j, found in zip(need, self.ranker.sentence_support(system, [titles[j] for j in need], sentences)):
                 supports[j] = found
-        out = []
-        for r, title, support in zip(top, titles, supports):
-            out.append(_Scored(r.score, system, normalise(system, r.key), title,
-                               self._evidence(support, letter, sentences), r.score >= threshold))
-        return out
+        return [_Scored(score, system, normalise(system, r.key), title, self._evidence(support, letter, sentences),
+                        ok, j == primary)
+                for j, (r, score, title, support, ok) in enumerate(zip(top, scores, titles, supports, suggested))]
 
     def _evidence(self, support, letter: PreparedLetter, sentences: list[str]) -> tuple[Evidence, ...]:
         """The sentences that support a code well: a weak echo (a neighbouring sentence's memory

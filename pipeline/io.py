@@ -1,48 +1,54 @@
 """Reading letters in batch, and writing results (JSONL, CSV, CodiEsp TSV).
 
-Inputs are ``.txt`` files, directories of them, or JSONL/CSV files with ``id`` and ``text``.
-Every input yields exactly one :class:`Letter`; a letter that cannot be read (empty, binary,
-undecodable, too large, a malformed record) carries an ``error`` instead of text, so the batch
-goes on and the number of output records equals the number of inputs.
+Inputs are letter files (plain text, RTF, DOCX, HTML, PDF: :mod:`clincoder.documents` turns them
+into text), directories of them, or JSONL/CSV files with ``id`` and ``text``. Every input yields
+exactly one :class:`Letter`; a letter that cannot be read (empty, binary, undecodable, too large,
+a scanned PDF, a damaged document, a malformed record) carries an ``error`` instead of text, so
+the batch goes on and the number of output records equals the number of inputs.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .core.schema import LetterResult, read_records  # noqa: F401  (read_records: the journal's reader)
+from .documents import LETTER_SUFFIXES, DocumentError, Extracted, extract
 
-TEXT_SUFFIXES = {".txt", ".text"}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Letter:
+    """One input letter: ``text`` is what the coder reads and what evidence offsets index into
+    (for a document, its extracted text, never the file's bytes), or ``error`` says why not."""
+
     id: str
     text: str | None
     source: str
     error: str | None = None
 
 
-def check_text(raw: bytes, max_bytes: int, encoding: str = "utf-8") -> tuple[str | None, str | None]:
-    """Decode a letter's bytes; returns ``(text, None)`` or ``(None, error)``."""
+def check_text(raw: bytes, max_bytes: int, encoding: str = "utf-8",
+               suffix: str = ".txt") -> tuple[str | None, str | None]:
+    """A letter file's bytes as text (``suffix`` picks the format); ``(text, None)`` or ``(None, error)``."""
+    doc, err = _extracted(raw, max_bytes, encoding, suffix)
+    return (None, err) if doc is None else check_string(doc.text, max_bytes)
+
+
+def _extracted(raw: bytes, max_bytes: int, encoding: str, suffix: str) -> tuple[Extracted | None, str | None]:
     if len(raw) > max_bytes:
         return None, (f"letter is {len(raw):,} bytes, over the {max_bytes:,}-byte limit; split it or raise "
                       f"max_bytes in the config")
-    sample = raw[:8192]
-    if b"\x00" in sample or (sample and sum(b < 9 or 13 < b < 32 for b in sample) / len(sample) > 0.05):
-        return None, "binary file, not text (e.g. a PDF or image); export the letter as plain text"
     try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        return None, (f"not valid {encoding} text (byte {exc.start}); convert it to UTF-8, e.g. "
-                      f"`iconv -f WINDOWS-1252 -t UTF-8`, or set encoding in the config")
-    text = text.lstrip("\ufeff")
-    return check_string(text, max_bytes)
+        return extract(raw, suffix, encoding), None
+    except DocumentError as exc:
+        return None, str(exc)
 
 
 def check_string(text, max_bytes: int) -> tuple[str | None, str | None]:
@@ -64,7 +70,12 @@ def _letter_from_file(path: Path, max_bytes: int, encoding: str) -> Letter:
         raw = path.read_bytes()
     except OSError as exc:
         return Letter(path.stem, None, str(path), f"cannot read file: {exc.strerror}")
-    text, err = check_text(raw, max_bytes, encoding)
+    doc, err = _extracted(raw, max_bytes, encoding, path.suffix)
+    if doc is None:
+        return Letter(path.stem, None, str(path), err)
+    if doc.fallback:  # the id only: logs never carry letter text
+        log.info("letter %s: not valid %s; read as %s", path.stem, encoding, doc.encoding)
+    text, err = check_string(doc.text, max_bytes)
     return Letter(path.stem, text, str(path), err)
 
 
@@ -102,14 +113,16 @@ def _letters_from_csv(path: Path, max_bytes: int) -> Iterator[Letter]:
 def iter_letters(inputs: Iterable[str | Path], max_bytes: int = 1_000_000, encoding: str = "utf-8") -> Iterator[Letter]:
     """Every letter in ``inputs``, in a stable order (directories sorted by name).
 
-    Ids must be unique across the batch: a repeated id becomes an error record.
+    Ids must be unique across the batch: a repeated id (two files with one stem, ``a.txt`` and
+    ``a.pdf``, included) becomes an error record naming the letter that has the id.
     """
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for letter in _iter_raw(inputs, max_bytes, encoding):
         if letter.id in seen:
             letter = Letter(f"{letter.id}#dup:{letter.source}", None, letter.source,
-                            f"duplicate id {letter.id!r} (already read earlier in this batch)")
-        seen.add(letter.id)
+                            f"duplicate id {letter.id!r} (already read earlier in this batch, from "
+                            f"{seen[letter.id]}); give each letter its own id, e.g. rename one of the files")
+        seen.setdefault(letter.id, letter.source)
         yield letter
 
 
@@ -117,8 +130,7 @@ def _iter_raw(inputs, max_bytes, encoding) -> Iterator[Letter]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            for p in sorted(q for q in path.rglob("*") if q.is_file() and q.suffix.lower() in TEXT_SUFFIXES
-                            and not q.name.startswith(".")):
+            for p in _letter_files(path):
                 yield _letter_from_file(p, max_bytes, encoding)
         elif path.suffix.lower() == ".jsonl":
             yield from _letters_from_jsonl(path, max_bytes)
@@ -130,13 +142,19 @@ def _iter_raw(inputs, max_bytes, encoding) -> Iterator[Letter]:
             yield Letter(path.stem or str(path), None, str(path), f"input {path} does not exist")
 
 
+def _letter_files(folder: Path) -> list[Path]:
+    """The letter files under ``folder`` (any depth, hidden files skipped), sorted by path."""
+    return sorted(q for q in folder.rglob("*") if q.is_file() and q.suffix.lower() in LETTER_SUFFIXES
+                  and not q.name.startswith("."))
+
+
 def count_letters(inputs, max_bytes: int = 1_000_000) -> int | None:
     """Cheap count for the progress bar (None where counting would mean reading everything)."""
     n = 0
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            n += sum(1 for q in p.rglob("*") if q.is_file() and q.suffix.lower() in TEXT_SUFFIXES and not q.name.startswith("."))
+            n += len(_letter_files(p))
         elif p.suffix.lower() in (".jsonl", ".csv"):
             try:
                 with p.open("rb") as fh:

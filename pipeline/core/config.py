@@ -43,10 +43,11 @@ class Profile:
     diagnosis: System
     procedure: System
     description: str
+    suggester: str | None = None  # folder (in clincoder.models' artifacts) of what a coder is offered; None: the ranker's threshold
 
 
 PROFILES: dict[str, Profile] = {
-    "uk": Profile("uk", System.ICD10, System.OPCS4, "NHS England: ICD-10 (UK 5th Edition) + OPCS-4"),
+    "uk": Profile("uk", System.ICD10, System.OPCS4, "NHS England: ICD-10 (UK 5th Edition) + OPCS-4", "uk"),
     "us": Profile("us", System.ICD10CM, System.ICD10PCS, "US: ICD-10-CM + ICD-10-PCS"),
 }
 

@@ -13,6 +13,8 @@ from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00\x1f\xf3\xffa"
 CP1252_LETTER = b"Diagnosis: \x93chest pain\x94 \x96 ACS ruled out.\n"
+NEITHER_LETTER = b"Diagnosis: \x81chest pain.\n"  # 0x81: not UTF-8, and undefined in Windows-1252
+CP1251_LETTER = "\u0414\u0438\u0430\u0433\u043d\u043e\u0437: \u043f\u043d\u0435\u0432\u043c\u043e\u043d\u0438\u044f.\n".encode("cp1251")
 
 
 def _by_id(letters):
@@ -117,7 +119,7 @@ def test_csv_with_empty_text_cell(tmp_path):
     ("blank.txt", b"  \n\t\n", "empty letter"),
     ("scan.txt", PNG_BYTES, "binary file"),
     ("nul.txt", b"Discharge summary\x00\x00\x00\x01\x02", "binary file"),
-    ("cp1252.txt", CP1252_LETTER, "not valid utf-8 text"),
+    ("neither.txt", NEITHER_LETTER, "not valid utf-8 text (byte 11), nor Windows-1252 text"),
 ])
 def test_unreadable_files_become_error_records(tmp_path, name, content, message):
     p = tmp_path / name
@@ -127,13 +129,20 @@ def test_unreadable_files_become_error_records(tmp_path, name, content, message)
     assert message in letter.error
 
 
-def test_undecodable_error_says_how_to_fix_it(tmp_path):
+def test_windows_1252_is_read_when_not_utf8(tmp_path):
     p = tmp_path / "cp1252.txt"
     p.write_bytes(CP1252_LETTER)
     [letter] = iter_letters([p])
-    assert "iconv" in letter.error and "byte 11" in letter.error
-    [ok] = iter_letters([p], encoding="cp1252")  # with the right encoding configured it reads
-    assert ok.error is None and "\u201cchest pain\u201d" in ok.text
+    assert letter.error is None and letter.text == "Diagnosis: \u201cchest pain\u201d \u2013 ACS ruled out.\n"
+
+
+def test_undecodable_error_says_how_to_fix_it(tmp_path):
+    p = tmp_path / "cp1251.txt"
+    p.write_bytes(CP1251_LETTER)  # Cyrillic: mostly non-ASCII bytes, so not taken for Windows-1252
+    [letter] = iter_letters([p])
+    assert letter.text is None and "iconv" in letter.error and "byte 0" in letter.error
+    [ok] = iter_letters([p], encoding="cp1251")  # with the right encoding configured it reads
+    assert ok.error is None and ok.text.startswith("\u0414\u0438\u0430\u0433\u043d\u043e\u0437")
 
 
 def test_five_megabyte_file_is_rejected_without_coding(tmp_path):

@@ -1,0 +1,87 @@
+"""Statement linking: each diagnosis or procedure the letter states, linked to the codes of the
+classification that name it best.
+
+A coder reads "1. NSTEMI" and looks up one code for it. The ranker scores codes for the letter
+as a whole; the linker looks up each statement on its own: every coded mention (its query: the
+expansion of an abbreviation, with the code-changing words and site) and every sentence of the
+sections where clinicians state diagnoses and procedures, against the lexical and dense indexes of
+the classification, with what English hospitals record (the HES prior) breaking near-ties. Its
+best codes per statement become features of the suggester, and candidates the ranker missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clincoder.core.codes import System, label_form
+from clincoder.core.contracts import PreparedLetter, RankedCode
+
+from .prior import HesPrior
+
+STATED = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis", "complications",
+                    "procedures"})
+PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
+
+
+@dataclass(frozen=True)
+class Link:
+    """The best link of a code in a letter: its match score, whether it was a statement's first
+    choice, whether that statement is in a stated section, and the statement's sentence."""
+
+    score: float
+    first: bool
+    stated: bool
+    sentence: int
+    order: int  # the statement's position among the letter's stated statements (0: the first)
+
+
+class Linker:
+    def __init__(self, system: System, lexical, dense, prior: HesPrior, top_k: int = 10):
+        self.system, self.lexical, self.dense, self.prior, self.top_k = system, lexical, dense, prior, top_k
+
+    def _queries(self, letter: PreparedLetter) -> list[tuple[str, int]]:
+        """(text, sentence) for each coded mention of this kind, and each stated sentence."""
+        procedure = self.system.kind == "procedure"
+        out = []
+        for i, s in enumerate(letter.sentences):
+            out += [(m.mention.query, i) for m in s.mentions if m.mention.procedural == procedure]
+            if s.section in STATED:
+                out.append((s.query.strip(), i))
+        return out
+
+    def _matches(self, texts: list[str]) -> list[dict[str, float]]:
+        found = [dict() for _ in texts]
+        for n, hits in enumerate(self.lexical.search(texts, self.top_k, 0.1)):
+            for code, v in hits:
+                found[n][code] = max(found[n].get(code, 0.0), v)
+        if self.dense is not None:
+            for n, hits in enumerate(self.dense.search(texts, self.top_k)):
+                for code, v in hits:
+                    found[n][code] = max(found[n].get(code, 0.0), v)
+        return found
+
+    def link(self, letter: PreparedLetter) -> dict[str, Link]:
+        """The best link of every code some statement of the letter names, by label form."""
+        queries = self._queries(letter)
+        if not queries:
+            return {}
+        stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED]
+        links: dict[str, Link] = {}
+        for (_, i), found in zip(queries, self._matches([q for q, _ in queries])):
+            scored = sorted(((v + PRIOR_WEIGHT * self.prior.weight(self.system, c), c) for c, v in found.items()),
+                            reverse=True)
+            for rank, (v, code) in enumerate(scored):
+                key = label_form(self.system, code)
+                link = Link(min(1.0, v), rank == 0, i in stated, i, stated.index(i) if i in stated else len(stated))
+                old = links.get(key)
+                if old is None or (link.first, link.score) > (old.first, old.score):
+                    links[key] = link
+        return links
+
+
+def with_links(ranked: list[RankedCode], links: dict[str, Link]) -> list[RankedCode]:
+    """The ranked codes, then the codes a statement's first choice names that the ranker did not
+    propose (score 0, supported by that statement)."""
+    have = {r.key for r in ranked}
+    extra = [RankedCode(k, 0.0, {l.sentence: l.score}) for k, l in links.items() if l.first and k not in have]
+    return list(ranked) + sorted(extra, key=lambda r: -max(r.support.values()))

@@ -1,0 +1,253 @@
+"""What a coder should be offered: from a letter's ranked codes, those a clinical coder would
+assign. The ranker orders every candidate; the suggester decides, per code, how likely a coder
+is to assign it, from how and where the letter states it.
+
+Features of a (letter, code) pair (:data:`FEATURES`): the ranker's score and rank; the code's
+best support in the sections where clinicians state diagnoses and procedures, in the primary
+diagnosis, in the history, in the story of the admission (presenting complaint, examination,
+investigations) and elsewhere; whether its best support is uncertain or historical; how well
+the words of a mention in its supporting sentences cover the code's title; whether those
+mentions are only findings (symptoms); what English hospitals record (the HES prior); the
+chapter (symptom, status or external-cause code); whether it is the best of its category in
+the letter. A logistic model over them is fitted on coded letters (the UK development gold set,
+its ``dev`` part) and its threshold tuned there for a coder's F1; it is saved as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from clincoder.core.codes import System, compact
+from clincoder.core.contracts import PreparedLetter, RankedCode
+from clincoder.core.tables import CodeTable
+from clincoder.core.words import content_words
+
+from .linker import Link, Linker, with_links
+from .prior import HesPrior
+
+FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "story", "other", "uncertain",
+            "historical", "sentences", "overlap", "finding_only", "prior", "symptom", "status", "external",
+            "best_in_category", "best_in_sentence", "sentence_rr", "line_share", "line_best", "first_stated", "code_len",
+            "link_score", "link_first", "link_first_stated", "link_order", "bias")
+
+STATED = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis", "complications",
+                    "procedures"})
+HISTORY = frozenset({"past_medical_history", "past_surgical_history"})
+STORY = frozenset({None, "presenting_complaint", "hpc", "examination", "investigations", "discharge_summary"})
+
+
+def _mention_words(m) -> set[str]:
+    return content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical))))
+
+
+def _overlap(system: System, title: str, sentences) -> tuple[float, bool]:
+    """The best share of a mention's words that the title carries, over the mentions of the
+    code's kind in its supporting sentences; and whether those mentions are all findings."""
+    words = content_words(title)
+    kind = "procedure" if system.kind == "procedure" else "diagnosis"
+    best, labels = 0.0, set()
+    for s in sentences:
+        for wm in s.mentions:
+            m = wm.mention
+            if (m.label == "PROCEDURE") != (kind == "procedure"):
+                continue
+            mw = _mention_words(m)
+            if mw and words & mw:
+                best = max(best, len(words & mw) / len(mw))
+                labels.add(m.label)
+    return best, bool(labels) and labels == {"FINDING"}
+
+
+def _support_by(letter: PreparedLetter, support: dict[int, float]) -> dict[str, float]:
+    out = dict.fromkeys(("stated", "primary", "history", "story", "other"), 0.0)
+    for i, v in support.items():
+        section = letter.sentences[i].section
+        group = ("stated" if section in STATED else "history" if section in HISTORY
+                 else "story" if section in STORY else "other")
+        out[group] = max(out[group], v)
+        if section == "primary_diagnosis":
+            out["primary"] = max(out["primary"], v)
+    return out
+
+
+def _competition(ranked: Sequence[RankedCode]) -> tuple[dict[str, float], list[float]]:
+    """The best score in each category, and each code's reciprocal rank among the codes whose
+    best supporting sentence is its own (one statement, one code)."""
+    best_of: dict[str, float] = {}
+    by_sentence: dict[int, int] = {}
+    rr = []
+    for r in ranked:  # best first
+        cat = r.key[:3]
+        best_of[cat] = max(best_of.get(cat, 0.0), r.score)
+        if r.support:
+            where = max(r.support, key=r.support.get)
+            by_sentence[where] = by_sentence.get(where, 0) + 1
+            rr.append(1.0 / by_sentence[where])
+        else:
+            rr.append(0.0)
+    return best_of, rr
+
+
+def _line_shares(ranked: Sequence[RankedCode]) -> list[float]:
+    """For each code, its support on its best sentence over the best support any code of the
+    letter has there: 1 when no other code matches that statement better."""
+    best: dict[int, float] = {}
+    for r in ranked:
+        for i, v in r.support.items():
+            best[i] = max(best.get(i, 0.0), v)
+    out = []
+    for r in ranked:
+        if not r.support:
+            out.append(0.0)
+            continue
+        where = max(r.support, key=r.support.get)
+        out.append(r.support[where] / best[where] if best[where] else 0.0)
+    return out
+
+
+def _first_stated(letter: PreparedLetter, support: dict[int, float], top: float) -> float:
+    """1 for a code supported by the first sentence of the stated sections (the first diagnosis or
+    procedure listed), 1/2 for the second, ...; 0 if no stated sentence supports it well."""
+    stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED]
+    hits = [stated.index(i) for i, v in support.items() if i in stated and v >= 0.5 * top]
+    return 1.0 / (1 + min(hits)) if hits else 0.0
+
+
+def _link_features(link: Link | None) -> dict[str, float]:
+    if link is None:
+        return {"link_score": 0.0, "link_first": 0.0, "link_first_stated": 0.0, "link_order": 0.0}
+    first_stated = link.first and link.stated
+    return {"link_score": link.score, "link_first": float(link.first), "link_first_stated": float(first_stated),
+            "link_order": 1.0 / (1 + link.order) if first_stated else 0.0}
+
+
+def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
+             prior: HesPrior, links: dict[str, Link] | None = None) -> np.ndarray:
+    """One row of :data:`FEATURES` per ranked code, in the ranked order."""
+    links = links or {}
+    best_of, sentence_rr = _competition(ranked)
+    shares = _line_shares(ranked)
+    rows = []
+    for n, r in enumerate(ranked, 1):
+        entry = table.resolve(r.key)
+        title = entry.title if entry else ""
+        support = dict(r.support)
+        top = max(support.values(), default=0.0)
+        strong = [letter.sentences[i] for i, v in support.items() if v >= 0.5 * top]
+        assertions = {s.assertion for s in strong}
+        overlap, finding_only = _overlap(system, title, strong)
+        code = compact(r.key)
+        f = {"score": r.score, "inv_rank": 1.0 / n, "support": min(1.0, top), **_support_by(letter, support),
+             "uncertain": float(assertions == {"uncertain"}), "historical": float(assertions == {"historical"}),
+             "sentences": math.log1p(len(support)), "overlap": overlap, "finding_only": float(finding_only),
+             "prior": prior.weight(system, r.key),
+             "symptom": float(system.kind == "diagnosis" and code[:1] == "R"),
+             "status": float(system.kind == "diagnosis" and code[:1] == "Z"),
+             "external": float(system.kind == "diagnosis" and code[:1] in "VWXY"),
+             "best_in_category": float(r.score >= best_of[r.key[:3]]),
+             "best_in_sentence": float(sentence_rr[n - 1] == 1.0), "sentence_rr": sentence_rr[n - 1],
+             "line_share": shares[n - 1], "line_best": float(shares[n - 1] >= 0.999),
+             "first_stated": _first_stated(letter, support, top), "code_len": len(code) / 5.0, "bias": 1.0,
+             **_link_features(links.get(r.key))}
+        rows.append([min(1.0, f[k]) if k in ("stated", "primary", "history", "story", "other") else f[k]
+                     for k in FEATURES])
+    return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+
+
+@dataclass
+class Suggester:
+    """A logistic model over :data:`FEATURES` and the probability from which a code is suggested."""
+
+    system: str
+    weights: np.ndarray
+    threshold: float = 0.5
+    trained_on: str = ""
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-(np.asarray(X, dtype=np.float64) @ self.weights)))
+
+    @classmethod
+    def fit(cls, system: System, X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> "Suggester":
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(X, np.asarray(y, dtype=int))
+        return cls(system.value, model.coef_[0].astype(np.float64), 0.5, trained_on)
+
+    def to_dict(self) -> dict:
+        return {"system": self.system, "features": list(FEATURES), "weights": self.weights.tolist(),
+                "threshold": self.threshold, "trained_on": self.trained_on}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Suggester":
+        if d.get("features") != list(FEATURES):
+            raise ValueError("the suggester was trained with other features; retrain it with `clincoder train-uk`")
+        return cls(d["system"], np.array(d["weights"], dtype=np.float64), float(d["threshold"]), d.get("trained_on", ""))
+
+    def save(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.to_dict(), indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> "Suggester":
+        return cls.from_dict(json.loads(path.read_text()))
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a coder is offered from one classification's ranked codes."""
+
+    codes: list[RankedCode]  # the codes judged (ranked, then those only the statements name)
+    probability: np.ndarray  # that a coder assigns each
+    suggested: np.ndarray  # bool: offered to the coder
+    primary: int | None  # index of the primary diagnosis (main procedure), if one is offered
+
+
+@dataclass(frozen=True)
+class SuggestionModel:
+    """A classification's suggester and primary model, with the prior and linker they read."""
+
+    system: System
+    suggester: Suggester
+    primary: Suggester | None
+    prior: HesPrior
+    linker: Linker
+
+    def offer(self, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
+              max_candidates: int) -> Offer:
+        codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
+        p = self.suggester.probability(X)
+        suggested = p >= self.suggester.threshold
+        chosen = None
+        if self.primary is not None and len(codes) and suggested.any():
+            chosen = int(np.argmax(self.primary.probability(X)))
+            suggested[chosen] = True
+        return Offer(codes, p, suggested, chosen)
+
+
+def load_suggesters(folder: Path, systems) -> dict[System, tuple[Suggester, Suggester | None]]:
+    """The suggesters (and primary models) saved in ``folder`` for ``systems``; a system
+    without a suggester is left out."""
+    out = {}
+    for s in systems:
+        if (folder / f"suggest_{s.value}.json").is_file():
+            primary = folder / f"primary_{s.value}.json"
+            out[s] = (Suggester.load(folder / f"suggest_{s.value}.json"),
+                      Suggester.load(primary) if primary.is_file() else None)
+    return out
+
+
+def suggestion_rows(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
+                    prior: HesPrior, linker: Linker, max_candidates: int) -> tuple[list[RankedCode], np.ndarray]:
+    """The codes a suggester judges (the ranker's first ``max_candidates``, then the codes the
+    letter's statements name that the ranker missed) and their features."""
+    links = linker.link(letter)
+    top = with_links(list(ranked[:max_candidates]), links)
+    return top, features(system, table, top, letter, prior, links)

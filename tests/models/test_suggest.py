@@ -1,0 +1,92 @@
+"""What a coder is offered (the uk profile): the HES prior, statement linking, suggester features."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from clincoder.core.codes import System
+from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
+from clincoder.core.tables import load_tsv_table
+from clincoder.models.lexical import LexicalIndex
+from clincoder.models.linker import Linker, with_links
+from clincoder.models.prior import HesPrior, hes_prior
+from clincoder.models.suggest import FEATURES, Suggester, features, suggestion_rows
+
+PRIOR = HesPrior({"source": "test", "financial_year": "2023-24",
+                  "ICD-10": {"I21.4": 60000, "I10": 6000000, "E11.9": 500000, "S72.0": 86000},
+                  "OPCS-4": {"K75.1": [57000, "PCI with 1-2 DES"]}})
+
+
+@pytest.fixture(scope="module")
+def uk_mini(icd10_uk_fixture):
+    return load_tsv_table(icd10_uk_fixture, System.ICD10, "ICD-10 UK test", "CLINCODER_ICD10_UK")
+
+
+def letter(lines: list[tuple[str, str | None]]) -> PreparedLetter:
+    """Kept sentences (text, section), each with one diagnosis mention spanning the text."""
+    records, offset = [], 0
+    for text, section in lines:
+        m = Mention(offset, offset + len(text), text, "DIAGNOSIS", section)
+        records.append(SentenceRecord(offset, offset + len(text), section, "present", 1.0, text, False,
+                                      (WeightedMention(m, 1.0),)))
+        offset += len(text) + 1
+    return PreparedLetter(tuple(records), tuple(w.mention for r in records for w in r.mentions))
+
+
+def test_prior_counts_a_uk_5th_character_code_at_its_parent_and_weighs_0_to_1():
+    assert PRIOR.count(System.ICD10, "S72.00") == 86000 and PRIOR.count(System.ICD10, "I10") == 6000000
+    assert PRIOR.count(System.ICD10, "Z99.9") == 0 and PRIOR.weight(System.ICD10, "Z99.9") == 0.0
+    assert 0 < PRIOR.weight(System.ICD10, "I21.4") < PRIOR.weight(System.ICD10, "I10") == 1.0
+    assert PRIOR.titles["K75.1"] == "PCI with 1-2 DES"
+
+
+def test_shipped_prior_is_hes_with_its_licence():
+    prior = hes_prior()
+    assert "Open Government Licence" in prior.source and prior.year
+    assert prior.count(System.ICD10, "I10") > prior.count(System.ICD10, "I21.4") > 0
+    assert prior.count(System.OPCS4, "K75.1") > 0
+
+
+def test_linker_links_each_statement_to_its_best_code(uk_mini):
+    lexical = LexicalIndex(uk_mini)
+    prepared = letter([("Acute subendocardial myocardial infarction", "primary_diagnosis"),
+                       ("Essential hypertension", "secondary_diagnoses")])
+    links = Linker(System.ICD10, lexical, None, PRIOR).link(prepared)
+    assert links["i21.4"].first and links["i21.4"].stated and links["i21.4"].order == 0
+    assert links["i10"].first and links["i10"].order == 1
+    ranked = [RankedCode("i10", 0.9, {1: 1.0})]
+    extended = with_links(ranked, links)
+    assert [r.key for r in extended][:2] == ["i10", "i21.4"] and extended[1].score == 0.0
+
+
+def test_features_read_where_and_how_a_code_is_stated(uk_mini):
+    prepared = letter([("NSTEMI", "primary_diagnosis"), ("Essential hypertension", "past_medical_history")])
+    ranked = [RankedCode("i10", 0.8, {1: 0.9}), RankedCode("i21.4", 0.4, {0: 0.85}), RankedCode("e11.9", 0.3, {})]
+    X = features(System.ICD10, uk_mini, ranked, prepared, PRIOR)
+    assert X.shape == (3, len(FEATURES))
+    f = {name: X[:, i] for i, name in enumerate(FEATURES)}
+    assert f["primary"].tolist() == [0.0, 0.85, 0.0] and f["history"][0] == 0.9
+    assert f["first_stated"][1] == 1.0 and f["line_best"][:2].tolist() == [1.0, 1.0]
+    assert f["prior"][0] == 1.0 and f["bias"].tolist() == [1.0, 1.0, 1.0]
+    assert np.all((X >= 0) & (X <= 1.0 + 1e-9))
+
+
+def test_suggester_round_trip_and_offer(tmp_path, uk_mini):
+    X = np.random.default_rng(0).random((40, len(FEATURES)))
+    y = (X[:, 0] > 0.5).astype(int)
+    s = Suggester.fit(System.ICD10, X, y)
+    s.threshold = 0.4
+    again = Suggester.load(s.save(tmp_path / "s.json"))
+    np.testing.assert_allclose(again.probability(X), s.probability(X))
+    assert again.threshold == 0.4
+    bad = json.loads((tmp_path / "s.json").read_text())
+    bad["features"] = ["score"]
+    with pytest.raises(ValueError, match="retrain it with `clincoder train-uk`"):
+        Suggester.from_dict(bad)
+    prepared = letter([("Essential hypertension", "diagnoses")])
+    top, rows = suggestion_rows(System.ICD10, uk_mini, [RankedCode("i10", 0.7, {0: 1.0})], prepared, PRIOR,
+                                Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR), 200)
+    assert [r.key for r in top][0] == "i10" and rows.shape[0] == len(top)
