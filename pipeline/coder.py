@@ -105,7 +105,8 @@ class Coder:
                                score=round(r.score, 4), evidence=r.evidence)
             (codes if r.suggested else candidates).append(s)
         draft = LetterResult(id="", profile=self.settings.profile.name, codes=tuple(codes), candidates=tuple(candidates))
-        ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules)
+        ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules,
+                            sentences=letter.sentences)
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clincoder.core.codes import compact
+from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 
-from .engine import Work, axis_gaps, evidence, mention_text, notes_of, specific
+from .engine import Work, axis_gaps, evidence, kind_of, mention_text, notes_of, specific
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule
+from .schema import MessageParams, Rule, check_codes, check_entries
 
 
 @dataclass(frozen=True)
@@ -104,3 +104,78 @@ def not_selectable(w: Work, r: Rule) -> None:
             w.query(r, p.question, s, evidence=evidence(support), condition=mention_text(support))
         w.tag(r, s)
         w.flag(r, p.message, s, details="".join(details))
+
+
+@dataclass(frozen=True)
+class DaggerParams:
+    pairs: tuple[dict, ...]  # {dagger, asterisk}: the asterisk code that goes with a dagger code
+    asterisks: tuple[str, ...]  # the asterisk categories
+    added: str
+    primary: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {})
+        check_codes(self.asterisks, "asterisks")
+
+
+def _asterisk_of(p: DaggerParams, code: str) -> str | None:
+    return next((e["asterisk"] for e in p.pairs if in_refs(code, code_refs(e["dagger"]))), None)
+
+
+@rule("CON-005", "conventions", DaggerParams)
+def dagger_asterisk(w: Work, r: Rule) -> None:
+    p: DaggerParams = r.params
+    stars = code_refs(" ".join(p.asterisks))
+    for s in list(w.scope(r)):
+        star = _asterisk_of(p, s.code)
+        if star is not None and s in w.codes:
+            system = System.parse(s.system)
+            have = w.suggested(system, star)
+            if have is None:
+                added = w.add(r, system, star, s.evidence, after=s)
+                if added is not None:
+                    w.tag(r, s)
+                    w.flag(r, p.added, s, codes=(s.code, star), other=star)
+            elif w.codes.index(have) < w.codes.index(s):  # the dagger takes the asterisk's place
+                w.move_before(s, have)
+                w.tag(r, s, have)
+            elif w.codes.index(have) != w.codes.index(s) + 1:
+                w.codes.remove(have)
+                w.codes.insert(w.codes.index(s) + 1, have)
+                w.tag(r, s, have)
+    mine = [s for s in w.scope(r) if kind_of(s) == "diagnosis"]
+    if mine and in_refs(mine[0].code, stars):
+        daggers = [s for s in mine if _asterisk_of(p, s.code) and in_refs(_asterisk_of(p, s.code), code_refs(mine[0].code))]
+        if daggers:
+            w.move_before(daggers[0], mine[0])
+            w.tag(r, daggers[0], mine[0])
+        else:
+            w.tag(r, mine[0])
+            w.flag(r, p.primary, mine[0])
+
+
+@dataclass(frozen=True)
+class IntegralParams:
+    symptoms: tuple[str, ...]
+    not_definitive: tuple[str, ...]
+    stated: tuple[str, ...]  # sections where a clinician states a diagnosis: a symptom stated there is kept
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.symptoms, "symptoms")
+        check_codes(self.not_definitive, "not_definitive")
+
+
+@rule("CON-006", "conventions", IntegralParams)
+def integral_symptoms(w: Work, r: Rule) -> None:
+    p: IntegralParams = r.params
+    symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
+    mine = [s for s in w.scope(r) if kind_of(s) == "diagnosis"]
+    definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
+    if not definitive:
+        return
+    for s in mine:
+        if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, definitive[0].code), other=definitive[0].code)

@@ -6,9 +6,10 @@ added, and each touched suggestion's ``rules`` listing the ids that touched it."
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Sequence
 
 from clincoder.core.codes import System, compact
-from clincoder.core.contracts import Mention
+from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
@@ -24,8 +25,9 @@ class Work:
     """One letter while the rules run: the suggestion lists (mutable), what the rules raised."""
 
     def __init__(self, result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention],
-                 text: str, rules: RuleSet):
+                 text: str, rules: RuleSet, sentences: Sequence[SentenceRecord] = ()):
         self.result, self.tables, self.mentions, self.text, self.ruleset = result, tables, mentions, text, rules
+        self.sentences = list(sentences)  # the kept sentences, with their sections (from the text stage)
         self.codes = list(result.codes)
         self.candidates = list(result.candidates)
         self.flags: list[Flag] = []
@@ -53,6 +55,29 @@ class Work:
     def demote(self, s: CodeSuggestion) -> None:
         self.codes.remove(s)
         self.candidates.append(s)
+
+    def suggested(self, system: System, code: str) -> CodeSuggestion | None:
+        return next((s for s in self.codes if s.system == system.value and compact(s.code) == compact(code)), None)
+
+    def add(self, rule: Rule, system: System, code: str, evidence: tuple[Evidence, ...],
+            after: CodeSuggestion | None = None) -> CodeSuggestion | None:
+        """Suggest ``code`` (a candidate of that code is promoted), placed directly after
+        ``after`` or last; None where the table lacks it or it is already suggested."""
+        table = self.tables.get(system)
+        entry = table.get(code) if table is not None else None
+        if entry is None or self.suggested(system, code) is not None:
+            return None
+        old = next((c for c in self.candidates if c.system == system.value and compact(c.code) == compact(code)), None)
+        if old is not None:
+            self.candidates.remove(old)
+        s = replace(old, role="secondary", evidence=old.evidence or evidence) if old else CodeSuggestion(
+            system.value, entry.code, entry.title, 0, "secondary", 1.0, evidence)
+        self.codes.insert(self.codes.index(after) + 1 if after in self.codes else len(self.codes), s)
+        self.tag(rule, s)
+        return s
+
+    def sentences_in(self, sections: Sequence[str]) -> list[SentenceRecord]:
+        return [s for s in self.sentences if s.section in sections or (None in sections and s.section is None)]
 
     def support(self, s: CodeSuggestion) -> list[Mention]:
         """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
@@ -163,13 +188,14 @@ def evidence(ms) -> tuple[Evidence, ...]:
 
 
 def apply_rules(result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention], text: str,
-                rules: RuleSet | None = None) -> LetterResult:
+                rules: RuleSet | None = None, sentences: Sequence[SentenceRecord] = ()) -> LetterResult:
     """Run the enabled rules, in file order, over one coded letter; a new result comes back
-    (a failed record comes back unchanged)."""
+    (a failed record comes back unchanged). ``sentences``: the letter's kept sentences with
+    their sections, for the rules that read where something is written."""
     if result.error:
         return result
     ruleset = rules or default_rules()
-    w = Work(result, tables, list(mentions), text, ruleset)
+    w = Work(result, tables, list(mentions), text, ruleset, sentences)
     for r in ruleset.rules:
         if r.enabled:
             RULES[r.id].fn(w, r)

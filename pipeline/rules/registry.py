@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-GROUPS = ("sequencing", "conventions", "documentation", "currency")
+GROUPS = ("sequencing", "conventions", "documentation", "currency", "comorbidities")
 
 
 @dataclass(frozen=True)

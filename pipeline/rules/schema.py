@@ -74,6 +74,30 @@ def _check_template(text: str, where: str) -> str:
     return text
 
 
+def check_entries(entries: tuple[dict, ...], what: str, required: dict[str, type], optional: dict[str, type]) -> None:
+    """Each mapping of a list parameter has the ``required`` keys and no others than ``optional``,
+    of the given types; code keys (``code``, ``codes``, ``dagger``, ``asterisk``, ``history``) name codes;
+    ``words`` and ``unless`` are regular expressions."""
+    for n, e in enumerate(entries, 1):
+        missing, unknown = set(required) - set(e), set(e) - set(required) - set(optional)
+        if missing or unknown:
+            raise ValueError(f"{what} #{n}: needs {sorted(required)}, may have {sorted(optional)}; "
+                             f"missing {sorted(missing)}, unknown {sorted(unknown)}")
+        for key, value in e.items():
+            kind = {**required, **optional}[key]
+            if kind is list and not (isinstance(value, list) and all(x is None or isinstance(x, str) for x in value)):
+                raise ValueError(f"{what} #{n}: {key} must be a list")
+            if kind is str and not isinstance(value, str):
+                raise ValueError(f"{what} #{n}: {key} must be a string")
+            if key in ("code", "codes", "dagger", "asterisk", "history"):
+                check_codes((value,), f"{what} #{n} {key}")
+            if key in ("words", "unless"):
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    raise ValueError(f"{what} #{n}: {key} is not a valid pattern: {exc}") from None
+
+
 def check_codes(items: tuple[str, ...], what: str) -> None:
     for item in items:
         if not code_refs(item):
@@ -134,6 +158,10 @@ def _params(cls, raw, where: str):
             v = [v] if isinstance(v, str) else v
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise RulesError(f"{where}: param {f.name!r} must be a list of strings")
+            v = tuple(v)
+        elif t == tuple[dict, ...]:  # entries validated by the params class (__post_init__)
+            if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+                raise RulesError(f"{where}: param {f.name!r} must be a list of mappings")
             v = tuple(v)
         elif t is str:
             if not isinstance(v, str):

@@ -89,3 +89,26 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
             w.move_before(best, first)
             w.tag(r, first, best)
             w.flag(r, p.message, first, codes=(first.code, best.code), other=best.code)
+
+
+@dataclass(frozen=True)
+class MainProcedureParams:
+    minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.minor, "minor")
+
+
+@rule("SEQ-004", "sequencing", MainProcedureParams)
+def main_procedure(w: Work, r: Rule) -> None:
+    p: MainProcedureParams = r.params
+    minor = code_refs(" ".join(p.minor))
+    mine = [s for s in w.scope(r) if kind_of(s) == "procedure"]
+    if not mine or not in_refs(mine[0].code, minor):
+        return
+    major = [s for s in mine if not in_refs(s.code, minor)]
+    if major:
+        w.move_before(major[0], mine[0])
+        w.tag(r, major[0], mine[0])
+        w.flag(r, p.message, mine[0], codes=(major[0].code, mine[0].code), other=major[0].code)

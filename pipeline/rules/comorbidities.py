@@ -1,0 +1,79 @@
+"""Comorbidities, history and status: the codes the standards make mandatory when the letter
+documents them (long-term anticoagulation, drug allergies, tobacco use, implants, past events),
+and past acute events coded by their history codes (citations in ``rules.yaml``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clincoder.core.codes import System
+from clincoder.core.schema import Evidence
+
+from .engine import Work, kind_of
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import Rule, check_entries
+
+HISTORY_SECTIONS = ("past_medical_history", "past_surgical_history")
+
+
+@dataclass(frozen=True)
+class StatusParams:
+    codes: tuple[dict, ...]  # {code, words, sections, unless?}
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list}, {"unless": str})
+
+
+@dataclass(frozen=True)
+class HistoryParams:
+    events: tuple[dict, ...]  # {codes, history}
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.events, "events", {"codes": str, "history": str}, {})
+
+
+def _diagnosis_system(w: Work, r: Rule) -> System | None:
+    return next((s for s in w.tables if s.kind == "diagnosis" and s in r.applies_to), None)
+
+
+def _evidence(w: Work, s) -> tuple[Evidence, ...]:
+    return (Evidence(s.start, s.end, w.text[s.start:s.end], s.section, s.assertion),)
+
+
+@rule("HIS-001", "comorbidities", StatusParams)
+def status_codes(w: Work, r: Rule) -> None:
+    p: StatusParams = r.params
+    system = _diagnosis_system(w, r)
+    if system is None:
+        return
+    for entry in p.codes:
+        words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
+        for s in w.sentences_in(entry["sections"]):
+            said = w.text[s.start:s.end]
+            found = words.search(said)
+            if found and not unless.search(said):
+                added = w.add(r, system, entry["code"], _evidence(w, s))
+                if added is not None:
+                    w.flag(r, p.message, added, mention=found.group(0))
+                break
+
+
+@rule("HIS-002", "comorbidities", HistoryParams)
+def past_events(w: Work, r: Rule) -> None:
+    p: HistoryParams = r.params
+    system = _diagnosis_system(w, r)
+    if system is None:
+        return
+    for s in [s for s in w.codes if s.system == system.value and kind_of(s) == "diagnosis"]:
+        event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
+        past = s.evidence and all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence)
+        if event is None or not past:
+            continue
+        w.demote(s)
+        w.tag(r, s)
+        added = w.add(r, system, event["history"], s.evidence)
+        w.flag(r, p.message, s, other=added.code if added else event["history"])
