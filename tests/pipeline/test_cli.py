@@ -171,6 +171,6 @@ def test_rules_lists_id_group_profiles_citation_and_state(runner):
     seq = next(line for line in lines if line.startswith("SEQ-001"))
     assert "sequencing" in seq and "enabled" in seq and "ICD-10" in seq
     groups = {line.split()[1] for line in lines[1:]}
-    assert groups == {"sequencing", "conventions", "documentation", "currency"}
+    assert groups == {"sequencing", "conventions", "documentation", "currency", "comorbidities"}
     uk = runner.invoke(app, ["rules", "--profile", "uk"])
     assert uk.exit_code == 0 and "SEQ-001" in uk.output
