@@ -26,6 +26,10 @@ class AxesParams:
     axes: tuple[str, ...]
     message: str
     question: str = ""
+    # axes that neighbouring categories of the same block may show (diabetes: E10 type 1 beside
+    # E11 type 2); the others count only within the code's own category, so that acute
+    # pericarditis in the block does not make atrial fibrillation "acute or chronic"
+    across_categories: tuple[str, ...] = ()
 
 
 @rule("CON-001", "conventions", MessageParams)

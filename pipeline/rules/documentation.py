@@ -35,11 +35,15 @@ def unspecified(w: Work, r: Rule) -> None:
         parent = table.parent(entry.code)
         if parent is None:
             continue
-        alternatives = [e for e in table.children(parent.code) if e.code != entry.code]
+        within = [e for e in table.children(parent.code) if e.code != entry.code]
         grand = table.parent(parent.code) if parent.is_code else None
-        if grand is not None and grand.kind != "chapter":
-            alternatives += [e for e in table.children(grand.code) if e.code != parent.code]
-        for _, by_value, found in axis_gaps(w, r, s, entry, alternatives, axes, w.support(s)):
+        across = within + ([e for e in table.children(grand.code) if e.code != parent.code]
+                           if grand is not None and grand.kind != "chapter" else [])
+        support = w.support(s)
+        gaps = [g for axes_, alternatives in (([a for a in axes if a.name not in p.across_categories], within),
+                                              ([a for a in axes if a.name in p.across_categories], across))
+                for g in axis_gaps(w, r, s, entry, alternatives, axes_, support)]
+        for _, by_value, found in gaps:
             if found and found[0] not in by_value:
                 continue  # documented, but the classification has nothing more specific for it
             if found:
