@@ -3,6 +3,7 @@ need more characters (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System, compact
@@ -183,3 +184,33 @@ def integral_symptoms(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, definitive[0].code), other=definitive[0].code)
+
+
+@dataclass(frozen=True)
+class SupplementaryParams:
+    codes: tuple[dict, ...]  # {codes, words, add, group?}: within a group the first entry that applies wins
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str})
+
+
+@rule("SUP-001", "conventions", SupplementaryParams)
+def supplementary(w: Work, r: Rule) -> None:
+    p: SupplementaryParams = r.params
+    for s in [s for s in w.scope(r) if kind_of(s) == "procedure"]:
+        said = " ".join(e.text for e in s.evidence)
+        system, done, after = System.parse(s.system), set(), s
+        for entry in p.codes:
+            group = entry.get("group") or entry["add"]
+            if group in done or not in_refs(s.code, code_refs(entry["codes"])):
+                continue
+            found = re.search(entry["words"], said, re.I)
+            if found is None:
+                continue
+            done.add(group)
+            added = w.add(r, system, entry["add"], s.evidence, after=after, repeat=True)
+            if added is not None:
+                after = added
+                w.tag(r, s)
+                w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))

@@ -60,12 +60,13 @@ class Work:
         return next((s for s in self.codes if s.system == system.value and compact(s.code) == compact(code)), None)
 
     def add(self, rule: Rule, system: System, code: str, evidence: tuple[Evidence, ...],
-            after: CodeSuggestion | None = None) -> CodeSuggestion | None:
+            after: CodeSuggestion | None = None, repeat: bool = False) -> CodeSuggestion | None:
         """Suggest ``code`` (a candidate of that code is promoted), placed directly after
-        ``after`` or last; None where the table lacks it or it is already suggested."""
+        ``after`` or last; None where the table lacks it or it is already suggested (unless
+        ``repeat``: supplementary codes follow each code they qualify)."""
         table = self.tables.get(system)
         entry = table.get(code) if table is not None else None
-        if entry is None or self.suggested(system, code) is not None:
+        if entry is None or (self.suggested(system, code) is not None and not repeat):
             return None
         old = next((c for c in self.candidates if c.system == system.value and compact(c.code) == compact(code)), None)
         if old is not None:

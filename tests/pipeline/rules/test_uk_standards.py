@@ -172,3 +172,27 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     assert out.codes[0].role == "primary" and out.flags[0].rule == "SEQ-004"
     alone = run(tables, x, [code(tables, OPCS, first, "primary")], "SEQ-004")
     assert [c.code for c in alone.codes] == [first] and not alone.flags
+
+
+@pytest.mark.parametrize("line, proc, expected", [
+    ("Left cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
+    ("Right hemiarthroplasty (cemented)", "W46.1", ["W46.1", "Z94.2"]),
+    ("Bilateral cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.1"]),
+    ("Laparoscopic cholecystectomy", "J18.3", ["J18.3", "Y75.2"]),
+    ("Lap chole", "J18.3", ["J18.3", "Y75.2"]),
+    ("Open cholecystectomy", "J18.3", ["J18.3"]),
+    ("PCI to LAD via the right radial artery, one DES", "K75.1", ["K75.1", "Y79.5"]),  # no laterality for the heart
+    ("Ultrasound-guided cholecystectomy drain", "J18.3", ["J18.3", "Y53.2"]),
+])
+def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, expected):
+    x = Excerpt(("procedures", line))
+    out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+    assert out.codes[0].role == "primary" and all(c.role == "secondary" for c in out.codes[1:])
+
+
+def test_each_operation_gets_its_own_laterality(tables):
+    x = Excerpt(("procedures", "Left cemented hemiarthroplasty"), ("procedures", "Left total cholecystectomy"))
+    out = run(tables, x, [code(tables, OPCS, "W46.1", "primary", x.evidence("Left cemented hemiarthroplasty")),
+                          code(tables, OPCS, "J18.3", evidence=x.evidence("Left total cholecystectomy"))], "SUP-001")
+    assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]  # the gall bladder is not a paired organ
