@@ -123,8 +123,19 @@ def icd10cm_synonyms(table: CodeTable) -> dict[str, set[str]]:
     return out
 
 
+def curated_synonyms(table: CodeTable) -> dict[str, set[str]]:
+    """The curated UK index terms of the table's system (:mod:`clincoder.core.index_terms`), for
+    the codes the table has."""
+    from clincoder.core.index_terms import index_terms
+
+    return {code: set(terms) for code, terms in index_terms(table.system).items() if table.is_selectable(code)}
+
+
 @functools.lru_cache(maxsize=8)
 def lexical_index(table: CodeTable) -> LexicalIndex:
-    """The index of a table, built once per process (ICD-10 tables borrow ICD-10-CM wording)."""
-    synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else None
-    return LexicalIndex(table, default_codes(table), synonyms)
+    """The index of a table, built once per process: ICD-10 tables borrow ICD-10-CM wording, and
+    ICD-10 and OPCS-4 carry the curated UK index terms."""
+    synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else {}
+    for code, terms in curated_synonyms(table).items():
+        synonyms.setdefault(code, set()).update(terms)
+    return LexicalIndex(table, default_codes(table), synonyms or None)

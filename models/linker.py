@@ -61,18 +61,28 @@ class Linker:
         return found
 
     def link(self, letter: PreparedLetter) -> dict[str, Link]:
-        """The best link of every code some statement of the letter names, by label form."""
+        """The best link of every code some statement of the letter names, by label form.
+
+        A code's standing in a statement is its match summed over the statement's queries (the
+        sentence and each mention in it), so that the code matching the whole statement beats a
+        sibling that matches one mention alone ("infective exacerbation of COPD with LRTI": J44.0,
+        not J44.1); each query's first choice by that standing is a statement's first choice."""
         queries = self._queries(letter)
         if not queries:
             return {}
         stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED]
+        found = self._matches([q for q, _ in queries])
+        standing: dict[int, dict[str, float]] = {}
+        for (_, i), hits in zip(queries, found):
+            for code, v in hits.items():
+                standing.setdefault(i, {})[code] = standing.get(i, {}).get(code, 0.0) + v
         links: dict[str, Link] = {}
-        for (_, i), found in zip(queries, self._matches([q for q, _ in queries])):
-            scored = sorted(((v + PRIOR_WEIGHT * self.prior.weight(self.system, c), c) for c, v in found.items()),
-                            reverse=True)
-            for rank, (v, code) in enumerate(scored):
+        for (_, i), hits in zip(queries, found):
+            order = sorted(hits, key=lambda c: -(standing[i][c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
+            for rank, code in enumerate(order):
                 key = label_form(self.system, code)
-                link = Link(min(1.0, v), rank == 0, i in stated, i, stated.index(i) if i in stated else len(stated))
+                link = Link(min(1.0, hits[code]), rank == 0, i in stated, i,
+                            stated.index(i) if i in stated else len(stated))
                 old = links.get(key)
                 if old is None or (link.first, link.score) > (old.first, old.score):
                     links[key] = link
