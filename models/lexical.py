@@ -132,10 +132,11 @@ def curated_synonyms(table: CodeTable) -> dict[str, set[str]]:
 
 
 @functools.lru_cache(maxsize=8)
-def lexical_index(table: CodeTable) -> LexicalIndex:
-    """The index of a table, built once per process: ICD-10 tables borrow ICD-10-CM wording, and
-    ICD-10 and OPCS-4 carry the curated UK index terms."""
+def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
+    """The index of a table, built once per process: ICD-10 tables borrow ICD-10-CM wording;
+    with ``curated``, ICD-10 and OPCS-4 also carry the curated UK index terms (the statement
+    linker reads those; the ranker reads the index its fusion was trained on)."""
     synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else {}
-    for code, terms in curated_synonyms(table).items():
+    for code, terms in (curated_synonyms(table) if curated else {}).items():
         synonyms.setdefault(code, set()).update(terms)
     return LexicalIndex(table, default_codes(table), synonyms or None)

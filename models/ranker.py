@@ -384,10 +384,11 @@ class CodingModel:
 
     def linker(self, system: System, prior):
         """A statement linker over this model's indexes of ``system`` (:mod:`clincoder.models.linker`)."""
+        from clincoder.models.lexical import lexical_index
         from clincoder.models.linker import Linker
 
         feat = self.featurizers[system]
-        return Linker(system, feat.lexical, feat.dense, prior)
+        return Linker(system, lexical_index(feat.table, curated=True), feat.dense, prior)
 
     def threshold(self, system: System) -> float:
         """The score at or above which a code of ``system`` is suggested (tuned on dev)."""

@@ -35,6 +35,11 @@ def _setup_logging(verbose: bool) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+def default_workers() -> int:
+    """Every core this process may use (the CPU affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _fail(msg: str) -> None:
     typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
@@ -60,7 +65,7 @@ def code(
     config: Optional[Path] = typer.Option(None, help="YAML config: tables, max_bytes, encoding, coder, ranker and text constants (see README)"),
     max_bytes: Optional[int] = typer.Option(None, help="reject letters larger than this (default 1,000,000)"),
     progress: bool = typer.Option(True, help="show a progress bar"),
-    workers: int = typer.Option(1, min=1, help="worker processes (each uses one core; 2 on a 2-core machine is about twice as fast)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="worker processes, one per core (default: every core this process may use)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Code letters in batch: one output record per input letter (failed letters carry `error`)."""
@@ -73,7 +78,7 @@ def code(
     for w in coder.tables.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
     summary = run_batch(inputs, out, coder.code, fmt=fmt.value, resume=resume, max_bytes=settings.max_bytes,
-                        encoding=settings.encoding, progress=progress, workers=workers)
+                        encoding=settings.encoding, progress=progress, workers=workers or default_workers())
     typer.echo(f"{summary.records} records ({summary.coded} coded, {summary.errors} errors"
                f"{f', {summary.skipped_resumed} already done' if summary.skipped_resumed else ''}) -> "
                + ", ".join(summary.outputs), err=True)
@@ -183,13 +188,13 @@ def benchmark(
     profile: ProfileName = typer.Option(ProfileName.us),
     limit: Optional[int] = typer.Option(None, help="code at most this many letters"),
     config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
-    workers: int = typer.Option(1, min=1, help="worker processes, as for `clincoder code`"),
+    workers: Optional[int] = typer.Option(None, min=1, help="worker processes, as for `clincoder code` (default: every core)"),
 ):
     """Whole coding path: cold start, letters/s and peak memory (RSS of the parent and workers)."""
     from .benchmark import benchmark_coding
 
     _setup_logging(False)
-    typer.echo(json.dumps(benchmark_coding(inputs, profile.value, limit, config, workers), indent=2))
+    typer.echo(json.dumps(benchmark_coding(inputs, profile.value, limit, config, workers or default_workers()), indent=2))
 
 
 @app.command()

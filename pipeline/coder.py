@@ -35,6 +35,7 @@ class _Scored:
     evidence: tuple[Evidence, ...]
     suggested: bool
     primary: bool = False  # chosen as the primary diagnosis (main procedure) by the profile's primary model
+    suggest: float | None = None  # the profile's suggester: the probability that a coder assigns it
 
 
 class Coder:
@@ -94,7 +95,10 @@ class Coder:
         scored: list[_Scored] = []
         for system, ranked in self.ranker.rank(letter).items():
             scored += self._scored(system, ranked, letter, text)
-        scored.sort(key=lambda r: (not r.primary, -r.score, r.system.value, r.code))
+        # suggested codes in the order a coder would list them (the primary, then by the suggester's
+        # probability where there is one); the rest of the ranked list by the ranker's score
+        scored.sort(key=lambda r: (not r.suggested, not r.primary, -(r.suggest if r.suggest is not None else r.score),
+                                   -r.score, r.system.value, r.code))
         codes, candidates, primary_seen = [], [], set()
         for rank, r in enumerate(scored, 1):
             role = "candidate"
@@ -102,28 +106,29 @@ class Coder:
                 role = "secondary" if r.system.kind in primary_seen else "primary"
                 primary_seen.add(r.system.kind)
             s = CodeSuggestion(system=r.system.value, code=r.code, title=r.title, rank=rank, role=role,
-                               score=round(r.score, 4), evidence=r.evidence)
+                               score=round(r.score, 4), evidence=r.evidence,
+                               suggest=None if r.suggest is None else round(r.suggest, 4))
             (codes if r.suggested else candidates).append(s)
+        candidates.sort(key=lambda s: -s.score)
         draft = LetterResult(id="", profile=self.settings.profile.name, codes=tuple(codes), candidates=tuple(candidates))
         ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules,
                             sentences=letter.sentences)
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):
-        """``(codes, scores, suggested, primary index)``: the suggestion model's offer where the
-        profile has one (its probability that a coder assigns each code), else the ranker's
-        first codes at its threshold."""
+        """``(codes, suggester probabilities or None, suggested, primary index)``: the profile's
+        suggestion model's offer where it has one, else the ranker's first codes at its threshold."""
         if system in self.suggesters:
             o = self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
             return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
-        return top, [r.score for r in top], [r.score >= threshold for r in top], None
+        return top, [None] * len(top), [r.score >= threshold for r in top], None
 
     def _scored(self, system: System, ranked: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
         """The ranked codes of one system with their titles, evidence passages and decisions."""
         table = self.tables.by_system[system]
-        top, scores, suggested, primary = self._offer(system, ranked, letter)
+        top, probs, suggested, primary = self._offer(system, ranked, letter)
         sentences = [text[s.start:s.end] for s in letter.sentences]
         titles = [e.title if e else "" for e in (table.resolve(r.key) for r in top)]
         supports = [r.support for r in top]
@@ -132,9 +137,9 @@ class Coder:
         if need and sentences:
             for j, found in zip(need, self.ranker.sentence_support(system, [titles[j] for j in need], sentences)):
                 supports[j] = found
-        return [_Scored(score, system, normalise(system, r.key), title, self._evidence(support, letter, sentences),
-                        ok, j == primary)
-                for j, (r, score, title, support, ok) in enumerate(zip(top, scores, titles, supports, suggested))]
+        return [_Scored(r.score, system, normalise(system, r.key), title, self._evidence(support, letter, sentences),
+                        ok, j == primary, p)
+                for j, (r, p, title, support, ok) in enumerate(zip(top, probs, titles, supports, suggested))]
 
     def _evidence(self, support, letter: PreparedLetter, sentences: list[str]) -> tuple[Evidence, ...]:
         """The sentences that support a code well: a weak echo (a neighbouring sentence's memory

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: CodeSuggestion.suggest
 
 ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
 ROLES = ("primary", "secondary", "candidate")
@@ -42,9 +42,10 @@ class CodeSuggestion:
     title: str
     rank: int  # 1-based, within the letter, over all systems
     role: str  # primary | secondary | candidate (ranked, below the suggestion threshold)
-    score: float  # confidence in [0, 1]
+    score: float  # the ranker's confidence in [0, 1]: the order of the ranked list
     evidence: tuple[Evidence, ...] = ()
     rules: tuple[str, ...] = ()  # ids of the coding rules that touched this suggestion
+    suggest: float | None = None  # where the profile has a suggester: the probability a coder assigns it
 
     def __post_init__(self):
         if self.role not in ROLES:
