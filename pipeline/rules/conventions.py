@@ -214,3 +214,41 @@ def supplementary(w: Work, r: Rule) -> None:
                 after = added
                 w.tag(r, s)
                 w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))
+
+
+@dataclass(frozen=True)
+class NotCodedParams:
+    codes: tuple[str, ...]
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+
+
+@rule("CON-007", "conventions", NotCodedParams)
+def not_coded_here(w: Work, r: Rule) -> None:
+    """Codes the profile's coding policy leaves out (diagnostic imaging for admitted patients)."""
+    refs = code_refs(" ".join(r.params.codes))
+    for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, r.params.message, s)
+
+
+@rule("CON-008", "conventions", MessageParams)
+def one_code_per_statement(w: Work, r: Rule) -> None:
+    """Of two suggested codes of one category that rest on the same statement, the one a coder
+    is likelier to assign stays: a statement names one condition once ("paroxysmal AF" is I48.0,
+    not I48.0 and I48.9)."""
+    kept: dict[tuple[str, str, int, int], CodeSuggestion] = {}
+    for s in sorted(w.scope(r), key=lambda s: -(s.suggest if s.suggest is not None else s.score)):
+        if not s.evidence:
+            continue
+        best = max(s.evidence, key=lambda e: e.support or 0.0)
+        key = (s.system, compact(s.code)[:3], best.start, best.end)
+        if key in kept:
+            w.demote(s)
+            w.tag(r, s, kept[key])
+            w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
+        else:
+            kept[key] = s

@@ -76,8 +76,11 @@ def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) 
                 if e.section in sections and e.assertion == "present" and (e.support or 0.0) >= floor), default=None)
 
 
+@rule("SEQ-005", "sequencing", SymptomParams)
 @rule("SEQ-002", "sequencing", SymptomParams)
 def symptom_not_primary(w: Work, r: Rule) -> None:
+    """A code of ``symptoms`` that heads the diagnoses gives way to the best scored definitive one
+    (SEQ-002: signs and symptoms; SEQ-005: external causes, history and status codes)."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
     for system in {System.parse(s.system) for s in w.scope(r) if kind_of(s) == "diagnosis"}:

@@ -196,3 +196,35 @@ def test_each_operation_gets_its_own_laterality(tables):
     out = run(tables, x, [code(tables, OPCS, "W46.1", "primary", x.evidence("Left cemented hemiarthroplasty")),
                           code(tables, OPCS, "J18.3", evidence=x.evidence("Left total cholecystectomy"))], "SUP-001")
     assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]  # the gall bladder is not a paired organ
+
+
+def test_diagnostic_imaging_is_not_coded_for_admitted_patients(tables):
+    x = Excerpt(("investigations", "CT head: no acute intracranial abnormality"), ("procedures", "Lap chole"))
+    out = run(tables, x, [code(tables, OPCS, "U21.2", "primary"), code(tables, OPCS, "J18.3")], "CON-007")
+    assert [c.code for c in out.codes] == ["J18.3"] and "U21.2" in [c.code for c in out.candidates]
+
+
+@pytest.mark.parametrize("first, definitive", [
+    ("Z92.1", "I26.9"),  # a status code never heads the diagnoses when a condition is coded
+    ("W19", "S72.0"),  # nor an external cause
+    ("Z86.7", "I10"),
+])
+def test_history_status_and_external_cause_codes_are_not_primary(tables, first, definitive):
+    x = Excerpt(("diagnoses", "Line"))
+    out = run(tables, x, [code(tables, WHO, first, "primary", score=0.95), code(tables, WHO, definitive, score=0.5)],
+              "SEQ-005")
+    assert [c.code for c in out.codes] == [definitive, first] and out.codes[0].role == "primary"
+
+
+def test_one_code_per_statement(tables):
+    x = Excerpt(("diagnoses", "4. Paroxysmal atrial fibrillation"), ("diagnoses", "5. Hypertension"))
+    af = x.evidence("4. Paroxysmal atrial fibrillation", "diagnoses")
+    codes = [code(tables, WHO, "I48.9", evidence=af, score=0.9), code(tables, WHO, "I10", "primary",
+                                                                      x.evidence("5. Hypertension", "diagnoses"))]
+    from dataclasses import replace
+
+    codes.append(replace(code(tables, WHO, "I48.0", evidence=af, score=0.6), suggest=0.8))
+    codes[0] = replace(codes[0], suggest=0.4)
+    out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == ["I10", "I48.0"]
+    assert out.flags[0].codes == ("I48.9", "I48.0")
