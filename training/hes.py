@@ -54,8 +54,23 @@ def read_usage(path: Path, system: System, year: str | None = None) -> tuple[str
     return year, out
 
 
-def build_prior(hes_dir: str | Path, out_path: str | Path, year: str | None = None) -> dict:
-    """Write the prior of one year (default: the latest in the files) and return it."""
+def write_opcs4_in_use(usage: dict[str, tuple[int, str]], year: str, folder: Path) -> Path:
+    """The OPCS-4 codes recorded in that year with their published descriptions, as a plain
+    ``code<TAB>title`` table: the ``uk`` profile's OPCS-4 table when no NHS England release is
+    supplied (:func:`clincoder.core.tables.resolve_tables`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("opcs4_hes_*.tsv"):
+        old.unlink()
+    path = folder / f"opcs4_hes_{year}.tsv"
+    lines = ["code\ttitle"] + [f"{code}\t{title}" for code, (_, title) in sorted(usage.items()) if title]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def build_prior(hes_dir: str | Path, out_path: str | Path, year: str | None = None,
+                table_folder: str | Path | None = None) -> dict:
+    """Write the prior of one year (default: the latest in the files) and return it; with
+    ``table_folder``, also the table of the OPCS-4 codes in use that year."""
     hes_dir = Path(hes_dir)
     data: dict = {"source": SOURCE}
     for system, name in FILES.items():
@@ -64,9 +79,9 @@ def build_prior(hes_dir: str | Path, out_path: str | Path, year: str | None = No
             raise HesNotFound(f"{path} not found: pass --hes the folder holding {sorted(FILES.values())}")
         start, usage = read_usage(path, system, year)
         data["financial_year"] = f"{start[:4]}-{int(start[2:4]) + 1:02d}"
-        # OPCS-4 keeps the descriptions: they are the titles of the codes in use (an embedded table)
-        data[system.value] = ({c: [n, d] for c, (n, d) in sorted(usage.items())} if system is System.OPCS4
-                              else {c: n for c, (n, _) in sorted(usage.items())})
+        data[system.value] = {c: n for c, (n, _) in sorted(usage.items())}
+        if system is System.OPCS4 and table_folder is not None:
+            write_opcs4_in_use(usage, data["financial_year"], Path(table_folder))
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")

@@ -124,7 +124,9 @@ def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Pa
     write them and a card into ``out_dir``; returns the card."""
     out_dir = Path(out_dir)
     if hes is not None:
-        build_prior(hes, out_dir / "hes_usage.json")
+        from importlib.resources import files
+
+        build_prior(hes, out_dir / "hes_usage.json", table_folder=Path(str(files("clincoder") / "resources")))
         hes_prior.cache_clear()
     letters = read_coder_gold(gold, "dev")
     if len(letters) < folds:

@@ -394,26 +394,56 @@ class Tables:
 
 
 def resolve_tables(settings: Settings) -> Tables:
-    """Load the profile's tables; a missing user-supplied table becomes a warning, not a failure."""
+    """Load the profile's tables; a missing user-supplied table becomes a warning, not a failure:
+    ICD-10 falls back to WHO ICD-10 2019, OPCS-4 to the codes in use in English hospitals."""
     found: dict[System, CodeTable] = {}
     warnings: list[str] = []
     for system in (settings.profile.diagnosis, settings.profile.procedure):
         path = settings.table_path(system)
         try:
-            if system is System.ICD10 and path is None:
-                warnings.append(f"ICD-10 UK 5th Edition not supplied (set {ENV_TABLES['icd10_uk']}); using WHO ICD-10 "
-                                "2019, so UK-only codes such as 5th-character extensions are not suggested")
+            if path is None and system in (System.ICD10, System.OPCS4):
+                raise TableNotAvailable(f"no {system.value} table supplied: set "
+                                        f"{ENV_TABLES['icd10_uk' if system is System.ICD10 else 'opcs4']} to your "
+                                        f"NHS England release.")
             found[system] = load_table(system, path)
         except TableNotAvailable as exc:
-            if system is System.ICD10:
-                warnings.append(f"{exc} Falling back to WHO ICD-10 2019.")
-                found[system] = load_table(system, None)
-            else:
-                kind = "procedures" if system.kind == "procedure" else "diagnoses"
-                warnings.append(f"{exc} {kind.capitalize()} are not coded in this run.")
+            found[system] = _fallback(system, exc, warnings)
     for w in warnings:
         log.warning(w)
-    return Tables(found, tuple(warnings))
+    return Tables({s: t for s, t in found.items() if t is not None}, tuple(warnings))
+
+
+def _fallback(system: System, exc: TableNotAvailable, warnings: list[str]) -> CodeTable | None:
+    if system is System.ICD10:
+        warnings.append(f"{exc} Using WHO ICD-10 2019, so UK-only codes such as 5th-character extensions are "
+                        "not suggested.")
+        return load_table(system, None)
+    if system is System.OPCS4:
+        try:
+            table = load_opcs4_in_use()
+        except TableNotAvailable:
+            warnings.append(f"{exc} Procedures are not coded in this run.")
+            return None
+        warnings.append(f"{exc} Using the {table.edition}.")
+        return table
+    warnings.append(f"{exc} {'Procedures' if system.kind == 'procedure' else 'Diagnoses'} are not coded in this run.")
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def load_opcs4_in_use() -> CodeTable:
+    """The OPCS-4 codes recorded in English hospitals in one year, with their published
+    descriptions (built from HES by ``clincoder train-uk --hes``; Open Government Licence v3):
+    the codes in use, not the full classification."""
+    from importlib.resources import files
+
+    found = sorted(Path(str(files("clincoder") / "resources")).glob("opcs4_hes_*.tsv"))
+    if not found:
+        raise TableNotAvailable(f"no OPCS-4 table: set {ENV_TABLES['opcs4']} to your NHS England release.")
+    year = found[-1].stem.removeprefix("opcs4_hes_")
+    edition = (f"OPCS-4 codes recorded in English hospitals, HES {year} (NHS Digital, Open Government Licence "
+               "v3): the codes in use, not the full classification")
+    return load_tsv_table(found[-1], System.OPCS4, edition, ENV_TABLES["opcs4"])
 
 
 def table_for(system: str | System) -> CodeTable | None:

@@ -239,3 +239,14 @@ def test_icd10cm_blocks_named_like_their_category_have_a_proper_hierarchy(icd10c
     assert icd10cm_table.get("B10").parent == "Block B10"
     assert [a.code for a in icd10cm_table.ancestors("B10.01")][-2:] == ["Block B10", "Chapter 1"]
     assert icd10cm_table.chapter("C50.911").code == "Chapter 2"
+
+
+def test_without_an_opcs4_release_the_uk_profile_uses_the_codes_in_use(no_table_env):
+    from clincoder.core.config import Settings
+    from clincoder.core.tables import resolve_tables
+
+    tables = resolve_tables(Settings.load("uk"))
+    opcs = tables.by_system[System.OPCS4]
+    assert "codes recorded in English hospitals" in opcs.edition and "not the full classification" in opcs.edition
+    assert opcs.is_selectable("K75.1") and opcs.title("W46.1").startswith("Primary prosthetic replacement")
+    assert any("CLINCODER_OPCS4" in w and "HES" in w for w in tables.warnings)

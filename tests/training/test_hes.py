@@ -20,10 +20,12 @@ OPCS = ("start_date\tend_date\topcs4_code\tdescription\tusage\n"
 def test_latest_year_codes_dotted_descriptions_for_opcs(tmp_path):
     (tmp_path / "icd10_usage.tsv").write_text(ICD)
     (tmp_path / "opcs4_usage.tsv").write_text(OPCS)
-    data = build_prior(tmp_path, tmp_path / "out" / "hes.json")
+    data = build_prior(tmp_path, tmp_path / "out" / "hes.json", table_folder=tmp_path / "out")
     assert data["financial_year"] == "2023-24"
     assert data["ICD-10"] == {"I10": 100, "S72.0": 40}
-    assert data["OPCS-4"] == {"K75.1": [7, "Percutaneous transluminal balloon angioplasty"]}
+    assert data["OPCS-4"] == {"K75.1": 7}
+    table = (tmp_path / "out" / "opcs4_hes_2023-24.tsv").read_text().splitlines()
+    assert table == ["code\ttitle", "K75.1\tPercutaneous transluminal balloon angioplasty"]
     assert json.loads((tmp_path / "out" / "hes.json").read_text()) == data
     assert "Open Government Licence" in data["source"]
 
