@@ -45,7 +45,7 @@ class Linker:
         out = []
         for i, s in enumerate(letter.sentences):
             out += [(m.mention.query, i) for m in s.mentions if m.mention.procedural == procedure]
-            if s.section in STATED:
+            if s.section in STATED and s.coded:  # a sentence that only negates states nothing
                 out.append((s.query.strip(), i))
         return out
 
@@ -70,7 +70,7 @@ class Linker:
         queries = self._queries(letter)
         if not queries:
             return {}
-        stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED]
+        stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
         found = self._matches([q for q, _ in queries])
         standing: dict[int, dict[str, float]] = {}
         for (_, i), hits in zip(queries, found):

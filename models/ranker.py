@@ -36,7 +36,9 @@ from .paths import ARTIFACTS
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
             "term_max", "term_n", "lex_x_known", "code_len",
             # the letter as context: how a code's support compares with the letter's other candidates
-            "clf_letter_rr", "term_letter_rr", "dense_letter_rr", "category_n", "category_margin")
+            "clf_letter_rr", "term_letter_rr", "dense_letter_rr", "category_n", "category_margin",
+            # the letter's negated, family and hypothetical mentions that name the code
+            "neg_max", "neg_n")
 
 
 @dataclass
@@ -47,11 +49,17 @@ class Candidate:
     # and from similar coded sentences (memory), which is weaker evidence for a reader
     sentences: dict[int, float] = field(default_factory=dict)
     similar: dict[int, float] = field(default_factory=dict)
+    uncoded: dict[int, float] = field(default_factory=dict)  # from negated, family or hypothetical mentions
 
     @property
     def evidence(self) -> dict[int, float]:
-        """The sentences that show the code: those whose words match it, else the similar ones."""
-        return self.sentences or self.similar
+        """The sentences that show the code: those whose words match it, else the similar ones,
+        else those where the letter names it only to negate it (or as family history, a hypothesis)."""
+        return self.sentences or self.similar or self.uncoded
+
+    @property
+    def uncoded_only(self) -> bool:
+        return bool(self.uncoded) and not (self.sentences or self.similar)
 
 
 def _sigmoid(x):
@@ -91,34 +99,46 @@ class Featurizer:
             c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))
             c.feats["lex_x_known"] = c.feats.get("lex_max", 0.0) * (1.0 if c.feats.get("clf_known") else 0.0)
             c.feats["code_len"] = len(c.key.replace(".", ""))
-            for generator in ("lex", "mem", "dense", "term"):
+            for generator in ("lex", "mem", "dense", "term", "neg"):
                 c.feats[f"{generator}_n"] = math.log1p(c.feats.get(f"{generator}_n", 0.0))
         letter_context(self.system, list(hits.cands.values()))
         return hits.cands
 
     def _sentence_generators(self, queries: list[RankerQuery], hits: "_Hits") -> None:
-        texts = [q.text for q in queries]
-        k = self.constants
-        for i, found in enumerate(self.lexical.search(texts, k.top_lex, k.lex_floor)):
-            for code, score in found:
-                hits.support(label_form(self.system, code), "lex", score, i)
-        n_sent = len({q.owner for q in queries})
+        coded = [i for i, q in enumerate(queries) if q.coded]
+        sentences = [i for i in coded if queries[i].kind == "sentence"]
+        mentions = [i for i in coded if queries[i].kind == "mention"]
+        self._search("lex", coded, queries, hits)
         if self.dense is not None:
             # The encoder links mentions (short: cheap to embed, close to the inclusion terms
             # it was tuned on); a letter where the text stage found none gives its sentences.
-            dense_ids = list(range(n_sent, len(texts))) or list(range(n_sent))
-            for i, found in zip(dense_ids, self.dense.search([texts[i] for i in dense_ids], k.top_dense)):
-                for code, score in found:
-                    if score >= k.dense_floor:
-                        hits.support(label_form(self.system, code), "dense", score, i)
+            self._search("dense", mentions or sentences, queries, hits)
         if self.memory is not None:
-            for i, found in enumerate(self.memory.query(texts)):
+            for i, found in zip(coded, self.memory.query([queries[i].text for i in coded])):
                 for label, sim in found.items():
                     hits.support(self.label_map(label), "mem", sim, i)
         if self.terms is not None:  # sentences only: a coded mention repeats its sentence's phrases
-            for i, found in enumerate(self.terms.query(texts[:n_sent])):
+            for i, found in zip(sentences, self.terms.query([queries[i].text for i in sentences])):
                 for label, p in found.items():
                     hits.support(self.label_map(label), "term", p, i)
+        uncoded = [i for i, q in enumerate(queries) if not q.coded]
+        self._search("neg", uncoded, queries, hits)
+
+    def _search(self, generator: str, ids: list[int], queries: list[RankerQuery], hits: "_Hits") -> None:
+        """Lexical hits (and, for uncoded mentions, dense hits) of the queries ``ids``; ``generator``
+        names the features they feed (``lex``, ``dense`` or ``neg``)."""
+        if not ids:
+            return
+        k, texts = self.constants, [queries[i].text for i in ids]
+        if generator in ("lex", "neg"):
+            for i, found in zip(ids, self.lexical.search(texts, k.top_lex, k.lex_floor)):
+                for code, score in found:
+                    hits.support(label_form(self.system, code), generator, score, i)
+        if generator in ("dense", "neg") and self.dense is not None:
+            for i, found in zip(ids, self.dense.search(texts, k.top_dense)):
+                for code, score in found:
+                    if score >= k.dense_floor:
+                        hits.support(label_form(self.system, code), generator, score, i)
 
     def _classifier(self, document: str, hits: "_Hits") -> None:
         scores = self.classifier.decision([document])[0]
@@ -154,12 +174,13 @@ class _Hits:
         if key is None:
             return
         q = self.queries[query]
-        weighted = min(1.0, score * q.weight)  # features stay in the range the fusion was fitted on
+        # features stay in the range the fusion was fitted on; an uncoded mention counts as it matches
+        weighted = min(1.0, score * q.weight) if q.coded else min(1.0, score)
         c = self.get(key)
         c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), weighted)
         c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
         # evidence keeps the match itself (the sentence's section and assertion travel with it)
-        where = c.similar if generator == "mem" else c.sentences
+        where = c.similar if generator == "mem" else c.uncoded if generator == "neg" else c.sentences
         where[q.owner] = max(where.get(q.owner, 0.0), min(1.0, score))
 
 
@@ -408,5 +429,6 @@ class CodingModel:
             keys = list(cands)
             scores = self.fusions[system].score(feature_matrix([cands[k] for k in keys]))
             order = np.argsort(-scores, kind="stable")
-            out[system] = [RankedCode(keys[i], float(scores[i]), cands[keys[i]].evidence) for i in order]
+            out[system] = [RankedCode(keys[i], float(scores[i]), cands[keys[i]].evidence, cands[keys[i]].uncoded_only)
+                           for i in order]
         return out

@@ -114,7 +114,7 @@ def _line_shares(ranked: Sequence[RankedCode]) -> list[float]:
 def _first_stated(letter: PreparedLetter, support: dict[int, float], top: float) -> float:
     """1 for a code supported by the first sentence of the stated sections (the first diagnosis or
     procedure listed), 1/2 for the second, ...; 0 if no stated sentence supports it well."""
-    stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED]
+    stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
     hits = [stated.index(i) for i, v in support.items() if i in stated and v >= 0.5 * top]
     return 1.0 / (1 + min(hits)) if hits else 0.0
 
@@ -224,10 +224,11 @@ class SuggestionModel:
               max_candidates: int) -> Offer:
         codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
         p = self.suggester.probability(X)
-        suggested = p >= self.suggester.threshold
+        episode = np.array([not r.uncoded for r in codes], dtype=bool)  # never suggest what the letter negates
+        suggested = (p >= self.suggester.threshold) & episode
         chosen = None
-        if self.primary is not None and len(codes) and suggested.any():
-            chosen = int(np.argmax(self.primary.probability(X)))
+        if self.primary is not None and suggested.any():
+            chosen = int(np.argmax(np.where(episode, self.primary.probability(X), -1.0)))
             suggested[chosen] = True
         return Offer(codes, p, suggested, chosen)
 

@@ -123,7 +123,7 @@ class Coder:
             return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
-        return top, [None] * len(top), [r.score >= threshold for r in top], None
+        return top, [None] * len(top), [r.score >= threshold and not r.uncoded for r in top], None
 
     def _scored(self, system: System, ranked: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
         """The ranked codes of one system with their titles, evidence passages and decisions."""
@@ -137,18 +137,21 @@ class Coder:
         if need and sentences:
             for j, found in zip(need, self.ranker.sentence_support(system, [titles[j] for j in need], sentences)):
                 supports[j] = found
-        return [_Scored(r.score, system, normalise(system, r.key), title, self._evidence(support, letter, sentences),
-                        ok, j == primary, p)
+        return [_Scored(r.score, system, normalise(system, r.key), title,
+                        self._evidence(support, letter, sentences, r.uncoded), ok, j == primary, p)
                 for j, (r, p, title, support, ok) in enumerate(zip(top, probs, titles, supports, suggested))]
 
-    def _evidence(self, support, letter: PreparedLetter, sentences: list[str]) -> tuple[Evidence, ...]:
+    def _evidence(self, support, letter: PreparedLetter, sentences: list[str], uncoded: bool = False
+                  ) -> tuple[Evidence, ...]:
         """The sentences that support a code well: a weak echo (a neighbouring sentence's memory
-        match) is not evidence, and must not make a code "stated"."""
+        match) is not evidence, and must not make a code "stated". For a code the letter names only
+        to negate it (or as family history, a hypothesis), the assertion is that of its mention."""
         floor = self.config.evidence_ratio * max(support.values(), default=0.0)
         best = sorted((i for i in support if support[i] >= floor), key=lambda i: -support[i])
         best = best[: self.config.max_evidence]
         out = []
         for i in sorted(best):
             s = letter.sentences[i]
-            out.append(Evidence(s.start, s.end, sentences[i], s.section, s.assertion, support=round(min(1.0, support[i]), 3)))
+            assertion = s.uncoded[0].assertion if uncoded and s.uncoded else s.assertion
+            out.append(Evidence(s.start, s.end, sentences[i], s.section, assertion, support=round(min(1.0, support[i]), 3)))
         return tuple(out)

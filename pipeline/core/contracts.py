@@ -106,6 +106,9 @@ class SentenceRecord:
     query: str
     procedural: bool
     mentions: tuple[WeightedMention, ...] = ()
+    # mentions that are not of this episode (negated, family, hypothetical): ranked, never suggested
+    uncoded: tuple[Mention, ...] = ()
+    coded: bool = True  # False: every mention of the sentence is uncoded (kept only as their evidence)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,8 @@ class RankerQuery:
     weight: float
     owner: int
     procedural: bool
+    kind: str = "sentence"  # sentence | mention
+    coded: bool = True  # False: an uncoded (negated, family, hypothetical) mention
 
 
 @dataclass(frozen=True)
@@ -129,16 +134,19 @@ class PreparedLetter:
 
     @cached_property
     def document(self) -> str:
-        """The kept text, for document-level models."""
-        return "\n".join(s.query for s in self.sentences)
+        """The kept text of this episode, for document-level models."""
+        return "\n".join(s.query for s in self.sentences if s.coded)
 
     @cached_property
     def queries(self) -> tuple[RankerQuery, ...]:
-        """Each kept sentence, then each coded mention (in letter order)."""
-        own = [RankerQuery(s.query, s.weight, i, s.procedural) for i, s in enumerate(self.sentences)]
-        inner = [RankerQuery(m.mention.query, m.weight, i, m.mention.procedural)
+        """Each sentence of this episode, then each coded mention, then each uncoded mention (in
+        letter order); a query's owner is the index of its sentence in :attr:`sentences`."""
+        own = [RankerQuery(s.query, s.weight, i, s.procedural) for i, s in enumerate(self.sentences) if s.coded]
+        inner = [RankerQuery(m.mention.query, m.weight, i, m.mention.procedural, "mention")
                  for i, s in enumerate(self.sentences) for m in s.mentions]
-        return tuple(own + inner)
+        uncoded = [RankerQuery(m.query, 0.0, i, m.procedural, "mention", False)
+                   for i, s in enumerate(self.sentences) for m in s.uncoded]
+        return tuple(own + inner + uncoded)
 
     @classmethod
     def from_sentences(cls, sentences: list[str]) -> "PreparedLetter":
@@ -154,8 +162,11 @@ class PreparedLetter:
 @dataclass(frozen=True)
 class RankedCode:
     """One code of the ranked list: its key (the label form, :func:`clincoder.core.codes.label_form`),
-    its fused score, and its support per kept sentence (sentence index -> 0-1)."""
+    its fused score, and its support per kept sentence (sentence index -> 0-1). ``uncoded``: the
+    letter supports it only where it negates it, or gives it as family history or a hypothesis;
+    such a code is ranked (with that evidence) and never suggested."""
 
     key: str
     score: float
     support: Mapping[int, float]
+    uncoded: bool = False

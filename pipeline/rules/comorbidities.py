@@ -53,6 +53,8 @@ def status_codes(w: Work, r: Rule) -> None:
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         for s in w.sentences_in(entry["sections"]):
+            if not s.coded:  # a sentence that only negates, or names a hypothesis or a relative
+                continue
             said = w.text[s.start:s.end]
             found = words.search(said)
             if found and not unless.search(said):

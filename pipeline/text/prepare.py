@@ -17,8 +17,10 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     """The sentences of a Doc from :func:`clincoder.text.pipeline.build_nlp` that may support a
     code, each weighted by the section and assertion of its mentions.
 
-    A sentence whose mentions are all negated, family or hypothetical is dropped, and so is a bare
-    heading ("Diagnoses:"); in the others, the words of such mentions are blanked out."""
+    A bare heading ("Diagnoses:") is dropped. In the other sentences the words of negated, family
+    and hypothetical mentions are blanked out, and those mentions are kept apart (``uncoded``) to
+    be ranked with their assertion; a sentence holding only such mentions is kept as their
+    evidence (``coded=False``) and read by no generator but for them."""
     text = doc.text
     mentions = mentions_of(doc)
     sections = list(doc._.section_spans or [])
@@ -32,7 +34,7 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
             m_i += 1
         inside = [m for m in mentions[m_i:] if m.start >= a and m.end <= b]
         coded = [m for m in inside if m.coded]
-        if (inside and not coded) or (not inside and _HEADING.match(text[a:b])):
+        if not inside and _HEADING.match(text[a:b]):
             continue
         section = next((s.section for s in reversed(sections) if s.start <= a < s.end), None)
         chars = list(text[a:b])
@@ -40,7 +42,10 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
             if not m.coded:
                 chars[m.start - a: m.end - a] = " " * (m.end - m.start)
         weighted = tuple(WeightedMention(m, weights.mention(m.section, m.assertion)) for m in coded)
-        kept.append(SentenceRecord(a, b, section, coded[0].assertion if coded else "present",
-                                   max((w.weight for w in weighted), default=weights.section(section)),
-                                   "".join(chars), any(m.procedural for m in coded), weighted))
+        uncoded = tuple(m for m in inside if not m.coded)
+        episode = bool(coded) or not inside
+        kept.append(SentenceRecord(a, b, section, (coded or uncoded)[0].assertion if inside else "present",
+                                   max((w.weight for w in weighted), default=weights.section(section)) if episode
+                                   else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
+                                   episode))
     return PreparedLetter(tuple(kept), tuple(mentions))

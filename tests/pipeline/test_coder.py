@@ -93,3 +93,11 @@ def test_a_configuration_the_ranker_was_not_trained_with_is_warned_about(opcs4_f
 
     assert coder.model["constants"] == constants_hash(settings.scoring_constants())
     assert coder.model["constants"] != constants_hash(Settings().scoring_constants())
+
+
+def test_a_negated_finding_is_ranked_with_its_assertion_and_never_suggested(uk_coder):
+    rec = uk_coder.code_text("Presenting complaint:\nChest pain.\nCT pulmonary angiogram: no pulmonary embolism.\n")
+    negated = [c for c in rec.ranked() if c.evidence and all(e.assertion == "negated" for e in c.evidence)]
+    assert any(c.code.startswith("I26") for c in negated), [c.code for c in rec.ranked()[:20]]
+    assert all(c.role == "candidate" for c in negated)
+    assert not any(c.code.startswith("I26") for c in rec.codes)

@@ -228,3 +228,18 @@ def test_one_code_per_statement(tables):
     out = run(tables, x, codes, "CON-008")
     assert [c.code for c in out.codes] == ["I10", "I48.0"]
     assert out.flags[0].codes == ("I48.9", "I48.0")
+
+
+def test_short_prophylaxis_is_not_long_term_anticoagulation(tables):
+    x = Excerpt(MAIN, ("medications", "Rivaroxaban 10 mg OD for 14 days (VTE prophylaxis)"))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes] == ["J18.9"]
+
+
+def test_a_sentence_that_only_negates_adds_no_status_code(tables):
+    from dataclasses import replace
+
+    x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
+    x.sentences[1] = replace(x.sentences[1], assertion="negated", weight=0.0, coded=False)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary")], "HIS-001")
+    assert [c.code for c in out.codes] == ["J18.9"]

@@ -10,13 +10,19 @@ def _prepared(nlp, text, weights=TextWeights()):
     return prepare(nlp(text), weights)
 
 
-def test_negated_and_family_sentences_are_not_read(nlp):
+def test_negated_and_family_sentences_are_ranked_apart_from_the_episode(nlp):
     text = "Chest pain on exertion.\nNo evidence of pulmonary embolism.\nMother had breast cancer.\n"
     p = _prepared(nlp, text)
-    kept = [text[s.start:s.end].strip() for s in p.sentences]
-    assert "Chest pain on exertion." in kept
-    assert not any("embolism" in k or "breast" in k for k in kept)
+    episode = [text[s.start:s.end].strip() for s in p.sentences if s.coded]
+    assert "Chest pain on exertion." in episode
+    assert not any("embolism" in k or "breast" in k for k in episode)
     assert "embolism" not in p.document and "breast cancer" not in p.document
+    # kept as the evidence of their uncoded mentions, which are queries of their own
+    apart = [s for s in p.sentences if not s.coded]
+    assert {s.assertion for s in apart} == {"negated", "family"} and all(s.weight == 0.0 for s in apart)
+    uncoded = [q for q in p.queries if not q.coded]
+    assert any("embolism" in q.text for q in uncoded) and all(q.kind == "mention" for q in uncoded)
+    assert all(not p.sentences[q.owner].coded for q in uncoded)
     # the rules stage still sees every mention, with its assertion
     assert {m.assertion for m in p.mentions if "embolism" in m.text} == {"negated"}
 
@@ -26,6 +32,7 @@ def test_negated_mention_is_blanked_inside_a_kept_sentence(nlp):
     p = _prepared(nlp, text)
     assert len(p.sentences) == 1 and "chest pain" in p.queries[0].text
     assert "embolism" not in p.queries[0].text
+    assert p.sentences[0].uncoded[0].text == "pulmonary embolism" and p.queries[-1].coded is False
     s = p.sentences[0]
     assert text[s.start:s.end].startswith("Admitted")  # offsets still point into the letter
 
