@@ -95,7 +95,19 @@ def executor_coder(spec: CoderSpec) -> Coder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing downloads at run time, on executors too
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         _CODER = (spec, Coder(spec.settings()))
+        _one_thread()
     return _CODER[1]
+
+
+def _one_thread() -> None:
+    """Spark runs one task per core: each Python worker computes on one thread (as the batch
+    workers do), so a large executor is not oversubscribed."""
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def code_row(coder: Coder, id: str, text: object) -> LetterResult:

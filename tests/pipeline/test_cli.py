@@ -43,6 +43,11 @@ def letters_dir(tmp_path, fixtures_dir):
     (["lookup"], ["CODE", "--system"]),
     (["score"], ["--gold", "--pred"]),
     (["model"], ["--ranker"]),
+    (["eval"], ["--gold", "--pred", "--split"]),
+    (["rules"], ["--profile"]),
+    (["train-uk"], ["--gold", "--hes"]),
+    (["spark-code"], ["--input", "--output", "--partitions", "--master"]),
+    (["frontend-effect"], ["--data"]),
 ])
 def test_help(runner, command, expected):
     result = runner.invoke(app, [*command, "--help"])
