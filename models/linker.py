@@ -14,12 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clincoder.core.codes import System, label_form
+from clincoder.core.config import STATED_SECTIONS as STATED
 from clincoder.core.contracts import PreparedLetter, RankedCode
 
 from .prior import HesPrior
 
-STATED = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis", "complications",
-                    "procedures"})
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
 
 

@@ -24,6 +24,8 @@ from typing import Sequence
 import numpy as np
 
 from clincoder.core.codes import System, compact
+from clincoder.core.config import HISTORY_SECTIONS as HISTORY
+from clincoder.core.config import STATED_SECTIONS as STATED
 from clincoder.core.contracts import PreparedLetter, RankedCode
 from clincoder.core.tables import CodeTable
 from clincoder.core.words import content_words
@@ -36,9 +38,6 @@ FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "sto
             "best_in_category", "best_in_sentence", "sentence_rr", "line_share", "line_best", "first_stated", "code_len",
             "link_score", "link_first", "link_first_stated", "link_order", "bias")
 
-STATED = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis", "complications",
-                    "procedures"})
-HISTORY = frozenset({"past_medical_history", "past_surgical_history"})
 STORY = frozenset({None, "presenting_complaint", "hpc", "examination", "investigations", "discharge_summary"})
 
 

@@ -88,6 +88,11 @@ SECTION_WEIGHTS: Mapping[str, float] = MappingProxyType({
 })
 UNKNOWN_SECTION_WEIGHT = 1.0
 
+# Where clinicians state the episode's diagnoses and procedures, and where they give the history.
+STATED_SECTIONS = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis",
+                             "complications", "procedures"})
+HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
+
 # And by assertion (a coder may still show the rest as context). Uncertain diagnoses count in
 # full: at discharge they are coded as if confirmed (UK national standard and US inpatient
 # guideline alike). Historical ones count in full too: chronic comorbidities in the history are

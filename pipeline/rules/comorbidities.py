@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System
+from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import Evidence
 
 from .engine import Work, kind_of
@@ -15,7 +16,6 @@ from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_entries
 
-HISTORY_SECTIONS = ("past_medical_history", "past_surgical_history")
 
 
 @dataclass(frozen=True)
