@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from clincoder.core.codes import System
 from clincoder.core.config import PROFILES
 from clincoder.core.contracts import NOT_CODED
 from clincoder.core.gold import GoldCode, GoldLetter, code_at
@@ -39,10 +38,6 @@ def as_coded_set(letters: Sequence[GoldLetter], profile: str = "uk") -> CodedSet
 
 
 # ---- the audit ------------------------------------------------------------------------------------
-
-def _kind(s: CodeSuggestion) -> str:
-    return System.parse(s.system).kind
-
 
 def _match(pred: Sequence[str], slots: Sequence[GoldCode], level: int) -> tuple[int, list[str], list[GoldCode]]:
     """Pair predicted codes with gold slots (a slot takes its code or an alternative; each side
@@ -81,8 +76,8 @@ class _Tally:
 
 def _letter_audit(g: GoldLetter, rec: LetterResult | None, tally: _Tally) -> dict:
     codes = list(rec.codes) if rec is not None and not rec.error else []
-    dx = [s.code for s in codes if _kind(s) == "diagnosis"]
-    px = [s.code for s in codes if _kind(s) == "procedure"]
+    dx = [s.code for s in codes if s.kind == "diagnosis"]
+    px = [s.code for s in codes if s.kind == "procedure"]
     row = {"id": g.id, "split": g.split, "specialty": g.specialty, "error": rec.error if rec else "not coded"}
     row["primary_diagnosis"] = {"gold": g.diagnoses[0].code if g.diagnoses else None, "coded": dx[0] if dx else None,
                                 "correct": bool(g.diagnoses and dx and code_at(dx[0], 4) in g.diagnoses[0].keys())}

@@ -84,19 +84,28 @@ def _scores_at(rows: list[Rows], probs: list[np.ndarray], t: float) -> dict:
     return {**prf(tp, fp, fn), "tp": tp, "fp": fp, "fn": fn, "threshold": round(float(t), 3)}
 
 
-def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
-    """Out-of-fold dev figures at the best threshold, and the suggester fitted on every letter."""
+def _out_of_fold(system: System, rows: list[Rows], label: str, folds: int, seed: int,
+                 C: float) -> tuple[list[np.ndarray], Suggester]:
+    """Each letter's probabilities from a model fitted on the other folds, and the model fitted on
+    every letter; ``label`` is the Rows field learned (``y``: assigned, ``primary``: primary)."""
+    def fit(part):
+        return Suggester.fit(system, np.vstack([r.X for r in part]), np.concatenate([getattr(r, label) for r in part]), C)
+
     fold = np.random.default_rng(seed).permutation(len(rows)) % folds
     probs: list[np.ndarray] = [np.zeros(0)] * len(rows)
     for f in range(folds):
-        fit = [r for r, x in zip(rows, fold) if x != f]
-        s = Suggester.fit(system, np.vstack([r.X for r in fit]), np.concatenate([r.y for r in fit]), C)
+        model = fit([r for r, x in zip(rows, fold) if x != f])
         for n, (r, x) in enumerate(zip(rows, fold)):
             if x == f:
-                probs[n] = s.probability(r.X)
+                probs[n] = model.probability(r.X)
+    return probs, fit(rows)
+
+
+def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
+    """Out-of-fold dev figures at the best threshold, and the suggester fitted on every letter."""
+    probs, final = _out_of_fold(system, rows, "y", folds, seed, C)
     sweep = [_scores_at(rows, probs, t) for t in np.arange(0.05, 0.951, 0.025)]
     best = max(sweep, key=lambda m: (m["f1"], m["threshold"]))
-    final = Suggester.fit(system, np.vstack([r.X for r in rows]), np.concatenate([r.y for r in rows]), C)
     final.threshold = best["threshold"]
     return best, final
 
@@ -104,15 +113,9 @@ def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float)
 def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
     """Out-of-fold accuracy of choosing, per letter, the ranked code of highest primary
     probability as the primary diagnosis (main procedure), and the model fitted on every letter."""
-    fold = np.random.default_rng(seed).permutation(len(rows)) % folds
+    probs, final = _out_of_fold(system, rows, "primary", folds, seed, C)
     judged = [n for n, r in enumerate(rows) if r.gold]
-    correct = 0
-    for f in range(folds):
-        fit = [r for r, x in zip(rows, fold) if x != f]
-        s = Suggester.fit(system, np.vstack([r.X for r in fit]), np.concatenate([r.primary for r in fit]), C)
-        correct += sum(int(rows[n].primary[int(np.argmax(s.probability(rows[n].X)))])
-                       for n in judged if fold[n] == f and len(rows[n].X))
-    final = Suggester.fit(system, np.vstack([r.X for r in rows]), np.concatenate([r.primary for r in rows]), C)
+    correct = sum(int(rows[n].primary[int(np.argmax(probs[n]))]) for n in judged if len(rows[n].X))
     return {"percent_correct": round(100 * correct / max(1, len(judged)), 1), "correct": correct,
             "n": len(judged)}, final
 
@@ -123,6 +126,7 @@ def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Pa
     """Build the prior (when ``hes`` is given), fit the suggesters on the dev letters of ``gold``,
     write them and a card into ``out_dir``; returns the card."""
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if hes is not None:
         from importlib.resources import files
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .codes import System
+
 SCHEMA_VERSION = "1.1"  # 1.1: CodeSuggestion.suggest
 
 ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
@@ -50,6 +52,11 @@ class CodeSuggestion:
     def __post_init__(self):
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}; expected one of {ROLES}")
+
+    @property
+    def kind(self) -> str:
+        """``diagnosis`` or ``procedure``, from the code's system."""
+        return System.parse(self.system).kind
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from clincoder.core.codes import System
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import Evidence
 
-from .engine import Work, kind_of
+from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_entries
@@ -70,7 +70,7 @@ def past_events(w: Work, r: Rule) -> None:
     system = _diagnosis_system(w, r)
     if system is None:
         return
-    for s in [s for s in w.codes if s.system == system.value and kind_of(s) == "diagnosis"]:
+    for s in [s for s in w.codes if s.system == system.value and s.kind == "diagnosis"]:
         event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
         past = s.evidence and all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence)
         if event is None or not past:

@@ -10,7 +10,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 
-from .engine import Work, axis_gaps, evidence, kind_of, mention_text, notes_of, specific
+from .engine import Work, axis_gaps, evidence, mention_text, notes_of, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -148,7 +148,7 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
                 w.codes.remove(have)
                 w.codes.insert(w.codes.index(s) + 1, have)
                 w.tag(r, s, have)
-    mine = [s for s in w.scope(r) if kind_of(s) == "diagnosis"]
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     if mine and in_refs(mine[0].code, stars):
         daggers = [s for s in mine if _asterisk_of(p, s.code) and in_refs(_asterisk_of(p, s.code), code_refs(mine[0].code))]
         if daggers:
@@ -175,7 +175,7 @@ class IntegralParams:
 def integral_symptoms(w: Work, r: Rule) -> None:
     p: IntegralParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
-    mine = [s for s in w.scope(r) if kind_of(s) == "diagnosis"]
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
     if not definitive:
         return
@@ -198,7 +198,7 @@ class SupplementaryParams:
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
-    for s in [s for s in w.scope(r) if kind_of(s) == "procedure"]:
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         said = " ".join(e.text for e in s.evidence)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:

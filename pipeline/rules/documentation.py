@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conventions import AxesParams
-from .engine import Work, axis_gaps, evidence, kind_of, mention_text, specific
+from .engine import Work, axis_gaps, evidence, mention_text, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, QuestionParams, Rule, check_codes
@@ -74,7 +74,7 @@ def defaulted_code(w: Work, r: Rule) -> None:
 @rule("QRY-002", "documentation", QuestionParams)
 def uncertain(w: Work, r: Rule) -> None:
     for s in w.scope(r):
-        if kind_of(s) != "diagnosis":
+        if s.kind != "diagnosis":
             continue
         unsure = [m for m in w.support(s) if m.assertion == "uncertain"]
         if unsure or (s.evidence and all(e.assertion == "uncertain" for e in s.evidence)):
@@ -87,7 +87,7 @@ def uncertain(w: Work, r: Rule) -> None:
 @rule("DOC-002", "documentation", MessageParams)
 def no_diagnosis(w: Work, r: Rule) -> None:
     if any(s.kind == "diagnosis" for s in r.applies_to & set(w.tables)) and \
-            not any(kind_of(s) == "diagnosis" for s in w.codes):
+            not any(s.kind == "diagnosis" for s in w.codes):
         w.flag(r, r.params.message)
 
 
@@ -96,5 +96,5 @@ def procedure_not_coded(w: Work, r: Rule) -> None:
     if not any(s.kind == "procedure" for s in r.applies_to & set(w.tables)):
         return  # no procedure table: the coder already warns that procedures are not coded
     done = [m for m in w.mentions if m.label == "PROCEDURE" and m.coded]
-    if done and not any(kind_of(s) == "procedure" for s in w.codes):
+    if done and not any(s.kind == "procedure" for s in w.codes):
         w.flag(r, r.params.message, evidence=evidence(done), mention=mention_text(done))

@@ -17,10 +17,6 @@ from clincoder.core.words import content_words
 from .registry import RULES
 from .schema import PLACEHOLDERS, Axis, Rule, RuleSet, default_rules
 
-def kind_of(s: CodeSuggestion) -> str:
-    return System.parse(s.system).kind
-
-
 class Work:
     """One letter while the rules run: the suggestion lists (mutable), what the rules raised."""
 
@@ -83,7 +79,7 @@ class Work:
     def support(self, s: CodeSuggestion) -> list[Mention]:
         """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
         evidence first, else anywhere; else the only mention of its kind inside its evidence."""
-        labels = ("PROCEDURE",) if kind_of(s) == "procedure" else ("DIAGNOSIS", "FINDING")
+        labels = ("PROCEDURE",) if s.kind == "procedure" else ("DIAGNOSIS", "FINDING")
         ms = [m for m in self.mentions if m.label in labels]
         spans = [(e.start, e.end) for e in s.evidence]
         inside = [m for m in ms if any(a <= m.start and m.end <= b for a, b in spans)]
@@ -114,8 +110,8 @@ class Work:
 
         codes, seen = [], set()
         for s in self.codes:
-            codes.append(touched(s, role="secondary" if kind_of(s) in seen else "primary", rank=len(codes) + 1))
-            seen.add(kind_of(s))
+            codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
+            seen.add(s.kind)
         cands = sorted(self.candidates, key=lambda s: -s.score)
         cands = [touched(s, role="candidate", rank=len(codes) + i) for i, s in enumerate(cands, 1)]
         return self.result.with_(codes=tuple(codes), candidates=tuple(cands),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from clincoder.core.codes import System
 from clincoder.core.schema import CodeSuggestion
 
-from .engine import Work, kind_of
+from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes
@@ -33,9 +33,9 @@ class SymptomParams:
 
 
 @rule("SEQ-001", "sequencing")
-def one_primary_perkind_of(w: Work, r: Rule) -> None:
-    for kind in dict.fromkeys(kind_of(s) for s in w.scope(r)):
-        mine = [s for s in w.codes if kind_of(s) == kind]
+def one_primary_per_kind(w: Work, r: Rule) -> None:
+    for kind in dict.fromkeys(s.kind for s in w.scope(r)):
+        mine = [s for s in w.codes if s.kind == kind]
         primaries = [s for s in mine if s.role == "primary"]
         chosen = primaries[0] if primaries else mine[0]
         if chosen is not mine[0]:
@@ -47,13 +47,13 @@ def one_primary_perkind_of(w: Work, r: Rule) -> None:
 @rule("SEQ-003", "sequencing", StatedPrimaryParams)
 def stated_primary(w: Work, r: Rule) -> None:
     p: StatedPrimaryParams = r.params
-    for kind in dict.fromkeys(kind_of(s) for s in w.scope(r)):
-        mine = [s for s in w.codes if kind_of(s) == kind]
+    for kind in dict.fromkeys(s.kind for s in w.scope(r)):
+        mine = [s for s in w.codes if s.kind == kind]
         # how well the primary statement itself matches the code, plus the ranker's confidence:
         # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
         # A candidate below the suggestion threshold counts when the statement names it plainly:
         # the clinician's statement outranks coded history.
-        named = [s for s in w.candidates if kind_of(s) == kind and System.parse(s.system) in r.applies_to]
+        named = [s for s in w.candidates if s.kind == kind and System.parse(s.system) in r.applies_to]
         strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
                     for s in pool}
         stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
@@ -83,7 +83,7 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     (SEQ-002: signs and symptoms; SEQ-005: external causes, history and status codes)."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
-    for system in {System.parse(s.system) for s in w.scope(r) if kind_of(s) == "diagnosis"}:
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
@@ -107,7 +107,7 @@ class MainProcedureParams:
 def main_procedure(w: Work, r: Rule) -> None:
     p: MainProcedureParams = r.params
     minor = code_refs(" ".join(p.minor))
-    mine = [s for s in w.scope(r) if kind_of(s) == "procedure"]
+    mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if not mine or not in_refs(mine[0].code, minor):
         return
     major = [s for s in mine if not in_refs(s.code, minor)]
