@@ -13,7 +13,7 @@ export CLINCODER_ICD10_UK ?= $(wildcard $(SHARED)/icd10-uk/icd10_uk_codes.tsv)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup clean eval-dev eval-uk benchmark
+.PHONY: run test setup clean eval-dev eval-uk benchmark chromium serve benchmark-serve
 
 setup: $(STAMP)
 
@@ -29,8 +29,18 @@ run: $(STAMP)
 	$(BIN)/clincoder code data/examples --profile uk --format csv --out $(OUT)/examples.csv --no-progress
 	@echo "coded letters: $(OUT)/examples.jsonl and $(OUT)/examples.csv"
 
-test: $(STAMP)
+# The workbench's browser test drives Debian's chromium (Playwright never downloads a browser).
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+chromium:
+ifeq ($(CHROMIUM),)
+	@echo "installing Debian's chromium for the workbench browser test"
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "warning: could not install chromium; the browser test will be skipped"
+endif
 
 # CodiEsp dev, US profile: MAP for diagnoses (D) and procedures (P), then the full report with plots.
 eval-dev: $(STAMP)

@@ -405,6 +405,24 @@ def write_report(report: dict, out_dir: str | Path, plots: bool = True) -> dict[
     return paths
 
 
+def write_feedback(report: dict, out_dir: str | Path) -> dict[str, Path]:
+    """``feedback.json`` and ``feedback.html`` for :func:`clincoder.eval.feedback.feedback_report`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "feedback.json", "html": out / "feedback.html"}
+    paths["json"].write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    audit_rows, letter_rows = _audit_rows(report["audit"])
+    added = [[r["system"], r["code"], r["title"][:70], r["letters"], ", ".join(map(str, r["ranked_at"])) or "not ranked"]
+             for r in report["added_not_suggested"]]
+    fields = ("key", "n", "accepted", "edited", "rejected", "acceptance")
+    groups = [(title, [[r[f] for f in fields] for r in report[key][:40]])
+              for title, key in (("Per classification", "per_system"), ("Per rule", "per_rule"),
+                                 ("Per code (lowest acceptance first)", "per_code"))]
+    paths["html"].write_text(render("feedback.html.j2", report=report, audit_rows=audit_rows, letter_rows=letter_rows,
+                                    added_rows=added, groups=groups), encoding="utf-8")
+    return paths
+
+
 def summary_line(report: dict) -> str:
     parts = []
     audit = report.get("coder_audit")

@@ -115,6 +115,68 @@ def spark_code_cmd(
 
 
 @app.command()
+def serve(
+    inputs: Optional[List[Path]] = typer.Argument(None, help="letters to put in the worklist (files, folders, JSONL/CSV with id and text); coded now unless --records has them"),
+    records: Optional[Path] = typer.Option(None, help="a `clincoder code` JSONL of these letters: review its records instead of coding again"),
+    batch: str = typer.Option("default", help="worklist batch name for the letters loaded now"),
+    db: str = typer.Option("clincoder-review.sqlite", help="review store: a SQLite file, or a database URL (postgresql+psycopg://user@host/db)"),
+    profile: ProfileName = typer.Option(ProfileName.uk, help="uk: ICD-10 + OPCS-4; us: ICD-10-CM + ICD-10-PCS"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (tables, max_bytes, constants)"),
+    host: str = typer.Option("127.0.0.1", help="address to bind (default: this machine only)"),
+    port: int = typer.Option(8000, min=1, max=65535),
+    progress: bool = typer.Option(True, help="show a progress bar while loading the worklist"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+):
+    """The coder workbench: a worklist and review pages where coders accept, fix and submit codes, and a JSON API (/docs)."""
+    import uvicorn
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .coder import Coder
+    from .serve import load_worklist, workbench_services
+    from .workbench.app import create_app
+
+    _setup_logging(verbose)
+    settings = _settings(profile.value, config)
+    try:
+        services = workbench_services(Coder(settings), db)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot open the review store {db}: {type(exc).__name__}; check the path or URL and that the server is running")
+    if inputs:
+        added, skipped = load_worklist(services, inputs, records, batch, settings.max_bytes, progress)
+        typer.echo(f"worklist: {added} letters added to batch {batch!r} ({skipped} skipped)", err=True)
+    typer.echo(f"clincoder workbench on http://{host}:{port}/ (store: {db})", err=True)
+    uvicorn.run(create_app(services), host=host, port=port, log_level="info" if verbose else "warning")
+
+
+@app.command("import-coded")
+def import_coded(
+    gold: Path = typer.Option(..., help="coding you already have, as a coder gold folder (YAML per letter, e.g. data/uk-gold/gold)"),
+    records: Path = typer.Option(..., help="clincoder's records of the same letters (`clincoder code` JSONL)"),
+    db: str = typer.Option("clincoder-review.sqlite", help="review store: a SQLite file, or a database URL"),
+    batch: str = typer.Option("imported", help="worklist batch name"),
+    profile: ProfileName = typer.Option(ProfileName.uk),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
+):
+    """Replay existing coding as coders' decisions on clincoder's suggestions (accepted, edited, rejected, added, in sequence), to start the feedback loop."""
+    from .core.gold import CoderGoldError, read_coder_gold
+    from .core.schema import read_records
+    from .core.tables import resolve_tables
+    from .workbench.replay import import_coding
+    from .workbench.store import ReviewError, Store
+
+    _setup_logging(False)
+    settings = _settings(profile.value, config)
+    tables = {s.value: t for s, t in resolve_tables(settings).by_system.items()}
+    try:
+        letters, coded = read_coder_gold(gold), {r.id: r for r in read_records(records)}
+        n = import_coding(Store(db).migrate(), letters, coded, tables,
+                          (settings.profile.diagnosis.value, settings.profile.procedure.value), batch)
+    except (CoderGoldError, ReviewError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{n} of {len(letters)} letters imported as submitted decisions into {db} (batch {batch!r})", err=True)
+
+
+@app.command()
 def tables(
     profile: ProfileName = typer.Option(ProfileName.uk),
     config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
@@ -192,21 +254,34 @@ def train(
 
 @app.command("train-uk")
 def train_uk_cmd(
-    gold: Path = typer.Option(..., help="coder gold folder (YAML per letter, e.g. data/uk-gold/gold); only its dev part is read"),
+    gold: Optional[Path] = typer.Option(None, help="coder gold folder (YAML per letter, e.g. data/uk-gold/gold); only its dev part is read"),
+    decisions: Optional[str] = typer.Option(None, help="instead of --gold: refit on coders' submitted decisions in a workbench review store (SQLite file or URL); a quarter is held back for before/after figures"),
+    batch: Optional[str] = typer.Option(None, help="with --decisions: only this worklist batch"),
     hes: Optional[Path] = typer.Option(None, help="HES code-usage folder (icd10_usage.tsv, opcs4_usage.tsv) to rebuild the UK prior from"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="artifact folder (default: the shipped models/artifacts/uk)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="artifact folder (default: the shipped models/artifacts/uk; required with --decisions); use it with `coder: {suggester: FOLDER}` in --config"),
     config: Optional[Path] = typer.Option(None, help="YAML config (NHS table paths)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
-    """Fit what the uk profile suggests (one suggester per classification) on UK dev letters; prints cross-fitted figures."""
+    """Fit what the uk profile suggests (one suggester per classification) on UK dev letters, or refit it on coders' decisions; prints cross-fitted (and held-back before/after) figures."""
     from clincoder.training.hes import HesNotFound
     from clincoder.training.uk import UK_ARTIFACTS, UkTrainingError, train_uk
 
     from .core.gold import CoderGoldError
 
     _setup_logging(verbose)
+    if (gold is None) == (decisions is None):
+        _fail("give one of --gold (a coder gold folder) or --decisions (a workbench review store)")
+    if decisions and out is None:
+        _fail("--decisions needs --out: a new folder for the refitted suggesters (the shipped ones stay as they are)")
+    settings = _settings("uk", config)
     try:
-        card = train_uk(gold, out or UK_ARTIFACTS, hes, _settings("uk", config))
+        if decisions:
+            from clincoder.training.feedback import refit_on_decisions
+
+            card = refit_on_decisions([r.to_gold() for r in _reviewed(decisions, batch)], out, settings)
+            typer.echo(json.dumps(card["systems"], indent=2))
+            return
+        card = train_uk(gold, out or UK_ARTIFACTS, hes, settings)
     except (HesNotFound, UkTrainingError, CoderGoldError, FileNotFoundError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps(card["dev_cross_fitted"], indent=2))
@@ -227,6 +302,20 @@ def benchmark(
     typer.echo(json.dumps(benchmark_coding(inputs, profile.value, limit, config, workers or default_workers()), indent=2))
 
 
+@app.command("benchmark-serve")
+def benchmark_serve_cmd(
+    inputs: List[Path] = typer.Argument(..., help="letters to post (e.g. data/examples)"),
+    profile: ProfileName = typer.Option(ProfileName.uk),
+    rounds: int = typer.Option(5, min=1, help="timed passes over the letters (after one warm-up pass)"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (table paths)"),
+):
+    """Workbench `POST /code` latency (p50/p95) over HTTP on localhost, as `clincoder serve` runs it."""
+    from .benchmark import benchmark_serve
+
+    _setup_logging(False)
+    typer.echo(json.dumps(benchmark_serve(inputs, profile.value, rounds, config), indent=2))
+
+
 @app.command()
 def score(
     gold: Path = typer.Option(..., help="CodiEsp gold TSV (docid<TAB>code)"),
@@ -243,20 +332,26 @@ def score(
 
 @app.command("eval")
 def eval_(
-    gold: List[str] = typer.Option(..., help="gold: a coder gold folder (YAML per letter, e.g. data/uk-gold/gold), CodiEsp TSV (repeat for D and P, or a prefix), clincoder JSONL or CSV id,system,code[,rank][,role]"),
-    pred: List[str] = typer.Option(..., help="predictions, same formats (JSONL scores feed the threshold sweep; a coder gold set needs JSONL)"),
-    out: Path = typer.Option(..., "--out", "-o", help="report directory: report.json, report.html, PNG plots"),
+    gold: Optional[List[str]] = typer.Option(None, help="gold: a coder gold folder (YAML per letter, e.g. data/uk-gold/gold), CodiEsp TSV (repeat for D and P, or a prefix), clincoder JSONL or CSV id,system,code[,rank][,role]"),
+    pred: Optional[List[str]] = typer.Option(None, help="predictions, same formats (JSONL scores feed the threshold sweep; a coder gold set needs JSONL)"),
+    out: Path = typer.Option(..., "--out", "-o", help="report directory: report.json, report.html, PNG plots (feedback.json/html with --decisions)"),
+    decisions: Optional[str] = typer.Option(None, help="instead of --gold/--pred: a workbench review store (SQLite file or database URL); coders' submitted decisions are the gold"),
+    batch: Optional[str] = typer.Option(None, help="with --decisions: only this worklist batch"),
     profile: Optional[ProfileName] = typer.Option(None, help="code systems of the gold (default: uk for a coder gold folder, else us)"),
     split: Optional[str] = typer.Option(None, help="coder gold only: dev, final (kept for final figures) or all (default)"),
     bootstrap: int = typer.Option(1000, help="bootstrap resamples for the 95% confidence intervals"),
     seed: int = typer.Option(0, help="bootstrap seed"),
 ):
-    """Evaluate predictions against a gold set: coder-audit figures (coder gold), MAP, P/R/F1, P@k/R@k, CIs, plots."""
+    """Evaluate predictions against a gold set (coder-audit figures, MAP, P/R/F1, CIs, plots), or coders' decisions in the workbench (--decisions)."""
     from .core.gold import CoderGoldError, is_coder_gold
     from clincoder.eval.formats import FormatError
     from clincoder.eval.report import evaluate, summary_line
 
     _setup_logging(False)
+    if decisions:
+        return _eval_decisions(decisions, out, batch)
+    if not gold or not pred:
+        _fail("give --gold and --pred (or --decisions with a review store)")
     coder_gold = len(gold) == 1 and is_coder_gold(gold[0])
     if split not in (None, "all", "dev", "final"):
         _fail(f"--split must be dev, final or all, not {split!r}")
@@ -267,6 +362,35 @@ def eval_(
         _fail(str(exc))
     typer.echo(summary_line(report))
     typer.echo(f"report: {out / 'report.html'} and {out / 'report.json'}", err=True)
+
+
+def _reviewed(store_url: str, batch: Optional[str]):
+    """The submitted letters of a review store, or a clear error and exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .workbench.store import Store
+
+    try:
+        letters = Store(store_url).migrate().reviewed(batch)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the review store {store_url}: {type(exc).__name__}; check the path or URL")
+    if not letters:
+        _fail(f"no submitted letters in {store_url}{f' (batch {batch})' if batch else ''}; coders submit them in `clincoder serve`")
+    return letters
+
+
+def _eval_decisions(store_url: str, out: Path, batch: Optional[str]) -> None:
+    from clincoder.eval.feedback import feedback_report
+    from clincoder.eval.report import write_feedback
+
+    report = feedback_report(_reviewed(store_url, batch))
+    paths = write_feedback(report, out)
+    s, audit = report["suggestions"], report["audit"]
+    typer.echo(f"{report['letters']} letters: {s['n']} suggestions, acceptance {s['acceptance']} "
+               f"({s['edited']} edited, {s['rejected']} rejected); primary diagnosis agreed "
+               f"{audit['primary_diagnosis']['percent_correct']}%; {len(report['added_not_suggested'])} codes added "
+               f"that were not suggested")
+    typer.echo("report: " + " and ".join(str(p) for p in paths.values()), err=True)
 
 
 @app.command()

@@ -56,6 +56,8 @@ class Coder:
         self.model = {"name": self.ranker.card["name"], "version": __version__, "hash": self.ranker.card["hash"],
                       "rules": self.rules.version, "text_pipeline": config_hash(),
                       "constants": constants_hash(settings.scoring_constants())}
+        if self.config.suggester:  # refitted suggesters (e.g. on this hospital's decisions)
+            self.model["suggester"] = Path(self.config.suggester).name
 
     def _suggesters(self) -> dict:
         """The profile's suggestion models (what a coder is offered), by classification."""
@@ -64,7 +66,8 @@ class Coder:
         from clincoder.models.suggest import SuggestionModel, load_suggesters
 
         name = self.settings.profile.suggester
-        found = load_suggesters(ARTIFACTS / name, self.tables.by_system) if name else {}
+        folder = Path(self.config.suggester) if self.config.suggester else ARTIFACTS / str(name)
+        found = load_suggesters(folder, self.tables.by_system) if name or self.config.suggester else {}
         prior = hes_prior() if found else None
         return {s: SuggestionModel(s, sug, prim, prior, self.ranker.linker(s, prior)) for s, (sug, prim) in found.items()}
 

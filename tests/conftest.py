@@ -83,3 +83,17 @@ def who_icd10_table():
     from clincoder.core.tables import load_table
 
     return load_table(System.ICD10)
+
+
+@pytest.fixture(scope="session")
+def uk_coder(opcs4_fixture):
+    """One real uk coder for the session: WHO ICD-10 2019 and the tiny OPCS-4 fixture (never the
+    environment's NHS tables, so results do not depend on the machine)."""
+    from clincoder.coder import Coder
+    from clincoder.core.config import Settings
+
+    saved = {k: os.environ.pop(k, None) for k in TABLE_ENV_VARS}
+    try:
+        yield Coder(Settings.load("uk", opcs4_path=opcs4_fixture))
+    finally:
+        os.environ.update({k: v for k, v in saved.items() if v is not None})

@@ -4,10 +4,10 @@ private names used across modules, short functions, no machine paths.
 Which layer may import which (``docs/architecture.md`` draws it):
 
 * ``core`` (the kernel) imports nothing of the project;
-* ``text``, ``rules``, ``models`` and ``eval`` import only ``core``;
+* ``text``, ``rules``, ``models``, ``eval`` and ``workbench`` import only ``core``;
 * ``training`` imports ``core``, ``models`` and ``text``;
-* the runtime (``coder``, ``io``, ``batch``, ``benchmark``, ``frontend_effect``) composes
-  ``core``, ``text``, ``models`` and ``rules``;
+* the runtime (``coder``, ``io``, ``batch``, ``benchmark``, ``frontend_effect``, ``serve``) composes
+  ``core``, ``text``, ``models``, ``rules`` and ``workbench``;
 * the CLI composes everything, and nothing imports it (but ``python -m clincoder``).
 """
 
@@ -29,8 +29,9 @@ ALLOWED = {
     "models": {"core", "models"},
     "eval": {"core", "eval"},
     "training": {"core", "models", "text", "training"},
-    "runtime": {"core", "text", "models", "rules", "runtime"},
-    "cli": {"core", "text", "models", "rules", "runtime", "eval", "training", "cli"},
+    "workbench": {"core", "workbench"},
+    "runtime": {"core", "text", "models", "rules", "workbench", "runtime"},
+    "cli": {"core", "text", "models", "rules", "workbench", "runtime", "eval", "training", "cli"},
     "main": {"cli"},
 }
 MAX_FUNCTION_LINES = 60
@@ -53,7 +54,7 @@ def _layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) == 1:
         return "runtime"  # clincoder/__init__: the version
-    if parts[1] in ("core", "text", "rules", "models", "eval", "training", "cli"):
+    if parts[1] in ("core", "text", "rules", "models", "eval", "training", "workbench", "cli"):
         return parts[1]
     return "main" if parts[1] == "__main__" else "runtime"
 

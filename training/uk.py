@@ -77,7 +77,7 @@ def letter_rows(letters: list[GoldLetter], settings: Settings, progress: bool = 
     return out
 
 
-def _scores_at(rows: list[Rows], probs: list[np.ndarray], t: float) -> dict:
+def scores_at(rows: list[Rows], probs: list[np.ndarray], t: float) -> dict:
     tp = sum(int(((p >= t) & (r.y == 1)).sum()) for r, p in zip(rows, probs))
     fp = sum(int(((p >= t) & (r.y == 0)).sum()) for r, p in zip(rows, probs))
     fn = sum(r.gold for r in rows) - tp  # gold codes the ranker never proposed count as missed
@@ -104,7 +104,7 @@ def _out_of_fold(system: System, rows: list[Rows], label: str, folds: int, seed:
 def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
     """Out-of-fold dev figures at the best threshold, and the suggester fitted on every letter."""
     probs, final = _out_of_fold(system, rows, "y", folds, seed, C)
-    sweep = [_scores_at(rows, probs, t) for t in np.arange(0.05, 0.951, 0.025)]
+    sweep = [scores_at(rows, probs, t) for t in np.arange(0.05, 0.951, 0.025)]
     best = max(sweep, key=lambda m: (m["f1"], m["threshold"]))
     final.threshold = best["threshold"]
     return best, final

@@ -64,6 +64,7 @@ class CoderConfig:
     max_evidence: int = 5  # evidence passages listed per code
     evidence_ratio: float = 0.5  # a passage is evidence when its support is at least this share of the code's best
     ranker: str | None = None  # trained ranker folder; None: the one shipped in clincoder.models
+    suggester: str | None = None  # suggester folder (e.g. refitted by `clincoder train-uk --decisions`); None: the profile's shipped one
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ class Settings:
     def scoring_constants(self) -> dict:
         """Every constant that changes a score or a suggestion, as plain data (for model cards
         and provenance)."""
-        coder = {k: v for k, v in asdict(self.coder).items() if k != "ranker"}
+        coder = {k: v for k, v in asdict(self.coder).items() if k not in ("ranker", "suggester")}  # models, not constants
         text = {"section_weights": dict(self.text.section_weights),
                 "assertion_weights": dict(self.text.assertion_weights), "unknown_section": self.text.unknown_section}
         return {"coder": coder, "ranker": asdict(self.ranker), "text": text}

@@ -43,9 +43,12 @@ def letters_dir(tmp_path, fixtures_dir):
     (["lookup"], ["CODE", "--system"]),
     (["score"], ["--gold", "--pred"]),
     (["model"], ["--ranker"]),
-    (["eval"], ["--gold", "--pred", "--split"]),
+    (["eval"], ["--gold", "--pred", "--split", "--decisions"]),
+    (["serve"], ["--db", "--records", "--batch", "--host", "--port", "--profile"]),
+    (["import-coded"], ["--gold", "--records", "--db"]),
+    (["benchmark-serve"], ["--rounds", "--profile"]),
     (["rules"], ["--profile"]),
-    (["train-uk"], ["--gold", "--hes"]),
+    (["train-uk"], ["--gold", "--hes", "--decisions"]),
     (["spark-code"], ["--input", "--output", "--partitions", "--master"]),
     (["frontend-effect"], ["--data"]),
 ])
@@ -179,3 +182,16 @@ def test_rules_lists_id_group_profiles_citation_and_state(runner):
     assert groups == {"sequencing", "conventions", "documentation", "currency", "comorbidities"}
     uk = runner.invoke(app, ["rules", "--profile", "uk"])
     assert uk.exit_code == 0 and "SEQ-001" in uk.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["eval", "--out", "x"], "give --gold and --pred"),
+    (["eval", "--decisions", "{db}", "--out", "x"], "no submitted letters"),
+    (["train-uk"], "give one of --gold"),
+    (["train-uk", "--decisions", "{db}"], "--decisions needs --out"),
+    (["train-uk", "--decisions", "{db}", "--out", "x"], "no submitted letters"),
+])
+def test_feedback_commands_explain_what_is_missing(runner, tmp_path, args, message):
+    db = str(tmp_path / "empty.sqlite")
+    result = runner.invoke(app, [a.replace("{db}", db) for a in args])
+    assert result.exit_code == 2 and message in result.output

@@ -8,17 +8,6 @@ from clincoder.coder import Coder
 from clincoder.core.config import Settings
 
 
-@pytest.fixture(scope="module")
-def uk_coder(opcs4_fixture):
-    import os
-
-    saved = {k: os.environ.pop(k, None) for k in ("CLINCODER_ICD10_UK", "CLINCODER_OPCS4")}
-    try:
-        yield Coder(Settings.load("uk", opcs4_path=opcs4_fixture))  # WHO ICD-10 2019 + a tiny OPCS-4
-    finally:
-        os.environ.update({k: v for k, v in saved.items() if v is not None})
-
-
 @pytest.mark.parametrize("phrase, category", [
     ("Type 2 diabetes mellitus", "E11"),
     ("Community acquired pneumonia", "J18"),
