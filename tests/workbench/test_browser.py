@@ -98,11 +98,23 @@ def test_a_coder_reviews_and_submits_a_letter(page, server, workbench):
         _navigate(page, lambda: page.keyboard.press("u"))  # move up; the page comes back with it selected
         page.locator("li.selected").wait_for()
     assert _codes(page, "diagnosis")[0] == added
-    page.screenshot(path=str(SCREENSHOT.parent.mkdir(exist_ok=True) or SCREENSHOT), full_page=False)
+    _screenshot(page)
 
     _navigate(page, lambda: page.click("#submit"))
     assert page.url.rsplit("/", 1)[1] != letter_id  # on to the next letter
     _check_stored(workbench, page, server, letter_id, added, rejected)
+
+
+def _screenshot(page) -> None:
+    """The README's picture: the top of the page, the second code selected (its evidence lit in the
+    letter) with its "why" panel open."""
+    item = page.locator("#diagnosis-list > li").nth(1)
+    item.locator(".code").click()
+    item.locator("summary").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    assert page.locator("#letter mark.lit").count() > 0  # clicking a code lights its evidence
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
 
 
 def _check_stored(workbench, page, server, letter_id, added, rejected):
