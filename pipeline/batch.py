@@ -8,6 +8,7 @@ CodiEsp outputs are rendered from the journal at the end.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .core.schema import LetterResult
 
 log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "codiesp")
+WINDOW_PER_WORKER = 32  # letters read ahead per worker process
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _init_worker() -> None:
 def coded_in_order(letters, code: Callable, workers: int):
     """``code(letter)`` for each letter, in order; ``workers > 1`` forks that many processes,
     each inheriting the already-built coder (tables and models are shared copy-on-write)."""
+    letters = iter(letters)
     if workers <= 1:
         yield from (code(letter) for letter in letters)
         return
@@ -88,7 +91,10 @@ def coded_in_order(letters, code: Callable, workers: int):
     _WORKER_CODE = code
     try:
         with mp.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
-            yield from pool.imap(_code_in_worker, letters, chunksize=2)
+            # a window of letters at a time: the pool's feeder would otherwise read every input
+            # ahead, and memory would grow with the batch instead of staying flat
+            for window in iter(lambda: list(itertools.islice(letters, WINDOW_PER_WORKER * workers)), []):
+                yield from pool.imap(_code_in_worker, window, chunksize=2)
     finally:
         _WORKER_CODE = None
 

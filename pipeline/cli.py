@@ -317,6 +317,47 @@ def benchmark_serve_cmd(
 
 
 @app.command()
+def soak(
+    data: Path = typer.Option(..., help="a folder of .txt letters to cycle (e.g. ../shared/data/codiesp/background/text_files_en)"),
+    n: int = typer.Option(10_000, min=10, help="letters in the soak, 5% of them hostile (empty, binary, 5 MB, undecodable, NUL bytes, HTML, RTF, damaged PDF)"),
+    work: Path = typer.Option(Path("out/soak"), help="folder for the generated letters and the output"),
+    profile: ProfileName = typer.Option(ProfileName.us),
+    kill_share: float = typer.Option(0.5, min=0.0, max=0.99, help="SIGKILL the first run once this share of records is out, then resume (0: no kill)"),
+):
+    """Soak `clincoder code` with default options: N letters, killed with SIGKILL part-way and resumed; checks one record per input and reports peak RSS every 1,000 letters."""
+    from .soak import soak as run_soak
+
+    _setup_logging(False)
+    try:
+        report = run_soak(data, n, work, profile.value, kill_share)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(report, indent=2))
+    check = report["check"]
+    if check["records"] != n or check["duplicates"] or check["missing"]:
+        _fail(f"soak failed: {check['records']} records for {n} inputs, {check['duplicates']} duplicated, {check['missing']} missing")
+
+
+@app.command()
+def warm(
+    profile: ProfileName = typer.Option(ProfileName.uk),
+    config: Optional[Path] = typer.Option(None, help="YAML config (tables, ranker)"),
+):
+    """Build the caches a coder needs (the code tables' embeddings, per edition and encoder) ahead of time, e.g. in an image build."""
+    import time
+
+    from .coder import Coder
+    from .core.config import cache_dir
+
+    _setup_logging(False)
+    t0 = time.perf_counter()
+    coder = Coder(_settings(profile.value, config))
+    coder.code_text("Diagnoses:\n1. Community acquired pneumonia\n", id="warm-up")
+    typer.echo(f"{profile.value}: caches ready in {cache_dir()} ({time.perf_counter() - t0:.1f} s); "
+               f"editions: {json.dumps(coder.tables.editions)}", err=True)
+
+
+@app.command()
 def score(
     gold: Path = typer.Option(..., help="CodiEsp gold TSV (docid<TAB>code)"),
     pred: Path = typer.Option(..., help="predicted TSV, each document's codes best first"),

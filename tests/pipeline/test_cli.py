@@ -47,6 +47,8 @@ def letters_dir(tmp_path, fixtures_dir):
     (["serve"], ["--db", "--records", "--batch", "--host", "--port", "--profile"]),
     (["import-coded"], ["--gold", "--records", "--db"]),
     (["benchmark-serve"], ["--rounds", "--profile"]),
+    (["soak"], ["--data", "--n", "--kill-share", "--work"]),
+    (["warm"], ["--profile", "--config"]),
     (["rules"], ["--profile"]),
     (["train-uk"], ["--gold", "--hes", "--decisions"]),
     (["spark-code"], ["--input", "--output", "--partitions", "--master"]),

@@ -1,13 +1,16 @@
 """The UK standards as rules, each on a short realistic excerpt: comorbidity, history and status
 codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and asterisk
-(CON-005), the main procedure (SEQ-004). Tables: WHO ICD-10 2019 and the OPCS-4 fixture."""
+(CON-005), the main procedure (SEQ-004), supplementary codes (SUP-001), the primary diagnosis
+(SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
+DOC-001), uncertain diagnoses, conditions coded together and currency (DOC-004). Tables: WHO
+ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
 
 import pytest
 
 from clincoder.core.codes import System
-from clincoder.core.contracts import SentenceRecord
+from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 from clincoder.core.tables import load_table
 from clincoder.rules import apply_rules, default_rules
@@ -30,9 +33,14 @@ class Excerpt:
             self.text += line + "\n"
             offset += len(line) + 1
 
-    def evidence(self, phrase: str, section: str | None = None, assertion: str = "present") -> tuple[Evidence, ...]:
+    def evidence(self, phrase: str, section: str | None = None, assertion: str = "present",
+                 support: float | None = None) -> tuple[Evidence, ...]:
         a = self.text.index(phrase)
-        return (Evidence(a, a + len(phrase), phrase, section, assertion),)
+        return (Evidence(a, a + len(phrase), phrase, section, assertion, support),)
+
+    def mention(self, phrase: str, section: str | None = None, **kw) -> Mention:
+        a = self.text.index(phrase)
+        return Mention(a, a + len(phrase), phrase, kw.pop("label", "DIAGNOSIS"), section, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +53,9 @@ def code(tables, system, c, role="secondary", evidence=(), score=0.9):
     return CodeSuggestion(system.value, e.code, e.title, 1, role, score, evidence)
 
 
-def run(tables, excerpt, codes, *ids):
-    result = LetterResult("t", "uk", codes=tuple(codes))
-    return apply_rules(result, tables, [], excerpt.text, rules=only(*ids), sentences=excerpt.sentences)
+def run(tables, excerpt, codes, *ids, mentions=(), candidates=()):
+    result = LetterResult("t", "uk", codes=tuple(codes), candidates=tuple(candidates))
+    return apply_rules(result, tables, list(mentions), excerpt.text, rules=only(*ids), sentences=excerpt.sentences)
 
 
 def coded(out):
@@ -82,6 +90,22 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("past_medical_history", "Left TKR 2019", "Z96.6"),
     ("past_surgical_history", "Bilateral cataract surgery", "Z96.1"),
     ("plan", "Consider hip replacement in future", None),  # planned, not in the history
+    ("medications", "Dabigatran 150 mg BD", "Z92.1"),
+    ("past_medical_history", "Paroxysmal AF - on warfarin, INR 2-3", "Z92.1"),
+    ("medications", "Apixaban 2.5 mg BD - withheld 48 h pre-op, restart day 2", "Z92.1"),  # long-term, only paused
+    ("medications", "Warfarin commenced this admission for new AF", None),
+    ("medications", "Enoxaparin 40 mg SC OD while an inpatient", None),  # inpatient prophylaxis
+    ("allergies", "Clarithromycin - diarrhoea", "Z88.1"),
+    ("allergies", "Morphine (hallucinations)", "Z88.5"),
+    ("allergies", "NKDA", None),
+    ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
+    ("social_history", "Quit smoking 5 years ago.", "Z86.4"),
+    ("past_medical_history", "COPD (ex-smoker, 40 pack-years)", "Z86.4"),
+    ("past_medical_history", "Dual-chamber PPM 2019 for sick sinus syndrome", "Z95.0"),
+    ("past_medical_history", "IHD - DES to LAD 2021", "Z95.5"),
+    ("past_surgical_history", "R THR 2012, L TKR 2018", "Z96.6"),  # one status code for both joints
+    ("past_medical_history", "Pseudophakic both eyes", "Z96.1"),
+    ("family_history", "Father: hip replacement, bowel cancer at 70", None),  # a relative's history
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
