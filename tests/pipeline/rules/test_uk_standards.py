@@ -94,9 +94,6 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("past_medical_history", "Paroxysmal AF - on warfarin, INR 2-3", "Z92.1"),
     ("medications", "Apixaban 2.5 mg BD - withheld 48 h pre-op, restart day 2", "Z92.1"),  # long-term, only paused
     ("medications", "Warfarin commenced this admission for new AF", None),
-    ("medications", "Enoxaparin 40 mg SC OD while an inpatient", None),  # inpatient prophylaxis
-    ("allergies", "Clarithromycin - diarrhoea", "Z88.1"),
-    ("allergies", "Morphine (hallucinations)", "Z88.5"),
     ("allergies", "NKDA", None),
     ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
     ("social_history", "Quit smoking 5 years ago.", "Z86.4"),
@@ -123,6 +120,11 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
     ("- Stroke (2016), no residual weakness", "I64", "Z86.7"),
     ("- Myocardial infarction 2012", "I21.9", "I25.2"),
     ("- Pulmonary embolism 2020, completed anticoagulation", "I26.9", "Z86.7"),
+    ("- NSTEMI 2019, PCI to LAD", "I21.4", "I25.2"),
+    ("- Inferior STEMI (2008)", "I21.1", "I25.2"),
+    ("- L MCA infarct 2017, fully recovered", "I63.5", "Z86.7"),
+    ("- DVT right leg 2015, 6 months of rivaroxaban", "I80.2", "Z86.7"),
+    ("- SAH 2005 (aneurysm clipped), no deficit", "I60.9", "Z86.7"),
 ])
 def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history):
     x = Excerpt(MAIN, ("past_medical_history", line))
@@ -164,7 +166,7 @@ def test_a_symptom_alone_is_coded(tables):
 
 @pytest.mark.parametrize("dagger, asterisk", [
     ("G30.9", "F00.9"), ("G30.1", "F00.1"), ("E11.2", "N08.3"), ("E10.3", "H36.0"), ("E11.4", "G63.2"),
-    ("E11.5", "I79.2"),
+    ("E11.5", "I79.2"), ("G30.0", "F00.0"), ("E10.2", "N08.3"),
 ])
 def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, asterisk):
     x = Excerpt(("diagnoses", "1. Condition"), ("diagnoses", "2. Hypertension"))
@@ -207,6 +209,11 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("Open cholecystectomy", "J18.3", ["J18.3"]),
     ("PCI to LAD via the right radial artery, one DES", "K75.1", ["K75.1", "Y79.5"]),  # no laterality for the heart
     ("Ultrasound-guided cholecystectomy drain", "J18.3", ["J18.3", "Y53.2"]),
+    ("Right cemented hemiarthroplasty for intracapsular NOF #", "W46.1", ["W46.1", "Z94.2"]),
+    ("Hemiarthroplasty, left-sided, cemented", "W46.1", ["W46.1", "Z94.3"]),
+    ("Cemented hemiarthroplasty of both hips", "W46.1", ["W46.1", "Z94.1"]),
+    ("Open cholecystectomy via right subcostal incision", "J18.3", ["J18.3"]),  # the gall bladder is not paired
+    ("Right radial access; 3 x DES to proximal LAD", "K75.2", ["K75.2", "Y79.5"]),
 ])
 def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, expected):
     x = Excerpt(("procedures", line))
@@ -232,6 +239,10 @@ def test_diagnostic_imaging_is_not_coded_for_admitted_patients(tables):
     ("Z92.1", "I26.9"),  # a status code never heads the diagnoses when a condition is coded
     ("W19", "S72.0"),  # nor an external cause
     ("Z86.7", "I10"),
+    ("Z88.0", "J18.9"),  # penicillin allergy status after the pneumonia it bears on
+    ("Z95.0", "I48.9"),
+    ("W01", "S72.1"),  # the fall after the fracture it caused
+    ("Y83.1", "T84.5"),  # the complication, then the procedure that caused it
 ])
 def test_history_status_and_external_cause_codes_are_not_primary(tables, first, definitive):
     x = Excerpt(("diagnoses", "Line"))
@@ -267,3 +278,214 @@ def test_a_sentence_that_only_negates_adds_no_status_code(tables):
     x.sentences[1] = replace(x.sentences[1], assertion="negated", weight=0.0, coded=False)
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary")], "HIS-001")
     assert [c.code for c in out.codes] == ["J18.9"]
+
+
+@pytest.mark.parametrize("lines, expected", [
+    (("Penicillin, trimethoprim",), ["Z88.0", "Z88.1"]),
+    (("1. Co-amoxiclav - rash", "2. Codeine - vomiting"), ["Z88.0", "Z88.5"]),
+    (("Amoxicillin - rash", "Flucloxacillin - rash"), ["Z88.0"]),  # one status code per class of drug
+    (("Septrin (SJS)", "Tramadol - confusion", "Naproxen - GI upset"), ["Z88.2", "Z88.5", "Z88.6"]),
+])
+def test_each_drug_allergy_class_is_coded_once(tables, lines, expected):
+    x = Excerpt(MAIN, *(("allergies", line) for line in lines))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert out.codes[0].code == "J18.9"
+    assert sorted(c.code for c in out.codes[1:]) == expected
+
+
+@pytest.mark.parametrize("letter, expected", [
+    ((("medications", "1. Apixaban 5 mg BD"), ("medications", "2. Bisoprolol 2.5 mg OD"),
+      ("allergies", "Penicillin (anaphylaxis)"), ("social_history", "Ex-smoker, stopped 2012. Lives with wife."),
+      ("past_medical_history", "AF, HTN, PPM 2018")), ["Z92.1", "Z88.0", "Z86.4", "Z95.0"]),
+    ((("past_medical_history", "T2DM, IHD - stents to RCA 2016"), ("past_surgical_history", "Left TKR 2015"),
+      ("allergies", "NKDA"), ("social_history", "Current smoker, 20/day.")), ["F17.1", "Z95.5", "Z96.6"]),
+    ((("medications", "Edoxaban - stopped on admission (Hb 62)"), ("allergies", "Nil known"),
+      ("social_history", "Never smoked. Independent with ADLs.")), []),
+])
+def test_the_status_codes_of_a_whole_letter(tables, letter, expected):
+    x = Excerpt(MAIN, *letter)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert out.codes[0].code == "J18.9"
+    assert sorted(c.code for c in out.codes[1:]) == sorted(expected)
+    assert all(c.rules == ("HIS-001",) and c.evidence for c in out.codes[1:])
+
+
+def test_a_past_event_told_in_the_history_of_presenting_complaint(tables):
+    x = Excerpt(("diagnoses", "1. Urosepsis"), ("hpc", "She had a TIA in 2019 and has been well since."))
+    ev = x.evidence("She had a TIA in 2019", "hpc", "historical")
+    out = run(tables, x, [code(tables, WHO, "N39.0", "primary", x.evidence("1. Urosepsis", "diagnoses")),
+                          code(tables, WHO, "G45.9", evidence=ev)], "HIS-002")
+    assert coded(out) == [("ICD-10", "N39.0"), ("ICD-10", "Z86.7")]
+    assert "G45.9" in [c.code for c in out.candidates]
+
+
+@pytest.mark.parametrize("diagnosis, definitive, where, line, symptom", [
+    ("1. Acute appendicitis", "K35.8", "presenting_complaint", "RIF pain for 2 days", "R10.3"),
+    ("1. Community acquired pneumonia (CURB-65 2)", "J18.9", "hpc", "3 days of productive cough and SOB", "R06.0"),
+    ("1. Acute calculous cholecystitis", "K81.0", "presenting_complaint", "RUQ pain, vomiting", "R10.1"),
+    ("1. Urinary tract infection", "N39.0", "examination", "Temp 38.4, HR 104", "R50.9"),
+])
+def test_a_symptom_the_diagnosis_explains_is_not_coded(tables, diagnosis, definitive, where, line, symptom):
+    x = Excerpt(("diagnoses", diagnosis), (where, line))
+    out = run(tables, x, [code(tables, WHO, definitive, "primary", x.evidence(diagnosis, "diagnoses")),
+                          code(tables, WHO, symptom, evidence=x.evidence(line, where))], "CON-006")
+    assert coded(out) == [("ICD-10", definitive)]
+    assert [c.code for c in out.candidates] == [symptom] and out.flags[0].codes == (symptom, definitive)
+
+
+@pytest.mark.parametrize("symptom, other", [
+    ("R55", "Z92.1"),  # collapse, cause not found, on long-term anticoagulation
+    ("R55", "W19"),  # collapse after a fall: an external cause is no diagnosis
+])
+def test_a_symptom_beside_status_or_external_cause_codes_only_is_coded(tables, symptom, other):
+    x = Excerpt(("diagnoses", "1. Collapse ?cause"), ("hpc", "Found on the floor"))
+    out = run(tables, x, [code(tables, WHO, symptom, "primary", x.evidence("Found on the floor", "hpc")),
+                          code(tables, WHO, other)], "CON-006")
+    assert [c.code for c in out.codes] == [symptom, other] and not out.flags
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["G30.9", "I10", "F00.9"], ["G30.9", "F00.9", "I10"]),  # the asterisk moves up to its dagger
+    (["I10", "F00.9", "G30.9"], ["I10", "G30.9", "F00.9"]),  # the dagger takes the asterisk's place
+    (["E11.2", "N08.3", "I10"], ["E11.2", "N08.3", "I10"]),
+    (["E11.9", "I10"], ["E11.9", "I10"]),  # no complication: no asterisk code
+])
+def test_dagger_and_asterisk_codes_stay_together(tables, codes, expected):
+    x = Excerpt(("diagnoses", "1. Alzheimer's dementia"), ("diagnoses", "2. Hypertension"))
+    out = run(tables, x, [code(tables, WHO, c, "primary" if i == 0 else "secondary") for i, c in enumerate(codes)],
+              "CON-005")
+    assert [c.code for c in out.codes] == expected
+    assert not [f for f in out.flags if "cannot be the primary" in f.message]
+
+
+@pytest.mark.parametrize("suggested, expected", [
+    (["U21.2", "J18.3"], ["J18.3", "Y75.2", "U21.2"]),  # the operation, its approach, then the imaging
+    (["U21.2"], ["U21.2"]),  # imaging alone is the main procedure
+    (["Y53.2", "Z94.3"], ["Y53.2", "Z94.3"]),  # supplementary codes alone are left in place
+])
+def test_the_main_procedure_then_its_supplementary_codes(tables, suggested, expected):
+    x = Excerpt(("investigations", "CT abdomen: thick-walled gall bladder"),
+                ("procedures", "Laparoscopic cholecystectomy"))
+    ev = {"U21.2": x.evidence("CT abdomen", "investigations")}
+    codes = [code(tables, OPCS, c, "primary" if i == 0 else "secondary",
+                  ev.get(c, x.evidence("Laparoscopic cholecystectomy", "procedures"))) for i, c in enumerate(suggested)]
+    out = run(tables, x, codes, "SEQ-004", "SUP-001")
+    assert [c.code for c in out.codes] == expected and out.codes[0].role == "primary"
+
+
+@pytest.mark.parametrize("statement, first, stated, candidate", [
+    ("Primary diagnosis: NSTEMI", "I10", "I21.4", False),
+    ("Principal diagnosis: Community acquired pneumonia (CURB-65 1)", "E11.9", "J18.9", False),
+    ("Primary diagnosis: Left intracapsular #NOF", "M81.0", "S72.0", True),  # named plainly: coded from the candidates
+])
+def test_the_primary_diagnosis_the_clinician_states_comes_first(tables, statement, first, stated, candidate):
+    x = Excerpt(("primary_diagnosis", statement), ("past_medical_history", "HTN, T2DM, osteoporosis"))
+    named = code(tables, WHO, stated, "candidate" if candidate else "secondary",
+                 x.evidence(statement, "primary_diagnosis", support=1.0 if candidate else None), score=0.3)
+    history = x.evidence("HTN, T2DM, osteoporosis", "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, first, "primary", history)] + ([] if candidate else [named]),
+              "SEQ-001", "SEQ-003", candidates=[named] if candidate else [])
+    assert coded(out) == [("ICD-10", stated), ("ICD-10", first)]
+    assert out.codes[0].role == "primary" and out.flags[0].rule == "SEQ-003"
+
+
+@pytest.mark.parametrize("symptom, definitive", [
+    ("R10.3", "K35.8"),  # RIF pain, then appendicitis found at operation
+    ("R06.0", "J44.1"),  # breathlessness from an exacerbation of COPD
+    ("R50.9", "N39.0"),
+])
+def test_a_symptom_gives_way_to_the_diagnosis_that_explains_it(tables, symptom, definitive):
+    x = Excerpt(("presenting_complaint", "Presenting symptom"), ("diagnoses", "1. Diagnosis"))
+    presenting = x.evidence("Presenting symptom", "presenting_complaint")
+    out = run(tables, x, [code(tables, WHO, symptom, "primary", presenting),
+                          code(tables, WHO, definitive, evidence=x.evidence("1. Diagnosis", "diagnoses"), score=0.6)],
+              "SEQ-002")
+    assert [(c.code, c.role) for c in out.codes] == [(definitive, "primary"), (symptom, "secondary")]
+    assert out.flags[0].codes == (symptom, definitive)
+
+
+@pytest.mark.parametrize("suggested, expected", [
+    ([(WHO, "I10", "secondary"), (WHO, "J18.9", "primary"), (WHO, "I48.9", "primary")],
+     [("J18.9", "primary"), ("I10", "secondary"), ("I48.9", "secondary")]),  # the first one marked primary
+    ([(WHO, "I10", "secondary"), (WHO, "S72.0", "primary"), (OPCS, "W46.1", "secondary"), (OPCS, "Z94.3", "secondary")],
+     [("S72.0", "primary"), ("I10", "secondary"), ("W46.1", "primary"), ("Z94.3", "secondary")]),
+])
+def test_one_primary_diagnosis_and_one_main_procedure(tables, suggested, expected):
+    x = Excerpt(("diagnoses", "1. Left #NOF"), ("procedures", "Left cemented hemiarthroplasty"))
+    out = run(tables, x, [code(tables, system, c, role) for system, c, role in suggested], "SEQ-001")
+    assert [(c.code, c.role) for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("category, modifiers, consider", [
+    ("I21", (), None),  # "MI": the type of infarction is needed for a fourth character
+    ("J44", (), None),
+    ("N18", ("stage 4",), "N18.4"),
+    ("K81", ("acute",), "K81.0"),
+])
+def test_a_category_that_needs_a_fourth_character_is_not_valid(tables, category, modifiers, consider):
+    x = Excerpt(("diagnoses", "1. Condition as written"))
+    m = x.mention("Condition as written", "diagnoses", modifiers=modifiers)
+    out = run(tables, x, [code(tables, WHO, category, "primary", x.evidence("1. Condition as written", "diagnoses"))],
+              "CON-004", mentions=[m])
+    (flag,) = out.flags
+    assert flag.severity == "error" and "not valid for submission" in flag.message
+    if consider:  # the documented value names the code: the clinician is not asked for it
+        assert consider in flag.message
+        assert not any("stage of chronic" in q.question or "acute, chronic" in q.question for q in out.queries)
+    else:
+        assert f"{category} needs a further character" in out.queries[0].question
+
+
+@pytest.mark.parametrize("c", ["I10", "F03", "I21.4"])
+def test_a_complete_code_is_valid(tables, c):
+    x = Excerpt(("diagnoses", "1. Condition"))
+    assert not run(tables, x, [code(tables, WHO, c, "primary")], "CON-004").flags
+
+
+@pytest.mark.parametrize("line, unspecified, modifiers, better", [
+    ("Acute cholecystitis", "K81.9", ("acute",), "K81.0"),
+    ("CKD stage 4 (eGFR 22)", "N18.9", ("stage 4",), "N18.4"),
+    ("T2DM with diabetic nephropathy", "E14.2", ("type 2",), "E11.2"),
+    ("Cholecystitis", "K81.9", (), None),  # not documented: the clinician is asked
+])
+def test_an_unspecified_code_where_the_letter_documents_the_detail(tables, line, unspecified, modifiers, better):
+    x = Excerpt(("diagnoses", f"1. {line}"))
+    m = x.mention(line, "diagnoses", modifiers=modifiers)
+    out = run(tables, x, [code(tables, WHO, unspecified, "primary", x.evidence(f"1. {line}", "diagnoses"))],
+              "DOC-001", mentions=[m])
+    assert out.codes[0].rules == ("DOC-001",)
+    if better:
+        assert better in out.flags[0].message and out.flags[0].evidence == (m.evidence(),) and not out.queries
+    else:
+        assert not out.flags and "acute, chronic or acute on chronic" in out.queries[0].question
+
+
+@pytest.mark.parametrize("line, c", [
+    ("?UTI - completed nitrofurantoin", "N39.0"),
+    ("Probable viral gastroenteritis", "A08.4"),
+])
+def test_an_uncertain_final_diagnosis_is_coded_as_if_confirmed(tables, line, c):
+    x = Excerpt(("diagnoses", line))
+    m = x.mention(line, "diagnoses", assertion="uncertain")
+    out = run(tables, x, [code(tables, WHO, c, "primary", x.evidence(line, "diagnoses", "uncertain"))], "QRY-002",
+              mentions=[m])
+    assert coded(out) == [("ICD-10", c)] and not out.queries and not out.flags
+
+
+@pytest.mark.parametrize("first, second", [
+    ("J44.0", "J18.9"),  # COPD with a lower respiratory infection, and the pneumonia itself
+    ("I63.9", "I10"),
+])
+def test_conditions_the_standards_code_together_are_both_kept(tables, first, second):
+    x = Excerpt(("diagnoses", "1. First"), ("diagnoses", "2. Second"))
+    out = run(tables, x, [code(tables, WHO, first, "primary"), code(tables, WHO, second, score=0.6)], "CON-001")
+    assert [c.code for c in out.codes] == [first, second] and not out.flags
+
+
+@pytest.mark.parametrize("c, flagged", [("K75.9", True), ("K75.1", False), ("W46.1", False)])
+def test_a_procedure_code_not_in_current_use_is_flagged(tables, c, flagged):
+    x = Excerpt(("procedures", "PCI to LAD"))
+    out = run(tables, x, [code(tables, OPCS, c, "primary")], "DOC-004")
+    assert bool(out.flags) is flagged and [c.code for c in out.codes] == [c]
+    if flagged:
+        assert out.flags[0].codes == (c,) and "not current" in out.flags[0].message
