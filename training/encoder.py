@@ -91,8 +91,8 @@ def fine_tune(out_dir: str | Path, train_docs, config: EncoderConfig = EncoderCo
             if cid not in seen:
                 seen.add(cid)
                 batch.append((q, c))
-        qv = enc._forward([q for q, _ in batch])
-        cv = enc._forward([c for _, c in batch])
+        qv = enc.encode_tensors([q for q, _ in batch])
+        cv = enc.encode_tensors([c for _, c in batch])
         logits = config.scale * qv @ cv.T
         target = torch.arange(len(batch))
         loss = (torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)) / 2

@@ -63,7 +63,7 @@ def letter_rows(letters: list[GoldLetter], settings: Settings, progress: bool = 
     missing = [s.value for s in (settings.profile.diagnosis, settings.profile.procedure) if s not in tables.by_system]
     if missing or tables.warnings:
         raise UkTrainingError(f"the uk suggester needs the NHS tables: {'; '.join(tables.warnings) or missing}")
-    model = CodingModel(ARTIFACTS / DEFAULT_RANKER, tables.by_system, settings.ranker)
+    model = CodingModel(ARTIFACTS / DEFAULT_RANKER, tables.by_system, settings.ranker, settings.encoder_backend())
     nlp, prior = build_nlp(), hes_prior()
     linkers = {s: model.linker(s, prior) for s in tables.by_system}
     out: dict[System, list[Rows]] = {s: [] for s in tables.by_system}

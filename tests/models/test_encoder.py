@@ -1,0 +1,80 @@
+"""The encoder's two runtimes: int8 ONNX embeddings stay close to float32 torch, are built once per
+encoder in the cache folder, and each process (a forked worker too) runs its own session."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from clincoder.models.encoder import Encoder
+from clincoder.models.ranker import ARTIFACTS
+
+SENTENCES = ["Community acquired pneumonia treated with co-amoxiclav.", "Type 2 diabetes mellitus on metformin",
+             "PCI to proximal LAD with one drug-eluting stent", "No evidence of pulmonary embolism on CTPA.", "AKI"]
+
+
+@pytest.fixture(scope="module")
+def encoders(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    saved = os.environ.get("CLINCODER_CACHE_DIR")
+    os.environ["CLINCODER_CACHE_DIR"] = str(cache)
+    try:
+        delta = ARTIFACTS / "ranker-us" / "encoder"
+        yield Encoder(delta, "torch"), Encoder(delta, "onnx-int8"), cache
+    finally:
+        if saved is None:
+            os.environ.pop("CLINCODER_CACHE_DIR")
+        else:
+            os.environ["CLINCODER_CACHE_DIR"] = saved
+
+
+def test_int8_embeddings_stay_close_to_float32(encoders):
+    torch_enc, int8_enc, cache = encoders
+    a, b = torch_enc.embed(SENTENCES), int8_enc.embed(SENTENCES)
+    assert a.shape == b.shape == (len(SENTENCES), 384)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-4)
+    assert (a * b).sum(1).min() > 0.97
+    assert int8_enc.onnx_path.parent == cache and int8_enc.onnx_path.exists()
+    assert int8_enc.fingerprint.endswith("-onnx-int8") and torch_enc.fingerprint != int8_enc.fingerprint
+
+
+def test_a_padded_batch_embeds_as_each_sentence_alone(encoders):
+    # the attention mask is honoured (a padded batch is not a different text); int8 activations are
+    # quantised per call, so a sentence in a batch and alone agree closely, not exactly
+    _, int8_enc, _ = encoders
+    batch = int8_enc._embed(SENTENCES, 128, False)
+    alone = np.vstack([int8_enc._embed([s], 128, False) for s in SENTENCES])
+    assert (batch * alone).sum(1).min() > 0.98
+
+
+def test_a_second_encoder_loads_the_built_model_without_torch_weights(encoders):
+    _, first, _ = encoders
+    again = Encoder(ARTIFACTS / "ranker-us" / "encoder", "onnx-int8")
+    assert again.model is None  # the ONNX file is there: no torch model is built
+    assert np.allclose(again.embed(SENTENCES[:2]), first.embed(SENTENCES[:2]), atol=1e-5)
+
+
+def _embed_first(sentence):
+    vector = ENCODER_UNDER_TEST[0]._embed([sentence], 128, False)  # not the parent's cached result
+    return float(vector[0, 0]), ENCODER_UNDER_TEST[0]._session_pid
+
+
+ENCODER_UNDER_TEST: list = []
+
+
+def test_forked_batch_workers_run_their_own_sessions(encoders):
+    from clincoder.batch import coded_in_order
+
+    _, int8_enc, _ = encoders
+    ENCODER_UNDER_TEST[:] = [int8_enc]
+    expected = [float(int8_enc.embed([s])[0, 0]) for s in SENTENCES]
+    got = list(coded_in_order(SENTENCES, _embed_first, workers=2))  # the batch path: forked workers
+    assert np.allclose([g for g, _ in got], expected, atol=1e-5)
+    assert os.getpid() not in {pid for _, pid in got}
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="unknown encoder backend"):
+        Encoder(None, "tensorrt")
