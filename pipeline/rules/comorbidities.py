@@ -29,11 +29,11 @@ class StatusParams:
 
 @dataclass(frozen=True)
 class HistoryParams:
-    events: tuple[dict, ...]  # {codes, history}
+    events: tuple[dict, ...]  # {codes, history, acute_if?: wording that dates the event as still acute}
     message: str
 
     def __post_init__(self):
-        check_entries(self.events, "events", {"codes": str, "history": str}, {})
+        check_entries(self.events, "events", {"codes": str, "history": str}, {"acute_if": str})
 
 
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
@@ -64,6 +64,11 @@ def status_codes(w: Work, r: Rule) -> None:
                 break
 
 
+def _still_acute(event: dict, evidence) -> bool:
+    pattern = event.get("acute_if")
+    return bool(pattern) and any(re.search(pattern, e.text, re.I) for e in evidence)
+
+
 @rule("HIS-002", "comorbidities", HistoryParams)
 def past_events(w: Work, r: Rule) -> None:
     p: HistoryParams = r.params
@@ -73,7 +78,7 @@ def past_events(w: Work, r: Rule) -> None:
     for s in [s for s in w.codes if s.system == system.value and s.kind == "diagnosis"]:
         event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
         past = s.evidence and all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence)
-        if event is None or not past:
+        if event is None or not past or _still_acute(event, s.evidence):
             continue
         w.demote(s)
         w.tag(r, s)

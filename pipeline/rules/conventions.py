@@ -195,9 +195,27 @@ class SupplementaryParams:
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str})
 
 
+def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
+            placed: set[int]) -> CodeSuggestion | None:
+    """The supplementary ``code`` directly after ``after``: the ranker's own suggestion of it moved
+    there, else a new one (a code this rule placed after another procedure is repeated)."""
+    own = next((c for c in w.codes if c.system == system.value and compact(c.code) == compact(code)
+                and id(c) not in placed), None)
+    if own is None:
+        own = w.add(r, system, code, s.evidence, after=after, repeat=True)
+    else:
+        w.codes.remove(own)
+        w.codes.insert(w.codes.index(after) + 1, own)
+        w.tag(r, own)
+    if own is not None:
+        placed.add(id(own))
+    return own
+
+
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
+    placed: set[int] = set()  # the supplementary codes this rule has put after a procedure
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         said = " ".join(e.text for e in s.evidence)
         system, done, after = System.parse(s.system), set(), s
@@ -209,7 +227,7 @@ def supplementary(w: Work, r: Rule) -> None:
             if found is None:
                 continue
             done.add(group)
-            added = w.add(r, system, entry["add"], s.evidence, after=after, repeat=True)
+            added = _attach(w, r, system, entry["add"], s, after, placed)
             if added is not None:
                 after = added
                 w.tag(r, s)

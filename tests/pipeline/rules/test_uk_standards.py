@@ -83,6 +83,15 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("social_history", "Ex-smoker (30 pack-years, stopped 2015).", "Z86.4"),
     ("social_history", "Stopped smoking in 2010.", "Z86.4"),
     ("social_history", "Non-smoker, drinks 4 units a week.", None),
+    ("social_history", "Smoker, 10/day.", "F17.1"),
+    ("social_history", "Active smoker", "F17.1"),
+    ("social_history", "30 pack-year history, still smoking", "F17.1"),
+    ("social_history", "Non smoker", None),
+    ("social_history", "Smoking: never", None),
+    ("past_medical_history", "CABG x3 2015", "Z95.1"),
+    ("past_surgical_history", "Coronary artery bypass grafting (2011)", "Z95.1"),
+    ("past_medical_history", "Tissue AVR 2019", "Z95.2"),
+    ("past_medical_history", "ICD in situ for VT", "Z95.0"),
     ("social_history", "Never smoked.", None),
     ("past_medical_history", "PCI to RCA 2018", "Z95.5"),
     ("past_medical_history", "Permanent pacemaker 2020 for complete heart block", "Z95.0"),
@@ -214,6 +223,8 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("Cemented hemiarthroplasty of both hips", "W46.1", ["W46.1", "Z94.1"]),
     ("Open cholecystectomy via right subcostal incision", "J18.3", ["J18.3"]),  # the gall bladder is not paired
     ("Right radial access; 3 x DES to proximal LAD", "K75.2", ["K75.2", "Y79.5"]),
+    ("Rt cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
+    ("Lt hemiarthroplasty", "W46.1", ["W46.1", "Z94.3"]),
 ])
 def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, expected):
     x = Excerpt(("procedures", line))
@@ -489,3 +500,30 @@ def test_a_procedure_code_not_in_current_use_is_flagged(tables, c, flagged):
     assert bool(out.flags) is flagged and [c.code for c in out.codes] == [c]
     if flagged:
         assert out.flags[0].codes == (c,) and "not current" in out.flags[0].message
+
+
+@pytest.mark.parametrize("line", ["- NSTEMI 2 weeks ago, medically managed", "- Inferior MI 10 days ago",
+                                  "- Anterior STEMI last week, primary PCI"])
+def test_a_myocardial_infarction_of_28_days_or_less_stays_acute(tables, line):
+    # WHO ICD-10 I21: acute, or 4 weeks (28 days) or less from onset, even when listed as history
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "I21.4", evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "I21.4")] and not out.flags
+
+
+@pytest.mark.parametrize("order", [("K63.1", "K75.1"), ("K63.1", "K75.2")])
+def test_diagnostic_angiography_gives_way_to_the_intervention(tables, order):
+    x = Excerpt(("procedures", "Coronary angiogram then PCI with drug-eluting stents to LAD"))
+    out = run(tables, x, [code(tables, OPCS, order[0], "primary"), code(tables, OPCS, order[1])], "SEQ-004")
+    assert [c.code for c in out.codes] == [order[1], order[0]] and out.flags[0].rule == "SEQ-004"
+
+
+def test_a_supplementary_code_the_ranker_suggested_is_moved_not_repeated(tables):
+    line = "Left cemented hemiarthroplasty"
+    x = Excerpt(("procedures", line))
+    ev = x.evidence(line, "procedures")
+    out = run(tables, x, [code(tables, OPCS, "W46.1", "primary", ev), code(tables, OPCS, "J18.3"),
+                          code(tables, OPCS, "Z94.3", evidence=ev)], "SUP-001")
+    assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]
+
