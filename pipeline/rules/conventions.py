@@ -165,10 +165,18 @@ class IntegralParams:
     not_definitive: tuple[str, ...]
     stated: tuple[str, ...]  # sections where a clinician states a diagnosis: a symptom stated there is kept
     message: str
+    coded_with: tuple[dict, ...] = ()  # {diagnoses, symptoms}: symptoms not integral to those diagnoses
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
         check_codes(self.not_definitive, "not_definitive")
+        check_entries(self.coded_with, "coded_with", {"diagnoses": str, "symptoms": str}, {})
+
+
+def _coded_with(p: IntegralParams, symptom: str, definitive) -> bool:
+    """Whether ``symptom`` is coded beside one of the ``definitive`` diagnoses all the same."""
+    return any(in_refs(symptom, code_refs(e["symptoms"])) and any(in_refs(d.code, code_refs(e["diagnoses"]))
+                                                                 for d in definitive) for e in p.coded_with)
 
 
 @rule("CON-006", "conventions", IntegralParams)
@@ -180,7 +188,8 @@ def integral_symptoms(w: Work, r: Rule) -> None:
     if not definitive:
         return
     for s in mine:
-        if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence):
+        if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence) \
+                and not _coded_with(p, s.code, definitive):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, definitive[0].code), other=definitive[0].code)

@@ -527,3 +527,28 @@ def test_a_supplementary_code_the_ranker_suggested_is_moved_not_repeated(tables)
                           code(tables, OPCS, "Z94.3", evidence=ev)], "SUP-001")
     assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]
 
+
+
+@pytest.mark.parametrize("symptom, line", [
+    ("R47.0", "Expressive dysphasia"),
+    ("R13", "Failed swallow screen, dysphagia on water swallow"),
+])
+def test_the_deficits_of_a_stroke_are_coded_with_it(tables, symptom, line):
+    # Chapter IX: the neurological deficits of a stroke are not always present, so they are coded too
+    x = Excerpt(("diagnoses", "1. Left MCA infarct"), ("examination", line))
+    out = run(tables, x, [code(tables, WHO, "I63.5", "primary", x.evidence("Left MCA infarct", "diagnoses")),
+                          code(tables, WHO, symptom, evidence=x.evidence(line, "examination"))], "CON-006")
+    assert coded(out) == [("ICD-10", "I63.5"), ("ICD-10", symptom)]
+    pneumonia = Excerpt(MAIN, ("examination", line))  # beside another diagnosis the rule still applies
+    out = run(tables, pneumonia, [code(tables, WHO, "J18.9", "primary", pneumonia.evidence("pneumonia", "diagnoses")),
+                                  code(tables, WHO, symptom, evidence=pneumonia.evidence(line, "examination"))],
+              "CON-006")
+    assert coded(out) == [("ICD-10", "J18.9")]
+
+
+@pytest.mark.parametrize("z, kept_primary", [("Z51.1", True), ("Z51.0", True), ("Z92.1", False)])
+def test_an_admission_for_chemotherapy_keeps_its_z_code_primary(tables, z, kept_primary):
+    x = Excerpt(("diagnoses", "Admitted for cycle 3 of FEC chemotherapy. Ca breast."))
+    out = run(tables, x, [code(tables, WHO, z, "primary", score=0.95), code(tables, WHO, "C50.9", score=0.9)],
+              "SEQ-005")
+    assert coded(out)[0] == ("ICD-10", z if kept_primary else "C50.9")
