@@ -13,7 +13,7 @@ export CLINCODER_ICD10_UK ?= $(wildcard $(SHARED)/icd10-uk/icd10_uk_codes.tsv)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup clean eval-dev eval-uk benchmark chromium serve benchmark-serve
+.PHONY: run test setup clean eval-dev eval-uk benchmark chromium serve
 
 setup: $(STAMP)
 
@@ -41,6 +41,10 @@ ifeq ($(CHROMIUM),)
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "warning: could not install chromium; the browser test will be skipped"
 endif
+
+# The coder workbench on the bundled letters: http://127.0.0.1:8000/ (decisions in clincoder-review.sqlite).
+serve: $(STAMP)
+	$(BIN)/clincoder serve data/examples --profile uk
 
 # CodiEsp dev, US profile: MAP for diagnoses (D) and procedures (P), then the full report with plots.
 eval-dev: $(STAMP)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from importlib.metadata import version
 from importlib.resources import files
 
-from fastapi import FastAPI
-from fastapi.responses import Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from . import api, pages
 from .services import Services
@@ -21,6 +21,16 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.include_router(api.router)
     app.include_router(pages.router)
+
+    @app.middleware("http")
+    async def same_origin_posts(request: Request, call_next):
+        # a page on another site must not post decisions or letters through a coder's browser:
+        # browsers send Origin with a cross-site POST; scripts and curl send none
+        origin = request.headers.get("origin")
+        if request.method == "POST" and origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+            return JSONResponse({"detail": "cross-site request refused: post from the workbench's own pages"},
+                                status_code=403)
+        return await call_next(request)
 
     @app.get("/static/workbench.js", include_in_schema=False)
     def script() -> Response:

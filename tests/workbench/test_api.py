@@ -75,3 +75,11 @@ def test_logs_carry_no_letter_text(client, caplog):
     with caplog.at_level("DEBUG"):
         client.post("/code", json={"id": "private-1", "text": f"Diagnoses:\n1. {secret}\n"})
     assert "private-1" in caplog.text and secret not in caplog.text
+
+
+def test_posts_from_another_site_are_refused(client):
+    body = {"id": "x", "text": "Diagnoses:\n1. Pneumonia\n"}
+    assert client.post("/code", json=body, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post("/letters/01_cardiology_nstemi_pci/submit", headers={"Origin": "https://evil.example"},
+                       follow_redirects=False).status_code == 403
+    assert client.post("/code", json=body, headers={"Origin": "http://testserver"}).status_code == 200
