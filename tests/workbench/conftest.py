@@ -51,6 +51,13 @@ def postgres_server():
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip("PostgreSQL server binaries (pg_ctl, initdb) not found; install postgresql to run these tests")
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root without a postgres user: PostgreSQL will not start as root")
     root = Path(tempfile.mkdtemp(prefix="clincoder-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
