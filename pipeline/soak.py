@@ -22,7 +22,7 @@ from pathlib import Path
 HOSTILE = {
     "empty": (".txt", lambda text, rnd: b""),
     "binary": (".txt", lambda text, rnd: bytes(rnd.getrandbits(8) for _ in range(4096))),
-    "huge": (".txt", lambda text, rnd: (text + "\n") .encode() * (5_000_000 // max(1, len(text)) + 1)),
+    "huge": (".txt", lambda text, rnd: (text + "\n").encode() * (5_000_000 // max(1, len(text)) + 1)),
     "undecodable": (".txt", lambda text, rnd: text.encode("utf-8")[:200] + b"\x81\x8d\x8f\x90\x9d" * 40),
     "nul_bytes": (".txt", lambda text, rnd: text.encode("utf-8").replace(b" ", b" \x00", 20)),
     "html": (".html", lambda text, rnd: ("<html><body><h1>Discharge letter</h1><p>" + text.replace("\n", "</p><p>")

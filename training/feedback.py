@@ -21,7 +21,7 @@ from clincoder.core.config import Settings
 from clincoder.core.gold import GoldLetter
 from clincoder.models.suggest import Suggester, load_suggesters
 
-from .uk import UK_ARTIFACTS, Rows, UkTrainingError, cross_fit, cross_fit_primary, letter_rows, scores_at
+from .uk import UK_ARTIFACTS, Rows, UkTrainingError, fit_and_save, letter_rows, scores_at
 
 
 def held_back_figures(rows: list[Rows], suggester: Suggester, primary: Suggester | None) -> dict:
@@ -52,11 +52,7 @@ def refit_on_decisions(letters: Sequence[GoldLetter], out_dir: str | Path, setti
     card = {"trained_on": f"{len(dev)} letters of coders' decisions ({len(held)} held back for the figures)",
             "folds": folds, "seed": seed, "C": C, "started_from": str(current), "systems": {}}
     for system in fit_rows:
-        cross, suggester = cross_fit(system, fit_rows[system], folds, seed, C)
-        _, primary = cross_fit_primary(system, fit_rows[system], folds, seed, C)
-        for model, name in ((suggester, "suggest"), (primary, "primary")):
-            model.trained_on = card["trained_on"]
-            model.save(out / f"{name}_{system.value}.json")
+        cross, _, suggester, primary = fit_and_save(system, fit_rows[system], out, card["trained_on"], folds, seed, C)
         card["systems"][system.value] = {
             "cross_fitted": cross,
             "held_back_before": held_back_figures(held_rows[system], *before[system]) if system in before else None,

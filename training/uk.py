@@ -120,6 +120,19 @@ def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int, C
             "n": len(judged)}, final
 
 
+def fit_and_save(system: System, rows: list[Rows], out_dir: Path, trained_on: str, folds: int, seed: int,
+                 C: float) -> tuple[dict, dict, Suggester, Suggester]:
+    """Cross-fit the suggester and the primary model of one classification, fit both on every
+    letter and save them as ``suggest_SYSTEM.json`` and ``primary_SYSTEM.json``; returns
+    (suggester figures, primary figures, suggester, primary model)."""
+    figures, suggester = cross_fit(system, rows, folds, seed, C)
+    primary_figures, primary = cross_fit_primary(system, rows, folds, seed, C)
+    for model, name in ((suggester, "suggest"), (primary, "primary")):
+        model.trained_on = trained_on
+        model.save(out_dir / f"{name}_{system.value}.json")
+    return figures, primary_figures, suggester, primary
+
+
 def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Path | None = None,
              settings: Settings | None = None, folds: int = 5, seed: int = 13, C: float = 1.0,
              progress: bool = True) -> dict:
@@ -139,11 +152,7 @@ def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Pa
     card = {"trained_on": f"{len(letters)} dev letters of {gold} (the final part is kept for final figures)",
             "folds": folds, "seed": seed, "C": C, "dev_cross_fitted": {}}
     for system, rows in letter_rows(letters, settings, progress).items():
-        figures, suggester = cross_fit(system, rows, folds, seed, C)
-        figures["primary"], primary = cross_fit_primary(system, rows, folds, seed, C)
-        for model, name in ((suggester, "suggest"), (primary, "primary")):
-            model.trained_on = card["trained_on"]
-            model.save(out_dir / f"{name}_{system.value}.json")
-        card["dev_cross_fitted"][system.value] = figures
+        figures, primary_figures, _, _ = fit_and_save(system, rows, out_dir, card["trained_on"], folds, seed, C)
+        card["dev_cross_fitted"][system.value] = {**figures, "primary": primary_figures}
     (out_dir / "uk_card.json").write_text(json.dumps(card, indent=2))
     return card

@@ -56,9 +56,11 @@ async def _read(request: Request, model: type[BaseModel]) -> Any:
     if req.profile not in (None, svc.profile):
         raise HTTPException(422, f"this server codes the {svc.profile} profile; start `clincoder serve --profile "
                                  f"{req.profile}` for {req.profile} letters")
+    if len(req.text.encode("utf-8")) > svc.max_bytes:
+        raise HTTPException(413, f"the letter is over the {svc.max_bytes:,}-byte limit; split it or raise max_bytes")
     problem = svc.check(req.text)
     if problem:
-        raise HTTPException(413 if "limit" in problem else 422, problem)
+        raise HTTPException(422, problem)
     return req
 
 
