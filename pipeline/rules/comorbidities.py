@@ -84,3 +84,19 @@ def past_events(w: Work, r: Rule) -> None:
         w.tag(r, s)
         added = w.add(r, system, event["history"], s.evidence)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
+
+
+@dataclass(frozen=True)
+class EpisodeParams:
+    sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
+    message: str
+
+
+@rule("HIS-003", "comorbidities", EpisodeParams)
+def not_this_episode(w: Work, r: Rule) -> None:
+    p: EpisodeParams = r.params
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+        if s.evidence and all(e.section in p.sections or e.assertion == "historical" for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)

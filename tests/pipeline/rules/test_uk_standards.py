@@ -552,3 +552,17 @@ def test_an_admission_for_chemotherapy_keeps_its_z_code_primary(tables, z, kept_
     out = run(tables, x, [code(tables, WHO, z, "primary", score=0.95), code(tables, WHO, "C50.9", score=0.9)],
               "SEQ-005")
     assert coded(out)[0] == ("ICD-10", z if kept_primary else "C50.9")
+
+
+@pytest.mark.parametrize("section, line, kept", [
+    ("past_surgical_history", "Caesarean section x2 (2008, 2012)", False),  # previous
+    ("past_medical_history", "Laparoscopic cholecystectomy 2015", False),
+    ("plan", "Elective laparoscopic cholecystectomy in 6 weeks", False),  # planned
+    ("procedures", "Laparoscopic cholecystectomy (22/04/2025)", True),  # this episode
+])
+def test_only_procedures_of_this_episode_are_coded(tables, section, line, kept):
+    x = Excerpt(MAIN, (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, OPCS, "J18.3", "primary", x.evidence(line, section))], "HIS-003")
+    assert (("OPCS-4", "J18.3") in coded(out)) is kept
+    assert bool(out.flags) is not kept
