@@ -13,6 +13,7 @@ import re
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from clincoder.core.cache import cache_key, cached_pickle, source_of
 from clincoder.core.codes import System, compact
 from clincoder.core.tables import CodeTable
 
@@ -21,14 +22,14 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower())
 
 
-_BOILERPLATE = re.compile(
+BOILERPLATE = re.compile(
     r",?\s*\b(unspecified|not elsewhere classified|nec|nos|initial encounter|subsequent encounter|sequela|"
     r"of unspecified site|unspecified site|without complication|site not specified)\b", re.I)
 
 
 def clean_title(title: str) -> str:
     """A title without classification boilerplate (``unspecified``, ``NOS``, encounter words)."""
-    return re.sub(r"\s+", " ", _BOILERPLATE.sub(" ", title)).strip(" ,") or title
+    return re.sub(r"\s+", " ", BOILERPLATE.sub(" ", title)).strip(" ,") or title
 
 
 class LexicalIndex:
@@ -54,6 +55,9 @@ class LexicalIndex:
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
                                           token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
         self.matrix = self.vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
+
+    def __getstate__(self) -> dict:  # cached without its table (reattached by :func:`lexical_index`)
+        return {k: v for k, v in self.__dict__.items() if k != "table"}
 
     def similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
         """Cosine similarity of each text (rows) with each other text (columns) in this index's
@@ -87,11 +91,17 @@ def top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return values.numpy(), indices.numpy()
 
 
-def default_codes(table: CodeTable) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def default_codes(table: CodeTable) -> tuple[str, ...]:
     """What a table's indexes cover: its selectable codes, with ICD-10-CM 7th-character variants
     folded into the code they extend (``S72.001A/B/C...`` -> ``S72.001``: the encounter character
     is not in a letter's words), plus ICD-10-PCS 4-character prefixes (used when the approach or
-    device is not documented)."""
+    device is not documented). Kept in the cache folder: folding ICD-10-CM takes about a second."""
+    return cached_pickle(f"codes-{table.system.name}", cache_key(table.fingerprint, source_of(__file__)),
+                         lambda: _default_codes(table))
+
+
+def _default_codes(table: CodeTable) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for e in table.entries():
         if table.system is System.ICD10PCS and len(e.code) == 4:
@@ -102,7 +112,15 @@ def default_codes(table: CodeTable) -> list[str]:
                 out[base.code if base is not None else e.code] = None
             else:
                 out[e.code] = None
-    return list(out)
+    return tuple(out)
+
+
+def wording_key() -> str:
+    """A hash of the source that chooses a table's codes and cleans their titles: part of the
+    cache key of anything built from them (the dense index), so that a change re-embeds."""
+    import inspect
+
+    return cache_key(BOILERPLATE.pattern, *(inspect.getsource(f) for f in (clean_title, default_codes, _default_codes)))
 
 
 def icd10cm_synonyms(table: CodeTable) -> dict[str, set[str]]:
@@ -133,10 +151,26 @@ def curated_synonyms(table: CodeTable) -> dict[str, set[str]]:
 
 @functools.lru_cache(maxsize=8)
 def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
-    """The index of a table, built once per process: ICD-10 tables borrow ICD-10-CM wording;
-    with ``curated``, ICD-10 and OPCS-4 also carry the curated UK index terms (the statement
-    linker reads those; the ranker reads the index its fusion was trained on)."""
-    synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else {}
-    for code, terms in (curated_synonyms(table) if curated else {}).items():
-        synonyms.setdefault(code, set()).update(terms)
-    return LexicalIndex(table, default_codes(table), synonyms or None)
+    """The index of a table, once per process and through the cache folder: ICD-10 tables borrow
+    ICD-10-CM wording; with ``curated``, ICD-10 and OPCS-4 also carry the curated UK index terms
+    (the statement linker reads those; the ranker reads the index its fusion was trained on)."""
+    from importlib.metadata import version
+
+    from clincoder.core.index_terms import index_terms_source
+    from clincoder.core.tables import packaged_fingerprint
+
+    parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}", source_of(__file__)]
+    if table.system is System.ICD10:
+        parts.append(packaged_fingerprint(System.ICD10CM))
+    if curated:
+        parts.append(index_terms_source(table.system))
+
+    def build() -> LexicalIndex:
+        synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else {}
+        for code, terms in (curated_synonyms(table) if curated else {}).items():
+            synonyms.setdefault(code, set()).update(terms)
+        return LexicalIndex(table, list(default_codes(table)), synonyms or None)
+
+    index = cached_pickle(f"lexical-{table.system.name}", cache_key(*parts), build)
+    index.table = table
+    return index

@@ -78,6 +78,8 @@ class Featurizer:
         self.prior = prior or {}
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
         self.constants = constants
+        self._label_keys: list[str | None] = []  # the classifier's labels as codes of this profile
+        self._by_key: dict[str, list[int]] | None = None
 
     def candidates(self, letter: PreparedLetter) -> dict[str, Candidate]:
         """Candidates for one letter. The classifier reads the letter's kept text; the
@@ -141,19 +143,33 @@ class Featurizer:
                         hits.support(label_form(self.system, code), generator, score, i)
 
     def _classifier(self, document: str, hits: "_Hits") -> None:
+        """The document classifier's probability and rank for its ``top_clf`` labels and for every
+        label whose code another generator already proposed."""
         scores = self.classifier.decision([document])[0]
-        probs = _sigmoid(scores)
+        order = np.argsort(-scores, kind="stable")
         rank = np.empty(len(scores), dtype=np.int64)
-        rank[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-        for j, label in enumerate(self.classifier.labels):
-            key = self.label_map(label)
+        rank[order] = np.arange(1, len(scores) + 1)
+        by_key = self._labels_by_key()
+        chosen = set(order[: self.constants.top_clf].tolist())
+        chosen.update(j for key in hits.cands if key in by_key for j in by_key[key])
+        for j in sorted(chosen):
+            key = self._label_keys[j]
             if key is None:
                 continue
-            if rank[j] <= self.constants.top_clf or key in hits.cands:
-                c = hits.get(key)
-                c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
-                c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
-                c.feats["clf_known"] = 1.0
+            c = hits.get(key)
+            c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(_sigmoid(scores[j])))
+            c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
+            c.feats["clf_known"] = 1.0
+
+    def _labels_by_key(self) -> dict[str, list[int]]:
+        """The classifier's labels by the code each maps to in this profile (built once)."""
+        if self._by_key is None:
+            self._label_keys = [self.label_map(label) for label in self.classifier.labels]
+            self._by_key = {}
+            for j, key in enumerate(self._label_keys):
+                if key is not None:
+                    self._by_key.setdefault(key, []).append(j)
+        return self._by_key
 
 
 class _Hits:
@@ -271,23 +287,35 @@ class Fusion:
                    columns[0].astype(np.int64), columns[1].astype(np.float64), columns[2].astype(np.int64),
                    columns[3].astype(np.int64), columns[4].astype(np.float64))
 
+    def __post_init__(self) -> None:
+        """The walking form of the trees: a leaf points to itself (any test sends it back), and the
+        two children of node ``i`` sit at ``2i`` (right) and ``2i + 1`` (left), so one step of every
+        (row, tree) pair is two gathers and a comparison."""
+        self._leaf = self.feature < 0
+        own = np.arange(len(self.feature))
+        self._test = np.where(self._leaf, 0, self.feature)
+        self._split = np.where(self._leaf, np.inf, self.split)
+        self._child = np.empty(2 * len(own), dtype=np.int64)
+        self._child[0::2] = np.where(self._leaf, own, self.right)
+        self._child[1::2] = np.where(self._leaf, own, self.left)
+
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """The log-odds of each row: every (row, tree) pair walks down one level per step, and
-        only the pairs not yet at a leaf take the next step."""
+        """The log-odds of each row: every (row, tree) pair walks down one level per step; every
+        second step, the pairs already at a leaf are set aside."""
         X = np.asarray(X, dtype=np.float64)
         n, trees, width = len(X), len(self.roots), X.shape[1]
-        node = np.tile(self.roots, n)  # pair i * trees + t: row i, tree t
+        reached = np.tile(self.roots, n)  # pair i * trees + t: row i, tree t
+        walking, node = np.arange(n * trees), reached.copy()
         base = np.repeat(np.arange(n) * width, trees)  # offset of each pair's row in X.ravel()
-        flat = X.ravel()
-        walking = np.arange(n * trees)
+        flat, step = X.ravel(), 0
         while walking.size:
-            at = node[walking]
-            f = self.feature[at]
-            inner = f >= 0
-            walking, at, f = walking[inner], at[inner], f[inner]
-            go_left = flat[base[walking] + f] <= self.split[at]
-            node[walking] = np.where(go_left, self.left[at], self.right[at])
-        return self.baseline + self.value[node].reshape(n, trees).sum(axis=1)
+            node = self._child[2 * node + (flat[base + self._test[node]] <= self._split[node])]
+            step += 1
+            if step % 2 == 0:
+                reached[walking] = node
+                inner = ~self._leaf[node]
+                walking, node, base = walking[inner], node[inner], base[inner]
+        return self.baseline + self.value[reached].reshape(n, trees).sum(axis=1)
 
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:

@@ -70,12 +70,13 @@ def _code_in_worker(letter):
 
 
 def _init_worker() -> None:
-    try:
-        import torch
+    """One core per worker: torch and the BLAS behind numpy each run one thread (two workers with
+    two BLAS threads each on two cores spend their time waiting for one another)."""
+    import torch
+    from threadpoolctl import threadpool_limits
 
-        torch.set_num_threads(1)  # one core per worker: no oversubscription
-    except ImportError:  # pragma: no cover
-        pass
+    torch.set_num_threads(1)
+    threadpool_limits(1)
 
 
 def coded_in_order(letters, code: Callable, workers: int):

@@ -17,6 +17,56 @@ def peak_rss_mb() -> tuple[float, float]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """Resident memory (MiB) of process ``pid`` and all its descendants: the sum of their RSS
+    (shared pages counted once per process) and of their PSS (each shared page split among the
+    processes that map it: what the tree really occupies). PSS is 0 where the system lacks it."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+    rss = pss = 0
+    for p in procs:
+        try:
+            info = p.memory_full_info()
+            rss, pss = rss + info.rss, pss + getattr(info, "pss", 0)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return rss / 2**20, pss / 2**20
+
+
+class TreeMemoryPeak:
+    """Peak :func:`tree_memory_mb` of this process's tree, sampled every ``every`` seconds by a
+    background thread while the ``with`` block runs."""
+
+    def __init__(self, every: float = 0.5):
+        import threading
+
+        self.every, self.rss, self.pss = every, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        import os
+
+        while True:
+            rss, pss = tree_memory_mb(os.getpid())
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+            if self._stop.wait(self.every):
+                return
+
+    def __enter__(self) -> "TreeMemoryPeak":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def benchmark_coding(inputs: list[str | Path], profile: str = "us", limit: int | None = None,
                      config: str | Path | None = None, workers: int = 1) -> dict:
     """Cold start (tables, models, indexes), then letters/s over ``inputs`` in one process."""
@@ -29,13 +79,15 @@ def benchmark_coding(inputs: list[str | Path], profile: str = "us", limit: int |
     letters = [l for l in iter_letters(inputs) if not l.error][:limit]
     words = sum(len(l.text.split()) for l in letters)
     t1 = time.perf_counter()
-    errors = sum(1 for rec in coded_in_order(letters, coder.code, workers) if rec.error)
+    with TreeMemoryPeak() as tree:
+        errors = sum(1 for rec in coded_in_order(letters, coder.code, workers) if rec.error)
     elapsed = time.perf_counter() - t1
     parent, child = peak_rss_mb()
     return {"profile": profile, "letters": len(letters), "errors": errors,
             "words_per_letter": round(words / max(1, len(letters))), "cold_start_s": round(cold, 1),
             "seconds": round(elapsed, 1), "letters_per_s": round(len(letters) / elapsed, 2) if elapsed else None,
-            "workers": workers, "peak_rss_mb": round(parent), "peak_rss_worker_mb": round(child) if workers > 1 else None}
+            "workers": workers, "peak_rss_mb": round(parent), "peak_rss_worker_mb": round(child) if workers > 1 else None,
+            "peak_rss_total_mb": round(tree.rss), "peak_pss_total_mb": round(tree.pss)}
 
 
 def _percentile(values: list[float], q: float) -> float:

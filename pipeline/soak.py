@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .benchmark import tree_memory_mb
+
 # hostile inputs: name -> (file suffix, how to make its bytes from a real letter)
 HOSTILE = {
     "empty": (".txt", lambda text, rnd: b""),
@@ -51,23 +53,6 @@ def make_inputs(data: Path, n: int, folder: Path, hostile_share: float = 0.05, s
         (folder / f"{letter_id}{suffix}").write_bytes(make(text, rnd))
         kinds[letter_id] = kind
     return kinds
-
-
-def _tree_rss_mb(pid: int) -> float:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
 
 
 class LineCounter:
@@ -107,7 +92,7 @@ def run_phase(cmd: list[str], out: Path, name: str, kill_at: int | None = None, 
     while proc.poll() is None:
         time.sleep(0.5)
         done = lines()
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        peak = max(peak, tree_memory_mb(proc.pid)[0])
         bucket = (done // every) * every
         if bucket and bucket not in phase.peak_rss_mb_per_1000:
             phase.peak_rss_mb_per_1000[bucket] = round(peak)

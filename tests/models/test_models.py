@@ -137,3 +137,20 @@ def test_letter_context_compares_a_candidate_with_its_letter_and_its_siblings():
     assert f["s72.001"]["category_margin"] == pytest.approx(1.0) and f["s72.009"]["category_margin"] == pytest.approx(-1.0)
     assert f["s72.001"]["category_n"] == pytest.approx(np.log(2)) and f["i10"]["category_n"] == 0.0
     assert f["i10"]["category_margin"] == pytest.approx(0.7)  # alone in its category: its own support
+
+
+def test_a_lexical_index_is_read_back_from_the_cache_folder(tmp_path, monkeypatch):
+    from clincoder.core.codes import System
+    from clincoder.core.tables import CodeEntry, CodeTable
+    from clincoder.models.lexical import lexical_index
+
+    monkeypatch.setenv("CLINCODER_CACHE_DIR", str(tmp_path))
+    entries = [CodeEntry(code=c, title=t, kind="category", parent=None, selectable=True)
+               for c, t in (("K80", "Cholelithiasis"), ("K81", "Cholecystitis"), ("K85", "Acute pancreatitis"))]
+    table = CodeTable(System.ICD10CM, "test", entries, source="test")
+    built = lexical_index(table).search(["acute cholecystitis"], 2)
+    (saved,) = tmp_path.glob("lexical-ICD10CM-*.pickle")
+    lexical_index.cache_clear()  # as a new process would
+    again = lexical_index(table)
+    assert again.table is table and again.search(["acute cholecystitis"], 2) == built
+    assert built[0][0][0] == "K81" and list(tmp_path.glob("lexical-ICD10CM-*.pickle")) == [saved]
