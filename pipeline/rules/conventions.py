@@ -262,6 +262,34 @@ def not_coded_here(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s)
 
 
+@dataclass(frozen=True)
+class EndoscopyParams:
+    groups: tuple[dict, ...]  # {diagnostic, therapeutic}: code ranges of one endoscopic route
+    biopsy: str  # a diagnostic code whose title matches this is kept (the biopsy at the endoscopy)
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.groups, "groups", {"diagnostic": str, "therapeutic": str}, {})
+        re.compile(self.biopsy)
+
+
+@rule("CON-009", "conventions", EndoscopyParams)
+def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
+    """A diagnostic endoscopy is not coded beside a therapeutic one of the same route."""
+    p: EndoscopyParams = r.params
+    suggested = list(w.scope(r))
+    for group in p.groups:
+        diagnostic, therapeutic = code_refs(group["diagnostic"]), code_refs(group["therapeutic"])
+        done = [s for s in suggested if in_refs(s.code, therapeutic)]
+        if not done:
+            continue
+        for s in suggested:
+            if in_refs(s.code, diagnostic) and not re.search(p.biopsy, s.title, re.I):
+                w.demote(s)
+                w.tag(r, s, done[0])
+                w.flag(r, p.message, s, codes=(s.code, done[0].code), other=done[0].code)
+
+
 @rule("CON-008", "conventions", MessageParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder

@@ -104,7 +104,7 @@ def _assertion(ent, section: Optional[str]) -> str:
     x = ent._
     if x.is_family or section == "family_history":
         return "family"
-    if x.is_negated:
+    if x.is_negated or section == "excluded_diagnoses" and ent.label_ != "PROCEDURE":  # the test was done
         return "negated"
     if x.is_hypothetical:
         return "hypothetical"

@@ -24,10 +24,28 @@ def letter_rules_data() -> tuple:
     return tuple(data["rules"])
 
 
-def letter_rules() -> List[ConTextRule]:
+def across_line_breaks(nlp: Language, literal: str) -> Optional[list]:
+    """A token pattern for a phrase of plain words that also matches it wrapped over lines ("a UTI
+    has\nbeen excluded": the line break is a token of its own); None for a one-token literal or
+    one with punctuation (those match as literals). The phrase is cut into tokens as the letter
+    will be ("cannot" is two)."""
+    tokens = [t.lower_ for t in nlp.make_doc(literal)]
+    if len(tokens) < 2 or not all(t.isalpha() for t in tokens):
+        return None
+    pattern: list = []
+    for t in tokens:
+        if pattern:
+            pattern.append({"IS_SPACE": True, "OP": "*"})
+        pattern.append({"LOWER": t})
+    return pattern
+
+
+def letter_rules(nlp: Language) -> List[ConTextRule]:
     rules = []
     for r in letter_rules_data():
-        rules.append(ConTextRule(literal=str(r["literal"]), category=r["category"], pattern=r.get("pattern"),
+        literal = str(r["literal"])
+        rules.append(ConTextRule(literal=literal, category=r["category"],
+                                 pattern=r.get("pattern") or across_line_breaks(nlp, literal),
                                  direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope")))
     return rules
 
@@ -36,7 +54,7 @@ def letter_rules() -> List[ConTextRule]:
                   requires=["doc.ents", "token.is_sent_start"])
 def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope: Optional[int] = None) -> ConText:
     ctx = ConText(nlp, name=name, rules=None, max_scope=max_scope, span_attrs="default", input_span_type="ents")
-    ours = letter_rules()
+    ours = letter_rules(nlp)
     if default_rules:  # medspaCy's defaults, less those our rules redefine ("ruled out" looks back in letters)
         redefined = {r.literal.lower() for r in ours}
         ctx.add([r for r in ConTextRule.from_json(ctx.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in redefined])

@@ -566,3 +566,38 @@ def test_only_procedures_of_this_episode_are_coded(tables, section, line, kept):
                           code(tables, OPCS, "J18.3", "primary", x.evidence(line, section))], "HIS-003")
     assert (("OPCS-4", "J18.3") in coded(out)) is kept
     assert bool(out.flags) is not kept
+
+
+def _opcs(c, title, role="secondary", score=0.8):
+    return CodeSuggestion(OPCS.value, c, title, 1, role, score, ())
+
+
+@pytest.mark.parametrize("therapeutic, diagnostic, kept", [
+    # OGD: injection of a bleeding ulcer; the look is not coded, the biopsy at it is
+    (("G43.6", "Fibreoptic endoscopic injection therapy to lesion of upper gastrointestinal tract"),
+     [("G45.9", "Unspecified diagnostic fibreoptic endoscopic examination of upper gastrointestinal tract"),
+      ("G45.1", "Fibreoptic endoscopic examination of upper gastrointestinal tract and biopsy of lesion of upper "
+                "gastrointestinal tract")], ["G43.6", "G45.1"]),
+    # TURBT: the rigid cystoscopy of the same session is not coded
+    (("M42.1", "Endoscopic resection of lesion of bladder"),
+     [("M45.5", "Diagnostic endoscopic examination of bladder using rigid cystoscope")], ["M42.1"]),
+    # hysteroscopic polypectomy with a biopsy of the endometrium
+    (("Q17.1", "Endoscopic resection of lesion of uterus"),
+     [("Q18.1", "Diagnostic endoscopic examination of uterus and biopsy of lesion of uterus")], ["Q17.1", "Q18.1"]),
+])
+def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
+    x = Excerpt(("procedures", "Endoscopy"))
+    codes = [_opcs(*therapeutic, role="primary"), *(_opcs(c, t) for c, t in diagnostic)]
+    out = run(tables, x, codes, "CON-009")
+    assert [c.code for c in out.codes] == kept
+    dropped = {c for c, _ in diagnostic} - set(kept)
+    assert dropped <= {c.code for c in out.candidates}
+    assert all("CON-009" in c.rules for c in out.candidates if c.code in dropped)
+
+
+def test_a_diagnostic_endoscopy_alone_is_coded(tables):
+    x = Excerpt(("procedures", "OGD: normal"))
+    out = run(tables, x, [_opcs("G45.9", "Unspecified diagnostic fibreoptic endoscopic examination of upper "
+                                         "gastrointestinal tract", "primary"),
+                          _opcs("M42.1", "Endoscopic resection of lesion of bladder")], "CON-009")
+    assert [c.code for c in out.codes] == ["G45.9", "M42.1"]  # another route's therapeutic endoscopy

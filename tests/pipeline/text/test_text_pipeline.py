@@ -89,3 +89,21 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     res = benchmark_text([p], repeat=2)
     assert res["n_letters"] == 1 and res["letters_per_s"] > 0 and res["peak_rss_mb"] > 0
     assert res["mentions_per_letter"] >= 3
+
+
+@pytest.mark.parametrize("text, mention, assertion", [
+    # a negation phrase wrapped over two lines, as letters exported at a fixed width are
+    ("Urine culture negative, so a UTI has\nbeen excluded.", "UTI", "negated"),
+    ("There was no evidence\nof pneumonia on the chest X-ray.", "pneumonia", "negated"),
+    # a test named after the organisms it looked for
+    ("- COVID-19 and influenza PCR negative.", "COVID-19", "negated"),
+    ("COVID-19 PCR positive; influenza PCR negative.", "COVID-19", "present"),
+    ("MRCP showed no CBD stones.", "CBD stones", "negated"),
+    # a list under a "Ruled out:" heading: its conditions are negated, the tests done are not
+    ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
+    ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
+    ("Excluded: PE (CTPA normal).\nPlan: anticoagulation stopped.", "PE", "negated"),
+])
+def test_letter_negation_phrasing(analyse, text, mention, assertion):
+    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
+    assert found[mention] == assertion, found
