@@ -92,7 +92,6 @@ class Encoder:
             raise ValueError(f"unknown encoder backend {backend!r}; choose one of {BACKENDS}")
         self.backend = backend
         path = self.base_path = base_model_path()
-        self.fast_tokenizer = FastTokenizer(path)
         self.delta = Path(delta) if delta else None
         card_file = self.delta / "encoder_card.json" if self.delta else None
         self.card: dict = (json.loads(card_file.read_text()) if card_file else
@@ -101,6 +100,11 @@ class Encoder:
         self.hidden_size = int(json.loads((Path(path) / "config.json").read_text())["hidden_size"])
         self.model = None if backend == "onnx-int8" and self.onnx_path.exists() else self._torch_model(path)
         self._session, self._session_pid = None, None
+
+    @functools.cached_property
+    def fast_tokenizer(self) -> FastTokenizer:
+        """The tokenizer the ONNX backend runs (``tokenizers`` alone)."""
+        return FastTokenizer(self.base_path)
 
     @functools.cached_property
     def tokenizer(self):
@@ -307,7 +311,7 @@ def _dense_index(encoder: Encoder, table: CodeTable) -> DenseIndex:
 
         def save(tmp: Path) -> None:
             with tmp.open("wb") as fh:
-                np.save(fh, vectors.astype(np.float32))
+                np.save(fh, vectors)  # float32, as the encoder gives them
 
         write_atomically(path, save)
     vectors = np.load(path, mmap_mode="r")

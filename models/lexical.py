@@ -157,11 +157,11 @@ def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
     from importlib.metadata import version
 
     from clincoder.core.index_terms import index_terms_source
-    from clincoder.core.tables import packaged_fingerprint
+    from clincoder.core.tables import packaged_key
 
     parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}", source_of(__file__)]
     if table.system is System.ICD10:
-        parts.append(packaged_fingerprint(System.ICD10CM))
+        parts.append(packaged_key(System.ICD10CM))
     if curated:
         parts.append(index_terms_source(table.system))
 

@@ -78,8 +78,13 @@ class Featurizer:
         self.prior = prior or {}
         self.label_map = label_map or (lambda key: key)  # learned label -> key in this profile's system
         self.constants = constants
-        self._label_keys: list[str | None] = []  # the classifier's labels as codes of this profile
-        self._by_key: dict[str, list[int]] | None = None
+        # the classifier's labels as codes of this profile, and the labels of each code (built
+        # here, before batch workers fork, not once per worker)
+        self.label_keys = [self.label_map(label) for label in classifier.labels] if classifier is not None else []
+        self.labels_of: dict[str, list[int]] = {}
+        for j, key in enumerate(self.label_keys):
+            if key is not None:
+                self.labels_of.setdefault(key, []).append(j)
 
     def candidates(self, letter: PreparedLetter) -> dict[str, Candidate]:
         """Candidates for one letter. The classifier reads the letter's kept text; the
@@ -149,27 +154,16 @@ class Featurizer:
         order = np.argsort(-scores, kind="stable")
         rank = np.empty(len(scores), dtype=np.int64)
         rank[order] = np.arange(1, len(scores) + 1)
-        by_key = self._labels_by_key()
         chosen = set(order[: self.constants.top_clf].tolist())
-        chosen.update(j for key in hits.cands if key in by_key for j in by_key[key])
+        chosen.update(j for key in hits.cands for j in self.labels_of.get(key, ()))
         for j in sorted(chosen):
-            key = self._label_keys[j]
+            key = self.label_keys[j]
             if key is None:
                 continue
             c = hits.get(key)
             c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(_sigmoid(scores[j])))
             c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
             c.feats["clf_known"] = 1.0
-
-    def _labels_by_key(self) -> dict[str, list[int]]:
-        """The classifier's labels by the code each maps to in this profile (built once)."""
-        if self._by_key is None:
-            self._label_keys = [self.label_map(label) for label in self.classifier.labels]
-            self._by_key = {}
-            for j, key in enumerate(self._label_keys):
-                if key is not None:
-                    self._by_key.setdefault(key, []).append(j)
-        return self._by_key
 
 
 class _Hits:

