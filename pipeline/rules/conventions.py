@@ -3,6 +3,7 @@ need more characters (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -263,6 +264,15 @@ def not_coded_here(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class CombinationParams:
+    words: str  # the wording of a note that names a combination ("with", "associated with")
+    message: str
+
+    def __post_init__(self):
+        re.compile(self.words)
+
+
+@dataclass(frozen=True)
 class EndoscopyParams:
     groups: tuple[dict, ...]  # {diagnostic, therapeutic}: code ranges of one endoscopic route
     biopsy: str  # a diagnostic code whose title matches this is kept (the biopsy at the endoscopy)
@@ -288,6 +298,41 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
                 w.demote(s)
                 w.tag(r, s, done[0])
                 w.flag(r, p.message, s, codes=(s.code, done[0].code), other=done[0].code)
+
+
+@functools.lru_cache(maxsize=1)
+def icd10cm_excludes1() -> dict[str, tuple[str, ...]]:
+    """The Excludes1 notes of ICD-10-CM's categories and 4-character codes, by compact code: the
+    classification's record of which conditions are classified together elsewhere. WHO and UK
+    ICD-10 tables as supplied carry no notes; the categories they share with ICD-10-CM read these.
+    Kept in the cache folder (reading ICD-10-CM itself costs a second and 200 MB)."""
+    from clincoder.core.cache import cached_pickle
+    from clincoder.core.tables import load_table, packaged_key
+
+    def build() -> dict[str, tuple[str, ...]]:
+        cm = load_table(System.ICD10CM)
+        return {compact(e.code): e.excludes1 for e in cm.entries() if len(compact(e.code)) <= 4 and e.excludes1}
+
+    return cached_pickle("icd10cm-excludes1", packaged_key(System.ICD10CM), build, "ICD-10-CM Excludes1 notes")
+
+
+@rule("CON-010", "conventions", CombinationParams)
+def combination_codes(w: Work, r: Rule) -> None:
+    """Where the classification puts two conditions together in one code (an Excludes1 note of
+    one code's category: "cholecystitis with cholelithiasis (K80.-)"), and that code is
+    suggested, the code for the one condition alone is not coded beside it."""
+    p: CombinationParams = r.params
+    notes = icd10cm_excludes1()
+    for s in w.scope(r):
+        own = [n for key in {compact(s.code)[:3], compact(s.code)[:4]} for n in notes.get(key, ())
+               if re.search(p.words, n, re.I)]
+        live = w.scope(r)  # a code already set aside combines nothing
+        combined = next((k for k in live if compact(k.code)[:3] != compact(s.code)[:3]
+                         for n in own if in_refs(k.code, code_refs(n))), None)
+        if combined is not None and s in live:
+            w.demote(s)
+            w.tag(r, s, combined)
+            w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
 
 
 @rule("CON-008", "conventions", MessageParams)

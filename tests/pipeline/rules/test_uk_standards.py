@@ -601,3 +601,21 @@ def test_a_diagnostic_endoscopy_alone_is_coded(tables):
                                          "gastrointestinal tract", "primary"),
                           _opcs("M42.1", "Endoscopic resection of lesion of bladder")], "CON-009")
     assert [c.code for c in out.codes] == ["G45.9", "M42.1"]  # another route's therapeutic endoscopy
+
+
+@pytest.mark.parametrize("alone, combined", [
+    ("K81.0", "K80.0"),  # acute calculous cholecystitis: K80.0, not acute cholecystitis beside it
+    ("J81", "I50.1"),  # pulmonary oedema with left ventricular failure
+])
+def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_combination(tables, alone, combined):
+    x = Excerpt(("diagnoses", "Acute calculous cholecystitis"))
+    out = run(tables, x, [code(tables, WHO, alone, "primary", score=0.95), code(tables, WHO, combined, score=0.8)],
+              "CON-010")
+    assert [c.code for c in out.codes] == [combined]
+    assert any(c.code == alone and "CON-010" in c.rules for c in out.candidates)
+
+
+def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
+    x = Excerpt(("diagnoses", "Hypertension; type 2 diabetes"))
+    out = run(tables, x, [code(tables, WHO, "I10", "primary"), code(tables, WHO, "E11.9")], "CON-010")
+    assert [c.code for c in out.codes] == ["I10", "E11.9"]
