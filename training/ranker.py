@@ -1,11 +1,12 @@
-"""Train the document-level ranker on CodiEsp train, tune it on dev, save it with provenance.
+"""Train the document-level ranker on CodiEsp train and dev, save it with provenance.
 
-Steps (all seeded): align train gold codes to English sentences and find their evidence phrases;
-fit the document classifier, the sentence memory and the term memory on train; build candidate
-features for every train letter from components fitted on the other folds of train (stacking),
-and for dev from components fitted on all of train; fit the fusion on those features, with dev
-2-fold cross-fitted for honest figures; tune the suggestion threshold (micro F1) on dev; write
-the artifact and its model card.
+Steps (all seeded): align gold codes to English sentences and find their evidence phrases; fit
+the document classifier, the sentence memory and the term memory on every coded letter (train and
+dev; ``learn_from_dev: false`` keeps them to train); build candidate features for every letter
+from components fitted on the other folds (stacking), so each letter is featurised as a new
+letter would be; fit the fusion on those features, with dev 2-fold cross-fitted for honest
+figures; tune the suggestion threshold (micro F1) on those cross-fitted dev scores; write the
+artifact and its model card.
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ class RankerConfig:
     fusion_min_leaf: int = FusionParams.min_samples_leaf
     use_encoder: bool = True
     term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
+    # classifier, memories and prior learn from dev as well as train; dev figures stay out of sample
+    # (each dev letter's features come from components fitted on the folds without it)
+    learn_from_dev: bool = True
+
+    def __post_init__(self):
+        if self.learn_from_dev and self.folds < 2:
+            raise ValueError("learn_from_dev needs folds >= 2: dev letters are featurised by components "
+                             "fitted on the other folds; set folds: 5, or learn_from_dev: false")
 
 
 def _gold(doc, kind):
@@ -153,8 +162,8 @@ def _components(docs, prepared, kind, tables, config: RankerConfig, progress: bo
 
 def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: RankerConfig,
                   constants: RankerConstants, progress: bool):
-    """Candidate rows for every train letter, from components fitted on the other folds of train:
-    the fusion then learns from train letters as well as dev, with features as a new letter gets."""
+    """Candidate rows for every letter of ``train`` (the letters components learn from), from
+    components fitted on the other folds: features as a new letter gets them."""
     if config.folds < 2 or len(train) < config.folds:
         return []
     fold = np.random.default_rng(config.seed).permutation(len(train)) % config.folds
@@ -175,10 +184,12 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
                  settings: Settings = Settings()) -> dict:
     """Train and save the US-profile ranker into ``out_dir``; returns its model card.
 
-    Train fits the classifier, the sentence and term memories (and the encoder, elsewhere). The
-    fusion learns from train letters (features from components fitted on the other folds) and
-    dev letters: its reported figures come from 2-fold cross-fitting over dev (each half scored
-    by a fusion that did not see it); the shipped fusion is fitted on all of them. The text
+    Train and dev (train alone with ``learn_from_dev: false``) fit the classifier, the sentence
+    and term memories and the prior; the encoder is fine-tuned on train, elsewhere. The fusion
+    learns from every letter's stacked features (components fitted on the other folds); its
+    reported figures come from 2-fold cross-fitting over dev (each half scored by a fusion that
+    did not see it, on features from components that did not see it); the shipped fusion is
+    fitted on all of them. The text
     weights and ranker constants of ``settings`` are used throughout and recorded in the card.
     """
     t0 = time.time()
@@ -200,9 +211,7 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         "name": f"clincoder-{DEFAULT_RANKER}",
         "profile": "us",
         "editions": {s.value: tables[k].edition for k, s in KINDS.items()},
-        "training_data": "CodiEsp train (500 English case reports, CC BY 4.0; Miranda-Escalada et al. 2020) for "
-                         f"classifier, sentence and term memories, and encoder; fusion on CodiEsp train ({config.folds}-fold "
-                         "stacked features) and dev; threshold on dev (dev figures below are 2-fold cross-fitted)",
+        "training_data": _training_data(config),
         "config": asdict(config),
         "constants": settings.scoring_constants(),
         "encoder": encoder.describe() if encoder is not None else None,
@@ -214,6 +223,14 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     return card
 
 
+def _training_data(config: RankerConfig) -> str:
+    learned = "CodiEsp train and dev (750" if config.learn_from_dev else "CodiEsp train (500"
+    return (f"{learned} English case reports, CC BY 4.0; Miranda-Escalada et al. 2020) for the classifier, "
+            f"sentence and term memories and prior; CodiEsp train for the encoder; fusion on {config.folds}-fold "
+            "stacked features of those letters; threshold and the dev figures below from 2-fold cross-fitting "
+            "over dev")
+
+
 @dataclass(frozen=True)
 class _Data:
     train: list
@@ -222,17 +239,27 @@ class _Data:
     dev_prep: list
     half: np.ndarray  # which half of dev each dev letter is in, for cross-fitting
 
+    def learned_from(self, with_dev: bool) -> tuple[list, list]:
+        """The coded letters (and their prepared texts) that the components learn from."""
+        if with_dev:
+            return self.train + self.dev, self.train_prep + self.dev_prep
+        return self.train, self.train_prep
+
 
 def _train_kind(kind: str, data: _Data, tables: dict, encoder, config: RankerConfig, settings: Settings,
                 out_dir: Path, progress: bool) -> tuple[dict, list[Path]]:
     """Fit and save one kind's components and fusions; its dev figures and the files written."""
     system, constants = KINDS[kind], settings.ranker
-    prior, memory, terms, clf = _components(data.train, data.train_prep, kind, tables, config, progress)
+    docs, prep = data.learned_from(config.learn_from_dev)
+    prior, memory, terms, clf = _components(docs, prep, kind, tables, config, progress)
     dense = encoder.index(tables[kind]) if encoder is not None else None
     lex = lexical_index(tables[kind])
-    feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms, constants=constants)
-    rows = _rows(feat, tqdm(data.dev, desc=f"{kind} dev features", disable=not progress), data.dev_prep, kind)
-    stacked = _stacked_rows(data.train, data.train_prep, kind, system, tables, lex, dense, config, constants, progress)
+    stacked = _stacked_rows(docs, prep, kind, system, tables, lex, dense, config, constants, progress)
+    if config.learn_from_dev:  # dev rows are stacked rows too: featurised without their own codes
+        rows, stacked = stacked[len(data.train):], stacked[:len(data.train)]
+    else:
+        feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms, constants=constants)
+        rows = _rows(feat, tqdm(data.dev, desc=f"{kind} dev features", disable=not progress), data.dev_prep, kind)
     m, fusion = _fit_fusion(rows, data.half, kind, config, stacked)
     # the foundation's first coder, on the same candidates: lexical title similarity alone
     m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)

@@ -30,7 +30,7 @@ def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
         raise TrainingConfigError(f"unknown sections in {path}: {sorted(unknown)}")
     try:
         return EncoderConfig(**(data.get("encoder") or {})), RankerConfig(**(data.get("ranker") or {}))
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise TrainingConfigError(f"{path}: {exc}") from exc
 
 

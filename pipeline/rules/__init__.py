@@ -5,7 +5,8 @@
 * :mod:`~clincoder.rules.engine` — :func:`apply_rules` and what rules share;
 * the rules, grouped by the standard they implement: :mod:`~clincoder.rules.sequencing`,
   :mod:`~clincoder.rules.conventions`, :mod:`~clincoder.rules.documentation`,
-  :mod:`~clincoder.rules.currency`, :mod:`~clincoder.rules.comorbidities`.
+  :mod:`~clincoder.rules.currency`, :mod:`~clincoder.rules.comorbidities`,
+  :mod:`~clincoder.rules.specificity`.
 
 A new rule: a function in its group's module, registered with ``@rule("ID", "group",
 ParamsClass)``, an entry in ``rules.yaml`` with its citation, and a test in
@@ -14,7 +15,7 @@ ParamsClass)``, an entry in ``rules.yaml`` with its citation, and a test in
 
 from __future__ import annotations
 
-from . import comorbidities, conventions, currency, documentation, sequencing  # noqa: F401  (registers the rules)
+from . import comorbidities, conventions, currency, documentation, sequencing, specificity  # noqa: F401  (registers the rules)
 from .engine import apply_rules
 from .refs import code_refs, in_refs
 from .registry import GROUPS, RULES, rule

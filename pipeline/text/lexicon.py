@@ -47,16 +47,30 @@ _SPELLING = [  # UK -> US, applied to lower-case tokens (both sides of a match s
     (re.compile(r"^appendicectom"), "appendectom"), (re.compile(r"tre$"), "ter"),
 ]
 _NO_PLURAL = ("ss", "us", "is", "ous", "ics", "sis", "xis", "itis")
+# Latin and Greek plurals of clinical nouns ("pulmonary emboli", "CBD calculi", "vertebrae",
+# "diverticula", "metastases"): -i -> -us and -ae -> -a by rule, the irregular ones listed
+_CLASSICAL_PLURAL = {"diverticula": "diverticulum", "bacteria": "bacterium", "ganglia": "ganglion",
+                     "septa": "septum", "ova": "ovum", "foramina": "foramen", "metastases": "metastasis",
+                     "stenoses": "stenosis", "anastomoses": "anastomosis", "prostheses": "prosthesis",
+                     "thromboses": "thrombosis", "diagnoses": "diagnosis", "psychoses": "psychosis",
+                     # an embolus is what the titles call an embolism: letters write both
+                     "embolism": "embolus", "embolisms": "embolus"}
 
 
 @functools.lru_cache(maxsize=200_000)
 def norm(token: str) -> str:
-    """Normal form of one token: lower case, US spelling, singular."""
+    """Normal form of one token: lower case, US spelling, singular (Latin and Greek plurals too)."""
     t = token.lower()
     if not t.isalpha() or len(t) < 4:
         return t
+    if t in _CLASSICAL_PLURAL:
+        return _CLASSICAL_PLURAL[t]
     for pat, rep in _SPELLING:
         t = pat.sub(rep, t)
+    if t.endswith("i") and t[-2] not in "aeiou" and len(t) > 4:  # emboli, calculi, bronchi, cocci
+        return t[:-1] + "us"
+    if t.endswith("ae") and len(t) > 5:  # vertebrae, fistulae
+        return t[:-1]
     if t.endswith("ies") and len(t) > 5:
         return t[:-3] + "y"
     if t.endswith("s") and not t.endswith(_NO_PLURAL) and len(t) > 4:

@@ -100,8 +100,10 @@ class LetterMentions:
             taken.append((a, b))
             chosen.append(c)
         chosen.sort(key=lambda c: c[0])
-        abbrs = [x for x in doc._.clin_abbreviations or () if x.label != "OTHER" or x.source == "letter"]
-        if abbrs:  # "exacerbation of COPD": expand the abbreviations inside a longer mention
+        # "exacerbation of COPD", "RSV bronchiolitis": expand the abbreviations inside a longer
+        # mention (OTHER ones too: never mentions themselves, they say what the mention is)
+        abbrs = list(doc._.clin_abbreviations or ())
+        if abbrs:
             text = doc.text
             for k, c in enumerate(chosen):
                 inner = [x for x in abbrs if c[0] <= x.start and x.end <= c[1] and (x.start, x.end) != (c[0], c[1])]

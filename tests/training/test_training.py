@@ -92,13 +92,17 @@ def test_train_end_to_end_writes_a_loadable_deterministic_model(tmp_path, tiny_c
     assert 0.0 <= card["metrics_dev"]["D"]["map"] <= 1.0 and card["hash"]
     # the fusion also learned from every train letter, featurised by components that did not see it
     assert card["metrics_dev"]["D"]["fusion_rows"] == {"dev_letters": len(DEV), "stacked_train_letters": len(TRAIN)}
+    # the classifier, memories and prior learned from dev letters too (learn_from_dev, the default)
+    assert json.loads((out / "prior_D.json").read_text())["r50.9"] == 4  # t2, t3, d1, d4
+    assert "train and dev" in card["training_data"]
     assert (out / "encoder" / "delta.safetensors").stat().st_size < 25 * 2**20
     enc_card = json.loads((out / "encoder" / "encoder_card.json").read_text())
     assert enc_card["trained_layers"] == ["encoder.layer.4.", "encoder.layer.5."] and enc_card["config"]["steps"] == 3
     assert json.loads((out / "model_card.json").read_text())["hash"] == card["hash"]
     # the term memory learned the English phrases of the Spanish evidence
     terms = json.loads((out / "terms_D.json").read_text())["phrases"]
-    assert terms["pneumonia"] == {"j18.9": pytest.approx(2 / 3, abs=1e-3)}  # 2 of the 2 letters with it, smoothed
+    # 3 of the 3 letters with it (t2, t5 and dev d1), smoothed
+    assert terms["pneumonia"] == {"j18.9": pytest.approx(3 / 4, abs=1e-3)}
     assert card["metrics_dev"]["D"]["term_phrases"] >= 2
 
     tables = {System.ICD10CM: tiny_tables["D"], System.ICD10PCS: tiny_tables["P"]}
@@ -120,6 +124,10 @@ def test_bad_training_config_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("encoder: {stepz: 3}\n")
     with pytest.raises(TrainingConfigError, match="stepz"):
+        read_config(bad)
+    # dev letters can only be learned from with stacking folds that featurise them out of sample
+    bad.write_text("ranker: {folds: 0, learn_from_dev: true}\n")
+    with pytest.raises(TrainingConfigError, match="folds >= 2"):
         read_config(bad)
 
 

@@ -619,3 +619,48 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     x = Excerpt(("diagnoses", "Hypertension; type 2 diabetes"))
     out = run(tables, x, [code(tables, WHO, "I10", "primary"), code(tables, WHO, "E11.9")], "CON-010")
     assert [c.code for c in out.codes] == ["I10", "E11.9"]
+
+
+@pytest.mark.parametrize("line, mention, coded_as, expected", [
+    # the statement names what sets a subdivision apart: coded to it, in the same place
+    ("1. RSV bronchiolitis (nasopharyngeal aspirate RSV PCR positive)",
+     {"phrase": "RSV bronchiolitis", "expansion": "respiratory syncytial virus bronchiolitis"}, "J21.9", "J21.0"),
+    ("1. Age-related nuclear cataract, left eye", None, "H25.9", "H25.1"),
+    # the statement says what the code excludes ("without haemorrhage"): the subdivision with it
+    ("1. Bleeding duodenal ulcer (Forrest IIa)", None, "K26.7", "K26.4"),
+    # already as specific as the statement: kept
+    ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
+    ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
+    # two subdivisions equally documented: left to the coder
+    ("1. Age-related cataract, incipient and nuclear", None, "H25.9", "H25.9"),
+])
+def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables, line, mention, coded_as, expected):
+    from dataclasses import replace
+
+    x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
+    if "no bleeding" in line:  # the text stage blanks a negated word in what the ranker reads
+        x.sentences[0] = replace(x.sentences[0], query=line.replace("bleeding", "       "))
+    mentions = [x.mention(mention["phrase"], "diagnoses", expansion=mention["expansion"])] if mention else []
+    first = code(tables, WHO, coded_as, "primary", x.evidence(line, "diagnoses"))
+    out = run(tables, x, [first, code(tables, WHO, "I10", evidence=x.evidence("2. Hypertension", "diagnoses"))],
+              "CON-011", mentions=mentions)
+    assert [c.code for c in out.codes] == [expected, "I10"]
+    if expected != coded_as:
+        assert [c.code for c in out.candidates] == [coded_as] and out.codes[0].rules == ("CON-011",)
+        assert out.flags[0].codes == (coded_as, expected)
+
+
+@pytest.mark.parametrize("first, second, kept", [
+    (("1. RSV bronchiolitis", "J21.0"), ("Bronchiolitis pathway followed.", "J21.9"), ["J21.0"]),
+    (("1. Acute calculous cholecystitis", "K80.0"), ("Gallstones on ultrasound.", "K80.2"), ["K80.0"]),
+    # two specified subdivisions of one parent are two conditions: both stay
+    (("1. Senile nuclear cataract", "H25.1"), ("Incipient cataract, right eye.", "H25.0"), ["H25.1", "H25.0"]),
+])
+def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, kept):
+    x = Excerpt(("diagnoses", first[0]), (None, second[0]))
+    codes = [code(tables, WHO, first[1], "primary", x.evidence(first[0], "diagnoses")),
+             code(tables, WHO, second[1], evidence=x.evidence(second[0]))]
+    out = run(tables, x, codes, "CON-012")
+    assert [c.code for c in out.codes] == kept
+    if len(kept) == 1:
+        assert out.candidates[0].rules == ("CON-012",) and out.flags[0].codes == (second[1], first[1])

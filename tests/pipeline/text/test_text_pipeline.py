@@ -108,3 +108,26 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
     assert found[mention] == assertion, found
+
+
+@pytest.mark.parametrize("letter_word, title_word", [
+    ("emboli", "embolism"), ("embolus", "embolism"), ("calculi", "calculus"), ("bronchi", "bronchus"),
+    ("staphylococci", "staphylococcus"), ("vertebrae", "vertebra"), ("diverticula", "diverticulum"),
+    ("metastases", "metastasis"), ("haemorrhages", "hemorrhage"), ("polyps", "polyp"),
+])
+def test_letter_plurals_meet_the_title_words(letter_word, title_word):
+    from clincoder.text.lexicon import norm
+
+    assert norm(letter_word) == norm(title_word)
+
+
+@pytest.mark.parametrize("word", ["sepsis", "mini", "crisis", "abscess", "kiwi"])
+def test_normalisation_leaves_other_words_alone(word):
+    from clincoder.text.lexicon import norm
+
+    assert norm(word) == word
+
+
+def test_latin_plural_in_a_letter_is_a_diagnosis_mention(analyse):
+    ms = mentions_of(analyse("Our diagnosis is bilateral pulmonary emboli, provoked by the pill."))
+    assert [(m.text, m.label) for m in ms if "emboli" in m.text] == [("pulmonary emboli", "DIAGNOSIS")]
