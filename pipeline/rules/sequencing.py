@@ -26,6 +26,9 @@ class SymptomParams:
     symptoms: tuple[str, ...]
     not_definitive: tuple[str, ...]
     message: str
+    # sections where the clinician lists the diagnoses: the first definitive one listed there
+    # becomes primary (else the best scored)
+    listed: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
@@ -79,8 +82,9 @@ def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) 
 @rule("SEQ-005", "sequencing", SymptomParams)
 @rule("SEQ-002", "sequencing", SymptomParams)
 def symptom_not_primary(w: Work, r: Rule) -> None:
-    """A code of ``symptoms`` that heads the diagnoses gives way to the best scored definitive one
-    (SEQ-002: signs and symptoms; SEQ-005: external causes, history and status codes)."""
+    """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: the first the
+    letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
+    history and status codes)."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
@@ -88,10 +92,16 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
         first = mine[0]
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
         if in_refs(first.code, symptoms) and definitive:
-            best = max(definitive, key=lambda s: s.score)
+            best = max(definitive, key=lambda s: (_listed_first(s, p.listed), s.score))
             w.move_before(best, first)
             w.tag(r, first, best)
             w.flag(r, p.message, first, codes=(first.code, best.code), other=best.code)
+
+
+def _listed_first(s: CodeSuggestion, sections: tuple[str, ...]) -> float:
+    """How early the letter lists ``s`` in ``sections`` (higher: earlier); -inf where it does not."""
+    return max((-e.start for e in s.evidence if e.section in sections and e.assertion == "present"),
+               default=float("-inf"))
 
 
 @dataclass(frozen=True)

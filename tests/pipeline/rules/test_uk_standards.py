@@ -664,3 +664,13 @@ def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, k
     assert [c.code for c in out.codes] == kept
     if len(kept) == 1:
         assert out.candidates[0].rules == ("CON-012",) and out.flags[0].codes == (second[1], first[1])
+
+
+@pytest.mark.parametrize("rule_id, first", [("SEQ-005", "W19"), ("SEQ-002", "R07.4")])
+def test_the_condition_listed_first_replaces_a_symptom_or_cause_as_primary(tables, rule_id, first):
+    x = Excerpt((None, "She fell at home."), ("diagnoses", "1. Sickle cell crisis"), ("diagnoses", "2. Asthma"))
+    codes = [code(tables, WHO, first, "primary", x.evidence("She fell at home."), score=0.95),
+             code(tables, WHO, "J45.9", evidence=x.evidence("2. Asthma", "diagnoses"), score=0.9),
+             code(tables, WHO, "D57.0", evidence=x.evidence("1. Sickle cell crisis", "diagnoses"), score=0.2)]
+    out = run(tables, x, codes, rule_id)
+    assert [c.code for c in out.codes][:2] == ["D57.0", first]

@@ -298,6 +298,8 @@ SECTIONS = [
     ("Working diagnosis: asthma", "working_diagnosis"),
     ("Differential diagnosis: asthma", "differential_diagnosis"),
     ("Impression: asthma", "diagnoses"),
+    ("Problems this admission:\n1. Neutropenic sepsis", "diagnoses"),
+    ("Issues during admission:\n1. asthma", "diagnoses"),
     ("Procedures: appendicectomy", "procedures"),
     ("Operations/procedures: appendicectomy", "procedures"),
     ("Operation performed: appendicectomy", "procedures"),
