@@ -121,18 +121,28 @@ def documented_specificity(w: Work, r: Rule) -> None:
 
 @rule("CON-012", "conventions", MessageParams)
 def one_subdivision(w: Work, r: Rule) -> None:
-    """Of two suggested subdivisions of one parent, an unspecified one, or one "without" what the
-    other has, is not coded: the condition is coded once, as specifically as the letter allows."""
+    """Of two suggested subdivisions of one parent where one is unspecified, or "without" what the
+    other has, the other is coded, in the first place either had. (Whether the letter words what
+    sets the other apart is not asked: it says "leg" where the title says "limb".)"""
     families = {id(s): f for s in w.scope(r) if s.kind == "diagnosis" and (f := _family(w, s)) is not None}
     for s in [s for s in w.codes if id(s) in families]:
-        parent, mine, _ = families[id(s)]
-        unspecified = "unspecified" in mine.entry.title.lower()
-        for o in w.codes:
-            if o is s or id(o) not in families or families[id(o)][0].code != parent.code:
-                continue
-            other = families[id(o)][1]
-            if (unspecified and other.own) or (mine.excludes & other.own):
-                w.demote(s)
-                w.tag(r, s, o)
-                w.flag(r, r.params.message, s, codes=(s.code, o.code), other=f"{o.code} ({o.title})")
-                break
+        if s not in w.codes:
+            continue
+        o = next((o for o in w.codes if o is not s and id(o) in families and _overrides(families[id(o)], families[id(s)])),
+                 None)
+        if o is None:
+            continue
+        if w.codes.index(s) < w.codes.index(o):
+            w.move_before(o, s)
+        w.demote(s)
+        w.tag(r, s, o)
+        w.flag(r, r.params.message, s, codes=(s.code, o.code), other=f"{o.code} ({o.title})")
+
+
+def _overrides(other: tuple, mine: tuple) -> bool:
+    """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
+    parent, and ``mine`` is unspecified or excludes what ``other`` has."""
+    (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
+    if parent_o.code != parent_m.code or not sub_o.own:
+        return False
+    return "unspecified" in sub_m.entry.title.lower() or bool(sub_m.excludes & sub_o.own)

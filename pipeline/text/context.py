@@ -44,7 +44,8 @@ def letter_rules() -> List[ConTextRule]:
     rules = []
     for r in letter_rules_data():
         rules.append(ConTextRule(literal=str(r["literal"]), category=r["category"], pattern=r.get("pattern"),
-                                 direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope")))
+                                 direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope"),
+                                 allowed_types=set(r["allowed_types"]) if r.get("allowed_types") else None))
     return rules
 
 

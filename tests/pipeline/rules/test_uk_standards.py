@@ -651,19 +651,24 @@ def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables,
 
 
 @pytest.mark.parametrize("first, second, kept", [
-    (("1. RSV bronchiolitis", "J21.0"), ("Bronchiolitis pathway followed.", "J21.9"), ["J21.0"]),
+    # the unspecified one was primary: the specific one takes its place
+    (("1. Bronchiolitis", "J21.9"), ("RSV (respiratory syncytial virus) bronchiolitis on PCR.", "J21.0"), ["J21.0"]),
     (("1. Acute calculous cholecystitis", "K80.0"), ("Gallstones on ultrasound.", "K80.2"), ["K80.0"]),
     # two specified subdivisions of one parent are two conditions: both stay
     (("1. Senile nuclear cataract", "H25.1"), ("Incipient cataract, right eye.", "H25.0"), ["H25.1", "H25.0"]),
+    # what sets the specific one apart is worded otherwise ("leg" for "limb"): it is still kept
+    (("1. Cellulitis", "L03.9"), ("Cellulitis of the left lower leg.", "L03.1"), ["L03.1"]),
 ])
 def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
     codes = [code(tables, WHO, first[1], "primary", x.evidence(first[0], "diagnoses")),
              code(tables, WHO, second[1], evidence=x.evidence(second[0]))]
     out = run(tables, x, codes, "CON-012")
-    assert [c.code for c in out.codes] == kept
+    assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
     if len(kept) == 1:
-        assert out.candidates[0].rules == ("CON-012",) and out.flags[0].codes == (second[1], first[1])
+        dropped = ({first[1], second[1]} - set(kept)).pop()
+        assert out.candidates[0].code == dropped and "CON-012" in out.candidates[0].rules
+        assert out.flags[0].codes == (dropped, kept[0])
 
 
 @pytest.mark.parametrize("rule_id, first", [("SEQ-005", "W19"), ("SEQ-002", "R07.4")])

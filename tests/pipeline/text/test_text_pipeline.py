@@ -104,6 +104,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
     ("Excluded: PE (CTPA normal).\nPlan: anticoagulation stopped.", "PE", "negated"),
+    # an operation given with its year is a previous one; a diagnosis with its year may be current
+    ("- Left total knee replacement 2017", "total knee replacement", "historical"),
+    ("He had a TURP in 2018.", "TURP", "historical"),
+    ("He had an inguinal hernia repaired in 2012.", "inguinal hernia repaired", "historical"),
+    ("Type 2 diabetes (diagnosed 2015)", "Type 2 diabetes", "present"),
+    ("Laparoscopic cholecystectomy on 03/04/2025.", "Laparoscopic cholecystectomy", "present"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
