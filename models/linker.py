@@ -83,7 +83,8 @@ class Linker:
                 link = Link(min(1.0, hits[code]), rank == 0, i in stated, i,
                             stated.index(i) if i in stated else len(stated))
                 old = links.get(key)
-                if old is None or (link.first, link.score) > (old.first, old.score):
+                # a statement where clinicians state what was done beats one in the plan or history
+                if old is None or (link.first, link.stated, link.score) > (old.first, old.stated, old.score):
                     links[key] = link
         return links
 

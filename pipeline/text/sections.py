@@ -78,15 +78,16 @@ class LetterSectionizer(Sectionizer):
             if not _starts_line(doc, start, text):
                 continue
             title = doc[start:end]
+            end, closed = _past_parenthesis(doc, end)  # "Operation (07/07/2025):" is the header "Operation:"
             nxt = doc[end] if end < len(doc) else None
-            colon = nxt is not None and nxt.text in _SEPARATORS
+            colon = closed or nxt is not None and nxt.text in _SEPARATORS
             line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
             caps = title.text.isupper() and len(title.text) > 3
             if len(title.text) <= 3 and not colon:
                 continue
             if not (colon or line_end or caps and nxt is not None and not nxt.text[:1].islower()):
                 continue
-            out.append((match_id, start, end + 1 if colon else end))
+            out.append((match_id, start, end + 1 if colon and not closed else end))
         out.sort(key=lambda m: (m[1], -(m[2] - m[1])))
         kept: List[Tuple[int, int, int]] = []
         for m in out:
@@ -109,6 +110,24 @@ class LetterSectionizer(Sectionizer):
             spans.append(SectionSpan(s.category, a, b, body, title))
         doc._.section_spans = spans
         return doc
+
+
+def _past_parenthesis(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
+    """A header followed on its line by a short parenthesis and a separator ("Operation
+    (07/07/2025):", "Diagnosis (on discharge) -"): where it ends, past the separator, and True;
+    else ``end`` and False."""
+    if end >= len(doc) or doc[end].text != "(":
+        return end, False
+    for j in range(end + 1, min(end + most, len(doc))):
+        if "\n" in doc[j].text or "\n" in doc[j - 1].whitespace_:
+            break
+        if doc[j].text[1:] in _SEPARATORS and doc[j].text[0] == ")":  # tokenised together: "):"
+            return j + 1, True
+        if doc[j].text == ")":
+            if j + 1 < len(doc) and doc[j + 1].text in _SEPARATORS:
+                return j + 2, True
+            break
+    return end, False
 
 
 def _starts_line(doc: Doc, i: int, text: str) -> bool:

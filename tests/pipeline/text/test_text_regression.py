@@ -303,6 +303,7 @@ SECTIONS = [
     ("Procedures: appendicectomy", "procedures"),
     ("Operations/procedures: appendicectomy", "procedures"),
     ("Operation performed: appendicectomy", "procedures"),
+    ("Operation (07/07/2025):\nLeft cemented total knee replacement", "procedures"),
     ("Investigations: CT scan", "investigations"),
     ("Results: CT scan", "investigations"),
     ("Medications on discharge: aspirin for angina", "medications"),
