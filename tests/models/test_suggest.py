@@ -62,6 +62,13 @@ def test_linker_links_each_statement_to_its_best_code(uk_mini):
     assert [r.key for r in extended][:2] == ["i10", "i21.4"] and extended[1].score == 0.0
 
 
+def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):
+    # the plan names the code a little better ("hypertension" alone), the diagnoses state it
+    prepared = letter([("Essential hypertension, treated", "diagnoses"), ("Essential hypertension", "plan")])
+    link = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)["i10"]
+    assert link.first and link.stated and link.sentence == 0
+
+
 def test_features_read_where_and_how_a_code_is_stated(uk_mini):
     prepared = letter([("NSTEMI", "primary_diagnosis"), ("Essential hypertension", "past_medical_history")])
     ranked = [RankedCode("i10", 0.8, {1: 0.9}), RankedCode("i21.4", 0.4, {0: 0.85}), RankedCode("e11.9", 0.3, {})]
