@@ -64,7 +64,7 @@ def test_linker_links_each_statement_to_its_best_code(uk_mini):
 
 def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):
     # the plan names the code a little better ("hypertension" alone), the diagnoses state it
-    prepared = letter([("Essential hypertension, treated", "diagnoses"), ("Essential hypertension", "plan")])
+    prepared = letter([("Hypertension, treated with amlodipine and ramipril", "diagnoses"), ("Essential hypertension", "plan")])
     link = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)["i10"]
     assert link.first and link.stated and link.sentence == 0
 
