@@ -20,6 +20,11 @@ from clincoder.core.contracts import PreparedLetter, RankedCode
 from .prior import HesPrior
 
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
+# a procedure code that matches a mention at least this share of the mention's best match may
+# gather the other mentions of its sentence too (a compound code: "cystoscopy and biopsy" is
+# M45.1); one that matches it less is read with the sentence alone ("lap chole and IOC" are two
+# codes). Diagnoses always gather them: the classification combines conditions (J44.0)
+COMPOUND_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -65,19 +70,27 @@ class Linker:
         A code's standing in a statement is its match summed over the statement's queries (the
         sentence and each mention in it), so that the code matching the whole statement beats a
         sibling that matches one mention alone ("infective exacerbation of COPD with LRTI": J44.0,
-        not J44.1); each query's first choice by that standing is a statement's first choice."""
+        not J44.1); for a procedure mention, only codes that match it well gather the other
+        mentions (see :data:`COMPOUND_SHARE`). Each query's first choice by its standing is a statement's first
+        choice."""
         queries = self._queries(letter)
         if not queries:
             return {}
         stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
         found = self._matches([q for q, _ in queries])
-        standing: dict[int, dict[str, float]] = {}
+        whole: dict[int, dict[str, float]] = {}
         for (_, i), hits in zip(queries, found):
             for code, v in hits.items():
-                standing.setdefault(i, {})[code] = standing.get(i, {}).get(code, 0.0) + v
+                whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
+        sentence = {i: hits for (q, i), hits in zip(queries, found) if q == letter.sentences[i].query.strip()}
         links: dict[str, Link] = {}
         for (_, i), hits in zip(queries, found):
-            order = sorted(hits, key=lambda c: -(standing[i][c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
+            # the sentence's own query, a code that matches the mention well, or a diagnosis (the
+            # classification combines conditions: J44.0): the whole statement
+            alone = self.system.kind == "procedure" and hits is not sentence.get(i)
+            near = COMPOUND_SHARE * max(hits.values(), default=0.0) if alone else 0.0
+            standing = {c: whole[i][c] if v >= near else v + sentence.get(i, {}).get(c, 0.0) for c, v in hits.items()}
+            order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):
                 key = label_form(self.system, code)
                 link = Link(min(1.0, hits[code]), rank == 0, i in stated, i,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System
@@ -108,9 +109,19 @@ def _listed_first(s: CodeSuggestion, sections: tuple[str, ...]) -> float:
 class MainProcedureParams:
     minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
     message: str
+    # a category title that makes its codes diagnostic ("Diagnostic endoscopic examination of
+    # bladder"): main only when no therapeutic operation was done
+    diagnostic: str = r"^Diagnostic\b"
 
     def __post_init__(self):
         check_codes(self.minor, "minor")
+        re.compile(self.diagnostic)
+
+
+def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:
+    table, entry = w.entry(s)
+    category = table.parent(entry.code) if entry is not None else None
+    return category is not None and re.search(pattern, category.title, re.I) is not None
 
 
 @rule("SEQ-004", "sequencing", MainProcedureParams)
@@ -118,10 +129,15 @@ def main_procedure(w: Work, r: Rule) -> None:
     p: MainProcedureParams = r.params
     minor = code_refs(" ".join(p.minor))
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
-    if not mine or not in_refs(mine[0].code, minor):
+    if not mine:
         return
     major = [s for s in mine if not in_refs(s.code, minor)]
-    if major:
+    therapeutic = [s for s in major if not _diagnostic(w, s, p.diagnostic)]
+    if therapeutic and _diagnostic(w, mine[0], p.diagnostic):  # the endoscopy that only looked
+        major = therapeutic
+    elif not in_refs(mine[0].code, minor):
+        return
+    if major and major[0] is not mine[0]:
         w.move_before(major[0], mine[0])
         w.tag(r, major[0], mine[0])
         w.flag(r, p.message, mine[0], codes=(major[0].code, mine[0].code), other=major[0].code)

@@ -1,6 +1,7 @@
 """The mention lexicon: clinically meaningful noun phrases from the code systems' titles and
 inclusion terms (ICD-10-CM, WHO ICD-10, ICD-10-PCS), plus letter wording
-(``resources/lexicon_extra.yaml``), matched over normalised tokens.
+(``resources/lexicon_extra.yaml``) and the curated UK index terms of two words or more
+(``resources/index_terms``), matched over normalised tokens.
 
 Normalisation makes UK and US spelling and plurals meet (``oedema``/``edema``,
 ``haemorrhages``/``hemorrhage``), drops hyphens and possessive ``'s``. Matching is a longest-match
@@ -27,7 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from clincoder.core.codes import System
 from clincoder.core.config import cache_dir
+from clincoder.core.index_terms import index_terms, index_terms_source
 from clincoder.core.words import LEXICON_STOP_WORDS
 
 log = logging.getLogger(__name__)
@@ -219,13 +222,13 @@ def _sources_key() -> str:
             parts.append(f"{pkg}=none")
     extra = (files("clincoder") / "resources" / "lexicon_extra.yaml").read_bytes()
     rules = Path(__file__).read_bytes()
-    parts.append(hashlib.sha256(extra + rules).hexdigest()[:16])
+    terms = b"".join(index_terms_source(s) for s in (System.OPCS4, System.ICD10))
+    parts.append(hashlib.sha256(extra + rules + terms).hexdigest()[:16])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
     """Build the phrase table from the code tables (seconds; cached by :func:`load_lexicon`)."""
-    from clincoder.core.codes import System
     from clincoder.core.tables import load_table
 
     phrases: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -242,6 +245,13 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             key = phrase_key(str(p))
             if key:
                 phrases[key] = (label, str(p).lower())
+    for system, tag in ((System.OPCS4, "pcs"), (System.ICD10, "dx")):  # the curated UK index terms
+        for code, terms in index_terms(system).items():
+            label = _label(tag, code)
+            for term in terms if label else ():
+                key = phrase_key(term)
+                if len(key) > 1 and key not in phrases:  # one word ("TKA", "APC") is too ambiguous
+                    phrases[key] = (label, term.lower())
     heads: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def add_heads(text: str, label: str) -> None:

@@ -137,3 +137,9 @@ def test_normalisation_leaves_other_words_alone(word):
 def test_latin_plural_in_a_letter_is_a_diagnosis_mention(analyse):
     ms = mentions_of(analyse("Our diagnosis is bilateral pulmonary emboli, provoked by the pill."))
     assert [(m.text, m.label) for m in ms if "emboli" in m.text] == [("pulmonary emboli", "DIAGNOSIS")]
+
+
+def test_curated_index_terms_of_two_words_or_more_are_mentions(analyse):
+    ms = mentions_of(analyse("OGD with endoscopic haemostasis: adrenaline injection and two haemostatic clips."))
+    assert {(m.text, m.label) for m in ms} >= {("adrenaline injection", "PROCEDURE"), ("haemostatic clips", "PROCEDURE"),
+                                              ("endoscopic haemostasis", "PROCEDURE")}
