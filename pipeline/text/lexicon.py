@@ -245,13 +245,6 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             key = phrase_key(str(p))
             if key:
                 phrases[key] = (label, str(p).lower())
-    for system, tag in ((System.OPCS4, "pcs"), (System.ICD10, "dx")):  # the curated UK index terms
-        for code, terms in index_terms(system).items():
-            label = _label(tag, code)
-            for term in terms if label else ():
-                key = phrase_key(term)
-                if len(key) > 1 and key not in phrases:  # one word ("TKA", "APC") is too ambiguous
-                    phrases[key] = (label, term.lower())
     heads: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def add_heads(text: str, label: str) -> None:
@@ -284,7 +277,32 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
                 add(term, label)
     for key, value in heads.items():
         phrases.setdefault(key, value)
+    _add_index_terms(phrases)
     return phrases
+
+
+_MODIFIER_WORDS = frozenset({"previous", "prior", "history", "old", "past", "no", "not", "left", "right", "bilateral",
+                             "possible", "suspected", "query", "family"})
+
+
+def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
+    """The curated UK index terms that name what no other phrase does ("adrenaline injection",
+    "haemostatic clips"): two words or more, no abbreviation (the abbreviation stage expands
+    those) and no word the text stage reads as a modifier (side, history, negation). A diagnosis
+    term with a part that is already a phrase is left out too, so that the condition and its
+    modifiers stay apart ("knee pain", "bilateral pleural effusions"); a procedure term is kept
+    whole ("drainage of perianal abscess" is the operation, not the abscess)."""
+    for system, tag in ((System.OPCS4, "pcs"), (System.ICD10, "dx")):
+        for code, terms in index_terms(system).items():
+            label = _label(tag, code)
+            for term in terms if label else ():
+                key = phrase_key(term)
+                if (len(key) < 2 or key in phrases or any(len(w) > 1 and w.isupper() for w in term.split())
+                        or _MODIFIER_WORDS & set(key)):
+                    continue
+                if label == "PROCEDURE" or not any(key[i:j] in phrases for i in range(len(key))
+                                                   for j in range(i + 1, len(key) + 1) if j - i < len(key)):
+                    phrases[key] = (label, term.lower())
 
 
 @functools.lru_cache(maxsize=1)
