@@ -143,3 +143,9 @@ def test_curated_index_terms_of_two_words_or_more_are_mentions(analyse):
     ms = mentions_of(analyse("OGD with endoscopic haemostasis: adrenaline injection and two haemostatic clips."))
     assert {(m.text, m.label) for m in ms} >= {("adrenaline injection", "PROCEDURE"), ("haemostatic clips", "PROCEDURE"),
                                               ("endoscopic haemostasis", "PROCEDURE")}
+
+
+def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
+    ms = mentions_of(analyse("ECG showed ST depression in V4-V6 and a raised troponin."))
+    assert ("ST depression", "FINDING") in {(m.text, m.label) for m in ms}
+    assert not any(m.text.lower() == "depression" for m in ms)
