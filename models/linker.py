@@ -71,8 +71,8 @@ class Linker:
         sentence and each mention in it), so that the code matching the whole statement beats a
         sibling that matches one mention alone ("infective exacerbation of COPD with LRTI": J44.0,
         not J44.1); for a procedure mention, only codes that match it well gather the other
-        mentions (see :data:`COMPOUND_SHARE`). Each query's first choice by its standing is a statement's first
-        choice."""
+        mentions (see :data:`COMPOUND_SHARE`). Each query's first choice by its standing is a
+        statement's first choice."""
         queries = self._queries(letter)
         if not queries:
             return {}

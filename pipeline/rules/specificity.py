@@ -51,7 +51,8 @@ class Subdivision:
     def of(cls, entry: CodeEntry, parent_words: set[str]) -> "Subdivision":
         kept, *excluded = _WITHOUT.split(_NOT_DOCUMENTED.sub(" ", entry.title), maxsplit=1)
         excluded = excluded[0] if excluded else ""
-        return cls(entry, frozenset(content_words(kept) - parent_words), frozenset(content_words(excluded) - parent_words))
+        own, excludes = content_words(kept) - parent_words, content_words(excluded) - parent_words
+        return cls(entry, frozenset(own), frozenset(excludes))
 
     def fit(self, said: set[str]) -> tuple[int, int] | None:
         """(own words the statement has, own words it lacks); None where it states what the code excludes."""
@@ -128,8 +129,8 @@ def one_subdivision(w: Work, r: Rule) -> None:
     for s in [s for s in w.codes if id(s) in families]:
         if s not in w.codes:
             continue
-        o = next((o for o in w.codes if o is not s and id(o) in families and _overrides(families[id(o)], families[id(s)])),
-                 None)
+        mine = families[id(s)]
+        o = next((o for o in w.codes if o is not s and id(o) in families and _overrides(families[id(o)], mine)), None)
         if o is None:
             continue
         if w.codes.index(s) < w.codes.index(o):
