@@ -43,14 +43,15 @@ class Linker:
     def __init__(self, system: System, lexical, dense, prior: HesPrior, top_k: int = 10):
         self.system, self.lexical, self.dense, self.prior, self.top_k = system, lexical, dense, prior, top_k
 
-    def _queries(self, letter: PreparedLetter) -> list[tuple[str, int]]:
-        """(text, sentence) for each coded mention of this kind, and each stated sentence."""
+    def _queries(self, letter: PreparedLetter) -> list[tuple[str, int, bool]]:
+        """(text, sentence, whether it is the whole sentence) for each coded mention of this kind,
+        and each stated sentence."""
         procedure = self.system.kind == "procedure"
         out = []
         for i, s in enumerate(letter.sentences):
-            out += [(m.mention.query, i) for m in s.mentions if m.mention.procedural == procedure]
+            out += [(m.mention.query, i, False) for m in s.mentions if m.mention.procedural == procedure]
             if s.section in STATED and s.coded:  # a sentence that only negates states nothing
-                out.append((s.query.strip(), i))
+                out.append((s.query.strip(), i, True))
         return out
 
     def _matches(self, texts: list[str]) -> list[dict[str, float]]:
@@ -77,17 +78,17 @@ class Linker:
         if not queries:
             return {}
         stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
-        found = self._matches([q for q, _ in queries])
+        found = self._matches([q for q, _, _ in queries])
         whole: dict[int, dict[str, float]] = {}
-        for (_, i), hits in zip(queries, found):
+        for (_, i, _), hits in zip(queries, found):
             for code, v in hits.items():
                 whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
-        sentence = {i: hits for (q, i), hits in zip(queries, found) if q == letter.sentences[i].query.strip()}
+        sentence = {i: hits for (_, i, is_sentence), hits in zip(queries, found) if is_sentence}
         links: dict[str, Link] = {}
-        for (_, i), hits in zip(queries, found):
+        for (_, i, is_sentence), hits in zip(queries, found):
             # the sentence's own query, a code that matches the mention well, or a diagnosis (the
             # classification combines conditions: J44.0): the whole statement
-            alone = self.system.kind == "procedure" and hits is not sentence.get(i)
+            alone = self.system.kind == "procedure" and not is_sentence
             near = COMPOUND_SHARE * max(hits.values(), default=0.0) if alone else 0.0
             standing = {c: whole[i][c] if v >= near else v + sentence.get(i, {}).get(c, 0.0) for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))

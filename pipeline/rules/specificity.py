@@ -106,12 +106,11 @@ def documented_specificity(w: Work, r: Rule) -> None:
         if family is None:
             continue
         parent, mine, parent_words = family
-        table = w.tables[System.parse(s.system)]
-        options = [Subdivision.of(e, parent_words) for e in table.children(parent.code) if e.selectable]
+        system = System.parse(s.system)
+        options = [Subdivision.of(e, parent_words) for e in w.tables[system].children(parent.code) if e.selectable]
         better = _better(mine, options, _statement_words(w, s, p.equivalents))
         if better is None:
             continue
-        system = System.parse(s.system)
         added = w.add(r, system, better.entry.code, s.evidence, after=s)  # None: already suggested
         if added is not None:
             w.move_before(added, s)  # in the place of the code it replaces (the primary stays primary)
