@@ -26,6 +26,7 @@ MAX_TOKENS = 64
 BACKENDS = ("torch", "onnx-int8")
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 RECENT_CALLS = 8  # calls whose embeddings an encoder keeps (see Encoder.embed)
+CALL_COST_TOKENS = 6  # the fixed cost of one forward call, in padded tokens (ONNX, one core)
 
 
 def base_model_path() -> str:
@@ -76,6 +77,29 @@ class FastTokenizer:
         return {"input_ids": np.array([e.ids for e in batch], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
                 "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64)}
+
+    def lengths(self, texts: list[str]) -> np.ndarray:
+        """The number of tokens of each text (with its special tokens, after truncation)."""
+        return np.array([sum(e.attention_mask) for e in self.inner.encode_batch(texts)], dtype=np.int64)
+
+
+def padded_batches(lengths: np.ndarray, max_batch: int, call_cost: int = CALL_COST_TOKENS) -> list[tuple[int, int]]:
+    """Split texts sorted by token count (``lengths``, ascending) into consecutive batches
+    ``[start, end)`` of at most ``max_batch`` that cost least to run: each batch costs its rows
+    times its longest row (padding included) plus ``call_cost``. One letter's mentions run in one
+    to three batches instead of one padded to the longest."""
+    n = len(lengths)
+    best, cut = np.zeros(n + 1), np.zeros(n + 1, dtype=np.int64)
+    for end in range(1, n + 1):
+        starts = np.arange(max(0, end - max_batch), end)
+        costs = best[starts] + (end - starts) * lengths[end - 1] + call_cost
+        k = int(np.argmin(costs))
+        best[end], cut[end] = costs[k], starts[k]
+    spans, end = [], n
+    while end > 0:
+        spans.append((int(cut[end]), end))
+        end = int(cut[end])
+    return spans[::-1]
 
 
 class Encoder:
@@ -198,11 +222,19 @@ class Encoder:
 
         if not texts:
             return np.zeros((0, self.hidden_size), dtype=np.float32)
-        order = np.argsort([len(t) for t in texts])  # similar lengths together: less padding
+        if self.backend == "torch":
+            # fixed batches: torch's float32 sums depend on the batch's shape and on its thread
+            # count, so splitting by length would let the batch path and Spark's workers differ
+            order = np.argsort([len(t) for t in texts])
+            spans = [(i, min(i + batch_size, len(texts))) for i in range(0, len(texts), batch_size)]
+        else:  # ONNX Runtime runs one thread: similar token counts together, less padding
+            lengths = self.fast_tokenizer.lengths(texts)
+            order = np.argsort(lengths, kind="stable")
+            spans = padded_batches(lengths[order], batch_size)
         out = np.zeros((len(texts), self.hidden_size), dtype=np.float32)
         with torch.inference_mode():
-            for i in tqdm(range(0, len(texts), batch_size), disable=not progress, desc="embedding", unit="batch"):
-                idx = order[i: i + batch_size]
+            for start, end in tqdm(spans, disable=not progress, desc="embedding", unit="batch"):
+                idx = order[start:end]
                 out[idx] = self._forward([texts[j] for j in idx])
         return out
 

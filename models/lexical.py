@@ -16,6 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from clincoder.core.cache import cache_key, cached_pickle, source_of
 from clincoder.core.codes import System, compact
 from clincoder.core.tables import CodeTable
+from clincoder.models.tfidf import top_sparse_rows, transform
 
 
 def _norm(text: str) -> str:
@@ -62,16 +63,15 @@ class LexicalIndex:
     def similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
         """Cosine similarity of each text (rows) with each other text (columns) in this index's
         TF-IDF space, the texts taken as written."""
-        return (self.vectorizer.transform(texts) @ self.vectorizer.transform(others).T).toarray()
+        return (transform(self.vectorizer, texts) @ transform(self.vectorizer, others).T).toarray()
 
     def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` codes for each text, as ``(code, score)`` best first."""
         if not texts:
             return []
-        sims = (self.vectorizer.transform([_norm(t) for t in texts]) @ self.matrix).toarray()
+        sims = transform(self.vectorizer, [_norm(t) for t in texts]) @ self.matrix
         out = []
-        values, indices = top_rows(sims, top_k * 4)  # rows to look at: a code may own several rows
-        for vals, idx in zip(values, indices):
+        for vals, idx in top_sparse_rows(sims, top_k * 4):  # rows to look at: a code may own several rows
             best: dict[str, float] = {}
             for score, i in zip(vals.tolist(), idx.tolist()):
                 if score <= min_score or len(best) >= top_k:

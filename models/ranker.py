@@ -115,11 +115,14 @@ class Featurizer:
         coded = [i for i, q in enumerate(queries) if q.coded]
         sentences = [i for i in coded if queries[i].kind == "sentence"]
         mentions = [i for i in coded if queries[i].kind == "mention"]
-        self._search("lex", coded, queries, hits)
-        if self.dense is not None:
-            # The encoder links mentions (short: cheap to embed, close to the inclusion terms
-            # it was tuned on); a letter where the text stage found none gives its sentences.
-            self._search("dense", mentions or sentences, queries, hits)
+        uncoded = [i for i, q in enumerate(queries) if not q.coded]
+        # The encoder links mentions (short: cheap to embed, close to the inclusion terms it was
+        # tuned on); a letter where the text stage found none gives its sentences. One search
+        # for these and the uncoded mentions: a search streams the whole table from memory.
+        linked = mentions or sentences
+        dense = self._dense_hits(sorted({*linked, *uncoded}), queries)
+        self._search("lex", coded, queries, hits, dense)
+        self._search("dense", linked, queries, hits, dense)
         if self.memory is not None:
             for i, found in zip(coded, self.memory.query([queries[i].text for i in coded])):
                 for label, sim in found.items():
@@ -128,22 +131,27 @@ class Featurizer:
             for i, found in zip(sentences, self.terms.query([queries[i].text for i in sentences])):
                 for label, p in found.items():
                     hits.support(self.label_map(label), "term", p, i)
-        uncoded = [i for i, q in enumerate(queries) if not q.coded]
-        self._search("neg", uncoded, queries, hits)
+        self._search("neg", uncoded, queries, hits, dense)
 
-    def _search(self, generator: str, ids: list[int], queries: list[RankerQuery], hits: "_Hits") -> None:
-        """Lexical hits (and, for uncoded mentions, dense hits) of the queries ``ids``; ``generator``
-        names the features they feed (``lex``, ``dense`` or ``neg``)."""
+    def _dense_hits(self, ids: list[int], queries: list[RankerQuery]) -> dict[int, list[tuple[str, float]]]:
+        if self.dense is None or not ids:
+            return {}
+        return dict(zip(ids, self.dense.search([queries[i].text for i in ids], self.constants.top_dense)))
+
+    def _search(self, generator: str, ids: list[int], queries: list[RankerQuery], hits: "_Hits",
+                dense: dict[int, list[tuple[str, float]]]) -> None:
+        """Lexical hits (and, for uncoded mentions, dense hits, searched beforehand) of the
+        queries ``ids``; ``generator`` names the features they feed (``lex``, ``dense`` or ``neg``)."""
         if not ids:
             return
-        k, texts = self.constants, [queries[i].text for i in ids]
+        k = self.constants
         if generator in ("lex", "neg"):
-            for i, found in zip(ids, self.lexical.search(texts, k.top_lex, k.lex_floor)):
+            for i, found in zip(ids, self.lexical.search([queries[i].text for i in ids], k.top_lex, k.lex_floor)):
                 for code, score in found:
                     hits.support(label_form(self.system, code), generator, score, i)
-        if generator in ("dense", "neg") and self.dense is not None:
-            for i, found in zip(ids, self.dense.search(texts, k.top_dense)):
-                for code, score in found:
+        if generator in ("dense", "neg"):
+            for i in ids:
+                for code, score in dense.get(i, ()):
                     if score >= k.dense_floor:
                         hits.support(label_form(self.system, code), generator, score, i)
 

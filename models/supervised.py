@@ -20,6 +20,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from clincoder.models.tfidf import top_sparse_rows, transform
+
 
 def _vectorizer(vocabulary=None, idf=None, max_features=None) -> TfidfVectorizer:
     v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1 if vocabulary else 2, stop_words="english",
@@ -99,8 +101,7 @@ class DocClassifier:
         return cls(labels, vec, W, bias)
 
     def decision(self, texts: list[str]) -> np.ndarray:
-        X = self.vectorizer.transform(texts)
-        return (X @ self.weights).toarray() + self.bias
+        return (transform(self.vectorizer, texts) @ self.weights).toarray() + self.bias
 
     def save(self, stem: Path) -> list[Path]:
         """Write ``stem.npz`` (weights) and ``stem.json`` (labels, vocabulary)."""
@@ -133,17 +134,15 @@ class SentenceMemory:
         """For each sentence, ``{code: best neighbour similarity}`` over its ``k`` nearest neighbours."""
         if not sentences:
             return []
-        sims = (self.vectorizer.transform(sentences) @ self.vectors.T).toarray()
+        sims = (transform(self.vectorizer, sentences) @ self.vectors.T).tocsr()
         out = []
-        for row in sims:
-            k_ = min(k, len(row))
-            idx = np.argpartition(-row, k_ - 1)[:k_]
+        for values, rows in top_sparse_rows(sims, k):
             best: dict[str, float] = {}
-            for i in idx:
-                if row[i] < min_sim:
-                    continue
+            for sim, i in zip(values.tolist(), rows.tolist()):
+                if sim < min_sim:
+                    break
                 for c in self.codes[i]:
-                    best[c] = max(best.get(c, 0.0), float(row[i]))
+                    best[c] = max(best.get(c, 0.0), sim)
             out.append(best)
         return out
 

@@ -8,7 +8,8 @@ CodiEsp outputs are rendered from the journal at the end.
 
 from __future__ import annotations
 
-import itertools
+import collections
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .core.schema import LetterResult
 
 log = logging.getLogger(__name__)
 FORMATS = ("jsonl", "csv", "codiesp")
-WINDOW_PER_WORKER = 32  # letters read ahead per worker process
+WINDOW_PER_WORKER = 16  # letters in flight per worker process
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,33 @@ def coded_in_order(letters, code: Callable, workers: int):
     _WORKER_CODE = code
     try:
         with mp.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
-            # a window of letters at a time: the pool's feeder would otherwise read every input
-            # ahead, and memory would grow with the batch instead of staying flat
-            for window in iter(lambda: list(itertools.islice(letters, WINDOW_PER_WORKER * workers)), []):
-                yield from pool.imap(_code_in_worker, window, chunksize=2)
+            # a bounded number of letters in flight, topped up as each result comes back in order:
+            # the workers never wait for a window to drain, and memory stays flat however long
+            # the batch (the pool's own feeder would read every input ahead)
+            pending: collections.deque = collections.deque()
+            for letter in letters:
+                pending.append(pool.apply_async(_code_in_worker, (letter,)))
+                if len(pending) >= WINDOW_PER_WORKER * workers:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
     finally:
         _WORKER_CODE = None
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A coded letter as the journal stores it: serialised where it was coded (in a worker, so
+    the parent only writes lines), with what the summary and the log need."""
+
+    id: str
+    error: str | None
+    json: str
+
+
+def _coded_line(code: Callable, letter) -> _Line:
+    rec = code(letter)
+    return _Line(rec.id, rec.error, rec.to_json())
 
 
 def run_batch(inputs: Iterable[str | Path], out: str | Path, code: Callable, *, fmt: str = "jsonl",
@@ -125,9 +147,9 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, code: Callable, *, 
                 else:
                     yield letter
 
-        for rec in coded_in_order(todo(), code, workers):
+        for rec in coded_in_order(todo(), functools.partial(_coded_line, code), workers):
             bar.update(1)
-            fh.write(rec.to_json() + "\n")
+            fh.write(rec.json + "\n")
             fh.flush()
             if rec.error:
                 errors += 1

@@ -42,7 +42,7 @@ class TreeMemoryPeak:
     """Peak :func:`tree_memory_mb` of this process's tree, sampled every ``every`` seconds by a
     background thread while the ``with`` block runs."""
 
-    def __init__(self, every: float = 0.5):
+    def __init__(self, every: float = 2.0):  # reading smaps costs; more often slows what it measures
         import threading
 
         self.every, self.rss, self.pss = every, 0.0, 0.0

@@ -50,6 +50,7 @@ _OPCS_RE = re.compile(r"^[A-Z][0-9]{2}(?:[0-9])?$")
 _PCS_RE = re.compile(r"^[0-9A-HJ-NP-Z]{3,7}$")
 
 
+@functools.lru_cache(maxsize=1 << 17)  # pure, and called thousands of times per letter
 def compact(code: str) -> str:
     """Upper-case, strip whitespace, dots and a trailing dash (``I21.4 `` -> ``I214``)."""
     return re.sub(r"[\s.\-]", "", str(code)).upper()

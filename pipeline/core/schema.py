@@ -7,7 +7,7 @@ offsets (never spaCy objects) so results serialise, compare and round-trip clean
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,26 @@ SCHEMA_VERSION = "1.1"  # 1.1: CodeSuggestion.suggest
 
 ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
 ROLES = ("primary", "secondary", "candidate")
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def plain(value: Any) -> Any:
+    """``dataclasses.asdict`` for these records (dataclasses, tuples, lists, dicts of plain
+    values), without its deep copies: about ten times faster on a letter's few hundred codes."""
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None and is_dataclass(value):
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {n: plain(getattr(value, n)) for n in names}
+    if kind in (tuple, list):
+        return kind(plain(v) for v in value)
+    if kind is dict:
+        return {k: plain(v) for k, v in value.items()}
+    raise TypeError(f"cannot serialise a {kind.__name__} in a letter result")
 
 
 @dataclass(frozen=True)
@@ -96,7 +116,7 @@ class LetterResult:
 
     # -- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return plain(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from clincoder.core.schema import (ASSERTIONS, ROLES, SCHEMA_VERSION, CodeSuggestion, Evidence, Flag, LetterResult,
@@ -67,6 +69,16 @@ def test_to_dict_is_plain_json(full_record):
     assert d["codes"][0]["system"] == "ICD-10" and d["codes"][0]["evidence"][0]["start"] == LETTER.index("NSTEMI")
     assert set(d) == {"id", "profile", "editions", "model", "codes", "candidates", "flags", "queries", "warnings",
                       "error", "schema_version"}
+
+
+def test_to_dict_equals_asdict_and_rejects_what_json_cannot_hold(full_record):
+    assert full_record.to_dict() == dataclasses.asdict(full_record)
+    scored = dataclasses.replace(full_record.codes[0], score=np.float64(0.5))  # a float subclass: JSON holds it
+    assert json.loads(LetterResult("x", "uk", codes=(scored,)).to_json())["codes"][0]["score"] == 0.5
+    with pytest.raises(TypeError, match="cannot serialise a set"):
+        dataclasses.replace(full_record, warnings={"a"}).to_dict()
+    with pytest.raises(TypeError, match="cannot serialise a int64"):
+        LetterResult("x", "uk", codes=(dataclasses.replace(full_record.codes[0], rank=np.int64(3)),)).to_dict()
 
 
 def test_error_record_round_trip():

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from clincoder.models.encoder import Encoder
+from clincoder.models.encoder import Encoder, padded_batches
 from clincoder.models.ranker import ARTIFACTS
 
 SENTENCES = ["Community acquired pneumonia treated with co-amoxiclav.", "Type 2 diabetes mellitus on metformin",
@@ -73,6 +73,21 @@ def test_forked_batch_workers_run_their_own_sessions(encoders):
     got = list(coded_in_order(SENTENCES, _embed_first, workers=2))  # the batch path: forked workers
     assert np.allclose([g for g, _ in got], expected, atol=1e-5)
     assert os.getpid() not in {pid for _, pid in got}
+
+
+@pytest.mark.parametrize("lengths, expected", [
+    ([3, 4, 5, 5, 6, 9, 10, 12, 30], [(0, 5), (5, 8), (8, 9)]),  # short mentions apart from a long sentence
+    ([5, 5, 5, 5], [(0, 4)]),  # equal lengths: one call
+    ([], []),
+])
+def test_padded_batches_split_where_padding_costs_more_than_a_call(lengths, expected):
+    assert padded_batches(np.array(lengths, dtype=np.int64), 128) == expected
+
+
+def test_padded_batches_keep_the_batch_size():
+    spans = padded_batches(np.full(300, 5), 128)
+    assert spans[0][0] == 0 and spans[-1][1] == 300 and all(b - a <= 128 for a, b in spans)
+    assert all(prev[1] == nxt[0] for prev, nxt in zip(spans, spans[1:]))
 
 
 def test_an_unknown_backend_is_refused():
