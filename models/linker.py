@@ -11,11 +11,11 @@ best codes per statement become features of the suggester, and candidates the ra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System, label_form
-from clincoder.core.config import STATED_SECTIONS as STATED
-from clincoder.core.contracts import PreparedLetter, RankedCode
+from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 
 from .prior import HesPrior
 
@@ -39,6 +39,29 @@ class Link:
     order: int  # the statement's position among the letter's stated statements (0: the first)
 
 
+# words that end the description in front of a mention ("admitted with | acute severe asthma")
+_LEAD_STOP = frozenset("""a an and are as at be been but by due for from had has have he her his in into is it its
+known not of on or she that the their there this to under was were which while who with without
+suggests suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed
+treated presented admitted developed having consistent keeping""".split())
+_LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
+LEAD_WORDS = 2  # at most this many describing words before a diagnosis mention join its query
+
+
+def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
+    """The mention's query with the describing words written just before it ("juvenile
+    myoclonic epilepsy", "permanent AF", "acute severe asthma"), which the mention leaves out
+    when the lexicon knows only its head; None where there are none."""
+    lead = []
+    for word in reversed(sentence.query[: max(0, m.start - sentence.start)].split()):
+        if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in _LEAD_STOP:
+            break
+        lead.insert(0, word)
+    query = m.query
+    lead = [w for w in lead if w.lower() not in query.lower()]
+    return " ".join([*lead, query]) if lead else None
+
+
 class Linker:
     def __init__(self, system: System, lexical, dense, prior: HesPrior, top_k: int = 10):
         self.system, self.lexical, self.dense, self.prior, self.top_k = system, lexical, dense, prior, top_k
@@ -47,10 +70,15 @@ class Linker:
         """(text, sentence, whether it is the whole sentence) for each coded mention of this kind,
         and each stated sentence."""
         procedure = self.system.kind == "procedure"
+        stated = letter.stated(procedure)
         out = []
         for i, s in enumerate(letter.sentences):
-            out += [(m.mention.query, i, False) for m in s.mentions if m.mention.procedural == procedure]
-            if s.section in STATED and s.coded:  # a sentence that only negates states nothing
+            for m in (wm.mention for wm in s.mentions if wm.mention.procedural == procedure):
+                out.append((m.query, i, False))
+                lead = None if procedure else with_lead(s, m)
+                if lead:
+                    out.append((lead, i, False))
+            if i in stated:
                 out.append((s.query.strip(), i, True))
         return out
 
@@ -77,7 +105,7 @@ class Linker:
         queries = self._queries(letter)
         if not queries:
             return {}
-        stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
+        stated = sorted(letter.stated(self.system.kind == "procedure"))
         found = self._matches([q for q, _, _ in queries])
         whole: dict[int, dict[str, float]] = {}
         for (_, i, _), hits in zip(queries, found):

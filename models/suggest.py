@@ -25,7 +25,6 @@ import numpy as np
 
 from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS as HISTORY
-from clincoder.core.config import STATED_SECTIONS as STATED
 from clincoder.core.contracts import PreparedLetter, RankedCode
 from clincoder.core.tables import CodeTable
 from clincoder.core.words import content_words
@@ -63,11 +62,11 @@ def _overlap(system: System, title: str, sentences) -> tuple[float, bool]:
     return best, bool(labels) and labels == {"FINDING"}
 
 
-def _support_by(letter: PreparedLetter, support: dict[int, float]) -> dict[str, float]:
+def _support_by(letter: PreparedLetter, support: dict[int, float], stated: frozenset[int]) -> dict[str, float]:
     out = dict.fromkeys(("stated", "primary", "history", "story", "other"), 0.0)
     for i, v in support.items():
         section = letter.sentences[i].section
-        group = ("stated" if section in STATED else "history" if section in HISTORY
+        group = ("stated" if i in stated else "history" if section in HISTORY
                  else "story" if section in STORY else "other")
         out[group] = max(out[group], v)
         if section == "primary_diagnosis":
@@ -110,10 +109,9 @@ def _line_shares(ranked: Sequence[RankedCode]) -> list[float]:
     return out
 
 
-def _first_stated(letter: PreparedLetter, support: dict[int, float], top: float) -> float:
-    """1 for a code supported by the first sentence of the stated sections (the first diagnosis or
-    procedure listed), 1/2 for the second, ...; 0 if no stated sentence supports it well."""
-    stated = [i for i, s in enumerate(letter.sentences) if s.section in STATED and s.coded]
+def _first_stated(stated: list[int], support: dict[int, float], top: float) -> float:
+    """1 for a code supported by the first stated sentence (the first diagnosis or procedure
+    listed), 1/2 for the second, ...; 0 if no stated sentence supports it well."""
     hits = [stated.index(i) for i, v in support.items() if i in stated and v >= 0.5 * top]
     return 1.0 / (1 + min(hits)) if hits else 0.0
 
@@ -132,6 +130,8 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
     links = links or {}
     best_of, sentence_rr = _competition(ranked)
     shares = _line_shares(ranked)
+    stated = letter.stated(system.kind == "procedure")
+    stated_order = sorted(stated)
     rows = []
     for n, r in enumerate(ranked, 1):
         entry = table.resolve(r.key)
@@ -142,7 +142,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
         assertions = {s.assertion for s in strong}
         overlap, finding_only = _overlap(system, title, strong)
         code = compact(r.key)
-        f = {"score": r.score, "inv_rank": 1.0 / n, "support": min(1.0, top), **_support_by(letter, support),
+        f = {"score": r.score, "inv_rank": 1.0 / n, "support": min(1.0, top), **_support_by(letter, support, stated),
              "uncertain": float(assertions == {"uncertain"}), "historical": float(assertions == {"historical"}),
              "sentences": math.log1p(len(support)), "overlap": overlap, "finding_only": float(finding_only),
              "prior": prior.weight(system, r.key),
@@ -152,7 +152,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
              "best_in_category": float(r.score >= best_of[r.key[:3]]),
              "best_in_sentence": float(sentence_rr[n - 1] == 1.0), "sentence_rr": sentence_rr[n - 1],
              "line_share": shares[n - 1], "line_best": float(shares[n - 1] >= 0.999),
-             "first_stated": _first_stated(letter, support, top), "code_len": len(code) / 5.0, "bias": 1.0,
+             "first_stated": _first_stated(stated_order, support, top), "code_len": len(code) / 5.0, "bias": 1.0,
              **_link_features(links.get(r.key))}
         rows.append([min(1.0, f[k]) if k in ("stated", "primary", "history", "story", "other") else f[k]
                      for k in FEATURES])

@@ -101,6 +101,8 @@ UNKNOWN_SECTION_WEIGHT = 1.0
 STATED_SECTIONS = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis",
                              "complications", "procedures"})
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
+# Where a prose letter, with no such heading, tells the story of the episode (None: no heading).
+NARRATIVE_SECTIONS = frozenset({None, "discharge_summary"})
 
 # And by assertion (a coder may still show the rest as context). Uncertain diagnoses count in
 # full: at discharge they are coded as if confirmed (UK national standard and US inpatient

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Mapping
 
+from .config import NARRATIVE_SECTIONS, STATED_SECTIONS
 from .schema import ASSERTIONS, Evidence
 
 # Mentions with these assertions are not coded as conditions of this episode.
@@ -147,6 +148,26 @@ class PreparedLetter:
         uncoded = [RankerQuery(m.query, 0.0, i, m.procedural, "mention", False)
                    for i, s in enumerate(self.sentences) for m in s.uncoded]
         return tuple(own + inner + uncoded)
+
+    def stated(self, procedure: bool) -> frozenset[int]:
+        """The sentences that state this episode's diagnoses (``procedure=False``) or procedures:
+        the coded sentences under a diagnosis or procedure heading. A letter that states none of
+        that kind under such a heading is read as a coder reads a prose letter: its narrative
+        sentences that mention one state them too."""
+        return self._stated[procedure]
+
+    @cached_property
+    def _stated(self) -> dict[bool, frozenset[int]]:
+        headed = {i for i, s in enumerate(self.sentences) if s.section in STATED_SECTIONS and s.coded}
+        out = {}
+        for procedure in (False, True):
+            def names(s: SentenceRecord) -> bool:
+                return any(m.mention.procedural == procedure for m in s.mentions)
+
+            told = headed if any(names(self.sentences[i]) for i in headed) else headed | {
+                i for i, s in enumerate(self.sentences) if s.section in NARRATIVE_SECTIONS and s.coded and names(s)}
+            out[procedure] = frozenset(told)
+        return out
 
     @classmethod
     def from_sentences(cls, sentences: list[str]) -> "PreparedLetter":

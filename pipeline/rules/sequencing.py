@@ -85,7 +85,8 @@ def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) 
 def symptom_not_primary(w: Work, r: Rule) -> None:
     """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
-    history and status codes)."""
+    history and status codes). Where the diagnosis heading states the symptom itself and lists no
+    other condition ("Dx: epistaxis"), the symptom is the main condition and stays first."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
@@ -94,6 +95,8 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
         if in_refs(first.code, symptoms) and definitive:
             best = max(definitive, key=lambda s: (_listed_first(s, p.listed), s.score))
+            if _listed_first(first, p.listed) > _listed_first(best, p.listed) == float("-inf"):
+                continue  # the diagnosis heading states the symptom and no condition that explains it
             w.move_before(best, first)
             w.tag(r, first, best)
             w.flag(r, p.message, first, codes=(first.code, best.code), other=best.code)

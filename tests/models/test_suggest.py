@@ -11,7 +11,7 @@ from clincoder.core.codes import System
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
 from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
-from clincoder.models.linker import Linker, with_links
+from clincoder.models.linker import Linker, with_lead, with_links
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import FEATURES, Suggester, features, suggestion_rows
 
@@ -67,6 +67,28 @@ def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):
     prepared = letter([("Hypertension, treated with amlodipine and ramipril", "diagnoses"), ("Essential hypertension", "plan")])
     link = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)["i10"]
     assert link.first and link.stated and link.sentence == 0
+
+
+@pytest.mark.parametrize("sentence, head, query", [
+    ("The history strongly suggests juvenile myoclonic epilepsy.", "epilepsy", "juvenile myoclonic epilepsy"),
+    ("On apixaban for permanent AF.", "AF", "permanent AF"),
+    ("Oliver was admitted with acute severe asthma.", "asthma", "acute severe asthma"),
+    ("Admitted with asthma.", "asthma", None),  # nothing describes it
+    ("Hb 82 (acute blood loss) anaemia", "anaemia", None),  # punctuation ends the description
+])
+def test_a_diagnosis_query_carries_the_words_that_describe_it(sentence, head, query):
+    start = sentence.index(head)
+    m = Mention(start, start + len(head), head, "DIAGNOSIS", None)
+    s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_lead(s, m) == query
+
+
+def test_a_narrative_statement_links_with_its_describing_words(uk_mini):
+    text = "She was admitted with acute subendocardial infarction"
+    m = Mention(text.index("infarction"), len(text), "infarction", "DIAGNOSIS", None)
+    s = SentenceRecord(0, len(text), None, "present", 1.0, text, False, (WeightedMention(m, 1.0),))
+    links = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(PreparedLetter((s,), (m,)))
+    assert links["i21.4"].first and links["i21.4"].stated  # a prose letter states in its narrative
 
 
 def test_features_read_where_and_how_a_code_is_stated(uk_mini):

@@ -416,6 +416,32 @@ def test_a_symptom_gives_way_to_the_diagnosis_that_explains_it(tables, symptom, 
     assert out.flags[0].codes == (symptom, definitive)
 
 
+def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
+    x = Excerpt(("diagnoses", "Dx: R anterior epistaxis - packing + cautery"), ("presenting_complaint", "On apixaban for AF."))
+    out = run(tables, x, [code(tables, WHO, "R04.0", "primary", x.evidence("Dx: R anterior epistaxis", "diagnoses")),
+                          code(tables, WHO, "I48.9", evidence=x.evidence("On apixaban for AF.", "presenting_complaint"))],
+              "SEQ-002")
+    assert coded(out) == [("ICD-10", "R04.0"), ("ICD-10", "I48.9")] and not out.flags
+
+
+@pytest.mark.parametrize("line, mentions, kept", [
+    ("Sputum MC&S: Pseudomonas aeruginosa.", (), False),  # an organism grown is not sepsis
+    ("Urosepsis - E. coli bacteraemia.", (), True),
+    ("Gram-negative septicaemia.", (), True),
+    ("Blood cultures: Klebsiella.", ("Sepsis",), True),  # sepsis stated elsewhere in the letter
+    ("Blood cultures: Klebsiella.", ("Septic shock",), True),
+])
+def test_sepsis_is_coded_only_where_the_letter_documents_it(tables, line, mentions, kept):
+    x = Excerpt(("investigations", line), ("diagnoses", "1. Sepsis / Septic shock"))
+    said = [x.mention(m, "diagnoses") for m in mentions]
+    out = run(tables, x, [code(tables, WHO, "A41.5", "primary", x.evidence(line, "investigations"))],
+              "CON-013", mentions=said)
+    assert (coded(out) == [("ICD-10", "A41.5")]) is kept
+    if not kept:
+        assert out.candidates[0].code == "A41.5" and out.candidates[0].rules == ("CON-013",)
+        assert out.flags[0].message == "A41.5 (Sepsis due to other Gram-negative organisms) is not suggested: the letter does not document sepsis."
+
+
 @pytest.mark.parametrize("suggested, expected", [
     ([(WHO, "I10", "secondary"), (WHO, "J18.9", "primary"), (WHO, "I48.9", "primary")],
      [("J18.9", "primary"), ("I10", "secondary"), ("I48.9", "secondary")]),  # the first one marked primary
@@ -585,6 +611,9 @@ def _opcs(c, title, role="secondary", score=0.8):
     # hysteroscopic polypectomy with a biopsy of the endometrium
     (("Q17.1", "Endoscopic resection of lesion of uterus"),
      [("Q18.1", "Diagnostic endoscopic examination of uterus and biopsy of lesion of uterus")], ["Q17.1", "Q18.1"]),
+    # knee arthroscopy and partial meniscectomy: the look is part of the operation
+    (("W82.2", "Endoscopic resection of semilunar cartilage NEC"),
+     [("W87.9", "Unspecified diagnostic endoscopic examination of knee joint")], ["W82.2"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))

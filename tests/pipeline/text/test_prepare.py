@@ -62,3 +62,26 @@ def test_configured_weights_reach_the_sentences(nlp):
     [s] = _prepared(nlp, text, low).sentences
     assert s.weight == 0.25
     assert [q.weight for q in _prepared(nlp, text, low).queries] == [0.25, 0.25]
+
+
+def _stated(p, text, procedure):
+    return {text[p.sentences[i].start:p.sentences[i].end].strip() for i in p.stated(procedure)}
+
+
+def test_a_headed_letter_states_what_its_headings_list(nlp):
+    text = ("Diagnoses:\n- Community acquired pneumonia\nPast medical history:\n- Hypertension\n"
+            "Summary:\nShe had a chest drain inserted on the ward.\n")
+    p = _prepared(nlp, text)
+    assert _stated(p, text, False) == {"- Community acquired pneumonia"}
+    # no procedure under a heading: the narrative sentence that names one states it
+    assert "She had a chest drain inserted on the ward." in _stated(p, text, True)
+
+
+def test_a_prose_letter_states_in_its_narrative(nlp):
+    text = ("Mrs Smith was admitted with a lower GI bleed from diverticular disease.\n"
+            "A colonoscopy on 14/07/2025 showed sigmoid diverticula.\n"
+            "Other medical history:\n- Hypertension\n")
+    p = _prepared(nlp, text)
+    assert _stated(p, text, False) >= {"Mrs Smith was admitted with a lower GI bleed from diverticular disease."}
+    assert "- Hypertension" not in _stated(p, text, False)  # the history is not the episode's statement
+    assert _stated(p, text, True) == {"A colonoscopy on 14/07/2025 showed sigmoid diverticula."}

@@ -110,6 +110,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("He had an inguinal hernia repaired in 2012.", "inguinal hernia repaired", "historical"),
     ("Type 2 diabetes (diagnosed 2015)", "Type 2 diabetes", "present"),
     ("Laparoscopic cholecystectomy on 03/04/2025.", "Laparoscopic cholecystectomy", "present"),
+    # what a test went on to show ends the negation before it
+    ("No fetal heart activity, and the repeat scan confirmed a missed miscarriage.", "miscarriage", "present"),
+    # tests and operations arranged for later are not this episode's
+    ("A sleep-deprived EEG has been requested as an outpatient.", "EEG", "hypothetical"),
+    ("She will have a colonoscopy in six weeks.", "colonoscopy", "hypothetical"),
+    # a history heading the lexicon knows in more ways
+    ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
@@ -149,3 +156,9 @@ def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
     ms = mentions_of(analyse("ECG showed ST depression in V4-V6 and a raised troponin."))
     assert ("ST depression", "FINDING") in {(m.text, m.label) for m in ms}
     assert not any(m.text.lower() == "depression" for m in ms)
+
+
+@pytest.mark.parametrize("heading", ["Other medical history", "Obstetric history", "Gynaecological history"])
+def test_history_headings(analyse, heading):
+    found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
+    assert found["Hypertension"] == "past_medical_history"
