@@ -246,21 +246,22 @@ def supplementary(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class DocumentedTermParams:
-    groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written}
+    groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
     message: str
 
     def __post_init__(self):
         for g in self.groups:
-            if set(g) != {"codes", "words"}:
-                raise ValueError(f"each group needs exactly 'codes' and 'words', got {sorted(g)}")
+            if set(g) != {"codes", "words", "condition"}:
+                raise ValueError(f"each group needs exactly 'codes', 'words' and 'condition', got {sorted(g)}")
             check_codes([g["codes"]], "codes")
             re.compile(g["words"])
 
 
 @rule("CON-013", "conventions", DocumentedTermParams)
 def documented_term(w: Work, r: Rule) -> None:
-    """A code whose condition the clinician must name in words (sepsis) is suggested only where
-    its evidence, or a mention of this episode, says so: a positive culture is not sepsis."""
+    """A code whose condition the clinician must name in words (sepsis, a pregnancy) is suggested
+    only where its evidence, or a mention of this episode, says so: a positive culture is not
+    sepsis, and a sepsis in a man is not puerperal."""
     said = " ".join(m.text for m in w.mentions if m.coded)
     for group in r.params.groups:
         refs, words = code_refs(group["codes"]), re.compile(group["words"], re.I)
@@ -268,7 +269,7 @@ def documented_term(w: Work, r: Rule) -> None:
             if not any(words.search(e.text) for e in s.evidence) and not words.search(said):
                 w.demote(s)
                 w.tag(r, s)
-                w.flag(r, r.params.message, s)
+                w.flag(r, r.params.message, s, value=group["condition"])
 
 
 @dataclass(frozen=True)

@@ -416,6 +416,20 @@ def test_a_symptom_gives_way_to_the_diagnosis_that_explains_it(tables, symptom, 
     assert out.flags[0].codes == (symptom, definitive)
 
 
+@pytest.mark.parametrize("words, kept", [
+    ("Admitted 10 days post-partum with fever.", True),
+    ("LSCS at 39 weeks; wound infection.", True),
+    ("Neutropenic sepsis on day 10 of chemotherapy.", False),  # O85 in a patient who is not pregnant
+])
+def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
+    x = Excerpt(("diagnoses", words))
+    out = run(tables, x, [code(tables, WHO, "O85", "primary", x.evidence(words, "diagnoses"))], "CON-013")
+    assert (coded(out) == [("ICD-10", "O85")]) is kept
+    if not kept:
+        assert out.flags[0].message == ("O85 (Puerperal sepsis) is not suggested: the letter does not document "
+                                        "a pregnancy, delivery or puerperium.")
+
+
 def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
     x = Excerpt(("diagnoses", "Dx: R anterior epistaxis - packing + cautery"), ("presenting_complaint", "On apixaban for AF."))
     out = run(tables, x, [code(tables, WHO, "R04.0", "primary", x.evidence("Dx: R anterior epistaxis", "diagnoses")),
