@@ -9,6 +9,7 @@ CodiEsp outputs are rendered from the journal at the end.
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import json
 import logging
@@ -80,9 +81,53 @@ def _init_worker() -> None:
     threadpool_limits(1)
 
 
+class _Here:
+    """A letter the parent process codes itself, when its turn comes or while it waits."""
+
+    def __init__(self, letter):
+        self.letter, self.result, self.done = letter, None, False
+
+    def run(self, code: Callable) -> None:
+        self.result, self.done = code(self.letter), True
+
+
+def _next_result(pending: collections.deque, code: Callable):
+    """The first pending letter's result. While a worker is still coding it, the parent codes
+    the next of its own letters instead of waiting."""
+    first = pending[0]
+    if isinstance(first, _Here):
+        if not first.done:
+            first.run(code)
+    else:
+        while not first.ready():
+            mine = next((s for s in pending if isinstance(s, _Here) and not s.done), None)
+            if mine is None:
+                break
+            mine.run(code)
+    pending.popleft()
+    return first.result if isinstance(first, _Here) else first.get()
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """The parent codes as one of the workers: one torch and one BLAS thread while it does."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def coded_in_order(letters, code: Callable, workers: int):
-    """``code(letter)`` for each letter, in order; ``workers > 1`` forks that many processes,
-    each inheriting the already-built coder (tables and models are shared copy-on-write)."""
+    """``code(letter)`` for each letter, in order. With ``workers > 1`` the parent forks
+    ``workers - 1`` processes, each inheriting the already-built coder (tables and models shared
+    copy-on-write), and codes every ``workers``-th letter itself: one process per core, none
+    idle and none holding a second copy of the models only to wait."""
     letters = iter(letters)
     if workers <= 1:
         yield from (code(letter) for letter in letters)
@@ -92,17 +137,17 @@ def coded_in_order(letters, code: Callable, workers: int):
     global _WORKER_CODE
     _WORKER_CODE = code
     try:
-        with mp.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
+        with mp.get_context("fork").Pool(workers - 1, initializer=_init_worker) as pool, _one_thread():
             # a bounded number of letters in flight, topped up as each result comes back in order:
             # the workers never wait for a window to drain, and memory stays flat however long
             # the batch (the pool's own feeder would read every input ahead)
             pending: collections.deque = collections.deque()
-            for letter in letters:
-                pending.append(pool.apply_async(_code_in_worker, (letter,)))
+            for n, letter in enumerate(letters):
+                pending.append(_Here(letter) if n % workers == 0 else pool.apply_async(_code_in_worker, (letter,)))
                 if len(pending) >= WINDOW_PER_WORKER * workers:
-                    yield pending.popleft().get()
+                    yield _next_result(pending, code)
             while pending:
-                yield pending.popleft().get()
+                yield _next_result(pending, code)
     finally:
         _WORKER_CODE = None
 

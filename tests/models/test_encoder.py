@@ -64,15 +64,16 @@ def _embed_first(sentence):
 ENCODER_UNDER_TEST: list = []
 
 
-def test_forked_batch_workers_run_their_own_sessions(encoders):
+def test_the_parent_and_its_forked_worker_run_their_own_sessions(encoders):
     from clincoder.batch import coded_in_order
 
     _, int8_enc, _ = encoders
     ENCODER_UNDER_TEST[:] = [int8_enc]
     expected = [float(int8_enc.embed([s])[0, 0]) for s in SENTENCES]
-    got = list(coded_in_order(SENTENCES, _embed_first, workers=2))  # the batch path: forked workers
+    got = list(coded_in_order(SENTENCES, _embed_first, workers=2))  # the batch path: parent + a forked worker
     assert np.allclose([g for g, _ in got], expected, atol=1e-5)
-    assert os.getpid() not in {pid for _, pid in got}
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids and len(pids) == 2  # each process built its own session
 
 
 @pytest.mark.parametrize("lengths, expected", [

@@ -255,3 +255,18 @@ def test_real_coder_end_to_end(tmp_path, fixtures_dir, opcs4_fixture, no_table_e
 
     assert err.id == "empty" and "empty letter" in err.error and err.codes == ()
     assert err.editions == rec.editions and err.warnings == rec.warnings  # error records say what was used too
+
+
+def _slow_square(n: int) -> tuple[int, int]:
+    time.sleep(0.002 * (n % 3))  # letters take different times, as real ones do
+    return n * n, os.getpid()
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_letters_come_back_in_order_coded_by_the_parent_and_its_workers(workers):
+    from clincoder.batch import coded_in_order
+
+    got = list(coded_in_order(range(100), _slow_square, workers))
+    assert [g for g, _ in got] == [n * n for n in range(100)]
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids and len(pids) == workers  # no process idles holding the models
