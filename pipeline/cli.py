@@ -65,7 +65,7 @@ def code(
     config: Optional[Path] = typer.Option(None, help="YAML config: tables, max_bytes, encoding, coder, ranker and text constants (see README)"),
     max_bytes: Optional[int] = typer.Option(None, help="reject letters larger than this (default 1,000,000)"),
     progress: bool = typer.Option(True, help="show a progress bar"),
-    workers: Optional[int] = typer.Option(None, min=1, help="worker processes, one per core (default: every core this process may use)"),
+    workers: Optional[int] = typer.Option(None, min=1, help="coding processes, one per core: this one and N-1 forked workers (default: every core this process may use)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Code letters in batch: one output record per input letter (failed letters carry `error`)."""
