@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,6 +175,9 @@ class Featurizer:
             c.feats["clf_known"] = 1.0
 
 
+_FEATURE_KEYS = {g: (f"{g}_max", f"{g}_n") for g in ("lex", "mem", "dense", "term", "neg")}  # built once
+
+
 class _Hits:
     """The candidates of one letter while the generators add their hits."""
 
@@ -195,8 +199,9 @@ class _Hits:
         # features stay in the range the fusion was fitted on; an uncoded mention counts as it matches
         weighted = min(1.0, score * q.weight) if q.coded else min(1.0, score)
         c = self.get(key)
-        c.feats[f"{generator}_max"] = max(c.feats.get(f"{generator}_max", 0.0), weighted)
-        c.feats[f"{generator}_n"] = c.feats.get(f"{generator}_n", 0.0) + 1
+        best, n = _FEATURE_KEYS[generator]
+        c.feats[best] = max(c.feats.get(best, 0.0), weighted)
+        c.feats[n] = c.feats.get(n, 0.0) + 1
         # evidence keeps the match itself (the sentence's section and assertion travel with it)
         where = c.similar if generator == "mem" else c.uncoded if generator == "neg" else c.sentences
         where[q.owner] = max(where.get(q.owner, 0.0), min(1.0, score))
@@ -231,8 +236,13 @@ def letter_context(system: System, cands: list[Candidate]) -> None:
                 c.feats["category_margin"] = own - (second if own == best else best)
 
 
+_NO_FEATURES = dict.fromkeys(FEATURES, 0.0)
+_IN_ORDER = operator.itemgetter(*FEATURES)
+
+
 def feature_matrix(cands: list[Candidate]) -> np.ndarray:
-    return np.array([[c.feats.get(f, 0.0) for f in FEATURES] for c in cands], dtype=np.float32).reshape(-1, len(FEATURES))
+    """One row of :data:`FEATURES` per candidate (0 for a feature it lacks)."""
+    return np.array([_IN_ORDER({**_NO_FEATURES, **c.feats}) for c in cands], dtype=np.float32).reshape(-1, len(FEATURES))
 
 
 @dataclass(frozen=True)
