@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
+from clincoder.core.words import LEAD_STOP_WORDS
 
 from .prior import HesPrior
 
@@ -39,11 +40,6 @@ class Link:
     order: int  # the statement's position among the letter's stated statements (0: the first)
 
 
-# words that end the description in front of a mention ("admitted with | acute severe asthma")
-_LEAD_STOP = frozenset("""a an and are as at be been but by due for from had has have he her his in into is it its
-known not of on or she that the their there this to under was were which while who with without
-suggests suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed
-treated presented admitted developed having consistent keeping""".split())
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 LEAD_WORDS = 2  # at most this many describing words before a diagnosis mention join its query
 
@@ -54,7 +50,7 @@ def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
     when the lexicon knows only its head; None where there are none."""
     lead = []
     for word in reversed(sentence.query[: max(0, m.start - sentence.start)].split()):
-        if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in _LEAD_STOP:
+        if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in LEAD_STOP_WORDS:
             break
         lead.insert(0, word)
     query = m.query

@@ -34,6 +34,7 @@ from clincoder.core.tables import CodeTable
 
 from .paths import ARTIFACTS
 
+GENERATORS = ("lex", "mem", "dense", "term", "neg")  # the sentence-level candidate generators (feature prefixes)
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
             "term_max", "term_n", "lex_x_known", "code_len",
             # the letter as context: how a code's support compares with the letter's other candidates
@@ -107,7 +108,7 @@ class Featurizer:
             c.feats["prior"] = math.log1p(self.prior.get(c.key, 0))
             c.feats["lex_x_known"] = c.feats.get("lex_max", 0.0) * (1.0 if c.feats.get("clf_known") else 0.0)
             c.feats["code_len"] = len(c.key.replace(".", ""))
-            for generator in ("lex", "mem", "dense", "term", "neg"):
+            for generator in GENERATORS:
                 c.feats[f"{generator}_n"] = math.log1p(c.feats.get(f"{generator}_n", 0.0))
         letter_context(self.system, list(hits.cands.values()))
         return hits.cands
@@ -175,7 +176,7 @@ class Featurizer:
             c.feats["clf_known"] = 1.0
 
 
-_FEATURE_KEYS = {g: (f"{g}_max", f"{g}_n") for g in ("lex", "mem", "dense", "term", "neg")}  # built once
+_FEATURE_KEYS = {g: (f"{g}_max", f"{g}_n") for g in GENERATORS}  # built once
 
 
 class _Hits:

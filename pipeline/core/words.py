@@ -52,3 +52,12 @@ def content_words(text: str) -> set[str]:
     """The words of ``text`` that carry meaning (lower case, plural -s dropped, stop words and
     words of one or two letters out)."""
     return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS}
+
+
+# Words that end the description written in front of a condition ("admitted with | acute severe
+# asthma", "strongly suggests | juvenile myoclonic epilepsy"): function words and the verbs and
+# hedges of a statement, which describe the statement, not the condition.
+LEAD_STOP_WORDS = frozenset("""a an and are as at be been but by due for from had has have he her his in into is it
+its known not of on or she that the their there this to under was were which while who with without suggests
+suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
+presented admitted developed having consistent keeping""".split())

@@ -250,11 +250,7 @@ class DocumentedTermParams:
     message: str
 
     def __post_init__(self):
-        for g in self.groups:
-            if set(g) != {"codes", "words", "condition"}:
-                raise ValueError(f"each group needs exactly 'codes', 'words' and 'condition', got {sorted(g)}")
-            check_codes([g["codes"]], "codes")
-            re.compile(g["words"])
+        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {})
 
 
 @rule("CON-013", "conventions", DocumentedTermParams)

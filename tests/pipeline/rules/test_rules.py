@@ -117,6 +117,9 @@ BAD = {
     "top-level key": (lambda d: d.update(extra=1), r"unknown top-level key"),
     "bad pattern": (lambda d: d["axes"]["laterality"]["values"].update(left=["(left"]), r"axis laterality: value 'left': bad pattern"),
     "axis attribute": (lambda d: d["axes"]["acuity"].update(attribute="colour"), r"axis acuity: attribute must be"),
+    "group key": (lambda d: _rule(d, "CON-013")["params"]["groups"][0].pop("condition"), r"groups #1: .*missing \['condition'\]"),
+    "group pattern": (lambda d: _rule(d, "CON-013")["params"]["groups"][1].update(words="(pregnan"),
+                      r"groups #2: words is not a valid pattern"),
 }
 
 
