@@ -123,3 +123,28 @@ def test_code_embeddings_are_built_once_and_memory_mapped(encoders, tmp_path):
     again = CodeTable(System.ICD10, "test edition", entries, source="test")  # same content: same file
     int8_enc.index(again)
     assert list(cache.glob("codes-ICD10-*.npy")) == [saved]
+
+
+@pytest.mark.parametrize("bf16", [True, False])
+def test_both_table_scans_return_the_exact_float32_top_codes(bf16, monkeypatch):
+    # with bfloat16 hardware a rough bf16 scan shortlists and float32 rescores; without it the
+    # whole table is scored in float32: either way the top codes and scores are float32's
+    from clincoder.models import encoder as module
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((500, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[[3, 70, 411]] + 0.05 * rng.standard_normal((3, 16)).astype(np.float32)
+
+    class Fixed:
+        def embed(self, texts):
+            return queries[: len(texts)]
+
+    monkeypatch.setattr(module, "native_bf16", lambda: bf16)
+    index = module.DenseIndex(Fixed(), None, [f"C{i}" for i in range(500)], vectors)
+    found = index.search(["a", "b", "c"], 5)
+    exact = queries @ vectors.T
+    for row, hits in zip(exact, found):
+        best = np.argsort(-row)[:5]
+        assert [c for c, _ in hits] == [f"C{i}" for i in best]
+        assert np.allclose([v for _, v in hits], row[best], atol=1e-5)
