@@ -29,6 +29,7 @@ class Work:
         self.flags: list[Flag] = []
         self.queries: list[Query] = []
         self.tags: dict[tuple[str, str], list[str]] = {}
+        self.demoted: set[tuple[str, str]] = set()  # codes a rule took out of the suggestions
 
     # suggestions
     def entry(self, s: CodeSuggestion) -> tuple[CodeTable | None, CodeEntry | None]:
@@ -51,6 +52,7 @@ class Work:
     def demote(self, s: CodeSuggestion) -> None:
         self.codes.remove(s)
         self.candidates.append(s)
+        self.demoted.add((s.system, s.code))
 
     def suggested(self, system: System, code: str) -> CodeSuggestion | None:
         return next((s for s in self.codes if s.system == system.value and compact(s.code) == compact(code)), None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import System
+from clincoder.core.codes import System, category
 from clincoder.core.schema import CodeSuggestion
 
 from .engine import Work
@@ -57,7 +57,12 @@ def stated_primary(w: Work, r: Rule) -> None:
         # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
         # A candidate below the suggestion threshold counts when the statement names it plainly:
         # the clinician's statement outranks coded history.
-        named = [s for s in w.candidates if s.kind == kind and System.parse(s.system) in r.applies_to]
+        # (never one an earlier rule took out of the suggestions, nor a sibling of a suggested code:
+        # its category is coded already, at the subdivision the suggestions chose)
+        coded = {(s.system, category(System.parse(s.system), s.code)) for s in mine}
+        named = [s for s in w.candidates if s.kind == kind and System.parse(s.system) in r.applies_to
+                 and (s.system, s.code) not in w.demoted
+                 and (s.system, category(System.parse(s.system), s.code)) not in coded]
         strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
                     for s in pool}
         stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))

@@ -724,3 +724,29 @@ def test_the_condition_listed_first_replaces_a_symptom_or_cause_as_primary(table
              code(tables, WHO, "D57.0", evidence=x.evidence("1. Sickle cell crisis", "diagnoses"), score=0.2)]
     out = run(tables, x, codes, rule_id)
     assert [c.code for c in out.codes][:2] == ["D57.0", first]
+
+
+def test_the_stated_primary_never_brings_back_a_code_a_convention_took_out(tables):
+    # "COPD with LRTI" is coded J44.0; J44.9 (unspecified) on the same statement is taken out by
+    # CON-012 and must stay out, although the primary statement names it as well
+    statement = "Primary diagnosis: Infective exacerbation of COPD with LRTI"
+    x = Excerpt(("primary_diagnosis", statement), ("past_medical_history", "Hypertension"))
+    ev = x.evidence(statement, "primary_diagnosis", support=0.9)
+    codes = [code(tables, WHO, "J44.9", "primary", ev, score=0.8), code(tables, WHO, "J44.0", evidence=ev, score=0.2),
+             code(tables, WHO, "I10", evidence=x.evidence("Hypertension", "past_medical_history"), score=0.9)]
+    out = run(tables, x, codes, "CON-012", "SEQ-001", "SEQ-003")
+    assert [c.code for c in out.codes] == ["J44.0", "I10"] and out.codes[0].role == "primary"
+    assert [c.code for c in out.candidates] == ["J44.9"]
+
+
+def test_the_stated_primary_never_brings_in_a_sibling_of_a_suggested_code(tables):
+    # J44.0 is suggested for "COPD with LRTI"; the candidate J44.1 (acute exacerbation) that the
+    # same statement names is not added beside it
+    statement = "Primary diagnosis: Infective exacerbation of COPD with LRTI"
+    x = Excerpt(("primary_diagnosis", statement), ("past_medical_history", "Hypertension"))
+    ev = x.evidence(statement, "primary_diagnosis", support=0.9)
+    sibling = code(tables, WHO, "J44.1", "candidate", x.evidence(statement, "primary_diagnosis", support=1.0), score=0.3)
+    codes = [code(tables, WHO, "I10", "primary", x.evidence("Hypertension", "past_medical_history"), score=0.9),
+             code(tables, WHO, "J44.0", evidence=ev, score=0.2)]
+    out = run(tables, x, codes, "SEQ-001", "SEQ-003", candidates=[sibling])
+    assert [c.code for c in out.codes] == ["J44.0", "I10"] and [c.code for c in out.candidates] == ["J44.1"]
