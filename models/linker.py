@@ -28,6 +28,17 @@ PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it deci
 COMPOUND_SHARE = 0.75
 
 
+# a diagnosis code adds a query's match to its statement's standing only where it is near that
+# query's best (at least this share of it): a title that every query of "neutropenic sepsis" matches weakly
+# (puerperal sepsis) must not outscore the codes each query names
+GATHER_SHARE = 0.8
+
+
+def _near_best(hits: dict[str, float], share: float) -> dict[str, float]:
+    floor = share * max(hits.values(), default=0.0)
+    return {c: v for c, v in hits.items() if v >= floor}
+
+
 @dataclass(frozen=True)
 class Link:
     """The best link of a code in a letter: its match score, whether it was a statement's first
@@ -103,9 +114,10 @@ class Linker:
             return {}
         stated = sorted(letter.stated(self.system.kind == "procedure"))
         found = self._matches([q for q, _, _ in queries])
+        gather = 0.0 if self.system.kind == "procedure" else GATHER_SHARE  # procedures: COMPOUND_SHARE below
         whole: dict[int, dict[str, float]] = {}
         for (_, i, _), hits in zip(queries, found):
-            for code, v in hits.items():
+            for code, v in _near_best(hits, gather).items():
                 whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
         sentence = {i: hits for (_, i, is_sentence), hits in zip(queries, found) if is_sentence}
         links: dict[str, Link] = {}
@@ -114,7 +126,8 @@ class Linker:
             # classification combines conditions: J44.0): the whole statement
             alone = self.system.kind == "procedure" and not is_sentence
             near = COMPOUND_SHARE * max(hits.values(), default=0.0) if alone else 0.0
-            standing = {c: whole[i][c] if v >= near else v + sentence.get(i, {}).get(c, 0.0) for c, v in hits.items()}
+            standing = {c: whole[i].get(c, v) if v >= near else v + sentence.get(i, {}).get(c, 0.0)
+                        for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):
                 key = label_form(self.system, code)

@@ -119,3 +119,22 @@ def test_suggester_round_trip_and_offer(tmp_path, uk_mini):
     top, rows = suggestion_rows(System.ICD10, uk_mini, [RankedCode("i10", 0.7, {0: 1.0})], prepared, PRIOR,
                                 Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR), 200)
     assert [r.key for r in top][0] == "i10" and rows.shape[0] == len(top)
+
+
+def test_a_title_every_query_matches_weakly_does_not_outrank_what_each_query_names():
+    # "1. Neutropenic sepsis": "sepsis" names A41.9, "neutropenic sepsis" names D70; puerperal sepsis
+    # (O85) is every query's runner-up and must not become the first choice for "sepsis"
+    text = "1. Neutropenic sepsis"
+    long = Mention(3, len(text), "Neutropenic sepsis", "DIAGNOSIS", "diagnoses")
+    short = Mention(text.index("sepsis"), len(text), "sepsis", "DIAGNOSIS", "diagnoses")
+    s = SentenceRecord(0, len(text), "diagnoses", "present", 1.0, text, False,
+                       (WeightedMention(long, 1.0), WeightedMention(short, 1.0)))
+    hits = {"sepsis": [("A41.9", 1.0), ("O85", 0.76)], "Neutropenic sepsis": [("D70", 1.0), ("O85", 0.59)],
+            text: [("D70", 0.78), ("O85", 0.59)]}
+
+    class Fixed:
+        def search(self, texts, k, floor=0.0):
+            return [hits.get(t, []) for t in texts]
+
+    links = Linker(System.ICD10, Fixed(), None, PRIOR).link(PreparedLetter((s,), (long, short)))
+    assert links["a41.9"].first and links["d70"].first and not links["o85"].first
