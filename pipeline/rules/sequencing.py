@@ -114,6 +114,34 @@ def _listed_first(s: CodeSuggestion, sections: tuple[str, ...]) -> float:
 
 
 @dataclass(frozen=True)
+class SepsisParams:
+    sepsis: tuple[str, ...]  # the sepsis codes
+    localised: tuple[str, ...]  # infections of one site or organ, which a sepsis code precedes
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.sepsis, "sepsis")
+        check_codes(self.localised, "localised")
+
+
+@rule("SEQ-006", "sequencing", SepsisParams)
+def sepsis_before_its_source(w: Work, r: Rule) -> None:
+    """Where the first diagnosis is a localised infection and a sepsis code is suggested (CON-013
+    has checked that the letter documents sepsis), the sepsis code is sequenced first."""
+    p: SepsisParams = r.params
+    sepsis, localised = code_refs(" ".join(p.sepsis)), code_refs(" ".join(p.localised))
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        first = mine[0]
+        found = next((s for s in mine[1:] if in_refs(s.code, sepsis)), None)
+        if found is None or not in_refs(first.code, localised):
+            continue
+        w.move_before(found, first)
+        w.tag(r, found, first)
+        w.flag(r, p.message, found, codes=(found.code, first.code), other=first.code)
+
+
+@dataclass(frozen=True)
 class MainProcedureParams:
     minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
     message: str
@@ -128,8 +156,8 @@ class MainProcedureParams:
 
 def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:
     table, entry = w.entry(s)
-    category = table.parent(entry.code) if entry is not None else None
-    return category is not None and re.search(pattern, category.title, re.I) is not None
+    parent = table.parent(entry.code) if entry is not None else None
+    return parent is not None and re.search(pattern, parent.title, re.I) is not None
 
 
 @rule("SEQ-004", "sequencing", MainProcedureParams)

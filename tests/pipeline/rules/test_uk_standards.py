@@ -750,3 +750,18 @@ def test_the_stated_primary_never_brings_in_a_sibling_of_a_suggested_code(tables
              code(tables, WHO, "J44.0", evidence=ev, score=0.2)]
     out = run(tables, x, codes, "SEQ-001", "SEQ-003", candidates=[sibling])
     assert [c.code for c in out.codes] == ["J44.0", "I10"] and [c.code for c in out.candidates] == ["J44.1"]
+
+
+@pytest.mark.parametrize("source, moved", [
+    ("N39.0", True),  # urosepsis from a urinary tract infection
+    ("J18.9", True),  # sepsis from a pneumonia
+    ("L03.1", True),  # sepsis from cellulitis of the leg
+    ("I21.4", False),  # a myocardial infarction is no source of sepsis: left as the clinician listed it
+])
+def test_sepsis_is_sequenced_before_its_source(tables, source, moved):
+    x = Excerpt(("diagnoses", "1. Infection"), ("diagnoses", "2. Sepsis"))
+    codes = [code(tables, WHO, source, "primary", x.evidence("1. Infection", "diagnoses"), score=0.9),
+             code(tables, WHO, "A41.9", evidence=x.evidence("2. Sepsis", "diagnoses"), score=0.5)]
+    out = run(tables, x, codes, "SEQ-006")
+    assert coded(out) == ([("ICD-10", "A41.9"), ("ICD-10", source)] if moved else [("ICD-10", source), ("ICD-10", "A41.9")])
+    assert out.codes[0].role == "primary" and bool(out.flags) is moved

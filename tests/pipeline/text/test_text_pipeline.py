@@ -100,6 +100,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("- COVID-19 and influenza PCR negative.", "COVID-19", "negated"),
     ("COVID-19 PCR positive; influenza PCR negative.", "COVID-19", "present"),
     ("MRCP showed no CBD stones.", "CBD stones", "negated"),
+    ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "sepsis", "negated"),
+    ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "Sepsis", "hypothetical"),
+    ("- COVID-19 and influenza screen negative.", "COVID-19", "negated"),
+    ("She does not meet the criteria for sepsis.", "sepsis", "negated"),
+    ("CXR showed no consolidation, so pneumonia not confirmed.", "pneumonia", "negated"),
     # a list under a "Ruled out:" heading: its conditions are negated, the tests done are not
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
