@@ -765,3 +765,18 @@ def test_sepsis_is_sequenced_before_its_source(tables, source, moved):
     out = run(tables, x, codes, "SEQ-006")
     assert coded(out) == ([("ICD-10", "A41.9"), ("ICD-10", source)] if moved else [("ICD-10", source), ("ICD-10", "A41.9")])
     assert out.codes[0].role == "primary" and bool(out.flags) is moved
+
+
+@pytest.mark.parametrize("suggested, kept", [
+    (["Z94.2"], []),  # a side read from the heading, with no operation: nothing to qualify
+    (["Y53.2", "Z94.3"], []),
+    (["J18.3", "Y75.2"], ["J18.3", "Y75.2"]),  # an approach after its operation stays
+])
+def test_supplementary_codes_are_never_coded_alone(tables, suggested, kept):
+    x = Excerpt((None, "Respiratory Medicine - Discharge Summary"), ("procedures", "Laparoscopic cholecystectomy"))
+    codes = [code(tables, OPCS, c, "primary" if i == 0 else "secondary",
+                  x.evidence("Laparoscopic cholecystectomy", "procedures")) for i, c in enumerate(suggested)]
+    out = run(tables, x, codes, "SUP-002")
+    assert [c.code for c in out.codes] == kept
+    assert sorted(c.code for c in out.candidates) == sorted(set(suggested) - set(kept))
+    assert all("SUP-002" in c.rules for c in out.candidates)
