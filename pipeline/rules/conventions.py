@@ -245,28 +245,6 @@ def supplementary(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class AloneParams:
-    supplementary: tuple[str, ...]  # codes that only qualify another procedure
-    message: str
-
-    def __post_init__(self):
-        check_codes(self.supplementary, "supplementary")
-
-
-@rule("SUP-002", "conventions", AloneParams)
-def supplementary_not_alone(w: Work, r: Rule) -> None:
-    """Supplementary codes with no procedure of the classification to qualify are not coded."""
-    refs = code_refs(" ".join(r.params.supplementary))
-    for system in {s.system for s in w.scope(r) if s.kind == "procedure"}:
-        mine = [s for s in w.codes if s.system == system]
-        if mine and all(in_refs(s.code, refs) for s in mine):
-            for s in mine:
-                w.demote(s)
-                w.tag(r, s)
-                w.flag(r, r.params.message, s)
-
-
-@dataclass(frozen=True)
 class DocumentedTermParams:
     groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
     message: str
@@ -398,3 +376,16 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
         else:
             kept[key] = s
+
+
+@rule("SUP-002", "conventions", NotCodedParams)
+def supplementary_not_alone(w: Work, r: Rule) -> None:
+    """Supplementary codes with no procedure of the classification to qualify are not coded."""
+    refs = code_refs(" ".join(r.params.codes))  # the supplementary codes
+    for system in {s.system for s in w.scope(r) if s.kind == "procedure"}:
+        mine = [s for s in w.codes if s.system == system]
+        if mine and all(in_refs(s.code, refs) for s in mine):
+            for s in mine:
+                w.demote(s)
+                w.tag(r, s)
+                w.flag(r, r.params.message, s)
