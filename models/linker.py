@@ -34,9 +34,9 @@ COMPOUND_SHARE = 0.75
 GATHER_SHARE = 0.8
 
 
-def _near_best(hits: dict[str, float], share: float) -> dict[str, float]:
-    floor = share * max(hits.values(), default=0.0)
-    return {c: v for c, v in hits.items() if v >= floor}
+def _floor(hits: dict[str, float], share: float) -> float:
+    """The match a code needs to be near a query's best: ``share`` of it."""
+    return share * max(hits.values(), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -117,15 +117,19 @@ class Linker:
         gather = 0.0 if self.system.kind == "procedure" else GATHER_SHARE  # procedures: COMPOUND_SHARE below
         whole: dict[int, dict[str, float]] = {}
         for (_, i, _), hits in zip(queries, found):
-            for code, v in _near_best(hits, gather).items():
-                whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
+            floor = _floor(hits, gather)
+            for code, v in hits.items():
+                if v >= floor:
+                    whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
         sentence = {i: hits for (_, i, is_sentence), hits in zip(queries, found) if is_sentence}
         links: dict[str, Link] = {}
         for (_, i, is_sentence), hits in zip(queries, found):
             # the sentence's own query, a code that matches the mention well, or a diagnosis (the
             # classification combines conditions: J44.0): the whole statement
             alone = self.system.kind == "procedure" and not is_sentence
-            near = COMPOUND_SHARE * max(hits.values(), default=0.0) if alone else 0.0
+            near = _floor(hits, COMPOUND_SHARE) if alone else 0.0
+            # a code's standing: the sum of its near-best matches in the statement, or its own
+            # match where it is near the best of none
             standing = {c: whole[i].get(c, v) if v >= near else v + sentence.get(i, {}).get(c, 0.0)
                         for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
