@@ -17,9 +17,10 @@ from .schema import Rule, check_codes
 
 @dataclass(frozen=True)
 class StatedPrimaryParams:
-    sections: tuple[str, ...]  # canonical section names that state the primary diagnosis/procedure
+    sections: tuple[str, ...]  # canonical section names that state the primary diagnosis
     message: str
     min_support: float  # a ranked candidate the statement matches this well is coded as primary
+    kind: str = "diagnosis"  # what those sections state: a primary diagnosis never picks the main procedure
 
 
 @dataclass(frozen=True)
@@ -51,31 +52,32 @@ def one_primary_per_kind(w: Work, r: Rule) -> None:
 @rule("SEQ-003", "sequencing", StatedPrimaryParams)
 def stated_primary(w: Work, r: Rule) -> None:
     p: StatedPrimaryParams = r.params
-    for kind in dict.fromkeys(s.kind for s in w.scope(r)):
-        mine = [s for s in w.codes if s.kind == kind]
-        # how well the primary statement itself matches the code, plus the ranker's confidence:
-        # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
-        # A candidate below the suggestion threshold counts when the statement names it plainly:
-        # the clinician's statement outranks coded history.
-        # (never one an earlier rule took out of the suggestions, nor a sibling of a suggested code:
-        # its category is coded already, at the subdivision the suggestions chose)
-        coded = {(s.system, category(System.parse(s.system), s.code)) for s in mine}
-        named = [s for s in w.candidates if s.kind == kind and System.parse(s.system) in r.applies_to
-                 and (s.system, s.code) not in w.demoted
-                 and (s.system, category(System.parse(s.system), s.code)) not in coded]
-        strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
-                    for s in pool}
-        stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
-        if not stated or stated[0] is mine[0]:
-            continue
-        best = stated[0]
-        if any(best is s for s in named):
-            w.candidates.remove(best)
-            w.codes.insert(w.codes.index(mine[0]), best)
-        else:
-            w.move_before(best, mine[0])
-        w.tag(r, best)
-        w.flag(r, p.message, best, other=mine[0].code)
+    if not any(s.kind == p.kind for s in w.scope(r)):
+        return
+    mine = [s for s in w.codes if s.kind == p.kind]
+    # how well the primary statement itself matches the code, plus the ranker's confidence:
+    # "NSTEMI" names I21.4 better than it names a comorbidity that is often coded with it.
+    # A candidate below the suggestion threshold counts when the statement names it plainly:
+    # the clinician's statement outranks coded history.
+    # (never one an earlier rule took out of the suggestions, nor a sibling of a suggested code:
+    # its category is coded already, at the subdivision the suggestions chose)
+    coded = {(s.system, category(System.parse(s.system), s.code)) for s in mine}
+    named = [s for s in w.candidates if s.kind == p.kind and System.parse(s.system) in r.applies_to
+             and (s.system, s.code) not in w.demoted
+             and (s.system, category(System.parse(s.system), s.code)) not in coded]
+    strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
+                for s in pool}
+    stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
+    if not stated or stated[0] is mine[0]:
+        return
+    best = stated[0]
+    if any(best is s for s in named):
+        w.candidates.remove(best)
+        w.codes.insert(w.codes.index(mine[0]), best)
+    else:
+        w.move_before(best, mine[0])
+    w.tag(r, best)
+    w.flag(r, p.message, best, other=mine[0].code)
 
 
 def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) -> float | None:

@@ -780,3 +780,14 @@ def test_supplementary_codes_are_never_coded_alone(tables, suggested, kept):
     assert [c.code for c in out.codes] == kept
     assert sorted(c.code for c in out.candidates) == sorted(set(suggested) - set(kept))
     assert all("SUP-002" in c.rules for c in out.candidates)
+
+
+def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
+    # the primary diagnosis statement also supports a side code; the procedures keep their order
+    statement = "Primary diagnosis: right-sided pyelonephritis"
+    x = Excerpt(("primary_diagnosis", statement), ("procedures", "Laparoscopic cholecystectomy"))
+    op = x.evidence("Laparoscopic cholecystectomy", "procedures")
+    codes = [code(tables, OPCS, "J18.3", "primary", op, score=0.4),
+             code(tables, OPCS, "Z94.2", evidence=x.evidence(statement, "primary_diagnosis", support=0.9), score=0.2)]
+    out = run(tables, x, codes, "SEQ-003")
+    assert [c.code for c in out.codes] == ["J18.3", "Z94.2"] and not out.flags
