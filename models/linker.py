@@ -112,7 +112,7 @@ class Linker:
         queries = self._queries(letter)
         if not queries:
             return {}
-        stated = sorted(letter.stated(self.system.kind == "procedure"))
+        stated = list(letter.stated_order(self.system.kind == "procedure"))
         found = self._matches([q for q, _, _ in queries])
         gather = 0.0 if self.system.kind == "procedure" else GATHER_SHARE  # procedures: COMPOUND_SHARE below
         whole: dict[int, dict[str, float]] = {}

@@ -131,7 +131,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
     best_of, sentence_rr = _competition(ranked)
     shares = _line_shares(ranked)
     stated = letter.stated(system.kind == "procedure")
-    stated_order = sorted(stated)
+    stated_order = list(letter.stated_order(system.kind == "procedure"))
     rows = []
     for n, r in enumerate(ranked, 1):
         entry = table.resolve(r.key)
@@ -226,9 +226,12 @@ class SuggestionModel:
         episode = np.array([not r.uncoded for r in codes], dtype=bool)  # never suggest what the letter negates
         suggested = (p >= self.suggester.threshold) & episode
         chosen = None
-        if self.primary is not None and suggested.any():
-            chosen = int(np.argmax(np.where(episode, self.primary.probability(X), -1.0)))
-            suggested[chosen] = True
+        if self.primary is not None and episode.any():
+            best = int(np.argmax(np.where(episode, self.primary.probability(X), -1.0)))
+            # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
+            if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
+                chosen = best
+                suggested[chosen] = True
         return Offer(codes, p, suggested, chosen)
 
 

@@ -105,9 +105,20 @@ def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float)
     """Out-of-fold dev figures at the best threshold, and the suggester fitted on every letter."""
     probs, final = _out_of_fold(system, rows, "y", folds, seed, C)
     sweep = [scores_at(rows, probs, t) for t in np.arange(0.05, 0.951, 0.025)]
-    best = max(sweep, key=lambda m: (m["f1"], m["threshold"]))
+    best = sweep[smoothed_best([m["f1"] for m in sweep])]
     final.threshold = best["threshold"]
     return best, final
+
+
+def smoothed_best(f1: list[float], half_width: int = 1) -> int:
+    """Index of the threshold whose F1, averaged with its neighbours (``half_width`` steps each
+    side), is highest (ties: the higher threshold): on a few hundred codes the F1 curve is flat and
+    noisy near its top, and a lone peak one step wide is a letter or two, not a better threshold."""
+    def mean_near(i: int) -> float:
+        window = f1[max(0, i - half_width):i + half_width + 1]
+        return sum(window) / len(window)
+
+    return max(range(len(f1)), key=lambda i: (round(mean_near(i), 9), i))
 
 
 def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:

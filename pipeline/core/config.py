@@ -100,6 +100,8 @@ UNKNOWN_SECTION_WEIGHT = 1.0
 # Where clinicians state the episode's diagnoses and procedures, and where they give the history.
 STATED_SECTIONS = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagnoses", "working_diagnosis",
                              "complications", "procedures"})
+# Of those, where clinicians list what was done (the rest list what was found).
+PROCEDURE_SECTIONS = frozenset({"procedures"})
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
 # Where a prose letter, with no such heading, tells the story of the episode (None: no heading).
 NARRATIVE_SECTIONS = frozenset({None, "discharge_summary"})

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Mapping
 
-from .config import NARRATIVE_SECTIONS, STATED_SECTIONS
+from .config import NARRATIVE_SECTIONS, PROCEDURE_SECTIONS, STATED_SECTIONS
 from .schema import ASSERTIONS, Evidence
 
 # Mentions with these assertions are not coded as conditions of this episode.
@@ -151,19 +151,38 @@ class PreparedLetter:
 
     def stated(self, procedure: bool) -> frozenset[int]:
         """The sentences that state this episode's diagnoses (``procedure=False``) or procedures:
-        the coded sentences under a diagnosis or procedure heading. A letter that states none of
-        that kind under such a heading is read as a coder reads a prose letter: its narrative
-        sentences that mention one state them too."""
+        the coded sentences under a heading of that kind, and those under the other kind's
+        heading that name one ("NSTEMI treated with PCI" in a diagnosis list states a procedure;
+        "Right carpal tunnel syndrome" does not). A letter that states none of that kind under
+        such a heading is read as a coder reads a prose letter: its narrative sentences that
+        mention one state them too."""
         return self._stated[procedure]
+
+    def stated_order(self, procedure: bool) -> tuple[int, ...]:
+        """:meth:`stated` in the order a coder reads them: the list under the heading of that kind
+        first ("Operation: ..." before a test named in the diagnosis line), then the rest, each in
+        the letter's order."""
+        return self._stated_order[procedure]
+
+    @cached_property
+    def _stated_order(self) -> dict[bool, tuple[int, ...]]:
+        def own_heading_first(procedure: bool, i: int) -> tuple[bool, int]:
+            return (self.sentences[i].section in PROCEDURE_SECTIONS) != procedure, i
+
+        return {p: tuple(sorted(self._stated[p], key=lambda i: own_heading_first(p, i))) for p in (False, True)}
 
     @cached_property
     def _stated(self) -> dict[bool, frozenset[int]]:
-        headed = {i for i, s in enumerate(self.sentences) if s.section in STATED_SECTIONS and s.coded}
         out = {}
         for procedure in (False, True):
             def names(s: SentenceRecord) -> bool:
                 return any(m.mention.procedural == procedure for m in s.mentions)
 
+            def own(s: SentenceRecord) -> bool:
+                return (s.section in PROCEDURE_SECTIONS) == procedure
+
+            headed = {i for i, s in enumerate(self.sentences)
+                      if s.section in STATED_SECTIONS and s.coded and (own(s) or names(s))}
             told = headed if any(names(self.sentences[i]) for i in headed) else headed | {
                 i for i, s in enumerate(self.sentences) if s.section in NARRATIVE_SECTIONS and s.coded and names(s)}
             out[procedure] = frozenset(told)

@@ -8,6 +8,7 @@ with canonical names (``presenting_complaint``, ``hpc``, ``past_medical_history`
 
 # no `from __future__ import annotations`: spaCy validates factory signatures at runtime
 import functools
+import re
 from dataclasses import asdict, dataclass
 from importlib.resources import files
 from typing import List, Optional, Tuple
@@ -41,9 +42,30 @@ class SectionSpan:
 
 @functools.lru_cache(maxsize=None)
 def section_rules() -> dict:
-    """``{canonical name: [header phrases]}`` from ``resources/sections.yaml``."""
+    """``{canonical name: [header phrases]}`` from ``resources/sections.yaml``, each header with its
+    word variants; a variant written out under another section stays there."""
     data = yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
-    return {k: [str(p).lower() for p in v] for k, v in data["sections"].items()}
+    written = {k: [str(p).lower() for p in v] for k, v in data["sections"].items()}
+    owner = {p: k for k, phrases in written.items() for p in phrases}
+    pairs = [(str(a).lower(), str(b).lower()) for a, b in data.get("word_variants", [])]
+    return {k: list(dict.fromkeys(v for p in phrases for v in header_variants(p, pairs)
+                                  if owner.get(v, k) == k))
+            for k, phrases in written.items()}
+
+
+def header_variants(phrase: str, pairs: List[Tuple[str, str]]) -> List[str]:
+    """``phrase`` and every form reached by swapping whole words of ``pairs`` (both ways, repeatedly):
+    ``diagnosis on discharge`` -> ``diagnoses on discharge``, ``diagnosis at discharge`` ..."""
+    swaps = [(re.compile(rf"(?<![\w/]){re.escape(a)}(?![\w/])"), b) for x, y in pairs for a, b in ((x, y), (y, x))]
+    found, todo = [phrase], [phrase]
+    while todo:
+        current = todo.pop()
+        for pattern, replacement in swaps:
+            variant = pattern.sub(replacement, current)
+            if variant not in found:
+                found.append(variant)
+                todo.append(variant)
+    return found
 
 
 SECTION_NAMES = tuple(section_rules())
@@ -79,6 +101,8 @@ class LetterSectionizer(Sectionizer):
                 continue
             title = doc[start:end]
             end, closed = _past_parenthesis(doc, end)  # "Operation (07/07/2025):" is the header "Operation:"
+            if not closed:
+                end, closed = _past_date(doc, end)  # and so is "Procedure 14/06/2025:"
             nxt = doc[end] if end < len(doc) else None
             colon = closed or nxt is not None and nxt.text in _SEPARATORS
             line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
@@ -127,6 +151,19 @@ def _past_parenthesis(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
             if j + 1 < len(doc) and doc[j + 1].text in _SEPARATORS:
                 return j + 2, True
             break
+    return end, False
+
+
+_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$")
+
+
+def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
+    """A header followed on its line by a date and a separator ("Procedure 14/06/2025:",
+    "Operation on 3/7/25 -"): where it ends, past the separator, and True; else ``end`` and False."""
+    j = end + 1 if end < len(doc) and doc[end].lower_ in ("on", "dated") else end
+    if j + 1 < len(doc) and _DATE.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_ \
+            and doc[j + 1].text in _SEPARATORS:
+        return j + 2, True
     return end, False
 
 

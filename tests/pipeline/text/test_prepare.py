@@ -75,6 +75,18 @@ def test_a_headed_letter_states_what_its_headings_list(nlp):
     assert _stated(p, text, False) == {"- Community acquired pneumonia"}
     # no procedure under a heading: the narrative sentence that names one states it
     assert "She had a chest drain inserted on the ward." in _stated(p, text, True)
+    assert "- Community acquired pneumonia" not in _stated(p, text, True)
+
+
+def test_a_diagnosis_line_states_a_procedure_only_where_it_names_one(nlp):
+    text = ("Diagnoses:\n- Right carpal tunnel syndrome\n- NSTEMI treated with coronary angioplasty\n"
+            "Operation:\n- Right carpal tunnel release\n")
+    p = _prepared(nlp, text)
+    assert _stated(p, text, True) == {"- NSTEMI treated with coronary angioplasty", "- Right carpal tunnel release"}
+    assert "- Right carpal tunnel syndrome" in _stated(p, text, False)
+    # the operation list is read first, then the procedure the diagnosis list names
+    first, second = (text[p.sentences[i].start:p.sentences[i].end].strip() for i in p.stated_order(True))
+    assert (first, second) == ("- Right carpal tunnel release", "- NSTEMI treated with coronary angioplasty")
 
 
 def test_a_prose_letter_states_in_its_narrative(nlp):

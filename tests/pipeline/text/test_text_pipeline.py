@@ -167,3 +167,24 @@ def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
 def test_history_headings(analyse, heading):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
     assert found["Hypertension"] == "past_medical_history"
+
+
+@pytest.mark.parametrize("heading, section", [("Diagnoses on discharge", "diagnoses"), ("Diagnosis at discharge", "diagnoses"),
+                                              ("Problems this admission", "diagnoses"), ("Meds on D/C", "medications"),
+                                              ("Ward course", "discharge_summary")])
+def test_heading_word_variants(analyse, heading, section):
+    found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
+    assert found["Hypertension"] == section
+
+
+def test_a_variant_written_under_another_section_stays_there():
+    from clincoder.text.sections import header_variants, section_rules
+
+    assert "diagnoses on d/c" in header_variants("diagnosis on discharge", [("diagnosis", "diagnoses"), ("discharge", "d/c")])
+    assert "differential diagnoses" not in section_rules()["diagnoses"]
+
+
+@pytest.mark.parametrize("heading", ["Procedure 14/06/2025:", "Operation on 3/7/25 -", "Procedure (14/06/2025):"])
+def test_a_dated_heading_is_still_a_heading(analyse, heading):
+    found = {m.text: m.section for m in mentions_of(analyse(f"{heading}\nLaparoscopic cholecystectomy\n"))}
+    assert found["Laparoscopic cholecystectomy"] == "procedures"
