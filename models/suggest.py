@@ -69,7 +69,7 @@ def _support_by(letter: PreparedLetter, support: dict[int, float], stated: froze
         group = ("stated" if i in stated else "history" if section in HISTORY
                  else "story" if section in STORY else "other")
         out[group] = max(out[group], v)
-        if section == "primary_diagnosis":
+        if section == "primary_diagnosis" or letter.sentences[i].announces:
             out["primary"] = max(out["primary"], v)
     return out
 
@@ -199,6 +199,15 @@ class Suggester:
         return cls.from_dict(json.loads(path.read_text()))
 
 
+def named(X: np.ndarray) -> np.ndarray:
+    """Per row of :func:`features`: whether some statement names the code, as its first choice
+    or as the best match of its sentence. Only such a code is offered: another reading of words
+    a better code already covers ("dual chamber pacemaker" is K60.6; the open-approach K61.1
+    matches the same words less well) is ranked, never suggested."""
+    X = np.asarray(X).reshape(-1, len(FEATURES))
+    return (X[:, FEATURES.index("link_first")] > 0) | (X[:, FEATURES.index("best_in_sentence")] > 0)
+
+
 @dataclass(frozen=True)
 class Offer:
     """What a coder is offered from one classification's ranked codes."""
@@ -223,7 +232,8 @@ class SuggestionModel:
               max_candidates: int) -> Offer:
         codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
         p = self.suggester.probability(X)
-        episode = np.array([not r.uncoded for r in codes], dtype=bool)  # never suggest what the letter negates
+        # never suggest what the letter negates, nor what no statement names
+        episode = np.array([not r.uncoded for r in codes], dtype=bool) & named(X)
         suggested = (p >= self.suggester.threshold) & episode
         chosen = None
         if self.primary is not None and episode.any():

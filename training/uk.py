@@ -26,7 +26,7 @@ from clincoder.core.metrics import prf
 from clincoder.core.tables import resolve_tables
 from clincoder.models.prior import hes_prior
 from clincoder.models.ranker import ARTIFACTS, CodingModel
-from clincoder.models.suggest import Suggester, suggestion_rows
+from clincoder.models.suggest import Suggester, named, suggestion_rows
 
 from .hes import build_prior
 
@@ -97,7 +97,7 @@ def _out_of_fold(system: System, rows: list[Rows], label: str, folds: int, seed:
         model = fit([r for r, x in zip(rows, fold) if x != f])
         for n, (r, x) in enumerate(zip(rows, fold)):
             if x == f:
-                probs[n] = model.probability(r.X)
+                probs[n] = model.probability(r.X) * named(r.X)  # as offered: only what a statement names
     return probs, fit(rows)
 
 

@@ -110,6 +110,7 @@ class SentenceRecord:
     # mentions that are not of this episode (negated, family, hypothetical): ranked, never suggested
     uncoded: tuple[Mention, ...] = ()
     coded: bool = True  # False: every mention of the sentence is uncoded (kept only as their evidence)
+    announces: bool = False  # a prose statement of the episode's diagnosis ("Our diagnosis is ...")
 
 
 @dataclass(frozen=True)

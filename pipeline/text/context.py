@@ -52,7 +52,7 @@ def letter_rules() -> List[ConTextRule]:
 @Language.factory("clincoder_context", assigns=[f"span._.{a}" for a in CONTEXT_ATTRS] + ["doc._.context_graph"],
                   requires=["doc.ents", "token.is_sent_start"])
 def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope: Optional[int] = None) -> ConText:
-    ctx = ConText(nlp, name=name, rules=None, max_scope=max_scope, span_attrs="default", input_span_type="ents")
+    ctx = LetterConText(nlp, name=name, rules=None, max_scope=max_scope, span_attrs="default", input_span_type="ents")
     ours = letter_rules()
     rules = []
     if default_rules:  # medspaCy's defaults, less those our rules redefine ("ruled out" looks back in letters)
@@ -63,3 +63,29 @@ def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope
         r.pattern = r.pattern or across_line_breaks(nlp, r.literal)
     ctx.add(rules)
     return ctx
+
+
+def _within(modifier, target) -> bool:
+    return target.start <= modifier.modifier_span[0] and modifier.modifier_span[1] <= target.end
+
+
+class LetterConText(ConText):
+    """medspaCy's ConText, where a trigger inside a mention never modifies that mention: a title's own
+    words ("recurrent depressive disorder, current episode severe without psychotic symptoms")
+    do not negate it. medspaCy means to skip a modifier that overlaps its target, but its overlap
+    test misses one lying strictly inside the target."""
+
+    def __call__(self, doc, targets: Optional[str] = None):
+        doc = super().__call__(doc, targets)
+        graph = doc._.context_graph
+        touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
+        if not touched:
+            return doc
+        graph.edges = [(t, m) for t, m in graph.edges if not _within(m, t)]
+        for t in graph.targets:
+            if (t.start, t.end) in touched:
+                t._.modifiers = tuple(m for m in t._.modifiers if not _within(m, t))
+                for attr in CONTEXT_ATTRS:
+                    setattr(t._, attr, False)
+        self.set_context_attributes([(t, m) for t, m in graph.edges if (t.start, t.end) in touched])
+        return doc

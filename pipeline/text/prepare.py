@@ -9,6 +9,7 @@ from clincoder.core.config import TextWeights
 from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMention
 
 from . import mentions_of
+from .sections import announces_diagnosis
 
 _HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
 
@@ -47,5 +48,5 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
         kept.append(SentenceRecord(a, b, section, (coded or uncoded)[0].assertion if inside else "present",
                                    max((w.weight for w in weighted), default=weights.section(section)) if episode
                                    else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
-                                   episode))
+                                   episode, announces_diagnosis(text[a:b], section)))
     return PreparedLetter(tuple(kept), tuple(mentions))

@@ -69,6 +69,23 @@ def header_variants(phrase: str, pairs: List[Tuple[str, str]]) -> List[str]:
 
 
 SECTION_NAMES = tuple(section_rules())
+# where an announced diagnosis is not this episode's (see ``announces_diagnosis`` in sections.yaml)
+_NOT_ANNOUNCED_IN = frozenset({"past_medical_history", "past_surgical_history", "family_history", "plan", "follow_up",
+                               "differential_diagnosis", "excluded_diagnoses"})
+
+
+@functools.lru_cache(maxsize=None)
+def _announcement() -> re.Pattern:
+    data = yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
+    phrases = sorted((str(p).lower() for p in data["announces_diagnosis"]), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases) + r")\b",
+                      re.IGNORECASE)
+
+
+def announces_diagnosis(sentence: str, section: Optional[str]) -> bool:
+    """The sentence announces the episode's diagnosis in prose ("Our diagnosis is acute gout"),
+    outside the history, plan and follow-up."""
+    return section not in _NOT_ANNOUNCED_IN and _announcement().search(sentence) is not None
 
 
 @Language.factory("clincoder_sections", assigns=["doc._.sections", "doc._.section_spans"],

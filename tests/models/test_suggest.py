@@ -13,7 +13,7 @@ from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
 from clincoder.models.linker import Linker, with_lead, with_links
 from clincoder.models.prior import HesPrior, hes_prior
-from clincoder.models.suggest import FEATURES, Suggester, features, suggestion_rows
+from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
 
 PRIOR = HesPrior({"source": "test", "financial_year": "2023-24",
                   "ICD-10": {"I21.4": 60000, "I10": 6000000, "E11.9": 500000, "S72.0": 86000},
@@ -138,3 +138,26 @@ def test_a_title_every_query_matches_weakly_does_not_outrank_what_each_query_nam
 
     links = Linker(System.ICD10, Fixed(), None, PRIOR).link(PreparedLetter((s,), (long, short)))
     assert links["a41.9"].first and links["d70"].first and not links["o85"].first
+
+
+def _suggester(threshold: float = 0.5, **weights: float) -> Suggester:
+    w = np.zeros(len(FEATURES))
+    for name, value in weights.items():
+        w[FEATURES.index(name)] = value
+    return Suggester(System.ICD10.value, w, threshold)
+
+
+@pytest.mark.parametrize("section, primary", [("diagnoses", "i10"), ("past_medical_history", None)])
+def test_a_letter_that_lists_its_condition_has_a_primary_even_below_the_threshold(uk_mini, section, primary):
+    model = SuggestionModel(System.ICD10, _suggester(bias=-5.0), _suggester(link_first_stated=3.0), PRIOR,
+                            Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR))
+    offer = model.offer(uk_mini, [RankedCode("i10", 0.7, {0: 1.0})], letter([("Essential hypertension", section)]), 200)
+    chosen = None if offer.primary is None else offer.codes[offer.primary].key
+    assert chosen == primary and offer.suggested.sum() == (primary is not None)
+
+
+def test_only_a_code_some_statement_names_is_offered():
+    X = np.zeros((3, len(FEATURES)))
+    X[0, FEATURES.index("link_first")] = 1.0        # a statement's first choice
+    X[1, FEATURES.index("best_in_sentence")] = 1.0  # its sentence's best match
+    assert named(X).tolist() == [True, True, False]

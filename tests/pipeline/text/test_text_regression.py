@@ -182,6 +182,11 @@ ASSERTIONS = [
     ("Oesophageal varices - none seen at OGD.", "Oesophageal varices", "negated"),
     ("Oesophageal varices - none seen at OGD.", "OGD", "present"),
     ("Sepsis was considered but ruled out.", "Sepsis", "negated"),
+    # a title's own "without" does not negate it; what follows a "without" outside it is negated
+    ("Our diagnosis is recurrent depressive disorder, current episode severe without psychotic symptoms.",
+     "recurrent depressive disorder, current episode severe without psychotic symptoms", "present"),
+    ("Duodenal ulcer without haemorrhage or perforation.", "haemorrhage or perforation", "negated"),
+    ("A two-month decline in mood with early morning waking and weight loss.", "weight loss", "present"),
 ]
 
 
