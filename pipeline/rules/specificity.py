@@ -24,12 +24,16 @@ from .schema import MessageParams, Rule
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified"
 _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b\w+ or unspecified\b", re.I)
 _WITHOUT = re.compile(r"\bwithout\b", re.I)
+# words in parentheses are supplementary (they do not change the code: WHO ICD-10 Volume 2,
+# 3.1.4), and an "including ..." clause lists what the code also covers, not what it requires
+_SUPPLEMENTARY = re.compile(r"\([^)]*\)|,?\s*\bincluding\b[^,;]*", re.I)
 
 
 @dataclass(frozen=True)
 class SpecificityParams:
     equivalents: dict[str, str]  # letter wording (regex) -> the word the titles use ("bleeding": "haemorrhage")
     message: str
+    boilerplate: tuple[str, ...] = ()  # title words no statement needs to say ("parts of face": face)
 
     def __post_init__(self):
         for pattern in self.equivalents:
@@ -48,10 +52,11 @@ class Subdivision:
     excludes: frozenset[str]
 
     @classmethod
-    def of(cls, entry: CodeEntry, parent_words: set[str]) -> "Subdivision":
-        kept, *excluded = _WITHOUT.split(_NOT_DOCUMENTED.sub(" ", entry.title), maxsplit=1)
+    def of(cls, entry: CodeEntry, parent_words: set[str], boilerplate: frozenset[str] = frozenset()) -> "Subdivision":
+        title = _SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", entry.title))
+        kept, *excluded = _WITHOUT.split(title, maxsplit=1)
         excluded = excluded[0] if excluded else ""
-        own, excludes = content_words(kept) - parent_words, content_words(excluded) - parent_words
+        own, excludes = content_words(kept) - parent_words - boilerplate, content_words(excluded) - parent_words
         return cls(entry, frozenset(own), frozenset(excludes))
 
     def fit(self, said: set[str]) -> tuple[int, int] | None:
@@ -69,7 +74,7 @@ def _statement_words(w: Work, s: CodeSuggestion, equivalents: dict[str, str]) ->
     text = " ".join([r.query for r in w.sentences if any(a <= r.start < b for a, b in spans)] +
                     [m.expansion for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)])
     for pattern, word in equivalents.items():
-        text = re.sub(pattern, f" {word} ", text, flags=re.I)
+        text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
     return content_words(text)
 
 
@@ -80,14 +85,14 @@ def _better(current: Subdivision, options: list[Subdivision], said: set[str]) ->
         return None  # the statement already documents the current code
     scored = [(f, o) for o in options if o.entry.code != current.entry.code and (f := o.fit(said)) is not None]
     full = [(f, o) for f, o in scored if f[0] > 0 and f[1] == 0 and (fit is None or f[0] > fit[0])]
-    if not full:
-        return None
-    top = max(f[0] for f, _ in full)
-    best = [o for f, o in full if f[0] == top]
-    return best[0] if len(best) == 1 else None  # two equally documented subdivisions: the coder decides
+    # the one that says all the others say ("nuclear" beside nothing more); two that document
+    # different things ("temple" and "hand") are left to the coder
+    best = [o for _, o in full if all(x.own <= o.own for _, x in full)]
+    return best[0] if len(best) == 1 else None
 
 
-def _family(w: Work, s: CodeSuggestion) -> tuple[CodeEntry, Subdivision, set[str]] | None:
+def _family(w: Work, s: CodeSuggestion, boilerplate: frozenset[str] = frozenset()
+            ) -> tuple[CodeEntry, Subdivision, set[str]] | None:
     """A suggested diagnosis's parent code, its subdivision, and the parent's words; None for a
     code that is not a subdivision."""
     table, entry = w.entry(s)
@@ -95,19 +100,21 @@ def _family(w: Work, s: CodeSuggestion) -> tuple[CodeEntry, Subdivision, set[str
     if parent is None or not parent.is_code:
         return None
     parent_words = content_words(_NOT_DOCUMENTED.sub(" ", parent.title))
-    return parent, Subdivision.of(entry, parent_words), parent_words
+    return parent, Subdivision.of(entry, parent_words, boilerplate), parent_words
 
 
 @rule("CON-011", "conventions", SpecificityParams)
 def documented_specificity(w: Work, r: Rule) -> None:
     p: SpecificityParams = r.params
+    boilerplate = content_words(" ".join(p.boilerplate))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        family = _family(w, s)
+        family = _family(w, s, boilerplate)
         if family is None:
             continue
         parent, mine, parent_words = family
         system = System.parse(s.system)
-        options = [Subdivision.of(e, parent_words) for e in w.tables[system].children(parent.code) if e.selectable]
+        options = [Subdivision.of(e, parent_words, boilerplate) for e in w.tables[system].children(parent.code)
+                   if e.selectable]
         better = _better(mine, options, _statement_words(w, s, p.equivalents))
         if better is None:
             continue

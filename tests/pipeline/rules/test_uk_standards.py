@@ -673,11 +673,19 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Age-related nuclear cataract, left eye", None, "H25.9", "H25.1"),
     # the statement says what the code excludes ("without haemorrhage"): the subdivision with it
     ("1. Bleeding duodenal ulcer (Forrest IIa)", None, "K26.7", "K26.4"),
+    # "due to" is the titles' "secondary to"; words in parentheses are supplementary
+    ("1. Iron deficiency anaemia due to chronic GI blood loss", None, "D50.9", "D50.0"),
+    ("1. Iron deficiency anaemia due to poor diet", None, "D50.9", "D50.9"),
+    # a body region as the site subdivisions name it ("other parts of face", "limb, including hip")
+    ("1. Nodular basal cell carcinoma, left temple", None, "C44.9", "C44.3"),
+    ("1. Basal cell carcinoma of the back", None, "C44.9", "C44.5"),
+    ("1. Cellulitis of the left lower leg", None, "L03.9", "L03.1"),
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
     # two subdivisions equally documented: left to the coder
     ("1. Age-related cataract, incipient and nuclear", None, "H25.9", "H25.9"),
+    ("1. Basal cell carcinomas of the left temple and the right hand", None, "C44.9", "C44.9"),
 ])
 def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables, line, mention, coded_as, expected):
     from dataclasses import replace
