@@ -26,6 +26,7 @@ _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b\w+ or unspecified\b", r
 _WITHOUT = re.compile(r"\bwithout\b", re.I)
 # words in parentheses are supplementary (they do not change the code: WHO ICD-10 Volume 2,
 # 3.1.4), and an "including ..." clause lists what the code also covers, not what it requires
+_WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
 _SUPPLEMENTARY = re.compile(r"\([^)]*\)|,?\s*\bincluding\b[^,;]*", re.I)
 
 
@@ -73,6 +74,7 @@ def _statement_words(w: Work, s: CodeSuggestion, equivalents: dict[str, str]) ->
     spans = [(e.start, e.end) for e in s.evidence if e.assertion == "present"]
     text = " ".join([r.query for r in w.sentences if any(a <= r.start < b for a, b in spans)] +
                     [m.expansion for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)])
+    text = _WITHOUT_CLAUSE.sub(" ", text)  # "severe without psychotic symptoms" does not say "psychotic"
     for pattern, word in equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
     return content_words(text)
@@ -84,7 +86,9 @@ def _better(current: Subdivision, options: list[Subdivision], said: set[str]) ->
     if fit is not None and current.own and fit[1] == 0:
         return None  # the statement already documents the current code
     scored = [(f, o) for o in options if o.entry.code != current.entry.code and (f := o.fit(said)) is not None]
-    full = [(f, o) for f, o in scored if f[0] > 0 and f[1] == 0 and (fit is None or f[0] > fit[0])]
+    # fully documented, and saying more than the current code does, or what it says less the words
+    # the statement lacks ("severe" where the current code is "severe with psychotic symptoms")
+    full = [(f, o) for f, o in scored if f[0] > 0 and f[1] == 0 and (fit is None or f[0] > fit[0] or o.own < current.own)]
     # the one that says all the others say ("nuclear" beside nothing more); two that document
     # different things ("temple" and "hand") are left to the coder
     best = [o for _, o in full if all(x.own <= o.own for _, x in full)]

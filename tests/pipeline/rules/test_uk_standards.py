@@ -673,6 +673,11 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Age-related nuclear cataract, left eye", None, "H25.9", "H25.1"),
     # the statement says what the code excludes ("without haemorrhage"): the subdivision with it
     ("1. Bleeding duodenal ulcer (Forrest IIa)", None, "K26.7", "K26.4"),
+    # what follows "without" is not said: the sibling "with psychotic symptoms" is not documented
+    ("1. Recurrent depressive disorder, current episode severe without psychotic symptoms", None, "F33.3", "F33.2"),
+    ("1. Recurrent depressive disorder, current episode severe without psychotic symptoms", None, "F33.2", "F33.2"),
+    # "both" is the titles' "bilateral"; of two documented, the one that says all the other says
+    ("1. Primary osteoarthritis of both knees", None, "M17.9", "M17.0"),
     # "due to" is the titles' "secondary to"; words in parentheses are supplementary
     ("1. Iron deficiency anaemia due to chronic GI blood loss", None, "D50.9", "D50.0"),
     ("1. Iron deficiency anaemia due to poor diet", None, "D50.9", "D50.9"),
