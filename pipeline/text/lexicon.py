@@ -172,6 +172,15 @@ def keep_phrase(key: tuple[str, ...]) -> bool:
     return True
 
 
+_ADJECTIVE = re.compile(r"(?:ory|ive|al|ic)$")
+
+
+def procedure_phrase(key: tuple[str, ...], not_procedure: set[tuple[str, ...]]) -> bool:
+    """A phrase from a procedure title names a procedure on its own: not a single adjective
+    ("respiratory", from "Assistance with Respiratory Ventilation") nor a listed finding word."""
+    return key not in not_procedure and not (len(key) == 1 and _ADJECTIVE.search(key[0]))
+
+
 def _label(system: str, code: str) -> str | None:
     if system == "pcs":
         return "PROCEDURE"
@@ -232,14 +241,15 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
     from clincoder.core.tables import load_table
 
     phrases: dict[tuple[str, ...], tuple[str, str]] = {}
+    extra = yaml.safe_load((files("clincoder") / "resources" / "lexicon_extra.yaml").read_text(encoding="utf-8"))
+    not_procedure = {phrase_key(str(w)) for w in extra.get("NOT_PROCEDURE", [])}
 
     def add(text: str, label: str) -> None:
         for p in title_phrases(text):
             key = phrase_key(p)
-            if keep_phrase(key) and key not in phrases:
+            if keep_phrase(key) and key not in phrases and (label != "PROCEDURE" or procedure_phrase(key, not_procedure)):
                 phrases[key] = (label, p.lower())
 
-    extra = yaml.safe_load((files("clincoder") / "resources" / "lexicon_extra.yaml").read_text(encoding="utf-8"))
     for label in ("DIAGNOSIS", "FINDING", "PROCEDURE"):
         for p in extra.get(label, []):
             key = phrase_key(str(p))

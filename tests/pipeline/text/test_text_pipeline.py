@@ -188,3 +188,18 @@ def test_a_variant_written_under_another_section_stays_there():
 def test_a_dated_heading_is_still_a_heading(analyse, heading):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}\nLaparoscopic cholecystectomy\n"))}
     assert found["Laparoscopic cholecystectomy"] == "procedures"
+
+
+@pytest.mark.parametrize("text, word", [("Respiratory rate 22, saturations 95% on air.", "Respiratory"),
+                                        ("CT: a 4 cm fluid collection in the pelvis.", "collection"),
+                                        ("MRI: metastatic cord compression at T10.", "compression"),
+                                        ("Stereotactic radiosurgery to the metastasis.", "Stereotactic")])
+def test_a_word_from_a_procedure_title_is_no_procedure_alone(analyse, text, word):
+    assert not any(m.label == "PROCEDURE" and m.text == word for m in mentions_of(analyse(text)))
+
+
+def test_procedure_phrases_keep_procedure_nouns():
+    from clincoder.text.lexicon import procedure_phrase
+
+    assert procedure_phrase(("transfusion",), set()) and procedure_phrase(("respiratory", "ventilation"), set())
+    assert not procedure_phrase(("respiratory",), set()) and not procedure_phrase(("liner",), {("liner",)})
