@@ -161,3 +161,13 @@ def test_only_a_code_some_statement_names_is_offered():
     X[0, FEATURES.index("link_first")] = 1.0        # a statement's first choice
     X[1, FEATURES.index("best_in_sentence")] = 1.0  # its sentence's best match
     assert named(X).tolist() == [True, True, False]
+
+
+def test_a_prose_sentence_that_announces_the_diagnosis_reads_as_the_primary_statement(uk_mini):
+    from dataclasses import replace
+
+    prepared = letter([("Admitted with a hot knee", None), ("Our diagnosis is gout", None)])
+    prepared = PreparedLetter((prepared.sentences[0], replace(prepared.sentences[1], announces=True)), prepared.mentions)
+    X = features(System.ICD10, uk_mini, [RankedCode("i10", 0.5, {0: 0.9}), RankedCode("e11.9", 0.5, {1: 0.8})],
+                 prepared, PRIOR)
+    assert X[:, FEATURES.index("primary")].tolist() == [0.0, 0.8]

@@ -97,3 +97,12 @@ def test_a_prose_letter_states_in_its_narrative(nlp):
     assert _stated(p, text, False) >= {"Mrs Smith was admitted with a lower GI bleed from diverticular disease."}
     assert "- Hypertension" not in _stated(p, text, False)  # the history is not the episode's statement
     assert _stated(p, text, True) == {"A colonoscopy on 14/07/2025 showed sigmoid diverticula."}
+
+
+def test_a_prose_sentence_that_announces_the_diagnosis_is_marked(nlp):
+    text = ("Mr Dowells was admitted with a hot swollen knee.\n"
+            "Our diagnosis is acute gout of the right knee.\n"
+            "Past medical history:\n- The diagnosis was hypertension in 2010.\n")
+    p = _prepared(nlp, text)
+    announced = {text[s.start:s.end].strip() for s in p.sentences if s.announces}
+    assert announced == {"Our diagnosis is acute gout of the right knee."}
