@@ -18,6 +18,8 @@ from medspacy.section_detection import SectionRule, Sectionizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from clincoder.core.config import HISTORY_SECTIONS
+
 # medspaCy registers a getter ``doc._.section_spans`` (a list of spaCy Spans, unused inside medspaCy);
 # the clincoder pipeline replaces it with typed, serialisable SectionSpans (character offsets).
 Doc.set_extension("section_spans", default=None, force=True)
@@ -41,10 +43,15 @@ class SectionSpan:
 
 
 @functools.lru_cache(maxsize=None)
+def _sections_data() -> dict:
+    return yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=None)
 def section_rules() -> dict:
     """``{canonical name: [header phrases]}`` from ``resources/sections.yaml``, each header with its
     word variants; a variant written out under another section stays there."""
-    data = yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
+    data = _sections_data()
     written = {k: [str(p).lower() for p in v] for k, v in data["sections"].items()}
     owner = {p: k for k, phrases in written.items() for p in phrases}
     pairs = [(str(a).lower(), str(b).lower()) for a, b in data.get("word_variants", [])]
@@ -70,14 +77,13 @@ def header_variants(phrase: str, pairs: List[Tuple[str, str]]) -> List[str]:
 
 SECTION_NAMES = tuple(section_rules())
 # where an announced diagnosis is not this episode's (see ``announces_diagnosis`` in sections.yaml)
-_NOT_ANNOUNCED_IN = frozenset({"past_medical_history", "past_surgical_history", "family_history", "plan", "follow_up",
-                               "differential_diagnosis", "excluded_diagnoses"})
+_NOT_ANNOUNCED_IN = HISTORY_SECTIONS | {"family_history", "plan", "follow_up", "differential_diagnosis",
+                                        "excluded_diagnoses"}
 
 
 @functools.lru_cache(maxsize=None)
 def _announcement() -> re.Pattern:
-    data = yaml.safe_load((files("clincoder") / "resources" / "sections.yaml").read_text(encoding="utf-8"))
-    phrases = sorted((str(p).lower() for p in data["announces_diagnosis"]), key=len, reverse=True)
+    phrases = sorted((str(p).lower() for p in _sections_data()["announces_diagnosis"]), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases) + r")\b",
                       re.IGNORECASE)
 
