@@ -9,16 +9,45 @@ from clincoder.core.config import TextWeights
 from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMention
 
 from . import mentions_of
-from .sections import announces_diagnosis
+from .sections import BLANK_LINE, announces_diagnosis
 
 _HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
+_SALUTATION = re.compile(r"^[ \t]*Dear\b", re.M)
+_IDENTIFIERS = re.compile(r"\b(?:DOB|D\.O\.B|date of birth|NHS (?:no|number)|hospital (?:no|number)|MRN)\b", re.I)
+LETTERHEAD_CHARS = 2000  # a letterhead ends within this many characters of the letter's start
+_VALEDICTION = re.compile(r"^[ \t]*(?:yours (?:sincerely|faithfully|truly)|(?:kind|best|warm|with best) (?:regards|wishes))\b",
+                          re.I | re.M)
+
+
+def signature_start(text: str, after: int = 0) -> int:
+    """Where the sign-off begins ("Yours sincerely," then the author's name and post, "Registrar
+    in Stroke Medicine"): nothing after it describes the patient; the letter's end if it has none."""
+    found = _VALEDICTION.search(text, after)
+    return found.start() if found else len(text)
+
+
+def letterhead_end(text: str, sections) -> int:
+    """Where the letterhead ends: the hospital, unit and patient-identifier lines before the
+    salutation ("Dear Dr ..."), or without one the paragraphs up to the one that identifies the
+    patient (DOB, NHS number), never past the first heading; 0 where the letter has neither. The
+    unit's name ("Cancer Day Unit", "Trauma & Orthopaedics") names no condition of the patient."""
+    dear = _SALUTATION.search(text, 0, LETTERHEAD_CHARS)
+    if dear:
+        return dear.start()
+    ids = _IDENTIFIERS.search(text, 0, LETTERHEAD_CHARS)
+    if ids is None:
+        return 0
+    blank = BLANK_LINE.search(text, ids.end())
+    first = next((s.start for s in sections if s.section is not None), len(text))
+    return min(blank.end() if blank else len(text), first)
 
 
 def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     """The sentences of a Doc from :func:`clincoder.text.pipeline.build_nlp` that may support a
     code, each weighted by the section and assertion of its mentions.
 
-    A bare heading ("Diagnoses:") is dropped. In the other sentences the words of negated, family
+    A bare heading ("Diagnoses:"), the letterhead (:func:`letterhead_end`) and the sign-off
+    (:func:`signature_start`) are dropped. In the other sentences the words of negated, family
     and hypothetical mentions are blanked out, and those mentions are kept apart (``uncoded``) to
     be ranked with their assertion; a sentence holding only such mentions is kept as their
     evidence (``coded=False``) and read by no generator but for them."""
@@ -26,10 +55,11 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     mentions = mentions_of(doc)
     sections = list(doc._.section_spans or [])
     kept: list[SentenceRecord] = []
-    m_i = 0
+    m_i, head = 0, letterhead_end(text, sections)
+    tail = signature_start(text, head)
     for sent in doc.sents:
         a, b = sent.start_char, sent.end_char
-        if not text[a:b].strip():
+        if not text[a:b].strip() or b <= head or a >= tail:
             continue
         while m_i < len(mentions) and mentions[m_i].end <= a:
             m_i += 1

@@ -9,7 +9,7 @@ with canonical names (``presenting_complaint``, ``hpc``, ``past_medical_history`
 # no `from __future__ import annotations`: spaCy validates factory signatures at runtime
 import functools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib.resources import files
 from typing import List, Optional, Tuple
 
@@ -124,8 +124,11 @@ class LetterSectionizer(Sectionizer):
                 continue
             title = doc[start:end]
             end, closed = _past_parenthesis(doc, end)  # "Operation (07/07/2025):" is the header "Operation:"
-            if not closed:
-                end, closed = _past_date(doc, end)  # and so is "Procedure 14/06/2025:"
+            if not closed:  # and so are "Procedure 14/06/2025:" and "Op 21/08/2025 (GA):"
+                dated, closed = _past_date(doc, end)
+                if not closed and dated > end:
+                    dated, closed = _past_parenthesis(doc, dated)
+                end = dated if closed else end
             nxt = doc[end] if end < len(doc) else None
             colon = closed or nxt is not None and nxt.text in _SEPARATORS
             line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
@@ -154,9 +157,29 @@ class LetterSectionizer(Sectionizer):
                 b = doc[s.body_end].idx
             body = doc[s.body_start].idx if s.body_start < len(doc) else b
             title = doc.text[a:body].strip() if s.category else ""
-            spans.append(SectionSpan(s.category, a, b, body, title))
+            spans += inline_paragraph(doc.text, SectionSpan(s.category, a, b, body, title))
         doc._.section_spans = spans
         return doc
+
+
+BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def inline_paragraph(text: str, span: SectionSpan) -> List[SectionSpan]:
+    """A header written with its statement on the same line ("Diagnosis: left carotid TIAs due
+    to ...", "Allergies: none known.") heads that paragraph only: the prose after the next blank
+    line is the letter's story, not more of the section (a header alone on its line heads
+    everything to the next header, lists with blank lines included)."""
+    line_end = text.find("\n", span.body_start, span.end)
+    if span.section is None or line_end == -1 or not text[span.body_start:line_end].strip():
+        return [span]
+    blank = BLANK_LINE.search(text, span.body_start, span.end)
+    rest = text[blank.end():span.end] if blank else ""
+    # a paragraph under a heading line these rules do not know ("PPCI 17/06/2025 (R radial
+    # access):", "Mx:") is more of the letter's structure, not prose: it stays
+    if not rest.strip() or rest.split("\n", 1)[0].rstrip().endswith(":"):
+        return [span]
+    return [replace(span, end=blank.end()), SectionSpan(None, blank.end(), span.end, blank.end())]
 
 
 def _past_parenthesis(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
@@ -182,11 +205,13 @@ _DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$")
 
 def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
     """A header followed on its line by a date and a separator ("Procedure 14/06/2025:",
-    "Operation on 3/7/25 -"): where it ends, past the separator, and True; else ``end`` and False."""
+    "Operation on 3/7/25 -"): where it ends, past the separator, and True; past the date alone and
+    False where something else follows it on the line; else ``end`` and False."""
     j = end + 1 if end < len(doc) and doc[end].lower_ in ("on", "dated") else end
-    if j + 1 < len(doc) and _DATE.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_ \
-            and doc[j + 1].text in _SEPARATORS:
-        return j + 2, True
+    if j + 1 < len(doc) and _DATE.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_:
+        if doc[j + 1].text in _SEPARATORS:
+            return j + 2, True
+        return j + 1, False  # past the date only: a parenthesis may follow ("Op 21/08/2025 (GA):")
     return end, False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clincoder.core.config import TextWeights
 from clincoder.text.prepare import prepare
 
@@ -106,3 +108,28 @@ def test_a_prose_sentence_that_announces_the_diagnosis_is_marked(nlp):
     p = _prepared(nlp, text)
     announced = {text[s.start:s.end].strip() for s in p.sentences if s.announces}
     assert announced == {"Our diagnosis is acute gout of the right knee."}
+
+
+LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
+          "Patient: Mr A. Test    DOB: 01/01/1960    NHS No: 999 000 0000\n"
+          "Consultant: Dr B. Example, Consultant in Stroke Medicine\n\n"
+          "{body}"
+          "Yours sincerely,\n\nDr P. Koroma, Specialty Registrar in Stroke Medicine\n")
+
+
+@pytest.mark.parametrize("body", ["Dear Dr Lennox,\n\nShe was admitted with pneumonia.\n\n",
+                                  "PC: cough and fever.\n\nShe was admitted with pneumonia.\n\n",
+                                  "She was admitted with pneumonia.\n\n"])
+def test_letterhead_and_sign_off_are_not_read(nlp, body):
+    text = LETTER.format(body=body)
+    kept = " ".join(text[s.start:s.end] for s in _prepared(nlp, text).sentences)
+    assert "pneumonia" in kept
+    assert "Cancer" not in kept and "Orthopaedics" not in kept and "Stroke" not in kept
+
+
+def test_a_letter_without_letterhead_is_read_from_its_start(nlp):
+    from clincoder.text.prepare import letterhead_end, signature_start
+
+    text = "A 64-year-old man with a history of hypertension presented with chest pain.\n"
+    assert letterhead_end(text, []) == 0 and signature_start(text) == len(text)
+    assert _prepared(nlp, text).sentences[0].start == 0

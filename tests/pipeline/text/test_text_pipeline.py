@@ -119,6 +119,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("No fetal heart activity, and the repeat scan confirmed a missed miscarriage.", "miscarriage", "present"),
     # tests and operations arranged for later are not this episode's
     ("A sleep-deprived EEG has been requested as an outpatient.", "EEG", "hypothetical"),
+    # what happened in childhood is history
+    ("She had a tonsillectomy\nas a child.", "tonsillectomy", "historical"),
+    ("He had febrile convulsions as a toddler and none since.", "febrile convulsions", "historical"),
     ("She will have a colonoscopy in six weeks.", "colonoscopy", "hypothetical"),
     # a history heading the lexicon knows in more ways
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
@@ -184,7 +187,8 @@ def test_a_variant_written_under_another_section_stays_there():
     assert "differential diagnoses" not in section_rules()["diagnoses"]
 
 
-@pytest.mark.parametrize("heading", ["Procedure 14/06/2025:", "Operation on 3/7/25 -", "Procedure (14/06/2025):"])
+@pytest.mark.parametrize("heading", ["Procedure 14/06/2025:", "Operation on 3/7/25 -", "Procedure (14/06/2025):",
+                                     "Op 21/08/2025 (GA):", "Op 16/01/2025:"])
 def test_a_dated_heading_is_still_a_heading(analyse, heading):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}\nLaparoscopic cholecystectomy\n"))}
     assert found["Laparoscopic cholecystectomy"] == "procedures"
@@ -203,3 +207,23 @@ def test_procedure_phrases_keep_procedure_nouns():
 
     assert procedure_phrase(("transfusion",), set()) and procedure_phrase(("respiratory", "ventilation"), set())
     assert not procedure_phrase(("respiratory",), set()) and not procedure_phrase(("liner",), {("liner",)})
+
+
+def test_an_inline_heading_heads_its_paragraph_only(analyse):
+    text = ("Diagnosis: left carotid territory TIAs due to carotid stenosis.\n\n"
+            "We admitted him because of the crescendo pattern. His other conditions are hypertension.\n\n"
+            "Allergies: none known.\n\nHe has been told not to drive.\n")
+    found = {m.text: m.section for m in mentions_of(analyse(text))}
+    assert found["stenosis"] == "diagnoses"
+    assert found["hypertension"] is None  # the story after the statement's paragraph
+
+
+@pytest.mark.parametrize("text, mention, section", [
+    # a heading alone on its line heads everything to the next heading, blank lines included
+    ("Diagnoses:\n1. Pneumonia\n\n2. Hypertension\n", "Hypertension", "diagnoses"),
+    # a paragraph under a heading line the rules do not know is more of the letter's structure
+    ("Dx: Inferior STEMI\n\nPPCI 17/06/2025 (R radial access):\n- Hypertension noted\n", "Hypertension", "diagnoses"),
+])
+def test_what_stays_under_a_heading(analyse, text, mention, section):
+    found = {m.text: m.section for m in mentions_of(analyse(text))}
+    assert found[mention] == section
