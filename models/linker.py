@@ -12,7 +12,7 @@ best codes per statement become features of the suggester, and candidates the ra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
@@ -49,6 +49,9 @@ class Link:
     stated: bool
     sentence: int
     order: int  # the statement's position among the letter's stated statements (0: the first)
+    # 1 / (1 + the position of the first stated statement for whose first condition the code is
+    # the first choice); 0 where it is none's or for a procedure: what a diagnosis line names first
+    lead: float = 0.0
 
 
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
@@ -69,24 +72,38 @@ def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
     return " ".join([*lead, query]) if lead else None
 
 
+@dataclass(frozen=True)
+class Query:
+    """One text the linker looks up: a mention of a sentence, or the whole sentence."""
+
+    text: str
+    sentence: int
+    whole: bool  # the whole sentence rather than one mention in it
+    lead: bool  # the first diagnosis mention of the sentence (the condition it states first)
+
+
 class Linker:
     def __init__(self, system: System, lexical, dense, prior: HesPrior, top_k: int = 10):
         self.system, self.lexical, self.dense, self.prior, self.top_k = system, lexical, dense, prior, top_k
 
-    def _queries(self, letter: PreparedLetter) -> list[tuple[str, int, bool]]:
-        """(text, sentence, whether it is the whole sentence) for each coded mention of this kind,
-        and each stated sentence."""
+    def _queries(self, letter: PreparedLetter) -> list[Query]:
+        """Each coded mention of this kind (and, for a diagnosis, the mention with its describing
+        words), and each stated sentence."""
         procedure = self.system.kind == "procedure"
         stated = letter.stated(procedure)
         out = []
         for i, s in enumerate(letter.sentences):
-            for m in (wm.mention for wm in s.mentions if wm.mention.procedural == procedure):
-                out.append((m.query, i, False))
+            mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)
+            for n, m in enumerate(mine):
+                # a diagnosis list names the main condition first; the main procedure is the most
+                # significant one, whatever the order, and one code may cover several mentions
+                first = n == 0 and not procedure
+                out.append(Query(m.query, i, False, first))
                 lead = None if procedure else with_lead(s, m)
                 if lead:
-                    out.append((lead, i, False))
+                    out.append(Query(lead, i, False, first))
             if i in stated:
-                out.append((s.query.strip(), i, True))
+                out.append(Query(s.query.strip(), i, True, False))
         return out
 
     def _matches(self, texts: list[str]) -> list[dict[str, float]]:
@@ -112,21 +129,22 @@ class Linker:
         queries = self._queries(letter)
         if not queries:
             return {}
-        stated = list(letter.stated_order(self.system.kind == "procedure"))
-        found = self._matches([q for q, _, _ in queries])
+        stated = {i: n for n, i in enumerate(letter.stated_order(self.system.kind == "procedure"))}
+        found = self._matches([q.text for q in queries])
         gather = 0.0 if self.system.kind == "procedure" else GATHER_SHARE  # procedures: COMPOUND_SHARE below
         whole: dict[int, dict[str, float]] = {}
-        for (_, i, _), hits in zip(queries, found):
-            floor = _floor(hits, gather)
+        for q, hits in zip(queries, found):
+            i, floor = q.sentence, _floor(hits, gather)
             for code, v in hits.items():
                 if v >= floor:
                     whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
-        sentence = {i: hits for (_, i, is_sentence), hits in zip(queries, found) if is_sentence}
+        sentence = {q.sentence: hits for q, hits in zip(queries, found) if q.whole}
         links: dict[str, Link] = {}
-        for (_, i, is_sentence), hits in zip(queries, found):
+        for q, hits in zip(queries, found):
+            i = q.sentence
             # the sentence's own query, a code that matches the mention well, or a diagnosis (the
             # classification combines conditions: J44.0): the whole statement
-            alone = self.system.kind == "procedure" and not is_sentence
+            alone = self.system.kind == "procedure" and not q.whole
             near = _floor(hits, COMPOUND_SHARE) if alone else 0.0
             # a code's standing: the sum of its near-best matches in the statement, or its own
             # match where it is near the best of none
@@ -135,12 +153,14 @@ class Linker:
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):
                 key = label_form(self.system, code)
-                link = Link(min(1.0, hits[code]), rank == 0, i in stated, i,
-                            stated.index(i) if i in stated else len(stated))
+                where = stated.get(i, len(stated))
+                lead = 1.0 / (1 + where) if rank == 0 and q.lead and i in stated else 0.0
+                link = Link(min(1.0, hits[code]), rank == 0, i in stated, i, where, lead)
                 old = links.get(key)
                 # a statement where clinicians state what was done beats one in the plan or history
-                if old is None or (link.first, link.stated, link.score) > (old.first, old.stated, old.score):
-                    links[key] = link
+                if old is not None and (link.first, link.stated, link.score) <= (old.first, old.stated, old.score):
+                    link = old
+                links[key] = replace(link, lead=max(lead, old.lead if old else 0.0))
         return links
 
 

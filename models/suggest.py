@@ -35,7 +35,7 @@ from .prior import HesPrior
 FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "story", "other", "uncertain",
             "historical", "sentences", "overlap", "finding_only", "prior", "symptom", "status", "external",
             "best_in_category", "best_in_sentence", "sentence_rr", "line_share", "line_best", "first_stated", "code_len",
-            "link_score", "link_first", "link_first_stated", "link_order", "bias")
+            "link_score", "link_first", "link_first_stated", "link_order", "link_lead", "bias")
 
 STORY = frozenset({None, "presenting_complaint", "hpc", "examination", "investigations", "discharge_summary"})
 
@@ -118,10 +118,10 @@ def _first_stated(stated: list[int], support: dict[int, float], top: float) -> f
 
 def _link_features(link: Link | None) -> dict[str, float]:
     if link is None:
-        return {"link_score": 0.0, "link_first": 0.0, "link_first_stated": 0.0, "link_order": 0.0}
+        return {"link_score": 0.0, "link_first": 0.0, "link_first_stated": 0.0, "link_order": 0.0, "link_lead": 0.0}
     first_stated = link.first and link.stated
     return {"link_score": link.score, "link_first": float(link.first), "link_first_stated": float(first_stated),
-            "link_order": 1.0 / (1 + link.order) if first_stated else 0.0}
+            "link_order": 1.0 / (1 + link.order) if first_stated else 0.0, "link_lead": link.lead}
 
 
 def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,

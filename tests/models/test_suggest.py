@@ -69,6 +69,26 @@ def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):
     assert link.first and link.stated and link.sentence == 0
 
 
+def test_the_condition_a_statement_names_first_leads(uk_mini):
+    # "Dx: NSTEMI on a background of hypertension": the first condition of the first stated line
+    text = "Acute subendocardial myocardial infarction on a background of essential hypertension"
+    first = Mention(0, 42, text[:42], "DIAGNOSIS", "diagnoses")
+    second = Mention(text.index("essential"), len(text), "essential hypertension", "DIAGNOSIS", "diagnoses")
+    s = SentenceRecord(0, len(text), "diagnoses", "present", 1.0, text, False,
+                       (WeightedMention(first, 1.0), WeightedMention(second, 1.0)))
+    links = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(PreparedLetter((s,), (first, second)))
+    assert links["i21.4"].lead == 1.0 and links["i10"].lead == 0.0
+    assert links["i10"].first and links["i10"].stated  # still a statement's choice, not the lead one
+
+
+def test_a_later_statement_leads_less(uk_mini):
+    prepared = letter([("Acute subendocardial myocardial infarction", "diagnoses"), ("Essential hypertension", "diagnoses")])
+    links = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)
+    assert links["i21.4"].lead == 1.0 and links["i10"].lead == 0.5
+    assert features(System.ICD10, uk_mini, [RankedCode("i10", 0.9, {1: 1.0})], prepared, PRIOR, links)[
+        0, FEATURES.index("link_lead")] == 0.5
+
+
 @pytest.mark.parametrize("sentence, head, query", [
     ("The history strongly suggests juvenile myoclonic epilepsy.", "epilepsy", "juvenile myoclonic epilepsy"),
     ("On apixaban for permanent AF.", "AF", "permanent AF"),
