@@ -154,8 +154,8 @@ class PreparedLetter:
         """The sentences that state this episode's diagnoses (``procedure=False``) or procedures:
         the coded sentences under a heading of that kind, and those under the other kind's
         heading that name one ("NSTEMI treated with PCI" in a diagnosis list states a procedure;
-        "Right carpal tunnel syndrome" does not). A letter that states none of that kind under
-        such a heading is read as a coder reads a prose letter: its narrative sentences that
+        "Right carpal tunnel syndrome" does not). A letter that states none of that kind under a
+        heading of that kind is read as a coder reads a prose letter: its narrative sentences that
         mention one state them too."""
         return self._stated[procedure]
 
@@ -184,7 +184,10 @@ class PreparedLetter:
 
             headed = {i for i, s in enumerate(self.sentences)
                       if s.section in STATED_SECTIONS and s.coded and (own(s) or names(s))}
-            told = headed if any(names(self.sentences[i]) for i in headed) else headed | {
+            # a heading of this kind that lists one: the letter states them there; an operation
+            # note that names the miscarriage it treated leaves the diagnoses to the narrative
+            listed = any(names(self.sentences[i]) and own(self.sentences[i]) for i in headed)
+            told = headed if listed else headed | {
                 i for i, s in enumerate(self.sentences) if s.section in NARRATIVE_SECTIONS and s.coded and names(s)}
             out[procedure] = frozenset(told)
         return out

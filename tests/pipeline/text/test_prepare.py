@@ -101,6 +101,14 @@ def test_a_prose_letter_states_in_its_narrative(nlp):
     assert _stated(p, text, True) == {"A colonoscopy on 14/07/2025 showed sigmoid diverticula."}
 
 
+def test_an_operation_note_naming_the_condition_leaves_the_diagnoses_to_the_narrative(nlp):
+    text = ("She attended for surgical management of a missed miscarriage.\n"
+            "Operation:\n- Surgical management of miscarriage by vacuum aspiration\n")
+    p = _prepared(nlp, text)
+    assert "She attended for surgical management of a missed miscarriage." in _stated(p, text, False)
+    assert _stated(p, text, True) == {"- Surgical management of miscarriage by vacuum aspiration"}
+
+
 def test_a_prose_sentence_that_announces_the_diagnosis_is_marked(nlp):
     text = ("Mr Dowells was admitted with a hot swollen knee.\n"
             "Our diagnosis is acute gout of the right knee.\n"
