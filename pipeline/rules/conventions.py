@@ -11,7 +11,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 
-from .engine import Work, axis_gaps, evidence, mention_text, notes_of, specific
+from .engine import Work, axis_gaps, evidence, mention_text, notes_of, same_statement, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -191,9 +191,15 @@ def integral_symptoms(w: Work, r: Rule) -> None:
     for s in mine:
         if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence) \
                 and not _coded_with(p, s.code, definitive):
+            explains = [d for d in definitive if same_statement(d, s)]
+            first = next(c for c in w.codes if c.system == s.system)
             w.demote(s)
             w.tag(r, s)
-            w.flag(r, p.message, s, codes=(s.code, definitive[0].code), other=definitive[0].code)
+            if s is first and explains:  # the diagnosis stated with the primary symptom takes its place
+                w.move_before(explains[0], next(c for c in w.codes if c.system == s.system))
+                w.tag(r, explains[0])
+            other = (explains or definitive)[0].code
+            w.flag(r, p.message, s, codes=(s.code, other), other=other)
 
 
 @dataclass(frozen=True)

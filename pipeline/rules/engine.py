@@ -186,6 +186,12 @@ def evidence(ms) -> tuple[Evidence, ...]:
     return tuple(m.evidence() for m in ms)
 
 
+def same_statement(a: CodeSuggestion, b: CodeSuggestion) -> bool:
+    """Whether two suggestions rest on a sentence in common (the diagnosis stated with a symptom
+    is the one that explains it)."""
+    return bool({(e.start, e.end) for e in a.evidence} & {(e.start, e.end) for e in b.evidence})
+
+
 def apply_rules(result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention], text: str,
                 rules: RuleSet | None = None, sentences: Sequence[SentenceRecord] = ()) -> LetterResult:
     """Run the enabled rules, in file order, over one coded letter; a new result comes back

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from clincoder.core.codes import System, category
 from clincoder.core.schema import CodeSuggestion
 
-from .engine import Work
+from .engine import Work, same_statement
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes
@@ -90,7 +90,8 @@ def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) 
 @rule("SEQ-005", "sequencing", SymptomParams)
 @rule("SEQ-002", "sequencing", SymptomParams)
 def symptom_not_primary(w: Work, r: Rule) -> None:
-    """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: the first the
+    """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: of those stated
+    in a sentence that states it (the diagnosis that explains it), else of all, the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
     history and status codes). Where the diagnosis heading states the symptom itself and lists no
     other condition ("Dx: epistaxis"), the symptom is the main condition and stays first."""
@@ -101,7 +102,9 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
         first = mine[0]
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
         if in_refs(first.code, symptoms) and definitive:
-            best = max(definitive, key=lambda s: (_listed_first(s, p.listed), s.score))
+            # the diagnosis that explains the symptom is stated where the symptom is (MB3)
+            explains = [s for s in definitive if same_statement(s, first)] or definitive
+            best = max(explains, key=lambda s: (_listed_first(s, p.listed), s.score))
             if _listed_first(first, p.listed) > _listed_first(best, p.listed) == float("-inf"):
                 continue  # the diagnosis heading states the symptom and no condition that explains it
             w.move_before(best, first)

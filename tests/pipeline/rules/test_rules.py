@@ -78,7 +78,7 @@ def codes_of(res) -> list[tuple[str, str]]:
 
 def test_packaged_rules_load_once_and_are_complete(rules):
     assert default_rules() is rules
-    assert rules.version == "2026.2"
+    assert rules.version == "2026.3"
     ids = [r.id for r in rules.rules]
     assert len(ids) == len(set(ids)) and set(ids) <= set(RULES)
     assert {"SEQ-001", "SEQ-002", "SEQ-003", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",
@@ -181,6 +181,14 @@ def test_symptom_code_is_not_primary_when_a_definitive_diagnosis_is_suggested(us
     kept = apply_rules(result([sugg(cm, "R07.9", 0.9, "primary"), sugg(cm, "Z95.1", 0.7)]), us, [], "",
                        rules=only(rules, "SEQ-002"))
     assert codes_of(kept) == [("R07.9", "primary"), ("Z95.1", "secondary")] and not kept.flags
+
+
+def test_a_symptom_gives_way_to_the_diagnosis_stated_with_it(us, icd10cm_table, rules):
+    cm = icd10cm_table
+    pain = (Evidence(0, 40, "RUQ pain from acute calculous cholecystitis"),)
+    out = apply_rules(result([sugg(cm, "R10.11", 0.9, "primary", evidence=pain), sugg(cm, "I10", 0.8),
+                              sugg(cm, "K80.00", 0.6, evidence=pain)]), us, [], "", rules=only(rules, "SEQ-002"))
+    assert codes_of(out)[0] == ("K80.00", "primary")  # not the better scored hypertension
 
 
 def test_primary_stated_in_the_letter_is_sequenced_first(us, icd10cm_table, rules):

@@ -346,6 +346,18 @@ def test_a_symptom_the_diagnosis_explains_is_not_coded(tables, diagnosis, defini
     assert [c.code for c in out.candidates] == [symptom] and out.flags[0].codes == (symptom, definitive)
 
 
+def test_a_primary_symptom_gives_way_to_the_diagnosis_stated_with_it(tables):
+    # prose: "this was probably a severe attack of migraine" states the headache and its cause;
+    # the asthma of another sentence is a comorbidity, not what explains the headache
+    x = Excerpt((None, "This was a severe attack of migraine headache."), (None, "She also has asthma."))
+    headache = x.evidence("This was a severe attack of migraine headache.")
+    out = run(tables, x, [code(tables, WHO, "R51", "primary", headache),
+                          code(tables, WHO, "J45.9", evidence=x.evidence("She also has asthma.")),
+                          code(tables, WHO, "G43.9", evidence=headache)], "CON-006", "SEQ-001")
+    assert coded(out) == [("ICD-10", "G43.9"), ("ICD-10", "J45.9")]
+    assert out.flags[0].codes == ("R51", "G43.9")
+
+
 @pytest.mark.parametrize("symptom, other", [
     ("R55", "Z92.1"),  # collapse, cause not found, on long-term anticoagulation
     ("R55", "W19"),  # collapse after a fall: an external cause is no diagnosis
