@@ -7,7 +7,9 @@ Sets on each ``doc.ents`` span ``is_negated``, ``is_uncertain``, ``is_historical
 """
 
 # no `from __future__ import annotations`: spaCy validates factory signatures at runtime
+import datetime
 import functools
+import re
 from importlib.resources import files
 from typing import List, Optional
 
@@ -77,6 +79,7 @@ class LetterConText(ConText):
 
     def __call__(self, doc, targets: Optional[str] = None):
         doc = super().__call__(doc, targets)
+        done_before_admission(doc)
         graph = doc._.context_graph
         touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
         if not touched:
@@ -89,3 +92,43 @@ class LetterConText(ConText):
                     setattr(t._, attr, False)
         self.set_context_attributes([(t, m) for t, m in graph.edges if (t.start, t.end) in touched])
         return doc
+
+
+# the day the episode began, as letters write it ("Admitted: 06/05/2025", "Attendance: 04/09/2025 (day case)")
+_ADMITTED = re.compile(r"\b(?:admitted|adm|date of admission|admission date|attendance|date of attendance|"
+                       r"attended)\b\s*(?:on\b)?\s*:?\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b", re.I)
+_DAY = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b")
+_MONTH = re.compile(r"(?<![/.\d])(\d{1,2})/(\d{4})\b")  # "core biopsy (09/2025)"
+
+
+def _date(day: str, month: str, year: str) -> Optional[datetime.date]:
+    y = int(year) + (2000 if len(year) == 2 else 0)
+    try:
+        return datetime.date(y, int(month), int(day))  # UK order: day/month/year
+    except ValueError:
+        return None
+
+
+def admission_date(text: str) -> Optional[datetime.date]:
+    """The episode's first day as the letter's header gives it, or None."""
+    found = _ADMITTED.search(text)
+    return _date(*found.groups()) if found else None
+
+
+def done_before_admission(doc) -> None:
+    """A procedure its sentence dates before this episode began ("Laparoscopic sigmoid colectomy
+    on 12/05/2025" in a letter of an attendance on 04/09/2025; "core biopsy (09/2025)" before an
+    operation in October) was done in an earlier episode: historical, not coded for this one."""
+    admitted = admission_date(doc.text)
+    if admitted is None:
+        return
+    for ent in doc.ents:
+        if ent.label_ != "PROCEDURE" or ent._.is_historical or ent._.is_negated or ent._.is_hypothetical:
+            continue
+        sent = ent.sent.text
+        days = [_date(*m.groups()) for m in _DAY.finditer(sent)]
+        months = [datetime.date(int(y), int(m), 1) for m, y in _MONTH.findall(sent) if 1 <= int(m) <= 12]
+        before = [d for d in days if d is not None and d < admitted]
+        before += [d for d in months if (d.year, d.month) < (admitted.year, admitted.month)]
+        if before and len(before) == len([d for d in days if d is not None]) + len(months):
+            ent._.is_historical = True

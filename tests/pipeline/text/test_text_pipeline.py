@@ -227,3 +227,22 @@ def test_an_inline_heading_heads_its_paragraph_only(analyse):
 def test_what_stays_under_a_heading(analyse, text, mention, section):
     found = {m.text: m.section for m in mentions_of(analyse(text))}
     assert found[mention] == section
+
+
+@pytest.mark.parametrize("sentence, assertion", [
+    ("Laparoscopic sigmoid colectomy on 12/05/2025.", "historical"),  # before this attendance
+    ("Core biopsy (08/2025) confirmed the diagnosis.", "historical"),
+    ("Laparoscopic sigmoid colectomy on 04/09/2025.", "present"),  # this episode
+    ("Laparoscopic sigmoid colectomy today.", "present"),
+])
+def test_a_procedure_dated_before_the_admission_is_history(analyse, sentence, assertion):
+    text = f"Attendance: 04/09/2025 (day case)\n\nDiagnosis: colon cancer.\n{sentence}\n"
+    found = {m.text.lower(): m.assertion for m in mentions_of(analyse(text)) if m.label == "PROCEDURE"}
+    assert assertion in found.values() and set(found.values()) == {assertion}, found
+
+
+def test_the_admission_date_is_read_in_uk_order():
+    from clincoder.text.context import admission_date
+
+    assert str(admission_date("Admitted: 06/05/2025 via ED")) == "2025-05-06"
+    assert admission_date("Discharged: 07/05/2025") is None
