@@ -115,6 +115,14 @@ def admission_date(text: str) -> Optional[datetime.date]:
     return _date(*found.groups()) if found else None
 
 
+def dated_before(sentence: str, admitted: datetime.date) -> bool:
+    """Whether ``sentence`` gives dates (day/month/year or month/year) and all are before ``admitted``."""
+    days = [d for d in (_date(*m.groups()) for m in _DAY.finditer(sentence)) if d is not None]
+    months = [(int(y), int(m)) for m, y in _MONTH.findall(sentence) if 1 <= int(m) <= 12]
+    return bool(days or months) and all(d < admitted for d in days) and \
+        all(m < (admitted.year, admitted.month) for m in months)
+
+
 def done_before_admission(doc) -> None:
     """A procedure its sentence dates before this episode began ("Laparoscopic sigmoid colectomy
     on 12/05/2025" in a letter of an attendance on 04/09/2025; "core biopsy (09/2025)" before an
@@ -123,12 +131,6 @@ def done_before_admission(doc) -> None:
     if admitted is None:
         return
     for ent in doc.ents:
-        if ent.label_ != "PROCEDURE" or ent._.is_historical or ent._.is_negated or ent._.is_hypothetical:
-            continue
-        sent = ent.sent.text
-        days = [_date(*m.groups()) for m in _DAY.finditer(sent)]
-        months = [datetime.date(int(y), int(m), 1) for m, y in _MONTH.findall(sent) if 1 <= int(m) <= 12]
-        before = [d for d in days if d is not None and d < admitted]
-        before += [d for d in months if (d.year, d.month) < (admitted.year, admitted.month)]
-        if before and len(before) == len([d for d in days if d is not None]) + len(months):
+        if ent.label_ == "PROCEDURE" and not (ent._.is_historical or ent._.is_negated or ent._.is_hypothetical) \
+                and dated_before(ent.sent.text, admitted):
             ent._.is_historical = True
