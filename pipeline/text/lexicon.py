@@ -287,6 +287,9 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
                 add(term, label)
     for key, value in heads.items():
         phrases.setdefault(key, value)
+    for key in {phrase_key(str(w)) for w in extra.get("NOT_A_CONDITION", [])}:
+        if phrases.get(key, ("PROCEDURE",))[0] != "PROCEDURE":
+            del phrases[key]
     _add_index_terms(phrases)
     return phrases
 

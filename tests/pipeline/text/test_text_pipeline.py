@@ -258,3 +258,15 @@ def test_a_sentence_is_dated_before_the_admission_only_when_all_its_dates_are(se
     from clincoder.text.context import dated_before
 
     assert dated_before(sentence, datetime.date(2025, 9, 4)) is before
+
+
+@pytest.mark.parametrize("text, word, kept", [
+    ("Our diagnosis is acute gout of the right knee.", "diagnosis", False),
+    ("She had drunk about four units of alcohol the evening before.", "alcohol", False),
+    ("Surgical management by vacuum aspiration.", "aspiration", False),
+    ("Admitted with alcohol withdrawal.", "alcohol withdrawal", True),  # a phrase holding the word
+    ("Aspiration pneumonia, treated with antibiotics.", "Aspiration pneumonia", True),
+])
+def test_a_word_from_a_diagnosis_title_is_no_condition_alone(analyse, text, word, kept):
+    found = {m.text for m in mentions_of(analyse(text)) if m.label in ("DIAGNOSIS", "FINDING")}
+    assert (word in found) is kept, found
