@@ -79,7 +79,7 @@ class Query:
     text: str
     sentence: int
     whole: bool  # the whole sentence rather than one mention in it
-    lead: bool  # the first diagnosis mention of the sentence (the condition it states first)
+    lead: bool  # the sentence's first condition (not a word describing the next): what it states first
 
 
 class Linker:
@@ -94,10 +94,13 @@ class Linker:
         out = []
         for i, s in enumerate(letter.sentences):
             mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)
-            for n, m in enumerate(mine):
-                # a diagnosis list names the main condition first; the main procedure is the most
-                # significant one, whatever the order, and one code may cover several mentions
-                first = n == 0 and not procedure
+            # a diagnosis list names the main condition first (a word that describes the next one is
+            # not it: "bleeding duodenal ulcer" is an ulcer); the main procedure is the most
+            # significant one, whatever the order, and one code may cover several mentions
+            main = None if procedure else next((m for m, n in zip(mine, mine[1:] + [None])
+                                                if n is None or n.start - m.end > 1), None)
+            for m in mine:
+                first = m is main
                 out.append(Query(m.query, i, False, first))
                 lead = None if procedure else with_lead(s, m)
                 if lead:

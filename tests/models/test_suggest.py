@@ -81,6 +81,20 @@ def test_the_condition_a_statement_names_first_leads(uk_mini):
     assert links["i10"].first and links["i10"].stated  # still a statement's choice, not the lead one
 
 
+def test_a_word_describing_the_next_condition_does_not_lead(uk_mini):
+    from clincoder.models.linker import Query
+
+    text = "Bleeding essential hypertension"  # "bleeding duodenal ulcer": the ulcer leads
+    word = Mention(0, 8, "Bleeding", "DIAGNOSIS", "diagnoses")
+    condition = Mention(9, len(text), "essential hypertension", "DIAGNOSIS", "diagnoses")
+    s = SentenceRecord(0, len(text), "diagnoses", "present", 1.0, text, False,
+                       (WeightedMention(word, 1.0), WeightedMention(condition, 1.0)))
+    queries = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR)._queries(PreparedLetter((s,), (word, condition)))
+    # the condition leads, alone and with the word that describes it; the word alone does not
+    assert {q.text for q in queries if q.lead} == {"essential hypertension", "Bleeding essential hypertension"}
+    assert [q for q in queries if q.text == "Bleeding"] == [Query("Bleeding", 0, False, False)]
+
+
 def test_a_later_statement_leads_less(uk_mini):
     prepared = letter([("Acute subendocardial myocardial infarction", "diagnoses"), ("Essential hypertension", "diagnoses")])
     links = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)
