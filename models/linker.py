@@ -163,7 +163,8 @@ class Linker:
                 # a statement where clinicians state what was done beats one in the plan or history
                 if old is not None and (link.first, link.stated, link.score) <= (old.first, old.stated, old.score):
                     link = old
-                links[key] = replace(link, lead=max(lead, old.lead if old else 0.0))
+                best_lead = max(lead, old.lead if old else 0.0)  # the lead a code has anywhere stays
+                links[key] = link if link.lead == best_lead else replace(link, lead=best_lead)
         return links
 
 

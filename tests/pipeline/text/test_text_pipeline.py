@@ -270,3 +270,9 @@ def test_a_sentence_is_dated_before_the_admission_only_when_all_its_dates_are(se
 def test_a_word_from_a_diagnosis_title_is_no_condition_alone(analyse, text, word, kept):
     found = {m.text for m in mentions_of(analyse(text)) if m.label in ("DIAGNOSIS", "FINDING")}
     assert (word in found) is kept, found
+
+
+def test_cataract_surgery_is_an_operation_not_a_cataract(analyse):
+    # ICD-10-CM titles ("... following cataract surgery") had made the phrase a diagnosis
+    found = {m.text: m.label for m in mentions_of(analyse("Past medical history:\n- Cataract surgery, both eyes\n"))}
+    assert found == {"Cataract surgery": "PROCEDURE"}
