@@ -33,6 +33,7 @@ from clincoder.core.contracts import PreparedLetter, RankedCode, RankerQuery
 from clincoder.core.tables import CodeTable
 
 from .paths import ARTIFACTS
+from .trees import TreeScorer
 
 GENERATORS = ("lex", "mem", "dense", "term", "neg")  # the sentence-level candidate generators (feature prefixes)
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
@@ -166,12 +167,13 @@ class Featurizer:
         rank[order] = np.arange(1, len(scores) + 1)
         chosen = set(order[: self.constants.top_clf].tolist())
         chosen.update(j for key in hits.cands for j in self.labels_of.get(key, ()))
+        probs = _sigmoid(scores)
         for j in sorted(chosen):
             key = self.label_keys[j]
             if key is None:
                 continue
             c = hits.get(key)
-            c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(_sigmoid(scores[j])))
+            c.feats["clf_prob"] = max(c.feats.get("clf_prob", 0.0), float(probs[j]))
             c.feats["clf_rr"] = max(c.feats.get("clf_rr", 0.0), 1.0 / rank[j])  # reciprocal rank
             c.feats["clf_known"] = 1.0
 
@@ -216,25 +218,35 @@ def letter_context(system: System, cands: list[Candidate]) -> None:
     candidates, and the best supported one is the likely code)."""
     if not cands:
         return
+    n = len(cands)
+
+    def column(name: str) -> np.ndarray:
+        return np.fromiter((c.feats.get(name, 0.0) for c in cands), dtype=np.float64, count=n)
+
+    def put(name: str, values: np.ndarray) -> None:
+        for c, v in zip(cands, values.tolist()):
+            c.feats[name] = v
+
     for feat, name in (("clf_prob", "clf_letter_rr"), ("term_max", "term_letter_rr"), ("dense_max", "dense_letter_rr")):
-        values = np.array([c.feats.get(feat, 0.0) for c in cands])
-        rank = np.empty(len(cands))
-        rank[np.argsort(-values, kind="stable")] = np.arange(1, len(cands) + 1)
-        for c, v, r in zip(cands, values, rank):
-            c.feats[name] = 1.0 / r if v > 0 else 0.0
-    groups: dict[str, list[Candidate]] = {}
-    for c in cands:
-        groups.setdefault(category(system, c.key), []).append(c)
-    for group in groups.values():
-        support = [c.feats.get("clf_prob", 0.0) + c.feats.get("term_max", 0.0) for c in group]
-        order = np.argsort(support)[::-1]
-        best, second = support[order[0]], (support[order[1]] if len(group) > 1 else None)
-        for c, own in zip(group, support):
-            c.feats["category_n"] = math.log1p(len(group) - 1)
-            if second is None:
-                c.feats["category_margin"] = own
-            else:  # against the best other sibling: the runner-up for the best, the best for the rest
-                c.feats["category_margin"] = own - (second if own == best else best)
+        values = column(feat)
+        rank = np.empty(n)
+        rank[np.argsort(-values, kind="stable")] = np.arange(1, n + 1)
+        put(name, np.where(values > 0, 1.0 / rank, 0.0))
+    _, group = np.unique([category(system, c.key) for c in cands], return_inverse=True)
+    support = column("clf_prob") + column("term_max")
+    ranked = np.lexsort((-support, group))  # by category, best supported first
+    first = np.flatnonzero(np.r_[True, np.diff(group[ranked]) != 0])
+    size = np.diff(np.r_[first, n])
+    back = np.argsort(ranked)
+
+    def per_candidate(values: np.ndarray) -> np.ndarray:  # its category's value for each candidate
+        return np.repeat(values, size)[back]
+
+    best, second = per_candidate(support[ranked][first]), per_candidate(support[ranked][np.minimum(first + 1, n - 1)])
+    siblings = per_candidate(size - 1)
+    put("category_n", np.log1p(siblings.astype(np.float64)))
+    # against the best other sibling: the runner-up for the best, the best for the rest
+    put("category_margin", np.where(siblings == 0, support, support - np.where(support == best, second, best)))
 
 
 _NO_FEATURES = dict.fromkeys(FEATURES, 0.0)
@@ -264,8 +276,9 @@ class Fusion:
 
     Trees let the fusion weigh one generator by another (a term-memory hit means more for a
     code the classifier knows) without hand-made interactions. After fitting, the trees are kept
-    as plain node arrays, saved as JSON and scored here, so the saved model is exactly the one
-    evaluated and loading needs no pickles. Node ``i`` of the flat arrays is a leaf when
+    as plain node arrays, saved as JSON and scored by ONNX Runtime's tree kernel
+    (:mod:`clincoder.models.trees`), so the saved model is exactly the one evaluated and loading
+    needs no pickles. Node ``i`` of the flat arrays is a leaf when
     ``feature[i] < 0`` (its ``value`` is already scaled by the learning rate), else ``x <= split``
     goes to ``left``, otherwise ``right``.
     """
@@ -301,34 +314,11 @@ class Fusion:
                    columns[3].astype(np.int64), columns[4].astype(np.float64))
 
     def __post_init__(self) -> None:
-        """The walking form of the trees: a leaf points to itself (any test sends it back), and the
-        two children of node ``i`` sit at ``2i`` (right) and ``2i + 1`` (left), so one step of every
-        (row, tree) pair is two gathers and a comparison."""
-        self._leaf = self.feature < 0
-        own = np.arange(len(self.feature))
-        self._test = np.where(self._leaf, 0, self.feature)
-        self._split = np.where(self._leaf, np.inf, self.split)
-        self._child = np.empty(2 * len(own), dtype=np.int64)
-        self._child[0::2] = np.where(self._leaf, own, self.right)
-        self._child[1::2] = np.where(self._leaf, own, self.left)
+        self._trees = TreeScorer(self.roots, self.feature, self.split, self.left, self.right, self.value)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """The log-odds of each row: every (row, tree) pair walks down one level per step; every
-        second step, the pairs already at a leaf are set aside."""
-        X = np.asarray(X, dtype=np.float64)
-        n, trees, width = len(X), len(self.roots), X.shape[1]
-        reached = np.tile(self.roots, n)  # pair i * trees + t: row i, tree t
-        walking, node = np.arange(n * trees), reached.copy()
-        base = np.repeat(np.arange(n) * width, trees)  # offset of each pair's row in X.ravel()
-        flat, step = X.ravel(), 0
-        while walking.size:
-            node = self._child[2 * node + (flat[base + self._test[node]] <= self._split[node])]
-            step += 1
-            if step % 2 == 0:
-                reached[walking] = node
-                inner = ~self._leaf[node]
-                walking, node, base = walking[inner], node[inner], base[inner]
-        return self.baseline + self.value[reached].reshape(n, trees).sum(axis=1)
+        """The log-odds of each row (:class:`clincoder.models.trees.TreeScorer`)."""
+        return self.baseline + self._trees(X)
 
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -462,7 +452,9 @@ class CodingModel:
         """For each title, the two sentences sharing most words with it, by the lexical index of
         ``system`` (evidence for codes found from the letter as a whole)."""
         sims = self.featurizers[system].lexical.similarity(sentences, titles)  # sentences x titles
-        return [{int(i): float(col[i]) for i in col.argsort()[::-1][:2] if col[i] > 0} for col in sims.T]
+        best = np.argsort(sims, axis=0, kind="stable")[::-1][:2]  # per title; a tie: the later sentence
+        values = np.take_along_axis(sims, best, axis=0)
+        return [{i: v for i, v in zip(rows, vals) if v > 0} for rows, vals in zip(best.T.tolist(), values.T.tolist())]
 
     def rank(self, letter: PreparedLetter) -> dict[System, list[RankedCode]]:
         """Per system, every candidate code of the letter, best first."""

@@ -79,7 +79,8 @@ def test_fusion_trees_score_as_the_fitted_gradient_boosting_model():
     model = HistGradientBoostingClassifier(max_iter=30, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
                                            min_samples_leaf=10, early_stopping=False, random_state=params.seed)
     expected = model.fit(X.astype(np.float64), y).predict_proba(X.astype(np.float64))[:, 1]
-    np.testing.assert_allclose(fusion.score(X), expected, rtol=0, atol=1e-12)
+    # the same leaves (splits compared in float64); ONNX Runtime sums the leaf values into float32
+    np.testing.assert_allclose(fusion.score(X), expected, rtol=0, atol=1e-6)
     assert len(fusion.roots) == 30 and fusion.score(X[:0]).shape == (0,)
 
 
