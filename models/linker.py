@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import LEAD_STOP_WORDS
+from clincoder.core.words import LEAD_STOP_WORDS, PROCEDURE_PARTICIPLES
 
 from .prior import HesPrior
 
@@ -56,6 +56,7 @@ class Link:
 
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 LEAD_WORDS = 2  # at most this many describing words before a diagnosis mention join its query
+CONTEXT_WORDS = 6  # the words on each side of a generic procedure word that name what it was done to
 
 
 def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
@@ -70,6 +71,22 @@ def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
     query = m.query
     lead = [w for w in lead if w.lower() not in query.lower()]
     return " ".join([*lead, query]) if lead else None
+
+
+def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
+    """For a procedure written as a participle ("Bleeding point cauterised with silver nitrate"),
+    the words around it in its sentence (what was done to what, and with what), the participle
+    read as the noun the classification uses ("cauterisation"), with the mention's side and site;
+    None for a procedure named by a noun ("laparoscopic cholecystectomy", "excision of ...")."""
+    noun = PROCEDURE_PARTICIPLES.get(m.text.lower())
+    if noun is None:
+        return None
+    at = max(0, m.start - sentence.start)
+    before = sentence.query[:at].split()[-CONTEXT_WORDS:]
+    after = sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS]
+    context = " ".join([*before, noun, *after])
+    extra = [w for w in (m.laterality, m.body_site) if w and w not in context.lower()]
+    return " ".join([*extra, context])
 
 
 @dataclass(frozen=True)
@@ -101,7 +118,7 @@ class Linker:
                                                 if n is None or n.start - m.end > 1), None)
             for m in mine:
                 first = m is main
-                out.append(Query(m.query, i, False, first))
+                out.append(Query((with_context(s, m) if procedure else None) or m.query, i, False, first))
                 lead = None if procedure else with_lead(s, m)
                 if lead:
                     out.append(Query(lead, i, False, first))

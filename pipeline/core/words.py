@@ -61,3 +61,13 @@ LEAD_STOP_WORDS = frozenset("""a an and are as at be been but by due for from ha
 its known not of on or she that the their there this to under was were which while who with without suggests
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
 presented admitted developed having consistent keeping""".split())
+
+# Procedures written as what was done, the object before and the instrument after ("Bleeding point
+# cauterised with silver nitrate", "polyp ... completely resected with a hysteroscopic tissue
+# removal system"): each participle with the noun that code titles and index terms use.
+PROCEDURE_PARTICIPLES = {
+    "excised": "excision", "resected": "resection", "biopsied": "biopsy", "aspirated": "aspiration",
+    "cauterised": "cauterisation", "cauterized": "cauterisation", "drained": "drainage", "repaired": "repair",
+    "removed": "removal", "inserted": "insertion", "debrided": "debridement", "amputated": "amputation",
+    "packed": "packing", "sutured": "suture", "ligated": "ligation", "dilated": "dilation",
+}

@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .lexicon import load_lexicon, norm_tokens, tokens
+from .lexicon import load_lexicon, norm, norm_tokens, tokens
 
 if not Doc.has_extension("clin_mention_info"):
     Doc.set_extension("clin_mention_info", default=None)
@@ -71,7 +71,7 @@ class LetterMentions:
         if self.procedure_suffixes:
             for k, (a, b, t) in enumerate(toks):
                 low = t.lower()
-                if _PROC_SUFFIX.match(low) and low not in _NOT_PROC:
+                if _PROC_SUFFIX.match(low) and norm(low) not in _NOT_PROC:  # "micrograms" too
                     s = k
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1

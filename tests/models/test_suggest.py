@@ -11,7 +11,7 @@ from clincoder.core.codes import System
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
 from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
-from clincoder.models.linker import Linker, with_lead, with_links
+from clincoder.models.linker import Linker, with_context, with_lead, with_links
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
 
@@ -115,6 +115,21 @@ def test_a_diagnosis_query_carries_the_words_that_describe_it(sentence, head, qu
     m = Mention(start, start + len(head), head, "DIAGNOSIS", None)
     s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
     assert with_lead(s, m) == query
+
+
+@pytest.mark.parametrize("sentence, word, query", [
+    ("Bleeding point cauterised with silver nitrate by ENT SpR.", "cauterised",
+     "Bleeding point cauterisation with silver nitrate by ENT SpR."),
+    ("1 cm polyp arising from the posterior wall, completely resected with a hysteroscopic tissue removal system.",
+     "resected", "arising from the posterior wall, completely resection with a hysteroscopic tissue removal system."),
+    ("Laparoscopic cholecystectomy.", "cholecystectomy", None),  # a procedure named in full
+    ("Excision of the BCC of the left temple.", "Excision", None),  # a noun: its site is read as its own
+])
+def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it(sentence, word, query):
+    start = sentence.index(word)
+    m = Mention(start, start + len(word), word, "PROCEDURE", "procedures")
+    s = SentenceRecord(0, len(sentence), "procedures", "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_context(s, m) == query
 
 
 def test_a_narrative_statement_links_with_its_describing_words(uk_mini):

@@ -197,7 +197,8 @@ def test_a_dated_heading_is_still_a_heading(analyse, heading):
 @pytest.mark.parametrize("text, word", [("Respiratory rate 22, saturations 95% on air.", "Respiratory"),
                                         ("CT: a 4 cm fluid collection in the pelvis.", "collection"),
                                         ("MRI: metastatic cord compression at T10.", "compression"),
-                                        ("Stereotactic radiosurgery to the metastasis.", "Stereotactic")])
+                                        ("Stereotactic radiosurgery to the metastasis.", "Stereotactic"),
+                                        ("Tamsulosin 400 micrograms OD.", "micrograms")])
 def test_a_word_from_a_procedure_title_is_no_procedure_alone(analyse, text, word):
     assert not any(m.label == "PROCEDURE" and m.text == word for m in mentions_of(analyse(text)))
 
@@ -276,3 +277,13 @@ def test_cataract_surgery_is_an_operation_not_a_cataract(analyse):
     # ICD-10-CM titles ("... following cataract surgery") had made the phrase a diagnosis
     found = {m.text: m.label for m in mentions_of(analyse("Past medical history:\n- Cataract surgery, both eyes\n"))}
     assert found == {"Cataract surgery": "PROCEDURE"}
+
+
+@pytest.mark.parametrize("text, word, label", [
+    ("Aspiration of the right knee was performed on the ward.", "Aspiration", "PROCEDURE"),
+    ("Bleeding point cauterised with silver nitrate.", "cauterised", "PROCEDURE"),
+    ("The polyp was completely resected.", "resected", "PROCEDURE"),
+    ("Aspiration pneumonia, treated with antibiotics.", "Aspiration pneumonia", "DIAGNOSIS"),
+])
+def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, word, label):
+    assert {m.text: m.label for m in mentions_of(analyse(text))}.get(word) == label
