@@ -11,7 +11,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 
-from .engine import Work, axis_gaps, evidence, mention_text, notes_of, same_statement, specific
+from .engine import Work, axis_gaps, evidence, explaining, mention_text, notes_of, same_statement, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -167,11 +167,16 @@ class IntegralParams:
     stated: tuple[str, ...]  # sections where a clinician states a diagnosis: a symptom stated there is kept
     message: str
     coded_with: tuple[dict, ...] = ()  # {diagnoses, symptoms}: symptoms not integral to those diagnoses
+    # a primary symptom gives way only to a diagnosis that explains it (stated with it, listed
+    # under these headings, or of the body system its block names: related); else it stays
+    listed: tuple[str, ...] = ()
+    related: tuple[dict, ...] = ()
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
         check_codes(self.not_definitive, "not_definitive")
         check_entries(self.coded_with, "coded_with", {"diagnoses": str, "symptoms": str}, {})
+        check_entries(self.related, "related", {"diagnoses": str, "symptoms": str}, {})
 
 
 def _coded_with(p: IntegralParams, symptom: str, definitive) -> bool:
@@ -193,6 +198,8 @@ def integral_symptoms(w: Work, r: Rule) -> None:
                 and not _coded_with(p, s.code, definitive):
             explains = [d for d in definitive if same_statement(d, s)]
             first = next(c for c in w.codes if c.system == s.system)
+            if s is first and p.listed and not explaining(s, definitive, p.listed, p.related):
+                continue  # the main condition is the symptom: no coded diagnosis explains it
             w.demote(s)
             w.tag(r, s)
             if s is first and explains:  # the diagnosis stated with the primary symptom takes its place

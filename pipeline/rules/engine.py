@@ -14,6 +14,7 @@ from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, 
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
+from .refs import code_refs, in_refs
 from .registry import RULES
 from .schema import PLACEHOLDERS, Axis, Rule, RuleSet, default_rules
 
@@ -190,6 +191,27 @@ def same_statement(a: CodeSuggestion, b: CodeSuggestion) -> bool:
     """Whether two suggestions rest on a sentence in common (the diagnosis stated with a symptom
     is the one that explains it)."""
     return bool({(e.start, e.end) for e in a.evidence} & {(e.start, e.end) for e in b.evidence})
+
+
+def listed_first(s: CodeSuggestion, sections: Sequence[str]) -> float:
+    """How early the letter lists ``s`` as present in ``sections`` (higher: earlier); -inf where
+    it does not."""
+    return max((-e.start for e in s.evidence if e.section in sections and e.assertion == "present"),
+               default=float("-inf"))
+
+
+def explaining(symptom: CodeSuggestion, definitive: Sequence[CodeSuggestion], listed: Sequence[str],
+               related: Sequence[dict]) -> list[CodeSuggestion]:
+    """The definitive diagnoses that may explain a symptom code (WHO MB3: "obviously the
+    manifestation" of a condition): those stated in a sentence with it; else those the letter lists
+    under a diagnosis heading (``listed``: what was treated) or of the body system that the
+    symptom's Chapter XVIII block names (``related``: ``{symptoms, diagnoses}`` code ranges)."""
+    stated_with = [d for d in definitive if same_statement(d, symptom)]
+    if stated_with:
+        return stated_with
+    systems = [code_refs(e["diagnoses"]) for e in related if in_refs(symptom.code, code_refs(e["symptoms"]))]
+    return [d for d in definitive
+            if listed_first(d, listed) > float("-inf") or any(in_refs(d.code, refs) for refs in systems)]
 
 
 def apply_rules(result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention], text: str,

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from clincoder.core.codes import System, category
 from clincoder.core.schema import CodeSuggestion
 
-from .engine import Work, same_statement
+from .engine import Work, explaining, listed_first, same_statement
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule, check_codes
+from .schema import Rule, check_codes, check_entries
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,16 @@ class SymptomParams:
     # sections where the clinician lists the diagnoses: the first definitive one listed there
     # becomes primary (else the best scored)
     listed: tuple[str, ...] = ()
+    # give way only to a diagnosis that explains the code (:func:`clincoder.rules.engine.explaining`):
+    # stated with it, listed in ``listed``, or of the body system its block names (``related``);
+    # a comorbidity of the background does not (MB3: "obviously the manifestation")
+    explained_only: bool = False
+    related: tuple[dict, ...] = ()
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
         check_codes(self.not_definitive, "not_definitive")
+        check_entries(self.related, "related", {"symptoms": str, "diagnoses": str}, {})
 
 
 @rule("SEQ-001", "sequencing")
@@ -93,7 +99,8 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: of those stated
     in a sentence that states it (the diagnosis that explains it), else of all, the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
-    history and status codes). Where the diagnosis heading states the symptom itself and lists no
+    history and status codes). With ``explained_only`` a condition neither stated with it nor
+    listed under a diagnosis heading does not take its place. Where the diagnosis heading states the symptom itself and lists no
     other condition ("Dx: epistaxis"), the symptom is the main condition and stays first."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
@@ -103,19 +110,18 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
         if in_refs(first.code, symptoms) and definitive:
             # the diagnosis that explains the symptom is stated where the symptom is (MB3)
-            explains = [s for s in definitive if same_statement(s, first)] or definitive
-            best = max(explains, key=lambda s: (_listed_first(s, p.listed), s.score))
-            if _listed_first(first, p.listed) > _listed_first(best, p.listed) == float("-inf"):
+            if p.explained_only:
+                explains = explaining(first, definitive, p.listed, p.related)
+                if not explains:
+                    continue  # no coded condition explains it: the symptom is the main condition
+            else:
+                explains = [s for s in definitive if same_statement(s, first)] or definitive
+            best = max(explains, key=lambda s: (listed_first(s, p.listed), s.score))
+            if listed_first(first, p.listed) > listed_first(best, p.listed) == float("-inf"):
                 continue  # the diagnosis heading states the symptom and no condition that explains it
             w.move_before(best, first)
             w.tag(r, first, best)
             w.flag(r, p.message, first, codes=(first.code, best.code), other=best.code)
-
-
-def _listed_first(s: CodeSuggestion, sections: tuple[str, ...]) -> float:
-    """How early the letter lists ``s`` in ``sections`` (higher: earlier); -inf where it does not."""
-    return max((-e.start for e in s.evidence if e.section in sections and e.assertion == "present"),
-               default=float("-inf"))
 
 
 @dataclass(frozen=True)

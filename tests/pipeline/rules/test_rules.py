@@ -78,7 +78,7 @@ def codes_of(res) -> list[tuple[str, str]]:
 
 def test_packaged_rules_load_once_and_are_complete(rules):
     assert default_rules() is rules
-    assert rules.version == "2026.3"
+    assert rules.version == "2026.4"
     ids = [r.id for r in rules.rules]
     assert len(ids) == len(set(ids)) and set(ids) <= set(RULES)
     assert {"SEQ-001", "SEQ-002", "SEQ-003", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",
@@ -171,7 +171,9 @@ def test_one_primary_per_kind_first(us, icd10cm_table, icd10pcs_table, rules):
 
 def test_symptom_code_is_not_primary_when_a_definitive_diagnosis_is_suggested(us, icd10cm_table, rules):
     cm = icd10cm_table
-    out = apply_rules(result([sugg(cm, "R07.9", 0.9, "primary"), sugg(cm, "E78.5", 0.5), sugg(cm, "I21.4", 0.7)]),
+    listed = (Evidence(0, 6, "NSTEMI", "diagnoses", "present"),)
+    out = apply_rules(result([sugg(cm, "R07.9", 0.9, "primary"), sugg(cm, "E78.5", 0.5),
+                              sugg(cm, "I21.4", 0.7, evidence=listed)]),
                       us, [], "", rules=only(rules, "SEQ-001", "SEQ-002"))
     assert codes_of(out) == [("I21.4", "primary"), ("R07.9", "secondary"), ("E78.5", "secondary")]
     assert "SEQ-002" in out.codes[0].rules and "SEQ-002" in out.codes[1].rules
@@ -232,9 +234,32 @@ def test_a_candidate_the_primary_statement_names_plainly_is_coded_as_primary(us,
 
 def test_symptom_rule_uk(uk, who_icd10_table, rules):
     who = who_icd10_table
-    out = apply_rules(result([sugg(who, "R50.9", 0.8, "primary"), sugg(who, "J18.9", 0.6)], profile="uk"),
-                      uk, [], "", rules=only(rules, "SEQ-002"))
+    fever = (Evidence(0, 30, "Fever from a right lower lobe pneumonia"),)
+    out = apply_rules(result([sugg(who, "R50.9", 0.8, "primary", evidence=fever), sugg(who, "J18.9", 0.6, evidence=fever)],
+                             profile="uk"), uk, [], "", rules=only(rules, "SEQ-002"))
     assert codes_of(out) == [("J18.9", "primary"), ("R50.9", "secondary")]
+
+
+@pytest.mark.parametrize("rule", ["SEQ-002", "CON-006"])
+def test_a_comorbidity_stated_elsewhere_does_not_explain_the_primary_symptom(uk, who_icd10_table, rules, rule):
+    # "most likely a vasovagal syncope" ... "Her background is hypertension, treated with amlodipine"
+    who = who_icd10_table
+    syncope = (Evidence(0, 40, "most likely a vasovagal syncope", "history_of_presenting_complaint", "present"),)
+    background = (Evidence(50, 90, "hypertension, treated with amlodipine", "history_of_presenting_complaint", "present"),)
+    out = apply_rules(result([sugg(who, "R55", 0.8, "primary", evidence=syncope), sugg(who, "I10", 0.9, evidence=background)],
+                             profile="uk"), uk, [], "", rules=only(rules, rule))
+    assert codes_of(out) == [("R55", "primary"), ("I10", "secondary")] and not out.flags
+    # listed under the diagnosis heading, the condition is what was treated: it takes the symptom's place
+    listed = (Evidence(50, 90, "Vasovagal syncope secondary to dehydration", "diagnoses", "present"),)
+    out = apply_rules(result([sugg(who, "R55", 0.8, "primary", evidence=syncope), sugg(who, "E86", 0.7, evidence=listed)],
+                             profile="uk"), uk, [], "", rules=only(rules, rule))
+    assert codes_of(out)[0] == ("E86", "primary")
+    # a condition of the body system the symptom's block names explains it, wherever it is stated
+    pain = (Evidence(0, 30, "Epigastric pain for two days", "presenting_complaint", "present"),)
+    stones = (Evidence(40, 80, "Ultrasound showed gallstones", "investigations", "present"),)
+    out = apply_rules(result([sugg(who, "R10.1", 0.8, "primary", evidence=pain), sugg(who, "K80.2", 0.7, evidence=stones)],
+                             profile="uk"), uk, [], "", rules=only(rules, rule))
+    assert codes_of(out)[0] == ("K80.2", "primary")
 
 
 # ---- CON-001..CON-004: conventions ----------------------------------------------------------------
