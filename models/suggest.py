@@ -216,6 +216,9 @@ class Offer:
     probability: np.ndarray  # that a coder assigns each
     suggested: np.ndarray  # bool: offered to the coder
     primary: int | None  # index of the primary diagnosis (main procedure), if one is offered
+    # the primary model's probability that each is the primary (None without one): the order in
+    # which the suggested codes would take the primary's place if a rule takes it out
+    precedence: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -235,14 +238,14 @@ class SuggestionModel:
         # never suggest what the letter negates, nor what no statement names
         episode = np.array([not r.uncoded for r in codes], dtype=bool) & named(X)
         suggested = (p >= self.suggester.threshold) & episode
-        chosen = None
-        if self.primary is not None and episode.any():
-            best = int(np.argmax(np.where(episode, self.primary.probability(X), -1.0)))
+        chosen, precedence = None, self.primary.probability(X) if self.primary is not None else None
+        if precedence is not None and episode.any():
+            best = int(np.argmax(np.where(episode, precedence, -1.0)))
             # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
             if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
                 chosen = best
                 suggested[chosen] = True
-        return Offer(codes, p, suggested, chosen)
+        return Offer(codes, p, suggested, chosen, precedence)
 
 
 def load_suggesters(folder: Path, systems) -> dict[System, tuple[Suggester, Suggester | None]]:

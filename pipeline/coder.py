@@ -36,6 +36,7 @@ class _Scored:
     suggested: bool
     primary: bool = False  # chosen as the primary diagnosis (main procedure) by the profile's primary model
     suggest: float | None = None  # the profile's suggester: the probability that a coder assigns it
+    precedence: float | None = None  # the profile's primary model: the probability that it is the primary
 
 
 class Coder:
@@ -98,10 +99,11 @@ class Coder:
         scored: list[_Scored] = []
         for system, ranked in self.ranker.rank(letter).items():
             scored += self._scored(system, ranked, letter, text)
-        # suggested codes in the order a coder would list them (the primary, then by the suggester's
-        # probability where there is one); the rest of the ranked list by the ranker's score
-        scored.sort(key=lambda r: (not r.suggested, not r.primary, -(r.suggest if r.suggest is not None else r.score),
-                                   -r.score, r.system.value, r.code))
+        # suggested codes in the order a coder would list them (the primary, then those likeliest to be
+        # it, so that one takes its place if a rule takes it out, then by the suggester's probability);
+        # the rest of the ranked list by the ranker's score
+        scored.sort(key=lambda r: (not r.suggested, not r.primary, -(r.precedence or 0.0),
+                                   -(r.suggest if r.suggest is not None else r.score), -r.score, r.system.value, r.code))
         codes, candidates, primary_seen = [], [], set()
         for rank, r in enumerate(scored, 1):
             role = "candidate"
@@ -119,19 +121,21 @@ class Coder:
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):
-        """``(codes, suggester probabilities or None, suggested, primary index)``: the profile's
-        suggestion model's offer where it has one, else the ranker's first codes at its threshold."""
+        """``(codes, suggester probabilities, suggested, primary index, primary probabilities)``: the
+        profile's suggestion model's offer where it has one, else the ranker's first codes at its
+        threshold (probabilities None)."""
         if system in self.suggesters:
             o = self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
-            return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary
+            precedence = o.precedence.tolist() if o.precedence is not None else [None] * len(o.codes)
+            return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary, precedence
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
-        return top, [None] * len(top), [r.score >= threshold and not r.uncoded for r in top], None
+        return top, [None] * len(top), [r.score >= threshold and not r.uncoded for r in top], None, [None] * len(top)
 
     def _scored(self, system: System, ranked: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
         """The ranked codes of one system with their titles, evidence passages and decisions."""
         table = self.tables.by_system[system]
-        top, probs, suggested, primary = self._offer(system, ranked, letter)
+        top, probs, suggested, primary, precedence = self._offer(system, ranked, letter)
         sentences = [text[s.start:s.end] for s in letter.sentences]
         titles = [e.title if e else "" for e in (table.resolve(r.key) for r in top)]
         supports = [r.support for r in top]
@@ -141,8 +145,8 @@ class Coder:
             for j, found in zip(need, self.ranker.sentence_support(system, [titles[j] for j in need], sentences)):
                 supports[j] = found
         return [_Scored(r.score, system, normalise(system, r.key), title,
-                        self._evidence(support, letter, sentences, r.uncoded), ok, j == primary, p)
-                for j, (r, p, title, support, ok) in enumerate(zip(top, probs, titles, supports, suggested))]
+                        self._evidence(support, letter, sentences, r.uncoded), ok, j == primary, p, q)
+                for j, (r, p, q, title, support, ok) in enumerate(zip(top, probs, precedence, titles, supports, suggested))]
 
     def _evidence(self, support, letter: PreparedLetter, sentences: list[str], uncoded: bool = False
                   ) -> tuple[Evidence, ...]:

@@ -123,7 +123,9 @@ def documented_specificity(w: Work, r: Rule) -> None:
         if better is None:
             continue
         added = w.add(r, system, better.entry.code, s.evidence, after=s)  # None: already suggested
-        if added is not None:
+        if added is None:  # suggested already: it moves up to the place of the code it replaces
+            added = w.suggested(system, better.entry.code)
+        if added is not None and w.codes.index(added) > w.codes.index(s):
             w.move_before(added, s)  # in the place of the code it replaces (the primary stays primary)
         w.demote(s)
         w.tag(r, s)

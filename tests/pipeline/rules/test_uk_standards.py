@@ -720,6 +720,16 @@ def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables,
         assert out.flags[0].codes == (coded_as, expected)
 
 
+def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_code_it_replaces(tables):
+    line = "1. Nodular basal cell carcinoma, left temple"
+    x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
+    codes = [code(tables, WHO, "C44.9", "primary", x.evidence(line, "diagnoses")),
+             code(tables, WHO, "I10", evidence=x.evidence("2. Hypertension", "diagnoses")),
+             code(tables, WHO, "C44.3", evidence=x.evidence(line, "diagnoses"))]
+    out = run(tables, x, codes, "CON-011")
+    assert [c.code for c in out.codes] == ["C44.3", "I10"] and out.candidates[0].code == "C44.9"
+
+
 @pytest.mark.parametrize("first, second, kept", [
     # the unspecified one was primary: the specific one takes its place
     (("1. Bronchiolitis", "J21.9"), ("RSV (respiratory syncytial virus) bronchiolitis on PCR.", "J21.0"), ["J21.0"]),
