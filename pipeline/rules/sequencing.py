@@ -71,8 +71,10 @@ def stated_primary(w: Work, r: Rule) -> None:
     named = [s for s in w.candidates if s.kind == p.kind and System.parse(s.system) in r.applies_to
              and (s.system, s.code) not in w.demoted
              and (s.system, category(System.parse(s.system), s.code)) not in coded]
-    strength = {id(s): _stated_support(s, p.sections, floor) for floor, pool in ((0.0, mine), (p.min_support, named))
-                for s in pool}
+    # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
+    announced = {(x.start, x.end) for x in w.sentences if x.announces}
+    strength = {id(s): _stated_support(s, p.sections, floor, announced)
+                for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
     stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
     if not stated or stated[0] is mine[0]:
         return
@@ -86,11 +88,13 @@ def stated_primary(w: Work, r: Rule) -> None:
     w.flag(r, p.message, best, other=mine[0].code)
 
 
-def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float) -> float | None:
-    """How well a present-tense statement in ``sections`` matches ``s`` (its best evidence
-    support, at least ``floor``), or None where no such statement supports it."""
+def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float,
+                    announced: set[tuple[int, int]]) -> float | None:
+    """How well a present-tense statement in ``sections`` (or an ``announced`` sentence) matches
+    ``s`` (its best evidence support, at least ``floor``), or None where none supports it."""
     return max((e.support or 0.0 for e in s.evidence
-                if e.section in sections and e.assertion == "present" and (e.support or 0.0) >= floor), default=None)
+                if (e.section in sections or (e.start, e.end) in announced) and e.assertion == "present"
+                and (e.support or 0.0) >= floor), default=None)
 
 
 @rule("SEQ-005", "sequencing", SymptomParams)

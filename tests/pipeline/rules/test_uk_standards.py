@@ -7,6 +7,8 @@ ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from clincoder.core.codes import System
@@ -269,7 +271,6 @@ def test_one_code_per_statement(tables):
     af = x.evidence("4. Paroxysmal atrial fibrillation", "diagnoses")
     codes = [code(tables, WHO, "I48.9", evidence=af, score=0.9), code(tables, WHO, "I10", "primary",
                                                                       x.evidence("5. Hypertension", "diagnoses"))]
-    from dataclasses import replace
 
     codes.append(replace(code(tables, WHO, "I48.0", evidence=af, score=0.6), suggest=0.8))
     codes[0] = replace(codes[0], suggest=0.4)
@@ -285,7 +286,6 @@ def test_short_prophylaxis_is_not_long_term_anticoagulation(tables):
 
 
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
-    from dataclasses import replace
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
     x.sentences[1] = replace(x.sentences[1], assertion="negated", weight=0.0, coded=False)
@@ -412,6 +412,17 @@ def test_the_primary_diagnosis_the_clinician_states_comes_first(tables, statemen
               "SEQ-001", "SEQ-003", candidates=[named] if candidate else [])
     assert coded(out) == [("ICD-10", stated), ("ICD-10", first)]
     assert out.codes[0].role == "primary" and out.flags[0].rule == "SEQ-003"
+
+
+@pytest.mark.parametrize("announces", [True, False])
+def test_the_diagnosis_a_prose_sentence_announces_comes_first(tables, announces):
+    line = "Our diagnosis is bilateral pulmonary emboli, provoked by the pill."
+    x = Excerpt((None, "She has migraine with aura."), (None, line))
+    x.sentences[1] = replace(x.sentences[1], announces=announces)
+    migraine = code(tables, WHO, "G43.1", "primary", x.evidence("She has migraine with aura."))
+    emboli = code(tables, WHO, "I26.9", evidence=x.evidence(line), score=0.3)
+    out = run(tables, x, [migraine, emboli], "SEQ-001", "SEQ-003")
+    assert coded(out)[0] == ("ICD-10", "I26.9" if announces else "G43.1")
 
 
 @pytest.mark.parametrize("symptom, definitive", [
@@ -705,7 +716,6 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Basal cell carcinomas of the left temple and the right hand", None, "C44.9", "C44.9"),
 ])
 def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables, line, mention, coded_as, expected):
-    from dataclasses import replace
 
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
     if "no bleeding" in line:  # the text stage blanks a negated word in what the ranker reads
