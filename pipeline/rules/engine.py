@@ -47,6 +47,9 @@ class Work:
         return [s for s in self.codes if System.parse(s.system) in rule.applies_to]
 
     def move_before(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
+        """``s`` directly before ``target`` (nothing moves where they are the same code)."""
+        if s is target:
+            return
         self.codes.remove(s)
         self.codes.insert(self.codes.index(target), s)
 

@@ -462,3 +462,12 @@ def test_all_rules_together_and_failed_records(us, icd10cm_table, rules, tmp_pat
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     quiet = apply_rules(before, us, mentions, letter.text, rules=load_rules(path))
     assert codes_of(quiet)[0] == ("R07.9", "primary") and not quiet.flags and not quiet.queries
+
+
+def test_a_primary_symptom_gives_way_to_the_diagnosis_listed_right_after_it(uk, who_icd10_table, rules):
+    # "Our conclusion is that this headache was a severe attack of migraine": the migraine is next
+    who = who_icd10_table
+    both = (Evidence(0, 60, "this headache was a severe attack of migraine without aura"),)
+    out = apply_rules(result([sugg(who, "R51", 0.8, "primary", evidence=both), sugg(who, "G43.0", 0.5, evidence=both)],
+                             profile="uk"), uk, [], "", rules=only(rules, "CON-006", "SEQ-001"))
+    assert codes_of(out) == [("G43.0", "primary")] and out.candidates[0].code == "R51"
