@@ -169,7 +169,7 @@ def test_tables_lists_what_a_profile_uses(runner, config):
     info = json.loads(result.stdout)
     assert info["profile"] == "uk"
     assert [t["system"] for t in info["tables"]] == ["ICD-10", "OPCS-4"]
-    assert info["tables"][1]["codes"] == 34
+    assert info["tables"][1]["codes"] == 39
     assert any("CLINCODER_ICD10_UK" in w for w in info["warnings"])
 
 

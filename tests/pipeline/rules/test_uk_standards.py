@@ -203,6 +203,7 @@ def test_an_asterisk_code_is_never_primary(tables):
     ("Y75.2", "W46.1"),
     ("G45.1", "G43.6"),  # the OGD with biopsy is not the main procedure beside its injection therapy
     ("J37.2", "J18.3"),  # the operative cholangiogram is imaging at the cholecystectomy
+    ("C90.4", "C79.2"),  # the peribulbar block is the anaesthetic of the vitrectomy
 ])
 def test_the_main_procedure_is_the_most_significant_operation(tables, first, main):
     x = Excerpt(("procedures", "Laparoscopic cholecystectomy"))
