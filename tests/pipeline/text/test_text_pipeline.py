@@ -105,6 +105,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("- COVID-19 and influenza screen negative.", "COVID-19", "negated"),
     ("She does not meet the criteria for sepsis.", "sepsis", "negated"),
     ("CXR showed no consolidation, so pneumonia not confirmed.", "pneumonia", "negated"),
+    ("The normal CSF also excludes meningitis.", "meningitis", "negated"),
+    ("Emotionally unstable personality disorder was considered and not supported on assessment.",
+     "Emotionally unstable personality disorder", "negated"),
     # a list under a "Ruled out:" heading: its conditions are negated, the tests done are not
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
