@@ -157,6 +157,50 @@ def sepsis_before_its_source(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class PerformedParams:
+    never_main: tuple[str, ...]  # codes that never stand for the operation (supplementary Y and Z)
+    min_suggest: float  # the least suggester probability of the code offered in its place
+    message: str
+    policy: str = ""  # the rule whose codes the coding policy leaves uncoded (while it is enabled)
+
+    def __post_init__(self):
+        check_codes(self.never_main, "never_main")
+
+
+def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
+    """Whether a procedure mention behind ``s``, in its own sentences, states it as done this
+    episode ("listed for a carotid endarterectomy" does not; "no exchange transfusion needed"
+    beside "top-up transfusion of 2 units" leaves the top-up)."""
+    spans = [(e.start, e.end) for e in s.evidence]
+    return any(m.assertion == "present" and any(a <= m.start and m.end <= b for a, b in spans) for m in w.support(s))
+
+
+def _policy_codes(w: Work, rule_id: str):
+    """The codes the enabled rule ``rule_id`` leaves uncoded (none where it is not enabled)."""
+    policy = next((x for x in w.ruleset.rules if x.id == rule_id), None)
+    return code_refs(" ".join(policy.params.codes)) if policy is not None else ()
+
+
+@rule("SEQ-007", "sequencing", PerformedParams)
+def performed_procedure(w: Work, r: Rule) -> None:
+    """A letter that states a procedure done this episode, with no procedure code suggested (the
+    suggester found none likely enough, or a rule took out the only one, as the imaging policy
+    does), gets its likeliest documented procedure code as the main procedure."""
+    p: PerformedParams = r.params
+    never = code_refs(" ".join(p.never_main)) + _policy_codes(w, p.policy)
+    for system in r.applies_to:
+        if any(s.system == system.value for s in w.codes):
+            continue
+        pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
+                and not in_refs(c.code, never) and (c.suggest or 0.0) >= p.min_suggest and _documents_a_procedure(w, c)]
+        if pool:
+            best = max(pool, key=lambda c: c.suggest or 0.0)
+            added = w.add(r, system, best.code, best.evidence)
+            if added is not None:
+                w.flag(r, p.message, added)
+
+
+@dataclass(frozen=True)
 class MainProcedureParams:
     minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
     message: str

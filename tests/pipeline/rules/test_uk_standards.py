@@ -837,3 +837,21 @@ def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
              code(tables, OPCS, "Z94.2", evidence=x.evidence(statement, "primary_diagnosis", support=0.9), score=0.2)]
     out = run(tables, x, codes, "SEQ-003")
     assert [c.code for c in out.codes] == ["J18.3", "Z94.2"] and not out.flags
+
+
+@pytest.mark.parametrize("sentence, assertion, expected", [
+    ("CT head was normal and a cholecystectomy was performed.", "present", ["J18.3"]),  # not the CT (policy)
+    ("She has been listed for a cholecystectomy.", "hypothetical", []),  # not done this episode
+])
+def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables, sentence, assertion, expected):
+    x = Excerpt((None, sentence))
+    ev = x.evidence(sentence)
+    mentions = [x.mention("cholecystectomy", label="PROCEDURE", assertion=assertion)]
+    if "CT" in sentence:
+        mentions.append(x.mention("CT head", label="PROCEDURE"))
+    candidates = [replace(code(tables, OPCS, "U21.2", "candidate", ev, score=0.4), suggest=0.5),
+                  replace(code(tables, OPCS, "J18.3", "candidate", ev, score=0.1), suggest=0.12),
+                  replace(code(tables, OPCS, "Y75.2", "candidate", ev, score=0.3), suggest=0.3)]
+    out = run(tables, x, [], "CON-007", "SEQ-007", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+    assert [f.rule for f in out.flags] == (["SEQ-007"] if expected else [])

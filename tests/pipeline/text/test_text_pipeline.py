@@ -126,6 +126,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("She had a tonsillectomy\nas a child.", "tonsillectomy", "historical"),
     ("He had febrile convulsions as a toddler and none since.", "febrile convulsions", "historical"),
     ("She will have a colonoscopy in six weeks.", "colonoscopy", "hypothetical"),
+    ("The vascular surgeons have listed him for a left carotid endarterectomy.", "carotid endarterectomy", "hypothetical"),
+    ("- Palliative chemotherapy: cycle 3 deferred by one week.", "chemotherapy", "hypothetical"),
     # a history heading the lexicon knows in more ways
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
 ])
@@ -177,7 +179,10 @@ def test_history_headings(analyse, heading):
 
 @pytest.mark.parametrize("heading, section", [("Diagnoses on discharge", "diagnoses"), ("Diagnosis at discharge", "diagnoses"),
                                               ("Problems this admission", "diagnoses"), ("Meds on D/C", "medications"),
-                                              ("Ward course", "discharge_summary")])
+                                              ("Ward course", "discharge_summary"),
+                                              # what was done in hospital, not what is planned
+                                              ("Treatment", "discharge_summary"), ("Management", "discharge_summary"),
+                                              ("Management plan", "plan")])
 def test_heading_word_variants(analyse, heading, section):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
     assert found["Hypertension"] == section
