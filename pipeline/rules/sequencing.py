@@ -168,11 +168,14 @@ class PerformedParams:
 
 
 def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
-    """Whether a procedure mention behind ``s``, in its own sentences, states it as done this
-    episode ("listed for a carotid endarterectomy" does not; "no exchange transfusion needed"
-    beside "top-up transfusion of 2 units" leaves the top-up)."""
+    """Whether a procedure mention behind ``s``, in its own sentences (those that share words
+    with its title, else any), states it as done this episode ("listed for a carotid
+    endarterectomy" does not; "no exchange transfusion needed" beside "top-up transfusion of 2
+    units" leaves the top-up)."""
     spans = [(e.start, e.end) for e in s.evidence]
-    return any(m.assertion == "present" and any(a <= m.start and m.end <= b for a, b in spans) for m in w.support(s))
+    inside = [m for m in w.mentions if m.label == "PROCEDURE" and any(a <= m.start and m.end <= b for a, b in spans)]
+    named = [m for m in w.support(s) if m in inside] or inside  # a title worded otherwise ("colonoscopy")
+    return any(m.assertion == "present" for m in named)
 
 
 def _policy_codes(w: Work, rule_id: str):
