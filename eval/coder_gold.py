@@ -125,5 +125,6 @@ def coder_audit(gold: Sequence[GoldLetter], records: Mapping[str, LetterResult])
         "suggested_3": figures["suggested_3"],
         "must_not_coded": sum(len(r["must_not_coded"]) for r in rows),
         "negated_suggested": sum(len(r["negated_suggested"]) for r in rows),
+        "not_coded": sum(1 for r in rows if r["error"]),  # error records or missing: scored as coding nothing
         "per_letter": rows,
     }

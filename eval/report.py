@@ -364,6 +364,8 @@ def _audit_rows(audit: dict) -> tuple[list, list]:
     rows.append(["codes coded that gold says must not be", audit["must_not_coded"], None, None, None])
     rows.append(["codes suggested on negated, family or hypothetical evidence only", audit["negated_suggested"],
                  None, None, None])
+    rows.append(["letters not coded (error or missing records, scored as coding nothing)", audit["not_coded"],
+                 None, None, None])
     letters = [[r["id"], f"{r['primary_diagnosis']['gold']} → {r['primary_diagnosis']['coded']}",
                 f"{r['main_procedure']['gold']} → {r['main_procedure']['coded']}",
                 ", ".join(w["code"] for w in r["wrong"]), ", ".join(r["missed"]), ", ".join(r["must_not_coded"])]
@@ -433,7 +435,8 @@ def summary_line(report: dict) -> str:
                      f"{audit['main_procedure']['percent_correct']}% correct, secondary procedures P "
                      f"{sp['precision']:.3f} R {sp['recall']:.3f}, all procedures P {audit['procedures']['precision']:.3f} "
                      f"R {audit['procedures']['recall']:.3f}, must-not-code codes {audit['must_not_coded']}, "
-                     f"negated suggested {audit['negated_suggested']}")
+                     f"negated suggested {audit['negated_suggested']}"
+                     + (f", letters not coded (error or missing records) {audit['not_coded']}" if audit["not_coded"] else ""))
     parts += [f"MAP {report['map']:.4f}"] + [f"{s} MAP {m['map']:.4f}" for s, m in report["per_system"].items()]
     mi = report["micro"]
     parts.append(f"micro P {mi['precision']:.4f} R {mi['recall']:.4f} F1 {mi['f1']:.4f}")

@@ -52,9 +52,16 @@ def test_audit_figures_as_an_auditor_counts_them(gold_dir):
     assert audit["suggested_3"]["tp"] == audit["suggested_4"]["tp"] == 3
 
 
-def test_a_letter_not_coded_counts_as_wrong(gold_dir):
+def test_a_letter_not_coded_counts_as_wrong_and_is_counted(gold_dir):
+    from clincoder.eval.report import summary_line
+
     audit = coder_audit(read_coder_gold(gold_dir), {})
     assert audit["primary_diagnosis"]["correct"] == 0 and audit["per_letter"][0]["error"] == "not coded"
+    assert audit["not_coded"] == 1
+    failed = coder_audit(read_coder_gold(gold_dir), {"a": LetterResult.failed("a", "uk", "internal error")})
+    assert failed["not_coded"] == 1
+    line = summary_line({"coder_audit": failed, "map": 0.0, "per_system": {}, "micro": dict.fromkeys(("precision", "recall", "f1"), 0.0)})
+    assert "letters not coded (error or missing records) 1" in line
 
 
 def test_split_and_validation(gold_dir, tmp_path):
