@@ -213,7 +213,7 @@ class Offer:
     """What a coder is offered from one classification's ranked codes."""
 
     codes: list[RankedCode]  # the codes judged (ranked, then those only the statements name)
-    probability: np.ndarray  # that a coder assigns each
+    probability: np.ndarray | None  # that a coder assigns each (None: the ranker's threshold decided)
     suggested: np.ndarray  # bool: offered to the coder
     primary: int | None  # index of the primary diagnosis (main procedure), if one is offered
     # the primary model's probability that each is the primary (None without one): the order in

@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from .core.codes import System, normalise
 from .core.config import DEFAULT_RANKER, Settings, constants_hash
@@ -121,21 +123,21 @@ class Coder:
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):
-        """``(codes, suggester probabilities, suggested, primary index, primary probabilities)``: the
-        profile's suggestion model's offer where it has one, else the ranker's first codes at its
-        threshold (probabilities None)."""
+        """The profile's suggestion model's :class:`~clincoder.models.suggest.Offer` where it has
+        one, else the ranker's first codes at its threshold (without probabilities)."""
+        from clincoder.models.suggest import Offer
+
         if system in self.suggesters:
-            o = self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
-            precedence = o.precedence.tolist() if o.precedence is not None else [None] * len(o.codes)
-            return o.codes, o.probability.tolist(), o.suggested.tolist(), o.primary, precedence
+            return self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
-        return top, [None] * len(top), [r.score >= threshold and not r.uncoded for r in top], None, [None] * len(top)
+        return Offer(top, None, np.array([r.score >= threshold and not r.uncoded for r in top], dtype=bool), None)
 
     def _scored(self, system: System, ranked: list[RankedCode], letter: PreparedLetter, text: str) -> list[_Scored]:
         """The ranked codes of one system with their titles, evidence passages and decisions."""
         table = self.tables.by_system[system]
-        top, probs, suggested, primary, precedence = self._offer(system, ranked, letter)
+        offer = self._offer(system, ranked, letter)
+        top = offer.codes
         sentences = [text[s.start:s.end] for s in letter.sentences]
         titles = [e.title if e else "" for e in (table.resolve(r.key) for r in top)]
         supports = [r.support for r in top]
@@ -144,9 +146,14 @@ class Coder:
         if need and sentences:
             for j, found in zip(need, self.ranker.sentence_support(system, [titles[j] for j in need], sentences)):
                 supports[j] = found
+
+        def at(values, j: int) -> float | None:  # a probability of the offer, where it has them
+            return None if values is None else float(values[j])
+
         return [_Scored(r.score, system, normalise(system, r.key), title,
-                        self._evidence(support, letter, sentences, r.uncoded), ok, j == primary, p, q)
-                for j, (r, p, q, title, support, ok) in enumerate(zip(top, probs, precedence, titles, supports, suggested))]
+                        self._evidence(support, letter, sentences, r.uncoded), bool(offer.suggested[j]),
+                        j == offer.primary, at(offer.probability, j), at(offer.precedence, j))
+                for j, (r, title, support) in enumerate(zip(top, titles, supports))]
 
     def _evidence(self, support, letter: PreparedLetter, sentences: list[str], uncoded: bool = False
                   ) -> tuple[Evidence, ...]:

@@ -196,10 +196,11 @@ def integral_symptoms(w: Work, r: Rule) -> None:
     for s in mine:
         if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence) \
                 and not _coded_with(p, s.code, definitive):
-            explains = [d for d in definitive if same_statement(d, s)]
+            explains = explaining(s, definitive, p.listed, p.related)
             first = next(c for c in w.codes if c.system == s.system)
-            if s is first and p.listed and not explaining(s, definitive, p.listed, p.related):
+            if s is first and p.listed and not explains:
                 continue  # the main condition is the symptom: no coded diagnosis explains it
+            explains = [d for d in explains if same_statement(d, s)]  # stated with it: takes its place
             w.demote(s)
             w.tag(r, s)
             if s is first and explains:  # the diagnosis stated with the primary symptom takes its place

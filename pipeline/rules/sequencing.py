@@ -103,9 +103,10 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: of those stated
     in a sentence that states it (the diagnosis that explains it), else of all, the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
-    history and status codes). With ``explained_only`` a condition neither stated with it nor
-    listed under a diagnosis heading does not take its place. Where the diagnosis heading states the symptom itself and lists no
-    other condition ("Dx: epistaxis"), the symptom is the main condition and stays first."""
+    history and status codes). With ``explained_only`` only a condition that explains it
+    (:func:`clincoder.rules.engine.explaining`) takes its place. Where the diagnosis heading
+    states the symptom itself and lists no other condition ("Dx: epistaxis"), the symptom is the
+    main condition and stays first."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:

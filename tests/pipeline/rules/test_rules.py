@@ -89,6 +89,8 @@ def test_packaged_rules_load_once_and_are_complete(rules):
     assert rules.get("CON-001").applies_to == {CM}
     assert rules.get("SEQ-001").applies_to == set(System)
     assert rules.get("SEQ-002").params.symptoms == ("R00-R99",)
+    # SEQ-007 leaves uncoded what the policy rule it names leaves uncoded: that rule exists, with codes
+    assert rules.get(rules.get("SEQ-007").params.policy).params.codes
 
 
 def _packaged() -> dict:
