@@ -51,7 +51,24 @@ LEXICON_STOP_WORDS = frozenset({"a", "an", "the", "and", "or", "of", "in", "on",
 def content_words(text: str) -> set[str]:
     """The words of ``text`` that carry meaning (lower case, plural -s dropped, stop words and
     words of one or two letters out)."""
-    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS}
+    return set(content_sequence(text))
+
+
+def content_sequence(text: str) -> list[str]:
+    """:func:`content_words` in the order the text has them (repeats kept)."""
+    return [w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS]
+
+
+def within(words: frozenset[str] | set[str], sequence: list[str], slack: int) -> bool:
+    """Whether all of ``words`` occur in ``sequence`` within a run of ``len(words) + slack``
+    words ("age-related (nuclear sclerotic) cataract" names "nuclear cataract"; "platelet count
+    ... pre-transfusion" does not name a platelet transfusion)."""
+    span = len(words) + slack
+    hits = [(i, w) for i, w in enumerate(sequence) if w in words]
+    for k, (start, _) in enumerate(hits):
+        if {w for i, w in hits[k:] if i < start + span} >= set(words):
+            return True
+    return False
 
 
 # Words that end the description written in front of a condition ("admitted with | acute severe

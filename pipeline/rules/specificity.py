@@ -9,25 +9,31 @@ its title that the parent's title lacks; words after "without" are what it exclu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System
 from clincoder.core.schema import CodeSuggestion
-from clincoder.core.tables import CodeEntry
-from clincoder.core.words import content_words
+from clincoder.core.index_terms import index_terms
+from clincoder.core.tables import CodeEntry, CodeTable
+from clincoder.core.words import content_sequence, content_words, within
 
 from .engine import Work
 from .registry import rule
 from .schema import MessageParams, Rule
 
-# title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified"
-_NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b\w+ or unspecified\b", re.I)
+# title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
+# "other and unspecified parts", "unspecified"
+_NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unspecified\b", re.I)
 _WITHOUT = re.compile(r"\bwithout\b", re.I)
-# words in parentheses are supplementary (they do not change the code: WHO ICD-10 Volume 2,
-# 3.1.4), and an "including ..." clause lists what the code also covers, not what it requires
+# words in parentheses are supplementary and square brackets enclose synonyms (neither changes the
+# code: WHO ICD-10 Volume 2, 3.1.4), and an "including ..." clause lists what the code also
+# covers, not what it requires
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
-_SUPPLEMENTARY = re.compile(r"\([^)]*\)|,?\s*\bincluding\b[^,;]*", re.I)
+# a residual code: what a statement that names nothing more specific is coded to
+_RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bNOS\b|\bNEC\b|^other\b", re.I)
+_SUPPLEMENTARY = re.compile(r"\([^)]*\)|\[[^]]*\]|,?\s*\bincluding\b[^,;]*", re.I)
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,9 @@ class SpecificityParams:
     equivalents: dict[str, str]  # letter wording (regex) -> the word the titles use ("bleeding": "haemorrhage")
     message: str
     boilerplate: tuple[str, ...] = ()  # title words no statement needs to say ("parts of face": face)
+    min_words: int = 2  # CON-014: the fewest words of a name stated in full that replace a code
+    slack: int = 2  # CON-014: other words allowed among a name's words in the statement
+    history: tuple[str, ...] = ()  # sections whose evidence is another episode's, where other evidence is this one's
 
     def __post_init__(self):
         for pattern in self.equivalents:
@@ -60,35 +69,61 @@ class Subdivision:
         own, excludes = content_words(kept) - parent_words - boilerplate, content_words(excluded) - parent_words
         return cls(entry, frozenset(own), frozenset(excludes))
 
-    def fit(self, said: set[str]) -> tuple[int, int] | None:
-        """(own words the statement has, own words it lacks); None where it states what the code excludes."""
-        if self.excludes & said:
+    def fit(self, st: "Statement") -> tuple[int, int] | None:
+        """(own words the statement has, plus excluded words it denies; own words it lacks); None
+        where it states what the code excludes or denies what the code requires."""
+        if self.excludes & st.said or self.own & st.denied:
             return None
-        return len(self.own & said), len(self.own - said)
+        return len(self.own & st.said) + len(self.excludes & st.denied), len(self.own - st.said)
 
 
-def _statement_words(w: Work, s: CodeSuggestion, equivalents: dict[str, str]) -> set[str]:
-    """The words of a code's present-tense evidence (its sentences as the ranker reads them, with
+@dataclass(frozen=True)
+class Statement:
+    """The words of a code's statement: those it states, and those it says the condition is
+    without ("migraine without aura": aura)."""
+
+    said: frozenset[str]
+    denied: frozenset[str] = frozenset()
+    sequence: tuple[str, ...] = ()  # the said words in the order the statement has them
+
+
+# what a code's statement is made of: what the letter states, and what it states as probable (an
+# uncertain diagnosis that stays the final diagnostic statement is coded as if confirmed: National
+# Clinical Coding Standards ICD-10 5th Edition)
+STATED = ("present", "uncertain")
+
+
+def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statement:
+    """The words of a code's present (or probable) evidence (its sentences as the ranker reads them, with
     negated words blanked, and the expansions of the abbreviations in its mentions), with the
-    titles' words for letter wording."""
-    spans = [(e.start, e.end) for e in s.evidence if e.assertion == "present"]
+    titles' words for letter wording; words after "without" are what it denies. Evidence from the
+    history sections is left out where there is other ("SCC of the right hand excised in 2021"
+    beside "BCC, left temple")."""
+    stated = [e for e in s.evidence if e.assertion in STATED]
+    spans = [(e.start, e.end) for e in ([e for e in stated if e.section not in p.history] or stated)]
     text = " ".join([r.query for r in w.sentences if any(a <= r.start < b for a, b in spans)] +
                     [m.expansion for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)])
-    text = _WITHOUT_CLAUSE.sub(" ", text)  # "severe without psychotic symptoms" does not say "psychotic"
-    for pattern, word in equivalents.items():
+    for pattern, word in p.equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
-    return content_words(text)
+    denied = " ".join(m.group(0) for m in _WITHOUT_CLAUSE.finditer(text))
+    # "severe without psychotic symptoms" does not say "psychotic"
+    sequence = content_sequence(_WITHOUT_CLAUSE.sub(" ", text))
+    return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
 
 
-def _better(current: Subdivision, options: list[Subdivision], said: set[str]) -> Subdivision | None:
-    """The subdivision the statement documents fully, where the current code's is not."""
-    fit = current.fit(said)
-    if fit is not None and current.own and fit[1] == 0:
-        return None  # the statement already documents the current code
-    scored = [(f, o) for o in options if o.entry.code != current.entry.code and (f := o.fit(said)) is not None]
+def _better(current: Subdivision, options: list[Subdivision], st: Statement, named: bool = False
+            ) -> Subdivision | None:
+    """The subdivision the statement documents fully, where the current code's is not, or that
+    says all the documented current code says and more ("withdrawal state" -> "withdrawal state
+    with delirium"). ``named``: the statement states one of the current code's index terms in
+    full ("glue ear" for H65.3), which documents it."""
+    fit = current.fit(st)
+    documented = fit is not None and (named or bool(current.own) and fit[1] == 0)
+    scored = [(f, o) for o in options if o.entry.code != current.entry.code and (f := o.fit(st)) is not None]
     # fully documented, and saying more than the current code does, or what it says less the words
     # the statement lacks ("severe" where the current code is "severe with psychotic symptoms")
-    full = [(f, o) for f, o in scored if f[0] > 0 and f[1] == 0 and (fit is None or f[0] > fit[0] or o.own < current.own)]
+    full = [(f, o) for f, o in scored if f[0] > 0 and f[1] == 0 and (
+        o.own > current.own if documented else fit is None or f[0] > fit[0] or o.own < current.own)]
     # the one that says all the others say ("nuclear" beside nothing more); two that document
     # different things ("temple" and "hand") are left to the coder
     best = [o for _, o in full if all(x.own <= o.own for _, x in full)]
@@ -110,7 +145,7 @@ def _family(w: Work, s: CodeSuggestion, boilerplate: frozenset[str] = frozenset(
 @rule("CON-011", "conventions", SpecificityParams)
 def documented_specificity(w: Work, r: Rule) -> None:
     p: SpecificityParams = r.params
-    boilerplate = content_words(" ".join(p.boilerplate))
+    boilerplate = frozenset(content_words(" ".join(p.boilerplate)))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         family = _family(w, s, boilerplate)
         if family is None:
@@ -119,23 +154,31 @@ def documented_specificity(w: Work, r: Rule) -> None:
         system = System.parse(s.system)
         options = [Subdivision.of(e, parent_words, boilerplate) for e in w.tables[system].children(parent.code)
                    if e.selectable]
-        better = _better(mine, options, _statement_words(w, s, p.equivalents))
+        st = _statement_words(w, s, p)
+        named = any(n <= st.said for n in _names(w.tables[system], mine.entry, boilerplate)[1:])
+        better = _better(mine, options, st, named)
         if better is None:
             continue
-        added = w.add(r, system, better.entry.code, s.evidence, after=s)  # None: already suggested
-        if added is None:  # suggested already: it moves up to the place of the code it replaces
-            added = w.suggested(system, better.entry.code)
-        if added is not None and w.codes.index(added) > w.codes.index(s):
-            w.move_before(added, s)  # in the place of the code it replaces (the primary stays primary)
-        w.demote(s)
-        w.tag(r, s)
+        replace_in_place(w, r, s, system, better.entry)
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
+
+
+def replace_in_place(w: Work, r: Rule, s: CodeSuggestion, system: System, entry: CodeEntry) -> None:
+    """``entry``'s code is suggested in the place of ``s`` (the primary stays primary), which
+    becomes a candidate."""
+    added = w.add(r, system, entry.code, s.evidence, after=s)  # None: already suggested
+    if added is None:  # suggested already: it moves up to the place of the code it replaces
+        added = w.suggested(system, entry.code)
+    if added is not None and w.codes.index(added) > w.codes.index(s):
+        w.move_before(added, s)
+    w.demote(s)
+    w.tag(r, s)
 
 
 @rule("CON-012", "conventions", MessageParams)
 def one_subdivision(w: Work, r: Rule) -> None:
-    """Of two suggested subdivisions of one parent where one is unspecified, or "without" what the
-    other has, the other is coded, in the first place either had. (Whether the letter words what
+    """Of two suggested subdivisions of one parent where one is unspecified, a residual "Other ..."
+    beside a specific one, or "without" what the other has, the other is coded, in the first place either had. (Whether the letter words what
     sets the other apart is not asked: it says "leg" where the title says "limb".)"""
     families = {id(s): f for s in w.scope(r) if s.kind == "diagnosis" and (f := _family(w, s)) is not None}
     for s in [s for s in w.codes if id(s) in families]:
@@ -154,8 +197,72 @@ def one_subdivision(w: Work, r: Rule) -> None:
 
 def _overrides(other: tuple, mine: tuple) -> bool:
     """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
-    parent, and ``mine`` is unspecified or excludes what ``other`` has."""
+    parent, and ``mine`` is unspecified, a residual "Other ..." beside a specific one, or excludes
+    what ``other`` has."""
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
     if parent_o.code != parent_m.code or not sub_o.own:
         return False
-    return "unspecified" in sub_m.entry.title.lower() or bool(sub_m.excludes & sub_o.own)
+    residual = "unspecified" in sub_m.entry.title.lower() or (
+        bool(_RESIDUAL.search(sub_m.entry.title)) and not _RESIDUAL.search(sub_o.entry.title))
+    return residual or bool(sub_m.excludes & sub_o.own)
+
+
+@functools.lru_cache(maxsize=256)
+def _named(table: CodeTable, group: str, boilerplate: frozenset[str]) -> tuple[tuple[CodeEntry, tuple[frozenset[str], ...]], ...]:
+    """The selectable codes under a block or chapter with the word sets that name them."""
+    return tuple((e, _names(table, e, boilerplate)) for e in table.descendants(group) if e.selectable)
+
+
+def _names(table: CodeTable, e: CodeEntry, boilerplate: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """The word sets that name a code: its title (less what documents nothing and what is
+    supplementary) first, then each of its curated index terms."""
+    title = _SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", e.title))
+    names = [frozenset(content_words(t) - boilerplate) for t in (title, *index_terms(table.system).get(e.code, ()))]
+    return tuple(names[:1] + [n for n in names[1:] if n])
+
+
+def _group(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
+    """The block (ICD-10; the chapter where a table has no blocks) a code is classified in."""
+    return next((a for a in table.ancestors(entry.code) if not a.is_code), None)
+
+
+def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: frozenset[str], p: "SpecificityParams"
+                   ) -> CodeEntry | None:
+    """For a residual code ``s``, the specific code of its block one of whose names
+    ``s``'s statement states in full, naming more than it names of ``s`` and something of ``s``;
+    None where none or two."""
+    table, entry = w.entry(s)
+    group = _group(table, entry) if entry is not None and _RESIDUAL.search(entry.title) else None
+    if group is None:
+        return None
+    named = _named(table, group.code, boilerplate)
+    mine = next((names for e, names in named if e.code == entry.code), ())
+    stated = max((n for n in mine if n <= st.said), key=len, default=frozenset())
+    topic = frozenset().union(*mine)
+    found: dict[str, tuple[int, CodeEntry]] = {}
+    for e, names in named:
+        if e.code == entry.code or _RESIDUAL.search(e.title):
+            continue
+        for n in names:
+            if (len(n) >= p.min_words and n <= st.said and not n & st.denied and n & topic
+                    and len(n) > len(stated) and within(n, list(st.sequence), p.slack)):
+                found[e.code] = max(found.get(e.code, (0, e)), (len(n), e), key=lambda x: x[0])
+    best = sorted(found.values(), key=lambda x: -x[0])
+    return best[0][1] if best and (len(best) == 1 or best[0][0] > best[1][0]) else None
+
+
+@rule("CON-014", "conventions", SpecificityParams)
+def named_in_full(w: Work, r: Rule) -> None:
+    """A suggested residual code gives way to the specific code of its block that its
+    statement names in full by title or index term, where that says more ("asthma, unspecified" ->
+    "acute severe asthma" J46; "cataract, unspecified" -> "age-related nuclear cataract" H25.1)."""
+    p: SpecificityParams = r.params
+    boilerplate = frozenset(content_words(" ".join(p.boilerplate)))
+    for s in list(w.scope(r)):
+        if s not in w.codes or not any(e.assertion in STATED for e in s.evidence):
+            continue
+        better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p)
+        if better is None:
+            continue
+        replace_in_place(w, r, s, System.parse(s.system), better)
+        w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")

@@ -712,6 +712,13 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
+    # what the statement says the condition is without is not documented; the code without it is
+    ("1. Severe attack of migraine without aura", None, "G43.1", "G43.0"),
+    ("1. Migraine with aura", None, "G43.9", "G43.1"),
+    # a documented code gives way to one that says all it says and more ("state" is boilerplate)
+    ("1. Alcohol withdrawal with delirium (delirium tremens)", None, "F10.3", "F10.4"),
+    # a curated index term stated in full documents a code ("glue ear" is H65.3)
+    ("1. Bilateral chronic otitis media with effusion (glue ear)", None, "H65.3", "H65.3"),
     # two subdivisions equally documented: left to the coder
     ("1. Age-related cataract, incipient and nuclear", None, "H25.9", "H25.9"),
     ("1. Basal cell carcinomas of the left temple and the right hand", None, "C44.9", "C44.9"),
@@ -731,6 +738,13 @@ def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables,
         assert out.flags[0].codes == (coded_as, expected)
 
 
+def test_a_past_history_statement_does_not_make_the_subdivision_ambiguous(tables):
+    line, old = "1. Nodular basal cell carcinoma, left temple", "- Squamous cell carcinoma of the right hand, excised 2021"
+    x = Excerpt(("diagnoses", line), ("past_medical_history", old))
+    first = code(tables, WHO, "C44.9", "primary", x.evidence(line, "diagnoses") + x.evidence(old, "past_medical_history"))
+    assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["C44.3"]
+
+
 def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_code_it_replaces(tables):
     line = "1. Nodular basal cell carcinoma, left temple"
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
@@ -741,10 +755,34 @@ def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_co
     assert [c.code for c in out.codes] == ["C44.3", "I10"] and out.candidates[0].code == "C44.9"
 
 
+@pytest.mark.parametrize("line, coded_as, expected", [
+    # a residual code gives way to the code of its block that the statement names in full
+    ("Oliver, aged 6, was admitted with acute severe asthma.", "J45.9", "J46"),  # index term
+    ("Diagnosis: age-related (nuclear sclerotic) cataract, left eye.", "H26.9", "H25.1"),
+    ("1. R lower lobe community-acquired pneumonia - Streptococcus pneumoniae", "J15.9", "J13"),  # title
+    ("1. Anaemia secondary to acute blood loss, transfused 2 units", "D64.9", "D62"),
+    # a specific code stays; so does a residual one where nothing is named in full, or only far apart
+    ("1. Senile nuclear cataract", "H25.1", "H25.1"),
+    ("1. Asthma, well controlled on inhalers", "J45.9", "J45.9"),
+    ("1. Asthma since childhood, severe eczema, and an acute chest infection", "J45.9", "J45.9"),
+])
+def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(tables, line, coded_as, expected):
+    x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
+    first = code(tables, WHO, coded_as, "primary", x.evidence(line, "diagnoses"))
+    out = run(tables, x, [first, code(tables, WHO, "I10", evidence=x.evidence("2. Hypertension", "diagnoses"))],
+              "CON-014")
+    assert [c.code for c in out.codes] == [expected, "I10"] and out.codes[0].role == "primary"
+    if expected != coded_as:
+        assert [c.code for c in out.candidates] == [coded_as] and out.candidates[0].rules == ("CON-014",)
+        assert out.flags[0].codes == (coded_as, expected) and "names it in full" in out.flags[0].message
+
+
 @pytest.mark.parametrize("first, second, kept", [
     # the unspecified one was primary: the specific one takes its place
     (("1. Bronchiolitis", "J21.9"), ("RSV (respiratory syncytial virus) bronchiolitis on PCR.", "J21.0"), ["J21.0"]),
     (("1. Acute calculous cholecystitis", "K80.0"), ("Gallstones on ultrasound.", "K80.2"), ["K80.0"]),
+    # a residual "Other ..." one beside a specific one
+    (("1. Chronic otitis media with effusion", "H65.4"), ("Glue ear on tympanometry.", "H65.3"), ["H65.3"]),
     # two specified subdivisions of one parent are two conditions: both stay
     (("1. Senile nuclear cataract", "H25.1"), ("Incipient cataract, right eye.", "H25.0"), ["H25.1", "H25.0"]),
     # what sets the specific one apart is worded otherwise ("leg" for "limb"): it is still kept
