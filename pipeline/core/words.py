@@ -54,9 +54,13 @@ def content_words(text: str) -> set[str]:
     return set(content_sequence(text))
 
 
-def content_sequence(text: str) -> list[str]:
-    """:func:`content_words` in the order the text has them (repeats kept)."""
-    return [w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS]
+def content_sequence(text: str, numbers: bool = False) -> list[str]:
+    """:func:`content_words` in the order the text has them (repeats kept); ``numbers``: words
+    with digits are kept too ("type 2", "1st degree"), whatever their length."""
+    if not numbers:
+        return [w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS]
+    return [w if w[:1].isdigit() else w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower())
+            if (len(w) > 2 and w not in TITLE_STOP_WORDS) or any(ch.isdigit() for ch in w)]
 
 
 def within(words: frozenset[str] | set[str], sequence: list[str], slack: int) -> bool:

@@ -107,7 +107,7 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statem
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
     denied = " ".join(m.group(0) for m in _WITHOUT_CLAUSE.finditer(text))
     # "severe without psychotic symptoms" does not say "psychotic"
-    sequence = content_sequence(_WITHOUT_CLAUSE.sub(" ", text))
+    sequence = content_sequence(_WITHOUT_CLAUSE.sub(" ", text), numbers=True)
     return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
 
 
@@ -217,7 +217,8 @@ def _names(table: CodeTable, e: CodeEntry, boilerplate: frozenset[str]) -> tuple
     """The word sets that name a code: its title (less what documents nothing and what is
     supplementary) first, then each of its curated index terms."""
     title = _SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", e.title))
-    names = [frozenset(content_words(t) - boilerplate) for t in (title, *index_terms(table.system).get(e.code, ()))]
+    names = [frozenset(set(content_sequence(t, numbers=True)) - boilerplate)
+             for t in (title, *index_terms(table.system).get(e.code, ()))]
     return tuple(names[:1] + [n for n in names[1:] if n])
 
 
@@ -229,8 +230,8 @@ def _group(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
 def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: frozenset[str], p: "SpecificityParams"
                    ) -> CodeEntry | None:
     """For a residual code ``s``, the specific code of its block one of whose names
-    ``s``'s statement states in full, naming more than it names of ``s`` and something of ``s``;
-    None where none or two."""
+    ``s``'s statement states in full, naming more than it names of ``s`` and something of ``s``,
+    whose names cover what the statement names of ``s``; None where none or two."""
     table, entry = w.entry(s)
     group = _group(table, entry) if entry is not None and _RESIDUAL.search(entry.title) else None
     if group is None:
@@ -239,9 +240,12 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
     mine = next((names for e, names in named if e.code == entry.code), ())
     stated = max((n for n in mine if n <= st.said), key=len, default=frozenset())
     topic = frozenset().union(*mine)
+    said_of_title = (mine[0] if mine else frozenset()) & st.said  # what the statement says of its title
     found: dict[str, tuple[int, CodeEntry]] = {}
     for e, names in named:
-        if e.code == entry.code or _RESIDUAL.search(e.title):
+        # a specific code whose names say all the statement says of the residual code's title
+        # ("diabetes with ketoacidosis" is not "type 1 diabetes", without complications)
+        if e.code == entry.code or _RESIDUAL.search(e.title) or not said_of_title <= frozenset().union(*names):
             continue
         for n in names:
             if (len(n) >= p.min_words and n <= st.said and not n & st.denied and n & topic

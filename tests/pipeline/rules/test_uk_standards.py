@@ -717,6 +717,8 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Migraine with aura", None, "G43.9", "G43.1"),
     # a documented code gives way to one that says all it says and more ("state" is boilerplate)
     ("1. Alcohol withdrawal with delirium (delirium tremens)", None, "F10.3", "F10.4"),
+    # a curated index term stated in full documents a code ("glue ear" is H65.3); its numbers count
+    ("Examination after delivery showed a third-degree perineal tear, graded 3b", None, "O70.0", "O70.2"),
     # a curated index term stated in full documents a code ("glue ear" is H65.3)
     ("1. Bilateral chronic otitis media with effusion (glue ear)", None, "H65.3", "H65.3"),
     # two subdivisions equally documented: left to the coder
@@ -765,6 +767,10 @@ def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_co
     ("1. Senile nuclear cataract", "H25.1", "H25.1"),
     ("1. Asthma, well controlled on inhalers", "J45.9", "J45.9"),
     ("1. Asthma since childhood, severe eczema, and an acute chest infection", "J45.9", "J45.9"),
+    # the specific code names what the residual one's statement names: the ketoacidosis of E14.1
+    # goes with it (E10.1), not to "type 1 diabetes" without complications (E10.9)
+    ("1. Diabetic ketoacidosis - new presentation of type 1 diabetes", "E14.1", "E10.1"),
+    ("1. Ketoacidosis after three days of vomiting and poor oral intake in type 1 diabetes", "E14.1", "E14.1"),
 ])
 def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(tables, line, coded_as, expected):
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
