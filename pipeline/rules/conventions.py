@@ -302,6 +302,31 @@ def not_coded_here(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class BesideParams:
+    codes: tuple[str, ...]  # code ranges not coded beside ...
+    beside: tuple[str, ...]  # ... a suggested code of these ranges
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        check_codes(self.beside, "beside")
+
+
+@rule("CON-015", "conventions", BesideParams)
+def not_coded_beside(w: Work, r: Rule) -> None:
+    """Codes that stand only where no code of another range is coded (the delivery codes
+    O80-O84 where a pregnancy or delivery condition is)."""
+    codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
+    other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
+    if other is None:
+        return
+    for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
+
+
+@dataclass(frozen=True)
 class CombinationParams:
     words: str  # the wording of a note that names a combination ("with", "associated with")
     message: str

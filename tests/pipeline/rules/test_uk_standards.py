@@ -899,3 +899,17 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
     out = run(tables, x, [], "CON-007", "SEQ-007", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert [f.rule for f in out.flags] == (["SEQ-007"] if expected else [])
+
+
+@pytest.mark.parametrize("others, kept", [
+    (["O70.2", "Z37.0"], ["O70.2", "Z37.0"]),  # a delivery condition: the delivery code goes
+    (["Z37.0"], ["O80.0", "Z37.0"]),  # a normal delivery and nothing else: it stays
+])
+def test_a_delivery_code_stands_only_where_no_other_pregnancy_condition_is_coded(tables, others, kept):
+    x = Excerpt(("diagnoses", "1. Spontaneous vertex delivery"), ("diagnoses", "2. Third-degree perineal tear"))
+    codes = [code(tables, WHO, "O80.0", "primary", x.evidence("1. Spontaneous vertex delivery", "diagnoses"))]
+    codes += [code(tables, WHO, c, evidence=x.evidence("2. Third-degree perineal tear", "diagnoses")) for c in others]
+    out = run(tables, x, codes, "CON-015")
+    assert [c.code for c in out.codes] == kept
+    if "O80.0" not in kept:
+        assert out.candidates[0].code == "O80.0" and out.flags[0].codes == ("O80.0", "O70.2")
