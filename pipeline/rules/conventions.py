@@ -118,6 +118,8 @@ class DaggerParams:
     asterisks: tuple[str, ...]  # the asterisk categories
     added: str
     primary: str
+    dagger: str  # a suggested code that becomes the dagger of a suggested asterisk code
+    replaces: str = r"\bwithout complications\b|\bunspecified\b"  # titles of codes that become the dagger
 
     def __post_init__(self):
         check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {})
@@ -128,10 +130,39 @@ def _asterisk_of(p: DaggerParams, code: str) -> str | None:
     return next((e["asterisk"] for e in p.pairs if in_refs(code, code_refs(e["dagger"]))), None)
 
 
+def _dagger_by_category(p: DaggerParams, star: str) -> dict[str, str]:
+    """``{category: dagger code}`` of the dagger codes that go with asterisk code ``star``
+    (G63.2: ``{"E10": "E10.4", "E11": "E11.4", ...}``)."""
+    return {compact(d)[:3]: d.strip() for e in p.pairs if compact(e["asterisk"]) == compact(star)
+            for d in e["dagger"].split(",")}
+
+
+def _with_its_dagger(w: Work, r: Rule, p: DaggerParams, star: CodeSuggestion) -> None:
+    """A suggested asterisk code without its dagger: a suggested code of a dagger's category
+    becomes that dagger where it says nothing more (T2DM without complications E11.9 beside
+    diabetic polyneuropathy G63.2 is E11.4); one that codes another complication (E10.1
+    ketoacidosis) stays, and the dagger is coded after it."""
+    daggers = _dagger_by_category(p, star.code)
+    system = System.parse(star.system)
+    if not daggers or any(w.suggested(system, d) for d in daggers.values()):
+        return
+    base = next((s for s in w.scope(r) if compact(s.code)[:3] in daggers), None)
+    if base is None:
+        return
+    dagger = daggers[compact(base.code)[:3]]
+    if re.search(p.replaces, base.title, re.I):  # "without complications": it becomes the dagger
+        w.replace(r, base, system, dagger)
+        w.flag(r, p.dagger, base, codes=(base.code, dagger, star.code), other=dagger, value=star.code)
+    elif (added := w.add(r, system, dagger, star.evidence, after=base)) is not None:  # another complication: beside it
+        w.flag(r, p.added, added, codes=(dagger, star.code), other=star.code)
+
+
 @rule("CON-005", "conventions", DaggerParams)
 def dagger_asterisk(w: Work, r: Rule) -> None:
     p: DaggerParams = r.params
     stars = code_refs(" ".join(p.asterisks))
+    for s in [s for s in w.scope(r) if in_refs(s.code, stars)]:
+        _with_its_dagger(w, r, p, s)
     for s in list(w.scope(r)):
         star = _asterisk_of(p, s.code)
         if star is not None and s in w.codes:
@@ -330,6 +361,7 @@ def not_coded_beside(w: Work, r: Rule) -> None:
 class CombinationParams:
     words: str  # the wording of a note that names a combination ("with", "associated with")
     message: str
+    asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are left to it
 
     def __post_init__(self):
         re.compile(self.words)
@@ -386,7 +418,10 @@ def combination_codes(w: Work, r: Rule) -> None:
     suggested, the code for the one condition alone is not coded beside it."""
     p: CombinationParams = r.params
     notes = icd10cm_excludes1()
-    for s in w.scope(r):
+    # an asterisk code goes with its dagger code (CON-005), whatever ICD-10-CM combines
+    dagger_rule = next((x for x in w.ruleset.rules if x.id == p.asterisks), None)
+    asterisks = code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule and dagger_rule.enabled else None
+    for s in [s for s in w.scope(r) if not (asterisks and in_refs(s.code, asterisks))]:
         own = [n for key in {compact(s.code)[:3], compact(s.code)[:4]} for n in notes.get(key, ())
                if re.search(p.words, n, re.I)]
         live = w.scope(r)  # a code already set aside combines nothing

@@ -79,6 +79,17 @@ class Work:
         self.tag(rule, s)
         return s
 
+    def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str) -> None:
+        """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
+        a candidate."""
+        added = self.add(rule, system, code, s.evidence, after=s)  # None: already suggested
+        if added is None:  # suggested already: it moves up to the place of the code it replaces
+            added = self.suggested(system, code)
+        if added is not None and self.codes.index(added) > self.codes.index(s):
+            self.move_before(added, s)
+        self.demote(s)
+        self.tag(rule, s)
+
     def sentences_in(self, sections: Sequence[str]) -> list[SentenceRecord]:
         return [s for s in self.sentences if s.section in sections or (None in sections and s.section is None)]
 

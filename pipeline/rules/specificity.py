@@ -159,20 +159,8 @@ def documented_specificity(w: Work, r: Rule) -> None:
         better = _better(mine, options, st, named)
         if better is None:
             continue
-        replace_in_place(w, r, s, system, better.entry)
+        w.replace(r, s, system, better.entry.code)
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
-
-
-def replace_in_place(w: Work, r: Rule, s: CodeSuggestion, system: System, entry: CodeEntry) -> None:
-    """``entry``'s code is suggested in the place of ``s`` (the primary stays primary), which
-    becomes a candidate."""
-    added = w.add(r, system, entry.code, s.evidence, after=s)  # None: already suggested
-    if added is None:  # suggested already: it moves up to the place of the code it replaces
-        added = w.suggested(system, entry.code)
-    if added is not None and w.codes.index(added) > w.codes.index(s):
-        w.move_before(added, s)
-    w.demote(s)
-    w.tag(r, s)
 
 
 @rule("CON-012", "conventions", MessageParams)
@@ -268,5 +256,5 @@ def named_in_full(w: Work, r: Rule) -> None:
         better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p)
         if better is None:
             continue
-        replace_in_place(w, r, s, System.parse(s.system), better)
+        w.replace(r, s, System.parse(s.system), better.code)
         w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")

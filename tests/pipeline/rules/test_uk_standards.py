@@ -188,6 +188,21 @@ def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, ast
     assert out.codes[1].evidence == ev and "CON-005" in out.codes[1].rules
 
 
+@pytest.mark.parametrize("ids", [("CON-005",), ("CON-005", "CON-010")])
+def test_an_asterisk_code_turns_the_code_of_its_daggers_category_into_the_dagger(tables, ids):
+    x = Excerpt(("diagnoses", "1. Type 2 diabetes with peripheral neuropathy"), ("diagnoses", "2. Hypertension"))
+    ev = x.evidence("1. Type 2 diabetes with peripheral neuropathy", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "E11.9", "primary", ev), code(tables, WHO, "G63.2", evidence=ev),
+                          code(tables, WHO, "I10", evidence=x.evidence("2. Hypertension", "diagnoses"))], *ids)
+    # the dagger takes the place of the code it replaces, its asterisk directly after it; the
+    # combination notes of ICD-10-CM (CON-010) do not fold the asterisk into the diabetes code
+    assert [c.code for c in out.codes] == ["E11.4", "G63.2", "I10"]
+    assert out.candidates[0].code == "E11.9" and out.flags[0].codes == ("E11.9", "E11.4", "G63.2")
+    # a code of another complication stays; the dagger is coded after it, its asterisk after that
+    out = run(tables, x, [code(tables, WHO, "E10.1", "primary", ev), code(tables, WHO, "G63.2", evidence=ev)], *ids)
+    assert [c.code for c in out.codes] == ["E10.1", "E10.4", "G63.2"]
+
+
 def test_an_asterisk_code_is_never_primary(tables):
     x = Excerpt(("diagnoses", "Dementia in Alzheimer's disease"))
     ev = x.evidence("Dementia in Alzheimer's disease", "diagnoses")
