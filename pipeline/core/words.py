@@ -4,6 +4,7 @@ words of a title (what "shares words with" means wherever titles and text are co
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 # Function words and classification boilerplate in code titles ("Other and unspecified ...,
 # not elsewhere classified"): matching two titles, or a title and a mention, ignores them.
@@ -63,7 +64,7 @@ def content_sequence(text: str, numbers: bool = False) -> list[str]:
             if (len(w) > 2 and w not in TITLE_STOP_WORDS) or any(ch.isdigit() for ch in w)]
 
 
-def within(words: frozenset[str] | set[str], sequence: list[str], slack: int) -> bool:
+def within(words: frozenset[str] | set[str], sequence: Sequence[str], slack: int) -> bool:
     """Whether all of ``words`` occur in ``sequence`` within a run of ``len(words) + slack``
     words ("age-related (nuclear sclerotic) cataract" names "nuclear cataract"; "platelet count
     ... pre-transfusion" does not name a platelet transfusion)."""

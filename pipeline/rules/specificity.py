@@ -4,7 +4,9 @@
 A coder who has found the category reads its subdivisions against the statement: "RSV
 bronchiolitis" is J21.0 (due to respiratory syncytial virus), not J21.9; a "bleeding duodenal
 ulcer" is not K26.7 (without haemorrhage). The words that set a subdivision apart are those of
-its title that the parent's title lacks; words after "without" are what it excludes.
+its title that the parent's title lacks; words after "without" are what it excludes. A residual
+code ("asthma, unspecified") gives way to the code of its block that the statement names in full by
+title or curated index term ("acute severe asthma": J46).
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def _group(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
     return next((a for a in table.ancestors(entry.code) if not a.is_code), None)
 
 
-def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: frozenset[str], p: "SpecificityParams"
+def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: frozenset[str], p: SpecificityParams
                    ) -> CodeEntry | None:
     """For a residual code ``s``, the specific code of its block one of whose names
     ``s``'s statement states in full, naming more than it names of ``s`` and something of ``s``,
@@ -237,7 +239,7 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
             continue
         for n in names:
             if (len(n) >= p.min_words and n <= st.said and not n & st.denied and n & topic
-                    and len(n) > len(stated) and within(n, list(st.sequence), p.slack)):
+                    and len(n) > len(stated) and within(n, st.sequence, p.slack)):
                 found[e.code] = max(found.get(e.code, (0, e)), (len(n), e), key=lambda x: x[0])
     best = sorted(found.values(), key=lambda x: -x[0])
     return best[0][1] if best and (len(best) == 1 or best[0][0] > best[1][0]) else None
