@@ -29,11 +29,12 @@ class StatusParams:
 
 @dataclass(frozen=True)
 class HistoryParams:
-    events: tuple[dict, ...]  # {codes, history, acute_if?: wording that dates the event as still acute}
+    events: tuple[dict, ...]  # {codes, history?: its history code, acute_if?: wording that dates the event as still acute}
     message: str
+    resolved: str  # an event with no history code: a past episode, not coded
 
     def __post_init__(self):
-        check_entries(self.events, "events", {"codes": str, "history": str}, {"acute_if": str})
+        check_entries(self.events, "events", {"codes": str}, {"history": str, "acute_if": str})
 
 
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
@@ -82,6 +83,9 @@ def past_events(w: Work, r: Rule) -> None:
             continue
         w.demote(s)
         w.tag(r, s)
+        if "history" not in event:
+            w.flag(r, p.resolved, s)
+            continue
         added = w.add(r, system, event["history"], s.evidence)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
 

@@ -146,6 +146,20 @@ def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history)
     assert out.flags[0].rule == "HIS-002" and history in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, episode", [
+    ("- Pneumothorax in 1996, resolved", "J93.9"),
+    ("- Quinsy in 2023", "J36"),
+    ("- Bronchiolitis as a baby", "J21.9"),
+    ("- Fractured left wrist 2010", "S62.8"),
+])
+def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, episode, evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
+    assert coded(out) == [("ICD-10", "J18.9")] and [c.code for c in out.candidates] == [episode]
+    assert "past episode" in out.flags[0].message
+
+
 def test_a_current_event_also_in_the_history_stays(tables):
     x = Excerpt(("primary_diagnosis", "TIA"), ("past_medical_history", "- TIA 2019"))
     ev = x.evidence("TIA", "primary_diagnosis") + x.evidence("- TIA 2019", "past_medical_history")
