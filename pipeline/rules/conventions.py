@@ -119,7 +119,7 @@ class DaggerParams:
     added: str
     primary: str
     dagger: str  # a suggested code that becomes the dagger of a suggested asterisk code
-    replaces: str = r"\bwithout complications\b|\bunspecified\b"  # titles of codes that become the dagger
+    replaces: str  # titles of codes that become the dagger ("without complications")
 
     def __post_init__(self):
         check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {})
@@ -419,8 +419,8 @@ def combination_codes(w: Work, r: Rule) -> None:
     p: CombinationParams = r.params
     notes = icd10cm_excludes1()
     # an asterisk code goes with its dagger code (CON-005), whatever ICD-10-CM combines
-    dagger_rule = next((x for x in w.ruleset.rules if x.id == p.asterisks), None)
-    asterisks = code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule and dagger_rule.enabled else None
+    dagger_rule = w.enabled_rule(p.asterisks)
+    asterisks = code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule is not None else None
     for s in [s for s in w.scope(r) if not (asterisks and in_refs(s.code, asterisks))]:
         own = [n for key in {compact(s.code)[:3], compact(s.code)[:4]} for n in notes.get(key, ())
                if re.search(p.words, n, re.I)]

@@ -46,6 +46,11 @@ class Work:
     def scope(self, rule: Rule) -> list[CodeSuggestion]:
         return [s for s in self.codes if System.parse(s.system) in rule.applies_to]
 
+    def enabled_rule(self, rule_id: str) -> Rule | None:
+        """Another rule of the ruleset that a rule reads (its policy, its pairs), where it is there
+        and enabled; None otherwise."""
+        return next((x for x in self.ruleset.rules if x.id == rule_id and x.enabled), None)
+
     def move_before(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
         """``s`` directly before ``target`` (nothing moves where they are the same code)."""
         if s is target:

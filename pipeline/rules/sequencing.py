@@ -181,7 +181,7 @@ def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
 
 def _policy_codes(w: Work, rule_id: str):
     """The codes the enabled rule ``rule_id`` leaves uncoded (none where it is not enabled)."""
-    policy = next((x for x in w.ruleset.rules if x.id == rule_id), None)
+    policy = w.enabled_rule(rule_id)
     return code_refs(" ".join(policy.params.codes)) if policy is not None else ()
 
 

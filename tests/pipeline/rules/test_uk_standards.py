@@ -928,6 +928,12 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
     out = run(tables, x, [], "CON-007", "SEQ-007", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert [f.rule for f in out.flags] == (["SEQ-007"] if expected else [])
+    if "CT" in sentence:  # where local policy codes imaging (CON-007 disabled), its code may be offered
+        rules = only("CON-007", "SEQ-007")
+        rules = replace(rules, rules=tuple(replace(r, enabled=r.id != "CON-007") for r in rules.rules))
+        out = apply_rules(LetterResult("t", "uk", candidates=tuple(candidates)), tables, mentions, x.text,
+                          rules=rules, sentences=x.sentences)
+        assert [c.code for c in out.codes] == ["U21.2"]
 
 
 @pytest.mark.parametrize("others, kept", [
