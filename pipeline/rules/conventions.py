@@ -141,13 +141,20 @@ def _with_its_dagger(w: Work, r: Rule, p: DaggerParams, star: CodeSuggestion) ->
     """A suggested asterisk code without its dagger: a suggested code of a dagger's category
     becomes that dagger where it says nothing more (T2DM without complications E11.9 beside
     diabetic polyneuropathy G63.2 is E11.4); one that codes another complication (E10.1
-    ketoacidosis) stays, and the dagger is coded after it."""
+    ketoacidosis) stays, and the dagger is coded after it. An asterisk with a single dagger
+    (dementia in Alzheimer disease F00.9: G30.9) gets it, in its place, where nothing else
+    codes the underlying condition."""
     daggers = _dagger_by_category(p, star.code)
     system = System.parse(star.system)
     if not daggers or any(w.suggested(system, d) for d in daggers.values()):
         return
     base = next((s for s in w.scope(r) if compact(s.code)[:3] in daggers), None)
     if base is None:
+        if len(daggers) == 1:  # one underlying condition (F00.9: G30.9), coded in the asterisk's place
+            dagger = next(iter(daggers.values()))
+            if (added := w.add(r, system, dagger, star.evidence, after=star)) is not None:
+                w.move_before(added, star)
+                w.flag(r, p.added, added, codes=(dagger, star.code), other=star.code)
         return
     dagger = daggers[compact(base.code)[:3]]
     if re.search(p.replaces, base.title, re.I):  # "without complications": it becomes the dagger

@@ -231,17 +231,25 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
     stated = max((n for n in mine if n <= st.said), key=len, default=frozenset())
     topic = frozenset().union(*mine)
     said_of_title = (mine[0] if mine else frozenset()) & st.said  # what the statement says of its title
-    found: dict[str, tuple[int, CodeEntry]] = {}
+    found: dict[str, tuple[tuple[int, bool], CodeEntry]] = {}
     for e, names in named:
-        # a specific code whose names say all the statement says of the residual code's title
-        # ("diabetes with ketoacidosis" is not "type 1 diabetes", without complications)
-        if e.code == entry.code or _RESIDUAL.search(e.title) or not said_of_title <= frozenset().union(*names):
+        # a code whose names say all the statement says of the residual code's title ("diabetes
+        # with ketoacidosis" is not "type 1 diabetes", without complications)
+        if e.code == entry.code or not said_of_title <= frozenset().union(*names):
+            continue
+        # a residual code only where its title says all the residual code's title says and more
+        # ("unspecified dementia" F03 -> "dementia in Alzheimer disease, unspecified" F00.9)
+        residual = bool(_RESIDUAL.search(e.title))
+        if residual and not (mine and names and names[0] > mine[0]):
             continue
         for n in names:
             if (len(n) >= p.min_words and n <= st.said and not n & st.denied and n & topic
                     and len(n) > len(stated) and within(n, st.sequence, p.slack)):
-                found[e.code] = max(found.get(e.code, (0, e)), (len(n), e), key=lambda x: x[0])
-    best = sorted(found.values(), key=lambda x: -x[0])
+                # named more fully; equally fully, a specific code before a residual one
+                # ("community-acquired pneumonia - Streptococcus pneumoniae": J13, not J18.9)
+                key = (len(n), not residual)
+                found[e.code] = max(found.get(e.code, (key, e)), (key, e), key=lambda x: x[0])
+    best = sorted(found.values(), key=lambda x: x[0], reverse=True)
     return best[0][1] if best and (len(best) == 1 or best[0][0] > best[1][0]) else None
 
 

@@ -223,7 +223,10 @@ def test_an_asterisk_code_is_never_primary(tables):
     out = run(tables, x, [code(tables, WHO, "F00.9", "primary", ev), code(tables, WHO, "I10"),
                           code(tables, WHO, "G30.9", evidence=ev)], "CON-005")
     assert [c.code for c in out.codes] == ["G30.9", "F00.9", "I10"]
+    # an asterisk with one dagger gets it in its place; one with several (G63.2: E10.4-E14.4) is flagged
     alone = run(tables, x, [code(tables, WHO, "F00.9", "primary", ev)], "CON-005")
+    assert [c.code for c in alone.codes] == ["G30.9", "F00.9"]
+    alone = run(tables, x, [code(tables, WHO, "G63.2", "primary", ev)], "CON-005")
     assert "cannot be the primary diagnosis" in alone.flags[0].message
 
 
@@ -792,6 +795,7 @@ def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_co
     ("Diagnosis: age-related (nuclear sclerotic) cataract, left eye.", "H26.9", "H25.1"),
     ("1. R lower lobe community-acquired pneumonia - Streptococcus pneumoniae", "J15.9", "J13"),  # title
     ("1. Anaemia secondary to acute blood loss, transfused 2 units", "D64.9", "D62"),
+    ("- Dementia of Alzheimer's type, mild", "F03", "F00.9"),  # a residual code named more fully
     # a specific code stays; so does a residual one where nothing is named in full, or only far apart
     ("1. Senile nuclear cataract", "H25.1", "H25.1"),
     ("1. Asthma, well controlled on inhalers", "J45.9", "J45.9"),
