@@ -153,7 +153,7 @@ def coded_in_order(letters, code: Callable, workers: int):
 
 
 @dataclass(frozen=True)
-class _Line:
+class CodedLine:
     """A coded letter as the journal stores it: serialised where it was coded (in a worker, so
     the parent only writes lines), with what the summary and the log need."""
 
@@ -162,9 +162,11 @@ class _Line:
     json: str
 
 
-def _coded_line(code: Callable, letter) -> _Line:
+def coded_line(code: Callable, letter) -> CodedLine:
+    """``code(letter)`` serialised where it runs: a worker sends the parent a string, not records
+    to unpickle (unpickling a letter's frozen records costs the parent about 11 ms)."""
     rec = code(letter)
-    return _Line(rec.id, rec.error, rec.to_json())
+    return CodedLine(rec.id, rec.error, rec.to_json())
 
 
 def run_batch(inputs: Iterable[str | Path], out: str | Path, code: Callable, *, fmt: str = "jsonl",
@@ -192,7 +194,7 @@ def run_batch(inputs: Iterable[str | Path], out: str | Path, code: Callable, *, 
                 else:
                     yield letter
 
-        for rec in coded_in_order(todo(), functools.partial(_coded_line, code), workers):
+        for rec in coded_in_order(todo(), functools.partial(coded_line, code), workers):
             bar.update(1)
             fh.write(rec.json + "\n")
             fh.flush()

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from .core.config import Settings
-from .batch import coded_in_order
+from .batch import coded_in_order, coded_line
 from .io import iter_letters
 
 
@@ -69,7 +69,12 @@ class TreeMemoryPeak:
 
 def benchmark_coding(inputs: list[str | Path], profile: str = "us", limit: int | None = None,
                      config: str | Path | None = None, workers: int = 1) -> dict:
-    """Cold start (tables, models, indexes), then letters/s over ``inputs`` in one process."""
+    """Cold start (tables, models, indexes), then letters/s over ``inputs`` as ``clincoder code``
+    codes them: ``workers`` processes, each letter serialised where it was coded and written by
+    the parent to a JSONL file (in a temporary folder, removed after)."""
+    import functools
+    import tempfile
+
     from .coder import Coder
 
     t0 = time.perf_counter()
@@ -79,8 +84,12 @@ def benchmark_coding(inputs: list[str | Path], profile: str = "us", limit: int |
     letters = [l for l in iter_letters(inputs) if not l.error][:limit]
     words = sum(len(l.text.split()) for l in letters)
     t1 = time.perf_counter()
-    with TreeMemoryPeak() as tree:
-        errors = sum(1 for rec in coded_in_order(letters, coder.code, workers) if rec.error)
+    with TreeMemoryPeak() as tree, tempfile.TemporaryDirectory() as tmp, \
+            open(Path(tmp) / "coded.jsonl", "w", encoding="utf-8") as out:
+        errors = 0
+        for line in coded_in_order(letters, functools.partial(coded_line, coder.code), workers):
+            out.write(line.json + "\n")
+            errors += line.error is not None
     elapsed = time.perf_counter() - t1
     parent, child = peak_rss_mb()
     return {"profile": profile, "letters": len(letters), "errors": errors,

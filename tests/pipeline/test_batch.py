@@ -270,3 +270,17 @@ def test_letters_come_back_in_order_coded_by_the_parent_and_its_workers(workers)
     assert [g for g, _ in got] == [n * n for n in range(100)]
     pids = {pid for _, pid in got}
     assert os.getpid() in pids and len(pids) == workers  # no process idles holding the models
+
+
+def test_a_worker_sends_its_letter_serialised(tmp_path):
+    """What crosses from a worker to the parent is the record's JSON line, the same as the parent
+    would write (no records to unpickle in the parent)."""
+    from clincoder.batch import coded_in_order, coded_line
+    import functools
+
+    letters = [Letter(id=f"L{n}", text="Chest pain.", source="x") for n in range(6)] + [
+        Letter(id="bad", text=None, source="x", error="empty letter")]
+    lines = list(coded_in_order(letters, functools.partial(coded_line, fake_code), 2))
+    assert [ln.id for ln in lines] == [lt.id for lt in letters]
+    assert all(ln.json == fake_code(lt).to_json() for ln, lt in zip(lines, letters))
+    assert [ln.error for ln in lines][-1] and all(ln.error is None for ln in lines[:-1])
