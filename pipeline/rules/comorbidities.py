@@ -29,12 +29,15 @@ class StatusParams:
 
 @dataclass(frozen=True)
 class HistoryParams:
-    events: tuple[dict, ...]  # {codes, history?: its history code, acute_if?: wording that dates the event as still acute}
+    events: tuple[dict, ...]  # {codes, history?, current_if?, past_if?}: see HIS-002 in rules.yaml
     message: str
     resolved: str  # an event with no history code: a past episode, not coded
+    # a full date ("24/02/2025", "3 March 2025"); the latest one gives the year of the letter
+    dates: str = r"\b\d{1,2}(?:/|-|\.)\d{1,2}(?:/|-|\.)((?:19|20)\d\d)\b|\b\d{1,2} [A-Z][a-z]+ ((?:19|20)\d\d)\b"
 
     def __post_init__(self):
-        check_entries(self.events, "events", {"codes": str}, {"history": str, "acute_if": str})
+        check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str})
+        re.compile(self.dates)
 
 
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
@@ -65,9 +68,28 @@ def status_codes(w: Work, r: Rule) -> None:
                 break
 
 
-def _still_acute(event: dict, evidence) -> bool:
-    pattern = event.get("acute_if")
+def _says(pattern: str | None, evidence) -> bool:
     return bool(pattern) and any(re.search(pattern, e.text, re.I) for e in evidence)
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def letter_year(text: str, dates: str) -> int | None:
+    """The year of the letter: that of its latest full date (None without one)."""
+    years = [int(y) for m in re.finditer(dates, text) for y in m.groups() if y]
+    return max(years, default=None)
+
+
+def _dated_before(e: Evidence, year: int | None) -> bool:
+    """A sentence that dates what it says to a year before the letter's ("quinsy in 2023")."""
+    years = [int(y) for y in _YEAR.findall(e.text)]
+    return year is not None and bool(years) and max(years) < year
+
+
+def _past(s, year: int | None) -> bool:
+    return bool(s.evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
+                                    or _dated_before(e, year) for e in s.evidence)
 
 
 @rule("HIS-002", "comorbidities", HistoryParams)
@@ -76,10 +98,12 @@ def past_events(w: Work, r: Rule) -> None:
     system = _diagnosis_system(w, r)
     if system is None:
         return
+    year = letter_year(w.text, p.dates)
     for s in [s for s in w.codes if s.system == system.value and s.kind == "diagnosis"]:
         event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
-        past = s.evidence and all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence)
-        if event is None or not past or _still_acute(event, s.evidence):
+        if event is None or not _past(s, year) or _says(event.get("current_if"), s.evidence):
+            continue
+        if "past_if" in event and not _says(event["past_if"], s.evidence):
             continue
         w.demote(s)
         w.tag(r, s)

@@ -160,6 +160,54 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     assert "past episode" in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, cancer, history", [
+    ("- Right breast cancer 2015 (wide local excision and radiotherapy), no recurrence", "C50.9", "Z85.3"),
+    ("- Prostate cancer treated with radical prostatectomy, PSA undetectable", "C61", "Z85.4"),
+    ("- Sigmoid colon cancer, anterior resection 2018, discharged from follow-up", "C18.7", "Z85.0"),
+    ("- Melanoma of the back excised 2012", "C43.5", "Z85.8"),
+])
+def test_a_treated_past_cancer_is_coded_as_personal_history(tables, line, cancer, history):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, cancer, evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", history)]
+    assert cancer in [c.code for c in out.candidates]
+
+
+@pytest.mark.parametrize("line, cancer", [
+    ("- Breast cancer 2019, on letrozole", "C50.9"),  # still treated
+    ("- Metastatic prostate cancer on bicalutamide", "C61"),
+    ("- Bowel cancer", "C18.9"),  # nothing says it was treated: left to the coder
+    ("- CLL, watch and wait", "C91.1"),  # a haematological malignancy is not a past event
+    ("- Lung cancer 2021, palliative care", "C34.9"),
+])
+def test_a_current_or_untreated_cancer_in_the_history_stays(tables, line, cancer):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, cancer, evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", cancer)] and not out.flags
+
+
+@pytest.mark.parametrize("line, kept", [
+    ("Right peritonsillar abscess (quinsy) in 2023, drained in ED.", False),  # before the letter's year
+    ("Right peritonsillar abscess (quinsy) drained on 02/03/2025.", True),  # this episode
+    ("Right peritonsillar abscess (quinsy) drained in ED.", True),  # undated
+])
+def test_an_episode_dated_before_the_letter_is_past(tables, line, kept):
+    x = Excerpt(("admission", "Admitted 03/03/2025 for tonsillectomy."), MAIN, (None, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "J36", evidence=x.evidence(line))], "HIS-002")
+    assert ("ICD-10", "J36") in coded(out) if kept else coded(out) == [("ICD-10", "J18.9")]
+
+
+def test_the_letter_year_is_that_of_its_latest_full_date():
+    from clincoder.rules.comorbidities import HistoryParams, letter_year
+
+    dates = HistoryParams((), "", "").dates
+    assert letter_year("Admitted 24/02/2025, seen 3 March 2025; MI in 2019.", dates) == 2025
+    assert letter_year("Stroke in 2019.", dates) is None  # a bare year dates no letter
+
+
 def test_a_current_event_also_in_the_history_stays(tables):
     x = Excerpt(("primary_diagnosis", "TIA"), ("past_medical_history", "- TIA 2019"))
     ev = x.evidence("TIA", "primary_diagnosis") + x.evidence("- TIA 2019", "past_medical_history")

@@ -108,6 +108,14 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The normal CSF also excludes meningitis.", "meningitis", "negated"),
     ("Emotionally unstable personality disorder was considered and not supported on assessment.",
      "Emotionally unstable personality disorder", "negated"),
+    # the verdict after "but" reaches back over the clause to what was considered
+    ("Sepsis was considered because of the lactate of 3.4 and tachycardia, but was ruled out.", "Sepsis", "negated"),
+    ("Personality disorder was considered by the admitting team but was not supported on assessment.",
+     "Personality disorder", "negated"),
+    ("Pneumonia was considered but he has a UTI.", "Pneumonia", "present"),  # no verdict on it
+    # a test for a condition is not a diagnosis of it; an operation "taken for" is still done
+    ("Duodenal biopsies taken for coeliac disease.", "coeliac disease", "hypothetical"),
+    ("She was tested for HIV.", "HIV", "hypothetical"),
     # a list under a "Ruled out:" heading: its conditions are negated, the tests done are not
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
