@@ -8,6 +8,7 @@ Sets ``doc._.mentions``: the list of :class:`~clincoder.text.model.Mention` of t
 
 # no `from __future__ import annotations`: spaCy validates factory signatures at runtime
 import re
+from dataclasses import replace
 from typing import List, Optional, Tuple
 
 from spacy.language import Language
@@ -83,6 +84,7 @@ class MentionAttributes:
         bounds = [(info.get((e.start_char, e.end_char), (e.start_char, e.end_char))[:2]) for e in ents]
         has_sents = doc.has_annotation("SENT_START")
         out: List[Mention] = []
+        sentence_of: List[int] = []
         for k, ent in enumerate(ents):
             a, b = bounds[k]
             _, _, canon, expansion = info.get((ent.start_char, ent.end_char), (a, b, ent.text.lower(), None))
@@ -96,8 +98,18 @@ class MentionAttributes:
                 assertion=_assertion(ent, section), laterality=laterality(before, inside, after),
                 body_site=body_site(inside, after, before), modifiers=modifiers(before, inside, after, expansion),
                 expansion=expansion, canonical=canon))
-        doc._.mentions = out
+            sentence_of.append(sent.start)
+        doc._.mentions = settled(out, sentence_of)
         return doc
+
+
+def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
+    """A query settled in the same sentence is negated: in "?Pneumonia - no consolidation, so
+    pneumonia not confirmed" the condition queried is the one ruled out (``sentence_of``: each
+    mention's sentence)."""
+    ruled_out = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"}
+    return [replace(m, assertion="negated") if m.assertion == "uncertain" and (at, m.canonical) in ruled_out else m
+            for m, at in zip(mentions, sentence_of)]
 
 
 def _assertion(ent, section: Optional[str]) -> str:

@@ -113,6 +113,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
      "Personality disorder", "negated"),
     ("Pneumonia was considered but he has a UTI.", "Pneumonia", "present"),  # no verdict on it
+    # a query settled in its own sentence
+    ("- ?Pneumonia - CXR showed no consolidation, so pneumonia not confirmed", "Pneumonia", "negated"),
+    ("- ?Pneumonia - CXR booked", "Pneumonia", "uncertain"),
     # a test for a condition is not a diagnosis of it; an operation "taken for" is still done
     ("Duodenal biopsies taken for coeliac disease.", "coeliac disease", "hypothetical"),
     ("She was tested for HIV.", "HIV", "hypothetical"),
