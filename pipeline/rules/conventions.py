@@ -365,6 +365,37 @@ def not_coded_beside(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class PregnancyParams:
+    episode: tuple[str, ...]  # codes that make the episode one of pregnancy, childbirth or the puerperium
+    complicating: tuple[dict, ...]  # {codes, code, except?}: another chapter's conditions and their Chapter XV code
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.episode, "episode")
+        check_entries(self.complicating, "complicating", {"codes": str, "code": str}, {"except": str})
+
+
+@rule("CON-016", "conventions", PregnancyParams)
+def complicating_pregnancy(w: Work, r: Rule) -> None:
+    """In a pregnancy episode, a condition of another chapter is coded with the Chapter XV code
+    of the conditions complicating pregnancy directly before it (obesity E66.9 after O99.2)."""
+    p: PregnancyParams = r.params
+    episode = code_refs(" ".join(p.episode))
+    if not any(in_refs(s.code, episode) for s in w.scope(r)):
+        return
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, episode)]:
+        entry = next((e for e in p.complicating if in_refs(s.code, code_refs(e["codes"]))
+                      and not in_refs(s.code, code_refs(e.get("except", "")))), None)
+        if entry is None:
+            continue
+        added = w.add(r, System.parse(s.system), entry["code"], s.evidence, after=s)
+        if added is not None:
+            w.move_before(added, s)
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(added.code, s.code), other=added.code)
+
+
+@dataclass(frozen=True)
 class CombinationParams:
     words: str  # the wording of a note that names a combination ("with", "associated with")
     message: str

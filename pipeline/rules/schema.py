@@ -76,8 +76,8 @@ def _check_template(text: str, where: str) -> str:
 
 def check_entries(entries: tuple[dict, ...], what: str, required: dict[str, type], optional: dict[str, type]) -> None:
     """Each mapping of a list parameter has the ``required`` keys and no others than ``optional``,
-    of the given types; code keys (``code``, ``codes``, ``dagger``, ``asterisk``, ``history``) name codes;
-    ``words`` and ``unless`` are regular expressions."""
+    of the given types; code keys (``code``, ``codes``, ``dagger``, ``asterisk``, ``history``, ``except``) name codes;
+    ``words``, ``unless``, ``current_if`` and ``past_if`` are regular expressions."""
     for n, e in enumerate(entries, 1):
         missing, unknown = set(required) - set(e), set(e) - set(required) - set(optional)
         if missing or unknown:
@@ -89,9 +89,9 @@ def check_entries(entries: tuple[dict, ...], what: str, required: dict[str, type
                 raise ValueError(f"{what} #{n}: {key} must be a list")
             if kind is str and not isinstance(value, str):
                 raise ValueError(f"{what} #{n}: {key} must be a string")
-            if key in ("code", "codes", "dagger", "asterisk", "history"):
+            if key in ("code", "codes", "dagger", "asterisk", "history", "except"):
                 check_codes((value,), f"{what} #{n} {key}")
-            if key in ("words", "unless"):
+            if key in ("words", "unless", "current_if", "past_if"):
                 try:
                     re.compile(value)
                 except re.error as exc:

@@ -130,6 +130,35 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class ChapterFirstParams:
+    chapter: tuple[str, ...]  # the chapter whose codes take precedence
+    qualifiers: tuple[str, ...]  # its codes that stand for another chapter's condition: first only where no other is
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.chapter, "chapter")
+        check_codes(self.qualifiers, "qualifiers")
+
+
+@rule("SEQ-008", "sequencing", ChapterFirstParams)
+def chapter_first(w: Work, r: Rule) -> None:
+    """Where a code of ``chapter`` is suggested and the first diagnosis is of another chapter or a
+    qualifier, the first suggested code of the chapter that is not a qualifier (else the first
+    qualifier) goes first (Chapter XV: pregnancy, childbirth and the puerperium)."""
+    p: ChapterFirstParams = r.params
+    chapter, qualifiers = code_refs(" ".join(p.chapter)), code_refs(" ".join(p.qualifiers))
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        ours = [s for s in mine if in_refs(s.code, chapter)]
+        best = next((s for s in ours if not in_refs(s.code, qualifiers)), ours[0] if ours else None)
+        if best is None or best is mine[0] or in_refs(mine[0].code, chapter) and in_refs(best.code, qualifiers):
+            continue
+        w.move_before(best, mine[0])
+        w.tag(r, best, mine[0])
+        w.flag(r, p.message, best, codes=(best.code, mine[0].code), other=mine[0].code)
+
+
+@dataclass(frozen=True)
 class SepsisParams:
     sepsis: tuple[str, ...]  # the sepsis codes
     localised: tuple[str, ...]  # infections of one site or organ, which a sepsis code precedes

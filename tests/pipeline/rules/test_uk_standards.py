@@ -2,7 +2,8 @@
 codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and asterisk
 (CON-005), the main procedure (SEQ-004), supplementary codes (SUP-001), the primary diagnosis
 (SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
-DOC-001), uncertain diagnoses, conditions coded together and currency (DOC-004). Tables: WHO
+DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004) and pregnancy
+(CON-016, SEQ-008). Tables: WHO
 ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
@@ -1000,3 +1001,45 @@ def test_a_delivery_code_stands_only_where_no_other_pregnancy_condition_is_coded
     assert [c.code for c in out.codes] == kept
     if "O80.0" not in kept:
         assert out.candidates[0].code == "O80.0" and out.flags[0].codes == ("O80.0", "O70.2")
+
+
+OBSTETRIC = ("diagnoses", "1. Postpartum haemorrhage (uterine atony). 2. Obesity (BMI 34). 3. Gestational diabetes.")
+
+
+@pytest.mark.parametrize("other, chapter_xv", [
+    ("E66.9", "O99.2"),  # obesity
+    ("J45.9", "O99.5"),  # asthma
+    ("D50.9", "O99.0"),  # iron deficiency anaemia
+    ("F32.9", "O99.3"),
+    ("E11.9", None),  # pre-existing diabetes has its own category (O24)
+    ("I10", None),  # hypertension too (O10)
+])
+def test_a_condition_in_a_pregnancy_episode_is_classified_to_chapter_xv_first(tables, other, chapter_xv):
+    x = Excerpt(OBSTETRIC)
+    ev = x.evidence("Postpartum haemorrhage", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "O72.1", "primary", ev), code(tables, WHO, other, evidence=ev)], "CON-016")
+    want = [("ICD-10", "O72.1")] + ([("ICD-10", chapter_xv)] if chapter_xv else []) + [("ICD-10", other)]
+    assert coded(out) == want
+    assert bool(out.flags) == bool(chapter_xv)
+
+
+def test_outside_a_pregnancy_episode_nothing_is_added(tables):
+    x = Excerpt(MAIN)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "E66.9")], "CON-016")
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "E66.9")]
+
+
+@pytest.mark.parametrize("order, first", [
+    (["E66.9", "Z37.0", "O72.1", "O24.4"], "O72.1"),  # another chapter's code heads the list
+    (["O99.2", "E66.9", "O24.4"], "O24.4"),  # a code standing for another chapter's condition
+    (["O99.2", "E66.9"], "O99.2"),  # the only Chapter XV code
+    (["O72.1", "E66.9"], "O72.1"),
+    (["J18.9", "E66.9"], "J18.9"),  # no pregnancy
+])
+def test_chapter_xv_takes_precedence_in_a_pregnancy_episode(tables, order, first):
+    x = Excerpt(OBSTETRIC)
+    ev = x.evidence("Postpartum haemorrhage", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
+              "SEQ-008")
+    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
