@@ -14,7 +14,7 @@ from clincoder.core.schema import Evidence
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule, check_entries
+from .schema import MessageParams, Rule, check_entries
 
 
 
@@ -112,6 +112,23 @@ def past_events(w: Work, r: Rule) -> None:
             continue
         added = w.add(r, system, event["history"], s.evidence)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
+
+
+@rule("HIS-004", "comorbidities", MessageParams)
+def absent_now(w: Work, r: Rule) -> None:
+    """A condition the letter gives only in the past history, which this episode finds absent
+    (every condition its history lines name is negated outside the history: "No haemorrhoids"
+    at examination), is not coded."""
+    absent = {m.canonical for m in w.mentions if m.assertion == "negated" and m.section not in HISTORY_SECTIONS}
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        if not absent or not s.evidence or any(e.section not in HISTORY_SECTIONS for e in s.evidence):
+            continue
+        named = {m.canonical for m in w.mentions if m.coded and not m.procedural
+                 and any(e.start <= m.start < e.end for e in s.evidence)}
+        if named and named <= absent:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, mention=", ".join(sorted(named)))
 
 
 @dataclass(frozen=True)

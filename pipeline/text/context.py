@@ -42,6 +42,9 @@ def across_line_breaks(nlp: Language, literal: str) -> Optional[list]:
     return pattern
 
 
+CLAUSE_BREAK = "CLAUSE_BREAK"  # the category of rules that end the scope of forward-looking ones
+
+
 def letter_rules() -> List[ConTextRule]:
     rules = []
     for r in letter_rules_data():
@@ -63,6 +66,8 @@ def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope
     rules += ours
     for r in rules:  # every phrase trigger also matches wrapped over lines
         r.pattern = r.pattern or across_line_breaks(nlp, r.literal)
+        if r.direction.upper() == "FORWARD":
+            r.terminated_by.add(CLAUSE_BREAK)
     ctx.add(rules)
     return ctx
 

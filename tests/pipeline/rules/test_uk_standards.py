@@ -2,8 +2,8 @@
 codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and asterisk
 (CON-005), the main procedure (SEQ-004), supplementary codes (SUP-001), the primary diagnosis
 (SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
-DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004) and pregnancy
-(CON-016, SEQ-008). Tables: WHO
+DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004), pregnancy
+(CON-016, SEQ-008) and history found absent now (HIS-004). Tables: WHO
 ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
@@ -1043,3 +1043,27 @@ def test_chapter_xv_takes_precedence_in_a_pregnancy_episode(tables, order, first
     out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
               "SEQ-008")
     assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+
+
+@pytest.mark.parametrize("history, now, kept", [
+    ("- Haemorrhoids - rubber band ligation 2020, no problems since", "No haemorrhoids.", False),
+    ("- Haemorrhoids - rubber band ligation 2020, no problems since", "Small haemorrhoids seen.", True),
+    ("- Haemorrhoids and diverticular disease", "No haemorrhoids.", True),  # the line names another condition
+])
+def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, history, now, kept):
+    x = Excerpt(MAIN, ("examination", now), ("past_medical_history", history))
+    at_now, at_history = x.text.index(now), x.text.index(history)
+
+    def named(at, phrase, section, assertion="present"):
+        a = x.text.lower().index(phrase, at)
+        return Mention(a, a + len(phrase), x.text[a:a + len(phrase)], "DIAGNOSIS", section, assertion, canonical=phrase)
+
+    mentions = [named(at_history, "haemorrhoids", "past_medical_history"),
+                named(at_now, "haemorrhoids", "examination", "negated" if now.startswith("No") else "present")]
+    if "diverticular" in history:
+        mentions.append(named(at_history, "diverticular disease", "past_medical_history"))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "K64.9", evidence=x.evidence(history, "past_medical_history"))],
+              "HIS-004", mentions=mentions)
+    assert (("ICD-10", "K64.9") in coded(out)) == kept
+    assert bool(out.flags) != kept

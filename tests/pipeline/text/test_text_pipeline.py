@@ -113,6 +113,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
      "Personality disorder", "negated"),
     ("Pneumonia was considered but he has a UTI.", "Pneumonia", "present"),  # no verdict on it
+    # a dash between spaces starts a new clause; a hyphen in a word does not
+    ("- No wheeze - asthma stable, steroids not needed.", "asthma", "present"),
+    ("- No wheeze - asthma stable, steroids not needed.", "wheeze", "negated"),
+    ("No T-cell lymphoma seen.", "lymphoma", "negated"),
     # a query settled in its own sentence
     ("- ?Pneumonia - CXR showed no consolidation, so pneumonia not confirmed", "Pneumonia", "negated"),
     ("- ?Pneumonia - CXR booked", "Pneumonia", "uncertain"),
