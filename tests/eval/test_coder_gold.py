@@ -78,3 +78,21 @@ def test_shipped_uk_gold_set_is_complete_and_valid(repo_root):
     assert len(letters) >= 40 and sum(g.split == "final" for g in letters) == len(letters) // 4
     assert len({g.specialty for g in letters}) >= 12
     assert all(g.diagnoses and all(c.evidence in g.text for c in g.diagnoses + g.procedures) for g in letters)
+
+
+def test_every_uk_gold_code_is_selectable_in_the_shared_tables(repo_root, shared_data):
+    """Gold codes, alternatives and must-not codes exist and are selectable in the development
+    tables (ICD-10 as used in English hospitals, OPCS-4); a must-not reason starting "(OPCS-4)"
+    names a procedure code."""
+    from clincoder.core.codes import System
+    from clincoder.core.tables import load_table
+
+    icd = load_table(System.ICD10, shared_data / "icd10-uk" / "icd10_uk_codes.tsv")
+    opcs = load_table(System.OPCS4, shared_data / "opcs4" / "opcs4_codes.tsv")
+    bad = []
+    for g in read_coder_gold(repo_root / "data" / "uk-gold" / "gold"):
+        slots = [(icd, c) for c in g.diagnoses] + [(opcs, c) for c in g.procedures]
+        codes = [(t, k) for t, c in slots for k in (c.code, *c.alternatives)]
+        codes += [(opcs if reason.startswith("(OPCS-4)") else icd, code) for code, reason in g.must_not_code]
+        bad += [f"{g.id}: {k}" for t, k in codes if not t.is_selectable(k)]
+    assert not bad
