@@ -396,6 +396,33 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class CompanionParams:
+    pairs: tuple[dict, ...]  # {codes, with, becomes}: codes that become another where a companion is coded
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {})
+        for n, pair in enumerate(self.pairs, 1):
+            check_codes((pair["with"], pair["becomes"]), f"pairs #{n}")
+
+
+@rule("CON-017", "conventions", CompanionParams)
+def with_companion(w: Work, r: Rule) -> None:
+    """A code the classification replaces when another condition is present too (delirium with
+    dementia is F05.1, delirium superimposed on dementia): where a code of ``with`` is suggested,
+    a suggested code of ``codes`` becomes ``becomes``, in its place."""
+    p: CompanionParams = r.params
+    for pair in p.pairs:
+        companion = next((s for s in w.scope(r) if in_refs(s.code, code_refs(pair["with"]))), None)
+        if companion is None:
+            continue
+        for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(pair["codes"]))]:
+            w.replace(r, s, System.parse(s.system), pair["becomes"])
+            w.flag(r, p.message, s, codes=(s.code, pair["becomes"]), other=pair["becomes"],
+                   mention=f"{companion.code} ({companion.title})")
+
+
+@dataclass(frozen=True)
 class CombinationParams:
     words: str  # the wording of a note that names a combination ("with", "associated with")
     message: str

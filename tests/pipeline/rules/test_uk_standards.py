@@ -3,7 +3,8 @@ codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and
 (CON-005), the main procedure (SEQ-004), supplementary codes (SUP-001), the primary diagnosis
 (SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
 DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004), pregnancy
-(CON-016, SEQ-008) and history found absent now (HIS-004). Tables: WHO
+(CON-016, SEQ-008), history found absent now (HIS-004) and codes combined with another
+coded condition (CON-017). Tables: WHO
 ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
@@ -1067,3 +1068,18 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
               "HIS-004", mentions=mentions)
     assert (("ICD-10", "K64.9") in coded(out)) == kept
     assert bool(out.flags) != kept
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["F05.9", "N39.0", "G30.1", "F00.1"], ["F05.1", "N39.0", "G30.1", "F00.1"]),  # delirium on dementia
+    (["F05.9", "N39.0"], ["F05.9", "N39.0"]),  # no dementia coded
+    (["J44.1", "J18.9", "I10"], ["J44.0", "J18.9", "I10"]),  # COPD with a lower respiratory infection
+    (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
+])
+def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
+    x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
+    ev = x.evidence("Delirium", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(codes)],
+              "CON-017")
+    assert [c for _, c in coded(out)] == expected
+    assert bool(out.flags) == (codes != expected)
