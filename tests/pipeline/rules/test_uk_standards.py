@@ -1075,6 +1075,7 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["F05.9", "N39.0"], ["F05.9", "N39.0"]),  # no dementia coded
     (["J44.1", "J18.9", "I10"], ["J44.0", "J18.9", "I10"]),  # COPD with a lower respiratory infection
     (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
+    (["K70.3", "I85.9"], ["K70.3", "I98.2"]),  # varices in alcoholic cirrhosis: the asterisk code
 ])
 def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
     x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
