@@ -1,17 +1,60 @@
-"""Currency: codes not in current use in the edition's latest activity data (citations in
-``rules.yaml``)."""
+"""Currency: codes the supplied table marks as not in use (retired, or not valid in the edition in
+use). A retired code whose category holds a current code of the same title (the edition changed
+a spelling or a number) is coded as that code; any other is flagged (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
+from clincoder.core.codes import System
+from clincoder.core.tables import CodeEntry, CodeTable
+
 from .engine import Work
 from .registry import rule
-from .schema import MessageParams, Rule
+from .schema import Rule
 
 
-@rule("DOC-004", "currency", MessageParams)
+@dataclass(frozen=True)
+class CurrencyParams:
+    message: str  # a code not current, with no current twin
+    replaced: str  # a code not current, coded as its current twin
+    spellings: dict = field(default_factory=dict)  # pattern -> the form titles are compared in
+
+    def __post_init__(self):
+        for pattern in self.spellings:
+            re.compile(pattern)
+
+
+def _words(title: str, spellings: dict) -> frozenset[str]:
+    low = title.lower()
+    for pattern, form in spellings.items():
+        low = re.sub(pattern, form, low)
+    return frozenset(re.findall(r"[a-z0-9]+", low))
+
+
+def current_twin(table: CodeTable, entry: CodeEntry, spellings: dict) -> CodeEntry | None:
+    """The one current code of the same category whose title says the same as ``entry``'s
+    ("generalised" and "generalized" alike); None where there is none or more than one."""
+    if entry.parent is None:
+        return None
+    words = _words(entry.title, spellings)
+    twins = [e for e in table.children(entry.parent)
+             if e.code != entry.code and e.current and e.is_code and _words(e.title, spellings) == words]
+    return twins[0] if len(twins) == 1 else None
+
+
+@rule("DOC-004", "currency", CurrencyParams)
 def not_current(w: Work, r: Rule) -> None:
-    for s in w.scope(r):
-        _, entry = w.entry(s)
-        if entry is not None and entry.current is False:
-            w.tag(r, s)
-            w.flag(r, r.params.message, s)
+    p: CurrencyParams = r.params
+    for s in list(w.scope(r)):
+        table, entry = w.entry(s)
+        if entry is None or entry.current is not False:
+            continue
+        twin = current_twin(table, entry, p.spellings)
+        if twin is not None and w.suggested(System.parse(s.system), twin.code) is None:
+            w.replace(r, s, System.parse(s.system), twin.code)
+            w.flag(r, p.replaced, s, codes=(s.code, twin.code), other=twin.code)
+            continue
+        w.tag(r, s)
+        w.flag(r, p.message, s)

@@ -36,6 +36,10 @@ class SymptomParams:
     # a comorbidity of the background does not (MB3: "obviously the manifestation")
     explained_only: bool = False
     related: tuple[dict, ...] = ()
+    # a background condition: what is stated with it is no better a main condition (its history
+    # line), so the next definitive code in the suggested order (the suggester's precedence) takes
+    # its place where none is listed
+    in_order: bool = False
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
@@ -97,13 +101,14 @@ def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float,
                 and (e.support or 0.0) >= floor), default=None)
 
 
+@rule("SEQ-009", "sequencing", SymptomParams)
 @rule("SEQ-005", "sequencing", SymptomParams)
 @rule("SEQ-002", "sequencing", SymptomParams)
 def symptom_not_primary(w: Work, r: Rule) -> None:
     """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: of those stated
     in a sentence that states it (the diagnosis that explains it), else of all, the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
-    history and status codes). With ``explained_only`` only a condition that explains it
+    history and status codes; SEQ-009: background comorbidities and the deficits of a stroke). With ``explained_only`` only a condition that explains it
     (:func:`clincoder.rules.engine.explaining`) takes its place. Where the diagnosis heading
     states the symptom itself and lists no other condition ("Dx: epistaxis"), the symptom is the
     main condition and stays first."""
@@ -119,9 +124,11 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
                 explains = explaining(first, definitive, p.listed, p.related)
                 if not explains:
                     continue  # no coded condition explains it: the symptom is the main condition
+            elif p.in_order:
+                explains = definitive
             else:
                 explains = [s for s in definitive if same_statement(s, first)] or definitive
-            best = max(explains, key=lambda s: (listed_first(s, p.listed), s.score))
+            best = max(explains, key=lambda s: (listed_first(s, p.listed), -mine.index(s) if p.in_order else s.score))
             if listed_first(first, p.listed) > listed_first(best, p.listed) == float("-inf"):
                 continue  # the diagnosis heading states the symptom and no condition that explains it
             w.move_before(best, first)

@@ -473,3 +473,22 @@ def test_a_primary_symptom_gives_way_to_the_diagnosis_listed_right_after_it(uk, 
     out = apply_rules(result([sugg(who, "R51", 0.8, "primary", evidence=both), sugg(who, "G43.0", 0.5, evidence=both)],
                              profile="uk"), uk, [], "", rules=only(rules, "CON-006", "SEQ-001"))
     assert codes_of(out) == [("G43.0", "primary")] and out.candidates[0].code == "R51"
+
+
+def test_a_retired_code_is_coded_as_its_current_twin(rules, tmp_path):
+    """K35.0 'generalised' was renumbered K35.2 'generalized': the current code of the same title
+    takes its place; a retired code with no twin (K35.9) is only flagged."""
+    tsv = tmp_path / "icd10.tsv"
+    tsv.write_text("code\ttitle\tkind\tparent\tselectable\tin_latest_hes\n"
+                   "K35\tAcute appendicitis\tcategory\t\tN\tY\n"
+                   "K35.0\tAcute appendicitis with generalised peritonitis\tsubcategory\tK35\tY\tN\n"
+                   "K35.2\tAcute appendicitis with generalized peritonitis\tsubcategory\tK35\tY\tY\n"
+                   "K35.8\tAcute appendicitis, other and unspecified\tsubcategory\tK35\tY\tY\n"
+                   "K35.9\tAcute appendicitis, unspecified\tsubcategory\tK35\tY\tN\n", encoding="utf-8")
+    table = load_table(System.ICD10, tsv)
+    for code, coded, replaced in (("K35.0", "K35.2", True), ("K35.9", "K35.9", False)):
+        out = apply_rules(result([sugg(table, code, 0.9, "primary")], profile="uk"), {System.ICD10: table}, [], "",
+                          rules=only(rules, "DOC-004"))
+        (flag,) = out.flags
+        assert [c.code for c in out.codes] == [coded] and out.codes[0].role == "primary"
+        assert ("coded as K35.2" in flag.message) == replaced and "not current" in flag.message

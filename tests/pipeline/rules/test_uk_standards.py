@@ -4,7 +4,7 @@ codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and
 (SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
 DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004), pregnancy
 (CON-016, SEQ-008), history found absent now (HIS-004) and codes combined with another
-coded condition (CON-017). Tables: WHO
+coded condition (CON-017), background comorbidities not primary (SEQ-009). Tables: WHO
 ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
@@ -1084,3 +1084,18 @@ def test_a_code_the_classification_combines_with_another_coded_condition(tables,
               "CON-017")
     assert [c for _, c in coded(out)] == expected
     assert bool(out.flags) == (codes != expected)
+
+
+@pytest.mark.parametrize("order, first", [
+    (["E11.9", "W19", "S52.5", "I10"], "S52.5"),  # the next condition, not the external cause
+    (["G81.9", "I61.9", "I10"], "I61.9"),  # the stroke before its deficit
+    (["I10", "E11.9"], "I10"),  # nothing but background conditions: left as it is
+    (["J18.9", "E11.9"], "J18.9"),
+])
+def test_a_background_comorbidity_or_a_deficit_is_not_the_primary(tables, order, first):
+    x = Excerpt(("past_medical_history", "- Type 2 diabetes with peripheral neuropathy. - Hypertension."),
+                (None, "She fell and fractured her wrist; right hemiparesis from a haemorrhage."))
+    ev = x.evidence("Type 2 diabetes with peripheral neuropathy", "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
+              "SEQ-009")
+    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
