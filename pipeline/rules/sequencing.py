@@ -21,6 +21,9 @@ class StatedPrimaryParams:
     message: str
     min_support: float  # a ranked candidate the statement matches this well is coded as primary
     kind: str = "diagnosis"  # what those sections state: a primary diagnosis never picks the main procedure
+    # codes the statement matches at least this well are ordered by where it names them (its
+    # first condition first); 1.0 or more: by match and score alone
+    lead_support: float = 1.01
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def stated_primary(w: Work, r: Rule) -> None:
     strength = {id(s): _stated_support(s, p.sections, floor, announced)
                 for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
     stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
+    # the condition the statement names first is its main one ("heart failure, precipitated by
+    # fast AF"): of the codes it states well, the one whose mention comes first
+    lead = {id(s): _first_named(w, s, p.sections, announced) for s in stated if strength[id(s)] >= p.lead_support}
+    if len(lead) > 1:
+        stated.sort(key=lambda s: lead.get(id(s), len(w.text)))
     if not stated or stated[0] is mine[0]:
         return
     best = stated[0]
@@ -90,6 +98,13 @@ def stated_primary(w: Work, r: Rule) -> None:
         w.move_before(best, mine[0])
     w.tag(r, best)
     w.flag(r, p.message, best, other=mine[0].code)
+
+
+def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announced: set[tuple[int, int]]) -> int:
+    """Where the first mention behind ``s`` starts in a statement of ``sections`` (or an announced
+    sentence); the letter's length where none is there."""
+    spans = [(e.start, e.end) for e in s.evidence if e.section in sections or (e.start, e.end) in announced]
+    return min((m.start for m in w.support(s) if any(a <= m.start < b for a, b in spans)), default=len(w.text))
 
 
 def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float,

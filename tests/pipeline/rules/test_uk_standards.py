@@ -109,6 +109,8 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("medications", "Warfarin commenced this admission for new AF", None),
     ("allergies", "NKDA", None),
     ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
+    ("social_history", "Nobody smokes at home.", None),  # no one in the household, the patient included
+    ("social_history", "Mum smokes outside.", None),  # a relative's habit
     ("social_history", "Quit smoking 5 years ago.", "Z86.4"),
     ("past_medical_history", "COPD (ex-smoker, 40 pack-years)", "Z86.4"),
     ("past_medical_history", "Dual-chamber PPM 2019 for sick sinus syndrome", "Z95.0"),
@@ -495,6 +497,20 @@ def test_the_primary_diagnosis_the_clinician_states_comes_first(tables, statemen
               "SEQ-001", "SEQ-003", candidates=[named] if candidate else [])
     assert coded(out) == [("ICD-10", stated), ("ICD-10", first)]
     assert out.codes[0].role == "primary" and out.flags[0].rule == "SEQ-003"
+
+
+@pytest.mark.parametrize("support, first", [(0.8, "I50.0"), (0.5, "I48.9")])
+def test_the_condition_a_primary_statement_names_first_is_primary(tables, support, first):
+    """'Heart failure, precipitated by fast AF': of the codes the statement matches well, the one
+    it names first; a code it matches weakly does not compete on position."""
+    line = "Decompensated congestive cardiac failure, precipitated by fast AF."
+    x = Excerpt(("primary_diagnosis", line))
+    failure = code(tables, WHO, "I50.0", evidence=x.evidence(line, "primary_diagnosis", support=support), score=0.3)
+    af = code(tables, WHO, "I48.9", "primary", x.evidence(line, "primary_diagnosis", support=0.9), score=0.8)
+    mentions = [x.mention("congestive cardiac failure", "primary_diagnosis"),
+                x.mention("AF", "primary_diagnosis", expansion="atrial fibrillation")]
+    out = run(tables, x, [af, failure], "SEQ-001", "SEQ-003", mentions=mentions)
+    assert coded(out)[0] == ("ICD-10", first)
 
 
 @pytest.mark.parametrize("announces", [True, False])
