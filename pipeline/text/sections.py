@@ -129,6 +129,8 @@ class LetterSectionizer(Sectionizer):
                 if not closed and dated > end:
                     dated, closed = _past_parenthesis(doc, dated)
                 end = dated if closed else end
+            if not closed:  # "Operation (10/06/2025), under general anaesthetic:" heads what follows
+                end, closed = _past_line_colon(doc, end)
             nxt = doc[end] if end < len(doc) else None
             colon = closed or nxt is not None and nxt.text in _SEPARATORS
             line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
@@ -212,6 +214,17 @@ def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
         if doc[j + 1].text in _SEPARATORS:
             return j + 2, True
         return j + 1, False  # past the date only: a parenthesis may follow ("Op 21/08/2025 (GA):")
+    return end, False
+
+
+def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
+    """A header whose line goes on for a few words and ends with a colon ("Operation (10/06/2025),
+    under general anaesthetic:"): where it ends, past the colon, and True; else ``end`` and False."""
+    for j in range(end, min(end + most, len(doc))):
+        if "\n" in doc[j].text or j > end and "\n" in doc[j - 1].whitespace_:
+            break
+        if doc[j].text.endswith(":") and (j + 1 == len(doc) or "\n" in doc[j].whitespace_ or "\n" in doc[j + 1].text):
+            return (j + 1, True) if j > end else (end, False)
     return end, False
 
 

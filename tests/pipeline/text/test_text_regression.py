@@ -309,6 +309,7 @@ SECTIONS = [
     ("Operations/procedures: appendicectomy", "procedures"),
     ("Operation performed: appendicectomy", "procedures"),
     ("Operation (07/07/2025):\nLeft cemented total knee replacement", "procedures"),
+    ("Operation (10/06/2025), under general anaesthetic:\nLaparoscopic right ovarian cystectomy.", "procedures"),
     ("Investigations: CT scan", "investigations"),
     ("Results: CT scan", "investigations"),
     ("Medications on discharge: aspirin for angina", "medications"),
