@@ -298,6 +298,18 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     assert [c.code for c in alone.codes] == [first] and not alone.flags
 
 
+
+@pytest.mark.parametrize("first, main", [
+    ("T46.3", "H01.2"),  # the peritoneal washout goes with the appendicectomy
+    ("X48.1", "W26.2"),  # the plaster cast with the manipulation of the fracture
+    ("M47.9", "M65.3"),  # the catheter with the TURP
+])
+def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", "Laparoscopic appendicectomy and peritoneal washout"))
+    out = run(tables, x, [code(tables, OPCS, first, "primary"), code(tables, OPCS, main)], "SEQ-004")
+    assert [c.code for c in out.codes] == [main, first]
+
 @pytest.mark.parametrize("line, proc, expected", [
     ("Left cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
     ("Right hemiarthroplasty (cemented)", "W46.1", ["W46.1", "Z94.2"]),
