@@ -403,22 +403,31 @@ class CompanionParams:
     def __post_init__(self):
         check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {})
         for n, pair in enumerate(self.pairs, 1):
-            check_codes((pair["with"], pair["becomes"]), f"pairs #{n}")
+            check_codes((pair["with"], companion_code(pair["becomes"], "A00.0", "A00.0")), f"pairs #{n}")
+
+
+def companion_code(becomes: str, own: str, companion: str) -> str:
+    """``becomes`` with ``{category}`` read as the companion's category and ``{subdivision}`` as the
+    code's own 4th character ("{category}.{subdivision}": E14.3 beside E11.9 is E11.3)."""
+    return becomes.format(category=compact(companion)[:3], subdivision=compact(own)[3:4])
 
 
 @rule("CON-017", "conventions", CompanionParams)
 def with_companion(w: Work, r: Rule) -> None:
     """A code the classification replaces when another condition is present too (delirium with
     dementia is F05.1, delirium superimposed on dementia): where a code of ``with`` is suggested,
-    a suggested code of ``codes`` becomes ``becomes``, in its place."""
+    a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its place."""
     p: CompanionParams = r.params
     for pair in p.pairs:
         companion = next((s for s in w.scope(r) if in_refs(s.code, code_refs(pair["with"]))), None)
         if companion is None:
             continue
         for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(pair["codes"]))]:
-            w.replace(r, s, System.parse(s.system), pair["becomes"])
-            w.flag(r, p.message, s, codes=(s.code, pair["becomes"]), other=pair["becomes"],
+            becomes = companion_code(pair["becomes"], s.code, companion.code)
+            if becomes == s.code or w.entry(s)[0].get(becomes) is None:
+                continue
+            w.replace(r, s, System.parse(s.system), becomes)
+            w.flag(r, p.message, s, codes=(s.code, becomes), other=becomes,
                    mention=f"{companion.code} ({companion.title})")
 
 

@@ -1104,6 +1104,9 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["J44.1", "J18.9", "I10"], ["J44.0", "J18.9", "I10"]),  # COPD with a lower respiratory infection
     (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
     (["K70.3", "I85.9"], ["K70.3", "I98.2"]),  # varices in alcoholic cirrhosis: the asterisk code
+    (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
+    (["R02", "E11.9"], ["E11.5", "E11.9"]),  # gangrene in diabetes
+    (["R02", "I10"], ["R02", "I10"]),
 ])
 def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
     x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
