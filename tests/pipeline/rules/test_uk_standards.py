@@ -819,6 +819,8 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Nodular basal cell carcinoma, left temple", None, "C44.9", "C44.3"),
     ("1. Basal cell carcinoma of the back", None, "C44.9", "C44.5"),
     ("1. Cellulitis of the left lower leg", None, "L03.9", "L03.1"),
+    # a part of the bowel as the intestine subdivisions name it
+    ("1. Sigmoid diverticular disease", None, "K57.9", "K57.3"),
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
