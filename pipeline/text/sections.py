@@ -82,16 +82,18 @@ _NOT_ANNOUNCED_IN = HISTORY_SECTIONS | {"family_history", "plan", "follow_up", "
 
 
 @functools.lru_cache(maxsize=None)
-def _announcement() -> re.Pattern:
-    phrases = sorted((str(p).lower() for p in _sections_data()["announces_diagnosis"]), key=len, reverse=True)
+def _phrases(key: str) -> re.Pattern:
+    phrases = sorted((str(p).lower() for p in _sections_data()[key]), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases) + r")\b",
                       re.IGNORECASE)
 
 
 def announces_diagnosis(sentence: str, section: Optional[str]) -> bool:
     """The sentence announces the episode's diagnosis in prose ("Our diagnosis is acute gout"),
-    outside the history, plan and follow-up."""
-    return section not in _NOT_ANNOUNCED_IN and _announcement().search(sentence) is not None
+    outside the history, plan and follow-up, and not as the cause of another condition ("we think
+    this was a viral infection that triggered the attack")."""
+    return (section not in _NOT_ANNOUNCED_IN and _phrases("announces_diagnosis").search(sentence) is not None
+            and _phrases("names_a_cause").search(sentence) is None)
 
 
 @Language.factory("clincoder_sections", assigns=["doc._.sections", "doc._.section_spans"],

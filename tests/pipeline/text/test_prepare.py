@@ -118,6 +118,14 @@ def test_a_prose_sentence_that_announces_the_diagnosis_is_marked(nlp):
     assert announced == {"Our diagnosis is acute gout of the right knee."}
 
 
+def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
+    from clincoder.text.sections import announces_diagnosis
+
+    assert not announces_diagnosis("We think this was a viral upper respiratory tract infection that triggered "
+                                   "the attack.", None)
+    assert announces_diagnosis("We think this was a viral upper respiratory tract infection.", None)
+
+
 LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
           "Patient: Mr A. Test    DOB: 01/01/1960    NHS No: 999 000 0000\n"
           "Consultant: Dr B. Example, Consultant in Stroke Medicine\n\n"
