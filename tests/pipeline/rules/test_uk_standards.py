@@ -108,6 +108,9 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("medications", "Apixaban 2.5 mg BD - withheld 48 h pre-op, restart day 2", "Z92.1"),  # long-term, only paused
     ("medications", "Warfarin commenced this admission for new AF", None),
     ("allergies", "NKDA", None),
+    ("allergies", "Codeine - anaphylaxis", "Z88.5"),
+    ("allergies", "Codeine makes her sick (intolerance)", None),  # an intolerance, not an allergy
+    ("allergies", "Ibuprofen - side effect: GI upset", None),
     ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
     ("social_history", "Nobody smokes at home.", None),  # no one in the household, the patient included
     ("social_history", "Mum smokes outside.", None),  # a relative's habit
