@@ -437,6 +437,8 @@ def test_a_past_event_told_in_the_history_of_presenting_complaint(tables):
     ("1. Community acquired pneumonia (CURB-65 2)", "J18.9", "hpc", "3 days of productive cough and SOB", "R06.0"),
     ("1. Acute calculous cholecystitis", "K81.0", "presenting_complaint", "RUQ pain, vomiting", "R10.1"),
     ("1. Urinary tract infection", "N39.0", "examination", "Temp 38.4, HR 104", "R50.9"),
+    # a joint symptom of Chapter XIII is integral to the joint disease
+    ("1. Acute gout of the right knee", "M10.9", "examination", "Large knee effusion", "M25.4"),
 ])
 def test_a_symptom_the_diagnosis_explains_is_not_coded(tables, diagnosis, definitive, where, line, symptom):
     x = Excerpt(("diagnoses", diagnosis), (where, line))
