@@ -143,6 +143,11 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
     ("- L MCA infarct 2017, fully recovered", "I63.5", "Z86.7"),
     ("- DVT right leg 2015, 6 months of rivaroxaban", "I80.2", "Z86.7"),
     ("- SAH 2005 (aneurysm clipped), no deficit", "I60.9", "Z86.7"),
+    # a primary cancer treated in the past, with nothing current: personal history, by site
+    ("- Right breast cancer 2015 (wide local excision and radiotherapy), no recurrence", "C50.9", "Z85.3"),
+    ("- Prostate cancer treated with radical prostatectomy, PSA undetectable", "C61", "Z85.4"),
+    ("- Sigmoid colon cancer, anterior resection 2018, discharged from follow-up", "C18.7", "Z85.0"),
+    ("- Melanoma of the back excised 2012", "C43.5", "Z85.8"),
 ])
 def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history):
     x = Excerpt(MAIN, ("past_medical_history", line))
@@ -165,20 +170,6 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
                           code(tables, WHO, episode, evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
     assert coded(out) == [("ICD-10", "J18.9")] and [c.code for c in out.candidates] == [episode]
     assert "past episode" in out.flags[0].message
-
-
-@pytest.mark.parametrize("line, cancer, history", [
-    ("- Right breast cancer 2015 (wide local excision and radiotherapy), no recurrence", "C50.9", "Z85.3"),
-    ("- Prostate cancer treated with radical prostatectomy, PSA undetectable", "C61", "Z85.4"),
-    ("- Sigmoid colon cancer, anterior resection 2018, discharged from follow-up", "C18.7", "Z85.0"),
-    ("- Melanoma of the back excised 2012", "C43.5", "Z85.8"),
-])
-def test_a_treated_past_cancer_is_coded_as_personal_history(tables, line, cancer, history):
-    x = Excerpt(MAIN, ("past_medical_history", line))
-    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
-                          code(tables, WHO, cancer, evidence=x.evidence(line, "past_medical_history"))], "HIS-002")
-    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", history)]
-    assert cancer in [c.code for c in out.candidates]
 
 
 @pytest.mark.parametrize("line, cancer", [
