@@ -123,7 +123,9 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     """A code of ``symptoms`` that heads the diagnoses gives way to a definitive one: of those stated
     in a sentence that states it (the diagnosis that explains it), else of all, the first the
     letter lists, else the best scored (SEQ-002: signs and symptoms; SEQ-005: external causes,
-    history and status codes; SEQ-009: background comorbidities and the deficits of a stroke). With ``explained_only`` only a condition that explains it
+    history and status codes; SEQ-009: background comorbidities and the deficits of a stroke,
+    where ``in_order`` takes the next in the suggested order instead of the best scored). With
+    ``explained_only`` only a condition that explains it
     (:func:`clincoder.rules.engine.explaining`) takes its place. Where the diagnosis heading
     states the symptom itself and lists no other condition ("Dx: epistaxis"), the symptom is the
     main condition and stays first."""
