@@ -1016,6 +1016,19 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
         assert [c.code for c in out.codes] == ["U21.2"]
 
 
+def test_a_supplementary_code_alone_does_not_stand_for_the_procedure(tables):
+    """Only an approach code suggested: the operation still gets its likeliest code (SUP-002 then
+    takes out a supplementary code left alone)."""
+    sentence = "A laparoscopic cholecystectomy was performed."
+    x = Excerpt((None, sentence))
+    ev = x.evidence(sentence)
+    mentions = [x.mention("laparoscopic cholecystectomy", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "J18.3", "candidate", ev, score=0.1), suggest=0.12)]
+    out = run(tables, x, [code(tables, OPCS, "Y75.2", "primary", ev)], "SEQ-007", mentions=mentions,
+              candidates=candidates)
+    assert [c.code for c in out.codes] == ["Y75.2", "J18.3"] and out.flags[0].rule == "SEQ-007"
+
+
 @pytest.mark.parametrize("others, kept", [
     (["O70.2", "Z37.0"], ["O70.2", "Z37.0"]),  # a delivery condition: the delivery code goes
     (["Z37.0"], ["O80.0", "Z37.0"]),  # a normal delivery and nothing else: it stays
