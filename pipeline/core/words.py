@@ -3,6 +3,7 @@ words of a title (what "shares words with" means wherever titles and text are co
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Sequence
 
@@ -93,3 +94,44 @@ PROCEDURE_PARTICIPLES = {
     "removed": "removal", "inserted": "insertion", "debrided": "debridement", "amputated": "amputation",
     "packed": "packing", "sutured": "suture", "ligated": "ligation", "dilated": "dilation",
 }
+
+
+# ---- the normal form of a clinical word (lexicon matching, comparing titles) ----------------
+
+_SPELLING = [  # UK -> US, applied to lower-case tokens (both sides of a match see the same form)
+    (re.compile(r"^haem"), "hem"), (re.compile(r"aem"), "em"), (re.compile(r"^oesoph"), "esoph"),
+    (re.compile(r"^oe"), "e"), (re.compile(r"(?<=[a-z])oe(?=[a-z])"), "e"), (re.compile(r"paed"), "ped"),
+    (re.compile(r"^faec"), "fec"), (re.compile(r"^caec"), "cec"), (re.compile(r"^foet"), "fet"),
+    (re.compile(r"our$"), "or"), (re.compile(r"(?<=[a-z]{3})is(ation|ed|ing|e)$"), r"iz\1"),
+    (re.compile(r"^appendicectom"), "appendectom"), (re.compile(r"tre$"), "ter"),
+]
+_NO_PLURAL = ("ss", "us", "is", "ous", "ics", "sis", "xis", "itis")
+# Latin and Greek plurals of clinical nouns ("pulmonary emboli", "CBD calculi", "vertebrae",
+# "diverticula", "metastases"): -i -> -us and -ae -> -a by rule, the irregular ones listed
+_CLASSICAL_PLURAL = {"diverticula": "diverticulum", "bacteria": "bacterium", "ganglia": "ganglion",
+                     "septa": "septum", "ova": "ovum", "foramina": "foramen", "metastases": "metastasis",
+                     "stenoses": "stenosis", "anastomoses": "anastomosis", "prostheses": "prosthesis",
+                     "thromboses": "thrombosis", "diagnoses": "diagnosis", "psychoses": "psychosis",
+                     # an embolus is what the titles call an embolism: letters write both
+                     "embolism": "embolus", "embolisms": "embolus"}
+
+
+@functools.lru_cache(maxsize=200_000)
+def norm(token: str) -> str:
+    """Normal form of one token: lower case, US spelling, singular (Latin and Greek plurals too)."""
+    t = token.lower()
+    if not t.isalpha() or len(t) < 4:
+        return t
+    if t in _CLASSICAL_PLURAL:
+        return _CLASSICAL_PLURAL[t]
+    for pat, rep in _SPELLING:
+        t = pat.sub(rep, t)
+    if t.endswith("i") and t[-2] not in "aeiou" and len(t) > 4:  # emboli, calculi, bronchi, cocci
+        return t[:-1] + "us"
+    if t.endswith("ae") and len(t) > 5:  # vertebrae, fistulae
+        return t[:-1]
+    if t.endswith("ies") and len(t) > 5:
+        return t[:-3] + "y"
+    if t.endswith("s") and not t.endswith(_NO_PLURAL) and len(t) > 4:
+        return t[:-1]
+    return t

@@ -5,10 +5,11 @@ a spelling or a number) is coded as that code; any other is flagged (citations i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clincoder.core.codes import System
 from clincoder.core.tables import CodeEntry, CodeTable
+from clincoder.core.words import norm
 
 from .engine import Work
 from .registry import rule
@@ -19,28 +20,21 @@ from .schema import Rule
 class CurrencyParams:
     message: str  # a code not current, with no current twin
     replaced: str  # a code not current, coded as its current twin
-    spellings: dict = field(default_factory=dict)  # pattern -> the form titles are compared in
-
-    def __post_init__(self):
-        for pattern in self.spellings:
-            re.compile(pattern)
 
 
-def _words(title: str, spellings: dict) -> frozenset[str]:
-    low = title.lower()
-    for pattern, form in spellings.items():
-        low = re.sub(pattern, form, low)
-    return frozenset(re.findall(r"[a-z0-9]+", low))
+def _words(title: str) -> frozenset[str]:
+    """A title's words in their normal form: "generalised" and "generalized" alike."""
+    return frozenset(norm(w) for w in re.findall(r"[A-Za-z0-9]+", title))
 
 
-def current_twin(table: CodeTable, entry: CodeEntry, spellings: dict) -> CodeEntry | None:
+def _current_twin(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
     """The one current code of the same category whose title says the same as ``entry``'s
     ("generalised" and "generalized" alike); None where there is none or more than one."""
     if entry.parent is None:
         return None
-    words = _words(entry.title, spellings)
+    words = _words(entry.title)
     twins = [e for e in table.children(entry.parent)
-             if e.code != entry.code and e.current and e.is_code and _words(e.title, spellings) == words]
+             if e.code != entry.code and e.current and e.is_code and _words(e.title) == words]
     return twins[0] if len(twins) == 1 else None
 
 
@@ -51,7 +45,7 @@ def not_current(w: Work, r: Rule) -> None:
         table, entry = w.entry(s)
         if entry is None or entry.current is not False:
             continue
-        twin = current_twin(table, entry, p.spellings)
+        twin = _current_twin(table, entry)
         if twin is not None and w.suggested(System.parse(s.system), twin.code) is None:
             w.replace(r, s, System.parse(s.system), twin.code)
             w.flag(r, p.replaced, s, codes=(s.code, twin.code), other=twin.code)

@@ -244,10 +244,11 @@ def performed_procedure(w: Work, r: Rule) -> None:
     suggester found none likely enough, or a rule took out the only one, as the imaging policy
     does), gets its likeliest documented procedure code as the main procedure."""
     p: PerformedParams = r.params
-    never = code_refs(" ".join(p.never_main)) + _policy_codes(w, p.policy)
+    supplementary = code_refs(" ".join(p.never_main))
+    never = supplementary + _policy_codes(w, p.policy)
     for system in r.applies_to:
         # a supplementary code alone (an approach, a side) is no procedure: SUP-002 takes it out
-        if any(s.system == system.value and not in_refs(s.code, code_refs(" ".join(p.never_main))) for s in w.codes):
+        if any(s.system == system.value and not in_refs(s.code, supplementary) for s in w.codes):
             continue
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, never) and (c.suggest or 0.0) >= p.min_suggest and _documents_a_procedure(w, c)]

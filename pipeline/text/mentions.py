@@ -23,7 +23,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from .lexicon import load_lexicon, norm, norm_tokens, tokens
+from clincoder.core.words import norm
+
+from .lexicon import load_lexicon, norm_tokens, tokens
 
 if not Doc.has_extension("clin_mention_info"):
     Doc.set_extension("clin_mention_info", default=None)

@@ -158,14 +158,14 @@ def test_letter_negation_phrasing(analyse, text, mention, assertion):
     ("metastases", "metastasis"), ("haemorrhages", "hemorrhage"), ("polyps", "polyp"),
 ])
 def test_letter_plurals_meet_the_title_words(letter_word, title_word):
-    from clincoder.text.lexicon import norm
+    from clincoder.core.words import norm
 
     assert norm(letter_word) == norm(title_word)
 
 
 @pytest.mark.parametrize("word", ["sepsis", "mini", "crisis", "abscess", "kiwi"])
 def test_normalisation_leaves_other_words_alone(word):
-    from clincoder.text.lexicon import norm
+    from clincoder.core.words import norm
 
     assert norm(word) == word
 
