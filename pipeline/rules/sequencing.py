@@ -183,6 +183,34 @@ def chapter_first(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class FollowsParams:
+    codes: tuple[str, ...]  # codes that go directly after the code they explain ...
+    after: tuple[str, ...]  # ... a suggested code of these ranges
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        check_codes(self.after, "after")
+
+
+@rule("SEQ-010", "sequencing", FollowsParams)
+def directly_after(w: Work, r: Rule) -> None:
+    """A code that explains another (an external cause after the injury it caused) goes directly
+    after it: after the code of ``after`` stated with it, else the first one suggested."""
+    p: FollowsParams = r.params
+    codes, after = code_refs(" ".join(p.codes)), code_refs(" ".join(p.after))
+    for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
+        targets = [t for t in w.scope(r) if t.system == s.system and in_refs(t.code, after)]
+        target = next((t for t in targets if same_statement(s, t)), targets[0] if targets else None)
+        if target is None or w.codes.index(s) == w.codes.index(target) + 1:
+            continue
+        w.codes.remove(s)
+        w.codes.insert(w.codes.index(target) + 1, s)
+        w.tag(r, s)
+        w.flag(r, p.message, s, codes=(s.code, target.code), other=target.code)
+
+
+@dataclass(frozen=True)
 class SepsisParams:
     sepsis: tuple[str, ...]  # the sepsis codes
     localised: tuple[str, ...]  # infections of one site or organ, which a sepsis code precedes

@@ -4,7 +4,8 @@ codes (HIS-001, HIS-002), symptoms integral to a diagnosis (CON-006), dagger and
 (SEQ-001, SEQ-002, SEQ-003, SEQ-005), codes that need more characters or detail (CON-004,
 DOC-001), uncertain diagnoses, conditions coded together, currency (DOC-004), pregnancy
 (CON-016, SEQ-008), history found absent now (HIS-004) and codes combined with another
-coded condition (CON-017), background comorbidities not primary (SEQ-009). Tables: WHO
+coded condition (CON-017), background comorbidities not primary (SEQ-009), external causes after
+their injury (SEQ-010). Tables: WHO
 ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
@@ -1141,3 +1142,18 @@ def test_a_background_comorbidity_or_a_deficit_is_not_the_primary(tables, order,
     out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
               "SEQ-009")
     assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+
+
+@pytest.mark.parametrize("order, expected", [
+    (["S52.5", "E11.9", "W19", "I10"], ["S52.5", "W19", "E11.9", "I10"]),  # after the injury it explains
+    (["S52.5", "W19", "I10"], ["S52.5", "W19", "I10"]),  # already there
+    (["J18.9", "W19", "I10"], ["J18.9", "W19", "I10"]),  # no injury coded: left where it is
+])
+def test_an_external_cause_follows_the_injury_it_explains(tables, order, expected):
+    x = Excerpt(("diagnoses", "1. Fall at home: fractured left wrist"), ("past_medical_history", "T2DM, HTN"))
+    fall, history = x.evidence("1. Fall at home: fractured left wrist", "diagnoses"), x.evidence("T2DM, HTN")
+    codes = [code(tables, WHO, c, "primary" if n == 0 else "secondary", fall if c[0] in "SWJ" else history)
+             for n, c in enumerate(order)]
+    out = run(tables, x, codes, "SEQ-010")
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (order != expected)
