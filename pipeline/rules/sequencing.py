@@ -244,6 +244,12 @@ class PerformedParams:
     min_suggest: float  # the least suggester probability of the code offered in its place
     message: str
     policy: str = ""  # the rule whose codes the coding policy leaves uncoded (while it is enabled)
+    # the main-procedure rule whose minor and diagnostic codes are main only when nothing else was
+    # done: where every suggested procedure is one of those, a documented operation with at least
+    # min_beside is offered beside them ("" leaves that case alone)
+    main: str = ""
+    min_beside: float = 1.0
+    beside: str = ""  # the message of that case
 
     def __post_init__(self):
         check_codes(self.never_main, "never_main")
@@ -270,21 +276,30 @@ def _policy_codes(w: Work, rule_id: str):
 def performed_procedure(w: Work, r: Rule) -> None:
     """A letter that states a procedure done this episode, with no procedure code suggested (the
     suggester found none likely enough, or a rule took out the only one, as the imaging policy
-    does), gets its likeliest documented procedure code as the main procedure."""
+    does), gets its likeliest documented procedure code as the main procedure; one whose
+    suggested procedures are all minor or diagnostic (an anaesthetic block, a plaster cast, the
+    look before the operation) gets the operation the letter states done beside them."""
     p: PerformedParams = r.params
     supplementary = code_refs(" ".join(p.never_main))
     never = supplementary + _policy_codes(w, p.policy)
+    main = w.enabled_rule(p.main) if p.main else None
     for system in r.applies_to:
-        # a supplementary code alone (an approach, a side) is no procedure: SUP-002 takes it out
-        if any(s.system == system.value and not in_refs(s.code, supplementary) for s in w.codes):
-            continue
+        mine = [s for s in w.codes if s.system == system.value and not in_refs(s.code, supplementary)]
+        least, message, skip = p.min_suggest, p.message, never
+        if mine:
+            # a supplementary code alone (an approach, a side) is no procedure: SUP-002 takes it out
+            if main is None or not all(_minor(w, s, main.params) for s in mine):
+                continue
+            least, message = p.min_beside, p.beside
+            skip = never + code_refs(" ".join(main.params.minor))
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
-                and not in_refs(c.code, never) and (c.suggest or 0.0) >= p.min_suggest and _documents_a_procedure(w, c)]
+                and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c)
+                and not (mine and _diagnostic(w, c, main.params.diagnostic))]
         if pool:
-            best = max(pool, key=lambda c: c.suggest or 0.0)
+            best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)
             if added is not None:
-                w.flag(r, p.message, added)
+                w.flag(r, message, added, other=", ".join(s.code for s in mine))
 
 
 @dataclass(frozen=True)
@@ -298,6 +313,11 @@ class MainProcedureParams:
     def __post_init__(self):
         check_codes(self.minor, "minor")
         re.compile(self.diagnostic)
+
+
+def _minor(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
+    """Whether ``s`` is main only when nothing else was done: minor, or a diagnostic operation."""
+    return in_refs(s.code, code_refs(" ".join(p.minor))) or _diagnostic(w, s, p.diagnostic)
 
 
 def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:

@@ -1030,6 +1030,28 @@ def test_a_supplementary_code_alone_does_not_stand_for_the_procedure(tables):
     assert [c.code for c in out.codes] == ["Y75.2", "J18.3"] and out.flags[0].rule == "SEQ-007"
 
 
+@pytest.mark.parametrize("sentence, assertion, suggest, expected", [
+    ("Pars plana vitrectomy and gas tamponade.", "present", 0.15, ["C79.2", "C90.4"]),
+    ("Pars plana vitrectomy and gas tamponade.", "present", 0.05, ["C90.4"]),  # too unlikely to offer
+    ("She is listed for a pars plana vitrectomy.", "hypothetical", 0.15, ["C90.4"]),  # not done this episode
+])
+def test_an_operation_done_beside_an_anaesthetic_block_is_offered_as_the_main_procedure(tables, sentence, assertion,
+                                                                                        suggest, expected):
+    """Only the block suggested (main only when nothing else was done): the operation the letter
+    states done, the likeliest by the ranker, is offered and goes first (SEQ-004)."""
+    block = "Right eye, under peribulbar block by the anaesthetist."
+    x = Excerpt(("procedures", block), ("procedures", sentence))
+    ev = x.evidence(sentence, "procedures")
+    mentions = [x.mention("vitrectomy", label="PROCEDURE", assertion=assertion)]
+    candidates = [replace(code(tables, OPCS, "C79.2", "candidate", ev, score=0.4), suggest=suggest),
+                  replace(code(tables, OPCS, "C79.5", "candidate", ev, score=0.1), suggest=suggest + 0.04)]
+    out = run(tables, x, [code(tables, OPCS, "C90.4", "primary", x.evidence(block, "procedures"))], "SEQ-007",
+              "SEQ-004", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+    if len(expected) > 1:
+        assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only C90.4" in out.flags[0].message
+
+
 @pytest.mark.parametrize("others, kept", [
     (["O70.2", "Z37.0"], ["O70.2", "Z37.0"]),  # a delivery condition: the delivery code goes
     (["Z37.0"], ["O80.0", "Z37.0"]),  # a normal delivery and nothing else: it stays
