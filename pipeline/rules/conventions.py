@@ -331,7 +331,8 @@ class NotCodedParams:
 
 @rule("CON-007", "conventions", NotCodedParams)
 def not_coded_here(w: Work, r: Rule) -> None:
-    """Codes the profile's coding policy leaves out (diagnostic imaging for admitted patients)."""
+    """Codes the profile's coding policy leaves out (diagnostic imaging for admitted patients,
+    anaesthetics)."""
     refs = code_refs(" ".join(r.params.codes))
     for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
         w.demote(s)
@@ -350,10 +351,12 @@ class BesideParams:
         check_codes(self.beside, "beside")
 
 
+@rule("CON-018", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
 def not_coded_beside(w: Work, r: Rule) -> None:
     """Codes that stand only where no code of another range is coded (the delivery codes
-    O80-O84 where a pregnancy or delivery condition is)."""
+    O80-O84 where a pregnancy or delivery condition is; the baby's and antenatal codes on the
+    record of a mother's delivery episode)."""
     codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
     other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
     if other is None:

@@ -21,9 +21,9 @@ def uk(icd10_uk_fixture) -> CodeTable:
 # ---- 6-column layout (OPCS-4 fixture) ----------------------------------------------------------
 
 def test_six_column_table_reads_every_row(opcs):
-    assert len(opcs) == 39  # 40 lines less the header
+    assert len(opcs) == 44  # 45 lines less the header
     assert opcs.system is System.OPCS4 and opcs.edition == "OPCS-4 test"
-    assert opcs.describe() == {"system": "OPCS-4", "edition": "OPCS-4 test", "source": opcs.source, "codes": 39}
+    assert opcs.describe() == {"system": "OPCS-4", "edition": "OPCS-4 test", "source": opcs.source, "codes": 44}
 
 
 def test_six_column_hierarchy(opcs):

@@ -336,6 +336,14 @@ def test_each_operation_gets_its_own_laterality(tables):
     assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]  # the gall bladder is not a paired organ
 
 
+@pytest.mark.parametrize("policy_code", ["Y80.9", "C90.4"])
+def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code):
+    x = Excerpt(("procedures", "Right cataract operation under general anaesthetic"))
+    out = run(tables, x, [code(tables, OPCS, "C75.1", "primary"), code(tables, OPCS, policy_code)], "CON-007")
+    assert [c.code for c in out.codes] == ["C75.1"] and policy_code in [c.code for c in out.candidates]
+    assert "not coded under this profile's policy" in out.flags[0].message
+
+
 def test_diagnostic_imaging_is_not_coded_for_admitted_patients(tables):
     x = Excerpt(("investigations", "CT head: no acute intracranial abnormality"), ("procedures", "Lap chole"))
     out = run(tables, x, [code(tables, OPCS, "U21.2", "primary"), code(tables, OPCS, "J18.3")], "CON-007")
@@ -1050,6 +1058,19 @@ def test_an_operation_done_beside_an_anaesthetic_block_is_offered_as_the_main_pr
     assert [c.code for c in out.codes] == expected
     if len(expected) > 1:
         assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only C90.4" in out.flags[0].message
+
+
+@pytest.mark.parametrize("codes, kept", [
+    (["O70.1", "Z37.0", "Z38.0", "Z34.0"], ["O70.1", "Z37.0"]),  # the mother's delivery record
+    (["O14.9", "Z35.9"], ["O14.9"]),  # a pregnancy condition: not supervision of a pregnancy
+    (["Z38.0", "P59.9"], ["Z38.0", "P59.9"]),  # the baby's own record keeps its code
+    (["Z34.0"], ["Z34.0"]),  # an antenatal supervision episode
+])
+def test_the_mothers_record_carries_no_baby_or_antenatal_supervision_codes(tables, codes, kept):
+    x = Excerpt(("diagnoses", "Spontaneous vaginal delivery of a live baby with a second-degree tear"))
+    out = run(tables, x, [code(tables, WHO, c) for c in codes], "CON-018")
+    assert [c.code for c in out.codes] == kept
+    assert [f.rule for f in out.flags] == ["CON-018"] * (len(codes) - len(kept))
 
 
 @pytest.mark.parametrize("others, kept", [
