@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
@@ -439,9 +439,16 @@ class CombinationParams:
     words: str  # the wording of a note that names a combination ("with", "associated with")
     message: str
     asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are left to it
+    # WHO ICD-10 Excludes notes that ICD-10-CM no longer carries: {category: [note, ...]}
+    notes: dict = field(default_factory=dict)
 
     def __post_init__(self):
         re.compile(self.words)
+        for key, said in self.notes.items():
+            if not isinstance(said, list) or not all(isinstance(n, str) for n in said):
+                raise ValueError(f"notes: {key!r} must map to a list of notes")
+            for n in said:
+                check_codes([m.group(1) for m in re.finditer(r"\(([^)]+)\)", n)], f"notes of {key}")
 
 
 @dataclass(frozen=True)
@@ -499,8 +506,8 @@ def combination_codes(w: Work, r: Rule) -> None:
     dagger_rule = w.enabled_rule(p.asterisks)
     asterisks = code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule is not None else None
     for s in [s for s in w.scope(r) if not (asterisks and in_refs(s.code, asterisks))]:
-        own = [n for key in {compact(s.code)[:3], compact(s.code)[:4]} for n in notes.get(key, ())
-               if re.search(p.words, n, re.I)]
+        own = [n for key in {compact(s.code)[:3], compact(s.code)[:4]}
+               for n in (*notes.get(key, ()), *p.notes.get(key, ())) if re.search(p.words, n, re.I)]
         live = w.scope(r)  # a code already set aside combines nothing
         combined = next((k for k in live if compact(k.code)[:3] != compact(s.code)[:3]
                          for n in own if in_refs(k.code, code_refs(n))), None)

@@ -68,7 +68,8 @@ class Work:
 
     def add(self, rule: Rule, system: System, code: str, evidence: tuple[Evidence, ...],
             after: CodeSuggestion | None = None, repeat: bool = False) -> CodeSuggestion | None:
-        """Suggest ``code`` (a candidate of that code is promoted), placed directly after
+        """Suggest ``code`` on ``evidence`` (a candidate of that code is promoted, its evidence kept
+        where the rule gives none), placed directly after
         ``after`` or last; None where the table lacks it or it is already suggested (unless
         ``repeat``: supplementary codes follow each code they qualify)."""
         table = self.tables.get(system)
@@ -78,7 +79,7 @@ class Work:
         old = next((c for c in self.candidates if c.system == system.value and compact(c.code) == compact(code)), None)
         if old is not None:
             self.candidates.remove(old)
-        s = replace(old, role="secondary", evidence=old.evidence or evidence) if old else CodeSuggestion(
+        s = replace(old, role="secondary", evidence=evidence or old.evidence) if old else CodeSuggestion(
             system.value, entry.code, entry.title, 0, "secondary", 1.0, evidence)
         self.codes.insert(self.codes.index(after) + 1 if after in self.codes else len(self.codes), s)
         self.tag(rule, s)

@@ -790,6 +790,7 @@ def test_a_diagnostic_endoscopy_alone_is_coded(tables):
 @pytest.mark.parametrize("alone, combined", [
     ("K81.0", "K80.0"),  # acute calculous cholecystitis: K80.0, not acute cholecystitis beside it
     ("J81", "I50.1"),  # pulmonary oedema with left ventricular failure
+    ("K56.6", "K41.3"),  # obstruction with a femoral hernia: the hernia "with obstruction" (a WHO note)
 ])
 def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_combination(tables, alone, combined):
     x = Excerpt(("diagnoses", "Acute calculous cholecystitis"))

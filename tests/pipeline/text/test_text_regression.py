@@ -187,6 +187,12 @@ ASSERTIONS = [
      "recurrent depressive disorder, current episode severe without psychotic symptoms", "present"),
     ("Duodenal ulcer without haemorrhage or perforation.", "haemorrhage or perforation", "negated"),
     ("A two-month decline in mood with early morning waking and weight loss.", "weight loss", "present"),
+    # a test's result after the list of what it tested for
+    ("HIV, hepatitis B and hepatitis C serology were negative.", "HIV", "negated"),
+    # a service named after what it treats says nothing of the patient
+    ("Thank you for referring him to the lymphoma clinic.", "lymphoma", "hypothetical"),
+    ("Seen by the heart failure nurse specialist.", "heart failure", "hypothetical"),
+    ("She has heart failure and was seen by the heart failure nurse.", "heart failure", "present"),
 ]
 
 
@@ -318,6 +324,7 @@ SECTIONS = [
     ("Plan: treat pneumonia", "plan"),
     ("Follow up: review of asthma in clinic", "follow_up"),
     ("Follow-up: review of asthma in clinic", "follow_up"),
+    ("Other background:\n- Left total knee replacement 2012", "past_medical_history"),
     ("Family history: asthma", "family_history"),
     ("FH: asthma", "family_history"),
     ("Social history: smoker with asthma", "social_history"),
