@@ -43,6 +43,24 @@ _APPROACH = {"laparoscopic", "open", "total", "partial", "radical", "subtotal", 
              "percutaneous", "endoscopic", "hemi", "completion", "revision", "urgent", "coronary", "ct", "mri"}
 
 
+ASIDE_WORDS = 3  # the most words in a parenthesis a phrase is read across
+
+
+def without_asides(ntoks: List[Tuple[int, int, str]]) -> Tuple[List[Tuple[int, int, str]], List[Tuple[int, int]]]:
+    """The tokens without short parenthesised asides, and the asides' character spans."""
+    kept, asides, k = [], [], 0
+    while k < len(ntoks):
+        if ntoks[k][2] == "(":
+            end = next((j for j in range(k + 1, min(len(ntoks), k + ASIDE_WORDS + 2)) if ntoks[j][2] == ")"), None)
+            if end is not None and end > k + 1 and all(t[2] != "(" for t in ntoks[k + 1:end]):
+                asides.append((ntoks[k][0], ntoks[end][1]))
+                k = end + 1
+                continue
+        kept.append(ntoks[k])
+        k += 1
+    return kept, asides
+
+
 @Language.factory("clincoder_mentions", assigns=["doc.ents", "doc._.clin_mention_info"],
                   requires=["doc._.clin_abbreviations", "doc._.section_spans"])
 def make_mentions(nlp: Language, name: str, procedure_suffixes: bool = True) -> "LetterMentions":
@@ -78,6 +96,13 @@ class LetterMentions:
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1
                     out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
+        # "right intertrochanteric (extracapsular) fracture": a phrase read across a short aside
+        # that names nothing itself ("acute (NSTEMI) myocardial infarction" keeps its NSTEMI)
+        kept, asides = without_asides(ntoks)
+        asides = [(x, y) for x, y in asides if not any(x <= c[0] and c[1] <= y for c in out)]
+        if asides:
+            out += [(a, b, label, canon, None, 1) for a, b, label, canon in self.lexicon.match(kept)
+                    if any(a < x and y < b for x, y in asides)]
         return out
 
     def _label_of(self, phrase: str) -> Optional[str]:
