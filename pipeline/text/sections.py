@@ -186,7 +186,7 @@ def inline_paragraph(text: str, span: SectionSpan) -> List[SectionSpan]:
     return [replace(span, end=blank.end()), SectionSpan(None, blank.end(), span.end, blank.end())]
 
 
-def _past_parenthesis(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
+def _past_parenthesis(doc: Doc, end: int, most: int = 16) -> tuple[int, bool]:
     """A header followed on its line by a short parenthesis and a separator ("Operation
     (07/07/2025):", "Diagnosis (on discharge) -"): where it ends, past the separator, and True;
     else ``end`` and False."""

@@ -309,6 +309,8 @@ SECTIONS = [
     ("Working diagnosis: asthma", "working_diagnosis"),
     ("Differential diagnosis: asthma", "differential_diagnosis"),
     ("Impression: asthma", "diagnoses"),
+    ("Imp: ?appendicitis", "diagnoses"),
+    ("Op (19/04/2026, GA, onset-to-theatre 3.5 h):\nScrotal exploration", "procedures"),
     ("Problems this admission:\n1. Neutropenic sepsis", "diagnoses"),
     ("Issues during admission:\n1. asthma", "diagnoses"),
     ("Procedures: appendicectomy", "procedures"),
