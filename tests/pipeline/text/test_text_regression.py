@@ -98,6 +98,11 @@ ABBREVIATIONS = [
     ("Parkinson's: PD with tremor on levodopa.", "PD", "Parkinson's disease", "DIAGNOSIS"),
     ("ESRF on PD via Tenckhoff catheter, peritoneal dialysis exchange.", "PD", "peritoneal dialysis", "PROCEDURE"),
     ("Echo: severe AS with syncope; referred for TAVI.", "AS", "aortic stenosis", "DIAGNOSIS"),
+    ("IVIg 2 g/kg over 5 days.", "IVIg", "intravenous immunoglobulin", "PROCEDURE"),
+    ("NCS 05/11: demyelinating polyneuropathy.", "NCS", "nerve conduction studies", "PROCEDURE"),
+    ("Staged with EBUS-TBNA of station 4R.", "EBUS-TBNA",
+     "endobronchial ultrasound guided transbronchial needle aspiration", "PROCEDURE"),
+    ("Left WLE and SLNB under GA.", "SLNB", "sentinel lymph node biopsy", "PROCEDURE"),
 ]
 
 
