@@ -1,7 +1,8 @@
 """Attributes of mentions from rules: laterality, body site, the words that change codes (acute,
 chronic, acute on chronic, type 1/2, stage, open/closed), the section, and the assertion (from
 ConText, by precedence family > negated > hypothetical > historical > uncertain > present, and
-from the section: a family-history section makes it ``family``, a differential ``uncertain``).
+from the section: a family-history section makes it ``family``, a differential ``uncertain``, a
+procedure in the plan or follow-up ``hypothetical``).
 
 Sets ``doc._.mentions``: the list of :class:`~clincoder.text.model.Mention` of the letter.
 """
@@ -13,6 +14,8 @@ from typing import List, Optional, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from clincoder.core.config import PLANNED_SECTIONS
 
 from .model import Mention
 from .sections import section_at
@@ -118,7 +121,7 @@ def _assertion(ent, section: Optional[str]) -> str:
         return "family"
     if x.is_negated or section == "excluded_diagnoses" and ent.label_ != "PROCEDURE":  # the test was done
         return "negated"
-    if x.is_hypothetical:
+    if x.is_hypothetical or ent.label_ == "PROCEDURE" and section in PLANNED_SECTIONS:
         return "hypothetical"
     if x.is_historical:
         return "historical"
