@@ -198,6 +198,10 @@ ASSERTIONS = [
     ("Thank you for referring him to the lymphoma clinic.", "lymphoma", "hypothetical"),
     ("Seen by the heart failure nurse specialist.", "heart failure", "hypothetical"),
     ("She has heart failure and was seen by the heart failure nurse.", "heart failure", "present"),
+    # a procedure in the plan or follow-up is planned, not done this episode
+    ("Plan:\n3. Colonoscopy one year after the resection.", "Colonoscopy", "hypothetical"),
+    ("Follow up:\nRepeat OGD in 6 weeks.", "OGD", "hypothetical"),
+    ("Procedures:\nColonoscopy with polypectomy.", "Colonoscopy", "present"),
 ]
 
 
