@@ -432,6 +432,19 @@ def test_a_past_event_told_in_the_history_of_presenting_complaint(tables):
     assert "G45.9" in [c.code for c in out.candidates]
 
 
+@pytest.mark.parametrize("condition, explained", [
+    ("E83.5", True),  # hypercalcaemia: the confusion of a metabolic disturbance
+    ("E87.1", True),  # hyponatraemia
+    ("J45.9", False),  # asthma explains no confusion: the confusion stays the main condition
+])
+def test_confusion_of_a_metabolic_disturbance_is_not_the_primary_diagnosis(tables, condition, explained):
+    confusion, cause = "He was admitted from clinic with confusion and vomiting.", "So he had a metabolic disorder."
+    x = Excerpt((None, confusion), (None, cause))
+    out = run(tables, x, [code(tables, WHO, "R41.0", "primary", x.evidence(confusion)),
+                          code(tables, WHO, condition, evidence=x.evidence(cause))], "SEQ-002")
+    assert [c.code for c in out.codes] == ([condition, "R41.0"] if explained else ["R41.0", condition])
+
+
 @pytest.mark.parametrize("diagnosis, definitive, where, line, symptom", [
     ("1. Acute appendicitis", "K35.8", "presenting_complaint", "RIF pain for 2 days", "R10.3"),
     ("1. Community acquired pneumonia (CURB-65 2)", "J18.9", "hpc", "3 days of productive cough and SOB", "R06.0"),
