@@ -91,6 +91,8 @@ def test_packaged_rules_load_once_and_are_complete(rules):
     assert rules.get("SEQ-002").params.symptoms == ("R00-R99",)
     # SEQ-007 leaves uncoded what the policy rule it names leaves uncoded: that rule exists, with codes
     assert rules.get(rules.get("SEQ-007").params.policy).params.codes
+    # and reads the minor codes of the main-procedure rule it names
+    assert rules.get(rules.get("SEQ-007").params.main).params.minor
 
 
 def _packaged() -> dict:
