@@ -264,7 +264,7 @@ def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, afte
     own = next((c for c in w.codes if c.system == system.value and compact(c.code) == compact(code)
                 and id(c) not in placed), None)
     if own is None:
-        own = w.add(r, system, code, s.evidence, after=after, repeat=True)
+        own = w.add(r, system, code, s.evidence, after=after, repeat=True, rule_evidence=True)
     else:
         w.codes.remove(own)
         w.codes.insert(w.codes.index(after) + 1, own)
@@ -444,11 +444,19 @@ class CombinationParams:
 
     def __post_init__(self):
         re.compile(self.words)
+        if not isinstance(self.notes, dict):
+            raise ValueError("notes must map a category to a list of notes")
         for key, said in self.notes.items():
+            check_codes([key], "notes")
             if not isinstance(said, list) or not all(isinstance(n, str) for n in said):
                 raise ValueError(f"notes: {key!r} must map to a list of notes")
             for n in said:
-                check_codes([m.group(1) for m in re.finditer(r"\(([^)]+)\)", n)], f"notes of {key}")
+                named = [m.group(1) for m in re.finditer(r"\(([^)]+)\)", n)]
+                if not named or not re.search(self.words, n, re.I):
+                    raise ValueError(f"notes of {key}: {n!r} must name its codes in brackets and match words")
+                check_codes(named, f"notes of {key}")
+        # keyed as the rule looks codes up (compact: "K56", "K566")
+        object.__setattr__(self, "notes", {compact(k): tuple(v) for k, v in self.notes.items()})
 
 
 @dataclass(frozen=True)

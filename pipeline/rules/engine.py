@@ -67,9 +67,11 @@ class Work:
         return next((s for s in self.codes if s.system == system.value and compact(s.code) == compact(code)), None)
 
     def add(self, rule: Rule, system: System, code: str, evidence: tuple[Evidence, ...],
-            after: CodeSuggestion | None = None, repeat: bool = False) -> CodeSuggestion | None:
-        """Suggest ``code`` on ``evidence`` (a candidate of that code is promoted, its evidence kept
-        where the rule gives none), placed directly after
+            after: CodeSuggestion | None = None, repeat: bool = False,
+            rule_evidence: bool = False) -> CodeSuggestion | None:
+        """Suggest ``code`` (a candidate of that code is promoted with its own evidence, or with
+        ``evidence`` where it has none or ``rule_evidence``: the rule's reason is the evidence, as
+        the procedure a laterality code qualifies), placed directly after
         ``after`` or last; None where the table lacks it or it is already suggested (unless
         ``repeat``: supplementary codes follow each code they qualify)."""
         table = self.tables.get(system)
@@ -79,8 +81,11 @@ class Work:
         old = next((c for c in self.candidates if c.system == system.value and compact(c.code) == compact(code)), None)
         if old is not None:
             self.candidates.remove(old)
-        s = replace(old, role="secondary", evidence=evidence or old.evidence) if old else CodeSuggestion(
-            system.value, entry.code, entry.title, 0, "secondary", 1.0, evidence)
+        if old is None:
+            s = CodeSuggestion(system.value, entry.code, entry.title, 0, "secondary", 1.0, evidence)
+        else:
+            kept = (evidence or old.evidence) if rule_evidence else (old.evidence or evidence)
+            s = replace(old, role="secondary", evidence=kept)
         self.codes.insert(self.codes.index(after) + 1 if after in self.codes else len(self.codes), s)
         self.tag(rule, s)
         return s

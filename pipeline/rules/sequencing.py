@@ -253,6 +253,8 @@ class PerformedParams:
 
     def __post_init__(self):
         check_codes(self.never_main, "never_main")
+        if self.main and not self.beside:
+            raise ValueError("main names a main-procedure rule: beside (its message) is needed too")
 
 
 def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:

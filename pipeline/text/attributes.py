@@ -115,13 +115,17 @@ def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
             for m, at in zip(mentions, sentence_of)]
 
 
+# a sentence that tells of a procedure done, under a plan heading ("A/P: ... underwent an appendicectomy")
+_DONE = re.compile(r"\b(underwent|has had|had an?|was performed|were performed|was done|were done|was carried out)\b", re.I)
+
+
 def _assertion(ent, section: Optional[str]) -> str:
     x = ent._
     if x.is_family or section == "family_history":
         return "family"
     if x.is_negated or section == "excluded_diagnoses" and ent.label_ != "PROCEDURE":  # the test was done
         return "negated"
-    if x.is_hypothetical or ent.label_ == "PROCEDURE" and section in PLANNED_SECTIONS:
+    if x.is_hypothetical or ent.label_ == "PROCEDURE" and section in PLANNED_SECTIONS and not _DONE.search(ent.sent.text):
         return "hypothetical"
     if x.is_historical:
         return "historical"

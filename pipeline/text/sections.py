@@ -18,7 +18,7 @@ from medspacy.section_detection import SectionRule, Sectionizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from clincoder.core.config import HISTORY_SECTIONS
+from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
 
 # medspaCy registers a getter ``doc._.section_spans`` (a list of spaCy Spans, unused inside medspaCy);
 # the clincoder pipeline replaces it with typed, serialisable SectionSpans (character offsets).
@@ -77,8 +77,8 @@ def header_variants(phrase: str, pairs: List[Tuple[str, str]]) -> List[str]:
 
 SECTION_NAMES = tuple(section_rules())
 # where an announced diagnosis is not this episode's (see ``announces_diagnosis`` in sections.yaml)
-_NOT_ANNOUNCED_IN = HISTORY_SECTIONS | {"family_history", "plan", "follow_up", "differential_diagnosis",
-                                        "excluded_diagnoses"}
+_NOT_ANNOUNCED_IN = HISTORY_SECTIONS | PLANNED_SECTIONS | {"family_history", "differential_diagnosis",
+                                                           "excluded_diagnoses"}
 
 
 @functools.lru_cache(maxsize=None)

@@ -120,6 +120,8 @@ BAD = {
     "version": (lambda d: d.pop("version"), r"missing version"),
     "note not a list": (lambda d: _rule(d, "CON-010")["params"].update(notes={"K56": "with hernia (K40-K46)"}),
                         r"CON-010: notes: 'K56' must map to a list of notes"),
+    "note without codes": (lambda d: _rule(d, "CON-010")["params"].update(notes={"K56": ["with a hernia"]}),
+                           r"must name its codes in brackets"),
     "top-level key": (lambda d: d.update(extra=1), r"unknown top-level key"),
     "bad pattern": (lambda d: d["axes"]["laterality"]["values"].update(left=["(left"]), r"axis laterality: value 'left': bad pattern"),
     "axis attribute": (lambda d: d["axes"]["acuity"].update(attribute="colour"), r"axis acuity: attribute must be"),

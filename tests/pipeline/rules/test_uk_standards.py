@@ -815,6 +815,12 @@ def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_c
     assert any(c.code == alone and "CON-010" in c.rules for c in out.candidates)
 
 
+def test_an_obstruction_beside_a_hernia_without_obstruction_is_coded(tables):
+    x = Excerpt(("diagnoses", "1. Adhesional small bowel obstruction. 2. Incidental left inguinal hernia."))
+    out = run(tables, x, [code(tables, WHO, "K56.5", "primary"), code(tables, WHO, "K40.9")], "CON-010")
+    assert [c.code for c in out.codes] == ["K56.5", "K40.9"]
+
+
 def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     x = Excerpt(("diagnoses", "Hypertension; type 2 diabetes"))
     out = run(tables, x, [code(tables, WHO, "I10", "primary"), code(tables, WHO, "E11.9")], "CON-010")
@@ -1055,25 +1061,38 @@ def test_a_supplementary_code_alone_does_not_stand_for_the_procedure(tables):
 
 
 @pytest.mark.parametrize("sentence, assertion, suggest, expected", [
-    ("Pars plana vitrectomy and gas tamponade.", "present", 0.15, ["C79.2", "C90.4"]),
-    ("Pars plana vitrectomy and gas tamponade.", "present", 0.05, ["C90.4"]),  # too unlikely to offer
-    ("She is listed for a pars plana vitrectomy.", "hypothetical", 0.15, ["C90.4"]),  # not done this episode
+    ("The polyp was resected with a hysteroscopic morcellator.", "present", 0.15, ["Q17.1", "Q18.9"]),
+    ("The polyp was resected with a hysteroscopic morcellator.", "present", 0.05, ["Q18.9"]),  # too unlikely
+    ("She is listed for resection of the polyp.", "hypothetical", 0.15, ["Q18.9"]),  # not done this episode
 ])
-def test_an_operation_done_beside_an_anaesthetic_block_is_offered_as_the_main_procedure(tables, sentence, assertion,
-                                                                                        suggest, expected):
-    """Only the block suggested (main only when nothing else was done): the operation the letter
-    states done, the likeliest by the ranker, is offered and goes first (SEQ-004)."""
-    block = "Right eye, under peribulbar block by the anaesthetist."
-    x = Excerpt(("procedures", block), ("procedures", sentence))
+def test_an_operation_done_beside_a_diagnostic_look_is_offered_as_the_main_procedure(tables, sentence, assertion,
+                                                                                     suggest, expected):
+    """Only the diagnostic hysteroscopy suggested (main only when nothing else was done): the
+    operation the letter states done, the likeliest by the ranker, is offered and goes first."""
+    look = "Hysteroscopy: 1.5 cm endometrial polyp."
+    x = Excerpt(("procedures", look), ("procedures", sentence))
     ev = x.evidence(sentence, "procedures")
-    mentions = [x.mention("vitrectomy", label="PROCEDURE", assertion=assertion)]
-    candidates = [replace(code(tables, OPCS, "C79.2", "candidate", ev, score=0.4), suggest=suggest),
+    mentions = [x.mention("resected" if "resected" in sentence else "resection", label="PROCEDURE",
+                          assertion=assertion)]
+    candidates = [replace(code(tables, OPCS, "Q17.1", "candidate", ev, score=0.4), suggest=suggest),
                   replace(code(tables, OPCS, "C79.5", "candidate", ev, score=0.1), suggest=suggest + 0.04)]
-    out = run(tables, x, [code(tables, OPCS, "C90.4", "primary", x.evidence(block, "procedures"))], "SEQ-007",
+    out = run(tables, x, [code(tables, OPCS, "Q18.9", "primary", x.evidence(look, "procedures"))], "SEQ-007",
               "SEQ-004", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     if len(expected) > 1:
-        assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only C90.4" in out.flags[0].message
+        assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only Q18.9" in out.flags[0].message
+
+
+def test_an_anaesthetic_block_the_policy_leaves_out_leaves_the_operation_as_the_main_procedure(tables):
+    """The block is taken out first (CON-007); the operation stated done is then the letter's only
+    procedure (SEQ-007)."""
+    block, op = "Right eye, under peribulbar block by the anaesthetist.", "Pars plana vitrectomy performed."
+    x = Excerpt(("procedures", block), ("procedures", op))
+    candidates = [replace(code(tables, OPCS, "C79.2", "candidate", x.evidence(op, "procedures"), score=0.4),
+                          suggest=0.15)]
+    out = run(tables, x, [code(tables, OPCS, "C90.4", "primary", x.evidence(block, "procedures"))], "CON-007",
+              "SEQ-007", "SEQ-004", mentions=[x.mention("vitrectomy", label="PROCEDURE")], candidates=candidates)
+    assert [c.code for c in out.codes] == ["C79.2"]
 
 
 @pytest.mark.parametrize("codes, kept", [

@@ -17,6 +17,11 @@ def find(doc, mention_text):
 
 # ---- mentions and labels -------------------------------------------------------------------
 LABELS = [
+    # a phrase read across a short parenthesis that names nothing itself; one that names something keeps it
+    ("1. Right intertrochanteric (extracapsular) fracture of the femur.", "intertrochanteric (extracapsular) fracture",
+     "DIAGNOSIS"),
+    ("Acute (NSTEMI) myocardial infarction.", "NSTEMI", "DIAGNOSIS"),
+    ("Acute (NSTEMI) myocardial infarction.", "myocardial infarction", "DIAGNOSIS"),
     ("Admitted with community acquired pneumonia.", "community acquired pneumonia", "DIAGNOSIS"),
     ("She has type 2 diabetes mellitus.", "type 2 diabetes mellitus", "DIAGNOSIS"),
     ("Known atrial fibrillation on apixaban.", "atrial fibrillation", "DIAGNOSIS"),
@@ -103,6 +108,7 @@ ABBREVIATIONS = [
     ("Staged with EBUS-TBNA of station 4R.", "EBUS-TBNA",
      "endobronchial ultrasound guided transbronchial needle aspiration", "PROCEDURE"),
     ("Left WLE and SLNB under GA.", "SLNB", "sentinel lymph node biopsy", "PROCEDURE"),
+    ("Admitted at 41 weeks for IOL with Propess.", "IOL", "induction of labour", "PROCEDURE"),
 ]
 
 
@@ -120,6 +126,7 @@ AMBIGUOUS_NOT_MENTIONS = [
     ("PE: chest clear, abdomen soft and non tender, findings unremarkable.", "PE"),
     ("Sats 95% on RA.", "RA"),
     ("Echo: dilated RA and RV.", "RA"),
+    ("Right phaco and IOL for cataract, uneventful.", "IOL"),  # the lens, not induction of labour
 ]
 
 
@@ -202,6 +209,7 @@ ASSERTIONS = [
     ("Plan:\n3. Colonoscopy one year after the resection.", "Colonoscopy", "hypothetical"),
     ("Follow up:\nRepeat OGD in 6 weeks.", "OGD", "hypothetical"),
     ("Procedures:\nColonoscopy with polypectomy.", "Colonoscopy", "present"),
+    ("A/P:\nShe underwent a laparoscopic appendicectomy.", "laparoscopic appendicectomy", "present"),
 ]
 
 
@@ -388,3 +396,22 @@ SENTENCES = [
 def test_sentences(nlp, text, expected):
     doc = nlp(text)
     assert [s.text.strip() for s in doc.sents if s.text.strip()] == expected
+
+
+@pytest.mark.parametrize("text, asides", [
+    ("intertrochanteric (extracapsular) fracture", ["(extracapsular)"]),
+    ("a (b) c (d e) f", ["(b)", "(d e)"]),
+    ("()", []),  # empty: no aside
+    ("fracture (", []),  # unclosed at the end
+    ("a (b (c) d) e", ["(c)"]),  # nested: only the inner one
+    ("a (one two three four five) b", []),  # longer than ASIDE_WORDS
+    ("a ) b", []),  # a stray closing bracket
+])
+def test_short_parenthesised_asides(text, asides):
+    from clincoder.text.lexicon import norm_tokens, tokens
+    from clincoder.text.mentions import without_asides
+
+    ntoks = norm_tokens(tokens(text))
+    kept, found = without_asides(ntoks)
+    assert [text[a:b] for a, b in found] == asides
+    assert len(kept) + sum(len(norm_tokens(tokens(text[a:b]))) for a, b in found) == len(ntoks)
