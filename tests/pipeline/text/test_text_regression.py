@@ -201,6 +201,7 @@ ASSERTIONS = [
     ("A two-month decline in mood with early morning waking and weight loss.", "weight loss", "present"),
     # a test's result after the list of what it tested for
     ("HIV, hepatitis B and hepatitis C serology were negative.", "HIV", "negated"),
+    ("HIV positive, hepatitis B and C serology negative.", "HIV", "present"),  # a result ends the reach back
     # a service named after what it treats says nothing of the patient
     ("Thank you for referring him to the lymphoma clinic.", "lymphoma", "hypothetical"),
     ("Seen by the heart failure nurse specialist.", "heart failure", "hypothetical"),
