@@ -252,9 +252,16 @@ def integral_symptoms(w: Work, r: Rule) -> None:
 class SupplementaryParams:
     codes: tuple[dict, ...]  # {codes, words, add, group?}: within a group the first entry that applies wins
     message: str
+    # groups whose wording holds for every operation listed in ``sections`` (one session: the
+    # laparoscopic approach of the cholecystectomy is the cholangiogram's too), unless an
+    # operation's own words say otherwise (``unless``: "open", "converted")
+    shared: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    unless: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str})
+        re.compile(self.unless)
 
 
 def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
@@ -278,14 +285,18 @@ def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, afte
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
     placed: set[int] = set()  # the supplementary codes this rule has put after a procedure
-    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    session = " ".join(dict.fromkeys(e.text for s in procedures for e in s.evidence if e.section in p.sections))
+    for s in procedures:
         said = " ".join(e.text for e in s.evidence)
+        listed = any(e.section in p.sections for e in s.evidence) and not re.search(p.unless, said, re.I)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
             if group in done or not in_refs(s.code, code_refs(entry["codes"])):
                 continue
-            found = re.search(entry["words"], said, re.I)
+            found = re.search(entry["words"], said, re.I) or (
+                re.search(entry["words"], session, re.I) if listed and group in p.shared else None)
             if found is None:
                 continue
             done.add(group)

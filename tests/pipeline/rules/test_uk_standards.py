@@ -344,6 +344,18 @@ def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code
     assert "not coded under this profile's policy" in out.flags[0].message
 
 
+@pytest.mark.parametrize("second, expected", [
+    ("2. Operative cholangiogram - normal", ["J18.3", "Y75.2", "J37.2", "Y75.2"]),  # one laparoscopic session
+    ("2. Open operative cholangiogram", ["J18.3", "Y75.2", "J37.2"]),  # its own words say otherwise
+])
+def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
+    first = "1. Laparoscopic cholecystectomy"
+    x = Excerpt(("procedures", first), ("procedures", second))
+    out = run(tables, x, [code(tables, OPCS, "J18.3", "primary", x.evidence(first, "procedures")),
+                          code(tables, OPCS, "J37.2", evidence=x.evidence(second, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
 def test_diagnostic_imaging_is_not_coded_for_admitted_patients(tables):
     x = Excerpt(("investigations", "CT head: no acute intracranial abnormality"), ("procedures", "Lap chole"))
     out = run(tables, x, [code(tables, OPCS, "U21.2", "primary"), code(tables, OPCS, "J18.3")], "CON-007")
