@@ -135,6 +135,22 @@ def absent_now(w: Work, r: Rule) -> None:
 class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
     message: str
+    unless: str = r"(?!)"  # CON-019: the words with which a result is taken up where it is given ("replaced")
+
+    def __post_init__(self):
+        re.compile(self.unless)
+
+
+@rule("CON-019", "comorbidities", EpisodeParams)
+def findings_only(w: Work, r: Rule) -> None:
+    """A diagnosis the letter gives only as an investigation's result (a finding on the echo or
+    the chest X-ray that no other line takes up) is not coded."""
+    p: EpisodeParams = r.params
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        if s.evidence and all(e.section in p.sections and not re.search(p.unless, e.text, re.I) for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)
 
 
 @rule("HIS-003", "comorbidities", EpisodeParams)

@@ -43,6 +43,8 @@ class SymptomParams:
     # line), so the next definitive code in the suggested order (the suggester's precedence) takes
     # its place where none is listed
     in_order: bool = False
+    # the dagger and asterisk rule whose asterisk codes never take the primary's place
+    asterisks: str = ""
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
@@ -131,6 +133,9 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     main condition and stays first."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
+    dagger_rule = w.enabled_rule(p.asterisks) if p.asterisks else None
+    if dagger_rule is not None:  # an asterisk code is never the primary diagnosis
+        not_definitive = not_definitive + code_refs(" ".join(dagger_rule.params.asterisks))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]

@@ -378,6 +378,29 @@ def test_history_status_and_external_cause_codes_are_not_primary(tables, first, 
     assert [c.code for c in out.codes] == [definitive, first] and out.codes[0].role == "primary"
 
 
+def test_an_asterisk_code_never_takes_the_place_of_an_external_cause_at_the_head(tables):
+    """W19 heads the list; the asterisk G63.2 (scored high, as a code a rule added is) does not
+    take its place: the injury does (SEQ-005 reads CON-005's asterisks)."""
+    x = Excerpt((None, "Fall at home"), (None, "Distal radius fracture"))
+    codes = [code(tables, WHO, "W19", "primary", score=0.9), code(tables, WHO, "G63.2", score=1.0),
+             code(tables, WHO, "S52.5", score=0.5)]
+    out = run(tables, x, codes, "CON-005", "SEQ-005")
+    assert out.codes[0].code == "S52.5"
+
+
+@pytest.mark.parametrize("line, section, coded", [
+    ("Echo: mild mitral regurgitation, LVEF 55%", "investigations", False),  # a finding no line takes up
+    ("K 3.1 - hypokalaemia, replaced IV", "investigations", True),  # a result taken up where it is given
+    ("2. Mild mitral regurgitation", "diagnoses", True),
+])
+def test_a_finding_only_in_the_results_is_not_coded(tables, line, section, coded):
+    x = Excerpt(("diagnoses", "1. Community acquired pneumonia"), (section, line))
+    finding = "I34.0" if "mitral" in line else "E87.6"
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("1. Community acquired pneumonia", "diagnoses")),
+                          code(tables, WHO, finding, evidence=x.evidence(line, section))], "CON-019")
+    assert [c.code for c in out.codes] == (["J18.9", finding] if coded else ["J18.9"])
+
+
 def test_one_code_per_statement(tables):
     x = Excerpt(("diagnoses", "4. Paroxysmal atrial fibrillation"), ("diagnoses", "5. Hypertension"))
     af = x.evidence("4. Paroxysmal atrial fibrillation", "diagnoses")
@@ -860,6 +883,9 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     ("1. Cellulitis of the left lower leg", None, "L03.9", "L03.1"),
     # a part of the bowel as the intestine subdivisions name it
     ("1. Sigmoid diverticular disease", None, "K57.9", "K57.3"),
+    # a diabetic complication as the diabetes subdivisions name it
+    ("1. Type 2 diabetes with diabetic nephropathy, CKD stage 3b", None, "E11.9", "E11.2"),
+    ("1. Type 1 diabetes with diabetic peripheral neuropathy", None, "E10.9", "E10.4"),
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
