@@ -62,7 +62,7 @@ def status_codes(w: Work, r: Rule) -> None:
             said = w.text[s.start:s.end]
             found = words.search(said)
             if found and not unless.search(said):
-                added = w.add(r, system, entry["code"], _evidence(w, s))
+                added = w.add(r, system, entry["code"], _evidence(w, s), rule_evidence=True)
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
@@ -110,7 +110,7 @@ def past_events(w: Work, r: Rule) -> None:
         if "history" not in event:
             w.flag(r, p.resolved, s)
             continue
-        added = w.add(r, system, event["history"], s.evidence)
+        added = w.add(r, system, event["history"], s.evidence, rule_evidence=True)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
 
 

@@ -71,7 +71,8 @@ class Work:
             rule_evidence: bool = False) -> CodeSuggestion | None:
         """Suggest ``code`` (a candidate of that code is promoted with its own evidence, or with
         ``evidence`` where it has none or ``rule_evidence``: the rule's reason is the evidence, as
-        the procedure a laterality code qualifies), placed directly after
+        the procedure a laterality code qualifies or the allergy line a status code is read from),
+        placed directly after
         ``after`` or last; None where the table lacks it or it is already suggested (unless
         ``repeat``: supplementary codes follow each code they qualify)."""
         table = self.tables.get(system)

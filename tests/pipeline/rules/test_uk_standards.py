@@ -458,6 +458,19 @@ def test_the_status_codes_of_a_whole_letter(tables, letter, expected):
     assert all(c.rules == ("HIS-001",) and c.evidence for c in out.codes[1:])
 
 
+def test_a_status_code_rests_on_the_line_it_is_read_from(tables):
+    """The ranker's own candidate for the allergy code rested on a negated line ("no reaction to
+    penicillin since"); promoted by HIS-001, it carries the allergy line it was read from."""
+    line, other = "Penicillin - rash", "No reaction to penicillin since."
+    x = Excerpt(("diagnoses", MAIN[1]), ("allergies", line), ("hpc", other))
+    negated = x.evidence(other, "hpc", "negated")
+    candidate = replace(code(tables, WHO, "Z88.0", "candidate", negated, score=0.2), suggest=0.1)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001",
+              candidates=[candidate])
+    added = next(c for c in out.codes if c.code == "Z88.0")
+    assert [e.text for e in added.evidence] == [line] and added.evidence[0].assertion == "present"
+
+
 def test_a_past_event_told_in_the_history_of_presenting_complaint(tables):
     x = Excerpt(("diagnoses", "1. Urosepsis"), ("hpc", "She had a TIA in 2019 and has been well since."))
     ev = x.evidence("She had a TIA in 2019", "hpc", "historical")
