@@ -20,11 +20,19 @@ from .schema import MessageParams, Rule, check_entries
 
 @dataclass(frozen=True)
 class StatusParams:
-    codes: tuple[dict, ...]  # {code, words, sections, unless?}
+    codes: tuple[dict, ...]  # {code, words, sections, unless?, told_in?}
     message: str
+    # a drug allergy told in prose ("he is allergic to penicillin"): in the sections an entry's
+    # told_in names, its words count only with these words close by (within ``near`` characters)
+    told: str = r"(?!)"
+    not_told: str = r"(?!)"  # ... and not where the sentence says there is none ("NKDA")
+    near: int = 40
 
     def __post_init__(self):
-        check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list}, {"unless": str})
+        check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
+                      {"unless": str, "told_in": list})
+        re.compile(self.told)
+        re.compile(self.not_told)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,13 @@ class HistoryParams:
     def __post_init__(self):
         check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str})
         re.compile(self.dates)
+
+
+def _told(said: str, found: re.Match, p: StatusParams) -> bool:
+    """Whether ``found`` (a drug) is told as an allergy: the allergy words close by, and the
+    sentence not one that says there is none."""
+    around = said[max(0, found.start() - p.near):found.end() + p.near]
+    return bool(re.search(p.told, around, re.I)) and not re.search(p.not_told, said, re.I)
 
 
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
@@ -56,11 +71,14 @@ def status_codes(w: Work, r: Rule) -> None:
         return
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
-        for s in w.sentences_in(entry["sections"]):
+        told_in = entry.get("told_in") or []
+        for s in w.sentences_in(entry["sections"] + told_in):
             if not s.coded:  # a sentence that only negates, or names a hypothesis or a relative
                 continue
             said = w.text[s.start:s.end]
             found = words.search(said)
+            if found and s.section not in entry["sections"] and not _told(said, found, p):
+                continue
             if found and not unless.search(said):
                 added = w.add(r, system, entry["code"], _evidence(w, s), rule_evidence=True)
                 if added is not None:

@@ -122,6 +122,11 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("past_surgical_history", "R THR 2012, L TKR 2018", "Z96.6"),  # one status code for both joints
     ("past_medical_history", "Pseudophakic both eyes", "Z96.1"),
     ("family_history", "Father: hip replacement, bowel cancer at 70", None),  # a relative's history
+    # a drug allergy told in prose, not under an allergies heading
+    (None, "He is allergic to penicillin (anaphylaxis as a child).", "Z88.0"),
+    ("hpc", "He reports a severe allergy to co-trimoxazole (blistering rash).", "Z88.2"),
+    (None, "No known drug allergies; she was given amoxicillin for the pneumonia.", None),
+    (None, "Treated with co-amoxiclav for the pneumonia.", None),  # a drug given is no allergy
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
