@@ -56,7 +56,9 @@ class Link:
 
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 LEAD_WORDS = 2  # at most this many describing words before a diagnosis mention join its query
-CONTEXT_WORDS = 6  # the words on each side of a generic procedure word that name what it was done to
+# the words before and after a generic procedure word that name what it was done to, and with what
+CONTEXT_WORDS = 6
+CONTEXT_WORDS_AFTER = 8  # "repair of right femoral hernia with polypropylene mesh"
 
 
 def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
@@ -83,7 +85,7 @@ def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
         return None
     at = max(0, m.start - sentence.start)
     before = sentence.query[:at].split()[-CONTEXT_WORDS:]
-    after = sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS]
+    after = sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER]
     context = " ".join([*before, noun, *after])
     extra = [w for w in (m.laterality, m.body_site) if w and w not in context.lower()]
     return " ".join([*extra, context])

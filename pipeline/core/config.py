@@ -103,8 +103,9 @@ STATED_SECTIONS = frozenset({"primary_diagnosis", "diagnoses", "secondary_diagno
 # Of those, where clinicians list what was done (the rest list what was found).
 PROCEDURE_SECTIONS = frozenset({"procedures"})
 HISTORY_SECTIONS = frozenset({"past_medical_history", "past_surgical_history"})
-# Where a letter lists what is to come: a procedure there is planned, not done this episode.
-PLANNED_SECTIONS = frozenset({"plan", "follow_up"})
+# Where a letter lists what is to come (the plan, the follow-up, the drugs to take): a procedure
+# named there is planned, or a drug's ("dexamethasone on the day of chemotherapy"), not done this episode.
+PLANNED_SECTIONS = frozenset({"plan", "follow_up", "medications"})
 # Where a prose letter, with no such heading, tells the story of the episode (None: no heading).
 NARRATIVE_SECTIONS = frozenset({None, "discharge_summary"})
 

@@ -87,8 +87,10 @@ presented admitted developed having consistent keeping""".split())
 
 # Procedures written as what was done, the object before and the instrument after ("Bleeding point
 # cauterised with silver nitrate", "polyp ... completely resected with a hysteroscopic tissue
-# removal system"): each participle with the noun that code titles and index terms use.
+# removal system"): each participle with the noun that code titles and index terms use; and the
+# generic nouns that name nothing without their object ("sutured repair of the paraumbilical hernia").
 PROCEDURE_PARTICIPLES = {
+    "repair": "repair", "sutured repair": "sutured repair", "mesh repair": "mesh repair", "primary repair": "primary repair",
     "excised": "excision", "resected": "resection", "biopsied": "biopsy", "aspirated": "aspiration",
     "cauterised": "cauterisation", "cauterized": "cauterisation", "drained": "drainage", "repaired": "repair",
     "removed": "removal", "inserted": "insertion", "debrided": "debridement", "amputated": "amputation",

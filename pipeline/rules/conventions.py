@@ -378,6 +378,20 @@ def not_coded_beside(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
+@rule("CON-020", "conventions", BesideParams)
+def only_beside(w: Work, r: Rule) -> None:
+    """Codes that stand only beside a suggested code of another range (an obstetric operation,
+    OPCS-4 Chapter R, on the record of a pregnancy, delivery or puerperium episode): without one,
+    the words that suggested it ("a normal ECG": all normal delivery) name something else."""
+    codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
+    if any(in_refs(s.code, beside) for s in w.codes):
+        return
+    for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, r.params.message, s)
+
+
 @dataclass(frozen=True)
 class PregnancyParams:
     episode: tuple[str, ...]  # codes that make the episode one of pregnancy, childbirth or the puerperium
@@ -514,6 +528,41 @@ def icd10cm_excludes1() -> dict[str, tuple[str, ...]]:
     return cached_pickle("icd10cm-excludes1", packaged_key(System.ICD10CM), build, "ICD-10-CM Excludes1 notes")
 
 
+GENERIC_WORDS = frozenset({"disease", "diseases", "disorder", "disorders", "other", "unspecified", "specified",
+                           "acute", "chronic", "condition", "conditions", "classified", "elsewhere"})
+
+
+def names_condition(note: str, words: str, title: str) -> bool:
+    """Whether a combination code's words (its title and inclusion terms) name the condition an
+    Excludes1 note sends to it (the words before "with"): ICD-10-CM combines conditions WHO ICD-10
+    keeps apart ("angina pectoris with atherosclerotic heart disease (I25.1-)" is I25.11- in
+    ICD-10-CM; WHO I25.1, and ICD-10-CM's I25.1 itself, name no angina)."""
+    said = re.split(words, note, maxsplit=1, flags=re.I)[0]
+    stems = {t[:5] for t in re.findall(r"[a-z]{4,}", said.lower()) if t not in GENERIC_WORDS}
+    return bool(stems & {t[:5] for t in re.findall(r"[a-z]{4,}", title.lower())})
+
+
+@functools.lru_cache(maxsize=1)
+def icd10cm_inclusions() -> dict[str, tuple[str, ...]]:
+    """The inclusion terms of ICD-10-CM's categories and 4-character codes, by compact code: what a
+    combination code holds besides its title ("pulmonary edema with heart failure" is I50.1)."""
+    from clincoder.core.cache import cached_pickle
+    from clincoder.core.tables import load_table, packaged_key
+
+    def build() -> dict[str, tuple[str, ...]]:
+        cm = load_table(System.ICD10CM)
+        return {compact(e.code): e.inclusion_terms for e in cm.entries()
+                if len(compact(e.code)) <= 4 and e.inclusion_terms}
+
+    return cached_pickle("icd10cm-inclusions", packaged_key(System.ICD10CM), build, "ICD-10-CM inclusion terms")
+
+
+def combination_words(s: CodeSuggestion) -> str:
+    """A combination code's title and the ICD-10-CM inclusion terms of its code and category."""
+    found = icd10cm_inclusions()
+    return " ".join((s.title, *(t for key in {compact(s.code)[:3], compact(s.code)[:4]} for t in found.get(key, ()))))
+
+
 @rule("CON-010", "conventions", CombinationParams)
 def combination_codes(w: Work, r: Rule) -> None:
     """Where the classification puts two conditions together in one code (an Excludes1 note of
@@ -529,7 +578,7 @@ def combination_codes(w: Work, r: Rule) -> None:
                for n in (*notes.get(key, ()), *p.notes.get(key, ())) if re.search(p.words, n, re.I)]
         live = w.scope(r)  # a code already set aside combines nothing
         combined = next((k for k in live if compact(k.code)[:3] != compact(s.code)[:3]
-                         for n in own if in_refs(k.code, code_refs(n))), None)
+                         for n in own if in_refs(k.code, code_refs(n)) and names_condition(n, p.words, combination_words(k))), None)
         if combined is not None and s in live:
             w.demote(s)
             w.tag(r, s, combined)

@@ -303,6 +303,8 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("T46.3", "H01.2"),  # the peritoneal washout goes with the appendicectomy
     ("X48.1", "W26.2"),  # the plaster cast with the manipulation of the fracture
     ("M47.9", "M65.3"),  # the catheter with the TURP
+    ("X28.1", "Q07.4"),  # the iron infusion before the hysterectomy: a drug's delivery
+    ("X30.8", "W38.1"),  # an injection of a therapeutic substance beside the hip replacement
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
@@ -878,6 +880,34 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     x = Excerpt(("diagnoses", "Hypertension; type 2 diabetes"))
     out = run(tables, x, [code(tables, WHO, "I10", "primary"), code(tables, WHO, "E11.9")], "CON-010")
     assert [c.code for c in out.codes] == ["I10", "E11.9"]
+
+
+def test_a_combination_only_icd10cm_has_is_not_applied(tables):
+    # ICD-10-CM's I20 note sends angina with coronary atherosclerosis to I25.11-; WHO's I25.1 names
+    # no angina (nor do ICD-10-CM's I25.1 inclusion terms): unstable angina is coded beside it
+    x = Excerpt(("diagnoses", "1. Unstable angina. 2. Two-vessel coronary artery disease."))
+    out = run(tables, x, [code(tables, WHO, "I20.0", "primary", score=0.9), code(tables, WHO, "I25.1", score=0.8)],
+              "CON-010")
+    assert [c.code for c in out.codes] == ["I20.0", "I25.1"]
+    assert not out.flags
+
+
+@pytest.mark.parametrize("diagnoses, procedure, kept", [
+    # a normal ECG is not an all normal delivery; a hysterectomy letter is not a caesarean
+    (["R55"], ("R24.9", "All normal delivery"), []),
+    (["N80.0"], ("R18.2", "Lower uterine segment caesarean delivery NEC"), []),
+    # on the mother's delivery record the delivery is coded
+    (["O68.0", "Z37.0"], ("R18.2", "Lower uterine segment caesarean delivery NEC"), ["R18.2"]),
+    (["O14.0"], ("R15.1", "Induction of labour by artificial rupture of membranes"), ["R15.1"]),
+])
+def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, procedure, kept):
+    x = Excerpt(("procedures", "Procedure as stated"))
+    codes = [code(tables, WHO, c, "primary" if i == 0 else "secondary") for i, c in enumerate(diagnoses)]
+    out = run(tables, x, [*codes, _opcs(*procedure, role="primary")], "CON-020")
+    assert [c.code for c in out.codes if c.system == OPCS.value] == kept
+    if not kept:
+        assert any(c.code == procedure[0] and "CON-020" in c.rules for c in out.candidates)
+        assert "needs a pregnancy" in out.flags[0].message
 
 
 @pytest.mark.parametrize("line, mention, coded_as, expected", [

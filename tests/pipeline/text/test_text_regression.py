@@ -211,6 +211,10 @@ ASSERTIONS = [
     ("Follow up:\nRepeat OGD in 6 weeks.", "OGD", "hypothetical"),
     ("Procedures:\nColonoscopy with polypectomy.", "Colonoscopy", "present"),
     ("A/P:\nShe underwent a laparoscopic appendicectomy.", "laparoscopic appendicectomy", "present"),
+    # a drug list names the drugs to take, not a procedure done ("on the day of chemotherapy")
+    ("Medications on discharge:\n- Dexamethasone 4 mg BD on the day of chemotherapy", "chemotherapy", "hypothetical"),
+    # a repair named by what was repaired
+    ("Op:\nOpen primary sutured repair of the paraumbilical hernia.", "sutured repair", "present"),
 ]
 
 
