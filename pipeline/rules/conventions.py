@@ -258,6 +258,9 @@ class SupplementaryParams:
     shared: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     unless: str = r"(?!)"
+    # shared groups that hold for the session only where its wording names one of them (one side:
+    # the lens implant after the left phaco is on the left eye), whatever the approach
+    one_of: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str})
@@ -281,6 +284,17 @@ def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, afte
     return own
 
 
+def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, session: str, opened: bool):
+    """The session's wording of ``entry`` for an operation listed with it: an approach unless the
+    operation's own words make it open; a side only where the session names one side."""
+    group = entry.get("group") or entry["add"]
+    if group not in p.one_of:
+        return None if opened else re.search(entry["words"], session, re.I)
+    named = {e["add"] for e in p.codes if (e.get("group") or e["add"]) == group
+             and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], session, re.I)}
+    return re.search(entry["words"], session, re.I) if named == {entry["add"]} else None
+
+
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
@@ -289,14 +303,15 @@ def supplementary(w: Work, r: Rule) -> None:
     session = " ".join(dict.fromkeys(e.text for s in procedures for e in s.evidence if e.section in p.sections))
     for s in procedures:
         said = " ".join(e.text for e in s.evidence)
-        listed = any(e.section in p.sections for e in s.evidence) and not re.search(p.unless, said, re.I)
+        listed = any(e.section in p.sections for e in s.evidence)
+        opened = re.search(p.unless, said, re.I) is not None
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
             if group in done or not in_refs(s.code, code_refs(entry["codes"])):
                 continue
             found = re.search(entry["words"], said, re.I) or (
-                re.search(entry["words"], session, re.I) if listed and group in p.shared else None)
+                _session_says(p, s, entry, session, opened) if listed and group in p.shared else None)
             if found is None:
                 continue
             done.add(group)

@@ -328,6 +328,10 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, 
     ("Right radial access; 3 x DES to proximal LAD", "K75.2", ["K75.2", "Y79.5"]),
     ("Rt cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
     ("Lt hemiarthroplasty", "W46.1", ["W46.1", "Z94.3"]),
+    # terse letters write the side as a capital before the site; a volume is no side
+    ("L cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
+    ("R THR revised to a cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
+    ("Cemented hemiarthroplasty; on 2 L oxygen afterwards", "W46.1", ["W46.1"]),
 ])
 def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, expected):
     x = Excerpt(("procedures", line))
@@ -360,6 +364,22 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     x = Excerpt(("procedures", first), ("procedures", second))
     out = run(tables, x, [code(tables, OPCS, "J18.3", "primary", x.evidence(first, "procedures")),
                           code(tables, OPCS, "J37.2", evidence=x.evidence(second, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("lines, expected", [
+    # the list names one side: the lens implant after the left vitrectomy is on the left eye
+    (["1. Left pars plana vitrectomy", "2. Lens implant in the bag"], ["C79.2", "Z94.3", "C75.1", "Z94.3"]),
+    # two sides named: an operation whose own words name none gets none
+    (["1. Left pars plana vitrectomy", "2. Right cemented hemiarthroplasty", "3. Lens implant in the bag"],
+     ["C79.2", "Z94.3", "W46.1", "Z94.2", "C75.1"]),
+])
+def test_the_side_of_an_operation_is_the_sessions_where_it_names_one(tables, lines, expected):
+    x = Excerpt(*(("procedures", line) for line in lines))
+    found = {"vitrectomy": "C79.2", "hemiarthroplasty": "W46.1", "implant": "C75.1"}
+    codes = [code(tables, OPCS, next(c for w, c in found.items() if w in line), "primary" if i == 0 else "secondary",
+                  x.evidence(line, "procedures")) for i, line in enumerate(lines)]
+    out = run(tables, x, codes, "SUP-001")
     assert [c.code for c in out.codes] == expected
 
 
