@@ -377,12 +377,13 @@ class BesideParams:
         check_codes(self.beside, "beside")
 
 
+@rule("CON-021", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
 def not_coded_beside(w: Work, r: Rule) -> None:
     """Codes that stand only where no code of another range is coded (the delivery codes
     O80-O84 where a pregnancy or delivery condition is; the baby's and antenatal codes on the
-    record of a mother's delivery episode)."""
+    record of a mother's delivery episode; an allergy NOS where the allergy is a history code)."""
     codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
     other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
     if other is None:

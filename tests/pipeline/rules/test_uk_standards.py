@@ -127,6 +127,12 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "He reports a severe allergy to co-trimoxazole (blistering rash).", "Z88.2"),
     (None, "No known drug allergies; she was given amoxicillin for the pneumonia.", None),
     (None, "Treated with co-amoxiclav for the pneumonia.", None),  # a drug given is no allergy
+    # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
+    ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
+    ("allergies", "Latex - contact dermatitis.", "Z91.0"),
+    ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
+    (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
+    (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -332,6 +338,8 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, 
     ("L cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
     ("R THR revised to a cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
     ("Cemented hemiarthroplasty; on 2 L oxygen afterwards", "W46.1", ["W46.1"]),
+    # the femoral vein is no arterial approach
+    ("PCI to LAD with one DES; temporary wire via right femoral venous access", "K75.1", ["K75.1"]),
 ])
 def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, expected):
     x = Excerpt(("procedures", line))
@@ -900,6 +908,20 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     x = Excerpt(("diagnoses", "Hypertension; type 2 diabetes"))
     out = run(tables, x, [code(tables, WHO, "I10", "primary"), code(tables, WHO, "E11.9")], "CON-010")
     assert [c.code for c in out.codes] == ["I10", "E11.9"]
+
+
+@pytest.mark.parametrize("history, kept", [
+    ("Z88.0", ["Z88.0"]),  # "clarithromycin (pen allergy)": the known allergy, no reaction of unknown cause
+    ("Z91.0", ["Z91.0"]),
+    (None, ["T78.4"]),  # an allergic reaction with no allergy recorded stays
+])
+def test_a_recorded_allergy_is_its_history_code_not_an_allergy_nos(tables, history, kept):
+    x = Excerpt(("diagnoses", "Wound infection treated with clarithromycin (pen allergy)"))
+    codes = [code(tables, WHO, "T78.4", "primary"), *([code(tables, WHO, history)] if history else [])]
+    out = run(tables, x, codes, "CON-021")
+    assert [c.code for c in out.codes] == kept
+    if history:
+        assert any(c.code == "T78.4" and "CON-021" in c.rules for c in out.candidates)
 
 
 def test_a_combination_only_icd10cm_has_is_not_applied(tables):
