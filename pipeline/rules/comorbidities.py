@@ -18,21 +18,29 @@ from .schema import MessageParams, Rule, check_entries
 
 
 
+# a full date ("24/02/2025", "3 March 2025"); the latest one gives the year of the letter
+DATES = r"\b\d{1,2}(?:/|-|\.)\d{1,2}(?:/|-|\.)((?:19|20)\d\d)\b|\b\d{1,2} [A-Z][a-z]+ ((?:19|20)\d\d)\b"
+
+
 @dataclass(frozen=True)
 class StatusParams:
-    codes: tuple[dict, ...]  # {code, words, sections, unless?, told_in?}
+    codes: tuple[dict, ...]  # {code, words, sections, unless?, told_in?, dated_in?}
     message: str
     # a drug allergy told in prose ("he is allergic to penicillin"): in the sections an entry's
     # told_in names, its words count only with these words close by (within ``near`` characters)
     told: str = r"(?!)"
     not_told: str = r"(?!)"  # ... and not where the sentence says there is none ("NKDA")
     near: int = 40
+    # in the sections an entry's dated_in names (a diagnosis list, the story), its words count only
+    # in a sentence that tells the past: these words, or a year before the letter's
+    past: str = r"(?!)"
+    dates: str = DATES
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
-                      {"unless": str, "told_in": list})
-        re.compile(self.told)
-        re.compile(self.not_told)
+                      {"unless": str, "told_in": list, "dated_in": list})
+        for pattern in (self.told, self.not_told, self.past, self.dates):
+            re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,7 @@ class HistoryParams:
     events: tuple[dict, ...]  # {codes, history?, current_if?, past_if?}: see HIS-002 in rules.yaml
     message: str
     resolved: str  # an event with no history code: a past episode, not coded
-    # a full date ("24/02/2025", "3 March 2025"); the latest one gives the year of the letter
-    dates: str = r"\b\d{1,2}(?:/|-|\.)\d{1,2}(?:/|-|\.)((?:19|20)\d\d)\b|\b\d{1,2} [A-Z][a-z]+ ((?:19|20)\d\d)\b"
+    dates: str = DATES  # a full date; the latest one gives the year of the letter
 
     def __post_init__(self):
         check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str})
@@ -69,21 +76,30 @@ def status_codes(w: Work, r: Rule) -> None:
     system = _diagnosis_system(w, r)
     if system is None:
         return
+    year = letter_year(w.text, p.dates)
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
-        told_in = entry.get("told_in") or []
-        for s in w.sentences_in(entry["sections"] + told_in):
+        told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
+        for s in w.sentences_in(entry["sections"] + told_in + dated_in):
             if not s.coded:  # a sentence that only negates, or names a hypothesis or a relative
                 continue
             said = w.text[s.start:s.end]
             found = words.search(said)
-            if found and s.section not in entry["sections"] and not _told(said, found, p):
+            if found and s.section not in entry["sections"] and not (
+                    s.section in told_in and _told(said, found, p) or s.section in dated_in and _told_past(said, year, p)):
                 continue
             if found and not unless.search(said):
                 added = w.add(r, system, entry["code"], _evidence(w, s), rule_evidence=True)
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
+
+
+def _told_past(said: str, year: int | None, p: StatusParams) -> bool:
+    """A sentence that tells the past: in words ("old MI", "previous PCI") or by a year before the
+    letter's ("a myocardial infarction in 2016 treated with a coronary stent")."""
+    return re.search(p.past, said, re.I) is not None or (
+        year is not None and any(int(y) < year for y in _YEAR.findall(said)))
 
 
 def _says(pattern: str | None, evidence) -> bool:

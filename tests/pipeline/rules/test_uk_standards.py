@@ -119,6 +119,11 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("past_medical_history", "COPD (ex-smoker, 40 pack-years)", "Z86.4"),
     ("past_medical_history", "Dual-chamber PPM 2019 for sick sinus syndrome", "Z95.0"),
     ("past_medical_history", "IHD - DES to LAD 2021", "Z95.5"),
+    ("past_medical_history", "Anterior STEMI 2019 -> PPCI to LAD (1 x DES)", "Z95.5"),
+    # an earlier episode's stent told in the diagnosis list or the story: in words, or by an earlier year
+    ("diagnoses", "Old inferior myocardial infarction (2017) - drug-eluting stent to the\n   RCA.", "Z95.5"),
+    (None, "He had a myocardial infarction in 2016 treated with a coronary stent (admitted 03/11/2025).", "Z95.5"),
+    ("diagnoses", "NSTEMI treated with PCI to the LAD on 05/11/2025", None),  # this episode's stent
     ("past_surgical_history", "R THR 2012, L TKR 2018", "Z96.6"),  # one status code for both joints
     ("past_medical_history", "Pseudophakic both eyes", "Z96.1"),
     ("family_history", "Father: hip replacement, bowel cancer at 70", None),  # a relative's history
