@@ -673,6 +673,21 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
                                         "a pregnancy, delivery or puerperium.")
 
 
+@pytest.mark.parametrize("words, kept", [
+    ("Chronic limb-threatening ischaemia of the right leg with rest pain", False),  # a limb's pain
+    ("Unstable angina (crescendo pattern, rest pain).", False),
+    ("Mechanical low back pain, no red flags.", True),
+    ("Neck pain after the fall; CT cervical spine normal.", True),
+])
+def test_dorsalgia_needs_pain_of_the_back_or_neck(tables, words, kept):
+    x = Excerpt(("diagnoses", words))
+    out = run(tables, x, [code(tables, WHO, "M54.9", "primary", x.evidence(words, "diagnoses"))], "CON-013")
+    assert (coded(out) == [("ICD-10", "M54.9")]) is kept
+    if not kept:
+        assert out.flags[0].message == ("M54.9 (Dorsalgia, unspecified) is not suggested: the letter does not document "
+                                        "pain of the back, spine or neck.")
+
+
 def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
     x = Excerpt(("diagnoses", "Dx: R anterior epistaxis - packing + cautery"), ("presenting_complaint", "On apixaban for AF."))
     out = run(tables, x, [code(tables, WHO, "R04.0", "primary", x.evidence("Dx: R anterior epistaxis", "diagnoses")),
