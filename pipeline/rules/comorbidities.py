@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import System
+from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import Evidence
 
@@ -35,6 +35,7 @@ class StatusParams:
     # in a sentence that tells the past: these words, or a year before the letter's
     past: str = r"(?!)"
     dates: str = DATES
+    ruled_out: str = "{code} ({title}) is not coded: the letter says \"{mention}\"."
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
@@ -93,6 +94,17 @@ def status_codes(w: Work, r: Rule) -> None:
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
+        _ruled_out(w, r, entry["code"], unless)
+
+
+def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern) -> None:
+    """A status code the ranker suggested on words the entry rules out ("apixaban started") is
+    not coded."""
+    for s in [c for c in w.scope(r) if compact(c.code) == compact(code) and r.id not in c.rules]:
+        if s.evidence and all(unless.search(e.text) for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.ruled_out, s, mention=unless.search(s.evidence[0].text).group(0))
 
 
 def _told_past(said: str, year: int | None, p: StatusParams) -> bool:

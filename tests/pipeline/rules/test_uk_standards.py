@@ -930,6 +930,21 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
     assert [c.code for c in out.codes] == ["I10", "E11.9"]
 
 
+@pytest.mark.parametrize("section, line, kept", [
+    ("past_medical_history", "Left leg DVT in 2015 after a knee arthroscopy (6 months of warfarin).", False),
+    ("diagnoses", "New paroxysmal AF: apixaban started after discussion.", False),
+    ("medications", "Apixaban 5 mg BD (long-term, for AF)", True),
+])
+def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, kept):
+    x = Excerpt(("diagnoses", MAIN[1]), (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "Z92.1", evidence=x.evidence(line, section))], "HIS-001")
+    assert ("Z92.1" in [c.code for c in out.codes]) is kept
+    if not kept:
+        assert any(c.code == "Z92.1" and c.rules == ("HIS-001",) for c in out.candidates)
+        assert "not a long-term or current status" in out.flags[0].message
+
+
 @pytest.mark.parametrize("history, kept", [
     ("Z88.0", ["Z88.0"]),  # "clarithromycin (pen allergy)": the known allergy, no reaction of unknown cause
     ("Z91.0", ["Z91.0"]),
