@@ -95,6 +95,9 @@ PROCEDURE_PARTICIPLES = {
     "cauterised": "cauterisation", "cauterized": "cauterisation", "drained": "drainage", "repaired": "repair",
     "removed": "removal", "inserted": "insertion", "debrided": "debridement", "amputated": "amputation",
     "packed": "packing", "sutured": "suture", "ligated": "ligation", "dilated": "dilation",
+    "manipulated": "manipulation", "stented": "stent insertion", "lasered": "laser fragmentation",
+    "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
+    "catheterised": "catheterisation", "catheterized": "catheterisation",
 }
 
 

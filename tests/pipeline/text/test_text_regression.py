@@ -215,6 +215,9 @@ ASSERTIONS = [
     ("Medications on discharge:\n- Dexamethasone 4 mg BD on the day of chemotherapy", "chemotherapy", "hypothetical"),
     # a repair named by what was repaired
     ("Op:\nOpen primary sutured repair of the paraumbilical hernia.", "sutured repair", "present"),
+    # what was done, as a participle ("the fracture was manipulated", "the ureter was stented")
+    ("The fracture was manipulated under general anaesthetic.", "manipulated", "present"),
+    ("The left ureter was stented at the end of the procedure.", "stented", "present"),
 ]
 
 
