@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
-from clincoder.core.schema import Evidence
+from clincoder.core.schema import CodeSuggestion, Evidence
 
 from .engine import Work
 from .refs import code_refs, in_refs
@@ -50,6 +50,8 @@ class HistoryParams:
     message: str
     resolved: str  # an event with no history code: a past episode, not coded
     dates: str = DATES  # a full date; the latest one gives the year of the letter
+    # a past event among the candidates with at least this suggestion probability gets its history code
+    candidate_floor: float = 1.01
 
     def __post_init__(self):
         check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str})
@@ -146,10 +148,8 @@ def past_events(w: Work, r: Rule) -> None:
         return
     year = letter_year(w.text, p.dates)
     for s in [s for s in w.codes if s.system == system.value and s.kind == "diagnosis"]:
-        event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
-        if event is None or not _past(s, year) or _says(event.get("current_if"), s.evidence):
-            continue
-        if "past_if" in event and not _says(event["past_if"], s.evidence):
+        event = _past_event(p, s, year)
+        if event is None:
             continue
         w.demote(s)
         w.tag(r, s)
@@ -158,6 +158,25 @@ def past_events(w: Work, r: Rule) -> None:
             continue
         added = w.add(r, system, event["history"], s.evidence, rule_evidence=True)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
+    # a past event the suggester left among the candidates ("TIA 2020, no residual deficit") still
+    # has its history code
+    for c in [c for c in w.candidates if c.system == system.value and c.kind == "diagnosis"
+              and (c.suggest or 0.0) >= p.candidate_floor and (c.system, c.code) not in w.demoted]:
+        event = _past_event(p, c, year)
+        if event is not None and "history" in event and (added := w.add(r, system, event["history"], c.evidence,
+                                                                         rule_evidence=True)) is not None:
+            w.tag(r, c)
+            w.flag(r, p.message, c, other=added.code)
+
+
+def _past_event(p: HistoryParams, s: CodeSuggestion, year: int | None) -> dict | None:
+    """The event entry of ``s`` where the letter gives it only as past history (None otherwise)."""
+    event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
+    if event is None or not _past(s, year) or _says(event.get("current_if"), s.evidence):
+        return None
+    if "past_if" in event and not _says(event["past_if"], s.evidence):
+        return None
+    return event
 
 
 @rule("HIS-004", "comorbidities", MessageParams)

@@ -175,6 +175,17 @@ def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history)
     assert out.flags[0].rule == "HIS-002" and history in out.flags[0].message
 
 
+@pytest.mark.parametrize("suggest, coded_history", [(0.24, True), (0.01, False)])
+def test_a_past_event_left_among_the_candidates_still_gets_its_history_code(tables, suggest, coded_history):
+    line = "- TIA 2020, no residual deficit"
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    tia = replace(code(tables, WHO, "G45.9", "candidate", x.evidence(line, "past_medical_history")), suggest=suggest)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-002",
+              candidates=[tia])
+    assert coded(out) == [("ICD-10", "J18.9")] + ([("ICD-10", "Z86.7")] if coded_history else [])
+    assert "G45.9" in [c.code for c in out.candidates]  # the TIA itself is never suggested
+
+
 @pytest.mark.parametrize("line, episode", [
     ("- Pneumothorax in 1996, resolved", "J93.9"),
     ("- Quinsy in 2023", "J36"),
