@@ -323,6 +323,47 @@ def supplementary(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class AdverseEffectParams:
+    drugs: tuple[dict, ...]  # {words, add}: the drug (class) and its Y40-Y59 code
+    cause: str  # the words that make the drug the cause ("secondary to", "due to")
+    induced: str  # the words after a drug that make it the cause ("-induced", "-related")
+    codes: tuple[str, ...]  # the conditions an adverse effect can be (not poisonings, external causes, Z codes)
+    message: str
+    near: int = 6  # at most this many words between the cause words and the drug
+
+    def __post_init__(self):
+        check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
+        check_codes(self.codes, "codes")
+        for pattern in (self.cause, self.induced, *(d["words"] for d in self.drugs)):
+            re.compile(pattern)
+
+
+def _caused_by(p: AdverseEffectParams, drug: str, text: str) -> re.Match | None:
+    """The words of ``text`` that make ``drug`` the cause of the condition it states."""
+    return re.search(rf"(?:{p.cause})\W+(?:[\w-]+\W+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
+                     text, re.I)
+
+
+@rule("CON-022", "conventions", AdverseEffectParams)
+def adverse_effect(w: Work, r: Rule) -> None:
+    """A condition the letter states a drug caused in therapeutic use ("thiazide-induced
+    hyponatraemia", "neutropenia secondary to chemotherapy") is followed by the Y40-Y59 code of
+    the drug."""
+    p: AdverseEffectParams = r.params
+    placed: set[int] = set()
+    conditions = code_refs(" ".join(p.codes))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
+        said = " ".join(e.text for e in s.evidence)
+        found = next(((d, m) for d in p.drugs if (m := _caused_by(p, d["words"], said))), None)
+        if found is None:
+            continue
+        added = _attach(w, r, System.parse(s.system), found[0]["add"], s, s, placed)
+        if added is not None:
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found[1].group(0))
+
+
+@dataclass(frozen=True)
 class DocumentedTermParams:
     groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
     message: str

@@ -956,6 +956,33 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
         assert "not a long-term or current status" in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, condition, expected", [
+    ("1. Severe hyponatraemia - thiazide-induced (bendroflumethiazide)", "E87.1", ["E87.1", "Y54.3"]),
+    ("2. Neutropenia secondary to chemotherapy (neutrophils 0.2)", "D70", ["D70", "Y43.3"]),
+    ("3. Oxaliplatin-related peripheral sensory neuropathy", "G62.0", ["G62.0", "Y43.3"]),
+    ("1. Bilateral pulmonary emboli, provoked by the combined oral contraceptive pill", "I26.9", ["I26.9", "Y42.4"]),
+    ("4. Obesity (BMI 33), likely antipsychotic-related", "E66.9", ["E66.9", "Y49.5"]),
+    # a drug given for the condition is no cause of it; a poisoning takes its own codes
+    ("1. Community acquired pneumonia treated with co-amoxiclav", "J18.9", ["J18.9"]),
+    ("1. Hyponatraemia, improved after the thiazide was stopped", "E87.1", ["E87.1"]),
+    ("1. Overdose of morphine due to a dosing error", "T40.2", ["T40.2"]),
+])
+def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, line, condition, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence(line, "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == expected
+    if len(expected) > 1:
+        assert out.codes[1].rules == ("CON-022",) and "adverse effect in therapeutic use" in out.flags[0].message
+
+
+def test_each_adverse_effect_gets_its_drug_code(tables):
+    lines = ["1. Neutropenia secondary to chemotherapy", "2. Grade 2 oral mucositis secondary to chemotherapy"]
+    x = Excerpt(*(("diagnoses", line) for line in lines))
+    out = run(tables, x, [code(tables, WHO, "D70", "primary", x.evidence(lines[0], "diagnoses")),
+                          code(tables, WHO, "K12.1", evidence=x.evidence(lines[1], "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == ["D70", "Y43.3", "K12.1", "Y43.3"]
+
+
 @pytest.mark.parametrize("history, kept", [
     ("Z88.0", ["Z88.0"]),  # "clarithromycin (pen allergy)": the known allergy, no reaction of unknown cause
     ("Z91.0", ["Z91.0"]),
