@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Mapping
@@ -52,9 +54,10 @@ class Mention:
 
     @property
     def query(self) -> str:
-        """Text to look codes up with: the expansion of an abbreviation, else the mention, plus
+        """Text to look codes up with: the expansion of an abbreviation, else the mention read
+        without the aside it was read across ("intertrochanteric (extracapsular) fracture"), plus
         the code-changing words and site that the span itself lacks."""
-        base = self.expansion or self.text
+        base = self.expansion or re.sub(r"\s*\([^()]*\)", "", self.text)
         low = base.lower()
         extra = [m for m in self.modifiers if m not in low]
         for w in (self.laterality, self.body_site):
