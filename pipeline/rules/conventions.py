@@ -418,6 +418,7 @@ class BesideParams:
         check_codes(self.beside, "beside")
 
 
+@rule("CON-023", "conventions", BesideParams)
 @rule("CON-021", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)

@@ -334,6 +334,21 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, 
     out = run(tables, x, [code(tables, OPCS, first, "primary"), code(tables, OPCS, main)], "SEQ-004")
     assert [c.code for c in out.codes] == [main, first]
 
+@pytest.mark.parametrize("procedures, kept", [
+    (["W46.1", "X33.2"], ["W46.1"]),  # the transfusion after the hemiarthroplasty
+    (["X28.1", "Q07.4"], ["Q07.4"]),  # the iron infusion before the hysterectomy
+    (["X33.2"], ["X33.2"]),  # a day-case transfusion alone is coded
+    (["X33.2", "U21.2"], ["X33.2", "U21.2"]),  # diagnostic imaging (left to CON-007) does not take it out
+])
+def test_a_transfusion_or_drug_infusion_is_coded_only_alone(who_icd10_table, shared_data, procedures, kept):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", "Procedures as listed"))
+    out = run(tables, x, [code(tables, OPCS, c, "primary" if i == 0 else "secondary") for i, c in enumerate(procedures)],
+              "CON-023")
+    assert [c.code for c in out.codes] == kept
+    assert all("CON-023" in c.rules for c in out.candidates)
+
+
 @pytest.mark.parametrize("line, proc, expected", [
     ("Left cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
     ("Right hemiarthroplasty (cemented)", "W46.1", ["W46.1", "Z94.2"]),
