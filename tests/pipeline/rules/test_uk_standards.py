@@ -138,6 +138,10 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
     (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
     (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
+    # treatment not taken as prescribed
+    ("hpc", "His mother told us that he has not been taking it regularly for the past two weeks.", "Z91.1"),
+    ("past_medical_history", "Hypertension, poorly controlled (he admits he often\nforgets his tablets)", "Z91.1"),
+    ("hpc", "He takes his preventer every day; adherence is good.", None),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
