@@ -62,6 +62,15 @@ def test_mention_label(analyse, text, mention, label):
     assert analyse(text).text[m.start:m.end] == m.text
 
 
+@pytest.mark.parametrize("text,words", [
+    # ward care and words that name no procedure alone
+    ("4. Category 2 pressure ulcer, sacrum - dressings and a dynamic mattress.", "dressings"),
+    ("Wound checked; dressing changed daily by the district nurse.", "dressing"),
+])
+def test_no_procedure_mention(analyse, text, words):
+    assert not [m for m in analyse(text)._.mentions if m.label == "PROCEDURE" and m.text.lower() == words]
+
+
 # ---- abbreviations ----------------------------------------------------------------------------
 ABBREVIATIONS = [
     ("PMH: T2DM, HTN.", "T2DM", "type 2 diabetes mellitus", "DIAGNOSIS"),
