@@ -196,6 +196,17 @@ def absent_now(w: Work, r: Rule) -> None:
             w.flag(r, r.params.message, s, mention=", ".join(sorted(named)))
 
 
+@rule("HIS-005", "comorbidities", MessageParams)
+def query_in_history(w: Work, r: Rule) -> None:
+    """A query condition given only in the past history ("?OSA, awaiting sleep studies") is not
+    coded: the uncertain diagnoses coded as confirmed are the episode's own."""
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        if s.evidence and all(e.section in HISTORY_SECTIONS and e.assertion == "uncertain" for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s)
+
+
 @dataclass(frozen=True)
 class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode

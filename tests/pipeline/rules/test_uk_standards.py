@@ -190,6 +190,22 @@ def test_a_past_event_left_among_the_candidates_still_gets_its_history_code(tabl
     assert "G45.9" in [c.code for c in out.candidates]  # the TIA itself is never suggested
 
 
+@pytest.mark.parametrize("section, assertion, kept", [
+    ("past_medical_history", "uncertain", False),  # "?OSA - awaiting sleep studies": never diagnosed
+    ("past_medical_history", "present", True),  # a known comorbidity
+    ("diagnoses", "uncertain", True),  # the episode's own query diagnosis is coded as if confirmed
+])
+def test_a_query_in_the_past_history_only_is_not_coded(tables, section, assertion, kept):
+    line = "- ?OSA - STOP-BANG 5; GP has requested sleep studies, not yet done."
+    x = Excerpt(MAIN, (section, line))
+    osa = code(tables, WHO, "G47.3", evidence=(Evidence(x.text.index(line), x.text.index(line) + len(line), line,
+                                                        section, assertion),))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")), osa], "HIS-005")
+    assert ("G47.3" in [c.code for c in out.codes]) is kept
+    if not kept:
+        assert "a query in the past history only" in out.flags[0].message
+
+
 @pytest.mark.parametrize("line, episode", [
     ("- Pneumothorax in 1996, resolved", "J93.9"),
     ("- Quinsy in 2023", "J36"),
