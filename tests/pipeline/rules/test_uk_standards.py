@@ -588,6 +588,8 @@ def test_confusion_of_a_metabolic_disturbance_is_not_the_primary_diagnosis(table
     ("1. Acute gout of the right knee", "M10.9", "examination", "Large knee effusion", "M25.4"),
     # so is back pain (dorsalgia)
     ("1. Pyelonephritis", "N10", "presenting_complaint", "Loin and back pain with rigors", "M54.9"),
+    # a collapse that a low blood pressure explains
+    ("1. Orthostatic hypotension", "I95.1", "presenting_complaint", "Collapse on standing", "R55"),
 ])
 def test_a_symptom_the_diagnosis_explains_is_not_coded(tables, diagnosis, definitive, where, line, symptom):
     x = Excerpt(("diagnoses", diagnosis), (where, line))
