@@ -159,12 +159,12 @@ def past_events(w: Work, r: Rule) -> None:
         added = w.add(r, system, event["history"], s.evidence, rule_evidence=True)
         w.flag(r, p.message, s, other=added.code if added else event["history"])
     # a past event the suggester left among the candidates ("TIA 2020, no residual deficit") still
-    # has its history code
+    # has its history code; a past cancer (past_if: its treatment ended) needs the suggester's word
     for c in [c for c in w.candidates if c.system == system.value and c.kind == "diagnosis"
               and (c.suggest or 0.0) >= p.candidate_floor and (c.system, c.code) not in w.demoted]:
         event = _past_event(p, c, year)
-        if event is not None and "history" in event and (added := w.add(r, system, event["history"], c.evidence,
-                                                                         rule_evidence=True)) is not None:
+        if event is not None and "history" in event and "past_if" not in event and (added := w.add(r, system, event["history"], c.evidence,
+                                                                         rule_evidence=True, score=c.score)) is not None:
             w.tag(r, c)
             w.flag(r, p.message, c, other=added.code)
 

@@ -268,13 +268,13 @@ class SupplementaryParams:
 
 
 def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
-            placed: set[int]) -> CodeSuggestion | None:
+            placed: set[int], score: float | None = None) -> CodeSuggestion | None:
     """The supplementary ``code`` directly after ``after``: the ranker's own suggestion of it moved
     there, else a new one (a code this rule placed after another procedure is repeated)."""
     own = next((c for c in w.codes if c.system == system.value and compact(c.code) == compact(code)
                 and id(c) not in placed), None)
     if own is None:
-        own = w.add(r, system, code, s.evidence, after=after, repeat=True, rule_evidence=True)
+        own = w.add(r, system, code, s.evidence, after=after, repeat=True, rule_evidence=True, score=score)
     else:
         w.codes.remove(own)
         w.codes.insert(w.codes.index(after) + 1, own)
@@ -329,7 +329,7 @@ class AdverseEffectParams:
     induced: str  # the words after a drug that make it the cause ("-induced", "-related")
     codes: tuple[str, ...]  # the conditions an adverse effect can be (not poisonings, external causes, Z codes)
     message: str
-    near: int = 6  # at most this many words between the cause words and the drug
+    near: int = 4  # at most this many words, no punctuation, between the cause words and the drug
 
     def __post_init__(self):
         check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
@@ -340,7 +340,7 @@ class AdverseEffectParams:
 
 def _caused_by(p: AdverseEffectParams, drug: str, text: str) -> re.Match | None:
     """The words of ``text`` that make ``drug`` the cause of the condition it states."""
-    return re.search(rf"(?:{p.cause})\W+(?:[\w-]+\W+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
+    return re.search(rf"(?:{p.cause})\s+(?:[\w-]+\s+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
                      text, re.I)
 
 
@@ -357,7 +357,7 @@ def adverse_effect(w: Work, r: Rule) -> None:
         found = next(((d, m) for d in p.drugs if (m := _caused_by(p, d["words"], said))), None)
         if found is None:
             continue
-        added = _attach(w, r, System.parse(s.system), found[0]["add"], s, s, placed)
+        added = _attach(w, r, System.parse(s.system), found[0]["add"], s, s, placed, score=s.score)
         if added is not None:
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found[1].group(0))

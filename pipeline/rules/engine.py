@@ -68,13 +68,14 @@ class Work:
 
     def add(self, rule: Rule, system: System, code: str, evidence: tuple[Evidence, ...],
             after: CodeSuggestion | None = None, repeat: bool = False,
-            rule_evidence: bool = False) -> CodeSuggestion | None:
+            rule_evidence: bool = False, score: float | None = None) -> CodeSuggestion | None:
         """Suggest ``code`` (a candidate of that code is promoted with its own evidence, or with
         ``evidence`` where it has none or ``rule_evidence``: the rule's reason is the evidence, as
         the procedure a laterality code qualifies or the allergy line a status code is read from),
         placed directly after
         ``after`` or last; None where the table lacks it or it is already suggested (unless
-        ``repeat``: supplementary codes follow each code they qualify)."""
+        ``repeat``: supplementary codes follow each code they qualify). A code that was no
+        candidate ranks with ``score`` (the code it is read from), else first (1.0)."""
         table = self.tables.get(system)
         entry = table.get(code) if table is not None else None
         if entry is None or (self.suggested(system, code) is not None and not repeat):
@@ -83,7 +84,8 @@ class Work:
         if old is not None:
             self.candidates.remove(old)
         if old is None:
-            s = CodeSuggestion(system.value, entry.code, entry.title, 0, "secondary", 1.0, evidence)
+            s = CodeSuggestion(system.value, entry.code, entry.title, 0, "secondary", 1.0 if score is None else score,
+                               evidence)
         else:
             kept = (evidence or old.evidence) if rule_evidence else (old.evidence or evidence)
             s = replace(old, role="secondary", evidence=kept)

@@ -1003,6 +1003,8 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("1. Community acquired pneumonia treated with co-amoxiclav", "J18.9", ["J18.9"]),
     ("1. Hyponatraemia, improved after the thiazide was stopped", "E87.1", ["E87.1"]),
     ("1. Overdose of morphine due to a dosing error", "T40.2", ["T40.2"]),
+    # the cause words name another cause; the drug is the treatment
+    ("1. Chemical meningitis due to ruptured dermoid cyst, treatment with dexamethasone", "G03.8", ["G03.8"]),
 ])
 def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, line, condition, expected):
     x = Excerpt(("diagnoses", line))
@@ -1010,6 +1012,7 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
     assert [c.code for c in out.codes] == expected
     if len(expected) > 1:
         assert out.codes[1].rules == ("CON-022",) and "adverse effect in therapeutic use" in out.flags[0].message
+        assert out.codes[1].score == out.codes[0].score  # ranked where the condition it explains ranks
 
 
 def test_each_adverse_effect_gets_its_drug_code(tables):
