@@ -999,6 +999,8 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("3. Oxaliplatin-related peripheral sensory neuropathy", "G62.0", ["G62.0", "Y43.3"]),
     ("1. Bilateral pulmonary emboli, provoked by the combined oral contraceptive pill", "I26.9", ["I26.9", "Y42.4"]),
     ("4. Obesity (BMI 33), likely antipsychotic-related", "E66.9", ["E66.9", "Y49.5"]),
+    ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
+     ["M10.9", "Y54.3"]),
     # a drug given for the condition is no cause of it; a poisoning takes its own codes
     ("1. Community acquired pneumonia treated with co-amoxiclav", "J18.9", ["J18.9"]),
     ("1. Hyponatraemia, improved after the thiazide was stopped", "E87.1", ["E87.1"]),
