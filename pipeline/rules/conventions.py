@@ -412,42 +412,40 @@ class BesideParams:
     codes: tuple[str, ...]  # code ranges not coded beside ...
     beside: tuple[str, ...]  # ... a suggested code of these ranges
     message: str
+    # True: the codes stand only beside such a code (an obstetric operation on a delivery record)
+    needs: bool = False
+    # the kind of code ``beside`` names (diagnosis, procedure); "": the rule's own classification
+    kind: str = ""
 
     def __post_init__(self):
         check_codes(self.codes, "codes")
         check_codes(self.beside, "beside")
+        if self.kind not in ("", "diagnosis", "procedure"):
+            raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
 @rule("CON-023", "conventions", BesideParams)
 @rule("CON-021", "conventions", BesideParams)
+@rule("CON-020", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
-def not_coded_beside(w: Work, r: Rule) -> None:
+def coded_beside(w: Work, r: Rule) -> None:
     """Codes that stand only where no code of another range is coded (the delivery codes
     O80-O84 where a pregnancy or delivery condition is; the baby's and antenatal codes on the
-    record of a mother's delivery episode; an allergy NOS where the allergy is a history code)."""
-    codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
-    other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
-    if other is None:
+    record of a mother's delivery episode; an allergy NOS where the allergy is a history code),
+    or, with ``needs``, only where one is (an obstetric operation, OPCS-4 Chapter R, on the
+    record of a pregnancy episode: without one, "a normal ECG" is no normal delivery)."""
+    p: BesideParams = r.params
+    codes, beside = code_refs(" ".join(p.codes)), code_refs(" ".join(p.beside))
+    pool = [s for s in w.codes if s.kind == p.kind] if p.kind else w.scope(r)
+    other = next((s for s in pool if in_refs(s.code, beside)), None)
+    if (other is None) != p.needs:
         return
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
         w.demote(s)
         w.tag(r, s)
-        w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
-
-
-@rule("CON-020", "conventions", BesideParams)
-def only_beside(w: Work, r: Rule) -> None:
-    """Codes that stand only beside a suggested code of another range (an obstetric operation,
-    OPCS-4 Chapter R, on the record of a pregnancy, delivery or puerperium episode): without one,
-    the words that suggested it ("a normal ECG": all normal delivery) name something else."""
-    codes, beside = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.beside))
-    if any(in_refs(s.code, beside) for s in w.codes):
-        return
-    for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
-        w.demote(s)
-        w.tag(r, s)
-        w.flag(r, r.params.message, s)
+        w.flag(r, p.message, s, codes=(s.code, other.code) if other else (s.code,),
+               other=f"{other.code} ({other.title})" if other else "")
 
 
 @dataclass(frozen=True)

@@ -1025,6 +1025,14 @@ def test_each_adverse_effect_gets_its_drug_code(tables):
     assert [c.code for c in out.codes] == ["D70", "Y43.3", "K12.1", "Y43.3"]
 
 
+def test_an_opcs4_site_code_is_no_pregnancy(tables):
+    # OPCS-4 has Z32-Z39 site codes and an O chapter: only the diagnoses say it is a delivery record
+    x = Excerpt(("procedures", "Procedure as stated"))
+    out = run(tables, x, [code(tables, WHO, "R55", "primary"), _opcs("R24.9", "All normal delivery", role="primary"),
+                          _opcs("Z35.4", "Middle cerebral artery")], "CON-020")
+    assert [c.code for c in out.codes] == ["R55", "Z35.4"]
+
+
 @pytest.mark.parametrize("history, kept", [
     ("Z88.0", ["Z88.0"]),  # "clarithromycin (pen allergy)": the known allergy, no reaction of unknown cause
     ("Z91.0", ["Z91.0"]),
