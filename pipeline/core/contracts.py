@@ -159,7 +159,8 @@ class PreparedLetter:
         heading that name one ("NSTEMI treated with PCI" in a diagnosis list states a procedure;
         "Right carpal tunnel syndrome" does not). A letter that states none of that kind under a
         heading of that kind is read as a coder reads a prose letter: its narrative sentences that
-        mention one state them too."""
+        mention one state them too (and, for procedures, the results listed: a lumbar puncture or a
+        bone marrow biopsy is written among the investigations)."""
         return self._stated[procedure]
 
     def stated_order(self, procedure: bool) -> tuple[int, ...]:
@@ -190,8 +191,10 @@ class PreparedLetter:
             # a heading of this kind that lists one: the letter states them there; an operation
             # note that names the miscarriage it treated leaves the diagnoses to the narrative
             listed = any(names(self.sentences[i]) and own(self.sentences[i]) for i in headed)
+            # a procedure done as a test ("Lumbar puncture: opening pressure 22 cm") is listed with the results
+            narrative = NARRATIVE_SECTIONS | ({"investigations"} if procedure else set())
             told = headed if listed else headed | {
-                i for i, s in enumerate(self.sentences) if s.section in NARRATIVE_SECTIONS and s.coded and names(s)}
+                i for i, s in enumerate(self.sentences) if s.section in narrative and s.coded and names(s)}
             out[procedure] = frozenset(told)
         return out
 

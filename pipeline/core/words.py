@@ -98,6 +98,12 @@ PROCEDURE_PARTICIPLES = {
     "manipulated": "manipulation", "stented": "stent insertion", "lasered": "laser fragmentation",
     "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
     "catheterised": "catheterisation", "catheterized": "catheterisation",
+    "dilatation": "dilation", "balloon dilatation": "balloon dilation", "dilation": "dilation",
+    "balloon dilation": "balloon dilation", "ablation": "ablation", "embolisation": "embolisation",
+    "embolization": "embolisation", "band ligation": "band ligation",
+    "biopsy": "biopsy", "biopsies": "biopsy", "excision": "excision", "resection": "resection",
+    "drainage": "drainage", "removal": "removal", "insertion": "insertion", "exploration": "exploration",
+    "washout": "washout",
 }
 
 

@@ -139,9 +139,11 @@ class LetterAbbreviations:
 
 def _whole(toks, i: int, j: int, text: str) -> bool:
     """Multi-token keys must be written as one unit (``#NOF``, ``h/o``, ``lap chole``); a lone ``#``
-    must precede a word (``# L wrist``, ``#NOF``)."""
+    must precede a word (``# L wrist``, ``#NOF``) or follow one, where no number comes next (``L tibial
+    shaft # (oblique)``, not ``bed # 4``)."""
     if j - i == 1 and toks[i][2] == "#":
-        return i + 1 < len(toks) and toks[i + 1][2][:1].isalpha()
+        after = toks[i + 1][2] if i + 1 < len(toks) else ""
+        return after[:1].isalpha() or (i > 0 and toks[i - 1][2][:1].isalpha() and not after[:1].isdigit())
     for k in range(i + 1, j):
         gap = text[toks[k - 1][1]:toks[k][0]]
         if gap not in ("", " "):

@@ -13,8 +13,13 @@ from .sections import BLANK_LINE, announces_diagnosis
 
 _HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
 _SALUTATION = re.compile(r"^[ \t]*Dear\b", re.M)
+_GREETING = re.compile(r"[ \t]*Dear\b[^,\n]*,?")
 _IDENTIFIERS = re.compile(r"\b(?:DOB|D\.O\.B|date of birth|NHS (?:no|number)|hospital (?:no|number)|MRN)\b", re.I)
 LETTERHEAD_CHARS = 2000  # a letterhead ends within this many characters of the letter's start
+# a person named with a title ("Dear Dr Whitlow", "my colleague Dr Kwabena Mensah", "Mrs Irene
+# CALLAGHAN"): a name is no clinical word, whatever it spells
+_PERSON = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sister)\b\.?[ \t]+(?:[A-Z]\.[ \t]*){0,3}"
+                     r"[A-Z][A-Za-z'-]+(?:[ \t]+[A-Z][A-Za-z'-]+)?")
 _VALEDICTION = re.compile(r"^[ \t]*(?:yours (?:sincerely|faithfully|truly)|(?:kind|best|warm|with best) (?:regards|wishes))\b",
                           re.I | re.M)
 
@@ -26,14 +31,19 @@ def signature_start(text: str, after: int = 0) -> int:
     return found.start() if found else len(text)
 
 
+def person_spans(text: str) -> list[tuple[int, int]]:
+    """Where the letter names a person by title and name (:data:`_PERSON`)."""
+    return [m.span() for m in _PERSON.finditer(text)]
+
+
 def letterhead_end(text: str, sections) -> int:
     """Where the letterhead ends: the hospital, unit and patient-identifier lines before the
     salutation ("Dear Dr ..."), or without one the paragraphs up to the one that identifies the
     patient (DOB, NHS number), never past the first heading; 0 where the letter has neither. The
     unit's name ("Cancer Day Unit", "Trauma & Orthopaedics") names no condition of the patient."""
     dear = _SALUTATION.search(text, 0, LETTERHEAD_CHARS)
-    if dear:
-        return dear.start()
+    if dear:  # with the salutation ("Dear Dr Whitlow,")
+        return _GREETING.match(text, dear.start()).end()
     ids = _IDENTIFIERS.search(text, 0, LETTERHEAD_CHARS)
     if ids is None:
         return 0
@@ -47,12 +57,14 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     code, each weighted by the section and assertion of its mentions.
 
     A bare heading ("Diagnoses:"), the letterhead (:func:`letterhead_end`) and the sign-off
-    (:func:`signature_start`) are dropped. In the other sentences the words of negated, family
+    (:func:`signature_start`) are dropped, and people named by title (:func:`person_spans`) are
+    blanked out with their mentions. In the other sentences the words of negated, family
     and hypothetical mentions are blanked out, and those mentions are kept apart (``uncoded``) to
     be ranked with their assertion; a sentence holding only such mentions is kept as their
     evidence (``coded=False``) and read by no generator but for them."""
     text = doc.text
-    mentions = mentions_of(doc)
+    names = person_spans(text)
+    mentions = [m for m in mentions_of(doc) if not any(a < m.end and m.start < b for a, b in names)]
     sections = list(doc._.section_spans or [])
     kept: list[SentenceRecord] = []
     m_i, head = 0, letterhead_end(text, sections)
@@ -72,6 +84,9 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
         for m in inside:
             if not m.coded:
                 chars[m.start - a: m.end - a] = " " * (m.end - m.start)
+        for x, y in names:
+            if x < b and a < y:
+                chars[max(x, a) - a: min(y, b) - a] = " " * (min(y, b) - max(x, a))
         weighted = tuple(WeightedMention(m, weights.mention(m.section, m.assertion)) for m in coded)
         uncoded = tuple(m for m in inside if not m.coded)
         episode = bool(coded) or not inside

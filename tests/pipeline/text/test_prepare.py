@@ -91,6 +91,14 @@ def test_a_diagnosis_line_states_a_procedure_only_where_it_names_one(nlp):
     assert (first, second) == ("- Right carpal tunnel release", "- NSTEMI treated with coronary angioplasty")
 
 
+def test_a_procedure_listed_with_the_results_is_stated(nlp):
+    text = ("Investigations:\n- Lumbar puncture on the ward: opening pressure 22 cm, CSF clear.\n"
+            "- CT head: normal.\nDiagnosis:\n- Viral encephalitis\n")
+    p = _prepared(nlp, text)
+    assert any("Lumbar puncture" in s for s in _stated(p, text, True))
+    assert not any("Lumbar puncture" in s for s in _stated(p, text, False))
+
+
 def test_a_prose_letter_states_in_its_narrative(nlp):
     text = ("Mrs Smith was admitted with a lower GI bleed from diverticular disease.\n"
             "A colonoscopy on 14/07/2025 showed sigmoid diverticula.\n"
@@ -124,6 +132,11 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     assert not announces_diagnosis("We think this was a viral upper respiratory tract infection that triggered "
                                    "the attack.", None)
     assert announces_diagnosis("We think this was a viral upper respiratory tract infection.", None)
+    # the conclusion a prose letter draws after the tests
+    assert announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", None)
+    assert announces_diagnosis("We have classed this as acute idiopathic pericarditis.", None)
+    assert not announces_diagnosis("This is her third depressive episode.", None)
+    assert not announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", "past_medical_history")
 
 
 LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
@@ -149,3 +162,21 @@ def test_a_letter_without_letterhead_is_read_from_its_start(nlp):
     text = "A 64-year-old man with a history of hypertension presented with chest pain.\n"
     assert letterhead_end(text, []) == 0 and signature_start(text) == len(text)
     assert _prepared(nlp, text).sentences[0].start == 0
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Dear Dr Whitlow,\n\nShe was admitted with pericarditis.\n", "Whitlow"),
+    ("On 22 May my colleague Dr Kwabena Mensah performed a pericardiocentesis.\n", "Mensah"),
+    ("Seen by Mr O. Stanbridge, who reduced the fracture.\n", "Stanbridge"),
+    ("Reviewed by Prof. Gout on the ward round; knee pain settled.\n", "Gout"),
+])
+def test_people_named_by_title_are_not_read(nlp, text, name):
+    p = _prepared(nlp, text)
+    assert p.sentences and name not in p.document
+    assert not any(name in m.text for m in p.mentions)
+
+
+def test_a_salutation_with_the_story_on_its_line_keeps_the_story(nlp):
+    text = "Dear Dr Lennox, I saw Mrs Test today with pneumonia.\n"
+    p = _prepared(nlp, text)
+    assert "pneumonia" in p.document and "Lennox" not in p.document

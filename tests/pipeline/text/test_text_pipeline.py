@@ -54,6 +54,18 @@ def test_mentions_are_typed_serialisable_and_offset_exact(analyse):
     assert TextWeights().mention(cancer.section, cancer.assertion) == 0.0
 
 
+@pytest.mark.parametrize("text, fracture", [
+    ("Dx: Closed L tibial shaft # (oblique)", True),
+    ("Diagnosis: R wrist #.", True),
+    ("1. # L neck of femur", True),
+    ("Seen in bed # 4 on the ward", False),
+    ("Problem #2: anaemia", False),
+])
+def test_hash_reads_as_fracture_before_or_after_a_word(analyse, text, fracture):
+    doc = analyse(text)
+    assert any(a.expansion == "fracture" for a in doc._.clin_abbreviations) == fracture
+
+
 def test_mentions_of_rejects_foreign_docs():
     import spacy
 

@@ -227,6 +227,14 @@ ASSERTIONS = [
     # what was done, as a participle ("the fracture was manipulated", "the ureter was stented")
     ("The fracture was manipulated under general anaesthetic.", "manipulated", "present"),
     ("The left ureter was stented at the end of the procedure.", "stented", "present"),
+    # what the team first feared, then excluded; what a result argues against
+    ("We were initially concerned about a cavitating lung cancer, and a CT scan was done.", "lung cancer",
+     "hypothetical"),
+    ("Her CK was normal, which argues against an inflammatory myositis.", "myositis", "negated"),
+    ("This was typical of active tuberculosis rather than a tumour.", "tumour", "negated"),
+    ("This was typical of active tuberculosis rather than a tumour.", "active tuberculosis", "present"),
+    ("The history strongly suggests juvenile myoclonic epilepsy.", "juvenile myoclonic epilepsy", "present"),
+    ("Viral PCR (SARS-CoV-2, influenza A/B, RSV) negative.", "influenza", "negated"),
 ]
 
 
