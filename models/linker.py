@@ -76,10 +76,11 @@ def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
 
 
 def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
-    """For a procedure written as a participle ("Bleeding point cauterised with silver nitrate"),
-    the words around it in its sentence (what was done to what, and with what), the participle
-    read as the noun the classification uses ("cauterisation"), with the mention's side and site;
-    None for a procedure named by a noun ("laparoscopic cholecystectomy", "excision of ...")."""
+    """For a procedure written as a participle ("Bleeding point cauterised with silver nitrate")
+    or as a generic noun ("percutaneous biopsy of the transplant kidney", "CRE balloon
+    dilatation"), the words around it in its sentence (what was done to what, and with what), the
+    participle read as the noun the classification uses ("cauterisation"), with the mention's side
+    and site; None for a procedure that names its object ("laparoscopic cholecystectomy")."""
     noun = PROCEDURE_PARTICIPLES.get(m.text.lower())
     if noun is None:
         return None
@@ -161,16 +162,23 @@ class Linker:
                 if v >= floor:
                     whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
         sentence = {q.sentence: hits for q, hits in zip(queries, found) if q.whole}
+        owned: dict[int, set[str]] = {}  # each sentence's codes that one of its mentions matches best
+        for q, hits in zip(queries, found):
+            if not q.whole and hits:
+                owned.setdefault(q.sentence, set()).add(max(hits, key=hits.get))
         links: dict[str, Link] = {}
         for q, hits in zip(queries, found):
             i = q.sentence
             # the sentence's own query, a code that matches the mention well, or a diagnosis (the
-            # classification combines conditions: J44.0): the whole statement
+            # classification combines conditions: J44.0): the whole statement; but a diagnosis that
+            # another mention of the statement names first is that mention's ("L fibular shaft #"
+            # beside "L tibial shaft #"), and stands here on its own match
             alone = self.system.kind == "procedure" and not q.whole
             near = _floor(hits, COMPOUND_SHARE) if alone else 0.0
+            others = set() if q.whole or alone else owned.get(i, set()) - {max(hits, key=hits.get, default=None)}
             # a code's standing: the sum of its near-best matches in the statement, or its own
             # match where it is near the best of none
-            standing = {c: whole[i].get(c, v) if v >= near else v + sentence.get(i, {}).get(c, 0.0)
+            standing = {c: v if c in others else whole[i].get(c, v) if v >= near else v + sentence.get(i, {}).get(c, 0.0)
                         for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):

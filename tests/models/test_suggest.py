@@ -123,7 +123,10 @@ def test_a_diagnosis_query_carries_the_words_that_describe_it(sentence, head, qu
     ("1 cm polyp arising from the posterior wall, completely resected with a hysteroscopic tissue removal system.",
      "resected", "arising from the posterior wall, completely resection with a hysteroscopic tissue removal system."),
     ("Laparoscopic cholecystectomy.", "cholecystectomy", None),  # a procedure named in full
-    ("Excision of the BCC of the left temple.", "Excision", None),  # a noun: its site is read as its own
+    # a generic noun is read with its object
+    ("Excision of the BCC of the left temple.", "Excision", "excision of the BCC of the left temple."),
+    ("- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores.", "biopsy",
+     "- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores."),
 ])
 def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it(sentence, word, query):
     start = sentence.index(word)
@@ -187,6 +190,26 @@ def test_a_title_every_query_matches_weakly_does_not_outrank_what_each_query_nam
 
     links = Linker(System.ICD10, Fixed(), None, PRIOR).link(PreparedLetter((s,), (long, short)))
     assert links["a41.9"].first and links["d70"].first and not links["o85"].first
+
+
+def test_two_conditions_of_one_statement_are_each_their_own_mentions_first_choice():
+    # "Closed L tibial shaft # with L fibular shaft #": the fibula's code matches the whole line a
+    # little better, and must not become the tibia mention's first choice
+    text = "Dx: tibial shaft fracture with fibular shaft fracture"
+    tib = Mention(text.index("tibial"), text.index(" with"), "tibial shaft fracture", "DIAGNOSIS", "diagnoses")
+    fib = Mention(text.index("fibular"), len(text), "fibular shaft fracture", "DIAGNOSIS", "diagnoses")
+    s = SentenceRecord(0, len(text), "diagnoses", "present", 1.0, text, False,
+                       (WeightedMention(tib, 1.0), WeightedMention(fib, 1.0)))
+    hits = {"tibial shaft fracture": [("S82.20", 1.0), ("S82.40", 0.5)],
+            "fibular shaft fracture": [("S82.40", 1.0), ("S82.20", 0.45)],
+            text: [("S82.40", 0.56), ("S82.20", 0.5)]}
+
+    class Fixed:
+        def search(self, texts, k, floor=0.0):
+            return [hits.get(t, []) for t in texts]
+
+    links = Linker(System.ICD10, Fixed(), None, PRIOR).link(PreparedLetter((s,), (tib, fib)))
+    assert links["s82.20"].first and links["s82.40"].first
 
 
 def _suggester(threshold: float = 0.5, **weights: float) -> Suggester:
