@@ -645,9 +645,14 @@ def combination_codes(w: Work, r: Rule) -> None:
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
     is likelier to assign stays: a statement names one condition once ("paroxysmal AF" is I48.0,
-    not I48.0 and I48.9)."""
+    not I48.0 and I48.9). Of two operations, an unspecified one gives way to its sibling ("OGD,
+    biopsies" is G45.1, not G45.9)."""
+    def first(s: CodeSuggestion) -> tuple[bool, float]:
+        unspecified = s.kind == "procedure" and s.title.lower().startswith("unspecified")
+        return unspecified, -(s.suggest if s.suggest is not None else s.score)
+
     kept: dict[tuple[str, str, int, int], CodeSuggestion] = {}
-    for s in sorted(w.scope(r), key=lambda s: -(s.suggest if s.suggest is not None else s.score)):
+    for s in sorted(w.scope(r), key=first):
         if not s.evidence:
             continue
         best = max(s.evidence, key=lambda e: e.support or 0.0)

@@ -148,9 +148,11 @@ def _family(w: Work, s: CodeSuggestion, boilerplate: frozenset[str] = frozenset(
 def documented_specificity(w: Work, r: Rule) -> None:
     p: SpecificityParams = r.params
     boilerplate = frozenset(content_words(" ".join(p.boilerplate)))
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+    for s in w.scope(r):
         family = _family(w, s, boilerplate)
-        if family is None:
+        # a procedure only from a residual code: OPCS-4's subdivisions name methods, and a
+        # statement of several operations holds the words of more than one
+        if family is None or (s.kind == "procedure" and not _RESIDUAL.search(family[1].entry.title)):
             continue
         parent, mine, parent_words = family
         system = System.parse(s.system)

@@ -500,6 +500,15 @@ def test_one_code_per_statement(tables):
     assert out.flags[0].codes == ("I48.9", "I48.0")
 
 
+def test_one_operation_per_statement_prefers_the_specified_sibling(tables):
+    x = Excerpt(("procedures", "Procedure: OGD, biopsies"), ("diagnoses", "1. Oesophagitis"))
+    ogd = x.evidence("Procedure: OGD, biopsies", "procedures")
+    codes = [replace(code(tables, OPCS, "G45.9", "primary", ogd), suggest=0.7),
+             replace(code(tables, OPCS, "G45.1", evidence=ogd), suggest=0.6)]
+    out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == ["G45.1"]
+
+
 def test_short_prophylaxis_is_not_long_term_anticoagulation(tables):
     x = Excerpt(MAIN, ("medications", "Rivaroxaban 10 mg OD for 14 days (VTE prophylaxis)"))
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
