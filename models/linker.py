@@ -162,23 +162,19 @@ class Linker:
                 if v >= floor:
                     whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
         sentence = {q.sentence: hits for q, hits in zip(queries, found) if q.whole}
-        owned: dict[int, set[str]] = {}  # each sentence's codes that one of its mentions matches best
-        for q, hits in zip(queries, found):
-            if not q.whole and hits:
-                owned.setdefault(q.sentence, set()).add(max(hits, key=hits.get))
         links: dict[str, Link] = {}
         for q, hits in zip(queries, found):
             i = q.sentence
-            # the sentence's own query, a code that matches the mention well, or a diagnosis (the
-            # classification combines conditions: J44.0): the whole statement; but a diagnosis that
-            # another mention of the statement names first is that mention's ("L fibular shaft #"
-            # beside "L tibial shaft #"), and stands here on its own match
-            alone = self.system.kind == "procedure" and not q.whole
-            near = _floor(hits, COMPOUND_SHARE) if alone else 0.0
-            others = set() if q.whole or alone else owned.get(i, set()) - {max(hits, key=hits.get, default=None)}
+            # the sentence's own query, or a code that matches the mention well (a procedure:
+            # COMPOUND_SHARE of its best; a diagnosis: GATHER_SHARE, as the classification combines
+            # conditions, J44.0): the whole statement. A code the mention names less well stands
+            # on its own match: "L fibular shaft #" beside "L tibial shaft #" is no reading of the latter
+            procedure = self.system.kind == "procedure"
+            near = 0.0 if q.whole else _floor(hits, COMPOUND_SHARE if procedure else GATHER_SHARE)
             # a code's standing: the sum of its near-best matches in the statement, or its own
-            # match where it is near the best of none
-            standing = {c: v if c in others else whole[i].get(c, v) if v >= near else v + sentence.get(i, {}).get(c, 0.0)
+            # match (a procedure's with the sentence's: one operation named in parts) where it is
+            # near the best of none
+            standing = {c: whole[i].get(c, v) if v >= near else v + (sentence.get(i, {}).get(c, 0.0) if procedure else 0.0)
                         for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):
