@@ -114,6 +114,9 @@ class SentenceRecord:
     uncoded: tuple[Mention, ...] = ()
     coded: bool = True  # False: every mention of the sentence is uncoded (kept only as their evidence)
     announces: bool = False  # a prose statement of the episode's diagnosis ("Our diagnosis is ...")
+    # where in the letter that statement begins: what the sentence names before it ("A viral
+    # illness is a common trigger, but we have classed this as acute pericarditis") is not announced
+    announced_from: int | None = None
 
 
 @dataclass(frozen=True)

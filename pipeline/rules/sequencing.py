@@ -81,7 +81,7 @@ def stated_primary(w: Work, r: Rule) -> None:
              and (s.system, s.code) not in w.demoted
              and (s.system, category(System.parse(s.system), s.code)) not in coded]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
-    announced = {(x.start, x.end) for x in w.sentences if x.announces}
+    announced = {(x.start, x.end): x.announced_from or x.start for x in w.sentences if x.announces}
     strength = {id(s): _stated_support(s, p.sections, floor, announced)
                 for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
     stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
@@ -102,15 +102,16 @@ def stated_primary(w: Work, r: Rule) -> None:
     w.flag(r, p.message, best, other=mine[0].code)
 
 
-def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announced: set[tuple[int, int]]) -> int:
+def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announced: dict[tuple[int, int], int]) -> int:
     """Where the first mention behind ``s`` starts in a statement of ``sections`` (or an announced
-    sentence); the letter's length where none is there."""
-    spans = [(e.start, e.end) for e in s.evidence if e.section in sections or (e.start, e.end) in announced]
+    sentence, from where it announces); the letter's length where none is there."""
+    spans = [(e.start if e.section in sections else announced[(e.start, e.end)], e.end) for e in s.evidence
+             if e.section in sections or (e.start, e.end) in announced]
     return min((m.start for m in w.support(s) if any(a <= m.start < b for a, b in spans)), default=len(w.text))
 
 
 def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float,
-                    announced: set[tuple[int, int]]) -> float | None:
+                    announced: dict[tuple[int, int], int]) -> float | None:
     """How well a present-tense statement in ``sections`` (or an ``announced`` sentence) matches
     ``s`` (its best evidence support, at least ``floor``), or None where none supports it."""
     return max((e.support or 0.0 for e in s.evidence

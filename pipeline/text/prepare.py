@@ -9,7 +9,7 @@ from clincoder.core.config import TextWeights
 from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMention
 
 from . import mentions_of
-from .sections import BLANK_LINE, announces_diagnosis
+from .sections import BLANK_LINE, announcement_start
 
 _HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
 _SALUTATION = re.compile(r"^[ \t]*Dear\b", re.M)
@@ -90,8 +90,9 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
         weighted = tuple(WeightedMention(m, weights.mention(m.section, m.assertion)) for m in coded)
         uncoded = tuple(m for m in inside if not m.coded)
         episode = bool(coded) or not inside
+        announced = announcement_start(text[a:b], section)
         kept.append(SentenceRecord(a, b, section, (coded or uncoded)[0].assertion if inside else "present",
                                    max((w.weight for w in weighted), default=weights.section(section)) if episode
                                    else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
-                                   episode, announces_diagnosis(text[a:b], section)))
+                                   episode, announced is not None, None if announced is None else a + announced))
     return PreparedLetter(tuple(kept), tuple(mentions))

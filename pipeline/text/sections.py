@@ -88,12 +88,18 @@ def _phrases(key: str) -> re.Pattern:
                       re.IGNORECASE)
 
 
+def announcement_start(sentence: str, section: Optional[str]) -> Optional[int]:
+    """Where in the sentence it announces the episode's diagnosis in prose ("Our diagnosis is
+    acute gout"), outside the history, plan and follow-up, and not as the cause of another
+    condition ("we think this was a viral infection that triggered the attack"); None where it
+    announces none."""
+    found = _phrases("announces_diagnosis").search(sentence) if section not in _NOT_ANNOUNCED_IN else None
+    return found.start() if found and _phrases("names_a_cause").search(sentence) is None else None
+
+
 def announces_diagnosis(sentence: str, section: Optional[str]) -> bool:
-    """The sentence announces the episode's diagnosis in prose ("Our diagnosis is acute gout"),
-    outside the history, plan and follow-up, and not as the cause of another condition ("we think
-    this was a viral infection that triggered the attack")."""
-    return (section not in _NOT_ANNOUNCED_IN and _phrases("announces_diagnosis").search(sentence) is not None
-            and _phrases("names_a_cause").search(sentence) is None)
+    """Whether the sentence announces the episode's diagnosis (:func:`announcement_start`)."""
+    return announcement_start(sentence, section) is not None
 
 
 @Language.factory("clincoder_sections", assigns=["doc._.sections", "doc._.section_spans"],

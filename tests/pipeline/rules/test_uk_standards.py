@@ -701,6 +701,17 @@ def test_the_diagnosis_a_prose_sentence_announces_comes_first(tables, announces)
     assert coded(out)[0] == ("ICD-10", "I26.9" if announces else "G43.1")
 
 
+def test_what_an_announcing_sentence_names_before_its_announcement_is_not_announced(tables):
+    line = "A viral illness is a common trigger, but we have classed this as acute pericarditis."
+    x = Excerpt((None, "He was admitted with chest pain."), (None, line))
+    x.sentences[1] = replace(x.sentences[1], announces=True, announced_from=x.text.index("classed"))
+    viral = code(tables, WHO, "B34.9", "primary", x.evidence(line, support=0.9), score=0.6)
+    pericarditis = code(tables, WHO, "I30.0", evidence=x.evidence(line, support=0.9), score=0.5)
+    mentions = [x.mention("viral illness"), x.mention("acute pericarditis")]
+    out = run(tables, x, [viral, pericarditis], "SEQ-001", "SEQ-003", mentions=mentions)
+    assert coded(out)[0] == ("ICD-10", "I30.0")
+
+
 @pytest.mark.parametrize("symptom, definitive", [
     ("R10.3", "K35.8"),  # RIF pain, then appendicitis found at operation
     ("R06.0", "J44.1"),  # breathlessness from an exacerbation of COPD

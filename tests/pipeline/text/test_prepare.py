@@ -180,3 +180,9 @@ def test_a_salutation_with_the_story_on_its_line_keeps_the_story(nlp):
     text = "Dear Dr Lennox, I saw Mrs Test today with pneumonia.\n"
     p = _prepared(nlp, text)
     assert "pneumonia" in p.document and "Lennox" not in p.document
+
+
+def test_an_announcing_sentence_records_where_the_announcement_begins(nlp):
+    text = "A viral illness is a common trigger, but we have classed this as acute idiopathic pericarditis.\n"
+    s = _prepared(nlp, text).sentences[0]
+    assert s.announces and s.announced_from == text.index("classed this as")
