@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import LEAD_STOP_WORDS, PROCEDURE_PARTICIPLES
+from clincoder.core.words import LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES
 
 from .prior import HesPrior
 
@@ -81,7 +81,7 @@ def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
     dilatation"), the words around it in its sentence (what was done to what, and with what), the
     participle read as the noun the classification uses ("cauterisation"), with the mention's side
     and site; None for a procedure that names its object ("laparoscopic cholecystectomy")."""
-    noun = PROCEDURE_PARTICIPLES.get(m.text.lower())
+    noun = PROCEDURE_PARTICIPLES.get(m.text.lower()) or PROCEDURE_NOUNS.get(m.text.lower())
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import re
-
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Mapping
@@ -22,6 +21,7 @@ from .schema import ASSERTIONS, Evidence
 
 # Mentions with these assertions are not coded as conditions of this episode.
 NOT_CODED = frozenset({"negated", "family", "hypothetical"})
+_ASIDE = re.compile(r"\s*\([^()]*\)")  # "intertrochanteric (extracapsular) fracture": a short aside
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Mention:
         """Text to look codes up with: the expansion of an abbreviation, else the mention read
         without the aside it was read across ("intertrochanteric (extracapsular) fracture"), plus
         the code-changing words and site that the span itself lacks."""
-        base = self.expansion or re.sub(r"\s*\([^()]*\)", "", self.text)
+        base = self.expansion or _ASIDE.sub("", self.text)
         low = base.lower()
         extra = [m for m in self.modifiers if m not in low]
         for w in (self.laterality, self.body_site):
@@ -113,10 +113,15 @@ class SentenceRecord:
     # mentions that are not of this episode (negated, family, hypothetical): ranked, never suggested
     uncoded: tuple[Mention, ...] = ()
     coded: bool = True  # False: every mention of the sentence is uncoded (kept only as their evidence)
-    announces: bool = False  # a prose statement of the episode's diagnosis ("Our diagnosis is ...")
-    # where in the letter that statement begins: what the sentence names before it ("A viral
-    # illness is a common trigger, but we have classed this as acute pericarditis") is not announced
+    # where in the letter the sentence announces the episode's diagnosis in prose ("Our diagnosis
+    # is ..."); None where it announces none. What it names before that ("A viral illness is a
+    # common trigger, but we have classed this as acute pericarditis") is not announced
     announced_from: int | None = None
+
+    @property
+    def announces(self) -> bool:
+        """A prose statement of the episode's diagnosis."""
+        return self.announced_from is not None
 
 
 @dataclass(frozen=True)

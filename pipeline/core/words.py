@@ -87,10 +87,8 @@ presented admitted developed having consistent keeping""".split())
 
 # Procedures written as what was done, the object before and the instrument after ("Bleeding point
 # cauterised with silver nitrate", "polyp ... completely resected with a hysteroscopic tissue
-# removal system"): each participle with the noun that code titles and index terms use; and the
-# generic nouns that name nothing without their object ("sutured repair of the paraumbilical hernia").
+# removal system"): each participle with the noun that code titles and index terms use.
 PROCEDURE_PARTICIPLES = {
-    "repair": "repair", "sutured repair": "sutured repair", "mesh repair": "mesh repair", "primary repair": "primary repair",
     "excised": "excision", "resected": "resection", "biopsied": "biopsy", "aspirated": "aspiration",
     "cauterised": "cauterisation", "cauterized": "cauterisation", "drained": "drainage", "repaired": "repair",
     "removed": "removal", "inserted": "insertion", "debrided": "debridement", "amputated": "amputation",
@@ -98,12 +96,20 @@ PROCEDURE_PARTICIPLES = {
     "manipulated": "manipulation", "stented": "stent insertion", "lasered": "laser fragmentation",
     "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
     "catheterised": "catheterisation", "catheterized": "catheterisation",
+}
+# Those participles that name an operation on their own in a letter (a mention of the text stage:
+# "repaired", "removed" are too common in other senses to be one).
+PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "drained", "manipulated", "stented",
+                       "lasered", "fragmented", "ablated", "embolised", "embolized", "catheterised", "catheterized")
+# Generic nouns that name an operation only with their object, read with the words around them
+# ("sutured repair of the paraumbilical hernia", "percutaneous biopsy of the transplant kidney",
+# "CRE balloon dilatation"), each a mention of the text stage, with the noun the titles use.
+PROCEDURE_NOUNS = {
+    "repair": "repair", "sutured repair": "sutured repair", "mesh repair": "mesh repair", "primary repair": "primary repair",
     "dilatation": "dilation", "balloon dilatation": "balloon dilation", "dilation": "dilation",
     "balloon dilation": "balloon dilation", "ablation": "ablation", "embolisation": "embolisation",
     "embolization": "embolisation", "band ligation": "band ligation",
-    "biopsy": "biopsy", "biopsies": "biopsy", "excision": "excision", "resection": "resection",
-    "drainage": "drainage", "removal": "removal", "insertion": "insertion", "exploration": "exploration",
-    "washout": "washout",
+    "biopsies": "biopsy", "biopsy": "biopsy", "excision": "excision", "resection": "resection",
 }
 
 

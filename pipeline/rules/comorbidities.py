@@ -163,8 +163,10 @@ def past_events(w: Work, r: Rule) -> None:
     for c in [c for c in w.candidates if c.system == system.value and c.kind == "diagnosis"
               and (c.suggest or 0.0) >= p.candidate_floor and (c.system, c.code) not in w.demoted]:
         event = _past_event(p, c, year)
-        if event is not None and "history" in event and "past_if" not in event and (added := w.add(r, system, event["history"], c.evidence,
-                                                                         rule_evidence=True, score=c.score)) is not None:
+        if event is None or "history" not in event or "past_if" in event:
+            continue
+        added = w.add(r, system, event["history"], c.evidence, rule_evidence=True, score=c.score)
+        if added is not None:
             w.tag(r, c)
             w.flag(r, p.message, c, other=added.code)
 

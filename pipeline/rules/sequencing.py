@@ -81,7 +81,7 @@ def stated_primary(w: Work, r: Rule) -> None:
              and (s.system, s.code) not in w.demoted
              and (s.system, category(System.parse(s.system), s.code)) not in coded]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
-    announced = {(x.start, x.end): x.announced_from or x.start for x in w.sentences if x.announces}
+    announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
     strength = {id(s): _stated_support(s, p.sections, floor, announced)
                 for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
     stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))

@@ -31,7 +31,8 @@ import yaml
 from clincoder.core.codes import System
 from clincoder.core.config import cache_dir
 from clincoder.core.index_terms import index_terms, index_terms_source
-from clincoder.core.words import LEXICON_STOP_WORDS, norm
+from clincoder.core import words
+from clincoder.core.words import LEXICON_STOP_WORDS, PARTICIPLE_MENTIONS, PROCEDURE_NOUNS, norm
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ def _sources_key() -> str:
         except PackageNotFoundError:
             parts.append(f"{pkg}=none")
     extra = (files("clincoder") / "resources" / "lexicon_extra.yaml").read_bytes()
-    rules = Path(__file__).read_bytes()
+    rules = Path(__file__).read_bytes() + Path(words.__file__).read_bytes()  # the procedure words too
     terms = b"".join(index_terms_source(s) for s in (System.OPCS4, System.ICD10))
     parts.append(hashlib.sha256(extra + rules + terms).hexdigest()[:16])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
@@ -211,8 +212,9 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             if keep_phrase(key) and key not in phrases and (label != "PROCEDURE" or procedure_phrase(key, not_procedure)):
                 phrases[key] = (label, p.lower())
 
+    procedure_words = [*PARTICIPLE_MENTIONS, *PROCEDURE_NOUNS]
     for label in ("DIAGNOSIS", "FINDING", "PROCEDURE"):
-        for p in extra.get(label, []):
+        for p in extra.get(label, []) + (procedure_words if label == "PROCEDURE" else []):
             key = phrase_key(str(p))
             if key:
                 phrases[key] = (label, str(p).lower())

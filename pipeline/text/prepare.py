@@ -94,5 +94,5 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
         kept.append(SentenceRecord(a, b, section, (coded or uncoded)[0].assertion if inside else "present",
                                    max((w.weight for w in weighted), default=weights.section(section)) if episode
                                    else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
-                                   episode, announced is not None, None if announced is None else a + announced))
+                                   episode, None if announced is None else a + announced))
     return PreparedLetter(tuple(kept), tuple(mentions))

@@ -239,7 +239,7 @@ def test_a_prose_sentence_that_announces_the_diagnosis_reads_as_the_primary_stat
     from dataclasses import replace
 
     prepared = letter([("Admitted with a hot knee", None), ("Our diagnosis is gout", None)])
-    prepared = PreparedLetter((prepared.sentences[0], replace(prepared.sentences[1], announces=True)), prepared.mentions)
+    prepared = PreparedLetter((prepared.sentences[0], replace(prepared.sentences[1], announced_from=prepared.sentences[1].start)), prepared.mentions)
     X = features(System.ICD10, uk_mini, [RankedCode("i10", 0.5, {0: 0.9}), RankedCode("e11.9", 0.5, {1: 0.8})],
                  prepared, PRIOR)
     assert X[:, FEATURES.index("primary")].tolist() == [0.0, 0.8]

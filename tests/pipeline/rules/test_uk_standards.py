@@ -694,7 +694,7 @@ def test_the_condition_a_primary_statement_names_first_is_primary(tables, suppor
 def test_the_diagnosis_a_prose_sentence_announces_comes_first(tables, announces):
     line = "Our diagnosis is bilateral pulmonary emboli, provoked by the pill."
     x = Excerpt((None, "She has migraine with aura."), (None, line))
-    x.sentences[1] = replace(x.sentences[1], announces=announces)
+    x.sentences[1] = replace(x.sentences[1], announced_from=x.sentences[1].start if announces else None)
     migraine = code(tables, WHO, "G43.1", "primary", x.evidence("She has migraine with aura."))
     emboli = code(tables, WHO, "I26.9", evidence=x.evidence(line), score=0.3)
     out = run(tables, x, [migraine, emboli], "SEQ-001", "SEQ-003")
@@ -704,7 +704,7 @@ def test_the_diagnosis_a_prose_sentence_announces_comes_first(tables, announces)
 def test_what_an_announcing_sentence_names_before_its_announcement_is_not_announced(tables):
     line = "A viral illness is a common trigger, but we have classed this as acute pericarditis."
     x = Excerpt((None, "He was admitted with chest pain."), (None, line))
-    x.sentences[1] = replace(x.sentences[1], announces=True, announced_from=x.text.index("classed"))
+    x.sentences[1] = replace(x.sentences[1], announced_from=x.text.index("classed"))
     viral = code(tables, WHO, "B34.9", "primary", x.evidence(line, support=0.9), score=0.6)
     pericarditis = code(tables, WHO, "I30.0", evidence=x.evidence(line, support=0.9), score=0.5)
     mentions = [x.mention("viral illness"), x.mention("acute pericarditis")]
