@@ -424,6 +424,7 @@ class BesideParams:
             raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
+@rule("CON-024", "conventions", BesideParams)
 @rule("CON-023", "conventions", BesideParams)
 @rule("CON-021", "conventions", BesideParams)
 @rule("CON-020", "conventions", BesideParams)

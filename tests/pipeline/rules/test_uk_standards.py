@@ -1067,6 +1067,16 @@ def test_a_recorded_allergy_is_its_history_code_not_an_allergy_nos(tables, histo
         assert any(c.code == "T78.4" and "CON-021" in c.rules for c in out.candidates)
 
 
+@pytest.mark.parametrize("condition, kept", [
+    ("K26.4", ["K26.4"]),  # a bleeding duodenal ulcer: the melaena is in its code
+    ("K57.3", ["K57.3", "K92.1"]),  # diverticular disease has no bleeding axis: the haemorrhage is coded
+])
+def test_gi_bleeding_is_not_coded_beside_a_condition_whose_code_says_it_bled(tables, condition, kept):
+    x = Excerpt(("diagnoses", "Bleeding duodenal ulcer with melaena"))
+    out = run(tables, x, [code(tables, WHO, condition, "primary"), code(tables, WHO, "K92.1")], "CON-024")
+    assert [c.code for c in out.codes] == kept
+
+
 def test_a_combination_only_icd10cm_has_is_not_applied(tables):
     # ICD-10-CM's I20 note sends angina with coronary atherosclerosis to I25.11-; WHO's I25.1 names
     # no angina (nor do ICD-10-CM's I25.1 inclusion terms): unstable angina is coded beside it
