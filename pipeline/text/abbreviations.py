@@ -1,6 +1,7 @@
 """Abbreviations: those the letter defines (scispaCy's AbbreviationDetector, Schwartz & Hearst),
 plus a curated, versioned list of clinical abbreviations with UK and US usage
-(``resources/abbreviations.yaml``). Ambiguous ones (MS, PE, RA, PD, AS ...) are resolved from cue
+(``resources/abbreviations.yaml``) and the abbreviations among the UK index terms
+(``resources/index_terms``). Ambiguous ones (MS, PE, RA, PD, AS ...) are resolved from cue
 words in their sentence and the letter.
 
 Sets ``doc._.clin_abbreviations``: a list of :class:`Abbreviation` (character offsets).
@@ -18,7 +19,10 @@ from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .lexicon import tokens
+from clincoder.core.codes import System
+from clincoder.core.index_terms import index_terms
+
+from .lexicon import code_label, tokens
 
 if not Doc.has_extension("clin_abbreviations"):
     Doc.set_extension("clin_abbreviations", default=None)
@@ -63,7 +67,29 @@ def curated() -> Tuple[str, Dict[Tuple[str, ...], Tuple[Sense, ...]]]:
             if s.label not in LABELS:
                 raise ValueError(f"abbreviations.yaml: {key}: unknown label {s.label}")
         table[tuple(t for _, _, t in tokens(str(key)))] = senses
+    for key, sense in index_term_abbreviations().items():
+        table.setdefault(key, (sense,))
     return str(data.get("version", "")), table
+
+
+def _abbreviation(term: str) -> bool:
+    """A term written as one abbreviation: no space, three characters or more, and a capital after
+    its first letter ("POAG", "HbSS", "DaTscan", "CRT-D"; not "Addison's")."""
+    return " " not in term and len(term) >= 3 and any(ch.isupper() for ch in term[1:]) and "'" not in term
+
+
+def index_term_abbreviations() -> Dict[Tuple[str, ...], Sense]:
+    """The UK ICD-10 index terms written as one abbreviation ("POAG", "DCIS", "AIHA"), each its
+    own expansion (the linker finds the term itself), matched as written, case and all. Those of
+    procedures are left to the curated list, which knows their other senses: "SLT" is speech and
+    language therapy more often than a laser trabeculoplasty, "UDS" a urine drug screen."""
+    out: Dict[Tuple[str, ...], Sense] = {}
+    for code, terms in index_terms(System.ICD10).items():
+        label = code_label("dx", code)
+        for term in terms if label else ():
+            if _abbreviation(term):
+                out.setdefault(tuple(t for _, _, t in tokens(term)), Sense(term, label))
+    return out
 
 
 def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset) -> Sense:

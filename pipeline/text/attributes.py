@@ -143,7 +143,8 @@ def laterality(before: str, inside: str, after: str) -> Optional[str]:
         m = _LAT_RE.search(s)
         if m:
             return _LAT_NORM[m.group(1)]
-    m = _LR_RE.search(inside) or re.search(r"(?:^|\s)([LR])\s*$", before)
+    # "L tibial shaft #", "LE phaco + IOL" (the left eye)
+    m = _LR_RE.search(inside) or re.search(r"(?:^|\s)([LR])E?\s*$", before)
     if m:
         return _LAT_NORM[m.group(1).lower()]
     p = _PREP.match(after)

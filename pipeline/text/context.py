@@ -17,6 +17,8 @@ import yaml
 from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
 
+from .sections import announcement_phrases
+
 CONTEXT_ATTRS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
 
 
@@ -64,6 +66,9 @@ def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope
         redefined = {r.literal.lower() for r in ours}
         rules = [r for r in ConTextRule.from_json(ctx.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in redefined]
     rules += ours
+    # a conclusion starts afresh: "no virus was identified and we have classed this as acute
+    # idiopathic pericarditis" does not negate the pericarditis
+    rules += [ConTextRule(literal=p, category="TERMINATE", direction="TERMINATE") for p in announcement_phrases()]
     for r in rules:  # every phrase trigger also matches wrapped over lines
         r.pattern = r.pattern or across_line_breaks(nlp, r.literal)
         if r.direction.upper() == "FORWARD":

@@ -1,6 +1,6 @@
 """The mention lexicon: clinically meaningful noun phrases from the code systems' titles and
 inclusion terms (ICD-10-CM, WHO ICD-10, ICD-10-PCS), plus letter wording
-(``resources/lexicon_extra.yaml``) and the curated UK index terms of two words or more
+(``resources/lexicon_extra.yaml``) and the curated UK index terms
 (``resources/index_terms``), matched over normalised tokens.
 
 Normalisation makes UK and US spelling and plurals meet (``oedema``/``edema``,
@@ -36,7 +36,7 @@ from clincoder.core.words import LEXICON_STOP_WORDS, PARTICIPLE_MENTIONS, PROCED
 
 log = logging.getLogger(__name__)
 
-LEXICON_VERSION = "8"
+LEXICON_VERSION = "9"
 MAX_PHRASE = 10
 
 # ---- tokens and normalisation ----------------------------------------------------------------
@@ -143,7 +143,10 @@ def procedure_phrase(key: tuple[str, ...], not_procedure: set[tuple[str, ...]]) 
     return key not in not_procedure and not (len(key) == 1 and _ADJECTIVE.search(key[0]))
 
 
-def _label(system: str, code: str) -> str | None:
+def code_label(system: str, code: str) -> str | None:
+    """The mention label of a code's terms: PROCEDURE for a procedure classification (``pcs``),
+    FINDING for a symptom (R), DIAGNOSIS otherwise; None for external causes, status and the
+    supplementary chapters, whose words are no mention."""
     if system == "pcs":
         return "PROCEDURE"
     first = code[:1].upper()
@@ -237,7 +240,7 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             log.warning("lexicon: %s not available (%s)", system.value, exc)
             continue
         for e in table.entries():
-            label = _label(tag, e.code)
+            label = code_label(tag, e.code)
             if label is None:
                 continue
             if tag == "pcs":
@@ -257,24 +260,53 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
     return phrases
 
 
+MIN_TERM_WORD = 6  # the fewest letters of a one-word index term that is a mention ("iritis", "verruca")
+# words that describe rather than name ("neutropenic", "bipolar", "depressed", "smoker"): as one
+# word they mostly qualify another ("bipolar diathermy", "non-smoker")
+_DESCRIBING = re.compile(r"(?:ic|al|ed|ous|ar|ive|ory|oid|ent|ant|ing|er)$")
+
+
+def condition_word(word: str) -> bool:
+    """A one-word index term that names a condition on its own ("phaeochromocytoma", "verruca")."""
+    return len(word) >= MIN_TERM_WORD and (bool(_DISEASE_WORD.search(word)) or not _DESCRIBING.search(word))
+
+
+_OPERATION_WORD = re.compile(r"(?:tion|sion|ectomy|otomy|ostomy|plasty|scopy|graphy|gram|pexy|rrhaphy|centesis|"
+                             r"desis|tripsy|lysis|esis|metry)$")
+# OPCS-4 chapters whose one-word terms are tests, drugs and care rather than operations
+# ("rehabilitation", "fluoroscopy", "rituximab"), and the supplementary chapters
+_NOT_OPERATIONS = ("U", "X", "Y", "Z")
+
+
+def operation_word(word: str, code: str) -> bool:
+    """A one-word OPCS-4 index term that names an operation on its own ("circumcision",
+    "fundoplication")."""
+    return len(word) >= MIN_TERM_WORD and not code.startswith(_NOT_OPERATIONS) and bool(_OPERATION_WORD.search(word))
+
+
 _MODIFIER_WORDS = frozenset({"previous", "prior", "history", "old", "past", "no", "not", "left", "right", "bilateral",
                              "possible", "suspected", "query", "family"})
 
 
 def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
     """The curated UK index terms that name what no other phrase does ("adrenaline injection",
-    "haemostatic clips"): two words or more, no abbreviation (the abbreviation stage expands
-    those) and no word the text stage reads as a modifier (side, history, negation). A diagnosis
-    term with a part that is already a phrase is left out too, so that the condition and its
-    modifiers stay apart ("knee pain", "bilateral pleural effusions"); a procedure term is kept
-    whole ("drainage of perianal abscess" is the operation, not the abscess)."""
+    "MCA infarct", "phaeochromocytoma", "circumcision"): two words or more, or one word that names
+    a condition or an operation (:func:`condition_word`, :func:`operation_word`; a lone
+    abbreviation is the abbreviation stage's, see
+    :func:`clincoder.text.abbreviations.index_term_abbreviations`; a lone symptom, test or drug
+    word, "faint", "bloods", "rituximab", says too little on its own), and no word the text stage
+    reads as a modifier (side, history, negation). A diagnosis term with a part that is already a
+    phrase is left out too, so that the condition and its modifiers stay apart ("knee pain",
+    "bilateral pleural effusions"); a procedure term is kept whole ("drainage of perianal abscess"
+    is the operation, not the abscess)."""
     for system, tag in ((System.OPCS4, "pcs"), (System.ICD10, "dx")):
         for code, terms in index_terms(system).items():
-            label = _label(tag, code)
+            label = code_label(tag, code)
             for term in terms if label else ():
                 key = phrase_key(term)
-                if (len(key) < 2 or key in phrases or any(len(w) > 1 and w.isupper() for w in term.split())
-                        or _MODIFIER_WORDS & set(key)):
+                one_word = len(key) == 1 and term.islower() and (
+                    condition_word(key[0]) if label == "DIAGNOSIS" else label == "PROCEDURE" and operation_word(key[0], code))
+                if (len(key) < 2 and not one_word) or key in phrases or _MODIFIER_WORDS & set(key):
                     continue
                 if label == "PROCEDURE" or not any(key[i:j] in phrases for i in range(len(key))
                                                    for j in range(i + 1, len(key) + 1) if j - i < len(key)):

@@ -88,6 +88,11 @@ def _phrases(key: str) -> re.Pattern:
                       re.IGNORECASE)
 
 
+def announcement_phrases() -> Tuple[str, ...]:
+    """The phrases that announce the episode's diagnosis in prose (``announces_diagnosis``)."""
+    return tuple(str(p).lower() for p in _sections_data()["announces_diagnosis"])
+
+
 def announcement_start(sentence: str, section: Optional[str]) -> Optional[int]:
     """Where in the sentence it announces the episode's diagnosis in prose ("Our diagnosis is
     acute gout"), outside the history, plan and follow-up, and not as the cause of another

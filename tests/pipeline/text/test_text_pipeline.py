@@ -149,7 +149,7 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # what a test went on to show ends the negation before it
     ("No fetal heart activity, and the repeat scan confirmed a missed miscarriage.", "miscarriage", "present"),
     # tests and operations arranged for later are not this episode's
-    ("A sleep-deprived EEG has been requested as an outpatient.", "EEG", "hypothetical"),
+    ("A sleep-deprived EEG has been requested as an outpatient.", "sleep-deprived EEG", "hypothetical"),
     # what happened in childhood is history
     ("She had a tonsillectomy\nas a child.", "tonsillectomy", "historical"),
     ("He had febrile convulsions as a toddler and none since.", "febrile convulsions", "historical"),
