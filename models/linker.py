@@ -16,10 +16,12 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES
+from clincoder.core.words import CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES
 
 from .prior import HesPrior
 
+SIDED = (System.ICD10CM, System.ICD10PCS)  # the classifications whose titles name a side
+SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})  # not "bilateral": Q22 is, Q23 is not
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
 # a procedure code that matches a mention at least this share of the mention's best match may
 # gather the other mentions of its sentence too (a compound code: "cystoscopy and biopsy" is
@@ -61,7 +63,7 @@ CONTEXT_WORDS = 6
 CONTEXT_WORDS_AFTER = 8  # "repair of right femoral hernia with polypropylene mesh"
 
 
-def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
+def with_lead(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str | None:
     """The mention's query with the describing words written just before it ("juvenile
     myoclonic epilepsy", "permanent AF", "acute severe asthma"), which the mention leaves out
     when the lexicon knows only its head; None where there are none."""
@@ -70,25 +72,39 @@ def with_lead(sentence: SentenceRecord, m: Mention) -> str | None:
         if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in LEAD_STOP_WORDS:
             break
         lead.insert(0, word)
-    query = m.query
-    lead = [w for w in lead if w.lower() not in query.lower()]
+    query = m.lookup(sides)
+    lead = [w for w in lead if w.lower() not in query.lower() and (sides or w.lower() not in SIDE_WORDS)]
     return " ".join([*lead, query]) if lead else None
+
+
+_NOT_OBJECT = SIDE_WORDS | {"the", "a", "an", "his", "her"}
+
+
+def _within_clause(words) -> list[str]:
+    """The words up to the first that ends the clause (:data:`CLAUSE_WORDS`)."""
+    out = []
+    for w in words:
+        if w.lower().strip(",;:") in CLAUSE_WORDS:
+            break
+        out.append(w)
+    return out
 
 
 def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
     """For a procedure written as a participle ("Bleeding point cauterised with silver nitrate")
     or as a generic noun ("percutaneous biopsy of the transplant kidney", "CRE balloon
     dilatation"), the words around it in its sentence (what was done to what, and with what), the
-    participle read as the noun the classification uses ("cauterisation"), with the mention's side
-    and site; None for a procedure that names its object ("laparoscopic cholecystectomy")."""
+    participle read as the noun the classification uses ("cauterisation"), with the mention's site
+    and without its side; None for a procedure that names its object ("laparoscopic cholecystectomy")."""
     noun = PROCEDURE_PARTICIPLES.get(m.text.lower()) or PROCEDURE_NOUNS.get(m.text.lower())
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)
-    before = sentence.query[:at].split()[-CONTEXT_WORDS:]
-    after = sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER]
-    context = " ".join([*before, noun, *after])
-    extra = [w for w in (m.laterality, m.body_site) if w and w not in context.lower()]
+    before = _within_clause(reversed(sentence.query[:at].split()[-CONTEXT_WORDS:]))[::-1]
+    after = _within_clause(sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER])
+    # the side is a supplementary code's, and no title has it: "aspiration of knee" is W90.1
+    context = " ".join(w for w in [*before, noun, *after] if w.lower().strip(",;:") not in _NOT_OBJECT)
+    extra = [m.body_site] if m.body_site and m.body_site not in context.lower() else []
     return " ".join([*extra, context])
 
 
@@ -111,6 +127,7 @@ class Linker:
         words), and each stated sentence."""
         procedure = self.system.kind == "procedure"
         stated = letter.stated(procedure)
+        sides = self.system in SIDED  # WHO/UK ICD-10 and OPCS-4 titles name no side
         out = []
         for i, s in enumerate(letter.sentences):
             mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)
@@ -121,8 +138,12 @@ class Linker:
                                                 if n is None or n.start - m.end > 1), None)
             for m in mine:
                 first = m is main
-                out.append(Query((with_context(s, m) if procedure else None) or m.query, i, False, first))
-                lead = None if procedure else with_lead(s, m)
+                lead = None if procedure else with_lead(s, m, sides)
+                # a word that says what kind of condition but not where is read only with the
+                # words before it ("tibial shaft #", "superior vena cava obstruction"); a condition
+                # is read alone too ("neutropenic sepsis" is D70 and A41.9)
+                if not (lead and (m.expansion or m.text).lower() in GENERIC_HEADS):
+                    out.append(Query((with_context(s, m) if procedure else None) or m.lookup(sides), i, False, first))
                 if lead:
                     out.append(Query(lead, i, False, first))
             if i in stated:

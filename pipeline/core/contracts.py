@@ -56,11 +56,18 @@ class Mention:
     def query(self) -> str:
         """Text to look codes up with: the expansion of an abbreviation, else the mention read
         without the aside it was read across ("intertrochanteric (extracapsular) fracture"), plus
-        the code-changing words and site that the span itself lacks."""
+        the code-changing words, side and site that the span itself lacks."""
+        return self.lookup(sides=True)
+
+    def lookup(self, sides: bool) -> str:
+        """:attr:`query`, with the side (left, right) only where ``sides``: a classification
+        without sides in its titles (WHO/UK ICD-10, OPCS-4, whose side is a supplementary code)
+        reads "left phaco + IOL" as "phaco + IOL". "Bilateral" stays: it changes codes there too
+        (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia)."""
         base = self.expansion or _ASIDE.sub("", self.text)
         low = base.lower()
         extra = [m for m in self.modifiers if m not in low]
-        for w in (self.laterality, self.body_site):
+        for w in (self.laterality if sides or self.laterality == "bilateral" else None, self.body_site):
             if w and w not in low:
                 extra.append(w)
         return " ".join([*extra, base]) if extra else base

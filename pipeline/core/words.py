@@ -83,7 +83,7 @@ def within(words: frozenset[str] | set[str], sequence: Sequence[str], slack: int
 LEAD_STOP_WORDS = frozenset("""a an and are as at be been but by due for from had has have he her his in into is it
 its known not of on or she that the their there this to under was were which while who with without suggests
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
-presented admitted developed having consistent keeping""".split())
+presented admitted developed having consistent keeping mm cm ml kg mg mcg mmol""".split())  # "a 6 cm | pericolic abscess"
 
 # Procedures written as what was done, the object before and the instrument after ("Bleeding point
 # cauterised with silver nitrate", "polyp ... completely resected with a hysteroscopic tissue
@@ -110,7 +110,24 @@ PROCEDURE_NOUNS = {
     "balloon dilation": "balloon dilation", "ablation": "ablation", "embolisation": "embolisation",
     "embolization": "embolisation", "band ligation": "band ligation",
     "biopsies": "biopsy", "biopsy": "biopsy", "excision": "excision", "resection": "resection",
+    # "incision and drainage of L peritonsillar abscess", "needle aspiration of the left knee"
+    "incision and drainage": "incision and drainage", "drainage": "drainage", "aspiration": "aspiration",
+    "needle aspiration": "needle aspiration",
 }
+
+# Words that name a kind of condition but not where or which ("fracture", "obstruction",
+# "abscess"): read with the words written before them, never alone, where there are such words.
+GENERIC_HEADS = frozenset("""fracture fractures obstruction abscess collection ulcer ulcers infection stenosis
+haemorrhage hemorrhage bleed bleeding cyst lesion lesions mass tumour tumor effusion thrombosis embolism infarct
+infarction aneurysm hernia fistula laceration dislocation injury failure insufficiency polyp polyps nodule
+carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture occlusion ischaemia ischemia
+inflammation wound burn pain""".split())
+
+# Words that end the clause a generic procedure noun stands in: its object lies between them
+# ("so proceeded at same sitting to | incision and drainage of L peritonsillar abscess"; "aspiration
+# of the right knee | was performed on the ward").
+CLAUSE_WORDS = frozenset("""was were is are be been being has have had performed done carried undertaken showed
+shows revealed confirmed proceeded then which who because so but after before by""".split())
 
 
 # ---- the normal form of a clinical word (lexicon matching, comparing titles) ----------------

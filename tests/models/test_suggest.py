@@ -11,7 +11,7 @@ from clincoder.core.codes import System
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
 from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
-from clincoder.models.linker import Linker, with_context, with_lead, with_links
+from clincoder.models.linker import SIDED, Linker, with_context, with_lead, with_links
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
 
@@ -117,16 +117,31 @@ def test_a_diagnosis_query_carries_the_words_that_describe_it(sentence, head, qu
     assert with_lead(s, m) == query
 
 
+@pytest.mark.parametrize("system, query", [
+    (System.ICD10, "Displaced intertrochanteric fracture"),  # WHO/UK ICD-10 titles name no side
+    (System.ICD10CM, "Displaced left intertrochanteric fracture"),  # ICD-10-CM's do
+])
+def test_a_side_is_looked_up_only_where_titles_name_sides(system, query):
+    sentence = "Displaced left intertrochanteric fracture."
+    m = Mention(15, 41, "intertrochanteric fracture", "DIAGNOSIS", None, laterality="left")
+    s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_lead(s, m, sides=system in SIDED) == query
+
+
 @pytest.mark.parametrize("sentence, word, query", [
+    # the clause it stands in ("by ENT SpR" says who), without articles and sides (no title has them)
     ("Bleeding point cauterised with silver nitrate by ENT SpR.", "cauterised",
-     "Bleeding point cauterisation with silver nitrate by ENT SpR."),
+     "Bleeding point cauterisation with silver nitrate"),
     ("1 cm polyp arising from the posterior wall, completely resected with a hysteroscopic tissue removal system.",
-     "resected", "arising from the posterior wall, completely resection with a hysteroscopic tissue removal system."),
+     "resected", "arising from posterior wall, completely resection with hysteroscopic tissue removal system."),
     ("Laparoscopic cholecystectomy.", "cholecystectomy", None),  # a procedure named in full
     # a generic noun is read with its object
-    ("Excision of the BCC of the left temple.", "Excision", "excision of the BCC of the left temple."),
+    ("Excision of the BCC of the left temple.", "Excision", "excision of BCC of temple."),
     ("- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores.", "biopsy",
-     "- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores."),
+     "- US-guided percutaneous biopsy of transplant kidney (upper pole), 2 cores."),
+    ("Aspiration of the right knee was performed on the ward.", "Aspiration", "aspiration of knee"),
+    ("so proceeded at same sitting to incision and drainage of L peritonsillar abscess: 6 ml pus.",
+     "incision and drainage", "at same sitting to incision and drainage of peritonsillar abscess: 6 ml pus."),
 ])
 def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it(sentence, word, query):
     start = sentence.index(word)
