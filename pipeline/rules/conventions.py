@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
+from clincoder.core.words import content_words
 
 from .engine import Work, axis_gaps, evidence, explaining, mention_text, notes_of, same_statement, specific
 from .refs import code_refs, in_refs
@@ -302,7 +303,9 @@ def supplementary(w: Work, r: Rule) -> None:
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     session = " ".join(dict.fromkeys(e.text for s in procedures for e in s.evidence if e.section in p.sections))
     for s in procedures:
-        said = " ".join(e.text for e in s.evidence)
+        # what the letter says of this episode's operation, not of one in the history ("Right eye:
+        # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
+        said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
         system, done, after = System.parse(s.system), set(), s
@@ -424,6 +427,7 @@ class BesideParams:
             raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
+@rule("CON-025", "conventions", BesideParams)
 @rule("CON-024", "conventions", BesideParams)
 @rule("CON-023", "conventions", BesideParams)
 @rule("CON-021", "conventions", BesideParams)
@@ -642,6 +646,14 @@ def combination_codes(w: Work, r: Rule) -> None:
             w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
 
 
+def names_its_own(s: CodeSuggestion, other: CodeSuggestion, statement: str) -> bool:
+    """Whether the statement names what sets ``s`` apart from ``other``, its sibling: "the low
+    calcium and low potassium were secondary to the magnesium deficiency" names two conditions
+    of E83 (E83.4 magnesium, E83.5 calcium); "paroxysmal AF" names one (I48.0, not I48.9)."""
+    own = content_words(s.title) - content_words(other.title)
+    return bool(own & content_words(statement))
+
+
 @rule("CON-008", "conventions", MessageParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
@@ -658,7 +670,7 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             continue
         best = max(s.evidence, key=lambda e: e.support or 0.0)
         key = (s.system, compact(s.code)[:3], best.start, best.end)
-        if key in kept:
+        if key in kept and not names_its_own(s, kept[key], best.text):
             w.demote(s)
             w.tag(r, s, kept[key])
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)

@@ -399,6 +399,15 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     assert out.codes[0].role == "primary" and all(c.role == "secondary" for c in out.codes[1:])
 
 
+def test_a_side_is_read_from_this_episode_not_the_history(tables):
+    # the right hip replaced in 2015 says nothing of today's left hemiarthroplasty
+    today, before = "Cemented hemiarthroplasty, left", "Right hip replacement in 2015"
+    x = Excerpt(("procedures", today), ("past_medical_history", before))
+    evidence = x.evidence(before, "past_medical_history", "historical") + x.evidence(today, "procedures")
+    out = run(tables, x, [code(tables, OPCS, "W46.1", "primary", evidence)], "SUP-001")
+    assert [c.code for c in out.codes] == ["W46.1", "Z94.3"]
+
+
 def test_each_operation_gets_its_own_laterality(tables):
     x = Excerpt(("procedures", "Left cemented hemiarthroplasty"), ("procedures", "Left total cholecystectomy"))
     out = run(tables, x, [code(tables, OPCS, "W46.1", "primary", x.evidence("Left cemented hemiarthroplasty")),
@@ -498,6 +507,17 @@ def test_one_code_per_statement(tables):
     out = run(tables, x, codes, "CON-008")
     assert [c.code for c in out.codes] == ["I10", "I48.0"]
     assert out.flags[0].codes == ("I48.9", "I48.0")
+
+
+def test_one_statement_may_name_two_siblings(tables):
+    # magnesium and calcium: two conditions of E83 in one sentence, both coded
+    line = "The low calcium and low potassium were secondary to the magnesium deficiency."
+    x = Excerpt(("discharge_summary", line))
+    ev = x.evidence(line, "discharge_summary")
+    codes = [replace(code(tables, WHO, "E83.5", "primary", ev), suggest=0.7),
+             replace(code(tables, WHO, "E83.4", evidence=ev), suggest=0.4)]
+    out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == ["E83.5", "E83.4"]
 
 
 def test_one_operation_per_statement_prefers_the_specified_sibling(tables):
@@ -1074,6 +1094,17 @@ def test_a_recorded_allergy_is_its_history_code_not_an_allergy_nos(tables, histo
 def test_gi_bleeding_is_not_coded_beside_a_condition_whose_code_says_it_bled(tables, condition, kept):
     x = Excerpt(("diagnoses", "Bleeding duodenal ulcer with melaena"))
     out = run(tables, x, [code(tables, WHO, condition, "primary"), code(tables, WHO, "K92.1")], "CON-024")
+    assert [c.code for c in out.codes] == kept
+
+
+@pytest.mark.parametrize("others, kept", [
+    (["S82.2"], ["S82.2"]),  # "L tibial shaft #": the fracture read alone is the same fracture
+    (["J18.9"], ["J18.9", "T14.2"]),  # no injury of a documented region: the unspecified one stands
+])
+def test_an_injury_of_unspecified_region_gives_way_to_one_whose_region_is_given(tables, others, kept):
+    x = Excerpt(("diagnoses", "Closed L tibial shaft # (oblique)"))
+    codes = [code(tables, WHO, c, "primary" if i == 0 else "secondary") for i, c in enumerate(others)]
+    out = run(tables, x, [*codes, code(tables, WHO, "T14.2")], "CON-025")
     assert [c.code for c in out.codes] == kept
 
 
