@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES
+from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
+                                  SIDE_WORDS)
 
 from .prior import HesPrior
 
 SIDED = (System.ICD10CM, System.ICD10PCS)  # the classifications whose titles name a side
-SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})  # not "bilateral": Q22 is, Q23 is not
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
 # a procedure code that matches a mention at least this share of the mention's best match may
 # gather the other mentions of its sentence too (a compound code: "cystoscopy and biopsy" is

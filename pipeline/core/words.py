@@ -123,6 +123,10 @@ infarction aneurysm hernia fistula laceration dislocation injury failure insuffi
 carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture occlusion ischaemia ischemia
 inflammation wound burn pain""".split())
 
+# One side of the body as letters write it; not "bilateral", which changes codes in every
+# classification (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia).
+SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+
 # Words that end the clause a generic procedure noun stands in: its object lies between them
 # ("so proceeded at same sitting to | incision and drainage of L peritonsillar abscess"; "aspiration
 # of the right knee | was performed on the ward").
