@@ -263,6 +263,7 @@ ASSERTIONS = [
     ("A lumbar puncture was performed to exclude infection, and the viral PCR was negative.", "lumbar puncture",
      "present"),
     ("Stroke risk factors were reviewed.", "stroke", "hypothetical"),
+    ("He had a TURP in\n2018.", "TURP", "historical"),  # the year wrapped to the next line
 ]
 
 
