@@ -21,7 +21,9 @@ from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, 
 
 from .prior import HesPrior
 
-SIDED = (System.ICD10CM, System.ICD10PCS)  # the classifications whose titles name a side
+# the classifications whose titles name a side: ICD-10-CM and PCS, and OPCS-4 for operations whose
+# side is their name (right hemicolectomy H07, left H09; a paired organ's side is Z94's)
+SIDED = (System.ICD10CM, System.ICD10PCS, System.OPCS4)
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
 # a procedure code that matches a mention at least this share of the mention's best match may
 # gather the other mentions of its sentence too (a compound code: "cystoscopy and biopsy" is
@@ -127,7 +129,7 @@ class Linker:
         words), and each stated sentence."""
         procedure = self.system.kind == "procedure"
         stated = letter.stated(procedure)
-        sides = self.system in SIDED  # WHO/UK ICD-10 and OPCS-4 titles name no side
+        sides = self.system in SIDED  # WHO/UK ICD-10 titles name no side
         out = []
         for i, s in enumerate(letter.sentences):
             mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)

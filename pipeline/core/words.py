@@ -121,7 +121,13 @@ GENERIC_HEADS = frozenset("""fracture fractures obstruction abscess collection u
 haemorrhage hemorrhage bleed bleeding cyst lesion lesions mass tumour tumor effusion thrombosis embolism infarct
 infarction aneurysm hernia fistula laceration dislocation injury failure insufficiency polyp polyps nodule
 carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture occlusion ischaemia ischemia
-inflammation wound burn pain""".split())
+inflammation wound burn pain prolapse adenocarcinoma adenoma""".split())
+
+# Words next to a generic procedure noun that make it describe something else, not an
+# operation done: "resection margins clear", "the repair site", "mismatch repair proficient".
+NOT_DONE_AFTER = frozenset({"margin", "margins", "specimen", "specimens", "site", "proficient", "deficient", "status",
+                            "bed", "cavity", "line"})
+NOT_DONE_BEFORE = frozenset({"mismatch", "dna"})
 
 # One side of the body as letters write it; not "bilateral", which changes codes in every
 # classification (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia).

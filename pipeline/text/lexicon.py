@@ -195,7 +195,9 @@ def _sources_key() -> str:
         except PackageNotFoundError:
             parts.append(f"{pkg}=none")
     extra = (files("clincoder") / "resources" / "lexicon_extra.yaml").read_bytes()
-    rules = Path(__file__).read_bytes() + Path(words.__file__).read_bytes()  # the procedure words too
+    # the procedure words too, and the body sites that no phrase may be made of alone
+    rules = Path(__file__).read_bytes() + Path(words.__file__).read_bytes() + \
+        Path(__file__).with_name("attributes.py").read_bytes()
     terms = b"".join(index_terms_source(s) for s in (System.OPCS4, System.ICD10))
     parts.append(hashlib.sha256(extra + rules + terms).hexdigest()[:16])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

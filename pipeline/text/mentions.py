@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import norm
+from clincoder.core.words import NOT_DONE_AFTER, NOT_DONE_BEFORE, PROCEDURE_NOUNS, norm
 
 from .lexicon import load_lexicon, norm_tokens, tokens
 
@@ -61,6 +61,16 @@ def without_asides(ntoks: List[Tuple[int, int, str]]) -> Tuple[List[Tuple[int, i
     return kept, asides
 
 
+def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
+    """A generic procedure noun that describes another word rather than naming an operation done
+    ("resection margins clear", "mismatch repair proficient")."""
+    if canonical not in PROCEDURE_NOUNS:
+        return False
+    after = re.match(r"\s*([A-Za-z]+)", text[b:])
+    before = re.search(r"([A-Za-z]+)\s*$", text[max(0, a - 30):a])
+    return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in NOT_DONE_BEFORE)
+
+
 @Language.factory("clincoder_mentions", assigns=["doc.ents", "doc._.clin_mention_info"],
                   requires=["doc._.clin_abbreviations", "doc._.section_spans"])
 def make_mentions(nlp: Language, name: str, procedure_suffixes: bool = True) -> "LetterMentions":
@@ -77,7 +87,8 @@ class LetterMentions:
         text = doc.text
         toks = tokens(text)
         ntoks = norm_tokens(toks)
-        out = [(a, b, label, canon, None, 1) for a, b, label, canon in self.lexicon.match(ntoks)]
+        out = [(a, b, label, canon, None, 1) for a, b, label, canon in self.lexicon.match(ntoks)
+               if not describes_another(canon, text, a, b)]
         for ab in doc._.clin_abbreviations or ():
             label = ab.label
             if ab.source == "letter":

@@ -52,6 +52,12 @@ def letterhead_end(text: str, sections) -> int:
     return min(blank.end() if blank else len(text), first)
 
 
+def _is_header(sections, a: int, b: int) -> bool:
+    """Whether characters ``a``-``b`` are only a section's header ("Diagnoses", "Operation
+    (10/02/2026)"): a heading states nothing."""
+    return any(s.section and s.start <= a and b <= s.body_start for s in sections)
+
+
 def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     """The sentences of a Doc from :func:`clincoder.text.pipeline.build_nlp` that may support a
     code, each weighted by the section and assertion of its mentions.
@@ -77,7 +83,7 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
             m_i += 1
         inside = [m for m in mentions[m_i:] if m.start >= a and m.end <= b]
         coded = [m for m in inside if m.coded]
-        if not inside and _HEADING.match(text[a:b]):
+        if not inside and (_HEADING.match(text[a:b]) or _is_header(sections, a, a + len(text[a:b].rstrip()))):
             continue
         section = next((s.section for s in reversed(sections) if s.start <= a < s.end), None)
         chars = list(text[a:b])

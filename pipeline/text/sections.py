@@ -198,9 +198,9 @@ def inline_paragraph(text: str, span: SectionSpan) -> List[SectionSpan]:
 
 
 def _past_parenthesis(doc: Doc, end: int, most: int = 16) -> tuple[int, bool]:
-    """A header followed on its line by a short parenthesis and a separator ("Operation
-    (07/07/2025):", "Diagnosis (on discharge) -"): where it ends, past the separator, and True;
-    else ``end`` and False."""
+    """A header followed on its line by a short parenthesis and a separator, or by the line's
+    end ("Operation (07/07/2025):", "Diagnosis (on discharge) -", "Operation (10/02/2026)" alone
+    on its line): where it ends, past the separator, and True; else ``end`` and False."""
     if end >= len(doc) or doc[end].text != "(":
         return end, False
     for j in range(end + 1, min(end + most, len(doc))):
@@ -211,21 +211,30 @@ def _past_parenthesis(doc: Doc, end: int, most: int = 16) -> tuple[int, bool]:
         if doc[j].text == ")":
             if j + 1 < len(doc) and doc[j + 1].text in _SEPARATORS:
                 return j + 2, True
+            if _ends_line(doc, j):
+                return j + 1, True
             break
     return end, False
+
+
+def _ends_line(doc: Doc, i: int) -> bool:
+    """Token ``i`` is the last of its line."""
+    return i + 1 >= len(doc) or "\n" in doc[i].whitespace_ or (doc[i + 1].is_space and "\n" in doc[i + 1].text)
 
 
 _DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$")
 
 
 def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
-    """A header followed on its line by a date and a separator ("Procedure 14/06/2025:",
-    "Operation on 3/7/25 -"): where it ends, past the separator, and True; past the date alone and
-    False where something else follows it on the line; else ``end`` and False."""
+    """A header followed on its line by a date and a separator or the line's end ("Procedure
+    14/06/2025:", "Operation on 3/7/25 -"): where it ends, past the separator, and True; past the
+    date alone and False where something else follows it on the line; else ``end`` and False."""
     j = end + 1 if end < len(doc) and doc[end].lower_ in ("on", "dated") else end
     if j + 1 < len(doc) and _DATE.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_:
         if doc[j + 1].text in _SEPARATORS:
             return j + 2, True
+        if _ends_line(doc, j):  # "Operation 10/02/2026" alone on its line
+            return j + 1, True
         return j + 1, False  # past the date only: a parenthesis may follow ("Op 21/08/2025 (GA):")
     return end, False
 

@@ -186,3 +186,10 @@ def test_an_announcing_sentence_records_where_the_announcement_begins(nlp):
     text = "A viral illness is a common trigger, but we have classed this as acute idiopathic pericarditis.\n"
     s = _prepared(nlp, text).sentences[0]
     assert s.announces and s.announced_from == text.index("classed this as")
+
+
+def test_a_heading_states_nothing(nlp):
+    text = "Diagnoses\n1. Community acquired pneumonia\n\nOperation (10/02/2026)\nBronchoscopy and lavage.\n"
+    letter = prepare(nlp(text), TextWeights())
+    assert [s.query.strip() for s in letter.sentences] == ["1. Community acquired pneumonia", "Bronchoscopy and lavage."]
+    assert [s.section for s in letter.sentences] == ["diagnoses", "procedures"]

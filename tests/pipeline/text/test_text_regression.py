@@ -57,6 +57,7 @@ LABELS = [
     ("Known phaeochromocytoma.", "phaeochromocytoma", "DIAGNOSIS"),
     ("We performed a formal circumcision.", "circumcision", "PROCEDURE"),
     ("Fundoplication was uneventful.", "fundoplication", "PROCEDURE"),
+    ("1. Adenocarcinoma of the caecum, pT3 pN1a M0", "Adenocarcinoma", "DIAGNOSIS"),
 ]
 
 
@@ -77,6 +78,10 @@ def test_no_procedure_mention(analyse, text, words):
 
 
 @pytest.mark.parametrize("text,words", [
+    # a generic procedure noun that describes another word
+    ("Resection margins clear (R0).", "resection"),
+    ("Mismatch repair proficient.", "repair"),
+    ("Acute T-cell-mediated rejection.", "t-cell"),
     # a one-word index term that describes rather than names is no mention of its own
     ("Bipolar diathermy to the tonsil bed.", "bipolar"),
     ("Non-smoker, no alcohol.", "smoker"),
@@ -154,6 +159,7 @@ def test_abbreviation_mention(analyse, text, abbr, expansion, label):
 
 
 AMBIGUOUS_NOT_MENTIONS = [
+    ("Vertex direct OA, station +1, no caput.", "OA"),  # the fetal head's position, not osteoarthritis
     ("PE: chest clear, abdomen soft and non tender, findings unremarkable.", "PE"),
     ("Sats 95% on RA.", "RA"),
     ("Echo: dilated RA and RV.", "RA"),
@@ -362,6 +368,9 @@ def test_acute_on_chronic_is_not_acute_and_chronic(analyse):
 # ---- sections ---------------------------------------------------------------------------------
 SECTIONS = [
     ("Presenting complaint: chest pain", "presenting_complaint"),
+    # a header with its date, alone on its line
+    ("Operation (10/02/2026)\nLaparoscopic right hemicolectomy.", "procedures"),
+    ("Procedure 12/03/2026\nOGD.", "procedures"),
     ("PC: chest pain", "presenting_complaint"),
     ("Chief complaint: chest pain", "presenting_complaint"),
     ("Reason for admission:\nchest pain", "presenting_complaint"),
