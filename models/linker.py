@@ -17,13 +17,13 @@ from dataclasses import dataclass, replace
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
-                                  SIDE_WORDS)
+                                  SIDE_WORDS, side_names_organ)
 
 from .prior import HesPrior
 
-# the classifications whose titles name a side: ICD-10-CM and PCS, and OPCS-4 for operations whose
-# side is their name (right hemicolectomy H07, left H09; a paired organ's side is Z94's)
-SIDED = (System.ICD10CM, System.ICD10PCS, System.OPCS4)
+# the classifications whose titles name a side; WHO/UK ICD-10 names none, and OPCS-4 only where the
+# side names the organ (:func:`clincoder.core.words.side_names_organ`)
+SIDED = (System.ICD10CM, System.ICD10PCS)
 PRIOR_WEIGHT = 0.05  # a whole HES range is worth this much match score: it decides near-ties only
 # a procedure code that matches a mention at least this share of the mention's best match may
 # gather the other mentions of its sentence too (a compound code: "cystoscopy and biopsy" is
@@ -79,7 +79,15 @@ def with_lead(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str |
     return " ".join([*lead, query]) if lead else None
 
 
-_NOT_OBJECT = SIDE_WORDS | {"the", "a", "an", "his", "her"}
+_ARTICLES = frozenset({"the", "a", "an", "his", "her"})
+
+
+def _object_words(words: list[str], sides: bool) -> list[str]:
+    """The words of an operation's object without articles, and without a side where the
+    classification names none (the side of a paired organ is a supplementary code's: "aspiration
+    of the right knee" is W90.1 with Z94.2; "resection of the right colon" keeps its side)."""
+    sides = sides or side_names_organ(words)
+    return [w for w in words if w.lower().strip(",;:") not in (_ARTICLES if sides else _ARTICLES | SIDE_WORDS)]
 
 
 def _within_clause(words) -> list[str]:
@@ -92,20 +100,19 @@ def _within_clause(words) -> list[str]:
     return out
 
 
-def with_context(sentence: SentenceRecord, m: Mention) -> str | None:
+def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str | None:
     """For a procedure written as a participle ("Bleeding point cauterised with silver nitrate")
     or as a generic noun ("percutaneous biopsy of the transplant kidney", "CRE balloon
     dilatation"), the words around it in its sentence (what was done to what, and with what), the
     participle read as the noun the classification uses ("cauterisation"), with the mention's site
-    and without its side; None for a procedure that names its object ("laparoscopic cholecystectomy")."""
+    (:func:`_object_words`); None for a procedure that names its object ("laparoscopic cholecystectomy")."""
     noun = PROCEDURE_PARTICIPLES.get(m.text.lower()) or PROCEDURE_NOUNS.get(m.text.lower())
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)
     before = _within_clause(reversed(sentence.query[:at].split()[-CONTEXT_WORDS:]))[::-1]
     after = _within_clause(sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER])
-    # the side is a supplementary code's, and no title has it: "aspiration of knee" is W90.1
-    context = " ".join(w for w in [*before, noun, *after] if w.lower().strip(",;:") not in _NOT_OBJECT)
+    context = " ".join(_object_words([*before, noun, *after], sides))
     extra = [m.body_site] if m.body_site and m.body_site not in context.lower() else []
     return " ".join([*extra, context])
 
@@ -129,7 +136,7 @@ class Linker:
         words), and each stated sentence."""
         procedure = self.system.kind == "procedure"
         stated = letter.stated(procedure)
-        sides = self.system in SIDED  # WHO/UK ICD-10 titles name no side
+        sided = self.system in SIDED
         out = []
         for i, s in enumerate(letter.sentences):
             mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)
@@ -140,12 +147,13 @@ class Linker:
                                                 if n is None or n.start - m.end > 1), None)
             for m in mine:
                 first = m is main
+                sides = sided or side_names_organ((m.expansion or m.text).split())
                 lead = None if procedure else with_lead(s, m, sides)
                 # a word that says what kind of condition but not where is read only with the
                 # words before it ("tibial shaft #", "superior vena cava obstruction"); a condition
                 # is read alone too ("neutropenic sepsis" is D70 and A41.9)
                 if not (lead and (m.expansion or m.text).lower() in GENERIC_HEADS):
-                    out.append(Query((with_context(s, m) if procedure else None) or m.lookup(sides), i, False, first))
+                    out.append(Query((with_context(s, m, sided) if procedure else None) or m.lookup(sides), i, False, first))
                 if lead:
                     out.append(Query(lead, i, False, first))
             if i in stated:

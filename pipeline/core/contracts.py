@@ -61,9 +61,10 @@ class Mention:
 
     def lookup(self, sides: bool) -> str:
         """:attr:`query`, with the side (left, right) only where ``sides``: a classification
-        without sides in its titles (WHO/UK ICD-10) reads "left intertrochanteric fracture" as
-        "intertrochanteric fracture". "Bilateral" stays: it changes codes there too (K40.2
-        bilateral inguinal hernia)."""
+        without sides in its titles (WHO/UK ICD-10; OPCS-4, whose side is a supplementary code)
+        reads "left intertrochanteric fracture" as "intertrochanteric fracture". "Bilateral" stays:
+        it changes codes there too (K40.2 bilateral inguinal hernia, Q22 bilateral excision of
+        adnexa)."""
         base = self.expansion or _ASIDE.sub("", self.text)
         low = base.lower()
         extra = [m for m in self.modifiers if m not in low]

@@ -132,6 +132,15 @@ NOT_DONE_BEFORE = frozenset({"mismatch", "dna"})
 # One side of the body as letters write it; not "bilateral", which changes codes in every
 # classification (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia).
 SIDE_WORDS = frozenset({"left", "right", "l", "r", "lt", "rt"})
+# Where the side names a different organ, not the side of a paired one: OPCS-4 codes the right and
+# the left colon (H07, H09) and the right and left heart apart; a paired organ's side is Z94's.
+SIDED_ORGANS = frozenset({"colon", "hemicolon", "hemicolectomy", "heart", "atrium", "atrial", "ventricle",
+                          "ventricular", "hemihepatectomy"})
+
+
+def side_names_organ(words: Sequence[str]) -> bool:
+    """Whether a side written before ``words`` names an organ of its own (:data:`SIDED_ORGANS`)."""
+    return any(w.lower().strip(",;:.") in SIDED_ORGANS for w in words)
 
 # Words that end the clause a generic procedure noun stands in: its object lies between them
 # ("so proceeded at same sitting to | incision and drainage of L peritonsillar abscess"; "aspiration

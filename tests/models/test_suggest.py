@@ -140,6 +140,8 @@ def test_a_side_is_looked_up_only_where_titles_name_sides(system, query):
     ("- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores.", "biopsy",
      "- US-guided percutaneous biopsy of transplant kidney (upper pole), 2 cores."),
     ("Aspiration of the right knee was performed on the ward.", "Aspiration", "aspiration of knee"),
+    ("Resection of the right colon with ileocolic anastomosis.", "Resection",  # the side names the organ
+     "resection of right colon with ileocolic anastomosis."),
     ("so proceeded at same sitting to incision and drainage of L peritonsillar abscess: 6 ml pus.",
      "incision and drainage", "at same sitting to incision and drainage of peritonsillar abscess: 6 ml pus."),
 ])
@@ -147,7 +149,7 @@ def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it
     start = sentence.index(word)
     m = Mention(start, start + len(word), word, "PROCEDURE", "procedures")
     s = SentenceRecord(0, len(sentence), "procedures", "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
-    assert with_context(s, m) == query
+    assert with_context(s, m, sides=False) == query
 
 
 def test_a_narrative_statement_links_with_its_describing_words(uk_mini):
