@@ -146,7 +146,7 @@ class LetterSectionizer(Sectionizer):
                 end, closed = _past_line_colon(doc, end)
             nxt = doc[end] if end < len(doc) else None
             colon = closed or nxt is not None and nxt.text in _SEPARATORS
-            line_end = nxt is None or nxt.is_space and "\n" in nxt.text or "\n" in doc[end - 1].whitespace_
+            line_end = _ends_line(doc, end - 1)
             caps = title.text.isupper() and len(title.text) > 3
             if len(title.text) <= 3 and not colon:
                 continue
@@ -245,7 +245,7 @@ def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
     for j in range(end, min(end + most, len(doc))):
         if "\n" in doc[j].text or j > end and "\n" in doc[j - 1].whitespace_:
             break
-        if doc[j].text.endswith(":") and (j + 1 == len(doc) or "\n" in doc[j].whitespace_ or "\n" in doc[j + 1].text):
+        if doc[j].text.endswith(":") and _ends_line(doc, j):
             return (j + 1, True) if j > end else (end, False)
     return end, False
 
