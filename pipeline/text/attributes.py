@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from clincoder.core.config import PLANNED_SECTIONS
+from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES
 
 from .model import Mention
 from .sections import section_at
@@ -23,35 +24,6 @@ from .sections import section_at
 if not Doc.has_extension("mentions"):
     Doc.set_extension("mentions", default=None)
 
-BODY_SITES = (
-    "head", "neck", "face", "scalp", "eye", "eyes", "ear", "ears", "nose", "mouth", "jaw", "throat", "tongue",
-    "chest", "thorax", "breast", "lung", "lungs", "heart", "abdomen", "stomach", "liver", "gallbladder",
-    "gall bladder", "pancreas", "spleen", "kidney", "kidneys", "bladder", "ureter", "urethra", "prostate",
-    "uterus", "ovary", "cervix", "vagina", "testis", "testicle", "bowel", "small bowel", "large bowel", "colon",
-    "sigmoid colon", "ascending colon", "transverse colon", "descending colon", "hepatic flexure", "splenic flexure",
-    "rectosigmoid", "rectum", "anus", "appendix", "duodenum", "oesophagus", "esophagus", "caecum", "cecum",
-    "brain", "spine", "cervical spine", "thoracic spine", "lumbar spine", "back", "lower back", "shoulder", "arm",
-    "upper arm", "elbow", "forearm", "wrist", "hand", "finger", "thumb", "hip", "pelvis", "thigh", "femur",
-    "neck of femur", "femoral neck", "knee", "leg", "lower leg", "lower limb", "upper limb", "tibia", "fibula",
-    "ankle", "foot", "feet", "toe", "great toe", "heel", "humerus", "radius", "distal radius", "ulna", "clavicle",
-    "scapula", "rib", "ribs", "sternum", "skull", "vertebra", "sacrum", "coccyx", "patella", "calcaneus",
-    "metatarsal", "metacarpal", "skin", "groin", "buttock", "perineum", "carotid artery", "coronary artery",
-    "aorta", "femoral artery", "iliac artery", "thyroid", "adrenal", "lymph node", "lymph nodes", "axilla",
-    "orbit", "retina", "sinus", "larynx", "pharynx", "trachea", "bronchus", "pleura", "diaphragm", "peritoneum",
-    "mitral valve", "aortic valve", "tricuspid valve", "pulmonary valve", "ventricle", "atrium", "renal pelvis",
-    "biliary tree", "common bile duct", "bile duct", "ileum", "jejunum", "umbilicus", "scrotum", "penis",
-    "fallopian tube", "shin", "calf", "achilles tendon", "rotator cuff", "acetabulum", "ankle joint", "hip joint",
-    "knee joint", "shoulder joint",
-)
-ADJECTIVE_SITES = {
-    "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",
-    "femoral": "femur", "gastric": "stomach", "colonic": "colon", "rectal": "rectum", "pancreatic": "pancreas",
-    "splenic": "spleen", "vesical": "bladder", "prostatic": "prostate", "ovarian": "ovary", "uterine": "uterus",
-    "cervical": "cervix", "oesophageal": "oesophagus", "esophageal": "esophagus", "duodenal": "duodenum",
-    "tibial": "tibia", "humeral": "humerus", "thoracic": "thorax", "lumbar": "lumbar spine", "ocular": "eye",
-    "cutaneous": "skin", "abdominal": "abdomen", "pelvic": "pelvis", "cranial": "skull", "intracranial": "brain",
-    "laryngeal": "larynx", "thyroid": "thyroid", "biliary": "biliary tree", "ileal": "ileum",
-}
 _SITE_RE = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(BODY_SITES, key=len, reverse=True)) + r")\b")
 _ADJ_RE = re.compile(r"\b(" + "|".join(sorted(ADJECTIVE_SITES, key=len, reverse=True)) + r")\b")
 _LAT_RE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b(?:[\s-]*sided)?")

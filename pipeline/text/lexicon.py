@@ -32,7 +32,8 @@ from clincoder.core.codes import System
 from clincoder.core.config import cache_dir
 from clincoder.core.index_terms import index_terms, index_terms_source
 from clincoder.core import words
-from clincoder.core.words import LEXICON_STOP_WORDS, PARTICIPLE_MENTIONS, PROCEDURE_NOUNS, norm
+from clincoder.core.words import (ADJECTIVE_SITES, BODY_SITES, LEXICON_STOP_WORDS, PARTICIPLE_MENTIONS, PROCEDURE_NOUNS,
+                                  norm)
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,8 @@ _ROMAN = {"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"}
 @functools.lru_cache(maxsize=1)
 def _anatomy() -> frozenset:
     """Words of body sites: a phrase made only of these is a site, not a mention."""
-    from .attributes import ADJECTIVE_SITES, BODY_SITES
-
-    words = {w for s in BODY_SITES for w in phrase_key(s)} | {norm(a) for a in ADJECTIVE_SITES}
-    return frozenset(words | {"of", "the", "left", "right", "and"})
+    site_words = {w for s in BODY_SITES for w in phrase_key(s)} | {norm(a) for a in ADJECTIVE_SITES}
+    return frozenset(site_words | {"of", "the", "left", "right", "and"})
 
 
 def keep_phrase(key: tuple[str, ...]) -> bool:
@@ -196,8 +195,7 @@ def _sources_key() -> str:
             parts.append(f"{pkg}=none")
     extra = (files("clincoder") / "resources" / "lexicon_extra.yaml").read_bytes()
     # the procedure words too, and the body sites that no phrase may be made of alone
-    rules = Path(__file__).read_bytes() + Path(words.__file__).read_bytes() + \
-        Path(__file__).with_name("attributes.py").read_bytes()
+    rules = Path(__file__).read_bytes() + Path(words.__file__).read_bytes()
     terms = b"".join(index_terms_source(s) for s in (System.OPCS4, System.ICD10))
     parts.append(hashlib.sha256(extra + rules + terms).hexdigest()[:16])
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
