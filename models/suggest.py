@@ -8,8 +8,9 @@ diagnosis, in the history, in the story of the admission (presenting complaint, 
 investigations) and elsewhere; whether its best support is uncertain or historical; how well
 the words of a mention in its supporting sentences cover the code's title; whether those
 mentions are only findings (symptoms); what English hospitals record (the HES prior); the
-chapter (symptom, status or external-cause code); whether it is the best of its category in
-the letter. A logistic model over them is fitted on coded letters (the UK development gold set,
+chapter (symptom, status or external-cause code; for OPCS-4, diagnostic imaging and testing, a
+supplementary code, or a diagnostic operation, which a coder makes the main procedure only when
+nothing else was done); whether it is the best of its category in the letter. A logistic model over them is fitted on coded letters (the UK development gold set,
 its ``dev`` part) and its threshold tuned there for a coder's F1; it is saved as JSON.
 """
 
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from clincoder.core.codes import System, compact
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, compact, opcs4_chapter
 from clincoder.core.config import HISTORY_SECTIONS as HISTORY
 from clincoder.core.contracts import PreparedLetter, RankedCode
 from clincoder.core.tables import CodeTable
@@ -35,7 +37,8 @@ from .prior import HesPrior
 FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "story", "other", "uncertain",
             "historical", "sentences", "overlap", "finding_only", "prior", "symptom", "status", "external",
             "best_in_category", "best_in_sentence", "sentence_rr", "line_share", "line_best", "first_stated", "code_len",
-            "link_score", "link_first", "link_first_stated", "link_order", "link_lead", "bias")
+            "link_score", "link_first", "link_first_stated", "link_order", "link_lead", "imaging", "supplementary",
+            "diagnostic_operation", "bias")
 
 STORY = frozenset({None, "presenting_complaint", "hpc", "examination", "investigations", "discharge_summary"})
 
@@ -124,6 +127,17 @@ def _link_features(link: Link | None) -> dict[str, float]:
             "link_order": 1.0 / (1 + link.order) if first_stated else 0.0, "link_lead": link.lead}
 
 
+def _procedure_kind(system: System, table: CodeTable, key: str) -> dict[str, float]:
+    """An OPCS-4 code's place in the classification: diagnostic imaging and testing (chapter U), a
+    supplementary code (Y, Z), or a diagnostic operation (its category's title says so)."""
+    if system is not System.OPCS4:
+        return {"imaging": 0.0, "supplementary": 0.0, "diagnostic_operation": 0.0}
+    parent = table.parent(key)
+    return {"imaging": float(opcs4_chapter(key) == "U"), "supplementary": float(opcs4_chapter(key) in "YZ"),
+            "diagnostic_operation": float(parent is not None and re.search(DIAGNOSTIC_CATEGORY, parent.title, re.I)
+                                          is not None)}
+
+
 def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
              prior: HesPrior, links: dict[str, Link] | None = None) -> np.ndarray:
     """One row of :data:`FEATURES` per ranked code, in the ranked order."""
@@ -153,7 +167,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
              "best_in_sentence": float(sentence_rr[n - 1] == 1.0), "sentence_rr": sentence_rr[n - 1],
              "line_share": shares[n - 1], "line_best": float(shares[n - 1] >= 0.999),
              "first_stated": _first_stated(stated_order, support, top), "code_len": len(code) / 5.0, "bias": 1.0,
-             **_link_features(links.get(r.key))}
+             **_link_features(links.get(r.key)), **_procedure_kind(system, table, r.key)}
         rows.append([min(1.0, f[k]) if k in ("stated", "primary", "history", "story", "other") else f[k]
                      for k in FEATURES])
     return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))

@@ -78,6 +78,18 @@ def normalise(system: System | str, code: str) -> str:
     return raw if len(raw) == 3 else f"{raw[:3]}.{raw[3:]}"
 
 
+# An OPCS-4 category title that makes its codes diagnostic operations ("Diagnostic endoscopic
+# examination of bladder"): the look, coded as the main procedure only when nothing therapeutic was done
+DIAGNOSTIC_CATEGORY = r"^Diagnostic\b"
+
+
+def opcs4_chapter(code: str) -> str:
+    """The OPCS-4 chapter letter of a code: ``U`` diagnostic imaging, testing and rehabilitation;
+    ``X`` miscellaneous operations (transfusion, drugs); ``Y`` and ``Z`` the supplementary codes
+    (methods, approaches, sites, laterality), which only qualify another code."""
+    return compact(code)[:1]
+
+
 def category(system: System, code: str) -> str:
     """The 3-character category (ICD-10/-CM/OPCS-4) or the 3-character PCS table of a code."""
     return compact(code)[:3]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import System, category
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
 from clincoder.core.schema import CodeSuggestion
 
 from .engine import Work, explaining, listed_first, same_statement
@@ -314,9 +314,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
 class MainProcedureParams:
     minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
     message: str
-    # a category title that makes its codes diagnostic ("Diagnostic endoscopic examination of
-    # bladder"): main only when no therapeutic operation was done
-    diagnostic: str = r"^Diagnostic\b"
+    diagnostic: str = DIAGNOSTIC_CATEGORY
 
     def __post_init__(self):
         check_codes(self.minor, "minor")

@@ -172,6 +172,18 @@ def test_features_read_where_and_how_a_code_is_stated(uk_mini):
     assert np.all((X >= 0) & (X <= 1.0 + 1e-9))
 
 
+def test_features_place_an_opcs4_code_in_its_classification(opcs4_fixture):
+    opcs = load_tsv_table(opcs4_fixture, System.OPCS4, "OPCS-4 test", "CLINCODER_OPCS4")
+    prepared = letter([("OGD and biopsy", "procedures")])
+    keys = ["k75.1", "u21.2", "z94.3", "y75.2", "g45.1"]
+    X = features(System.OPCS4, opcs, [RankedCode(k, 0.5, {0: 0.5}) for k in keys], prepared, PRIOR)
+    f = {name: X[:, i].tolist() for i, name in enumerate(FEATURES)}
+    assert f["imaging"] == [0, 1, 0, 0, 0]  # chapter U: diagnostic imaging and testing
+    assert f["supplementary"] == [0, 0, 1, 1, 0]  # chapters Y and Z qualify another code
+    # the category's title says "Diagnostic": G45 (the OGD that only looked), U21 (imaging procedures)
+    assert f["diagnostic_operation"] == [0, 1, 0, 0, 1]
+
+
 def test_suggester_round_trip_and_offer(tmp_path, uk_mini):
     X = np.random.default_rng(0).random((40, len(FEATURES)))
     y = (X[:, 0] > 0.5).astype(int)
