@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
-                                  SIDE_WORDS, side_names_organ)
+from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS,
+                                  PROCEDURE_PARTICIPLES, SIDE_WORDS, side_names_organ)
 
 from .prior import HesPrior
 
@@ -110,8 +110,15 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)
-    before = _within_clause(reversed(sentence.query[:at].split()[-CONTEXT_WORDS:]))[::-1]
+    preceding = sentence.query[:at].split()
+    before = _within_clause(reversed(preceding[-CONTEXT_WORDS:]))[::-1]
     after = _within_clause(sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER])
+    if not before and preceding and preceding[-1].lower() in PASSIVE_AUXILIARIES:
+        # a passive: what was done to stands before its auxiliary ("the fracture was manipulated")
+        subject = _within_clause(reversed(preceding[-CONTEXT_WORDS - 1:-1]))[::-1]
+        articles = [n for n, w in enumerate(subject) if w.lower() in _ARTICLES]
+        subject = subject[articles[-1]:] if articles else subject  # its noun phrase: "the fracture"
+        after = ["of", *subject, *after] if subject else after
     context = " ".join(_object_words([*before, noun, *after], sides))
     extra = [m.body_site] if m.body_site and m.body_site not in context.lower() else []
     return " ".join([*extra, context])

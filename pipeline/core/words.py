@@ -146,7 +146,9 @@ def side_names_organ(words: Sequence[str]) -> bool:
 # ("so proceeded at same sitting to | incision and drainage of L peritonsillar abscess"; "aspiration
 # of the right knee | was performed on the ward").
 CLAUSE_WORDS = frozenset("""was were is are be been being has have had performed done carried undertaken showed
-shows revealed confirmed proceeded then which who because so but after before by""".split())
+shows revealed confirmed proceeded then which who because so but after before by under""".split())
+# the auxiliary of a passive ("the fracture was manipulated"): the operation's object stands before it
+PASSIVE_AUXILIARIES = frozenset("was were is are been being".split())
 
 
 # ---- the normal form of a clinical word (lexicon matching, comparing titles) ----------------

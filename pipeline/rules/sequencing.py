@@ -274,6 +274,14 @@ def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
     return any(m.assertion == "present" for m in named)
 
 
+def _names_more(w: Work, c: CodeSuggestion, mine: list[CodeSuggestion]) -> bool:
+    """Whether a present procedure mention behind ``c`` is one no code of ``mine`` reads: the
+    operation beside the look is another operation, not the look's own words read otherwise
+    ("cystoscopy and bladder biopsy" is M45.1; its "biopsy" is no prostate biopsy beside it)."""
+    covered = {id(m) for s in mine for m in w.support(s)}
+    return any(m.assertion == "present" and id(m) not in covered for m in w.support(c))
+
+
 def _policy_codes(w: Work, rule_id: str):
     """The codes the enabled rule ``rule_id`` leaves uncoded (none where it is not enabled)."""
     policy = w.enabled_rule(rule_id)
@@ -286,7 +294,8 @@ def performed_procedure(w: Work, r: Rule) -> None:
     suggester found none likely enough, or a rule took out the only one, as the imaging policy
     does), gets its likeliest documented procedure code as the main procedure; one whose
     suggested procedures are all minor or diagnostic (an anaesthetic block, a plaster cast, the
-    look before the operation) gets the operation the letter states done beside them."""
+    look before the operation) gets the operation the letter states done beside them, one that a
+    mention the suggested codes do not read names."""
     p: PerformedParams = r.params
     supplementary = code_refs(" ".join(p.never_main))
     never = supplementary + _policy_codes(w, p.policy)
@@ -302,7 +311,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
             skip = never + code_refs(" ".join(main.params.minor))
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c)
-                and not (mine and _diagnostic(w, c, main.params.diagnostic))]
+                and not (mine and (_diagnostic(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)

@@ -144,6 +144,9 @@ def test_a_side_is_looked_up_only_where_titles_name_sides(system, query):
      "resection of right colon with ileocolic anastomosis."),
     ("so proceeded at same sitting to incision and drainage of L peritonsillar abscess: 6 ml pus.",
      "incision and drainage", "at same sitting to incision and drainage of peritonsillar abscess: 6 ml pus."),
+    # a passive names what was done to before its auxiliary; the anaesthetic is not the operation
+    ("Because of the angulation the fracture was manipulated under general anaesthetic in theatre.", "manipulated",
+     "manipulation of fracture"),
 ])
 def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it(sentence, word, query):
     start = sentence.index(word)

@@ -1395,6 +1395,19 @@ def test_an_operation_done_beside_a_diagnostic_look_is_offered_as_the_main_proce
         assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only Q18.9" in out.flags[0].message
 
 
+def test_the_looks_own_biopsy_is_no_operation_beside_it(tables):
+    """Cystoscopy and bladder biopsy is M45.1 alone: its biopsy, read as a prostate biopsy, is the
+    look's own words, not another operation to offer beside it (SEQ-007)."""
+    line = "Flexible cystoscopy and bladder biopsy."
+    x = Excerpt(("procedures", line))
+    ev = x.evidence(line, "procedures")
+    mentions = [x.mention("Flexible cystoscopy", label="PROCEDURE"), x.mention("bladder biopsy", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "M70.2", "candidate", ev, score=0.4), suggest=0.2)]
+    out = run(tables, x, [code(tables, OPCS, "M45.1", "primary", ev)], "SEQ-007", "SEQ-004", mentions=mentions,
+              candidates=candidates)
+    assert [c.code for c in out.codes] == ["M45.1"]
+
+
 def test_an_anaesthetic_block_the_policy_leaves_out_leaves_the_operation_as_the_main_procedure(tables):
     """The block is taken out first (CON-007); the operation stated done is then the letter's only
     procedure (SEQ-007)."""
