@@ -270,6 +270,10 @@ ASSERTIONS = [
      "present"),
     ("Stroke risk factors were reviewed.", "stroke", "hypothetical"),
     ("He had a TURP in\n2018.", "TURP", "historical"),  # the year wrapped to the next line
+    # "free" negates what stands just before it, not the operation ("dissected free" says how)
+    ("I excised the diseased fascia, with both neurovascular bundles dissected free and protected.", "excised",
+     "present"),
+    ("She has been seizure free for two years.", "seizure", "negated"),
 ]
 
 
