@@ -80,6 +80,7 @@ CASES = [
     pytest.param("Colonoscopic polypectomy", ["H20.1"], id="polypectomy"),
     pytest.param("Flexible sigmoidoscopy", ["H25.9"], id="flexi-sig"),
     pytest.param("Diagnostic ascitic tap", ["T46.1"], id="ascitic-tap"),
+    pytest.param("Large volume paracentesis, 8 L drained", ["T46.1"], id="paracentesis"),
     pytest.param("Ultrasound guided liver biopsy", ["J13.2", "Y53.2"], id="liver-biopsy"),
     # urology
     pytest.param("TURBT", ["M42.1"], id="turbt"),
