@@ -38,6 +38,35 @@ COMPOUND_SHARE = 0.75
 GATHER_SHARE = 0.8
 
 
+def _listed(hits: dict[str, float]):
+    """A query's match of any code: as listed, else (the search returns only its top_k) the least
+    it listed, a bound from above on what it did not list rather than no match at all."""
+    least = min(hits.values(), default=0.0)
+    return lambda code: hits.get(code, least)
+
+
+def _statement_sums(queries: list, found: list[dict[str, float]], sentence: dict, procedure: bool) -> dict[int, dict[str, float]]:
+    """Per sentence, each code's match summed over the sentence's queries: for a diagnosis only
+    where near a query's best (:data:`GATHER_SHARE`); for a procedure every listed match, and a
+    code a mention lists that the whole sentence's query does not counts that query's bound
+    (:func:`_listed`): "manipulation of fracture" (W26.2) is not outweighed by a code the long
+    sentence around it lists and the mention barely does."""
+    whole: dict[int, dict[str, float]] = {}
+    for q, hits in zip(queries, found):
+        floor = _floor(hits, 0.0 if procedure else GATHER_SHARE)
+        sums = whole.setdefault(q.sentence, {})
+        for code, v in hits.items():
+            if v >= floor:
+                sums[code] = sums.get(code, 0.0) + v
+    if procedure:
+        for q, hits in zip(queries, found):
+            if q.whole:
+                sums = whole[q.sentence]
+                for code in sums.keys() - hits.keys():
+                    sums[code] += sentence[q.sentence](code)
+    return whole
+
+
 def _floor(hits: dict[str, float], share: float) -> float:
     """The match a code needs to be near a query's best: ``share`` of it."""
     return share * max(hits.values(), default=0.0)
@@ -192,14 +221,9 @@ class Linker:
             return {}
         stated = {i: n for n, i in enumerate(letter.stated_order(self.system.kind == "procedure"))}
         found = self._matches([q.text for q in queries])
-        gather = 0.0 if self.system.kind == "procedure" else GATHER_SHARE  # procedures: COMPOUND_SHARE below
-        whole: dict[int, dict[str, float]] = {}
-        for q, hits in zip(queries, found):
-            i, floor = q.sentence, _floor(hits, gather)
-            for code, v in hits.items():
-                if v >= floor:
-                    whole.setdefault(i, {})[code] = whole.get(i, {}).get(code, 0.0) + v
-        sentence = {q.sentence: hits for q, hits in zip(queries, found) if q.whole}
+        procedure = self.system.kind == "procedure"
+        sentence = {q.sentence: _listed(hits) for q, hits in zip(queries, found) if q.whole}
+        whole = _statement_sums(queries, found, sentence, procedure)
         links: dict[str, Link] = {}
         for q, hits in zip(queries, found):
             i = q.sentence
@@ -207,12 +231,11 @@ class Linker:
             # COMPOUND_SHARE of its best; a diagnosis: GATHER_SHARE, as the classification combines
             # conditions, J44.0): the whole statement. A code the mention names less well stands
             # on its own match: "L fibular shaft #" beside "L tibial shaft #" is no reading of the latter
-            procedure = self.system.kind == "procedure"
             near = 0.0 if q.whole else _floor(hits, COMPOUND_SHARE if procedure else GATHER_SHARE)
             # a code's standing: the sum of its near-best matches in the statement, or its own
             # match (a procedure's with the sentence's: one operation named in parts) where it is
             # near the best of none
-            standing = {c: whole[i].get(c, v) if v >= near else v + (sentence.get(i, {}).get(c, 0.0) if procedure else 0.0)
+            standing = {c: whole[i].get(c, v) if v >= near else v + (sentence[i](c) if procedure and i in sentence else 0.0)
                         for c, v in hits.items()}
             order = sorted(hits, key=lambda c: -(standing[c] + PRIOR_WEIGHT * self.prior.weight(self.system, c)))
             for rank, code in enumerate(order):

@@ -155,6 +155,28 @@ def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it
     assert with_context(s, m, sides=False) == query
 
 
+class FixedSearch:
+    """A search that answers each text with fixed matches (best first)."""
+
+    def __init__(self, answers: dict[str, list[tuple[str, float]]]):
+        self.answers = answers
+
+    def search(self, texts, top_k=10, min_score=0.0):
+        return [self.answers.get(t, []) for t in texts]
+
+
+def test_a_code_the_long_sentence_does_not_list_is_not_outweighed_by_one_it_does():
+    """The sentence's query returns only its best matches: a code the mention names best, missing
+    from the sentence's list, counts the least the sentence listed there, not nothing."""
+    text = "Because of the angulation the fracture was manipulated under general anaesthetic."
+    m = Mention(text.index("manipulated"), text.index("manipulated") + 11, "manipulated", "PROCEDURE", "procedures")
+    s = SentenceRecord(0, len(text), "procedures", "present", 1.0, text, False, (WeightedMention(m, 1.0),))
+    search = FixedSearch({"manipulation of fracture": [("W26.2", 0.85), ("W11.9", 0.69)],
+                          text: [("W11.8", 0.51), ("W11.9", 0.50), ("Y80.9", 0.45)]})
+    links = Linker(System.OPCS4, search, None, PRIOR).link(PreparedLetter((s,), (m,)))
+    assert links["w26.2"].first  # 0.85 + 0.45 (the least listed) beats 0.69 + 0.50
+
+
 def test_a_narrative_statement_links_with_its_describing_words(uk_mini):
     text = "She was admitted with acute subendocardial infarction"
     m = Mention(text.index("infarction"), len(text), "infarction", "DIAGNOSIS", None)
