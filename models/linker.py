@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS,
+from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS,
                                   PROCEDURE_PARTICIPLES, SIDE_WORDS, side_names_organ)
 
 from .prior import HesPrior
@@ -139,9 +139,9 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)
-    preceding = sentence.query[:at].split()
+    preceding = [w for w in sentence.query[:at].split() if not MEASURE.match(w)]
     before = _within_clause(reversed(preceding[-CONTEXT_WORDS:]))[::-1]
-    after = _within_clause(sentence.query[at + len(m.text):].split()[:CONTEXT_WORDS_AFTER])
+    after = _within_clause([w for w in sentence.query[at + len(m.text):].split() if not MEASURE.match(w)][:CONTEXT_WORDS_AFTER])
     if not before and preceding and preceding[-1].lower() in PASSIVE_AUXILIARIES:
         # a passive: what was done to stands before its auxiliary ("the fracture was manipulated")
         subject = _within_clause(reversed(preceding[-CONTEXT_WORDS - 1:-1]))[::-1]

@@ -85,6 +85,11 @@ its known not of on or she that the their there this to under was were which whi
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
 presented admitted developed having consistent keeping mm cm ml kg mg mcg mmol""".split())  # "a 6 cm | pericolic abscess"
 
+# A measurement in an operation's context ("the 9 mm nodular BCC", "a 16 Fr catheter", "8.2 L"):
+# how big, not what was done to what
+MEASURE = re.compile(r"^\(?(\d+([.,/x]\d+)*(mm|cm|ml|l|kg|g|mg|fr)?|x|mm|cm|ml|kg|mg|mcg|fr)[).,;:]?$", re.I)
+
+
 # Procedures written as what was done, the object before and the instrument after ("Bleeding point
 # cauterised with silver nitrate", "polyp ... completely resected with a hysteroscopic tissue
 # removal system"): each participle with the noun that code titles and index terms use.

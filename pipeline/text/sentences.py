@@ -73,7 +73,7 @@ class LetterSentences:
                     tok.is_sent_start = True if i else tok.is_sent_start
                     nxt.is_sent_start = False
                     continue
-                if _is_numbered(doc, i):
+                if _is_numbered(doc, i, line_start=True):
                     self._numbered(doc, i)
                     last_num = tok.text
                     continue
@@ -121,8 +121,9 @@ class LetterSentences:
                 doc[j].is_sent_start = False
 
 
-def _is_numbered(doc: Doc, i: int) -> bool:
-    """``1.``/``2)``/``a)`` followed by a word on the same line."""
+def _is_numbered(doc: Doc, i: int, line_start: bool = False) -> bool:
+    """``1.``/``2)``/``a)`` followed by a word on the same line (at the start of a line, also by
+    a date: ``1. 09/02/2026 - Flexible sigmoidoscopy``)."""
     if i + 2 >= len(doc):
         return False
     tok, mark, nxt = doc[i], doc[i + 1], doc[i + 2]
@@ -130,4 +131,4 @@ def _is_numbered(doc: Doc, i: int) -> bool:
         return False
     if not tok.text.isdigit() and mark.text == ".":
         return False  # "e." / "i." are too often initials or abbreviations
-    return nxt.text[:1].isalpha() or nxt.text[:1] in "#?("
+    return nxt.text[:1].isalpha() or nxt.text[:1] in "#?(" or (line_start and re.match(r"\d{1,2}[/.-]\d", nxt.text) is not None)

