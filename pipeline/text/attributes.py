@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 from clincoder.core.config import PLANNED_SECTIONS
 from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES
 
+from .dates import admission_date, date_of
 from .model import Mention
 from .sections import section_at
 
@@ -59,6 +60,7 @@ class MentionAttributes:
         ents = list(doc.ents)
         bounds = [(info.get((e.start_char, e.end_char), (e.start_char, e.end_char))[:2]) for e in ents]
         has_sents = doc.has_annotation("SENT_START")
+        admitted = admission_date(text)
         out: List[Mention] = []
         sentence_of: List[int] = []
         for k, ent in enumerate(ents):
@@ -69,9 +71,13 @@ class MentionAttributes:
             hi = min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + self.window)
             before, inside, after = text[lo:a], text[a:b], text[b:hi]
             section = section_at(doc._.section_spans, a)
+            assertion = _assertion(ent, section)
+            if assertion == "present" and ent.label_ == "PROCEDURE" and admitted is not None:
+                done = date_of(text, a, b, sent.start_char, sent.end_char)
+                assertion = "historical" if done is not None and done < admitted else assertion  # an earlier episode
             out.append(Mention(
                 start=a, end=b, text=text[a:b], label=ent.label_, section=section,
-                assertion=_assertion(ent, section), laterality=laterality(before, inside, after),
+                assertion=assertion, laterality=laterality(before, inside, after),
                 body_site=body_site(inside, after, before), modifiers=modifiers(before, inside, after, expansion),
                 expansion=expansion, canonical=canon))
             sentence_of.append(sent.start)

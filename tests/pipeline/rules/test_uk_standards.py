@@ -347,6 +347,8 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("M47.9", "M65.3"),  # the catheter with the TURP
     ("X28.1", "Q07.4"),  # the iron infusion before the hysterectomy: a drug's delivery
     ("X30.8", "W38.1"),  # an injection of a therapeutic substance beside the hip replacement
+    ("G47.5", "L35.4"),  # the nasogastric tube beside the thrombectomy
+    ("W90.1", "W85.2"),  # the aspiration of the knee beside its arthroscopic washout
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}

@@ -1,0 +1,39 @@
+"""Dates in a letter: the admission date, the date nearest an operation, and a procedure the
+letter dates before the admission read as an earlier episode's."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from clincoder.text.dates import admission_date, date_of
+from clincoder.text.pipeline import analyse
+
+
+@pytest.mark.parametrize("text, admitted", [
+    ("Admitted 16/10/2025, discharged 23/10/2025", date(2025, 10, 16)),
+    ("Date of admission: 3 February 2026", date(2026, 2, 3)),
+    ("Admission date - 03.02.26", date(2026, 2, 3)),
+    ("He was admitted on 12/03 with chest pain.", None),  # no year: no date
+    ("Discharged 23/10/2025", None),
+])
+def test_the_admission_date(text, admitted):
+    assert admission_date(text) == admitted
+
+
+def test_the_date_nearest_the_operation_within_its_sentence():
+    text = "An excision biopsy of a node as a day case on 06/10/2025, and he was admitted on 16/10/2025."
+    a = text.index("excision biopsy")
+    assert date_of(text, a, a + 15, 0, len(text)) == date(2025, 10, 6)
+    assert date_of(text, a, a + 15, 0, text.index("06/10")) is None  # outside the sentence given
+
+
+@pytest.mark.parametrize("operation, assertion", [
+    ("He had an excision biopsy of a cervical lymph node as a day case on 06/10/2025.", "historical"),
+    ("On 20/10/2025 a bone marrow aspirate and trephine biopsy was taken.", "present"),
+    ("Laparoscopic right hemicolectomy 07/04/2025.", "historical"),
+])
+def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(operation, assertion):
+    mentions = analyse("Admitted 16/10/2025, discharged 23/10/2025\n\n" + operation)
+    assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
