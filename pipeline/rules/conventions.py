@@ -573,6 +573,54 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
                 w.flag(r, p.message, s, codes=(s.code, done[0].code), other=done[0].code)
 
 
+@dataclass(frozen=True)
+class EndoscopyBiopsyParams:
+    endoscopies: tuple[str, ...]  # diagnostic endoscopy categories with an "and biopsy" code
+    biopsy: str  # a procedure mention (and a code title) that names a biopsy
+    account: str  # what ends the account of one endoscopy: a blank line or the next list item
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.endoscopies, "endoscopies")
+        re.compile(self.biopsy)
+        re.compile(self.account)
+
+
+def _biopsy_code(w: Work, s: CodeSuggestion, pattern: str) -> str | None:
+    """The first code of ``s``'s category whose title names a biopsy (H22.1 for H22.9)."""
+    table, entry = w.entry(s)
+    parent = table.parent(entry.code) if entry is not None else None
+    children = table.children(parent.code) if parent is not None else []
+    return next((c.code for c in children if c.selectable and re.search(pattern, c.title, re.I)), None)
+
+
+def _biopsy_taken(w: Work, s: CodeSuggestion, p: EndoscopyBiopsyParams) -> bool:
+    """Whether a present biopsy mention stands in the account of the endoscopy behind ``s``: from
+    its evidence to the end of its paragraph or list item ("Colonoscopy: ulcers in the caecum.
+    Six biopsies taken from the caecum.")."""
+    for e in s.evidence:
+        end = re.compile(p.account).search(w.text, e.end)
+        stop = end.start() if end else len(w.text)
+        if any(m.label == "PROCEDURE" and m.assertion == "present" and e.start <= m.start < stop
+               and re.search(p.biopsy, " ".join(filter(None, (m.text, m.canonical))), re.I) for m in w.mentions):
+            return True
+    return False
+
+
+@rule("CON-026", "conventions", EndoscopyBiopsyParams)
+def endoscopy_with_biopsy(w: Work, r: Rule) -> None:
+    """A diagnostic endoscopy at which a biopsy was taken is the category's "and biopsy" code."""
+    p: EndoscopyBiopsyParams = r.params
+    endoscopies = code_refs(" ".join(p.endoscopies))
+    for s in list(w.scope(r)):
+        if not in_refs(s.code, endoscopies) or re.search(p.biopsy, s.title, re.I) or not _biopsy_taken(w, s, p):
+            continue
+        code = _biopsy_code(w, s, p.biopsy)
+        if code is not None:
+            w.flag(r, p.message, s, codes=(s.code, code), other=code)
+            w.replace(r, s, System.parse(s.system), code)
+
+
 @functools.lru_cache(maxsize=1)
 def icd10cm_excludes1() -> dict[str, tuple[str, ...]]:
     """The Excludes1 notes of ICD-10-CM's categories and 4-character codes, by compact code: the

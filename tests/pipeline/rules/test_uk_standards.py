@@ -1397,6 +1397,24 @@ def test_an_operation_done_beside_a_diagnostic_look_is_offered_as_the_main_proce
         assert out.codes[0].rules == ("SEQ-007", "SEQ-004") and "only Q18.9" in out.flags[0].message
 
 
+@pytest.mark.parametrize("lines, expected", [
+    # the biopsy told in the next sentence of the same list item: one code
+    ([("procedures", "- Colonoscopy: ulcers in the caecum."), ("procedures", "Six biopsies taken from the caecum.")],
+     ["H22.1"]),
+    # the biopsy of another list item (or one only planned) is no part of this examination
+    ([("procedures", "- Colonoscopy: ulcers in the caecum."), ("procedures", "- CT-guided biopsies of the liver.")],
+     ["H22.9"]),
+    ([("procedures", "- Colonoscopy: ulcers in the caecum. Biopsies at the next list.")], ["H22.9"]),
+])
+def test_a_biopsy_taken_at_a_diagnostic_endoscopy_is_the_examination_and_biopsy_code(tables, lines, expected):
+    x = Excerpt(*lines)
+    ev = x.evidence("- Colonoscopy: ulcers in the caecum.", "procedures")
+    where = "Biopsies" if "next list" in x.text else "biopsies"
+    biopsy = x.mention(where, label="PROCEDURE", assertion="hypothetical" if "next list" in x.text else "present")
+    out = run(tables, x, [code(tables, OPCS, "H22.9", "primary", ev)], "CON-026", mentions=[biopsy])
+    assert [c.code for c in out.codes] == expected and out.codes[0].role == "primary"
+
+
 def test_the_looks_own_biopsy_is_no_operation_beside_it(tables):
     """Cystoscopy and bladder biopsy is M45.1 alone: its biopsy, read as a prostate biopsy, is the
     look's own words, not another operation to offer beside it (SEQ-007)."""

@@ -274,6 +274,11 @@ ASSERTIONS = [
     ("I excised the diseased fascia, with both neurovascular bundles dissected free and protected.", "excised",
      "present"),
     ("She has been seizure free for two years.", "seizure", "negated"),
+    # what was done ends the scope of what was feared
+    ("Pernicious anaemia carries a risk of gastric cancer, so colleagues performed a gastroscopy.", "gastroscopy",
+     "present"),
+    ("Pernicious anaemia carries a risk of gastric cancer, so colleagues performed a gastroscopy.", "gastric cancer",
+     "hypothetical"),
 ]
 
 
