@@ -274,6 +274,7 @@ ASSERTIONS = [
     ("I excised the diseased fascia, with both neurovascular bundles dissected free and protected.", "excised",
      "present"),
     ("She has been seizure free for two years.", "seizure", "negated"),
+    ("She was worried that the lump might be a tumour; the ultrasound showed no mass.", "tumour", "hypothetical"),
     # what was done ends the scope of what was feared
     ("Pernicious anaemia carries a risk of gastric cancer, so colleagues performed a gastroscopy.", "gastroscopy",
      "present"),
