@@ -1537,6 +1537,7 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["F05.9", "N39.0", "G30.1", "F00.1"], ["F05.1", "N39.0", "G30.1", "F00.1"]),  # delirium on dementia
     (["F05.9", "N39.0"], ["F05.9", "N39.0"]),  # no dementia coded
     (["J44.1", "J18.9", "I10"], ["J44.0", "J18.9", "I10"]),  # COPD with a lower respiratory infection
+    (["K57.3", "K65.0"], ["K57.2", "K65.0"]),  # diverticular disease with an abscess
     (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
     (["K70.3", "I85.9"], ["K70.3", "I98.2"]),  # varices in alcoholic cirrhosis: the asterisk code
     (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
