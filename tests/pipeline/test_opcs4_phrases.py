@@ -41,6 +41,7 @@ CASES = [
     pytest.param("Single chamber ICD implantation", ["K59.1"], id="icd"),
     pytest.param("DC cardioversion", ["X50.1"], id="dccv"),
     pytest.param("Pulmonary vein isolation for paroxysmal AF", ["K62.1"], id="pvi"),
+    pytest.param("Cavotricuspid isthmus (CTI) radiofrequency ablation for typical flutter", ["K62.2"], id="cti-ablation"),
     # orthopaedics
     pytest.param("Left cemented hemiarthroplasty of hip", ["W46.1", "Z94.3"], id="hemi-cemented"),
     pytest.param("Right uncemented hemiarthroplasty of hip", ["W47.1", "Z94.2"], id="hemi-uncemented"),
