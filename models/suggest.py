@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -132,10 +131,8 @@ def _procedure_kind(system: System, table: CodeTable, key: str) -> dict[str, flo
     supplementary code (Y, Z), or a diagnostic operation (its category's title says so)."""
     if system is not System.OPCS4:
         return {"imaging": 0.0, "supplementary": 0.0, "diagnostic_operation": 0.0}
-    parent = table.parent(key)
     return {"imaging": float(opcs4_chapter(key) == "U"), "supplementary": float(opcs4_chapter(key) in "YZ"),
-            "diagnostic_operation": float(parent is not None and re.search(DIAGNOSTIC_CATEGORY, parent.title, re.I)
-                                          is not None)}
+            "diagnostic_operation": float(table.parent_titled(key, DIAGNOSTIC_CATEGORY))}
 
 
 def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,

@@ -137,6 +137,13 @@ class CodeTable:
         e = self.get(code)
         return self.get(e.parent) if e and e.parent else None
 
+    def parent_titled(self, code: str, pattern: str) -> bool:
+        """Whether the title of the code's parent matches ``pattern`` (case aside): with
+        :data:`~clincoder.core.codes.DIAGNOSTIC_CATEGORY`, whether an OPCS-4 code is a diagnostic
+        operation, the look the main procedure is only when nothing therapeutic was done."""
+        parent = self.parent(code)
+        return parent is not None and re.search(pattern, parent.title, re.I) is not None
+
     def children(self, code: str) -> list[CodeEntry]:
         return [self._entries[self._key(c)] for c in self._children.get(self._key(code), [])]
 

@@ -77,17 +77,23 @@ def within(words: frozenset[str] | set[str], sequence: Sequence[str], slack: int
     return False
 
 
+# Units of a size, volume or dose written in letters ("a 6 cm abscess", "a 16 Fr catheter")
+UNITS = ("mm", "cm", "ml", "kg", "mg", "mcg", "mmol", "fr")
+
 # Words that end the description written in front of a condition ("admitted with | acute severe
 # asthma", "strongly suggests | juvenile myoclonic epilepsy"): function words and the verbs and
-# hedges of a statement, which describe the statement, not the condition.
+# hedges of a statement, which describe the statement, not the condition, and units ("a 6 cm |
+# pericolic abscess").
 LEAD_STOP_WORDS = frozenset("""a an and are as at be been but by due for from had has have he her his in into is it
 its known not of on or she that the their there this to under was were which while who with without suggests
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
-presented admitted developed having consistent keeping mm cm ml kg mg mcg mmol""".split())  # "a 6 cm | pericolic abscess"
+presented admitted developed having consistent keeping""".split()) | frozenset(UNITS)
 
 # A measurement in an operation's context ("the 9 mm nodular BCC", "a 16 Fr catheter", "8.2 L"):
-# how big, not what was done to what
-MEASURE = re.compile(r"^\(?(\d+([.,/x]\d+)*(mm|cm|ml|l|kg|g|mg|fr)?|x|mm|cm|ml|kg|mg|mcg|fr)[).,;:]?$", re.I)
+# how big, not what was done to what. A bare "l" or "g" is no unit ("L" is also left); after a
+# number it is ("8.2L").
+MEASURE = re.compile(r"^\(?(\d+([.,/x]\d+)*(" + "|".join(("l", "g", *UNITS)) + r")?|x|" + "|".join(UNITS)
+                     + r")[).,;:]?$", re.I)
 
 
 # Procedures written as what was done, the object before and the instrument after ("Bleeding point

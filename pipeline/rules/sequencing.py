@@ -337,8 +337,7 @@ def _minor(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
 
 def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:
     table, entry = w.entry(s)
-    parent = table.parent(entry.code) if entry is not None else None
-    return parent is not None and re.search(pattern, parent.title, re.I) is not None
+    return entry is not None and table.parent_titled(entry.code, pattern)
 
 
 @rule("SEQ-004", "sequencing", MainProcedureParams)

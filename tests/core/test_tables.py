@@ -267,3 +267,11 @@ def test_packaged_tables_are_kept_parsed_in_the_cache_folder(tmp_path, monkeypat
     with caplog.at_level("WARNING"):
         rebuilt = tables_module.packaged_table(System.ICD10)
     assert len(rebuilt) == len(built) and "rebuilding the cached ICD-10 table" in caplog.text
+
+
+def test_a_diagnostic_operation_is_read_from_its_category_title(opcs):
+    from clincoder.core.codes import DIAGNOSTIC_CATEGORY
+
+    assert opcs.parent_titled("G45.1", DIAGNOSTIC_CATEGORY)  # G45 Diagnostic fibreoptic endoscopic examination ...
+    assert not opcs.parent_titled("K75.1", DIAGNOSTIC_CATEGORY)
+    assert not opcs.parent_titled("X99.9", DIAGNOSTIC_CATEGORY)  # not in the table
