@@ -305,10 +305,12 @@ class DenseIndex:
     code in float32 straight from the memory-mapped file (no copy per worker)."""
 
     def __init__(self, encoder: Encoder, table: CodeTable, codes: list[str], vectors: np.ndarray):
-        import torch
-
         self.encoder, self.table, self.codes, self.vectors = encoder, table, codes, vectors
-        self._scan = torch.tensor(vectors, dtype=torch.bfloat16).T.contiguous() if native_bf16() else None
+        self._scan = None
+        if native_bf16():
+            import torch
+
+            self._scan = torch.tensor(vectors, dtype=torch.bfloat16).T.contiguous()
 
     def search(self, texts: list[str], top_k: int = 10) -> list[list[tuple[str, float]]]:
         if not texts:

@@ -11,12 +11,11 @@ import functools
 import re
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from clincoder.core.cache import cache_key, cached_pickle, source_of
 from clincoder.core.codes import System, compact
 from clincoder.core.tables import CodeTable
-from clincoder.models.tfidf import top_sparse_rows, transform
+from clincoder.models.tfidf import TfidfTerms, top_sparse_rows
 
 
 def _norm(text: str) -> str:
@@ -53,9 +52,12 @@ class LexicalIndex:
         self.codes = sorted(set(owners))
         col = {c: i for i, c in enumerate(self.codes)}
         self._owner = np.array([col[c] for c in owners])
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
-                                          token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
-        self.matrix = self.vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
+        from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only (see clincoder.models.tfidf)
+
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
+                                     token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
+        self.matrix = vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
+        self.terms = TfidfTerms.of(vectorizer)
 
     def __getstate__(self) -> dict:  # cached without its table (reattached by :func:`lexical_index`)
         return {k: v for k, v in self.__dict__.items() if k != "table"}
@@ -63,13 +65,13 @@ class LexicalIndex:
     def similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
         """Cosine similarity of each text (rows) with each other text (columns) in this index's
         TF-IDF space, the texts taken as written."""
-        return (transform(self.vectorizer, texts) @ transform(self.vectorizer, others).T).toarray()
+        return (self.terms.transform(texts) @ self.terms.transform(others).T).toarray()
 
     def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` codes for each text, as ``(code, score)`` best first."""
         if not texts:
             return []
-        sims = transform(self.vectorizer, [_norm(t) for t in texts]) @ self.matrix
+        sims = self.terms.transform([_norm(t) for t in texts]) @ self.matrix
         out = []
         for vals, idx in top_sparse_rows(sims, top_k * 4):  # rows to look at: a code may own several rows
             best: dict[str, float] = {}
@@ -158,8 +160,9 @@ def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
 
     from clincoder.core.index_terms import index_terms_source
     from clincoder.core.tables import packaged_key
+    from clincoder.models import tfidf
 
-    parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}", source_of(__file__)]
+    parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}", source_of(__file__, tfidf.__file__)]
     if table.system is System.ICD10:
         parts.append(packaged_key(System.ICD10CM))
     if curated:

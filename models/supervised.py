@@ -17,33 +17,30 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from clincoder.models.tfidf import top_sparse_rows, transform
+from clincoder.models.tfidf import TfidfTerms, top_sparse_rows
 
 
-def _vectorizer(vocabulary=None, idf=None, max_features=None) -> TfidfVectorizer:
-    v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1 if vocabulary else 2, stop_words="english",
-                        max_features=max_features, vocabulary=vocabulary, dtype=np.float32)
-    if idf is not None:
-        v.idf_ = np.asarray(idf, dtype=np.float32)
-    return v
+def _fit_terms(texts: list[str], max_features: int) -> tuple[TfidfTerms, sparse.csr_matrix]:
+    """Word 1-2 grams without English stop words, sublinear TF, in at least two texts: the
+    vectorizer's terms (with the IDF as saved, float32) and the texts' TF-IDF rows."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only (see clincoder.models.tfidf)
+
+    v = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, stop_words="english",
+                        max_features=max_features, dtype=np.float32)
+    rows = v.fit_transform(texts)
+    return _terms(v.vocabulary_, v.idf_), rows
 
 
-def _save_vectorizer(v: TfidfVectorizer) -> dict:
-    vocab = sorted(v.vocabulary_, key=v.vocabulary_.get)
-    return {"vocabulary": vocab, "idf": v.idf_.astype(np.float32)}
+def _terms(vocabulary: dict[str, int], idf: np.ndarray) -> TfidfTerms:
+    """The fitted vectorizer of :func:`_fit_terms`, from its vocabulary and IDF."""
+    return TfidfTerms(dict(vocabulary), np.asarray(idf, dtype=np.float32).astype(np.float64))
 
 
-def _load_vectorizer(vocab: list[str], idf: np.ndarray) -> TfidfVectorizer:
-    return _vectorizer({t: i for i, t in enumerate(vocab)}, idf)
-
-
-def _save(stem: Path, vec: TfidfVectorizer, matrix: sparse.spmatrix, prefix: str, meta: dict, **arrays) -> list[Path]:
+def _save(stem: Path, terms: TfidfTerms, matrix: sparse.spmatrix, prefix: str, meta: dict, **arrays) -> list[Path]:
     """``stem.npz``: IDF weights and a float16 sparse matrix (keys ``{prefix}row/col/val``) plus
     ``arrays``; ``stem.json``: ``meta`` and the vocabulary."""
-    v = _save_vectorizer(vec)
+    v = {"vocabulary": sorted(terms.vocabulary, key=terms.vocabulary.get), "idf": terms.idf.astype(np.float32)}
     m = matrix.tocoo()
     npz, js = Path(f"{stem}.npz"), Path(f"{stem}.json")
     np.savez_compressed(npz, idf=v["idf"], shape=np.array(m.shape), **arrays,
@@ -58,7 +55,7 @@ def _load(stem: Path, prefix: str):
     meta = json.loads(Path(f"{stem}.json").read_text())
     m = sparse.csr_matrix((z[f"{prefix}val"].astype(np.float32), (z[f"{prefix}row"], z[f"{prefix}col"])),
                           shape=tuple(z["shape"]))
-    return _load_vectorizer(meta["vocabulary"], z["idf"]), m, meta, z
+    return _terms({t: i for i, t in enumerate(meta["vocabulary"])}, z["idf"]), m, meta, z
 
 
 @dataclass
@@ -66,16 +63,17 @@ class DocClassifier:
     """One-vs-rest logistic regression over TF-IDF of the whole letter."""
 
     labels: list[str]
-    vectorizer: TfidfVectorizer
+    vectorizer: TfidfTerms
     weights: sparse.csr_matrix  # features x labels
     bias: np.ndarray
 
     @classmethod
     def fit(cls, texts: list[str], label_lists: list[list[str]], C: float = 10.0, keep: int = 300,
             max_features: int = 30000, progress=None) -> "DocClassifier":
+        from sklearn.linear_model import LogisticRegression
+
         labels = sorted({c for ls in label_lists for c in ls})
-        vec = _vectorizer(max_features=max_features)
-        X = vec.fit_transform(texts)
+        vec, X = _fit_terms(texts, max_features)
         index = {c: j for j, c in enumerate(labels)}
         Y = np.zeros((len(texts), len(labels)), dtype=np.int8)
         for i, ls in enumerate(label_lists):
@@ -101,7 +99,7 @@ class DocClassifier:
         return cls(labels, vec, W, bias)
 
     def decision(self, texts: list[str]) -> np.ndarray:
-        return (transform(self.vectorizer, texts) @ self.weights).toarray() + self.bias
+        return (self.vectorizer.transform(texts) @ self.weights).toarray() + self.bias
 
     def save(self, stem: Path) -> list[Path]:
         """Write ``stem.npz`` (weights) and ``stem.json`` (labels, vocabulary)."""
@@ -118,15 +116,15 @@ class SentenceMemory:
     """TF-IDF vectors of coded training sentences; a query sentence proposes the codes of its
     nearest neighbours (cosine), each code scored by its best neighbour."""
 
-    vectorizer: TfidfVectorizer
+    vectorizer: TfidfTerms
     vectors: sparse.csr_matrix  # sentences x features (L2-normalised)
     codes: list[list[str]]  # codes of each memory sentence
     doc_ids: list[str]
 
     @classmethod
     def fit(cls, sentences: list[str], codes: list[list[str]], doc_ids: list[str]) -> "SentenceMemory":
-        vec = _vectorizer(max_features=50000)
-        X = vec.fit_transform(sentences).tocsr()
+        vec, X = _fit_terms(sentences, 50000)
+        X = X.tocsr()
         X.data = X.data.astype(np.float16).astype(np.float32)  # as saved
         return cls(vec, X, codes, doc_ids)
 
@@ -134,7 +132,7 @@ class SentenceMemory:
         """For each sentence, ``{code: best neighbour similarity}`` over its ``k`` nearest neighbours."""
         if not sentences:
             return []
-        sims = (transform(self.vectorizer, sentences) @ self.vectors.T).tocsr()
+        sims = (self.vectorizer.transform(sentences) @ self.vectors.T).tocsr()
         out = []
         for values, rows in top_sparse_rows(sims, k):
             best: dict[str, float] = {}

@@ -1,36 +1,80 @@
-"""TF-IDF vectors of a few texts at a time, from a fitted scikit-learn ``TfidfVectorizer``.
+"""TF-IDF vectors of a few texts at a time, as a fitted scikit-learn ``TfidfVectorizer`` gives
+them, without scikit-learn at run time.
 
 scikit-learn's ``transform`` validates its input and builds a count matrix through several
 general-purpose steps; for the handful of sentences of one letter that overhead is most of its
-cost (about 1 ms a call, eleven calls a letter). :func:`transform` computes the same vectors
-(the vectorizer's own analyzer, vocabulary and IDF; sublinear TF; L2 norm) directly, and
-:func:`top_sparse_rows` takes each row's best columns from a sparse product without making it
-dense first.
+cost (about 1 ms a call, eleven calls a letter). :class:`TfidfTerms` keeps what a fitted
+vectorizer knows (analyzer settings, vocabulary, IDF) and computes the same vectors (sublinear
+TF, L2 norm) directly; :func:`top_sparse_rows` takes each row's best columns from a sparse
+product without making it dense first. Importing scikit-learn costs each process about 170 MB
+(it brings SciPy's statistics and pandas), so only fitting imports it.
 """
 
 from __future__ import annotations
 
-import weakref
+import functools
+import json
+import re
 from collections import Counter
+from dataclasses import dataclass
+from importlib.resources import files
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+SKLEARN_TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default token pattern
 
 
-class _Transform:
-    """What :func:`transform` needs of one fitted vectorizer, taken once."""
+@functools.lru_cache(maxsize=1)
+def english_stop_words() -> frozenset[str]:
+    """scikit-learn's ``stop_words="english"`` list (a copy in the resources; a test checks that
+    it is scikit-learn's)."""
+    return frozenset(json.loads(files("clincoder").joinpath("resources/english_stop_words.json").read_text())["words"])
 
-    def __init__(self, vectorizer: TfidfVectorizer):
+
+@dataclass(frozen=True, eq=False)
+class TfidfTerms:
+    """A fitted word-level TF-IDF vectorizer: lower-cased tokens of ``token_pattern``, English
+    stop words removed where ``stop_words``, n-grams of ``ngram_range`` joined by a space, then
+    (sublinear) term counts times ``idf`` with an L2 norm, exactly as scikit-learn computes them."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # float64, one weight per vocabulary column
+    token_pattern: str = SKLEARN_TOKEN_PATTERN
+    ngram_range: tuple[int, int] = (1, 2)
+    stop_words: bool = True
+    sublinear: bool = True
+    dtype: type = np.float32
+
+    @classmethod
+    def of(cls, vectorizer) -> "TfidfTerms":
+        """What a fitted (or vocabulary-given, IDF-set) ``TfidfVectorizer`` computes."""
         if vectorizer.norm != "l2" or vectorizer.binary or not vectorizer.use_idf:
-            raise ValueError("transform() supports TF-IDF vectorizers with an L2 norm, counts and IDF weights")
-        self.analyze = vectorizer.build_analyzer()
-        self.vocabulary = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
-        self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        self.sublinear = vectorizer.sublinear_tf
-        self.dtype = vectorizer.dtype
+            raise ValueError("TfidfTerms supports TF-IDF vectorizers with an L2 norm, counts and IDF weights")
+        if vectorizer.analyzer != "word" or vectorizer.tokenizer or vectorizer.preprocessor or vectorizer.strip_accents \
+                or not vectorizer.lowercase or vectorizer.stop_words not in (None, "english"):
+            raise ValueError("TfidfTerms supports word analyzers with the default preprocessing and English stop words")
+        vocabulary = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
+        return cls(dict(vocabulary), np.asarray(vectorizer.idf_, dtype=np.float64), vectorizer.token_pattern,
+                   tuple(vectorizer.ngram_range), vectorizer.stop_words == "english", vectorizer.sublinear_tf,
+                   vectorizer.dtype)
 
-    def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+    @functools.cached_property
+    def _tokens(self) -> re.Pattern:
+        return re.compile(self.token_pattern)
+
+    def analyze(self, text: str) -> list[str]:
+        """The terms of ``text``: its tokens without stop words, then their n-grams."""
+        words = self._tokens.findall(text.lower())
+        if self.stop_words:
+            stop = english_stop_words()
+            words = [w for w in words if w not in stop]
+        low, high = self.ngram_range
+        return [" ".join(words[i:i + n]) for n in range(low, high + 1) for i in range(len(words) - n + 1)]
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        """The TF-IDF rows of ``texts``, as the vectorizer's ``transform(texts)`` gives them (to
+        float rounding)."""
         indptr, indices, counts = [0], [], []
         for text in texts:
             found = Counter(j for j in map(self.vocabulary.get, self.analyze(text)) if j is not None)
@@ -46,18 +90,6 @@ class _Transform:
         values /= np.where(norms > 0, norms, 1.0)[rows]
         return sparse.csr_matrix((values.astype(self.dtype), indices, np.asarray(indptr, dtype=np.int32)),
                                  shape=(len(texts), len(self.idf)))
-
-
-_TRANSFORMS: "weakref.WeakKeyDictionary[TfidfVectorizer, _Transform]" = weakref.WeakKeyDictionary()
-
-
-def transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
-    """The TF-IDF rows of ``texts``, as ``vectorizer.transform(texts)`` gives them (to float
-    rounding)."""
-    fast = _TRANSFORMS.get(vectorizer)
-    if fast is None:
-        fast = _TRANSFORMS[vectorizer] = _Transform(vectorizer)
-    return fast(texts)
 
 
 def top_sparse_rows(matrix: sparse.csr_matrix, k: int) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -11,6 +11,10 @@ Importing this package registers the factories ``clincoder_sentences``, ``clinco
 
 from __future__ import annotations
 
+from .medspacy_loader import load_medspacy
+
+load_medspacy()  # before the stages import from it
+
 from . import abbreviations, attributes, context, mentions, sections, sentences  # noqa: F401  (registers factories)
 from .abbreviations import Abbreviation
 from .model import ASSERTION_PRECEDENCE, NOT_CODED, Mention
