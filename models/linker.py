@@ -175,7 +175,8 @@ class Linker:
         sided = self.system in SIDED
         out = []
         for i, s in enumerate(letter.sentences):
-            mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure), key=lambda m: m.start)
+            mine = sorted((wm.mention for wm in s.mentions if wm.mention.procedural == procedure
+                           and not (procedure and earlier(wm.mention))), key=lambda m: m.start)
             # a diagnosis list names the main condition first (a word that describes the next one is
             # not it: "bleeding duodenal ulcer" is an ulcer); the main procedure is the most
             # significant one, whatever the order, and one code may cover several mentions
@@ -193,7 +194,7 @@ class Linker:
                 if lead:
                     out.append(Query(lead, i, False, first))
             if i in stated:
-                out.append(Query(s.query.strip(), i, True, False))
+                out.append(Query(episode_query(s, procedure).strip(), i, True, False))
         return out
 
     def _matches(self, texts: list[str]) -> list[dict[str, float]]:
@@ -250,6 +251,24 @@ class Linker:
                 best_lead = max(lead, old.lead if old else 0.0)  # the lead a code has anywhere stays
                 links[key] = link if link.lead == best_lead else replace(link, lead=best_lead)
         return links
+
+
+def earlier(m: Mention) -> bool:
+    """A procedure the letter places in an earlier episode ("a right hip replacement in 2014"):
+    only the procedures of the episode are coded (National Clinical Coding Standards OPCS-4)."""
+    return m.procedural and m.assertion == "historical"
+
+
+def episode_query(s: SentenceRecord, procedure: bool) -> str:
+    """The sentence's query; for a procedure, without the words of the operations of earlier
+    episodes that it tells of beside this episode's conditions."""
+    if not procedure:
+        return s.query
+    chars = list(s.query)
+    for wm in s.mentions:
+        if earlier(wm.mention):
+            chars[wm.mention.start - s.start: wm.mention.end - s.start] = " " * (wm.mention.end - wm.mention.start)
+    return "".join(chars)
 
 
 def with_links(ranked: list[RankedCode], links: dict[str, Link]) -> list[RankedCode]:

@@ -73,7 +73,7 @@ class MentionAttributes:
             section = section_at(doc._.section_spans, a)
             assertion = _assertion(ent, section)
             if assertion == "present" and ent.label_ == "PROCEDURE" and admitted is not None:
-                done = date_of(text, a, b, sent.start_char, sent.end_char)
+                done = date_of(text, a, b, sent.start_char, sent.end_char, admitted.year)
                 assertion = "historical" if done is not None and done < admitted else assertion  # an earlier episode
             out.append(Mention(
                 start=a, end=b, text=text[a:b], label=ent.label_, section=section,

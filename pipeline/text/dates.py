@@ -1,12 +1,14 @@
 """Dates in a letter: when the patient was admitted, and the date a sentence gives an operation.
 
 A procedure the letter dates before the admission ("an excision biopsy of a cervical lymph node as
-a day case on 06/10/2025", admitted 16/10/2025) belongs to an earlier episode and is not coded in
-this one (National Clinical Coding Standards OPCS-4: only the procedures of the episode are coded).
+a day case on 06/10/2025", admitted 16/10/2025; "a right hip replacement in 2014"; "adrenal vein
+sampling in January", admitted in March) belongs to an earlier episode and is not coded in this
+one (National Clinical Coding Standards OPCS-4: only the procedures of the episode are coded).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 
@@ -17,6 +19,13 @@ DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"
 _ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|date\s+of\s+admission|admission\s+date|date\s+admitted)\s*[:\-]?\s*",
                        re.I)
 NEAR_CHARS = 80  # a date further than this from the operation's words dates something else
+# a period rather than a day: "in 2014", "during March 2025", "in January" (a month name written
+# with its capital, so that "in may" is not read as May)
+_MONTH_NAMES = "|".join(m.capitalize() + r"(?:" + rest + r")?" for m, rest in (
+    ("jan", "uary"), ("feb", "ruary"), ("mar", "ch"), ("apr", "il"), ("may", ""), ("jun", "e"), ("jul", "y"),
+    ("aug", "ust"), ("sep", "t|tember"), ("oct", "ober"), ("nov", "ember"), ("dec", "ember")))
+PERIOD = re.compile(r"\b(?:[Ii]n|[Dd]uring)\s+(?:(" + _MONTH_NAMES + r")\.?,?\s+)?((?:19|20)\d{2})\b"
+                    r"|\b(?:[Ii]n|[Dd]uring)\s+(" + _MONTH_NAMES + r")\b(?!\.?\s*\d)")
 
 
 def as_date(found: re.Match) -> date | None:
@@ -39,12 +48,27 @@ def admission_date(text: str) -> date | None:
     return None
 
 
-def date_of(text: str, start: int, end: int, lo: int, hi: int) -> date | None:
+def period_end(found: re.Match, year: int) -> date:
+    """The last day of a :data:`PERIOD` match; a month without a year is taken in ``year``."""
+    month_name, stated_year, bare_month = found.groups()
+    if stated_year:
+        year = int(stated_year)
+        if not month_name:
+            return date(year, 12, 31)
+    month = _MONTHS.index((month_name or bare_month).lower()[:3]) + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None = None) -> date | None:
     """The date nearest the words ``start``-``end`` within ``lo``-``hi`` (their sentence), if one
-    stands within :data:`NEAR_CHARS` of them."""
+    stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
+    counts ("in 2014", "in January"), as its last day: a period that ends before a day is before it."""
     best, gap = None, NEAR_CHARS + 1
-    for found in DATE.finditer(text, lo, hi):
+    found_dates = [(f, as_date(f)) for f in DATE.finditer(text, lo, hi)]
+    if year is not None:
+        found_dates += [(f, period_end(f, year)) for f in PERIOD.finditer(text, lo, hi)]
+    for found, when in found_dates:
         distance = found.start() - end if found.start() >= end else start - found.end()
         if 0 <= distance < gap:
-            best, gap = as_date(found), distance
+            best, gap = when, distance
     return best

@@ -300,3 +300,24 @@ def test_a_prose_sentence_that_announces_the_diagnosis_reads_as_the_primary_stat
     X = features(System.ICD10, uk_mini, [RankedCode("i10", 0.5, {0: 0.9}), RankedCode("e11.9", 0.5, {1: 0.8})],
                  prepared, PRIOR)
     assert X[:, FEATURES.index("primary")].tolist() == [0.0, 0.8]
+
+
+def test_an_operation_of_an_earlier_episode_is_looked_up_by_no_query():
+    """OPCS-4 codes only the episode's procedures: "she had a right hip replacement in 2014" is
+    neither a query of its own nor words of its sentence's query."""
+    text = "The graft took well, and she had a right hip replacement in 2014 which still serves her well."
+    graft = Mention(4, 9, "graft", "PROCEDURE", "procedures")
+    hip = Mention(text.index("hip"), text.index("hip") + 15, "hip replacement", "PROCEDURE", "procedures",
+                  assertion="historical")
+    s = SentenceRecord(0, len(text), "procedures", "present", 1.0, text, True,
+                       (WeightedMention(graft, 1.0), WeightedMention(hip, 1.0)))
+
+    class Asked(FixedSearch):
+        def search(self, texts, top_k=10, min_score=0.0):
+            self.texts = list(texts)
+            return [[("W37.1", 0.9)] if "hip replacement" in t else [("S35.2", 0.6)] for t in texts]
+
+    search = Asked({})
+    links = Linker(System.OPCS4, search, None, PRIOR).link(PreparedLetter((s,), (graft, hip)))
+    assert search.texts and not any("hip replacement" in t for t in search.texts)
+    assert "w37.1" not in links and links["s35.2"].first

@@ -37,3 +37,27 @@ def test_the_date_nearest_the_operation_within_its_sentence():
 def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(operation, assertion):
     mentions = analyse("Admitted 16/10/2025, discharged 23/10/2025\n\n" + operation)
     assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
+
+
+@pytest.mark.parametrize("operation, assertion", [
+    ("Apart from that she has CKD, and she had a right hip replacement in 2014 which still serves her well.",
+     "historical"),
+    ("Adrenal vein sampling at the regional centre in January lateralised the secretion to the left.", "historical"),
+    ("A laparoscopic cholecystectomy was performed in October 2025 without complication.", "present"),  # this month
+    ("We performed a laparoscopic cholecystectomy in October.", "present"),
+    ("He may need a hernia repair in 2027.", "hypothetical"),
+])
+def test_a_procedure_dated_by_a_period_before_the_admission(operation, assertion):
+    mentions = analyse("Admitted 16/10/2025, discharged 23/10/2025\n\n" + operation)
+    assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
+
+
+@pytest.mark.parametrize("text, year, ends", [
+    ("a hip replacement in 2014 which", 2026, date(2014, 12, 31)),
+    ("sampling in January lateralised", 2026, date(2026, 1, 31)),
+    ("an ablation during Sept. 2023 for", 2026, date(2023, 9, 30)),
+    ("which in may be", 2026, None),  # not a month
+    ("a repair in 12 months", 2026, None),
+])
+def test_a_period_counts_as_its_last_day(text, year, ends):
+    assert date_of(text, 0, 2, 0, len(text), year) == ends
