@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS,
-                                  PROCEDURE_PARTICIPLES, SIDE_WORDS, side_names_organ)
+from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
+                                  PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, SIDE_WORDS,
+                                  side_names_organ)
 
 from .prior import HesPrior
 
@@ -103,7 +104,8 @@ def with_lead(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str |
         if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in LEAD_STOP_WORDS:
             break
         lead.insert(0, word)
-    query = m.lookup(sides)
+    # "splenic laceration": the site as written, not "splenic spleen laceration"
+    query = m.lookup(sides, site=not any(ADJECTIVE_SITES.get(w.lower()) == m.body_site for w in lead))
     lead = [w for w in lead if w.lower() not in query.lower() and (sides or w.lower() not in SIDE_WORDS)]
     return " ".join([*lead, query]) if lead else None
 

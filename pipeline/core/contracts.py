@@ -59,16 +59,16 @@ class Mention:
         the code-changing words, side and site that the span itself lacks."""
         return self.lookup(sides=True)
 
-    def lookup(self, sides: bool) -> str:
+    def lookup(self, sides: bool, site: bool = True) -> str:
         """:attr:`query`, with the side (left, right) only where ``sides``: a classification
         without sides in its titles (WHO/UK ICD-10; OPCS-4, whose side is a supplementary code)
         reads "left intertrochanteric fracture" as "intertrochanteric fracture". "Bilateral" stays:
         it changes codes there too (K40.2 bilateral inguinal hernia, Q22 bilateral excision of
-        adnexa)."""
+        adnexa). Without ``site``, the body site is left to words the caller adds ("splenic")."""
         base = self.expansion or _ASIDE.sub("", self.text)
         low = base.lower()
         extra = [m for m in self.modifiers if m not in low]
-        for w in (self.laterality if sides or self.laterality == "bilateral" else None, self.body_site):
+        for w in (self.laterality if sides or self.laterality == "bilateral" else None, self.body_site if site else None):
             if w and w not in low:
                 extra.append(w)
         return " ".join([*extra, base]) if extra else base

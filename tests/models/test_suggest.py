@@ -321,3 +321,15 @@ def test_an_operation_of_an_earlier_episode_is_looked_up_by_no_query():
     links = Linker(System.OPCS4, search, None, PRIOR).link(PreparedLetter((s,), (graft, hip)))
     assert search.texts and not any("hip replacement" in t for t in search.texts)
     assert "w37.1" not in links and links["s35.2"].first
+
+
+@pytest.mark.parametrize("sentence, word, site, query", [
+    ("1. Grade IV splenic laceration with haemoperitoneum.", "laceration", "spleen", "IV splenic laceration"),
+    ("Acute renal failure on admission.", "failure", "kidney", "Acute renal failure"),
+    ("Severe laceration of the spleen.", "laceration", "spleen", "Severe spleen laceration"),  # no adjective
+])
+def test_a_site_written_as_an_adjective_is_read_once(sentence, word, site, query):
+    start = sentence.index(word)
+    m = Mention(start, start + len(word), word, "DIAGNOSIS", "diagnoses", body_site=site)
+    s = SentenceRecord(0, len(sentence), "diagnoses", "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_lead(s, m) == query
