@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
-                                  PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, SIDE_WORDS,
+                                  OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, SIDE_WORDS,
                                   side_names_organ)
 
 from .prior import HesPrior
@@ -143,6 +143,9 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
     at = max(0, m.start - sentence.start)
     preceding = [w for w in sentence.query[:at].split() if not MEASURE.match(w)]
     before = _within_clause(reversed(preceding[-CONTEXT_WORDS:]))[::-1]
+    # a surgeon's own account: the object follows the verb ("through a skin-crease incision I removed ...")
+    subject = max((n for n, w in enumerate(before) if w in OPERATIVE_SUBJECTS), default=None)
+    before = before if subject is None else before[subject + 1:]
     after = _within_clause([w for w in sentence.query[at + len(m.text):].split() if not MEASURE.match(w)][:CONTEXT_WORDS_AFTER])
     if not before and preceding and preceding[-1].lower() in PASSIVE_AUXILIARIES:
         # a passive: what was done to stands before its auxiliary ("the fracture was manipulated")

@@ -106,8 +106,11 @@ PROCEDURE_PARTICIPLES = {
     "packed": "packing", "sutured": "suture", "ligated": "ligation", "dilated": "dilation",
     "manipulated": "manipulation", "stented": "stent insertion", "lasered": "laser fragmentation",
     "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
-    "catheterised": "catheterisation", "catheterized": "catheterisation",
+    "catheterised": "catheterisation", "catheterized": "catheterisation", "evacuated": "evacuation",
 }
+# The subjects of a surgeon's own account ("I removed the left adrenal gland", "we then debrided
+# the wound"): after one of them, any participle above names the operation done.
+OPERATIVE_SUBJECTS = frozenset({"I", "we", "We"})
 # Those participles that name an operation on their own in a letter (a mention of the text stage:
 # "repaired", "removed" are too common in other senses to be one).
 PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "drained", "manipulated", "stented",

@@ -8,7 +8,9 @@ Candidates come from three sources, and overlapping ones resolve to the longest:
 * abbreviations (:mod:`clincoder.text.abbreviations`): curated ones carry their label and
   expansion; letter-defined ones take the label of their long form;
 * procedure words by their suffix (``-ectomy``, ``-otomy``, ``-plasty``, ``-scopy`` ...), with
-  the approach words before them (``laparoscopic cholecystectomy``).
+  the approach words before them (``laparoscopic cholecystectomy``);
+* a surgeon's own account: an operative participle after "I" or "we" ("I removed the left
+  adrenal gland", "we then debrided the flap"), read with its object by the linker.
 
 Writes ``doc.ents`` (labels DIAGNOSIS / PROCEDURE / FINDING, for ConText) and
 ``doc._.clin_mention_info``: ``{(start_char, end_char): (start, end, canonical, expansion)}`` with
@@ -23,7 +25,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import NOT_DONE_AFTER, NOT_DONE_BEFORE, PROCEDURE_NOUNS, norm
+from clincoder.core.words import (NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATIVE_SUBJECTS, PROCEDURE_NOUNS,
+                                  PROCEDURE_PARTICIPLES, norm)
 
 from .lexicon import load_lexicon, norm_tokens, tokens
 
@@ -71,6 +74,24 @@ def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
     return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in NOT_DONE_BEFORE)
 
 
+_BETWEEN = re.compile(r"^(?:then|also|next|carefully|[a-z]+ly)$")  # "we then removed", "I carefully excised"
+
+
+def operative_participles(text: str, toks: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+    """Candidates for the operations a surgeon tells in the first person: a participle of
+    :data:`PROCEDURE_PARTICIPLES` after :data:`OPERATIVE_SUBJECTS`, at most one adverb between."""
+    out = []
+    for k, (a, b, t) in enumerate(toks):
+        if t.lower() not in PROCEDURE_PARTICIPLES or k == 0:
+            continue
+        j = k - 1
+        if j > 0 and _BETWEEN.match(toks[j][2]):
+            j -= 1
+        if toks[j][2] in OPERATIVE_SUBJECTS:
+            out.append((a, b, "PROCEDURE", t.lower(), None, 0))
+    return out
+
+
 @Language.factory("clincoder_mentions", assigns=["doc.ents", "doc._.clin_mention_info"],
                   requires=["doc._.clin_abbreviations", "doc._.section_spans"])
 def make_mentions(nlp: Language, name: str, procedure_suffixes: bool = True) -> "LetterMentions":
@@ -107,6 +128,7 @@ class LetterMentions:
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1
                     out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
+        out += operative_participles(text, toks)
         # "right intertrochanteric (extracapsular) fracture": a phrase read across a short aside
         # that names nothing itself ("acute (NSTEMI) myocardial infarction" keeps its NSTEMI)
         kept, asides = without_asides(ntoks)

@@ -333,3 +333,11 @@ def test_a_site_written_as_an_adjective_is_read_once(sentence, word, site, query
     m = Mention(start, start + len(word), word, "DIAGNOSIS", "diagnoses", body_site=site)
     s = SentenceRecord(0, len(sentence), "diagnoses", "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
     assert with_lead(s, m) == query
+
+
+def test_a_surgeons_own_account_is_looked_up_with_what_follows_the_verb():
+    sentence = "Through a skin-crease incision I removed the left submandibular gland with its stone."
+    start = sentence.index("removed")
+    m = Mention(start, start + 7, "removed", "PROCEDURE", None)
+    s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_context(s, m, sides=False) == "removal submandibular gland with its stone."

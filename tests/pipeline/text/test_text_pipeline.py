@@ -323,3 +323,15 @@ def test_cataract_surgery_is_an_operation_not_a_cataract(analyse):
 ])
 def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, word, label):
     assert {m.text: m.label for m in mentions_of(analyse(text))}.get(word) == label
+
+
+@pytest.mark.parametrize("text, word, named", [
+    ("Under general anaesthetic I removed the left adrenal gland laparoscopically.", "removed", True),
+    ("We then repaired the defect with a polypropylene mesh.", "repaired", True),
+    ("Under spinal anaesthetic we evacuated the haematoma.", "evacuated", True),
+    ("The drain was removed on day 2.", "removed", False),  # no surgeon's own account
+    ("Her sutures were removed by the practice nurse.", "removed", False),
+])
+def test_a_surgeons_own_account_names_the_operation(analyse, text, word, named):
+    found = {m.text: m.label for m in mentions_of(analyse(text))}
+    assert (found.get(word) == "PROCEDURE") is named, found
