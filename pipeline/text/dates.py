@@ -2,7 +2,7 @@
 
 A procedure the letter dates before the admission ("an excision biopsy of a cervical lymph node as
 a day case on 06/10/2025", admitted 16/10/2025; "a right hip replacement in 2014"; "adrenal vein
-sampling in January", admitted in March) belongs to an earlier episode and is not coded in this
+sampling in January", admitted in March; "tonsillectomy aged 7", born 1978) belongs to an earlier episode and is not coded in this
 one (National Clinical Coding Standards OPCS-4: only the procedures of the episode are coded).
 """
 
@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"
                   r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTHS) + r")[a-z]*\.?,?\s+(\d{4})\b", re.I)
-# "Admitted 16/10/2025", "Date of admission: 16 October 2025", "Admission date - 03/02/2026"
-_ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|date\s+of\s+admission|admission\s+date|date\s+admitted)\s*[:\-]?\s*",
-                       re.I)
+# "Admitted 16/10/2025", "Adm: 02/11/2025", "Date of admission and discharge: 16 October 2025",
+# "Admission date - 03/02/2026", "Inpatient stay, Beckford Ward: 01/06/2026 to ..."; a day case's
+# "Attended: 10/03/2026", "Day case: 14/10/2025", "Date of admission, procedure and discharge: 12/05/2026"
+_ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|adm\b\.?|admission\s+date|admission(?:\s+and\s+discharge)?|"
+                       r"date\s+of\s+(?:admission|attendance|procedure|surgery|operation|treatment)"
+                       r"(?:(?:,\s*\w+)*\s+and\s+discharge)?|"
+                       r"date\s+admitted|attended(?:\s+on)?|attendance|day\s+case|inpatient\s+stay(?:,[^:\n]{0,40})?)"
+                       r"\s*[:\-]?\s*", re.I)
 NEAR_CHARS = 80  # a date further than this from the operation's words dates something else
 # a period rather than a day: "in 2014", "during March 2025", "in January" (a month name written
 # with its capital, so that "in may" is not read as May)
@@ -35,6 +40,31 @@ def as_date(found: re.Match) -> date | None:
             year = int(found.group(3))
             return date(year + 2000 if year < 100 else year, int(found.group(2)), int(found.group(1)))
         return date(int(found.group(6)), _MONTHS.index(found.group(5).lower()[:3]) + 1, int(found.group(4)))
+    except ValueError:
+        return None
+
+
+# "DOB: 14/07/1978", "Date of birth - 3 February 1950", "born 03/02/1955"
+_BORN = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|born)\s*[:\-]?\s*", re.I)
+# an age given for an event ("Tonsillectomy aged 7", "an appendicectomy at the age of 12")
+AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
+
+
+def birth_date(text: str) -> date | None:
+    """The patient's date of birth, where the letter gives it in full."""
+    for where in _BORN.finditer(text):
+        found = DATE.match(text, where.end())
+        if found:
+            return as_date(found)
+    return None
+
+
+def age_end(found: re.Match, born: date) -> date | None:
+    """The last day of the year of life an :data:`AGE` match gives (None past 130)."""
+    years = int(found.group(1)) + 1
+    try:
+        return date(born.year + years, born.month, born.day if (born.month, born.day) != (2, 29) else 28) \
+            - timedelta(days=1)
     except ValueError:
         return None
 
@@ -59,14 +89,18 @@ def period_end(found: re.Match, year: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None = None) -> date | None:
+def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None = None,
+            born: date | None = None) -> date | None:
     """The date nearest the words ``start``-``end`` within ``lo``-``hi`` (their sentence), if one
     stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
-    counts ("in 2014", "in January"), as its last day: a period that ends before a day is before it."""
+    counts ("in 2014", "in January"), and with ``born`` an age ("aged 7"), each as its last day:
+    a period that ends before a day is before it."""
     best, gap = None, NEAR_CHARS + 1
     found_dates = [(f, as_date(f)) for f in DATE.finditer(text, lo, hi)]
     if year is not None:
         found_dates += [(f, period_end(f, year)) for f in PERIOD.finditer(text, lo, hi)]
+    if born is not None:
+        found_dates += [(f, age_end(f, born)) for f in AGE.finditer(text, lo, hi)]
     for found, when in found_dates:
         distance = found.start() - end if found.start() >= end else start - found.end()
         if 0 <= distance < gap:

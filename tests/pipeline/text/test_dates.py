@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from clincoder.text.dates import admission_date, date_of
+from clincoder.text.dates import admission_date, birth_date, date_of
 from clincoder.text.pipeline import analyse
 
 
@@ -15,6 +15,12 @@ from clincoder.text.pipeline import analyse
     ("Admitted 16/10/2025, discharged 23/10/2025", date(2025, 10, 16)),
     ("Date of admission: 3 February 2026", date(2026, 2, 3)),
     ("Admission date - 03.02.26", date(2026, 2, 3)),
+    ("Attended: 10/03/2026 (elective day case, 07:45 to 17:30)", date(2026, 3, 10)),
+    ("Adm: 02/11/2025 via ED    D/C: 14/11/2025", date(2025, 11, 2)),
+    ("Urology - Emergency Admission Discharge Summary\nAdmission: 21/04/2026", date(2026, 4, 21)),
+    ("Date of admission, procedure and discharge: 12/05/2026 (day case)", date(2026, 5, 12)),
+    ("Day case: 16/06/2025", date(2025, 6, 16)),
+    ("Inpatient stay, Beckford Ward: 01/06/2026 to 10/06/2026", date(2026, 6, 1)),
     ("He was admitted on 12/03 with chest pain.", None),  # no year: no date
     ("Discharged 23/10/2025", None),
 ])
@@ -61,3 +67,24 @@ def test_a_procedure_dated_by_a_period_before_the_admission(operation, assertion
 ])
 def test_a_period_counts_as_its_last_day(text, year, ends):
     assert date_of(text, 0, 2, 0, len(text), year) == ends
+
+
+@pytest.mark.parametrize("text, born", [
+    ("Re: Mr X, DOB: 14/07/1978, NHS No: 999 000 0000", date(1978, 7, 14)),
+    ("Date of birth - 3 February 1950", date(1950, 2, 3)),
+    ("Mrs Joan TREVELYAN, born 03/02/1955, NHS No: 999 731 4452", date(1955, 2, 3)),
+    ("Born in Leeds.", None),
+])
+def test_the_date_of_birth(text, born):
+    assert birth_date(text) == born
+
+
+@pytest.mark.parametrize("operation, assertion", [
+    ("- Tonsillectomy aged 7.", "historical"),
+    ("He had an appendicectomy at the age of 12.", "historical"),
+    ("Laparoscopic cholecystectomy in a man aged 47.", "present"),  # his age now
+    ("Circumcision aged 6 months.", "present"),  # an age in months is not a year of life
+])
+def test_a_procedure_dated_by_the_patients_age_then(operation, assertion):
+    mentions = analyse("Re: Mr X, DOB: 14/07/1978\nAdmitted 03/03/2026, discharged 05/03/2026\n\n" + operation)
+    assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
