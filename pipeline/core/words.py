@@ -113,8 +113,9 @@ PROCEDURE_PARTICIPLES = {
 OPERATIVE_SUBJECTS = frozenset({"I", "we", "We"})
 # Those participles that name an operation on their own in a letter (a mention of the text stage:
 # "repaired", "removed" are too common in other senses to be one).
-PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "drained", "manipulated", "stented",
-                       "lasered", "fragmented", "ablated", "embolised", "embolized", "catheterised", "catheterized")
+PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "biopsied", "drained", "manipulated",
+                       "stented", "lasered", "fragmented", "ablated", "embolised", "embolized", "catheterised",
+                       "catheterized")
 # Generic nouns that name an operation only with their object, read with the words around them
 # ("sutured repair of the paraumbilical hernia", "percutaneous biopsy of the transplant kidney",
 # "CRE balloon dilatation"), each a mention of the text stage, with the noun the titles use.

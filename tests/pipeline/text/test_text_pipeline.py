@@ -335,3 +335,20 @@ def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, wor
 def test_a_surgeons_own_account_names_the_operation(analyse, text, word, named):
     found = {m.text: m.label for m in mentions_of(analyse(text))}
     assert (found.get(word) == "PROCEDURE") is named, found
+
+
+@pytest.mark.parametrize("text, word", [
+    ("A lumbar puncture was not needed.", "lumbar puncture"),
+    ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram"),
+    ("Burr-hole drainage was not needed at this stage.", "drainage"),
+])
+def test_an_operation_not_needed_or_not_performed_is_negated(analyse, text, word):
+    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
+    assert found.get(word) == "negated", found
+
+
+def test_a_node_biopsied_in_clinic_before_the_admission_is_an_earlier_episodes(analyse):
+    text = ("Admission: 14/04/2026\n\nA 19 mm right axillary node was biopsied under ultrasound guidance in clinic "
+            "on 17/03/2026 and showed metastatic lobular carcinoma.")
+    found = {m.text: (m.label, m.assertion) for m in mentions_of(analyse(text))}
+    assert found["biopsied"] == ("PROCEDURE", "historical")
