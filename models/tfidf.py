@@ -70,7 +70,10 @@ class TfidfTerms:
             stop = english_stop_words()
             words = [w for w in words if w not in stop]
         low, high = self.ngram_range
-        return [" ".join(words[i:i + n]) for n in range(low, high + 1) for i in range(len(words) - n + 1)]
+        terms = list(words) if low == 1 else []
+        for n in range(max(low, 2), high + 1):
+            terms += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+        return terms
 
     def transform(self, texts: list[str]) -> sparse.csr_matrix:
         """The TF-IDF rows of ``texts``, as the vectorizer's ``transform(texts)`` gives them (to
