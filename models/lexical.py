@@ -18,8 +18,13 @@ from clincoder.core.tables import CodeTable
 from clincoder.models.tfidf import TfidfTerms, top_sparse_rows
 
 
+_POSSESSIVE = re.compile(r"['’](?=s\b)")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower())
+    """Lower case, one space; a possessive written with or without its apostrophe is one word
+    ("Dupuytren's disease", "dupuytrens disease")."""
+    return re.sub(r"\s+", " ", _POSSESSIVE.sub("", text.lower()))
 
 
 BOILERPLATE = re.compile(

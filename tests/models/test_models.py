@@ -155,3 +155,15 @@ def test_a_lexical_index_is_read_back_from_the_cache_folder(tmp_path, monkeypatc
     again = lexical_index(table)
     assert again.table is table and again.search(["acute cholecystitis"], 2) == built
     assert built[0][0][0] == "K81" and list(tmp_path.glob("lexical-ICD10CM-*.pickle")) == [saved]
+
+
+@pytest.mark.parametrize("query", ["Dupuytren's disease", "Dupuytren’s disease", "dupuytrens disease"])
+def test_a_possessive_matches_with_or_without_its_apostrophe(query):
+    from clincoder.core.codes import System
+    from clincoder.core.tables import CodeEntry, CodeTable
+    from clincoder.models.lexical import LexicalIndex
+
+    entries = [CodeEntry(code=c, title=t, kind="category", parent=None, selectable=True)
+               for c, t in (("M72.0", "Dupuytrens disease"), ("M72.2", "Plantar fascial fibromatosis"))]
+    index = LexicalIndex(CodeTable(System.ICD10, "test", entries, source="test"))
+    assert index.search([query], 1) == [[("M72.0", pytest.approx(1.0))]]
