@@ -50,17 +50,22 @@ _BORN = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|born)\s*[:\-]?\s*", r
 AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
 
 
-def birth_date(text: str) -> date | None:
-    """The patient's date of birth, where the letter gives it in full."""
-    for where in _BORN.finditer(text):
+def _date_after(label: re.Pattern, text: str) -> date | None:
+    """The first full date written straight after a ``label`` ("DOB:", "Admitted")."""
+    for where in label.finditer(text):
         found = DATE.match(text, where.end())
         if found:
             return as_date(found)
     return None
 
 
+def birth_date(text: str) -> date | None:
+    """The patient's date of birth, where the letter gives it in full."""
+    return _date_after(_BORN, text)
+
+
 def age_end(found: re.Match, born: date) -> date | None:
-    """The last day of the year of life an :data:`AGE` match gives (None past 130)."""
+    """The last day of the year of life an :data:`AGE` match gives (None for an impossible date)."""
     years = int(found.group(1)) + 1
     try:
         return date(born.year + years, born.month, born.day if (born.month, born.day) != (2, 29) else 28) \
@@ -71,11 +76,7 @@ def age_end(found: re.Match, born: date) -> date | None:
 
 def admission_date(text: str) -> date | None:
     """The date the letter says the patient was admitted, if it gives one with its year."""
-    for where in _ADMITTED.finditer(text):
-        found = DATE.match(text, where.end())
-        if found:
-            return as_date(found)
-    return None
+    return _date_after(_ADMITTED, text)
 
 
 def period_end(found: re.Match, year: int) -> date:
