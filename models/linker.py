@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from clincoder.core.codes import System, label_form
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
-                                  OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, SIDE_WORDS,
-                                  side_names_organ)
+                                  OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
+                                  SIDE_WORDS, side_names_organ)
 
 from .prior import HesPrior
 

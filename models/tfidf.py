@@ -49,15 +49,15 @@ class TfidfTerms:
     @classmethod
     def of(cls, vectorizer) -> "TfidfTerms":
         """What a fitted (or vocabulary-given, IDF-set) ``TfidfVectorizer`` computes."""
-        if vectorizer.norm != "l2" or vectorizer.binary or not vectorizer.use_idf:
+        v = vectorizer
+        if v.norm != "l2" or v.binary or not v.use_idf:
             raise ValueError("TfidfTerms supports TF-IDF vectorizers with an L2 norm, counts and IDF weights")
-        if vectorizer.analyzer != "word" or vectorizer.tokenizer or vectorizer.preprocessor or vectorizer.strip_accents \
-                or not vectorizer.lowercase or vectorizer.stop_words not in (None, "english"):
+        if v.analyzer != "word" or v.tokenizer or v.preprocessor or v.strip_accents or not v.lowercase \
+                or v.stop_words not in (None, "english"):
             raise ValueError("TfidfTerms supports word analyzers with the default preprocessing and English stop words")
-        vocabulary = getattr(vectorizer, "vocabulary_", None) or vectorizer.vocabulary
-        return cls(dict(vocabulary), np.asarray(vectorizer.idf_, dtype=np.float64), vectorizer.token_pattern,
-                   tuple(vectorizer.ngram_range), vectorizer.stop_words == "english", vectorizer.sublinear_tf,
-                   vectorizer.dtype)
+        vocabulary = getattr(v, "vocabulary_", None) or v.vocabulary
+        return cls(dict(vocabulary), np.asarray(v.idf_, dtype=np.float64), v.token_pattern, tuple(v.ngram_range),
+                   v.stop_words == "english", v.sublinear_tf, v.dtype)
 
     @functools.cached_property
     def _tokens(self) -> re.Pattern:

@@ -1,9 +1,10 @@
 """Dates in a letter: when the patient was admitted, and the date a sentence gives an operation.
 
-A procedure the letter dates before the admission ("an excision biopsy of a cervical lymph node as
-a day case on 06/10/2025", admitted 16/10/2025; "a right hip replacement in 2014"; "adrenal vein
-sampling in January", admitted in March; "tonsillectomy aged 7", born 1978) belongs to an earlier episode and is not coded in this
-one (National Clinical Coding Standards OPCS-4: only the procedures of the episode are coded).
+A procedure the letter dates before the admission belongs to an earlier episode and is not coded
+in this one (National Clinical Coding Standards OPCS-4: only the procedures of the episode are
+coded): "an excision biopsy of a cervical lymph node as a day case on 06/10/2025" (admitted
+16/10/2025), "a right hip replacement in 2014", "adrenal vein sampling in January" (admitted in
+March), "tonsillectomy aged 7" (born 1978).
 """
 
 from __future__ import annotations

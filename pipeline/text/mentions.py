@@ -1,6 +1,6 @@
 """Mentions of diagnoses/problems, procedures and findings/symptoms.
 
-Candidates come from three sources, and overlapping ones resolve to the longest:
+Candidates come from four sources, and overlapping ones resolve to the longest:
 
 * the lexicon built from ICD-10-CM, WHO ICD-10 and ICD-10-PCS titles and inclusion terms plus
   letter wording (:mod:`clincoder.text.lexicon`), matched over normalised tokens (UK/US
@@ -74,10 +74,10 @@ def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
     return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in NOT_DONE_BEFORE)
 
 
-_BETWEEN = re.compile(r"^(?:then|also|next|carefully|[a-z]+ly)$")  # "we then removed", "I carefully excised"
+_BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"
 
 
-def operative_participles(text: str, toks: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+def operative_participles(toks: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str, str, Optional[str], int]]:
     """Candidates for the operations a surgeon tells in the first person: a participle of
     :data:`PROCEDURE_PARTICIPLES` after :data:`OPERATIVE_SUBJECTS`, at most one adverb between."""
     out = []
@@ -128,7 +128,7 @@ class LetterMentions:
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1
                     out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
-        out += operative_participles(text, toks)
+        out += operative_participles(toks)
         # "right intertrochanteric (extracapsular) fracture": a phrase read across a short aside
         # that names nothing itself ("acute (NSTEMI) myocardial infarction" keeps its NSTEMI)
         kept, asides = without_asides(ntoks)
