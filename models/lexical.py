@@ -17,7 +17,6 @@ from clincoder.core.codes import System, compact
 from clincoder.core.tables import CodeTable
 from clincoder.models.tfidf import TfidfTerms, top_sparse_rows
 
-
 _POSSESSIVE = re.compile(r"['’](?=s\b)")
 
 
@@ -167,7 +166,8 @@ def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
     from clincoder.core.tables import packaged_key
     from clincoder.models import tfidf
 
-    parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}", source_of(__file__, tfidf.__file__)]
+    parts = [table.fingerprint, f"curated={curated}", f"scikit-learn={version('scikit-learn')}",
+             source_of(__file__, tfidf.__file__)]
     if table.system is System.ICD10:
         parts.append(packaged_key(System.ICD10CM))
     if curated:

@@ -20,6 +20,8 @@ from spacy.tokens import Doc
 
 from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
 
+from .dates import DATE_TOKEN
+
 # medspaCy registers a getter ``doc._.section_spans`` (a list of spaCy Spans, unused inside medspaCy);
 # the clincoder pipeline replaces it with typed, serialisable SectionSpans (character offsets).
 Doc.set_extension("section_spans", default=None, force=True)
@@ -222,15 +224,12 @@ def _ends_line(doc: Doc, i: int) -> bool:
     return i + 1 >= len(doc) or "\n" in doc[i].whitespace_ or (doc[i + 1].is_space and "\n" in doc[i + 1].text)
 
 
-_DATE = re.compile(r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$")
-
-
 def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
     """A header followed on its line by a date and a separator or the line's end ("Procedure
     14/06/2025:", "Operation on 3/7/25 -"): where it ends, past the separator, and True; past the
     date alone and False where something else follows it on the line; else ``end`` and False."""
     j = end + 1 if end < len(doc) and doc[end].lower_ in ("on", "dated") else end
-    if j + 1 < len(doc) and _DATE.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_:
+    if j + 1 < len(doc) and DATE_TOKEN.match(doc[j].text) and "\n" not in doc[j - 1].whitespace_:
         if doc[j + 1].text in _SEPARATORS:
             return j + 2, True
         if _ends_line(doc, j):  # "Operation 10/02/2026" alone on its line

@@ -20,6 +20,8 @@ from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
+from .dates import DATE_TOKEN
+
 _BULLETS = {"-", "*", "•", "·", "–", "—", "+", ">", "o", "▪", "‣", "◦"}
 _FINAL = {".", "!", "?", ":", ";"}
 _NUM = re.compile(r"^(\d{1,2}|[a-hA-H]|[ivxIVX]{1,4})$")
@@ -131,4 +133,4 @@ def _is_numbered(doc: Doc, i: int, line_start: bool = False) -> bool:
         return False
     if not tok.text.isdigit() and mark.text == ".":
         return False  # "e." / "i." are too often initials or abbreviations
-    return nxt.text[:1].isalpha() or nxt.text[:1] in "#?(" or (line_start and re.match(r"\d{1,2}[/.-]\d", nxt.text) is not None)
+    return nxt.text[:1].isalpha() or nxt.text[:1] in "#?(" or (line_start and DATE_TOKEN.match(nxt.text) is not None)
