@@ -278,7 +278,12 @@ def episode_query(s: SentenceRecord, procedure: bool) -> str:
 
 def with_links(ranked: list[RankedCode], links: dict[str, Link]) -> list[RankedCode]:
     """The ranked codes, then the codes a statement's first choice names that the ranker did not
-    propose (score 0, supported by that statement)."""
+    propose (score 0, supported by that statement). A code the ranker found only where the letter
+    negates it (family history, a hypothesis) that a statement of this episode names first is that
+    statement's code: "acute gout" is stated although the ranker matched M10.99 only in "his father
+    had gout"."""
+    ranked = [replace(r, support={l.sentence: l.score}, uncoded=False)
+              if r.uncoded and (l := links.get(r.key)) is not None and l.first else r for r in ranked]
     have = {r.key for r in ranked}
     extra = [RankedCode(k, 0.0, {l.sentence: l.score}) for k, l in links.items() if l.first and k not in have]
     return list(ranked) + sorted(extra, key=lambda r: -max(r.support.values()))

@@ -47,7 +47,10 @@ LEXICON_STOP_WORDS = frozenset({"a", "an", "the", "and", "or", "of", "in", "on",
          "admission", "discharge", "plan", "medication", "management", "observation", "evaluation", "screening",
          "upper", "lower", "anterior", "posterior", "lateral", "medial", "proximal", "distal", "superior",
          "inferior", "internal", "wall", "joint", "bone", "muscle", "tendon", "nerve", "vessel", "artery", "vein",
-         "side", "area", "surface", "portion", "segment", "lobe", "duct", "gland", "cavity", "structure"})
+         "side", "area", "surface", "portion", "segment", "lobe", "duct", "gland", "cavity", "structure",
+         # an attack of what the words around it name ("an attack of gout", "asthma attack"); alone, it
+         # named a heart attack
+         "attack", "attacks"})
 
 
 def content_words(text: str) -> set[str]:
@@ -228,6 +231,10 @@ BODY_SITES = (
     "biliary tree", "common bile duct", "bile duct", "ileum", "jejunum", "umbilicus", "scrotum", "penis",
     "fallopian tube", "shin", "calf", "achilles tendon", "rotator cuff", "acetabulum", "ankle joint", "hip joint",
     "knee joint", "shoulder joint",
+    # the bones and parts of bones that fractures are named by ("fracture of the L olecranon")
+    "olecranon", "scaphoid", "radial head", "humeral head", "neck of humerus", "surgical neck of humerus",
+    "tibial plateau", "tibial shaft", "malleolus", "lateral malleolus", "medial malleolus", "talus", "navicular",
+    "pubic ramus", "pubic rami", "mandible", "zygoma", "maxilla", "nasal bone", "odontoid peg",
 )
 ADJECTIVE_SITES = {
     "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",

@@ -138,7 +138,7 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
     low = inside.lower()
     p = _PREP.match(after)
     if p:  # "fracture of the left neck of femur": the stated site after the mention is the most specific
-        rest = _LAT_RE.sub(" ", after[p.end():].lower())
+        rest = _LAT_RE.sub(" ", _LR_RE.sub(" ", after[p.end():]).lower())  # "of the L olecranon"
         m = _SITE_RE.match(rest.strip())
         if m:
             return m.group(1)

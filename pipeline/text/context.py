@@ -90,6 +90,7 @@ class LetterConText(ConText):
     def __call__(self, doc, targets: Optional[str] = None):
         doc = super().__call__(doc, targets)
         done_before_admission(doc)
+        set_aside(doc)
         graph = doc._.context_graph
         touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
         if not touched:
@@ -131,6 +132,25 @@ def dated_before(sentence: str, admitted: datetime.date) -> bool:
     months = [(int(y), int(m)) for m, y in _MONTH.findall(sentence) if 1 <= int(m) <= 12]
     return bool(days or months) and all(d < admitted for d in days) and \
         all(m < (admitted.year, admitted.month) for m in months)
+
+
+_WEIGHED = frozenset({"considered", "suspected", "queried"})
+_BETWEEN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
+
+
+def set_aside(doc) -> None:
+    """A condition the letter says it considered and then answers with a "but" ("We first
+    considered scarlet fever, but the throat swab grew no group A streptococcus") was set aside:
+    negated. A ConText trigger cannot say it, since the condition lies inside the words that say it."""
+    for ent in doc.ents:
+        if ent.label_ == "PROCEDURE" or ent._.is_negated:
+            continue
+        before = doc[max(ent.sent.start, ent.start - _BETWEEN - 1):ent.start]
+        after = [t.lower_ for t in doc[ent.end:min(ent.sent.end, ent.end + 2)]]
+        weighed = next((t for t in reversed(before) if t.lower_ in _WEIGHED), None)
+        if weighed is not None and not any(t.is_punct for t in doc[weighed.i:ent.start]) and \
+                (after[:1] == ["but"] or after[:2] == [",", "but"]):
+            ent._.is_negated = True
 
 
 def done_before_admission(doc) -> None:

@@ -20,6 +20,12 @@ LETTERHEAD_CHARS = 2000  # a letterhead ends within this many characters of the 
 # CALLAGHAN"): a name is no clinical word, whatever it spells
 _PERSON = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Sister)\b\.?[ \t]+(?:[A-Z]\.[ \t]*){0,3}"
                      r"[A-Z][A-Za-z'-]+(?:[ \t]+[A-Z][A-Za-z'-]+)?")
+# a line of the letter's administrative block ("Consultant: Dr Helen Marchbank, Infectious Diseases",
+# "Ward: 9 (Stroke Unit)", "Specialty: Trauma and Orthopaedics"): who and where, not what the patient has
+_ADMIN_LINE = re.compile(r"^[ \t]*(?:(?:named|responsible|discharging|admitting|referring)[ \t]+)?"
+                         r"(?:consultants?|cons|surgeons?|anaesthetists?|ward|speciality|specialty|department|dept|"
+                         r"team|clinic|unit|hospital|gp|referrer|referred by|author|to|cc)(?:[ \t]+name)?[ \t]*:[^\n]*",
+                         re.I | re.M)
 _VALEDICTION = re.compile(r"^[ \t]*(?:yours (?:sincerely|faithfully|truly)|(?:kind|best|warm|with best) (?:regards|wishes))\b",
                           re.I | re.M)
 
@@ -34,6 +40,12 @@ def signature_start(text: str, after: int = 0) -> int:
 def person_spans(text: str) -> list[tuple[int, int]]:
     """Where the letter names a person by title and name (:data:`_PERSON`)."""
     return [m.span() for m in _PERSON.finditer(text)]
+
+
+def admin_spans(text: str) -> list[tuple[int, int]]:
+    """The lines of the letter's administrative block (:data:`_ADMIN_LINE`): the consultant, ward,
+    specialty or department of the episode. "Infectious Diseases" there is the team's name."""
+    return [m.span() for m in _ADMIN_LINE.finditer(text)]
 
 
 def letterhead_end(text: str, sections) -> int:
@@ -63,13 +75,13 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     code, each weighted by the section and assertion of its mentions.
 
     A bare heading ("Diagnoses:"), the letterhead (:func:`letterhead_end`) and the sign-off
-    (:func:`signature_start`) are dropped, and people named by title (:func:`person_spans`) are
-    blanked out with their mentions. In the other sentences the words of negated, family
+    (:func:`signature_start`) are dropped, and people named by title (:func:`person_spans`) and
+    the administrative lines (:func:`admin_spans`) are blanked out with their mentions. In the other sentences the words of negated, family
     and hypothetical mentions are blanked out, and those mentions are kept apart (``uncoded``) to
     be ranked with their assertion; a sentence holding only such mentions is kept as their
     evidence (``coded=False``) and read by no generator but for them."""
     text = doc.text
-    names = person_spans(text)
+    names = sorted(person_spans(text) + admin_spans(text))
     mentions = [m for m in mentions_of(doc) if not any(a < m.end and m.start < b for a, b in names)]
     sections = list(doc._.section_spans or [])
     kept: list[SentenceRecord] = []

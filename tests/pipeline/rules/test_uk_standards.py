@@ -1559,6 +1559,7 @@ def test_a_code_the_classification_combines_with_another_coded_condition(tables,
     (["I10", "E11.9"], "I10"),  # nothing but background conditions: left as it is
     (["J18.9", "E11.9"], "J18.9"),
     (["N18.3", "J18.9", "I10"], "J18.9"),  # chronic kidney disease of stage 3: a comorbidity
+    (["I25.2", "N18.3", "J18.9"], "J18.9"),  # an old myocardial infarction: history, not the episode's
 ])
 def test_a_background_comorbidity_or_a_deficit_is_not_the_primary(tables, order, first):
     x = Excerpt(("past_medical_history", "- Type 2 diabetes with peripheral neuropathy. - Hypertension."),

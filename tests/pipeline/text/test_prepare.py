@@ -156,6 +156,16 @@ def test_letterhead_and_sign_off_are_not_read(nlp, body):
     assert "Cancer" not in kept and "Orthopaedics" not in kept and "Stroke" not in kept
 
 
+@pytest.mark.parametrize("line", ["Consultant: Dr Helen Marchbank, Infectious Diseases",
+                                  "Cons: Mr O. Stanbridge (Trauma & Orthopaedics)", "Ward: 9, Respiratory Unit",
+                                  "Specialty: Diabetes and Endocrinology"])
+def test_administrative_lines_after_the_salutation_are_not_read(nlp, line):
+    text = f"Dear Dr Lennox,\n\nRe: Mr A. Test\n{line}\n\nHe was treated for falciparum malaria.\nGP actions: check his blood count.\n"
+    p = _prepared(nlp, text)
+    assert line.split(":")[1].split()[-1] not in p.document
+    assert "malaria" in p.document and "blood count" in p.document
+
+
 def test_a_letter_without_letterhead_is_read_from_its_start(nlp):
     from clincoder.text.prepare import letterhead_end, signature_start
 

@@ -120,11 +120,15 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The normal CSF also excludes meningitis.", "meningitis", "negated"),
     ("Emotionally unstable personality disorder was considered and not supported on assessment.",
      "Emotionally unstable personality disorder", "negated"),
+    # what was considered and answered with a "but" was set aside
+    ("We first considered scarlet fever, but the throat swab grew no group A streptococcus.", "scarlet fever", "negated"),
+    ("Measles was also considered, but he is fully immunised.", "Measles", "negated"),
+    ("We considered pneumonia and treated it with amoxicillin.", "pneumonia", "present"),
     # the verdict after "but" reaches back over the clause to what was considered
     ("Sepsis was considered because of the lactate of 3.4 and tachycardia, but was ruled out.", "Sepsis", "negated"),
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
      "Personality disorder", "negated"),
-    ("Pneumonia was considered but he has a UTI.", "Pneumonia", "present"),  # no verdict on it
+    ("Pneumonia was considered but he has a UTI.", "Pneumonia", "negated"),  # set aside for what he has
     # a dash between spaces starts a new clause; a hyphen in a word does not
     ("- No wheeze - asthma stable, steroids not needed.", "asthma", "present"),
     ("- No wheeze - asthma stable, steroids not needed.", "wheeze", "negated"),
