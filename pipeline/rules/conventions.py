@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact
-from clincoder.core.schema import CodeSuggestion
+from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
@@ -364,6 +364,58 @@ def adverse_effect(w: Work, r: Rule) -> None:
         if added is not None:
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found[1].group(0))
+
+
+@dataclass(frozen=True)
+class OrganismParams:
+    infections: tuple[str, ...]  # infections whose code does not name the organism
+    coded: tuple[str, ...]  # organism codes: where one is suggested, nothing is added
+    organisms: tuple[dict, ...]  # {words, add}: the organism as letters name it and its code
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.organisms, "organisms", {"words": str, "add": str}, {})
+        check_codes(self.infections, "infections")
+        check_codes(self.coded, "coded")
+        for entry in self.organisms:
+            re.compile(entry["words"])
+
+
+def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion) -> tuple[dict, re.Match, object] | None:
+    """The first organism (entry, match, sentence) named in the infection's own evidence, else in
+    a sentence of this episode; negated, family and hypothetical words are blanked there."""
+    own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
+    rest = [s for s in w.sentences if s not in own and s.coded and s.section not in p.skip_sections
+            and s.assertion not in ("historical", "family")]
+    for s in own + rest:
+        for entry in p.organisms:
+            found = re.search(entry["words"], s.query, re.I)
+            if found:
+                return entry, found, s
+    return None
+
+
+@rule("CON-027", "conventions", OrganismParams)
+def organism(w: Work, r: Rule) -> None:
+    """An infection whose code does not name its organism is followed by the B95-B96 code of the
+    organism the letter names ("urine culture grew E. coli")."""
+    p: OrganismParams = r.params
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+    if any(in_refs(s.code, code_refs(" ".join(p.coded))) for s in mine):
+        return
+    infection = next((s for s in mine if in_refs(s.code, code_refs(" ".join(p.infections)))), None)
+    named = _organism_named(w, p, infection) if infection is not None else None
+    if named is None:
+        return
+    entry, found, sentence = named
+    told = (Evidence(sentence.start, sentence.end, w.text[sentence.start:sentence.end], sentence.section,
+                     sentence.assertion),)
+    added = w.add(r, System.parse(infection.system), entry["add"], told, after=infection, rule_evidence=True,
+                  score=infection.score)
+    if added is not None:
+        w.tag(r, infection)
+        w.flag(r, p.message, infection, codes=(infection.code, added.code), other=added.code, mention=found.group(0))
 
 
 @dataclass(frozen=True)

@@ -1067,6 +1067,32 @@ def test_each_adverse_effect_gets_its_drug_code(tables):
     assert [c.code for c in out.codes] == ["D70", "Y43.3", "K12.1", "Y43.3"]
 
 
+@pytest.mark.parametrize("lines, infection, expected", [
+    # the organism in the infection's own statement, or in a culture result of this episode
+    ([("diagnoses", "1. Hyperactive delirium secondary to E. coli urinary tract infection")], "N39.0", ["N39.0", "B96.2"]),
+    ([("diagnoses", "1. Right empyema"), ("investigations", "Culture: Streptococcus anginosus (milleri group).")],
+     "J86.9", ["J86.9", "B95.4"]),
+    ([("diagnoses", "1. Left peritonsillar abscess"), (None, "Pus grew group A streptococcus.")], "J36", ["J36", "B95.0"]),
+    ([("diagnoses", "1. Cellulitis of the left leg"), (None, "Blood cultures grew MSSA.")], "L03.1", ["L03.1", "B95.6"]),
+    # no organism of this episode: the history's is another episode's; an organism-named code needs none
+    ([("diagnoses", "1. Urinary tract infection"), ("past_medical_history", "E. coli UTI in 2019")], "N39.0", ["N39.0"]),
+    ([("diagnoses", "1. Pneumococcal pneumonia"), (None, "Streptococcus pneumoniae in the sputum.")], "J13", ["J13"]),
+])
+def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines, infection, expected):
+    x = Excerpt(*lines)
+    out = run(tables, x, [code(tables, WHO, infection, "primary", x.evidence(lines[0][1], "diagnoses"))], "CON-027")
+    assert [c.code for c in out.codes] == expected
+    if len(expected) > 1:
+        assert out.codes[1].rules == ("CON-027",) and "names the organism" in out.flags[0].message
+
+
+def test_an_organism_code_already_suggested_is_kept(tables):
+    x = Excerpt(("diagnoses", "1. E. coli urinary tract infection"))
+    ev = x.evidence("1. E. coli urinary tract infection", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "N39.0", "primary", ev), code(tables, WHO, "B96.1", evidence=ev)], "CON-027")
+    assert [c.code for c in out.codes] == ["N39.0", "B96.1"] and not out.flags
+
+
 def test_an_opcs4_site_code_is_no_pregnancy(tables):
     # OPCS-4 has Z32-Z39 site codes and an O chapter: only the diagnoses say it is a delivery record
     x = Excerpt(("procedures", "Procedure as stated"))
