@@ -349,6 +349,10 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("X30.8", "W38.1"),  # an injection of a therapeutic substance beside the hip replacement
     ("G47.5", "L35.4"),  # the nasogastric tube beside the thrombectomy
     ("W90.1", "W85.2"),  # the aspiration of the knee beside its arthroscopic washout
+    ("L99.7", "W36.5"),  # the PICC line beside the bone marrow biopsy
+    ("L91.2", "X41.2"),  # the tunnelled line beside the removal of the dialysis catheter
+    ("X40.2", "X41.2"),  # dialysis beside that operation
+    ("A84.3", "X96.1"),  # the nerve conduction studies beside the immunoglobulin
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
