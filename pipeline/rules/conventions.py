@@ -419,6 +419,45 @@ def organism(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class DeliveryRecordParams:
+    episode: tuple[str, ...]  # diagnosis codes that make the record a delivery episode's
+    needs: tuple[dict, ...]  # {system, codes, name}: what such a record always carries
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes (an earlier delivery)
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {})
+        check_codes(self.episode, "episode")
+        for need in self.needs:
+            System.parse(need["system"])
+            check_codes((need["codes"],), "needs")
+
+
+def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
+    return any(e.assertion == "present" and e.section not in p.skip_sections for e in c.evidence)
+
+
+@rule("CON-028", "conventions", DeliveryRecordParams)
+def delivery_record(w: Work, r: Rule) -> None:
+    """The record of a delivery carries its method of delivery and its outcome: where none is
+    suggested, the best ranked candidate that the letter gives for this episode is."""
+    p: DeliveryRecordParams = r.params
+    episode = code_refs(" ".join(p.episode))
+    if not any(s.kind == "diagnosis" and in_refs(s.code, episode) for s in w.codes):
+        return
+    for need in p.needs:
+        system, refs = System.parse(need["system"]), code_refs(need["codes"])
+        if system not in r.applies_to or system not in w.tables or \
+                any(s.system == system.value and in_refs(s.code, refs) for s in w.codes):
+            continue
+        best = max((c for c in w.candidates if c.system == system.value and in_refs(c.code, refs)
+                    and _of_this_episode(c, p)), key=lambda c: c.score, default=None)
+        added = w.add(r, system, best.code, best.evidence) if best is not None else None
+        if added is not None:
+            w.flag(r, p.message, added, value=need["name"])
+
+
+@dataclass(frozen=True)
 class DocumentedTermParams:
     groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
     message: str

@@ -429,6 +429,31 @@ def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code
     assert "not coded under this profile's policy" in out.flags[0].message
 
 
+@pytest.mark.parametrize("history, expected", [
+    (False, ["R22.2"]),  # the ventouse of this delivery, a candidate, is coded
+    (True, []),  # an earlier delivery is another episode's
+])
+def test_a_delivery_record_carries_its_method_of_delivery(who_icd10_table, shared_data, history, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    line = "The baby was delivered with a Kiwi vacuum cup (low-cavity)."
+    x = Excerpt(("diagnoses", "Postpartum haemorrhage 900 ml"), ("past_medical_history" if history else None, line))
+    ventouse = code(tables, OPCS, "R22.2", "candidate", x.evidence(line, "past_medical_history" if history else None))
+    out = run(tables, x, [code(tables, WHO, "O72.1", "primary")], "CON-028", candidates=[ventouse])
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+    if expected:
+        assert "method of delivery" in out.flags[0].message and out.codes[-1].rules == ("CON-028",)
+    # no delivery on the record: nothing is added
+    none = run(tables, x, [code(tables, WHO, "I10", "primary")], "CON-028", candidates=[ventouse])
+    assert [c.code for c in none.codes] == ["I10"]
+
+
+def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd10_table, shared_data):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("investigations", "Growth scan: fetal biometry on the 95th centile"))
+    out = run(tables, x, [code(tables, OPCS, "R37.3", "primary"), code(tables, OPCS, "R24.9")], "CON-007")
+    assert [c.code for c in out.codes] == ["R24.9"] and "R37.3" in [c.code for c in out.candidates]
+
+
 @pytest.mark.parametrize("second, expected", [
     ("2. Operative cholangiogram - normal", ["J18.3", "Y75.2", "J37.2", "Y75.2"]),  # one laparoscopic session
     ("2. Open operative cholangiogram", ["J18.3", "Y75.2", "J37.2"]),  # its own words say otherwise
