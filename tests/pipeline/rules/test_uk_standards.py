@@ -405,6 +405,22 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     assert out.codes[0].role == "primary" and all(c.role == "secondary" for c in out.codes[1:])
 
 
+@pytest.mark.parametrize("line, proc, expected", [
+    ("Right-sided chest drain inserted under ultrasound guidance", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
+    ("Incision and drainage of left peritonsillar abscess", "F36.3", ["F36.3", "Z94.3"]),
+    ("Left superficial parotidectomy", "F44.2", ["F44.2", "Z94.3"]),
+    ("Right palmar fasciectomy for Dupuytren's", "T52.1", ["T52.1", "Z94.2"]),
+    ("Left hydrocele repair (Jaboulay)", "N11.3", ["N11.3", "Z94.3"]),
+    ("Right great saphenous vein ablation", "L88.1", ["L88.1", "Z94.2"]),
+    ("Anterior resection, left iliac fossa drain", "H33.3", ["H33.3"]),  # the rectum is not paired
+])
+def test_laterality_follows_operations_on_every_paired_part(who_icd10_table, shared_data, line, proc, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", line))
+    out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_side_is_read_from_this_episode_not_the_history(tables):
     # the right hip replaced in 2015 says nothing of today's left hemiarthroplasty
     today, before = "Cemented hemiarthroplasty, left", "Right hip replacement in 2015"
