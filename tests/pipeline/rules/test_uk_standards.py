@@ -582,6 +582,18 @@ def test_short_prophylaxis_is_not_long_term_anticoagulation(tables):
     assert [c.code for c in out.codes] == ["J18.9"]
 
 
+@pytest.mark.parametrize("section, line, expected", [
+    ("past_medical_history", "- Smoker, 8 cigarettes/day.", ["J18.9", "F17.1"]),
+    ("diagnoses", "5. Tobacco smoker (20/day) - NRT patches on the ward", ["J18.9", "F17.1"]),
+    (None, "He had a right total hip replacement in 2015, which has served him well.", ["J18.9", "Z96.6"]),
+    (None, "A right total hip replacement is planned for the spring.", ["J18.9"]),  # no year before the letter's
+])
+def test_tobacco_use_and_joint_implants_are_coded_where_the_letter_tells_them(tables, section, line, expected):
+    x = Excerpt(MAIN, (section, line), ("plan", "Review on 12/03/2026."))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
