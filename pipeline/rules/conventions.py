@@ -458,6 +458,83 @@ def delivery_record(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class ExternalCauseParams:
+    injuries: tuple[str, ...]  # what an external cause explains
+    external: tuple[str, ...]  # external cause codes: where a specific one is suggested, nothing is added
+    unspecified: tuple[str, ...]  # external causes a told mechanism replaces (an unspecified fall)
+    mechanisms: tuple[dict, ...]  # {words, category | code}: the mechanism, most specific first
+    places: tuple[dict, ...]  # {words, char}: the place of occurrence (fourth character)
+    activities: tuple[dict, ...]  # {words, char}: the activity (UK fifth character)
+    skip_sections: tuple[str, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.mechanisms, "mechanisms", {"words": str}, {"category": str, "code": str})
+        check_entries(self.places, "places", {"words": str, "char": str}, {})
+        check_entries(self.activities, "activities", {"words": str, "char": str}, {})
+        for codes, name in ((self.injuries, "injuries"), (self.external, "external"), (self.unspecified, "unspecified")):
+            check_codes(codes, name)
+        for entry in (*self.mechanisms, *self.places, *self.activities):
+            re.compile(entry["words"])
+
+
+def _told_mechanism(w: Work, p: ExternalCauseParams, injury: CodeSuggestion) -> tuple[dict, re.Match, Evidence] | None:
+    """The most specific mechanism (entry, match, statement) told in the injury's own evidence or a
+    sentence of this episode ("after a fall at home" with the injury, "she tripped over the rug"
+    in the story: a fall from tripping); of one mechanism, the injury's own statement first."""
+    own = list(injury.evidence)
+    rest = [Evidence(s.start, s.end, w.text[s.start:s.end], s.section, s.assertion) for s in w.sentences
+            if s.coded and s.section not in p.skip_sections and s.assertion not in ("historical", "family")
+            and not any(e.start <= s.start < e.end for e in own)]
+    for entry in p.mechanisms:
+        for said in own + rest:
+            found = re.search(entry["words"], said.text, re.I)
+            if found:
+                return entry, found, said
+    return None
+
+
+def _external_code(table: CodeTable, entry: dict, said: str, p: ExternalCauseParams) -> str | None:
+    """The most specific code of the mechanism the table holds, with the place and activity the
+    statement names (9: unspecified)."""
+    def char(options) -> str:
+        return next((o["char"] for o in options if re.search(o["words"], said, re.I)), "9")
+
+    activity = char(p.activities)
+    stems = [entry["code"]] if "code" in entry else [f"{entry['category']}.{char(p.places)}", f"{entry['category']}.9"]
+    for stem in stems:
+        for code in (stem + activity, stem + "9", stem):
+            if table.is_selectable(code):
+                return table.get(code).code
+    return None
+
+
+@rule("CON-029", "conventions", ExternalCauseParams)
+def external_cause(w: Work, r: Rule) -> None:
+    """An injury is followed by the external cause the letter tells, with its place and activity."""
+    p: ExternalCauseParams = r.params
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+    injury = next((s for s in mine if in_refs(s.code, code_refs(" ".join(p.injuries)))), None)
+    told = _told_mechanism(w, p, injury) if injury is not None else None
+    if told is None:
+        return
+    entry, found, said = told
+    system = System.parse(injury.system)
+    code = _external_code(w.tables[system], entry, said.text, p)
+    have = [s for s in mine if in_refs(s.code, code_refs(" ".join(p.external)))]
+    vague = code_refs(" ".join(p.unspecified))
+    if code is None or any(not in_refs(s.code, vague) or compact(s.code)[:3] == compact(code)[:3] for s in have):
+        return
+    for s in have:  # an unspecified fall gives way to the mechanism the letter tells
+        w.demote(s)
+        w.tag(r, s)
+    added = w.add(r, system, code, (said,), after=injury, rule_evidence=True, score=injury.score)
+    if added is not None:
+        w.tag(r, injury)
+        w.flag(r, p.message, injury, codes=(injury.code, added.code), other=added.code, mention=found.group(0))
+
+
+@dataclass(frozen=True)
 class DocumentedTermParams:
     groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
     message: str

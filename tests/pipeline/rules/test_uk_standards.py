@@ -594,6 +594,38 @@ def test_tobacco_use_and_joint_implants_are_coded_where_the_letter_tells_them(ta
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.fixture(scope="module")
+def who_icd10_uk(shared_data, opcs4_fixture):
+    """The UK ICD-10 5th Edition table (its fifth characters for place and activity) and the OPCS-4 fixture."""
+    return {WHO: load_table(WHO, shared_data / "icd10-uk" / "icd10_uk_codes.tsv"), OPCS: load_table(OPCS, opcs4_fixture)}
+
+
+@pytest.mark.parametrize("story, expected", [
+    ("She tripped over the edge of a rug in her living room at home.", "W01.09"),
+    ("Slipped on ice on the pavement this morning while on her delivery round.", "W00.42"),
+    ("He fell approx 2.5 m from a ladder while clearing the gutters at home.", "W11.03"),
+    ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
+    ("Mechanical fall at home onto her left side.", "W19.09"),
+    ("Her haemoglobin fell to 85 after the operation.", None),  # a number that fell is no fall
+])
+def test_an_injury_is_followed_by_the_external_cause_the_letter_tells(who_icd10_uk, story, expected):
+    x = Excerpt(("diagnoses", "1. Closed fracture of the neck of femur"), (None, story))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S72.00", "primary", x.evidence("Closed fracture", "diagnoses"))],
+              "CON-029")
+    assert [c.code for c in out.codes] == ["S72.00"] + ([expected] if expected else [])
+    if expected:
+        assert out.codes[1].rules == ("CON-029",) and out.codes[1].evidence[0].text == story
+
+
+def test_a_told_mechanism_replaces_an_unspecified_fall(who_icd10_uk):
+    x = Excerpt(("diagnoses", "1. Distal radius fracture after a fall at home"),
+                (None, "She tripped over the edge of her hallway rug."))
+    ev = x.evidence("1. Distal radius fracture after a fall at home", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S52.50", "primary", ev), code(who_icd10_uk, WHO, "W19.09", evidence=ev)],
+              "CON-029")
+    assert [c.code for c in out.codes] == ["S52.50", "W01.09"] and "W19.09" in [c.code for c in out.candidates]
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
