@@ -595,6 +595,7 @@ class BesideParams:
             raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
+@rule("CON-030", "conventions", BesideParams)
 @rule("CON-025", "conventions", BesideParams)
 @rule("CON-024", "conventions", BesideParams)
 @rule("CON-023", "conventions", BesideParams)

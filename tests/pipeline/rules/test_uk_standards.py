@@ -626,6 +626,17 @@ def test_a_told_mechanism_replaces_an_unspecified_fall(who_icd10_uk):
     assert [c.code for c in out.codes] == ["S52.50", "W01.09"] and "W19.09" in [c.code for c in out.candidates]
 
 
+@pytest.mark.parametrize("other, kept", [
+    ("I70.2", ["I70.2"]),  # atherosclerosis of the arteries of the limbs says what the disease is
+    ("E11.5", ["E11.5"]),  # so does diabetes with peripheral circulatory complications
+    ("I10", ["I10", "I73.9"]),
+])
+def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables, other, kept):
+    x = Excerpt(("diagnoses", "1. Critical limb ischaemia with rest pain due to atherosclerosis"), (None, "PVD."))
+    out = run(tables, x, [code(tables, WHO, other, "primary"), code(tables, WHO, "I73.9")], "CON-030")
+    assert [c.code for c in out.codes] == kept
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
