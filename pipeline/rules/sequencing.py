@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
+from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion
 
 from .engine import Work, explaining, listed_first, same_statement
@@ -267,11 +268,12 @@ def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
     """Whether a procedure mention behind ``s``, in its own sentences (those that share words
     with its title, else any), states it as done this episode ("listed for a carotid
     endarterectomy" does not; "no exchange transfusion needed" beside "top-up transfusion of 2
-    units" leaves the top-up)."""
+    units" leaves the top-up; nor does the past history)."""
     spans = [(e.start, e.end) for e in s.evidence]
     inside = [m for m in w.mentions if m.label == "PROCEDURE" and any(a <= m.start and m.end <= b for a, b in spans)]
     named = [m for m in w.support(s) if m in inside] or inside  # a title worded otherwise ("colonoscopy")
-    return any(m.assertion == "present" for m in named)
+    # the history tells of other episodes ("obstructive sleep apnoea, uses CPAP at night")
+    return any(m.assertion == "present" and m.section not in HISTORY_SECTIONS for m in named)
 
 
 def _names_more(w: Work, c: CodeSuggestion, mine: list[CodeSuggestion]) -> bool:

@@ -413,6 +413,9 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Left hydrocele repair (Jaboulay)", "N11.3", ["N11.3", "Z94.3"]),
     ("Right great saphenous vein ablation", "L88.1", ["L88.1", "Z94.2"]),
     ("Anterior resection, left iliac fossa drain", "H33.3", ["H33.3"]),  # the rectum is not paired
+    # the femoral artery treated is no femoral approach; the access through it is
+    ("Right superficial femoral artery angioplasty", "L63.1", ["L63.1", "Z94.2"]),
+    ("Coronary angiography via the right femoral artery", "K63.4", ["K63.4", "Y79.3"]),
 ])
 def test_laterality_follows_operations_on_every_paired_part(who_icd10_table, shared_data, line, proc, expected):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
@@ -461,6 +464,13 @@ def test_a_delivery_record_carries_its_method_of_delivery(who_icd10_table, share
     # no delivery on the record: nothing is added
     none = run(tables, x, [code(tables, WHO, "I10", "primary")], "CON-028", candidates=[ventouse])
     assert [c.code for c in none.codes] == ["I10"]
+
+
+def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(who_icd10_table, shared_data):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt((None, "Urethral catheter removed after 4 hours and he voided well."))
+    out = run(tables, x, [code(tables, OPCS, "M42.1", "primary"), code(tables, OPCS, "M47.3")], "CON-007")
+    assert [c.code for c in out.codes] == ["M42.1"] and "ward care" in out.flags[0].message
 
 
 def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd10_table, shared_data):
@@ -1466,11 +1476,12 @@ def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
 @pytest.mark.parametrize("sentence, assertion, expected", [
     ("CT head was normal and a cholecystectomy was performed.", "present", ["J18.3"]),  # not the CT (policy)
     ("She has been listed for a cholecystectomy.", "hypothetical", []),  # not done this episode
+    ("Previous cholecystectomy.", "present", []),  # told in the past history: another episode's
 ])
 def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables, sentence, assertion, expected):
-    x = Excerpt((None, sentence))
+    x = Excerpt(("past_medical_history" if sentence.startswith("Previous") else None, sentence))
     ev = x.evidence(sentence)
-    mentions = [x.mention("cholecystectomy", label="PROCEDURE", assertion=assertion)]
+    mentions = [x.mention("cholecystectomy", x.sentences[0].section, label="PROCEDURE", assertion=assertion)]
     if "CT" in sentence:
         mentions.append(x.mention("CT head", label="PROCEDURE"))
     candidates = [replace(code(tables, OPCS, "U21.2", "candidate", ev, score=0.4), suggest=0.5),
