@@ -235,7 +235,12 @@ def findings_only(w: Work, r: Rule) -> None:
 def not_this_episode(w: Work, r: Rule) -> None:
     p: EpisodeParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
-        if s.evidence and all(e.section in p.sections or e.assertion == "historical" for e in s.evidence):
+        # the procedures its statements name, where they name any: all of an earlier episode ("OSA on
+        # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
+        named = [m for m in w.mentions if m.label == "PROCEDURE"
+                 and any(e.start <= m.start and m.end <= e.end for e in s.evidence)]
+        earlier = bool(named) and all(m.assertion == "historical" or m.section in p.sections for m in named)
+        if s.evidence and (earlier or all(e.section in p.sections or e.assertion == "historical" for e in s.evidence)):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

@@ -1067,6 +1067,17 @@ def test_only_procedures_of_this_episode_are_coded(tables, section, line, kept):
     assert bool(out.flags) is not kept
 
 
+@pytest.mark.parametrize("assertion, kept", [("historical", False), ("present", True)])
+def test_a_procedure_its_statement_gives_as_the_patients_own_treatment_is_not_coded(tables, assertion, kept):
+    line = "3. Obstructive sleep apnoea on laparoscopic cholecystectomy"  # a present diagnosis beside it
+    x = Excerpt(MAIN, ("diagnoses", line))
+    mentions = [x.mention("laparoscopic cholecystectomy", "diagnoses", label="PROCEDURE", assertion=assertion)]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, OPCS, "J18.3", "primary", x.evidence(line, "diagnoses"))], "HIS-003",
+              mentions=mentions)
+    assert (("OPCS-4", "J18.3") in coded(out)) is kept
+
+
 def _opcs(c, title, role="secondary", score=0.8):
     return CodeSuggestion(OPCS.value, c, title, 1, role, score, ())
 

@@ -120,6 +120,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The normal CSF also excludes meningitis.", "meningitis", "negated"),
     ("Emotionally unstable personality disorder was considered and not supported on assessment.",
      "Emotionally unstable personality disorder", "negated"),
+    # a treatment the patient has at home is no procedure of this episode; one started here is
+    ("- Obstructive sleep apnoea, uses CPAP at night", "CPAP", "historical"),
+    ("- Obstructive sleep apnoea on CPAP (brought his machine for recovery).", "CPAP", "historical"),
+    ("His obstructive sleep apnoea is well controlled on CPAP.", "CPAP", "historical"),
+    ("He was started on CPAP on the ward for type 2 respiratory failure.", "CPAP", "present"),
     # what was considered and answered with a "but" was set aside
     ("We first considered scarlet fever, but the throat swab grew no group A streptococcus.", "scarlet fever", "negated"),
     ("Measles was also considered, but he is fully immunised.", "Measles", "negated"),
