@@ -232,10 +232,11 @@ def integral_symptoms(w: Work, r: Rule) -> None:
     definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
     if not definitive:
         return
-    for s in mine:
-        if in_refs(s.code, symptoms) and not any(e.section in p.stated for e in s.evidence) \
-                and not _coded_with(p, s.code, definitive):
-            explains = explaining(s, definitive, p.listed, p.related)
+    for s in [s for s in mine if in_refs(s.code, symptoms) and not _coded_with(p, s.code, definitive)]:
+        explains = explaining(s, definitive, p.listed, p.related)
+        # a symptom a diagnosis list states is kept, unless the same statement gives what explains
+        # it ("pyelonephritis, right-sided loin pain")
+        if not any(e.section in p.stated for e in s.evidence) or any(same_statement(d, s) for d in explains):
             first = next(c for c in w.codes if c.system == s.system)
             if s is first and p.listed and not explains:
                 continue  # the main condition is the symptom: no coded diagnosis explains it
@@ -595,7 +596,6 @@ class BesideParams:
             raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
-@rule("CON-030", "conventions", BesideParams)
 @rule("CON-025", "conventions", BesideParams)
 @rule("CON-024", "conventions", BesideParams)
 @rule("CON-023", "conventions", BesideParams)
@@ -620,6 +620,33 @@ def coded_beside(w: Work, r: Rule) -> None:
         w.tag(r, s)
         w.flag(r, p.message, s, codes=(s.code, other.code) if other else (s.code,),
                other=f"{other.code} ({other.title})" if other else "")
+
+
+@dataclass(frozen=True)
+class ResidualParams:
+    pairs: tuple[dict, ...]  # {codes, beside}: an unspecified code and the specific codes of its condition
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"codes": str, "beside": str}, {})
+        for pair in self.pairs:
+            check_codes((pair["codes"], pair["beside"]), "pairs")
+
+
+@rule("CON-030", "conventions", ResidualParams)
+def residual_beside_specific(w: Work, r: Rule) -> None:
+    """An unspecified code is not coded beside the code, in another category, that says what the
+    condition is (anaemia, unspecified, beside iron deficiency anaemia); the code kept takes the
+    first place either had."""
+    for pair in r.params.pairs:
+        codes, beside = code_refs(pair["codes"]), code_refs(pair["beside"])
+        other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
+        for s in [s for s in w.scope(r) if other is not None and in_refs(s.code, codes)]:
+            if w.codes.index(s) < w.codes.index(other):
+                w.move_before(other, s)
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
 @dataclass(frozen=True)

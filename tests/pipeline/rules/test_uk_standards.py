@@ -647,6 +647,27 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     assert [c.code for c in out.codes] == kept
 
 
+@pytest.mark.parametrize("codes, kept", [
+    (["D50.9", "D64.9"], ["D50.9"]),  # "iron deficiency anaemia" read also as "anaemia"
+    (["N10", "N39.0"], ["N10"]),  # the infection's site is coded
+    (["N39.0", "R10.4", "N10"], ["N10", "R10.4"]),  # in the place of the code it replaces
+    (["N39.0", "D64.9"], ["N39.0", "D64.9"]),
+])
+def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
+    x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary") for n, c in enumerate(codes)],
+              "CON-030")
+    assert [c.code for c in out.codes] == kept
+
+
+def test_an_organism_code_is_never_the_primary_diagnosis(tables):
+    line = "1. Urosepsis secondary to E. coli urinary tract infection (pyelonephritis)"
+    x = Excerpt(("primary_diagnosis", line))
+    ev = x.evidence(line, "primary_diagnosis")
+    out = run(tables, x, [code(tables, WHO, "B96.2", "primary", ev), code(tables, WHO, "N10", evidence=ev)], "SEQ-005")
+    assert [c.code for c in out.codes] == ["N10", "B96.2"]
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
