@@ -14,7 +14,7 @@ from clincoder.core.schema import CodeSuggestion, Evidence
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule, check_entries
+from .schema import MessageParams, Rule, check_codes, check_entries
 
 
 
@@ -196,6 +196,31 @@ def absent_now(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.message, s, mention=", ".join(sorted(named)))
+
+
+@dataclass(frozen=True)
+class CuredParams:
+    codes: tuple[str, ...]  # conditions an operation ends (a hernia repaired, a gall bladder removed)
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+
+
+@rule("HIS-006", "comorbidities", CuredParams)
+def cured_by_earlier_operation(w: Work, r: Rule) -> None:
+    """A condition the letter gives only as past history, with the earlier operation that ended it
+    in the same statement ("open mesh repair of a right inguinal hernia in 2019"), is not coded."""
+    refs = code_refs(" ".join(r.params.codes))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+        if not s.evidence or not all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence):
+            continue
+        operations = [m for m in w.mentions if m.procedural and m.assertion != "negated"
+                      and any(e.start <= m.start < e.end for e in s.evidence)]
+        if operations:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, mention=operations[0].text)
 
 
 @rule("HIS-005", "comorbidities", MessageParams)

@@ -668,6 +668,21 @@ def test_an_organism_code_is_never_the_primary_diagnosis(tables):
     assert [c.code for c in out.codes] == ["N10", "B96.2"]
 
 
+@pytest.mark.parametrize("code_, operation, kept", [
+    ("K40.9", "open mesh repair", False),  # the hernia was repaired
+    ("K40.9", None, True),  # a hernia in the history, nothing said of its repair
+    ("K50.9", "right hemicolectomy", True),  # Crohn's disease outlasts its resection
+])
+def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, code_, operation, kept):
+    line = f"He had an {operation or 'uncomplicated'} of a right inguinal hernia in 2019."
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    mentions = [x.mention(operation, "past_medical_history", label="PROCEDURE")] if operation else []
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, code_, evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
+              mentions=mentions)
+    assert (code_ in [c.code for c in out.codes]) is kept
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
