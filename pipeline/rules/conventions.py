@@ -427,11 +427,30 @@ class DeliveryRecordParams:
     message: str
 
     def __post_init__(self):
-        check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {})
+        check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {"default": dict})
         check_codes(self.episode, "episode")
         for need in self.needs:
             System.parse(need["system"])
             check_codes((need["codes"],), "needs")
+            if "default" in need:
+                check_entries((need["default"],), "default", {"code": str, "words": str, "unless": str}, {})
+                re.compile(need["default"]["words"])
+                re.compile(need["default"]["unless"])
+
+
+def _default_of(w: Work, need: dict, p: DeliveryRecordParams) -> tuple[str, tuple[Evidence, ...]] | None:
+    """The need's default code and the statement of this episode that calls for it ("the baby was
+    delivered" with no instrument or caesarean named anywhere in the episode: a normal delivery)."""
+    default = need.get("default")
+    if default is None:
+        return None
+    episode = [s for s in w.sentences if s.coded and s.section not in p.skip_sections and s.assertion == "present"]
+    if any(re.search(default["unless"], w.text[s.start:s.end], re.I) for s in episode):
+        return None
+    said = next((s for s in episode if re.search(default["words"], w.text[s.start:s.end], re.I)), None)
+    if said is None:
+        return None
+    return default["code"], (Evidence(said.start, said.end, w.text[said.start:said.end], said.section, said.assertion),)
 
 
 def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
@@ -453,7 +472,8 @@ def delivery_record(w: Work, r: Rule) -> None:
             continue
         best = max((c for c in w.candidates if c.system == system.value and in_refs(c.code, refs)
                     and _of_this_episode(c, p)), key=lambda c: c.score, default=None)
-        added = w.add(r, system, best.code, best.evidence) if best is not None else None
+        found = (best.code, best.evidence) if best is not None else _default_of(w, need, p)
+        added = w.add(r, system, found[0], found[1], rule_evidence=best is None) if found is not None else None
         if added is not None:
             w.flag(r, p.message, added, value=need["name"])
 

@@ -473,6 +473,17 @@ def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(who_icd10_tab
     assert [c.code for c in out.codes] == ["M42.1"] and "ward care" in out.flags[0].message
 
 
+@pytest.mark.parametrize("story, expected", [
+    ("Head delivered 17:22 with turtling; McRoberts, then the baby was delivered.", ["R24.9"]),  # a normal delivery
+    ("The baby was delivered by ventouse.", []),  # an instrument it names needs its own code
+])
+def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(who_icd10_table, shared_data, story, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("diagnoses", "Shoulder dystocia"), (None, story))
+    out = run(tables, x, [code(tables, WHO, "O66.0", "primary")], "CON-028")
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+
+
 def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd10_table, shared_data):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
     x = Excerpt(("investigations", "Growth scan: fetal biometry on the 95th centile"))
