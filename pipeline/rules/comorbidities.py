@@ -70,7 +70,7 @@ def _diagnosis_system(w: Work, r: Rule) -> System | None:
 
 
 def _evidence(w: Work, s) -> tuple[Evidence, ...]:
-    return (Evidence(s.start, s.end, w.text[s.start:s.end], s.section, s.assertion),)
+    return (w.told(s),)
 
 
 @rule("HIS-001", "comorbidities", StatusParams)

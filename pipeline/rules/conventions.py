@@ -383,17 +383,16 @@ class OrganismParams:
             re.compile(entry["words"])
 
 
-def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion) -> tuple[dict, re.Match, object] | None:
-    """The first organism (entry, match, sentence) named in the infection's own evidence, else in
+def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion) -> tuple[dict, re.Match, Evidence] | None:
+    """The first organism (entry, match, statement) named in the infection's own evidence, else in
     a sentence of this episode; negated, family and hypothetical words are blanked there."""
     own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
-    rest = [s for s in w.sentences if s not in own and s.coded and s.section not in p.skip_sections
-            and s.assertion not in ("historical", "family")]
+    rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own]
     for s in own + rest:
         for entry in p.organisms:
             found = re.search(entry["words"], s.query, re.I)
             if found:
-                return entry, found, s
+                return entry, found, w.told(s)
     return None
 
 
@@ -409,10 +408,8 @@ def organism(w: Work, r: Rule) -> None:
     named = _organism_named(w, p, infection) if infection is not None else None
     if named is None:
         return
-    entry, found, sentence = named
-    told = (Evidence(sentence.start, sentence.end, w.text[sentence.start:sentence.end], sentence.section,
-                     sentence.assertion),)
-    added = w.add(r, System.parse(infection.system), entry["add"], told, after=infection, rule_evidence=True,
+    entry, found, said = named
+    added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=infection, rule_evidence=True,
                   score=infection.score)
     if added is not None:
         w.tag(r, infection)
@@ -444,13 +441,11 @@ def _default_of(w: Work, need: dict, p: DeliveryRecordParams) -> tuple[str, tupl
     default = need.get("default")
     if default is None:
         return None
-    episode = [s for s in w.sentences if s.coded and s.section not in p.skip_sections and s.assertion == "present"]
-    if any(re.search(default["unless"], w.text[s.start:s.end], re.I) for s in episode):
+    episode = [w.told(s) for s in w.episode_sentences(p.skip_sections)]
+    if any(re.search(default["unless"], e.text, re.I) for e in episode):
         return None
-    said = next((s for s in episode if re.search(default["words"], w.text[s.start:s.end], re.I)), None)
-    if said is None:
-        return None
-    return default["code"], (Evidence(said.start, said.end, w.text[said.start:said.end], said.section, said.assertion),)
+    said = next((e for e in episode if re.search(default["words"], e.text, re.I)), None)
+    return None if said is None else (default["code"], (said,))
 
 
 def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
@@ -504,9 +499,7 @@ def _told_mechanism(w: Work, p: ExternalCauseParams, injury: CodeSuggestion) -> 
     sentence of this episode ("after a fall at home" with the injury, "she tripped over the rug"
     in the story: a fall from tripping); of one mechanism, the injury's own statement first."""
     own = list(injury.evidence)
-    rest = [Evidence(s.start, s.end, w.text[s.start:s.end], s.section, s.assertion) for s in w.sentences
-            if s.coded and s.section not in p.skip_sections and s.assertion not in ("historical", "family")
-            and not any(e.start <= s.start < e.end for e in own)]
+    rest = [w.told(s) for s in w.episode_sentences(p.skip_sections) if not any(e.start <= s.start < e.end for e in own)]
     for entry in p.mechanisms:
         for said in own + rest:
             found = re.search(entry["words"], said.text, re.I)

@@ -107,6 +107,16 @@ class Work:
     def sentences_in(self, sections: Sequence[str]) -> list[SentenceRecord]:
         return [s for s in self.sentences if s.section in sections or (None in sections and s.section is None)]
 
+    def episode_sentences(self, skip_sections: Sequence[str]) -> list[SentenceRecord]:
+        """The sentences that tell of this episode: not in ``skip_sections`` (the history), not
+        only negating, and not historical or of a relative."""
+        return [s for s in self.sentences if s.coded and s.section not in skip_sections
+                and s.assertion not in ("historical", "family")]
+
+    def told(self, s: SentenceRecord) -> Evidence:
+        """A kept sentence as evidence."""
+        return Evidence(s.start, s.end, self.text[s.start:s.end], s.section, s.assertion)
+
     def support(self, s: CodeSuggestion) -> list[Mention]:
         """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
         evidence first, else anywhere; else the only mention of its kind inside its evidence."""
