@@ -134,6 +134,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
      "Personality disorder", "negated"),
     ("Pneumonia was considered but he has a UTI.", "Pneumonia", "negated"),  # set aside for what he has
+    ("Settled with fluids and caffeine; an epidural blood patch was discussed but was not needed.",
+     "epidural blood patch", "negated"),
     # a dash between spaces starts a new clause; a hyphen in a word does not
     ("- No wheeze - asthma stable, steroids not needed.", "asthma", "present"),
     ("- No wheeze - asthma stable, steroids not needed.", "wheeze", "negated"),
