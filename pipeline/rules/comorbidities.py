@@ -190,8 +190,7 @@ def absent_now(w: Work, r: Rule) -> None:
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         if not absent or not s.evidence or any(e.section not in HISTORY_SECTIONS for e in s.evidence):
             continue
-        named = {m.canonical for m in w.mentions if m.coded and not m.procedural
-                 and any(e.start <= m.start < e.end for e in s.evidence)}
+        named = {m.canonical for m in w.inside(s, procedural=False) if m.coded}
         if named and named <= absent:
             w.demote(s)
             w.tag(r, s)
@@ -215,8 +214,7 @@ def cured_by_earlier_operation(w: Work, r: Rule) -> None:
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
         if not s.evidence or not all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence):
             continue
-        operations = [m for m in w.mentions if m.procedural and m.assertion != "negated"
-                      and any(e.start <= m.start < e.end for e in s.evidence)]
+        operations = [m for m in w.inside(s, procedural=True) if m.assertion != "negated"]
         if operations:
             w.demote(s)
             w.tag(r, s)
@@ -262,8 +260,7 @@ def not_this_episode(w: Work, r: Rule) -> None:
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         # the procedures its statements name, where they name any: all of an earlier episode ("OSA on
         # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
-        named = [m for m in w.mentions if m.label == "PROCEDURE"
-                 and any(e.start <= m.start and m.end <= e.end for e in s.evidence)]
+        named = w.inside(s, procedural=True)
         earlier = bool(named) and all(m.assertion == "historical" or m.section in p.sections for m in named)
         if s.evidence and (earlier or all(e.section in p.sections or e.assertion == "historical" for e in s.evidence)):
             w.demote(s)

@@ -117,13 +117,17 @@ class Work:
         """A kept sentence as evidence."""
         return Evidence(s.start, s.end, self.text[s.start:s.end], s.section, s.assertion)
 
+    def inside(self, s: CodeSuggestion, procedural: bool) -> list[Mention]:
+        """The mentions of procedures (``procedural``), else of diagnoses and findings, that lie
+        within the evidence of ``s``."""
+        return [m for m in self.mentions if m.procedural == procedural
+                and any(e.start <= m.start and m.end <= e.end for e in s.evidence)]
+
     def support(self, s: CodeSuggestion) -> list[Mention]:
         """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
         evidence first, else anywhere; else the only mention of its kind inside its evidence."""
-        labels = ("PROCEDURE",) if s.kind == "procedure" else ("DIAGNOSIS", "FINDING")
-        ms = [m for m in self.mentions if m.label in labels]
-        spans = [(e.start, e.end) for e in s.evidence]
-        inside = [m for m in ms if any(a <= m.start and m.end <= b for a, b in spans)]
+        ms = [m for m in self.mentions if m.procedural == (s.kind == "procedure")]
+        inside = self.inside(s, s.kind == "procedure")
         words = content_words(s.title)
 
         def related(pool):

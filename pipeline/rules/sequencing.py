@@ -269,8 +269,7 @@ def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
     with its title, else any), states it as done this episode ("listed for a carotid
     endarterectomy" does not; "no exchange transfusion needed" beside "top-up transfusion of 2
     units" leaves the top-up; nor does the past history)."""
-    spans = [(e.start, e.end) for e in s.evidence]
-    inside = [m for m in w.mentions if m.label == "PROCEDURE" and any(a <= m.start and m.end <= b for a, b in spans)]
+    inside = w.inside(s, procedural=True)
     named = [m for m in w.support(s) if m in inside] or inside  # a title worded otherwise ("colonoscopy")
     # the history tells of other episodes ("obstructive sleep apnoea, uses CPAP at night")
     return any(m.assertion == "present" and m.section not in HISTORY_SECTIONS for m in named)

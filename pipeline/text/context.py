@@ -135,7 +135,7 @@ def dated_before(sentence: str, admitted: datetime.date) -> bool:
 
 
 _WEIGHED = frozenset({"considered", "suspected", "queried"})
-_BETWEEN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
+_WEIGHED_WITHIN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
 
 
 def set_aside(doc) -> None:
@@ -145,7 +145,7 @@ def set_aside(doc) -> None:
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated:
             continue
-        before = doc[max(ent.sent.start, ent.start - _BETWEEN - 1):ent.start]
+        before = doc[max(ent.sent.start, ent.start - _WEIGHED_WITHIN - 1):ent.start]
         after = [t.lower_ for t in doc[ent.end:min(ent.sent.end, ent.end + 2)]]
         weighed = next((t for t in reversed(before) if t.lower_ in _WEIGHED), None)
         if weighed is not None and not any(t.is_punct for t in doc[weighed.i:ent.start]) and \
