@@ -11,11 +11,14 @@ import datetime
 import functools
 import re
 from importlib.resources import files
-from typing import List, Optional
+from typing import Dict, List, Optional, Set
 
 import yaml
+from medspacy.common.util import prune_overlapping_matches
 from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
 
 from .sections import announcement_phrases
 
@@ -28,20 +31,116 @@ def letter_rules_data() -> tuple:
     return tuple(data["rules"])
 
 
-def across_line_breaks(nlp: Language, literal: str) -> Optional[list]:
-    """A token pattern for a phrase of plain words that also matches it wrapped over lines ("a UTI
-    has\nbeen excluded": the line break is a token of its own); None for a one-token literal or
-    one with punctuation (those match as literals). The phrase is cut into tokens as the letter
-    will be ("cannot" is two)."""
-    tokens = [t.lower_ for t in nlp.make_doc(literal)]
-    if len(tokens) < 2 or not all(t.isalpha() for t in tokens):
+def plain_words(phrase: Doc) -> bool:
+    """Whether a trigger phrase, cut into tokens as the letter will be ("cannot" is two), is two or
+    more plain words: such a phrase also matches wrapped over lines."""
+    return len(phrase) >= 2 and all(t.is_alpha for t in phrase)
+
+
+MAX_PHRASES = 500  # a token pattern with more alternative phrases than this stays a pattern
+
+
+def pattern_phrases(pattern: list) -> Optional[List[List[str]]]:
+    """The word sequences a token pattern matches, when it only names lower-cased words ({"LOWER":
+    "x"}, {"LOWER": {"IN": [...]}}, caseless punctuation by ORTH) each once or optionally
+    ("OP": "?"); None for any other pattern. ``[{"LOWER": {"IN": ["was", "is"]}}, {"LOWER":
+    "negative"}]`` is ``[["was", "negative"], ["is", "negative"]]``."""
+    phrases: List[List[str]] = [[]]
+    for token in pattern:
+        words = token_words(token)
+        if words is None:
+            return None
+        optional = token.get("OP") == "?"
+        phrases = [p + [w] for p in phrases for w in words] + (phrases if optional else [])
+        if len(phrases) > MAX_PHRASES:
+            return None
+    return [p for p in phrases if p] if all(phrases) else None
+
+
+def token_words(token: dict) -> Optional[List[str]]:
+    """The words one pattern token matches by their lower-case form, or None."""
+    if not set(token) <= {"LOWER", "ORTH", "OP"} or token.get("OP", "?") != "?" or len(set(token) - {"OP"}) != 1:
         return None
-    pattern: list = []
-    for t in tokens:
-        if pattern:
-            pattern.append({"IS_SPACE": True, "OP": "*"})
-        pattern.append({"LOWER": t})
-    return pattern
+    if "ORTH" in token:  # the same as LOWER only where the text has no case
+        value = token["ORTH"]
+        return [value] if isinstance(value, str) and value.lower() == value.upper() else None
+    value = token["LOWER"]
+    words = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and len(value) == 1 else None
+    # a capital in a LOWER value never matches; a phrase would match its lower case
+    return list(words) if words and all(isinstance(w, str) and w == w.lower() for w in words) else None
+
+
+class LetterMatcher:
+    """Finds ConText's triggers, as medspaCy's matcher does (the same rule ids, rule map and
+    pruning to the longest of overlapping matches), at a fraction of its cost:
+
+    - a trigger phrase of plain words also matches wrapped over lines ("a UTI has\nbeen
+      excluded": the line break is a token of its own), by one phrase matcher over the letter's
+      words without its whitespace tokens;
+    - a token pattern that only lists words (medspaCy's "was|is|are|were negative") is matched as
+      the phrases it stands for: spaCy's Matcher calls a Python predicate for every token and
+      every such pattern, which made it most of ConText's time.
+
+    Of matches over the same tokens, the one medspaCy's matcher kept is kept: a token pattern's or
+    a phrase of plain words (which it matched as token patterns) before any other phrase, then the
+    rule added first.
+    """
+
+    def __init__(self, nlp: Language, prune: bool):
+        self.make_doc = nlp.make_doc
+        self.vocab = nlp.vocab
+        self.prune = prune
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.wrapped = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.patterns = Matcher(nlp.vocab)
+        self.rule_map: Dict[str, ConTextRule] = {}
+        self.labels: Set[str] = set()
+        self.precedence: Dict[int, tuple] = {}  # by match id: which of matches over the same tokens is kept
+
+    @property
+    def rules(self) -> List[ConTextRule]:
+        return list(self.rule_map.values())
+
+    def add(self, rules) -> None:
+        for rule in rules:
+            rule_id = f"{rule.category}_{len(self.rule_map)}"  # medspaCy's ids
+            rule._rule_id = rule_id  # medspaCy's rules carry their id
+            self.rule_map[rule_id] = rule
+            self.labels.add(rule.category)
+            self.add_rule(rule_id, rule)
+
+    def add_rule(self, rule_id: str, rule: ConTextRule) -> None:
+        if isinstance(rule.pattern, str):
+            raise ValueError(f"ConText rule {rule.literal!r}: regular-expression patterns are not supported; "
+                             "write the pattern as spaCy Matcher tokens")
+        if rule.pattern is None:
+            phrase = self.make_doc(rule.literal.lower())
+            self.phrases.add(rule_id, [phrase], on_match=rule.on_match)
+            if plain_words(phrase):
+                self.wrapped.add(rule_id, [phrase], on_match=rule.on_match)
+            self.precedence[self.vocab.strings.add(rule_id)] = (not plain_words(phrase), len(self.precedence))
+            return
+        self.precedence[self.vocab.strings.add(rule_id)] = (False, len(self.precedence))
+        phrases = pattern_phrases(rule.pattern)
+        if phrases is None:
+            self.patterns.add(rule_id, [rule.pattern], on_match=rule.on_match)
+        else:
+            self.phrases.add(rule_id, [Doc(self.vocab, words=p) for p in phrases], on_match=rule.on_match)
+
+    def __call__(self, doc: Doc) -> list:
+        matches = [m for found in (self.patterns, self.phrases) if len(found) for m in found(doc)]
+        matches += self.wrapped_matches(doc)
+        matches.sort(key=lambda m: (m[1], m[2], self.precedence[m[0]]))
+        return prune_overlapping_matches(matches) if self.prune else matches
+
+    def wrapped_matches(self, doc: Doc) -> list:
+        """The plain-word phrases that match with whitespace tokens between their words."""
+        words = [t.i for t in doc if not t.is_space]
+        if len(words) == len(doc) or not words or not len(self.wrapped):
+            return []
+        compact = Doc(doc.vocab, words=[doc[i].text for i in words])
+        return [(m, words[s], words[e - 1] + 1) for m, s, e in self.wrapped(compact)
+                if words[e - 1] - words[s] != e - 1 - s]
 
 
 CLAUSE_BREAK = "CLAUSE_BREAK"  # the category of rules that end the scope of forward-looking ones
@@ -69,8 +168,7 @@ def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope
     # a conclusion starts afresh: "no virus was identified and we have classed this as acute
     # idiopathic pericarditis" does not negate the pericarditis
     rules += [ConTextRule(literal=p, category="TERMINATE", direction="TERMINATE") for p in announcement_phrases()]
-    for r in rules:  # every phrase trigger also matches wrapped over lines
-        r.pattern = r.pattern or across_line_breaks(nlp, r.literal)
+    for r in rules:
         if r.direction.upper() == "FORWARD":
             r.terminated_by.add(CLAUSE_BREAK)
     ctx.add(rules)
@@ -85,7 +183,14 @@ class LetterConText(ConText):
     """medspaCy's ConText, where a trigger inside a mention never modifies that mention: a title's own
     words ("recurrent depressive disorder, current episode severe without psychotic symptoms")
     do not negate it. medspaCy means to skip a modifier that overlaps its target, but its overlap
-    test misses one lying strictly inside the target."""
+    test misses one lying strictly inside the target. Its triggers are found by
+    :class:`LetterMatcher`."""
+
+    def __init__(self, nlp: Language, **kwargs):
+        super().__init__(nlp, **kwargs)
+        # medspaCy builds its matcher in __init__ with no way to pass another: set in its place
+        # (the name-mangled attribute ConText reads), before any rule is added
+        self._ConText__matcher = LetterMatcher(nlp, prune=self.prune_on_modifier_overlap)
 
     def __call__(self, doc, targets: Optional[str] = None):
         doc = super().__call__(doc, targets)
