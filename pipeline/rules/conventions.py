@@ -12,7 +12,7 @@ from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import Work, axis_gaps, evidence, explaining, mention_text, notes_of, same_statement, specific
+from .engine import Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement, specific
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -478,14 +478,14 @@ class ExternalCauseParams:
     injuries: tuple[str, ...]  # what an external cause explains
     external: tuple[str, ...]  # external cause codes: where a specific one is suggested, nothing is added
     unspecified: tuple[str, ...]  # external causes a told mechanism replaces (an unspecified fall)
-    mechanisms: tuple[dict, ...]  # {words, category | code}: the mechanism, most specific first
+    mechanisms: tuple[dict, ...]  # {words, category | code, injuries?}: the mechanism, most specific first
     places: tuple[dict, ...]  # {words, char}: the place of occurrence (fourth character)
     activities: tuple[dict, ...]  # {words, char}: the activity (UK fifth character)
     skip_sections: tuple[str, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.mechanisms, "mechanisms", {"words": str}, {"category": str, "code": str})
+        check_entries(self.mechanisms, "mechanisms", {"words": str}, {"category": str, "code": str, "injuries": str})
         check_entries(self.places, "places", {"words": str, "char": str}, {})
         check_entries(self.activities, "activities", {"words": str, "char": str}, {})
         for codes, name in ((self.injuries, "injuries"), (self.external, "external"), (self.unspecified, "unspecified")):
@@ -494,18 +494,19 @@ class ExternalCauseParams:
             re.compile(entry["words"])
 
 
-def _told_mechanism(w: Work, p: ExternalCauseParams, injury: CodeSuggestion) -> tuple[dict, re.Match, Evidence] | None:
-    """The most specific mechanism (entry, match, statement) told in the injury's own evidence or a
-    sentence of this episode ("after a fall at home" with the injury, "she tripped over the rug"
-    in the story: a fall from tripping); of one mechanism, the injury's own statement first."""
+def _told_mechanisms(w: Work, p: ExternalCauseParams, injury: CodeSuggestion):
+    """The mechanisms (entry, match, statement) told in the injury's own evidence or a sentence of
+    this episode ("after a fall at home" with the injury, "she tripped over the rug" in the story: a
+    fall from tripping), most specific first; of one mechanism, the injury's own statement first."""
     own = list(injury.evidence)
     rest = [w.told(s) for s in w.episode_sentences(p.skip_sections) if not any(e.start <= s.start < e.end for e in own)]
     for entry in p.mechanisms:
+        if "injuries" in entry and not in_refs(injury.code, code_refs(entry["injuries"])):
+            continue
         for said in own + rest:
             found = re.search(entry["words"], said.text, re.I)
             if found:
-                return entry, found, said
-    return None
+                yield entry, found, said
 
 
 def _external_code(table: CodeTable, entry: dict, said: str, p: ExternalCauseParams) -> str | None:
@@ -529,15 +530,18 @@ def external_cause(w: Work, r: Rule) -> None:
     p: ExternalCauseParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     injury = next((s for s in mine if in_refs(s.code, code_refs(" ".join(p.injuries)))), None)
-    told = _told_mechanism(w, p, injury) if injury is not None else None
+    if injury is None:
+        return
+    system = System.parse(injury.system)
+    # the first told mechanism the table codes with the place its statement names
+    told = next(((found, said, code) for entry, found, said in _told_mechanisms(w, p, injury)
+                 for code in [_external_code(w.tables[system], entry, said.text, p)] if code is not None), None)
     if told is None:
         return
-    entry, found, said = told
-    system = System.parse(injury.system)
-    code = _external_code(w.tables[system], entry, said.text, p)
+    found, said, code = told
     have = [s for s in mine if in_refs(s.code, code_refs(" ".join(p.external)))]
     vague = code_refs(" ".join(p.unspecified))
-    if code is None or any(not in_refs(s.code, vague) or compact(s.code)[:3] == compact(code)[:3] for s in have):
+    if any(not in_refs(s.code, vague) or compact(s.code)[:3] == compact(code)[:3] for s in have):
         return
     for s in have:  # an unspecified fall gives way to the mechanism the letter tells
         w.demote(s)
@@ -546,6 +550,79 @@ def external_cause(w: Work, r: Rule) -> None:
     if added is not None:
         w.tag(r, injury)
         w.flag(r, p.message, injury, codes=(injury.code, added.code), other=added.code, mention=found.group(0))
+
+
+@dataclass(frozen=True)
+class BurnParams:
+    burns: str  # words that name a burn or scald
+    sites: tuple[dict, ...]  # {words, category}: the body region next to those words, most specific first
+    depths: tuple[dict, ...]  # {words, char}: the degree (fourth character), deepest first
+    extent: str  # the percentage of body surface burned (its first group)
+    extent_category: str  # the category of the extent: fourth character = tens of percent
+    burn_codes: tuple[str, ...]  # burns of a body region: where one is suggested, nothing is added
+    extent_codes: tuple[str, ...]  # extent codes, which follow the burn of a region
+    listed: tuple[str, ...]  # diagnosis headings: a burn listed before the primary takes its place
+    skip_sections: tuple[str, ...]
+    window: int  # characters either side of the burn's words where its region is read
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.sites, "sites", {"words": str, "category": str}, {})
+        check_entries(self.depths, "depths", {"words": str, "char": str}, {})
+        check_codes((*self.burn_codes, *self.extent_codes, self.extent_category), "codes")
+        for words in (self.burns, self.extent, *(e["words"] for e in (*self.sites, *self.depths))):
+            re.compile(words)
+
+
+def _burn_told(w: Work, p: BurnParams) -> tuple[str, Evidence, list[Evidence]] | None:
+    """The region of the first burn this episode's sentences place, those under a diagnosis heading
+    first (its category and statement), with every statement of this episode that names a burn."""
+    told = [w.told(s) for s in w.episode_sentences(p.skip_sections)]
+    burns = [e for e in told if re.search(p.burns, e.text, re.I)]
+    for said in sorted(burns, key=lambda e: (e.section not in p.listed, e.start)):
+        for found in re.finditer(p.burns, said.text, re.I):
+            near = said.text[max(0, found.start() - p.window): found.end() + p.window]
+            site = next((e for e in p.sites if re.search(e["words"], near, re.I)), None)
+            if site is not None:
+                return site["category"], said, burns
+    return None
+
+
+def _burn_extent(w: Work, r: Rule, burn: CodeSuggestion, statements: list[Evidence]) -> None:
+    """The extent of body surface burned follows the burn: a suggested extent code moves there, else
+    the percentage the letter documents is coded there (T31.0 under 10%, T31.1 10-19% ...)."""
+    p: BurnParams = r.params
+    refs = code_refs(" ".join(p.extent_codes))
+    have = [s for s in w.codes if s.system == burn.system and in_refs(s.code, refs)]
+    for s in have:
+        w.codes.remove(s)
+        w.codes.insert(w.codes.index(burn) + 1, s)
+        w.tag(r, s)
+    found = next(((m, e) for e in statements for m in [re.search(p.extent, e.text, re.I)] if m), None)
+    if not have and found is not None:
+        tens = min(9, int(float(found[0].group(1)) // 10))
+        w.add(r, System.parse(burn.system), f"{p.extent_category}.{tens}", (found[1],), after=burn,
+              rule_evidence=True, score=burn.score)
+
+
+@rule("CON-031", "conventions", BurnParams)
+def burn_of_region(w: Work, r: Rule) -> None:
+    """A burn is coded by its body region and its deepest degree, with the extent of body surface
+    after it; listed before the primary diagnosis, it is the primary."""
+    p: BurnParams = r.params
+    told = _burn_told(w, p)
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+    if told is None or not mine or any(in_refs(s.code, code_refs(" ".join(p.burn_codes))) for s in mine):
+        return
+    category, said, statements = told
+    char = next((d["char"] for d in p.depths if any(re.search(d["words"], e.text, re.I) for e in statements)), "0")
+    burn = w.add(r, System.parse(mine[0].system), f"{category}.{char}", (said,), rule_evidence=True, score=mine[0].score)
+    if burn is None:
+        return
+    if listed_first(burn, p.listed) > listed_first(mine[0], p.listed):
+        w.move_before(burn, mine[0])
+    _burn_extent(w, r, burn, statements)
+    w.flag(r, p.message, burn)
 
 
 @dataclass(frozen=True)

@@ -1778,3 +1778,63 @@ def test_an_external_cause_follows_the_injury_it_explains(tables, order, expecte
     out = run(tables, x, codes, "SEQ-010")
     assert [c.code for c in out.codes] == expected
     assert bool(out.flags) == (order != expected)
+
+
+@pytest.mark.parametrize("lines, expected", [
+    # region and the deepest degree told; the extent documented follows; listed first, it is the primary
+    ([("diagnoses", "1. Scald of the left lower leg (anterior shin), 3% TBSA."),
+      ("diagnoses", "2. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
+      (None, "On assessment the burn was deep dermal, with a central area of full-thickness loss.")],
+     ["T24.3", "T31.0", "E11.4"]),
+    ([("diagnoses", "1. Right foot scald, 12% TBSA."), ("diagnoses", "2. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
+      (None, "The burn blistered over the dorsum; a split-thickness skin graft was taken from the thigh.")],
+     ["T25.2", "T31.1", "E11.4"]),
+    # a hand before the arm it belongs to; no degree told; a full-thickness skin graft is no degree
+    ([("diagnoses", "1. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
+      (None, "He burnt his right hand on the oven door; a full-thickness skin graft may be needed.")],
+     ["E11.4", "T23.0"]),
+    # no region told, and heartburn is no burn
+    ([("diagnoses", "1. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
+      (None, "Minor burns were dressed by the practice nurse."), (None, "Heartburn and chest pain after meals.")],
+     ["E11.4"]),
+])
+def test_a_burn_is_coded_by_its_region_and_deepest_degree(who_icd10_uk, lines, expected):
+    x = Excerpt(*lines)
+    dm = "Type 2 diabetes mellitus with diabetic peripheral neuropathy."
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "E11.4", "primary", x.evidence(dm, "diagnoses"))], "CON-031")
+    assert [c.code for c in out.codes] == expected
+    assert all("CON-031" in c.rules for c in out.codes if c.code != "E11.4")
+
+
+def test_a_suggested_extent_code_follows_the_burn_of_its_region(who_icd10_uk):
+    x = Excerpt(("diagnoses", "1. Scald of the right forearm, partial thickness, 4% TBSA."))
+    ev = x.evidence("1. Scald of the right forearm, partial thickness, 4% TBSA.", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "T31.0", "primary", ev)], "CON-031")
+    assert [c.code for c in out.codes] == ["T22.2", "T31.0"]
+
+
+@pytest.mark.parametrize("story, expected", [
+    ("He stepped into a bath run from the hot tap at home.", "X11.0"),
+    ("She spilt a cup of tea over her thigh at home.", "X10.0"),
+    ("He tripped at home while carrying a pan of boiling water.", "X12.0"),  # the scald's cause, not the trip
+])
+def test_a_burn_is_followed_by_the_hot_fluid_that_scalded(who_icd10_uk, story, expected):
+    x = Excerpt(("diagnoses", "1. Scald of the left thigh"), (None, story))
+    ev = x.evidence("1. Scald of the left thigh", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "T24.2", "primary", ev)], "CON-029")
+    assert [c.code for c in out.codes] == ["T24.2", expected]
+
+
+def test_a_hot_drink_is_no_cause_of_a_fracture(who_icd10_uk):
+    x = Excerpt(("diagnoses", "1. Closed fracture of the neck of femur"), (None, "She tripped at home carrying a cup of tea."))
+    ev = x.evidence("1. Closed fracture of the neck of femur", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S72.00", "primary", ev)], "CON-029")
+    assert [c.code for c in out.codes] == ["S72.00", "W01.09"]
+
+
+def test_sarcoidosis_of_lung_and_of_lymph_nodes_is_one_code(tables):
+    x = Excerpt(("diagnoses", "1. Sarcoidosis with hilar lymph node and pulmonary involvement"))
+    ev = x.evidence("1. Sarcoidosis with hilar lymph node and pulmonary involvement", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "D86.1", "primary", ev), code(tables, WHO, "E83.5"), code(tables, WHO, "D86.0", evidence=ev)],
+              "CON-017", "CON-030")
+    assert [c.code for c in out.codes] == ["D86.2", "E83.5"]
