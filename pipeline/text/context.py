@@ -196,6 +196,7 @@ class LetterConText(ConText):
         doc = super().__call__(doc, targets)
         done_before_admission(doc)
         set_aside(doc)
+        coordinated_negation(doc)
         graph = doc._.context_graph
         touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
         if not touched:
@@ -256,6 +257,31 @@ def set_aside(doc) -> None:
         if weighed is not None and not any(t.is_punct for t in doc[weighed.i:ent.start]) and \
                 (after[:1] == ["but"] or after[:2] == [",", "but"]):
             ent._.is_negated = True
+
+
+_CONJUNCTIONS = {"and", "or", "nor"}
+_COORDINATING = {",", "/"} | _CONJUNCTIONS
+_SINGULAR = {"has", "was", "is"}  # "diabetes and PE has been excluded": the verb has one subject
+
+
+def coordinated_negation(doc) -> None:
+    """A condition coordinated with one that a trigger after them negates is negated too ("Lung
+    cancer and lymphoma have been excluded"): a backward trigger's scope is a few words, and a
+    list before it is one subject, unless a singular verb says otherwise."""
+    ents = [e for e in doc.ents if e.label_ != "PROCEDURE"]
+    listed = set()  # negated as part of a list
+    for n in range(len(ents) - 1, 0, -1):
+        ent, before = ents[n], ents[n - 1]
+        backward = n in listed or ent._.is_negated and any(
+            m.category == "NEGATED_EXISTENCE" and m.direction == "BACKWARD"
+            and not any(t.lower_ in _SINGULAR for t in doc[ent.end:m.modifier_span[1]]) for m in ent._.modifiers)
+        joined = [t.lower_ for t in doc[before.end:ent.start]]
+        # "A, B and C were excluded": the last of the list follows a conjunction ("chest pain,
+        # pulmonary embolism ruled out" is no list)
+        if backward and not before._.is_negated and before.sent == ent.sent and joined \
+                and all(t in _COORDINATING for t in joined) and (n in listed or set(joined) & _CONJUNCTIONS):
+            before._.is_negated = True
+            listed.add(n - 1)
 
 
 def done_before_admission(doc) -> None:

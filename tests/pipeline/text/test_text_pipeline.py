@@ -108,6 +108,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Urine culture negative, so a UTI has\nbeen excluded.", "UTI", "negated"),
     ("There was no evidence\nof pneumonia on the chest X-ray.", "pneumonia", "negated"),
     ("The chest X-ray showed a lack\nof consolidation.", "consolidation", "negated"),  # a medspaCy default rule
+    # a list before a backward negation is its subject, unless a singular verb says otherwise
+    ("Lung cancer and lymphoma have been excluded on the EBUS samples.", "Lung cancer", "negated"),
+    ("Pneumonia, PE and ACS were ruled out.", "Pneumonia", "negated"),
+    ("Anaemia and hypertension, and PE was excluded.", "hypertension", "present"),
     # a test named after the organisms it looked for
     ("- COVID-19 and influenza PCR negative.", "COVID-19", "negated"),
     ("COVID-19 PCR positive; influenza PCR negative.", "COVID-19", "present"),
