@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
 from clincoder.core.config import HISTORY_SECTIONS
-from clincoder.core.schema import CodeSuggestion
+from clincoder.core.schema import CodeSuggestion, Evidence
 
 from .engine import Work, explaining, listed_first, same_statement
 from .refs import code_refs, in_refs
@@ -358,3 +358,34 @@ def main_procedure(w: Work, r: Rule) -> None:
         w.move_before(major[0], mine[0])
         w.tag(r, major[0], mine[0])
         w.flag(r, p.message, mine[0], codes=(major[0].code, mine[0].code), other=major[0].code)
+
+
+def _named_at(w: Work, s: CodeSuggestion, statement: Evidence) -> int | None:
+    """Where in ``statement`` the first mention behind ``s`` begins, or None."""
+    return min((m.start for m in w.support(s) if statement.start <= m.start < statement.end), default=None)
+
+
+@dataclass(frozen=True)
+class NamedFirstParams(MainProcedureParams):
+    examination: str = "^Examination"  # a code that only examines ("Examination of rectum under anaesthetic")
+
+
+@rule("SEQ-011", "sequencing", NamedFirstParams)
+def named_first(w: Work, r: Rule) -> None:
+    """Of two significant operations told in one statement ("Heller cardiomyotomy with Dor
+    fundoplication"), the one the clinician names first is the main procedure."""
+    p: NamedFirstParams = r.params
+    mine = [s for s in w.scope(r) if s.kind == "procedure"]
+    if len(mine) < 2 or _minor(w, mine[0], p):
+        return
+    main = mine[0]
+    for other in (s for s in mine[1:] if not _minor(w, s, p) and not re.search(p.examination, s.title)):
+        shared = next((e for e in other.evidence if (e.start, e.end) in {(m.start, m.end) for m in main.evidence}), None)
+        if shared is None:
+            continue
+        here, there = _named_at(w, main, shared), _named_at(w, other, shared)
+        if here is not None and there is not None and there < here:
+            w.move_before(other, main)
+            w.tag(r, other, main)
+            w.flag(r, p.message, main, codes=(other.code, main.code), other=other.code)
+            return

@@ -1838,3 +1838,37 @@ def test_sarcoidosis_of_lung_and_of_lymph_nodes_is_one_code(tables):
     out = run(tables, x, [code(tables, WHO, "D86.1", "primary", ev), code(tables, WHO, "E83.5"), code(tables, WHO, "D86.0", evidence=ev)],
               "CON-017", "CON-030")
     assert [c.code for c in out.codes] == ["D86.2", "E83.5"]
+
+
+@pytest.fixture(scope="module")
+def opcs4_uk(shared_data):
+    """The supplied OPCS-4 table, whole."""
+    return {OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+
+
+@pytest.mark.parametrize("statement, first, second, main", [
+    ("Laparoscopic Heller cardiomyotomy with Dor fundoplication.", "cardiomyotomy", "fundoplication", "G09.1"),
+    ("Left cortical mastoidectomy; left myringotomy and grommet.", "cortical mastoidectomy", "myringotomy", "D10.3"),
+    # an examination under anaesthetic named first only looked
+    ("EUA + incision and drainage of perianal abscess.", "EUA", "drainage of perianal abscess", "H58.2"),
+])
+def test_of_two_operations_in_one_statement_the_one_named_first_is_main(opcs4_uk, statement, first, second, main):
+    codes = {"G09.1": "cardiomyotomy", "G24.3": "fundoplication", "D10.3": "cortical mastoidectomy",
+             "D15.1": "myringotomy", "C86.6": "EUA", "H58.2": "drainage of perianal abscess"}
+    x = Excerpt(("procedures", statement))
+    ev = x.evidence(statement, "procedures")
+    named = [c for c, words in codes.items() if words in (first, second)]
+    # the suggesters put the one named second first
+    order = sorted(named, key=lambda c: codes[c] != second)
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
+              "SEQ-011", mentions=[x.mention(first, "procedures", label="PROCEDURE"), x.mention(second, "procedures", label="PROCEDURE")])
+    assert out.codes[0].code == main
+
+
+def test_operations_told_apart_keep_their_order(opcs4_uk):
+    x = Excerpt(("procedures", "Dor fundoplication."), ("procedures", "Heller cardiomyotomy."))
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "G24.3", "primary", x.evidence("Dor fundoplication.", "procedures")),
+                            code(opcs4_uk, OPCS, "G09.1", evidence=x.evidence("Heller cardiomyotomy.", "procedures"))],
+              "SEQ-011", mentions=[x.mention("fundoplication", "procedures", label="PROCEDURE"),
+                                   x.mention("cardiomyotomy", "procedures", label="PROCEDURE")])
+    assert [c.code for c in out.codes] == ["G24.3", "G09.1"]
