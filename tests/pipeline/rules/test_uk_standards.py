@@ -1874,3 +1874,14 @@ def test_operations_told_apart_keep_their_order(opcs4_uk):
               "SEQ-011", mentions=[x.mention("fundoplication", "procedures", label="PROCEDURE"),
                                    x.mention("cardiomyotomy", "procedures", label="PROCEDURE")])
     assert [c.code for c in out.codes] == ["G24.3", "G09.1"]
+
+
+@pytest.mark.parametrize("others, kept", [
+    (["H25.1"], ["H25.1"]),  # the sigmoidoscopy and biopsy names the organ
+    ([], ["X55.1"]),  # a biopsy of an organ the letter does not name stays
+])
+def test_an_operation_on_an_unspecified_organ_gives_way_to_one_on_a_named_organ(opcs4_uk, others, kept):
+    x = Excerpt(("procedures", "Flexible sigmoidoscopy; biopsies were taken."))
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, c, "primary" if n == 0 else "secondary") for n, c in enumerate(["X55.1", *others])],
+              "CON-032")
+    assert [c.code for c in out.codes] == kept
