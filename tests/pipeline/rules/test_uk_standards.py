@@ -1885,3 +1885,9 @@ def test_an_operation_on_an_unspecified_organ_gives_way_to_one_on_a_named_organ(
     out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, c, "primary" if n == 0 else "secondary") for n, c in enumerate(["X55.1", *others])],
               "CON-032")
     assert [c.code for c in out.codes] == kept
+
+
+def test_a_transvaginal_ultrasound_is_imaging_not_coded_under_the_profile_policy(opcs4_uk):
+    x = Excerpt((None, "Transvaginal ultrasound showed a 6 cm complex mass in the right adnexa."))
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "Q55.5", "primary"), code(opcs4_uk, OPCS, "T34.2")], "CON-007")
+    assert [c.code for c in out.codes] == ["T34.2"]
