@@ -151,7 +151,8 @@ def letter_rules() -> List[ConTextRule]:
     for r in letter_rules_data():
         rules.append(ConTextRule(literal=str(r["literal"]), category=r["category"], pattern=r.get("pattern"),
                                  direction=r.get("direction", "BIDIRECTIONAL"), max_scope=r.get("max_scope"),
-                                 allowed_types=set(r["allowed_types"]) if r.get("allowed_types") else None))
+                                 allowed_types=set(r["allowed_types"]) if r.get("allowed_types") else None,
+                                 terminated_by=set(r.get("terminated_by", ()))))
     return rules
 
 
@@ -276,10 +277,10 @@ def coordinated_negation(doc) -> None:
             m.category == "NEGATED_EXISTENCE" and m.direction == "BACKWARD"
             and not any(t.lower_ in _SINGULAR for t in doc[ent.end:m.modifier_span[1]]) for m in ent._.modifiers)
         joined = [t.lower_ for t in doc[before.end:ent.start]]
-        # "A, B and C were excluded": the last of the list follows a conjunction ("chest pain,
-        # pulmonary embolism ruled out" is no list)
+        # "A, B and C were excluded": the last of the list follows a conjunction alone ("chest
+        # pain, pulmonary embolism ruled out" is no list; ", and" begins another clause)
         if backward and not before._.is_negated and before.sent == ent.sent and joined \
-                and all(t in _COORDINATING for t in joined) and (n in listed or set(joined) & _CONJUNCTIONS):
+                and all(t in _COORDINATING for t in joined) and (n in listed or len(joined) == 1 and joined[0] in _CONJUNCTIONS):
             before._.is_negated = True
             listed.add(n - 1)
 

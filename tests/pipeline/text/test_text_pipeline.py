@@ -112,6 +112,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Lung cancer and lymphoma have been excluded on the EBUS samples.", "Lung cancer", "negated"),
     ("Pneumonia, PE and ACS were ruled out.", "Pneumonia", "negated"),
     ("Anaemia and hypertension, and PE was excluded.", "hypertension", "present"),
+    ("Lung cancer and lymphoma, the main concerns on the CT, have been excluded.", "Lung cancer", "negated"),
+    ("Admitted with pneumonia, and PE and ACS were ruled out.", "pneumonia", "present"),
     # a test named after the organisms it looked for
     ("- COVID-19 and influenza PCR negative.", "COVID-19", "negated"),
     ("COVID-19 PCR positive; influenza PCR negative.", "COVID-19", "present"),
