@@ -201,13 +201,16 @@ class _Hits:
         q = self.queries[query]
         # features stay in the range the fusion was fitted on; an uncoded mention counts as it matches
         weighted = min(1.0, score * q.weight) if q.coded else min(1.0, score)
-        c = self.get(key)
+        c = self.cands.get(key) or self.get(key)  # (called for every hit: the common case inline)
+        feats = c.feats
         best, n = _FEATURE_KEYS[generator]
-        c.feats[best] = max(c.feats.get(best, 0.0), weighted)
-        c.feats[n] = c.feats.get(n, 0.0) + 1
+        held = feats.get(best, 0.0)
+        feats[best] = weighted if weighted > held else held
+        feats[n] = feats.get(n, 0.0) + 1
         # evidence keeps the match itself (the sentence's section and assertion travel with it)
         where = c.similar if generator == "mem" else c.uncoded if generator == "neg" else c.sentences
-        where[q.owner] = max(where.get(q.owner, 0.0), min(1.0, score))
+        held, matched = where.get(q.owner, 0.0), min(1.0, score)
+        where[q.owner] = matched if matched > held else held
 
 
 def letter_context(system: System, cands: list[Candidate]) -> None:

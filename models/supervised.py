@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +181,12 @@ class TermMemory:
 
     phrases: dict[str, dict[str, float]]
     max_len: int = 8
+    # the phrases' proper beginnings: a run of words that begins none is extended no further
+    beginnings: frozenset = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        words = (k.split() for k in self.phrases)
+        self.beginnings = frozenset(" ".join(w[:n]) for w in words for n in range(1, len(w)))
 
     @classmethod
     def fit(cls, terms: list[tuple[str, str, str]], texts: dict[str, str], gold: dict[str, set[str]],
@@ -212,12 +218,24 @@ class TermMemory:
         out = []
         for s in sentences:
             best: dict[str, float] = {}
-            for key in _ngrams(term_tokens(s), self.max_len):
-                for c, p in self.phrases.get(key, {}).items():
+            for key in self._phrases_in(term_tokens(s)):
+                for c, p in self.phrases[key].items():
                     if p > best.get(c, 0.0):
                         best[c] = p
             out.append(best)
         return out
+
+    def _phrases_in(self, tokens: list[str]):
+        """The known phrases among the runs of ``tokens`` (as :func:`_ngrams` lists them, without
+        extending a run that begins no phrase)."""
+        for start in range(len(tokens)):
+            key = ""
+            for token in tokens[start:start + self.max_len]:
+                key = f"{key} {token}" if key else token
+                if key in self.phrases:
+                    yield key
+                if key not in self.beginnings:
+                    break
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps({"max_len": self.max_len, "phrases": self.phrases}, sort_keys=True))
