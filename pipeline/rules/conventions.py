@@ -12,7 +12,8 @@ from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement, specific
+from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement,
+                     specific)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -616,7 +617,8 @@ def burn_of_region(w: Work, r: Rule) -> None:
         return
     category, said, statements = told
     char = next((d["char"] for d in p.depths if any(re.search(d["words"], e.text, re.I) for e in statements)), "0")
-    burn = w.add(r, System.parse(mine[0].system), f"{category}.{char}", (said,), rule_evidence=True, score=mine[0].score)
+    burn = w.add(r, System.parse(mine[0].system), f"{category}.{char}", (said,), rule_evidence=True,
+                 score=mine[0].score)
     if burn is None:
         return
     if listed_first(burn, p.listed) > listed_first(mine[0], p.listed):

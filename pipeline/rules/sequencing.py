@@ -380,7 +380,8 @@ def named_first(w: Work, r: Rule) -> None:
         return
     main = mine[0]
     for other in (s for s in mine[1:] if not _minor(w, s, p) and not re.search(p.examination, s.title)):
-        shared = next((e for e in other.evidence if (e.start, e.end) in {(m.start, m.end) for m in main.evidence}), None)
+        spans = {(e.start, e.end) for e in main.evidence}
+        shared = next((e for e in other.evidence if (e.start, e.end) in spans), None)
         if shared is None:
             continue
         here, there = _named_at(w, main, shared), _named_at(w, other, shared)

@@ -65,7 +65,8 @@ def token_words(token: dict) -> Optional[List[str]]:
         value = token["ORTH"]
         return [value] if isinstance(value, str) and value.lower() == value.upper() else None
     value = token["LOWER"]
-    words = [value] if isinstance(value, str) else value.get("IN") if isinstance(value, dict) and len(value) == 1 else None
+    words = [value] if isinstance(value, str) else \
+        value.get("IN") if isinstance(value, dict) and len(value) == 1 else None
     # a capital in a LOWER value never matches; a phrase would match its lower case
     return list(words) if words and all(isinstance(w, str) and w == w.lower() for w in words) else None
 
@@ -280,7 +281,8 @@ def coordinated_negation(doc) -> None:
         # "A, B and C were excluded": the last of the list follows a conjunction alone ("chest
         # pain, pulmonary embolism ruled out" is no list; ", and" begins another clause)
         if backward and not before._.is_negated and before.sent == ent.sent and joined \
-                and all(t in _COORDINATING for t in joined) and (n in listed or len(joined) == 1 and joined[0] in _CONJUNCTIONS):
+                and all(t in _COORDINATING for t in joined) \
+                and (n in listed or len(joined) == 1 and joined[0] in _CONJUNCTIONS):
             before._.is_negated = True
             listed.add(n - 1)
 
