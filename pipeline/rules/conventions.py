@@ -253,7 +253,9 @@ def integral_symptoms(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class SupplementaryParams:
-    codes: tuple[dict, ...]  # {codes, words, add, group?}: within a group the first entry that applies wins
+    # {codes, words, add, group?, unless_titled?}: within a group the first entry that applies wins;
+    # not where the operation's own title already says it (an "endobronchial ultrasound" needs no Y53.2)
+    codes: tuple[dict, ...]
     message: str
     # groups whose wording holds for every operation listed in ``sections`` (one session: the
     # laparoscopic approach of the cholecystectomy is the cholangiogram's too), unless an
@@ -266,8 +268,10 @@ class SupplementaryParams:
     one_of: tuple[str, ...] = ()
 
     def __post_init__(self):
-        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str})
+        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
         re.compile(self.unless)
+        for entry in self.codes:
+            re.compile(entry.get("unless_titled", ""))
 
 
 def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
@@ -313,7 +317,8 @@ def supplementary(w: Work, r: Rule) -> None:
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
-            if group in done or not in_refs(s.code, code_refs(entry["codes"])):
+            if group in done or not in_refs(s.code, code_refs(entry["codes"])) or \
+                    "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I):
                 continue
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None)

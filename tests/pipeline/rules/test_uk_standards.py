@@ -1891,3 +1891,14 @@ def test_a_transvaginal_ultrasound_is_imaging_not_coded_under_the_profile_policy
     x = Excerpt((None, "Transvaginal ultrasound showed a 6 cm complex mass in the right adnexa."))
     out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "Q55.5", "primary"), code(opcs4_uk, OPCS, "T34.2")], "CON-007")
     assert [c.code for c in out.codes] == ["T34.2"]
+
+
+@pytest.mark.parametrize("proc, expected", [
+    ("E63.4", ["E63.4"]),  # "Endoscopic ultrasound examination ...": the title names the imaging
+    ("T87.4", ["T87.4", "Y53.2"]),
+])
+def test_image_control_follows_only_an_operation_whose_title_does_not_name_its_imaging(opcs4_uk, proc, expected):
+    line = "EBUS-guided transbronchial needle aspiration, under ultrasound guidance, of stations 7 and 11R."
+    x = Excerpt(("procedures", line))
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
