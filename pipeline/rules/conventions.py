@@ -186,8 +186,7 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
                 w.move_before(s, have)
                 w.tag(r, s, have)
             elif w.codes.index(have) != w.codes.index(s) + 1:
-                w.codes.remove(have)
-                w.codes.insert(w.codes.index(s) + 1, have)
+                w.move_after(have, s)
                 w.tag(r, s, have)
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     if mine and in_refs(mine[0].code, stars):
@@ -283,8 +282,7 @@ def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, afte
     if own is None:
         own = w.add(r, system, code, s.evidence, after=after, repeat=True, rule_evidence=True, score=score)
     else:
-        w.codes.remove(own)
-        w.codes.insert(w.codes.index(after) + 1, own)
+        w.move_after(own, after)
         w.tag(r, own)
     if own is not None:
         placed.add(id(own))
@@ -601,8 +599,7 @@ def _burn_extent(w: Work, r: Rule, burn: CodeSuggestion, statements: list[Eviden
     refs = code_refs(" ".join(p.extent_codes))
     have = [s for s in w.codes if s.system == burn.system and in_refs(s.code, refs)]
     for s in have:
-        w.codes.remove(s)
-        w.codes.insert(w.codes.index(burn) + 1, s)
+        w.move_after(s, burn)
         w.tag(r, s)
     found = next(((m, e) for e in statements for m in [re.search(p.extent, e.text, re.I)] if m), None)
     if not have and found is not None:

@@ -58,6 +58,13 @@ class Work:
         self.codes.remove(s)
         self.codes.insert(self.codes.index(target), s)
 
+    def move_after(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
+        """``s`` directly after ``target`` (a supplementary code after the code it qualifies)."""
+        if s is target:
+            return
+        self.codes.remove(s)
+        self.codes.insert(self.codes.index(target) + 1, s)
+
     def demote(self, s: CodeSuggestion) -> None:
         self.codes.remove(s)
         self.candidates.append(s)
@@ -229,10 +236,16 @@ def evidence(ms) -> tuple[Evidence, ...]:
     return tuple(m.evidence() for m in ms)
 
 
+def shared_statement(a: CodeSuggestion, b: CodeSuggestion) -> Evidence | None:
+    """A sentence both suggestions rest on (``b``'s evidence of it), or None."""
+    spans = {(e.start, e.end) for e in a.evidence}
+    return next((e for e in b.evidence if (e.start, e.end) in spans), None)
+
+
 def same_statement(a: CodeSuggestion, b: CodeSuggestion) -> bool:
     """Whether two suggestions rest on a sentence in common (the diagnosis stated with a symptom
     is the one that explains it)."""
-    return bool({(e.start, e.end) for e in a.evidence} & {(e.start, e.end) for e in b.evidence})
+    return shared_statement(a, b) is not None
 
 
 def listed_first(s: CodeSuggestion, sections: Sequence[str]) -> float:

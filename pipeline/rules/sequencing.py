@@ -10,7 +10,7 @@ from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion, Evidence
 
-from .engine import Work, explaining, listed_first, same_statement
+from .engine import Work, explaining, listed_first, same_statement, shared_statement
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -211,8 +211,7 @@ def directly_after(w: Work, r: Rule) -> None:
         target = next((t for t in targets if same_statement(s, t)), targets[0] if targets else None)
         if target is None or w.codes.index(s) == w.codes.index(target) + 1:
             continue
-        w.codes.remove(s)
-        w.codes.insert(w.codes.index(target) + 1, s)
+        w.move_after(s, target)
         w.tag(r, s)
         w.flag(r, p.message, s, codes=(s.code, target.code), other=target.code)
 
@@ -380,8 +379,7 @@ def named_first(w: Work, r: Rule) -> None:
         return
     main = mine[0]
     for other in (s for s in mine[1:] if not _minor(w, s, p) and not re.search(p.examination, s.title)):
-        spans = {(e.start, e.end) for e in main.evidence}
-        shared = next((e for e in other.evidence if (e.start, e.end) in spans), None)
+        shared = shared_statement(main, other)
         if shared is None:
             continue
         here, there = _named_at(w, main, shared), _named_at(w, other, shared)

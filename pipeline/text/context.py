@@ -116,10 +116,11 @@ class LetterMatcher:
                              "write the pattern as spaCy Matcher tokens")
         if rule.pattern is None:
             phrase = self.make_doc(rule.literal.lower())
+            plain = plain_words(phrase)
             self.phrases.add(rule_id, [phrase], on_match=rule.on_match)
-            if plain_words(phrase):
+            if plain:
                 self.wrapped.add(rule_id, [phrase], on_match=rule.on_match)
-            self.precedence[self.vocab.strings.add(rule_id)] = (not plain_words(phrase), len(self.precedence))
+            self.precedence[self.vocab.strings.add(rule_id)] = (not plain, len(self.precedence))
             return
         self.precedence[self.vocab.strings.add(rule_id)] = (False, len(self.precedence))
         phrases = pattern_phrases(rule.pattern)
@@ -196,13 +197,19 @@ class LetterConText(ConText):
 
     def __call__(self, doc, targets: Optional[str] = None):
         doc = super().__call__(doc, targets)
+        self.drop_inner_triggers(doc)
+        # the readings ConText's triggers cannot give, on what the triggers gave
         done_before_admission(doc)
         set_aside(doc)
         coordinated_negation(doc)
+        return doc
+
+    def drop_inner_triggers(self, doc) -> None:
+        """A trigger lying inside a mention does not modify it."""
         graph = doc._.context_graph
         touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
         if not touched:
-            return doc
+            return
         graph.edges = [(t, m) for t, m in graph.edges if not _within(m, t)]
         for t in graph.targets:
             if (t.start, t.end) in touched:
@@ -210,7 +217,6 @@ class LetterConText(ConText):
                 for attr in CONTEXT_ATTRS:
                     setattr(t._, attr, False)
         self.set_context_attributes([(t, m) for t, m in graph.edges if (t.start, t.end) in touched])
-        return doc
 
 
 # the day the episode began, as letters write it ("Admitted: 06/05/2025", "Attendance: 04/09/2025 (day case)")
