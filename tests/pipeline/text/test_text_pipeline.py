@@ -122,6 +122,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "Sepsis", "hypothetical"),
     ("- COVID-19 and influenza screen negative.", "COVID-19", "negated"),
     ("She does not meet the criteria for sepsis.", "sepsis", "negated"),
+    ("His lactate was normal and he never met the criteria for sepsis.", "sepsis", "negated"),
+    ("She did not fulfil the criteria for Kawasaki disease.", "Kawasaki disease", "negated"),
     ("CXR showed no consolidation, so pneumonia not confirmed.", "pneumonia", "negated"),
     ("The normal CSF also excludes meningitis.", "meningitis", "negated"),
     ("Emotionally unstable personality disorder was considered and not supported on assessment.",
