@@ -110,10 +110,18 @@ PROCEDURE_PARTICIPLES = {
     "manipulated": "manipulation", "stented": "stent insertion", "lasered": "laser fragmentation",
     "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
     "catheterised": "catheterisation", "catheterized": "catheterisation", "evacuated": "evacuation",
+    "laid open": "laying open",  # "the low fistula was laid open over a probe"
 }
 # The subjects of a surgeon's own account ("I removed the left adrenal gland", "we then debrided
 # the wound"): after one of them, any participle above names the operation done.
 OPERATIVE_SUBJECTS = frozenset({"I", "we", "We"})
+# The sections of an operation note, where a participle needs no subject: the note tells what was
+# done ("Posterior low fistula laid open over a probe", "loose seton inserted").
+OPERATION_NOTE_SECTIONS = frozenset({"procedures"})
+# Participles that in an operation note without a subject tell a step of the operation rather than
+# one (access: "cervix dilated to Hegar 10", "tract balloon-dilated to 30 Fr"; closing: "capsule and
+# short external rotators repaired"; aftercare: "drain removed on day 2").
+OPERATION_NOTE_STEPS = frozenset({"dilated", "removed", "repaired", "sutured", "packed"})
 # Those participles that name an operation on their own in a letter (a mention of the text stage:
 # "repaired", "removed" are too common in other senses to be one).
 PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "biopsied", "drained", "manipulated",

@@ -25,8 +25,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import (NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATIVE_SUBJECTS, PROCEDURE_NOUNS,
-                                  PROCEDURE_PARTICIPLES, norm)
+from clincoder.core.words import (NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS, OPERATION_NOTE_STEPS,
+                                  OPERATIVE_SUBJECTS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, norm)
 
 from .lexicon import load_lexicon, norm_tokens, tokens
 
@@ -77,18 +77,24 @@ def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
 _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"
 
 
-def operative_participles(toks: List[Tuple[int, int, str]]) -> List[Tuple[int, int, str, str, Optional[str], int]]:
-    """Candidates for the operations a surgeon tells in the first person: a participle of
-    :data:`PROCEDURE_PARTICIPLES` after :data:`OPERATIVE_SUBJECTS`, at most one adverb between."""
+def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[int, int]] = ()
+                          ) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+    """Candidates for the operations a surgeon tells: a participle of :data:`PROCEDURE_PARTICIPLES`
+    after :data:`OPERATIVE_SUBJECTS` (at most one adverb between), or anywhere in an operation
+    note's body (``notes``: character ranges), which tells what was done without a subject
+    (except the steps of :data:`OPERATION_NOTE_STEPS`)."""
     out = []
     for k, (a, b, t) in enumerate(toks):
-        if t.lower() not in PROCEDURE_PARTICIPLES or k == 0:
+        word = t.lower()
+        if word == "laid" and k + 1 < len(toks) and toks[k + 1][2].lower() == "open":
+            word, b = "laid open", toks[k + 1][1]
+        if word not in PROCEDURE_PARTICIPLES or k == 0:
             continue
         j = k - 1
         if j > 0 and _BETWEEN.match(toks[j][2]):
             j -= 1
-        if toks[j][2] in OPERATIVE_SUBJECTS:
-            out.append((a, b, "PROCEDURE", t.lower(), None, 0))
+        if toks[j][2] in OPERATIVE_SUBJECTS or word not in OPERATION_NOTE_STEPS and any(x <= a < y for x, y in notes):
+            out.append((a, b, "PROCEDURE", word, None, 0))
     return out
 
 
@@ -128,7 +134,8 @@ class LetterMentions:
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1
                     out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
-        out += operative_participles(toks)
+        notes = [(s.body_start, s.end) for s in doc._.section_spans or () if s.section in OPERATION_NOTE_SECTIONS]
+        out += operative_participles(toks, notes)
         # "right intertrochanteric (extracapsular) fracture": a phrase read across a short aside
         # that names nothing itself ("acute (NSTEMI) myocardial infarction" keeps its NSTEMI)
         kept, asides = without_asides(ntoks)

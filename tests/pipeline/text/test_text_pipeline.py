@@ -356,6 +356,21 @@ def test_a_surgeons_own_account_names_the_operation(analyse, text, word, named):
     assert (found.get(word) == "PROCEDURE") is named, found
 
 
+@pytest.mark.parametrize("text, word, named", [
+    ("Procedure:\n1. Posterior low fistula laid open over a probe.", "laid open", True),
+    ("Procedure:\n2. A loose silastic seton inserted and tied loosely.", "inserted", True),
+    # the steps of an operation, not operations: access, closure, aftercare
+    ("Procedure:\nCervix dilated to Hegar 10.", "dilated", False),
+    ("Procedure:\nPosterior capsule and short external rotators repaired.", "repaired", False),
+    ("Procedure:\nCorrugated drain removed on day 2.", "removed", False),
+    # outside an operation note a participle needs the surgeon as its subject
+    ("He went home with the seton inserted.", "inserted", False),
+])
+def test_an_operation_note_tells_what_was_done_without_a_subject(analyse, text, word, named):
+    found = {m.text: m.label for m in mentions_of(analyse(text))}
+    assert (found.get(word) == "PROCEDURE") is named, found
+
+
 @pytest.mark.parametrize("text, word", [
     ("A lumbar puncture was not needed.", "lumbar puncture"),
     ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram"),
