@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from clincoder.core.codes import System, label_form
+from clincoder.core.codes import System, label_form, opcs4_chapter
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
                                   OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
@@ -228,6 +228,8 @@ class Linker:
         stated = {i: n for n, i in enumerate(letter.stated_order(self.system.kind == "procedure"))}
         found = self._matches([q.text for q in queries])
         procedure = self.system.kind == "procedure"
+        if self.system is System.OPCS4:
+            found = [hits if q.whole else _operations(hits) for q, hits in zip(queries, found)]
         sentence = {q.sentence: _listed(hits) for q, hits in zip(queries, found) if q.whole}
         whole = _statement_sums(queries, found, sentence, procedure)
         links: dict[str, Link] = {}
@@ -256,6 +258,14 @@ class Linker:
                 best_lead = max(lead, old.lead if old else 0.0)  # the lead a code has anywhere stays
                 links[key] = link if link.lead == best_lead else replace(link, lead=best_lead)
         return links
+
+
+def _operations(hits: dict[str, float]) -> dict[str, float]:
+    """An OPCS-4 procedure mention's matches without the supplementary codes (chapters Y and Z):
+    a mention names an operation, and its approach, image control and site are codes that only
+    qualify one ("laparoscopic sacrocolpopexy" is P24.2, with Y75.2 after it, never the
+    laparotomy approach Y50.2 alone)."""
+    return {c: v for c, v in hits.items() if opcs4_chapter(c) not in "YZ"}
 
 
 def earlier(m: Mention) -> bool:

@@ -305,7 +305,11 @@ def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
     placed: set[int] = set()  # the supplementary codes this rule has put after a procedure
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
-    session = " ".join(dict.fromkeys(e.text for s in procedures for e in s.evidence if e.section in p.sections))
+    # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
+    # bilateral FESS:" is the approach of each operation listed under it)
+    headings = (w.text[x.start:x.end] for x in w.sentences_in(p.sections) if w.text[x.start:x.end].rstrip().endswith(":"))
+    session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
+                                      *headings]))
     for s in procedures:
         # what the letter says of this episode's operation, not of one in the history ("Right eye:
         # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)

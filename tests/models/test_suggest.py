@@ -230,6 +230,18 @@ def test_suggester_round_trip_and_offer(tmp_path, uk_mini):
     assert [r.key for r in top][0] == "i10" and rows.shape[0] == len(top)
 
 
+def test_an_operations_mention_never_links_to_a_supplementary_code_first():
+    """OPCS-4 approach, image control and site codes (chapters Y, Z) only qualify an operation: the
+    mention "Laparoscopic sacrocolpopexy" names P24.2, whatever the encoder makes of "laparoscopic"."""
+    text = "1. Laparoscopic sacrocolpopexy with mesh"
+    m = Mention(3, 30, "Laparoscopic sacrocolpopexy", "PROCEDURE", "procedures")
+    s = SentenceRecord(0, len(text), "procedures", "present", 1.0, text, True, (WeightedMention(m, 1.0),))
+    search = FixedSearch({"Laparoscopic sacrocolpopexy": [("Y50.2", 0.60), ("P24.2", 0.58), ("Y75.2", 0.54)],
+                          text: [("Y50.2", 0.55), ("P24.2", 0.50)]})
+    links = Linker(System.OPCS4, search, None, PRIOR).link(PreparedLetter((s,), (m,)))
+    assert links["p24.2"].first and "y75.2" not in links
+
+
 def test_a_title_every_query_matches_weakly_does_not_outrank_what_each_query_names():
     # "1. Neutropenic sepsis": "sepsis" names A41.9, "neutropenic sepsis" names D70; puerperal sepsis
     # (O85) is every query's runner-up and must not become the first choice for "sepsis"

@@ -503,6 +503,20 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("heading, expected", [
+    # the heading names the session's approach and side: functional endoscopic sinus (Y76.1) and nasal (Y76.2) surgery
+    ("Procedure (GA) - bilateral FESS:", ["E14.2", "Y76.1", "Z94.1", "E08.1", "Y76.2"]),
+    ("Procedure (GA):", ["E14.2", "E08.1"]),
+])
+def test_the_procedures_heading_tells_the_sessions_approach(who_icd10_table, shared_data, heading, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    lines = ["1. Anterior and posterior ethmoidectomy.", "2. Nasal polypectomy (microdebrider)."]
+    x = Excerpt(("procedures", heading), *(("procedures", line) for line in lines))
+    codes = [code(tables, OPCS, "E14.2", "primary", x.evidence(lines[0], "procedures")),
+             code(tables, OPCS, "E08.1", evidence=x.evidence(lines[1], "procedures"))]
+    assert [c.code for c in run(tables, x, codes, "SUP-001").codes] == expected
+
+
 @pytest.mark.parametrize("lines, expected", [
     # the list names one side: the lens implant after the left vitrectomy is on the left eye
     (["1. Left pars plana vitrectomy", "2. Lens implant in the bag"], ["C79.2", "Z94.3", "C75.1", "Z94.3"]),
