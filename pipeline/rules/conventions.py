@@ -430,10 +430,17 @@ class DeliveryRecordParams:
     needs: tuple[dict, ...]  # {system, codes, name}: what such a record always carries
     skip_sections: tuple[str, ...]  # sections that tell of other episodes (an earlier delivery)
     message: str
+    # delivery codes that make it one where the letter tells them of this episode, suggested or not
+    # (a "spontaneous vertex delivery" after an induction for prolonged pregnancy: O80 is not coded
+    # beside O48, and the delivery still is)
+    told: tuple[str, ...] = ()
+    told_words: str = r"(?!)"  # the words with which a statement tells the delivery itself
 
     def __post_init__(self):
         check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {"default": dict})
         check_codes(self.episode, "episode")
+        check_codes(self.told, "told")
+        re.compile(self.told_words)
         for need in self.needs:
             System.parse(need["system"])
             check_codes((need["codes"],), "needs")
@@ -460,13 +467,19 @@ def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
     return any(e.assertion == "present" and e.section not in p.skip_sections for e in c.evidence)
 
 
+def _tells_delivery(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
+    return any(e.assertion == "present" and e.section not in p.skip_sections and re.search(p.told_words, e.text, re.I)
+               for e in c.evidence)
+
+
 @rule("CON-028", "conventions", DeliveryRecordParams)
 def delivery_record(w: Work, r: Rule) -> None:
     """The record of a delivery carries its method of delivery and its outcome: where none is
     suggested, the best ranked candidate that the letter gives for this episode is."""
     p: DeliveryRecordParams = r.params
-    episode = code_refs(" ".join(p.episode))
-    if not any(s.kind == "diagnosis" and in_refs(s.code, episode) for s in w.codes):
+    episode, told = code_refs(" ".join(p.episode)), code_refs(" ".join(p.told))
+    if not any(s.kind == "diagnosis" and in_refs(s.code, episode) for s in w.codes) and \
+            not any(c.kind == "diagnosis" and in_refs(c.code, told) and _tells_delivery(c, p) for c in w.candidates):
         return
     for need in p.needs:
         system, refs = System.parse(need["system"]), code_refs(need["codes"])

@@ -484,6 +484,21 @@ def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(who_icd
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
 
 
+@pytest.mark.parametrize("story, expected", [
+    ("- 17/06/2026 21:14: spontaneous vertex delivery, occipito-anterior.", ["R24.9"]),
+    ("Plan: delivery by 41+5 weeks if she does not labour before.", []),  # a plan tells no delivery
+])
+def test_a_delivery_the_letter_tells_makes_a_delivery_record_without_a_delivery_code(who_icd10_table, shared_data,
+                                                                                      story, expected):
+    """Induced for prolonged pregnancy (O48), then a spontaneous vertex delivery: O80 is not coded
+    beside O48, and the record is still a delivery's, with its method of delivery."""
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("diagnoses", "Prolonged pregnancy"), (None, story))
+    told = code(tables, WHO, "O80.0", "candidate", x.evidence(story))
+    out = run(tables, x, [code(tables, WHO, "O48", "primary")], "CON-028", candidates=[told])
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+
+
 def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd10_table, shared_data):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
     x = Excerpt(("investigations", "Growth scan: fetal biometry on the 95th centile"))
