@@ -353,6 +353,7 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("L91.2", "X41.2"),  # the tunnelled line beside the removal of the dialysis catheter
     ("X40.2", "X41.2"),  # dialysis beside that operation
     ("A84.3", "X96.1"),  # the nerve conduction studies beside the immunoglobulin
+    ("A52.3", "R24.9"),  # the epidural blood patch after the delivery: an epidural injection
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
