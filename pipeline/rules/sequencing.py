@@ -161,6 +161,41 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class SecondaryListedParams:
+    sections: tuple[str, ...]  # the headings under which a letter lists its secondary diagnoses
+    not_definitive: tuple[str, ...]  # codes that never take the primary's place from one listed there
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.not_definitive, "not_definitive")
+
+
+def _only_under(s: CodeSuggestion, sections: tuple[str, ...]) -> bool:
+    return bool(s.evidence) and all(e.section in sections for e in s.evidence)
+
+
+@rule("SEQ-012", "sequencing", SecondaryListedParams)
+def secondary_not_primary(w: Work, r: Rule) -> None:
+    """A diagnosis the letter states only under a heading of secondary diagnoses ("Other
+    conditions", "Secondary diagnoses") is not the primary diagnosis where a condition the letter
+    states elsewhere is coded: the first of those in the suggested order takes its place."""
+    p: SecondaryListedParams = r.params
+    not_definitive = code_refs(" ".join(p.not_definitive))
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        first = mine[0]
+        if not _only_under(first, p.sections):
+            continue
+        main = next((s for s in mine[1:] if not in_refs(s.code, not_definitive) and not _only_under(s, p.sections)
+                     and any(e.assertion == "present" for e in s.evidence)), None)
+        if main is None:
+            continue
+        w.move_before(main, first)
+        w.tag(r, first, main)
+        w.flag(r, p.message, first, codes=(first.code, main.code), other=main.code)
+
+
+@dataclass(frozen=True)
 class ChapterFirstParams:
     chapter: tuple[str, ...]  # the chapter whose codes take precedence
     qualifiers: tuple[str, ...]  # its codes that stand for another chapter's condition: first only where no other is

@@ -324,6 +324,20 @@ def test_an_asterisk_code_is_never_primary(tables):
     assert "cannot be the primary diagnosis" in alone.flags[0].message
 
 
+@pytest.mark.parametrize("other, expected", [
+    # the indication for the operation, stated outside the list of other conditions, is the main one
+    ((None, "Large left hydrocele for 3 years, now uncomfortable."), ["N43.3", "I48.0"]),
+    # nothing else is stated elsewhere: the listed condition stays first
+    (("secondary_diagnoses", "- Hydrocele, small, not treated."), ["I48.0", "N43.3"]),
+])
+def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables, other, expected):
+    listed = "- Paroxysmal atrial fibrillation: on apixaban 5 mg BD."
+    x = Excerpt(other, ("secondary_diagnoses", listed))
+    out = run(tables, x, [code(tables, WHO, "I48.0", "primary", x.evidence(listed, "secondary_diagnoses")),
+                          code(tables, WHO, "N43.3", evidence=x.evidence(other[1], other[0]))], "SEQ-012")
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("first, main", [
     ("Y75.2", "J18.3"),  # an approach code is never the main procedure
     ("Y75.2", "W46.1"),
