@@ -265,6 +265,10 @@ class SupplementaryParams:
     # shared groups that hold for the session only where its wording names one of them (one side:
     # the lens implant after the left phaco is on the left eye), whatever the approach
     one_of: tuple[str, ...] = ()
+    # groups of ``one_of`` read, where the operation and its session name none, from the statement
+    # of the primary diagnosis, the condition operated on ("fracture of the left distal radius ...
+    # the fracture was manipulated": W26.2 on the left)
+    from_primary: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
@@ -300,6 +304,12 @@ def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, sessio
     return re.search(entry["words"], session, re.I) if named == {entry["add"]} else None
 
 
+def _names_one(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> bool:
+    """Whether ``text`` names any entry of ``group`` that applies to ``s`` (a side, for laterality)."""
+    return any((e.get("group") or e["add"]) == group and in_refs(s.code, code_refs(e["codes"]))
+               and re.search(e["words"], text, re.I) for e in p.codes)
+
+
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
@@ -310,6 +320,8 @@ def supplementary(w: Work, r: Rule) -> None:
     headings = (w.text[x.start:x.end] for x in w.sentences_in(p.sections) if w.text[x.start:x.end].rstrip().endswith(":"))
     session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
                                       *headings]))
+    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
+    condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
     for s in procedures:
         # what the letter says of this episode's operation, not of one in the history ("Right eye:
         # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
@@ -324,6 +336,8 @@ def supplementary(w: Work, r: Rule) -> None:
                 continue
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None)
+            if found is None and group in p.from_primary and not _names_one(p, s, group, f"{said} {session}"):
+                found = _session_says(p, s, entry, condition, False)
             if found is None:
                 continue
             done.add(group)
