@@ -548,6 +548,21 @@ def test_an_operation_without_a_side_takes_the_side_of_the_condition_it_treats(w
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
 
 
+@pytest.mark.parametrize("diagnosis, told, expected", [
+    # the site of a skin operation, from its own words or else the condition's, before the side
+    ("Scald of the left lower leg.", "Meshed split skin graft to the shin.", ["S35.2", "Z50.4", "Z94.3"]),
+    ("Scald of the left lower leg.", "Meshed split skin graft applied.", ["S35.2", "Z50.4", "Z94.3"]),
+    ("Scald of the right foot.", "Meshed split skin graft to the heel.", ["S35.2", "Z50.5", "Z94.2"]),
+    ("Scald.", "Meshed split skin graft applied.", ["S35.2"]),  # no site told
+])
+def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data, diagnosis, told, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("diagnoses", diagnosis), (None, told))
+    out = run(tables, x, [code(tables, WHO, "T24.2", "primary", x.evidence(diagnosis, "diagnoses")),
+                          code(tables, OPCS, "S35.2", "primary", x.evidence(told))], "SUP-001")
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+
+
 @pytest.mark.parametrize("heading, expected", [
     # the heading names the session's approach and side: functional endoscopic sinus (Y76.1) and nasal (Y76.2) surgery
     ("Procedure (GA) - bilateral FESS:", ["E14.2", "Y76.1", "Z94.1", "E08.1", "Y76.2"]),
