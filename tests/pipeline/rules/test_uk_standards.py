@@ -431,6 +431,10 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     # the femoral artery treated is no femoral approach; the access through it is
     ("Right superficial femoral artery angioplasty", "L63.1", ["L63.1", "Z94.2"]),
     ("Coronary angiography via the right femoral artery", "K63.4", ["K63.4", "Y79.3"]),
+    # a laparoscopic operation on any organ carries its approach (kidney, adrenal, vaginal vault)
+    ("Left laparoscopic radical nephrectomy", "M02.1", ["M02.1", "Y75.2", "Z94.3"]),
+    ("Laparoscopic left adrenalectomy", "B22.3", ["B22.3", "Y75.2", "Z94.3"]),
+    ("Laparoscopic sacrocolpopexy with mesh", "P24.2", ["P24.2", "Y75.2"]),
 ])
 def test_laterality_follows_operations_on_every_paired_part(who_icd10_table, shared_data, line, proc, expected):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
