@@ -436,7 +436,7 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Laparoscopic left adrenalectomy", "B22.3", ["B22.3", "Y75.2", "Z94.3"]),
     ("Laparoscopic sacrocolpopexy with mesh", "P24.2", ["P24.2", "Y75.2"]),
     # ultrasonic control however the letter words it
-    ("14F Seldinger chest drain, R 5th ICS MAL, USS-guided (real-time)", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
+    ("Right 14F Seldinger chest drain, 5th ICS MAL, USS-guided (real-time)", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
     ("Pericardiocentesis by the subxiphoid route under echocardiographic guidance", "K68.2", ["K68.2", "Y53.2"]),
 ])
 def test_laterality_follows_operations_on_every_paired_part(who_icd10_table, shared_data, line, proc, expected):
