@@ -435,6 +435,8 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Left laparoscopic radical nephrectomy", "M02.1", ["M02.1", "Y75.2", "Z94.3"]),
     ("Laparoscopic left adrenalectomy", "B22.3", ["B22.3", "Y75.2", "Z94.3"]),
     ("Laparoscopic sacrocolpopexy with mesh", "P24.2", ["P24.2", "Y75.2"]),
+    # a valve implanted through the femoral artery (TAVI) has its arterial approach too
+    ("Transfemoral TAVI, right common femoral artery access, under local anaesthetic", "K26.2", ["K26.2", "Y79.3"]),
     # ultrasonic control however the letter words it
     ("Right 14F Seldinger chest drain, 5th ICS MAL, USS-guided (real-time)", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
     ("Pericardiocentesis by the subxiphoid route under echocardiographic guidance", "K68.2", ["K68.2", "Y53.2"]),
