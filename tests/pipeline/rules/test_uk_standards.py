@@ -748,6 +748,7 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["N39.0", "D64.9"], ["N39.0", "D64.9"]),
     (["J02.9", "B27.0"], ["B27.0"]),  # the sore throat of glandular fever is the glandular fever's
     (["L02.2", "N61"], ["N61"]),  # a breast abscess is the breast's, not the trunk's skin
+    (["N99.3", "N81.4"], ["N99.3"]),  # a vault prolapse after hysterectomy is no uterovaginal prolapse
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
