@@ -543,14 +543,28 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
 
 
 @pytest.mark.parametrize("diagnosis, expected", [
-    ("Closed, dorsally angulated fracture of the left distal radius.", ["W26.2", "Z94.3"]),
-    ("Fractures of the left distal radius and the right clavicle.", ["W26.2"]),  # which side is not told
-    ("Closed fracture of the distal radius.", ["W26.2"]),
+    ("Closed, dorsally angulated fracture of the left distal radius.", ["W26.2", "Z70.5", "Z94.3"]),
+    ("Fractures of the left distal radius and the right clavicle.", ["W26.2", "Z70.5"]),  # which side is not told
+    ("Closed fracture of the distal radius.", ["W26.2", "Z70.5"]),
 ])
 def test_an_operation_without_a_side_takes_the_side_of_the_condition_it_treats(who_icd10_table, shared_data, diagnosis,
                                                                                expected):
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
     told = "Because of the angulation the fracture was manipulated under general anaesthetic."
+    x = Excerpt(("diagnoses", diagnosis), (None, told))
+    out = run(tables, x, [code(tables, WHO, "S52.5", "primary", x.evidence(diagnosis, "diagnoses")),
+                          code(tables, OPCS, "W26.2", "primary", x.evidence(told))], "SUP-001")
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+
+
+@pytest.mark.parametrize("diagnosis, expected", [
+    ("Closed fracture of the left distal radius.", ["W26.2", "Z70.5", "Z94.3"]),
+    ("Left olecranon fracture.", ["W26.2", "Z71.1", "Z94.3"]),
+    ("Fracture of the left forearm.", ["W26.2", "Z94.3"]),  # which bone is not told
+])
+def test_an_operation_on_a_fracture_carries_its_bone(who_icd10_table, shared_data, diagnosis, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    told = "The fracture was manipulated under general anaesthetic."
     x = Excerpt(("diagnoses", diagnosis), (None, told))
     out = run(tables, x, [code(tables, WHO, "S52.5", "primary", x.evidence(diagnosis, "diagnoses")),
                           code(tables, OPCS, "W26.2", "primary", x.evidence(told))], "SUP-001")
