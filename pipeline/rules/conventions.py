@@ -269,6 +269,9 @@ class SupplementaryParams:
     # of the primary diagnosis, the condition operated on ("fracture of the left distal radius ...
     # the fracture was manipulated": W26.2 on the left)
     from_primary: tuple[str, ...] = ()
+    # groups that the procedures heading gives each operation listed under it, whatever the
+    # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")
+    from_heading: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
@@ -304,6 +307,23 @@ def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, sessio
     return re.search(entry["words"], session, re.I) if named == {entry["add"]} else None
 
 
+def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
+    """The headings of the letter's ``sections``: a heading sentence kept in one ("Procedure (GA) -
+    bilateral FESS:"), and the text between a run of its sentences and the sentence before, where
+    it ends with a colon (a header the text stage reads as the section's title)."""
+    out, before = [], 0
+    for x in w.sentences:
+        text = w.text[x.start:x.end]
+        if x.section in sections:
+            gap = w.text[before:x.start].strip()
+            if text.rstrip().endswith(":"):
+                out.append(text)
+            elif gap.endswith(":"):
+                out.append(gap.splitlines()[-1] if "\n\n" not in gap else gap.split("\n\n")[-1])
+        before = x.end
+    return out
+
+
 def _names_one(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> bool:
     """Whether ``text`` names any entry of ``group`` that applies to ``s`` (a side, for laterality)."""
     return any((e.get("group") or e["add"]) == group and in_refs(s.code, code_refs(e["codes"]))
@@ -317,9 +337,9 @@ def supplementary(w: Work, r: Rule) -> None:
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
     # bilateral FESS:" is the approach of each operation listed under it)
-    headings = (w.text[x.start:x.end] for x in w.sentences_in(p.sections) if w.text[x.start:x.end].rstrip().endswith(":"))
+    heading = " ".join(_headings(w, p.sections))
     session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
-                                      *headings]))
+                                      heading]))
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
     condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
     for s in procedures:
@@ -335,7 +355,8 @@ def supplementary(w: Work, r: Rule) -> None:
                     "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I):
                 continue
             found = re.search(entry["words"], said, re.I) or (
-                _session_says(p, s, entry, session, opened) if listed and group in p.shared else None)
+                _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
+                re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None)
             if found is None and group in p.from_primary and not _names_one(p, s, group, f"{said} {session}"):
                 found = _session_says(p, s, entry, condition, False)
             if found is None:

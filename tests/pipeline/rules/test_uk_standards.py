@@ -600,6 +600,17 @@ def test_the_procedures_heading_tells_the_sessions_approach(who_icd10_table, sha
     assert [c.code for c in run(tables, x, codes, "SUP-001").codes] == expected
 
 
+def test_the_header_of_the_procedures_gives_its_image_control_to_each_operation(who_icd10_table, shared_data):
+    """A header the text stage reads as the section's title (not a sentence of it) still tells the
+    session: "Procedure (under general anaesthetic, with fluoroscopic control):"."""
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    line = "1. Holmium laser lithotripsy of the left ureteric stone."
+    x = Excerpt((None, "Procedure (under general anaesthetic, with fluoroscopic control):"), ("procedures", line))
+    x.sentences = x.sentences[1:]  # the header is the section's title
+    out = run(tables, x, [code(tables, OPCS, "M27.1", "primary", x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == ["M27.1", "Y53.4", "Z94.3"]
+
+
 @pytest.mark.parametrize("lines, expected", [
     # the list names one side: the lens implant after the left vitrectomy is on the left eye
     (["1. Left pars plana vitrectomy", "2. Lens implant in the bag"], ["C79.2", "Z94.3", "C75.1", "Z94.3"]),
