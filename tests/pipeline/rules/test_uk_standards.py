@@ -542,33 +542,28 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     assert [c.code for c in out.codes] == expected
 
 
+def _after_the_condition(who_icd10_table, shared_data, diagnosis, dx, told, proc):
+    """The OPCS-4 codes SUP-001 leaves for operation ``proc`` told in ``told``, the primary
+    diagnosis ``dx`` stated as ``diagnosis``."""
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("diagnoses", diagnosis), (None, told))
+    out = run(tables, x, [code(tables, WHO, dx, "primary", x.evidence(diagnosis, "diagnoses")),
+                          code(tables, OPCS, proc, "primary", x.evidence(told))], "SUP-001")
+    return [c.code for c in out.codes if c.system == "OPCS-4"]
+
+
 @pytest.mark.parametrize("diagnosis, expected", [
+    # an operation whose words name no bone and no side takes those of the condition it treats
     ("Closed, dorsally angulated fracture of the left distal radius.", ["W26.2", "Z70.5", "Z94.3"]),
+    ("Left olecranon fracture.", ["W26.2", "Z71.1", "Z94.3"]),
     ("Fractures of the left distal radius and the right clavicle.", ["W26.2", "Z70.5"]),  # which side is not told
     ("Closed fracture of the distal radius.", ["W26.2", "Z70.5"]),
-])
-def test_an_operation_without_a_side_takes_the_side_of_the_condition_it_treats(who_icd10_table, shared_data, diagnosis,
-                                                                               expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
-    told = "Because of the angulation the fracture was manipulated under general anaesthetic."
-    x = Excerpt(("diagnoses", diagnosis), (None, told))
-    out = run(tables, x, [code(tables, WHO, "S52.5", "primary", x.evidence(diagnosis, "diagnoses")),
-                          code(tables, OPCS, "W26.2", "primary", x.evidence(told))], "SUP-001")
-    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
-
-
-@pytest.mark.parametrize("diagnosis, expected", [
-    ("Closed fracture of the left distal radius.", ["W26.2", "Z70.5", "Z94.3"]),
-    ("Left olecranon fracture.", ["W26.2", "Z71.1", "Z94.3"]),
     ("Fracture of the left forearm.", ["W26.2", "Z94.3"]),  # which bone is not told
 ])
-def test_an_operation_on_a_fracture_carries_its_bone(who_icd10_table, shared_data, diagnosis, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
-    told = "The fracture was manipulated under general anaesthetic."
-    x = Excerpt(("diagnoses", diagnosis), (None, told))
-    out = run(tables, x, [code(tables, WHO, "S52.5", "primary", x.evidence(diagnosis, "diagnoses")),
-                          code(tables, OPCS, "W26.2", "primary", x.evidence(told))], "SUP-001")
-    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+def test_an_operation_on_a_fracture_takes_the_bone_and_side_of_the_condition_it_treats(who_icd10_table, shared_data,
+                                                                                        diagnosis, expected):
+    told = "Because of the angulation the fracture was manipulated under general anaesthetic."
+    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "S52.5", told, "W26.2") == expected
 
 
 @pytest.mark.parametrize("diagnosis, told, expected", [
@@ -579,11 +574,7 @@ def test_an_operation_on_a_fracture_carries_its_bone(who_icd10_table, shared_dat
     ("Scald.", "Meshed split skin graft applied.", ["S35.2"]),  # no site told
 ])
 def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data, diagnosis, told, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
-    x = Excerpt(("diagnoses", diagnosis), (None, told))
-    out = run(tables, x, [code(tables, WHO, "T24.2", "primary", x.evidence(diagnosis, "diagnoses")),
-                          code(tables, OPCS, "S35.2", "primary", x.evidence(told))], "SUP-001")
-    assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
+    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "T24.2", told, "S35.2") == expected
 
 
 @pytest.mark.parametrize("heading, expected", [
