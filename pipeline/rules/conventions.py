@@ -265,9 +265,9 @@ class SupplementaryParams:
     # shared groups that hold for the session only where its wording names one of them (one side:
     # the lens implant after the left phaco is on the left eye), whatever the approach
     one_of: tuple[str, ...] = ()
-    # groups of ``one_of`` read, where the operation and its session name none, from the statement
-    # of the primary diagnosis, the condition operated on ("fracture of the left distal radius ...
-    # the fracture was manipulated": W26.2 on the left)
+    # groups read, where the operation and its session name none, from the statement of the
+    # primary diagnosis, the condition operated on ("fracture of the left distal radius ... the
+    # fracture was manipulated": W26.2 on the left radius); a ``one_of`` group only where it names one
     from_primary: tuple[str, ...] = ()
     # groups that the procedures heading gives each operation listed under it, whatever the
     # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")

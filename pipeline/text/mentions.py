@@ -86,8 +86,9 @@ def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[in
     out = []
     for k, (a, b, t) in enumerate(toks):
         word = t.lower()
-        if word == "laid" and k + 1 < len(toks) and toks[k + 1][2].lower() == "open":
-            word, b = "laid open", toks[k + 1][1]
+        pair = f"{word} {toks[k + 1][2].lower()}" if k + 1 < len(toks) else ""
+        if pair in PROCEDURE_PARTICIPLES:  # a participle of two words ("laid open")
+            word, b = pair, toks[k + 1][1]
         if word not in PROCEDURE_PARTICIPLES or k == 0:
             continue
         j = k - 1
