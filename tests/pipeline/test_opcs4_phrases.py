@@ -48,7 +48,8 @@ CASES = [
     pytest.param("Right cemented total hip replacement", ["W37.1", "Z94.2"], id="thr-cemented"),
     pytest.param("Left uncemented total hip replacement", ["W38.1", "Z94.3"], id="thr-uncemented"),
     pytest.param("Right hybrid total hip replacement", ["W94.1", "Z94.2"], id="thr-hybrid"),
-    pytest.param("Right DHS for intertrochanteric fracture", ["W19.1", "Z94.2"], id="dhs"),
+    # the bone, then the side
+    pytest.param("Right DHS for intertrochanteric fracture", ["W19.1", "Z76.3", "Z94.2"], id="dhs"),
     pytest.param("Right below knee amputation", ["X09.5", "Z94.2"], id="bka"),
     pytest.param("Right knee arthroscopy and partial medial meniscectomy", ["W82.2", "Z94.2"], id="meniscectomy"),
     # general and breast surgery
