@@ -302,9 +302,13 @@ def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, sessio
     group = entry.get("group") or entry["add"]
     if group not in p.one_of:
         return None if opened else re.search(entry["words"], session, re.I)
-    named = {e["add"] for e in p.codes if (e.get("group") or e["add"]) == group
-             and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], session, re.I)}
-    return re.search(entry["words"], session, re.I) if named == {entry["add"]} else None
+    return re.search(entry["words"], session, re.I) if _named(p, s, group, session) == {entry["add"]} else None
+
+
+def _named(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> set[str]:
+    """The codes of ``group`` for ``s`` whose words ``text`` has (the sides it names, for laterality)."""
+    return {e["add"] for e in p.codes if (e.get("group") or e["add"]) == group
+            and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], text, re.I)}
 
 
 def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
@@ -322,12 +326,6 @@ def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
                 out.append(gap.splitlines()[-1] if "\n\n" not in gap else gap.split("\n\n")[-1])
         before = x.end
     return out
-
-
-def _names_one(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> bool:
-    """Whether ``text`` names any entry of ``group`` that applies to ``s`` (a side, for laterality)."""
-    return any((e.get("group") or e["add"]) == group and in_refs(s.code, code_refs(e["codes"]))
-               and re.search(e["words"], text, re.I) for e in p.codes)
 
 
 @rule("SUP-001", "conventions", SupplementaryParams)
@@ -357,7 +355,7 @@ def supplementary(w: Work, r: Rule) -> None:
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None)
-            if found is None and group in p.from_primary and not _names_one(p, s, group, f"{said} {session}"):
+            if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
                 found = _session_says(p, s, entry, condition, False)
             if found is None:
                 continue
@@ -498,12 +496,10 @@ def _default_of(w: Work, need: dict, p: DeliveryRecordParams) -> tuple[str, tupl
     return None if said is None else (default["code"], (said,))
 
 
-def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
-    return any(e.assertion == "present" and e.section not in p.skip_sections for e in c.evidence)
-
-
-def _tells_delivery(c: CodeSuggestion, p: DeliveryRecordParams) -> bool:
-    return any(e.assertion == "present" and e.section not in p.skip_sections and re.search(p.told_words, e.text, re.I)
+def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams, words: str = "") -> bool:
+    """Whether a statement of this episode (present, not in the history) supports ``c``, with
+    ``words`` in it."""
+    return any(e.assertion == "present" and e.section not in p.skip_sections and re.search(words, e.text, re.I)
                for e in c.evidence)
 
 
@@ -514,7 +510,8 @@ def delivery_record(w: Work, r: Rule) -> None:
     p: DeliveryRecordParams = r.params
     episode, told = code_refs(" ".join(p.episode)), code_refs(" ".join(p.told))
     if not any(s.kind == "diagnosis" and in_refs(s.code, episode) for s in w.codes) and \
-            not any(c.kind == "diagnosis" and in_refs(c.code, told) and _tells_delivery(c, p) for c in w.candidates):
+            not any(c.kind == "diagnosis" and in_refs(c.code, told) and _of_this_episode(c, p, p.told_words)
+                    for c in w.candidates):
         return
     for need in p.needs:
         system, refs = System.parse(need["system"]), code_refs(need["codes"])
