@@ -297,7 +297,7 @@ def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
     word, "faint", "bloods", "rituximab", says too little on its own), and no word the text stage
     reads as a modifier (side, history, negation). A diagnosis term with a part that is already a
     phrase is left out too, so that the condition and its modifiers stay apart ("knee pain",
-    "bilateral pleural effusions"); a procedure term is kept whole ("drainage of perianal abscess"
+    "bilateral pleural effusions"; :func:`_has_phrase_part`); a procedure term is kept whole ("drainage of perianal abscess"
     is the operation, not the abscess)."""
     for system, tag in ((System.OPCS4, "pcs"), (System.ICD10, "dx")):
         for code, terms in index_terms(system).items():
@@ -308,9 +308,16 @@ def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
                     condition_word(key[0]) if label == "DIAGNOSIS" else label == "PROCEDURE" and operation_word(key[0], code))
                 if (len(key) < 2 and not one_word) or key in phrases or _MODIFIER_WORDS & set(key):
                     continue
-                if label == "PROCEDURE" or not any(key[i:j] in phrases for i in range(len(key))
-                                                   for j in range(i + 1, len(key) + 1) if j - i < len(key)):
+                if label == "PROCEDURE" or not _has_phrase_part(term, phrases):
                     phrases[key] = (label, term.lower())
+
+
+def _has_phrase_part(term: str, phrases: dict[tuple[str, ...], tuple[str, str]]) -> bool:
+    """Whether a run of the term's words, short of the whole, is already a phrase; a hyphenated
+    word counts as one ("Parkinson" is no part of "Wolff-Parkinson-White pattern")."""
+    words = [phrase_key(w) for w in term.split()]
+    return any(sum(words[i:j], ()) in phrases for i in range(len(words))
+               for j in range(i + 1, len(words) + 1) if j - i < len(words))
 
 
 @functools.lru_cache(maxsize=1)

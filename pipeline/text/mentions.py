@@ -74,6 +74,16 @@ def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
     return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in NOT_DONE_BEFORE)
 
 
+_JOINED_BEFORE = re.compile(r"[A-Za-z]-$")
+_JOINED_AFTER = re.compile(r"^-[A-Za-z]")
+
+
+def inside_compound(text: str, a: int, b: int) -> bool:
+    """A phrase joined by hyphens to words on both sides is part of a longer name and does not
+    name itself ("Parkinson" in "Wolff-Parkinson-White")."""
+    return bool(_JOINED_BEFORE.search(text[max(0, a - 2):a]) and _JOINED_AFTER.match(text[b:b + 2]))
+
+
 _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"
 
 
@@ -116,7 +126,7 @@ class LetterMentions:
         toks = tokens(text)
         ntoks = norm_tokens(toks)
         out = [(a, b, label, canon, None, 1) for a, b, label, canon in self.lexicon.match(ntoks)
-               if not describes_another(canon, text, a, b)]
+               if not describes_another(canon, text, a, b) and not inside_compound(text, a, b)]
         for ab in doc._.clin_abbreviations or ():
             label = ab.label
             if ab.source == "letter":

@@ -212,6 +212,16 @@ def test_curated_index_terms_of_two_words_or_more_are_mentions(analyse):
                                               ("endoscopic haemostasis", "PROCEDURE")}
 
 
+@pytest.mark.parametrize("text, mention", [
+    ("The ECG showed a delta wave, confirming a Wolff-Parkinson-White pattern.", "Wolff-Parkinson-White pattern"),
+    ("An ECG showed Wolff-Parkinson-White-type pre-excitation.", None),
+])
+def test_a_name_inside_a_hyphenated_name_is_not_a_mention(analyse, text, mention):
+    texts = {m.text for m in mentions_of(analyse(text))}
+    assert not any(t.lower() == "parkinson" for t in texts)
+    assert mention is None or mention in texts
+
+
 def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
     ms = mentions_of(analyse("ECG showed ST depression in V4-V6 and a raised troponin."))
     assert ("ST depression", "FINDING") in {(m.text, m.label) for m in ms}
