@@ -415,26 +415,73 @@ class OrganismParams:
     organisms: tuple[dict, ...]  # {words, add}: the organism as letters name it and its code
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
+    # {codes, words, becomes}: infections whose code becomes the combination code that names the
+    # organism ({organism code: combination code}), where the infection's own statement or a
+    # sentence with ``words`` (its cultures) names it
+    combinations: tuple[dict, ...] = ()
+    combined: str = ""
 
     def __post_init__(self):
         check_entries(self.organisms, "organisms", {"words": str, "add": str}, {})
+        check_entries(self.combinations, "combinations", {"codes": str, "words": str, "becomes": dict}, {})
         check_codes(self.infections, "infections")
         check_codes(self.coded, "coded")
         for entry in self.organisms:
             re.compile(entry["words"])
+        for entry in self.combinations:
+            check_codes(tuple(entry["becomes"]) + tuple(entry["becomes"].values()), "combinations becomes")
 
 
-def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion) -> tuple[dict, re.Match, Evidence] | None:
+def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion,
+                    where: str = "") -> tuple[dict, re.Match, Evidence] | None:
     """The first organism (entry, match, statement) named in the infection's own evidence, else in
-    a sentence of this episode; negated, family and hypothetical words are blanked there."""
+    a sentence of this episode (with ``where`` in it, if given); negated, family and hypothetical
+    words are blanked there."""
     own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
-    rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own]
+    rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own
+            and (not where or re.search(where, s.query, re.I))]
     for s in own + rest:
         for entry in p.organisms:
-            found = re.search(entry["words"], s.query, re.I)
+            found = next((m for m in re.finditer(entry["words"], s.query, re.I) if not _found_absent(s.query, m)),
+                         None)
             if found:
                 return entry, found, w.told(s)
     return None
+
+
+_CLAUSE_END = re.compile(r"[.;,]\s")
+_ABSENT_AFTER = re.compile(r"\b(negative|not (detected|isolated|grown|seen)|no growth)\b|-ve\b", re.I)
+_ABSENT_BEFORE = re.compile(r"\b(no|not|negative for|without)\s+(\S+\s+){0,2}$", re.I)
+
+
+def _found_absent(text: str, found: re.Match) -> bool:
+    """An organism that a test did not find ("pneumococcal and Legionella urinary antigens
+    negative", "negative for MRSA"), read within the clause of the name."""
+    end = _CLAUSE_END.search(text, found.end())
+    after = text[found.end():end.start() if end else len(text)]
+    before = text[:found.start()]
+    return bool(_ABSENT_AFTER.search(after) or _ABSENT_BEFORE.search(re.split(r"[.;,]\s", before)[-1]))
+
+
+def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
+    """An infection with a combination code for the organism the letter names (pneumonia due to
+    Haemophilus influenzae J14, septicaemia due to Staphylococcus aureus A41.0) is coded to it; the
+    organism's own code goes where no other infection of the letter needs it."""
+    for entry in p.combinations:
+        refs = code_refs(entry["codes"])
+        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+            named = _organism_named(w, p, s, entry["words"])
+            becomes = entry["becomes"].get(named[0]["add"]) if named is not None else None
+            if becomes is None or w.entry(s)[0].get(becomes) is None:
+                continue
+            system = System.parse(s.system)
+            w.replace(r, s, system, becomes)
+            w.flag(r, p.combined, s, codes=(s.code, becomes), other=becomes, mention=named[1].group(0))
+            own = w.suggested(system, named[0]["add"])
+            infections = code_refs(" ".join(p.infections))
+            if own is not None and not any(in_refs(c.code, infections) for c in w.scope(r) if c.kind == "diagnosis"):
+                w.demote(own)
+                w.tag(r, own)
 
 
 @rule("CON-027", "conventions", OrganismParams)
@@ -442,6 +489,7 @@ def organism(w: Work, r: Rule) -> None:
     """An infection whose code does not name its organism is followed by the B95-B96 code of the
     organism the letter names ("urine culture grew E. coli")."""
     p: OrganismParams = r.params
+    _combined(w, r, p)
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     if any(in_refs(s.code, code_refs(" ".join(p.coded))) for s in mine):
         return

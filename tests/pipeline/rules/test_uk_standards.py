@@ -1356,6 +1356,34 @@ def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines
         assert out.codes[1].rules == ("CON-027",) and "names the organism" in out.flags[0].message
 
 
+@pytest.mark.parametrize("lines, infection, expected", [
+    # pneumonia or septicaemia without its organism becomes the code that names it
+    ([("diagnoses", "1. Right lower lobe pneumonia"), (None, "Sputum culture grew Haemophilus influenzae.")],
+     "J18.1", ["J14"]),
+    ([("diagnoses", "1. Sepsis due to group A streptococcus from necrotising fasciitis")], "A41.9", ["A40.0"]),
+    ([("diagnoses", "1. Urosepsis secondary to E. coli urinary tract infection")], "A41.9", ["A41.5"]),
+    # an organism a test did not find, or one grown from another site, names nothing
+    ([("diagnoses", "1. Community-acquired pneumonia"), (None, "Pneumococcal and Legionella urinary antigens negative.")],
+     "J18.9", ["J18.9"]),
+    ([("diagnoses", "1. Community-acquired pneumonia"), (None, "Urine culture grew E. coli.")], "J18.9", ["J18.9"]),
+])
+def test_an_infection_with_a_combination_code_for_its_organism_takes_it(tables, lines, infection, expected):
+    x = Excerpt(*lines)
+    out = run(tables, x, [code(tables, WHO, infection, "primary", x.evidence(lines[0][1], "diagnoses"))], "CON-027")
+    assert [c.code for c in out.codes] == expected
+    if expected != [infection]:
+        assert out.codes[0].role == "primary" and "names the organism" in out.flags[0].message
+
+
+def test_the_organism_code_goes_once_a_combination_code_names_it(tables):
+    lines = ["1. Right lower lobe pneumonia", "Sputum culture grew Haemophilus influenzae."]
+    x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
+    out = run(tables, x, [code(tables, WHO, "J18.1", "primary", x.evidence(lines[0], "diagnoses")),
+                          code(tables, WHO, "B96.3", evidence=x.evidence(lines[1], None))], "CON-027")
+    assert [c.code for c in out.codes] == ["J14"]
+    assert {c.code for c in out.candidates} >= {"J18.1", "B96.3"}
+
+
 def test_an_organism_code_already_suggested_is_kept(tables):
     x = Excerpt(("diagnoses", "1. E. coli urinary tract infection"))
     ev = x.evidence("1. E. coli urinary tract infection", "diagnoses")
