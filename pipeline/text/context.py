@@ -200,6 +200,7 @@ class LetterConText(ConText):
         self.drop_inner_triggers(doc)
         # the readings ConText's triggers cannot give, on what the triggers gave
         done_before_admission(doc)
+        indication_of_a_past_procedure(doc)
         set_aside(doc)
         coordinated_negation(doc)
         return doc
@@ -303,4 +304,27 @@ def done_before_admission(doc) -> None:
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" and not (ent._.is_historical or ent._.is_negated or ent._.is_hypothetical) \
                 and dated_before(ent.sent.text, admitted):
+            ent._.is_historical = True
+
+
+_INDICATION_WITHIN = 4  # at most this many words between "for" and the condition
+_CLAUSE_WORDS = frozenset({"and", "but", "or", "now", "then", "which", "who", "has", "have", "had", "is", "was", "were",
+                           "are", "since", "until", "after", "before", "when"})  # another clause begins
+
+
+def indication_of_a_past_procedure(doc) -> None:
+    """A condition the letter gives as the reason for an operation of an earlier episode ("Her
+    caesarean section in September 2025 was for a breech presentation", "hysterectomy in 2010
+    for fibroids") belongs to that episode: historical."""
+    past = [e for e in doc.ents if e.label_ == "PROCEDURE" and e._.is_historical]
+    for ent in doc.ents:
+        if ent.label_ == "PROCEDURE" or ent._.is_negated or ent._.is_historical:
+            continue
+        before = next((p for p in past if p.sent == ent.sent and p.end <= ent.start), None)
+        if before is None:
+            continue
+        between = doc[before.end:ent.start]
+        reason = next((t for t in reversed(between) if t.lower_ == "for"), None)
+        if reason is not None and ent.start - reason.i <= _INDICATION_WITHIN and \
+                not any(t.is_punct or t.lower_ in _CLAUSE_WORDS for t in doc[reason.i + 1:ent.start]):
             ent._.is_historical = True

@@ -211,6 +211,7 @@ def test_a_query_in_the_past_history_only_is_not_coded(tables, section, assertio
     ("- Quinsy in 2023", "J36"),
     ("- Bronchiolitis as a baby", "J21.9"),
     ("- Fractured left wrist 2010", "S62.8"),
+    ("- LSCS in 2023 for breech presentation", "O32.1"),  # a condition of an earlier pregnancy
 ])
 def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     x = Excerpt(MAIN, ("past_medical_history", line))
@@ -1035,6 +1036,17 @@ def test_dorsalgia_needs_pain_of_the_back_or_neck(tables, words, kept):
     if not kept:
         assert out.flags[0].message == ("M54.9 (Dorsalgia, unspecified) is not suggested: the letter does not document "
                                         "pain of the back, spine or neck.")
+
+
+@pytest.mark.parametrize("words, kept", [
+    ("Spontaneous rupture of membranes at 05:10 with clear liquor.", False),  # every labour's
+    ("Preterm prelabour rupture of membranes at 33+2 weeks' gestation.", True),
+    ("PROM at term; labour induced with oxytocin after 24 hours.", True),
+])
+def test_premature_rupture_of_membranes_needs_the_letter_to_say_premature(tables, words, kept):
+    x = Excerpt(("diagnoses", words))
+    out = run(tables, x, [code(tables, WHO, "O42.9", "primary", x.evidence(words, "diagnoses"))], "CON-013")
+    assert (coded(out) == [("ICD-10", "O42.9")]) is kept
 
 
 def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):

@@ -177,6 +177,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("- Palliative chemotherapy: cycle 3 deferred by one week.", "chemotherapy", "hypothetical"),
     # a history heading the lexicon knows in more ways
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
+    # a condition looked for and not found
+    ("The MRI showed nothing to suggest MS.", "MS", "negated"),
+    ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
+    # the reason for an operation of an earlier episode belongs to that episode
+    ("Her caesarean section in September 2025 was for a breech presentation.", "breech presentation", "historical"),
+    ("She had a cholecystectomy in 2019 for gallstones and now has pancreatitis.", "pancreatitis", "present"),
+    ("We performed a laparoscopic cholecystectomy for gallstones.", "gallstones", "present"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
