@@ -146,6 +146,9 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
     # a surgeon's own account: the object follows the verb ("through a skin-crease incision I removed ...")
     subject = max((n for n, w in enumerate(before) if w in OPERATIVE_SUBJECTS), default=None)
     before = before if subject is None else before[subject + 1:]
+    if before[:1] == [","] and before[-1].endswith(","):
+        # an aside after a clinician's name, which the query blanks ("Mr Balogun, the registrar, aspirated")
+        before = []
     after = _within_clause([w for w in sentence.query[at + len(m.text):].split() if not MEASURE.match(w)][:CONTEXT_WORDS_AFTER])
     if not before and preceding and preceding[-1].lower() in PASSIVE_AUXILIARIES:
         # a passive: what was done to stands before its auxiliary ("the fracture was manipulated")

@@ -111,7 +111,23 @@ PROCEDURE_PARTICIPLES = {
     "fragmented": "fragmentation", "ablated": "ablation", "embolised": "embolisation", "embolized": "embolisation",
     "catheterised": "catheterisation", "catheterized": "catheterisation", "evacuated": "evacuation",
     "laid open": "laying open",  # "the low fistula was laid open over a probe"
+    "fused": "fusion", "washed out": "washout", "fixed": "fixation",
 }
+# The titles before a clinician's name: "Mr Balogun, the orthopaedic registrar, aspirated the
+# right hip" tells an operation as "I aspirated" does.
+CLINICIAN_TITLES = frozenset({"Mr", "Mrs", "Ms", "Miss", "Dr", "Professor", "Prof"})
+APPOSITION_WORDS = 8  # the most words of an aside after a clinician's name ("Mr Balogun, the registrar,")
+
+
+def clinician_named(words: list[str]) -> bool:
+    """Whether ``words`` end with a clinician named by title, with or without an aside set off by
+    commas after the name ("Mr Balogun", "Dr. Lindqvist, the consultant,")."""
+    ws = [w for word in words for w in re.findall(r"[^\s,.]+|,", word)]
+    if ws and ws[-1] == ",":
+        start = max(-1, len(ws) - APPOSITION_WORDS - 3)
+        comma = next((i for i in range(len(ws) - 2, start, -1) if ws[i] == ","), None)
+        ws = ws[:comma] if comma is not None else []
+    return len(ws) >= 2 and ws[-1][:1].isupper() and ws[-2] in CLINICIAN_TITLES
 # The subjects of a surgeon's own account ("I removed the left adrenal gland", "we then debrided
 # the wound"): after one of them, any participle above names the operation done.
 OPERATIVE_SUBJECTS = frozenset({"I", "we", "We"})

@@ -25,8 +25,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import (NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS, OPERATION_NOTE_STEPS,
-                                  OPERATIVE_SUBJECTS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, norm)
+from clincoder.core.words import (APPOSITION_WORDS, NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS,
+                                  OPERATION_NOTE_STEPS, OPERATIVE_SUBJECTS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
+                                  clinician_named, norm)
 
 from .lexicon import load_lexicon, norm_tokens, tokens
 
@@ -90,9 +91,9 @@ _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I
 def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[int, int]] = ()
                           ) -> List[Tuple[int, int, str, str, Optional[str], int]]:
     """Candidates for the operations a surgeon tells: a participle of :data:`PROCEDURE_PARTICIPLES`
-    after :data:`OPERATIVE_SUBJECTS` (at most one adverb between), or anywhere in an operation
-    note's body (``notes``: character ranges), which tells what was done without a subject
-    (except the steps of :data:`OPERATION_NOTE_STEPS`)."""
+    after :data:`OPERATIVE_SUBJECTS` or a clinician named by title (at most one adverb between),
+    or anywhere in an operation note's body (``notes``: character ranges), which tells what was
+    done without a subject (except the steps of :data:`OPERATION_NOTE_STEPS`)."""
     out = []
     for k, (a, b, t) in enumerate(toks):
         word = t.lower()
@@ -104,7 +105,9 @@ def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[in
         j = k - 1
         if j > 0 and _BETWEEN.match(toks[j][2]):
             j -= 1
-        if toks[j][2] in OPERATIVE_SUBJECTS or word not in OPERATION_NOTE_STEPS and any(x <= a < y for x, y in notes):
+        named = [t for _, _, t in toks[max(0, j - APPOSITION_WORDS - 3):j + 1]]
+        told = toks[j][2] in OPERATIVE_SUBJECTS or clinician_named(named)
+        if told or word not in OPERATION_NOTE_STEPS and any(x <= a < y for x, y in notes):
             out.append((a, b, "PROCEDURE", word, None, 0))
     return out
 

@@ -353,3 +353,12 @@ def test_a_surgeons_own_account_is_looked_up_with_what_follows_the_verb():
     m = Mention(start, start + 7, "removed", "PROCEDURE", None)
     s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
     assert with_context(s, m, sides=False) == "removal submandibular gland with its stone."
+
+
+def test_a_clinicians_account_is_looked_up_with_what_follows_the_verb():
+    # the query blanks the clinician's name, and the aside after it is no part of the operation
+    sentence = "          , the orthopaedic registrar, aspirated the right hip under ultrasound guidance."
+    start = sentence.index("aspirated")
+    m = Mention(start, start + 9, "aspirated", "PROCEDURE", None)
+    s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_context(s, m, sides=False) == "aspiration hip"

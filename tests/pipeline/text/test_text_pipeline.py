@@ -365,6 +365,11 @@ def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, wor
     ("Under general anaesthetic I removed the left adrenal gland laparoscopically.", "removed", True),
     ("We then repaired the defect with a polypropylene mesh.", "repaired", True),
     ("Under spinal anaesthetic we evacuated the haematoma.", "evacuated", True),
+    ("I fused the right first metatarsophalangeal joint with a plate.", "fused", True),
+    # a clinician named by title tells it too, with or without an aside after the name
+    ("Mr Balogun, the orthopaedic registrar, aspirated the right hip.", "aspirated", True),
+    ("Dr. Okafor washed out the left knee arthroscopically.", "washed out", True),
+    ("The fracture was fixed with a plate, and the wound was closed.", "fixed", False),
     ("The drain was removed on day 2.", "removed", False),  # no surgeon's own account
     ("Her sutures were removed by the practice nurse.", "removed", False),
 ])
