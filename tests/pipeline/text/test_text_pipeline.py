@@ -184,6 +184,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Her caesarean section in September 2025 was for a breech presentation.", "breech presentation", "historical"),
     ("She had a cholecystectomy in 2019 for gallstones and now has pancreatitis.", "pancreatitis", "present"),
     ("We performed a laparoscopic cholecystectomy for gallstones.", "gallstones", "present"),
+    # a treatment the condition came after was done before
+    ("Urothelial carcinoma of the bladder, after neoadjuvant chemotherapy.", "chemotherapy", "historical"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
