@@ -345,7 +345,7 @@ def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables
     ("G45.1", "G43.6"),  # the OGD with biopsy is not the main procedure beside its injection therapy
     ("J37.2", "J18.3"),  # the operative cholangiogram is imaging at the cholecystectomy
     ("C90.4", "C79.2"),  # the peribulbar block is the anaesthetic of the vitrectomy
-    ("X72.9", "M34.1"),  # chemotherapy's delivery, beside a cystoprostatectomy
+    ("X72.2", "M34.1"),  # chemotherapy's delivery, beside a cystoprostatectomy
 ])
 def test_the_main_procedure_is_the_most_significant_operation(tables, first, main):
     x = Excerpt(("procedures", "Laparoscopic cholecystectomy"))
