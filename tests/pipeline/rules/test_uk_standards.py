@@ -1040,6 +1040,19 @@ def test_dorsalgia_needs_pain_of_the_back_or_neck(tables, words, kept):
 
 
 @pytest.mark.parametrize("words, kept", [
+    ("Ex-smoker (30 pack-years, stopped 2015).", True),
+    ("He gave up smoking in 2016.", True),
+    ("Lansoprazole stopped.", False),  # a medicine stopped
+    ("Non-smoker.", False),
+])
+def test_a_history_of_tobacco_use_needs_the_use_to_have_ended(tables, words, kept):
+    x = Excerpt(MAIN, ("social_history", words))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "Z86.4", evidence=x.evidence(words, "social_history"))], "CON-013")
+    assert ("Z86.4" in [c.code for c in out.codes]) is kept
+
+
+@pytest.mark.parametrize("words, kept", [
     ("Spontaneous rupture of membranes at 05:10 with clear liquor.", False),  # every labour's
     ("Preterm prelabour rupture of membranes at 33+2 weeks' gestation.", True),
     ("PROM at term; labour induced with oxytocin after 24 hours.", True),
