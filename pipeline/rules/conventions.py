@@ -846,20 +846,28 @@ class PregnancyParams:
     episode: tuple[str, ...]  # codes that make the episode one of pregnancy, childbirth or the puerperium
     complicating: tuple[dict, ...]  # {codes, code, except?}: another chapter's conditions and their Chapter XV code
     message: str
+    babys: tuple[str, ...] = ()  # the baby's own conditions: never on the mother's record
+    babys_message: str = ""
 
     def __post_init__(self):
         check_codes(self.episode, "episode")
+        check_codes(self.babys, "babys")
         check_entries(self.complicating, "complicating", {"codes": str, "code": str}, {"except": str})
 
 
 @rule("CON-016", "conventions", PregnancyParams)
 def complicating_pregnancy(w: Work, r: Rule) -> None:
     """In a pregnancy episode, a condition of another chapter is coded with the Chapter XV code
-    of the conditions complicating pregnancy directly before it (obesity E66.9 after O99.2)."""
+    of the conditions complicating pregnancy directly before it (obesity E66.9 after O99.2); the
+    baby's own conditions (Chapter XVI) are the baby's record's, not the mother's."""
     p: PregnancyParams = r.params
     episode = code_refs(" ".join(p.episode))
     if not any(in_refs(s.code, episode) for s in w.scope(r)):
         return
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(" ".join(p.babys)))]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, p.babys_message, s)
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, episode)]:
         entry = next((e for e in p.complicating if in_refs(s.code, code_refs(e["codes"]))
                       and not in_refs(s.code, code_refs(e.get("except", "")))), None)

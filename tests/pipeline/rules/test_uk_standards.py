@@ -1838,6 +1838,15 @@ def test_a_condition_in_a_pregnancy_episode_is_classified_to_chapter_xv_first(ta
     assert bool(out.flags) == bool(chapter_xv)
 
 
+def test_the_babys_conditions_are_not_on_the_mothers_record(tables):
+    x = Excerpt(("diagnoses", "1. Spontaneous preterm labour at 35 weeks"),
+                (None, "To transitional care for preterm feeding support."))
+    out = run(tables, x, [code(tables, WHO, "O60.1", "primary", x.evidence("preterm labour", "diagnoses")),
+                          code(tables, WHO, "P07.3")], "CON-016")
+    assert coded(out) == [("ICD-10", "O60.1")] and [c.code for c in out.candidates] == ["P07.3"]
+    assert "baby's record" in out.flags[0].message
+
+
 def test_outside_a_pregnancy_episode_nothing_is_added(tables):
     x = Excerpt(MAIN)
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
