@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conventions import AxesParams
+from clincoder.core.contracts import Mention
+from clincoder.core.words import norm
+
 from .engine import Work, axis_gaps, evidence, mention_text, specific
 from .refs import code_refs, in_refs
 from .registry import rule
@@ -98,3 +101,28 @@ def procedure_not_coded(w: Work, r: Rule) -> None:
     done = [m for m in w.mentions if m.label == "PROCEDURE" and m.coded]
     if done and not any(s.kind == "procedure" for s in w.codes):
         w.flag(r, r.params.message, evidence=evidence(done), mention=mention_text(done))
+
+
+def _same_condition(query: Mention, ruled_out: Mention) -> bool:
+    """Whether a mention ruled out later names the queried condition: the same head word
+    ("brainstem stroke" and "stroke")."""
+    def head(m: Mention) -> str:
+        words = (m.expansion or m.text).lower().split()
+        return norm(words[-1]) if words else ""
+    return ruled_out.start > query.end and head(query) == head(ruled_out) != ""
+
+
+@rule("DOC-005", "documentation", MessageParams)
+def ruled_out_later(w: Work, r: Rule) -> None:
+    """A query diagnosis (its evidence's mentions all uncertain) that a later statement rules out
+    is not coded."""
+    negated = [m for m in w.mentions if not m.procedural and m.assertion == "negated"]
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        inside = w.inside(s, False)
+        if not inside or any(m.assertion != "uncertain" for m in inside):
+            continue
+        answer = next((n for n in negated if any(_same_condition(m, n) for m in inside)), None)
+        if answer is not None:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, mention=answer.text)

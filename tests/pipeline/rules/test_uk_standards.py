@@ -10,8 +10,6 @@ ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from clincoder.core.codes import System
@@ -1836,6 +1834,23 @@ def test_a_condition_in_a_pregnancy_episode_is_classified_to_chapter_xv_first(ta
     want = [("ICD-10", "O72.1")] + ([("ICD-10", chapter_xv)] if chapter_xv else []) + [("ICD-10", other)]
     assert coded(out) == want
     assert bool(out.flags) == bool(chapter_xv)
+
+
+@pytest.mark.parametrize("later, kept", [
+    ("MRI brain showed no infarct, so a stroke was excluded.", False),  # the query answered
+    ("MRI brain showed no haemorrhage.", True),  # another condition ruled out
+])
+def test_a_query_ruled_out_later_is_not_coded(tables, later, kept):
+    first = "Sent in with a query of brainstem stroke."
+    x = Excerpt((None, first), (None, later))
+    ruled_out = "stroke" if "stroke" in later else "haemorrhage"
+    at = len(first) + 1 + later.index(ruled_out)
+    mentions = [x.mention("brainstem stroke", assertion="uncertain"),
+                Mention(at, at + len(ruled_out), ruled_out, "DIAGNOSIS", assertion="negated")]
+    out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence(first))], "DOC-005", mentions=mentions)
+    assert ("I63.9" in [c.code for c in out.codes]) is kept
+    if not kept:
+        assert "later ruled it out" in out.flags[0].message
 
 
 def test_the_babys_conditions_are_not_on_the_mothers_record(tables):
