@@ -10,6 +10,8 @@ ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from clincoder.core.codes import System
