@@ -385,7 +385,7 @@ class AdverseEffectParams:
 
 def _caused_by(p: AdverseEffectParams, drug: str, text: str) -> re.Match | None:
     """The words of ``text`` that make ``drug`` the cause of the condition it states."""
-    return re.search(rf"(?:{p.cause})\s+(?:[\w-]+\s+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
+    return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
                      text, re.I)
 
 
@@ -399,13 +399,15 @@ def adverse_effect(w: Work, r: Rule) -> None:
     conditions = code_refs(" ".join(p.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
         said = " ".join(e.text for e in s.evidence)
-        found = next(((d, m) for d in p.drugs if (m := _caused_by(p, d["words"], said))), None)
-        if found is None:
-            continue
-        added = _attach(w, r, System.parse(s.system), found[0]["add"], s, s, placed, score=s.score)
-        if added is not None:
-            w.tag(r, s)
-            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found[1].group(0))
+        found = sorted(((m.start(), d["add"], m) for d in p.drugs if (m := _caused_by(p, d["words"], said))),
+                       key=lambda f: f[0])
+        after = s
+        for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told
+            added = _attach(w, r, System.parse(s.system), add, s, after, placed, score=s.score)
+            if added is not None:
+                after = added
+                w.tag(r, s)
+                w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=match.group(0))
 
 
 @dataclass(frozen=True)

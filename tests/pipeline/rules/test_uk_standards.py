@@ -1355,6 +1355,13 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
         assert out.codes[1].score == out.codes[0].score  # ranked where the condition it explains ranks
 
 
+def test_a_condition_two_drugs_caused_gets_both_drug_codes_in_the_order_told(tables):
+    line = "1. Severe hyperkalaemia with ECG changes - due to spironolactone + ramipril, precipitated by AKI."
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "E87.5", "primary", x.evidence(line, "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == ["E87.5", "Y54.1", "Y52.4"]
+
+
 def test_each_adverse_effect_gets_its_drug_code(tables):
     lines = ["1. Neutropenia secondary to chemotherapy", "2. Grade 2 oral mucositis secondary to chemotherapy"]
     x = Excerpt(*(("diagnoses", line) for line in lines))
