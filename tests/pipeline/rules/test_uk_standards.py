@@ -579,6 +579,12 @@ def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data,
     assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "T24.2", told, "S35.2") == expected
 
 
+def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
+    told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
+    assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
+                                "S04.1") == ["S04.1", "Z94.3"]
+
+
 @pytest.mark.parametrize("heading, expected", [
     # the heading names the session's approach and side: functional endoscopic sinus (Y76.1) and nasal (Y76.2) surgery
     ("Procedure (GA) - bilateral FESS:", ["E14.2", "Y76.1", "Z94.1", "E08.1", "Y76.2"]),
