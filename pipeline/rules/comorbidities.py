@@ -233,6 +233,32 @@ def query_in_history(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class OutgrownParams:
+    resolved: str  # words that say the condition ended ("no symptoms since", "cleared by")
+    past: str  # words that place it in the past ("as a child", "since age 12", "in 2015")
+    message: str
+
+    def __post_init__(self):
+        re.compile(self.resolved)
+        re.compile(self.past)
+
+
+@rule("HIS-007", "comorbidities", OutgrownParams)
+def outgrown(w: Work, r: Rule) -> None:
+    """A condition whose every statement places it in the past and says it ended ("Asthma as a
+    child; no inhalers since the age of 12") no longer affects the patient: it is not coded."""
+    p: OutgrownParams = r.params
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        named = w.support(s)  # the statements that name the condition, else its evidence
+        told = [w.text[x.start:x.end] for x in w.sentences if any(x.start <= m.start < x.end for m in named)] \
+            or [e.text for e in s.evidence]
+        if all(re.search(p.resolved, t, re.I) and re.search(p.past, t, re.I) for t in told):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
 class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
     message: str

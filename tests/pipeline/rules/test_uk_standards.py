@@ -221,6 +221,20 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     assert "past episode" in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, kept", [
+    ("- Asthma as a child; no inhalers since the age of 12.", False),
+    ("- Eczema as a baby, which cleared by 18 months.", False),
+    ("- Asthma since the age of 3, on a brown inhaler.", True),  # no word that it ended
+    ("- Asthma - no inhalers needed during this admission.", True),  # no word that it is past
+])
+def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, line, kept):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    code_ = "L30.9" if "Eczema" in line else "J45.9"
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, code_, evidence=x.evidence(line, "past_medical_history"))], "HIS-007")
+    assert (code_ in [c.code for c in out.codes]) is kept
+
+
 @pytest.mark.parametrize("line, cancer", [
     ("- Breast cancer 2019, on letrozole", "C50.9"),  # still treated
     ("- Metastatic prostate cancer on bicalutamide", "C61"),
