@@ -291,6 +291,16 @@ def test_symptoms_integral_to_a_coded_diagnosis_are_not_coded(tables, symptom, w
     assert coded(out)[0] == ("ICD-10", "I21.4")
 
 
+@pytest.mark.parametrize("symptom", ["H02.4", "H53.2"])
+def test_the_eye_signs_of_myasthenia_gravis_are_not_coded_beside_it(tables, symptom):
+    line = "A three-week history of a drooping left eyelid and double vision, worse in the evenings."
+    stated = "1. Generalised myasthenia gravis"
+    x = Excerpt(("diagnoses", stated), ("hpc", line))
+    out = run(tables, x, [code(tables, WHO, "G70.0", "primary", x.evidence(stated, "diagnoses")),
+                          code(tables, WHO, symptom, evidence=x.evidence(line, "hpc"))], "CON-006")
+    assert coded(out) == [("ICD-10", "G70.0")]
+
+
 def test_a_symptom_alone_is_coded(tables):
     x = Excerpt(("presenting_complaint", "Chest pain"))
     out = run(tables, x, [code(tables, WHO, "R07.4", "primary", x.evidence("Chest pain", "presenting_complaint"))],
