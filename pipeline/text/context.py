@@ -315,12 +315,16 @@ _CLAUSE_WORDS = frozenset({"and", "but", "or", "now", "then", "which", "who", "h
 def indication_of_a_past_procedure(doc) -> None:
     """A condition the letter gives as the reason for an operation of an earlier episode ("Her
     caesarean section in September 2025 was for a breech presentation", "hysterectomy in 2010
-    for fibroids") belongs to that episode: historical."""
+    for fibroids"), or for a course of treatment the sentence says is over ("She had finished a
+    course of co-amoxiclav for acute sinusitis three weeks before"), belongs to that episode:
+    historical."""
     past = [e for e in doc.ents if e.label_ == "PROCEDURE" and e._.is_historical]
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated or ent._.is_historical:
             continue
         before = next((p for p in past if p.sent == ent.sent and p.end <= ent.start), None)
+        if before is None and _PAST_COURSE.search(ent.sent.text):
+            before = ent.sent[0:0]
         if before is None:
             continue
         between = doc[before.end:ent.start]
@@ -328,3 +332,10 @@ def indication_of_a_past_procedure(doc) -> None:
         if reason is not None and ent.start - reason.i <= _INDICATION_WITHIN and \
                 not any(t.is_punct or t.lower_ in _CLAUSE_WORDS for t in doc[reason.i + 1:ent.start]):
             ent._.is_historical = True
+
+
+# a course of treatment the sentence says is over: "had finished a course of ...", "two courses of
+# antibiotics last year", "three weeks before admission"
+_PAST_COURSE = re.compile(r"\b(courses? of|treated with|antibiotics)\b.*\b(finished|completed|last (year|month)|"
+                          r"(\w+) (weeks|months|years) (ago|before|earlier))\b|\b(finished|completed) (a|the|two|three)\b"
+                          r"[^.;]{0,40}\bcourses? of\b", re.I)

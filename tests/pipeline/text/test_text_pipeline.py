@@ -184,6 +184,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Her caesarean section in September 2025 was for a breech presentation.", "breech presentation", "historical"),
     ("She had a cholecystectomy in 2019 for gallstones and now has pancreatitis.", "pancreatitis", "present"),
     ("We performed a laparoscopic cholecystectomy for gallstones.", "gallstones", "present"),
+    ("She had finished a course of co-amoxiclav for acute sinusitis three weeks before.", "acute sinusitis",
+     "historical"),
+    ("She was started on a course of co-amoxiclav for pneumonia.", "pneumonia", "present"),
     # a treatment the condition came after was done before
     ("Urothelial carcinoma of the bladder, after neoadjuvant chemotherapy.", "chemotherapy", "historical"),
 ])
