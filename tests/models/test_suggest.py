@@ -347,18 +347,15 @@ def test_a_site_written_as_an_adjective_is_read_once(sentence, word, site, query
     assert with_lead(s, m) == query
 
 
-def test_a_surgeons_own_account_is_looked_up_with_what_follows_the_verb():
-    sentence = "Through a skin-crease incision I removed the left submandibular gland with its stone."
-    start = sentence.index("removed")
-    m = Mention(start, start + 7, "removed", "PROCEDURE", None)
+@pytest.mark.parametrize("sentence, verb, query", [
+    ("Through a skin-crease incision I removed the left submandibular gland with its stone.", "removed",
+     "removal submandibular gland with its stone."),
+    # the query blanks a clinician's name, and the aside after it is no part of the operation
+    ("          , the orthopaedic registrar, aspirated the right hip under ultrasound guidance.", "aspirated",
+     "aspiration hip"),
+])
+def test_a_surgeons_own_account_is_looked_up_with_what_follows_the_verb(sentence, verb, query):
+    start = sentence.index(verb)
+    m = Mention(start, start + len(verb), verb, "PROCEDURE", None)
     s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
-    assert with_context(s, m, sides=False) == "removal submandibular gland with its stone."
-
-
-def test_a_clinicians_account_is_looked_up_with_what_follows_the_verb():
-    # the query blanks the clinician's name, and the aside after it is no part of the operation
-    sentence = "          , the orthopaedic registrar, aspirated the right hip under ultrasound guidance."
-    start = sentence.index("aspirated")
-    m = Mention(start, start + 9, "aspirated", "PROCEDURE", None)
-    s = SentenceRecord(0, len(sentence), None, "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
-    assert with_context(s, m, sides=False) == "aspiration hip"
+    assert with_context(s, m, sides=False) == query
