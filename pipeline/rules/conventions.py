@@ -469,6 +469,7 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
     """An infection with a combination code for the organism the letter names (pneumonia due to
     Haemophilus influenzae J14, septicaemia due to Staphylococcus aureus A41.0) is coded to it; the
     organism's own code goes where no other infection of the letter needs it."""
+    infections = code_refs(" ".join(p.infections))
     for entry in p.combinations:
         refs = code_refs(entry["codes"])
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
@@ -480,7 +481,6 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
             w.replace(r, s, system, becomes)
             w.flag(r, p.combined, s, codes=(s.code, becomes), other=becomes, mention=named[1].group(0))
             own = w.suggested(system, named[0]["add"])
-            infections = code_refs(" ".join(p.infections))
             if own is not None and not any(in_refs(c.code, infections) for c in w.scope(r) if c.kind == "diagnosis"):
                 w.demote(own)
                 w.tag(r, own)

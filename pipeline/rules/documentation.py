@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .conventions import AxesParams
 from clincoder.core.contracts import Mention
 from clincoder.core.words import norm
 
+from .conventions import AxesParams
 from .engine import Work, axis_gaps, evidence, mention_text, specific
 from .refs import code_refs, in_refs
 from .registry import rule
