@@ -383,10 +383,19 @@ class AdverseEffectParams:
             re.compile(pattern)
 
 
-def _caused_by(p: AdverseEffectParams, drug: str, text: str) -> re.Match | None:
-    """The words of ``text`` that make ``drug`` the cause of the condition it states."""
-    return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b|\b(?:{drug})(?:{p.induced})",
-                     text, re.I)
+def _caused_by(p: AdverseEffectParams, drug: str, told: str, whole: str) -> re.Match | None:
+    """The words that make ``drug`` the cause of the condition: a cause phrase after the
+    condition's own words (``told``: "hyperkalaemia due to spironolactone", not the AKI it was
+    "precipitated by" after it), or the drug's "-induced" form anywhere in its statements (``whole``)."""
+    return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I) or \
+        re.search(rf"\b(?:{drug})(?:{p.induced})", whole, re.I)
+
+
+def _from_the_condition(w: Work, s: CodeSuggestion, e: Evidence) -> str:
+    """The words of statement ``e`` from the condition's own mention on, or all of them where no
+    mention of the condition lies in it."""
+    starts = [m.start for m in w.support(s) if e.start <= m.start < e.end]
+    return e.text[min(starts) - e.start:] if starts else e.text
 
 
 @rule("CON-022", "conventions", AdverseEffectParams)
@@ -399,7 +408,8 @@ def adverse_effect(w: Work, r: Rule) -> None:
     conditions = code_refs(" ".join(p.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
         said = " ".join(e.text for e in s.evidence)
-        found = sorted(((m.start(), d["add"], m) for d in p.drugs if (m := _caused_by(p, d["words"], said))),
+        told = " ".join(_from_the_condition(w, s, e) for e in s.evidence)
+        found = sorted(((m.start(), d["add"], m) for d in p.drugs if (m := _caused_by(p, d["words"], told, said))),
                        key=lambda f: f[0])
         after = s
         for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told

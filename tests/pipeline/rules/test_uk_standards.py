@@ -1381,8 +1381,12 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
 def test_a_condition_two_drugs_caused_gets_both_drug_codes_in_the_order_told(tables):
     line = "1. Severe hyperkalaemia with ECG changes - due to spironolactone + ramipril, precipitated by AKI."
     x = Excerpt(("diagnoses", line))
-    out = run(tables, x, [code(tables, WHO, "E87.5", "primary", x.evidence(line, "diagnoses"))], "CON-022")
-    assert [c.code for c in out.codes] == ["E87.5", "Y54.1", "Y52.4"]
+    mentions = [x.mention("hyperkalaemia", "diagnoses"), x.mention("AKI", "diagnoses", expansion="acute kidney injury")]
+    out = run(tables, x, [code(tables, WHO, "E87.5", "primary", x.evidence(line, "diagnoses")),
+                          code(tables, WHO, "N17.9", evidence=x.evidence(line, "diagnoses"))], "CON-022",
+              mentions=mentions)
+    # the AKI that precipitated it follows the drugs in the statement: they are not its cause
+    assert [c.code for c in out.codes] == ["E87.5", "Y54.1", "Y52.4", "N17.9"]
 
 
 def test_each_adverse_effect_gets_its_drug_code(tables):
