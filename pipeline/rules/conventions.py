@@ -876,7 +876,8 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
     episode = code_refs(" ".join(p.episode))
     if not any(in_refs(s.code, episode) for s in w.scope(r)):
         return
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(" ".join(p.babys)))]:
+    babys = code_refs(" ".join(p.babys))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, babys)]:
         w.demote(s)
         w.tag(r, s)
         w.flag(r, p.babys_message, s)

@@ -319,12 +319,14 @@ def indication_of_a_past_procedure(doc) -> None:
     course of co-amoxiclav for acute sinusitis three weeks before"), belongs to that episode:
     historical."""
     past = [e for e in doc.ents if e.label_ == "PROCEDURE" and e._.is_historical]
+    course: Dict[int, bool] = {}  # sentence start -> whether it tells a course of treatment that is over
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated or ent._.is_historical:
             continue
-        before = next((p for p in past if p.sent == ent.sent and p.end <= ent.start), None)
-        if before is None and _PAST_COURSE.search(ent.sent.text):
-            before = ent.sent[0:0]
+        sent = ent.sent
+        before = next((p for p in past if p.sent == sent and p.end <= ent.start), None)
+        if before is None and course.setdefault(sent.start, bool(_PAST_COURSE.search(sent.text))):
+            before = sent[0:0]
         if before is None:
             continue
         between = doc[before.end:ent.start]
