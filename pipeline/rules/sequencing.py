@@ -225,6 +225,33 @@ def chapter_first(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class OutcomeParams:
+    outcomes: tuple[str, ...]  # what happened at or after the delivery (perineal trauma, haemorrhage)
+    causes: tuple[str, ...]  # conditions that led to the delivery or to its intervention
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.outcomes, "outcomes")
+        check_codes(self.causes, "causes")
+
+
+@rule("SEQ-013", "sequencing", OutcomeParams)
+def cause_before_outcome(w: Work, r: Rule) -> None:
+    """Where an outcome of the delivery heads the diagnoses and a condition that led to the
+    delivery or its intervention is suggested, the first such condition goes first."""
+    p: OutcomeParams = r.params
+    outcomes, causes = code_refs(" ".join(p.outcomes)), code_refs(" ".join(p.causes))
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        cause = next((s for s in mine if in_refs(s.code, causes)), None)
+        if cause is None or not in_refs(mine[0].code, outcomes):
+            continue
+        w.move_before(cause, mine[0])
+        w.tag(r, cause, mine[0])
+        w.flag(r, p.message, cause, codes=(cause.code, mine[0].code), other=mine[0].code)
+
+
+@dataclass(frozen=True)
 class FollowsParams:
     codes: tuple[str, ...]  # codes that go directly after the code they explain ...
     after: tuple[str, ...]  # ... a suggested code of these ranges

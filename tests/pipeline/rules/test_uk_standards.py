@@ -1063,6 +1063,10 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("O42.9", "Spontaneous rupture of membranes at 05:10 with clear liquor.", False),
     ("O42.9", "Preterm prelabour rupture of membranes at 33+2 weeks' gestation.", True),
     ("O42.9", "PROM at term; labour induced with oxytocin after 24 hours.", True),
+    # preterm labour is before 37 weeks: a spontaneous labour at term is not
+    ("O60.1", "Spontaneous labour at 39+4; normal delivery.", False),
+    ("O60.1", "Spontaneous preterm labour at 35+2 weeks.", True),
+    ("O60.1", "Delivered at 34 weeks after spontaneous labour.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -1918,6 +1922,21 @@ def test_chapter_xv_takes_precedence_in_a_pregnancy_episode(tables, order, first
     out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
               "SEQ-008")
     assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+
+
+@pytest.mark.parametrize("order, first", [
+    (["O70.0", "O60.1", "Z37.0"], "O60.1"),  # preterm labour led to the delivery; the tear is its outcome
+    (["O72.1", "O68.0", "O24.4"], "O68.0"),  # the first condition that led to it, in suggested order
+    (["O70.2", "O99.2", "E66.9"], "O70.2"),  # nothing led to the delivery: the tear stays primary
+    (["O24.4", "O72.1"], "O24.4"),
+])
+def test_a_delivery_outcome_yields_to_the_condition_that_led_to_the_delivery(tables, order, first):
+    x = Excerpt(OBSTETRIC)
+    ev = x.evidence("Postpartum haemorrhage", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
+              "SEQ-013")
+    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+    assert any("outcome of the delivery" in f.message for f in out.flags) == (first != order[0])
 
 
 @pytest.mark.parametrize("history, now, kept", [
