@@ -250,21 +250,39 @@ def dated_before(sentence: str, admitted: datetime.date) -> bool:
 
 
 _WEIGHED = frozenset({"considered", "suspected", "queried"})
+_WEIGHED_ABOUT = (frozenset({"thought", "wondered"}), frozenset({"about", "of"}))  # "we also thought about"
 _WEIGHED_WITHIN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
+
+
+def _weighed(tokens):
+    """The last word in ``tokens`` that says a condition was weighed ("considered", "thought about")."""
+    verbs, prepositions = _WEIGHED_ABOUT
+    return next((t for t in reversed(tokens) if t.lower_ in _WEIGHED or
+                 t.lower_ in prepositions and t.i > 0 and t.nbor(-1).lower_ in verbs), None)
+
+
+def _denied_later(ent) -> bool:
+    """Whether the sentence names the condition again, later, and negates it there ("We
+    considered bronchiolitis ..., so we do not think this was bronchiolitis")."""
+    name = ent.text.lower()
+    return any(e._.is_negated and e.label_ == ent.label_ and e.start >= ent.end and
+               (e.text.lower() in name or name in e.text.lower()) for e in ent.sent.ents)
 
 
 def set_aside(doc) -> None:
     """A condition the letter says it considered and then answers with a "but" ("We first
-    considered scarlet fever, but the throat swab grew no group A streptococcus") was set aside:
-    negated. A ConText trigger cannot say it, since the condition lies inside the words that say it."""
+    considered scarlet fever, but the throat swab grew no group A streptococcus"), or names again
+    later in the sentence to deny it ("We also thought about an inhaled foreign body: ..., so a
+    foreign body was not suspected"), was set aside: negated. A ConText trigger cannot say it, since
+    the condition lies inside the words that say it."""
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated:
             continue
         before = doc[max(ent.sent.start, ent.start - _WEIGHED_WITHIN - 1):ent.start]
         after = [t.lower_ for t in doc[ent.end:min(ent.sent.end, ent.end + 2)]]
-        weighed = next((t for t in reversed(before) if t.lower_ in _WEIGHED), None)
+        weighed = _weighed(before)
         if weighed is not None and not any(t.is_punct for t in doc[weighed.i:ent.start]) and \
-                (after[:1] == ["but"] or after[:2] == [",", "but"]):
+                (after[:1] == ["but"] or after[:2] == [",", "but"] or _denied_later(ent)):
             ent._.is_negated = True
 
 

@@ -136,6 +136,18 @@ def keep_phrase(key: tuple[str, ...]) -> bool:
 _ADJECTIVE = re.compile(r"(?:ory|ive|al|ic)$")
 
 
+# the last word of a phrase that names an operation ("radical prostatectomy", cut from the condition
+# "Erectile dysfunction following radical prostatectomy"): never a condition's phrase on its own
+_OPERATION_NAMED = re.compile(r"(?:ectomy|otomy|ostomy|plasty|pexy|rrhaphy|scopy|graphy)$")
+
+
+def condition_phrase(key: tuple[str, ...]) -> bool:
+    """A phrase from a condition's title names a condition, not the operation it follows: an
+    operation's name, with at most one word before it, is no condition ("radical prostatectomy";
+    "prolapse of vaginal vault after hysterectomy" is one)."""
+    return not (len(key) <= 2 and _OPERATION_NAMED.search(key[-1]))
+
+
 def procedure_phrase(key: tuple[str, ...], not_procedure: set[tuple[str, ...]]) -> bool:
     """A phrase from a procedure title names a procedure on its own: not a single adjective
     ("respiratory", from "Assistance with Respiratory Ventilation") nor a listed finding word."""
@@ -212,7 +224,8 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
     def add(text: str, label: str) -> None:
         for p in title_phrases(text):
             key = phrase_key(p)
-            if keep_phrase(key) and key not in phrases and (label != "PROCEDURE" or procedure_phrase(key, not_procedure)):
+            if keep_phrase(key) and key not in phrases and (
+                    procedure_phrase(key, not_procedure) if label == "PROCEDURE" else condition_phrase(key)):
                 phrases[key] = (label, p.lower())
 
     procedure_words = [*PARTICIPLE_MENTIONS, *PROCEDURE_NOUNS]
@@ -230,7 +243,8 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
             words = core.split()
             for cand in {core, words[-1] if words else ""}:
                 key = phrase_key(cand)
-                if keep_phrase(key) and (len(key) > 1 or _DISEASE_WORD.search(key[0])) and key not in heads:
+                if keep_phrase(key) and (len(key) > 1 or _DISEASE_WORD.search(key[0])) and key not in heads \
+                        and condition_phrase(key):
                     heads[key] = (label, cand.lower())
 
     for system, tag in ((System.ICD10CM, "dx"), (System.ICD10, "dx"), (System.ICD10PCS, "pcs")):

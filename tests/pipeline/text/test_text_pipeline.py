@@ -12,6 +12,7 @@ from spacy.language import Language
 from clincoder.text import Mention, SectionSpan, mentions_of
 from clincoder.core.config import SECTION_WEIGHTS, TextWeights
 from clincoder.text.model import ASSERTION_PRECEDENCE
+from clincoder.text.lexicon import condition_phrase
 
 COMPONENTS = ["clincoder_sentences", "clincoder_abbreviations", "clincoder_sections", "clincoder_mentions",
               "clincoder_context", "clincoder_attributes"]
@@ -137,6 +138,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("We first considered scarlet fever, but the throat swab grew no group A streptococcus.", "scarlet fever", "negated"),
     ("Measles was also considered, but he is fully immunised.", "Measles", "negated"),
     ("We considered pneumonia and treated it with amoxicillin.", "pneumonia", "present"),
+    # ... or named again later in the sentence to be denied
+    ("We considered bronchiolitis because of his age, so we do not think this was bronchiolitis.", "bronchiolitis",
+     "negated"),
+    ("We also thought about an inhaled foreign body: his chest was clear, so a foreign body was not suspected.",
+     "foreign body", "negated"),
+    ("We thought about pneumonia and treated it with amoxicillin.", "pneumonia", "present"),
     # the verdict after "but" reaches back over the clause to what was considered
     ("Sepsis was considered because of the lactate of 3.4 and tachycardia, but was ruled out.", "Sepsis", "negated"),
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
@@ -165,6 +172,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("He had an inguinal hernia repaired in 2012.", "inguinal hernia repaired", "historical"),
     ("Type 2 diabetes (diagnosed 2015)", "Type 2 diabetes", "present"),
     ("Laparoscopic cholecystectomy on 03/04/2025.", "Laparoscopic cholecystectomy", "present"),
+    # the conclusion drawn from what was not found is affirmed; the alternative it sets aside is not
+    ("No evidence of uveitis, so this is primary acute angle-closure glaucoma rather than a secondary glaucoma.",
+     "acute angle-closure glaucoma", "present"),
+    ("No evidence of uveitis, so this is primary acute angle-closure glaucoma rather than a secondary glaucoma.",
+     "uveitis", "negated"),
+    ("This is a viral illness rather than a bacterial pneumonia.", "bacterial pneumonia", "negated"),
     # what a test went on to show ends the negation before it
     ("No fetal heart activity, and the repeat scan confirmed a missed miscarriage.", "miscarriage", "present"),
     # tests and operations arranged for later are not this episode's
@@ -413,3 +426,14 @@ def test_a_node_biopsied_in_clinic_before_the_admission_is_an_earlier_episodes(a
             "on 17/03/2026 and showed metastatic lobular carcinoma.")
     found = {m.text: (m.label, m.assertion) for m in mentions_of(analyse(text))}
     assert found["biopsied"] == ("PROCEDURE", "historical")
+
+
+@pytest.mark.parametrize("key, kept", [
+    (("radical", "prostatectomy"), False),  # cut from "Erectile dysfunction following radical prostatectomy"
+    (("mastoidectomy",), False),
+    (("prolapse", "of", "vaginal", "vault", "after", "hysterectomy"), True),  # a condition named by its cause
+    (("complication", "of", "colostomy"), True),
+    (("acute", "appendicitis"), True),
+])
+def test_a_condition_phrase_is_not_the_name_of_an_operation(key, kept):
+    assert condition_phrase(key) is kept
