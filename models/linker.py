@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from clincoder.core.codes import System, label_form, opcs4_chapter
+from clincoder.core.codes import System, label_form, opcs4_supplementary
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
 from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
                                   OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
@@ -264,11 +264,11 @@ class Linker:
 
 
 def _operations(hits: dict[str, float]) -> dict[str, float]:
-    """An OPCS-4 procedure mention's matches without the supplementary codes (chapters Y and Z):
+    """An OPCS-4 procedure mention's matches without the supplementary codes (chapters Y and Z, O11-O16):
     a mention names an operation, and its approach, image control and site are codes that only
     qualify one ("laparoscopic sacrocolpopexy" is P24.2, with Y75.2 after it, never the
     laparotomy approach Y50.2 alone)."""
-    return {c: v for c, v in hits.items() if opcs4_chapter(c) not in "YZ"}
+    return {c: v for c, v in hits.items() if not opcs4_supplementary(c)}
 
 
 def earlier(m: Mention) -> bool:

@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, compact, opcs4_chapter
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, compact, opcs4_chapter, opcs4_supplementary
 from clincoder.core.config import HISTORY_SECTIONS as HISTORY
 from clincoder.core.contracts import PreparedLetter, RankedCode
 from clincoder.core.tables import CodeTable
@@ -128,10 +128,10 @@ def _link_features(link: Link | None) -> dict[str, float]:
 
 def _procedure_kind(system: System, table: CodeTable, key: str) -> dict[str, float]:
     """An OPCS-4 code's place in the classification: diagnostic imaging and testing (chapter U), a
-    supplementary code (Y, Z), or a diagnostic operation (its category's title says so)."""
+    supplementary code (Y, Z, O11-O16), or a diagnostic operation (its category's title says so)."""
     if system is not System.OPCS4:
         return {"imaging": 0.0, "supplementary": 0.0, "diagnostic_operation": 0.0}
-    return {"imaging": float(opcs4_chapter(key) == "U"), "supplementary": float(opcs4_chapter(key) in "YZ"),
+    return {"imaging": float(opcs4_chapter(key) == "U"), "supplementary": float(opcs4_supplementary(key)),
             "diagnostic_operation": float(table.parent_titled(key, DIAGNOSTIC_CATEGORY))}
 
 

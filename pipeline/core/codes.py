@@ -90,6 +90,18 @@ def opcs4_chapter(code: str) -> str:
     return compact(code)[:1]
 
 
+# chapter O's overflow site codes (O11 other upper digestive tract ... O16 body region), which
+# qualify another code as chapter Z's sites do
+_OPCS4_OVERFLOW_SITES = ("O11", "O16")
+
+
+def opcs4_supplementary(code: str) -> bool:
+    """Whether an OPCS-4 code only qualifies another: chapters Y (methods, approaches) and Z
+    (sites, laterality), and chapter O's overflow site codes (O11-O16); never used alone."""
+    c = compact(code)
+    return c[:1] in "YZ" or _OPCS4_OVERFLOW_SITES[0] <= c[:3] <= _OPCS4_OVERFLOW_SITES[1]
+
+
 def category(system: System, code: str) -> str:
     """The 3-character category (ICD-10/-CM/OPCS-4) or the 3-character PCS table of a code."""
     return compact(code)[:3]

@@ -223,21 +223,31 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
                    ) -> CodeEntry | None:
     """For a residual code ``s``, the specific code of its block one of whose names
     ``s``'s statement states in full, naming more than it names of ``s`` and something of ``s``,
-    whose names cover what the statement names of ``s``; None where none or two."""
+    whose names cover what the statement names of ``s``; for another code, the code of its
+    category one of whose names holds the name of ``s`` the statement states, and more, all
+    stated (the index's sub-entry: "hyperemesis gravidarum with ketosis" O21.1, not
+    "hyperemesis gravidarum" O21.0); None where none or two."""
     table, entry = w.entry(s)
-    group = _group(table, entry) if entry is not None and _RESIDUAL.search(entry.title) else None
-    if group is None:
+    own = entry is not None and not _RESIDUAL.search(entry.title)
+    group = (table.parent(entry.code) if own else _group(table, entry)) if entry is not None else None
+    if group is None or own and not group.is_code:
         return None
     named = _named(table, group.code, boilerplate)
     mine = next((names for e, names in named if e.code == entry.code), ())
-    stated = max((n for n in mine if n <= st.said), key=len, default=frozenset())
+    # (another code's name is stated where its words stand together: "mild" of a transaminase rise
+    # is no "mild hyperemesis gravidarum")
+    stated = max((n for n in mine if n <= st.said and (not own or within(n, st.sequence, p.slack))),
+                 key=len, default=frozenset())
+    if own and len(stated) < p.min_words:  # a name of one word ("low", of "low Mg") is no entry to extend
+        return None
     topic = frozenset().union(*mine)
     said_of_title = (mine[0] if mine else frozenset()) & st.said  # what the statement says of its title
     found: dict[str, tuple[tuple[int, bool], CodeEntry]] = {}
     for e, names in named:
         # a code whose names say all the statement says of the residual code's title ("diabetes
-        # with ketoacidosis" is not "type 1 diabetes", without complications)
-        if e.code == entry.code or not said_of_title <= frozenset().union(*names):
+        # with ketoacidosis" is not "type 1 diabetes", without complications); another code's
+        # sub-entry holds the name stated of it (below)
+        if e.code == entry.code or not own and not said_of_title <= frozenset().union(*names):
             continue
         # a residual code only where its title says all the residual code's title says and more
         # ("unspecified dementia" F03 -> "dementia in Alzheimer disease, unspecified" F00.9)
@@ -246,7 +256,7 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
             continue
         for n in names:
             if (len(n) >= p.min_words and n <= st.said and not n & st.denied and n & topic
-                    and len(n) > len(stated) and within(n, st.sequence, p.slack)):
+                    and len(n) > len(stated) and (not own or n > stated) and within(n, st.sequence, p.slack)):
                 # named more fully; equally fully, a specific code before a residual one
                 # ("community-acquired pneumonia - Streptococcus pneumoniae": J13, not J18.9)
                 key = (len(n), not residual)

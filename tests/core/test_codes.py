@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clincoder.core.codes import InvalidCodeFormat, System, category, compact, normalise
+from clincoder.core.codes import InvalidCodeFormat, System, category, compact, normalise, opcs4_supplementary
 
 
 @pytest.mark.parametrize("raw", ["I21.4", "i214", "I214", "I21.4 ", " i21.4", "I21.4-", "I 21 4"])
@@ -109,3 +109,16 @@ def test_k75_1_is_two_different_codes_depending_on_system(who_icd10_table, opcs4
     assert normalise(System.ICD10, "X59.09") == "X59.09"
     with pytest.raises(InvalidCodeFormat):
         normalise(System.OPCS4, "K75.11")
+
+
+@pytest.mark.parametrize("code, supplementary", [
+    ("Z94.2", True),  # right sided operation
+    ("Y53.2", True),  # approach under ultrasonic control
+    ("O16.1", True),  # chapter O's overflow site code: pelvis NEC
+    ("O11.1", True),
+    ("O01.1", False),  # chapter O's overflow operation: coil embolisation of aneurysm
+    ("O17.1", False),
+    ("W37.1", False),
+])
+def test_supplementary_opcs4_codes_only_qualify_another(code, supplementary):
+    assert opcs4_supplementary(code) is supplementary

@@ -1067,6 +1067,12 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("O60.1", "Spontaneous labour at 39+4; normal delivery.", False),
     ("O60.1", "Spontaneous preterm labour at 35+2 weeks.", True),
     ("O60.1", "Delivered at 34 weeks after spontaneous labour.", True),
+    # an exacerbation is of what the letter names
+    ("J44.1", "Infective pulmonary exacerbation of cystic fibrosis.", False),
+    ("J44.1", "Infective exacerbation of COPD.", True),
+    ("J44.1", "IECOPD, on home oxygen.", True),
+    ("E84.0", "Infective exacerbation of bronchiectasis - Pseudomonas aeruginosa.", False),
+    ("E84.0", "Infective pulmonary exacerbation of CF.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -1605,6 +1611,10 @@ def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_co
     ("1. R lower lobe community-acquired pneumonia - Streptococcus pneumoniae", "J15.9", "J13"),  # title
     ("1. Anaemia secondary to acute blood loss, transfused 2 units", "D64.9", "D62"),
     ("- Dementia of Alzheimer's type, mild", "F03", "F00.9"),  # a residual code named more fully
+    # a specific code gives way to its category's code whose name holds its own and more, all stated
+    # (the index's sub-entry: hyperemesis gravidarum, with metabolic disturbance)
+    ("1. Hyperemesis gravidarum with ketosis, dehydration and hypokalaemia", "O21.0", "O21.1"),
+    ("1. Hyperemesis gravidarum, settled with antiemetics", "O21.0", "O21.0"),
     # a specific code stays; so does a residual one where nothing is named in full, or only far apart
     ("1. Senile nuclear cataract", "H25.1", "H25.1"),
     ("1. Asthma, well controlled on inhalers", "J45.9", "J45.9"),
