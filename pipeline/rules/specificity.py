@@ -234,10 +234,9 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
         return None
     named = _named(table, group.code, boilerplate)
     mine = next((names for e, names in named if e.code == entry.code), ())
-    # (another code's name is stated where its words stand together: "mild" of a transaminase rise
-    # is no "mild hyperemesis gravidarum")
-    stated = max((n for n in mine if n <= st.said and (not own or within(n, st.sequence, p.slack))),
-                 key=len, default=frozenset())
+    # (a name is stated where its words stand together: "mild" of a transaminase rise is no "mild
+    # hyperemesis gravidarum", "flares" of the treatment no "flare of eczema")
+    stated = max((n for n in mine if n <= st.said and within(n, st.sequence, p.slack)), key=len, default=frozenset())
     if own and len(stated) < p.min_words:  # a name of one word ("low", of "low Mg") is no entry to extend
         return None
     topic = frozenset().union(*mine)

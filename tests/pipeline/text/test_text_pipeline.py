@@ -178,6 +178,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("No evidence of uveitis, so this is primary acute angle-closure glaucoma rather than a secondary glaucoma.",
      "uveitis", "negated"),
     ("This is a viral illness rather than a bacterial pneumonia.", "bacterial pneumonia", "negated"),
+    # "secondary" names a kind of what is negated; only "secondary to" ends the negation
+    ("The swabs grew only skin commensals, so there was no secondary bacterial infection.", "bacterial infection",
+     "negated"),
+    ("No chest pain secondary to exertion; angina on the stairs.", "angina", "present"),
     # what a test went on to show ends the negation before it
     ("No fetal heart activity, and the repeat scan confirmed a missed miscarriage.", "miscarriage", "present"),
     # tests and operations arranged for later are not this episode's
