@@ -219,9 +219,14 @@ def chapter_first(w: Work, r: Rule) -> None:
         best = next((s for s in ours if not in_refs(s.code, qualifiers)), ours[0] if ours else None)
         if best is None or best is mine[0] or in_refs(mine[0].code, chapter) and in_refs(best.code, qualifiers):
             continue
-        w.move_before(best, mine[0])
-        w.tag(r, best, mine[0])
-        w.flag(r, p.message, best, codes=(best.code, mine[0].code), other=mine[0].code)
+        _put_first(w, r, best, mine[0])
+
+
+def _put_first(w: Work, r: Rule, s: CodeSuggestion, first: CodeSuggestion) -> None:
+    """``s`` before ``first``, the code that headed its kind, with the rule's flag naming both."""
+    w.move_before(s, first)
+    w.tag(r, s, first)
+    w.flag(r, r.params.message, s, codes=(s.code, first.code), other=first.code)
 
 
 @dataclass(frozen=True)
@@ -244,11 +249,8 @@ def cause_before_outcome(w: Work, r: Rule) -> None:
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         cause = next((s for s in mine if in_refs(s.code, causes)), None)
-        if cause is None or not in_refs(mine[0].code, outcomes):
-            continue
-        w.move_before(cause, mine[0])
-        w.tag(r, cause, mine[0])
-        w.flag(r, p.message, cause, codes=(cause.code, mine[0].code), other=mine[0].code)
+        if cause is not None and in_refs(mine[0].code, outcomes):
+            _put_first(w, r, cause, mine[0])
 
 
 @dataclass(frozen=True)

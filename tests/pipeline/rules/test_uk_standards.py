@@ -1927,11 +1927,16 @@ def test_outside_a_pregnancy_episode_nothing_is_added(tables):
     (["J18.9", "E66.9"], "J18.9"),  # no pregnancy
 ])
 def test_chapter_xv_takes_precedence_in_a_pregnancy_episode(tables, order, first):
+    out = _obstetric(tables, order, "SEQ-008")
+    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+
+
+def _obstetric(tables, order, rule_id):
+    """The obstetric excerpt's codes in ``order`` (the first primary), after ``rule_id``."""
     x = Excerpt(OBSTETRIC)
     ev = x.evidence("Postpartum haemorrhage", "diagnoses")
-    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
-              "SEQ-008")
-    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+    return run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
+               rule_id)
 
 
 @pytest.mark.parametrize("order, first", [
@@ -1941,10 +1946,7 @@ def test_chapter_xv_takes_precedence_in_a_pregnancy_episode(tables, order, first
     (["O24.4", "O72.1"], "O24.4"),
 ])
 def test_a_delivery_outcome_yields_to_the_condition_that_led_to_the_delivery(tables, order, first):
-    x = Excerpt(OBSTETRIC)
-    ev = x.evidence("Postpartum haemorrhage", "diagnoses")
-    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
-              "SEQ-013")
+    out = _obstetric(tables, order, "SEQ-013")
     assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
     assert any("outcome of the delivery" in f.message for f in out.flags) == (first != order[0])
 
