@@ -206,15 +206,35 @@ class CuredParams:
         check_codes(self.codes, "codes")
 
 
+def _in_history(section: str | None, assertion: str, uncertain: bool) -> bool:
+    """Told as past history (with ``uncertain``: as a query in the past history)."""
+    if uncertain:
+        return section in HISTORY_SECTIONS and assertion == "uncertain"
+    return section in HISTORY_SECTIONS or assertion == "historical"
+
+
+def _history_statements(w: Work, s: CodeSuggestion, uncertain: bool = False) -> list[Evidence]:
+    """The statements of ``s`` that give its condition, where every one is past history (with
+    ``uncertain``: a query there); [] otherwise. A statement that names the condition only to deny
+    it ("CXR: no pneumothorax"), or that names another condition, does not count against it."""
+    if s.evidence and all(_in_history(e.section, e.assertion, uncertain) for e in s.evidence):
+        return list(s.evidence)
+    named = [m for m in w.support(s) if m.coded]
+    if not named or not all(_in_history(m.section, m.assertion, uncertain) for m in named):
+        return []
+    return [e for e in s.evidence if any(e.start <= m.start < e.end for m in named)]
+
+
 @rule("HIS-006", "comorbidities", CuredParams)
 def cured_by_earlier_operation(w: Work, r: Rule) -> None:
     """A condition the letter gives only as past history, with the earlier operation that ended it
-    in the same statement ("open mesh repair of a right inguinal hernia in 2019"), is not coded."""
+    in the same statement ("open mesh repair of a right inguinal hernia in 2019"; "right
+    pneumothorax 1996 treated with a chest drain"), is not coded."""
     refs = code_refs(" ".join(r.params.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-        if not s.evidence or not all(e.section in HISTORY_SECTIONS or e.assertion == "historical" for e in s.evidence):
-            continue
-        operations = [m for m in w.inside(s, procedural=True) if m.assertion != "negated"]
+        told = _history_statements(w, s)
+        operations = [m for m in w.mentions if m.procedural and m.assertion != "negated"
+                      and any(e.start <= m.start and m.end <= e.end for e in told)]
         if operations:
             w.demote(s)
             w.tag(r, s)
@@ -226,7 +246,7 @@ def query_in_history(w: Work, r: Rule) -> None:
     """A query condition given only in the past history ("?OSA, awaiting sleep studies") is not
     coded: the uncertain diagnoses coded as confirmed are the episode's own."""
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        if s.evidence and all(e.section in HISTORY_SECTIONS and e.assertion == "uncertain" for e in s.evidence):
+        if _history_statements(w, s, uncertain=True):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.message, s)

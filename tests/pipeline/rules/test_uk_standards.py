@@ -206,6 +206,17 @@ def test_a_query_in_the_past_history_only_is_not_coded(tables, section, assertio
         assert "a query in the past history only" in out.flags[0].message
 
 
+def test_a_query_in_the_past_history_stays_a_query_beside_a_symptom_the_ranker_linked(tables):
+    line, symptom = "- Query obstructive sleep apnoea - awaiting sleep study", "Increased drowsiness on admission."
+    x = Excerpt(MAIN, ("presenting_complaint", symptom), ("past_medical_history", line))
+    mentions = [x.mention("drowsiness", "presenting_complaint", label="FINDING"),
+                x.mention("obstructive sleep apnoea", "past_medical_history", assertion="uncertain")]
+    ev = x.evidence(symptom, "presenting_complaint") + x.evidence(line, "past_medical_history", "uncertain")
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "G47.3", evidence=ev)], "HIS-005", mentions=mentions)
+    assert "G47.3" not in [c.code for c in out.codes]
+
+
 @pytest.mark.parametrize("line, episode", [
     ("- Pneumothorax in 1996, resolved", "J93.9"),
     ("- Quinsy in 2023", "J36"),
@@ -826,6 +837,24 @@ def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, cod
                           code(tables, WHO, code_, evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
               mentions=mentions)
     assert (code_ in [c.code for c in out.codes]) is kept
+
+
+@pytest.mark.parametrize("now, kept", [
+    ("CXR: no pneumothorax, no effusion.", False),  # denied now: still only history
+    ("CXR: small left apical pneumothorax.", True),  # found again in this episode
+])
+def test_a_past_pneumothorax_a_drain_ended_is_history_whatever_else_names_it(tables, now, kept):
+    line = "- Right pneumothorax 1996 treated with a chest drain"
+    x = Excerpt(MAIN, ("investigations", now), ("past_medical_history", line))
+    at_now = x.text.index(now)
+    found = x.mention("pneumothorax", "investigations", assertion="present" if kept else "negated")
+    found = replace(found, start=x.text.index("pneumothorax", at_now), end=x.text.index("pneumothorax", at_now) + 12)
+    mentions = [found, x.mention("Right pneumothorax", "past_medical_history"),
+                x.mention("chest drain", "past_medical_history", label="PROCEDURE", assertion="historical")]
+    ev = x.evidence(now, "investigations") + x.evidence(line, "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "J93.9", evidence=ev)], "HIS-006", mentions=mentions)
+    assert ("J93.9" in [c.code for c in out.codes]) is kept
 
 
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
