@@ -228,8 +228,10 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
     stated (the index's sub-entry: "hyperemesis gravidarum with ketosis" O21.1, not
     "hyperemesis gravidarum" O21.0); None where none or two."""
     table, entry = w.entry(s)
-    own = entry is not None and not _RESIDUAL.search(entry.title)
-    group = (table.parent(entry.code) if own else _group(table, entry)) if entry is not None else None
+    if entry is None:
+        return None
+    own = not _RESIDUAL.search(entry.title)  # a code of its own: only its category's sub-entries extend it
+    group = table.parent(entry.code) if own else _group(table, entry)
     if group is None or own and not group.is_code:
         return None
     named = _named(table, group.code, boilerplate)

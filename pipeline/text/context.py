@@ -250,15 +250,15 @@ def dated_before(sentence: str, admitted: datetime.date) -> bool:
 
 
 _WEIGHED = frozenset({"considered", "suspected", "queried"})
-_WEIGHED_ABOUT = (frozenset({"thought", "wondered"}), frozenset({"about", "of"}))  # "we also thought about"
+_WEIGHED_VERBS = frozenset({"thought", "wondered"})  # ... followed by one of _WEIGHED_OF: "we also thought about"
+_WEIGHED_OF = frozenset({"about", "of"})
 _WEIGHED_WITHIN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
 
 
 def _weighed(tokens):
     """The last word in ``tokens`` that says a condition was weighed ("considered", "thought about")."""
-    verbs, prepositions = _WEIGHED_ABOUT
     return next((t for t in reversed(tokens) if t.lower_ in _WEIGHED or
-                 t.lower_ in prepositions and t.i > 0 and t.nbor(-1).lower_ in verbs), None)
+                 t.lower_ in _WEIGHED_OF and t.i > 0 and t.nbor(-1).lower_ in _WEIGHED_VERBS), None)
 
 
 def _denied_later(ent) -> bool:
