@@ -205,12 +205,16 @@ class Encoder:
     def embed(self, texts: list[str], batch_size: int = 128, progress: bool = False) -> np.ndarray:
         """Embeddings of ``texts``. The results of the last few calls are reused when the same
         texts come again (one letter's mentions, and its negated mentions, are searched against
-        the diagnosis and the procedure indexes); a call's texts are always embedded together,
-        so a letter's result does not depend on the letters coded before it."""
+        the diagnosis and the procedure indexes); a call's distinct texts are always embedded
+        together, so a letter's result does not depend on the letters coded before it."""
         key = tuple(texts)
         if key in self._recent:
             return self._recent[key]
-        out = self._embed(texts, batch_size, progress)
+        unique = list(dict.fromkeys(texts))  # a letter names a condition more than once: embed it once
+        out = self._embed(unique, batch_size, progress)
+        if len(unique) < len(texts):
+            row = {t: j for j, t in enumerate(unique)}
+            out = out[[row[t] for t in texts]]
         if len(self._recent) >= RECENT_CALLS:
             self._recent.pop(next(iter(self._recent)))
         self._recent[key] = out

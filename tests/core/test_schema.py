@@ -81,6 +81,21 @@ def test_to_dict_equals_asdict_and_rejects_what_json_cannot_hold(full_record):
         LetterResult("x", "uk", codes=(dataclasses.replace(full_record.codes[0], rank=np.int64(3)),)).to_dict()
 
 
+def test_to_json_is_the_json_modules_document(full_record):
+    """orjson writes the record; the bytes are those json.dumps writes from to_dict."""
+    plain_json = json.dumps(full_record.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    assert full_record.to_json() == plain_json
+    unicode = dataclasses.replace(full_record, warnings=("Ménière's disease — café",))
+    assert unicode.to_json() == json.dumps(unicode.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_to_json_falls_back_to_json_for_what_orjson_refuses(full_record):
+    lone = dataclasses.replace(full_record, warnings=("bad byte \udc80 kept",))  # a lone surrogate
+    assert json.loads(lone.to_json())["warnings"] == ["bad byte \udc80 kept"]
+    with pytest.raises(TypeError, match="cannot serialise a set"):
+        dataclasses.replace(full_record, warnings={"a"}).to_json()
+
+
 def test_error_record_round_trip():
     rec = LetterResult.failed("bad-1", "us", "binary file, not text", warnings=("w",))
     back = LetterResult.from_json(rec.to_json())
