@@ -4,6 +4,7 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -36,11 +37,17 @@ class StatusParams:
     past: str = r"(?!)"
     dates: str = DATES
     ruled_out: str = "{code} ({title}) is not coded: the letter says \"{mention}\"."
+    # an entry read under an allergies heading: a substance whose own clause (what follows it up
+    # to the next comma, semicolon or full stop) names one of these (a side effect, an
+    # interaction, a drug taken safely) and no allergic reaction is no allergy
+    not_allergy: str = r"(?!)"
+    allergic: str = r"(?!)"
+    clause: int = 100  # at most this many characters after the substance
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list})
-        for pattern in (self.told, self.not_told, self.past, self.dates):
+        for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic):
             re.compile(pattern)
 
 
@@ -65,6 +72,21 @@ def _told(said: str, found: re.Match, p: StatusParams) -> bool:
     return bool(re.search(p.told, around, re.I)) and not re.search(p.not_told, said, re.I)
 
 
+def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | None:
+    """Where every substance of an entry in ``said`` is followed in its clause by what makes it no
+    allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
+    contraindicated because of the interaction with methotrexate") and by no allergic reaction:
+    the first such reading (None where one is an allergy, or none is named)."""
+    readings = []
+    for found in words.finditer(said):
+        clause = re.match(r"[^;,.]*", said[found.end():found.end() + p.clause]).group(0)
+        reading = re.search(p.not_allergy, clause, re.I)
+        if reading is None or re.search(p.allergic, clause, re.I):
+            return None
+        readings.append(reading)
+    return readings[0] if readings else None
+
+
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
     return next((s for s in w.tables if s.kind == "diagnosis" and s in r.applies_to), None)
 
@@ -83,6 +105,7 @@ def status_codes(w: Work, r: Rule) -> None:
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
+        allergy = "allergies" in entry["sections"]
         for s in w.sentences_in(entry["sections"] + told_in + dated_in):
             if not s.coded:  # a sentence that only negates, or names a hypothesis or a relative
                 continue
@@ -91,22 +114,25 @@ def status_codes(w: Work, r: Rule) -> None:
             if found and s.section not in entry["sections"] and not (
                     s.section in told_in and _told(said, found, p) or s.section in dated_in and _told_past(said, year, p)):
                 continue
-            if found and not unless.search(said):
+            if found and not unless.search(said) and not (allergy and _no_allergy(said, words, p)):
                 added = w.add(r, system, entry["code"], _evidence(w, s), rule_evidence=True)
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
-        _ruled_out(w, r, entry["code"], unless)
+        _ruled_out(w, r, entry["code"], unless, words if allergy else None)
 
 
-def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern) -> None:
-    """A status code the ranker suggested on words the entry rules out ("apixaban started") is
-    not coded."""
+def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None) -> None:
+    """A status code the ranker suggested on words the entry rules out ("apixaban started"), or
+    on substances that every sentence of its evidence makes no allergy, is not coded."""
+    def ruling(text: str) -> re.Match | None:
+        return unless.search(text) or (_no_allergy(text, allergens, r.params) if allergens else None)
+
     for s in [c for c in w.scope(r) if compact(c.code) == compact(code) and r.id not in c.rules]:
-        if s.evidence and all(unless.search(e.text) for e in s.evidence):
+        if s.evidence and all(ruling(e.text) for e in s.evidence):
             w.demote(s)
             w.tag(r, s)
-            w.flag(r, r.params.ruled_out, s, mention=unless.search(s.evidence[0].text).group(0))
+            w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
 
 
 def _told_past(said: str, year: int | None, p: StatusParams) -> bool:
@@ -129,7 +155,7 @@ def letter_year(text: str, dates: str) -> int | None:
     return max(years, default=None)
 
 
-def _dated_before(e: Evidence, year: int | None) -> bool:
+def dated_before(e: Evidence, year: int | None) -> bool:
     """A sentence that dates what it says to a year before the letter's ("quinsy in 2023")."""
     years = [int(y) for y in _YEAR.findall(e.text)]
     return year is not None and bool(years) and max(years) < year
@@ -137,7 +163,7 @@ def _dated_before(e: Evidence, year: int | None) -> bool:
 
 def _past(s, year: int | None) -> bool:
     return bool(s.evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
-                                    or _dated_before(e, year) for e in s.evidence)
+                                    or dated_before(e, year) for e in s.evidence)
 
 
 @rule("HIS-002", "comorbidities", HistoryParams)
@@ -283,9 +309,44 @@ class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
     message: str
     unless: str = r"(?!)"  # CON-019: the words with which a result is taken up where it is given ("replaced")
+    # HIS-003: the words that give the admission date ("Admitted 24/07/2026"); a procedure whose
+    # every statement is dated before it was done in an earlier episode
+    admitted: str = r"(?!)"
+    earlier: str = "{code} ({title}) is dated before this admission: an earlier episode's, not coded."
 
     def __post_init__(self):
         re.compile(self.unless)
+        re.compile(self.admitted)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d\d)\b")
+_WORDED_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+                          r"(?:\s+((?:19|20)\d\d))?\b", re.I)
+
+
+def dates_in(text: str, year: int | None = None) -> list[datetime.date]:
+    """The calendar dates a text gives: 24/07/2026 (day first, as UK letters write it) and
+    "30 June" or "3 March 2025" (a day and month without a year: in ``year``, where given)."""
+    found = [(int(d), int(m), int(y)) for d, m, y in _NUMERIC_DATE.findall(text)]
+    found += [(int(d), _MONTHS.index(m[:3].lower()) + 1, int(y) if y else year)
+              for d, m, y in _WORDED_DATE.findall(text) if y or year]
+    out = []
+    for day, month, y in found:
+        try:
+            out.append(datetime.date(y, month, day))
+        except ValueError:  # not a date ("31/02"), or a ratio that looks like one
+            continue
+    return out
+
+
+def admission_date(text: str, admitted: str) -> datetime.date | None:
+    """The date the letter gives after its admission words ("Admitted: 12/01/2026"); None without one."""
+    for found in re.finditer(admitted, text, re.I):
+        dates = dates_in(text[found.end():found.end() + 40])
+        if dates:
+            return dates[0]
+    return None
 
 
 @rule("CON-019", "comorbidities", EpisodeParams)
@@ -303,6 +364,12 @@ def findings_only(w: Work, r: Rule) -> None:
 @rule("HIS-003", "comorbidities", EpisodeParams)
 def not_this_episode(w: Work, r: Rule) -> None:
     p: EpisodeParams = r.params
+    admitted = admission_date(w.text, p.admitted)
+
+    def dated_earlier(e: Evidence) -> bool:  # "he had a TURBT on 30 June" in a July admission's letter
+        dates = dates_in(e.text, admitted.year) if admitted else []
+        return bool(dates) and max(dates) < admitted
+
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         # the procedures its statements name, where they name any: all of an earlier episode ("OSA on
         # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
@@ -312,3 +379,7 @@ def not_this_episode(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
+        elif s.evidence and all(dated_earlier(e) for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.earlier, s)

@@ -528,10 +528,12 @@ class DeliveryRecordParams:
     # beside O48, and the delivery still is)
     told: tuple[str, ...] = ()
     told_words: str = r"(?!)"  # the words with which a statement tells the delivery itself
+    delivered_by: tuple[str, ...] = ()  # OPCS-4 methods of delivery that make it one where suggested
 
     def __post_init__(self):
         check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {"default": dict})
         check_codes(self.episode, "episode")
+        check_codes(self.delivered_by, "delivered_by")
         check_codes(self.told, "told")
         re.compile(self.told_words)
         for need in self.needs:
@@ -569,7 +571,8 @@ def delivery_record(w: Work, r: Rule) -> None:
     suggested, the best ranked candidate that the letter gives for this episode is."""
     p: DeliveryRecordParams = r.params
     episode, told = code_refs(" ".join(p.episode)), code_refs(" ".join(p.told))
-    if not any(s.kind == "diagnosis" and in_refs(s.code, episode) for s in w.codes) and \
+    methods = code_refs(" ".join(p.delivered_by))
+    if not any(in_refs(s.code, episode if s.kind == "diagnosis" else methods) for s in w.codes) and \
             not any(c.kind == "diagnosis" and in_refs(c.code, told) and _of_this_episode(c, p, p.told_words)
                     for c in w.candidates):
         return

@@ -10,6 +10,7 @@ from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion, Evidence
 
+from .comorbidities import DATES, dated_before, letter_year
 from .engine import Work, explaining, listed_first, same_statement, shared_statement
 from .refs import code_refs, in_refs
 from .registry import rule
@@ -165,28 +166,43 @@ class SecondaryListedParams:
     sections: tuple[str, ...]  # the headings under which a letter lists its secondary diagnoses
     not_definitive: tuple[str, ...]  # codes that never take the primary's place from one listed there
     message: str
+    # SEQ-014: a diagnosis the letter tells only in statements dated to a year before the letter's
+    # ("In 2018 she had a stent for stable angina") is not the primary either
+    dated: bool = False
+    dates: str = DATES
+    listed: tuple[str, ...] = ()  # SEQ-014: a dated statement under these headings is still this episode's
 
     def __post_init__(self):
         check_codes(self.not_definitive, "not_definitive")
+        re.compile(self.dates)
 
 
 def _only_under(s: CodeSuggestion, sections: tuple[str, ...]) -> bool:
     return bool(s.evidence) and all(e.section in sections for e in s.evidence)
 
 
+@rule("SEQ-014", "sequencing", SecondaryListedParams)
 @rule("SEQ-012", "sequencing", SecondaryListedParams)
 def secondary_not_primary(w: Work, r: Rule) -> None:
     """A diagnosis the letter states only under a heading of secondary diagnoses ("Other
-    conditions", "Secondary diagnoses") is not the primary diagnosis where a condition the letter
-    states elsewhere is coded: the first of those in the suggested order takes its place."""
+    conditions", "Secondary diagnoses"), or (``dated``) only in statements of an earlier year, is
+    not the primary diagnosis where a condition the letter states elsewhere is coded: the first
+    of those in the suggested order takes its place."""
     p: SecondaryListedParams = r.params
     not_definitive = code_refs(" ".join(p.not_definitive))
+    year = letter_year(w.text, p.dates) if p.dated else None
+
+    def aside(s: CodeSuggestion) -> bool:
+        if p.dated:
+            return bool(s.evidence) and all(dated_before(e, year) and e.section not in p.listed for e in s.evidence)
+        return _only_under(s, p.sections)
+
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
-        if not _only_under(first, p.sections):
+        if not aside(first):
             continue
-        main = next((s for s in mine[1:] if not in_refs(s.code, not_definitive) and not _only_under(s, p.sections)
+        main = next((s for s in mine[1:] if not in_refs(s.code, not_definitive) and not aside(s)
                      and any(e.assertion == "present" for e in s.evidence)), None)
         if main is None:
             continue

@@ -189,12 +189,14 @@ def one_subdivision(w: Work, r: Rule) -> None:
 
 def _overrides(other: tuple, mine: tuple) -> bool:
     """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
-    parent, and ``mine`` is unspecified, a residual "Other ..." beside a specific one, or excludes
-    what ``other`` has."""
+    parent, and ``mine`` is unspecified or "without complications" (diabetes, E1x.9, beside one
+    of its complications), a residual "Other ..." beside a specific one, or excludes what
+    ``other`` has."""
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
     if parent_o.code != parent_m.code or not sub_o.own:
         return False
-    residual = "unspecified" in sub_m.entry.title.lower() or (
+    title = sub_m.entry.title.lower()
+    residual = "unspecified" in title or "without complications" in title or (
         bool(_RESIDUAL.search(sub_m.entry.title)) and not _RESIDUAL.search(sub_o.entry.title))
     return residual or bool(sub_m.excludes & sub_o.own)
 

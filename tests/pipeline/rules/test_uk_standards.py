@@ -79,7 +79,8 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "Penicillin - rash", "Z88.0"),
     ("allergies", "Co-amoxiclav (anaphylaxis)", "Z88.0"),
     ("allergies", "Trimethoprim - rash", "Z88.1"),
-    ("allergies", "Codeine - vomiting", "Z88.5"),
+    ("allergies", "Codeine - vomiting", None),  # a side effect, not an allergy
+    ("allergies", "Codeine (hallucinations)", "Z88.5"),
     ("allergies", "Co-trimoxazole", "Z88.2"),
     ("allergies", "Ibuprofen - bronchospasm", "Z88.6"),
     ("medications", "Flucloxacillin 1 g four times daily", None),  # a prescription, not an allergy
@@ -112,6 +113,15 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "Codeine - anaphylaxis", "Z88.5"),
     ("allergies", "Codeine makes her sick (intolerance)", None),  # an intolerance, not an allergy
     ("allergies", "Ibuprofen - side effect: GI upset", None),
+    # a side effect, an interaction or a drug taken safely is no allergy; an allergic reaction is one
+    ("allergies", "Codeine causes vomiting.", None),
+    ("allergies", "Morphine makes her nauseated.", None),
+    ("allergies", "Clarithromycin gives him diarrhoea.", None),
+    ("allergies", "Trimethoprim: now contraindicated because of the interaction with methotrexate\n(this is not an allergy).",
+     None),
+    ("allergies", "Penicillin (urticaria as a child) - he has had a cephalosporin safely before.", "Z88.0"),
+    ("allergies", "Codeine - nausea; penicillin - rash", "Z88.0"),
+    ("allergies", "Clarithromycin - vomiting and facial swelling", "Z88.1"),
     ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
     ("social_history", "Nobody smokes at home.", None),  # no one in the household, the patient included
     ("social_history", "Mum smokes outside.", None),  # a relative's habit
@@ -374,6 +384,22 @@ def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("told, expected", [
+    # told only as of an earlier year: the condition of this episode goes first
+    ((None, "In 2018 she had an elective stent to her right coronary artery for stable angina."), ["I21.4", "I20.9"]),
+    # a dated condition under the diagnosis heading is this episode's: it stays first
+    (("diagnoses", "1. Stable angina (diagnosed 2018), worse on exertion"), ["I20.9", "I21.4"]),
+    ((None, "She has had stable angina on exertion for years."), ["I20.9", "I21.4"]),  # no earlier year
+])
+def test_a_condition_told_only_as_of_an_earlier_year_is_not_the_primary(tables, told, expected):
+    nstemi = "So she has had a non-ST-elevation myocardial infarction."
+    x = Excerpt(told, (None, nstemi), (None, "Seen on 09/02/2026."))
+    out = run(tables, x, [code(tables, WHO, "I20.9", "primary", x.evidence(told[1], told[0])),
+                          code(tables, WHO, "I21.4", evidence=x.evidence(nstemi))], "SEQ-014")
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) is (expected[0] == "I21.4")
+
+
 @pytest.mark.parametrize("first, main", [
     ("Y75.2", "J18.3"),  # an approach code is never the main procedure
     ("Y75.2", "W46.1"),
@@ -525,6 +551,20 @@ def test_a_delivery_record_carries_its_method_of_delivery(who_icd10_table, share
     # no delivery on the record: nothing is added
     none = run(tables, x, [code(tables, WHO, "I10", "primary")], "CON-028", candidates=[ventouse])
     assert [c.code for c in none.codes] == ["I10"]
+
+
+def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(who_icd10_table, shared_data):
+    """An elective caesarean section for a breech presentation (O32.1, not a delivery code): the
+    suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("diagnoses", "Persistent breech presentation"),
+                ("procedures", "Elective lower segment caesarean section"), (None, "Delivery outcome: Single live birth."))
+    outcome = code(tables, WHO, "Z37.0", "candidate", x.evidence("Delivery outcome: Single live birth."))
+    lscs = code(tables, OPCS, "R17.2", evidence=x.evidence("Elective lower segment caesarean section", "procedures"))
+    out = run(tables, x, [code(tables, WHO, "O32.1", "primary"), lscs], "CON-028", candidates=[outcome])
+    assert "Z37.0" in [c.code for c in out.codes] and "outcome of delivery" in out.flags[0].message
+    without = run(tables, x, [code(tables, WHO, "O32.1", "primary")], "CON-028", candidates=[outcome])
+    assert "Z37.0" not in [c.code for c in without.codes]  # a breech presentation alone is no delivery
 
 
 def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(who_icd10_table, shared_data):
@@ -739,6 +779,15 @@ def test_one_operation_per_statement_prefers_the_specified_sibling(tables):
     assert [c.code for c in out.codes] == ["G45.1"]
 
 
+def test_a_suggested_allergy_code_on_a_side_effect_is_not_coded(tables):
+    x = Excerpt(MAIN, ("allergies", "Clarithromycin gives him diarrhoea."))
+    codes = [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+             code(tables, WHO, "Z88.1", evidence=x.evidence("Clarithromycin gives him diarrhoea.", "allergies"))]
+    out = run(tables, x, codes, "HIS-001")
+    assert [c.code for c in out.codes] == ["J18.9"]
+    assert any(f.rule == "HIS-001" and "diarrhoea" in f.message for f in out.flags)
+
+
 def test_short_prophylaxis_is_not_long_term_anticoagulation(tables):
     x = Excerpt(MAIN, ("medications", "Rivaroxaban 10 mg OD for 14 days (VTE prophylaxis)"))
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
@@ -867,9 +916,10 @@ def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
 @pytest.mark.parametrize("lines, expected", [
     (("Penicillin, trimethoprim",), ["Z88.0", "Z88.1"]),
-    (("1. Co-amoxiclav - rash", "2. Codeine - vomiting"), ["Z88.0", "Z88.5"]),
+    (("1. Co-amoxiclav - rash", "2. Codeine - wheeze"), ["Z88.0", "Z88.5"]),
+    (("1. Co-amoxiclav - rash", "2. Codeine - vomiting"), ["Z88.0"]),  # a side effect is no allergy
     (("Amoxicillin - rash", "Flucloxacillin - rash"), ["Z88.0"]),  # one status code per class of drug
-    (("Septrin (SJS)", "Tramadol - confusion", "Naproxen - GI upset"), ["Z88.2", "Z88.5", "Z88.6"]),
+    (("Septrin (SJS)", "Tramadol - confusion", "Naproxen - GI upset"), ["Z88.2", "Z88.5"]),  # GI upset: a side effect
 ])
 def test_each_drug_allergy_class_is_coded_once(tables, lines, expected):
     x = Excerpt(MAIN, *(("allergies", line) for line in lines))
@@ -1304,6 +1354,34 @@ def test_only_procedures_of_this_episode_are_coded(tables, section, line, kept):
     assert bool(out.flags) is not kept
 
 
+@pytest.mark.parametrize("line, kept", [
+    ("As you know, he had a laparoscopic cholecystectomy on 30 March.", False),  # before the admission
+    ("Laparoscopic cholecystectomy on 20/04/2025 at another hospital.", False),
+    ("Laparoscopic cholecystectomy on 23/04/2025.", True),  # during it
+    ("Laparoscopic cholecystectomy on day 2.", True),  # no date: nothing to compare
+])
+def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(tables, line, kept):
+    x = Excerpt(MAIN, (None, "Admitted 22/04/2025, discharged 25/04/2025"), (None, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, OPCS, "J18.3", "primary", x.evidence(line))], "HIS-003")
+    assert (("OPCS-4", "J18.3") in coded(out)) is kept
+    assert not kept or not out.flags
+    if not kept:
+        assert "dated before this admission" in out.flags[0].message
+
+
+@pytest.mark.parametrize("text, year, expected", [
+    ("Admitted 24/07/2026", None, [(2026, 7, 24)]),
+    ("TURBT on 30 June; MDT 31 July 2026", 2026, [(2026, 6, 30), (2026, 7, 31)]),
+    ("TURBT on 30 June", None, []),  # no year to place it in
+    ("BP 120/80, 31/02/2026", None, []),  # not dates
+])
+def test_dates_in_a_statement(text, year, expected):
+    from clincoder.rules.comorbidities import dates_in
+
+    assert [(d.year, d.month, d.day) for d in dates_in(text, year)] == expected
+
+
 @pytest.mark.parametrize("assertion, kept", [("historical", False), ("present", True)])
 def test_a_procedure_its_statement_gives_as_the_patients_own_treatment_is_not_coded(tables, assertion, kept):
     line = "3. Obstructive sleep apnoea on laparoscopic cholecystectomy"  # a present diagnosis beside it
@@ -1670,6 +1748,8 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
     (("1. Acute calculous cholecystitis", "K80.0"), ("Gallstones on ultrasound.", "K80.2"), ["K80.0"]),
     # a residual "Other ..." one beside a specific one
     (("1. Chronic otitis media with effusion", "H65.4"), ("Glue ear on tympanometry.", "H65.3"), ["H65.3"]),
+    # diabetes "without complications" beside one of its complications
+    (("1. Euglycaemic DKA in type 2 diabetes", "E11.1"), ("PMH: T2DM dx 2016.", "E11.9"), ["E11.1"]),
     # two specified subdivisions of one parent are two conditions: both stay
     (("1. Senile nuclear cataract", "H25.1"), ("Incipient cataract, right eye.", "H25.0"), ["H25.1", "H25.0"]),
     # what sets the specific one apart is worded otherwise ("leg" for "limb"): it is still kept
