@@ -123,12 +123,41 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
+# young objects allocated between two collections of the youngest generation while a batch runs
+# (Python's default is 700): coding a letter allocates hundreds of thousands of short-lived objects
+GC_YOUNG_THRESHOLD = 5000
+
+
+@contextlib.contextmanager
+def _models_out_of_the_collector():
+    """While a batch runs, the objects that already exist (the coder's tables, lexicons and models:
+    about half a million) are frozen out of the garbage collector's reach, so its collections
+    neither scan them nor write to their pages (which forked workers share copy-on-write), and the
+    young generation is collected every :data:`GC_YOUNG_THRESHOLD` allocations. Collection time
+    falls from about 4 to 1 ms a letter (CodiEsp dev, one process); the output is the same."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 def coded_in_order(letters, code: Callable, workers: int):
     """``code(letter)`` for each letter, in order. With ``workers > 1`` the parent forks
     ``workers - 1`` processes, each inheriting the already-built coder (tables and models shared
     copy-on-write), and codes every ``workers``-th letter itself: one process per core, none
     idle and none holding a second copy of the models only to wait."""
-    letters = iter(letters)
+    with _models_out_of_the_collector():
+        yield from _coded_in_order(iter(letters), code, workers)
+
+
+def _coded_in_order(letters, code: Callable, workers: int):
     if workers <= 1:
         yield from (code(letter) for letter in letters)
         return
