@@ -284,3 +284,22 @@ def test_a_worker_sends_its_letter_serialised(tmp_path):
     assert [ln.id for ln in lines] == [lt.id for lt in letters]
     assert all(ln.json == fake_code(lt).to_json() for ln, lt in zip(lines, letters))
     assert [ln.error for ln in lines][-1] and all(ln.error is None for ln in lines[:-1])
+
+
+def test_a_batch_keeps_the_models_out_of_the_collector_and_restores_it():
+    """While a batch runs, what existed before it is frozen and young objects are collected less
+    often; afterwards the collector is as it was."""
+    import gc
+
+    from clincoder.batch import GC_YOUNG_THRESHOLD, coded_in_order
+
+    before = gc.get_threshold()
+    seen = []
+
+    def code(letter):
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0))
+        return letter.upper()
+
+    assert list(coded_in_order(["a", "b"], code, workers=1)) == ["A", "B"]
+    assert seen == [(GC_YOUNG_THRESHOLD, True)] * 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
