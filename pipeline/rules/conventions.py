@@ -383,19 +383,24 @@ class AdverseEffectParams:
             re.compile(pattern)
 
 
-def _caused_by(p: AdverseEffectParams, drug: str, told: str, whole: str) -> re.Match | None:
-    """The words that make ``drug`` the cause of the condition: a cause phrase after the
-    condition's own words (``told``: "hyperkalaemia due to spironolactone", not the AKI it was
-    "precipitated by" after it), or the drug's "-induced" form anywhere in its statements (``whole``)."""
+def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.Match | None:
+    """The words that make ``drug`` the cause of the condition: a cause phrase or the drug's
+    "-induced" form after the condition's own words (``told``: "hyperkalaemia due to
+    spironolactone", "DKA, SGLT2i (dapagliflozin) associated", not the gastroenteritis that
+    "precipitated" it after them), or the "-induced" form just before them (``before``:
+    "thiazide-induced hyponatraemia", "oxaliplatin-related peripheral sensory neuropathy",
+    "LITHIUM TOXICITY -> toxic encephalopathy")."""
     return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I) or \
-        re.search(rf"\b(?:{drug})(?:{p.induced})", whole, re.I)
+        re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
+        re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 
 
-def _from_the_condition(w: Work, s: CodeSuggestion, e: Evidence) -> str:
-    """The words of statement ``e`` from the condition's own mention on, or all of them where no
-    mention of the condition lies in it."""
+def _around_the_condition(w: Work, s: CodeSuggestion, e: Evidence) -> tuple[str, str]:
+    """The words of statement ``e`` before the condition's own mention and from it on; all of
+    them count as from it on where no mention of the condition lies in it."""
     starts = [m.start for m in w.support(s) if e.start <= m.start < e.end]
-    return e.text[min(starts) - e.start:] if starts else e.text
+    cut = min(starts) - e.start if starts else 0
+    return e.text[:cut], e.text[cut:]
 
 
 @rule("CON-022", "conventions", AdverseEffectParams)
@@ -407,10 +412,9 @@ def adverse_effect(w: Work, r: Rule) -> None:
     placed: set[int] = set()
     conditions = code_refs(" ".join(p.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
-        said = " ".join(e.text for e in s.evidence)
-        told = " ".join(_from_the_condition(w, s, e) for e in s.evidence)
-        found = sorted(((m.start(), d["add"], m) for d in p.drugs if (m := _caused_by(p, d["words"], told, said))),
-                       key=lambda f: f[0])
+        parts = [_around_the_condition(w, s, e) for e in s.evidence]
+        found = sorted(((m.start(), d["add"], m) for d in p.drugs for before, told in parts
+                        if (m := _caused_by(p, d["words"], told, before))), key=lambda f: f[0])
         after = s
         for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told
             added = _attach(w, r, System.parse(s.system), add, s, after, placed, score=s.score)

@@ -1477,6 +1477,9 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("3. Oxaliplatin-related peripheral sensory neuropathy", "G62.0", ["G62.0", "Y43.3"]),
     ("1. Bilateral pulmonary emboli, provoked by the combined oral contraceptive pill", "I26.9", ["I26.9", "Y42.4"]),
     ("4. Obesity (BMI 33), likely antipsychotic-related", "E66.9", ["E66.9", "Y49.5"]),
+    ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated", "E11.1", ["E11.1", "Y42.3"]),
+    ("1. Methotrexate toxicity with pancytopenia; taken at the correct weekly dose", "D61.1", ["D61.1", "Y43.1"]),
+    ("1. LITHIUM TOXICITY -> toxic encephalopathy", "G92", ["G92", "Y49.5"]),
     ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
      ["M10.9", "Y54.3"]),
     # a drug given for the condition is no cause of it; a poisoning takes its own codes
@@ -1493,6 +1496,21 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
     if len(expected) > 1:
         assert out.codes[1].rules == ("CON-022",) and "adverse effect in therapeutic use" in out.flags[0].message
         assert out.codes[1].score == out.codes[0].score  # ranked where the condition it explains ranks
+
+
+def test_a_drug_named_as_the_cause_of_one_condition_is_not_the_cause_of_its_precipitant(tables):
+    line = "Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated, precipitated by gastroenteritis"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    mentions = [x.mention("Euglycaemic DKA", "diagnoses"), x.mention("gastroenteritis", "diagnoses")]
+    codes = [code(tables, WHO, "E11.1", "primary", ev), code(tables, WHO, "A09.9", evidence=ev)]
+    out = run(tables, x, codes, "CON-022", mentions=mentions)
+    assert [c.code for c in out.codes] == ["E11.1", "Y42.3", "A09.9"]
+    line = "1. LITHIUM TOXICITY -> toxic encephalopathy (confusion, coarse tremor)"
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "G92", "primary", x.evidence(line, "diagnoses"))], "CON-022",
+              mentions=[x.mention("toxic encephalopathy", "diagnoses")])
+    assert [c.code for c in out.codes] == ["G92", "Y49.5"]  # the drug's toxicity just before the condition
 
 
 def test_a_condition_two_drugs_caused_gets_both_drug_codes_in_the_order_told(tables):
