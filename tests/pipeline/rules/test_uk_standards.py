@@ -1412,6 +1412,10 @@ def _opcs(c, title, role="secondary", score=0.8):
     # knee arthroscopy and partial meniscectomy: the look is part of the operation
     (("W82.2", "Endoscopic resection of semilunar cartilage NEC"),
      [("W87.9", "Unspecified diagnostic endoscopic examination of knee joint")], ["W82.2"]),
+    # ureteroscopic laser lithotripsy: the cystoscope's look at the bladder on the way is not coded
+    (("M27.1", "Ureteroscopic laser fragmentation of calculus of ureter"),
+     [("M45.9", "Unspecified diagnostic endoscopic examination of bladder"),
+      ("M30.9", "Unspecified diagnostic endoscopic examination of ureter")], ["M27.1"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))
@@ -1421,6 +1425,23 @@ def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, th
     dropped = {c for c, _ in diagnostic} - set(kept)
     assert dropped <= {c.code for c in out.candidates}
     assert all("CON-009" in c.rules for c in out.candidates if c.code in dropped)
+
+
+def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(who_icd10_table, shared_data):
+    """SEQ-007 offers the ureteroscopy the letter states done (the ranker had suggested only the
+    cystoscopy); CON-009, which runs after it, then leaves the cystoscopy out."""
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    line = "Left ureteroscopy and laser fragmentation of the stone; cystoscopy normal."
+    x = Excerpt(("procedures", line))
+    ev = x.evidence(line, "procedures")
+    mentions = [x.mention("ureteroscopy", "procedures", label="PROCEDURE"),
+                x.mention("laser fragmentation of the stone", "procedures", label="PROCEDURE"),
+                x.mention("cystoscopy", "procedures", label="PROCEDURE")]
+    cysto = replace(code(tables, OPCS, "M45.9", "primary", ev), suggest=0.6)
+    laser = replace(code(tables, OPCS, "M27.1", "candidate", ev, score=0.5), suggest=0.3)
+    out = run(tables, x, [cysto], *[r.id for r in default_rules().rules], mentions=mentions, candidates=[laser])
+    assert [c.code for c in out.codes if c.system == "OPCS-4"][:1] == ["M27.1"]
+    assert "M45.9" not in [c.code for c in out.codes]
 
 
 def test_a_diagnostic_endoscopy_alone_is_coded(tables):
