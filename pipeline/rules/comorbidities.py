@@ -4,7 +4,6 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 
 from __future__ import annotations
 
-import datetime
 import re
 from dataclasses import dataclass
 
@@ -309,44 +308,9 @@ class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
     message: str
     unless: str = r"(?!)"  # CON-019: the words with which a result is taken up where it is given ("replaced")
-    # HIS-003: the words that give the admission date ("Admitted 24/07/2026"); a procedure whose
-    # every statement is dated before it was done in an earlier episode
-    admitted: str = r"(?!)"
-    earlier: str = "{code} ({title}) is dated before this admission: an earlier episode's, not coded."
 
     def __post_init__(self):
         re.compile(self.unless)
-        re.compile(self.admitted)
-
-
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d\d)\b")
-_WORDED_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-                          r"(?:\s+((?:19|20)\d\d))?\b", re.I)
-
-
-def dates_in(text: str, year: int | None = None) -> list[datetime.date]:
-    """The calendar dates a text gives: 24/07/2026 (day first, as UK letters write it) and
-    "30 June" or "3 March 2025" (a day and month without a year: in ``year``, where given)."""
-    found = [(int(d), int(m), int(y)) for d, m, y in _NUMERIC_DATE.findall(text)]
-    found += [(int(d), _MONTHS.index(m[:3].lower()) + 1, int(y) if y else year)
-              for d, m, y in _WORDED_DATE.findall(text) if y or year]
-    out = []
-    for day, month, y in found:
-        try:
-            out.append(datetime.date(y, month, day))
-        except ValueError:  # not a date ("31/02"), or a ratio that looks like one
-            continue
-    return out
-
-
-def admission_date(text: str, admitted: str) -> datetime.date | None:
-    """The date the letter gives after its admission words ("Admitted: 12/01/2026"); None without one."""
-    for found in re.finditer(admitted, text, re.I):
-        dates = dates_in(text[found.end():found.end() + 40])
-        if dates:
-            return dates[0]
-    return None
 
 
 @rule("CON-019", "comorbidities", EpisodeParams)
@@ -364,12 +328,6 @@ def findings_only(w: Work, r: Rule) -> None:
 @rule("HIS-003", "comorbidities", EpisodeParams)
 def not_this_episode(w: Work, r: Rule) -> None:
     p: EpisodeParams = r.params
-    admitted = admission_date(w.text, p.admitted)
-
-    def dated_earlier(e: Evidence) -> bool:  # "he had a TURBT on 30 June" in a July admission's letter
-        dates = dates_in(e.text, admitted.year) if admitted else []
-        return bool(dates) and max(dates) < admitted
-
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         # the procedures its statements name, where they name any: all of an earlier episode ("OSA on
         # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
@@ -379,7 +337,3 @@ def not_this_episode(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
-        elif s.evidence and all(dated_earlier(e) for e in s.evidence):
-            w.demote(s)
-            w.tag(r, s)
-            w.flag(r, p.earlier, s)

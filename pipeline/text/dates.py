@@ -34,6 +34,9 @@ _MONTH_NAMES = "|".join(m.capitalize() + r"(?:" + rest + r")?" for m, rest in (
     ("aug", "ust"), ("sep", "t|tember"), ("oct", "ober"), ("nov", "ember"), ("dec", "ember")))
 PERIOD = re.compile(r"\b(?:[Ii]n|[Dd]uring)\s+(?:(" + _MONTH_NAMES + r")\.?,?\s+)?((?:19|20)\d{2})\b"
                     r"|\b(?:[Ii]n|[Dd]uring)\s+(" + _MONTH_NAMES + r")\b(?!\.?\s*\d)")
+# a day and a month without the year ("a transurethral resection of a bladder tumour on 30 June"),
+# taken in the admission's year
+DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH_NAMES + r")\b(?!\.?,?\s+\d)")
 
 
 def as_date(found: re.Match) -> date | None:
@@ -82,6 +85,14 @@ def admission_date(text: str) -> date | None:
     return _date_after(_ADMITTED, text)
 
 
+def day_in(found: re.Match, year: int) -> date | None:
+    """The calendar date of a :data:`DAY_MONTH` match in ``year`` (None for an impossible one)."""
+    try:
+        return date(year, _MONTHS.index(found.group(2).lower()[:3]) + 1, int(found.group(1)))
+    except ValueError:
+        return None
+
+
 def period_end(found: re.Match, year: int) -> date:
     """The last day of a :data:`PERIOD` match; a month without a year is taken in ``year``."""
     month_name, stated_year, bare_month = found.groups()
@@ -98,11 +109,13 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
     """The date nearest the words ``start``-``end`` within ``lo``-``hi`` (their sentence), if one
     stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
     counts ("in 2014", "in January"), and with ``born`` an age ("aged 7"), each as its last day:
-    a period that ends before a day is before it."""
+    a period that ends before a day is before it. With ``year``, a day and month without a year
+    ("on 30 June") is taken in it."""
     best, gap = None, NEAR_CHARS + 1
     found_dates = [(f, as_date(f)) for f in DATE.finditer(text, lo, hi)]
     if year is not None:
         found_dates += [(f, period_end(f, year)) for f in PERIOD.finditer(text, lo, hi)]
+        found_dates += [(f, day_in(f, year)) for f in DAY_MONTH.finditer(text, lo, hi)]
     if born is not None:
         found_dates += [(f, age_end(f, born)) for f in AGE.finditer(text, lo, hi)]
     for found, when in found_dates:

@@ -1354,34 +1354,6 @@ def test_only_procedures_of_this_episode_are_coded(tables, section, line, kept):
     assert bool(out.flags) is not kept
 
 
-@pytest.mark.parametrize("line, kept", [
-    ("As you know, he had a laparoscopic cholecystectomy on 30 March.", False),  # before the admission
-    ("Laparoscopic cholecystectomy on 20/04/2025 at another hospital.", False),
-    ("Laparoscopic cholecystectomy on 23/04/2025.", True),  # during it
-    ("Laparoscopic cholecystectomy on day 2.", True),  # no date: nothing to compare
-])
-def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(tables, line, kept):
-    x = Excerpt(MAIN, (None, "Admitted 22/04/2025, discharged 25/04/2025"), (None, line))
-    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
-                          code(tables, OPCS, "J18.3", "primary", x.evidence(line))], "HIS-003")
-    assert (("OPCS-4", "J18.3") in coded(out)) is kept
-    assert not kept or not out.flags
-    if not kept:
-        assert "dated before this admission" in out.flags[0].message
-
-
-@pytest.mark.parametrize("text, year, expected", [
-    ("Admitted 24/07/2026", None, [(2026, 7, 24)]),
-    ("TURBT on 30 June; MDT 31 July 2026", 2026, [(2026, 6, 30), (2026, 7, 31)]),
-    ("TURBT on 30 June", None, []),  # no year to place it in
-    ("BP 120/80, 31/02/2026", None, []),  # not dates
-])
-def test_dates_in_a_statement(text, year, expected):
-    from clincoder.rules.comorbidities import dates_in
-
-    assert [(d.year, d.month, d.day) for d in dates_in(text, year)] == expected
-
-
 @pytest.mark.parametrize("assertion, kept", [("historical", False), ("present", True)])
 def test_a_procedure_its_statement_gives_as_the_patients_own_treatment_is_not_coded(tables, assertion, kept):
     line = "3. Obstructive sleep apnoea on laparoscopic cholecystectomy"  # a present diagnosis beside it

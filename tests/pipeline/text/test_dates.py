@@ -39,6 +39,9 @@ def test_the_date_nearest_the_operation_within_its_sentence():
     ("He had an excision biopsy of a cervical lymph node as a day case on 06/10/2025.", "historical"),
     ("On 20/10/2025 a bone marrow aspirate and trephine biopsy was taken.", "present"),
     ("Laparoscopic right hemicolectomy 07/04/2025.", "historical"),
+    # a day and month without the year: in the admission's year
+    ("As you know, he had a transurethral resection of a bladder tumour on 30 September.", "historical"),
+    ("On 18 October a bone marrow aspirate and trephine biopsy was taken.", "present"),
 ])
 def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(operation, assertion):
     mentions = analyse("Admitted 16/10/2025, discharged 23/10/2025\n\n" + operation)
