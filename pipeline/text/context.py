@@ -249,7 +249,7 @@ def dated_before(sentence: str, admitted: datetime.date) -> bool:
         all(m < (admitted.year, admitted.month) for m in months)
 
 
-_WEIGHED = frozenset({"considered", "suspected", "queried"})
+_WEIGHED = frozenset({"consider", "considered", "suspected", "queried"})
 _WEIGHED_VERBS = frozenset({"thought", "wondered"})  # ... followed by one of _WEIGHED_OF: "we also thought about"
 _WEIGHED_OF = frozenset({"about", "of"})
 _WEIGHED_WITHIN = 3  # at most this many words between "considered" and the condition ("first", "a", "possible")
@@ -261,19 +261,33 @@ def _weighed(tokens):
                  t.lower_ in _WEIGHED_OF and t.i > 0 and t.nbor(-1).lower_ in _WEIGHED_VERBS), None)
 
 
+# a later verdict on what was weighed, by a pronoun: "so we have ruled this out", "but the
+# distribution and histology do not support it"
+_DENIED_BY_PRONOUN = re.compile(r"\b(?:ruled|rule)\s+(?:this|it|that)\s+out\b|\bexcluded\s+(?:this|it)\b|"
+                                r"\b(?:this|it)\s+(?:was|has\s+been)\s+(?:excluded|ruled\s+out)\b|"
+                                r"\bn(?:o|')t\s+support\s+(?:it|this)\b", re.I)
+# what says a condition was weighed when it follows the condition ("Ulcerative colitis was on the differential")
+_WEIGHED_AFTER = re.compile(r"^\s*(?:was|were)\s+(?:on\s+the\s+differential|a\s+possibility|considered)\b", re.I)
+
+
 def _denied_later(ent) -> bool:
     """Whether the sentence names the condition again, later, and negates it there ("We
-    considered bronchiolitis ..., so we do not think this was bronchiolitis")."""
+    considered bronchiolitis ..., so we do not think this was bronchiolitis"), or denies it by a
+    pronoun ("..., so we have ruled this out")."""
     name = ent.text.lower()
-    return any(e._.is_negated and e.label_ == ent.label_ and e.start >= ent.end and
-               (e.text.lower() in name or name in e.text.lower()) for e in ent.sent.ents)
+    rest = ent.doc.text[ent.end_char:ent.sent.end_char]
+    return _DENIED_BY_PRONOUN.search(rest) is not None or any(
+        e._.is_negated and e.label_ == ent.label_ and e.start >= ent.end and
+        (e.text.lower() in name or name in e.text.lower()) for e in ent.sent.ents)
 
 
 def set_aside(doc) -> None:
     """A condition the letter says it considered and then answers with a "but" ("We first
     considered scarlet fever, but the throat swab grew no group A streptococcus"), or names again
     later in the sentence to deny it ("We also thought about an inhaled foreign body: ..., so a
-    foreign body was not suspected"), was set aside: negated. A ConText trigger cannot say it, since
+    foreign body was not suspected"), or denies by a pronoun ("we did consider late-onset
+    rheumatoid arthritis ..., so we have ruled this out"; "Ulcerative colitis was on the
+    differential at referral, but the histology does not support it"), was set aside: negated. A ConText trigger cannot say it, since
     the condition lies inside the words that say it."""
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated:
@@ -281,8 +295,10 @@ def set_aside(doc) -> None:
         before = doc[max(ent.sent.start, ent.start - _WEIGHED_WITHIN - 1):ent.start]
         after = [t.lower_ for t in doc[ent.end:min(ent.sent.end, ent.end + 2)]]
         weighed = _weighed(before)
-        if weighed is not None and not any(t.is_punct for t in doc[weighed.i:ent.start]) and \
+        if weighed is not None and not any(t.is_punct and t.text != "-" for t in doc[weighed.i:ent.start]) and \
                 (after[:1] == ["but"] or after[:2] == [",", "but"] or _denied_later(ent)):
+            ent._.is_negated = True
+        elif _WEIGHED_AFTER.match(doc.text[ent.end_char:ent.sent.end_char]) and _denied_later(ent):
             ent._.is_negated = True
 
 

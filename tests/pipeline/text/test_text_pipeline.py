@@ -144,6 +144,18 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("We also thought about an inhaled foreign body: his chest was clear, so a foreign body was not suspected.",
      "foreign body", "negated"),
     ("We thought about pneumonia and treated it with amoxicillin.", "pneumonia", "present"),
+    # ... or denied by a pronoun
+    ("We did consider late-onset rheumatoid arthritis as a cause of her girdle symptoms, but her rheumatoid factor "
+     "is negative and there was no synovitis, so we have ruled this out.", "rheumatoid arthritis", "negated"),
+    ("Ulcerative colitis was on the differential at referral, but the distribution and histology do not support it.",
+     "Ulcerative colitis", "negated"),
+    ("Ulcerative colitis was on the differential and the histology confirmed it.", "Ulcerative colitis", "present"),
+    ("On day two there was a brief worry about cellulitis, which settled without antibiotics.", "cellulitis",
+     "hypothetical"),
+    ("The working diagnosis of immune thrombocytopenia (ITP) was revised to TTP once the film showed fragments.",
+     "thrombocytopenia", "negated"),
+    ("- HbA1c at 13 weeks postpartum, then annual screening for type 2 diabetes (GP please)", "type 2 diabetes",
+     "hypothetical"),
     # the verdict after "but" reaches back over the clause to what was considered
     ("Sepsis was considered because of the lactate of 3.4 and tachycardia, but was ruled out.", "Sepsis", "negated"),
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
