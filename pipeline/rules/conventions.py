@@ -13,7 +13,7 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
 from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement,
-                     specific)
+                     shared_statement, specific)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -789,6 +789,26 @@ def not_coded_here(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s)
 
 
+def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
+    """A code of ``codes`` gives its place to a condition of ``beside`` that the ranker scores at
+    least ``source_floor`` (a candidate the suggester left out) and that its own present statement
+    or the letter's diagnosis list names."""
+    p: BesideParams = r.params
+
+    def named_with(s: CodeSuggestion, c: CodeSuggestion) -> bool:
+        shared = shared_statement(s, c)
+        return shared is not None and shared.assertion == "present" or any(
+            e.assertion == "present" and e.section in p.listed for e in c.evidence)
+
+    for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
+        named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside) and c.score >= p.source_floor
+                 and named_with(s, c)]
+        if named:
+            best = max(named, key=lambda c: c.score)
+            w.replace(r, s, System.parse(best.system), best.code)
+            w.flag(r, p.message, s, codes=(s.code, best.code), other=f"{best.code} ({best.title})")
+
+
 @dataclass(frozen=True)
 class BesideParams:
     codes: tuple[str, ...]  # code ranges not coded beside ...
@@ -798,6 +818,11 @@ class BesideParams:
     needs: bool = False
     # the kind of code ``beside`` names (diagnosis, procedure); "": the rule's own classification
     kind: str = ""
+    # CON-024: where no code of ``beside`` is suggested, a candidate of it that the ranker scores at
+    # least this high and that rests on a present statement of the code takes the code's place
+    # ("Acute upper GI bleed from oesophageal varices": the varices with bleeding, not K92.2)
+    source_floor: float = 1.01
+    listed: tuple[str, ...] = ()  # ... or that the letter lists under these headings
 
     def __post_init__(self):
         check_codes(self.codes, "codes")
@@ -824,6 +849,8 @@ def coded_beside(w: Work, r: Rule) -> None:
     codes, beside = code_refs(" ".join(p.codes)), code_refs(" ".join(p.beside))
     pool = [s for s in w.codes if s.kind == p.kind] if p.kind else w.scope(r)
     other = next((s for s in pool if in_refs(s.code, beside)), None)
+    if other is None and not p.needs:
+        _named_in_its_place(w, r, codes, beside)
     if (other is None) != p.needs:
         return
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:

@@ -1506,6 +1506,23 @@ def test_a_drug_named_as_the_cause_of_one_condition_is_not_the_cause_of_its_prec
     assert [c.code for c in out.codes] == ["G92", "Y49.5"]  # the drug's toxicity just before the condition
 
 
+@pytest.mark.parametrize("score, expected", [(0.98, ["I85.0"]), (0.3, ["K92.2"])])
+def test_a_bleed_from_a_named_source_is_coded_to_the_source_that_bled(tables, score, expected):
+    line = "1. Acute upper GI bleed from oesophageal varices (large, with stigmata of recent haemorrhage)"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    varices = code(tables, WHO, "I85.0", "candidate", ev, score=score)
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=[varices])
+    assert [c.code for c in out.codes] == expected
+    assert out.codes[0].role == "primary"
+    # the haemorrhage coded from another statement, the source from the diagnosis list
+    other = Excerpt((None, "Melaena and haematemesis overnight."), ("diagnoses", line))
+    melaena = code(tables, WHO, "K92.2", "primary", other.evidence("Melaena and haematemesis overnight."))
+    source = code(tables, WHO, "I85.0", "candidate", other.evidence(line, "diagnoses"), score=score)
+    out = run(tables, other, [melaena], "CON-024", candidates=[source])
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_condition_two_drugs_caused_gets_both_drug_codes_in_the_order_told(tables):
     line = "1. Severe hyperkalaemia with ECG changes - due to spironolactone + ramipril, precipitated by AKI."
     x = Excerpt(("diagnoses", line))
