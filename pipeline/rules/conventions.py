@@ -801,8 +801,8 @@ def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
             e.assertion == "present" and e.section in p.listed for e in c.evidence)
 
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
-        named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside) and c.score >= p.source_floor
-                 and named_with(s, c)]
+        named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside)
+                 and c.score >= p.source_floor and named_with(s, c)]
         if named:
             best = max(named, key=lambda c: c.score)
             w.replace(r, s, System.parse(best.system), best.code)

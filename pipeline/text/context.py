@@ -287,8 +287,8 @@ def set_aside(doc) -> None:
     later in the sentence to deny it ("We also thought about an inhaled foreign body: ..., so a
     foreign body was not suspected"), or denies by a pronoun ("we did consider late-onset
     rheumatoid arthritis ..., so we have ruled this out"; "Ulcerative colitis was on the
-    differential at referral, but the histology does not support it"), was set aside: negated. A ConText trigger cannot say it, since
-    the condition lies inside the words that say it."""
+    differential at referral, but the histology does not support it"), was set aside: negated. A
+    ConText trigger cannot say it, since the condition lies inside the words that say it."""
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or ent._.is_negated:
             continue

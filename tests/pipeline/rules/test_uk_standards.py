@@ -117,8 +117,8 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "Codeine causes vomiting.", None),
     ("allergies", "Morphine makes her nauseated.", None),
     ("allergies", "Clarithromycin gives him diarrhoea.", None),
-    ("allergies", "Trimethoprim: now contraindicated because of the interaction with methotrexate\n(this is not an allergy).",
-     None),
+    ("allergies", "Trimethoprim: now contraindicated because of the interaction with methotrexate\n"
+                  "(this is not an allergy).", None),
     ("allergies", "Penicillin (urticaria as a child) - he has had a cephalosporin safely before.", "Z88.0"),
     ("allergies", "Codeine - nausea; penicillin - rash", "Z88.0"),
     ("allergies", "Clarithromycin - vomiting and facial swelling", "Z88.1"),
@@ -558,7 +558,8 @@ def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(wh
     suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
     tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
     x = Excerpt(("diagnoses", "Persistent breech presentation"),
-                ("procedures", "Elective lower segment caesarean section"), (None, "Delivery outcome: Single live birth."))
+                ("procedures", "Elective lower segment caesarean section"),
+                (None, "Delivery outcome: Single live birth."))
     outcome = code(tables, WHO, "Z37.0", "candidate", x.evidence("Delivery outcome: Single live birth."))
     lscs = code(tables, OPCS, "R17.2", evidence=x.evidence("Elective lower segment caesarean section", "procedures"))
     out = run(tables, x, [code(tables, WHO, "O32.1", "primary"), lscs], "CON-028", candidates=[outcome])
