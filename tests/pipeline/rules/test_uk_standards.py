@@ -1120,6 +1120,15 @@ def test_a_symptom_gives_way_to_the_diagnosis_that_explains_it(tables, symptom, 
     assert out.flags[0].codes == (symptom, definitive)
 
 
+@pytest.mark.parametrize("code_, kept", [("N18.2", False), ("N18.3", True)])
+def test_a_ckd_stage_is_the_one_the_letter_gives_the_ckd(tables, code_, kept):
+    line = "2. Acute kidney injury (AKI) stage 2 on CKD stage 3a"
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "N17.9", "primary", x.evidence(line, "diagnoses")),
+                          code(tables, WHO, code_, evidence=x.evidence(line, "diagnoses"))], "CON-013")
+    assert (code_ in [c.code for c in out.codes]) is kept
+
+
 @pytest.mark.parametrize("words, kept", [
     ("Admitted 10 days post-partum with fever.", True),
     ("LSCS at 39 weeks; wound infection.", True),
