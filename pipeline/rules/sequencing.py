@@ -166,11 +166,17 @@ class SecondaryListedParams:
     sections: tuple[str, ...]  # the headings under which a letter lists its secondary diagnoses
     not_definitive: tuple[str, ...]  # codes that never take the primary's place from one listed there
     message: str
-    # SEQ-014: a diagnosis the letter tells only in statements dated to a year before the letter's
-    # ("In 2018 she had a stent for stable angina") is not the primary either
-    dated: bool = False
-    dates: str = DATES
-    listed: tuple[str, ...] = ()  # SEQ-014: a dated statement under these headings is still this episode's
+
+    def __post_init__(self):
+        check_codes(self.not_definitive, "not_definitive")
+
+
+@dataclass(frozen=True)
+class EarlierYearParams:
+    not_definitive: tuple[str, ...]  # codes that never take the primary's place
+    message: str
+    listed: tuple[str, ...] = ()  # a dated statement under these headings is still this episode's
+    dates: str = DATES  # a full date; the latest one gives the year of the letter
 
     def __post_init__(self):
         check_codes(self.not_definitive, "not_definitive")
@@ -181,22 +187,10 @@ def _only_under(s: CodeSuggestion, sections: tuple[str, ...]) -> bool:
     return bool(s.evidence) and all(e.section in sections for e in s.evidence)
 
 
-@rule("SEQ-014", "sequencing", SecondaryListedParams)
-@rule("SEQ-012", "sequencing", SecondaryListedParams)
-def secondary_not_primary(w: Work, r: Rule) -> None:
-    """A diagnosis the letter states only under a heading of secondary diagnoses ("Other
-    conditions", "Secondary diagnoses"), or (``dated``) only in statements of an earlier year, is
-    not the primary diagnosis where a condition the letter states elsewhere is coded: the first
-    of those in the suggested order takes its place."""
-    p: SecondaryListedParams = r.params
-    not_definitive = code_refs(" ".join(p.not_definitive))
-    year = letter_year(w.text, p.dates) if p.dated else None
-
-    def aside(s: CodeSuggestion) -> bool:
-        if p.dated:
-            return bool(s.evidence) and all(dated_before(e, year) and e.section not in p.listed for e in s.evidence)
-        return _only_under(s, p.sections)
-
+def _aside_not_primary(w: Work, r: Rule, aside) -> None:
+    """A primary diagnosis that ``aside(s)`` sets aside gives its place to the first suggested
+    condition that is not set aside, not one of ``not_definitive`` and stated as present."""
+    not_definitive = code_refs(" ".join(r.params.not_definitive))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
@@ -208,7 +202,27 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
             continue
         w.move_before(main, first)
         w.tag(r, first, main)
-        w.flag(r, p.message, first, codes=(first.code, main.code), other=main.code)
+        w.flag(r, r.params.message, first, codes=(first.code, main.code), other=main.code)
+
+
+@rule("SEQ-012", "sequencing", SecondaryListedParams)
+def secondary_not_primary(w: Work, r: Rule) -> None:
+    """A diagnosis the letter states only under a heading of secondary diagnoses ("Other
+    conditions", "Secondary diagnoses") is not the primary diagnosis where a condition the letter
+    states elsewhere is coded: the first of those in the suggested order takes its place."""
+    p: SecondaryListedParams = r.params
+    _aside_not_primary(w, r, lambda s: _only_under(s, p.sections))
+
+
+@rule("SEQ-014", "sequencing", EarlierYearParams)
+def earlier_year_not_primary(w: Work, r: Rule) -> None:
+    """A diagnosis the letter tells only in statements dated to a year before the letter's ("In
+    2018 she had a stent for stable angina"), none under a diagnosis heading, is not the primary
+    diagnosis where a condition stated without such a date is coded."""
+    p: EarlierYearParams = r.params
+    year = letter_year(w.text, p.dates)
+    _aside_not_primary(w, r, lambda s: bool(s.evidence) and all(
+        dated_before(e, year) and e.section not in p.listed for e in s.evidence))
 
 
 @dataclass(frozen=True)
