@@ -18,7 +18,6 @@ from spacy.tokens import Doc
 from clincoder.core.config import PLANNED_SECTIONS
 from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES
 
-from .dates import admission_date, birth_date, date_of
 from .model import Mention
 from .sections import section_at
 
@@ -60,7 +59,6 @@ class MentionAttributes:
         ents = list(doc.ents)
         bounds = [(info.get((e.start_char, e.end_char), (e.start_char, e.end_char))[:2]) for e in ents]
         has_sents = doc.has_annotation("SENT_START")
-        admitted, born = admission_date(text), birth_date(text)
         out: List[Mention] = []
         sentence_of: List[int] = []
         for k, ent in enumerate(ents):
@@ -72,9 +70,6 @@ class MentionAttributes:
             before, inside, after = text[lo:a], text[a:b], text[b:hi]
             section = section_at(doc._.section_spans, a)
             assertion = _assertion(ent, section)
-            if assertion == "present" and ent.label_ == "PROCEDURE" and admitted is not None:
-                done = date_of(text, a, b, sent.start_char, sent.end_char, admitted.year, born)
-                assertion = "historical" if done is not None and done < admitted else assertion  # an earlier episode
             out.append(Mention(
                 start=a, end=b, text=text[a:b], label=ent.label_, section=section,
                 assertion=assertion, laterality=laterality(before, inside, after),

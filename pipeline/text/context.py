@@ -7,7 +7,6 @@ Sets on each ``doc.ents`` span ``is_negated``, ``is_uncertain``, ``is_historical
 """
 
 # no `from __future__ import annotations`: spaCy validates factory signatures at runtime
-import datetime
 import functools
 import re
 from importlib.resources import files
@@ -20,6 +19,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
+from .dates import admission_date, birth_date, date_of
 from .sections import announcement_phrases
 
 CONTEXT_ATTRS = ("is_negated", "is_uncertain", "is_historical", "is_hypothetical", "is_family")
@@ -220,35 +220,6 @@ class LetterConText(ConText):
         self.set_context_attributes([(t, m) for t, m in graph.edges if (t.start, t.end) in touched])
 
 
-# the day the episode began, as letters write it ("Admitted: 06/05/2025", "Attendance: 04/09/2025 (day case)")
-_ADMITTED = re.compile(r"\b(?:admitted|adm|date of admission|admission date|attendance|date of attendance|"
-                       r"attended)\b\s*(?:on\b)?\s*:?\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})\b", re.I)
-_DAY = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b")
-_MONTH = re.compile(r"(?<![/.\d])(\d{1,2})/(\d{4})\b")  # "core biopsy (09/2025)"
-
-
-def _date(day: str, month: str, year: str) -> Optional[datetime.date]:
-    y = int(year) + (2000 if len(year) == 2 else 0)
-    try:
-        return datetime.date(y, int(month), int(day))  # UK order: day/month/year
-    except ValueError:
-        return None
-
-
-def admission_date(text: str) -> Optional[datetime.date]:
-    """The episode's first day as the letter's header gives it, or None."""
-    found = _ADMITTED.search(text)
-    return _date(*found.groups()) if found else None
-
-
-def dated_before(sentence: str, admitted: datetime.date) -> bool:
-    """Whether ``sentence`` gives dates (day/month/year or month/year) and all are before ``admitted``."""
-    days = [d for d in (_date(*m.groups()) for m in _DAY.finditer(sentence)) if d is not None]
-    months = [(int(y), int(m)) for m, y in _MONTH.findall(sentence) if 1 <= int(m) <= 12]
-    return bool(days or months) and all(d < admitted for d in days) and \
-        all(m < (admitted.year, admitted.month) for m in months)
-
-
 _WEIGHED = frozenset({"consider", "considered", "suspected", "queried"})
 _WEIGHED_VERBS = frozenset({"thought", "wondered"})  # ... followed by one of _WEIGHED_OF: "we also thought about"
 _WEIGHED_OF = frozenset({"about", "of"})
@@ -331,14 +302,19 @@ def coordinated_negation(doc) -> None:
 def done_before_admission(doc) -> None:
     """A procedure its sentence dates before this episode began ("Laparoscopic sigmoid colectomy
     on 12/05/2025" in a letter of an attendance on 04/09/2025; "core biopsy (09/2025)" before an
-    operation in October) was done in an earlier episode: historical, not coded for this one."""
+    operation in October; "a right hip replacement in 2014"; "tonsillectomy aged 7") was done in
+    an earlier episode: historical, not coded for this one (the date nearest its words:
+    :func:`clincoder.text.dates.date_of`)."""
     admitted = admission_date(doc.text)
     if admitted is None:
         return
+    born = birth_date(doc.text)
     for ent in doc.ents:
-        if ent.label_ == "PROCEDURE" and not (ent._.is_historical or ent._.is_negated or ent._.is_hypothetical) \
-                and dated_before(ent.sent.text, admitted):
-            ent._.is_historical = True
+        if ent.label_ == "PROCEDURE" and not (ent._.is_historical or ent._.is_negated or ent._.is_hypothetical):
+            done = date_of(doc.text, ent.start_char, ent.end_char, ent.sent.start_char, ent.sent.end_char,
+                           admitted.year, born)
+            if done is not None and done < admitted:
+                ent._.is_historical = True
 
 
 _INDICATION_WITHIN = 4  # at most this many words between "for" and the condition

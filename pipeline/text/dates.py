@@ -27,6 +27,7 @@ _ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|adm\b\.?|admission\s+date|admis
                        r"date\s+admitted|attended(?:\s+on)?|attendance|day\s+case|inpatient\s+stay(?:,[^:\n]{0,40})?)"
                        r"\s*[:\-]?\s*", re.I)
 NEAR_CHARS = 80  # a date further than this from the operation's words dates something else
+_LEADS_TO = re.compile(r"\s*(?:on|dated|[(])?\s*")  # what joins an operation to its own date
 # a period rather than a day: "in 2014", "during March 2025", "in January" (a month name written
 # with its capital, so that "in may" is not read as May)
 _MONTH_NAMES = "|".join(m.capitalize() + r"(?:" + rest + r")?" for m, rest in (
@@ -37,6 +38,8 @@ PERIOD = re.compile(r"\b(?:[Ii]n|[Dd]uring)\s+(?:(" + _MONTH_NAMES + r")\.?,?\s+
 # a day and a month without the year ("a transurethral resection of a bladder tumour on 30 June"),
 # taken in the admission's year
 DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH_NAMES + r")\b(?!\.?,?\s+\d)")
+# a month and its year without the day ("core biopsy (09/2025)")
+MONTH_YEAR = re.compile(r"(?<![/.\d])(\d{1,2})/((?:19|20)\d{2})\b")
 
 
 def as_date(found: re.Match) -> date | None:
@@ -93,6 +96,12 @@ def day_in(found: re.Match, year: int) -> date | None:
         return None
 
 
+def month_end(found: re.Match) -> date | None:
+    """The last day of a :data:`MONTH_YEAR` match (None for a month that is not one: 13/2025)."""
+    month, year = int(found.group(1)), int(found.group(2))
+    return date(year, month, calendar.monthrange(year, month)[1]) if 1 <= month <= 12 else None
+
+
 def period_end(found: re.Match, year: int) -> date:
     """The last day of a :data:`PERIOD` match; a month without a year is taken in ``year``."""
     month_name, stated_year, bare_month = found.groups()
@@ -110,16 +119,21 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
     stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
     counts ("in 2014", "in January"), and with ``born`` an age ("aged 7"), each as its last day:
     a period that ends before a day is before it. With ``year``, a day and month without a year
-    ("on 30 June") is taken in it."""
+    ("on 30 June") is taken in it. A date the words lead straight to ("colectomy on 12/05/2025,
+    closure of colostomy on 04/09/2025") is theirs, however near another stands."""
     best, gap = None, NEAR_CHARS + 1
     found_dates = [(f, as_date(f)) for f in DATE.finditer(text, lo, hi)]
+    found_dates += [(f, month_end(f)) for f in MONTH_YEAR.finditer(text, lo, hi)]
     if year is not None:
         found_dates += [(f, period_end(f, year)) for f in PERIOD.finditer(text, lo, hi)]
         found_dates += [(f, day_in(f, year)) for f in DAY_MONTH.finditer(text, lo, hi)]
     if born is not None:
         found_dates += [(f, age_end(f, born)) for f in AGE.finditer(text, lo, hi)]
     for found, when in found_dates:
-        distance = found.start() - end if found.start() >= end else start - found.end()
+        if found.start() >= end:  # a date the words lead to ("colectomy on 12/05/2025") is theirs
+            distance = 0 if _LEADS_TO.fullmatch(text, end, found.start()) else found.start() - end
+        else:
+            distance = start - found.end()
         if 0 <= distance < gap:
             best, gap = when, distance
     return best

@@ -48,6 +48,21 @@ def test_a_procedure_dated_before_the_admission_is_an_earlier_episodes(operation
     assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
 
 
+def test_each_operation_of_a_sentence_is_dated_by_its_own_date():
+    mentions = analyse("Attendance: 04/09/2025 (day case)\n\n"
+                       "Laparoscopic sigmoid colectomy on 12/05/2025, closure of colostomy on 04/09/2025.")
+    assert [m.assertion for m in mentions if m.label == "PROCEDURE"] == ["historical", "present"]
+
+
+@pytest.mark.parametrize("text, ends", [
+    ("Core biopsy (08/2025) showed", date(2025, 8, 31)),  # a month and its year: its last day
+    ("Core biopsy 13/2025 showed", None),  # no month
+    ("Core biopsy on 12/09/2025 showed", date(2025, 9, 12)),  # a full date, not its month and year
+])
+def test_a_month_and_year_counts_as_its_last_day(text, ends):
+    assert date_of(text, 0, 4, 0, len(text)) == ends
+
+
 @pytest.mark.parametrize("operation, assertion", [
     ("Apart from that she has CKD, and she had a right hip replacement in 2014 which still serves her well.",
      "historical"),

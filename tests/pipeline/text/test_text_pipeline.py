@@ -348,25 +348,6 @@ def test_a_procedure_dated_before_the_admission_is_history(analyse, sentence, as
     assert assertion in found.values() and set(found.values()) == {assertion}, found
 
 
-def test_the_admission_date_is_read_in_uk_order():
-    from clincoder.text.context import admission_date
-
-    assert str(admission_date("Admitted: 06/05/2025 via ED")) == "2025-05-06"
-    assert admission_date("Discharged: 07/05/2025") is None
-
-
-@pytest.mark.parametrize("sentence, before", [
-    ("Colectomy on 12/05/2025.", True), ("Core biopsy (08/2025).", True), ("Core biopsy (09/2025).", False),
-    ("Colectomy on 12/05/2025, stoma reversal on 05/09/2025.", False), ("No date here.", False),
-])
-def test_a_sentence_is_dated_before_the_admission_only_when_all_its_dates_are(sentence, before):
-    import datetime
-
-    from clincoder.text.context import dated_before
-
-    assert dated_before(sentence, datetime.date(2025, 9, 4)) is before
-
-
 @pytest.mark.parametrize("text, word, kept", [
     ("Our diagnosis is acute gout of the right knee.", "diagnosis", False),
     ("She had drunk about four units of alcohol the evening before.", "alcohol", False),
