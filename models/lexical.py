@@ -15,7 +15,7 @@ import numpy as np
 from clincoder.core.cache import cache_key, cached_pickle, source_of
 from clincoder.core.codes import System, compact
 from clincoder.core.tables import CodeTable
-from clincoder.models.tfidf import TfidfTerms, top_sparse_rows
+from clincoder.models.tfidf import TfidfTerms, english_stop_words, top_sparse_rows
 
 _POSSESSIVE = re.compile(r"['’](?=s\b)")
 
@@ -24,6 +24,24 @@ def _norm(text: str) -> str:
     """Lower case, one space; a possessive written with or without its apostrophe is one word
     ("Dupuytren's disease", "dupuytrens disease")."""
     return re.sub(r"\s+", " ", _POSSESSIVE.sub("", text.lower()))
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    from nltk.stem.snowball import EnglishStemmer  # pure Python, no data to download
+
+    return functools.lru_cache(maxsize=200_000)(EnglishStemmer().stem)
+
+
+def stemmed(text: str) -> str:
+    """The words of a normalised text without English stop words, each as its stem: "variceal
+    band ligation" and "varices ... banding" share "varic" and "band", "bilateral nephrostomies"
+    and "nephrostomy" share "nephrostomi", "coiling" is "coil"."""
+    stop, stem = english_stop_words(), _stemmer()
+    return " ".join(stem(w) for w in _WORD.findall(text) if w not in stop)
 
 
 BOILERPLATE = re.compile(
@@ -37,11 +55,12 @@ def clean_title(title: str) -> str:
 
 
 class LexicalIndex:
-    """TF-IDF (word 1-2 grams, sublinear tf) over the selectable codes of one table."""
+    """TF-IDF (word 1-2 grams, sublinear tf) over the selectable codes of one table; with
+    ``stem``, over the stems of the words (:func:`stemmed`), texts and queries alike."""
 
     def __init__(self, table: CodeTable, codes: list[str] | None = None,
-                 synonyms: dict[str, set[str]] | None = None):
-        self.table = table
+                 synonyms: dict[str, set[str]] | None = None, stem: bool = False):
+        self.table, self.stem = table, stem
         synonyms = synonyms or {}
         rows, owners = [], []
         wanted = set(codes) if codes is not None else None
@@ -49,7 +68,7 @@ class LexicalIndex:
             if (e.code not in wanted) if wanted is not None else not e.selectable:
                 continue
             for text in (clean_title(e.title), *e.inclusion_terms, *sorted(synonyms.get(e.code, ()))):
-                rows.append(_norm(text))
+                rows.append(self.prepared(text))
                 owners.append(e.code)
         if not rows:
             raise ValueError(f"no codes to index in {table.edition}")
@@ -58,7 +77,7 @@ class LexicalIndex:
         self._owner = np.array([col[c] for c in owners])
         from sklearn.feature_extraction.text import TfidfVectorizer  # fitting only (see clincoder.models.tfidf)
 
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english",
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words=None if stem else "english",
                                      token_pattern=r"(?u)\b(?:[a-z0-9][a-z0-9]+|[0-9])\b", dtype=np.float32)
         self.matrix = vectorizer.fit_transform(rows).tocsc().T.tocsr()  # rows: features
         self.terms = TfidfTerms.of(vectorizer)
@@ -66,16 +85,22 @@ class LexicalIndex:
     def __getstate__(self) -> dict:  # cached without its table (reattached by :func:`lexical_index`)
         return {k: v for k, v in self.__dict__.items() if k != "table"}
 
+    def prepared(self, text: str) -> str:
+        """A text as this index reads it: normalised, and stemmed where the index is."""
+        return stemmed(_norm(text)) if self.stem else _norm(text)
+
     def similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
         """Cosine similarity of each text (rows) with each other text (columns) in this index's
-        TF-IDF space, the texts taken as written."""
+        TF-IDF space, the texts taken as written (stemmed where the index is)."""
+        if self.stem:
+            texts, others = [self.prepared(t) for t in texts], [self.prepared(t) for t in others]
         return (self.terms.transform(texts) @ self.terms.transform(others).T).toarray()
 
     def search(self, texts: list[str], top_k: int = 10, min_score: float = 0.0) -> list[list[tuple[str, float]]]:
         """Best ``top_k`` codes for each text, as ``(code, score)`` best first."""
         if not texts:
             return []
-        sims = self.terms.transform([_norm(t) for t in texts]) @ self.matrix
+        sims = self.terms.transform([self.prepared(t) for t in texts]) @ self.matrix
         out = []
         for vals, idx in top_sparse_rows(sims, top_k * 4):  # rows to look at: a code may own several rows
             best: dict[str, float] = {}
@@ -159,7 +184,8 @@ def curated_synonyms(table: CodeTable) -> dict[str, set[str]]:
 def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
     """The index of a table, once per process and through the cache folder: ICD-10 tables borrow
     ICD-10-CM wording; with ``curated``, ICD-10 and OPCS-4 also carry the curated UK index terms
-    (the statement linker reads those; the ranker reads the index its fusion was trained on)."""
+    and words are matched by their stems ("nephrostomies", "nephrostomy"): the statement linker
+    reads that index; the ranker reads the index its fusion was trained on."""
     from importlib.metadata import version
 
     from clincoder.core.index_terms import index_terms_source
@@ -177,7 +203,7 @@ def lexical_index(table: CodeTable, curated: bool = False) -> LexicalIndex:
         synonyms = icd10cm_synonyms(table) if table.system is System.ICD10 else {}
         for code, terms in (curated_synonyms(table) if curated else {}).items():
             synonyms.setdefault(code, set()).update(terms)
-        return LexicalIndex(table, list(default_codes(table)), synonyms or None)
+        return LexicalIndex(table, list(default_codes(table)), synonyms or None, stem=curated)
 
     index = cached_pickle(f"lexical-{table.system.name}", cache_key(*parts), build)
     index.table = table

@@ -142,7 +142,10 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
         return None
     at = max(0, m.start - sentence.start)
     preceding = [w for w in sentence.query[:at].split() if not MEASURE.match(w)]
-    before = _within_clause(reversed(preceding[-CONTEXT_WORDS:]))[::-1]
+    nearest = preceding[-CONTEXT_WORDS:]
+    # a heading before the operation is not its object ("Procedure today: manipulation of the nasal bones")
+    nearest = nearest[max((n + 1 for n, w in enumerate(nearest) if w.endswith(":")), default=0):]
+    before = _within_clause(reversed(nearest))[::-1]
     # a surgeon's own account: the object follows the verb ("through a skin-crease incision I removed ...")
     subject = max((n for n, w in enumerate(before) if w in OPERATIVE_SUBJECTS), default=None)
     before = before if subject is None else before[subject + 1:]

@@ -155,6 +155,8 @@ PROCEDURE_NOUNS = {
     # "incision and drainage of L peritonsillar abscess", "needle aspiration of the left knee"
     "incision and drainage": "incision and drainage", "drainage": "drainage", "aspiration": "aspiration",
     "needle aspiration": "needle aspiration",
+    # "manipulation of the nasal bones under general anaesthetic"
+    "manipulation": "manipulation",
 }
 
 # Words that name a kind of condition but not where or which ("fracture", "obstruction",
@@ -259,6 +261,8 @@ BODY_SITES = (
     "olecranon", "scaphoid", "radial head", "humeral head", "neck of humerus", "surgical neck of humerus",
     "tibial plateau", "tibial shaft", "malleolus", "lateral malleolus", "medial malleolus", "talus", "navicular",
     "pubic ramus", "pubic rami", "mandible", "zygoma", "maxilla", "nasal bone", "odontoid peg",
+    # the lobes of a lung ("adenocarcinoma of the right upper lobe")
+    "upper lobe", "middle lobe", "lower lobe", "lingula",
 )
 ADJECTIVE_SITES = {
     "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",

@@ -177,8 +177,14 @@ def _whole(toks, i: int, j: int, text: str) -> bool:
     return True
 
 
+# a name joined by a hyphen to a number ("PD-L1", "PD-1", "IL-6", "HER-2"): a molecule, not the abbreviation
+_NAMED_PART = re.compile(r"-[A-Za-z]{0,2}\d")
+
+
 def _inside_word(text: str, a: int, b: int) -> bool:
-    return (a > 0 and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum())
+    """Whether ``a``-``b`` is part of a longer word or of a name joined by a hyphen to a number."""
+    return (a > 0 and text[a - 1].isalnum()) or (b < len(text) and text[b].isalnum()) \
+        or _NAMED_PART.match(text, b) is not None
 
 
 def _sentence(doc: Doc, a: int, b: int) -> str:

@@ -5,7 +5,9 @@ stops, and text wrapped at a fixed width. The rules, in order:
 
 * a blank line always ends a sentence;
 * a line break ends a sentence unless the line is *wrapped*: the line does not end with
-  sentence punctuation or a colon and the next line starts with a lower-case word;
+  sentence punctuation or a colon, and the next line starts with a lower-case word, or the line
+  ends with a comma, a word that needs what follows ("and", "of", "with") or inside an open
+  parenthesis ("(EGFR and ALK negative,\nPD-L1 70%)");
 * a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``(a)``) at the start of a line starts an
   item, and the ``.``/``)`` of a numbered marker never ends a sentence;
 * an inline numbered list (``Diagnoses: 1. AKI 2. CKD``) splits before each number after a colon,
@@ -25,6 +27,9 @@ from .dates import DATE_TOKEN
 _BULLETS = {"-", "*", "•", "·", "–", "—", "+", ">", "o", "▪", "‣", "◦"}
 _FINAL = {".", "!", "?", ":", ";"}
 _NUM = re.compile(r"^(\d{1,2}|[a-hA-H]|[ivxIVX]{1,4})$")
+# words a line cannot end a sentence on: what they join or govern is on the next line
+_CONTINUING = frozenset({"and", "or", "of", "with", "without", "the", "a", "an", "to", "for", "in", "on", "by", "from",
+                         "at", "as", "than", "but", "that", "which", "who", "his", "her", "their"})
 
 
 @Language.factory("clincoder_sentences", assigns=["token.is_sent_start"])
@@ -104,8 +109,9 @@ class LetterSentences:
             tok.is_sent_start = True
             return
         prev = doc[prev_real]
-        wrapped = (prev.text not in _FINAL and tok.text[:1].islower() and tok.text not in _BULLETS
-                   and not _is_numbered(doc, i))
+        wrapped = (prev.text not in _FINAL and tok.text not in _BULLETS and not _is_numbered(doc, i)
+                   and (tok.text[:1].islower() or prev.text == "," or prev.lower_ in _CONTINUING
+                        or _in_parenthesis(doc.text, prev.idx)))
         if wrapped:
             tok.is_sent_start = False
             # the space token between the lines must not start one either
@@ -121,6 +127,12 @@ class LetterSentences:
         for j in (i + 1, i + 2):
             if j < len(doc) and not doc[j].is_space:
                 doc[j].is_sent_start = False
+
+
+def _in_parenthesis(text: str, at: int) -> bool:
+    """Whether a parenthesis opened earlier on the line of ``at`` is still open there."""
+    line = text[text.rfind("\n", 0, at) + 1:at + 1]
+    return line.rfind("(") > line.rfind(")")
 
 
 def _is_numbered(doc: Doc, i: int, line_start: bool = False) -> bool:

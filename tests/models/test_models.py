@@ -167,3 +167,24 @@ def test_a_possessive_matches_with_or_without_its_apostrophe(query):
                for c, t in (("M72.0", "Dupuytrens disease"), ("M72.2", "Plantar fascial fibromatosis"))]
     index = LexicalIndex(CodeTable(System.ICD10, "test", entries, source="test"))
     assert index.search([query], 1) == [[("M72.0", pytest.approx(1.0))]]
+
+
+@pytest.mark.parametrize("query, code", [
+    ("bilateral nephrostomies", "M13.6"),  # a plural
+    ("variceal banding", "G43.7"),  # an adjective and a verbal noun of the title's words
+    ("endovascular coiling", "O01.9"),
+])
+def test_the_linkers_index_matches_words_by_their_stems(query, code):
+    from clincoder.core.codes import System
+    from clincoder.core.tables import CodeEntry, CodeTable
+    from clincoder.models.lexical import LexicalIndex, stemmed
+
+    entries = [CodeEntry(code=c, title=t, kind="subcategory", parent=None, selectable=True) for c, t in (
+        ("M13.6", "Percutaneous insertion of nephrostomy tube"),
+        ("G43.7", "Fibreoptic endoscopic rubber band ligation of upper gastrointestinal tract varices"),
+        ("O01.9", "Unspecified transluminal coil embolisation of aneurysm of artery"),
+        ("G45.9", "Unspecified diagnostic fibreoptic endoscopic examination of upper gastrointestinal tract"))]
+    table = CodeTable(System.OPCS4, "test", entries, source="test")
+    assert LexicalIndex(table, stem=True).search([query], 1)[0][0][0] == code
+    assert LexicalIndex(table).search([query], 1, 0.05) == [[]]  # word for word, nothing matches
+    assert stemmed("the variceal bands") == stemmed("varices band")

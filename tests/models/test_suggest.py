@@ -150,6 +150,9 @@ def test_a_side_is_looked_up_only_where_titles_name_sides(system, query):
     # a passive names what was done to before its auxiliary; the anaesthetic is not the operation
     ("Because of the angulation the fracture was manipulated under general anaesthetic in theatre.", "manipulated",
      "manipulation of fracture"),
+    # a heading before the operation is not its object
+    ("Procedure today: manipulation of the nasal bones under general anaesthetic (closed", "manipulation",
+     "manipulation of nasal bones"),
 ])
 def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it(sentence, word, query):
     start = sentence.index(word)

@@ -434,3 +434,32 @@ def test_a_node_biopsied_in_clinic_before_the_admission_is_an_earlier_episodes(a
 ])
 def test_a_condition_phrase_is_not_the_name_of_an_operation(key, kept):
     assert condition_phrase(key) is kept
+
+
+@pytest.mark.parametrize("text, sentences", [
+    # a line that ends with a comma, a joining word or inside a parenthesis goes on to the next
+    ("She has adenocarcinoma of the right upper lobe (EGFR and ALK negative,\nPD-L1 70%), diagnosed in 2025.", 1),
+    ("She has adenocarcinoma of the right upper lobe (EGFR and ALK\nnegative), diagnosed in 2025.", 1),
+    ("He was treated for pneumonia and\nCOPD with antibiotics.", 1),
+    ("Reviewed by the team of\nDr Smith on the ward.", 1),
+    # a list and headings stay apart
+    ("Diagnoses:\nPneumonia\nCOPD", 3),
+    ("1. Pneumonia (CURB-65 2)\n2. COPD", 2),
+])
+def test_a_wrapped_line_goes_on(analyse, text, sentences):
+    assert len(list(analyse(text).sents)) == sentences
+
+
+def test_a_name_joined_to_a_number_is_no_abbreviation(analyse):
+    doc = analyse("Adenocarcinoma of the lung, PD-L1 70%, on pembrolizumab.")
+    assert "PD" not in [m.text for m in doc._.mentions]
+    assert "PD" not in [a.text for a in doc._.clin_abbreviations]
+
+
+@pytest.mark.parametrize("text, mention, assertion", [
+    ("Keep wound dry for 5 days.", "wound", "hypothetical"),  # aftercare: the operation's wound
+    ("Keep the wound clean and dry.", "wound", "hypothetical"),
+])
+def test_aftercare_instructions_name_no_injury(analyse, text, mention, assertion):
+    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
+    assert found[mention] == assertion, found
