@@ -858,6 +858,7 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["J02.9", "B27.0"], ["B27.0"]),  # the sore throat of glandular fever is the glandular fever's
     (["L02.2", "N61"], ["N61"]),  # a breast abscess is the breast's, not the trunk's skin
     (["N99.3", "N81.4"], ["N99.3"]),  # a vault prolapse after hysterectomy is no uterovaginal prolapse
+    (["G41.0", "G40.3"], ["G41.0"]),  # status epilepticus in known epilepsy: G40 excludes G41
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
