@@ -101,7 +101,7 @@ def _assertion(ent, section: Optional[str]) -> str:
         return "negated"
     if x.is_hypothetical or ent.label_ == "PROCEDURE" and section in PLANNED_SECTIONS and not _DONE.search(ent.sent.text):
         return "hypothetical"
-    if x.is_historical:
+    if x.is_historical or section == "allergies" and ent.label_ != "PROCEDURE":  # a reaction of an allergy
         return "historical"
     if x.is_uncertain or section == "differential_diagnosis":
         return "uncertain"

@@ -7,7 +7,8 @@ stops, and text wrapped at a fixed width. The rules, in order:
 * a line break ends a sentence unless the line is *wrapped*: the line does not end with
   sentence punctuation or a colon, and the next line starts with a lower-case word, or the line
   ends with a comma, a word that needs what follows ("and", "of", "with") or inside an open
-  parenthesis ("(EGFR and ALK negative,\nPD-L1 70%)");
+  parenthesis ("(EGFR and ALK negative,\nPD-L1 70%)"), or, in a letter wrapped at a fixed width,
+  the line is full (the next line's first word would not have fitted on it: "On 14\nJanuary");
 * a list marker (``-``, ``*``, ``•``, ``1.``, ``2)``, ``(a)``) at the start of a line starts an
   item, and the ``.``/``)`` of a numbered marker never ends a sentence;
 * an inline numbered list (``Diagnoses: 1. AKI 2. CKD``) splits before each number after a colon,
@@ -49,6 +50,7 @@ class LetterSentences:
         if n < 2:
             return doc
         text = doc.text
+        width = wrap_width(text)
         line_start = [False] * n  # first non-space token of a line
         prev_real = None  # index of the previous non-space token
         for i, tok in enumerate(doc):
@@ -61,7 +63,7 @@ class LetterSentences:
                 gap = text[p.idx + len(p.text): tok.idx]
                 if "\n" in gap:
                     line_start[i] = True
-                    self._line_break(doc, i, prev_real, gap.count("\n") >= 2 or gap.strip() != "")
+                    self._line_break(doc, i, prev_real, gap.count("\n") >= 2 or gap.strip() != "", width)
             prev_real = i
         # "?pneumonia": a query mark glued to the next word does not end a sentence
         for i, tok in enumerate(doc[:-1]):
@@ -101,7 +103,7 @@ class LetterSentences:
         return doc
 
     @staticmethod
-    def _line_break(doc: Doc, i: int, prev_real: int | None, blank: bool) -> None:
+    def _line_break(doc: Doc, i: int, prev_real: int | None, blank: bool, width: int | None = None) -> None:
         tok = doc[i]
         if prev_real is None:
             return
@@ -111,7 +113,7 @@ class LetterSentences:
         prev = doc[prev_real]
         wrapped = (prev.text not in _FINAL and tok.text not in _BULLETS and not _is_numbered(doc, i)
                    and (tok.text[:1].islower() or prev.text == "," or prev.lower_ in _CONTINUING
-                        or _in_parenthesis(doc.text, prev.idx)))
+                        or _in_parenthesis(doc.text, prev.idx) or _full(doc.text, prev, tok, width)))
         if wrapped:
             tok.is_sent_start = False
             # the space token between the lines must not start one either
@@ -127,6 +129,33 @@ class LetterSentences:
         for j in (i + 1, i + 2):
             if j < len(doc) and not doc[j].is_space:
                 doc[j].is_sent_start = False
+
+
+WRAP_WIDTHS = (50, 130)  # the widths a letter is wrapped at, when it is
+WRAP_LINES = 3  # lines that end within WRAP_SLACK of the widest before a letter reads as wrapped
+WRAP_SLACK = 12
+
+
+def wrap_width(text: str) -> int | None:
+    """The width a letter's lines were wrapped at (its widest line, where at least
+    :data:`WRAP_LINES` lines end near it), or None for a letter not wrapped at a fixed width."""
+    lengths = [len(line.rstrip()) for line in text.split("\n")]
+    if max(lengths, default=0) > WRAP_WIDTHS[1]:
+        return None  # paragraphs written as one line each
+    width = max(lengths, default=0)
+    near = sum(1 for n in lengths if n >= width - WRAP_SLACK)
+    return width if width >= WRAP_WIDTHS[0] and near >= WRAP_LINES else None
+
+
+def _full(text: str, prev, tok, width: int | None) -> bool:
+    """Whether the line ending with ``prev`` was full: ``tok``, the next line's first word, would
+    not have fitted on it (a hard wrap, not a new item)."""
+    if width is None:
+        return False
+    line_end = prev.idx + len(prev.text)
+    line = text[text.rfind("\n", 0, prev.idx) + 1:line_end]
+    word = re.match(r"\S+", text[tok.idx:])
+    return len(line) + 1 + len(word.group() if word else tok.text) > width
 
 
 def _in_parenthesis(text: str, at: int) -> bool:

@@ -112,6 +112,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a list before a backward negation is its subject, unless a singular verb says otherwise
     ("Lung cancer and lymphoma have been excluded on the EBUS samples.", "Lung cancer", "negated"),
     ("Pneumonia, PE and ACS were ruled out.", "Pneumonia", "negated"),
+    ("Alcohol withdrawal was considered and excluded (drinks 6 units a week).", "Alcohol withdrawal", "negated"),
+    ("PE was considered and ruled out.", "PE", "negated"),
+    # a reaction listed under the allergies is the allergy's, not a condition of this episode
+    ("Allergies: aspirin - angioedema (2022).", "angioedema", "historical"),
     ("Anaemia and hypertension, and PE was excluded.", "hypertension", "present"),
     ("Lung cancer and lymphoma, the main concerns on the CT, have been excluded.", "Lung cancer", "negated"),
     ("Admitted with pneumonia, and PE and ACS were ruled out.", "pneumonia", "present"),
@@ -463,3 +467,21 @@ def test_a_name_joined_to_a_number_is_no_abbreviation(analyse):
 def test_aftercare_instructions_name_no_injury(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
     assert found[mention] == assertion, found
+
+
+WRAPPED = ("Mrs Jones was admitted after a fall at home and was found to have an undisplaced fracture\n"
+           "of the left femoral neck. Because she was independent beforehand we offered fixation. On 14\n"
+           "January, under spinal anaesthesia, the orthopaedic registrar performed a cannulated screw\n"
+           "fixation through a small lateral incision, and she mobilised with the physiotherapists on\n"
+           "the next day.\n"
+           "Hypertension\n"
+           "COPD\n")
+
+
+def test_a_full_line_of_a_letter_wrapped_at_a_fixed_width_goes_on(analyse):
+    from clincoder.text.sentences import wrap_width
+
+    assert wrap_width(WRAPPED) == 91 and wrap_width("Hypertension\nCOPD\n") is None
+    sentences = [s.text for s in analyse(WRAPPED).sents]
+    assert any(s.startswith("On 14\nJanuary, under spinal anaesthesia") for s in sentences), sentences
+    assert sentences[-2:] == ["Hypertension\n", "COPD\n"]  # short lines are items
