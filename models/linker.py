@@ -89,6 +89,7 @@ class Link:
 
 
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
+_GRADE = re.compile(r"(?:grade|category|stage|type|class)\s+(?:[0-9][a-z]?|i{1,3}v?|iv|v)$", re.I)
 LEAD_WORDS = 2  # at most this many describing words before a diagnosis mention join its query
 # the words before and after a generic procedure word that name what it was done to, and with what
 CONTEXT_WORDS = 6
@@ -100,10 +101,14 @@ def with_lead(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str |
     myoclonic epilepsy", "permanent AF", "acute severe asthma"), which the mention leaves out
     when the lexicon knows only its head; None where there are none."""
     lead = []
-    for word in reversed(sentence.query[: max(0, m.start - sentence.start)].split()):
-        if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in LEAD_STOP_WORDS:
-            break
-        lead.insert(0, word)
+    words = sentence.query[: max(0, m.start - sentence.start)].split()
+    if len(words) >= 2 and _GRADE.match(" ".join(words[-2:])):
+        lead = words[-2:]  # "category 2 pressure ulcer", "grade 3 haemorrhoids": a grade is one describing word
+    else:
+        for word in reversed(words):
+            if len(lead) == LEAD_WORDS or not _LEAD_WORD.match(word) or word.lower() in LEAD_STOP_WORDS:
+                break
+            lead.insert(0, word)
     # "splenic laceration": the site as written, not "splenic spleen laceration"
     query = m.lookup(sides, site=not any(ADJECTIVE_SITES.get(w.lower()) == m.body_site for w in lead))
     lead = [w for w in lead if w.lower() not in query.lower() and (sides or w.lower() not in SIDE_WORDS)]

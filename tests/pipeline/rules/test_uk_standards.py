@@ -1399,6 +1399,8 @@ def _opcs(c, title, role="secondary", score=0.8):
     (("M27.1", "Ureteroscopic laser fragmentation of calculus of ureter"),
      [("M45.9", "Unspecified diagnostic endoscopic examination of bladder"),
       ("M30.9", "Unspecified diagnostic endoscopic examination of ureter")], ["M27.1"]),
+    # haemorrhoidal artery ligation: the proctoscope it is done through is not coded
+    (("H53.8", "Other specified other operations on haemorrhoid"), [("H62.6", "Proctoscopy")], ["H53.8"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))
