@@ -611,12 +611,15 @@ def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd1
 @pytest.mark.parametrize("second, expected", [
     ("2. Operative cholangiogram - normal", ["J18.3", "Y75.2", "J37.2", "Y75.2"]),  # one laparoscopic session
     ("2. Open operative cholangiogram", ["J18.3", "Y75.2", "J37.2"]),  # its own words say otherwise
+    # an operation whose title names its own route: the laparoscopy is not its approach
+    ("2. Urethral catheterisation for retention", ["J18.3", "Y75.2", "M47.9"]),
 ])
 def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     first = "1. Laparoscopic cholecystectomy"
     x = Excerpt(("procedures", first), ("procedures", second))
+    other = "M47.9" if "catheter" in second else "J37.2"
     out = run(tables, x, [code(tables, OPCS, "J18.3", "primary", x.evidence(first, "procedures")),
-                          code(tables, OPCS, "J37.2", evidence=x.evidence(second, "procedures"))], "SUP-001")
+                          code(tables, OPCS, other, evidence=x.evidence(second, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == expected
 
 
