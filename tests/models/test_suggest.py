@@ -110,7 +110,7 @@ def test_a_later_statement_leads_less(uk_mini):
     ("Admitted with asthma.", "asthma", None),  # nothing describes it
     ("Hb 82 (acute blood loss) anaemia", "anaemia", None),  # punctuation ends the description
     # a grade, category or stage is one describing word with its number
-    ("On admission she had a category 2 pressure ulcer over her sacrum.", "pressure ulcer", "category 2 pressure ulcer"),
+    ("She had a category 2 pressure ulcer over her sacrum.", "pressure ulcer", "category 2 pressure ulcer"),
     ("Symptomatic grade 3 haemorrhoids.", "haemorrhoids", "grade 3 haemorrhoids"),
 ])
 def test_a_diagnosis_query_carries_the_words_that_describe_it(sentence, head, query):
