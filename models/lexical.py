@@ -27,6 +27,7 @@ def _norm(text: str) -> str:
 
 
 _WORD = re.compile(r"[a-z0-9]+")
+_ONE_CHARACTER_PART = re.compile(r"\b([a-z0-9]{2,})-([a-z0-9])\b")  # "crt-p", "crt-d": one name, "crtp"
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,9 +40,10 @@ def _stemmer():
 def stemmed(text: str) -> str:
     """The words of a normalised text without English stop words, each as its stem: "variceal
     band ligation" and "varices ... banding" share "varic" and "band", "bilateral nephrostomies"
-    and "nephrostomy" share "nephrostomi", "coiling" is "coil"."""
+    and "nephrostomy" share "nephrostomi", "coiling" is "coil". A one-character part joined by a
+    hyphen is part of the name ("CRT-P" is "crtp", not "crt": "CRT-D" is another device)."""
     stop, stem = english_stop_words(), _stemmer()
-    return " ".join(stem(w) for w in _WORD.findall(text) if w not in stop)
+    return " ".join(stem(w) for w in _WORD.findall(_ONE_CHARACTER_PART.sub(r"\1\2", text)) if w not in stop)
 
 
 BOILERPLATE = re.compile(
