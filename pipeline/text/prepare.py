@@ -51,16 +51,17 @@ def admin_spans(text: str) -> list[tuple[int, int]]:
 def letterhead_end(text: str, sections) -> int:
     """Where the letterhead ends: the hospital, unit and patient-identifier lines before the
     salutation ("Dear Dr ..."), or without one the paragraphs up to the one that identifies the
-    patient (DOB, NHS number), never past the first heading; 0 where the letter has neither. The
-    unit's name ("Cancer Day Unit", "Trauma & Orthopaedics") names no condition of the patient."""
+    patient (DOB, NHS number); never past the first heading (a "Diagnosis:" or "Operation:" line
+    above the salutation states the episode); 0 where the letter has neither. The unit's name
+    ("Cancer Day Unit", "Trauma & Orthopaedics") names no condition of the patient."""
+    first = next((s.start for s in sections if s.section is not None), len(text))
     dear = _SALUTATION.search(text, 0, LETTERHEAD_CHARS)
     if dear:  # with the salutation ("Dear Dr Whitlow,")
-        return _GREETING.match(text, dear.start()).end()
+        return min(_GREETING.match(text, dear.start()).end(), first)
     ids = _IDENTIFIERS.search(text, 0, LETTERHEAD_CHARS)
     if ids is None:
         return 0
     blank = BLANK_LINE.search(text, ids.end())
-    first = next((s.start for s in sections if s.section is not None), len(text))
     return min(blank.end() if blank else len(text), first)
 
 

@@ -157,6 +157,16 @@ def test_letterhead_and_sign_off_are_not_read(nlp, body):
     assert "Cancer" not in kept and "Orthopaedics" not in kept and "Stroke" not in kept
 
 
+def test_headings_above_the_salutation_are_read(nlp):
+    body = ("Diagnosis: Left Bartholin's abscess (recurrent)\nOperation: Marsupialisation of left Bartholin's gland\n\n"
+            "Dear Dr Lennox,\n\nShe went home the same afternoon.\n\n")
+    text = LETTER.format(body=body)
+    p = _prepared(nlp, text)
+    sections = {s.section for s in p.sentences if "Bartholin" in text[s.start:s.end]}
+    assert sections == {"diagnoses", "procedures"}
+    assert "Cancer" not in p.document and "Orthopaedics" not in p.document and "Lennox" not in p.document
+
+
 @pytest.mark.parametrize("line", ["Consultant: Dr Helen Marchbank, Infectious Diseases",
                                   "Cons: Mr O. Stanbridge (Trauma & Orthopaedics)", "Ward: 9, Respiratory Unit",
                                   "Specialty: Diabetes and Endocrinology"])
