@@ -779,9 +779,10 @@ class NotCodedParams:
 
 
 @rule("CON-007", "conventions", NotCodedParams)
+@rule("CON-033", "conventions", NotCodedParams)
 def not_coded_here(w: Work, r: Rule) -> None:
     """Codes the profile's coding policy leaves out (diagnostic imaging for admitted patients,
-    anaesthetics)."""
+    anaesthetics; drug treatment by its route)."""
     refs = code_refs(" ".join(r.params.codes))
     for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
         w.demote(s)

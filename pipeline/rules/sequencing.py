@@ -343,7 +343,7 @@ class PerformedParams:
     never_main: tuple[str, ...]  # codes that never stand for the operation (supplementary Y and Z)
     min_suggest: float  # the least suggester probability of the code offered in its place
     message: str
-    policy: str = ""  # the rule whose codes the coding policy leaves uncoded (while it is enabled)
+    policy: tuple[str, ...] = ()  # the rules whose codes the coding policy leaves uncoded (while enabled)
     # the main-procedure rule whose minor and diagnostic codes are main only when nothing else was
     # done: where every suggested procedure is one of those, a documented operation with at least
     # min_beside is offered beside them ("" leaves that case alone)
@@ -376,10 +376,10 @@ def _names_more(w: Work, c: CodeSuggestion, mine: list[CodeSuggestion]) -> bool:
     return any(m.assertion == "present" and id(m) not in covered for m in w.support(c))
 
 
-def _policy_codes(w: Work, rule_id: str):
-    """The codes the enabled rule ``rule_id`` leaves uncoded (none where it is not enabled)."""
-    policy = w.enabled_rule(rule_id)
-    return code_refs(" ".join(policy.params.codes)) if policy is not None else ()
+def _policy_codes(w: Work, rule_ids: tuple[str, ...]):
+    """The codes the enabled rules ``rule_ids`` leave uncoded (none of a rule not enabled)."""
+    policies = [w.enabled_rule(rule_id) for rule_id in rule_ids]
+    return tuple(ref for policy in policies if policy is not None for ref in code_refs(" ".join(policy.params.codes)))
 
 
 @rule("SEQ-007", "sequencing", PerformedParams)

@@ -535,6 +535,20 @@ def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code
     assert "not coded under this profile's policy" in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, drug_code, coded", [
+    ("Back-to-back nebulised salbutamol and ipratropium", "E89.3", False),
+    ("Intravenous co-amoxiclav and fluids for 48 hours", "X29.2", False),
+    ("Cycle 1 of intravenous FOLFOX given", "X35.2", True),  # chemotherapy stays codable
+])
+def test_drug_treatment_by_its_route_is_not_coded(tables, line, drug_code, coded):
+    x = Excerpt(("procedures", "Flexible cystoscopy and bladder biopsy"), ("procedures", line))
+    out = run(tables, x, [code(tables, OPCS, "M45.1", "primary"), code(tables, OPCS, drug_code, evidence=x.evidence(line))],
+              "CON-033")
+    assert [c.code for c in out.codes] == (["M45.1", drug_code] if coded else ["M45.1"])
+    assert drug_code in [c.code for c in out.codes + out.candidates]
+    assert coded or "drug treatment by its route is not a procedure" in out.flags[0].message
+
+
 @pytest.mark.parametrize("history, expected", [
     (False, ["R22.2"]),  # the ventouse of this delivery, a candidate, is coded
     (True, []),  # an earlier delivery is another episode's
@@ -1911,6 +1925,17 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
         out = apply_rules(LetterResult("t", "uk", candidates=tuple(candidates)), tables, mentions, x.text,
                           rules=rules, sentences=x.sentences)
         assert [c.code for c in out.codes] == ["U21.2"]
+
+
+def test_drug_treatment_left_out_by_the_policy_is_not_offered_as_the_main_procedure(tables):
+    line = "Variable-rate intravenous insulin infusion for 36 hours."
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    mentions = [x.mention("intravenous insulin infusion", "diagnoses", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "X29.2", "candidate", ev, score=0.4), suggest=0.5)]
+    out = run(tables, x, [code(tables, OPCS, "X29.2", "primary", ev)], "CON-033", "SEQ-007", mentions=mentions,
+              candidates=candidates)
+    assert out.codes == () and [f.rule for f in out.flags] == ["CON-033"]
 
 
 def test_a_supplementary_code_alone_does_not_stand_for_the_procedure(tables):
