@@ -165,7 +165,7 @@ GENERIC_HEADS = frozenset("""fracture fractures obstruction abscess collection u
 haemorrhage hemorrhage bleed bleeding cyst lesion lesions mass tumour tumor effusion thrombosis embolism infarct
 infarction aneurysm hernia fistula laceration dislocation injury failure insufficiency polyp polyps nodule
 carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture occlusion ischaemia ischemia
-inflammation wound burn pain prolapse adenocarcinoma adenoma""".split())
+inflammation wound burn pain prolapse adenocarcinoma adenoma neuritis neuronitis neuropathy palsy""".split())
 
 # Words next to a generic procedure noun that make it describe something else, not an
 # operation done: "resection margins clear", "the repair site", "mismatch repair proficient".

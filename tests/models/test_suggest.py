@@ -287,6 +287,23 @@ def test_two_conditions_of_one_statement_are_each_their_own_mentions_first_choic
     assert links["s82.20"].first and links["s82.40"].first
 
 
+def test_a_head_that_names_no_site_is_read_only_with_its_describing_words():
+    # "she has had an acute vestibular neuritis": "neuritis" alone names unspecified neuritis
+    # (M79.2), which must not outweigh what the whole phrase names (H81.2)
+    text = "She has had an acute vestibular neuritis."
+    m = Mention(text.index("neuritis"), text.index("."), "neuritis", "DIAGNOSIS", None)
+    s = SentenceRecord(0, len(text), None, "present", 1.0, text, False, (WeightedMention(m, 1.0),))
+    hits = {"neuritis": [("M79.2", 0.87)], "acute vestibular neuritis": [("H81.2", 0.73), ("M79.2", 0.64)],
+            text: [("H81.2", 0.60)]}
+
+    class Fixed:
+        def search(self, texts, k, floor=0.0):
+            return [hits.get(t, []) for t in texts]
+
+    links = Linker(System.ICD10, Fixed(), None, PRIOR).link(PreparedLetter((s,), (m,)))
+    assert links["h81.2"].first and not links["m79.2"].first
+
+
 def _suggester(threshold: float = 0.5, **weights: float) -> Suggester:
     w = np.zeros(len(FEATURES))
     for name, value in weights.items():
