@@ -135,6 +135,7 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     # the conclusion a prose letter draws after the tests
     assert announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", None)
     assert announces_diagnosis("We have classed this as acute idiopathic pericarditis.", None)
+    assert announces_diagnosis("Putting all of this together, she has had an acute vestibular neuritis.", None)
     assert announces_diagnosis("On day two the blood cultures grew Salmonella Typhi, confirming typhoid fever.", None)
     assert not announces_diagnosis("This is her third depressive episode.", None)
     assert not announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", "past_medical_history")

@@ -58,6 +58,7 @@ LABELS = [
     ("We performed a formal circumcision.", "circumcision", "PROCEDURE"),
     ("Fundoplication was uneventful.", "fundoplication", "PROCEDURE"),
     ("1. Adenocarcinoma of the caecum, pT3 pN1a M0", "Adenocarcinoma", "DIAGNOSIS"),
+    ("A fish bone impacted in the upper oesophagus.", "fish bone", "DIAGNOSIS"),  # a swallowed foreign body
 ]
 
 
