@@ -142,7 +142,8 @@ def with_context(sentence: SentenceRecord, m: Mention, sides: bool = True) -> st
     dilatation"), the words around it in its sentence (what was done to what, and with what), the
     participle read as the noun the classification uses ("cauterisation"), with the mention's site
     (:func:`_object_words`); None for a procedure that names its object ("laparoscopic cholecystectomy")."""
-    noun = PROCEDURE_PARTICIPLES.get(m.text.lower()) or PROCEDURE_NOUNS.get(m.text.lower())
+    # an abbreviation by what it stands for ("I&D R scrotal abscess" is an incision and drainage)
+    noun = PROCEDURE_PARTICIPLES.get(m.text.lower()) or PROCEDURE_NOUNS.get((m.expansion or m.text).lower())
     if noun is None:
         return None
     at = max(0, m.start - sentence.start)

@@ -832,6 +832,7 @@ class BesideParams:
             raise ValueError(f"kind must be diagnosis or procedure, not {self.kind!r}")
 
 
+@rule("CON-034", "conventions", BesideParams)
 @rule("CON-032", "conventions", BesideParams)
 @rule("CON-025", "conventions", BesideParams)
 @rule("CON-024", "conventions", BesideParams)

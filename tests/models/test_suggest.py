@@ -164,6 +164,15 @@ def test_a_procedure_written_as_a_participle_is_looked_up_with_what_surrounds_it
     assert with_context(s, m, sides=False) == query
 
 
+def test_an_abbreviated_procedure_is_looked_up_with_its_object():
+    # "I&D R scrotal abscess": the incision and drainage of the scrotum (N03.2), not of skin (S47.2)
+    sentence = "- 19/05: I&D R scrotal abscess under GA."
+    m = Mention(sentence.index("I&D"), sentence.index("I&D") + 3, "I&D", "PROCEDURE", "procedures",
+                expansion="incision and drainage")
+    s = SentenceRecord(0, len(sentence), "procedures", "present", 1.0, sentence, False, (WeightedMention(m, 1.0),))
+    assert with_context(s, m, sides=False) == "- incision and drainage scrotal abscess"
+
+
 class FixedSearch:
     """A search that answers each text with fixed matches (best first)."""
 

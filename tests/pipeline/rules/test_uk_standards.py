@@ -1669,6 +1669,17 @@ def test_an_injury_of_unspecified_region_gives_way_to_one_whose_region_is_given(
     assert [c.code for c in out.codes] == kept
 
 
+@pytest.mark.parametrize("line, site_code, kept", [
+    ("R epididymo-orchitis with R scrotal abscess", "N45.0", ["N45.0"]),  # the abscess is in N45.0
+    ("Left Bartholin's abscess", "N75.1", ["N75.1"]),
+    ("Community-acquired pneumonia; abscess of the back", "J18.9", ["J18.9", "L02.2"]),  # no abscess of a site
+])
+def test_a_cutaneous_abscess_gives_way_to_the_abscess_of_its_site(tables, line, site_code, kept):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, site_code, "primary"), code(tables, WHO, "L02.2")], "CON-034")
+    assert [c.code for c in out.codes] == kept
+
+
 def test_a_combination_only_icd10cm_has_is_not_applied(tables):
     # ICD-10-CM's I20 note sends angina with coronary atherosclerosis to I25.11-; WHO's I25.1 names
     # no angina (nor do ICD-10-CM's I25.1 inclusion terms): unstable angina is coded beside it
