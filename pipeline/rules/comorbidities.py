@@ -5,10 +5,11 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
+from clincoder.core.contracts import SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence
 
 from .engine import Work
@@ -106,19 +107,31 @@ def status_codes(w: Work, r: Rule) -> None:
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
         for s in w.sentences_in(entry["sections"] + told_in + dated_in):
-            if not s.coded:  # a sentence that only negates, or names a hypothesis or a relative
-                continue
             said = w.text[s.start:s.end]
             found = words.search(said)
+            if found and not s.coded and _not_told_as_present(s, s.start + found.start()):
+                continue
             if found and s.section not in entry["sections"] and not (
                     s.section in told_in and _told(said, found, p) or s.section in dated_in and _told_past(said, year, p)):
                 continue
             if found and not unless.search(said) and not (allergy and _no_allergy(said, words, p)):
-                added = w.add(r, system, entry["code"], _evidence(w, s), rule_evidence=True)
+                # told as a fact of the patient, beside a plan the sentence names ("stop-smoking service")
+                told = tuple(e if s.coded else replace(e, assertion="present") for e in _evidence(w, s))
+                added = w.add(r, system, entry["code"], told, rule_evidence=True)
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
         _ruled_out(w, r, entry["code"], unless, words if allergy else None)
+
+
+def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
+    """Whether a sentence that names only negated, hypothetical or relatives' conditions tells
+    the words at ``at`` as no fact of the patient: it negates ("Apixaban: not indicated, no AF"),
+    tells of a relative, or the words lie inside its hypothetical mention. "She smokes 10 a day;
+    referred to the stop-smoking service" tells her smoking, whatever the service's mention is; a
+    medication list that names a plan tells what is to be taken, not what was."""
+    return (s.section == "medications" or not s.uncoded
+            or any(m.start <= at < m.end or m.assertion != "hypothetical" for m in s.uncoded))
 
 
 def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None) -> None:

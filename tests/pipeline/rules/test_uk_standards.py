@@ -164,6 +164,22 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
         assert any(f.rule == "HIS-001" and expected in f.message for f in out.flags)
 
 
+@pytest.mark.parametrize("line, uncoded, assertion, expected", [
+    # the service's name is a hypothetical mention; her smoking is told as a fact
+    ("She smokes 10 a day; referred to the stop-smoking service.", "smoking", "hypothetical", "F17.1"),
+    ("No penicillin allergy.", "penicillin allergy", "negated", None),  # inside the negated mention
+    ("Her brother, a smoker, had lung cancer.", "lung cancer", "family", None),  # a relative's story
+])
+def test_a_status_told_beside_a_negated_or_hypothetical_mention(tables, line, uncoded, assertion, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (None, line))
+    m = x.mention(uncoded, None, assertion=assertion)
+    s = x.sentences[1]
+    x.sentences[1] = SentenceRecord(s.start, s.end, None, assertion, 0.0, line, False, (), (m,), False)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001",
+              mentions=[m])
+    assert [c.code for c in out.codes if c.code != "J18.9"] == ([expected] if expected else [])
+
+
 @pytest.mark.parametrize("line, acute, history", [
     ("- TIA 2019", "G45.9", "Z86.7"),
     ("- Stroke (2016), no residual weakness", "I64", "Z86.7"),
