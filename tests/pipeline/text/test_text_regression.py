@@ -183,6 +183,8 @@ ASSERTIONS = [
     ("No evidence of pneumothorax.", "pneumothorax", "negated"),
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
     ("PE ruled out on CTPA.", "PE", "negated"),
+    ("Respiratory viral PCR negative for influenza, RSV and SARS-CoV-2.", "influenza", "negated"),
+    ("Sputum was negative for TB but she has pneumonia.", "pneumonia", "present"),
     ("Denies chest pain.", "chest pain", "negated"),
     ("No signs of infection.", "infection", "negated"),
     ("Fracture excluded on x-ray.", "fracture", "negated"),
