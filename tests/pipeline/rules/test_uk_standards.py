@@ -558,8 +558,8 @@ def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code
 ])
 def test_drug_treatment_by_its_route_is_not_coded(tables, line, drug_code, coded):
     x = Excerpt(("procedures", "Flexible cystoscopy and bladder biopsy"), ("procedures", line))
-    out = run(tables, x, [code(tables, OPCS, "M45.1", "primary"), code(tables, OPCS, drug_code, evidence=x.evidence(line))],
-              "CON-033")
+    drug = code(tables, OPCS, drug_code, evidence=x.evidence(line))
+    out = run(tables, x, [code(tables, OPCS, "M45.1", "primary"), drug], "CON-033")
     assert [c.code for c in out.codes] == (["M45.1", drug_code] if coded else ["M45.1"])
     assert drug_code in [c.code for c in out.codes + out.candidates]
     assert coded or "drug treatment by its route is not a procedure" in out.flags[0].message
