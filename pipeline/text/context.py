@@ -202,6 +202,7 @@ class LetterConText(ConText):
         done_before_admission(doc)
         indication_of_a_past_procedure(doc)
         set_aside(doc)
+        excluded_next(doc)
         coordinated_negation(doc)
         return doc
 
@@ -271,6 +272,27 @@ def set_aside(doc) -> None:
             ent._.is_negated = True
         elif _WEIGHED_AFTER.match(doc.text[ent.end_char:ent.sent.end_char]) and _denied_later(ent):
             ent._.is_negated = True
+
+
+# a sentence that opens with its verdict on the query before it: "EXCLUDED: ...", "Ruled out on CTPA."
+_VERDICT_OPENS = re.compile(r"^\W*(?:excluded|ruled\s+out|not\s+confirmed|disproved)\b(?!\s+(?:a|an|the|any)\b)", re.I)
+
+
+def excluded_next(doc) -> None:
+    """A condition the letter queried ("2. ?ACE-inhibitor angioedema - considered on arrival given
+    lip swelling.") whose next sentence opens with the verdict ("EXCLUDED: clear temporal
+    trigger ...") was excluded: negated. Only a queried or weighed condition, the last sentence's:
+    the verdict answers the query, not what the letter states."""
+    sents = list(doc.sents)
+    for before, sent in zip(sents, sents[1:]):
+        if not _VERDICT_OPENS.match(sent.text):
+            continue
+        for ent in before.ents:
+            if ent.label_ != "PROCEDURE" and not ent._.is_negated and (
+                    ent._.is_uncertain or _weighed(doc[before.start:ent.start]) is not None
+                    or _WEIGHED_AFTER.match(doc.text[ent.end_char:before.end_char])
+                    or re.search(r"\bconsidered\b", doc.text[ent.end_char:before.end_char], re.I)):
+                ent._.is_negated = True
 
 
 _CONJUNCTIONS = {"and", "or", "nor"}

@@ -95,13 +95,19 @@ def announcement_phrases() -> Tuple[str, ...]:
     return tuple(str(p).lower() for p in _sections_data()["announces_diagnosis"])
 
 
+# a diagnosis the clinician says was not made announces nothing ("I have not made a diagnosis of")
+_DENIED_BEFORE = re.compile(r"\b(?:not|never|n't)\s*$", re.I)
+
+
 def announcement_start(sentence: str, section: Optional[str]) -> Optional[int]:
     """Where in the sentence it announces the episode's diagnosis in prose ("Our diagnosis is
     acute gout"), outside the history, plan and follow-up, and not as the cause of another
     condition ("we think this was a viral infection that triggered the attack"); None where it
     announces none."""
     found = _phrases("announces_diagnosis").search(sentence) if section not in _NOT_ANNOUNCED_IN else None
-    return found.start() if found and _phrases("names_a_cause").search(sentence) is None else None
+    if found is None or _phrases("names_a_cause").search(sentence) is not None:
+        return None
+    return None if _DENIED_BEFORE.search(sentence[max(0, found.start() - 12):found.start()]) else found.start()
 
 
 def announces_diagnosis(sentence: str, section: Optional[str]) -> bool:

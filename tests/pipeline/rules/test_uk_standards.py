@@ -688,6 +688,31 @@ def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data,
     assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "T24.2", told, "S35.2") == expected
 
 
+@pytest.mark.parametrize("diagnosis, told, proc, expected", [
+    # the site of the lesion an endoscopic operation on the digestive tract treats or samples
+    ("Bleeding duodenal ulcer.", "OGD: adrenaline injected and clips applied.", "G43.6", ["G43.6", "Z27.4"]),
+    ("Oesophageal varices.", "OGD: four bands applied to grade 3 varices.", "G43.7", ["G43.7", "Z27.1"]),
+    ("Iron deficiency anaemia.", "OGD: gastric antral erosions biopsied.", "G45.1", ["G45.1", "Z27.2"]),
+    ("Iron deficiency anaemia.", "OGD: normal; duodenal biopsies taken.", "G45.1", ["G45.1", "Z27.4"]),
+    ("Ischaemic colitis.", "Flexible sigmoidoscopy: descending and sigmoid colitis, biopsied.", "H25.1",
+     ["H25.1", "Z28.6"]),  # a sigmoidoscope's lesion in the sigmoid
+    ("Descending colon adenoma.", "Colonoscopy: EMR of the 25 mm adenoma.", "H20.7", ["H20.7", "Z28.5"]),
+    # the caecum a colonoscopy reached is its extent, not the site of a lesion
+    ("Collagenous colitis.", "Colonoscopy complete to caecum; random biopsies.", "H22.1", ["H22.1"]),
+    ("Anaemia.", "OGD and biopsies.", "G45.1", ["G45.1"]),  # no site told
+    # the joint of an operation on a joint whose code names none; a knee's own code takes none
+    ("Septic arthritis of the right knee.", "Aspirated in ED: turbid fluid.", "W90.1", ["W90.1", "Z84.6", "Z94.2"]),
+    ("Gout of the left ankle.", "The joint was aspirated.", "W90.1", ["W90.1", "Z85.6", "Z94.3"]),
+    # (an endoscopic operation's title names its approach: no arthroscopic approach code)
+    ("Torn medial meniscus of the right knee.", "Arthroscopic partial meniscectomy.", "W82.2", ["W82.2", "Z94.2"]),
+    ("ACL rupture of the left knee.", "Arthroscopic hamstring ACL reconstruction.", "W74.2",
+     ["W74.2", "Y76.7", "Z84.6", "Z94.3"]),
+])
+def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(who_icd10_table, shared_data, diagnosis,
+                                                                        told, proc, expected):
+    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "K26.0", told, proc) == expected
+
+
 def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
     assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
@@ -1196,6 +1221,10 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("J44.1", "IECOPD, on home oxygen.", True),
     ("E84.0", "Infective exacerbation of bronchiectasis - Pseudomonas aeruginosa.", False),
     ("E84.0", "Infective pulmonary exacerbation of CF.", True),
+    # a recurrent dislocation is one the letter says recurs: a first traumatic one is S-chapter
+    ("M24.4", "Anterior dislocation of the left shoulder (first dislocation) after a fall.", False),
+    ("M24.4", "Recurrent anterior dislocation of the right shoulder.", True),
+    ("M24.4", "Dislocated the left shoulder again, his third dislocation.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))

@@ -174,6 +174,14 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a query settled in its own sentence
     ("- ?Pneumonia - CXR showed no consolidation, so pneumonia not confirmed", "Pneumonia", "negated"),
     ("- ?Pneumonia - CXR booked", "Pneumonia", "uncertain"),
+    # ... or settled by the next sentence, which opens with the verdict on the query
+    ("2. ?ACE-inhibitor angioedema - considered on arrival. EXCLUDED: clear trigger, raised tryptase.",
+     "angioedema", "negated"),
+    ("?PE on admission. Ruled out on CTPA.", "PE", "negated"),
+    ("Pulmonary embolism on CTPA. Excluded: pneumothorax.", "Pulmonary embolism", "present"),  # stated, not queried
+    ("?PE on admission. Excluded a pneumothorax on the film.", "PE", "uncertain"),
+    # a diagnosis the clinician declines to make
+    ("I have not made a diagnosis of Korsakoff syndrome; we will repeat testing.", "Korsakoff syndrome", "negated"),
     # a test for a condition is not a diagnosis of it; an operation "taken for" is still done
     ("Duodenal biopsies taken for coeliac disease.", "coeliac disease", "hypothetical"),
     ("She was tested for HIV.", "HIV", "hypothetical"),

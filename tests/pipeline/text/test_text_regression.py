@@ -89,6 +89,8 @@ def test_no_procedure_mention(analyse, text, words):
     ("Neutropenic regimen advised.", "neutropenic"),
     # a viral illness is one; "illness" alone is no condition
     ("He was unwell with an illness last week.", "illness"),
+    # "absent" describes a finding; it names no acquired absence of an organ
+    ("Mild loss of vibration sense with absent ankle jerks.", "absent"),
 ])
 def test_no_mention(analyse, text, words):
     assert words not in [m.text.lower() for m in analyse(text)._.mentions]
