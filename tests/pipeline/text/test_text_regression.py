@@ -23,6 +23,9 @@ LABELS = [
     ("Acute (NSTEMI) myocardial infarction.", "NSTEMI", "DIAGNOSIS"),
     ("Acute (NSTEMI) myocardial infarction.", "myocardial infarction", "DIAGNOSIS"),
     ("Admitted with community acquired pneumonia.", "community acquired pneumonia", "DIAGNOSIS"),
+    # an eponym's possessive is part of the condition's name: Ludwig's angina is no angina
+    ("1. Ludwig's angina - left submandibular collection.", "Ludwig's angina", "DIAGNOSIS"),
+    ("Right Dupuytren's contracture of the ring finger.", "Dupuytren's contracture", "DIAGNOSIS"),
     ("She has type 2 diabetes mellitus.", "type 2 diabetes mellitus", "DIAGNOSIS"),
     ("Known atrial fibrillation on apixaban.", "atrial fibrillation", "DIAGNOSIS"),
     ("Presented with chest pain.", "chest pain", "FINDING"),
