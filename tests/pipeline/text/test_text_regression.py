@@ -94,6 +94,8 @@ def test_no_procedure_mention(analyse, text, words):
     ("He was unwell with an illness last week.", "illness"),
     # "absent" describes a finding; it names no acquired absence of an organ
     ("Mild loss of vibration sense with absent ankle jerks.", "absent"),
+    # a drug's modified-release form is no mitral regurgitation
+    ("Medications: Tacrolimus MR (Envarsus) 3 mg OD.", "mr"),
 ])
 def test_no_mention(analyse, text, words):
     assert words not in [m.text.lower() for m in analyse(text)._.mentions]
@@ -110,6 +112,7 @@ ABBREVIATIONS = [
     ("Recurrent UTI.", "UTI", "urinary tract infection", "DIAGNOSIS"),
     ("AKI on admission, resolved with fluids.", "AKI", "acute kidney injury", "DIAGNOSIS"),
     ("Fall resulting in #NOF.", "#NOF", "fracture of neck of femur", "DIAGNOSIS"),
+    ("Echo: moderate MR, LVEF 45%.", "MR", "mitral regurgitation", "DIAGNOSIS"),
     ("Previous CABG in 2010.", "CABG", "coronary artery bypass graft", "PROCEDURE"),
     ("Left TKR in 2015.", "TKR", "total knee replacement", "PROCEDURE"),
     ("Right THR.", "THR", "total hip replacement", "PROCEDURE"),
