@@ -22,8 +22,9 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_sequence, content_words, within
 
 from .engine import Work
+from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule
+from .schema import MessageParams, Rule, check_entries
 
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
 # "other and unspecified parts", "unspecified"
@@ -283,3 +284,45 @@ def named_in_full(w: Work, r: Rule) -> None:
             continue
         w.replace(r, s, System.parse(s.system), better.code)
         w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")
+
+
+@dataclass(frozen=True)
+class TherapyParams:
+    # {codes, words, to}: a code of ``codes`` whose statement has ``words`` becomes ``to``; the
+    # first entry that applies wins (the therapy before the biopsy taken at the same examination)
+    entries: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.entries, "entries", {"codes": str, "words": str, "to": str}, {})
+        for e in self.entries:
+            re.compile(e["words"])
+
+
+@rule("CON-035", "conventions", TherapyParams)
+def therapy_at_the_examination(w: Work, r: Rule) -> None:
+    """A diagnostic endoscopic examination at which the letter tells a therapy or a biopsy is
+    coded to the code of that therapeutic or biopsy operation, which includes the examination."""
+    p: TherapyParams = r.params
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+        said = " ".join(e.text for e in s.evidence if e.assertion == "present")
+        entry = next((e for e in p.entries if in_refs(s.code, code_refs(e["codes"]))
+                      and any(not _not_done(said, m) for m in re.finditer(e["words"], said, re.I))), None)
+        if entry is None or entry["to"] == s.code:
+            continue
+        system = System.parse(s.system)
+        if w.tables[system].get(entry["to"]) is None:
+            continue
+        w.replace(r, s, system, entry["to"])
+        w.flag(r, p.message, s, codes=(s.code, entry["to"]), other=entry["to"])
+
+
+# what the words around a therapy say of it: not done ("banding not required", "no biopsies were
+# taken"), or only planned ("for dilatation next week")
+_NOT_DONE_BEFORE = re.compile(r"\b(?:no|not|without|nor|planned|plan|consider|requires?|needs?)\b[^.;,]{0,20}$", re.I)
+_NOT_DONE_AFTER = re.compile(r"^[^.;,]{0,20}\b(?:not|planned|declined|deferred|if|later|next)\b", re.I)
+
+
+def _not_done(said: str, found: re.Match) -> bool:
+    return bool(_NOT_DONE_BEFORE.search(said[max(0, found.start() - 30):found.start()])
+                or _NOT_DONE_AFTER.search(said[found.end():found.end() + 30]))

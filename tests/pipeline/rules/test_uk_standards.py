@@ -713,6 +713,28 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(who_icd
     assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "K26.0", told, proc) == expected
 
 
+@pytest.mark.parametrize("told, proc, expected", [
+    # the therapy or biopsy at a diagnostic endoscopic examination is coded, not the examination
+    ("OGD: Mallory-Weiss tear treated with adrenaline 1:10,000 (6 ml injected) and two endoclips.", "G45.9", "G43.6"),
+    ("OGD: grade 3 oesophageal varices, four bands applied.", "G45.9", "G43.7"),
+    ("OGD: small varices, no red signs; banding not required.", "G45.9", "G45.9"),  # not done
+    ("OGD: peptic stricture dilated to 15 mm with a CRE balloon.", "G45.9", "G44.3"),
+    ("OGD: impacted food bolus removed with a Roth net; biopsies taken.", "G45.9", "G44.2"),  # therapy first
+    ("OGD: normal mucosa; duodenal biopsies taken for coeliac serology.", "G45.9", "G45.1"),
+    ("Colonoscopy: 12 mm sigmoid polyp removed by hot snare.", "H22.9", "H20.1"),
+    ("Flexible sigmoidoscopy and flatus tube decompression of the sigmoid volvulus.", "H25.9", "H24.5"),
+    ("Flexible bronchoscopy: dental crown removed from the right lower lobe bronchus (foreign body).", "E49.9",
+     "E48.5"),
+    ("Colonoscopy complete to the caecum: normal.", "H22.9", "H22.9"),
+])
+def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(who_icd10_table, shared_data, told, proc, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", told))
+    out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
+    assert [c.code for c in out.codes] == [expected]
+    assert expected == proc or proc in [c.code for c in out.candidates]
+
+
 def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
     assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
