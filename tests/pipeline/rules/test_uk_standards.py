@@ -338,6 +338,16 @@ def test_the_eye_signs_of_myasthenia_gravis_are_not_coded_beside_it(tables, symp
     assert coded(out) == [("ICD-10", "G70.0")]
 
 
+def test_nystagmus_is_a_sign_not_coded_beside_the_condition_it_shows(who_icd10_table):
+    line = "Nystagmus on right gaze, right finger-nose ataxia and slurred speech."
+    stated = "1. Right cerebellar haemorrhage"
+    x = Excerpt(("diagnoses", stated), ("presenting_complaint", line))
+    tables = {WHO: who_icd10_table}
+    out = run(tables, x, [code(tables, WHO, "I61.4", "primary", x.evidence(stated, "diagnoses")),
+                          code(tables, WHO, "H55", evidence=x.evidence(line, "presenting_complaint"))], "CON-006")
+    assert coded(out) == [("ICD-10", "I61.4")]
+
+
 def test_a_symptom_alone_is_coded(tables):
     x = Excerpt(("presenting_complaint", "Chest pain"))
     out = run(tables, x, [code(tables, WHO, "R07.4", "primary", x.evidence("Chest pain", "presenting_complaint"))],
