@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, opcs4_chapter
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion, Evidence
 
@@ -350,19 +350,26 @@ class PerformedParams:
     main: str = ""
     min_beside: float = 1.0
     beside: str = ""  # the message of that case
+    # what a mention of a test says ("CT head", "Doppler ultrasound"): it states no operation for a
+    # code whose title it does not word (the CT that showed the subdural haematoma is no evacuation)
+    tests: str = r"(?!)"
 
     def __post_init__(self):
         check_codes(self.never_main, "never_main")
+        re.compile(self.tests)
         if self.main and not self.beside:
             raise ValueError("main names a main-procedure rule: beside (its message) is needed too")
 
 
-def _documents_a_procedure(w: Work, s: CodeSuggestion) -> bool:
+def _documents_a_procedure(w: Work, s: CodeSuggestion, tests: str = r"(?!)") -> bool:
     """Whether a procedure mention behind ``s``, in its own sentences (those that share words
-    with its title, else any), states it as done this episode ("listed for a carotid
+    with its title, else any but a test's), states it as done this episode ("listed for a carotid
     endarterectomy" does not; "no exchange transfusion needed" beside "top-up transfusion of 2
     units" leaves the top-up; nor does the past history)."""
-    inside = w.inside(s, procedural=True)
+    # a test's mention documents the test's own code (chapter U) only ("CT head showed ...")
+    own = System.parse(s.system) is System.OPCS4 and opcs4_chapter(s.code) == "U"
+    inside = [m for m in w.inside(s, procedural=True)
+              if own or not re.search(tests, " ".join(filter(None, (m.text, m.expansion))), re.I)]
     named = [m for m in w.support(s) if m in inside] or inside  # a title worded otherwise ("colonoscopy")
     # the history tells of other episodes ("obstructive sleep apnoea, uses CPAP at night")
     return any(m.assertion == "present" and m.section not in HISTORY_SECTIONS for m in named)
@@ -404,7 +411,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
             least, message = p.min_beside, p.beside
             skip = never + code_refs(" ".join(main.params.minor))
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
-                and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c)
+                and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
                 and not (mine and (_diagnostic(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))

@@ -1994,12 +1994,15 @@ def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
     ("CT head was normal and a cholecystectomy was performed.", "present", ["J18.3"]),  # not the CT (policy)
     ("She has been listed for a cholecystectomy.", "hypothetical", []),  # not done this episode
     ("Previous cholecystectomy.", "present", []),  # told in the past history: another episode's
+    # a test that showed the condition states no operation on it
+    ("CT abdomen showed acute cholecystitis.", "present", []),
 ])
 def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables, sentence, assertion, expected):
     x = Excerpt(("past_medical_history" if sentence.startswith("Previous") else None, sentence))
     ev = x.evidence(sentence)
-    mentions = [x.mention("cholecystectomy", x.sentences[0].section, label="PROCEDURE", assertion=assertion)]
-    if "CT" in sentence:
+    mentions = [x.mention("cholecystectomy" if "cholecystectomy" in sentence else "CT abdomen", x.sentences[0].section,
+                          label="PROCEDURE", assertion=assertion)]
+    if "CT head" in sentence:
         mentions.append(x.mention("CT head", label="PROCEDURE"))
     candidates = [replace(code(tables, OPCS, "U21.2", "candidate", ev, score=0.4), suggest=0.5),
                   replace(code(tables, OPCS, "J18.3", "candidate", ev, score=0.1), suggest=0.12),
@@ -2007,7 +2010,7 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
     out = run(tables, x, [], "CON-007", "SEQ-007", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert [f.rule for f in out.flags] == (["SEQ-007"] if expected else [])
-    if "CT" in sentence:  # where local policy codes imaging (CON-007 disabled), its code may be offered
+    if "CT head" in sentence:  # where local policy codes imaging (CON-007 disabled), its code may be offered
         rules = only("CON-007", "SEQ-007")
         rules = replace(rules, rules=tuple(replace(r, enabled=r.id != "CON-007") for r in rules.rules))
         out = apply_rules(LetterResult("t", "uk", candidates=tuple(candidates)), tables, mentions, x.text,
