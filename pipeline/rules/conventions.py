@@ -533,8 +533,11 @@ class DeliveryRecordParams:
     told: tuple[str, ...] = ()
     told_words: str = r"(?!)"  # the words with which a statement tells the delivery itself
     delivered_by: tuple[str, ...] = ()  # OPCS-4 methods of delivery that make it one where suggested
+    # what dates a delivery before this episode ("eight weeks after the birth of her second baby")
+    earlier: str = r"(?!)"
 
     def __post_init__(self):
+        re.compile(self.earlier)
         check_entries(self.needs, "needs", {"system": str, "codes": str, "name": str}, {"default": dict})
         check_codes(self.episode, "episode")
         check_codes(self.delivered_by, "delivered_by")
@@ -566,7 +569,7 @@ def _of_this_episode(c: CodeSuggestion, p: DeliveryRecordParams, words: str = ""
     """Whether a statement of this episode (present, not in the history) supports ``c``, with
     ``words`` in it."""
     return any(e.assertion == "present" and e.section not in p.skip_sections and re.search(words, e.text, re.I)
-               for e in c.evidence)
+               and not re.search(p.earlier, e.text, re.I) for e in c.evidence)
 
 
 @rule("CON-028", "conventions", DeliveryRecordParams)

@@ -629,6 +629,8 @@ def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(who_icd
 @pytest.mark.parametrize("story, expected", [
     ("- 17/06/2026 21:14: spontaneous vertex delivery, occipito-anterior.", ["R24.9"]),
     ("Plan: delivery by 41+5 weeks if she does not labour before.", []),  # a plan tells no delivery
+    # a delivery dated before this episode is another episode's record
+    ("She is eight weeks after the birth of her second baby by spontaneous vaginal delivery.", []),
 ])
 def test_a_delivery_the_letter_tells_makes_a_delivery_record_without_a_delivery_code(who_icd10_table, shared_data,
                                                                                       story, expected):
