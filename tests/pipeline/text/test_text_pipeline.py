@@ -180,6 +180,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("?PE on admission. Ruled out on CTPA.", "PE", "negated"),
     ("Pulmonary embolism on CTPA. Excluded: pneumothorax.", "Pulmonary embolism", "present"),  # stated, not queried
     ("?PE on admission. Excluded a pneumothorax on the film.", "PE", "uncertain"),
+    # "without" denies the effect, not the condition it would have on
+    ("She has taken ibuprofen before without any effect on her asthma.", "asthma", "present"),
     # advice against a procedure tells none done
     ("Please avoid prescribing NSAIDs or intramuscular injections.", "intramuscular injections", "negated"),
     # a diagnosis the clinician declines to make
