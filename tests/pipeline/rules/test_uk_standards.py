@@ -1998,12 +1998,13 @@ def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
     ("Previous cholecystectomy.", "present", []),  # told in the past history: another episode's
     # a test that showed the condition states no operation on it
     ("CT abdomen showed acute cholecystitis.", "present", []),
+    ("Her examination and blood tests gave no reason to look further.", "present", []),
 ])
 def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables, sentence, assertion, expected):
     x = Excerpt(("past_medical_history" if sentence.startswith("Previous") else None, sentence))
     ev = x.evidence(sentence)
-    mentions = [x.mention("cholecystectomy" if "cholecystectomy" in sentence else "CT abdomen", x.sentences[0].section,
-                          label="PROCEDURE", assertion=assertion)]
+    told = next(m for m in ("cholecystectomy", "CT abdomen", "blood tests") if m in sentence)
+    mentions = [x.mention(told, x.sentences[0].section, label="PROCEDURE", assertion=assertion)]
     if "CT head" in sentence:
         mentions.append(x.mention("CT head", label="PROCEDURE"))
     candidates = [replace(code(tables, OPCS, "U21.2", "candidate", ev, score=0.4), suggest=0.5),

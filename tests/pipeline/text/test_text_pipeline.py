@@ -180,6 +180,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("?PE on admission. Ruled out on CTPA.", "PE", "negated"),
     ("Pulmonary embolism on CTPA. Excluded: pneumothorax.", "Pulmonary embolism", "present"),  # stated, not queried
     ("?PE on admission. Excluded a pneumothorax on the film.", "PE", "uncertain"),
+    # a new subject after ", and" starts a new clause
+    ("Her chest was clear, with no sign of aspiration pneumonia, and her asthma was stable.", "asthma", "present"),
+    ("No rash, cough or fever.", "fever", "negated"),
     # "without" denies the effect, not the condition it would have on
     ("She has taken ibuprofen before without any effect on her asthma.", "asthma", "present"),
     # advice against a procedure tells none done
