@@ -304,9 +304,10 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
     """A diagnostic endoscopic examination at which the letter tells a therapy or a biopsy is
     coded to the code of that therapeutic or biopsy operation, which includes the examination."""
     p: TherapyParams = r.params
+    refs = [code_refs(e["codes"]) for e in p.entries]
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         said = " ".join(e.text for e in s.evidence if e.assertion == "present")
-        entry = next((e for e in p.entries if in_refs(s.code, code_refs(e["codes"]))
+        entry = next((e for e, codes in zip(p.entries, refs) if in_refs(s.code, codes)
                       and any(not _not_done(said, m) for m in re.finditer(e["words"], said, re.I))), None)
         if entry is None or entry["to"] == s.code:
             continue

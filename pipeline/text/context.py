@@ -290,8 +290,8 @@ def excluded_next(doc) -> None:
         for ent in before.ents:
             if ent.label_ != "PROCEDURE" and not ent._.is_negated and (
                     ent._.is_uncertain or _weighed(doc[before.start:ent.start]) is not None
-                    or _WEIGHED_AFTER.match(doc.text[ent.end_char:before.end_char])
-                    or re.search(r"\bconsidered\b", doc.text[ent.end_char:before.end_char], re.I)):
+                    or _weighed(doc[ent.end:before.end]) is not None
+                    or _WEIGHED_AFTER.match(doc.text[ent.end_char:before.end_char])):
                 ent._.is_negated = True
 
 
