@@ -242,7 +242,7 @@ BODY_SITES = (
     "head", "neck", "face", "scalp", "eye", "eyes", "ear", "ears", "nose", "mouth", "jaw", "throat", "tongue",
     "chest", "thorax", "breast", "lung", "lungs", "heart", "abdomen", "stomach", "liver", "gallbladder",
     "gall bladder", "pancreas", "spleen", "kidney", "kidneys", "bladder", "ureter", "urethra", "prostate",
-    "uterus", "ovary", "cervix", "vagina", "testis", "testicle", "bowel", "small bowel", "large bowel", "colon",
+    "uterus", "endometrium", "ovary", "cervix", "vagina", "vulva", "testis", "testicle", "bowel", "small bowel", "large bowel", "colon",
     "sigmoid colon", "ascending colon", "transverse colon", "descending colon", "hepatic flexure", "splenic flexure",
     "rectosigmoid", "rectum", "anus", "appendix", "duodenum", "oesophagus", "esophagus", "caecum", "cecum",
     "brain", "spine", "cervical spine", "thoracic spine", "lumbar spine", "back", "lower back", "shoulder", "arm",
@@ -267,7 +267,7 @@ BODY_SITES = (
 ADJECTIVE_SITES = {
     "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",
     "femoral": "femur", "gastric": "stomach", "colonic": "colon", "rectal": "rectum", "pancreatic": "pancreas",
-    "splenic": "spleen", "vesical": "bladder", "prostatic": "prostate", "ovarian": "ovary", "uterine": "uterus",
+    "splenic": "spleen", "vesical": "bladder", "prostatic": "prostate", "ovarian": "ovary", "uterine": "uterus", "endometrial": "endometrium",
     "cervical": "cervix", "oesophageal": "oesophagus", "esophageal": "esophagus", "duodenal": "duodenum",
     "tibial": "tibia", "humeral": "humerus", "thoracic": "thorax", "lumbar": "lumbar spine", "ocular": "eye",
     "cutaneous": "skin", "abdominal": "abdomen", "pelvic": "pelvis", "cranial": "skull", "intracranial": "brain",

@@ -305,8 +305,9 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
     coded to the code of that therapeutic or biopsy operation, which includes the examination."""
     p: TherapyParams = r.params
     refs = [code_refs(e["codes"]) for e in p.entries]
+    therapy = re.compile("|".join(f"(?:{e['words']})" for e in p.entries), re.I)
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
-        said = " ".join(e.text for e in s.evidence if e.assertion == "present")
+        said = " ".join(e.text + _account(w, e.end, therapy) for e in s.evidence if e.assertion == "present")
         entry = next((e for e, codes in zip(p.entries, refs) if in_refs(s.code, codes)
                       and any(not _not_done(said, m) for m in re.finditer(e["words"], said, re.I))), None)
         if entry is None or entry["to"] == s.code:
@@ -316,6 +317,31 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
             continue
         w.replace(r, s, system, entry["to"])
         w.flag(r, p.message, s, codes=(s.code, entry["to"]), other=entry["to"])
+
+
+# where an examination's account ends: a blank line, a new list item or a new heading
+_ITEM_END = re.compile(r"\n\s*\n|\n\s*(?:\d+[.)]|[-\u2022*])\s|\n[A-Z][A-Za-z /]{1,30}:")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+# a sentence telling an operation by another route: not the examination's account
+_ANOTHER_ROUTE = re.compile(r"\b(?:guided|percutaneous(?:ly)?|laparoscop\w*|radiolog\w*|CT|USS?|ultrasound)\b")
+
+
+def _account(w: Work, end: int, therapy: re.Pattern, sentences: int = 2) -> str:
+    """What the letter goes on to tell of an examination after its statement: the next sentences
+    of the same paragraph or list item ("OGD: an oozing tear. Treated with adrenaline and two
+    endoclips."), up to ``sentences``, ending before one that names another operation or route
+    ("CT-guided liver biopsy the next day")."""
+    rest = w.text[end:end + 400]
+    stop = _ITEM_END.search(rest)
+    rest, told, at = rest[:stop.start()] if stop else rest, [], 0
+    for found in list(_SENTENCE_END.finditer(rest))[:sentences]:
+        a, b = end + at, end + found.end()
+        other = [m for m in w.mentions if a <= m.start < b and m.label == "PROCEDURE" and not therapy.search(m.text)]
+        if other or _ANOTHER_ROUTE.search(rest[at:found.end()]):
+            break
+        told.append(rest[at:found.end()])
+        at = found.end()
+    return "".join(told)
 
 
 # what the words around a therapy say of it: not done ("banding not required", "no biopsies were

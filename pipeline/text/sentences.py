@@ -27,6 +27,7 @@ from .dates import DATE_TOKEN
 
 _BULLETS = {"-", "*", "•", "·", "–", "—", "+", ">", "o", "▪", "‣", "◦"}
 _FINAL = {".", "!", "?", ":", ";"}
+_UNIT_STOPS = frozenset({"L.", "l.", "dL.", "dl.", "mL.", "ml."})  # the last part of a unit ("mmol/L.", "g/dL.")
 _NUM = re.compile(r"^(\d{1,2}|[a-hA-H]|[ivxIVX]{1,4})$")
 # words a line cannot end a sentence on: what they join or govern is on the next line
 _CONTINUING = frozenset({"and", "or", "of", "with", "without", "the", "a", "an", "to", "for", "in", "on", "by", "from",
@@ -65,6 +66,10 @@ class LetterSentences:
                     line_start[i] = True
                     self._line_break(doc, i, prev_real, gap.count("\n") >= 2 or gap.strip() != "", width)
             prev_real = i
+        # "114 mmol/L. This fits SIADH": a unit's "L." (one token, like an initial) ends a sentence
+        for i, tok in enumerate(doc[1:-1], 1):
+            if tok.text in _UNIT_STOPS and doc[i - 1].text == "/" and doc[i + 1].text[:1].isupper():
+                doc[i + 1].is_sent_start = True
         # "?pneumonia": a query mark glued to the next word does not end a sentence
         for i, tok in enumerate(doc[:-1]):
             if tok.text in ("?", "??") and doc[i + 1].text[:1].isalnum() and (

@@ -747,6 +747,26 @@ def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(who_icd10_table, 
     assert expected == proc or proc in [c.code for c in out.candidates]
 
 
+@pytest.mark.parametrize("told, then, proc, expected", [
+    # the rest of the examination's paragraph tells what was done at it
+    ("OGD 07/03/2026: 2 cm linear tear above the gastro-oesophageal junction, oozing.",
+     "Treated with adrenaline 1:10,000 (6 ml injected) and two endoclips.", "G45.9", "G43.6"),
+    ("Flexible bronchoscopy under sedation. The crown was sitting in the bronchus intermedius.",
+     "It was grasped with a retrieval basket and removed in one piece.", "E49.9", "E48.5"),
+    ("Microlaryngoscopy: exophytic lesion of the left false cord.", "Multiple biopsies taken for histology.",
+     "E36.9", "E36.1"),
+    ("Cystoscopy: a 1 cm papillary lesion at the dome.", "Cold-cup biopsies taken.", "M45.9", "M45.1"),
+    # another operation by another route is not the examination's account
+    ("OGD: normal mucosa to the second part of the duodenum.", "CT-guided liver biopsy was taken the next day.",
+     "G45.9", "G45.9"),
+])
+def test_the_examinations_account_goes_on_in_its_paragraph(who_icd10_table, shared_data, told, then, proc, expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", told), ("procedures", then))
+    out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
+    assert [c.code for c in out.codes] == [expected]
+
+
 def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
     assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,

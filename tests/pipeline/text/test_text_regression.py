@@ -198,6 +198,10 @@ ASSERTIONS = [
     ("Fracture excluded on x-ray.", "fracture", "negated"),
     ("Nil haematuria.", "haematuria", "negated"),
     ("Negative for malignancy.", "malignancy", "negated"),
+    ("HIV Ag/Ab neg.", "HIV", "negated"),  # an abbreviated result
+    ("HBsAg neg, HBV immune (vaccinated).", "HBV", "negated"),  # immunity is no infection
+    ("No biopsies; CLO test not taken.", "CLO test", "negated"),
+    ("Urine osmolality 412 mOsm/kg, on no diuretic, cortisol 486 nmol/L. This fits SIADH.", "SIADH", "present"),
     ("He did not have pneumonia.", "pneumonia", "negated"),
     ("There was no deep vein thrombosis.", "deep vein thrombosis", "negated"),
     ("?pneumonia", "pneumonia", "uncertain"),
@@ -338,6 +342,7 @@ BODY_SITE = [
     ("Laceration to the scalp.", "laceration", "scalp"),
     ("Ulcer on the heel.", "ulcer", "heel"),
     ("Chest pain.", "chest pain", "chest"),
+    ("Biopsy showed a grade 1 endometrioid adenocarcinoma of the endometrium.", "adenocarcinoma", "endometrium"),
     ("Pneumonia.", "pneumonia", None),
 ]
 
