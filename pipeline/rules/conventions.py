@@ -893,6 +893,39 @@ def residual_beside_specific(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class CuredParams:
+    cured: tuple[str, ...]  # conditions that the operation done for them removes (the joint, the lens)
+    reason: str  # regex: what lies between the past operation and the condition it was done for
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.cured, "cured")
+        re.compile(self.reason)
+
+
+@rule("CON-036", "conventions", CuredParams)
+def cured_by_a_past_operation(w: Work, r: Rule) -> None:
+    """A condition the letter names only as the reason for an earlier operation that removed it
+    ("Right total hip replacement 2017 for osteoarthritis", "R TKR 2018 (OA)", "phaco 2019 for
+    cataract") is history, not a condition of this episode: it is not coded."""
+    p: CuredParams = r.params
+    cured, reason = code_refs(", ".join(p.cured)), re.compile(p.reason, re.I)
+    done = [m for m in w.mentions if m.label == "PROCEDURE" and m.assertion == "historical"]
+    for s in [s for s in w.scope(r) if in_refs(s.code, cured) and s.evidence]:
+        if all(_reason_for(w, e, done, reason) for e in s.evidence):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code,))
+
+
+def _reason_for(w: Work, e: Evidence, done, reason: re.Pattern) -> bool:
+    """Whether the evidence tells a condition only as what an earlier operation in it was for."""
+    told = [m for m in w.mentions if e.start <= m.start < e.end and m.label != "PROCEDURE"]
+    return bool(told) and all(any(op.end <= m.start and reason.fullmatch(w.text[op.end:m.start]) for op in done
+                                  if e.start <= op.start) for m in told)
+
+
+@dataclass(frozen=True)
 class PregnancyParams:
     episode: tuple[str, ...]  # codes that make the episode one of pregnancy, childbirth or the puerperium
     complicating: tuple[dict, ...]  # {codes, code, except?}: another chapter's conditions and their Chapter XV code

@@ -767,6 +767,28 @@ def test_the_examinations_account_goes_on_in_its_paragraph(who_icd10_table, shar
     assert [c.code for c in out.codes] == [expected]
 
 
+@pytest.mark.parametrize("line, operation, condition, c, kept", [
+    # the condition an earlier operation removed is history, not a condition of the episode
+    ("Right total hip replacement 2017 for osteoarthritis.", "total hip replacement", "osteoarthritis", "M19.9", False),
+    ("R TKR 2018 (OA)", "TKR", "OA", "M17.9", False),
+    ("Laparoscopic cholecystectomy in 2015 for gallstones.", "Laparoscopic cholecystectomy", "gallstones", "K80.2",
+     False),
+    # no earlier operation took it away
+    ("Osteoarthritis of both knees; total knee replacement planned.", "total knee replacement", "Osteoarthritis",
+     "M17.0", True),
+])
+def test_a_condition_an_earlier_operation_removed_is_not_coded(tables, line, operation, condition, c, kept):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    mentions = [x.mention(operation, "past_medical_history", label="PROCEDURE",
+                          assertion="historical" if kept is False else "hypothetical"),
+                x.mention(condition, "past_medical_history", assertion="historical")]
+    codes = [code(tables, WHO, "J18.9", "primary", x.evidence(MAIN[1], "diagnoses")),
+             code(tables, WHO, c, evidence=x.evidence(line, "past_medical_history"))]
+    out = run(tables, x, codes, "CON-036", mentions=mentions)
+    assert [s.code for s in out.codes] == (["J18.9", c] if kept else ["J18.9"])
+    assert kept or [f.rule for f in out.flags] == ["CON-036"]
+
+
 def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
     assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
