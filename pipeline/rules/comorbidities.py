@@ -32,6 +32,10 @@ class StatusParams:
     told: str = r"(?!)"
     not_told: str = r"(?!)"  # ... and not where the sentence says there is none ("NKDA")
     near: int = 40
+    # ... and not where the drug is told as a treatment given ("treated with IV teicoplanin because
+    # of his penicillin allergy", "clarithromycin 500 mg BD (pen allergic)"): words before it, after it
+    treated_before: str = r"(?!)"
+    treated_after: str = r"(?!)"
     # in the sections an entry's dated_in names (a diagnosis list, the story), its words count only
     # in a sentence that tells the past: these words, or a year before the letter's
     past: str = r"(?!)"
@@ -47,7 +51,8 @@ class StatusParams:
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list})
-        for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic):
+        for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic,
+                        self.treated_before, self.treated_after):
             re.compile(pattern)
 
 
@@ -66,10 +71,12 @@ class HistoryParams:
 
 
 def _told(said: str, found: re.Match, p: StatusParams) -> bool:
-    """Whether ``found`` (a drug) is told as an allergy: the allergy words close by, and the
-    sentence not one that says there is none."""
+    """Whether ``found`` (a drug) is told as an allergy: the allergy words close by, the drug not
+    told as a treatment given, and the sentence not one that says there is none."""
     around = said[max(0, found.start() - p.near):found.end() + p.near]
-    return bool(re.search(p.told, around, re.I)) and not re.search(p.not_told, said, re.I)
+    treated = re.search(p.treated_before, said[max(0, found.start() - p.near):found.start()], re.I) \
+        or re.match(p.treated_after, said[found.end():found.end() + p.near], re.I)
+    return bool(re.search(p.told, around, re.I)) and not treated and not re.search(p.not_told, said, re.I)
 
 
 def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | None:

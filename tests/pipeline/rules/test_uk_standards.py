@@ -142,6 +142,10 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "He reports a severe allergy to co-trimoxazole (blistering rash).", "Z88.2"),
     (None, "No known drug allergies; she was given amoxicillin for the pneumonia.", None),
     (None, "Treated with co-amoxiclav for the pneumonia.", None),  # a drug given is no allergy
+    # a drug given beside the allergy that made it the choice is no allergy itself
+    (None, "Because of his penicillin allergy he was treated with IV teicoplanin and metronidazole.", "Z88.0"),
+    ("hpc", "Seen by GP with a chest infection -> clarithromycin 500 mg BD (pen allergic).", None),
+    ("allergies", "Penicillin - anaphylaxis (teicoplanin and gentamicin used for prophylaxis).", "Z88.0"),
     # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
     ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
@@ -1793,6 +1797,9 @@ def test_an_injury_of_unspecified_region_gives_way_to_one_whose_region_is_given(
 @pytest.mark.parametrize("line, site_code, kept", [
     ("R epididymo-orchitis with R scrotal abscess", "N45.0", ["N45.0"]),  # the abscess is in N45.0
     ("Left Bartholin's abscess", "N75.1", ["N75.1"]),
+    ("Right lower lobe lung abscess after aspiration", "J85.2", ["J85.2"]),  # an organ's abscess
+    ("Sigmoid diverticulitis with a 6 cm pericolic abscess", "K57.2", ["K57.2"]),
+    ("Lactational right breast abscess", "O91.1", ["O91.1"]),
     ("Community-acquired pneumonia; abscess of the back", "J18.9", ["J18.9", "L02.2"]),  # no abscess of a site
 ])
 def test_a_cutaneous_abscess_gives_way_to_the_abscess_of_its_site(tables, line, site_code, kept):
