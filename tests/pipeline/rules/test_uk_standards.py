@@ -342,6 +342,15 @@ def test_the_eye_signs_of_myasthenia_gravis_are_not_coded_beside_it(tables, symp
     assert coded(out) == [("ICD-10", "G70.0")]
 
 
+def test_redness_over_an_abscess_is_a_sign_not_coded_beside_it(tables):
+    line = "6 x 5 cm tender fluctuant swelling R groin, surrounding erythema."
+    stated = "1. Right groin abscess"
+    x = Excerpt(("diagnoses", stated), ("examination", line))
+    out = run(tables, x, [code(tables, WHO, "L02.2", "primary", x.evidence(stated, "diagnoses")),
+                          code(tables, WHO, "L53.9", evidence=x.evidence(line, "examination"))], "CON-006")
+    assert coded(out) == [("ICD-10", "L02.2")]
+
+
 def test_nystagmus_is_a_sign_not_coded_beside_the_condition_it_shows(who_icd10_table):
     line = "Nystagmus on right gaze, right finger-nose ataxia and slurred speech."
     stated = "1. Right cerebellar haemorrhage"
@@ -997,6 +1006,7 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["L02.2", "N61"], ["N61"]),  # a breast abscess is the breast's, not the trunk's skin
     (["N99.3", "N81.4"], ["N99.3"]),  # a vault prolapse after hysterectomy is no uterovaginal prolapse
     (["G41.0", "G40.3"], ["G41.0"]),  # status epilepticus in known epilepsy: G40 excludes G41
+    (["F01.9", "F03"], ["F01.9"]),  # "vascular dementia" read also as "dementia"
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
