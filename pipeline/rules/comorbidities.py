@@ -36,6 +36,7 @@ class StatusParams:
     # of his penicillin allergy", "clarithromycin 500 mg BD (pen allergic)"): words before it, after it
     treated_before: str = r"(?!)"
     treated_after: str = r"(?!)"
+    taken_before: str = r"(?!)"  # under an allergies heading: a substance after these is taken safely
     # in the sections an entry's dated_in names (a diagnosis list, the story), its words count only
     # in a sentence that tells the past: these words, or a year before the letter's
     past: str = r"(?!)"
@@ -52,7 +53,7 @@ class StatusParams:
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list})
         for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic,
-                        self.treated_before, self.treated_after):
+                        self.treated_before, self.treated_after, self.taken_before):
             re.compile(pattern)
 
 
@@ -82,10 +83,15 @@ def _told(said: str, found: re.Match, p: StatusParams) -> bool:
 def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | None:
     """Where every substance of an entry in ``said`` is followed in its clause by what makes it no
     allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
-    contraindicated because of the interaction with methotrexate") and by no allergic reaction:
-    the first such reading (None where one is an allergy, or none is named)."""
+    contraindicated because of the interaction with methotrexate") and by no allergic reaction,
+    or preceded by words that it is taken safely ("tolerates oxycodone"): the first such reading
+    (None where one is an allergy, or none is named)."""
     readings = []
     for found in words.finditer(said):
+        taken = re.search(p.taken_before, said[max(0, found.start() - p.near):found.start()], re.I)
+        if taken is not None:  # "tolerates oxycodone": a drug taken safely
+            readings.append(taken)
+            continue
         clause = re.match(r"[^;,.]*", said[found.end():found.end() + p.clause]).group(0)
         reading = re.search(p.not_allergy, clause, re.I)
         if reading is None or re.search(p.allergic, clause, re.I):

@@ -146,6 +146,7 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     (None, "Because of his penicillin allergy he was treated with IV teicoplanin and metronidazole.", "Z88.0"),
     ("hpc", "Seen by GP with a chest infection -> clarithromycin 500 mg BD (pen allergic).", None),
     ("allergies", "Penicillin - anaphylaxis (teicoplanin and gentamicin used for prophylaxis).", "Z88.0"),
+    ("allergies", "Morphine - vivid hallucinations (intolerance; tolerates oxycodone).", None),
     # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
     ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
@@ -1315,6 +1316,9 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("M24.4", "Anterior dislocation of the left shoulder (first dislocation) after a fall.", False),
     ("M24.4", "Recurrent anterior dislocation of the right shoulder.", True),
     ("M24.4", "Dislocated the left shoulder again, his third dislocation.", True),
+    # a history of chemotherapy is one the letter tells
+    ("Z92.6", "Outcome: benign; patient removed from the cancer pathway.", False),
+    ("Z92.6", "Breast cancer 2019, treated with surgery and FEC-T chemotherapy.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
