@@ -29,6 +29,9 @@ _ADJ_RE = re.compile(r"\b(" + "|".join(sorted(ADJECTIVE_SITES, key=len, reverse=
 _LAT_RE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b(?:[\s-]*sided)?")
 _LR_RE = re.compile(r"(?:^|\s)([LR])(?=\s+[A-Za-z#])")
 _PREP = re.compile(r"^\s*[,]?\s*(of|in|on|to|at|involving|affecting)\s+(the\s+)?", re.I)
+# the numbers that pick out which of a row of bones or digits ("the left 6th to 9th ribs", "the 5th metatarsal")
+_ORDINALS = re.compile(r"^(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)"
+                       r"(?:\s*(?:to|-|and|&)\s*(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth))?\s+")
 _LAT_NORM = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
 
@@ -134,7 +137,7 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
     p = _PREP.match(after)
     if p:  # "fracture of the left neck of femur": the stated site after the mention is the most specific
         rest = _LAT_RE.sub(" ", _LR_RE.sub(" ", after[p.end():]).lower())  # "of the L olecranon"
-        m = _SITE_RE.match(rest.strip())
+        m = _SITE_RE.match(_ORDINALS.sub("", rest.strip()))
         if m:
             return m.group(1)
     m = _SITE_RE.search(low)

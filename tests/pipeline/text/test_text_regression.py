@@ -343,6 +343,8 @@ BODY_SITE = [
     ("Ulcer on the heel.", "ulcer", "heel"),
     ("Chest pain.", "chest pain", "chest"),
     ("Biopsy showed a grade 1 endometrioid adenocarcinoma of the endometrium.", "adenocarcinoma", "endometrium"),
+    ("Fractures of the left 6th to 9th ribs (closed, undisplaced).", "Fractures", "ribs"),  # which ribs
+    ("Fracture of the 5th metatarsal.", "Fracture", "metatarsal"),
     ("Pneumonia.", "pneumonia", None),
 ]
 
