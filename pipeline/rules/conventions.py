@@ -757,11 +757,13 @@ class DocumentedTermParams:
         check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {})
 
 
+@rule("CON-037", "conventions", DocumentedTermParams)
 @rule("CON-013", "conventions", DocumentedTermParams)
 def documented_term(w: Work, r: Rule) -> None:
     """A code whose condition the clinician must name in words (sepsis, a pregnancy) is suggested
     only where its evidence, or a mention of this episode, says so: a positive culture is not
-    sepsis, and a sepsis in a man is not puerperal."""
+    sepsis, and a sepsis in a man is not puerperal (CON-037: an operation the letter must tell as
+    done in the episode, such as a chemotherapy delivery)."""
     said = " ".join(m.text for m in w.mentions if m.coded)
     for group in r.params.groups:
         refs, words = code_refs(group["codes"]), re.compile(group["words"], re.I)

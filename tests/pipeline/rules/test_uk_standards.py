@@ -1293,6 +1293,19 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
                                         "a pregnancy, delivery or puerperium.")
 
 
+@pytest.mark.parametrize("line, kept", [
+    ("Neutropenia secondary to chemotherapy - day 10 of cycle 2 of epirubicin and cyclophosphamide.", False),
+    ("High-grade serous ovarian carcinoma, on neoadjuvant chemotherapy.", False),
+    ("Induction chemotherapy started: DA 3+7.", True),
+    ("Cycle 3 of FOLFOX given on the day unit.", True),
+])
+def test_a_chemotherapy_delivery_is_coded_where_it_was_given(who_icd10_table, shared_data, line, kept):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", line))
+    out = run(tables, x, [code(tables, OPCS, "X72.9", "primary", x.evidence(line, "procedures"))], "CON-037")
+    assert ([c.code for c in out.codes] == ["X72.9"]) is kept
+
+
 @pytest.mark.parametrize("code_, words, kept", [
     ("M54.9", "Chronic limb-threatening ischaemia of the right leg with rest pain", False),  # a limb's pain
     ("M54.9", "Unstable angina (crescendo pattern, rest pain).", False),

@@ -173,6 +173,7 @@ AMBIGUOUS_NOT_MENTIONS = [
     ("Sats 95% on RA.", "RA"),
     ("Echo: dilated RA and RV.", "RA"),
     ("Right phaco and IOL for cataract, uneventful.", "IOL"),  # the lens, not induction of labour
+    ("Managed conservatively: TR band re-inflated for a further hour, arm elevated.", "TR"),  # the radial band
 ]
 
 
