@@ -803,6 +803,21 @@ def test_a_condition_an_earlier_operation_removed_is_not_coded(tables, line, ope
     assert kept or [f.rule for f in out.flags] == ["CON-036"]
 
 
+@pytest.mark.parametrize("told, proc, expected", [
+    # a code whose title names its side takes no laterality code
+    ("Total abdominal hysterectomy and bilateral salpingo-oophorectomy.", "Q22.1", ["Q22.1"]),
+    ("Bilateral oophorectomy for BRCA2.", "Q22.3", ["Q22.3"]),
+    ("Left salpingectomy for ectopic pregnancy.", "Q24.2", ["Q24.2", "Z94.3"]),
+    ("Left unilateral salpingo-oophorectomy.", "Q23.1", ["Q23.1", "Z94.3"]),  # unilateral: which side?
+])
+def test_a_code_whose_title_names_its_side_takes_no_laterality_code(who_icd10_table, shared_data, told, proc,
+                                                                  expected):
+    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    x = Excerpt(("procedures", told))
+    out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
     assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
