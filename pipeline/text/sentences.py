@@ -66,16 +66,7 @@ class LetterSentences:
                     line_start[i] = True
                     self._line_break(doc, i, prev_real, gap.count("\n") >= 2 or gap.strip() != "", width)
             prev_real = i
-        # "114 mmol/L. This fits SIADH": a unit's "L." (one token, like an initial) ends a sentence
-        for i, tok in enumerate(doc[1:-1], 1):
-            if tok.text in _UNIT_STOPS and doc[i - 1].text == "/" and doc[i + 1].text[:1].isupper():
-                doc[i + 1].is_sent_start = True
-        # "?pneumonia": a query mark glued to the next word does not end a sentence
-        for i, tok in enumerate(doc[:-1]):
-            if tok.text in ("?", "??") and doc[i + 1].text[:1].isalnum() and (
-                    not tok.whitespace_ or i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space
-                    or doc[i - 1].text in (":", "-", "(")):
-                doc[i + 1].is_sent_start = False  # "?pneumonia", "CXR: ? pneumonia"
+        self._stops_inside_tokens(doc)
         # list markers
         last_num = None
         for i, tok in enumerate(doc):
@@ -106,6 +97,20 @@ class LetterSentences:
                     self._numbered(doc, i)
                     last_num = tok.text
         return doc
+
+    @staticmethod
+    def _stops_inside_tokens(doc: Doc) -> None:
+        """Full stops and query marks the tokenizer reads otherwise: a unit's "L." (one token, like
+        an initial) ends a sentence ("114 mmol/L. This fits SIADH"); a query mark glued to the next
+        word does not ("?pneumonia", "CXR: ? pneumonia")."""
+        for i, tok in enumerate(doc[1:-1], 1):
+            if tok.text in _UNIT_STOPS and doc[i - 1].text == "/" and doc[i + 1].text[:1].isupper():
+                doc[i + 1].is_sent_start = True
+        for i, tok in enumerate(doc[:-1]):
+            if tok.text in ("?", "??") and doc[i + 1].text[:1].isalnum() and (
+                    not tok.whitespace_ or i == 0 or doc[i - 1].whitespace_ or doc[i - 1].is_space
+                    or doc[i - 1].text in (":", "-", "(")):
+                doc[i + 1].is_sent_start = False
 
     @staticmethod
     def _line_break(doc: Doc, i: int, prev_real: int | None, blank: bool, width: int | None = None) -> None:
