@@ -323,7 +323,8 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
 _ITEM_END = re.compile(r"\n\s*\n|\n\s*(?:\d+[.)]|[-\u2022*])\s|\n[A-Z][A-Za-z /]{1,30}:")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 # a sentence telling an operation by another route: not the examination's account
-_ANOTHER_ROUTE = re.compile(r"\b(?:guided|percutaneous(?:ly)?|laparoscop\w*|radiolog\w*|CT|USS?|ultrasound)\b")
+# (case-sensitive for the abbreviations: "CT", "US", not "us")
+_ANOTHER_ROUTE = re.compile(r"\b(?:(?i:guided|percutaneous(?:ly)?|laparoscop\w*|radiolog\w*|ultrasound)|CT|USS?)\b")
 
 
 def _account(w: Work, end: int, therapy: re.Pattern, sentences: int = 2) -> str:
