@@ -292,11 +292,16 @@ class TherapyParams:
     # first entry that applies wins (the therapy before the biopsy taken at the same examination)
     entries: tuple[dict, ...]
     message: str
+    # the examination's account goes on for at most ``sentences`` sentences of its paragraph, and
+    # ends before one telling an operation by another route (``another_route``)
+    sentences: int = 2
+    another_route: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.entries, "entries", {"codes": str, "words": str, "to": str}, {})
         for e in self.entries:
             re.compile(e["words"])
+        re.compile(self.another_route)
 
 
 @rule("CON-035", "conventions", TherapyParams)
@@ -306,8 +311,10 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
     p: TherapyParams = r.params
     refs = [code_refs(e["codes"]) for e in p.entries]
     therapy = re.compile("|".join(f"(?:{e['words']})" for e in p.entries), re.I)
+    route = re.compile(p.another_route)
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
-        said = " ".join(e.text + _account(w, e.end, therapy) for e in s.evidence if e.assertion == "present")
+        said = " ".join(e.text + _account(w, e.end, therapy, route, p.sentences)
+                        for e in s.evidence if e.assertion == "present")
         entry = next((e for e, codes in zip(p.entries, refs) if in_refs(s.code, codes)
                       and any(not _not_done(said, m) for m in re.finditer(e["words"], said, re.I))), None)
         if entry is None or entry["to"] == s.code:
@@ -322,12 +329,9 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
 # where an examination's account ends: a blank line, a new list item or a new heading
 _ITEM_END = re.compile(r"\n\s*\n|\n\s*(?:\d+[.)]|[-\u2022*])\s|\n[A-Z][A-Za-z /]{1,30}:")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
-# a sentence telling an operation by another route: not the examination's account
-# (case-sensitive for the abbreviations: "CT", "US", not "us")
-_ANOTHER_ROUTE = re.compile(r"\b(?:(?i:guided|percutaneous(?:ly)?|laparoscop\w*|radiolog\w*|ultrasound)|CT|USS?)\b")
 
 
-def _account(w: Work, end: int, therapy: re.Pattern, sentences: int = 2) -> str:
+def _account(w: Work, end: int, therapy: re.Pattern, route: re.Pattern, sentences: int) -> str:
     """What the letter goes on to tell of an examination after its statement: the next sentences
     of the same paragraph or list item ("OGD: an oozing tear. Treated with adrenaline and two
     endoclips."), up to ``sentences``, ending before one that names another operation or route
@@ -338,7 +342,7 @@ def _account(w: Work, end: int, therapy: re.Pattern, sentences: int = 2) -> str:
     for found in list(_SENTENCE_END.finditer(rest))[:sentences]:
         a, b = end + at, end + found.end()
         other = [m for m in w.mentions if a <= m.start < b and m.label == "PROCEDURE" and not therapy.search(m.text)]
-        if other or _ANOTHER_ROUTE.search(rest[at:found.end()]):
+        if other or route.search(rest[at:found.end()]):
             break
         told.append(rest[at:found.end()])
         at = found.end()

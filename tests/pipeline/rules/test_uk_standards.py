@@ -53,6 +53,12 @@ def tables(who_icd10_table, opcs4_fixture):
     return {WHO: who_icd10_table, OPCS: load_table(OPCS, opcs4_fixture)}
 
 
+@pytest.fixture(scope="module")
+def nhs_tables(who_icd10_table, shared_data):
+    """WHO ICD-10 and the supplied OPCS-4 table, whole (read once for the module)."""
+    return {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+
+
 def code(tables, system, c, role="secondary", evidence=(), score=0.9):
     e = tables[system].get(c)
     return CodeSuggestion(system.value, e.code, e.title, 1, role, score, evidence)
@@ -472,8 +478,8 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("A84.3", "X96.1"),  # the nerve conduction studies beside the immunoglobulin
     ("A52.3", "R24.9"),  # the epidural blood patch after the delivery: an epidural injection
 ])
-def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, shared_data, first, main):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first, main):
+    tables = nhs_tables
     x = Excerpt(("procedures", "Laparoscopic appendicectomy and peritoneal washout"))
     out = run(tables, x, [code(tables, OPCS, first, "primary"), code(tables, OPCS, main)], "SEQ-004")
     assert [c.code for c in out.codes] == [main, first]
@@ -484,8 +490,8 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(who_icd10_table, 
     (["X33.2"], ["X33.2"]),  # a day-case transfusion alone is coded
     (["X33.2", "U21.2"], ["X33.2", "U21.2"]),  # diagnostic imaging (left to CON-007) does not take it out
 ])
-def test_a_transfusion_or_drug_infusion_is_coded_only_alone(who_icd10_table, shared_data, procedures, kept):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedures, kept):
+    tables = nhs_tables
     x = Excerpt(("procedures", "Procedures as listed"))
     out = run(tables, x, [code(tables, OPCS, c, "primary" if i == 0 else "secondary") for i, c in enumerate(procedures)],
               "CON-023")
@@ -544,8 +550,8 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Right 14F Seldinger chest drain, 5th ICS MAL, USS-guided (real-time)", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
     ("Pericardiocentesis by the subxiphoid route under echocardiographic guidance", "K68.2", ["K68.2", "Y53.2"]),
 ])
-def test_laterality_follows_operations_on_every_paired_part(who_icd10_table, shared_data, line, proc, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_laterality_follows_operations_on_every_paired_part(nhs_tables, line, proc, expected):
+    tables = nhs_tables
     x = Excerpt(("procedures", line))
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == expected
@@ -593,8 +599,8 @@ def test_drug_treatment_by_its_route_is_not_coded(tables, line, drug_code, coded
     (False, ["R22.2"]),  # the ventouse of this delivery, a candidate, is coded
     (True, []),  # an earlier delivery is another episode's
 ])
-def test_a_delivery_record_carries_its_method_of_delivery(who_icd10_table, shared_data, history, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_a_delivery_record_carries_its_method_of_delivery(nhs_tables, history, expected):
+    tables = nhs_tables
     line = "The baby was delivered with a Kiwi vacuum cup (low-cavity)."
     x = Excerpt(("diagnoses", "Postpartum haemorrhage 900 ml"), ("past_medical_history" if history else None, line))
     ventouse = code(tables, OPCS, "R22.2", "candidate", x.evidence(line, "past_medical_history" if history else None))
@@ -607,10 +613,10 @@ def test_a_delivery_record_carries_its_method_of_delivery(who_icd10_table, share
     assert [c.code for c in none.codes] == ["I10"]
 
 
-def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(who_icd10_table, shared_data):
+def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):
     """An elective caesarean section for a breech presentation (O32.1, not a delivery code): the
     suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     x = Excerpt(("diagnoses", "Persistent breech presentation"),
                 ("procedures", "Elective lower segment caesarean section"),
                 (None, "Delivery outcome: Single live birth."))
@@ -622,8 +628,8 @@ def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(wh
     assert "Z37.0" not in [c.code for c in without.codes]  # a breech presentation alone is no delivery
 
 
-def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(who_icd10_table, shared_data):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(nhs_tables):
+    tables = nhs_tables
     x = Excerpt((None, "Urethral catheter removed after 4 hours and he voided well."))
     out = run(tables, x, [code(tables, OPCS, "M42.1", "primary"), code(tables, OPCS, "M47.3")], "CON-007")
     assert [c.code for c in out.codes] == ["M42.1"] and "ward care" in out.flags[0].message
@@ -633,8 +639,8 @@ def test_the_removal_of_a_urethral_catheter_is_ward_care_not_coded(who_icd10_tab
     ("Head delivered 17:22 with turtling; McRoberts, then the baby was delivered.", ["R24.9"]),  # a normal delivery
     ("The baby was delivered by ventouse.", []),  # an instrument it names needs its own code
 ])
-def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(who_icd10_table, shared_data, story, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(nhs_tables, story, expected):
+    tables = nhs_tables
     x = Excerpt(("diagnoses", "Shoulder dystocia"), (None, story))
     out = run(tables, x, [code(tables, WHO, "O66.0", "primary")], "CON-028")
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
@@ -646,19 +652,19 @@ def test_a_told_delivery_without_a_method_candidate_is_a_normal_delivery(who_icd
     # a delivery dated before this episode is another episode's record
     ("She is eight weeks after the birth of her second baby by spontaneous vaginal delivery.", []),
 ])
-def test_a_delivery_the_letter_tells_makes_a_delivery_record_without_a_delivery_code(who_icd10_table, shared_data,
+def test_a_delivery_the_letter_tells_makes_a_delivery_record_without_a_delivery_code(nhs_tables,
                                                                                       story, expected):
     """Induced for prolonged pregnancy (O48), then a spontaneous vertex delivery: O80 is not coded
     beside O48, and the record is still a delivery's, with its method of delivery."""
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     x = Excerpt(("diagnoses", "Prolonged pregnancy"), (None, story))
     told = code(tables, WHO, "O80.0", "candidate", x.evidence(story))
     out = run(tables, x, [code(tables, WHO, "O48", "primary")], "CON-028", candidates=[told])
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == expected
 
 
-def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(who_icd10_table, shared_data):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_obstetric_scans_are_imaging_not_coded_under_the_profile_policy(nhs_tables):
+    tables = nhs_tables
     x = Excerpt(("investigations", "Growth scan: fetal biometry on the 95th centile"))
     out = run(tables, x, [code(tables, OPCS, "R37.3", "primary"), code(tables, OPCS, "R24.9")], "CON-007")
     assert [c.code for c in out.codes] == ["R24.9"] and "R37.3" in [c.code for c in out.candidates]
@@ -679,10 +685,10 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     assert [c.code for c in out.codes] == expected
 
 
-def _after_the_condition(who_icd10_table, shared_data, diagnosis, dx, told, proc):
+def _after_the_condition(nhs_tables, diagnosis, dx, told, proc):
     """The OPCS-4 codes SUP-001 leaves for operation ``proc`` told in ``told``, the primary
     diagnosis ``dx`` stated as ``diagnosis``."""
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     x = Excerpt(("diagnoses", diagnosis), (None, told))
     out = run(tables, x, [code(tables, WHO, dx, "primary", x.evidence(diagnosis, "diagnoses")),
                           code(tables, OPCS, proc, "primary", x.evidence(told))], "SUP-001")
@@ -697,10 +703,10 @@ def _after_the_condition(who_icd10_table, shared_data, diagnosis, dx, told, proc
     ("Closed fracture of the distal radius.", ["W26.2", "Z70.5"]),
     ("Fracture of the left forearm.", ["W26.2", "Z94.3"]),  # which bone is not told
 ])
-def test_an_operation_on_a_fracture_takes_the_bone_and_side_of_the_condition_it_treats(who_icd10_table, shared_data,
+def test_an_operation_on_a_fracture_takes_the_bone_and_side_of_the_condition_it_treats(nhs_tables,
                                                                                         diagnosis, expected):
     told = "Because of the angulation the fracture was manipulated under general anaesthetic."
-    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "S52.5", told, "W26.2") == expected
+    assert _after_the_condition(nhs_tables, diagnosis, "S52.5", told, "W26.2") == expected
 
 
 @pytest.mark.parametrize("diagnosis, told, expected", [
@@ -710,8 +716,8 @@ def test_an_operation_on_a_fracture_takes_the_bone_and_side_of_the_condition_it_
     ("Scald of the right foot.", "Meshed split skin graft to the heel.", ["S35.2", "Z50.5", "Z94.2"]),
     ("Scald.", "Meshed split skin graft applied.", ["S35.2"]),  # no site told
 ])
-def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data, diagnosis, told, expected):
-    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "T24.2", told, "S35.2") == expected
+def test_an_operation_on_the_skin_carries_its_site(nhs_tables, diagnosis, told, expected):
+    assert _after_the_condition(nhs_tables, diagnosis, "T24.2", told, "S35.2") == expected
 
 
 @pytest.mark.parametrize("diagnosis, told, proc, expected", [
@@ -734,9 +740,9 @@ def test_an_operation_on_the_skin_carries_its_site(who_icd10_table, shared_data,
     ("ACL rupture of the left knee.", "Arthroscopic hamstring ACL reconstruction.", "W74.2",
      ["W74.2", "Y76.7", "Z84.6", "Z94.3"]),
 ])
-def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(who_icd10_table, shared_data, diagnosis,
+def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tables, diagnosis,
                                                                         told, proc, expected):
-    assert _after_the_condition(who_icd10_table, shared_data, diagnosis, "K26.0", told, proc) == expected
+    assert _after_the_condition(nhs_tables, diagnosis, "K26.0", told, proc) == expected
 
 
 @pytest.mark.parametrize("told, proc, expected", [
@@ -753,8 +759,8 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(who_icd
      "E48.5"),
     ("Colonoscopy complete to the caecum: normal.", "H22.9", "H22.9"),
 ])
-def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(who_icd10_table, shared_data, told, proc, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told, proc, expected):
+    tables = nhs_tables
     x = Excerpt(("procedures", told))
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
     assert [c.code for c in out.codes] == [expected]
@@ -774,8 +780,8 @@ def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(who_icd10_table, 
     ("OGD: normal mucosa to the second part of the duodenum.", "CT-guided liver biopsy was taken the next day.",
      "G45.9", "G45.9"),
 ])
-def test_the_examinations_account_goes_on_in_its_paragraph(who_icd10_table, shared_data, told, then, proc, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_the_examinations_account_goes_on_in_its_paragraph(nhs_tables, told, then, proc, expected):
+    tables = nhs_tables
     x = Excerpt(("procedures", told), ("procedures", then))
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
     assert [c.code for c in out.codes] == [expected]
@@ -810,17 +816,17 @@ def test_a_condition_an_earlier_operation_removed_is_not_coded(tables, line, ope
     ("Left salpingectomy for ectopic pregnancy.", "Q24.2", ["Q24.2", "Z94.3"]),
     ("Left unilateral salpingo-oophorectomy.", "Q23.1", ["Q23.1", "Z94.3"]),  # unilateral: which side?
 ])
-def test_a_code_whose_title_names_its_side_takes_no_laterality_code(who_icd10_table, shared_data, told, proc,
+def test_a_code_whose_title_names_its_side_takes_no_laterality_code(nhs_tables, told, proc,
                                                                   expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     x = Excerpt(("procedures", told))
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == expected
 
 
-def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd10_table, shared_data):
+def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(nhs_tables):
     told = "Radical excision of the sweat-gland-bearing skin of the left axilla; grafts harvested from the thigh."
-    assert _after_the_condition(who_icd10_table, shared_data, "Hidradenitis suppurativa.", "L73.2", told,
+    assert _after_the_condition(nhs_tables, "Hidradenitis suppurativa.", "L73.2", told,
                                 "S04.1") == ["S04.1", "Z94.3"]
 
 
@@ -829,8 +835,8 @@ def test_a_skin_operation_whose_title_names_its_site_takes_no_site_code(who_icd1
     ("Procedure (GA) - bilateral FESS:", ["E14.2", "Y76.1", "Z94.1", "E08.1", "Y76.2"]),
     ("Procedure (GA):", ["E14.2", "E08.1"]),
 ])
-def test_the_procedures_heading_tells_the_sessions_approach(who_icd10_table, shared_data, heading, expected):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_the_procedures_heading_tells_the_sessions_approach(nhs_tables, heading, expected):
+    tables = nhs_tables
     lines = ["1. Anterior and posterior ethmoidectomy.", "2. Nasal polypectomy (microdebrider)."]
     x = Excerpt(("procedures", heading), *(("procedures", line) for line in lines))
     codes = [code(tables, OPCS, "E14.2", "primary", x.evidence(lines[0], "procedures")),
@@ -838,10 +844,10 @@ def test_the_procedures_heading_tells_the_sessions_approach(who_icd10_table, sha
     assert [c.code for c in run(tables, x, codes, "SUP-001").codes] == expected
 
 
-def test_the_header_of_the_procedures_gives_its_image_control_to_each_operation(who_icd10_table, shared_data):
+def test_the_header_of_the_procedures_gives_its_image_control_to_each_operation(nhs_tables):
     """A header the text stage reads as the section's title (not a sentence of it) still tells the
     session: "Procedure (under general anaesthetic, with fluoroscopic control):"."""
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     line = "1. Holmium laser lithotripsy of the left ureteric stone."
     x = Excerpt((None, "Procedure (under general anaesthetic, with fluoroscopic control):"), ("procedures", line))
     x.sentences = x.sentences[1:]  # the header is the section's title
@@ -1314,8 +1320,8 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("Induction chemotherapy started: DA 3+7.", True),
     ("Cycle 3 of FOLFOX given on the day unit.", True),
 ])
-def test_a_chemotherapy_delivery_is_coded_where_it_was_given(who_icd10_table, shared_data, line, kept):
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+def test_a_chemotherapy_delivery_is_coded_where_it_was_given(nhs_tables, line, kept):
+    tables = nhs_tables
     x = Excerpt(("procedures", line))
     out = run(tables, x, [code(tables, OPCS, "X72.9", "primary", x.evidence(line, "procedures"))], "CON-037")
     assert ([c.code for c in out.codes] == ["X72.9"]) is kept
@@ -1596,10 +1602,10 @@ def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, th
     assert all("CON-009" in c.rules for c in out.candidates if c.code in dropped)
 
 
-def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(who_icd10_table, shared_data):
+def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(nhs_tables):
     """SEQ-007 offers the ureteroscopy the letter states done (the ranker had suggested only the
     cystoscopy); CON-009, which runs after it, then leaves the cystoscopy out."""
-    tables = {WHO: who_icd10_table, OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    tables = nhs_tables
     line = "Left ureteroscopy and laser fragmentation of the stone; cystoscopy normal."
     x = Excerpt(("procedures", line))
     ev = x.evidence(line, "procedures")
@@ -2451,9 +2457,9 @@ def test_sarcoidosis_of_lung_and_of_lymph_nodes_is_one_code(tables):
 
 
 @pytest.fixture(scope="module")
-def opcs4_uk(shared_data):
+def opcs4_uk(nhs_tables):
     """The supplied OPCS-4 table, whole."""
-    return {OPCS: load_table(OPCS, shared_data / "opcs4" / "opcs4_codes.tsv")}
+    return {OPCS: nhs_tables[OPCS]}
 
 
 @pytest.mark.parametrize("statement, first, second, main", [
