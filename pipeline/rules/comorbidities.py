@@ -308,6 +308,7 @@ class OutgrownParams:
     resolved: str  # words that say the condition ended ("no symptoms since", "cleared by")
     past: str  # words that place it in the past ("as a child", "since age 12", "in 2015")
     message: str
+    history: tuple[str, ...] = ()  # sections that place what they list in the past (past medical history)
 
     def __post_init__(self):
         re.compile(self.resolved)
@@ -321,9 +322,10 @@ def outgrown(w: Work, r: Rule) -> None:
     p: OutgrownParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         named = w.support(s)  # the statements that name the condition, else its evidence
-        told = [w.text[x.start:x.end] for x in w.sentences if any(x.start <= m.start < x.end for m in named)] \
-            or [e.text for e in s.evidence]
-        if all(re.search(p.resolved, t, re.I) and re.search(p.past, t, re.I) for t in told):
+        told = [(w.text[x.start:x.end], x.section) for x in w.sentences if any(x.start <= m.start < x.end for m in named)] \
+            or [(e.text, e.section) for e in s.evidence]
+        if all(re.search(p.resolved, t, re.I) and (section in p.history or re.search(p.past, t, re.I))
+               for t, section in told):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

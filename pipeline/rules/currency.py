@@ -20,6 +20,7 @@ from .schema import Rule
 class CurrencyParams:
     message: str  # a code not current, with no current twin
     replaced: str  # a code not current, coded as its current twin
+    beside: str = ""  # a code not current, beside a current code suggested from the same statement
 
 
 def _words(title: str) -> frozenset[str]:
@@ -51,4 +52,18 @@ def not_current(w: Work, r: Rule) -> None:
             w.flag(r, p.replaced, s, codes=(s.code, twin.code), other=twin.code)
             continue
         w.tag(r, s)
+        other = _coded_beside(w, s, table)
+        if other is not None and p.beside:
+            w.demote(s)
+            w.flag(r, p.beside, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
+            continue
         w.flag(r, p.message, s)
+
+
+def _coded_beside(w: Work, s, table: CodeTable):
+    """A current code of the same classification suggested from a statement of ``s`` ("grade 3
+    internal haemorrhoids": K64.2 of the 5th Edition beside the retired I84.2)."""
+    spans = {(e.start, e.end) for e in s.evidence}
+    return next((o for o in w.codes if o is not s and o.system == s.system
+                 and (e := table.get(o.code)) is not None and e.current is not False
+                 and any((e.start, e.end) in spans for e in o.evidence)), None)

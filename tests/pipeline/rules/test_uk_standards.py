@@ -269,17 +269,20 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     assert "past episode" in out.flags[0].message
 
 
-@pytest.mark.parametrize("line, kept", [
-    ("- Asthma as a child; no inhalers since the age of 12.", False),
-    ("- Eczema as a baby, which cleared by 18 months.", False),
-    ("- Asthma since the age of 3, on a brown inhaler.", True),  # no word that it ended
-    ("- Asthma - no inhalers needed during this admission.", True),  # no word that it is past
+@pytest.mark.parametrize("section, line, code_, kept", [
+    ("past_medical_history", "- Asthma as a child; no inhalers since the age of 12.", "J45.9", False),
+    ("past_medical_history", "- Eczema as a baby, which cleared by 18 months.", "L30.9", False),
+    ("past_medical_history", "- Asthma since the age of 3, on a brown inhaler.", "J45.9", True),  # no word that it ended
+    ("past_medical_history", "- Asthma - no inhalers needed during this admission.", "J45.9", True),
+    # a past history line is in the past: treated and resolved, it has ended
+    ("past_medical_history", "- Iron-deficiency anaemia 2022 (heavy periods), treated with oral iron and resolved",
+     "D50.9", False),
+    ("diagnoses", "2. Iron deficiency anaemia, treated with IV iron and resolved", "D50.9", True),  # this episode's
 ])
-def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, line, kept):
-    x = Excerpt(MAIN, ("past_medical_history", line))
-    code_ = "L30.9" if "Eczema" in line else "J45.9"
+def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
+    x = Excerpt(MAIN, (section, line))
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
-                          code(tables, WHO, code_, evidence=x.evidence(line, "past_medical_history"))], "HIS-007")
+                          code(tables, WHO, code_, evidence=x.evidence(line, section))], "HIS-007")
     assert (code_ in [c.code for c in out.codes]) is kept
 
 
@@ -1029,6 +1032,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["N99.3", "N81.4"], ["N99.3"]),  # a vault prolapse after hysterectomy is no uterovaginal prolapse
     (["G41.0", "G40.3"], ["G41.0"]),  # status epilepticus in known epilepsy: G40 excludes G41
     (["F01.9", "F03"], ["F01.9"]),  # "vascular dementia" read also as "dementia"
+    (["F32.3", "F99"], ["F32.3"]),  # "his first episode of mental illness" beside the depression
+    (["N28.1", "Q61.2"], ["Q61.2"]),  # the cysts of polycystic kidney disease are no acquired cyst
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
@@ -1353,6 +1358,11 @@ def test_a_chemotherapy_delivery_is_coded_where_it_was_given(nhs_tables, line, k
     # a history of chemotherapy is one the letter tells
     ("Z92.6", "Outcome: benign; patient removed from the cancer pathway.", False),
     ("Z92.6", "Breast cancer 2019, treated with surgery and FEC-T chemotherapy.", True),
+    # a neoplasm code needs a neoplasm the letter names
+    ("C15.3", "1. Button battery lodged in the upper oesophagus - swallowed at home", False),
+    ("C15.3", "1. Squamous cell carcinoma of the upper third of the oesophagus", True),
+    ("C61", "- Ca prostate 2019, radical radiotherapy", True),
+    ("D46.9", "1. MDS with transfusion-dependent anaemia", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -1478,6 +1488,15 @@ def test_conditions_the_standards_code_together_are_both_kept(tables, first, sec
     x = Excerpt(("diagnoses", "1. First"), ("diagnoses", "2. Second"))
     out = run(tables, x, [code(tables, WHO, first, "primary"), code(tables, WHO, second, score=0.6)], "CON-001")
     assert [c.code for c in out.codes] == [first, second] and not out.flags
+
+
+def test_a_retired_code_beside_the_current_code_of_its_statement_is_not_suggested(who_icd10_uk):
+    x = Excerpt(("diagnoses", "1. Symptomatic grade 3 internal haemorrhoids"))
+    ev = x.evidence("grade 3 internal haemorrhoids", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "I84.2", "primary", ev), code(who_icd10_uk, WHO, "K64.2", evidence=ev)],
+              "DOC-004")
+    assert [c.code for c in out.codes] == ["K64.2"] and [c.code for c in out.candidates] == ["I84.2"]
+    assert "K64.2" in out.flags[0].message and "not current" in out.flags[0].message
 
 
 @pytest.mark.parametrize("c, flagged", [("K75.9", True), ("K75.1", False), ("W46.1", False)])
@@ -1905,6 +1924,8 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     ("1. Cellulitis of the left lower leg", None, "L03.9", "L03.1"),
     # a part of the bowel as the intestine subdivisions name it
     ("1. Sigmoid diverticular disease", None, "K57.9", "K57.3"),
+    # "gangrenous" is the titles' "gangrene" (and the "without gangrene" code excludes it)
+    ("1. Strangulated right inguinal hernia with a gangrenous loop of ileum", None, "K40.3", "K40.4"),
     # a diabetic complication as the diabetes subdivisions name it
     ("1. Type 2 diabetes with diabetic nephropathy, CKD stage 3b", None, "E11.9", "E11.2"),
     ("1. Type 1 diabetes with diabetic peripheral neuropathy", None, "E10.9", "E10.4"),
@@ -1937,6 +1958,19 @@ def test_a_condition_is_coded_to_the_subdivision_its_statement_documents(tables,
     if expected != coded_as:
         assert [c.code for c in out.candidates] == [coded_as] and out.codes[0].rules == ("CON-011",)
         assert out.flags[0].codes == (coded_as, expected)
+
+
+@pytest.mark.parametrize("line, coded_as, expected", [
+    # an operation's method as the OPCS-4 titles name it ("HFQ" is title boilerplate)
+    ("Excision of pilonidal sinus with primary midline closure", "H59.9", "H59.4"),
+    ("Open repair of recurrent incisional hernia with mesh", "T26.9", "T26.2"),
+    ("Sutured repair of recurrent incisional hernia", "T26.9", "T26.3"),
+    ("Repair of recurrent incisional hernia", "T26.9", "T26.9"),  # no method told
+])
+def test_a_residual_operation_is_coded_to_the_method_its_statement_documents(nhs_tables, line, coded_as, expected):
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, coded_as, "primary", x.evidence(line, "procedures"))], "CON-011")
+    assert [c.code for c in out.codes] == [expected]
 
 
 def test_a_past_history_statement_does_not_make_the_subdivision_ambiguous(tables):

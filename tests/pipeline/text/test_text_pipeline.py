@@ -223,6 +223,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("She will have a colonoscopy in six weeks.", "colonoscopy", "hypothetical"),
     ("The vascular surgeons have listed him for a left carotid endarterectomy.", "carotid endarterectomy", "hypothetical"),
     ("- Palliative chemotherapy: cycle 3 deferred by one week.", "chemotherapy", "hypothetical"),
+    # an operation offered or declined is not done; a condition a test looks for is not found by it
+    ("Vertebroplasty was offered at the spinal MDT; she declined and prefers conservative care.",
+     "Vertebroplasty", "hypothetical"),
+    ("She declined a hip replacement.", "hip replacement", "negated"),
+    ("Thrombophilia testing has been deferred.", "Thrombophilia", "hypothetical"),
     # a history heading the lexicon knows in more ways
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
     # a condition looked for and not found
