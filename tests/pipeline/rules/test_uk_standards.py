@@ -754,6 +754,7 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tab
     ("OGD: grade 3 oesophageal varices, four bands applied.", "G45.9", "G43.7"),
     ("OGD: small varices, no red signs; banding not required.", "G45.9", "G45.9"),  # not done
     ("OGD: peptic stricture dilated to 15 mm with a CRE balloon.", "G45.9", "G44.3"),
+    ("Rigid oesophagoscopy under GA: button battery impacted below cricopharyngeus, removed intact.", "G19.9", "G18.1"),
     ("OGD: impacted food bolus removed with a Roth net; biopsies taken.", "G45.9", "G44.2"),  # therapy first
     ("OGD: normal mucosa; duodenal biopsies taken for coeliac serology.", "G45.9", "G45.1"),
     ("Colonoscopy: 12 mm sigmoid polyp removed by hot snare.", "H22.9", "H20.1"),
