@@ -1,6 +1,8 @@
 """Currency: codes the supplied table marks as not in use (retired, or not valid in the edition in
 use). A retired code whose category holds a current code of the same title (the edition changed
-a spelling or a number) is coded as that code; any other is flagged (citations in ``rules.yaml``)."""
+a spelling or a number) is coded as that code; one beside the current code its statement gives
+("grade 3 internal haemorrhoids": K64.2, not the retired I84.2) is not suggested; any other is
+flagged (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from clincoder.core.codes import System
+from clincoder.core.schema import CodeSuggestion
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import norm
 
@@ -60,10 +63,10 @@ def not_current(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s)
 
 
-def _coded_beside(w: Work, s, table: CodeTable):
+def _coded_beside(w: Work, s: CodeSuggestion, table: CodeTable) -> CodeSuggestion | None:
     """A current code of the same classification suggested from a statement of ``s`` ("grade 3
     internal haemorrhoids": K64.2 of the 5th Edition beside the retired I84.2)."""
-    spans = {(e.start, e.end) for e in s.evidence}
+    spans = {(ev.start, ev.end) for ev in s.evidence}
     return next((o for o in w.codes if o is not s and o.system == s.system
-                 and (e := table.get(o.code)) is not None and e.current is not False
-                 and any((e.start, e.end) in spans for e in o.evidence)), None)
+                 and (entry := table.get(o.code)) is not None and entry.current is not False
+                 and any((ev.start, ev.end) in spans for ev in o.evidence)), None)
