@@ -55,8 +55,8 @@ def not_current(w: Work, r: Rule) -> None:
             w.flag(r, p.replaced, s, codes=(s.code, twin.code), other=twin.code)
             continue
         w.tag(r, s)
-        other = _coded_beside(w, s, table)
-        if other is not None and p.beside:
+        other = _coded_beside(w, s, table) if p.beside else None
+        if other is not None:
             w.demote(s)
             w.flag(r, p.beside, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
             continue

@@ -1035,6 +1035,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["F01.9", "F03"], ["F01.9"]),  # "vascular dementia" read also as "dementia"
     (["F32.3", "F99"], ["F32.3"]),  # "his first episode of mental illness" beside the depression
     (["N28.1", "Q61.2"], ["Q61.2"]),  # the cysts of polycystic kidney disease are no acquired cyst
+    (["K40.4", "K56.6"], ["K40.4"]),  # the obstruction of a strangulated hernia is the hernia's
+    (["K40.9", "K56.6"], ["K40.9", "K56.6"]),  # a hernia without obstruction explains none
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
