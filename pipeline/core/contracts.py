@@ -18,6 +18,7 @@ from typing import Mapping
 
 from .config import NARRATIVE_SECTIONS, PROCEDURE_SECTIONS, STATED_SECTIONS
 from .schema import ASSERTIONS, Evidence
+from .words import IMAGING_TEST
 
 # Mentions with these assertions are not coded as conditions of this episode.
 NOT_CODED = frozenset({"negated", "family", "hypothetical"})
@@ -130,6 +131,17 @@ class SentenceRecord:
     def announces(self) -> bool:
         """A prose statement of the episode's diagnosis."""
         return self.announced_from is not None
+
+    def assertion_of(self, procedural: bool) -> str:
+        """The assertion the sentence gives a code of procedures (``procedural``) or of diagnoses:
+        that of its first coded mention, which for a diagnosis is not an imaging test. "Transferred
+        after a CT head at the district hospital showed a chronic subdural haematoma": the CT is
+        history, the haematoma is this episode's."""
+        if procedural:
+            return self.assertion
+        told = (w.mention for w in self.mentions
+                if not (w.mention.procedural and IMAGING_TEST.search(w.mention.expansion or w.mention.text)))
+        return next((m.assertion for m in told), self.assertion)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,12 @@ def within(words: frozenset[str] | set[str], sequence: Sequence[str], slack: int
 
 
 # Units of a size, volume or dose written in letters ("a 6 cm abscess", "a 16 Fr catheter")
+# An imaging test, whose date is not that of what it shows: "transferred after a CT head at the
+# district hospital showed a chronic subdural haematoma" (the CT is history, the haematoma is not)
+IMAGING_TEST = re.compile(r"\b(ct|ctpa|cta|computed tomography|mri|mra|magnetic resonance|x-?rays?|radiographs?|"
+                          r"ultrasound|uss|echo|echocardiogram|echocardiography|scan|pet|angiogram|angiography|"
+                          r"doppler|imaging)\b", re.I)
+
 UNITS = ("mm", "cm", "ml", "kg", "mg", "mcg", "mmol", "fr")
 
 # Words that end the description written in front of a condition ("admitted with | acute severe

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clincoder.core.contracts import Mention
+from clincoder.core.contracts import Mention, SentenceRecord, WeightedMention
 
 
 @pytest.mark.parametrize("text, kwargs, query", [
@@ -18,3 +18,21 @@ from clincoder.core.contracts import Mention
 ])
 def test_a_mention_query(text, kwargs, query):
     assert Mention(0, len(text), text, "DIAGNOSIS", **kwargs).query == query
+
+
+def _sentence(text: str, *mentions: tuple[str, str, str]) -> SentenceRecord:
+    found = tuple(WeightedMention(Mention(text.index(w), text.index(w) + len(w), w, label, assertion=a), 1.0)
+                  for w, label, a in mentions)
+    return SentenceRecord(0, len(text), None, found[0].mention.assertion, 1.0, text, False, found)
+
+
+def test_what_an_earlier_scan_showed_is_of_this_episode():
+    s = _sentence("Transferred after a CT head at Kingsmere showed a chronic subdural haematoma.",
+                  ("CT head", "PROCEDURE", "historical"), ("subdural haematoma", "DIAGNOSIS", "present"))
+    assert (s.assertion_of(procedural=True), s.assertion_of(procedural=False)) == ("historical", "present")
+
+
+def test_what_an_earlier_operation_treated_stays_history():
+    s = _sentence("He had an open repair of a right inguinal hernia in 2011.",
+                  ("open repair", "PROCEDURE", "historical"), ("inguinal hernia", "DIAGNOSIS", "present"))
+    assert (s.assertion_of(procedural=True), s.assertion_of(procedural=False)) == ("historical", "historical")
