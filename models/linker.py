@@ -298,14 +298,29 @@ def episode_query(s: SentenceRecord, procedure: bool) -> str:
     return "".join(chars)
 
 
-def with_links(ranked: list[RankedCode], links: dict[str, Link]) -> list[RankedCode]:
+def _named_at(r: RankedCode, link: Link, past: frozenset[int]) -> RankedCode:
+    """A ranked code that a statement of this episode names first, where the ranker supports it
+    only by what the letter negates or tells as history (``past``: those sentences), is supported by
+    that statement: "a left burr hole drainage" is the evacuation of the subdural haematoma (A41.1)
+    that the ranker found only in the sentence telling of the earlier scan."""
+    if r.uncoded:
+        return replace(r, support={link.sentence: link.score}, uncoded=False)
+    if r.support and set(r.support) <= past and link.sentence not in past:
+        return replace(r, support={**r.support, link.sentence: link.score})
+    return r
+
+
+def with_links(ranked: list[RankedCode], links: dict[str, Link], letter: PreparedLetter | None = None,
+               procedural: bool = False) -> list[RankedCode]:
     """The ranked codes, then the codes a statement's first choice names that the ranker did not
     propose (score 0, supported by that statement). A code the ranker found only where the letter
     negates it (family history, a hypothesis) that a statement of this episode names first is that
     statement's code: "acute gout" is stated although the ranker matched M10.99 only in "his father
-    had gout"."""
-    ranked = [replace(r, support={l.sentence: l.score}, uncoded=False)
-              if r.uncoded and (l := links.get(r.key)) is not None and l.first else r for r in ranked]
+    had gout"; so is one the ranker found only in what the ``letter`` tells as history
+    (:func:`_named_at`)."""
+    past = frozenset(i for i, s in enumerate(letter.sentences) if s.assertion_of(procedural) == "historical"
+                     ) if letter is not None else frozenset()
+    ranked = [_named_at(r, l, past) if (l := links.get(r.key)) is not None and l.first else r for r in ranked]
     have = {r.key for r in ranked}
     extra = [RankedCode(k, 0.0, {l.sentence: l.score}) for k, l in links.items() if l.first and k not in have]
     return list(ranked) + sorted(extra, key=lambda r: -max(r.support.values()))

@@ -276,5 +276,5 @@ def suggestion_rows(system: System, table: CodeTable, ranked: Sequence[RankedCod
     """The codes a suggester judges (the ranker's first ``max_candidates``, then the codes the
     letter's statements name that the ranker missed) and their features."""
     links = linker.link(letter)
-    top = with_links(list(ranked[:max_candidates]), links)
+    top = with_links(list(ranked[:max_candidates]), links, letter, system.kind == "procedure")
     return top, features(system, table, top, letter, prior, links)

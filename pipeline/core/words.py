@@ -266,7 +266,7 @@ BODY_SITES = (
     # the bones and parts of bones that fractures are named by ("fracture of the L olecranon")
     "olecranon", "scaphoid", "radial head", "humeral head", "neck of humerus", "surgical neck of humerus",
     "tibial plateau", "tibial shaft", "malleolus", "lateral malleolus", "medial malleolus", "talus", "navicular",
-    "pubic ramus", "pubic rami", "mandible", "zygoma", "maxilla", "nasal bone", "odontoid peg",
+    "pubic ramus", "pubic rami", "mandible", "mandibular angle", "angle of mandible", "angle of the mandible", "zygoma", "maxilla", "nasal bone", "odontoid peg",
     # the lobes of a lung ("adenocarcinoma of the right upper lobe")
     "upper lobe", "middle lobe", "lower lobe", "lingula",
 )
@@ -278,4 +278,5 @@ ADJECTIVE_SITES = {
     "tibial": "tibia", "humeral": "humerus", "thoracic": "thorax", "lumbar": "lumbar spine", "ocular": "eye",
     "cutaneous": "skin", "abdominal": "abdomen", "pelvic": "pelvis", "cranial": "skull", "intracranial": "brain",
     "laryngeal": "larynx", "thyroid": "thyroid", "biliary": "biliary tree", "ileal": "ileum",
+    "mandibular": "mandible", "zygomatic": "zygoma",
 }

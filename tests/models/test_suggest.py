@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from clincoder.core.codes import System
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
 from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
-from clincoder.models.linker import SIDED, Linker, with_context, with_lead, with_links
+from clincoder.models.linker import SIDED, Link, Linker, with_context, with_lead, with_links
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
 
@@ -60,6 +61,19 @@ def test_linker_links_each_statement_to_its_best_code(uk_mini):
     ranked = [RankedCode("i10", 0.9, {1: 1.0})]
     extended = with_links(ranked, links)
     assert [r.key for r in extended][:2] == ["i10", "i21.4"] and extended[1].score == 0.0
+
+
+def test_a_code_ranked_only_in_history_is_supported_by_the_statement_that_names_it():
+    past = letter([("A CT at the district hospital showed a subdural haematoma", None),
+                   ("A left burr hole drainage was performed", None)])
+    past = PreparedLetter((replace(past.sentences[0], assertion="historical"), past.sentences[1]), past.mentions)
+    link = Link(0.76, True, True, 1, 0)
+    ranked = [RankedCode("a41.1", 0.02, {0: 0.5}), RankedCode("u21.2", 0.9, {0: 0.9, 1: 0.2})]
+    a41, u21 = with_links(ranked, {"a41.1": link, "u21.2": replace(link, sentence=0)}, past, procedural=True)
+    assert a41.support == {0: 0.5, 1: 0.76}
+    assert u21.support == {0: 0.9, 1: 0.2}  # supported in this episode already: as ranked
+    # without the letter, nothing is history
+    assert with_links(ranked[:1], {"a41.1": link})[0].support == {0: 0.5}
 
 
 def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):

@@ -395,6 +395,8 @@ def test_cataract_surgery_is_an_operation_not_a_cataract(analyse):
     ("Bleeding point cauterised with silver nitrate.", "cauterised", "PROCEDURE"),
     ("The polyp was completely resected.", "resected", "PROCEDURE"),
     ("Aspiration pneumonia, treated with antibiotics.", "Aspiration pneumonia", "DIAGNOSIS"),
+    ("On 08/04 she performed a left burr hole drainage under general anaesthetic.", "burr hole drainage", "PROCEDURE"),
+    ("Two left-sided burr holes were made and the collection washed out.", "burr holes", "PROCEDURE"),
 ])
 def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, word, label):
     assert {m.text: m.label for m in mentions_of(analyse(text))}.get(word) == label
@@ -505,3 +507,11 @@ def test_a_full_line_of_a_letter_wrapped_at_a_fixed_width_goes_on(analyse):
     sentences = [s.text for s in analyse(WRAPPED).sents]
     assert any(s.startswith("On 14\nJanuary, under spinal anaesthesia") for s in sentences), sentences
     assert sentences[-2:] == ["Hypertension\n", "COPD\n"]  # short lines are items
+
+
+@pytest.mark.parametrize("text, site", [
+    ("1. Fracture of the left mandibular angle, compound into the mouth", "mandibular angle"),
+    ("Displaced mandibular fracture after a punch", "mandible"),
+])
+def test_a_fracture_of_the_jaw_has_its_site(analyse, text, site):
+    assert {m.body_site for m in mentions_of(analyse(text)) if "racture" in m.text} == {site}
