@@ -7,7 +7,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from clincoder.core.codes import System, compact
+from clincoder.core.codes import System, compact, opcs4_supplementary
 from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
@@ -1207,6 +1207,36 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
         else:
             kept[key] = s
+
+
+@dataclass(frozen=True)
+class SideParams:
+    codes: tuple[str, ...]  # the laterality codes
+    paired: str  # the operations on paired organs and limbs
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        check_codes((self.paired,), "paired")
+
+
+@rule("SUP-003", "conventions", SideParams)
+def side_of_a_paired_organ(w: Work, r: Rule) -> None:
+    """A laterality code only after an operation on a paired organ or limb, once per operation."""
+    sides, paired = code_refs(" ".join(r.params.codes)), code_refs(r.params.paired)
+    operation, sided = None, False
+    for s in list(w.scope(r)):
+        if s.kind != "procedure":
+            continue
+        if not opcs4_supplementary(s.code):
+            operation, sided = s, False
+        elif in_refs(s.code, sides):
+            if operation is not None and in_refs(operation.code, paired) and not sided:
+                sided = True
+                continue
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, other=operation.code if operation else "an operation")
 
 
 @rule("SUP-002", "conventions", NotCodedParams)

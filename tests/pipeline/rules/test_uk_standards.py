@@ -576,7 +576,7 @@ def test_each_operation_gets_its_own_laterality(tables):
     assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]  # the gall bladder is not a paired organ
 
 
-@pytest.mark.parametrize("policy_code", ["Y80.9", "C90.4"])
+@pytest.mark.parametrize("policy_code", ["Y80.9", "C90.4", "X56.2"])
 def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code):
     x = Excerpt(("procedures", "Right cataract operation under general anaesthetic"))
     out = run(tables, x, [code(tables, OPCS, "C75.1", "primary"), code(tables, OPCS, policy_code)], "CON-007")
@@ -2553,3 +2553,15 @@ def test_image_control_follows_only_an_operation_whose_title_does_not_name_its_i
     x = Excerpt(("procedures", line))
     out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("operation, sides, kept", [
+    ("K75.1", ["Z94.2"], []),  # the heart is no paired organ: the radial artery's side is no laterality
+    ("C79.2", ["Z94.3", "Z94.2"], ["Z94.3"]),  # one side per operation: the first, read from its words
+    ("C79.2", ["Z94.1"], ["Z94.1"]),
+])
+def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, sides, kept):
+    x = Excerpt(("procedures", "Procedure through the right radial artery, left eye"))
+    out = run(tables, x, [code(tables, OPCS, operation, "primary"), *(code(tables, OPCS, z) for z in sides)], "SUP-003")
+    assert [c.code for c in out.codes] == [operation, *kept]
+    assert {c.code for c in out.candidates} == set(sides) - set(kept)
