@@ -310,6 +310,16 @@ def _named_at(r: RankedCode, link: Link, past: frozenset[int]) -> RankedCode:
     return r
 
 
+def with_statement(r: RankedCode, link: Link | None) -> RankedCode:
+    """A code with the statement that names it first among its support (its evidence): "diagnostic
+    ascitic tap" is T46.1's statement, wherever else the ranker found it ("mod ascites" on the
+    scan)."""
+    if link is None or not link.first or link.sentence in r.support:
+        return r
+    # at most the code's best support: the statement joins its evidence, the other sentences stay
+    return replace(r, support={**r.support, link.sentence: min(link.score, max(r.support.values(), default=link.score))})
+
+
 def with_links(ranked: list[RankedCode], links: dict[str, Link], letter: PreparedLetter | None = None,
                procedural: bool = False) -> list[RankedCode]:
     """The ranked codes, then the codes a statement's first choice names that the ranker did not

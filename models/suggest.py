@@ -30,7 +30,7 @@ from clincoder.core.contracts import PreparedLetter, RankedCode
 from clincoder.core.tables import CodeTable
 from clincoder.core.words import content_words
 
-from .linker import Link, Linker, with_links
+from .linker import Link, Linker, with_links, with_statement
 from .prior import HesPrior
 
 FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "story", "other", "uncertain",
@@ -274,7 +274,11 @@ def load_suggesters(folder: Path, systems) -> dict[System, tuple[Suggester, Sugg
 def suggestion_rows(system: System, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
                     prior: HesPrior, linker: Linker, max_candidates: int) -> tuple[list[RankedCode], np.ndarray]:
     """The codes a suggester judges (the ranker's first ``max_candidates``, then the codes the
-    letter's statements name that the ranker missed) and their features."""
+    letter's statements name that the ranker missed) and their features; each procedure code
+    returned with the statement that names it first among its evidence (:func:`with_statement`),
+    which its features, as the suggester was fitted, do not read."""
     links = linker.link(letter)
-    top = with_links(list(ranked[:max_candidates]), links, letter, system.kind == "procedure")
-    return top, features(system, table, top, letter, prior, links)
+    procedural = system.kind == "procedure"
+    top = with_links(list(ranked[:max_candidates]), links, letter, procedural)
+    X = features(system, table, top, letter, prior, links)
+    return [with_statement(r, links.get(r.key)) for r in top] if procedural else top, X

@@ -1222,16 +1222,18 @@ class SideParams:
 
 @rule("SUP-003", "conventions", SideParams)
 def side_of_a_paired_organ(w: Work, r: Rule) -> None:
-    """A laterality code only after an operation on a paired organ or limb, once per operation."""
+    """A laterality code only where an operation on a paired organ or limb is coded, and once
+    after each operation."""
     sides, paired = code_refs(" ".join(r.params.codes)), code_refs(r.params.paired)
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    operations = [s for s in procedures if not opcs4_supplementary(s.code)]
+    any_paired = any(in_refs(s.code, paired) for s in operations)
     operation, sided = None, False
-    for s in list(w.scope(r)):
-        if s.kind != "procedure":
-            continue
+    for s in procedures:
         if not opcs4_supplementary(s.code):
             operation, sided = s, False
         elif in_refs(s.code, sides):
-            if operation is not None and in_refs(operation.code, paired) and not sided:
+            if any_paired and not sided:
                 sided = True
                 continue
             w.demote(s)

@@ -12,7 +12,7 @@ from clincoder.core.codes import System
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord, WeightedMention
 from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
-from clincoder.models.linker import SIDED, Link, Linker, with_context, with_lead, with_links
+from clincoder.models.linker import SIDED, Link, Linker, with_context, with_lead, with_links, with_statement
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
 
@@ -74,6 +74,13 @@ def test_a_code_ranked_only_in_history_is_supported_by_the_statement_that_names_
     assert u21.support == {0: 0.9, 1: 0.2}  # supported in this episode already: as ranked
     # without the letter, nothing is history
     assert with_links(ranked[:1], {"a41.1": link})[0].support == {0: 0.5}
+
+
+def test_a_procedure_code_keeps_the_statement_that_names_it_among_its_evidence():
+    link = Link(0.85, True, True, 2, 0)
+    r = RankedCode("t46.1", 0.01, {0: 0.216})
+    assert with_statement(r, link).support == {0: 0.216, 2: 0.216}  # joins, at most the best support
+    assert with_statement(r, replace(link, first=False)) is r and with_statement(r, None) is r
 
 
 def test_a_link_comes_from_the_statement_of_what_was_done_not_the_plan(uk_mini):

@@ -2391,6 +2391,8 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
     (["R02", "E11.9"], ["E11.5", "E11.9"]),  # gangrene in diabetes
     (["R02", "I10"], ["R02", "I10"]),
+    (["J12.9", "U07.1", "E11.9"], ["J12.8", "U07.1", "E11.9"]),  # pneumonia due to COVID-19
+    (["J12.9", "I10"], ["J12.9", "I10"]),
 ])
 def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
     x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
@@ -2559,6 +2561,7 @@ def test_image_control_follows_only_an_operation_whose_title_does_not_name_its_i
     ("K75.1", ["Z94.2"], []),  # the heart is no paired organ: the radial artery's side is no laterality
     ("C79.2", ["Z94.3", "Z94.2"], ["Z94.3"]),  # one side per operation: the first, read from its words
     ("C79.2", ["Z94.1"], ["Z94.1"]),
+    ("K75.1", ["Y53.2"], ["Y53.2"]),  # only sides
 ])
 def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, sides, kept):
     x = Excerpt(("procedures", "Procedure through the right radial artery, left eye"))
