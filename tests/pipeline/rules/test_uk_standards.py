@@ -1037,6 +1037,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["N28.1", "Q61.2"], ["Q61.2"]),  # the cysts of polycystic kidney disease are no acquired cyst
     (["K40.4", "K56.6"], ["K40.4"]),  # the obstruction of a strangulated hernia is the hernia's
     (["K40.9", "K56.6"], ["K40.9", "K56.6"]),  # a hernia without obstruction explains none
+    (["K70.3", "K74.6"], ["K70.3"]),  # alcoholic cirrhosis is not also unspecified cirrhosis
+    (["K50.0", "K52.9"], ["K50.0"]),  # the colitis of Crohn's disease is the Crohn's disease
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
