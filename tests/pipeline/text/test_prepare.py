@@ -215,3 +215,10 @@ def test_a_heading_states_nothing(nlp):
     letter = prepare(nlp(text), TextWeights())
     assert [s.query.strip() for s in letter.sentences] == ["1. Community acquired pneumonia", "Bronchoscopy and lavage."]
     assert [s.section for s in letter.sentences] == ["diagnoses", "procedures"]
+
+
+def test_a_line_introducing_what_follows_states_nothing(nlp):
+    text = ("Op 17/05/2026 (GA) - Mr Tobias Wren (ST6), Ms Okonjo-Reid present:\n"
+            "Closed reduction under image intensifier, stabilised with K-wires.\n")
+    kept = [text[s.start:s.end].strip() for s in _prepared(nlp, text).sentences]
+    assert not any(k.startswith("Op 17/05") for k in kept) and any(k.startswith("Closed reduction") for k in kept)
