@@ -317,7 +317,8 @@ def with_statement(r: RankedCode, link: Link | None) -> RankedCode:
     if link is None or not link.first or link.sentence in r.support:
         return r
     # at most the code's best support: the statement joins its evidence, the other sentences stay
-    return replace(r, support={**r.support, link.sentence: min(link.score, max(r.support.values(), default=link.score))})
+    joined = min(link.score, max(r.support.values(), default=link.score))
+    return replace(r, support={**r.support, link.sentence: joined})
 
 
 def with_links(ranked: list[RankedCode], links: dict[str, Link], letter: PreparedLetter | None = None,

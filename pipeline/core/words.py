@@ -80,13 +80,13 @@ def within(words: frozenset[str] | set[str], sequence: Sequence[str], slack: int
     return False
 
 
-# Units of a size, volume or dose written in letters ("a 6 cm abscess", "a 16 Fr catheter")
 # An imaging test, whose date is not that of what it shows: "transferred after a CT head at the
 # district hospital showed a chronic subdural haematoma" (the CT is history, the haematoma is not)
 IMAGING_TEST = re.compile(r"\b(ct|ctpa|cta|computed tomography|mri|mra|magnetic resonance|x-?rays?|radiographs?|"
                           r"ultrasound|uss|echo|echocardiogram|echocardiography|scan|pet|angiogram|angiography|"
                           r"doppler|imaging)\b", re.I)
 
+# Units of a size, volume or dose written in letters ("a 6 cm abscess", "a 16 Fr catheter")
 UNITS = ("mm", "cm", "ml", "kg", "mg", "mcg", "mmol", "fr")
 
 # Words that end the description written in front of a condition ("admitted with | acute severe
@@ -266,7 +266,8 @@ BODY_SITES = (
     # the bones and parts of bones that fractures are named by ("fracture of the L olecranon")
     "olecranon", "scaphoid", "radial head", "humeral head", "neck of humerus", "surgical neck of humerus",
     "tibial plateau", "tibial shaft", "malleolus", "lateral malleolus", "medial malleolus", "talus", "navicular",
-    "pubic ramus", "pubic rami", "mandible", "mandibular angle", "angle of mandible", "angle of the mandible", "zygoma", "maxilla", "nasal bone", "odontoid peg",
+    "pubic ramus", "pubic rami", "mandible", "mandibular angle", "angle of mandible", "angle of the mandible",
+    "zygoma", "maxilla", "nasal bone", "odontoid peg",
     # the lobes of a lung ("adenocarcinoma of the right upper lobe")
     "upper lobe", "middle lobe", "lower lobe", "lingula",
 )
