@@ -15,7 +15,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import System
+from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
@@ -24,7 +24,7 @@ from clincoder.core.words import content_sequence, content_words, within
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule, check_entries
+from .schema import MessageParams, Rule, check_codes, check_entries
 
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
 # "other and unspecified parts", "unspecified"
@@ -302,6 +302,37 @@ class TherapyParams:
         for e in self.entries:
             re.compile(e["words"])
         re.compile(self.another_route)
+
+
+@dataclass(frozen=True)
+class AcuityParams:
+    codes: tuple[str, ...]  # the codes of unstated acuity
+    to: str  # their acute form: the code's last character is kept ("J96.0" + "0")
+    unless: str  # the words of another acuity, in the code's statements
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        check_codes((self.to,), "to")
+        re.compile(self.unless)
+
+
+@rule("CON-038", "conventions", AcuityParams)
+def acute_in_the_episode(w: Work, r: Rule) -> None:
+    """A condition of unstated acuity that the episode's own tests define (type 1 or type 2
+    respiratory failure on the admission's blood gases) is the acute one, unless its statements
+    say otherwise ("chronic", "acute on chronic")."""
+    p: AcuityParams = r.params
+    refs, unless = code_refs(" ".join(p.codes)), re.compile(p.unless, re.I)
+    for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
+        if not s.evidence or any(unless.search(e.text) for e in s.evidence):
+            continue
+        system = System.parse(s.system)
+        acute = p.to + compact(s.code)[len(compact(p.to)):]
+        if w.tables[system].get(acute) is None:
+            continue
+        w.replace(r, s, system, acute)
+        w.flag(r, p.message, s, codes=(s.code, acute), other=acute)
 
 
 @rule("CON-035", "conventions", TherapyParams)

@@ -2570,3 +2570,18 @@ def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, s
     out = run(tables, x, [code(tables, OPCS, operation, "primary"), *(code(tables, OPCS, z) for z in sides)], "SUP-003")
     assert [c.code for c in out.codes] == [operation, *kept]
     assert {c.code for c in out.candidates} == set(sides) - set(kept)
+
+
+@pytest.mark.parametrize("line, coded, expected", [
+    ("2. Type 1 respiratory failure", "J96.90", "J96.00"),  # the episode's blood gases: acute, same type
+    ("2. Type 2 respiratory failure", "J96.91", "J96.01"),
+    ("2. Acute on chronic type 2 respiratory failure", "J96.91", "J96.91"),  # chronic named: left as coded
+    ("2. Type 2 respiratory failure on home NIV", "J96.91", "J96.91"),
+    ("2. Chronic kidney disease stage 3", "N18.3", "N18.3"),
+])
+def test_respiratory_failure_the_episode_defines_is_acute(who_icd10_uk, line, coded, expected):
+    x = Excerpt(("diagnoses", "1. Community acquired pneumonia"), ("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                                code(who_icd10_uk, WHO, coded, evidence=x.evidence(line, "diagnoses"))], "CON-038")
+    assert [c.code for c in out.codes] == ["J18.9", expected]
+    assert bool(out.flags) == (coded != expected)
