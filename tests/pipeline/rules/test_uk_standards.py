@@ -848,6 +848,17 @@ def test_the_procedures_heading_tells_the_sessions_approach(nhs_tables, heading,
     assert [c.code for c in run(tables, x, codes, "SUP-001").codes] == expected
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("Endoscopic endonasal transsphenoidal resection of pituitary macroadenoma", ["B04.1", "Y76.6"]),
+    ("Microscopic trans-sphenoidal excision of pituitary adenoma", ["B04.1", "Y46.1"]),
+    ("Excision of pituitary adenoma", ["B04.1"]),
+])
+def test_pituitary_surgery_through_the_nose_takes_its_approach(nhs_tables, line, expected):
+    x = Excerpt(("procedures", line))
+    codes = [code(nhs_tables, OPCS, "B04.1", "primary", x.evidence(line, "procedures"))]
+    assert [c.code for c in run(nhs_tables, x, codes, "SUP-001").codes] == expected
+
+
 def test_the_header_of_the_procedures_gives_its_image_control_to_each_operation(nhs_tables):
     """A header the text stage reads as the section's title (not a sentence of it) still tells the
     session: "Procedure (under general anaesthetic, with fluoroscopic control):"."""
