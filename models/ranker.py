@@ -33,7 +33,7 @@ from clincoder.core.contracts import PreparedLetter, RankedCode, RankerQuery
 from clincoder.core.tables import CodeTable
 
 from .paths import ARTIFACTS
-from .trees import TreeScorer
+from .trees import BoostingParams, Forest
 
 GENERATORS = ("lex", "mem", "dense", "term", "neg")  # the sentence-level candidate generators (feature prefixes)
 FEATURES = ("clf_prob", "clf_rr", "clf_known", "prior", "lex_max", "lex_n", "mem_max", "mem_n", "dense_max", "dense_n",
@@ -261,67 +261,23 @@ def feature_matrix(cands: list[Candidate]) -> np.ndarray:
     return np.array([_IN_ORDER({**_NO_FEATURES, **c.feats}) for c in cands], dtype=np.float32).reshape(-1, len(FEATURES))
 
 
-@dataclass(frozen=True)
-class FusionParams:
-    """Gradient-boosting settings of :class:`Fusion` (tuned by 2-fold cross-fitting on dev)."""
-
-    trees: int = 200
-    learning_rate: float = 0.05
-    max_leaf_nodes: int = 15
-    min_samples_leaf: int = 100
-    seed: int = 13
-
-
 @dataclass
 class Fusion:
-    """Gradient-boosted decision trees over the candidate features (scikit-learn's histogram
-    GBDT), plus the suggestion threshold tuned on dev.
+    """Gradient-boosted decision trees over the candidate features (:class:`clincoder.models.trees.Forest`:
+    scikit-learn's histogram GBDT, kept as flat node arrays and scored by ONNX Runtime), plus the
+    suggestion threshold tuned on dev. Trees let the fusion weigh one generator by another (a
+    term-memory hit means more for a code the classifier knows) without hand-made interactions."""
 
-    Trees let the fusion weigh one generator by another (a term-memory hit means more for a
-    code the classifier knows) without hand-made interactions. After fitting, the trees are kept
-    as plain node arrays, saved as JSON and scored by ONNX Runtime's tree kernel
-    (:mod:`clincoder.models.trees`), so the saved model is exactly the one evaluated and loading
-    needs no pickles. Node ``i`` of the flat arrays is a leaf when
-    ``feature[i] < 0`` (its ``value`` is already scaled by the learning rate), else ``x <= split``
-    goes to ``left``, otherwise ``right``.
-    """
-
-    baseline: float
-    roots: np.ndarray  # int: first node of each tree
-    feature: np.ndarray  # int: the feature a node tests, -1 for a leaf
-    split: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
+    forest: Forest
     threshold: float = 0.5
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, params: FusionParams = FusionParams()) -> "Fusion":
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        model = HistGradientBoostingClassifier(
-            max_iter=params.trees, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
-            min_samples_leaf=params.min_samples_leaf, early_stopping=False, random_state=params.seed,
-        ).fit(X.astype(np.float64), np.asarray(y, dtype=int))
-        roots, parts, offset = [], [], 0
-        for (tree,) in model._predictors:  # one tree per boosting round (binary: one class)
-            nodes = tree.nodes
-            leaf = nodes["is_leaf"].astype(bool)
-            parts.append((np.where(leaf, -1, nodes["feature_idx"]), np.where(leaf, 0.0, nodes["num_threshold"]),
-                          nodes["left"] + offset, nodes["right"] + offset, np.where(leaf, nodes["value"], 0.0)))
-            roots.append(offset)
-            offset += len(nodes)
-        columns = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 5
-        return cls(float(np.ravel(model._baseline_prediction)[0]), np.array(roots, dtype=np.int64),
-                   columns[0].astype(np.int64), columns[1].astype(np.float64), columns[2].astype(np.int64),
-                   columns[3].astype(np.int64), columns[4].astype(np.float64))
-
-    def __post_init__(self) -> None:
-        self._trees = TreeScorer(self.roots, self.feature, self.split, self.left, self.right, self.value)
+    def fit(cls, X: np.ndarray, y: np.ndarray, params: BoostingParams = BoostingParams()) -> "Fusion":
+        return cls(Forest.fit(X, y, params))
 
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """The log-odds of each row (:class:`clincoder.models.trees.TreeScorer`)."""
-        return self.baseline + self._trees(X)
+        """The log-odds of each row."""
+        return self.forest.raw(X)
 
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -329,17 +285,13 @@ class Fusion:
         return _sigmoid(self.raw(X))
 
     def to_dict(self) -> dict:
-        return {"features": list(FEATURES), "kind": "gbdt", "baseline": self.baseline, "roots": self.roots.tolist(),
-                "feature": self.feature.tolist(), "split": self.split.tolist(), "left": self.left.tolist(),
-                "right": self.right.tolist(), "value": self.value.tolist(), "threshold": self.threshold}
+        return {"features": list(FEATURES), "kind": "gbdt", **self.forest.to_dict(), "threshold": self.threshold}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Fusion":
         if d.get("features") != list(FEATURES) or d.get("kind") != "gbdt":
             raise ValueError("fusion weights were trained with other features; retrain the ranker")
-        ints, floats = (lambda k: np.array(d[k], dtype=np.int64)), (lambda k: np.array(d[k], dtype=np.float64))
-        return cls(float(d["baseline"]), ints("roots"), ints("feature"), floats("split"), ints("left"), ints("right"),
-                   floats("value"), float(d["threshold"]))
+        return cls(Forest.from_dict(d), float(d["threshold"]))
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(self.to_dict()))

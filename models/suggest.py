@@ -10,8 +10,10 @@ the words of a mention in its supporting sentences cover the code's title; wheth
 mentions are only findings (symptoms); what English hospitals record (the HES prior); the
 chapter (symptom, status or external-cause code; for OPCS-4, diagnostic imaging and testing, a
 supplementary code, or a diagnostic operation, which a coder makes the main procedure only when
-nothing else was done); whether it is the best of its category in the letter. A logistic model over them is fitted on coded letters (the UK development gold set,
-its ``dev`` part) and its threshold tuned there for a coder's F1; it is saved as JSON.
+nothing else was done); whether it is the best of its category in the letter. A model over them
+(gradient-boosted trees by default, :class:`SuggesterParams`) is fitted on coded letters (the UK
+development gold set, its ``dev`` part) and its threshold tuned there for a coder's F1; it is
+saved as JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from clincoder.core.words import content_words
 
 from .linker import Link, Linker, with_links, with_statement
 from .prior import HesPrior
+from .trees import BoostingParams, Forest
 
 FEATURES = ("score", "inv_rank", "support", "stated", "primary", "history", "story", "other", "uncertain",
             "historical", "sentences", "overlap", "finding_only", "prior", "symptom", "status", "external",
@@ -170,39 +173,87 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
     return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES))
 
 
+class Logistic:
+    """A linear model over :data:`FEATURES` (``bias`` is its intercept): log-odds ``X @ weights``."""
+
+    def __init__(self, weights):
+        self.weights = np.asarray(weights, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, C: float) -> "Logistic":
+        from sklearn.linear_model import LogisticRegression
+
+        return cls(LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(X, y).coef_[0])
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64) @ self.weights
+
+    def to_dict(self) -> dict:
+        return {"weights": self.weights.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Logistic":
+        return cls(d["weights"])
+
+
+MODELS = {"logistic": Logistic, "gbdt": Forest}
+
+
+@dataclass(frozen=True)
+class SuggesterParams:
+    """How a suggester (and a primary model) is fitted; saved in the uk model card.
+
+    ``model``: ``gbdt`` (gradient-boosted trees, :class:`clincoder.models.trees.Forest`: a code's
+    support in the primary diagnosis means more when the statement also names it first, which a
+    linear model cannot weigh) or ``logistic``. ``trees`` are the boosting settings (a few hundred
+    letters give a few thousand rows, hence small leaves); ``C`` the logistic regularisation."""
+
+    model: str = "gbdt"
+    trees: BoostingParams = BoostingParams(trees=150, learning_rate=0.05, max_leaf_nodes=8, min_samples_leaf=20)
+    C: float = 1.0
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"unknown suggester model {self.model!r}; use one of {', '.join(MODELS)}")
+
+
 @dataclass
 class Suggester:
-    """A logistic model over :data:`FEATURES` and the probability from which a code is suggested."""
+    """A model over :data:`FEATURES` and the probability from which a code is suggested."""
 
     system: str
-    weights: np.ndarray
+    model: Logistic | Forest
     threshold: float = 0.5
     trained_on: str = ""
 
     def probability(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        return 1.0 / (1.0 + np.exp(-(np.asarray(X, dtype=np.float64) @ self.weights)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.model.raw(X), -50.0, 50.0)))  # no overflow
 
     @classmethod
-    def fit(cls, system: System, X: np.ndarray, y: np.ndarray, C: float = 1.0, trained_on: str = "") -> "Suggester":
-        from sklearn.linear_model import LogisticRegression
-
-        model = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(X, np.asarray(y, dtype=int))
-        return cls(system.value, model.coef_[0].astype(np.float64), 0.5, trained_on)
+    def fit(cls, system: System, X: np.ndarray, y: np.ndarray, params: SuggesterParams = SuggesterParams(),
+            trained_on: str = "") -> "Suggester":
+        y = np.asarray(y, dtype=int)
+        model = Logistic.fit(X, y, params.C) if params.model == "logistic" else Forest.fit(X, y, params.trees)
+        return cls(system.value, model, 0.5, trained_on)
 
     def to_dict(self) -> dict:
-        return {"system": self.system, "features": list(FEATURES), "weights": self.weights.tolist(),
+        kind = next(k for k, m in MODELS.items() if isinstance(self.model, m))
+        return {"system": self.system, "features": list(FEATURES), "kind": kind, **self.model.to_dict(),
                 "threshold": self.threshold, "trained_on": self.trained_on}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Suggester":
         if d.get("features") != list(FEATURES):
             raise ValueError("the suggester was trained with other features; retrain it with `clincoder train-uk`")
-        return cls(d["system"], np.array(d["weights"], dtype=np.float64), float(d["threshold"]), d.get("trained_on", ""))
+        kind = d.get("kind", "logistic")  # suggesters saved before trees were offered are logistic
+        if kind not in MODELS:
+            raise ValueError(f"unknown suggester model {kind!r}; retrain it with `clincoder train-uk`")
+        return cls(d["system"], MODELS[kind].from_dict(d), float(d["threshold"]), d.get("trained_on", ""))
 
     def save(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_dict(), indent=1))
+        path.write_text(json.dumps(self.to_dict()))
         return path
 
     @classmethod

@@ -14,6 +14,7 @@ type), which moves a log-odds by at most a few 1e-7.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,6 +55,64 @@ class TreeScorer:
             self._session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
             self._pid = os.getpid()
         return self._session.run(None, {"X": X})[0]
+
+
+@dataclass(frozen=True)
+class BoostingParams:
+    """Settings of a gradient-boosted forest (scikit-learn's ``HistGradientBoostingClassifier``)."""
+
+    trees: int = 200
+    learning_rate: float = 0.05
+    max_leaf_nodes: int = 15
+    min_samples_leaf: int = 100
+    seed: int = 13
+
+
+class Forest:
+    """A fitted binary gradient-boosting model kept as its baseline log-odds and flat node arrays
+    (the layout of :class:`TreeScorer`; a leaf's ``value`` is already scaled by the learning
+    rate), saved as JSON and scored by ONNX Runtime: the saved model is exactly the one evaluated,
+    and loading it needs no pickles."""
+
+    KEYS = ("roots", "feature", "split", "left", "right", "value")
+
+    def __init__(self, baseline: float, roots: np.ndarray, feature: np.ndarray, split: np.ndarray,
+                 left: np.ndarray, right: np.ndarray, value: np.ndarray):
+        self.baseline = float(baseline)
+        self.roots, self.feature, self.split, self.left, self.right, self.value = (
+            np.asarray(roots, dtype=np.int64), np.asarray(feature, dtype=np.int64), np.asarray(split, dtype=np.float64),
+            np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64), np.asarray(value, dtype=np.float64))
+        self._trees = TreeScorer(self.roots, self.feature, self.split, self.left, self.right, self.value)
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, params: BoostingParams = BoostingParams()) -> "Forest":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        model = HistGradientBoostingClassifier(
+            max_iter=params.trees, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
+            min_samples_leaf=params.min_samples_leaf, early_stopping=False, random_state=params.seed,
+        ).fit(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=int))
+        roots, parts, offset = [], [], 0
+        for (tree,) in model._predictors:  # one tree per boosting round (binary: one class)
+            nodes = tree.nodes
+            leaf = nodes["is_leaf"].astype(bool)
+            parts.append((np.where(leaf, -1, nodes["feature_idx"]), np.where(leaf, 0.0, nodes["num_threshold"]),
+                          nodes["left"] + offset, nodes["right"] + offset, np.where(leaf, nodes["value"], 0.0)))
+            roots.append(offset)
+            offset += len(nodes)
+        columns = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 5
+        return cls(float(np.ravel(model._baseline_prediction)[0]), np.array(roots), *columns)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The log-odds of each row."""
+        return self.baseline + self._trees(X)
+
+    def to_dict(self) -> dict:
+        return {"baseline": self.baseline, **{k: getattr(self, k).tolist() for k in self.KEYS}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Forest":
+        return cls(d["baseline"], *(d[k] for k in cls.KEYS))
 
 
 def forest_model(roots, feature, split, left, right, value, width: int):

@@ -19,9 +19,9 @@ import numpy as np
 
 from clincoder.core.config import Settings
 from clincoder.core.gold import GoldLetter
-from clincoder.models.suggest import Suggester, load_suggesters
+from clincoder.models.suggest import Suggester, SuggesterParams, load_suggesters
 
-from .uk import UK_ARTIFACTS, Rows, UkTrainingError, fit_and_save, letter_rows, scores_at
+from .uk import UK_ARTIFACTS, Rows, UkTrainingError, fit_and_save, letter_rows, params_card, scores_at
 
 
 def held_back_figures(rows: list[Rows], suggester: Suggester, primary: Suggester | None) -> dict:
@@ -36,8 +36,8 @@ def held_back_figures(rows: list[Rows], suggester: Suggester, primary: Suggester
 
 
 def refit_on_decisions(letters: Sequence[GoldLetter], out_dir: str | Path, settings: Settings,
-                       current: str | Path = UK_ARTIFACTS, folds: int = 5, seed: int = 13, C: float = 1.0,
-                       progress: bool = True) -> dict:
+                       current: str | Path = UK_ARTIFACTS, folds: int = 5, seed: int = 13,
+                       params: SuggesterParams = SuggesterParams(), progress: bool = True) -> dict:
     """Fit suggesters on the decisions not held back, write them to ``out_dir`` with a card, and
     return the card with before/after figures on the held-back letters."""
     dev = [g for g in letters if g.split == "dev"]
@@ -50,9 +50,10 @@ def refit_on_decisions(letters: Sequence[GoldLetter], out_dir: str | Path, setti
     fit_rows, held_rows = letter_rows(dev, settings, progress), letter_rows(held, settings, progress)
     before = load_suggesters(Path(current), list(fit_rows))
     card = {"trained_on": f"{len(dev)} letters of coders' decisions ({len(held)} held back for the figures)",
-            "folds": folds, "seed": seed, "C": C, "started_from": str(current), "systems": {}}
+            "folds": folds, "seed": seed, "params": params_card(params), "started_from": str(current), "systems": {}}
     for system in fit_rows:
-        cross, _, suggester, primary = fit_and_save(system, fit_rows[system], out, card["trained_on"], folds, seed, C)
+        cross, _, suggester, primary = fit_and_save(system, fit_rows[system], out, card["trained_on"], folds, seed,
+                                                   params)
         card["systems"][system.value] = {
             "cross_fitted": cross,
             "held_back_before": held_back_figures(held_rows[system], *before[system]) if system in before else None,

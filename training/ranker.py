@@ -27,8 +27,9 @@ from clincoder.core.config import DEFAULT_RANKER, CoderConfig, RankerConstants, 
 from clincoder.core.metrics import mean_average_precision, recommend_threshold, threshold_sweep
 from clincoder.core.tables import load_table
 from clincoder.models.lexical import lexical_index
-from clincoder.models.ranker import FEATURES, Featurizer, Fusion, FusionParams, feature_matrix
+from clincoder.models.ranker import FEATURES, Featurizer, Fusion, feature_matrix
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
+from clincoder.models.trees import BoostingParams
 from clincoder.training.codiesp import align, evidence_phrases, load_split
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ class RankerConfig:
     seed: int = 13
     clf_C: float = 10.0
     folds: int = 5  # train folds for the stacked fusion features (0: fusion learns from dev only)
-    fusion_trees: int = FusionParams.trees  # the fusion's settings (see FusionParams)
-    fusion_learning_rate: float = FusionParams.learning_rate
-    fusion_leaves: int = FusionParams.max_leaf_nodes
-    fusion_min_leaf: int = FusionParams.min_samples_leaf
+    fusion_trees: int = BoostingParams.trees  # the fusion's settings (see BoostingParams)
+    fusion_learning_rate: float = BoostingParams.learning_rate
+    fusion_leaves: int = BoostingParams.max_leaf_nodes
+    fusion_min_leaf: int = BoostingParams.min_samples_leaf
     use_encoder: bool = True
     term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
     # classifier, memories and prior learn from dev as well as train; dev figures stay out of sample
@@ -123,9 +124,9 @@ def _evaluate(rows, scores, kind, threshold=None):
     return out
 
 
-def _fusion_params(config: RankerConfig) -> FusionParams:
-    return FusionParams(config.fusion_trees, config.fusion_learning_rate, config.fusion_leaves, config.fusion_min_leaf,
-                        config.seed)
+def _fusion_params(config: RankerConfig) -> BoostingParams:
+    return BoostingParams(config.fusion_trees, config.fusion_learning_rate, config.fusion_leaves, config.fusion_min_leaf,
+                          config.seed)
 
 
 def _fit_fusion(rows, half, kind, config: RankerConfig, extra=()) -> tuple[dict, Fusion]:

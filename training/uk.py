@@ -26,7 +26,7 @@ from clincoder.core.metrics import prf
 from clincoder.core.tables import resolve_tables
 from clincoder.models.prior import hes_prior
 from clincoder.models.ranker import ARTIFACTS, CodingModel
-from clincoder.models.suggest import Suggester, named, suggestion_rows
+from clincoder.models.suggest import Suggester, SuggesterParams, named, suggestion_rows
 
 from .hes import build_prior
 
@@ -85,11 +85,12 @@ def scores_at(rows: list[Rows], probs: list[np.ndarray], t: float) -> dict:
 
 
 def _out_of_fold(system: System, rows: list[Rows], label: str, folds: int, seed: int,
-                 C: float) -> tuple[list[np.ndarray], Suggester]:
+                 params: SuggesterParams) -> tuple[list[np.ndarray], Suggester]:
     """Each letter's probabilities from a model fitted on the other folds, and the model fitted on
     every letter; ``label`` is the Rows field learned (``y``: assigned, ``primary``: primary)."""
     def fit(part):
-        return Suggester.fit(system, np.vstack([r.X for r in part]), np.concatenate([getattr(r, label) for r in part]), C)
+        return Suggester.fit(system, np.vstack([r.X for r in part]), np.concatenate([getattr(r, label) for r in part]),
+                             params)
 
     fold = np.random.default_rng(seed).permutation(len(rows)) % folds
     probs: list[np.ndarray] = [np.zeros(0)] * len(rows)
@@ -101,9 +102,10 @@ def _out_of_fold(system: System, rows: list[Rows], label: str, folds: int, seed:
     return probs, fit(rows)
 
 
-def cross_fit(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
+def cross_fit(system: System, rows: list[Rows], folds: int, seed: int,
+              params: SuggesterParams) -> tuple[dict, Suggester]:
     """Out-of-fold dev figures at the best threshold, and the suggester fitted on every letter."""
-    probs, final = _out_of_fold(system, rows, "y", folds, seed, C)
+    probs, final = _out_of_fold(system, rows, "y", folds, seed, params)
     sweep = [scores_at(rows, probs, t) for t in np.arange(0.05, 0.951, 0.025)]
     best = sweep[smoothed_best([m["f1"] for m in sweep])]
     final.threshold = best["threshold"]
@@ -121,10 +123,11 @@ def smoothed_best(f1: list[float], half_width: int = 1) -> int:
     return max(range(len(f1)), key=lambda i: (round(mean_near(i), 9), i))
 
 
-def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int, C: float) -> tuple[dict, Suggester]:
+def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int,
+                      params: SuggesterParams) -> tuple[dict, Suggester]:
     """Out-of-fold accuracy of choosing, per letter, the ranked code of highest primary
     probability as the primary diagnosis (main procedure), and the model fitted on every letter."""
-    probs, final = _out_of_fold(system, rows, "primary", folds, seed, C)
+    probs, final = _out_of_fold(system, rows, "primary", folds, seed, params)
     judged = [n for n, r in enumerate(rows) if r.gold]
     correct = sum(int(rows[n].primary[int(np.argmax(probs[n]))]) for n in judged if len(rows[n].X))
     return {"percent_correct": round(100 * correct / max(1, len(judged)), 1), "correct": correct,
@@ -132,21 +135,28 @@ def cross_fit_primary(system: System, rows: list[Rows], folds: int, seed: int, C
 
 
 def fit_and_save(system: System, rows: list[Rows], out_dir: Path, trained_on: str, folds: int, seed: int,
-                 C: float) -> tuple[dict, dict, Suggester, Suggester]:
+                 params: SuggesterParams) -> tuple[dict, dict, Suggester, Suggester]:
     """Cross-fit the suggester and the primary model of one classification, fit both on every
     letter and save them as ``suggest_SYSTEM.json`` and ``primary_SYSTEM.json``; returns
     (suggester figures, primary figures, suggester, primary model)."""
-    figures, suggester = cross_fit(system, rows, folds, seed, C)
-    primary_figures, primary = cross_fit_primary(system, rows, folds, seed, C)
+    figures, suggester = cross_fit(system, rows, folds, seed, params)
+    primary_figures, primary = cross_fit_primary(system, rows, folds, seed, params)
     for model, name in ((suggester, "suggest"), (primary, "primary")):
         model.trained_on = trained_on
         model.save(out_dir / f"{name}_{system.value}.json")
     return figures, primary_figures, suggester, primary
 
 
+def params_card(params: SuggesterParams) -> dict:
+    """The fitting settings as the model card records them."""
+    from dataclasses import asdict
+
+    return asdict(params)
+
+
 def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Path | None = None,
-             settings: Settings | None = None, folds: int = 5, seed: int = 13, C: float = 1.0,
-             progress: bool = True) -> dict:
+             settings: Settings | None = None, folds: int = 5, seed: int = 13,
+             params: SuggesterParams = SuggesterParams(), progress: bool = True) -> dict:
     """Build the prior (when ``hes`` is given), fit the suggesters on the dev letters of ``gold``,
     write them and a card into ``out_dir``; returns the card."""
     out_dir = Path(out_dir)
@@ -161,9 +171,9 @@ def train_uk(gold: str | Path, out_dir: str | Path = UK_ARTIFACTS, hes: str | Pa
         raise UkTrainingError(f"{gold}: {len(letters)} dev letters; at least {folds} are needed")
     settings = settings or Settings.load("uk")
     card = {"trained_on": f"{len(letters)} dev letters of {gold} (the final part is kept for final figures)",
-            "folds": folds, "seed": seed, "C": C, "dev_cross_fitted": {}}
+            "folds": folds, "seed": seed, "params": params_card(params), "dev_cross_fitted": {}}
     for system, rows in letter_rows(letters, settings, progress).items():
-        figures, primary_figures, _, _ = fit_and_save(system, rows, out_dir, card["trained_on"], folds, seed, C)
+        figures, primary_figures, _, _ = fit_and_save(system, rows, out_dir, card["trained_on"], folds, seed, params)
         card["dev_cross_fitted"][system.value] = {**figures, "primary": primary_figures}
     (out_dir / "uk_card.json").write_text(json.dumps(card, indent=2))
     return card

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion, FusionParams
+from clincoder.models.ranker import ARTIFACTS, FEATURES, Fusion
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory, term_tokens
+from clincoder.models.trees import BoostingParams
 
 TEXTS = ["fever and cough with pneumonia", "type 2 diabetes and hypertension", "pneumonia treated, fever settled",
          "hypertension on ramipril", "diabetes with neuropathy"]
@@ -74,14 +75,14 @@ def test_fusion_trees_score_as_the_fitted_gradient_boosting_model():
     rng = np.random.default_rng(1)
     X = rng.random((600, len(FEATURES))).astype(np.float32)
     y = (X[:, 1] * X[:, 2] + 0.2 * rng.standard_normal(600) > 0.3).astype(int)
-    params = FusionParams(trees=30, min_samples_leaf=10)
+    params = BoostingParams(trees=30, min_samples_leaf=10)
     fusion = Fusion.fit(X, y, params)
     model = HistGradientBoostingClassifier(max_iter=30, learning_rate=params.learning_rate, max_leaf_nodes=params.max_leaf_nodes,
                                            min_samples_leaf=10, early_stopping=False, random_state=params.seed)
     expected = model.fit(X.astype(np.float64), y).predict_proba(X.astype(np.float64))[:, 1]
     # the same leaves (splits compared in float64); ONNX Runtime sums the leaf values into float32
     np.testing.assert_allclose(fusion.score(X), expected, rtol=0, atol=1e-6)
-    assert len(fusion.roots) == 30 and fusion.score(X[:0]).shape == (0,)
+    assert len(fusion.forest.roots) == 30 and fusion.score(X[:0]).shape == (0,)
 
 
 def test_shipped_artifact_has_provenance():

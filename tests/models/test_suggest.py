@@ -14,7 +14,9 @@ from clincoder.core.tables import load_tsv_table
 from clincoder.models.lexical import LexicalIndex
 from clincoder.models.linker import SIDED, Link, Linker, with_context, with_lead, with_links, with_statement
 from clincoder.models.prior import HesPrior, hes_prior
-from clincoder.models.suggest import FEATURES, Suggester, SuggestionModel, features, named, suggestion_rows
+from clincoder.models.suggest import (FEATURES, Logistic, Suggester, SuggesterParams, SuggestionModel, features, named,
+                                      suggestion_rows)
+from clincoder.models.trees import BoostingParams
 
 PRIOR = HesPrior({"source": "test", "financial_year": "2023-24",
                   "ICD-10": {"I21.4": 60000, "I10": 6000000, "E11.9": 500000, "S72.0": 86000},
@@ -248,14 +250,19 @@ def test_features_place_an_opcs4_code_in_its_classification(opcs4_fixture):
     assert f["diagnostic_operation"] == [0, 1, 0, 0, 1]
 
 
-def test_suggester_round_trip_and_offer(tmp_path, uk_mini):
-    X = np.random.default_rng(0).random((40, len(FEATURES)))
+SMALL_TREES = SuggesterParams(trees=BoostingParams(trees=20, min_samples_leaf=5))
+
+
+@pytest.mark.parametrize("params", [SuggesterParams(model="logistic"), SMALL_TREES], ids=["logistic", "gbdt"])
+def test_suggester_round_trip_and_offer(tmp_path, uk_mini, params):
+    X = np.random.default_rng(0).random((80, len(FEATURES)))
     y = (X[:, 0] > 0.5).astype(int)
-    s = Suggester.fit(System.ICD10, X, y)
+    s = Suggester.fit(System.ICD10, X, y, params)
     s.threshold = 0.4
     again = Suggester.load(s.save(tmp_path / "s.json"))
     np.testing.assert_allclose(again.probability(X), s.probability(X))
-    assert again.threshold == 0.4
+    assert again.threshold == 0.4 and type(again.model) is type(s.model)
+    assert np.mean((s.probability(X) > 0.5) == y) > 0.9  # it learned the rule
     bad = json.loads((tmp_path / "s.json").read_text())
     bad["features"] = ["score"]
     with pytest.raises(ValueError, match="retrain it with `clincoder train-uk`"):
@@ -334,11 +341,21 @@ def test_a_head_that_names_no_site_is_read_only_with_its_describing_words():
     assert links["h81.2"].first and not links["m79.2"].first
 
 
+def test_a_suggester_saved_before_trees_were_offered_loads_as_logistic(tmp_path):
+    d = {"system": "ICD-10", "features": list(FEATURES), "weights": [0.5] * len(FEATURES), "threshold": 0.3}
+    s = Suggester.from_dict(d)
+    assert isinstance(s.model, Logistic) and s.probability(np.zeros((1, len(FEATURES))))[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="unknown suggester model 'svm'"):
+        Suggester.from_dict({**d, "kind": "svm"})
+    with pytest.raises(ValueError, match="use one of logistic, gbdt"):
+        SuggesterParams(model="svm")
+
+
 def _suggester(threshold: float = 0.5, **weights: float) -> Suggester:
     w = np.zeros(len(FEATURES))
     for name, value in weights.items():
         w[FEATURES.index(name)] = value
-    return Suggester(System.ICD10.value, w, threshold)
+    return Suggester(System.ICD10.value, Logistic(w), threshold)
 
 
 @pytest.mark.parametrize("section, primary", [("diagnoses", "i10"), ("past_medical_history", None)])
