@@ -122,9 +122,13 @@ class DaggerParams:
     primary: str
     dagger: str  # a suggested code that becomes the dagger of a suggested asterisk code
     replaces: str  # titles of codes that become the dagger ("without complications")
+    # {asterisk, dagger}: conditions an asterisk code goes with that do not always bring it
+    # (cirrhosis K74.6 with bleeding varices I98.3): put first when the asterisk code is first
+    underlying: tuple[dict, ...] = ()
 
     def __post_init__(self):
         check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {})
+        check_entries(self.underlying, "underlying", {"dagger": str, "asterisk": str}, {})
         check_codes(self.asterisks, "asterisks")
 
 
@@ -188,15 +192,32 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
             elif w.codes.index(have) != w.codes.index(s) + 1:
                 w.move_after(have, s)
                 w.tag(r, s, have)
+    _never_primary(w, r, p, stars)
+
+
+def _never_primary(w: Work, r: Rule, p: DaggerParams, stars) -> None:
+    """An asterisk code is never the primary diagnosis: its dagger goes first; an asterisk whose
+    dagger the pairs do not name (oesophageal varices in cirrhosis, I98.3 beside K74.6, which
+    CON-017 made in the varices' place) gives way to the first of its ``underlying`` conditions,
+    else to the first diagnosis that is not an asterisk code, and the coder is told to check it."""
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
-    if mine and in_refs(mine[0].code, stars):
-        daggers = [s for s in mine if _asterisk_of(p, s.code) and in_refs(_asterisk_of(p, s.code), code_refs(mine[0].code))]
-        if daggers:
-            w.move_before(daggers[0], mine[0])
-            w.tag(r, daggers[0], mine[0])
-        else:
-            w.tag(r, mine[0])
-            w.flag(r, p.primary, mine[0])
+    if not mine or not in_refs(mine[0].code, stars):
+        return
+    daggers = [s for s in mine if _asterisk_of(p, s.code) and in_refs(_asterisk_of(p, s.code), code_refs(mine[0].code))]
+    if daggers:
+        w.move_before(daggers[0], mine[0])
+        w.tag(r, daggers[0], w.unmark_primary(mine[0]))
+        return
+    listed = [code_refs(e["dagger"]) for e in p.underlying if in_refs(mine[0].code, code_refs(e["asterisk"]))]
+    underlying = next((s for s in mine[1:] if any(in_refs(s.code, refs) for refs in listed)), None)
+    underlying = underlying or next((s for s in mine[1:] if not in_refs(s.code, stars)), None)
+    star = mine[0]
+    if underlying is not None:
+        w.move_before(underlying, star)
+        star = w.unmark_primary(star)
+        w.tag(r, underlying)
+    w.tag(r, star)
+    w.flag(r, p.primary, star)
 
 
 @dataclass(frozen=True)

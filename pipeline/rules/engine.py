@@ -65,6 +65,12 @@ class Work:
         self.codes.remove(s)
         self.codes.insert(self.codes.index(target) + 1, s)
 
+    def unmark_primary(self, s: CodeSuggestion) -> CodeSuggestion:
+        """``s`` no longer marked primary (SEQ-001 keeps a marked primary first); returns it as kept."""
+        kept = replace(s, role="secondary")
+        self.codes[self.codes.index(s)] = kept
+        return kept
+
     def demote(self, s: CodeSuggestion) -> None:
         self.codes.remove(s)
         self.candidates.append(s)

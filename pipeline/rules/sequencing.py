@@ -26,6 +26,9 @@ class StatedPrimaryParams:
     # codes the statement matches at least this well are ordered by where it names them (its
     # first condition first); 1.0 or more: by match and score alone
     lead_support: float = 1.01
+    # symptom codes a candidate is not brought back as, where a suggested code rests on the same
+    # statement ("AV nodal re-entrant tachycardia": the SVT, not tachycardia R00.0, CON-006)
+    symptoms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ def stated_primary(w: Work, r: Rule) -> None:
     coded = {(s.system, category(System.parse(s.system), s.code)) for s in mine}
     named = [s for s in w.candidates if s.kind == p.kind and System.parse(s.system) in r.applies_to
              and (s.system, s.code) not in w.demoted
-             and (s.system, category(System.parse(s.system), s.code)) not in coded]
+             and (s.system, category(System.parse(s.system), s.code)) not in coded
+             and not _explained_there(s, mine, p)]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
     announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
     strength = {id(s): _stated_support(s, p.sections, floor, announced)
@@ -102,6 +106,14 @@ def stated_primary(w: Work, r: Rule) -> None:
         w.move_before(best, mine[0])
     w.tag(r, best)
     w.flag(r, p.message, best, other=mine[0].code)
+
+
+def _explained_there(s: CodeSuggestion, mine: list[CodeSuggestion], p: StatedPrimaryParams) -> bool:
+    """Whether ``s`` is a symptom code and a suggested code rests on a statement of ``p.sections``
+    that supports it too (the diagnosis that statement names explains the symptom)."""
+    if not in_refs(s.code, code_refs(" ".join(p.symptoms))):
+        return False
+    return any((e := shared_statement(s, d)) is not None and e.section in p.sections for d in mine)
 
 
 def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announced: dict[tuple[int, int], int]) -> int:

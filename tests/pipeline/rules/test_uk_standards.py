@@ -2128,6 +2128,23 @@ def test_supplementary_codes_are_never_coded_alone(tables, suggested, kept):
     assert all("SUP-002" in c.rules for c in out.candidates)
 
 
+@pytest.mark.parametrize("statement, diagnosis, expected", [
+    # the SVT the statement names explains its tachycardia: R00.0 is not brought back beside it
+    ("Atrioventricular nodal re-entrant tachycardia", "I47.1", ["I47.1", "I10"]),
+    # the statement names the symptom alone ("Dx: epistaxis"): it is the main condition
+    ("Epistaxis", None, ["R04.0", "I10"]),
+])
+def test_the_stated_primary_never_brings_back_a_symptom_its_diagnosis_explains(tables, statement, diagnosis, expected):
+    x = Excerpt(("primary_diagnosis", statement), ("past_medical_history", "Hypertension"))
+    symptom = "R00.0" if diagnosis else "R04.0"
+    candidate = code(tables, WHO, symptom, "candidate", x.evidence(statement, "primary_diagnosis", support=1.0), score=0.3)
+    codes = [code(tables, WHO, "I10", "primary", x.evidence("Hypertension", "past_medical_history"), score=0.9)]
+    if diagnosis:
+        codes.append(code(tables, WHO, diagnosis, evidence=x.evidence(statement, "primary_diagnosis", support=0.9)))
+    out = run(tables, x, codes, "SEQ-001", "SEQ-003", candidates=[candidate])
+    assert [c.code for c in out.codes] == expected
+
+
 def test_the_stated_primary_diagnosis_never_picks_the_main_procedure(tables):
     # the primary diagnosis statement also supports a side code; the procedures keep their order
     statement = "Primary diagnosis: right-sided pyelonephritis"
@@ -2414,6 +2431,21 @@ def test_a_code_the_classification_combines_with_another_coded_condition(tables,
               "CON-017")
     assert [c for _, c in coded(out)] == expected
     assert bool(out.flags) == (codes != expected)
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["I85.0", "K74.6", "I10"], ["K74.6", "I98.3", "I10"]),  # bleeding varices in cirrhosis: the liver disease first
+    (["I85.0", "I10", "K70.3"], ["K70.3", "I98.3", "I10"]),  # the liver disease, wherever it is listed
+    (["I98.3", "I10"], ["I10", "I98.3"]),  # no underlying condition coded: the next diagnosis, and a flag
+    (["I98.3", "I98.2"], ["I98.3", "I98.2"]),  # nothing but asterisk codes: nothing to put first
+])
+def test_an_asterisk_code_made_in_the_primary_place_gives_way_to_a_condition(tables, codes, expected):
+    x = Excerpt(("diagnoses", "1. Variceal bleed. 2. NASH cirrhosis. 3. Hypertension."))
+    ev = x.evidence("Variceal bleed", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(codes)],
+              "CON-017", "CON-005", "SEQ-001")
+    assert [c for _, c in coded(out)] == expected
+    assert [c.code for c in out.codes if c.role == "primary"] == [expected[0]]
 
 
 @pytest.mark.parametrize("order, first", [
