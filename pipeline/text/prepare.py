@@ -29,6 +29,11 @@ _ADMIN_LINE = re.compile(r"^[ \t]*(?:(?:named|responsible|discharging|admitting|
                          r"(?:consultants?|cons|surgeons?|anaesthetists?|ward|speciality|specialty|department|dept|"
                          r"team|clinic|unit|hospital|gp|referrer|referred by|author|to|cc)(?:[ \t]+name)?[ \t]*:[^\n]*",
                          re.I | re.M)
+# a clinician's post named in the text ("under Dr Imogen Tate, Consultant in Infectious Diseases",
+# "Registrar in Stroke Medicine"): the specialty, in capitals, is a team's name, not a condition
+_POST = re.compile(r"\b(?i:consultant|registrar|specialty doctor|specialist nurse|nurse specialist|clinical fellow)"
+                   r"(?:[ \t]+(?i:physician|surgeon))?[ \t]+(?:in|of)[ \t]+[A-Z][A-Za-z'-]*"
+                   r"(?:[ \t]+(?:(?:and|&)[ \t]+)?[A-Z][A-Za-z'-]*)*")
 _VALEDICTION = re.compile(r"^[ \t]*(?:yours (?:sincerely|faithfully|truly)|(?:kind|best|warm|with best) (?:regards|wishes))\b",
                           re.I | re.M)
 
@@ -47,8 +52,9 @@ def person_spans(text: str) -> list[tuple[int, int]]:
 
 def admin_spans(text: str) -> list[tuple[int, int]]:
     """The lines of the letter's administrative block (:data:`_ADMIN_LINE`): the consultant, ward,
-    specialty or department of the episode. "Infectious Diseases" there is the team's name."""
-    return [m.span() for m in _ADMIN_LINE.finditer(text)]
+    specialty or department of the episode; and a clinician's post the text names (:data:`_POST`).
+    "Infectious Diseases" there is the team's name."""
+    return sorted([m.span() for m in _ADMIN_LINE.finditer(text)] + [m.span() for m in _POST.finditer(text)])
 
 
 def letterhead_end(text: str, sections) -> int:

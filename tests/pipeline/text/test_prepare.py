@@ -178,6 +178,16 @@ def test_administrative_lines_after_the_salutation_are_not_read(nlp, line):
     assert "malaria" in p.document and "blood count" in p.document
 
 
+@pytest.mark.parametrize("sentence, team, kept", [
+    ("She was under Dr Imogen Tate, Consultant in Infectious Diseases, for dengue fever.", "Infectious", "dengue"),
+    ("Seen by the Registrar in Stroke Medicine, who confirmed a lacunar infarct.", "Stroke", "lacunar"),
+    ("Reviewed by the consultant in Diabetes and Endocrinology for her thyrotoxicosis.", "Endocrinology", "thyrotoxicosis"),
+])
+def test_a_clinicians_post_named_in_the_text_is_not_read(nlp, sentence, team, kept):
+    p = _prepared(nlp, f"Dear Dr Lennox,\n\n{sentence}\n")
+    assert team not in p.document and kept in p.document
+
+
 def test_a_letter_without_letterhead_is_read_from_its_start(nlp):
     from clincoder.text.prepare import letterhead_end, signature_start
 

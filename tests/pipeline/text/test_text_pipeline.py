@@ -192,6 +192,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a test for a condition is not a diagnosis of it; an operation "taken for" is still done
     ("Duodenal biopsies taken for coeliac disease.", "coeliac disease", "hypothetical"),
     ("She was tested for HIV.", "HIV", "hypothetical"),
+    ("We also looked for infection.", "infection", "hypothetical"),
+    # advice about what may happen is not what the patient has
+    ("Counselled about agranulocytosis (sore throat and fever: stop carbimazole).", "agranulocytosis", "hypothetical"),
+    ("She was warned about the risk of bleeding on apixaban.", "bleeding", "hypothetical"),
     ("He was taken for laparotomy.", "laparotomy", "present"),
     # a list under a "Ruled out:" heading: its conditions are negated, the tests done are not
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
