@@ -1151,8 +1151,14 @@ def names_condition(note: str, words: str, title: str) -> bool:
     keeps apart ("angina pectoris with atherosclerotic heart disease (I25.1-)" is I25.11- in
     ICD-10-CM; WHO I25.1, and ICD-10-CM's I25.1 itself, name no angina)."""
     said = re.split(words, note, maxsplit=1, flags=re.I)[0]
+    titled = {t[:5] for t in re.findall(r"[a-z]{4,}", title.lower())}
     stems = {t[:5] for t in re.findall(r"[a-z]{4,}", said.lower()) if t not in GENERIC_WORDS}
-    return bool(stems & {t[:5] for t in re.findall(r"[a-z]{4,}", title.lower())})
+    # a qualifier after the codes names the subdivisions meant ("diabetic acidosis - see
+    # categories E08-E10, E11, E13 with ketoacidosis": E11.1, never E11.2 with renal complications)
+    after = re.split(r"\b[A-Z]\d\d(?:\.[\dA-Z-]*)?-?", note)[-1]
+    qualifier = re.search(words, after, re.I)
+    wanted = {t[:5] for t in re.findall(r"[a-z]{4,}", after[qualifier.end():].lower())} if qualifier else set()
+    return bool(stems & titled) and wanted <= titled
 
 
 @functools.lru_cache(maxsize=1)

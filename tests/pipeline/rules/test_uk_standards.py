@@ -1666,6 +1666,7 @@ def test_a_diagnostic_endoscopy_alone_is_coded(tables):
     ("K81.0", "K80.0"),  # acute calculous cholecystitis: K80.0, not acute cholecystitis beside it
     ("J81", "I50.1"),  # pulmonary oedema with left ventricular failure
     ("K56.6", "K41.3"),  # obstruction with a femoral hernia: the hernia "with obstruction" (a WHO note)
+    ("E87.2", "E11.1"),  # diabetic acidosis: "see categories E08-E10, E11, E13 with ketoacidosis"
 ])
 def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_combination(tables, alone, combined):
     x = Excerpt(("diagnoses", "Acute calculous cholecystitis"))
@@ -1673,6 +1674,14 @@ def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_c
               "CON-010")
     assert [c.code for c in out.codes] == [combined]
     assert any(c.code == alone and "CON-010" in c.rules for c in out.candidates)
+
+
+def test_an_acidosis_beside_diabetes_with_another_complication_is_coded(tables):
+    # the note sends diabetic acidosis to the "with ketoacidosis" subdivisions only: metformin-associated
+    # lactic acidosis beside type 2 diabetes with renal complications is both codes
+    x = Excerpt(("diagnoses", "1. Metformin-associated lactic acidosis. 2. Type 2 diabetes with nephropathy."))
+    out = run(tables, x, [code(tables, WHO, "E87.2", "primary"), code(tables, WHO, "E11.2")], "CON-010")
+    assert [c.code for c in out.codes] == ["E87.2", "E11.2"]
 
 
 def test_an_obstruction_beside_a_hernia_without_obstruction_is_coded(tables):
