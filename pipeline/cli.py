@@ -260,9 +260,11 @@ def train_uk_cmd(
     hes: Optional[Path] = typer.Option(None, help="HES code-usage folder (icd10_usage.tsv, opcs4_usage.tsv) to rebuild the UK prior from"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="artifact folder (default: the shipped models/artifacts/uk; required with --decisions); use it with `coder: {suggester: FOLDER}` in --config"),
     config: Optional[Path] = typer.Option(None, help="YAML config (NHS table paths)"),
+    model: str = typer.Option("logistic", help="suggester model: logistic (shipped) or gbdt (gradient-boosted trees)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Fit what the uk profile suggests (one suggester per classification) on UK dev letters, or refit it on coders' decisions; prints cross-fitted (and held-back before/after) figures."""
+    from clincoder.models.suggest import SuggesterParams
     from clincoder.training.hes import HesNotFound
     from clincoder.training.uk import UK_ARTIFACTS, UkTrainingError, train_uk
 
@@ -275,14 +277,15 @@ def train_uk_cmd(
         _fail("--decisions needs --out: a new folder for the refitted suggesters (the shipped ones stay as they are)")
     settings = _settings("uk", config)
     try:
+        params = SuggesterParams(model=model)
         if decisions:
             from clincoder.training.feedback import refit_on_decisions
 
-            card = refit_on_decisions([r.to_gold() for r in _reviewed(decisions, batch)], out, settings)
+            card = refit_on_decisions([r.to_gold() for r in _reviewed(decisions, batch)], out, settings, params=params)
             typer.echo(json.dumps(card["systems"], indent=2))
             return
-        card = train_uk(gold, out or UK_ARTIFACTS, hes, settings)
-    except (HesNotFound, UkTrainingError, CoderGoldError, FileNotFoundError) as exc:
+        card = train_uk(gold, out or UK_ARTIFACTS, hes, settings, params=params)
+    except (HesNotFound, UkTrainingError, CoderGoldError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps(card["dev_cross_fitted"], indent=2))
 

@@ -50,7 +50,7 @@ def letters_dir(tmp_path, fixtures_dir):
     (["soak"], ["--data", "--n", "--kill-share", "--work"]),
     (["warm"], ["--profile", "--config"]),
     (["rules"], ["--profile"]),
-    (["train-uk"], ["--gold", "--hes", "--decisions"]),
+    (["train-uk"], ["--gold", "--hes", "--decisions", "--model"]),
     (["spark-code"], ["--input", "--output", "--partitions", "--master"]),
     (["frontend-effect"], ["--data"]),
 ])
@@ -192,6 +192,7 @@ def test_rules_lists_id_group_profiles_citation_and_state(runner):
     (["train-uk"], "give one of --gold"),
     (["train-uk", "--decisions", "{db}"], "--decisions needs --out"),
     (["train-uk", "--decisions", "{db}", "--out", "x"], "no submitted letters"),
+    (["train-uk", "--gold", "{db}", "--model", "svm"], "unknown suggester model 'svm'; use one of logistic, gbdt"),
 ])
 def test_feedback_commands_explain_what_is_missing(runner, tmp_path, args, message):
     db = str(tmp_path / "empty.sqlite")
