@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 from clincoder.core.config import PROFILES
-from clincoder.core.contracts import NOT_CODED
 from clincoder.core.gold import GoldCode, GoldLetter, code_at
 from clincoder.core.metrics import prf
-from clincoder.core.schema import CodeSuggestion, LetterResult
+from clincoder.core.schema import CodeSuggestion, LetterResult, not_coded_only
 
 from .formats import CodedSet, Item
 
@@ -58,10 +57,6 @@ def _counts(pred, slots, level) -> tuple[int, int, int]:
     return tp, len(wrong), len(missed)
 
 
-def _negated_only(s: CodeSuggestion) -> bool:
-    return bool(s.evidence) and all(e.assertion in NOT_CODED for e in s.evidence)
-
-
 @dataclass
 class _Tally:
     counts: dict = field(default_factory=dict)
@@ -97,7 +92,7 @@ def _letter_audit(g: GoldLetter, rec: LetterResult | None, tally: _Tally) -> dic
                     for c in wrong]
     row["missed"] = [s.code for s in missed]
     row["must_not_coded"] = [c for c in dx + px if (kinds[c], code_at(c, 4)) in must_not]
-    row["negated_suggested"] = [s.code for s in codes if _negated_only(s)]
+    row["negated_suggested"] = [s.code for s in codes if not_coded_only(s.evidence)]
     return row
 
 

@@ -17,11 +17,10 @@ from functools import cached_property
 from typing import Mapping
 
 from .config import NARRATIVE_SECTIONS, PROCEDURE_SECTIONS, STATED_SECTIONS
-from .schema import ASSERTIONS, Evidence
+from .schema import ASSERTIONS, NOT_CODED, Evidence
 from .words import IMAGING_TEST
 
 # Mentions with these assertions are not coded as conditions of this episode.
-NOT_CODED = frozenset({"negated", "family", "hypothetical"})
 _ASIDE = re.compile(r"\s*\([^()]*\)")  # "intertrochanteric (extracapsular) fracture": a short aside
 
 

@@ -18,6 +18,7 @@ from .codes import System
 SCHEMA_VERSION = "1.1"  # 1.1: CodeSuggestion.suggest
 
 ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
+NOT_CODED = frozenset({"negated", "family", "hypothetical"})  # assertions a coder never codes
 ROLES = ("primary", "secondary", "candidate")
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -57,6 +58,12 @@ class Evidence:
             raise ValueError(f"bad evidence offsets {self.start}..{self.end}")
         if self.assertion not in ASSERTIONS:
             raise ValueError(f"unknown assertion {self.assertion!r}; expected one of {ASSERTIONS}")
+
+
+def not_coded_only(evidence: "tuple[Evidence, ...]") -> bool:
+    """Whether every passage of ``evidence`` (at least one) asserts what it names negated, of the
+    family or hypothetical: such a code stays in the ranked list and is never suggested."""
+    return bool(evidence) and all(e.assertion in NOT_CODED for e in evidence)
 
 
 @dataclass(frozen=True)

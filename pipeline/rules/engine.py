@@ -10,7 +10,7 @@ from typing import Sequence
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query
+from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query, not_coded_only
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
@@ -166,11 +166,15 @@ class Work:
             extra = [r for r in self.tags.get((s.system, s.code), []) if r not in s.rules]
             return replace(s, rules=s.rules + tuple(extra), **kw)
 
+        # whatever the suggester or a rule did, a code whose every passage the letter negates, gives
+        # as family history or as a hypothesis is never suggested: it stays ranked, with its assertion
+        unsaid = [s for s in self.codes if not_coded_only(s.evidence)]
         codes, seen = [], set()
         for s in self.codes:
-            codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
-            seen.add(s.kind)
-        cands = sorted(self.candidates, key=lambda s: -s.score)
+            if not any(s is u for u in unsaid):
+                codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
+                seen.add(s.kind)
+        cands = sorted(self.candidates + unsaid, key=lambda s: -s.score)
         cands = [touched(s, role="candidate", rank=len(codes) + i) for i, s in enumerate(cands, 1)]
         return self.result.with_(codes=tuple(codes), candidates=tuple(cands),
                                  flags=self.result.flags + tuple(self.flags),

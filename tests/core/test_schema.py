@@ -185,3 +185,14 @@ def test_unknown_nested_fields_are_rejected(full_record):
 def test_malformed_json_line_is_rejected():
     with pytest.raises(json.JSONDecodeError):
         LetterResult.from_json('{"id": "x", "profile": ')
+
+
+@pytest.mark.parametrize("assertions, expected", [
+    (("negated",), True), (("negated", "family", "hypothetical"), True),
+    (("negated", "present"), False), (("historical",), False), ((), False),
+])
+def test_a_code_whose_every_passage_is_not_coded_is_never_suggested(assertions, expected):
+    from clincoder.core.schema import not_coded_only
+
+    evidence = tuple(Evidence(0, 3, "abc", assertion=a) for a in assertions)
+    assert not_coded_only(evidence) is expected

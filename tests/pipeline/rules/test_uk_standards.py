@@ -2637,3 +2637,12 @@ def test_respiratory_failure_the_episode_defines_is_acute(who_icd10_uk, line, co
                                 code(who_icd10_uk, WHO, coded, evidence=x.evidence(line, "diagnoses"))], "CON-038")
     assert [c.code for c in out.codes] == ["J18.9", expected]
     assert bool(out.flags) == (coded != expected)
+
+
+def test_a_code_whose_every_passage_is_negated_is_never_suggested_whatever_put_it_there(tables):
+    # a history code made from "No previous history of stroke or TIA" stays ranked, not suggested
+    x = Excerpt(("diagnoses", "1. NSTEMI"), ("past_medical_history", "- No previous history of stroke or TIA"))
+    history = code(tables, WHO, "Z86.7", evidence=x.evidence("No previous history", "past_medical_history", "negated"))
+    out = run(tables, x, [code(tables, WHO, "I21.4", "primary", x.evidence("1. NSTEMI", "diagnoses")), history], "SEQ-001")
+    assert [c.code for c in out.codes] == ["I21.4"]
+    assert [(c.code, c.role, c.evidence[0].assertion) for c in out.candidates] == [("Z86.7", "candidate", "negated")]
