@@ -193,6 +193,7 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Duodenal biopsies taken for coeliac disease.", "coeliac disease", "hypothetical"),
     ("She was tested for HIV.", "HIV", "hypothetical"),
     ("We also looked for infection.", "infection", "hypothetical"),
+    ("An HIV test, which he was happy to have, was negative.", "HIV", "hypothetical"),
     # advice about what may happen is not what the patient has
     ("Counselled about agranulocytosis (sore throat and fever: stop carbimazole).", "agranulocytosis", "hypothetical"),
     ("She was warned about the risk of bleeding on apixaban.", "bleeding", "hypothetical"),
