@@ -352,6 +352,21 @@ def test_the_eye_signs_of_myasthenia_gravis_are_not_coded_beside_it(tables, symp
     assert coded(out) == [("ICD-10", "G70.0")]
 
 
+@pytest.mark.parametrize("stated, diagnosis, expected", [
+    ("Postmenopausal bleeding secondary to an endometrial polyp", "N84.0", ["N84.0"]),
+    # investigated and nothing found: the bleeding is the main condition
+    ("Postmenopausal bleeding, endometrium thin, no cause found", None, ["N95.0"]),
+])
+def test_postmenopausal_bleeding_is_not_coded_beside_the_uterine_disease_that_explains_it(tables, stated, diagnosis, expected):
+    line = "Three episodes of vaginal bleeding, eight years after her menopause."
+    x = Excerpt(("diagnoses", stated), ("hpc", line))
+    codes = [code(tables, WHO, "N95.0", "primary", x.evidence(stated, "diagnoses") + x.evidence(line, "hpc"))]
+    if diagnosis:
+        codes.append(code(tables, WHO, diagnosis, evidence=x.evidence(stated, "diagnoses")))
+    out = run(tables, x, codes, "CON-006", "SEQ-001")
+    assert [c for _, c in coded(out)] == expected
+
+
 def test_redness_over_an_abscess_is_a_sign_not_coded_beside_it(tables):
     line = "6 x 5 cm tender fluctuant swelling R groin, surrounding erythema."
     stated = "1. Right groin abscess"
