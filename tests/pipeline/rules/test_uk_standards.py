@@ -367,6 +367,15 @@ def test_postmenopausal_bleeding_is_not_coded_beside_the_uterine_disease_that_ex
     assert [c for _, c in coded(out)] == expected
 
 
+def test_a_watering_eye_is_not_coded_beside_the_blocked_tear_duct_that_explains_it(tables):
+    line = "Two years of a watering left eye with recurrent sticky discharge."
+    stated = "1. Left nasolacrimal duct obstruction"
+    x = Excerpt(("diagnoses", stated), ("hpc", line))
+    out = run(tables, x, [code(tables, WHO, "H04.5", "primary", x.evidence(stated, "diagnoses")),
+                          code(tables, WHO, "H04.2", evidence=x.evidence(line, "hpc"))], "CON-006")
+    assert coded(out) == [("ICD-10", "H04.5")]
+
+
 def test_redness_over_an_abscess_is_a_sign_not_coded_beside_it(tables):
     line = "6 x 5 cm tender fluctuant swelling R groin, surrounding erythema."
     stated = "1. Right groin abscess"
@@ -1065,6 +1074,9 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["K40.9", "K56.6"], ["K40.9", "K56.6"]),  # a hernia without obstruction explains none
     (["K70.3", "K74.6"], ["K70.3"]),  # alcoholic cirrhosis is not also unspecified cirrhosis
     (["K50.0", "K52.9"], ["K50.0"]),  # the colitis of Crohn's disease is the Crohn's disease
+    (["I15.2", "I10"], ["I15.2"]),  # hypertension secondary to a phaeochromocytoma is not also essential
+    (["J44.1", "J43.9"], ["J44.1"]),  # the emphysema of COPD is the COPD (J43 excludes it)
+    (["J43.9", "I10"], ["J43.9", "I10"]),  # emphysema without COPD stays
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
