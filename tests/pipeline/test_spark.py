@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -21,7 +23,6 @@ pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install 'py
 import pandas as pd  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from clincoder.batch import run_batch  # noqa: E402
 from clincoder.cli import app  # noqa: E402
 from clincoder.spark import SparkCodingError, input_format, spark_code, spark_session  # noqa: E402
 
@@ -62,13 +63,14 @@ def letters(folder, examples_dir) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def expected(folder, letters) -> dict[str, dict]:
-    """What ``clincoder code --format jsonl`` writes for the letters, in this process, by id."""
-    from clincoder.coder import Coder
-    from clincoder.core.config import Settings
-
-    coder = Coder(Settings.load("uk", folder / "clincoder.yaml"))
+    """What ``clincoder code`` writes for the letters, by id, run as Spark runs its Python workers:
+    PySpark sets ``OMP_NUM_THREADS`` to the task's cores (1), and the encoder's floats then sum in
+    another order than on every core, which can move a suggester's probability across a tie."""
     out = folder / "expected.jsonl"
-    run_batch([folder / "letters.jsonl"], out, coder.code, max_bytes=MAX_BYTES, progress=False, workers=1)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "clincoder", "code", str(folder / "letters.jsonl"), "--profile", "uk",
+                    "--config", str(folder / "clincoder.yaml"), "--out", str(out), "--workers", "1", "--no-progress"],
+                   env=env, check=True, capture_output=True)
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return {r["id"]: r for r in records}
 
