@@ -367,22 +367,19 @@ def test_postmenopausal_bleeding_is_not_coded_beside_the_uterine_disease_that_ex
     assert [c for _, c in coded(out)] == expected
 
 
-def test_a_watering_eye_is_not_coded_beside_the_blocked_tear_duct_that_explains_it(tables):
-    line = "Two years of a watering left eye with recurrent sticky discharge."
-    stated = "1. Left nasolacrimal duct obstruction"
-    x = Excerpt(("diagnoses", stated), ("hpc", line))
-    out = run(tables, x, [code(tables, WHO, "H04.5", "primary", x.evidence(stated, "diagnoses")),
-                          code(tables, WHO, "H04.2", evidence=x.evidence(line, "hpc"))], "CON-006")
-    assert coded(out) == [("ICD-10", "H04.5")]
-
-
-def test_redness_over_an_abscess_is_a_sign_not_coded_beside_it(tables):
-    line = "6 x 5 cm tender fluctuant swelling R groin, surrounding erythema."
-    stated = "1. Right groin abscess"
-    x = Excerpt(("diagnoses", stated), ("examination", line))
-    out = run(tables, x, [code(tables, WHO, "L02.2", "primary", x.evidence(stated, "diagnoses")),
-                          code(tables, WHO, "L53.9", evidence=x.evidence(line, "examination"))], "CON-006")
-    assert coded(out) == [("ICD-10", "L02.2")]
+@pytest.mark.parametrize("stated, diagnosis, section, line, sign", [
+    # redness over an abscess
+    ("1. Right groin abscess", "L02.2", "examination", "6 x 5 cm tender fluctuant swelling R groin, surrounding erythema.",
+     "L53.9"),
+    # a watering eye from the blocked tear duct
+    ("1. Left nasolacrimal duct obstruction", "H04.5", "hpc", "Two years of a watering left eye with recurrent sticky "
+     "discharge.", "H04.2"),
+])
+def test_a_sign_is_not_coded_beside_the_condition_that_shows_it(tables, stated, diagnosis, section, line, sign):
+    x = Excerpt(("diagnoses", stated), (section, line))
+    out = run(tables, x, [code(tables, WHO, diagnosis, "primary", x.evidence(stated, "diagnoses")),
+                          code(tables, WHO, sign, evidence=x.evidence(line, section))], "CON-006")
+    assert coded(out) == [("ICD-10", diagnosis)]
 
 
 def test_nystagmus_is_a_sign_not_coded_beside_the_condition_it_shows(who_icd10_table):
