@@ -260,7 +260,7 @@ def train_uk_cmd(
     hes: Optional[Path] = typer.Option(None, help="HES code-usage folder (icd10_usage.tsv, opcs4_usage.tsv) to rebuild the UK prior from"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="artifact folder (default: the shipped models/artifacts/uk; required with --decisions); use it with `coder: {suggester: FOLDER}` in --config"),
     config: Optional[Path] = typer.Option(None, help="YAML config (NHS table paths)"),
-    model: str = typer.Option("logistic", help="suggester model: logistic (shipped) or gbdt (gradient-boosted trees)"),
+    model: Optional[str] = typer.Option(None, help="suggester model: logistic (the default, shipped) or gbdt (gradient-boosted trees)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
     """Fit what the uk profile suggests (one suggester per classification) on UK dev letters, or refit it on coders' decisions; prints cross-fitted (and held-back before/after) figures."""
@@ -277,7 +277,7 @@ def train_uk_cmd(
         _fail("--decisions needs --out: a new folder for the refitted suggesters (the shipped ones stay as they are)")
     settings = _settings("uk", config)
     try:
-        params = SuggesterParams(model=model)
+        params = SuggesterParams(model=model) if model else SuggesterParams()
         if decisions:
             from clincoder.training.feedback import refit_on_decisions
 

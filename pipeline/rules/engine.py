@@ -170,10 +170,9 @@ class Work:
         # as family history or as a hypothesis is never suggested: it stays ranked, with its assertion
         unsaid = [s for s in self.codes if not_coded_only(s.evidence)]
         codes, seen = [], set()
-        for s in self.codes:
-            if not any(s is u for u in unsaid):
-                codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
-                seen.add(s.kind)
+        for s in (s for s in self.codes if not not_coded_only(s.evidence)):
+            codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
+            seen.add(s.kind)
         cands = sorted(self.candidates + unsaid, key=lambda s: -s.score)
         cands = [touched(s, role="candidate", rank=len(codes) + i) for i, s in enumerate(cands, 1)]
         return self.result.with_(codes=tuple(codes), candidates=tuple(cands),

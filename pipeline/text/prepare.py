@@ -11,9 +11,8 @@ from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMen
 from . import mentions_of
 from .sections import BLANK_LINE, announcement_start
 
-_HEADING = re.compile(r"^\s*[A-Za-z][\w /&()-]{0,40}:\s*$")
-# a line that introduces what follows ("Op 17/05/2026 (GA) - Mr Wren (ST6), Ms Reid present:"):
-# without a mention of its own it states nothing
+# a line that introduces what follows, a heading ("Past history:") or not ("Op 17/05/2026 (GA) -
+# Mr Wren (ST6), Ms Reid present:"): without a mention of its own it states nothing
 _INTRODUCES = re.compile(r":\s*$")
 _SALUTATION = re.compile(r"^[ \t]*Dear\b", re.M)
 _GREETING = re.compile(r"[ \t]*Dear\b[^,\n]*,?")
@@ -105,8 +104,7 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
             m_i += 1
         inside = [m for m in mentions[m_i:] if m.start >= a and m.end <= b]
         coded = [m for m in inside if m.coded]
-        if not inside and (_HEADING.match(text[a:b]) or _INTRODUCES.search(text[a:b])
-                           or _is_header(sections, a, a + len(text[a:b].rstrip()))):
+        if not inside and (_INTRODUCES.search(text[a:b]) or _is_header(sections, a, a + len(text[a:b].rstrip()))):
             continue
         section = next((s.section for s in reversed(sections) if s.start <= a < s.end), None)
         chars = list(text[a:b])
