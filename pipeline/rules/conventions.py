@@ -396,10 +396,16 @@ class AdverseEffectParams:
     codes: tuple[str, ...]  # the conditions an adverse effect can be (not poisonings, external causes, Z codes)
     message: str
     near: int = 4  # at most this many words, no punctuation, between the cause words and the drug
+    # conditions left among the candidates that are coded where their own statement names the drug
+    # that caused them ("steroid-induced hyperglycaemia": a finding, coded as the adverse effect),
+    # the best of a statement where the suggester gives it at least ``floor``
+    promote: tuple[str, ...] = ()
+    floor: float = 0.1
 
     def __post_init__(self):
         check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
         check_codes(self.codes, "codes")
+        check_codes(self.promote, "promote")
         for pattern in (self.cause, self.induced, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
@@ -414,6 +420,33 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
     return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
+
+
+def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence) -> bool:
+    """Statement ``e`` says a drug caused the condition of ``s`` at the condition's own mention."""
+    if not any(e.start <= m.start < e.end for m in w.support(s)):
+        return False
+    before, told = _around_the_condition(w, s, e)
+    return any(_caused_by(p, d["words"], told, before) for d in p.drugs)
+
+
+def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
+    """The best candidate of each present statement that names the drug causing the condition,
+    where no suggested diagnosis is read from that statement already."""
+    refs = code_refs(" ".join(p.promote))
+    told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
+    best: dict[tuple[int, int], CodeSuggestion] = {}
+    for c in w.candidates:
+        if c.kind != "diagnosis" or (c.system, c.code) in w.demoted or not in_refs(c.code, refs) \
+                or (c.suggest or 0.0) < p.floor or System.parse(c.system) not in r.applies_to:
+            continue
+        for e in c.evidence:
+            where = (e.start, e.end)
+            if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e) \
+                    and (where not in best or c.score > best[where].score):
+                best[where] = c
+    for c in dict((id(c), c) for c in best.values()).values():
+        w.add(r, System.parse(c.system), c.code, c.evidence)
 
 
 def _around_the_condition(w: Work, s: CodeSuggestion, e: Evidence) -> tuple[str, str]:
@@ -431,6 +464,7 @@ def adverse_effect(w: Work, r: Rule) -> None:
     the drug."""
     p: AdverseEffectParams = r.params
     placed: set[int] = set()
+    _promote_stated(w, r, p)
     conditions = code_refs(" ".join(p.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
         parts = [_around_the_condition(w, s, e) for e in s.evidence]

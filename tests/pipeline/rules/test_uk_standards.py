@@ -573,6 +573,15 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     # ultrasonic control however the letter words it
     ("Right 14F Seldinger chest drain, 5th ICS MAL, USS-guided (real-time)", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
     ("Pericardiocentesis by the subxiphoid route under echocardiographic guidance", "K68.2", ["K68.2", "Y53.2"]),
+    # the glands, spaces and vessels of one side operated on openly; an arteriovenous fistula is made
+    # on the radial artery, not through it
+    ("Left superficial temporal artery biopsy under local anaesthetic", "L67.1", ["L67.1", "Z94.3"]),
+    ("Marsupialisation of left Bartholin's gland", "P03.2", ["P03.2", "Z94.3"]),
+    ("Two left-sided burr holes for chronic subdural haematoma", "A41.1", ["A41.1", "Z94.3"]),
+    ("Focused right inferior parathyroidectomy", "B14.4", ["B14.4", "Z94.2"]),
+    ("L radiocephalic AV fistula at wrist (Brescia-Cimino)", "L74.2", ["L74.2", "Z94.3"]),
+    # a central line is not coded with a side
+    ("PICC inserted in the right basilic vein under ultrasound guidance", "L99.7", ["L99.7", "Y53.2"]),
 ])
 def test_laterality_follows_operations_on_every_paired_part(nhs_tables, line, proc, expected):
     tables = nhs_tables
@@ -1024,6 +1033,8 @@ def who_icd10_uk(shared_data, opcs4_fixture):
     ("He fell approx 2.5 m from a ladder while clearing the gutters at home.", "W11.03"),
     ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
     ("Mechanical fall at home onto her left side.", "W19.09"),
+    # a foot caught is a trip; getting up for the toilet is a vital activity
+    ("At home at 02:00 she got up to use the toilet, caught her slipper on the mat and fell backwards.", "W01.04"),
     ("Her haemoglobin fell to 85 after the operation.", None),  # a number that fell is no fall
 ])
 def test_an_injury_is_followed_by_the_external_cause_the_letter_tells(who_icd10_uk, story, expected):
@@ -1791,6 +1802,20 @@ def test_a_bleed_from_a_named_source_is_coded_to_the_source_that_bled(tables, sc
     melaena = code(tables, WHO, "K92.2", "primary", other.evidence("Melaena and haematemesis overnight."))
     source = code(tables, WHO, "I85.0", "candidate", other.evidence(line, "diagnoses"), score=score)
     out = run(tables, other, [melaena], "CON-024", candidates=[source])
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, mentioned, suggest, expected", [
+    ("3. Steroid-induced hyperglycaemia (prednisolone)", "hyperglycaemia", 0.15, ["I10", "R73.9", "Y42.0"]),
+    # the suggester all but ruled it out
+    ("3. Steroid-induced hyperglycaemia (prednisolone)", "hyperglycaemia", 0.05, ["I10"]),
+    ("3. Hyperglycaemia, settled without treatment", "Hyperglycaemia", 0.15, ["I10"]),  # no drug caused it: a finding
+])
+def test_a_finding_a_drug_caused_is_coded_as_the_adverse_effect(tables, line, mentioned, suggest, expected):
+    x = Excerpt(("diagnoses", "1. Hypertension"), ("diagnoses", line))
+    finding = replace(code(tables, WHO, "R73.9", "candidate", x.evidence(line, "diagnoses"), score=0.5), suggest=suggest)
+    out = run(tables, x, [code(tables, WHO, "I10", "primary", x.evidence("1. Hypertension", "diagnoses"))], "CON-022",
+              mentions=[x.mention(mentioned, "diagnoses")], candidates=[finding])
     assert [c.code for c in out.codes] == expected
 
 
