@@ -423,8 +423,10 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
 
 
 def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence) -> bool:
-    """Statement ``e`` says a drug caused the condition of ``s`` at the condition's own mention."""
-    if not any(e.start <= m.start < e.end for m in w.support(s)):
+    """Statement ``e`` says a drug caused the condition of ``s`` at the condition's own mention
+    (the drugs looked for first: most statements name none)."""
+    if not re.search("|".join(f"(?:{d['words']})" for d in p.drugs), e.text, re.I) or \
+            not any(e.start <= m.start < e.end for m in w.support(s)):
         return False
     before, told = _around_the_condition(w, s, e)
     return any(_caused_by(p, d["words"], told, before) for d in p.drugs)
