@@ -422,11 +422,10 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 
 
-def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence) -> bool:
+def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence, any_drug: re.Pattern) -> bool:
     """Statement ``e`` says a drug caused the condition of ``s`` at the condition's own mention
-    (the drugs looked for first: most statements name none)."""
-    if not re.search("|".join(f"(?:{d['words']})" for d in p.drugs), e.text, re.I) or \
-            not any(e.start <= m.start < e.end for m in w.support(s)):
+    (``any_drug`` looked for first: most statements name none)."""
+    if not any_drug.search(e.text) or not any(e.start <= m.start < e.end for m in w.support(s)):
         return False
     before, told = _around_the_condition(w, s, e)
     return any(_caused_by(p, d["words"], told, before) for d in p.drugs)
@@ -436,6 +435,7 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
     """The best candidate of each present statement that names the drug causing the condition,
     where no suggested diagnosis is read from that statement already."""
     refs = code_refs(" ".join(p.promote))
+    any_drug = re.compile("|".join(f"(?:{d['words']})" for d in p.drugs), re.I)
     told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
     best: dict[tuple[int, int], CodeSuggestion] = {}
     for c in w.candidates:
@@ -444,7 +444,7 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
             continue
         for e in c.evidence:
             where = (e.start, e.end)
-            if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e) \
+            if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e, any_drug) \
                     and (where not in best or c.score > best[where].score):
                 best[where] = c
     for c in dict((id(c), c) for c in best.values()).values():

@@ -168,9 +168,11 @@ class Work:
 
         # whatever the suggester or a rule did, a code whose every passage the letter negates, gives
         # as family history or as a hypothesis is never suggested: it stays ranked, with its assertion
-        unsaid = [s for s in self.codes if not_coded_only(s.evidence)]
+        said, unsaid = [], []
+        for s in self.codes:
+            (unsaid if not_coded_only(s.evidence) else said).append(s)
         codes, seen = [], set()
-        for s in (s for s in self.codes if not not_coded_only(s.evidence)):
+        for s in said:
             codes.append(touched(s, role="secondary" if s.kind in seen else "primary", rank=len(codes) + 1))
             seen.add(s.kind)
         cands = sorted(self.candidates + unsaid, key=lambda s: -s.score)
