@@ -689,11 +689,12 @@ def _told_mechanisms(w: Work, p: ExternalCauseParams, injury: CodeSuggestion):
                 yield entry, found, said
 
 
-def _external_code(table: CodeTable, entry: dict, said: str, p: ExternalCauseParams) -> str | None:
+def _external_code(table: CodeTable, entry: dict, said: str, p: ExternalCauseParams, injury: str = "") -> str | None:
     """The most specific code of the mechanism the table holds, with the place and activity the
-    statement names (9: unspecified)."""
+    statement names, else those the injury's own statement names ("... following a fall at home";
+    9: unspecified)."""
     def char(options) -> str:
-        return next((o["char"] for o in options if re.search(o["words"], said, re.I)), "9")
+        return next((o["char"] for text in (said, injury) for o in options if re.search(o["words"], text, re.I)), "9")
 
     activity = char(p.activities)
     stems = [entry["code"]] if "code" in entry else [f"{entry['category']}.{char(p.places)}", f"{entry['category']}.9"]
@@ -713,9 +714,10 @@ def external_cause(w: Work, r: Rule) -> None:
     if injury is None:
         return
     system = System.parse(injury.system)
-    # the first told mechanism the table codes with the place its statement names
+    own = " ".join(e.text for e in injury.evidence)
+    # the first told mechanism the table codes with the place its statement (or the injury's) names
     told = next(((found, said, code) for entry, found, said in _told_mechanisms(w, p, injury)
-                 for code in [_external_code(w.tables[system], entry, said.text, p)] if code is not None), None)
+                 for code in [_external_code(w.tables[system], entry, said.text, p, own)] if code is not None), None)
     if told is None:
         return
     found, said, code = told

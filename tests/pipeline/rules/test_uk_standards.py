@@ -1046,6 +1046,15 @@ def test_an_injury_is_followed_by_the_external_cause_the_letter_tells(who_icd10_
         assert out.codes[1].rules == ("CON-029",) and out.codes[1].evidence[0].text == story
 
 
+def test_the_place_of_a_told_mechanism_may_come_from_the_injury_statement(who_icd10_uk):
+    # the story tells the trip but not where; the injury's own line says "at home"
+    x = Excerpt(("diagnoses", "Laceration to scalp following a fall at home"),
+                ("hpc", "She got up to use the toilet, caught her slipper on the mat and fell backwards."))
+    ev = x.evidence("Laceration to scalp following a fall at home", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S01.0", "primary", ev)], "CON-029")
+    assert [c.code for c in out.codes] == ["S01.0", "W01.04"]
+
+
 def test_a_told_mechanism_replaces_an_unspecified_fall(who_icd10_uk):
     x = Excerpt(("diagnoses", "1. Distal radius fracture after a fall at home"),
                 (None, "She tripped over the edge of her hallway rug."))
@@ -1755,6 +1764,7 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated", "E11.1", ["E11.1", "Y42.3"]),
     ("1. Methotrexate toxicity with pancytopenia; taken at the correct weekly dose", "D61.1", ["D61.1", "Y43.1"]),
     ("1. LITHIUM TOXICITY -> toxic encephalopathy", "G92", ["G92", "Y49.5"]),
+    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.1", "Y51.6"]),
     ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
      ["M10.9", "Y54.3"]),
     # a drug given for the condition is no cause of it; a poisoning takes its own codes

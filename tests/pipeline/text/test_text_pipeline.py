@@ -292,6 +292,15 @@ def test_a_name_inside_a_hyphenated_name_is_not_a_mention(analyse, text, mention
     assert mention is None or mention in texts
 
 
+@pytest.mark.parametrize("text, mention, label", [
+    ("Renal ultrasound: mild right pelvicalyceal dilatation in keeping with pregnancy.", "pelvicalyceal dilatation", "FINDING"),
+    ("CT: small bowel dilatation with a transition point.", "small bowel dilatation", "FINDING"),
+    ("OGD and balloon dilatation of the oesophageal stricture.", "OGD and balloon dilatation", "PROCEDURE"),
+])
+def test_a_dilatation_seen_on_imaging_is_a_finding_not_the_operation(analyse, text, mention, label):
+    assert (mention, label) in {(m.text, m.label) for m in mentions_of(analyse(text))}
+
+
 def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
     ms = mentions_of(analyse("ECG showed ST depression in V4-V6 and a raised troponin."))
     assert ("ST depression", "FINDING") in {(m.text, m.label) for m in ms}
