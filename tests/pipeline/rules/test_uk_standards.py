@@ -260,6 +260,7 @@ def test_a_query_in_the_past_history_stays_a_query_beside_a_symptom_the_ranker_l
     ("- Bronchiolitis as a baby", "J21.9"),
     ("- Fractured left wrist 2010", "S62.8"),
     ("- LSCS in 2023 for breech presentation", "O32.1"),  # a condition of an earlier pregnancy
+    ("- Lower urinary tract infection in her first pregnancy, fully treated.", "N39.0"),
 ])
 def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     x = Excerpt(MAIN, ("past_medical_history", line))
@@ -1855,6 +1856,8 @@ def test_each_adverse_effect_gets_its_drug_code(tables):
      "J86.9", ["J86.9", "B95.4"]),
     ([("diagnoses", "1. Left peritonsillar abscess"), (None, "Pus grew group A streptococcus.")], "J36", ["J36", "B95.0"]),
     ([("diagnoses", "1. Cellulitis of the left leg"), (None, "Blood cultures grew MSSA.")], "L03.1", ["L03.1", "B95.6"]),
+    ([("diagnoses", "1. Acute right pyelonephritis in pregnancy"), (None, "MSU grew Escherichia coli.")], "O23.0",
+     ["O23.0", "B96.2"]),
     # no organism of this episode: the history's is another episode's; an organism-named code needs none
     ([("diagnoses", "1. Urinary tract infection"), ("past_medical_history", "E. coli UTI in 2019")], "N39.0", ["N39.0"]),
     ([("diagnoses", "1. Pneumococcal pneumonia"), (None, "Streptococcus pneumoniae in the sputum.")], "J13", ["J13"]),

@@ -307,7 +307,8 @@ def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
     assert not any(m.text.lower() == "depression" for m in ms)
 
 
-@pytest.mark.parametrize("heading", ["Other medical history", "Obstetric history", "Gynaecological history"])
+@pytest.mark.parametrize("heading", ["Other medical history", "Obstetric history", "Gynaecological history",
+                                     "Past medical and obstetric history"])
 def test_history_headings(analyse, heading):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
     assert found["Hypertension"] == "past_medical_history"
