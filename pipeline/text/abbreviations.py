@@ -132,7 +132,7 @@ class LetterAbbreviations:
             doc = self.detector(doc)
             for short in doc._.abbreviations:
                 lf = short._.long_form
-                if lf is None:
+                if lf is None or _own_word(short.text, lf.text):
                     continue
                 found[(short.start_char, short.end_char)] = Abbreviation(
                     short.start_char, short.end_char, short.text, lf.text, None, "letter")
@@ -161,6 +161,13 @@ class LetterAbbreviations:
             i = j
         doc._.clin_abbreviations = sorted(found.values(), key=lambda x: (x.start, x.end))
         return doc
+
+
+def _own_word(short: str, long: str) -> bool:
+    """A "short form" that is a whole word of its long form abbreviates nothing: in "wedge
+    excision of nail (partial nail avulsion of lateral 1/4)" the parenthesis restates the
+    operation; "nail" does not stand for it."""
+    return short.lower() in re.findall(r"[a-z0-9]+", long.lower())
 
 
 def _whole(toks, i: int, j: int, text: str) -> bool:

@@ -2,7 +2,7 @@
 chronic, acute on chronic, type 1/2, stage, open/closed), the section, and the assertion (from
 ConText, by precedence family > negated > hypothetical > historical > uncertain > present, and
 from the section: a family-history section makes it ``family``, a differential ``uncertain``, a
-procedure in the plan or follow-up ``hypothetical``).
+procedure in the plan or follow-up ``hypothetical``, one in the past history ``historical``).
 
 Sets ``doc._.mentions``: the list of :class:`~clincoder.text.model.Mention` of the letter.
 """
@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from clincoder.core.config import PLANNED_SECTIONS
+from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
 from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES
 
 from .model import Mention
@@ -96,6 +96,10 @@ def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
 _DONE = re.compile(r"\b(underwent|has had|had an?|was performed|were performed|was done|were done|was carried out)\b", re.I)
 
 
+_THIS_EPISODE = re.compile(r"\b(?:this|current|present) (?:admission|episode|stay|attendance)\b|\btoday\b|"
+                          r"\bduring (?:the|her|his) (?:admission|stay)\b", re.I)
+
+
 def _assertion(ent, section: Optional[str]) -> str:
     x = ent._
     if x.is_family or section == "family_history":
@@ -105,6 +109,10 @@ def _assertion(ent, section: Optional[str]) -> str:
     if x.is_hypothetical or ent.label_ == "PROCEDURE" and section in PLANNED_SECTIONS and not _DONE.search(ent.sent.text):
         return "hypothetical"
     if x.is_historical or section == "allergies" and ent.label_ != "PROCEDURE":  # a reaction of an allergy
+        return "historical"
+    # an operation the past history lists was done in an earlier episode (NCCS OPCS-4: only the
+    # episode's procedures are coded), unless its sentence places it in this one
+    if ent.label_ == "PROCEDURE" and section in HISTORY_SECTIONS and not _THIS_EPISODE.search(ent.sent.text):
         return "historical"
     if x.is_uncertain or section == "differential_diagnosis":
         return "uncertain"

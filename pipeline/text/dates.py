@@ -18,10 +18,10 @@ DATE = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b"
                   r"|\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTHS) + r")[a-z]*\.?,?\s+(\d{4})\b", re.I)
 # a token that is a date, with or without its year ("14/06/2025", "3/7/25", "12/03")
 DATE_TOKEN = re.compile(r"\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?$")
-# "Admitted 16/10/2025", "Adm: 02/11/2025", "Date of admission and discharge: 16 October 2025",
+# "Admitted 16/10/2025", "Adm: 02/11/2025", "Adm/Disch: 21/11/2025", "Date of admission and discharge: 16 October 2025",
 # "Admission date - 03/02/2026", "Inpatient stay, Beckford Ward: 01/06/2026 to ..."; a day case's
 # "Attended: 10/03/2026", "Day case: 14/10/2025", "Date of admission, procedure and discharge: 12/05/2026"
-_ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|adm\b\.?|admission\s+date|admission(?:\s+and\s+discharge)?|"
+_ADMITTED = re.compile(r"\b(?:admitted(?:\s+on)?|adm(?:itted|ission)?\s*/\s*disch(?:arged?)?\b\.?|adm\b\.?|admission\s+date|admission(?:\s+and\s+discharge)?|"
                        r"date\s+of\s+(?:admission|attendance|procedure|surgery|operation|treatment)"
                        r"(?:(?:,\s*\w+)*\s+and\s+discharge)?|"
                        r"date\s+admitted|attended(?:\s+on)?|attendance|day\s+case|inpatient\s+stay(?:,[^:\n]{0,40})?)"

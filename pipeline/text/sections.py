@@ -27,6 +27,7 @@ from .dates import DATE_TOKEN
 Doc.set_extension("section_spans", default=None, force=True)
 
 _SEPARATORS = {":", "-", "–", "—"}
+_JOINERS = {"and", "&", "/", "+"}  # words that join two headers on one line
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class LetterSectionizer(Sectionizer):
 
     def filter_start_lines(self, doc: Doc, matches: List[Tuple[int, int, int]]) -> List[Tuple[int, int, int]]:
         """Keep a match that starts a line (after an optional bullet) and looks like a header: followed
-        by ``:``/``-``, alone on its line, or in capitals; short headers (``PMH``) need the colon.
+        by ``:``/``-``, alone on its line, or in capitals; short headers (``PMH``) need the colon or
+        their line to themselves in capitals.
         The separator becomes part of the header. Overlapping matches keep the longest."""
         text = doc.text
         out = []
@@ -150,13 +152,16 @@ class LetterSectionizer(Sectionizer):
                 if not closed and dated > end:
                     dated, closed = _past_parenthesis(doc, dated)
                 end = dated if closed else end
+            if not closed:  # "Allergies and intolerances", "Secondary diagnoses / comorbidities"
+                end, closed = _past_joined(doc, end)
             if not closed:  # "Operation (10/06/2025), under general anaesthetic:" heads what follows
                 end, closed = _past_line_colon(doc, end)
             nxt = doc[end] if end < len(doc) else None
             colon = closed or nxt is not None and nxt.text in _SEPARATORS
             line_end = _ends_line(doc, end - 1)
             caps = title.text.isupper() and len(title.text) > 3
-            if len(title.text) <= 3 and not colon:
+            # a short header needs its colon ("PMH:"), or its line to itself in capitals ("PMH")
+            if len(title.text) <= 3 and not colon and not (line_end and title.text.isupper()):
                 continue
             if not (colon or line_end or caps and nxt is not None and not nxt.text[:1].islower()):
                 continue
@@ -241,6 +246,23 @@ def _past_date(doc: Doc, end: int) -> tuple[int, bool]:
         if _ends_line(doc, j):  # "Operation 10/02/2026" alone on its line
             return j + 1, True
         return j + 1, False  # past the date only: a parenthesis may follow ("Op 21/08/2025 (GA):")
+    return end, False
+
+
+def _past_joined(doc: Doc, end: int, most: int = 2) -> tuple[int, bool]:
+    """A header joined by "and" or "/" to a word or two that end its line, or end with a
+    separator ("Allergies and intolerances", "Secondary diagnoses / comorbidities:"): the first
+    header names the section; where it ends, past the line's words, and True; else ``end`` and
+    False."""
+    if end >= len(doc) or doc[end].lower_ not in _JOINERS or "\n" in doc[end - 1].whitespace_:
+        return end, False
+    for j in range(end + 1, min(end + 1 + most, len(doc))):
+        if not doc[j].is_alpha or "\n" in doc[j - 1].whitespace_:
+            break
+        if j + 1 < len(doc) and doc[j + 1].text in _SEPARATORS:
+            return j + 2, True
+        if _ends_line(doc, j):
+            return j + 1, True
     return end, False
 
 

@@ -279,6 +279,8 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     ("past_medical_history", "- Iron-deficiency anaemia 2022 (heavy periods), treated with oral iron and resolved",
      "D50.9", False),
     ("diagnoses", "2. Iron deficiency anaemia, treated with IV iron and resolved", "D50.9", True),  # this episode's
+    (None, "She had erythema nodosum in 2018, which resolved.", "L52", False),  # dated in the story
+    (None, "She had an acute kidney injury, which resolved with fluids.", "N17.9", True),  # this episode's
 ])
 def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
     x = Excerpt(MAIN, (section, line))

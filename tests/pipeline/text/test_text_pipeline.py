@@ -369,6 +369,15 @@ def test_an_inline_heading_heads_its_paragraph_only(analyse):
     ("Diagnoses:\n1. Pneumonia\n\n2. Hypertension\n", "Hypertension", "diagnoses"),
     # a paragraph under a heading line the rules do not know is more of the letter's structure
     ("Dx: Inferior STEMI\n\nPPCI 17/06/2025 (R radial access):\n- Hypertension noted\n", "Hypertension", "diagnoses"),
+    # two headings joined on one line: the first names the section
+    ("Primary diagnosis\nDorsal ganglion of the left wrist\n\nSecondary diagnoses / comorbidities\n- Asthma\n",
+     "Asthma", "secondary_diagnoses"),
+    ("Allergies and intolerances\n- Latex - urticaria\n", "urticaria", "allergies"),
+    # a document's title is no heading ("Operation Note and Day Case Discharge Summary")
+    ("Operation Note and Day Case Discharge Summary\nAsthma\n", "Asthma", None),
+    # the recovery after an operation ends the allergies that come before it
+    ("ALLERGIES AND INTOLERANCES\n- Tramadol: hallucinations\n\nPOST-OPERATIVE COURSE\nPain controlled with oral "
+     "morphine.\n", "Pain", "discharge_summary"),
 ])
 def test_what_stays_under_a_heading(analyse, text, mention, section):
     found = {m.text: m.section for m in mentions_of(analyse(text))}
@@ -381,8 +390,9 @@ def test_what_stays_under_a_heading(analyse, text, mention, section):
     ("Laparoscopic sigmoid colectomy on 04/09/2025.", "present"),  # this episode
     ("Laparoscopic sigmoid colectomy today.", "present"),
 ])
-def test_a_procedure_dated_before_the_admission_is_history(analyse, sentence, assertion):
-    text = f"Attendance: 04/09/2025 (day case)\n\nDiagnosis: colon cancer.\n{sentence}\n"
+@pytest.mark.parametrize("header", ["Attendance: 04/09/2025 (day case)", "Adm/Disch: 04/09/2025 (day case)"])
+def test_a_procedure_dated_before_the_admission_is_history(analyse, sentence, assertion, header):
+    text = f"{header}\n\nDiagnosis: colon cancer.\n{sentence}\n"
     found = {m.text.lower(): m.assertion for m in mentions_of(analyse(text)) if m.label == "PROCEDURE"}
     assert assertion in found.values() and set(found.values()) == {assertion}, found
 
@@ -453,6 +463,8 @@ def test_an_operation_note_tells_what_was_done_without_a_subject(analyse, text, 
     ("A lumbar puncture was not needed.", "lumbar puncture"),
     ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram"),
     ("Burr-hole drainage was not needed at this stage.", "Burr-hole drainage"),
+    ("A bone marrow biopsy was not felt necessary to make the diagnosis and was not performed.", "bone marrow biopsy"),
+    ("We used potent topical steroid and avoided debridement because of the risk of pathergy.", "debridement"),
 ])
 def test_an_operation_not_needed_or_not_performed_is_negated(analyse, text, word):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
@@ -530,3 +542,30 @@ def test_a_full_line_of_a_letter_wrapped_at_a_fixed_width_goes_on(analyse):
 ])
 def test_a_fracture_of_the_jaw_has_its_site(analyse, text, site):
     assert {m.body_site for m in mentions_of(analyse(text)) if "racture" in m.text} == {site}
+
+
+@pytest.mark.parametrize("text, mention, assertion", [
+    # an operation the past history lists was an earlier episode's
+    ("Background:\n- PMH: avulsion of L great toenail for ingrowing nail (no recurrence).\n", "avulsion", "historical"),
+    ("Past medical history\n- Tonsillectomy as a child.\n- Appendicectomy during this admission.\n",
+     "Appendicectomy", "present"),
+    # planned for later
+    ("The gastroenterology team will arrange outpatient OGD and colonoscopy.", "colonoscopy", "hypothetical"),
+    # an organism judged a coloniser, and a condition over before this episode
+    ("Admitted 18/07/2025.\n\nA surface swab grew Staphylococcus aureus, which we regarded as colonisation rather "
+     "than infection.", "Staphylococcus aureus", "negated"),
+    ("Admitted 18/07/2025.\n\nShe had erythema nodosum in 2018, which resolved.", "erythema nodosum", "historical"),
+    ("Admitted 18/07/2025.\n\nShe had an acute kidney injury on admission, which resolved with fluids.",
+     "acute kidney injury", "present"),
+])
+def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
+    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
+    assert found[mention] == assertion, found
+
+
+def test_a_word_of_its_own_long_form_is_no_abbreviation(analyse):
+    text = ("Procedure: R hallux - lateral wedge excision of nail (partial nail avulsion of lateral 1/4) and "
+            "phenolisation of the lateral nail matrix.\nO/E: lat nail edge embedded in nail fold.")
+    found = mentions_of(analyse(text))
+    assert not [m for m in found if m.text == "nail" and m.expansion], found  # "nail" stands for nothing
+    assert {m.text: m.label for m in found}.get("phenolisation") == "PROCEDURE"
