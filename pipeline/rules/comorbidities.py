@@ -11,6 +11,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.contracts import SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence
+from clincoder.core.words import content_words
 
 from .engine import Work
 from .refs import code_refs, in_refs
@@ -186,9 +187,23 @@ def dated_before(e: Evidence, year: int | None) -> bool:
     return year is not None and bool(years) and max(years) < year
 
 
-def _past(s, year: int | None) -> bool:
-    return bool(s.evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
-                                    or dated_before(e, year) for e in s.evidence)
+def _naming(w: Work, s) -> list:
+    """The mentions behind a suggestion (``Work.support``) that name it: those sharing the most
+    words with its title, two at least ("NSTEMI", non-ST elevation myocardial infarction, for
+    I21.4, not "acute exacerbation of heart failure"); none where no mention shares two."""
+    words = content_words(s.title)
+    shared = [(len(words & content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical))))), m)
+              for m in w.support(s)]
+    most = max((n for n, _ in shared), default=0)
+    return [m for n, m in shared if n == most] if most >= 2 else []
+
+
+def _past(w: Work, s, year: int | None) -> bool:
+    """Whether every statement that names the condition (else every passage of its evidence)
+    places it in the past: "NSTEMI 2015 treated medically", whatever else the ranker read beside it."""
+    evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in _naming(w, s))] or s.evidence
+    return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
+                                  or dated_before(e, year) for e in evidence)
 
 
 @rule("HIS-002", "comorbidities", HistoryParams)
@@ -199,7 +214,7 @@ def past_events(w: Work, r: Rule) -> None:
         return
     year = letter_year(w.text, p.dates)
     for s in [s for s in w.codes if s.system == system.value and s.kind == "diagnosis"]:
-        event = _past_event(p, s, year)
+        event = _past_event(w, p, s, year)
         if event is None:
             continue
         w.demote(s)
@@ -213,7 +228,7 @@ def past_events(w: Work, r: Rule) -> None:
     # has its history code; a past cancer (past_if: its treatment ended) needs the suggester's word
     for c in [c for c in w.candidates if c.system == system.value and c.kind == "diagnosis"
               and (c.suggest or 0.0) >= p.candidate_floor and (c.system, c.code) not in w.demoted]:
-        event = _past_event(p, c, year)
+        event = _past_event(w, p, c, year)
         if event is None or "history" not in event or "past_if" in event:
             continue
         added = w.add(r, system, event["history"], c.evidence, rule_evidence=True, score=c.score)
@@ -222,10 +237,10 @@ def past_events(w: Work, r: Rule) -> None:
             w.flag(r, p.message, c, other=added.code)
 
 
-def _past_event(p: HistoryParams, s: CodeSuggestion, year: int | None) -> dict | None:
+def _past_event(w: Work, p: HistoryParams, s: CodeSuggestion, year: int | None) -> dict | None:
     """The event entry of ``s`` where the letter gives it only as past history (None otherwise)."""
     event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
-    if event is None or not _past(s, year) or _says(event.get("current_if"), s.evidence):
+    if event is None or not _past(w, s, year) or _says(event.get("current_if"), s.evidence):
         return None
     if "past_if" in event and not _says(event["past_if"], s.evidence):
         return None

@@ -809,11 +809,13 @@ def burn_of_region(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class DocumentedTermParams:
-    groups: tuple[dict, ...]  # {codes: code ranges, words: what the clinician must have written, condition: its name}
+    # {codes: code ranges, words: what the clinician must have written, condition: its name,
+    # own: "yes" where only the code's own statements count, not the letter's other mentions}
+    groups: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {})
+        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {"own": str})
 
 
 @rule("CON-037", "conventions", DocumentedTermParams)
@@ -827,7 +829,7 @@ def documented_term(w: Work, r: Rule) -> None:
     for group in r.params.groups:
         refs, words = code_refs(group["codes"]), re.compile(group["words"], re.I)
         for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
-            if not any(words.search(e.text) for e in s.evidence) and not words.search(said):
+            if not any(words.search(e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, r.params.message, s, value=group["condition"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact
 from clincoder.core.schema import CodeSuggestion
@@ -24,7 +24,7 @@ from clincoder.core.words import content_sequence, content_words, within
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule, check_codes, check_entries
+from .schema import Rule, check_codes, check_entries
 
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
 # "other and unspecified parts", "unspecified"
@@ -168,7 +168,19 @@ def documented_specificity(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
 
 
-@rule("CON-012", "conventions", MessageParams)
+@dataclass(frozen=True)
+class SubdivisionParams:
+    message: str
+    # categories that are the residual of others ("influenza, virus not identified" J11 of J09-J10)
+    residual_of: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        check_codes(tuple(self.residual_of), "residual_of")
+        for of in self.residual_of.values():
+            check_codes(tuple(of), "residual_of")
+
+
+@rule("CON-012", "conventions", SubdivisionParams)
 def one_subdivision(w: Work, r: Rule) -> None:
     """Of two suggested subdivisions of one parent where one is unspecified, a residual "Other ..."
     beside a specific one, or "without" what the other has, the other is coded, in the first place either had. (Whether the letter words what
@@ -178,7 +190,8 @@ def one_subdivision(w: Work, r: Rule) -> None:
         if s not in w.codes:
             continue
         mine = families[id(s)]
-        o = next((o for o in w.codes if o is not s and id(o) in families and _overrides(families[id(o)], mine)), None)
+        o = next((o for o in w.codes if o is not s and id(o) in families
+                  and _overrides(families[id(o)], mine, r.params.residual_of)), None)
         if o is None:
             continue
         if w.codes.index(s) < w.codes.index(o):
@@ -188,12 +201,14 @@ def one_subdivision(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s, codes=(s.code, o.code), other=f"{o.code} ({o.title})")
 
 
-def _overrides(other: tuple, mine: tuple) -> bool:
+def _overrides(other: tuple, mine: tuple, residual_of: dict[str, list[str]]) -> bool:
     """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
     parent, and ``mine`` is unspecified or "without complications" (diabetes, E1x.9, beside one
     of its complications), a residual "Other ..." beside a specific one, or excludes what
-    ``other`` has."""
+    ``other`` has; or ``mine``'s category is the residual of ``other``'s (J11.1 beside J10.1)."""
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
+    if parent_o.code in residual_of.get(parent_m.code, ()):
+        return True
     if parent_o.code != parent_m.code or not sub_o.own:
         return False
     title = sub_m.entry.title.lower()

@@ -191,6 +191,18 @@ def test_a_status_told_beside_a_negated_or_hypothetical_mention(tables, line, un
     assert [c.code for c in out.codes if c.code != "J18.9"] == ([expected] if expected else [])
 
 
+def test_a_past_event_read_beside_this_episodes_words_is_still_past(tables):
+    # the ranker read I21.4 in the heart failure line too; only the line that names the infarction dates it
+    hf, mi = "2. Acute exacerbation of chronic heart failure", "Ischaemic cardiomyopathy; NSTEMI 2015 treated medically."
+    x = Excerpt(("admission", "Admitted 14/01/2026."), MAIN, ("diagnoses", hf), ("diagnoses", mi))
+    mentions = [x.mention("Acute exacerbation of chronic heart failure", "diagnoses"),
+                x.mention("NSTEMI", "diagnoses", expansion="non-ST elevation myocardial infarction")]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "I21.4", evidence=x.evidence(hf, "diagnoses") + x.evidence(mi, "diagnoses"))],
+              "HIS-002", mentions=mentions)
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "I25.2")]
+
+
 @pytest.mark.parametrize("line, acute, history", [
     ("- TIA 2019", "G45.9", "Z86.7"),
     ("- Stroke (2016), no residual weakness", "I64", "Z86.7"),
@@ -1457,6 +1469,17 @@ def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
     assert coded(out) == [("ICD-10", "R04.0"), ("ICD-10", "I48.9")] and not out.flags
 
 
+@pytest.mark.parametrize("line, kept", [
+    ("1. Squamous cell carcinoma of the cervix, FIGO stage IB1", False),  # invasive: C53, not in situ
+    ("1. CIN3 of the cervix, completely excised", True),
+])
+def test_a_carcinoma_in_situ_is_one_its_own_statement_calls_in_situ(tables, line, kept):
+    x = Excerpt(("diagnoses", line), ("past_medical_history", "LLETZ found invasive carcinoma on a background of CIN3."))
+    out = run(tables, x, [code(tables, WHO, "D06.9", "primary", x.evidence(line, "diagnoses"))], "CON-013",
+              mentions=[x.mention("CIN3", "past_medical_history")])
+    assert (coded(out) == [("ICD-10", "D06.9")]) is kept
+
+
 @pytest.mark.parametrize("line, mentions, kept", [
     ("Sputum MC&S: Pseudomonas aeruginosa.", (), False),  # an organism grown is not sepsis
     ("Urosepsis - E. coli bacteraemia.", (), True),
@@ -2122,6 +2145,8 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
     (("1. Senile nuclear cataract", "H25.1"), ("Incipient cataract, right eye.", "H25.0"), ["H25.1", "H25.0"]),
     # what sets the specific one apart is worded otherwise ("leg" for "limb"): it is still kept
     (("1. Cellulitis", "L03.9"), ("Cellulitis of the left lower leg.", "L03.1"), ["L03.1"]),
+    # influenza with the virus not identified is the residual of influenza due to an identified virus
+    (("1. Influenza-like illness with cough", "J11.1"), ("Influenza A on nasopharyngeal PCR.", "J10.1"), ["J10.1"]),
 ])
 def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))

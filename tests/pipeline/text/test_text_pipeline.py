@@ -557,6 +557,11 @@ def test_a_fracture_of_the_jaw_has_its_site(analyse, text, site):
     ("Admitted 18/07/2025.\n\nShe had erythema nodosum in 2018, which resolved.", "erythema nodosum", "historical"),
     ("Admitted 18/07/2025.\n\nShe had an acute kidney injury on admission, which resolved with fluids.",
      "acute kidney injury", "present"),
+    # a question the team asked, and the story of this episode called its history
+    ("The stroke team saw her with a working question of a posterior circulation TIA or stroke.", "stroke",
+     "uncertain"),
+    ("With this classic history and full recovery within 24 hours, the diagnosis is transient global amnesia.",
+     "transient global amnesia", "present"),
 ])
 def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
