@@ -15,7 +15,7 @@ ParamsClass)``, an entry in ``rules.yaml`` with its citation, and a test in
 
 from __future__ import annotations
 
-from . import comorbidities, conventions, currency, documentation, sequencing, specificity  # noqa: F401  (registers the rules)
+from . import comorbidities, conventions, currency, documentation, sequencing, specificity, validity  # noqa: F401  (registers the rules)
 from .engine import apply_rules
 from .refs import code_refs, in_refs
 from .registry import GROUPS, RULES, rule

@@ -2735,3 +2735,24 @@ def test_a_code_whose_every_passage_is_negated_is_never_suggested_whatever_put_i
     out = run(tables, x, [code(tables, WHO, "I21.4", "primary", x.evidence("1. NSTEMI", "diagnoses")), history], "SEQ-001")
     assert [c.code for c in out.codes] == ["I21.4"]
     assert [(c.code, c.role, c.evidence[0].assertion) for c in out.candidates] == [("Z86.7", "candidate", "negated")]
+
+
+@pytest.mark.parametrize("lines, system, code_, kept", [
+    # "hyperplasia" on a woman's thyroid histology is no hyperplasia of the prostate
+    ((("admission", "Name: Mrs Margaret Field"), ("diagnoses", "Histology: multinodular hyperplasia.")), WHO, "N40", False),
+    ((("admission", "Name: Mr John Field"), ("diagnoses", "Benign prostatic hyperplasia.")), WHO, "N40", True),
+    # a sex the letter states, and one its words tell
+    ((("admission", "Sex: F"), ("procedures", "Bladder outlet operation.")), OPCS, "M70.2", False),
+    ((("admission", "He was admitted; his wife and he were told; he agreed."),
+      ("procedures", "Hysteroscopic polypectomy.")), OPCS, "Q17.1", False),
+    # a letter that tells neither keeps the code (a relative's words are no patient's)
+    ((("admission", "Seen with her husband; his view was noted."), ("procedures", "Hysteroscopic polypectomy.")),
+     OPCS, "Q17.1", True),
+])
+def test_a_code_for_one_sex_is_not_coded_for_the_other(tables, lines, system, code_, kept):
+    x = Excerpt(*lines)
+    line = lines[-1][1]
+    out = run(tables, x, [code(tables, system, code_, "primary", x.evidence(line, lines[-1][0]))], "CON-039")
+    assert (code_ in [c.code for c in out.codes]) is kept
+    if not kept:
+        assert out.candidates[0].rules == ("CON-039",) and "for one sex only" in out.flags[0].message

@@ -1,0 +1,65 @@
+"""Validity for the patient: codes the classification reserves for one sex are not coded for a
+patient the letter shows to be of the other (citations in ``rules.yaml``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .engine import Work
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import Rule
+
+
+@dataclass(frozen=True)
+class SexParams:
+    female_only: dict[str, str]  # code ranges for females only, by classification
+    male_only: dict[str, str]  # code ranges for males only, by classification
+    stated: str  # a sex the letter states ("Sex: F"), its first group the word
+    titled: str  # the patient's title ("Name: Mrs ..."), its first group the title
+    female: str  # the words that refer to a woman or girl (she, her)
+    male: str  # ... to a man or boy (he, his)
+    margin: int  # how many times more often one sex's words must be used than the other's
+    least: int  # the fewest uses of them that tell the patient's sex
+    message: str
+
+    def __post_init__(self):
+        for ranges in (*self.female_only.values(), *self.male_only.values()):
+            code_refs(ranges)
+        for pattern in (self.stated, self.titled, self.female, self.male):
+            re.compile(pattern)
+
+
+def patient_sex(text: str, p: SexParams) -> str | None:
+    """"female" or "male" where the letter states the sex, gives the patient's title ("Name: Mrs
+    ...") or refers to the patient by one sex's words far more often than the other's (a letter
+    tells of relatives too: "his wife"); else None."""
+    stated = re.search(p.stated, text, re.I)
+    if stated:
+        return "female" if stated.group(1).lower().startswith("f") else "male"
+    titled = re.search(p.titled, text, re.I)
+    if titled:
+        return "male" if titled.group(1).lower() in ("mr", "master") else "female"
+    her, his = len(re.findall(p.female, text, re.I)), len(re.findall(p.male, text, re.I))
+    if her >= p.least and her >= p.margin * his:
+        return "female"
+    if his >= p.least and his >= p.margin * her:
+        return "male"
+    return None
+
+
+@rule("CON-039", "conventions", SexParams)
+def one_sex_only(w: Work, r: Rule) -> None:
+    """A code for one sex only (prostate, testis; uterus, ovary, pregnancy) is not coded for a
+    patient of the other: the classification's sex edits, which the national validation applies."""
+    p: SexParams = r.params
+    sex = patient_sex(w.text, p)
+    if sex is None:
+        return
+    ranges = p.male_only if sex == "female" else p.female_only
+    wrong = {system: code_refs(codes) for system, codes in ranges.items()}
+    for s in [s for s in w.scope(r) if s.system in wrong and in_refs(s.code, wrong[s.system])]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, p.message, s, value=sex)
