@@ -32,9 +32,9 @@ class SexParams:
 
 
 def patient_sex(text: str, p: SexParams) -> str | None:
-    """"female" or "male" where the letter states the sex, gives the patient's title ("Name: Mrs
-    ...") or refers to the patient by one sex's words far more often than the other's (a letter
-    tells of relatives too: "his wife"); else None."""
+    """The patient's sex ("female", "male") where the letter states it, gives the patient's title
+    ("Name: Mrs ...") or refers to the patient by one sex's words far more often than the other's
+    (a letter tells of relatives too: "his wife"); else None."""
     stated = re.search(p.stated, text, re.I)
     if stated:
         return "female" if stated.group(1).lower().startswith("f") else "male"

@@ -200,7 +200,6 @@ class LetterConText(ConText):
         self.drop_inner_triggers(doc)
         # the readings ConText's triggers cannot give, on what the triggers gave
         done_before_admission(doc)
-        resolved_before_admission(doc)
         indication_of_a_past_procedure(doc)
         set_aside(doc)
         excluded_next(doc)
@@ -338,29 +337,6 @@ def done_before_admission(doc) -> None:
                            admitted.year, born)
             if done is not None and done < admitted:
                 ent._.is_historical = True
-
-
-# what a sentence says of a condition that is over ("She had erythema nodosum in 2018, which resolved")
-_RESOLVED = re.compile(r"\b(?:which|that|and)\s+(?:had\s+|has\s+)?(?:resolved|settled|cleared)\b", re.I)
-
-
-def resolved_before_admission(doc) -> None:
-    """A condition its sentence dates before this episode and says has resolved ("She had
-    erythema nodosum in 2018, which resolved") was another episode's: historical. A condition of
-    this episode that resolved ("an AKI, which resolved with fluids") has no earlier date."""
-    admitted = admission_date(doc.text)
-    if admitted is None:
-        return
-    born = birth_date(doc.text)
-    for ent in doc.ents:
-        if ent.label_ == "PROCEDURE" or ent._.is_historical or ent._.is_negated or ent._.is_hypothetical:
-            continue
-        if not _RESOLVED.search(doc.text, ent.end_char, ent.sent.end_char):
-            continue
-        when = date_of(doc.text, ent.start_char, ent.end_char, ent.sent.start_char, ent.sent.end_char,
-                       admitted.year, born)
-        if when is not None and when < admitted:
-            ent._.is_historical = True
 
 
 _INDICATION_WITHIN = 4  # at most this many words between "for" and the condition
