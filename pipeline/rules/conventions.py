@@ -813,9 +813,16 @@ class DocumentedTermParams:
     # own: "yes" where only the code's own statements count, not the letter's other mentions}
     groups: tuple[dict, ...]
     message: str
+    # a code the rule takes out, coded instead as (its category or itself -> the code): the
+    # malignant code of an in situ one's site ("carcinoma of the cervix": C53.9, not D06.9)
+    instead: dict[str, str] = field(default_factory=dict)
+    instead_if: str = r"(?!)"  # ... where its statement says this ("carcinoma", "invasive")
+    replaced: str = ""  # the message where a code is coded instead
 
     def __post_init__(self):
         check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {"own": str})
+        check_codes(tuple(self.instead) + tuple(self.instead.values()), "instead")
+        re.compile(self.instead_if)
 
 
 @rule("CON-037", "conventions", DocumentedTermParams)
@@ -830,9 +837,22 @@ def documented_term(w: Work, r: Rule) -> None:
         refs, words = code_refs(group["codes"]), re.compile(group["words"], re.I)
         for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
             if not any(words.search(e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
-                w.demote(s)
-                w.tag(r, s)
-                w.flag(r, r.params.message, s, value=group["condition"])
+                _take_out(w, r, s, group["condition"])
+
+
+def _take_out(w: Work, r: Rule, s: CodeSuggestion, condition: str) -> None:
+    """A code whose condition the letter does not name leaves the suggestions, or gives its place to
+    the code ``instead`` names for it (its code's, else its category's) where its statement says
+    ``instead_if``."""
+    p: DocumentedTermParams = r.params
+    key = next((k for k in (s.code, s.code[:3]) if k in p.instead), None)
+    if key is None or not any(re.search(p.instead_if, e.text, re.I) for e in s.evidence):
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, p.message, s, value=condition)
+        return
+    w.replace(r, s, System.parse(s.system), p.instead[key])
+    w.flag(r, p.replaced, s, codes=(s.code, p.instead[key]), other=p.instead[key], value=condition)
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def _params(cls, raw, where: str):
     kw = {}
     for f in fields(cls):
         if f.name not in raw:
-            if f.default is MISSING:
+            if f.default is MISSING and f.default_factory is MISSING:
                 raise RulesError(f"{where}: missing param {f.name!r}")
             continue
         v, t = raw[f.name], hints[f.name]

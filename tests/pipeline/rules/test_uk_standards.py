@@ -1469,15 +1469,16 @@ def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
     assert coded(out) == [("ICD-10", "R04.0"), ("ICD-10", "I48.9")] and not out.flags
 
 
-@pytest.mark.parametrize("line, kept", [
-    ("1. Squamous cell carcinoma of the cervix, FIGO stage IB1", False),  # invasive: C53, not in situ
-    ("1. CIN3 of the cervix, completely excised", True),
+@pytest.mark.parametrize("line, expected", [
+    # invasive: the malignant code of the site, not the in situ one
+    ("1. Squamous cell carcinoma of the cervix, FIGO stage IB1", "C53.9"),
+    ("1. CIN3 of the cervix, completely excised", "D06.9"),
 ])
-def test_a_carcinoma_in_situ_is_one_its_own_statement_calls_in_situ(tables, line, kept):
+def test_a_carcinoma_in_situ_is_one_its_own_statement_calls_in_situ(tables, line, expected):
     x = Excerpt(("diagnoses", line), ("past_medical_history", "LLETZ found invasive carcinoma on a background of CIN3."))
     out = run(tables, x, [code(tables, WHO, "D06.9", "primary", x.evidence(line, "diagnoses"))], "CON-013",
               mentions=[x.mention("CIN3", "past_medical_history")])
-    assert (coded(out) == [("ICD-10", "D06.9")]) is kept
+    assert coded(out) == [("ICD-10", expected)] and out.codes[0].role == "primary"
 
 
 @pytest.mark.parametrize("line, mentions, kept", [

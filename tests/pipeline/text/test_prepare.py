@@ -137,6 +137,7 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     assert announces_diagnosis("We have classed this as acute idiopathic pericarditis.", None)
     assert announces_diagnosis("Putting all of this together, she has had an acute vestibular neuritis.", None)
     assert announces_diagnosis("On day two the blood cultures grew Salmonella Typhi, confirming typhoid fever.", None)
+    assert announces_diagnosis("These findings confirm a diagnosis of JAK2 V617F-positive polycythaemia vera.", None)
     assert not announces_diagnosis("This is her third depressive episode.", None)
     assert not announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", "past_medical_history")
 
