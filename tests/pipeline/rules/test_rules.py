@@ -128,7 +128,16 @@ BAD = {
     "group key": (lambda d: _rule(d, "CON-013")["params"]["groups"][0].pop("condition"), r"groups #1: .*missing \['condition'\]"),
     "group pattern": (lambda d: _rule(d, "CON-013")["params"]["groups"][1].update(words="(pregnan"),
                       r"groups #2: words is not a valid pattern"),
+    "instead not a code": (lambda d: _rule(d, "CON-013")["params"]["instead"].update(D06="cervix"), r"not a code"),
 }
+
+
+def test_a_param_with_a_default_may_be_left_out(tmp_path):
+    data = _packaged()
+    _rule(data, "CON-012")["params"].pop("residual_of")  # a mapping with a default (empty)
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    assert next(r for r in load_rules(path).rules if r.id == "CON-012").params.residual_of == {}
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
