@@ -11,7 +11,6 @@ from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.contracts import SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence
-from clincoder.core.words import content_words
 
 from .engine import Work
 from .refs import code_refs, in_refs
@@ -187,21 +186,11 @@ def dated_before(e: Evidence, year: int | None) -> bool:
     return year is not None and bool(years) and max(years) < year
 
 
-def _naming(w: Work, s) -> list:
-    """The mentions behind a suggestion (``Work.support``) that name it: those sharing the most
-    words with its title, two at least ("NSTEMI", non-ST elevation myocardial infarction, for
-    I21.4, not "acute exacerbation of heart failure"); none where no mention shares two."""
-    words = content_words(s.title)
-    shared = [(len(words & content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical))))), m)
-              for m in w.support(s)]
-    most = max((n for n, _ in shared), default=0)
-    return [m for n, m in shared if n == most] if most >= 2 else []
-
-
 def _past(w: Work, s, year: int | None) -> bool:
     """Whether every statement that names the condition (else every passage of its evidence)
     places it in the past: "NSTEMI 2015 treated medically", whatever else the ranker read beside it."""
-    evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in _naming(w, s))] or s.evidence
+    naming = w.naming(s)
+    evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
                                   or dated_before(e, year) for e in evidence)
 

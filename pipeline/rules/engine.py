@@ -144,10 +144,18 @@ class Work:
         words = content_words(s.title)
 
         def related(pool):
-            return [m for m in pool
-                    if words & content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical))))]
+            return [m for m in pool if words & mention_words(m)]
 
         return related(inside) or related(ms) or (inside if len(inside) == 1 else [])
+
+    def naming(self, s: CodeSuggestion, least: int = 2) -> list[Mention]:
+        """The mentions behind a suggestion (:meth:`support`) that name it: those sharing the most
+        words with its title, ``least`` at least ("NSTEMI", non-ST elevation myocardial infarction,
+        for I21.4, not "acute exacerbation of heart failure"); none where no mention shares so many."""
+        words = content_words(s.title)
+        shared = [(len(words & mention_words(m)), m) for m in self.support(s)]
+        most = max((n for n, _ in shared), default=0)
+        return [m for n, m in shared if n == most] if most >= least else []
 
     # output
     def flag(self, rule: Rule, template: str, s: CodeSuggestion | None = None, codes=(), evidence=(), **kw) -> None:
@@ -180,6 +188,11 @@ class Work:
         return self.result.with_(codes=tuple(codes), candidates=tuple(cands),
                                  flags=self.result.flags + tuple(self.flags),
                                  queries=self.result.queries + tuple(self.queries))
+
+
+def mention_words(m: Mention) -> frozenset[str]:
+    """The content words a mention says, as written, expanded and in its canonical form."""
+    return frozenset(content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical)))))
 
 
 def fill(template: str, s: CodeSuggestion | None, **kw) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from clincoder.core.codes import System
+
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule
+from .schema import Rule, check_codes
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,11 @@ class SexParams:
     message: str
 
     def __post_init__(self):
-        for ranges in (*self.female_only.values(), *self.male_only.values()):
-            code_refs(ranges)
+        for ranges in (self.female_only, self.male_only):
+            unknown = set(ranges) - {s.value for s in System}
+            if unknown:
+                raise ValueError(f"not a classification: {sorted(unknown)}")
+            check_codes(tuple(ranges.values()), "one sex only")
         for pattern in (self.stated, self.titled, self.female, self.male):
             re.compile(pattern)
 

@@ -129,6 +129,9 @@ BAD = {
     "group pattern": (lambda d: _rule(d, "CON-013")["params"]["groups"][1].update(words="(pregnan"),
                       r"groups #2: words is not a valid pattern"),
     "instead not a code": (lambda d: _rule(d, "CON-013")["params"]["instead"].update(D06="cervix"), r"not a code"),
+    "sex ranges": (lambda d: _rule(d, "CON-039")["params"]["male_only"].update({"ICD-10": "prostate"}), r"not a code"),
+    "sex classification": (lambda d: _rule(d, "CON-039")["params"]["male_only"].update(OPCS="N01-N34"),
+                           r"not a classification: \['OPCS'\]"),
 }
 
 
