@@ -156,6 +156,7 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
     ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
+    ("allergies", "Elastoplast - skin irritation.", None),  # an irritant, not an allergy
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
     (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
     (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
