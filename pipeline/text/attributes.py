@@ -24,7 +24,8 @@ from .sections import section_at
 if not Doc.has_extension("mentions"):
     Doc.set_extension("mentions", default=None)
 
-_SITE_RE = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(BODY_SITES, key=len, reverse=True)) + r")\b")
+# a site named in the plural is the site ("the nasal bones", "both hips")
+_SITE_RE = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(BODY_SITES, key=len, reverse=True)) + r")(?:e?s)?\b")
 _ADJ_RE = re.compile(r"\b(" + "|".join(sorted(ADJECTIVE_SITES, key=len, reverse=True)) + r")\b")
 _LAT_RE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b(?:[\s-]*sided)?")
 _LR_RE = re.compile(r"(?:^|\s)([LR])(?=\s+[A-Za-z#])")

@@ -79,10 +79,16 @@ _JOINED_BEFORE = re.compile(r"[A-Za-z]-$")
 _JOINED_AFTER = re.compile(r"^-[A-Za-z]")
 
 
+# a word joined to a participle makes an adjective: "a ring-enhancing mass", "space-occupying"
+_PARTICIPLE_AFTER = re.compile(r"^-[A-Za-z]+ing\b")
+
+
 def inside_compound(text: str, a: int, b: int) -> bool:
     """A phrase joined by hyphens to words on both sides is part of a longer name and does not
-    name itself ("Parkinson" in "Wolff-Parkinson-White")."""
-    return bool(_JOINED_BEFORE.search(text[max(0, a - 2):a]) and _JOINED_AFTER.match(text[b:b + 2]))
+    name itself ("Parkinson" in "Wolff-Parkinson-White"), nor does one joined to a participle that
+    makes it an adjective (a "ring-enhancing" lesion names no ringing in the ears)."""
+    return bool(_JOINED_BEFORE.search(text[max(0, a - 2):a]) and _JOINED_AFTER.match(text[b:b + 2])
+                or _PARTICIPLE_AFTER.match(text[b:b + 30]))
 
 
 _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"

@@ -2049,6 +2049,9 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     # what the statement says the condition is without is not documented; the code without it is
     ("1. Severe attack of migraine without aura", None, "G43.1", "G43.0"),
     ("1. Migraine with aura", None, "G43.9", "G43.1"),
+    # "non-" denies what it joins ("non-obstructive" is not I42.1) and leaves the code that does not say it
+    ("1. Hypertrophic cardiomyopathy, non-obstructive", None, "I42.1", "I42.2"),
+    ("1. Non-insulin-dependent diabetes with diabetic nephropathy", None, "E11.9", "E11.2"),
     # a documented code gives way to one that says all it says and more ("state" is boilerplate)
     ("1. Alcohol withdrawal with delirium (delirium tremens)", None, "F10.3", "F10.4"),
     # a curated index term stated in full documents a code ("glue ear" is H65.3); its numbers count

@@ -544,6 +544,18 @@ def test_a_fracture_of_the_jaw_has_its_site(analyse, text, site):
     assert {m.body_site for m in mentions_of(analyse(text)) if "racture" in m.text} == {site}
 
 
+def test_a_site_named_in_the_plural_is_the_site(analyse):
+    found = mentions_of(analyse("Procedure today: manipulation of the nasal bones under general anaesthetic."))
+    assert {m.text: m.body_site for m in found}.get("manipulation") == "nasal bone", found
+
+
+def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
+    text = "MRI showed a ring-enhancing mass in the right frontal lobe. Right frontal craniotomy and debulking of the tumour."
+    found = {m.text.lower(): m.label for m in mentions_of(analyse(text))}
+    assert "ring" not in found, found
+    assert found.get("frontal craniotomy") == "PROCEDURE" and found.get("debulking") == "PROCEDURE", found
+
+
 @pytest.mark.parametrize("text, mention, assertion", [
     # an operation the past history lists was an earlier episode's
     ("Background:\n- PMH: avulsion of L great toenail for ingrowing nail (no recurrence).\n", "avulsion", "historical"),
@@ -559,6 +571,10 @@ def test_a_fracture_of_the_jaw_has_its_site(analyse, text, site):
      "uncertain"),
     ("With this classic history and full recovery within 24 hours, the diagnosis is transient global amnesia.",
      "transient global amnesia", "present"),
+    # a first impression the letter revises, and a treatment still to be offered
+    ("In the emergency department he was initially thought to have had a stroke, but a CT head showed a mass.",
+     "stroke", "hypothetical"),
+    ("He is expected to be offered radiotherapy with concomitant temozolomide.", "radiotherapy", "hypothetical"),
 ])
 def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
