@@ -268,6 +268,10 @@ BODY_SITES = (
     "tibial plateau", "tibial shaft", "malleolus", "lateral malleolus", "medial malleolus", "talus", "navicular",
     "pubic ramus", "pubic rami", "mandible", "mandibular angle", "angle of mandible", "angle of the mandible",
     "zygoma", "maxilla", "nasal bone", "odontoid peg",
+    # the parts of the stomach a tumour or ulcer is named by ("adenocarcinoma of the gastric antrum")
+    "gastric antrum", "antrum", "pylorus", "gastric cardia", "cardia", "gastric fundus",
+    # the lobes of the brain ("a mass in the right frontal lobe")
+    "frontal lobe", "temporal lobe", "parietal lobe", "occipital lobe",
     # the lobes of a lung ("adenocarcinoma of the right upper lobe")
     "upper lobe", "middle lobe", "lower lobe", "lingula",
 )
