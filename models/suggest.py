@@ -297,7 +297,10 @@ class SuggestionModel:
     linker: Linker
 
     def offer(self, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
-              max_candidates: int) -> Offer:
+              max_candidates: int, definitive_share: float = 0.0) -> Offer:
+        """``definitive_share``: where the primary model's choice is a symptom, the likeliest
+        definitive diagnosis the letter names is the primary instead, if its precedence is at least
+        this share of the symptom's (0: never)."""
         codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
         p = self.suggester.probability(X)
         # never suggest what the letter negates, nor what no statement names
@@ -308,9 +311,25 @@ class SuggestionModel:
             best = int(np.argmax(np.where(episode, precedence, -1.0)))
             # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
             if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
-                chosen = best
-                suggested[chosen] = True
+                chosen = primary_of(X, episode, precedence, best, definitive_share)
+                suggested[[best, chosen]] = True  # the symptom stays offered: the rules judge it
         return Offer(codes, p, suggested, chosen, precedence)
+
+
+def primary_of(X: np.ndarray, episode: np.ndarray, precedence: np.ndarray, best: int, share: float) -> int:
+    """The primary: the likeliest (``best``) of the episode's codes; where that is a symptom, the
+    likeliest definitive diagnosis that a statement of this episode names first (not one of the
+    history's conditions), where it comes within ``share`` of it: the primary diagnosis is never a
+    symptom when a definitive diagnosis is made (National Clinical Coding Standards ICD-10 5th
+    Edition, chapter XVIII)."""
+    if share <= 0 or not X[best, FEATURES.index("symptom")]:
+        return best
+    kinds = X[:, [FEATURES.index(k) for k in ("symptom", "status", "external", "history")]]
+    definitive = episode & ~kinds.any(axis=1) & (X[:, FEATURES.index("link_first_stated")] > 0)
+    if not definitive.any():
+        return best
+    other = int(np.argmax(np.where(definitive, precedence, -1.0)))
+    return other if precedence[other] >= share * precedence[best] else best
 
 
 def load_suggesters(folder: Path, systems) -> dict[System, tuple[Suggester, Suggester | None]]:

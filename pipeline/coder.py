@@ -128,7 +128,8 @@ class Coder:
         from clincoder.models.suggest import Offer
 
         if system in self.suggesters:
-            return self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates)
+            return self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates,
+                                                 self.config.definitive_share)
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
         return Offer(top, None, np.array([r.score >= threshold and not r.uncoded for r in top], dtype=bool), None)

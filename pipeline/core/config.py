@@ -7,7 +7,7 @@ overrides any of them (every key optional)::
       icd10_uk: /data/trud/ICD10_5th_Edition.tsv
     max_bytes: 1000000            # larger letters become error records
     encoding: utf-8
-    coder:    {max_candidates: 200, max_evidence: 5, evidence_ratio: 0.5, ranker: null}
+    coder:    {max_candidates: 200, max_evidence: 5, evidence_ratio: 0.5, definitive_share: 0.5, ranker: null}
     ranker:   {top_lex: 10, top_dense: 10, top_clf: 150, lex_floor: 0.1, dense_floor: 0.3}
     text:
       section_weights: {primary_diagnosis: 1.5, family_history: 0.0}   # merged over the defaults
@@ -68,6 +68,9 @@ class CoderConfig:
     evidence_ratio: float = 0.5  # a passage is evidence when its support is at least this share of the code's best
     ranker: str | None = None  # trained ranker folder; None: the one shipped in clincoder.models
     suggester: str | None = None  # suggester folder (e.g. refitted by `clincoder train-uk --decisions`); None: the profile's shipped one
+    # where the primary model's choice is a symptom, the likeliest definitive diagnosis the letter names
+    # takes its place if its precedence is at least this share of the symptom's (0: never); tuned on UK dev
+    definitive_share: float = 0.5
 
 
 @dataclass(frozen=True)

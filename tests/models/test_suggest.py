@@ -15,7 +15,7 @@ from clincoder.models.lexical import LexicalIndex
 from clincoder.models.linker import SIDED, Link, Linker, with_context, with_lead, with_links, with_statement
 from clincoder.models.prior import HesPrior, hes_prior
 from clincoder.models.suggest import (FEATURES, Logistic, Suggester, SuggesterParams, SuggestionModel, features, named,
-                                      suggestion_rows)
+                                      primary_of, suggestion_rows)
 from clincoder.models.trees import BoostingParams
 
 PRIOR = HesPrior({"source": "test", "financial_year": "2023-24",
@@ -365,6 +365,22 @@ def test_a_letter_that_lists_its_condition_has_a_primary_even_below_the_threshol
     offer = model.offer(uk_mini, [RankedCode("i10", 0.7, {0: 1.0})], letter([("Essential hypertension", section)]), 200)
     chosen = None if offer.primary is None else offer.codes[offer.primary].key
     assert chosen == primary and offer.suggested.sum() == (primary is not None)
+
+
+@pytest.mark.parametrize("definitive, share, expected", [
+    ({"link_first_stated": 1.0}, 0.5, 1),                   # a definitive diagnosis a statement names: the primary
+    ({"link_first_stated": 1.0}, 0.0, 0),                   # share 0: the primary model's choice stands
+    ({"link_first_stated": 1.0, "history": 1.0}, 0.5, 0),   # a condition of the history is not what was treated
+    ({}, 0.5, 0),                                           # nor one no statement of this episode names first
+])
+def test_a_symptom_gives_way_to_the_definitive_diagnosis_a_statement_names(definitive, share, expected):
+    X = np.zeros((2, len(FEATURES)))
+    X[0, FEATURES.index("symptom")] = 1.0  # R04.0, epistaxis: the primary model's choice
+    for name, value in definitive.items():  # S02.20, the nasal fracture that explains it
+        X[1, FEATURES.index(name)] = value
+    precedence = np.array([0.12, 0.08])
+    assert primary_of(X, np.array([True, True]), precedence, 0, share) == expected
+    assert primary_of(X, np.array([True, True]), np.array([0.12, 0.05]), 0, 0.5) == 0  # too far below
 
 
 def test_only_a_code_some_statement_names_is_offered():
