@@ -298,9 +298,10 @@ class SuggestionModel:
 
     def offer(self, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
               max_candidates: int, definitive_share: float = 0.0) -> Offer:
-        """``definitive_share``: where the primary model's choice is a symptom, the likeliest
-        definitive diagnosis the letter names is the primary instead, if its precedence is at least
-        this share of the symptom's (0: never)."""
+        """``definitive_share``: where the primary model's choice is of a :data:`LESSER` kind (a
+        symptom; diagnostic imaging or a diagnostic operation), the likeliest definitive code a
+        statement names is the primary instead, if its precedence is at least this share of the
+        choice's (0: never; :func:`primary_of`)."""
         codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
         p = self.suggester.probability(X)
         # never suggest what the letter negates, nor what no statement names
@@ -316,15 +317,22 @@ class SuggestionModel:
         return Offer(codes, p, suggested, chosen, precedence)
 
 
+# what is the primary only when nothing definitive is coded: a symptom; diagnostic imaging or a
+# diagnostic operation, when nothing therapeutic was done
+LESSER = ("symptom", "imaging", "diagnostic_operation")
+
+
 def primary_of(X: np.ndarray, episode: np.ndarray, precedence: np.ndarray, best: int, share: float) -> int:
-    """The primary: the likeliest (``best``) of the episode's codes; where that is a symptom, the
-    likeliest definitive diagnosis that a statement of this episode names first (not one of the
-    history's conditions), where it comes within ``share`` of it: the primary diagnosis is never a
-    symptom when a definitive diagnosis is made (National Clinical Coding Standards ICD-10 5th
-    Edition, chapter XVIII)."""
-    if share <= 0 or not X[best, FEATURES.index("symptom")]:
+    """The primary: the likeliest (``best``) of the episode's codes; where that is of a
+    :data:`LESSER` kind, the likeliest definitive code that a statement of this episode names first
+    (not one of the history's, nor a status, external-cause or supplementary code), where it comes
+    within ``share`` of it. The primary diagnosis is never a symptom when a definitive diagnosis is
+    made (National Clinical Coding Standards ICD-10 5th Edition, chapter XVIII); diagnostic
+    imaging and diagnostic operations are the main procedure only when nothing therapeutic was
+    done (OPCS-4 standards, the main procedure)."""
+    if share <= 0 or not X[best, [FEATURES.index(k) for k in LESSER]].any():
         return best
-    kinds = X[:, [FEATURES.index(k) for k in ("symptom", "status", "external", "history")]]
+    kinds = X[:, [FEATURES.index(k) for k in (*LESSER, "status", "external", "supplementary", "history")]]
     definitive = episode & ~kinds.any(axis=1) & (X[:, FEATURES.index("link_first_stated")] > 0)
     if not definitive.any():
         return best

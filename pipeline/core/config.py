@@ -68,8 +68,9 @@ class CoderConfig:
     evidence_ratio: float = 0.5  # a passage is evidence when its support is at least this share of the code's best
     ranker: str | None = None  # trained ranker folder; None: the one shipped in clincoder.models
     suggester: str | None = None  # suggester folder (e.g. refitted by `clincoder train-uk --decisions`); None: the profile's shipped one
-    # where the primary model's choice is a symptom, the likeliest definitive diagnosis the letter names
-    # takes its place if its precedence is at least this share of the symptom's (0: never); tuned on UK dev
+    # where the primary model's choice is a symptom (for procedures: diagnostic imaging or a diagnostic
+    # operation), the likeliest definitive diagnosis (therapeutic operation) a statement names takes its
+    # place if its precedence is at least this share of the choice's (0: never); tuned on UK dev
     definitive_share: float = 0.5
 
 

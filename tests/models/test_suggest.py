@@ -383,6 +383,15 @@ def test_a_symptom_gives_way_to_the_definitive_diagnosis_a_statement_names(defin
     assert primary_of(X, np.array([True, True]), np.array([0.12, 0.05]), 0, 0.5) == 0  # too far below
 
 
+@pytest.mark.parametrize("lesser", ["imaging", "diagnostic_operation"])
+def test_diagnostic_imaging_or_a_diagnostic_operation_gives_way_to_the_operation_a_statement_names(lesser):
+    X = np.zeros((3, len(FEATURES)))
+    X[0, FEATURES.index(lesser)] = 1.0  # L72.1, the angiography before the coiling: the primary model's choice
+    X[1, FEATURES.index("link_first_stated")] = X[1, FEATURES.index("supplementary")] = 1.0  # Y53.4: never main
+    X[2, FEATURES.index("link_first_stated")] = 1.0  # O01.9, the coiling
+    assert primary_of(X, np.array([True, True, True]), np.array([0.12, 0.11, 0.08]), 0, 0.5) == 2
+
+
 def test_only_a_code_some_statement_names_is_offered():
     X = np.zeros((3, len(FEATURES)))
     X[0, FEATURES.index("link_first")] = 1.0        # a statement's first choice
