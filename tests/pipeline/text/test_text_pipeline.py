@@ -582,6 +582,10 @@ def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
      "adenocarcinoma", "present"),
     ("He had an emergency Hartmann's procedure in March 2019 for perforated diverticulitis, leaving him with an "
      "end colostomy.", "end colostomy", "historical"),
+    # a condition not yet diagnosed, and a child's birth history (the mother's pregnancy)
+    ("Osteoporosis has not been diagnosed; a DEXA scan has been requested.", "Osteoporosis", "negated"),
+    ("He is an otherwise healthy 18-month-old boy, born at term after an uncomplicated pregnancy.", "pregnancy",
+     "family"),
 ])
 def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
