@@ -313,7 +313,7 @@ class SuggestionModel:
             # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
             if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
                 chosen = primary_of(X, episode, precedence, best, definitive_share)
-                suggested[[best, chosen]] = True  # the symptom stays offered: the rules judge it
+                suggested[[best, chosen]] = True  # a symptom set aside stays offered: the rules judge it
         return Offer(codes, p, suggested, chosen, precedence)
 
 
