@@ -313,7 +313,10 @@ class SuggestionModel:
             # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
             if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
                 chosen = primary_of(X, episode, precedence, best, definitive_share)
-                suggested[[best, chosen]] = True  # a symptom set aside stays offered: the rules judge it
+                # a symptom set aside stays offered (the rules judge whether the diagnosis explains
+                # it); a diagnostic operation set aside only where the suggester offers it
+                suggested[chosen] = True
+                suggested[best] |= bool(X[best, FEATURES.index("symptom")])
         return Offer(codes, p, suggested, chosen, precedence)
 
 
