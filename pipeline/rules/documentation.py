@@ -98,7 +98,8 @@ def no_diagnosis(w: Work, r: Rule) -> None:
 def procedure_not_coded(w: Work, r: Rule) -> None:
     if not any(s.kind == "procedure" for s in r.applies_to & set(w.tables)):
         return  # no procedure table: the coder already warns that procedures are not coded
-    done = [m for m in w.mentions if m.label == "PROCEDURE" and m.coded]
+    # done this episode: not an earlier episode's ("right inguinal hernia repair 1998")
+    done = [m for m in w.mentions if m.label == "PROCEDURE" and m.coded and m.assertion != "historical"]
     if done and not any(s.kind == "procedure" for s in w.codes):
         w.flag(r, r.params.message, evidence=evidence(done), mention=mention_text(done))
 

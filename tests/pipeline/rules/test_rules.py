@@ -430,12 +430,16 @@ def test_no_codable_diagnosis(us, icd10pcs_table, rules):
 
 
 def test_procedure_mentioned_but_not_coded(us, icd10cm_table, rules):
-    letter = Letter("Acute appendicitis. Laparoscopic appendicectomy performed. No drain inserted.")
+    letter = Letter("Acute appendicitis. Laparoscopic appendicectomy performed. No drain inserted. "
+                    "Past history: inguinal hernia repair 1998.")
     done = letter.mention("Laparoscopic appendicectomy", "PROCEDURE")
     not_done = letter.mention("drain inserted", "PROCEDURE", assertion="negated")
+    earlier = letter.mention("inguinal hernia repair", "PROCEDURE", assertion="historical")
     base = result([sugg(icd10cm_table, "K35.80", 0.9, "primary")])
-    (flag,) = apply_rules(base, us, [done, not_done], letter.text, rules=only(rules, "DOC-003")).flags
+    (flag,) = apply_rules(base, us, [done, not_done, earlier], letter.text, rules=only(rules, "DOC-003")).flags
     assert flag.rule == "DOC-003" and "Laparoscopic appendicectomy" in flag.message
+    assert "hernia" not in flag.message  # an earlier episode's operation is not missing from this one's codes
+    assert not apply_rules(base, us, [earlier], letter.text, rules=only(rules, "DOC-003")).flags
     assert flag.evidence == (done.evidence(),)
     assert not apply_rules(base, us, [not_done], letter.text, rules=only(rules, "DOC-003")).flags
     # no procedure table in this run: the coder's warning covers it
