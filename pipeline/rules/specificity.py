@@ -39,8 +39,12 @@ _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bNOS\b|\b
 _SUPPLEMENTARY = re.compile(r"\([^)]*\)|\[[^]]*\]|,?\s*\bincluding\b[^,;]*", re.I)
 # "non-" makes one word with what it negates, in titles and statements alike ("non-pressure
 # ulcer"); a statement's "non-obstructive" denies "obstructive" (I42.1), as "without" would
-_NON = re.compile(r"\bnon[\s-]+(?=\w)", re.I)
-_NON_WORD = re.compile(r"\bnon[\s-]+(\w+)", re.I)
+_NON = re.compile(r"\bnon[\s-]+(\w+)", re.I)
+
+
+def _joined(text: str) -> str:
+    """``text`` with each "non-" joined to the word it negates ("non-obstructive": "nonobstructive")."""
+    return _NON.sub(r"non\1", text)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class Subdivision:
 
     @classmethod
     def of(cls, entry: CodeEntry, parent_words: set[str], boilerplate: frozenset[str] = frozenset()) -> "Subdivision":
-        title = _NON.sub("non", _SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", entry.title)))
+        title = _joined(_SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", entry.title)))
         kept, *excluded = _WITHOUT.split(title, maxsplit=1)
         excluded = excluded[0] if excluded else ""
         own, excludes = content_words(kept) - parent_words - boilerplate, content_words(excluded) - parent_words
@@ -112,9 +116,9 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statem
                     [m.expansion for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)])
     for pattern, word in p.equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
-    denied = " ".join([m.group(0) for m in _WITHOUT_CLAUSE.finditer(text)] + [m.group(1) for m in _NON_WORD.finditer(text)])
+    denied = " ".join([m.group(0) for m in _WITHOUT_CLAUSE.finditer(text)] + [m.group(1) for m in _NON.finditer(text)])
     # "severe without psychotic symptoms" does not say "psychotic"
-    sequence = content_sequence(_NON.sub("non", _WITHOUT_CLAUSE.sub(" ", text)), numbers=True)
+    sequence = content_sequence(_joined(_WITHOUT_CLAUSE.sub(" ", text)), numbers=True)
     return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
 
 
@@ -145,7 +149,7 @@ def _family(w: Work, s: CodeSuggestion, boilerplate: frozenset[str] = frozenset(
     parent = table.parent(entry.code) if entry is not None else None
     if parent is None or not parent.is_code:
         return None
-    parent_words = content_words(_NON.sub("non", _NOT_DOCUMENTED.sub(" ", parent.title)))
+    parent_words = content_words(_joined(_NOT_DOCUMENTED.sub(" ", parent.title)))
     return parent, Subdivision.of(entry, parent_words, boilerplate), parent_words
 
 
@@ -231,7 +235,7 @@ def _names(table: CodeTable, e: CodeEntry, boilerplate: frozenset[str]) -> tuple
     """The word sets that name a code: its title (less what documents nothing and what is
     supplementary) first, then each of its curated index terms."""
     title = _SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", e.title))
-    names = [frozenset(set(content_sequence(_NON.sub("non", t), numbers=True)) - boilerplate)
+    names = [frozenset(set(content_sequence(_joined(t), numbers=True)) - boilerplate)
              for t in (title, *index_terms(table.system).get(e.code, ()))]
     return tuple(names[:1] + [n for n in names[1:] if n])
 
