@@ -21,7 +21,7 @@ from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_sequence, content_words, within
 
-from .engine import Work
+from .engine import Work, mention_words
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -412,3 +412,68 @@ _NOT_DONE_AFTER = re.compile(r"^[^.;,]{0,20}\b(?:not|planned|declined|deferred|i
 def _not_done(said: str, found: re.Match) -> bool:
     return bool(_NOT_DONE_BEFORE.search(said[max(0, found.start() - 30):found.start()])
                 or _NOT_DONE_AFTER.search(said[found.end():found.end() + 30]))
+
+
+@dataclass(frozen=True)
+class SiteParams:
+    # the site subclassification's labels, as the table's titles end ("(Lower leg)"), each with
+    # the words that place a condition there (a regular expression)
+    regions: dict[str, str]
+    unspecified: str  # the label of "site unspecified"
+    multiple: str  # the label of "multiple sites"
+    message: str
+    after: int = 60  # how far past a mention its statement goes on to name the site ("gout of the right knee")
+
+    def __post_init__(self):
+        for label, pattern in self.regions.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"regions: {label!r} has no valid pattern ({exc})") from exc
+
+
+_SITE_LABEL = re.compile(r"\(([^()]+)\)\s*$")
+# where a mention's statement stops telling of it: the end of its clause or an aside
+_CLAUSE_END = re.compile(r"[.;(\n]")
+
+
+def _site_label(title: str) -> str | None:
+    m = _SITE_LABEL.search(title)
+    return m.group(1) if m else None
+
+
+def _regions(w: Work, s: CodeSuggestion, p: SiteParams) -> set[str]:
+    """The regions the statements of ``s`` place it in: each present mention behind it (those
+    sharing words with its title, else every mention in its evidence) with its site and the
+    words that follow it to the end of the clause ("fracture of L1 after a fall")."""
+    words = content_words(_SITE_LABEL.sub(" ", s.title))
+    inside = [m for m in w.inside(s, False) if m.assertion in STATED]
+    related = [m for m in inside if words & mention_words(m)] or inside
+    found = set()
+    for m in related:
+        after = w.text[m.end:m.end + p.after]
+        clause = _CLAUSE_END.search(after)
+        told = " ".join([m.body_site or "", m.text, after[:clause.start()] if clause else after])
+        found |= {label for label, pattern in p.regions.items() if re.search(pattern, told, re.I)}
+    return found
+
+
+@rule("CON-040", "conventions", SiteParams)
+def site_of_involvement(w: Work, r: Rule) -> None:
+    """A code of the site subclassification (the UK fifth character of Chapter XIII: "gout,
+    unspecified (Lower leg)") takes the site its statements name: the region of the one site
+    named, multiple sites where they name sites in several regions, and site unspecified where
+    they name none."""
+    p: SiteParams = r.params
+    labels = {*p.regions, p.unspecified, p.multiple}
+    for s in list(w.scope(r)):
+        table, entry = w.entry(s)
+        if entry is None or _site_label(entry.title) not in labels or (parent := table.parent(entry.code)) is None:
+            continue
+        found = _regions(w, s, p)
+        wanted = p.unspecified if not found else found.pop() if len(found) == 1 else p.multiple
+        sibling = next((e for e in table.children(parent.code) if e.selectable and _site_label(e.title) == wanted), None)
+        if sibling is None or sibling.code == entry.code:
+            continue
+        w.replace(r, s, System.parse(s.system), sibling.code)
+        w.flag(r, p.message, s, codes=(s.code, sibling.code), other=f"{sibling.code} ({sibling.title})")

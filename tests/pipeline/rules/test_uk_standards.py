@@ -2761,3 +2761,44 @@ def test_a_code_for_one_sex_is_not_coded_for_the_other(tables, lines, system, co
     assert (code_ in [c.code for c in out.codes]) is kept
     if not kept:
         assert out.candidates[0].rules == ("CON-039",) and "for one sex only" in out.flags[0].message
+
+
+_SITES = ("Multiple sites", "Shoulder region", "Upper arm", "Forearm", "Hand", "Pelvic region and thigh",
+          "Lower leg", "Ankle and foot", "Other", "Site unspecified")
+
+
+@pytest.fixture(scope="module")
+def gout_sites(tmp_path_factory, opcs4_fixture):
+    """A hand-built UK-style table: gout, unspecified, with the Chapter XIII site fifth characters."""
+    rows = ["code\ttitle\tkind\tparent\tselectable\tin_latest_hes",
+            "M10\tGout\tcategory\tBlock M05-M14\tN\tY", "M10.9\tGout, unspecified\tsubcategory\tM10\tN\tY",
+            *(f"M10.9{i}\tGout, unspecified ({site})\tsubcategory\tM10.9\tY\tY" for i, site in enumerate(_SITES))]
+    path = tmp_path_factory.mktemp("uk") / "icd10_uk_sites.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    return {WHO: load_table(WHO, path), OPCS: load_table(OPCS, opcs4_fixture)}
+
+
+@pytest.mark.parametrize("line, phrase, site, coded, expected", [
+    ("- Gout - allopurinol, no flare for 2 yrs", "Gout", None, "M10.98", "M10.99"),  # no site named: unspecified
+    ("Our diagnosis is acute gout of the right knee, likely thiazide-induced", "acute gout", None, "M10.99", "M10.96"),
+    ("Acute gout, right knee", "Acute gout", "knee", "M10.99", "M10.96"),  # the mention's own site
+    ("His gout has affected both big toes in the past", "gout", None, "M10.98", "M10.97"),
+    ("Gout of the left wrist and the right first MTPJ", "Gout", None, "M10.99", "M10.90"),  # two regions
+    ("Gout (on allopurinol since her hip replacement)", "Gout", None, "M10.95", "M10.99"),  # an aside names no site
+    ("Acute gout of the right knee", "Acute gout", None, "M10.96", "M10.96"),  # already its site
+])
+def test_a_musculoskeletal_code_takes_the_site_its_statement_names(gout_sites, line, phrase, site, coded, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(gout_sites, x, [code(gout_sites, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-040",
+              mentions=[x.mention(phrase, "diagnoses", body_site=site)])
+    assert [c.code for c in out.codes] == [expected]
+    assert [c.code for c in out.candidates] == ([coded] if coded != expected else [])
+    assert bool(out.flags) == (coded != expected)
+
+
+def test_the_site_is_read_from_the_mentions_behind_the_code_only(gout_sites):
+    # the ankle is the fracture's; the gout line names no site
+    x = Excerpt(("diagnoses", "1. Fracture of the left ankle"), ("past_medical_history", "- Gout - allopurinol"))
+    out = run(gout_sites, x, [code(gout_sites, WHO, "M10.97", "secondary", x.evidence("- Gout - allopurinol", "past_medical_history"))],
+              "CON-040", mentions=[x.mention("Fracture", "diagnoses", body_site="ankle"), x.mention("Gout", "past_medical_history")])
+    assert [c.code for c in out.codes] == ["M10.99"] and out.codes[0].rules == ("CON-040",)
