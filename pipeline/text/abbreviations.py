@@ -35,6 +35,9 @@ class Sense:
     expansion: str
     label: str
     cues: Tuple[str, ...] = ()
+    # words around the abbreviation that settle its sense whatever the cues ("deliberate OD": an
+    # overdose, where "100 mg OD" is once daily)
+    around: Optional["re.Pattern[str]"] = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ def curated() -> Tuple[str, Dict[Tuple[str, ...], Tuple[Sense, ...]]]:
         if value and isinstance(value[0], str):
             senses = (Sense(value[0], value[1]),)
         else:
-            senses = tuple(Sense(v[0], v[1], tuple(str(c).lower() for c in (v[2] if len(v) > 2 else ()))) for v in value)
+            senses = tuple(Sense(v[0], v[1], tuple(str(c).lower() for c in (v[2] if len(v) > 2 else ())),
+                                 re.compile(v[3]) if len(v) > 3 else None) for v in value)
         for s in senses:
             if s.label not in LABELS:
                 raise ValueError(f"abbreviations.yaml: {key}: unknown label {s.label}")
@@ -92,10 +96,15 @@ def index_term_abbreviations() -> Dict[Tuple[str, ...], Sense]:
     return out
 
 
-def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset) -> Sense:
-    """The sense whose cues occur most: sentence hits count twice, letter hits once; ties -> first."""
+def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset, around: str = "") -> Sense:
+    """The sense whose words around the abbreviation match (``around``: the text from a few words
+    before it to a few after); else the one whose cues occur most: sentence hits count twice,
+    letter hits once; ties -> first."""
     if len(senses) == 1:
         return senses[0]
+    settled = next((s for s in senses if s.around is not None and s.around.search(around)), None)
+    if settled is not None:
+        return settled
     sent_words = set(re.findall(r"[a-z0-9%]+", sentence.lower()))
     best, best_score = senses[0], 0
     for s in senses:
@@ -156,11 +165,15 @@ class LetterAbbreviations:
             if (a, b) not in found and not _inside_word(text, a, b):
                 if len(senses) > 1 and letter_words is None:
                     letter_words = frozenset(re.findall(r"[a-z0-9%]+", text.lower()))
-                sense = resolve_sense(senses, _sentence(doc, a, b), letter_words or frozenset())
+                sense = resolve_sense(senses, _sentence(doc, a, b), letter_words or frozenset(),
+                                      text[max(0, a - _AROUND):b + _AROUND])
                 found[(a, b)] = Abbreviation(a, b, text[a:b], sense.expansion, sense.label, "curated")
             i = j
         doc._.clin_abbreviations = sorted(found.values(), key=lambda x: (x.start, x.end))
         return doc
+
+
+_AROUND = 40  # characters either side of an abbreviation that may settle its sense
 
 
 def _own_word(short: str, long: str) -> bool:

@@ -152,6 +152,9 @@ ABBREVIATIONS = [
     # a UK index term written as one abbreviation, matched as written
     ("Known POAG on latanoprost.", "POAG", "POAG", "DIAGNOSIS"),
     ("Core biopsy: DCIS, grade 2.", "DCIS", "DCIS", "DIAGNOSIS"),
+    # the words around "OD" settle it: an overdose, where a dose's "OD" is once daily
+    ("Dx: Deliberate OD of amitriptyline with QRS widening.", "OD", "overdose", "DIAGNOSIS"),
+    ("Staggered paracetamol OD over two days.", "OD", "overdose", "DIAGNOSIS"),
 ]
 
 
@@ -174,6 +177,7 @@ AMBIGUOUS_NOT_MENTIONS = [
     ("Echo: dilated RA and RV.", "RA"),
     ("Right phaco and IOL for cataract, uneventful.", "IOL"),  # the lens, not induction of labour
     ("Managed conservatively: TR band re-inflated for a further hour, arm elevated.", "TR"),  # the radial band
+    ("Sertraline 100 mg OD, amitriptyline stopped after the overdose.", "OD"),  # once daily
 ]
 
 
