@@ -112,14 +112,26 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statem
     beside "BCC, left temple")."""
     stated = [e for e in s.evidence if e.assertion in STATED]
     spans = [(e.start, e.end) for e in ([e for e in stated if e.section not in p.history] or stated)]
-    text = " ".join([r.query for r in w.sentences if any(a <= r.start < b for a, b in spans)] +
-                    [m.expansion for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)])
+    sentences = [r for r in w.sentences if any(a <= r.start < b for a, b in spans)]
+    expanded = [m for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)]
+    # an abbreviation reads as its expansion where it stands ("deliberate OD of amitriptyline":
+    # "deliberate overdose of amitriptyline"), so that the words of a name stand together
+    text = " ".join([_expanded(r, expanded) for r in sentences] +
+                    [m.expansion for m in expanded if not any(r.start <= m.start < r.end for r in sentences)])
     for pattern, word in p.equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
     denied = " ".join([m.group(0) for m in _WITHOUT_CLAUSE.finditer(text)] + [m.group(1) for m in _NON.finditer(text)])
     # "severe without psychotic symptoms" does not say "psychotic"
     sequence = content_sequence(_joined(_WITHOUT_CLAUSE.sub(" ", text)), numbers=True)
     return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
+
+
+def _expanded(r, mentions) -> str:
+    """A sentence's text with each abbreviation among ``mentions`` replaced by its expansion."""
+    text = r.query
+    for m in sorted((m for m in mentions if r.start <= m.start and m.end <= r.end), key=lambda m: -m.start):
+        text = text[:m.start - r.start] + m.expansion + text[m.end - r.start:]
+    return text
 
 
 def _better(current: Subdivision, options: list[Subdivision], st: Statement, named: bool = False
@@ -240,6 +252,12 @@ def _names(table: CodeTable, e: CodeEntry, boilerplate: frozenset[str]) -> tuple
     return tuple(names[:1] + [n for n in names[1:] if n])
 
 
+def _residual(e: CodeEntry) -> bool:
+    """Whether a code is a residual one by its own title, not its category's ("Poisoning by
+    psychotropic drugs, not elsewhere classified" heads T43.0, tricyclic antidepressants)."""
+    return bool(_RESIDUAL.search(e.source_title or e.title))
+
+
 def _group(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
     """The block (ICD-10; the chapter where a table has no blocks) a code is classified in."""
     return next((a for a in table.ancestors(entry.code) if not a.is_code), None)
@@ -256,7 +274,7 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
     table, entry = w.entry(s)
     if entry is None:
         return None
-    own = not _RESIDUAL.search(entry.title)  # a code of its own: only its category's sub-entries extend it
+    own = not _residual(entry)  # a code of its own: only its category's sub-entries extend it
     group = table.parent(entry.code) if own else _group(table, entry)
     if group is None or own and not group.is_code:
         return None
@@ -278,7 +296,7 @@ def _named_in_full(w: Work, s: CodeSuggestion, st: Statement, boilerplate: froze
             continue
         # a residual code only where its title says all the residual code's title says and more
         # ("unspecified dementia" F03 -> "dementia in Alzheimer disease, unspecified" F00.9)
-        residual = bool(_RESIDUAL.search(e.title))
+        residual = _residual(e)
         if residual and not (mine and names and names[0] > mine[0]):
             continue
         for n in names:

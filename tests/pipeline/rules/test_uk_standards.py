@@ -2802,3 +2802,28 @@ def test_the_site_is_read_from_the_mentions_behind_the_code_only(gout_sites):
     out = run(gout_sites, x, [code(gout_sites, WHO, "M10.97", "secondary", x.evidence("- Gout - allopurinol", "past_medical_history"))],
               "CON-040", mentions=[x.mention("Fracture", "diagnoses", body_site="ankle"), x.mention("Gout", "past_medical_history")])
     assert [c.code for c in out.codes] == ["M10.99"] and out.codes[0].rules == ("CON-040",)
+
+
+def test_an_abbreviation_is_read_as_its_expansion_where_it_stands(who_icd10_uk):
+    # "Deliberate OD of amitriptyline": "overdose" stands beside "amitriptyline", which names T43.0
+    # in full (tricyclic antidepressants: the category's "not elsewhere classified" makes no
+    # residual code of it)
+    line = "Dx: Deliberate OD of amitriptyline with TCA cardiotoxicity - QRS widening"
+    x = Excerpt(("diagnoses", line))
+    od = replace(x.mention("OD", "diagnoses"), expansion="overdose")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "T50.9", "primary", x.evidence(line, "diagnoses"))],
+              "CON-014", mentions=[od])
+    assert [c.code for c in out.codes] == ["T43.0"] and out.candidates[0].code == "T50.9"
+
+
+@pytest.mark.parametrize("line, poisoning, expected", [
+    ("Dx: Deliberate overdose of amitriptyline, 560 mg", "T43.0", "X61.99"),  # psychotropic drugs
+    ("1. Intentional paracetamol overdose, staggered", "T39.1", "X60.99"),  # non-opioid analgesics
+    ("1. Overdose of 20 x codeine 30 mg, deliberate", "T40.2", "X62.9"),  # narcotics (no fifth character in the table)
+    ("1. Deliberate overdose of ramipril", "T46.4", "X64.99"),  # other drugs
+    ("1. Accidental double dose of amitriptyline", "T43.0", None),  # no intent told
+])
+def test_a_poisoning_the_letter_says_was_intended_is_followed_by_its_self_harm_code(who_icd10_uk, line, poisoning, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, poisoning, "primary", x.evidence(line, "diagnoses"))], "CON-029")
+    assert [c.code for c in out.codes] == [poisoning] + ([expected] if expected else [])
