@@ -539,6 +539,8 @@ def test_a_full_line_of_a_letter_wrapped_at_a_fixed_width_goes_on(analyse):
 @pytest.mark.parametrize("text, site", [
     ("1. Fracture of the left mandibular angle, compound into the mouth", "mandibular angle"),
     ("Displaced mandibular fracture after a punch", "mandible"),
+    # a part named with its organ's adjective is the organ's part, not the body's head
+    ("This is a locally advanced, unresectable pancreatic head adenocarcinoma.", "pancreatic head"),
     ("Primary diagnosis\nAdenocarcinoma of the gastric antrum (distal stomach), moderately differentiated.",
      "gastric antrum"),
 ])
@@ -549,6 +551,15 @@ def test_a_fracture_or_tumour_has_its_site(analyse, text, site):
 def test_a_site_named_in_the_plural_is_the_site(analyse):
     found = mentions_of(analyse("Procedure today: manipulation of the nasal bones under general anaesthetic."))
     assert {m.text: m.body_site for m in found}.get("manipulation") == "nasal bone", found
+
+
+@pytest.mark.parametrize("text, operation", [
+    ("She underwent incision and curettage of a left upper eyelid chalazion under general anaesthetic.",
+     "incision and curettage"),
+])
+def test_an_operation_named_by_a_generic_noun_is_a_procedure_mention(analyse, text, operation):
+    found = {m.text: m.label for m in mentions_of(analyse(text))}
+    assert found.get(operation) == "PROCEDURE", found
 
 
 def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
