@@ -105,6 +105,7 @@ CASES = [
     pytest.param("Diagnostic hysteroscopy", ["Q18.9"], id="hysteroscopy"),
     pytest.param("ERPC", ["Q11.3"], id="erpc"),
     # ENT and ophthalmology
+    pytest.param("Incision and curettage of left upper eyelid chalazion", ["C12.4", "Z94.3"], id="chalazion-ic"),
     pytest.param("Bilateral dissection tonsillectomy", ["F34.1"], id="tonsillectomy"),
     pytest.param("Coblation tonsillectomy", ["F34.7"], id="coblation-tonsillectomy"),
     pytest.param("Bilateral grommet insertion", ["D15.1", "Z94.1"], id="grommets"),
