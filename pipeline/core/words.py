@@ -163,6 +163,8 @@ PROCEDURE_NOUNS = {
     "needle aspiration": "needle aspiration",
     # "manipulation of the nasal bones under general anaesthetic"
     "manipulation": "manipulation",
+    # "insertion of an uncovered self-expanding metal colonic stent"
+    "insertion": "insertion",
     # "incision and curettage of a left upper eyelid chalazion"
     "incision and curettage": "incision and curettage", "curettage": "curettage",
 }

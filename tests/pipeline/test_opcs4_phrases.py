@@ -81,6 +81,8 @@ CASES = [
     pytest.param("Colonoscopy with biopsies", ["H22.1"], id="colonoscopy-biopsies"),
     pytest.param("Colonoscopic polypectomy", ["H20.1"], id="polypectomy"),
     pytest.param("Flexible sigmoidoscopy", ["H25.9"], id="flexi-sig"),
+    pytest.param("Flexible sigmoidoscopy and insertion of a self-expanding metal colonic stent", ["H24.4"],
+                 id="flexi-sig-stent"),
     pytest.param("Diagnostic ascitic tap", ["T46.1"], id="ascitic-tap"),
     pytest.param("Large volume paracentesis, 8 L drained", ["T46.1"], id="paracentesis"),
     pytest.param("Ultrasound guided liver biopsy", ["J13.2", "Y53.2"], id="liver-biopsy"),

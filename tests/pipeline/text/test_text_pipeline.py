@@ -556,6 +556,7 @@ def test_a_site_named_in_the_plural_is_the_site(analyse):
 @pytest.mark.parametrize("text, operation", [
     ("She underwent incision and curettage of a left upper eyelid chalazion under general anaesthetic.",
      "incision and curettage"),
+    ("Biopsies were taken and insertion of an uncovered self-expanding metal colonic stent followed.", "insertion"),
 ])
 def test_an_operation_named_by_a_generic_noun_is_a_procedure_mention(analyse, text, operation):
     found = {m.text: m.label for m in mentions_of(analyse(text))}
