@@ -551,6 +551,8 @@ def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedur
     ("Right cemented hemiarthroplasty for intracapsular NOF #", "W46.1", ["W46.1", "Z94.2"]),
     ("Hemiarthroplasty, left-sided, cemented", "W46.1", ["W46.1", "Z94.3"]),
     ("Cemented hemiarthroplasty of both hips", "W46.1", ["W46.1", "Z94.1"]),
+    # "both" of what is not a paired part names no second side
+    ("Right cemented hemiarthroplasty; both wound edges closed with clips", "W46.1", ["W46.1", "Z94.2"]),
     ("Open cholecystectomy via right subcostal incision", "J18.3", ["J18.3"]),  # the gall bladder is not paired
     ("Right radial access; 3 x DES to proximal LAD", "K75.2", ["K75.2", "Y79.5"]),
     ("Rt cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
