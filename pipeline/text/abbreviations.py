@@ -96,13 +96,17 @@ def index_term_abbreviations() -> Dict[Tuple[str, ...], Sense]:
     return out
 
 
-def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset, around: str = "") -> Sense:
-    """The sense whose words around the abbreviation match (``around``: the text from a few words
-    before it to a few after); else the one whose cues occur most: sentence hits count twice,
-    letter hits once; ties -> first."""
+def resolve_sense(senses: Tuple[Sense, ...], sentence: str, letter_words: frozenset,
+                  around: Tuple[str, int, int] = ("", 0, 0)) -> Sense:
+    """The sense whose pattern of surrounding words matches across the abbreviation itself
+    (``around``: the text from a few words before it to a few after, and the abbreviation's
+    offsets in it); else the one whose cues occur most: sentence hits count twice, letter hits
+    once; ties -> first."""
     if len(senses) == 1:
         return senses[0]
-    settled = next((s for s in senses if s.around is not None and s.around.search(around)), None)
+    window, a, b = around
+    settled = next((s for s in senses if s.around is not None
+                    and any(m.start() <= a and b <= m.end() for m in s.around.finditer(window))), None)
     if settled is not None:
         return settled
     sent_words = set(re.findall(r"[a-z0-9%]+", sentence.lower()))
@@ -165,8 +169,9 @@ class LetterAbbreviations:
             if (a, b) not in found and not _inside_word(text, a, b):
                 if len(senses) > 1 and letter_words is None:
                     letter_words = frozenset(re.findall(r"[a-z0-9%]+", text.lower()))
+                lo = max(0, a - _AROUND)
                 sense = resolve_sense(senses, _sentence(doc, a, b), letter_words or frozenset(),
-                                      text[max(0, a - _AROUND):b + _AROUND])
+                                      (text[lo:b + _AROUND], a - lo, b - lo))
                 found[(a, b)] = Abbreviation(a, b, text[a:b], sense.expansion, sense.label, "curated")
             i = j
         doc._.clin_abbreviations = sorted(found.values(), key=lambda x: (x.start, x.end))

@@ -520,3 +520,10 @@ def test_short_parenthesised_asides(text, asides):
     kept, found = without_asides(ntoks)
     assert [text[a:b] for a, b in found] == asides
     assert len(kept) + sum(len(norm_tokens(tokens(text[a:b]))) for a, b in found) == len(ntoks)
+
+
+def test_the_words_that_settle_a_sense_are_those_around_that_abbreviation(analyse):
+    # the overdose named just after does not make the dose's "OD" an overdose
+    doc = analyse("Sertraline 100 mg OD. Previous OD of sertraline in 2019.")
+    senses = [(a.text, a.expansion) for a in doc._.clin_abbreviations if a.text == "OD"]
+    assert senses == [("OD", "once daily"), ("OD", "overdose")]
