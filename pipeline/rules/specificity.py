@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact
+from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
@@ -126,7 +127,7 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statem
     return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
 
 
-def _expanded(r, mentions) -> str:
+def _expanded(r: SentenceRecord, mentions: list[Mention]) -> str:
     """A sentence's text with each abbreviation among ``mentions`` replaced by its expansion."""
     text = r.query
     for m in sorted((m for m in mentions if r.start <= m.start and m.end <= r.end), key=lambda m: -m.start):
@@ -489,7 +490,7 @@ def site_of_involvement(w: Work, r: Rule) -> None:
         if entry is None or _site_label(entry.title) not in labels or (parent := table.parent(entry.code)) is None:
             continue
         found = _regions(w, s, p)
-        wanted = p.unspecified if not found else found.pop() if len(found) == 1 else p.multiple
+        wanted = p.unspecified if not found else next(iter(found)) if len(found) == 1 else p.multiple
         sibling = next((e for e in table.children(parent.code) if e.selectable and _site_label(e.title) == wanted), None)
         if sibling is None or sibling.code == entry.code:
             continue
