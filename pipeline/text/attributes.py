@@ -160,7 +160,8 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
     if m and prev.endswith(m.group(1)):
         # a part named with its organ's adjective is that organ's part ("pancreatic head
         # adenocarcinoma": the head of the pancreas, not the head)
-        adjective = _ADJ_RE.fullmatch(prev[:m.start()].split()[-1]) if prev[:m.start()].split() else None
+        words = prev[:m.start()].split()
+        adjective = _ADJ_RE.fullmatch(words[-1]) if words else None
         return f"{adjective.group(1)} {m.group(1)}" if adjective else m.group(1)
     m = _ADJ_RE.search(prev) if prev else None
     if m and prev.endswith(m.group(1)):
