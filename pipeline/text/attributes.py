@@ -30,6 +30,7 @@ _ADJ_RE = re.compile(r"\b(" + "|".join(sorted(ADJECTIVE_SITES, key=len, reverse=
 _LAT_RE = re.compile(r"\b(left|right|bilateral|bilaterally|both|lt|rt)\b(?:[\s-]*sided)?")
 _LR_RE = re.compile(r"(?:^|\s)([LR])(?=\s+[A-Za-z#])")
 _PREP = re.compile(r"^\s*[,]?\s*(of|in|on|to|at|involving|affecting)\s+(the\s+)?", re.I)
+_SIDE_FIRST = re.compile(r"^\s*(?=(?:left|right|Left|Right|L|R|Lt|Rt)\s)")
 # the numbers that pick out which of a row of bones or digits ("the left 6th to 9th ribs", "the 5th metatarsal")
 _ORDINALS = re.compile(r"^(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)"
                        r"(?:\s*(?:to|-|and|&)\s*(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth))?\s+")
@@ -143,8 +144,10 @@ def laterality(before: str, inside: str, after: str) -> Optional[str]:
 
 def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
     low = inside.lower()
-    p = _PREP.match(after)
-    if p:  # "fracture of the left neck of femur": the stated site after the mention is the most specific
+    # "fracture of the left neck of femur", "# L angle of mandible": the stated site after the
+    # mention (after a preposition, or straight after its side) is the most specific
+    p = _PREP.match(after) or _SIDE_FIRST.match(after)
+    if p:
         rest = _LAT_RE.sub(" ", _LR_RE.sub(" ", after[p.end():]).lower())  # "of the L olecranon"
         m = _SITE_RE.match(_ORDINALS.sub("", rest.strip()))
         if m:

@@ -27,6 +27,7 @@ from .dates import DATE_TOKEN
 Doc.set_extension("section_spans", default=None, force=True)
 
 _SEPARATORS = {":", "-", "–", "—"}
+_POSSESSIVES = {"her", "his", "their", "the", "our", "my"}
 _JOINERS = {"and", "&", "/", "+"}  # words that join two headers on one line
 
 
@@ -143,7 +144,8 @@ class LetterSectionizer(Sectionizer):
         out = []
         for m in matches:
             match_id, start, end = m[0], m[1], m[2]
-            if not _starts_line(doc, start, text):
+            in_prose = not _starts_line(doc, start, text)
+            if in_prose and not _opens_sentence(doc, start):
                 continue
             title = doc[start:end]
             end, closed = _past_parenthesis(doc, end)  # "Operation (07/07/2025):" is the header "Operation:"
@@ -165,7 +167,12 @@ class LetterSectionizer(Sectionizer):
                 continue
             if not (colon or line_end or caps and nxt is not None and not nxt.text[:1].islower()):
                 continue
-            out.append((match_id, start, end + 1 if colon and not closed else end))
+            # in prose, a header is a sentence that ends its line with a colon ("Her problems this
+            # admission were:" above a numbered list)
+            stop = end + 1 if colon and not closed else end
+            if in_prose and not (colon and _ends_line(doc, stop - 1)):
+                continue
+            out.append((match_id, start, stop))
         out.sort(key=lambda m: (m[1], -(m[2] - m[1])))
         kept: List[Tuple[int, int, int]] = []
         for m in out:
@@ -275,6 +282,14 @@ def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
         if doc[j].text.endswith(":") and _ends_line(doc, j):
             return (j + 1, True) if j > end else (end, False)
     return end, False
+
+
+def _opens_sentence(doc: Doc, i: int) -> bool:
+    """Token ``i`` begins a sentence, or follows the possessive that does ("Her problems ...")."""
+    j = i - 1
+    if j >= 0 and doc[j].lower_ in _POSSESSIVES:
+        j -= 1
+    return j >= 0 and doc[j].text in (".", "!", "?") and doc[j].whitespace_ != ""
 
 
 def _starts_line(doc: Doc, i: int, text: str) -> bool:

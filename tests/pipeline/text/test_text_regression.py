@@ -350,6 +350,8 @@ BODY_SITE = [
     ("Biopsy showed a grade 1 endometrioid adenocarcinoma of the endometrium.", "adenocarcinoma", "endometrium"),
     ("Fractures of the left 6th to 9th ribs (closed, undisplaced).", "Fractures", "ribs"),  # which ribs
     ("Fracture of the 5th metatarsal.", "Fracture", "metatarsal"),
+    ("Compound # L angle of mandible - intraoral tear.", "#", "angle of mandible"),  # the site straight after its side
+    ("Cellulitis right lower leg, improving.", "Cellulitis", "lower leg"),
     ("Pneumonia.", "pneumonia", None),
 ]
 
@@ -468,6 +470,19 @@ def test_section(analyse, text, section):
 def test_header_mid_sentence_is_not_a_section(analyse):
     doc = analyse("The plan was discussed. Patient has asthma.")
     assert all(m.section is None for m in doc._.mentions)
+
+
+@pytest.mark.parametrize("text, sections", [
+    # a sentence of a prose letter that ends its line with a colon heads the list below it
+    ("She was admitted with a rising creatinine. Her problems this admission were:\n1. Granulomatosis with polyangiitis",
+     ["diagnoses"]),
+    ("He was admitted with sepsis. Diagnoses:\n1. Pneumonia", [None, "diagnoses"]),
+    # not where the sentence goes on after its colon, or the words are not its start
+    ("She was admitted with asthma. Her problems this admission were: asthma and gout", [None, None, None]),
+    ("We reviewed the problems this admission were:\n1. Gout", [None]),
+])
+def test_a_prose_sentence_ending_its_line_with_a_colon_is_a_header(analyse, text, sections):
+    assert [m.section for m in analyse(text)._.mentions] == sections
 
 
 def test_sections_switch_and_carry(analyse):
