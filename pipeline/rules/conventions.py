@@ -13,6 +13,7 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
 from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement,
+                     title_holds,
                      shared_statement, specific)
 from .refs import code_refs, in_refs
 from .registry import rule
@@ -188,7 +189,7 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
                     w.flag(r, p.added, s, codes=(s.code, star), other=star)
             elif w.codes.index(have) < w.codes.index(s):  # the dagger takes the asterisk's place
                 w.move_before(s, have)
-                w.tag(r, s, have)
+                w.tag(r, s, w.unmark_primary(have) if have.role == "primary" else have)
             elif w.codes.index(have) != w.codes.index(s) + 1:
                 w.move_after(have, s)
                 w.tag(r, s, have)
@@ -255,9 +256,12 @@ def integral_symptoms(w: Work, r: Rule) -> None:
         return
     for s in [s for s in mine if in_refs(s.code, symptoms) and not _coded_with(p, s.code, definitive)]:
         explains = explaining(s, definitive, p.listed, p.related)
+        combined = [d for d in definitive if title_holds(d, s)]
         # a symptom a diagnosis list states is kept, unless the same statement gives what explains
-        # it ("pyelonephritis, right-sided loin pain")
-        if not any(e.section in p.stated for e in s.evidence) or any(same_statement(d, s) for d in explains):
+        # it ("pyelonephritis, right-sided loin pain") or a coded diagnosis's own title holds it
+        # (coma, E11.0 "diabetes mellitus with coma")
+        if combined or not any(e.section in p.stated for e in s.evidence) or any(same_statement(d, s) for d in explains):
+            explains = combined + [d for d in explains if d not in combined]
             first = next(c for c in w.codes if c.system == s.system)
             if s is first and p.listed and not explains:
                 continue  # the main condition is the symptom: no coded diagnosis explains it
@@ -485,7 +489,10 @@ def adverse_effect(w: Work, r: Rule) -> None:
 class OrganismParams:
     infections: tuple[str, ...]  # infections whose code does not name the organism
     coded: tuple[str, ...]  # organism codes: where one is suggested, nothing is added
-    organisms: tuple[dict, ...]  # {words, add}: the organism as letters name it and its code
+    # {words, add, combined_only}: the organism as letters name it and its code; one whose code is
+    # not a B95-B96 organism code (Salmonella, A02.9) is ``combined_only``: it only picks a
+    # combination code (Salmonella sepsis A02.1), and is never added after an infection
+    organisms: tuple[dict, ...]
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
     # {codes, words, becomes}: infections whose code becomes the combination code that names the
@@ -495,7 +502,7 @@ class OrganismParams:
     combined: str = ""
 
     def __post_init__(self):
-        check_entries(self.organisms, "organisms", {"words": str, "add": str}, {})
+        check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool})
         check_entries(self.combinations, "combinations", {"codes": str, "words": str, "becomes": dict}, {})
         check_codes(self.infections, "infections")
         check_codes(self.coded, "coded")
@@ -505,16 +512,17 @@ class OrganismParams:
             check_codes(tuple(entry["becomes"]) + tuple(entry["becomes"].values()), "combinations becomes")
 
 
-def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion,
-                    where: str = "") -> tuple[dict, re.Match, Evidence] | None:
+def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where: str = "",
+                    added: bool = False) -> tuple[dict, re.Match, Evidence] | None:
     """The first organism (entry, match, statement) named in the infection's own evidence, else in
     a sentence of this episode (with ``where`` in it, if given); negated, family and hypothetical
-    words are blanked there."""
+    words are blanked there. ``added``: only organisms whose code is added after an infection."""
+    organisms = [o for o in p.organisms if not (added and o.get("combined_only"))]
     own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
     rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own
             and (not where or re.search(where, s.query, re.I))]
     for s in own + rest:
-        for entry in p.organisms:
+        for entry in organisms:
             found = next((m for m in re.finditer(entry["words"], s.query, re.I) if not _found_absent(s.query, m)),
                          None)
             if found:
@@ -567,7 +575,7 @@ def organism(w: Work, r: Rule) -> None:
     if any(in_refs(s.code, code_refs(" ".join(p.coded))) for s in mine):
         return
     infection = next((s for s in mine if in_refs(s.code, code_refs(" ".join(p.infections)))), None)
-    named = _organism_named(w, p, infection) if infection is not None else None
+    named = _organism_named(w, p, infection, added=True) if infection is not None else None
     if named is None:
         return
     entry, found, said = named

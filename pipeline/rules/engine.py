@@ -5,6 +5,7 @@ added, and each touched suggestion's ``rules`` listing the ids that touched it."
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Sequence
 
@@ -270,6 +271,23 @@ def same_statement(a: CodeSuggestion, b: CodeSuggestion) -> bool:
     """Whether two suggestions rest on a sentence in common (the diagnosis stated with a symptom
     is the one that explains it)."""
     return shared_statement(a, b) is not None
+
+
+def asterisk_refs(w: "Work", rule_id: str) -> tuple:
+    """The asterisk codes of the dagger and asterisk rule ``rule_id``, where it is enabled (code refs)."""
+    dagger_rule = w.enabled_rule(rule_id) if rule_id else None
+    return code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule is not None else ()
+
+
+_WITH = re.compile(r"\bwith\b(?!out)(.*?)(?:\bwithout\b|$)", re.I)
+
+
+def title_holds(diagnosis: CodeSuggestion, symptom: CodeSuggestion) -> bool:
+    """Whether the diagnosis's title holds the symptom in what it is "with" ("Non-insulin-dependent
+    diabetes mellitus with coma" holds "Coma, unspecified"): the classification combines them."""
+    said = _WITH.search(diagnosis.title)
+    words = content_words(symptom.title)
+    return bool(said and words) and words <= content_words(said.group(1))
 
 
 def listed_first(s: CodeSuggestion, sections: Sequence[str]) -> float:

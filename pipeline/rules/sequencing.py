@@ -11,7 +11,7 @@ from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion, Evidence
 
 from .comorbidities import DATES, dated_before, letter_year
-from .engine import Work, explaining, listed_first, same_statement, shared_statement
+from .engine import Work, asterisk_refs, explaining, listed_first, same_statement, shared_statement, title_holds
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -29,6 +29,7 @@ class StatedPrimaryParams:
     # symptom codes a candidate is not brought back as, where a suggested code rests on the same
     # statement ("AV nodal re-entrant tachycardia": the SVT, not tachycardia R00.0, CON-006)
     symptoms: tuple[str, ...] = ()
+    asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are never stated first
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def stated_primary(w: Work, r: Rule) -> None:
     announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
     strength = {id(s): _stated_support(s, p.sections, floor, announced)
                 for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
-    stated = sorted((s for s in mine + named if strength[id(s)] is not None), key=lambda s: -(strength[id(s)] + s.score))
+    stars = asterisk_refs(w, p.asterisks)
+    stated = sorted((s for s in mine + named if strength[id(s)] is not None and not in_refs(s.code, stars)),
+                    key=lambda s: -(strength[id(s)] + s.score))
     # the condition the statement names first is its main one ("heart failure, precipitated by
     # fast AF"): of the codes it states well, the one whose mention comes first
     lead = {id(s): _first_named(w, s, p.sections, announced) for s in stated if strength[id(s)] >= p.lead_support}
@@ -110,10 +113,11 @@ def stated_primary(w: Work, r: Rule) -> None:
 
 def _explained_there(s: CodeSuggestion, mine: list[CodeSuggestion], p: StatedPrimaryParams) -> bool:
     """Whether ``s`` is a symptom code and a suggested code rests on a statement of ``p.sections``
-    that supports it too (the diagnosis that statement names explains the symptom)."""
+    that supports it too (the diagnosis that statement names explains the symptom), or holds it
+    in its title (coma, beside "diabetes mellitus with coma")."""
     if not in_refs(s.code, code_refs(" ".join(p.symptoms))):
         return False
-    return any((e := shared_statement(s, d)) is not None and e.section in p.sections for d in mine)
+    return any((e := shared_statement(s, d)) is not None and e.section in p.sections or title_holds(d, s) for d in mine)
 
 
 def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announced: dict[tuple[int, int], int]) -> int:
@@ -148,9 +152,7 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     main condition and stays first."""
     p: SymptomParams = r.params
     symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
-    dagger_rule = w.enabled_rule(p.asterisks) if p.asterisks else None
-    if dagger_rule is not None:  # an asterisk code is never the primary diagnosis
-        not_definitive = not_definitive + code_refs(" ".join(dagger_rule.params.asterisks))
+    not_definitive = not_definitive + asterisk_refs(w, p.asterisks)  # an asterisk code is never the primary diagnosis
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
@@ -178,6 +180,7 @@ class SecondaryListedParams:
     sections: tuple[str, ...]  # the headings under which a letter lists its secondary diagnoses
     not_definitive: tuple[str, ...]  # codes that never take the primary's place from one listed there
     message: str
+    asterisks: str = ""  # the dagger and asterisk rule: an asterisk code never takes the primary's place
 
     def __post_init__(self):
         check_codes(self.not_definitive, "not_definitive")
@@ -199,10 +202,11 @@ def _only_under(s: CodeSuggestion, sections: tuple[str, ...]) -> bool:
     return bool(s.evidence) and all(e.section in sections for e in s.evidence)
 
 
-def _aside_not_primary(w: Work, r: Rule, aside) -> None:
+def _aside_not_primary(w: Work, r: Rule, aside, stars: tuple = ()) -> None:
     """A primary diagnosis that ``aside(s)`` sets aside gives its place to the first suggested
-    condition that is not set aside, not one of ``not_definitive`` and stated as present."""
-    not_definitive = code_refs(" ".join(r.params.not_definitive))
+    condition that is not set aside, not one of ``not_definitive`` (nor an asterisk code of
+    ``stars``) and stated as present."""
+    not_definitive = code_refs(" ".join(r.params.not_definitive)) + stars
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
@@ -223,7 +227,13 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
     conditions", "Secondary diagnoses") is not the primary diagnosis where a condition the letter
     states elsewhere is coded: the first of those in the suggested order takes its place."""
     p: SecondaryListedParams = r.params
-    _aside_not_primary(w, r, lambda s: _only_under(s, p.sections))
+    stars = asterisk_refs(w, p.asterisks)
+
+    def aside(s: CodeSuggestion) -> bool:  # a dagger goes with the asterisk after it: stated there, it is not aside
+        after = w.codes[w.codes.index(s) + 1:w.codes.index(s) + 2]
+        return _only_under(s, p.sections) and not any(in_refs(a.code, stars) and not _only_under(a, p.sections)
+                                                      for a in after)
+    _aside_not_primary(w, r, aside, stars)
 
 
 @rule("SEQ-014", "sequencing", EarlierYearParams)

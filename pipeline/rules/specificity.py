@@ -461,20 +461,38 @@ def _site_label(title: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _regions(w: Work, s: CodeSuggestion, p: SiteParams) -> set[str]:
-    """The regions the statements of ``s`` place it in: each present mention behind it (those
-    sharing words with its title, else every mention in its evidence) with its site and the
-    words that follow it to the end of the clause ("fracture of L1 after a fall")."""
+def _statements(w: Work, s: CodeSuggestion, after: int) -> list[str]:
+    """What the statements of ``s`` tell of it: each present mention behind it (those sharing
+    words with its title, else every mention in its evidence), read with its site and the words
+    that change codes ("compound #": open fracture), and the words that follow it to the end of
+    the clause ("fracture of L1 after a fall")."""
     words = content_words(_SITE_LABEL.sub(" ", s.title))
     inside = [m for m in w.inside(s, False) if m.assertion in STATED]
     related = [m for m in inside if words & mention_words(m)] or inside
-    found = set()
+    told = []
     for m in related:
-        after = w.text[m.end:m.end + p.after]
-        clause = _CLAUSE_END.search(after)
-        told = " ".join([m.body_site or "", m.text, after[:clause.start()] if clause else after])
-        found |= {label for label, pattern in p.regions.items() if re.search(pattern, told, re.I)}
-    return found
+        rest = w.text[m.end:m.end + after]
+        clause = _CLAUSE_END.search(rest)
+        told.append(" ".join([m.body_site or "", m.query, rest[:clause.start()] if clause else rest]))
+    return told
+
+
+def _labels_told(w: Work, s: CodeSuggestion, patterns: dict[str, str], after: int) -> set[str]:
+    """The labels (of ``patterns``: label -> the words that state it) the statements of ``s`` state."""
+    told = _statements(w, s, after)
+    return {label for label, pattern in patterns.items() if any(re.search(pattern, x, re.I) for x in told)}
+
+
+def _to_labelled_sibling(w: Work, r: Rule, s: CodeSuggestion, wanted: str, message: str) -> None:
+    """Recode ``s`` to the sibling whose title ends with the label ``wanted`` ("(Lower leg)",
+    "(open)"), where there is one and it is not ``s`` already."""
+    table, entry = w.entry(s)
+    parent = table.parent(entry.code)
+    sibling = next((e for e in table.children(parent.code) if e.selectable and _site_label(e.title) == wanted), None)
+    if sibling is None or sibling.code == entry.code:
+        return
+    w.replace(r, s, System.parse(s.system), sibling.code)
+    w.flag(r, message, s, codes=(s.code, sibling.code), other=f"{sibling.code} ({sibling.title})")
 
 
 @rule("CON-040", "conventions", SiteParams)
@@ -487,12 +505,39 @@ def site_of_involvement(w: Work, r: Rule) -> None:
     labels = {*p.regions, p.unspecified, p.multiple}
     for s in list(w.scope(r)):
         table, entry = w.entry(s)
-        if entry is None or _site_label(entry.title) not in labels or (parent := table.parent(entry.code)) is None:
+        if entry is None or _site_label(entry.title) not in labels or table.parent(entry.code) is None:
             continue
-        found = _regions(w, s, p)
+        found = _labels_told(w, s, p.regions, p.after)
         wanted = p.unspecified if not found else next(iter(found)) if len(found) == 1 else p.multiple
-        sibling = next((e for e in table.children(parent.code) if e.selectable and _site_label(e.title) == wanted), None)
-        if sibling is None or sibling.code == entry.code:
+        _to_labelled_sibling(w, r, s, wanted, p.message)
+
+
+@dataclass(frozen=True)
+class FractureParams:
+    kinds: dict[str, str]  # the label a title ends with ("open") -> the words that state it (a regular expression)
+    default: str  # the label of a fracture not stated to be another ("closed")
+    message: str
+    after: int = 60  # how far past a mention its statement goes on ("fracture of the left angle, compound")
+
+    def __post_init__(self):
+        if self.default not in self.kinds:
+            raise ValueError(f"default {self.default!r} is not one of the kinds {sorted(self.kinds)}")
+        for label, pattern in self.kinds.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"kinds: {label!r} has no valid pattern ({exc})") from exc
+
+
+@rule("CON-041", "conventions", FractureParams)
+def open_or_closed(w: Work, r: Rule) -> None:
+    """A fracture code of the open/closed subdivision (the fifth character of Chapter XIX:
+    "Fracture of mandible (open)") takes the kind its statements state; one not stated open is
+    closed."""
+    p: FractureParams = r.params
+    for s in list(w.scope(r)):
+        table, entry = w.entry(s)
+        if entry is None or _site_label(entry.title) not in p.kinds or table.parent(entry.code) is None:
             continue
-        w.replace(r, s, System.parse(s.system), sibling.code)
-        w.flag(r, p.message, s, codes=(s.code, sibling.code), other=f"{sibling.code} ({sibling.title})")
+        found = _labels_told(w, s, p.kinds, p.after) - {p.default}
+        _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)

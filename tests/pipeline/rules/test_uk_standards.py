@@ -1464,6 +1464,35 @@ def test_a_history_of_tobacco_use_needs_the_use_to_have_ended(tables, words, kep
     assert ("Z86.4" in [c.code for c in out.codes]) is kept
 
 
+@pytest.mark.parametrize("rules", [("CON-005", "SEQ-001"), ("CON-005", "SEQ-001", "SEQ-003", "SEQ-012")])
+def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_secondary(tables, rules):
+    # "Acute Charcot neuroarthropathy" (M14.6*) heads the letter; its dagger (E11.6) comes from
+    # the type 2 diabetes of the secondary diagnoses: the dagger goes first all the same (CON-005),
+    # the heading does not put the asterisk back (SEQ-003), nor does the list the dagger is in (SEQ-012)
+    x = Excerpt(("primary_diagnosis", "Acute Charcot neuroarthropathy of the right midfoot"),
+                ("secondary_diagnoses", "- Type 2 diabetes mellitus, insulin-treated"))
+    codes = [code(tables, WHO, "M14.6", "primary", x.evidence("Acute Charcot", "primary_diagnosis", support=1.0)),
+             code(tables, WHO, "E11.9", evidence=x.evidence("- Type 2 diabetes", "secondary_diagnoses", support=0.9))]
+    out = run(tables, x, codes, *rules)
+    assert [(c.code, c.role) for c in out.codes] == [("E11.6", "primary"), ("M14.6", "secondary")]
+
+
+def test_a_symptom_the_title_of_a_coded_diagnosis_holds_is_not_coded(tables):
+    # "with coma": the classification combines the coma with the diabetes, even where the
+    # statement of the diagnosis names the coma (CON-006), or would make it the primary (SEQ-003)
+    line = "The diagnosis was a hyperosmolar hyperglycaemic state with coma, complicated by an acute kidney injury."
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "E11.0", "primary", ev), code(tables, WHO, "R40.2", evidence=ev),
+                          code(tables, WHO, "N17.9", evidence=ev)], "CON-006")
+    assert [c.code for c in out.codes] == ["E11.0", "N17.9"] and out.flags[0].codes == ("R40.2", "E11.0")
+    x = Excerpt((None, line))  # a prose sentence that announces the diagnosis
+    x.sentences[0] = replace(x.sentences[0], announced_from=x.sentences[0].start)
+    out = run(tables, x, [code(tables, WHO, "E11.0", "primary", x.evidence(line, support=0.6), score=0.1)],
+              "SEQ-003", candidates=[code(tables, WHO, "R40.2", "candidate", x.evidence(line, support=1.0), score=0.3)])
+    assert [c.code for c in out.codes] == ["E11.0"]
+
+
 def test_a_symptom_the_diagnosis_heading_states_alone_stays_primary(tables):
     x = Excerpt(("diagnoses", "Dx: R anterior epistaxis - packing + cautery"), ("presenting_complaint", "On apixaban for AF."))
     out = run(tables, x, [code(tables, WHO, "R04.0", "primary", x.evidence("Dx: R anterior epistaxis", "diagnoses")),
@@ -1905,6 +1934,10 @@ def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines
      "J18.1", ["J14"]),
     ([("diagnoses", "1. Sepsis due to group A streptococcus from necrotising fasciitis")], "A41.9", ["A40.0"]),
     ([("diagnoses", "1. Urosepsis secondary to E. coli urinary tract infection")], "A41.9", ["A41.5"]),
+    # an organism with no B95-B96 code has its own sepsis code
+    ([("diagnoses", "1. Salmonella Enteritidis gastroenteritis with bacteraemia and sepsis")], "A41.9", ["A02.1"]),
+    ([("diagnoses", "1. Sepsis"), (None, "Blood cultures grew Listeria monocytogenes.")], "A41.9", ["A32.7"]),
+    ([("diagnoses", "1. Sepsis"), (None, "Blood cultures grew Salmonella Typhi.")], "A41.9", ["A41.9"]),  # typhoid: A01
     # an organism a test did not find, or one grown from another site, names nothing
     ([("diagnoses", "1. Community-acquired pneumonia"), (None, "Pneumococcal and Legionella urinary antigens negative.")],
      "J18.9", ["J18.9"]),
@@ -1925,6 +1958,13 @@ def test_the_organism_code_goes_once_a_combination_code_names_it(tables):
                           code(tables, WHO, "B96.3", evidence=x.evidence(lines[1], None))], "CON-027")
     assert [c.code for c in out.codes] == ["J14"]
     assert {c.code for c in out.candidates} >= {"J18.1", "B96.3"}
+
+
+def test_an_organism_with_no_organism_code_is_never_added_after_an_infection(tables):
+    x = Excerpt(("diagnoses", "1. Urinary tract infection"), (None, "Urine culture grew Salmonella."))
+    out = run(tables, x, [code(tables, WHO, "N39.0", "primary", x.evidence("1. Urinary tract infection", "diagnoses"))],
+              "CON-027")
+    assert [c.code for c in out.codes] == ["N39.0"] and not out.flags
 
 
 def test_an_organism_code_already_suggested_is_kept(tables):
@@ -2154,6 +2194,8 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
     (("1. Cellulitis", "L03.9"), ("Cellulitis of the left lower leg.", "L03.1"), ["L03.1"]),
     # influenza with the virus not identified is the residual of influenza due to an identified virus
     (("1. Influenza-like illness with cough", "J11.1"), ("Influenza A on nasopharyngeal PCR.", "J10.1"), ["J10.1"]),
+    # gastroenteritis of unspecified origin is the residual of the enteritis of a named organism
+    (("1. Salmonella enteritis", "A02.0"), ("Gastroenteritis with AKI.", "A09.9"), ["A02.0"]),
 ])
 def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -2203,18 +2245,19 @@ def test_the_stated_primary_never_brings_in_a_sibling_of_a_suggested_code(tables
     assert [c.code for c in out.codes] == ["J44.0", "I10"] and [c.code for c in out.candidates] == ["J44.1"]
 
 
-@pytest.mark.parametrize("source, moved", [
-    ("N39.0", True),  # urosepsis from a urinary tract infection
-    ("J18.9", True),  # sepsis from a pneumonia
-    ("L03.1", True),  # sepsis from cellulitis of the leg
-    ("I21.4", False),  # a myocardial infarction is no source of sepsis: left as the clinician listed it
+@pytest.mark.parametrize("source, sepsis, moved", [
+    ("N39.0", "A41.9", True),  # urosepsis from a urinary tract infection
+    ("J18.9", "A41.9", True),  # sepsis from a pneumonia
+    ("L03.1", "A41.9", True),  # sepsis from cellulitis of the leg
+    ("A02.0", "A02.1", True),  # Salmonella sepsis from Salmonella enteritis
+    ("I21.4", "A41.9", False),  # a myocardial infarction is no source of sepsis: left as the clinician listed it
 ])
-def test_sepsis_is_sequenced_before_its_source(tables, source, moved):
+def test_sepsis_is_sequenced_before_its_source(tables, source, sepsis, moved):
     x = Excerpt(("diagnoses", "1. Infection"), ("diagnoses", "2. Sepsis"))
     codes = [code(tables, WHO, source, "primary", x.evidence("1. Infection", "diagnoses"), score=0.9),
-             code(tables, WHO, "A41.9", evidence=x.evidence("2. Sepsis", "diagnoses"), score=0.5)]
+             code(tables, WHO, sepsis, evidence=x.evidence("2. Sepsis", "diagnoses"), score=0.5)]
     out = run(tables, x, codes, "SEQ-006")
-    assert coded(out) == ([("ICD-10", "A41.9"), ("ICD-10", source)] if moved else [("ICD-10", source), ("ICD-10", "A41.9")])
+    assert coded(out) == ([("ICD-10", sepsis), ("ICD-10", source)] if moved else [("ICD-10", source), ("ICD-10", sepsis)])
     assert out.codes[0].role == "primary" and bool(out.flags) is moved
 
 
@@ -2804,6 +2847,40 @@ def test_the_site_is_read_from_the_mentions_behind_the_code_only(gout_sites):
     out = run(gout_sites, x, [code(gout_sites, WHO, "M10.97", "secondary", x.evidence("- Gout - allopurinol", "past_medical_history"))],
               "CON-040", mentions=[x.mention("Fracture", "diagnoses", body_site="ankle"), x.mention("Gout", "past_medical_history")])
     assert [c.code for c in out.codes] == ["M10.99"] and out.codes[0].rules == ("CON-040",)
+
+
+@pytest.fixture(scope="module")
+def fracture_kinds(tmp_path_factory, opcs4_fixture):
+    """A hand-built UK-style table: fractures of the mandible and clavicle, closed and open."""
+    rows = ["code\ttitle\tkind\tparent\tselectable\tin_latest_hes",
+            "S02\tFracture of skull and facial bones\tcategory\tBlock S00-S09\tN\tY",
+            "S02.6\tFracture of mandible\tsubcategory\tS02\tN\tY",
+            "S02.60\tFracture of mandible (closed)\tsubcategory\tS02.6\tY\tY",
+            "S02.61\tFracture of mandible (open)\tsubcategory\tS02.6\tY\tY",
+            "S42\tFracture of shoulder and upper arm\tcategory\tBlock S40-S49\tN\tY",
+            "S42.0\tFracture of clavicle\tsubcategory\tS42\tN\tY",
+            "S42.00\tFracture of clavicle (closed)\tsubcategory\tS42.0\tY\tY",
+            "S42.01\tFracture of clavicle (open)\tsubcategory\tS42.0\tY\tY"]
+    path = tmp_path_factory.mktemp("uk") / "icd10_uk_fractures.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    return {WHO: load_table(WHO, path), OPCS: load_table(OPCS, opcs4_fixture)}
+
+
+@pytest.mark.parametrize("line, phrase, modifiers, coded, expected", [
+    ("1. Compound # L angle of mandible - intraoral mucosal tear", "#", ("open",), "S02.60", "S02.61"),
+    ("Fracture of the left mandible, open, through the LL8 socket", "Fracture", (), "S02.60", "S02.61"),
+    ("Fracture of the right clavicle", "Fracture", (), "S42.01", "S42.00"),  # not stated open: closed
+    ("Fracture of the right clavicle - open reduction and plate fixation", "Fracture", (), "S42.01", "S42.00"),
+    ("Closed fracture of the right clavicle", "fracture", ("closed",), "S42.00", "S42.00"),
+    ("Open fracture of the right clavicle", "fracture", ("open",), "S42.01", "S42.01"),
+])
+def test_a_fracture_is_closed_unless_its_statement_says_open(fracture_kinds, line, phrase, modifiers, coded, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(fracture_kinds, x, [code(fracture_kinds, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-041",
+              mentions=[x.mention(phrase, "diagnoses", modifiers=modifiers)])
+    assert [c.code for c in out.codes] == [expected]
+    assert bool(out.flags) == (coded != expected)
+    assert out.codes[0].rules == (("CON-041",) if coded != expected else ())
 
 
 def test_an_abbreviation_is_read_as_its_expansion_where_it_stands(who_icd10_uk):
