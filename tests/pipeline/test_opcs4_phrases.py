@@ -86,6 +86,7 @@ CASES = [
     pytest.param("Diagnostic ascitic tap", ["T46.1"], id="ascitic-tap"),
     pytest.param("Large volume paracentesis, 8 L drained", ["T46.1"], id="paracentesis"),
     pytest.param("Ultrasound guided liver biopsy", ["J13.2", "Y53.2"], id="liver-biopsy"),
+    pytest.param("EUS-guided cystgastrostomy with a lumen-apposing metal stent", ["J61.1"], id="cystgastrostomy"),
     # urology
     pytest.param("TURBT", ["M42.1"], id="turbt"),
     pytest.param("Monopolar TURP", ["M65.1"], id="turp-monopolar"),
