@@ -62,6 +62,36 @@ def excludes1(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s, codes=(s.code, k.code), other=k.code, notes=note)
 
 
+@dataclass(frozen=True)
+class ExcludedParams:
+    # {codes, with, note}: WHO's Excludes notes as data (the UK and WHO tables carry none): the
+    # ``codes`` are not coded where a code of ``with`` is, which classifies that condition
+    pairs: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "note": str}, {})
+        for n, pair in enumerate(self.pairs):
+            check_codes((pair["codes"], pair["with"]), f"pairs #{n}")
+
+
+@rule("CON-042", "conventions", ExcludedParams)
+def excluded_with(w: Work, r: Rule) -> None:
+    """A code that a WHO Excludes note sends elsewhere (hyponatraemia "excludes: SIADH") is not
+    coded beside the code that classifies it; where it was the primary, that code takes its place."""
+    p: ExcludedParams = r.params
+    for pair in p.pairs:
+        excluded, by = code_refs(pair["codes"]), code_refs(pair["with"])
+        mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+        other = next((s for s in mine if in_refs(s.code, by)), None)
+        for s in [s for s in mine if other is not None and in_refs(s.code, excluded)]:
+            if s is next(c for c in w.codes if c.system == s.system):
+                w.move_before(other, s)
+            w.demote(s)
+            w.tag(r, s, other)
+            w.flag(r, p.message, s, codes=(s.code, other.code), other=other.code, notes=pair["note"])
+
+
 @rule("CON-002", "conventions", CodeFirstParams)
 def code_first(w: Work, r: Rule) -> None:
     for s in w.scope(r):

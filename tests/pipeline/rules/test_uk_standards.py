@@ -1477,6 +1477,24 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     assert [(c.code, c.role) for c in out.codes] == [("E11.6", "primary"), ("M14.6", "secondary")]
 
 
+@pytest.mark.parametrize("first, second, kept", [
+    (("1. SIADH secondary to sertraline", "E22.2"), ("Sodium 118: hyponatraemia.", "E87.1"), ["E22.2"]),
+    (("1. Hyponatraemia", "E87.1"), ("Cause: SIADH from sertraline.", "E22.2"), ["E22.2"]),  # it takes the primary's place
+    (("1. Iron deficiency anaemia", "D50.9"), ("Ferritin 6: iron deficiency.", "E61.1"), ["D50.9"]),
+    (("1. Type 2 diabetes", "E11.9"), ("Hyperglycaemia on steroids.", "R73.9"), ["E11.9"]),
+    (("1. Steroid-induced hyperglycaemia", "R73.9"), ("Hyponatraemia.", "E87.1"), ["R73.9", "E87.1"]),  # nothing excludes
+])
+def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
+    x = Excerpt(("diagnoses", first[0]), (None, second[0]))
+    codes = [code(tables, WHO, first[1], "primary", x.evidence(first[0], "diagnoses")),
+             code(tables, WHO, second[1], evidence=x.evidence(second[0]))]
+    out = run(tables, x, codes, "CON-042")
+    assert [c.code for c in out.codes] == kept
+    if len(kept) == 1:
+        dropped = ({first[1], second[1]} - set(kept)).pop()
+        assert out.candidates[0].code == dropped and "Excludes" in out.flags[0].message
+
+
 def test_a_symptom_the_title_of_a_coded_diagnosis_holds_is_not_coded(tables):
     # "with coma": the classification combines the coma with the diabetes, even where the
     # statement of the diagnosis names the coma (CON-006), or would make it the primary (SEQ-003)
