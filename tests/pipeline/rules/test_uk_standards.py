@@ -1482,6 +1482,8 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Hyponatraemia", "E87.1"), ("Cause: SIADH from sertraline.", "E22.2"), ["E22.2"]),  # it takes the primary's place
     (("1. Iron deficiency anaemia", "D50.9"), ("Ferritin 6: iron deficiency.", "E61.1"), ["D50.9"]),
     (("1. Type 2 diabetes", "E11.9"), ("Hyperglycaemia on steroids.", "R73.9"), ["E11.9"]),
+    (("1. Decompensated liver disease", "K76.8"), ("Alcohol-related cirrhosis.", "K70.3"), ["K70.3"]),
+    (("1. Alcohol-related cirrhosis", "K70.3"), ("Portal hypertension.", "K76.6"), ["K70.3", "K76.6"]),
     (("1. Steroid-induced hyperglycaemia", "R73.9"), ("Hyponatraemia.", "E87.1"), ["R73.9", "E87.1"]),  # nothing excludes
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
