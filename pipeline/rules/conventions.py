@@ -13,8 +13,7 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
 from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement,
-                     title_holds,
-                     shared_statement, specific)
+                     shared_statement, specific, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
