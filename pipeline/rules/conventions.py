@@ -16,7 +16,7 @@ from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mentio
                      shared_statement, specific, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule, check_codes, check_entries
+from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
 
 
 @dataclass(frozen=True)
@@ -63,32 +63,33 @@ def excludes1(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class ExcludedParams:
-    # {codes, with, note}: WHO's Excludes notes as data (the UK and WHO tables carry none): the
-    # ``codes`` are not coded where a code of ``with`` is, which classifies that condition
-    pairs: tuple[dict, ...]
+    # WHO's Excludes notes as data ({code: [note, ...]}, each naming in brackets the codes that
+    # classify the excluded condition), as CON-010 holds the combinations ICD-10-CM dropped: the
+    # UK and WHO tables carry no notes
+    notes: dict
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "note": str}, {})
-        for n, pair in enumerate(self.pairs):
-            check_codes((pair["codes"], pair["with"]), f"pairs #{n}")
+        object.__setattr__(self, "notes", check_notes(self.notes, "notes"))
 
 
 @rule("CON-042", "conventions", ExcludedParams)
 def excluded_with(w: Work, r: Rule) -> None:
-    """A code that a WHO Excludes note sends elsewhere (hyponatraemia "excludes: SIADH") is not
-    coded beside the code that classifies it; where it was the primary, that code takes its place."""
+    """A code that a WHO Excludes note sends elsewhere (hyponatraemia, "excludes: syndrome of
+    inappropriate secretion of antidiuretic hormone (E22.2)") is not coded beside the code that
+    classifies it; where it was the primary, that code takes its place."""
     p: ExcludedParams = r.params
-    for pair in p.pairs:
-        excluded, by = code_refs(pair["codes"]), code_refs(pair["with"])
-        mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
-        other = next((s for s in mine if in_refs(s.code, by)), None)
-        for s in [s for s in mine if other is not None and in_refs(s.code, excluded)]:
-            if s is next(c for c in w.codes if c.system == s.system):
-                w.move_before(other, s)
-            w.demote(s)
-            w.tag(r, s, other)
-            w.flag(r, p.message, s, codes=(s.code, other.code), other=other.code, notes=pair["note"])
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        own = [n for key in dict.fromkeys((compact(s.code)[:3], compact(s.code))) for n in p.notes.get(key, ())]
+        found = next(((k, n) for n in own for k in w.scope(r) if k is not s and in_refs(k.code, code_refs(n))), None)
+        if found is None or s not in w.codes:
+            continue
+        other, note = found
+        if s is next(c for c in w.codes if c.system == s.system):
+            w.move_before(other, s)
+        w.demote(s)
+        w.tag(r, s, other)
+        w.flag(r, p.message, s, codes=(s.code, other.code), other=other.code, notes=note)
 
 
 @rule("CON-002", "conventions", CodeFirstParams)
@@ -1131,19 +1132,7 @@ class CombinationParams:
 
     def __post_init__(self):
         re.compile(self.words)
-        if not isinstance(self.notes, dict):
-            raise ValueError("notes must map a category to a list of notes")
-        for key, said in self.notes.items():
-            check_codes([key], "notes")
-            if not isinstance(said, list) or not all(isinstance(n, str) for n in said):
-                raise ValueError(f"notes: {key!r} must map to a list of notes")
-            for n in said:
-                named = [m.group(1) for m in re.finditer(r"\(([^)]+)\)", n)]
-                if not named or not re.search(self.words, n, re.I):
-                    raise ValueError(f"notes of {key}: {n!r} must name its codes in brackets and match words")
-                check_codes(named, f"notes of {key}")
-        # keyed as the rule looks codes up (compact: "K56", "K566")
-        object.__setattr__(self, "notes", {compact(k): tuple(v) for k, v in self.notes.items()})
+        object.__setattr__(self, "notes", check_notes(self.notes, "notes", self.words))
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,33 @@ def check_entries(entries: tuple[dict, ...], what: str, required: dict[str, type
                     raise ValueError(f"{what} #{n}: {key} is not a valid pattern: {exc}") from None
 
 
+def check_notes(notes, what: str, words: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Notes as data ({code: [note, ...]}, each note naming its codes in brackets, and matching
+    ``words`` where given), keyed as rules look codes up (compact: "K56", "E871")."""
+    if not isinstance(notes, dict):
+        raise ValueError(f"{what} must map a category to a list of notes")
+    for key, said in notes.items():
+        check_codes([key], what)
+        if not isinstance(said, list) or not all(isinstance(n, str) for n in said):
+            raise ValueError(f"{what}: {key!r} must map to a list of notes")
+        for n in said:
+            named = [m.group(1) for m in re.finditer(r"\(([^)]+)\)", n)]
+            if not named or (words is not None and not re.search(words, n, re.I)):
+                raise ValueError(f"{what} of {key}: {n!r} must name its codes in brackets"
+                                 + (" and match words" if words is not None else ""))
+            check_codes(named, f"{what} of {key}")
+    return {key.replace(".", "").upper(): tuple(said) for key, said in notes.items()}
+
+
+def check_patterns(patterns, what: str) -> None:
+    """Each value of ``patterns`` ({name: regular expression}) compiles; its key names it in the error."""
+    for name, pattern in patterns.items():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{what}: {name!r} has no valid pattern ({exc})") from exc
+
+
 def check_codes(items: tuple[str, ...], what: str) -> None:
     for item in items:
         if not code_refs(item):

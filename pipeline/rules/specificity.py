@@ -25,7 +25,7 @@ from clincoder.core.words import content_sequence, content_words, within
 from .engine import Work, mention_words
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule, check_codes, check_entries
+from .schema import Rule, check_codes, check_entries, check_patterns
 
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
 # "other and unspecified parts", "unspecified"
@@ -58,11 +58,7 @@ class SpecificityParams:
     history: tuple[str, ...] = ()  # sections whose evidence is another episode's, where other evidence is this one's
 
     def __post_init__(self):
-        for pattern in self.equivalents:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"equivalents: {pattern!r} is not a valid pattern ({exc})") from exc
+        check_patterns({pattern: pattern for pattern in self.equivalents}, "equivalents")
 
 
 @dataclass(frozen=True)
@@ -444,11 +440,7 @@ class SiteParams:
     after: int = 60  # how far past a mention its statement goes on to name the site ("gout of the right knee")
 
     def __post_init__(self):
-        for label, pattern in self.regions.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"regions: {label!r} has no valid pattern ({exc})") from exc
+        check_patterns(self.regions, "regions")
 
 
 _SITE_LABEL = re.compile(r"\(([^()]+)\)\s*$")
@@ -483,6 +475,17 @@ def _labels_told(w: Work, s: CodeSuggestion, patterns: dict[str, str], after: in
     return {label for label, pattern in patterns.items() if any(re.search(pattern, x, re.I) for x in told)}
 
 
+def _labelled(w: Work, r: Rule, labels: set[str]) -> list[CodeSuggestion]:
+    """The suggestions in the rule's scope whose code is a subdivision with one of ``labels`` at
+    the end of its title ("Gout, unspecified (Lower leg)", "Fracture of mandible (open)")."""
+    out = []
+    for s in w.scope(r):
+        table, entry = w.entry(s)
+        if entry is not None and _site_label(entry.title) in labels and table.parent(entry.code) is not None:
+            out.append(s)
+    return out
+
+
 def _to_labelled_sibling(w: Work, r: Rule, s: CodeSuggestion, wanted: str, message: str) -> None:
     """Recode ``s`` to the sibling whose title ends with the label ``wanted`` ("(Lower leg)",
     "(open)"), where there is one and it is not ``s`` already."""
@@ -502,11 +505,7 @@ def site_of_involvement(w: Work, r: Rule) -> None:
     named, multiple sites where they name sites in several regions, and site unspecified where
     they name none."""
     p: SiteParams = r.params
-    labels = {*p.regions, p.unspecified, p.multiple}
-    for s in list(w.scope(r)):
-        table, entry = w.entry(s)
-        if entry is None or _site_label(entry.title) not in labels or table.parent(entry.code) is None:
-            continue
+    for s in _labelled(w, r, {*p.regions, p.unspecified, p.multiple}):
         found = _labels_told(w, s, p.regions, p.after)
         wanted = p.unspecified if not found else next(iter(found)) if len(found) == 1 else p.multiple
         _to_labelled_sibling(w, r, s, wanted, p.message)
@@ -522,11 +521,7 @@ class FractureParams:
     def __post_init__(self):
         if self.default not in self.kinds:
             raise ValueError(f"default {self.default!r} is not one of the kinds {sorted(self.kinds)}")
-        for label, pattern in self.kinds.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"kinds: {label!r} has no valid pattern ({exc})") from exc
+        check_patterns(self.kinds, "kinds")
 
 
 @rule("CON-041", "conventions", FractureParams)
@@ -535,9 +530,6 @@ def open_or_closed(w: Work, r: Rule) -> None:
     "Fracture of mandible (open)") takes the kind its statements state; one not stated open is
     closed."""
     p: FractureParams = r.params
-    for s in list(w.scope(r)):
-        table, entry = w.entry(s)
-        if entry is None or _site_label(entry.title) not in p.kinds or table.parent(entry.code) is None:
-            continue
+    for s in _labelled(w, r, set(p.kinds)):
         found = _labels_told(w, s, p.kinds, p.after) - {p.default}
         _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)
