@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, label_form, opcs4_supplementary
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
-from clincoder.core.words import (ADJECTIVE_SITES, CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
+from clincoder.core.words import (CLAUSE_WORDS, GENERIC_HEADS, LEAD_STOP_WORDS, MEASURE,
                                   OPERATIVE_SUBJECTS, PASSIVE_AUXILIARIES, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
-                                  SIDE_WORDS, side_names_organ)
+                                  SIDE_WORDS, names_site, side_names_organ)
 
 from .prior import HesPrior
 
@@ -110,7 +110,7 @@ def with_lead(sentence: SentenceRecord, m: Mention, sides: bool = True) -> str |
                 break
             lead.insert(0, word)
     # "splenic laceration": the site as written, not "splenic spleen laceration"
-    query = m.lookup(sides, site=not any(ADJECTIVE_SITES.get(w.lower()) == m.body_site for w in lead))
+    query = m.lookup(sides, site=not any(names_site(w, m.body_site) for w in lead))
     lead = [w for w in lead if w.lower() not in query.lower() and (sides or w.lower() not in SIDE_WORDS)]
     return " ".join([*lead, query]) if lead else None
 

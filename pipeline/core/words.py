@@ -289,3 +289,31 @@ ADJECTIVE_SITES = {
     "laryngeal": "larynx", "thyroid": "thyroid", "biliary": "biliary tree", "ileal": "ileum",
     "mandibular": "mandible", "zygomatic": "zygoma",
 }
+# an adjective whose site depends on the word after it (word beginnings): "cervical myelopathy"
+# is the cervical spine's, "cervical lymphadenopathy" the neck's and "cervical polyp" the
+# cervix's (its site in ADJECTIVE_SITES); "thoracic spondylosis" is the thoracic spine's
+_SPINE_WORDS = ("spin", "vertebra", "cord", "myelopath", "spondyl", "radiculopath", "disc", "collar", "canal",
+                "facet", "kyphos")
+ADJECTIVE_SENSES = {
+    "cervical": {"cervical spine": _SPINE_WORDS, "neck": ("node", "lymph", "rib")},
+    "thoracic": {"thoracic spine": _SPINE_WORDS},
+}
+
+
+def adjective_site(adjective: str, following: str = "") -> str:
+    """The site an adjective of ADJECTIVE_SITES names, read by the word after it (``following``
+    starts with it) where ADJECTIVE_SENSES says the sense depends on that word."""
+    adjective = adjective.lower()
+    words = following.lower().split()
+    word = words[0].strip(",.;:()") if words else ""
+    for site, beginnings in ADJECTIVE_SENSES.get(adjective, {}).items():
+        if word and word.startswith(beginnings):
+            return site
+    return ADJECTIVE_SITES[adjective]
+
+
+def names_site(adjective: str, site: str | None) -> bool:
+    """The adjective can name ``site`` in one of its senses ("cervical": the cervix, the cervical
+    spine or the neck)."""
+    adjective = adjective.lower()
+    return site is not None and (ADJECTIVE_SITES.get(adjective) == site or site in ADJECTIVE_SENSES.get(adjective, {}))

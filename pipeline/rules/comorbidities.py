@@ -42,6 +42,7 @@ class StatusParams:
     past: str = r"(?!)"
     dates: str = DATES
     ruled_out: str = "{code} ({title}) is not coded: the letter says \"{mention}\"."
+    another_class: str = "{code} ({title}) is not coded: the drug the letter names is {other}'s."
     # an entry read under an allergies heading: a substance whose own clause (what follows it up
     # to the next comma, semicolon or full stop) names one of these (a side effect, an
     # interaction, a drug taken safely) and no allergic reaction is no allergy
@@ -135,6 +136,7 @@ def status_codes(w: Work, r: Rule) -> None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
         _ruled_out(w, r, entry["code"], unless, words if allergy else None)
+    _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
 
 
 def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
@@ -158,6 +160,22 @@ def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pa
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
+
+
+def _another_class(w: Work, r: Rule, allergies: list[dict]) -> None:
+    """A drug-allergy code the ranker suggested on sentences that name none of its substances but
+    another entry's ("penicillin allergy" read also as an allergy to other drugs, Z88.8) is not
+    coded: the allergy is the other entry's."""
+    for entry in allergies:
+        for s in [c for c in w.scope(r) if compact(c.code) == compact(entry["code"]) and r.id not in c.rules]:
+            if not s.evidence or any(re.search(entry["words"], e.text, re.I) for e in s.evidence):
+                continue
+            other = next((o for o in allergies if o is not entry
+                          and any(re.search(o["words"], e.text, re.I) for e in s.evidence)), None)
+            if other is not None:
+                w.demote(s)
+                w.tag(r, s)
+                w.flag(r, r.params.another_class, s, other=other["code"])
 
 
 def _told_past(said: str, year: int | None, p: StatusParams) -> bool:

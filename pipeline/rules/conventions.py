@@ -753,12 +753,15 @@ def external_cause(w: Work, r: Rule) -> None:
         return
     system = System.parse(injury.system)
     own = " ".join(e.text for e in injury.evidence)
-    # the first told mechanism the table codes with the place its statement (or the injury's) names
-    told = next(((found, said, code) for entry, found, said in _told_mechanisms(w, p, injury)
-                 for code in [_external_code(w.tables[system], entry, said.text, p, own)] if code is not None), None)
-    if told is None:
+    # the first told mechanism the table codes, with the place its statement (or the injury's)
+    # names: of its tellings, the first that names a place ("an adder bite" on the diagnosis
+    # line, "bitten by an adder on heathland" in the story)
+    told = [(entry, found, said, code) for entry, found, said in _told_mechanisms(w, p, injury)
+            for code in [_external_code(w.tables[system], entry, said.text, p, own)] if code is not None]
+    if not told:
         return
-    found, said, code = told
+    same = [t for t in told if t[0] is told[0][0]]
+    _, found, said, code = next((t for t in same if any(re.search(o["words"], t[2].text, re.I) for o in p.places)), same[0])
     have = [s for s in mine if in_refs(s.code, code_refs(" ".join(p.external)))]
     vague = code_refs(" ".join(p.unspecified))
     if any(not in_refs(s.code, vague) or compact(s.code)[:3] == compact(code)[:3] for s in have):
@@ -1352,6 +1355,68 @@ def side_of_a_paired_organ(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.message, s, other=operation.code if operation else "an operation")
+
+
+# a vertebra ("C5", "T12", "S1") or a run of them ("C5-C6", "L4/5", "T4 to T12", "L5-S1")
+# (not an MRI sequence: "T2 signal change", "T1-weighted")
+_VERTEBRAE = re.compile(r"\b([CTLS])(\d{1,2})(?:\s*(?:-|–|/|\bto\b)\s*([CTLS])?(\d{1,2}))?\b"
+                        r"(?!\s*-?(?:signal|weight|hyper|hypo|sequence|image))")
+_REGION_START = {"C": (0, 7), "T": (7, 12), "L": (19, 5), "S": (24, 1)}  # first index, vertebrae in the region
+
+
+def _vertebra(region: str, number: str) -> int | None:
+    """The vertebra's place in the spine from C1 (0) to S1 (24); None for no vertebra ("T2 signal")."""
+    first, count = _REGION_START[region]
+    n = int(number)
+    return first + n - 1 if 1 <= n <= count else None
+
+
+def spinal_levels(text: str) -> int:
+    """How many levels of the spine ``text`` names: a run of vertebrae is a level for each pair of
+    neighbours in it ("C5-C6" and "L4/5" are one, "T4 to T12" eight), a vertebra named alone ("L4
+    laminectomy") one unless a run holds it."""
+    joints, alone = set(), set()
+    for m in _VERTEBRAE.finditer(text):
+        a = _vertebra(m.group(1), m.group(2))
+        b = _vertebra(m.group(3) or m.group(1), m.group(4)) if m.group(4) else None
+        if a is None or m.group(4) and (b is None or b <= a):
+            continue
+        if b is None:
+            alone.add(a)
+        else:
+            joints.update(range(a, b))
+    return len(joints) + len({v for v in alone if v not in joints and v - 1 not in joints})
+
+
+@dataclass(frozen=True)
+class LevelsParams:
+    codes: str  # the operations on the spine that take a levels code
+    levels: tuple[str, ...]  # the codes for one level, two levels and more than two
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes, *self.levels), "codes")
+        if len(self.levels) != 3:
+            raise ValueError("levels: give the codes for one level, two levels and more than two levels")
+
+
+@rule("SUP-004", "conventions", LevelsParams)
+def levels_of_spine(w: Work, r: Rule) -> None:
+    """An operation on the spine is followed by the code for the number of levels its statement
+    names (one, two, more than two), where it names them and no levels code follows it yet."""
+    p: LevelsParams = r.params
+    operations, levels = code_refs(p.codes), code_refs(" ".join(p.levels))
+    placed: set[int] = set()
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, operations)]:
+        nxt = w.codes.index(s) + 1
+        if nxt < len(w.codes) and in_refs(w.codes[nxt].code, levels):
+            continue
+        n = spinal_levels(" ".join(e.text for e in s.evidence if e.assertion == "present"))
+        if n:
+            code = p.levels[min(n, 3) - 1]
+            added = _attach(w, r, System.parse(s.system), code, s, s, placed)
+            if added is not None:
+                w.flag(r, p.message, s, codes=(s.code, code), other=code, value=n)
 
 
 @rule("SUP-002", "conventions", NotCodedParams)

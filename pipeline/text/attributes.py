@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
-from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES
+from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES, adjective_site
 
 from .model import Mention
 from .sections import section_at
@@ -157,7 +157,7 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
         return m.group(1)
     m = _ADJ_RE.search(low)
     if m:
-        return ADJECTIVE_SITES[m.group(1)]
+        return adjective_site(m.group(1), low[m.end():])
     prev = _LAT_RE.sub(" ", _last_words(before, 3).lower()).strip()  # "breast cancer", "left knee pain"
     m = _SITE_RE.search(prev) if prev else None
     if m and prev.endswith(m.group(1)):
@@ -168,7 +168,7 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
         return f"{adjective.group(1)} {m.group(1)}" if adjective else m.group(1)
     m = _ADJ_RE.search(prev) if prev else None
     if m and prev.endswith(m.group(1)):
-        return ADJECTIVE_SITES[m.group(1)]
+        return adjective_site(m.group(1), low)
     return None
 
 

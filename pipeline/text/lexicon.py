@@ -329,14 +329,21 @@ def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
 def _has_phrase_part(term: str, phrases: dict[tuple[str, ...], tuple[str, str]]) -> bool:
     """Whether a run of the term's words, short of the whole, is already a phrase; a hyphenated
     word counts as one ("Parkinson" is no part of "Wolff-Parkinson-White pattern"), and so is an
-    eponym's possessive with what it names ("angina" is no part of "Ludwig's angina")."""
+    eponym's possessive with what it names ("angina" is no part of "Ludwig's angina") and a word
+    that names the condition's kind ("angioedema" is no part of "hereditary angioedema", another
+    disease than an allergic angioedema)."""
     raw = term.split()
     words = [phrase_key(w) for w in raw]
-    return any(sum(words[i:j], ()) in phrases and not any(_POSSESSIVE.search(w) for w in raw[:i] + raw[j:])
+    return any(sum(words[i:j], ()) in phrases and not any(_names_kind(w) for w in raw[:i] + raw[j:])
                for i in range(len(words)) for j in range(i + 1, len(words) + 1) if j - i < len(words))
 
 
 _POSSESSIVE = re.compile(r"\w(?:'s|s')$")
+_KIND_WORDS = frozenset({"hereditary", "congenital", "familial", "inherited"})
+
+
+def _names_kind(word: str) -> bool:
+    return bool(_POSSESSIVE.search(word)) or word.lower() in _KIND_WORDS
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,10 +29,11 @@ _ADMIN_LINE = re.compile(r"^[ \t]*(?:(?:named|responsible|discharging|admitting|
                          r"team|clinic|unit|hospital|gp|referrer|referred by|author|to|cc)(?:[ \t]+name)?[ \t]*:[^\n]*",
                          re.I | re.M)
 # a clinician's post named in the text ("under Dr Imogen Tate, Consultant in Infectious Diseases",
-# "Registrar in Stroke Medicine"): the specialty, in capitals, is a team's name, not a condition
-_POST = re.compile(r"\b(?i:consultant|registrar|specialty doctor|specialist nurse|nurse specialist|clinical fellow)"
-                   r"(?:[ \t]+(?i:physician|surgeon))?[ \t]+(?:in|of)[ \t]+[A-Z][A-Za-z'-]*"
-                   r"(?:[ \t]+(?:(?:and|&)[ \t]+)?[A-Z][A-Za-z'-]*)*")
+# "Registrar in Stroke Medicine", or a trainee's grade before it: "ST4 Infectious Diseases"): the
+# specialty, in capitals, is a team's name, not a condition
+_POST = re.compile(r"(?:\b(?i:consultant|registrar|specialty doctor|specialist nurse|nurse specialist|clinical fellow)"
+                   r"(?:[ \t]+(?i:physician|surgeon))?[ \t]+(?:in|of)|\b(?:(?:ST|CT|FY)\d|StR|SpR)\b(?:[ \t]+(?:in|of))?)"
+                   r"[ \t]+[A-Z][A-Za-z'-]*(?:[ \t]+(?:(?:and|&)[ \t]+)?[A-Z][A-Za-z'-]*)*")
 _VALEDICTION = re.compile(r"^[ \t]*(?:yours (?:sincerely|faithfully|truly)|(?:kind|best|warm|with best) (?:regards|wishes))\b",
                           re.I | re.M)
 

@@ -183,7 +183,7 @@ class LetterSectionizer(Sectionizer):
 
     def __call__(self, doc: Doc) -> Doc:
         doc = super().__call__(doc)
-        spans = []
+        raw = []
         for s in doc._.sections:
             a = doc[s.title_start].idx if s.title_start < len(doc) else len(doc.text)
             if s.body_end >= len(doc):
@@ -192,9 +192,55 @@ class LetterSectionizer(Sectionizer):
                 b = doc[s.body_end].idx
             body = doc[s.body_start].idx if s.body_start < len(doc) else b
             title = doc.text[a:body].strip() if s.category else ""
-            spans += inline_paragraph(doc.text, SectionSpan(s.category, a, b, body, title))
+            raw.append(SectionSpan(s.category, a, b, body, title))
+        spans = []
+        for span, resumed in nested_headers(doc.text, raw):
+            spans += [span] if resumed else inline_paragraph(doc.text, span)
         doc._.section_spans = spans
         return doc
+
+
+def _indent(text: str, char: int) -> Tuple[int, bool]:
+    """How far the line holding ``char`` is indented, and whether ``char`` starts that line (only
+    spaces and tabs before it)."""
+    line_start = text.rfind("\n", 0, char) + 1
+    line = text[line_start:char].expandtabs(4)
+    return len(line) - len(line.lstrip()), not line.strip()
+
+
+def _outdent(text: str, start: int, end: int, indent: int) -> Optional[int]:
+    """Where the first non-blank line in ``text[start:end]`` indented less than ``indent`` begins."""
+    pos = text.find("\n", start, end)
+    while pos != -1:
+        line_start = pos + 1
+        line_end = text.find("\n", line_start, end)
+        line = text[line_start:line_end if line_end != -1 else end]
+        if line.strip() and len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip()) < indent:
+            return line_start
+        pos = line_end
+    return None
+
+
+def nested_headers(text: str, spans: List[SectionSpan]) -> List[Tuple[SectionSpan, bool]]:
+    """A header indented under an item of a less indented section ("   Treatment: IV
+    methylprednisolone ..." inside problem 1 of a numbered problem list) heads its indented lines
+    only: at the next line indented less, the enclosing section resumes. Each span comes with
+    True where it is such a resumption (its first line is no header)."""
+    out: List[Tuple[SectionSpan, bool]] = []
+    enclosing: List[Tuple[int, SectionSpan]] = []  # (indent of the header's line, span), innermost last
+    for span in spans:
+        indent, starts_line = _indent(text, span.start)
+        while enclosing and enclosing[-1][0] >= indent:
+            enclosing.pop()
+        outer = enclosing[-1][1] if enclosing and starts_line and span.section else None
+        back = _outdent(text, span.body_start, span.end, indent) if outer is not None else None
+        if back is None:
+            out.append((span, False))
+            enclosing += [(indent, span)] if span.section else []
+            continue
+        out.append((replace(span, end=back), False))
+        out.append((SectionSpan(outer.section, back, span.end, back, outer.title), True))
+    return out
 
 
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -285,11 +331,12 @@ def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
 
 
 def _opens_sentence(doc: Doc, i: int) -> bool:
-    """Token ``i`` begins a sentence, or follows the possessive that does ("Her problems ...")."""
+    """Token ``i`` begins a sentence, or follows the possessive that does ("Her problems ..."), the
+    text's first included."""
     j = i - 1
     if j >= 0 and doc[j].lower_ in _POSSESSIVES:
         j -= 1
-    return j >= 0 and doc[j].text in (".", "!", "?") and doc[j].whitespace_ != ""
+    return j < 0 or doc[j].text in (".", "!", "?") and doc[j].whitespace_ != ""
 
 
 def _starts_line(doc: Doc, i: int, text: str) -> bool:

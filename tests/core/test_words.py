@@ -2,7 +2,7 @@
 
 import pytest
 
-from clincoder.core.words import content_sequence, content_words, within
+from clincoder.core.words import adjective_site, content_sequence, content_words, names_site, within
 
 
 def test_content_words_drop_stop_words_short_words_and_plural_s():
@@ -24,3 +24,14 @@ def test_content_words_drop_stop_words_short_words_and_plural_s():
 ])
 def test_within_finds_a_names_words_close_together(name, statement, slack, expected):
     assert within(set(content_sequence(name, numbers=True)), content_sequence(statement, numbers=True), slack) is expected
+
+
+@pytest.mark.parametrize("adjective, following, site", [
+    ("cervical", "myelopathy", "cervical spine"), ("Cervical", "spondylosis at C5", "cervical spine"),
+    ("cervical", "lymphadenopathy", "neck"), ("cervical", "polyp", "cervix"), ("cervical", "", "cervix"),
+    ("thoracic", "spine fracture", "thoracic spine"), ("thoracic", "aortic aneurysm", "thorax"),
+    ("renal", "colic", "kidney"),
+])
+def test_an_adjective_names_its_site_by_the_word_after_it(adjective, following, site):
+    assert adjective_site(adjective, following) == site
+    assert names_site(adjective, site) and not names_site(adjective, "knee")

@@ -176,6 +176,16 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
         assert any(f.rule == "HIS-001" and expected in f.message for f in out.flags)
 
 
+def test_a_drug_allergy_read_as_another_class_is_that_classs(tables):
+    # the ranker read "penicillin allergy" also as an allergy to other drugs (Z88.8)
+    line = "5. Drug allergy / intolerance - PENICILLIN - urticarial rash as a child (allergy)."
+    x = Excerpt(("diagnoses", MAIN[1]), ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "Z88.8", evidence=x.evidence(line, "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes] == ["J18.9", "Z88.0"]
+    assert any(f.rule == "HIS-001" and "Z88.8" in f.message and "Z88.0" in f.message for f in out.flags)
+
+
 @pytest.mark.parametrize("line, uncoded, assertion, expected", [
     # the service's name is a hypothetical mention; her smoking is told as a fact
     ("She smokes 10 a day; referred to the stop-smoking service.", "smoking", "hypothetical", "F17.1"),
@@ -1112,6 +1122,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["I15.2", "I10"], ["I15.2"]),  # hypertension secondary to a phaeochromocytoma is not also essential
     (["J44.1", "J43.9"], ["J44.1"]),  # the emphysema of COPD is the COPD (J43 excludes it)
     (["J43.9", "I10"], ["J43.9", "I10"]),  # emphysema without COPD stays
+    (["M47.1", "G99.2", "G95.2"], ["M47.1", "G99.2"]),  # the cord compression of spondylotic myelopathy
+    (["M50.0", "M25.7"], ["M50.0"]),  # the osteophyte of a cervical disc disorder is the disorder's
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
@@ -2926,3 +2938,45 @@ def test_a_poisoning_the_letter_says_was_intended_is_followed_by_its_self_harm_c
     x = Excerpt(("diagnoses", line))
     out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, poisoning, "primary", x.evidence(line, "diagnoses"))], "CON-029")
     assert [c.code for c in out.codes] == [poisoning] + ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("line, injury, story, expected", [
+    # a snake's bite on a walk in the countryside: other specified place (X20.8)
+    ("Adder bite to the left hand with local envenoming", "T63.0",
+     "Bitten on the hand by an adder on a walk on heathland.", "X20.8"),
+    # a foreign body left in a natural orifice at home (W44.0)
+    ("Toxic shock syndrome secondary to a retained tampon", "T19.2",
+     "She had inserted a tampon at home three days earlier and forgotten it.", "W44.0"),
+])
+def test_a_bite_or_a_foreign_body_is_followed_by_its_external_cause(who_icd10_uk, line, injury, story, expected):
+    x = Excerpt(("diagnoses", line), ("hpc", story))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, injury, "primary", x.evidence(line, "diagnoses"))], "CON-029")
+    assert [c.code for c in out.codes] == [injury, expected]
+
+
+@pytest.mark.parametrize("told, proc, expected", [
+    ("Anterior cervical discectomy and fusion (ACDF) C5-C6 with a PEEK cage.", "V29.4", ["V29.4", "V55.1"]),
+    ("L4/5 laminectomy and discectomy.", "V25.4", ["V25.4", "V55.1"]),
+    ("Posterior instrumented fusion T4 to T12 with pedicle screws.", "V38.1", ["V38.1", "V55.3"]),
+    ("ACDF at C4-C5 and C5-C6.", "V29.4", ["V29.4", "V55.2"]),
+    ("Anterior cervical discectomy and fusion.", "V29.4", ["V29.4"]),  # no level named: the coder adds it
+])
+def test_an_operation_on_the_spine_is_followed_by_its_number_of_levels(nhs_tables, told, proc, expected):
+    x = Excerpt(("procedures", told))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "SUP-004")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("text, levels", [
+    ("C5-C6", 1), ("L4/5", 1), ("L5-S1", 1), ("T12-L1", 1), ("T4 to T12", 8), ("C4-C5 and C5-C6", 2),
+    ("L4 laminectomy with decompression of the L4/5 level", 1), ("T2 signal change in the cord", 0), ("C9", 0),
+])
+def test_spinal_levels_are_counted_from_the_vertebrae_named(text, levels):
+    from clincoder.rules.conventions import spinal_levels
+    assert spinal_levels(text) == levels
+
+
+def test_spondylosis_with_myelopathy_is_coded_with_its_asterisk(tables):
+    x = Excerpt(("diagnoses", "Degenerative cervical myelopathy secondary to C5-C6 cervical spondylosis"))
+    out = run(tables, x, [code(tables, WHO, "M47.1", "primary", x.evidence("cervical spondylosis", "diagnoses"))], "CON-005")
+    assert [c.code for c in out.codes] == ["M47.1", "G99.2"]

@@ -183,6 +183,8 @@ def test_administrative_lines_after_the_salutation_are_not_read(nlp, line):
     ("She was under Dr Imogen Tate, Consultant in Infectious Diseases, for dengue fever.", "Infectious", "dengue"),
     ("Seen by the Registrar in Stroke Medicine, who confirmed a lacunar infarct.", "Stroke", "lacunar"),
     ("Reviewed by the consultant in Diabetes and Endocrinology for her thyrotoxicosis.", "Endocrinology", "thyrotoxicosis"),
+    # a trainee's grade before the specialty, signing off without a valediction
+    ("Treated for leptospirosis.\n\nDr Tom Ellery, ST4 Infectious Diseases, for Dr P Venkataraman", "Infectious", "leptospirosis"),
 ])
 def test_a_clinicians_post_named_in_the_text_is_not_read(nlp, sentence, team, kept):
     p = _prepared(nlp, f"Dear Dr Lennox,\n\n{sentence}\n")

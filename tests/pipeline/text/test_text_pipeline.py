@@ -378,6 +378,12 @@ def test_an_inline_heading_heads_its_paragraph_only(analyse):
     # the recovery after an operation ends the allergies that come before it
     ("ALLERGIES AND INTOLERANCES\n- Tramadol: hallucinations\n\nPOST-OPERATIVE COURSE\nPain controlled with oral "
      "morphine.\n", "Pain", "discharge_summary"),
+    # a heading indented under a problem of a numbered list heads its indented lines only: the
+    # list goes on at the next problem
+    ("She was admitted with a cough. Her problems this admission were:\n\n1. Pneumonia.\n   Treatment: IV co-amoxiclav for 5 days.\n\n"
+     "2. Steroid-induced hyperglycaemia.\n\n3. Hypothyroidism.\n", "hyperglycaemia", "diagnoses"),
+    ("She was admitted with a cough. Her problems this admission were:\n\n1. Pneumonia.\n   Treatment: IV co-amoxiclav for 5 days.\n\n"
+     "2. Steroid-induced hyperglycaemia.\n\n3. Hypothyroidism.\n", "Hypothyroidism", "diagnoses"),
 ])
 def test_what_stays_under_a_heading(analyse, text, mention, section):
     found = {m.text: m.section for m in mentions_of(analyse(text))}
@@ -610,3 +616,34 @@ def test_a_word_of_its_own_long_form_is_no_abbreviation(analyse):
     found = mentions_of(analyse(text))
     assert not [m for m in found if m.text == "nail" and m.expansion], found  # "nail" stands for nothing
     assert {m.text: m.label for m in found}.get("phenolisation") == "PROCEDURE"
+
+
+@pytest.mark.parametrize("text, mention, site", [
+    # "cervical" is the spine's before a word of the spine, the neck's before a node, else the cervix's
+    ("Degenerative cervical myelopathy.", "myelopathy", "cervical spine"),
+    ("Cervical spondylosis at C5-C6.", "spondylosis", "cervical spine"),
+    ("Cervical polyp seen at colposcopy.", "polyp", "cervix"),
+])
+def test_an_adjective_names_its_site_by_the_word_after_it(analyse, text, mention, site):
+    found = {m.text.lower(): m.body_site for m in mentions_of(analyse(text))}
+    assert found[mention.lower()] == site
+
+
+@pytest.mark.parametrize("text, mention", [
+    ("Post-splenectomy care - vaccines (MenACWY, MenB, pneumococcal, Hib/MenC and influenza) given on day 7.", "influenza"),
+    ("He was given a tetanus booster in the emergency department.", "tetanus"),
+])
+def test_a_vaccine_names_the_infection_it_prevents_not_one_the_patient_has(analyse, text, mention):
+    found = {m.text.lower(): m.assertion for m in mentions_of(analyse(text)) if m.label == "DIAGNOSIS"}
+    assert found[mention] == "hypothetical"
+
+
+def test_a_saturation_on_room_air_is_no_rheumatoid_arthritis(analyse):
+    text = ("Bitten on the hand; rapid painful swelling of the hand and forearm, stiffness of the fingers.\n"
+            "- HR 104, BP 118/72, SpO2 98% RA, T 37.2\n")
+    assert "rheumatoid arthritis" not in {(m.expansion or m.text).lower() for m in mentions_of(analyse(text))}
+
+
+def test_a_condition_named_with_its_kind_is_one_mention(analyse):
+    found = [m.text.lower() for m in mentions_of(analyse("She has hereditary angioedema and a retained tampon."))]
+    assert "hereditary angioedema" in found and "retained tampon" in found
