@@ -530,6 +530,7 @@ class OrganismParams:
     # sentence with ``words`` (its cultures) names it
     combinations: tuple[dict, ...] = ()
     combined: str = ""
+    misread: str = "{code} ({title}) is coded as {other}: the organism the letter names."
 
     def __post_init__(self):
         check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool})
@@ -595,12 +596,27 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
                 w.tag(r, own)
 
 
+def _misread_organisms(w: Work, r: Rule, p: OrganismParams) -> None:
+    """An organism code the ranker suggested on statements that name none of its organism but
+    another ("Group A Strep" read as group B streptococcus) is coded as the organism named."""
+    entries = [e for e in p.organisms if not e.get("combined_only")]
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and s.evidence and r.id not in s.rules]:
+        own = next((e for e in entries if compact(e["add"]) == compact(s.code)), None)
+        if own is None or any(re.search(own["words"], e.text, re.I) for e in s.evidence):
+            continue
+        named = next((e for e in entries for ev in s.evidence if re.search(e["words"], ev.text, re.I)), None)
+        if named is not None and w.suggested(System.parse(s.system), named["add"]) is None:
+            w.replace(r, s, System.parse(s.system), named["add"])
+            w.flag(r, p.misread, s, codes=(s.code, named["add"]), other=named["add"])
+
+
 @rule("CON-027", "conventions", OrganismParams)
 def organism(w: Work, r: Rule) -> None:
     """An infection whose code does not name its organism is followed by the B95-B96 code of the
     organism the letter names ("urine culture grew E. coli")."""
     p: OrganismParams = r.params
     _combined(w, r, p)
+    _misread_organisms(w, r, p)
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     if any(in_refs(s.code, code_refs(" ".join(p.coded))) for s in mine):
         return
@@ -1323,6 +1339,28 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
         else:
             kept[key] = s
+    _said_more(w, r)
+
+
+_NEC = re.compile(r"\bNEC\b")
+
+
+def _said_more(w: Work, r: Rule) -> None:
+    """Of two operations that rest on the same statement, one whose title says all the other's
+    says and more ("Percutaneous biopsy of lesion of liver NEC" J13.2 beside "Biopsy of liver NEC"
+    J14.1, both read in "ultrasound-guided percutaneous liver biopsy") is coded."""
+    operations = [s for s in w.scope(r) if s.kind == "procedure" and s.evidence and not opcs4_supplementary(s.code)]
+    words = {id(s): content_words(_NEC.sub(" ", s.title)) for s in operations}
+    for s in operations:
+        spans = {(e.start, e.end) for e in s.evidence}
+        more = next((o for o in operations if o is not s and o in w.codes and words[id(s)] < words[id(o)]
+                     and spans & {(e.start, e.end) for e in o.evidence}), None)
+        if more is not None and s in w.codes:
+            if w.codes.index(s) < w.codes.index(more):
+                w.move_before(more, s)
+            w.demote(s)
+            w.tag(r, s, more)
+            w.flag(r, r.params.message, s, codes=(s.code, more.code), other=more.code)
 
 
 @dataclass(frozen=True)

@@ -1122,6 +1122,7 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["I15.2", "I10"], ["I15.2"]),  # hypertension secondary to a phaeochromocytoma is not also essential
     (["J44.1", "J43.9"], ["J44.1"]),  # the emphysema of COPD is the COPD (J43 excludes it)
     (["J43.9", "I10"], ["J43.9", "I10"]),  # emphysema without COPD stays
+    (["I20.9", "I21.4"], ["I21.4"]),  # the angina of an NSTEMI is the infarction's
     (["M47.1", "G99.2", "G95.2"], ["M47.1", "G99.2"]),  # the cord compression of spondylotic myelopathy
     (["M50.0", "M25.7"], ["M50.0"]),  # the osteophyte of a cervical disc disorder is the disorder's
 ])
@@ -2000,9 +2001,11 @@ def test_an_organism_with_no_organism_code_is_never_added_after_an_infection(tab
 
 
 def test_an_organism_code_already_suggested_is_kept(tables):
-    x = Excerpt(("diagnoses", "1. E. coli urinary tract infection"))
+    # the ranker's organism rests on its own culture; the E. coli of the diagnosis line adds nothing
+    x = Excerpt(("diagnoses", "1. E. coli urinary tract infection"), ("investigations", "Urine culture: Klebsiella pneumoniae."))
     ev = x.evidence("1. E. coli urinary tract infection", "diagnoses")
-    out = run(tables, x, [code(tables, WHO, "N39.0", "primary", ev), code(tables, WHO, "B96.1", evidence=ev)], "CON-027")
+    out = run(tables, x, [code(tables, WHO, "N39.0", "primary", ev),
+                          code(tables, WHO, "B96.1", evidence=x.evidence("Klebsiella pneumoniae", "investigations"))], "CON-027")
     assert [c.code for c in out.codes] == ["N39.0", "B96.1"] and not out.flags
 
 
@@ -2282,6 +2285,7 @@ def test_the_stated_primary_never_brings_in_a_sibling_of_a_suggested_code(tables
     ("J18.9", "A41.9", True),  # sepsis from a pneumonia
     ("L03.1", "A41.9", True),  # sepsis from cellulitis of the leg
     ("A02.0", "A02.1", True),  # Salmonella sepsis from Salmonella enteritis
+    ("D70", "A41.9", True),  # neutropenic sepsis: the sepsis first, then the neutropenia
     ("I21.4", "A41.9", False),  # a myocardial infarction is no source of sepsis: left as the clinician listed it
 ])
 def test_sepsis_is_sequenced_before_its_source(tables, source, sepsis, moved):
@@ -2980,3 +2984,25 @@ def test_spondylosis_with_myelopathy_is_coded_with_its_asterisk(tables):
     x = Excerpt(("diagnoses", "Degenerative cervical myelopathy secondary to C5-C6 cervical spondylosis"))
     out = run(tables, x, [code(tables, WHO, "M47.1", "primary", x.evidence("cervical spondylosis", "diagnoses"))], "CON-005")
     assert [c.code for c in out.codes] == ["M47.1", "G99.2"]
+
+
+@pytest.mark.parametrize("suggested, expected", [
+    ("B95.1", "B95.0"),  # "Group A Strep" read as group B: the organism named
+    ("B95.0", "B95.0"),
+    ("B95.5", "B95.5"),  # a streptococcus, unspecified, is still what the letter says
+])
+def test_an_organism_code_read_as_another_organism_is_the_one_named(tables, suggested, expected):
+    line = "Dx: Retropharyngeal abscess (L) - Group A Strep"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "J39.0", "primary", ev), code(tables, WHO, suggested, evidence=ev)], "CON-027")
+    assert [c.code for c in out.codes] == ["J39.0", expected]
+
+
+def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_tables):
+    told = "He had an ultrasound-guided percutaneous liver biopsy of the right lobe."
+    x = Excerpt(("procedures", told))
+    ev = x.evidence(told, "procedures")
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "J14.1", "primary", ev), code(nhs_tables, OPCS, "J13.2", evidence=ev)],
+              "CON-008")
+    assert [c.code for c in out.codes] == ["J13.2"] and out.codes[0].role == "primary"

@@ -247,6 +247,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("She was started on a course of co-amoxiclav for pneumonia.", "pneumonia", "present"),
     # a treatment the condition came after was done before
     ("Urothelial carcinoma of the bladder, after neoadjuvant chemotherapy.", "chemotherapy", "historical"),
+    # a test done at an outpatient visit before this spell is that attendance's
+    ("Ultrasound-guided fine needle aspiration in clinic gave Thy3f cytology.", "needle aspiration", "historical"),
+    ("Her vocal cords were mobile on flexible nasendoscopy at her pre-operative clinic visit.",
+     "flexible nasendoscopy", "historical"),
+    # a scar the examination finds well healed is no condition; the operation that left it is earlier
+    ("R hip: full painless ROM, scar well healed, no effusion.", "scar", "negated"),
+    ("There is a well-healed midline laparotomy scar.", "laparotomy", "historical"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
