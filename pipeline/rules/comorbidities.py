@@ -42,7 +42,7 @@ class StatusParams:
     past: str = r"(?!)"
     dates: str = DATES
     ruled_out: str = "{code} ({title}) is not coded: the letter says \"{mention}\"."
-    another_class: str = "{code} ({title}) is not coded: the drug the letter names is {other}'s."
+    another_class: str = "{code} ({title}) is not coded: the drug the letter names is an allergy of {other}'s class."
     # an entry read under an allergies heading: a substance whose own clause (what follows it up
     # to the next comma, semicolon or full stop) names one of these (a side effect, an
     # interaction, a drug taken safely) and no allergic reaction is no allergy

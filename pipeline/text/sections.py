@@ -200,23 +200,27 @@ class LetterSectionizer(Sectionizer):
         return doc
 
 
+def _leading(line: str) -> int:
+    """The width of a line's leading spaces and tabs (a tab is four)."""
+    line = line.expandtabs(4)
+    return len(line) - len(line.lstrip())
+
+
 def _indent(text: str, char: int) -> Tuple[int, bool]:
     """How far the line holding ``char`` is indented, and whether ``char`` starts that line (only
     spaces and tabs before it)."""
-    line_start = text.rfind("\n", 0, char) + 1
-    line = text[line_start:char].expandtabs(4)
-    return len(line) - len(line.lstrip()), not line.strip()
+    before = text[text.rfind("\n", 0, char) + 1:char]
+    return _leading(before), not before.strip()
 
 
 def _outdent(text: str, start: int, end: int, indent: int) -> Optional[int]:
     """Where the first non-blank line in ``text[start:end]`` indented less than ``indent`` begins."""
     pos = text.find("\n", start, end)
     while pos != -1:
-        line_start = pos + 1
-        line_end = text.find("\n", line_start, end)
-        line = text[line_start:line_end if line_end != -1 else end]
-        if line.strip() and len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip()) < indent:
-            return line_start
+        line_end = text.find("\n", pos + 1, end)
+        line = text[pos + 1:line_end if line_end != -1 else end]
+        if line.strip() and _leading(line) < indent:
+            return pos + 1
         pos = line_end
     return None
 
