@@ -12,7 +12,7 @@ from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.contracts import SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence
 
-from .engine import Work
+from .engine import Work, read_as_another
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -168,10 +168,7 @@ def _another_class(w: Work, r: Rule, allergies: list[dict]) -> None:
     coded: the allergy is the other entry's."""
     for entry in allergies:
         for s in [c for c in w.scope(r) if compact(c.code) == compact(entry["code"]) and r.id not in c.rules]:
-            if not s.evidence or any(re.search(entry["words"], e.text, re.I) for e in s.evidence):
-                continue
-            other = next((o for o in allergies if o is not entry
-                          and any(re.search(o["words"], e.text, re.I) for e in s.evidence)), None)
+            other = read_as_another(entry, allergies, s.evidence)
             if other is not None:
                 w.demote(s)
                 w.tag(r, s)

@@ -12,8 +12,8 @@ from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, same_statement,
-                     shared_statement, specific, title_holds)
+from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, read_as_another,
+                     same_statement, shared_statement, specific, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
@@ -602,9 +602,7 @@ def _misread_organisms(w: Work, r: Rule, p: OrganismParams) -> None:
     entries = [e for e in p.organisms if not e.get("combined_only")]
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and s.evidence and r.id not in s.rules]:
         own = next((e for e in entries if compact(e["add"]) == compact(s.code)), None)
-        if own is None or any(re.search(own["words"], e.text, re.I) for e in s.evidence):
-            continue
-        named = next((e for e in entries for ev in s.evidence if re.search(e["words"], ev.text, re.I)), None)
+        named = read_as_another(own, entries, s.evidence) if own is not None else None
         if named is not None and w.suggested(System.parse(s.system), named["add"]) is None:
             w.replace(r, s, System.parse(s.system), named["add"])
             w.flag(r, p.misread, s, codes=(s.code, named["add"]), other=named["add"])

@@ -290,6 +290,16 @@ def title_holds(diagnosis: CodeSuggestion, symptom: CodeSuggestion) -> bool:
     return bool(said and words) and words <= content_words(said.group(1))
 
 
+def read_as_another(own: dict, entries: Sequence[dict], evidence: Sequence[Evidence]) -> dict | None:
+    """Of a rule's word entries (``{words, ...}``), the one whose words a suggestion's evidence names
+    where it names none of its own entry's ("Group A Strep" behind B95.1, group B; "penicillin
+    allergy" behind Z88.8, other drugs); None where its own words are there or no other's are."""
+    texts = [e.text for e in evidence]
+    if not texts or any(re.search(own["words"], t, re.I) for t in texts):
+        return None
+    return next((o for o in entries if o is not own and any(re.search(o["words"], t, re.I) for t in texts)), None)
+
+
 def listed_first(s: CodeSuggestion, sections: Sequence[str]) -> float:
     """How early the letter lists ``s`` as present in ``sections`` (higher: earlier); -inf where
     it does not."""
