@@ -335,22 +335,6 @@ class SupplementaryParams:
             re.compile(entry.get("unless_titled", ""))
 
 
-def _attach(w: Work, r: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
-            placed: set[int], score: float | None = None) -> CodeSuggestion | None:
-    """The supplementary ``code`` directly after ``after``: the ranker's own suggestion of it moved
-    there, else a new one (a code this rule placed after another procedure is repeated)."""
-    own = next((c for c in w.codes if c.system == system.value and compact(c.code) == compact(code)
-                and id(c) not in placed), None)
-    if own is None:
-        own = w.add(r, system, code, s.evidence, after=after, repeat=True, rule_evidence=True, score=score)
-    else:
-        w.move_after(own, after)
-        w.tag(r, own)
-    if own is not None:
-        placed.add(id(own))
-    return own
-
-
 def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, session: str, opened: bool):
     """The session's wording of ``entry`` for an operation listed with it: an approach unless the
     operation's own words make it open; a side only where the session names one side."""
@@ -415,7 +399,7 @@ def supplementary(w: Work, r: Rule) -> None:
             if found is None:
                 continue
             done.add(group)
-            added = _attach(w, r, system, entry["add"], s, after, placed)
+            added = w.attach(r, system, entry["add"], s, after, placed)
             if added is not None:
                 after = added
                 w.tag(r, s)
@@ -508,7 +492,7 @@ def adverse_effect(w: Work, r: Rule) -> None:
                         if (m := _caused_by(p, d["words"], told, before))), key=lambda f: f[0])
         after = s
         for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told
-            added = _attach(w, r, System.parse(s.system), add, s, after, placed, score=s.score)
+            added = w.attach(r, System.parse(s.system), add, s, after, placed, score=s.score)
             if added is not None:
                 after = added
                 w.tag(r, s)
@@ -1450,7 +1434,7 @@ def levels_of_spine(w: Work, r: Rule) -> None:
         n = spinal_levels(" ".join(e.text for e in s.evidence if e.assertion == "present"))
         if n:
             code = p.levels[min(n, 3) - 1]
-            added = _attach(w, r, System.parse(s.system), code, s, s, placed)
+            added = w.attach(r, System.parse(s.system), code, s, s, placed)
             if added is not None:
                 w.flag(r, p.message, s, codes=(s.code, code), other=code, value=n)
 

@@ -107,6 +107,22 @@ class Work:
         self.tag(rule, s)
         return s
 
+    def attach(self, rule: Rule, system: System, code: str, s: CodeSuggestion, after: CodeSuggestion,
+               placed: set[int], score: float | None = None) -> CodeSuggestion | None:
+        """The supplementary ``code`` directly after ``after`` (``s``'s evidence is its own where it is
+        new): the ranker's own suggestion of it moved there, else a new one; a code the rule placed
+        after another code already (``placed``: their ids) is repeated."""
+        own = next((c for c in self.codes if c.system == system.value and compact(c.code) == compact(code)
+                    and id(c) not in placed), None)
+        if own is None:
+            own = self.add(rule, system, code, s.evidence, after=after, repeat=True, rule_evidence=True, score=score)
+        else:
+            self.move_after(own, after)
+            self.tag(rule, own)
+        if own is not None:
+            placed.add(id(own))
+        return own
+
     def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str) -> None:
         """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
         a candidate."""

@@ -373,6 +373,75 @@ def acute_in_the_episode(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, acute), other=acute)
 
 
+@dataclass(frozen=True)
+class SecondaryParams:
+    # {codes, words, causes: [{words, to}]}: the codes of a condition of unstated cause, the words
+    # that name it, and the code of its secondary form for each cause (first that names it wins)
+    forms: tuple[dict, ...]
+    after: str  # "<condition> ... secondary to <cause>": WORDS is the condition; (between)(cause)
+    joined: str  # words between that join on another condition ("and") ...
+    shared: str  # ... unless both are said to be secondary ("both")
+    before: str  # "<cause>, causing ... <condition>", "<cause>-related <condition>": (cause) groups
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.forms, "forms", {"codes": str, "words": str, "causes": object}, {})
+        for n, f in enumerate(self.forms, 1):
+            if not isinstance(f["causes"], list) or not all(isinstance(c, dict) for c in f["causes"]):
+                raise ValueError(f"forms #{n}: causes must be a list of {{words, to}}")
+            check_entries(tuple(f["causes"]), f"forms #{n} causes", {"words": str, "to": str}, {})
+            check_codes(tuple(c["to"] for c in f["causes"]), f"forms #{n} causes to")
+            for c in f["causes"]:
+                re.compile(c["words"], re.I)
+        for pattern in (self.after, self.before):
+            re.compile(pattern.replace("WORDS", "x"))
+        re.compile(self.joined)
+        re.compile(self.shared)
+
+
+def _causes_told(p: SecondaryParams, form: dict, text: str) -> list[str]:
+    """The causes ``text`` gives for the condition ``form`` names, as stated."""
+    words = form["words"]
+    told = []
+    for m in re.finditer(p.after.replace("WORDS", words), text, re.I):
+        between, cause = m.group(1), m.group(2)
+        if not re.search(p.joined, between, re.I) or re.search(p.shared, between, re.I):
+            told.append(cause)
+    told += [g for m in re.finditer(p.before.replace("WORDS", words), text, re.I) for g in m.groups() if g]
+    return told
+
+
+def _secondary_form(p: SecondaryParams, form: dict, sentences: list[str]) -> tuple[str, str] | None:
+    """(the code of the secondary form, the cause as told) from the first statement that gives a
+    cause the form's list names."""
+    for text in sentences:
+        for cause in _causes_told(p, form, text):
+            hit = next((c for c in form["causes"] if re.search(c["words"], cause, re.I)), None)
+            if hit is not None:
+                return hit["to"], cause.strip(" ,")
+    return None
+
+
+@rule("CON-043", "conventions", SecondaryParams)
+def secondary_form(w: Work, r: Rule) -> None:
+    """A condition the letter states is secondary to another ("hypertension secondary to lupus
+    nephritis") is coded as the classification's secondary form for that cause (I15.1, not I10)."""
+    p: SecondaryParams = r.params
+    told = [w.text[s.start:s.end] for s in w.sentences if s.assertion not in ("negated", "family", "hypothetical")]
+    for form in p.forms:
+        refs = code_refs(form["codes"])
+        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+            found = _secondary_form(p, form, told)
+            if found is None:
+                continue
+            system, (to, cause) = System.parse(s.system), found
+            code = to + compact(s.code)[len(compact(to)):] if len(compact(to)) == 3 else to
+            if w.tables[system].get(code) is None or code == s.code:
+                continue
+            w.replace(r, s, system, code)
+            w.flag(r, p.message, s, codes=(s.code, code), other=code, mention=cause)
+
+
 @rule("CON-035", "conventions", TherapyParams)
 def therapy_at_the_examination(w: Work, r: Rule) -> None:
     """A diagnostic endoscopic examination at which the letter tells a therapy or a biopsy is

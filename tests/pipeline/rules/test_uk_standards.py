@@ -3006,3 +3006,83 @@ def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "J14.1", "primary", ev), code(nhs_tables, OPCS, "J13.2", evidence=ev)],
               "CON-008")
     assert [c.code for c in out.codes] == ["J13.2"] and out.codes[0].role == "primary"
+
+
+@pytest.mark.parametrize("line, coded, expected", [
+    ("Hypertension secondary to lupus nephritis.", "I10", "I15.1"),
+    ("Secondary hypertension due to the phaeochromocytoma.", "I15.9", "I15.2"),
+    ("This confirms that his hypertension was secondary to an aldosterone-producing adenoma.", "I10", "I15.2"),
+    ("Her diabetes and hypertension are both likely to be secondary to the cortisol excess.", "I10", "I15.2"),
+    ("The picture was classical for scleroderma renal crisis, causing AKI with accelerated hypertension.", "I10", "I15.1"),
+    ("Hypertension secondary to renal artery stenosis.", "I10", "I15.0"),
+    ("CF-related diabetes - basal-bolus insulin.", "E14.9", "E13.9"),
+    # the cause belongs to the nearer condition; a cause the list does not name leaves the code
+    ("Hypertension and CKD secondary to diabetic nephropathy.", "I10", "I10"),
+    ("Hypertension, probably due to pain.", "I10", "I10"),
+    ("Portal hypertension secondary to alcohol-related cirrhosis.", "I10", "I10"),
+])
+def test_a_condition_stated_secondary_to_another_is_its_secondary_form(tables, line, coded, expected):
+    x = Excerpt(MAIN, ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, coded, evidence=x.evidence(line, "diagnoses"))], "CON-043")
+    assert [c.code for c in out.codes] == ["J18.9", expected]
+    assert bool(out.flags) == (coded != expected)
+
+
+@pytest.mark.parametrize("told, line, coded, expected", [
+    # the complication's own statement names the procedure
+    ("Procedure: return to theatre for control of bleeding.", "Secondary post-tonsillectomy haemorrhage, day 7", "T81.0", "Y83.6"),
+    ("Procedure: PD catheter removal.", "PD peritonitis with exit-site and tunnel infection", "T85.7", "Y84.1"),
+    ("Procedure: catheter changed.", "Catheter-associated urinary tract infection (CAUTI)", "T83.5", "Y84.6"),
+    # its code does: a device; a post-LP headache
+    ("Procedure: revision of the shunt.", "Shunt blocked at the ventricular end", "T85.0", "Y83.1"),
+    ("Procedure: lumbar puncture on day 2.", "Headache after the puncture, settled", "G97.1", "Y84.4"),
+    # the operation the letter tells nearest to it
+    ("Operation: I carried out a total thyroidectomy on 03/10/2026.", "This is post-operative hypoparathyroidism", "E89.2", "Y83.6"),
+    ("Operation: small bowel resection with primary anastomosis.", "Prolonged post-operative ileus", "K91.3", "Y83.2"),
+    ("Operation: aortic valve replacement.", "Post-operative paroxysmal atrial fibrillation (day 2)", "I48.0", None),
+    ("Operation: laparotomy.", "New paroxysmal AF on post-operative day 3", "I48.0", None),
+    ("Operation: open primary sutured repair of the paraumbilical hernia.", "Superficial surgical site infection", "T81.4", "Y83.8"),
+    # a condition whose statement calls it post-operative; not one that does not
+    ("Operation: focused left inferior parathyroidectomy.", "Transient post-operative hypocalcaemia", "E83.5", "Y83.6"),
+    ("Operation: focused left inferior parathyroidectomy.", "Transient hypocalcaemia", "E83.5", None),
+])
+def test_a_complication_of_care_is_followed_by_the_procedure_that_caused_it(tables, told, line, coded, expected):
+    x = Excerpt(("procedures", told), ("diagnoses", line))
+    x.sentences[0] = replace(x.sentences[0], procedural=True)
+    out = run(tables, x, [code(tables, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-044")
+    assert [c.code for c in out.codes] == [coded] + ([expected] if expected else [])
+
+
+def test_each_complication_gets_its_cause_and_one_already_followed_by_it_none(tables):
+    x = Excerpt(("procedures", "Total thyroidectomy in July."), ("diagnoses", "Post-surgical hypothyroidism"),
+                ("diagnoses", "Post-surgical hypoparathyroidism"))
+    x.sentences[0] = replace(x.sentences[0], procedural=True)
+    out = run(tables, x, [code(tables, WHO, "E89.0", "primary", x.evidence("Post-surgical hypothyroidism", "diagnoses")),
+                          code(tables, WHO, "Y83.6", evidence=x.evidence("Total thyroidectomy", "procedures")),
+                          code(tables, WHO, "E89.2", evidence=x.evidence("Post-surgical hypoparathyroidism", "diagnoses"))],
+              "CON-044")
+    assert [c.code for c in out.codes] == ["E89.0", "Y83.6", "E89.2", "Y83.6"]
+
+
+@pytest.mark.parametrize("line, coded, expected", [
+    ("Post-surgical hypothyroidism - levothyroxine", "E03.9", "E89.0"),
+    ("We have diagnosed post-operative adrenal insufficiency", "E27.4", "E89.6"),
+    ("Prolonged post-operative ileus, day 3 to day 8", "K56.7", "K91.3"),
+    ("Primary hypothyroidism - levothyroxine", "E03.9", "E03.9"),
+])
+def test_a_condition_stated_post_operative_is_its_postprocedural_form(tables, line, coded, expected):
+    x = Excerpt(MAIN, ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, coded, evidence=x.evidence(line, "diagnoses"))], "CON-045")
+    assert [c.code for c in out.codes] == ["J18.9", expected]
+
+
+def test_a_condition_whose_postprocedural_form_is_coded_already_is_that_condition(tables):
+    x = Excerpt(MAIN, ("diagnoses", "Post-surgical hypoparathyroidism"), ("diagnoses", "Permanent post-surgical hypoparathyroidism"))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "E89.2", evidence=x.evidence("Permanent post-surgical hypoparathyroidism", "diagnoses")),
+                          code(tables, WHO, "E20.9", evidence=x.evidence("Post-surgical hypoparathyroidism", "diagnoses"))],
+              "CON-045")
+    assert [c.code for c in out.codes] == ["J18.9", "E89.2"]
+    assert [c.code for c in out.candidates] == ["E20.9"]

@@ -165,6 +165,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Personality disorder was considered by the admitting team but was not supported on assessment.",
      "Personality disorder", "negated"),
     ("Pneumonia was considered but he has a UTI.", "Pneumonia", "negated"),  # set aside for what he has
+    # the diagnosis weighed against the one made; who excluded it, said before it
+    ("The main alternative we considered was generalised pustular psoriasis.", "generalised pustular psoriasis",
+     "hypothetical"),
+    ("CT showed a normal appendix; the surgeons excluded appendicitis and she did not need an operation.",
+     "appendicitis", "negated"),
+    ("We ruled out PE with a CTPA.", "PE", "negated"),
     ("Settled with fluids and caffeine; an epidural blood patch was discussed but was not needed.",
      "epidural blood patch", "negated"),
     # a dash between spaces starts a new clause; a hyphen in a word does not

@@ -1,0 +1,135 @@
+"""Complications of care: a condition the letter gives as the complication of a procedure is
+followed by the Y83-Y84 code of that procedure (citations in ``rules.yaml``).
+
+A coder reads which procedure caused it: the complication's own statement first ("secondary
+post-tonsillectomy haemorrhage", "PD peritonitis", "catheter-associated UTI"), then what its
+code says (a transplant rejected, a device), then the operation the letter tells nearest to it
+("I carried out a total thyroidectomy" before "post-operative hypoparathyroidism"), and last the
+statement's own general words ("after surgery": another surgical procedure).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clincoder.core.codes import System
+from clincoder.core.schema import CodeSuggestion
+
+from .engine import Work
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import Rule, check_codes, check_entries
+
+
+@dataclass(frozen=True)
+class ProcedureCauseParams:
+    complications: tuple[str, ...]  # codes that are complications of care whatever their statement says
+    stated_codes: tuple[str, ...]  # codes that are one where their own statement says so (``stated``)
+    stated: str  # "post-operative", "a recognised complication of the surgery", "following total thyroidectomy"
+    # {codes, add}: the Y83-Y84 code a complication's own code gives (T86: a transplanted organ)
+    defaults: tuple[dict, ...]
+    # {words, add}: the procedures as letters name them, most specific first; ``general`` ones
+    # ("surgery", "repair") are read last, from the complication's own statement only
+    procedures: tuple[dict, ...]
+    causes: tuple[str, ...]  # the cause codes: where one follows the complication already, none is added
+    message: str
+
+    def __post_init__(self):
+        for what, codes in (("complications", self.complications), ("stated_codes", self.stated_codes),
+                            ("causes", self.causes)):
+            check_codes(codes, what)
+        check_entries(self.defaults, "defaults", {"codes": str, "add": str}, {})
+        check_entries(self.procedures, "procedures", {"words": str, "add": str}, {"general": bool})
+        for e in (*self.defaults, *self.procedures):
+            check_codes((e["add"],), "add")
+        re.compile(self.stated)
+
+
+def _named(entries, text: str) -> dict | None:
+    """The first procedure of ``entries`` that ``text`` names."""
+    return next((e for e in entries if re.search(e["words"], text, re.I)), None)
+
+
+def _nearest_told(w: Work, entries, at: int) -> dict | None:
+    """The procedure named in the letter's sentence that tells an operation or procedure nearest
+    to the offset ``at`` (the complication's statement)."""
+    told = sorted((abs(s.start - at), s.start) for s in w.sentences if s.procedural)
+    for _, start in told:
+        sentence = next(s for s in w.sentences if s.start == start)
+        found = _named(entries, w.text[sentence.start:sentence.end])
+        if found is not None:
+            return found
+    return None
+
+
+def _procedure(w: Work, p: ProcedureCauseParams, s: CodeSuggestion) -> str | None:
+    """The Y83-Y84 code of the procedure that caused the complication ``s``: the specific
+    procedures first (its statement, its code, the letter nearest to it), then the general ones."""
+    said = " ".join(e.text for e in s.evidence)
+    at = min((e.start for e in s.evidence), default=0)
+    specific = [e for e in p.procedures if not e.get("general")]
+    general = [e for e in p.procedures if e.get("general")]
+    found = _named(specific, said)
+    default = next((d for d in p.defaults if in_refs(s.code, code_refs(d["codes"]))), None)
+    if found is None and default is not None:
+        return default["add"]
+    found = found or _nearest_told(w, specific, at) or _named(general, said) or _nearest_told(w, general, at)
+    return found["add"] if found is not None else None
+
+
+def _complication(p: ProcedureCauseParams, s: CodeSuggestion) -> bool:
+    if in_refs(s.code, code_refs(" ".join(p.complications))):
+        return True
+    return in_refs(s.code, code_refs(" ".join(p.stated_codes))) and any(re.search(p.stated, e.text, re.I)
+                                                                      for e in s.evidence)
+
+
+@rule("CON-044", "conventions", ProcedureCauseParams)
+def procedure_as_cause(w: Work, r: Rule) -> None:
+    """A complication of a procedure ("post-operative hypoparathyroidism", "wound infection",
+    "post-LP headache") is followed directly by the Y83-Y84 code of the procedure that caused it."""
+    p: ProcedureCauseParams = r.params
+    causes, placed = code_refs(" ".join(p.causes)), set()
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and _complication(p, s)]:
+        at = w.codes.index(s)
+        if at + 1 < len(w.codes) and in_refs(w.codes[at + 1].code, causes):
+            placed.add(id(w.codes[at + 1]))  # its cause stays where it is
+            continue
+        code = _procedure(w, p, s)
+        added = w.attach(r, System.parse(s.system), code, s, s, placed, score=s.score) if code else None
+        if added is not None:
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code)
+
+
+@dataclass(frozen=True)
+class PostproceduralParams:
+    forms: tuple[dict, ...]  # {codes, to}: a condition's codes and the code of its postprocedural form
+    stated: str  # the words that make it postprocedural in its own statement ("post-surgical")
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.forms, "forms", {"codes": str, "to": str}, {})
+        for f in self.forms:
+            check_codes((f["to"],), "forms to")
+        re.compile(self.stated)
+
+
+@rule("CON-045", "conventions", PostproceduralParams)
+def postprocedural_form(w: Work, r: Rule) -> None:
+    """A condition whose statement calls it post-operative or post-surgical is coded as the
+    postprocedural form the classification has ("post-surgical hypothyroidism": E89.0, not E03.9)."""
+    p: PostproceduralParams = r.params
+    for form in p.forms:
+        refs = code_refs(form["codes"])
+        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+            system = System.parse(s.system)
+            if not any(re.search(p.stated, e.text, re.I) for e in s.evidence):
+                continue
+            if w.suggested(system, form["to"]) is None:
+                w.replace(r, s, system, form["to"])
+            else:  # the postprocedural form is suggested already: the same condition
+                w.demote(s)
+                w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, form["to"]), other=form["to"])
