@@ -524,7 +524,8 @@ class OrganismParams:
         for entry in self.organisms:
             re.compile(entry["words"])
         for entry in self.combinations:
-            check_codes(tuple(entry["becomes"]) + tuple(entry["becomes"].values()), "combinations becomes")
+            check_codes(tuple(entry["becomes"]) + tuple(v.rstrip("+") for v in entry["becomes"].values()),
+                        "combinations becomes")
 
 
 def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where: str = "",
@@ -569,6 +570,8 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
             named = _organism_named(w, p, s, entry["words"])
             becomes = entry["becomes"].get(named[0]["add"]) if named is not None else None
+            if becomes is not None and becomes.endswith("+"):  # the code's own further characters kept (its site)
+                becomes = becomes[:-1] + compact(s.code)[len(compact(becomes[:-1])):]
             if becomes is None or w.entry(s)[0].get(becomes) is None:
                 continue
             system = System.parse(s.system)

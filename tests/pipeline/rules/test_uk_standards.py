@@ -3086,3 +3086,11 @@ def test_a_condition_whose_postprocedural_form_is_coded_already_is_that_conditio
               "CON-045")
     assert [c.code for c in out.codes] == ["J18.9", "E89.2"]
     assert [c.code for c in out.candidates] == ["E20.9"]
+
+
+def test_septic_arthritis_takes_the_code_of_its_organism_and_keeps_its_site(who_icd10_uk):
+    lines = ["1. Right knee septic arthritis", "Synovial fluid culture grew MSSA (Staphylococcus aureus)."]
+    x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "M00.96", "primary", x.evidence(lines[0], "diagnoses"))],
+              "CON-027")
+    assert [c.code for c in out.codes] == ["M00.06"]
