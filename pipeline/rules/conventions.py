@@ -992,13 +992,15 @@ def coded_beside(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class ResidualParams:
-    pairs: tuple[dict, ...]  # {codes, beside}: an unspecified code and the specific codes of its condition
+    # {codes, beside, unless}: an unspecified code and the specific codes of its condition; ``unless``:
+    # procedures (any classification) that treated the unspecified one in its own right
+    pairs: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"codes": str, "beside": str}, {})
+        check_entries(self.pairs, "pairs", {"codes": str, "beside": str}, {"unless": str})
         for pair in self.pairs:
-            check_codes((pair["codes"], pair["beside"]), "pairs")
+            check_codes((pair["codes"], pair["beside"], *([pair["unless"]] if "unless" in pair else [])), "pairs")
 
 
 @rule("CON-030", "conventions", ResidualParams)
@@ -1008,6 +1010,9 @@ def residual_beside_specific(w: Work, r: Rule) -> None:
     first place either had."""
     for pair in r.params.pairs:
         codes, beside = code_refs(pair["codes"]), code_refs(pair["beside"])
+        unless = code_refs(pair["unless"]) if "unless" in pair else ()
+        if unless and any(s.kind == "procedure" and in_refs(s.code, unless) for s in w.codes):
+            continue
         other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
         for s in [s for s in w.scope(r) if other is not None and in_refs(s.code, codes)]:
             if w.codes.index(s) < w.codes.index(other):

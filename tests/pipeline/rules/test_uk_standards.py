@@ -1125,6 +1125,7 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["I20.9", "I21.4"], ["I21.4"]),  # the angina of an NSTEMI is the infarction's
     (["M47.1", "G99.2", "G95.2"], ["M47.1", "G99.2"]),  # the cord compression of spondylotic myelopathy
     (["M50.0", "M25.7"], ["M50.0"]),  # the osteophyte of a cervical disc disorder is the disorder's
+    (["I50.0", "J90"], ["I50.0"]),  # the pleural effusions of heart failure are the heart failure's
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
@@ -3094,3 +3095,10 @@ def test_septic_arthritis_takes_the_code_of_its_organism_and_keeps_its_site(who_
     out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "M00.96", "primary", x.evidence(lines[0], "diagnoses"))],
               "CON-027")
     assert [c.code for c in out.codes] == ["M00.06"]
+
+
+def test_a_pleural_effusion_drained_in_its_own_right_stays_beside_heart_failure(tables):
+    x = Excerpt(("diagnoses", "1. Decompensated heart failure. 2. Bilateral pleural effusions, right drained."))
+    out = run(tables, x, [code(tables, WHO, "I50.0", "primary"), code(tables, WHO, "J90"),
+                          code(tables, OPCS, "T12.4", "primary")], "CON-030")
+    assert [c.code for c in out.codes] == ["I50.0", "J90", "T12.4"]

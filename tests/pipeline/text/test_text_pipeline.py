@@ -171,6 +171,10 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("CT showed a normal appendix; the surgeons excluded appendicitis and she did not need an operation.",
      "appendicitis", "negated"),
     ("We ruled out PE with a CTPA.", "PE", "negated"),
+    # an operation dated by the patient's age is an earlier one's
+    ("The myelomeningocele was closed and his VP shunt inserted at three weeks of age.", "VP shunt", "historical"),
+    ("She had a tonsillectomy aged 7 and has been well since.", "tonsillectomy", "historical"),
+    ("She had a tonsillectomy on 12/10/2026 for recurrent tonsillitis.", "tonsillectomy", "present"),
     ("Settled with fluids and caffeine; an epidural blood patch was discussed but was not needed.",
      "epidural blood patch", "negated"),
     # a dash between spaces starts a new clause; a hyphen in a word does not
@@ -208,6 +212,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "Choledocholithiasis", "negated"),
     ("Ruled out:\n- Choledocholithiasis - MRCP showed no CBD stones\n", "MRCP", "present"),
     ("Excluded: PE (CTPA normal).\nPlan: anticoagulation stopped.", "PE", "negated"),
+    ("Considered and excluded: thrombotic thrombocytopenic purpura (TTP); sepsis (cultures negative).\nPlan: review.",
+     "sepsis", "negated"),
     # an operation given with its year is a previous one; a diagnosis with its year may be current
     ("- Left total knee replacement 2017", "total knee replacement", "historical"),
     ("He had a TURP in 2018.", "TURP", "historical"),
