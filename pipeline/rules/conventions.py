@@ -327,10 +327,16 @@ class SupplementaryParams:
     # groups that the procedures heading gives each operation listed under it, whatever the
     # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")
     from_heading: tuple[str, ...] = ()
+    # groups read from the operation's account too: the rest of the paragraph or list item its
+    # statement opens (``account`` ends it), up to another operation's statement ("Pacing lead
+    # positioned in the right ventricle. ... under fluoroscopic guidance")
+    from_account: tuple[str, ...] = ()
+    account: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
         re.compile(self.unless)
+        re.compile(self.account)
         for entry in self.codes:
             re.compile(entry.get("unless_titled", ""))
 
@@ -367,6 +373,20 @@ def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
+    """The rest of each paragraph or list item that a statement of the operation in this episode
+    opens, up to another operation's statement."""
+    if not p.from_account:
+        return ""
+    others = sorted(e.start for o in procedures if o is not s for e in o.evidence)
+    parts = []
+    for e in (e for e in s.evidence if e.assertion == "present"):
+        end = re.compile(p.account).search(w.text, e.end)
+        stop = min([end.start() if end else len(w.text), *(x for x in others if x >= e.end)])
+        parts.append(w.text[e.end:stop])
+    return " ".join(parts)
+
+
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
@@ -385,6 +405,7 @@ def supplementary(w: Work, r: Rule) -> None:
         said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
+        account = _account(w, p, s, procedures)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
@@ -393,7 +414,8 @@ def supplementary(w: Work, r: Rule) -> None:
                 continue
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
-                re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None)
+                re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
+                re.search(entry["words"], account, re.I) if group in p.from_account else None)
             if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
                 found = _session_says(p, s, entry, condition, False)
             if found is None:

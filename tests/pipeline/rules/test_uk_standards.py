@@ -3102,3 +3102,19 @@ def test_a_pleural_effusion_drained_in_its_own_right_stays_beside_heart_failure(
     out = run(tables, x, [code(tables, WHO, "I50.0", "primary"), code(tables, WHO, "J90"),
                           code(tables, OPCS, "T12.4", "primary")], "CON-030")
     assert [c.code for c in out.codes] == ["I50.0", "J90", "T12.4"]
+
+
+@pytest.mark.parametrize("note, expected", [
+    ("Implantation of a dual-chamber permanent pacemaker. Leads positioned under fluoroscopic guidance.",
+     ["K60.6", "Y53.4"]),
+    # another paragraph, or another operation's statement, tells of other imaging
+    ("Implantation of a dual-chamber permanent pacemaker.\n\nCT chest later under fluoroscopic guidance.", ["K60.6"]),
+])
+def test_image_control_told_in_the_operations_paragraph_is_its_own(nhs_tables, note, expected):
+    text = note
+    x = Excerpt(("procedures", text))
+    a = x.text.index("Implantation")
+    ev = (Evidence(a, a + len("Implantation of a dual-chamber permanent pacemaker."),
+                   "Implantation of a dual-chamber permanent pacemaker.", "procedures", "present"),)
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K60.6", "primary", ev)], "SUP-001")
+    assert [c.code for c in out.codes] == expected
