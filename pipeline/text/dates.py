@@ -57,6 +57,11 @@ def as_date(found: re.Match) -> date | None:
 _BORN = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|born)\s*[:\-]?\s*", re.I)
 # an age given for an event ("Tonsillectomy aged 7", "an appendicectomy at the age of 12")
 AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
+# an age in days, weeks or months ("his VP shunt inserted at three weeks of age", "circumcision aged
+# 6 months"); "at 32 weeks" alone is a pregnancy's gestation, not an age
+_COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+AGE_SPAN = re.compile(r"\b(?:aged\s+(\d{1,3}|%s)\s+(days?|weeks?|months?)\b|at\s+(\d{1,3}|%s)\s+(days?|weeks?|months?)"
+                      r"\s+of\s+age\b)" % ("|".join(_COUNTS), "|".join(_COUNTS)), re.I)
 
 
 def _date_after(label: re.Pattern, text: str) -> date | None:
@@ -81,6 +86,20 @@ def age_end(found: re.Match, born: date) -> date | None:
             - timedelta(days=1)
     except ValueError:
         return None
+
+
+def age_span_end(found: re.Match, born: date) -> date | None:
+    """The last day of the day, week or month of life an :data:`AGE_SPAN` match gives."""
+    count, unit = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
+    n = int(count) if count.isdigit() else _COUNTS.index(count.lower()) + 1
+    unit = unit.lower().rstrip("s")
+    if unit == "day":
+        return born + timedelta(days=n)
+    if unit == "week":
+        return born + timedelta(days=7 * (n + 1) - 1)
+    months = born.month - 1 + n + 1
+    year, month = born.year + months // 12, months % 12 + 1
+    return date(year, month, min(born.day, calendar.monthrange(year, month)[1])) - timedelta(days=1)
 
 
 def admission_date(text: str) -> date | None:
@@ -129,6 +148,7 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
         found_dates += [(f, day_in(f, year)) for f in DAY_MONTH.finditer(text, lo, hi)]
     if born is not None:
         found_dates += [(f, age_end(f, born)) for f in AGE.finditer(text, lo, hi)]
+        found_dates += [(f, age_span_end(f, born)) for f in AGE_SPAN.finditer(text, lo, hi)]
     for found, when in found_dates:
         if found.start() >= end:  # a date the words lead to ("colectomy on 12/05/2025") is theirs
             distance = 0 if _LEADS_TO.fullmatch(text, end, found.start()) else found.start() - end

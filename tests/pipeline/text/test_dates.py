@@ -101,8 +101,16 @@ def test_the_date_of_birth(text, born):
     ("- Tonsillectomy aged 7.", "historical"),
     ("He had an appendicectomy at the age of 12.", "historical"),
     ("Laparoscopic cholecystectomy in a man aged 47.", "present"),  # his age now
-    ("Circumcision aged 6 months.", "present"),  # an age in months is not a year of life
+    ("Circumcision aged 6 months.", "historical"),  # an age in months: the month of life ended long ago
+    ("His VP shunt was inserted at three weeks of age.", "historical"),
+    ("Delivered by caesarean section at 32 weeks.", "present"),  # a gestation, not an age
 ])
 def test_a_procedure_dated_by_the_patients_age_then(operation, assertion):
     mentions = analyse("Re: Mr X, DOB: 14/07/1978\nAdmitted 03/03/2026, discharged 05/03/2026\n\n" + operation)
     assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == assertion
+
+
+def test_an_age_in_weeks_that_is_the_babys_age_now_dates_nothing_earlier():
+    mentions = analyse("Re: Baby X, DOB: 01/02/2026\nAdmitted 03/03/2026, discharged 05/03/2026\n\n"
+                       "Laparoscopic pyloromyotomy at four weeks of age.")
+    assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == "present"

@@ -171,10 +171,6 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("CT showed a normal appendix; the surgeons excluded appendicitis and she did not need an operation.",
      "appendicitis", "negated"),
     ("We ruled out PE with a CTPA.", "PE", "negated"),
-    # an operation dated by the patient's age is an earlier one's
-    ("The myelomeningocele was closed and his VP shunt inserted at three weeks of age.", "VP shunt", "historical"),
-    ("She had a tonsillectomy aged 7 and has been well since.", "tonsillectomy", "historical"),
-    ("She had a tonsillectomy on 12/10/2026 for recurrent tonsillitis.", "tonsillectomy", "present"),
     ("Settled with fluids and caffeine; an epidural blood patch was discussed but was not needed.",
      "epidural blood patch", "negated"),
     # a dash between spaces starts a new clause; a hyphen in a word does not
