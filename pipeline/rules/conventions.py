@@ -528,7 +528,7 @@ class OrganismParams:
     # {words, add, combined_only}: the organism as letters name it and its code; one whose code is
     # not a B95-B96 organism code (Salmonella, A02.9) is ``combined_only``: it only picks a
     # combination code (Salmonella sepsis A02.1), and is never added after an infection
-    organisms: tuple[dict, ...]
+    organisms: tuple[dict, ...]  # {words, add, combined_only?, narrowed_by?: the species codes a genus gives way to}
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
     # {codes, words, becomes}: infections whose code becomes the combination code that names the
@@ -539,7 +539,7 @@ class OrganismParams:
     misread: str = "{code} ({title}) is coded as {other}: the organism the letter names."
 
     def __post_init__(self):
-        check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool})
+        check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool, "narrowed_by": str})
         check_entries(self.combinations, "combinations", {"codes": str, "words": str, "becomes": dict}, {})
         check_codes(self.infections, "infections")
         check_codes(self.coded, "coded")
@@ -559,13 +559,20 @@ def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where
     own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
     rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own
             and (not where or re.search(where, s.query, re.I))]
-    for s in own + rest:
-        for entry in organisms:
-            found = next((m for m in re.finditer(entry["words"], s.query, re.I) if not _found_absent(s.query, m)),
-                         None)
-            if found:
-                return entry, found, w.told(s)
-    return None
+    def named(sentences, entries):
+        for s in sentences:
+            for entry in entries:
+                found = next((m for m in re.finditer(entry["words"], s.query, re.I) if not _found_absent(s.query, m)),
+                             None)
+                if found:
+                    return entry, found, w.told(s)
+        return None
+
+    hit = named(own + rest, organisms)
+    if hit is not None and hit[0].get("narrowed_by"):  # "staphylococcal", and the culture grew S. aureus
+        narrower = code_refs(hit[0]["narrowed_by"])
+        hit = named(own + rest, [o for o in organisms if in_refs(o["add"], narrower)]) or hit
+    return hit
 
 
 _CLAUSE_END = re.compile(r"[.;,]\s")

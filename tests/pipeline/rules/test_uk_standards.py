@@ -3118,3 +3118,10 @@ def test_image_control_told_in_the_operations_paragraph_is_its_own(nhs_tables, n
                    "Implantation of a dual-chamber permanent pacemaker.", "procedures", "present"),)
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K60.6", "primary", ev)], "SUP-001")
     assert [c.code for c in out.codes] == expected
+
+
+def test_a_genus_named_with_the_infection_gives_way_to_the_species_the_cultures_name(tables):
+    lines = ["1. Staphylococcal toxic shock syndrome", "High vaginal swab: heavy growth Staphylococcus aureus (MSSA)."]
+    x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
+    out = run(tables, x, [code(tables, WHO, "A48.3", "primary", x.evidence(lines[0], "diagnoses"))], "CON-027")
+    assert [c.code for c in out.codes] == ["A48.3", "B95.6"]
