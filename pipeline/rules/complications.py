@@ -5,7 +5,8 @@ A coder reads which procedure caused it: the complication's own statement first 
 post-tonsillectomy haemorrhage", "PD peritonitis", "catheter-associated UTI"), then what its
 code says (a transplant rejected, a device), then the operation the letter tells nearest to it
 ("I carried out a total thyroidectomy" before "post-operative hypoparathyroidism"), and last the
-statement's own general words ("after surgery": another surgical procedure).
+general words ("surgery", "repair": another surgical procedure), of its statement, then of the
+letter nearest to it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from .schema import Rule, check_codes, check_entries
 class ProcedureCauseParams:
     complications: tuple[str, ...]  # codes that are complications of care whatever their statement says
     stated_codes: tuple[str, ...]  # codes that are one where their own statement says so (``stated``)
-    stated: str  # "post-operative", "a recognised complication of the surgery", "following total thyroidectomy"
+    stated: str  # "post-operative", "a recognised complication of the surgery"
     # {codes, add}: the Y83-Y84 code a complication's own code gives (T86: a transplanted organ)
     defaults: tuple[dict, ...]
     # {words, add}: the procedures as letters name them, most specific first; ``general`` ones
-    # ("surgery", "repair") are read last, from the complication's own statement only
+    # ("surgery", "repair") are read after all the specific ones
     procedures: tuple[dict, ...]
     causes: tuple[str, ...]  # the cause codes: where one follows the complication already, none is added
     message: str
@@ -54,9 +55,7 @@ def _named(entries, text: str) -> dict | None:
 def _nearest_told(w: Work, entries, at: int) -> dict | None:
     """The procedure named in the letter's sentence that tells an operation or procedure nearest
     to the offset ``at`` (the complication's statement)."""
-    told = sorted((abs(s.start - at), s.start) for s in w.sentences if s.procedural)
-    for _, start in told:
-        sentence = next(s for s in w.sentences if s.start == start)
+    for sentence in sorted((s for s in w.sentences if s.procedural), key=lambda s: abs(s.start - at)):
         found = _named(entries, w.text[sentence.start:sentence.end])
         if found is not None:
             return found

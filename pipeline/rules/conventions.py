@@ -525,10 +525,11 @@ def adverse_effect(w: Work, r: Rule) -> None:
 class OrganismParams:
     infections: tuple[str, ...]  # infections whose code does not name the organism
     coded: tuple[str, ...]  # organism codes: where one is suggested, nothing is added
-    # {words, add, combined_only}: the organism as letters name it and its code; one whose code is
-    # not a B95-B96 organism code (Salmonella, A02.9) is ``combined_only``: it only picks a
-    # combination code (Salmonella sepsis A02.1), and is never added after an infection
-    organisms: tuple[dict, ...]  # {words, add, combined_only?, narrowed_by?: the species codes a genus gives way to}
+    # {words, add, combined_only, narrowed_by}: the organism as letters name it and its code; one
+    # whose code is not a B95-B96 organism code (Salmonella, A02.9) is ``combined_only``: it only
+    # picks a combination code (Salmonella sepsis A02.1), and is never added after an infection; a
+    # genus gives way to the species of ``narrowed_by`` that the episode names
+    organisms: tuple[dict, ...]
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
     # {codes, words, becomes}: infections whose code becomes the combination code that names the
