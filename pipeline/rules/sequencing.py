@@ -306,6 +306,30 @@ def cause_before_outcome(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class AcuteFirstParams:
+    pairs: tuple[dict, ...]  # {acute, chronic}: the acute form of a condition and its chronic form
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"acute": str, "chronic": str}, {})
+        for pair in self.pairs:
+            check_codes((pair["acute"], pair["chronic"]), "pairs")
+
+
+@rule("SEQ-015", "sequencing", AcuteFirstParams)
+def acute_before_chronic(w: Work, r: Rule) -> None:
+    """Where the chronic form of a condition heads the diagnoses and its acute form is suggested
+    too (chronic and acute respiratory failure, Addison's disease and an Addisonian crisis), the
+    acute form goes first."""
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        pair = next((q for q in r.params.pairs if in_refs(mine[0].code, code_refs(q["chronic"]))), None)
+        acute = next((s for s in mine if in_refs(s.code, code_refs(pair["acute"]))), None) if pair else None
+        if acute is not None:
+            _put_first(w, r, acute, mine[0])
+
+
+@dataclass(frozen=True)
 class FollowsParams:
     codes: tuple[str, ...]  # codes that go directly after the code they explain ...
     after: tuple[str, ...]  # ... a suggested code of these ranges

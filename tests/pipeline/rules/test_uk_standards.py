@@ -3125,3 +3125,17 @@ def test_a_genus_named_with_the_infection_gives_way_to_the_species_the_cultures_
     x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
     out = run(tables, x, [code(tables, WHO, "A48.3", "primary", x.evidence(lines[0], "diagnoses"))], "CON-027")
     assert [c.code for c in out.codes] == ["A48.3", "B95.6"]
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["E27.1", "E27.2"], ["E27.2", "E27.1"]),  # the Addisonian crisis before the Addison's disease
+    (["J96.11", "J96.01"], ["J96.01", "J96.11"]),
+    (["N18.4", "N17.9"], ["N17.9", "N18.4"]),
+    (["N18.4", "K85.9"], ["N18.4", "K85.9"]),  # an acute condition of another kind stays where it was
+    (["J96.01", "J96.11"], ["J96.01", "J96.11"]),
+])
+def test_the_acute_form_of_a_condition_goes_before_its_chronic_form(who_icd10_uk, codes, expected):
+    x = Excerpt(("diagnoses", "1. Addisonian crisis. 2. Addison's disease."))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, c, "primary" if n == 0 else "secondary")
+                                for n, c in enumerate(codes)], "SEQ-015")
+    assert [c.code for c in out.codes] == expected
