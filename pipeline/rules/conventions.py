@@ -12,8 +12,8 @@ from clincoder.core.schema import CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import (Work, axis_gaps, evidence, explaining, listed_first, mention_text, notes_of, read_as_another,
-                     same_statement, shared_statement, specific, title_holds)
+from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_first, mention_text, notes_of,
+                     read_as_another, same_statement, shared_statement, specific, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
@@ -601,7 +601,7 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
             named = _organism_named(w, p, s, entry["words"])
             becomes = entry["becomes"].get(named[0]["add"]) if named is not None else None
             if becomes is not None and becomes.endswith("+"):  # the code's own further characters kept (its site)
-                becomes = becomes[:-1] + compact(s.code)[len(compact(becomes[:-1])):]
+                becomes = carried(becomes[:-1], s.code)
             if becomes is None or w.entry(s)[0].get(becomes) is None:
                 continue
             system = System.parse(s.system)

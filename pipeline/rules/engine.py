@@ -212,6 +212,13 @@ def mention_words(m: Mention) -> frozenset[str]:
     return frozenset(content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical)))))
 
 
+def carried(target: str, code: str) -> str:
+    """``target`` with the characters ``code`` has past its length: the subdivision or site a
+    code keeps when it moves to another ("J96.0" from J96.91: J96.01; "E13" from E14.9: E139;
+    "M00.0" from M00.96: M00.06; "I15.1" from I10: I15.1)."""
+    return target + compact(code)[len(compact(target)):]
+
+
 def fill(template: str, s: CodeSuggestion | None, **kw) -> str:
     values = {k: "" for k in PLACEHOLDERS}
     if s is not None:

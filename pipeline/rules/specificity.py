@@ -22,7 +22,7 @@ from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_sequence, content_words, within
 
-from .engine import Work, mention_words
+from .engine import Work, carried, mention_words
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries, check_patterns
@@ -366,7 +366,7 @@ def acute_in_the_episode(w: Work, r: Rule) -> None:
         if not s.evidence or any(unless.search(e.text) for e in s.evidence):
             continue
         system = System.parse(s.system)
-        acute = p.to + compact(s.code)[len(compact(p.to)):]
+        acute = carried(p.to, s.code)
         if w.tables[system].get(acute) is None:
             continue
         w.replace(r, s, system, acute)
@@ -435,7 +435,7 @@ def secondary_form(w: Work, r: Rule) -> None:
             if found is None:
                 continue
             system, (to, cause) = System.parse(s.system), found
-            code = to + compact(s.code)[len(compact(to)):] if len(compact(to)) == 3 else to
+            code = carried(to, s.code)
             if w.tables[system].get(code) is None or code == s.code:
                 continue
             w.replace(r, s, system, code)
