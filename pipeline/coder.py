@@ -119,7 +119,7 @@ class Coder:
         candidates.sort(key=lambda s: -s.score)
         draft = LetterResult(id="", profile=self.settings.profile.name, codes=tuple(codes), candidates=tuple(candidates))
         ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules,
-                            sentences=letter.sentences)
+                            sentences=letter.sentences, age_days=letter.age_days)
         return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):

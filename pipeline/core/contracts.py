@@ -163,6 +163,9 @@ class PreparedLetter:
 
     sentences: tuple[SentenceRecord, ...]
     mentions: tuple[Mention, ...] = ()
+    # the patient's age in this episode in days, from the date of birth to the admission date the
+    # letter gives, else to its last full date (None without a date of birth in full)
+    age_days: int | None = None
 
     @cached_property
     def document(self) -> str:

@@ -132,3 +132,41 @@ def postprocedural_form(w: Work, r: Rule) -> None:
                 w.demote(s)
                 w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, form["to"]), other=form["to"])
+
+
+@dataclass(frozen=True)
+class InfectionAfterParams:
+    infections: tuple[str, ...]  # infections that follow a procedure as its complication (not a device's)
+    stated: str  # the words of the infection's own statement that make it follow a procedure
+    add: str  # infection following a procedure (T81.4)
+    complications: tuple[str, ...]  # a complication of care suggested already: nothing is added
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.infections, "infections")
+        check_codes(self.complications, "complications")
+        check_codes((self.add,), "add")
+        re.compile(self.stated)
+
+
+@rule("CON-047", "conventions", InfectionAfterParams)
+def infection_after_procedure(w: Work, r: Rule) -> None:
+    """An infection whose statement gives it as following a procedure ("acute postoperative
+    endophthalmitis", "sepsis after transrectal prostate biopsy") is coded as an infection
+    following a procedure (T81.4), placed before the infection's own code; CON-044 then adds
+    the procedure that caused it."""
+    p: InfectionAfterParams = r.params
+    infections, complications = code_refs(" ".join(p.infections)), code_refs(" ".join(p.complications))
+    if any(in_refs(s.code, complications) for s in w.scope(r)):
+        return
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, infections)]:
+        found = next((m for e in s.evidence if e.assertion == "present"
+                      for m in [re.search(p.stated, e.text, re.I)] if m), None)
+        if found is None:
+            continue
+        added = w.add(r, System.parse(s.system), p.add, s.evidence, after=s, rule_evidence=True, score=s.score)
+        if added is not None:
+            w.move_before(added, s)
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))
+        return

@@ -332,11 +332,18 @@ class SupplementaryParams:
     # positioned in the right ventricle. ... under fluoroscopic guidance")
     from_account: tuple[str, ...] = ()
     account: str = r"(?!)"
+    # groups read from the whole procedures section where the episode has one operation only
+    # ("Proc: ESWL" in the header, then under "Procedure:" "- stone targeted with fluoroscopy")
+    from_section: tuple[str, ...] = ()
+    # and from a paragraph these words open, the operation told in prose ("At operation on
+    # 20/10/2026, ... passed into the right lateral ventricle under intraoperative ultrasound guidance")
+    operation_told: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
         re.compile(self.unless)
         re.compile(self.account)
+        re.compile(self.operation_told)
         for entry in self.codes:
             re.compile(entry.get("unless_titled", ""))
 
@@ -373,6 +380,21 @@ def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
     return out
 
 
+def _section_text(w: Work, p: SupplementaryParams, procedures: list[CodeSuggestion]) -> str:
+    """The procedures sections' text, and the paragraphs that open by telling the operation,
+    where the episode has one operation only (the others suggested are supplementary codes)."""
+    if not p.from_section or sum(not opcs4_supplementary(s.code) for s in procedures) != 1:
+        return ""
+    own = "|".join(e["words"] for e in p.codes if (e.get("group") or e["add"]) in p.from_section)
+
+    def tells_another(x) -> bool:  # a procedure named in the sentence that is not the imaging itself ("CT chest")
+        return any(m.procedural and x.start <= m.start < x.end and not re.search(own, m.text, re.I) for m in w.mentions)
+
+    told = re.finditer(rf"(?:\A|\n[ \t]*\n)[ \t]*(?:{p.operation_told})(?:.|\n(?![ \t]*\n))*", w.text, re.I)
+    return " ".join([*(w.text[x.start:x.end] for x in w.sentences if x.section in p.sections and not tells_another(x)),
+                     *(m.group(0) for m in told)])
+
+
 def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
     """The rest of each paragraph or list item that a statement of the operation in this episode
     opens, up to another operation's statement."""
@@ -406,6 +428,7 @@ def supplementary(w: Work, r: Rule) -> None:
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
         account = _account(w, p, s, procedures)
+        section = _section_text(w, p, procedures)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
@@ -415,7 +438,8 @@ def supplementary(w: Work, r: Rule) -> None:
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
-                re.search(entry["words"], account, re.I) if group in p.from_account else None)
+                re.search(entry["words"], account, re.I) if group in p.from_account else None) or (
+                re.search(entry["words"], section, re.I) if group in p.from_section else None)
             if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
                 found = _session_says(p, s, entry, condition, False)
             if found is None:

@@ -23,9 +23,10 @@ class Work:
     """One letter while the rules run: the suggestion lists (mutable), what the rules raised."""
 
     def __init__(self, result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention],
-                 text: str, rules: RuleSet, sentences: Sequence[SentenceRecord] = ()):
+                 text: str, rules: RuleSet, sentences: Sequence[SentenceRecord] = (), age_days: int | None = None):
         self.result, self.tables, self.mentions, self.text, self.ruleset = result, tables, mentions, text, rules
         self.sentences = list(sentences)  # the kept sentences, with their sections (from the text stage)
+        self.age_days = age_days  # the patient's age in this episode in days, where the letter gives it
         self.codes = list(result.codes)
         self.candidates = list(result.candidates)
         self.flags: list[Flag] = []
@@ -345,14 +346,16 @@ def explaining(symptom: CodeSuggestion, definitive: Sequence[CodeSuggestion], li
 
 
 def apply_rules(result: LetterResult, tables: dict[System, CodeTable], mentions: list[Mention], text: str,
-                rules: RuleSet | None = None, sentences: Sequence[SentenceRecord] = ()) -> LetterResult:
+                rules: RuleSet | None = None, sentences: Sequence[SentenceRecord] = (),
+                age_days: int | None = None) -> LetterResult:
     """Run the enabled rules, in file order, over one coded letter; a new result comes back
     (a failed record comes back unchanged). ``sentences``: the letter's kept sentences with
-    their sections, for the rules that read where something is written."""
+    their sections, for the rules that read where something is written; ``age_days``: the
+    patient's age in this episode, for the rules that read it."""
     if result.error:
         return result
     ruleset = rules or default_rules()
-    w = Work(result, tables, list(mentions), text, ruleset, sentences)
+    w = Work(result, tables, list(mentions), text, ruleset, sentences, age_days)
     for r in ruleset.rules:
         if r.enabled:
             RULES[r.id].fn(w, r)

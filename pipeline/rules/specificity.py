@@ -401,7 +401,7 @@ class SecondaryParams:
 
 def _causes_told(p: SecondaryParams, form: dict, text: str) -> list[str]:
     """The causes ``text`` gives for the condition ``form`` names, as stated."""
-    words = form["words"]
+    words = f"(?:{form['words']})"  # one group, whatever alternatives the words hold
     told = []
     for m in re.finditer(p.after.replace("WORDS", words), text, re.I):
         between, cause = m.group(1), m.group(2)

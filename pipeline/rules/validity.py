@@ -1,5 +1,6 @@
 """Validity for the patient: codes the classification reserves for one sex are not coded for a
-patient the letter shows to be of the other (citations in ``rules.yaml``)."""
+patient the letter shows to be of the other, nor codes it reserves for an age for a patient the
+letter shows to be of another (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from clincoder.core.codes import System
 from .engine import Work
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule, check_codes
+from .schema import Rule, check_codes, check_entries
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,33 @@ def one_sex_only(w: Work, r: Rule) -> None:
         w.demote(s)
         w.tag(r, s)
         w.flag(r, p.message, s, value=sex)
+
+
+@dataclass(frozen=True)
+class AgeParams:
+    # {codes, youngest?, oldest?}: the ages in whole years (on admission) a code range is for
+    limits: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int})
+        check_codes(tuple(e["codes"] for e in self.limits), "limits")
+
+
+@rule("CON-048", "conventions", AgeParams)
+def for_an_age(w: Work, r: Rule) -> None:
+    """A code the classification keeps for an age (pregnancy and childbirth from puberty; a
+    liveborn infant's birth in its first year) is not coded for a patient of another age: the
+    letter's baby born at 28 weeks is not the mother in preterm labour (O60.1)."""
+    p: AgeParams = r.params
+    if w.age_days is None:
+        return
+    years = w.age_days / 365.25
+    for limit in p.limits:
+        refs = code_refs(limit["codes"])
+        if limit.get("youngest", 0) <= years < limit.get("oldest", 200):
+            continue
+        for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s, value=f"{int(years)} years" if years >= 1 else f"{w.age_days} days")

@@ -9,6 +9,7 @@ from clincoder.core.config import TextWeights
 from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMention
 
 from . import mentions_of
+from .dates import DATE, admission_date, as_date, birth_date
 from .sections import BLANK_LINE, announcement_start
 
 # a line that introduces what follows, a heading ("Past history:") or not ("Op 17/05/2026 (GA) -
@@ -80,6 +81,19 @@ def _is_header(sections, a: int, b: int) -> bool:
     return any(s.section and s.start <= a and b <= s.body_start for s in sections)
 
 
+def age_in_episode(text: str) -> int | None:
+    """The patient's age in this episode in days: from the date of birth to the admission date,
+    else to the last full date the letter gives ("Admitted to NSU: 14/10/2026" names no admission
+    date the way :func:`admission_date` reads it; the discharge and letter dates are later);
+    None where the letter gives no date of birth, or no such date after it."""
+    born = birth_date(text)
+    if born is None:
+        return None
+    admitted = admission_date(text) or max((d for d in map(as_date, DATE.finditer(text)) if d is not None),
+                                           default=None)
+    return (admitted - born).days if admitted is not None and admitted >= born else None
+
+
 def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     """The sentences of a Doc from :func:`clincoder.text.pipeline.build_nlp` that may support a
     code, each weighted by the section and assertion of its mentions.
@@ -123,4 +137,4 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
                                    max((w.weight for w in weighted), default=weights.section(section)) if episode
                                    else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
                                    episode, None if announced is None else a + announced))
-    return PreparedLetter(tuple(kept), tuple(mentions))
+    return PreparedLetter(tuple(kept), tuple(mentions), age_in_episode(text))

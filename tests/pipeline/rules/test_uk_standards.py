@@ -427,7 +427,7 @@ def test_a_symptom_alone_is_coded(tables):
 
 @pytest.mark.parametrize("dagger, asterisk", [
     ("G30.9", "F00.9"), ("G30.1", "F00.1"), ("E11.2", "N08.3"), ("E10.3", "H36.0"), ("E11.4", "G63.2"),
-    ("E11.5", "I79.2"), ("G30.0", "F00.0"), ("E10.2", "N08.3"),
+    ("E11.5", "I79.2"), ("G30.0", "F00.0"), ("E10.2", "N08.3"), ("A32.1", "G01"), ("B45.1", "G02.1"),
 ])
 def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, asterisk):
     x = Excerpt(("diagnoses", "1. Condition"), ("diagnoses", "2. Hypertension"))
@@ -2608,6 +2608,11 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["R02", "I10"], ["R02", "I10"]),
     (["J12.9", "U07.1", "E11.9"], ["J12.8", "U07.1", "E11.9"]),  # pneumonia due to COVID-19
     (["J12.9", "I10"], ["J12.9", "I10"]),
+    # HIV disease with the opportunistic disease it results in; the oral thrush gives way to the graver one
+    (["B24", "B45.1", "B37.0"], ["B20.5", "B45.1", "B37.0"]),
+    (["B48.5", "B24"], ["B48.5", "B20.6"]),
+    (["B24", "B37.0"], ["B20.4", "B37.0"]),
+    (["B24", "I10"], ["B24", "I10"]),
 ])
 def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
     x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
@@ -3017,6 +3022,9 @@ def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_
     ("The picture was classical for scleroderma renal crisis, causing AKI with accelerated hypertension.", "I10", "I15.1"),
     ("Hypertension secondary to renal artery stenosis.", "I10", "I15.0"),
     ("CF-related diabetes - basal-bolus insulin.", "E14.9", "E13.9"),
+    ("She had developed iron deficiency anaemia from her menstrual loss.", "D50.9", "D50.0"),
+    ("IDA secondary to chronic blood loss from the tumour.", "D50.8", "D50.0"),
+    ("Iron deficiency anaemia, secondary to malabsorption.", "D50.9", "D50.9"),
     # the cause belongs to the nearer condition; a cause the list does not name leaves the code
     ("Hypertension and CKD secondary to diabetic nephropathy.", "I10", "I10"),
     ("Hypertension, probably due to pain.", "I10", "I10"),
@@ -3116,7 +3124,8 @@ def test_image_control_told_in_the_operations_paragraph_is_its_own(nhs_tables, n
     a = x.text.index("Implantation")
     ev = (Evidence(a, a + len("Implantation of a dual-chamber permanent pacemaker."),
                    "Implantation of a dual-chamber permanent pacemaker.", "procedures", "present"),)
-    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K60.6", "primary", ev)], "SUP-001")
+    told = [x.mention("CT chest", "procedures", label="PROCEDURE")] if "CT chest" in note else []
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K60.6", "primary", ev)], "SUP-001", mentions=told)
     assert [c.code for c in out.codes] == expected
 
 
@@ -3139,3 +3148,86 @@ def test_the_acute_form_of_a_condition_goes_before_its_chronic_form(who_icd10_uk
     out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, c, "primary" if n == 0 else "secondary")
                                 for n, c in enumerate(codes)], "SEQ-015")
     assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, coded, expected", [
+    ("Acute postoperative endophthalmitis, left eye", "H44.0", ["T81.4", "H44.0"]),
+    ("E. coli sepsis after transrectal prostate biopsy", "A41.5", ["T81.4", "A41.5"]),
+    ("Urinary tract infection following a TURP", "N39.0", ["T81.4", "N39.0"]),
+    # a date after an operation makes no complication; nor does an infection told alone
+    ("Pneumonia on post-operative day 3", "J18.9", ["J18.9"]),
+    ("Community-acquired pneumonia", "J18.9", ["J18.9"]),
+])
+def test_an_infection_that_follows_a_procedure_is_coded_as_such_before_the_infection(tables, line, coded, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-047")
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (len(expected) > 1)
+
+
+def test_an_infection_after_a_procedure_with_its_complication_coded_already_takes_nothing(tables):
+    line = "Early periprosthetic infection of the right TKR after the operation, with sepsis"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "T84.5", "primary", ev), code(tables, WHO, "A41.9", evidence=ev)], "CON-047")
+    assert [c.code for c in out.codes] == ["T84.5", "A41.9"]
+
+
+@pytest.mark.parametrize("told, coded, expected", [
+    ("Listeria monocytogenes meningitis", "G03.9", "A32.1"),
+    ("Cryptococcal meningitis; CSF cryptococcal antigen positive", "G03.9", "B45.1"),
+    ("Bacterial meningitis - CSF culture grew Streptococcus pneumoniae", "G00.9", "G00.1"),
+    ("Meningitis, organism not found", "G03.9", "G03.9"),
+])
+def test_meningitis_takes_the_code_of_the_organism_the_letter_names(tables, told, coded, expected):
+    x = Excerpt(("diagnoses", told))
+    out = run(tables, x, [code(tables, WHO, coded, "primary", x.evidence(told, "diagnoses"))], "CON-027")
+    assert [c.code for c in out.codes][0] == expected
+
+
+def _one_operation(nhs_tables, x, statement, *others):
+    ev = x.evidence(statement, "diagnoses")
+    return run(nhs_tables, x, [code(nhs_tables, OPCS, "M14.1", "primary", ev),
+                               *(code(nhs_tables, OPCS, c, evidence=ev) for c in others)], "SUP-001")
+
+
+@pytest.mark.parametrize("others, expected", [
+    ((), ["M14.1", "Y53.4"]),
+    # with two operations in the episode, the section's imaging may be the other's
+    (("M27.1",), ["M14.1", "M27.1"]),
+])
+def test_image_control_told_under_the_procedure_heading_of_one_operation_is_its_own(nhs_tables, others, expected):
+    x = Excerpt(("diagnoses", "Proc: ESWL to renal pelvic stone - session 1"),
+                ("procedures", "- Electromagnetic lithotripter, stone localised and targeted with fluoroscopy throughout."))
+    out = _one_operation(nhs_tables, x, "Proc: ESWL to renal pelvic stone - session 1", *others)
+    assert [c.code for c in out.codes] == expected
+
+
+def test_image_control_told_in_the_paragraph_that_tells_the_operation_is_its_own(nhs_tables):
+    statement = "He underwent a proximal shunt revision on 20/10/2026."
+    x = Excerpt((None, statement), (None, ""),
+                (None, "At operation, a new ventricular catheter was passed under intraoperative ultrasound guidance."))
+    ev = x.evidence(statement)
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "A13.1", "primary", ev)], "SUP-001")
+    assert [c.code for c in out.codes] == ["A13.1", "Y53.2"]
+
+
+@pytest.mark.parametrize("age_days, expected", [
+    (30, ["P77", "A41.5"]),  # the baby's record: the preterm labour was the mother's
+    (365 * 30, ["O60.1", "P77", "A41.5"]),
+    (None, ["O60.1", "P77", "A41.5"]),  # no date of birth: left alone
+])
+def test_a_code_kept_for_another_age_is_not_coded(tables, age_days, expected):
+    x = Excerpt(("diagnoses", "1. Necrotising enterocolitis. 2. E. coli sepsis. Born at 28 weeks after preterm labour."))
+    codes = [code(tables, WHO, c, "primary" if n == 0 else "secondary") for n, c in enumerate(["O60.1", "P77", "A41.5"])]
+    result = LetterResult("t", "uk", codes=tuple(codes))
+    out = apply_rules(result, tables, [], x.text, rules=only("CON-048"), sentences=x.sentences, age_days=age_days)
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (len(expected) == 2)
+
+
+def test_a_marrow_sample_from_the_iliac_crest_takes_the_site_of_the_bone(nhs_tables):
+    told = "Bone marrow aspirate and trephine biopsy, posterior iliac crest, under local anaesthetic."
+    x = Excerpt(("procedures", told))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "W36.5", "primary", x.evidence(told, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == ["W36.5", "Z75.3"]

@@ -235,3 +235,15 @@ def test_a_line_introducing_what_follows_states_nothing(nlp):
             "Closed reduction under image intensifier, stabilised with K-wires.\n")
     kept = [text[s.start:s.end].strip() for s in _prepared(nlp, text).sentences]
     assert not any(k.startswith("Op 17/05") for k in kept) and any(k.startswith("Closed reduction") for k in kept)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("DOB: 14/09/2026\nAdmitted: 14/10/2026\n", 30),
+    # no admission date the way letters label it: the last date the letter gives
+    ("DOB: 14/09/2026\nAdmitted to NSU: 14/10/2026\nDischarged: 18/11/2026\n", 65),
+    ("Admitted: 14/10/2026\n", None),  # no date of birth
+    ("DOB: 14/09/2026\nAdmitted: 14/10/2025\n", None),  # a date before the birth is a mistake
+])
+def test_the_patients_age_in_the_episode(text, days):
+    from clincoder.text.prepare import age_in_episode
+    assert age_in_episode(text) == days

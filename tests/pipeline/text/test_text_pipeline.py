@@ -235,6 +235,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("He had febrile convulsions as a toddler and none since.", "febrile convulsions", "historical"),
     ("She will have a colonoscopy in six weeks.", "colonoscopy", "hypothetical"),
     ("The vascular surgeons have listed him for a left carotid endarterectomy.", "carotid endarterectomy", "hypothetical"),
+    ("The transition team is planning his routine urodynamic studies for the spring.", "urodynamic studies",
+     "hypothetical"),
+    ("We have advised a planned caesarean section in any future pregnancy.", "pregnancy", "hypothetical"),
+    # the patient's own care at home is no operation of the episode
+    ("He has a neurogenic bladder, which he manages with clean intermittent self-catheterisation.",
+     "catheterisation", "historical"),
     ("- Palliative chemotherapy: cycle 3 deferred by one week.", "chemotherapy", "hypothetical"),
     # an operation offered or declined is not done; a condition a test looks for is not found by it
     ("Vertebroplasty was offered at the spinal MDT; she declined and prefers conservative care.",
@@ -244,6 +250,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a history heading the lexicon knows in more ways
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
     # a condition looked for and not found
+    ("I looked carefully for endometriosis: there was none in the pelvis.", "endometriosis", "hypothetical"),
+    ("The radiologist raised the possibility of adenomyosis.", "adenomyosis", "uncertain"),
     ("The MRI showed nothing to suggest MS.", "MS", "negated"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
     # the reason for an operation of an earlier episode belongs to that episode
