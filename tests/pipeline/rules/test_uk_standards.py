@@ -3160,8 +3160,8 @@ def test_the_acute_form_of_a_condition_goes_before_its_chronic_form(who_icd10_uk
 ])
 def test_an_infection_that_follows_a_procedure_is_coded_as_such_before_the_infection(tables, line, coded, expected):
     x = Excerpt(("diagnoses", line))
-    out = run(tables, x, [code(tables, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-047")
-    assert [c.code for c in out.codes] == expected
+    out = run(tables, x, [code(tables, WHO, coded, "primary", x.evidence(line, "diagnoses"))], "CON-047", "SEQ-001")
+    assert [c.code for c in out.codes] == expected and out.codes[0].role == "primary"
     assert bool(out.flags) == (len(expected) > 1)
 
 

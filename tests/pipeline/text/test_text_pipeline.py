@@ -251,6 +251,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Other medical history:\n- Hypertension\n", "Hypertension", "present"),
     # a condition looked for and not found
     ("I looked carefully for endometriosis: there was none in the pelvis.", "endometriosis", "hypothetical"),
+    ("She has a latex allergy (urticaria after dental treatment in 2019), so a latex-free theatre was used.",
+     "urticaria", "historical"),
     ("The radiologist raised the possibility of adenomyosis.", "adenomyosis", "uncertain"),
     ("The MRI showed nothing to suggest MS.", "MS", "negated"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
