@@ -400,6 +400,9 @@ def test_postmenopausal_bleeding_is_not_coded_beside_the_uterine_disease_that_ex
     # a watering eye from the blocked tear duct
     ("1. Left nasolacrimal duct obstruction", "H04.5", "hpc", "Two years of a watering left eye with recurrent sticky "
      "discharge.", "H04.2"),
+    # the low blood pressure of a myxoedema coma; the itch of an acute pustular drug eruption
+    ("1. Myxoedema coma", "E03.5", "examination", "Hypothermic at 32.1 and hypotensive at 84/50.", "I95.9"),
+    ("1. Acute generalised exanthematous pustulosis", "L27.0", "hpc", "Intensely itchy rash for three days.", "L29.9"),
 ])
 def test_a_sign_is_not_coded_beside_the_condition_that_shows_it(tables, stated, diagnosis, section, line, sign):
     x = Excerpt(("diagnoses", stated), (section, line))
