@@ -421,6 +421,7 @@ def supplementary(w: Work, r: Rule) -> None:
                                       heading]))
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
     condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
+    section = _section_text(w, p, procedures)  # of an episode with one operation: its image control
     for s in procedures:
         # what the letter says of this episode's operation, not of one in the history ("Right eye:
         # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
@@ -428,7 +429,6 @@ def supplementary(w: Work, r: Rule) -> None:
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
         account = _account(w, p, s, procedures)
-        section = _section_text(w, p, procedures)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]

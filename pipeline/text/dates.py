@@ -53,8 +53,10 @@ def as_date(found: re.Match) -> date | None:
         return None
 
 
-# "DOB: 14/07/1978", "Date of birth - 3 February 1950", "born 03/02/1955"
-_BORN = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth|born)\s*[:\-]?\s*", re.I)
+# "DOB: 14/07/1978", "Date of birth - 3 February 1950", "born 03/02/1955" (a label first: an
+# obstetric letter's "baby born 03/12/2026" is not the patient's birth)
+_BORN_LABEL = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth)\s*[:\-]?\s*", re.I)
+_BORN = re.compile(r"\bborn\s*[:\-]?\s*", re.I)
 # an age given for an event ("Tonsillectomy aged 7", "an appendicectomy at the age of 12")
 AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
 # an age in days, weeks or months ("his VP shunt inserted at three weeks of age", "circumcision aged
@@ -75,7 +77,7 @@ def _date_after(label: re.Pattern, text: str) -> date | None:
 
 def birth_date(text: str) -> date | None:
     """The patient's date of birth, where the letter gives it in full."""
-    return _date_after(_BORN, text)
+    return _date_after(_BORN_LABEL, text) or _date_after(_BORN, text)
 
 
 def age_end(found: re.Match, born: date) -> date | None:

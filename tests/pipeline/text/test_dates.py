@@ -114,3 +114,10 @@ def test_an_age_in_weeks_that_is_the_babys_age_now_dates_nothing_earlier():
     mentions = analyse("Re: Baby X, DOB: 01/02/2026\nAdmitted 03/03/2026, discharged 05/03/2026\n\n"
                        "Laparoscopic pyloromyotomy at four weeks of age.")
     assert [m.assertion for m in mentions if m.label == "PROCEDURE"][0] == "present"
+
+
+def test_the_date_of_birth_is_the_labelled_one_before_a_birth_told_in_the_letter():
+    from clincoder.text.dates import birth_date
+    text = "Baby born 03/12/2026 by caesarean section.\nMother: Miss Chloe Randall, DOB 11/09/1999\n"
+    assert birth_date(text) == date(1999, 9, 11)
+    assert birth_date("Born: 14/09/2026 at 28+2 weeks\n") == date(2026, 9, 14)
