@@ -562,12 +562,15 @@ class OrganismParams:
     combinations: tuple[dict, ...] = ()
     combined: str = ""
     misread: str = "{code} ({title}) is coded as {other}: the organism the letter names."
+    # cause codes that stay directly after the infection (the procedure of CON-044): the organism follows them
+    causes: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool, "narrowed_by": str})
         check_entries(self.combinations, "combinations", {"codes": str, "words": str, "becomes": dict}, {})
         check_codes(self.infections, "infections")
         check_codes(self.coded, "coded")
+        check_codes(self.causes, "causes")
         for entry in self.organisms:
             re.compile(entry["words"])
         for entry in self.combinations:
@@ -664,7 +667,10 @@ def organism(w: Work, r: Rule) -> None:
     if named is None:
         return
     entry, found, said = named
-    added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=infection, rule_evidence=True,
+    after, causes = infection, code_refs(" ".join(p.causes))
+    while w.codes.index(after) + 1 < len(w.codes) and in_refs(w.codes[w.codes.index(after) + 1].code, causes):
+        after = w.codes[w.codes.index(after) + 1]  # the procedure that caused it stays directly after it
+    added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=after, rule_evidence=True,
                   score=infection.score)
     if added is not None:
         w.tag(r, infection)

@@ -3234,3 +3234,12 @@ def test_a_marrow_sample_from_the_iliac_crest_takes_the_site_of_the_bone(nhs_tab
     x = Excerpt(("procedures", told))
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "W36.5", "primary", x.evidence(told, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == ["W36.5", "Z75.3"]
+
+
+def test_the_organism_follows_the_procedure_that_caused_the_infection(tables):
+    lines = ["1. Acute postoperative endophthalmitis, left eye", "Vitreous culture: Staphylococcus epidermidis."]
+    x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
+    ev = x.evidence(lines[0], "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "T81.4", "primary", ev), code(tables, WHO, "Y83.1", evidence=ev),
+                          code(tables, WHO, "H44.0", evidence=ev)], "CON-027")
+    assert [c.code for c in out.codes] == ["T81.4", "Y83.1", "B95.7", "H44.0"]
