@@ -12,7 +12,7 @@ letter nearest to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from clincoder.core.codes import System
 from clincoder.core.schema import CodeSuggestion
@@ -168,8 +168,7 @@ def infection_after_procedure(w: Work, r: Rule) -> None:
         if added is not None:
             w.move_before(added, s)
             if s.role == "primary":  # the infection following the procedure is the main condition
-                s = w.unmark_primary(s)
-                w.codes[w.codes.index(added)] = added = replace(added, role="primary")
+                s, added = w.unmark_primary(s), w.mark_primary(added)
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))
         return

@@ -69,7 +69,14 @@ class Work:
 
     def unmark_primary(self, s: CodeSuggestion) -> CodeSuggestion:
         """``s`` no longer marked primary (SEQ-001 keeps a marked primary first); returns it as kept."""
-        kept = replace(s, role="secondary")
+        return self._marked(s, "secondary")
+
+    def mark_primary(self, s: CodeSuggestion) -> CodeSuggestion:
+        """``s`` marked primary (SEQ-001 keeps it first of its kind); returns it as kept."""
+        return self._marked(s, "primary")
+
+    def _marked(self, s: CodeSuggestion, role: str) -> CodeSuggestion:
+        kept = replace(s, role=role)
         self.codes[self.codes.index(s)] = kept
         return kept
 
