@@ -401,11 +401,12 @@ def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: lis
     if not p.from_account:
         return ""
     others = sorted(e.start for o in procedures if o is not s for e in o.evidence)
-    parts = []
+    account, parts = re.compile(p.account), []
     for e in (e for e in s.evidence if e.assertion == "present"):
-        end = re.compile(p.account).search(w.text, e.end)
-        stop = min([end.start() if end else len(w.text), *(x for x in others if x >= e.end)])
-        parts.append(w.text[e.end:stop])
+        told = e.start + len(e.text.rstrip())  # a statement's span may hold the blank line that ends its paragraph
+        end = account.search(w.text, told)
+        stop = min([end.start() if end else len(w.text), *(x for x in others if x >= told)])
+        parts.append(w.text[told:stop])
     return " ".join(parts)
 
 
@@ -667,10 +668,10 @@ def organism(w: Work, r: Rule) -> None:
     if named is None:
         return
     entry, found, said = named
-    after, causes = infection, code_refs(" ".join(p.causes))
-    while w.codes.index(after) + 1 < len(w.codes) and in_refs(w.codes[w.codes.index(after) + 1].code, causes):
-        after = w.codes[w.codes.index(after) + 1]  # the procedure that caused it stays directly after it
-    added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=after, rule_evidence=True,
+    at, causes = w.codes.index(infection), code_refs(" ".join(p.causes))
+    while at + 1 < len(w.codes) and in_refs(w.codes[at + 1].code, causes):
+        at += 1  # the procedure that caused it stays directly after it
+    added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=w.codes[at], rule_evidence=True,
                   score=infection.score)
     if added is not None:
         w.tag(r, infection)

@@ -3120,14 +3120,18 @@ def test_a_pleural_effusion_drained_in_its_own_right_stays_beside_heart_failure(
      ["K60.6", "Y53.4"]),
     # another paragraph, or another operation's statement, tells of other imaging
     ("Implantation of a dual-chamber permanent pacemaker.\n\nCT chest later under fluoroscopic guidance.", ["K60.6"]),
+    # a statement whose span holds the blank line that ends its list: the next paragraph is another's
+    ("Implantation of a dual-chamber permanent pacemaker.\n\nHer hip was aspirated under fluoroscopic guidance.",
+     ["K60.6"]),
 ])
 def test_image_control_told_in_the_operations_paragraph_is_its_own(nhs_tables, note, expected):
     text = note
     x = Excerpt(("procedures", text))
     a = x.text.index("Implantation")
-    ev = (Evidence(a, a + len("Implantation of a dual-chamber permanent pacemaker."),
-                   "Implantation of a dual-chamber permanent pacemaker.", "procedures", "present"),)
-    told = [x.mention("CT chest", "procedures", label="PROCEDURE")] if "CT chest" in note else []
+    stated = "Implantation of a dual-chamber permanent pacemaker." + ("\n\n" if "aspirated" in note else "")
+    ev = (Evidence(a, a + len(stated), stated, "procedures", "present"),)
+    other = "CT chest" if "CT chest" in note else "aspirated" if "aspirated" in note else None
+    told = [x.mention(other, "procedures", label="PROCEDURE")] if other else []
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K60.6", "primary", ev)], "SUP-001", mentions=told)
     assert [c.code for c in out.codes] == expected
 
