@@ -12,7 +12,8 @@ best codes per statement become features of the suggester, and candidates the ra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Mapping
 
 from clincoder.core.codes import System, label_form, opcs4_supplementary
 from clincoder.core.contracts import Mention, PreparedLetter, RankedCode, SentenceRecord
@@ -86,6 +87,9 @@ class Link:
     # 1 / (1 + the position of the first stated statement for whose first condition the code is
     # the first choice); 0 where it is none's or for a procedure: what a diagnosis line names first
     lead: float = 0.0
+    # per sentence whose conditions differ in assertion: that of the mention naming the code best,
+    # where it is not "present" (see :func:`_named`)
+    named: Mapping[int, str] = field(default_factory=dict)
 
 
 _LEAD_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
@@ -178,6 +182,8 @@ class Query:
     sentence: int
     whole: bool  # the whole sentence rather than one mention in it
     lead: bool  # the sentence's first condition (not a word describing the next): what it states first
+    # a diagnosis mention's assertion, where its sentence's conditions differ in assertion (else None)
+    assertion: str | None = None
 
 
 class Linker:
@@ -199,17 +205,20 @@ class Linker:
             # significant one, whatever the order, and one code may cover several mentions
             main = None if procedure else next((m for m, n in zip(mine, mine[1:] + [None])
                                                 if n is None or n.start - m.end > 1), None)
+            mixed = not procedure and len({m.assertion for m in mine}) > 1
             for m in mine:
                 first = m is main
+                told = m.assertion if mixed else None
                 sides = sided or side_names_organ((m.expansion or m.text).split())
                 lead = None if procedure else with_lead(s, m, sides)
                 # a word that says what kind of condition but not where is read only with the
                 # words before it ("tibial shaft #", "superior vena cava obstruction"); a condition
                 # is read alone too ("neutropenic sepsis" is D70 and A41.9)
                 if not (lead and (m.expansion or m.text).lower() in GENERIC_HEADS):
-                    out.append(Query((with_context(s, m, sided) if procedure else None) or m.lookup(sides), i, False, first))
+                    out.append(Query((with_context(s, m, sided) if procedure else None) or m.lookup(sides), i, False,
+                                     first, told))
                 if lead:
-                    out.append(Query(lead, i, False, first))
+                    out.append(Query(lead, i, False, first, told))
             if i in stated:
                 out.append(Query(episode_query(s, procedure).strip(), i, True, False))
         return out
@@ -269,7 +278,29 @@ class Linker:
                     link = old
                 best_lead = max(lead, old.lead if old else 0.0)  # the lead a code has anywhere stays
                 links[key] = link if link.lead == best_lead else replace(link, lead=best_lead)
-        return links
+        named = _named(self.system, queries, found)
+        return {k: replace(l, named=named[k]) if k in named else l for k, l in links.items()}
+
+
+def _named(system: System, queries: list[Query], found: list[dict[str, float]]) -> dict[str, dict[int, str]]:
+    """For each code, per sentence whose conditions differ in assertion, the assertion of the
+    mention that matches the code best there where that is not "present" (label form -> sentence
+    -> assertion). A present mention does not make present what the sentence tells as history or
+    as uncertain: the scope of "in 2019" or "probably" may end before the sentence's last words
+    ("... in March 2019 for perforated sigmoid diverticulitis with faecal peritonitis")."""
+    best: dict[tuple[str, int], tuple[float, str]] = {}
+    for q, hits in zip(queries, found):
+        if q.assertion is None:
+            continue
+        for code, v in hits.items():
+            at = (label_form(system, code), q.sentence)
+            if v > best.get(at, (0.0, ""))[0]:
+                best[at] = (v, q.assertion)
+    named: dict[str, dict[int, str]] = {}
+    for (key, i), (_, assertion) in best.items():
+        if assertion != "present":
+            named.setdefault(key, {})[i] = assertion
+    return named
 
 
 def _operations(hits: dict[str, float]) -> dict[str, float]:
@@ -332,6 +363,8 @@ def with_links(ranked: list[RankedCode], links: dict[str, Link], letter: Prepare
     past = frozenset(i for i, s in enumerate(letter.sentences) if s.assertion_of(procedural) == "historical"
                      ) if letter is not None else frozenset()
     ranked = [_named_at(r, l, past) if (l := links.get(r.key)) is not None and l.first else r for r in ranked]
+    ranked = [replace(r, named=l.named) if (l := links.get(r.key)) is not None and l.named else r for r in ranked]
     have = {r.key for r in ranked}
-    extra = [RankedCode(k, 0.0, {l.sentence: l.score}) for k, l in links.items() if l.first and k not in have]
+    extra = [RankedCode(k, 0.0, {l.sentence: l.score}, named=l.named) for k, l in links.items()
+             if l.first and k not in have]
     return list(ranked) + sorted(extra, key=lambda r: -max(r.support.values()))

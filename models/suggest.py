@@ -153,7 +153,8 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
         support = dict(r.support)
         top = max(support.values(), default=0.0)
         strong = [letter.sentences[i] for i, v in support.items() if v >= 0.5 * top]
-        assertions = {s.assertion_of(system.kind == "procedure") for s in strong}
+        assertions = {r.assertion_in(letter.sentences[i], i, system.kind == "procedure")
+                      for i, v in support.items() if v >= 0.5 * top}
         overlap, finding_only = _overlap(system, title, strong)
         code = compact(r.key)
         f = {"score": r.score, "inv_rank": 1.0 / n, "support": min(1.0, top), **_support_by(letter, support, stated),

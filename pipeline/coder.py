@@ -152,23 +152,24 @@ class Coder:
             return None if values is None else float(values[j])
 
         return [_Scored(r.score, system, normalise(system, r.key), title,
-                        self._evidence(support, letter, sentences, system.kind == "procedure", r.uncoded),
+                        self._evidence(support, letter, sentences, system.kind == "procedure", r),
                         bool(offer.suggested[j]),
                         j == offer.primary, at(offer.probability, j), at(offer.precedence, j))
                 for j, (r, title, support) in enumerate(zip(top, titles, supports))]
 
     def _evidence(self, support, letter: PreparedLetter, sentences: list[str], procedural: bool,
-                  uncoded: bool = False) -> tuple[Evidence, ...]:
+                  ranked: RankedCode) -> tuple[Evidence, ...]:
         """The sentences that support a code well: a weak echo (a neighbouring sentence's memory
         match) is not evidence, and must not make a code "stated". For a code the letter names only
         to negate it (or as family history, a hypothesis), the assertion is that of its mention; for
-        another, that of the sentence's first mention of the code's kind (procedure or diagnosis)."""
+        another, that of the mention naming it where the sentence's conditions differ in assertion,
+        else that of the sentence's first mention of the code's kind (procedure or diagnosis)."""
         floor = self.config.evidence_ratio * max(support.values(), default=0.0)
         best = sorted((i for i in support if support[i] >= floor), key=lambda i: -support[i])
         best = best[: self.config.max_evidence]
         out = []
         for i in sorted(best):
             s = letter.sentences[i]
-            assertion = s.uncoded[0].assertion if uncoded and s.uncoded else s.assertion_of(procedural)
+            assertion = s.uncoded[0].assertion if ranked.uncoded and s.uncoded else ranked.assertion_in(s, i, procedural)
             out.append(Evidence(s.start, s.end, sentences[i], s.section, assertion, support=round(min(1.0, support[i]), 3)))
         return tuple(out)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Mapping
 
@@ -244,9 +244,17 @@ class RankedCode:
     """One code of the ranked list: its key (the label form, :func:`clincoder.core.codes.label_form`),
     its fused score, and its support per kept sentence (sentence index -> 0-1). ``uncoded``: the
     letter supports it only where it negates it, or gives it as family history or a hypothesis;
-    such a code is ranked (with that evidence) and never suggested."""
+    such a code is ranked (with that evidence) and never suggested. ``named``: for a sentence whose
+    conditions differ in assertion, the assertion of the mention that names the code where that
+    is not "present" ("a latex allergy (urticaria after dental treatment in 2019)": the urticaria
+    is history, the allergy is not); elsewhere the sentence's (:meth:`SentenceRecord.assertion_of`)."""
 
     key: str
     score: float
     support: Mapping[int, float]
     uncoded: bool = False
+    named: Mapping[int, str] = field(default_factory=dict)
+
+    def assertion_in(self, sentence: SentenceRecord, index: int, procedural: bool) -> str:
+        """The assertion sentence ``index`` gives this code."""
+        return self.named.get(index) or sentence.assertion_of(procedural)

@@ -104,6 +104,30 @@ def test_the_condition_a_statement_names_first_leads(uk_mini):
     assert links["i10"].first and links["i10"].stated  # still a statement's choice, not the lead one
 
 
+@pytest.mark.parametrize("first, second, named, told", [
+    # "essential hypertension, and a myocardial infarction in 2019": the history is the MI's alone
+    ("present", "historical", {"i21.4": "historical"}, ("present", "historical")),
+    # a present mention does not make present what the sentence tells as history
+    ("historical", "present", {"i10": "historical"}, ("historical", "historical")),
+])
+def test_a_code_takes_the_assertion_of_the_mention_that_names_it(uk_mini, first, second, named, told):
+    text = "Essential hypertension and acute subendocardial myocardial infarction"
+    a = Mention(0, 22, text[:22], "DIAGNOSIS", None, first)
+    b = Mention(27, len(text), text[27:], "DIAGNOSIS", None, second)
+    s = SentenceRecord(0, len(text), None, first, 1.0, text, False, (WeightedMention(a, 1.0), WeightedMention(b, 1.0)))
+    prepared = PreparedLetter((s,), (a, b))
+    links = Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(prepared)
+    assert {k: l.named[0] for k, l in links.items() if l.named} == named
+    ranked = with_links([RankedCode("i10", 0.9, {0: 1.0}), RankedCode("i21.4", 0.8, {0: 1.0})], links, prepared)
+    assert tuple(r.assertion_in(s, 0, False) for r in ranked) == told
+    X = features(System.ICD10, uk_mini, ranked, prepared, PRIOR, links)
+    assert X[:, FEATURES.index("historical")].tolist() == [float(t == "historical") for t in told]
+    # a sentence whose conditions agree names none: its own assertion holds
+    same = replace(s, mentions=(WeightedMention(replace(b, assertion=first), 1.0), WeightedMention(a, 1.0)))
+    assert all(not l.named for l in Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR).link(
+        PreparedLetter((same,), (a, b))).values())
+
+
 def test_a_word_describing_the_next_condition_does_not_lead(uk_mini):
     from clincoder.models.linker import Query
 
