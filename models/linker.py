@@ -331,12 +331,15 @@ def episode_query(s: SentenceRecord, procedure: bool) -> str:
 
 def _named_at(r: RankedCode, link: Link, past: frozenset[int]) -> RankedCode:
     """A ranked code that a statement of this episode names first, where the ranker supports it
-    only by what the letter negates or tells as history (``past``: those sentences), is supported by
-    that statement: "a left burr hole drainage" is the evacuation of the subdural haematoma (A41.1)
-    that the ranker found only in the sentence telling of the earlier scan."""
+    mostly by what the letter negates or tells as history (``past``: those sentences; its strong
+    support, at least half its best, all there), is supported by that statement: "a left burr hole
+    drainage" is the evacuation of the subdural haematoma (A41.1) that the ranker found only in
+    the sentence telling of the earlier scan; "Two-stage Ivor Lewis oesophagectomy" is G01.1, which
+    the ranker found best in the previous operations."""
     if r.uncoded:
         return replace(r, support={link.sentence: link.score}, uncoded=False)
-    if r.support and set(r.support) <= past and link.sentence not in past:
+    top = max(r.support.values(), default=0.0)
+    if r.support and {i for i, v in r.support.items() if v >= 0.5 * top} <= past and link.sentence not in past:
         return replace(r, support={**r.support, link.sentence: link.score})
     return r
 

@@ -278,6 +278,10 @@ BODY_SITES = (
     "frontal lobe", "temporal lobe", "parietal lobe", "occipital lobe",
     # the lobes of a lung ("adenocarcinoma of the right upper lobe")
     "upper lobe", "middle lobe", "lower lobe", "lingula",
+    # the parts of the gut and larynx that tumours are named by ("squamous cell carcinoma of the
+    # anal canal", "adenocarcinoma of the gastro-oesophageal junction", "carcinoma of the glottis")
+    "anal canal", "anal margin", "anal verge", "gastro-oesophageal junction", "oesophagogastric junction",
+    "glottis", "supraglottis", "subglottis",
 )
 ADJECTIVE_SITES = {
     "renal": "kidney", "pulmonary": "lung", "hepatic": "liver", "cardiac": "heart", "cerebral": "brain",

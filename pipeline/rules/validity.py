@@ -73,12 +73,13 @@ def one_sex_only(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class AgeParams:
-    # {codes, youngest?, oldest?}: the ages in whole years (on admission) a code range is for
+    # {codes, youngest?, oldest?, system?}: the ages in whole years (on admission) a code range is
+    # for; the range is of diagnoses unless ``system`` names a procedure classification (OPCS-4)
     limits: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int})
+        check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int, "system": str})
         check_codes(tuple(e["codes"] for e in self.limits), "limits")
 
 
@@ -95,7 +96,8 @@ def for_an_age(w: Work, r: Rule) -> None:
         refs = code_refs(limit["codes"])
         if limit.get("youngest", 0) <= years < limit.get("oldest", 200):
             continue
-        for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
+        mine = [s for s in w.scope(r) if (s.system == limit["system"] if "system" in limit else s.kind == "diagnosis")]
+        for s in [s for s in mine if in_refs(s.code, refs)]:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s, value=f"{int(years)} years" if years >= 1 else f"{w.age_days} days")

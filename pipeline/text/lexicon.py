@@ -322,8 +322,15 @@ def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
                     condition_word(key[0]) if label == "DIAGNOSIS" else label == "PROCEDURE" and operation_word(key[0], code))
                 if (len(key) < 2 and not one_word) or key in phrases or _MODIFIER_WORDS & set(key):
                     continue
-                if label == "PROCEDURE" or not _has_phrase_part(term, phrases):
+                if label == "PROCEDURE" or not _has_phrase_part(term, phrases) or _one_name(term, terms):
                     phrases[key] = (label, term.lower())
+
+
+def _one_name(term: str, terms: list[str]) -> bool:
+    """Whether the code's terms also write the term's words as one word: one condition's name, not
+    another condition with a modifier ("heat stroke" is "heatstroke", T67.0, not a stroke)."""
+    joined = "".join(term.lower().split())
+    return " " in term and any(t.lower() == joined for t in terms)
 
 
 def _has_phrase_part(term: str, phrases: dict[tuple[str, ...], tuple[str, str]]) -> bool:

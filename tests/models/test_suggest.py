@@ -78,6 +78,21 @@ def test_a_code_ranked_only_in_history_is_supported_by_the_statement_that_names_
     assert with_links(ranked[:1], {"a41.1": link})[0].support == {0: 0.5}
 
 
+def test_a_code_ranked_best_in_history_is_supported_by_the_statement_that_names_it():
+    # the ranker supports G01.1 best in the previous operations and weakly in the account of
+    # the thoracic phase; "Two-stage Ivor Lewis oesophagectomy" names it first
+    told = letter([("Previous surgery: staging laparoscopy", None), ("Thoracic phase: mobilisation", "procedures"),
+                   ("Two-stage Ivor Lewis oesophagectomy", "procedures")])
+    told = PreparedLetter((replace(told.sentences[0], assertion="historical"), *told.sentences[1:]), told.mentions)
+    ranked = [RankedCode("g01.1", 0.003, {0: 0.64, 1: 0.15})]
+    [g01] = with_links(ranked, {"g01.1": Link(1.0, True, True, 2, 0)}, told, procedural=True)
+    assert g01.support == {0: 0.64, 1: 0.15, 2: 1.0}
+    # strong support in this episode (at least half the best) keeps the code as ranked
+    [kept] = with_links([RankedCode("g01.1", 0.003, {0: 0.64, 1: 0.4})], {"g01.1": Link(1.0, True, True, 2, 0)}, told,
+                        procedural=True)
+    assert kept.support == {0: 0.64, 1: 0.4}
+
+
 def test_a_procedure_code_keeps_the_statement_that_names_it_among_its_evidence():
     link = Link(0.85, True, True, 2, 0)
     r = RankedCode("t46.1", 0.01, {0: 0.216})

@@ -431,6 +431,7 @@ def test_a_symptom_alone_is_coded(tables):
 @pytest.mark.parametrize("dagger, asterisk", [
     ("G30.9", "F00.9"), ("G30.1", "F00.1"), ("E11.2", "N08.3"), ("E10.3", "H36.0"), ("E11.4", "G63.2"),
     ("E11.5", "I79.2"), ("G30.0", "F00.0"), ("E10.2", "N08.3"), ("A32.1", "G01"), ("B45.1", "G02.1"),
+    ("B26.0", "N51.1"), ("B26.1", "G02.0"), ("B26.3", "K87.1"),
 ])
 def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, asterisk):
     x = Excerpt(("diagnoses", "1. Condition"), ("diagnoses", "2. Hypertension"))
@@ -3231,6 +3232,17 @@ def test_a_code_kept_for_another_age_is_not_coded(tables, age_days, expected):
     out = apply_rules(result, tables, [], x.text, rules=only("CON-048"), sentences=x.sentences, age_days=age_days)
     assert [c.code for c in out.codes] == expected
     assert bool(out.flags) == (len(expected) == 2)
+
+
+@pytest.mark.parametrize("age_days, expected", [
+    (120, ["F03.1"]),  # a baby's cleft lip repair: the caesarean it was born by was its mother's operation
+    (365 * 30, ["F03.1", "R18.2"]),
+])
+def test_an_obstetric_operation_is_not_coded_for_a_child(nhs_tables, age_days, expected):
+    x = Excerpt(("procedures", "Primary repair of left cleft lip. Born by emergency caesarean section at 39 weeks."))
+    result = LetterResult("t", "uk", codes=(code(nhs_tables, OPCS, "F03.1", "primary"), code(nhs_tables, OPCS, "R18.2")))
+    out = apply_rules(result, nhs_tables, [], x.text, rules=only("CON-048"), sentences=x.sentences, age_days=age_days)
+    assert [c.code for c in out.codes] == expected
 
 
 def test_a_marrow_sample_from_the_iliac_crest_takes_the_site_of_the_bone(nhs_tables):

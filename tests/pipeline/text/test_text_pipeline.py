@@ -574,6 +574,8 @@ def test_a_full_line_of_a_letter_wrapped_at_a_fixed_width_goes_on(analyse):
     ("This is a locally advanced, unresectable pancreatic head adenocarcinoma.", "pancreatic head"),
     ("Primary diagnosis\nAdenocarcinoma of the gastric antrum (distal stomach), moderately differentiated.",
      "gastric antrum"),
+    ("Diagnosis\nSquamous cell carcinoma of the anal canal, staged T2 N1 M0.", "anal canal"),
+    ("Squamous cell carcinoma of the glottis with cartilage invasion.", "glottis"),
 ])
 def test_a_fracture_or_tumour_has_its_site(analyse, text, site):
     assert {m.body_site for m in mentions_of(analyse(text)) if m.label == "DIAGNOSIS"} == {site}

@@ -26,6 +26,8 @@ LABELS = [
     # an eponym's possessive is part of the condition's name: Ludwig's angina is no angina
     ("1. Ludwig's angina - left submandibular collection.", "Ludwig's angina", "DIAGNOSIS"),
     ("Right Dupuytren's contracture of the ring finger.", "Dupuytren's contracture", "DIAGNOSIS"),
+    # a name the index also writes as one word is one condition: heat stroke (heatstroke) is no stroke
+    ("1. Exertional heat stroke after a half-marathon.", "heat stroke", "DIAGNOSIS"),
     ("She has type 2 diabetes mellitus.", "type 2 diabetes mellitus", "DIAGNOSIS"),
     ("Known atrial fibrillation on apixaban.", "atrial fibrillation", "DIAGNOSIS"),
     ("Presented with chest pain.", "chest pain", "FINDING"),
