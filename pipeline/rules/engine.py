@@ -33,6 +33,8 @@ class Work:
         self.queries: list[Query] = []
         self.tags: dict[tuple[str, str], list[str]] = {}
         self.demoted: set[tuple[str, str]] = set()  # codes a rule took out of the suggestions
+        # codes a validity edit (sex, age) took out: wrong for this patient, never added back
+        self.invalid: set[tuple[str, str]] = set()
 
     # suggestions
     def entry(self, s: CodeSuggestion) -> tuple[CodeTable | None, CodeEntry | None]:
@@ -85,6 +87,11 @@ class Work:
         self.candidates.append(s)
         self.demoted.add((s.system, s.code))
 
+    def rule_out(self, s: CodeSuggestion) -> None:
+        """Take out a code that is wrong for this patient (a sex or age edit); no later rule adds it back."""
+        self.demote(s)
+        self.invalid.add((s.system, compact(s.code)))
+
     def suggested(self, system: System, code: str) -> CodeSuggestion | None:
         return next((s for s in self.codes if s.system == system.value and compact(s.code) == compact(code)), None)
 
@@ -95,12 +102,14 @@ class Work:
         ``evidence`` where it has none or ``rule_evidence``: the rule's reason is the evidence, as
         the procedure a laterality code qualifies or the allergy line a status code is read from),
         placed directly after
-        ``after`` or last; None where the table lacks it or it is already suggested (unless
-        ``repeat``: supplementary codes follow each code they qualify). A code that was no
+        ``after`` or last; None where the table lacks it, it is already suggested (unless
+        ``repeat``: supplementary codes follow each code they qualify) or a validity edit ruled
+        it out for this patient (:meth:`rule_out`). A code that was no
         candidate ranks with ``score`` (the code it is read from), else first (1.0)."""
         table = self.tables.get(system)
         entry = table.get(code) if table is not None else None
-        if entry is None or (self.suggested(system, code) is not None and not repeat):
+        if entry is None or (self.suggested(system, code) is not None and not repeat) \
+                or (system.value, compact(code)) in self.invalid:
             return None
         old = next((c for c in self.candidates if c.system == system.value and compact(c.code) == compact(code)), None)
         if old is not None:

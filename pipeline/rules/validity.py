@@ -66,7 +66,7 @@ def one_sex_only(w: Work, r: Rule) -> None:
     ranges = p.male_only if sex == "female" else p.female_only
     wrong = {system: code_refs(codes) for system, codes in ranges.items()}
     for s in [s for s in w.scope(r) if s.system in wrong and in_refs(s.code, wrong[s.system])]:
-        w.demote(s)
+        w.rule_out(s)
         w.tag(r, s)
         w.flag(r, p.message, s, value=sex)
 
@@ -98,6 +98,6 @@ def for_an_age(w: Work, r: Rule) -> None:
             continue
         mine = [s for s in w.scope(r) if (s.system == limit["system"] if "system" in limit else s.kind == "diagnosis")]
         for s in [s for s in mine if in_refs(s.code, refs)]:
-            w.demote(s)
+            w.rule_out(s)
             w.tag(r, s)
             w.flag(r, p.message, s, value=f"{int(years)} years" if years >= 1 else f"{w.age_days} days")

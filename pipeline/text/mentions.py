@@ -91,6 +91,16 @@ def inside_compound(text: str, a: int, b: int) -> bool:
                 or _PARTICIPLE_AFTER.match(text[b:b + 30]))
 
 
+# the imaging that guides an operation is its image control (a supplementary code), not an
+# operation of its own: "Ultrasound-guided abdominal paracentesis", "under CT guidance"
+_GUIDES = re.compile(r"^[\s-]*(?:guided|guidance)\b", re.I)
+
+
+def guides_another(text: str, a: int, b: int) -> bool:
+    """Whether the phrase at ``text[a:b]`` names the imaging that guided an operation."""
+    return bool(_GUIDES.match(text[b:b + 12]))
+
+
 _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"
 
 
@@ -173,7 +183,7 @@ class LetterMentions:
         return label
 
     def __call__(self, doc: Doc) -> Doc:
-        cands = self.candidates(doc)
+        cands = [c for c in self.candidates(doc) if not (c[2] == "PROCEDURE" and guides_another(doc.text, c[0], c[1]))]
         headers = [(s.start, s.body_start) for s in doc._.section_spans or () if s.section]
         if headers:  # a section header ("Procedures:") is not a mention
             cands = [c for c in cands if not any(c[0] < y and x < c[1] for x, y in headers)]

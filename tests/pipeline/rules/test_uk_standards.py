@@ -19,6 +19,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import CodeSuggestion, Evidence, LetterResult
 from clincoder.core.tables import load_table
 from clincoder.rules import apply_rules, default_rules
+from clincoder.rules.engine import Work
 
 WHO, OPCS = System.ICD10, System.OPCS4
 
@@ -3029,6 +3030,8 @@ def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_
     ("She had developed iron deficiency anaemia from her menstrual loss.", "D50.9", "D50.0"),
     ("IDA secondary to chronic blood loss from the tumour.", "D50.8", "D50.0"),
     ("Iron deficiency anaemia, secondary to malabsorption.", "D50.9", "D50.9"),
+    ("Haemophagocytic lymphohistiocytosis (HLH) secondary to primary Epstein-Barr virus infection.", "D76.1", "D76.2"),
+    ("Familial haemophagocytic lymphohistiocytosis, PRF1 mutation.", "D76.1", "D76.1"),
     # the cause belongs to the nearer condition; a cause the list does not name leaves the code
     ("Hypertension and CKD secondary to diabetic nephropathy.", "I10", "I10"),
     ("Hypertension, probably due to pain.", "I10", "I10"),
@@ -3243,6 +3246,18 @@ def test_an_obstetric_operation_is_not_coded_for_a_child(nhs_tables, age_days, e
     result = LetterResult("t", "uk", codes=(code(nhs_tables, OPCS, "F03.1", "primary"), code(nhs_tables, OPCS, "R18.2")))
     out = apply_rules(result, nhs_tables, [], x.text, rules=only("CON-048"), sentences=x.sentences, age_days=age_days)
     assert [c.code for c in out.codes] == expected
+
+
+def test_a_code_an_age_edit_takes_out_is_not_added_back(nhs_tables):
+    # "born at 39 weeks by normal delivery" in a baby's letter: CON-048 takes the delivery out,
+    # and CON-028 (a delivery record carries its method of delivery) does not bring it back
+    x = Excerpt(("procedures", "Primary repair of left cleft lip."), (None, "He was born at 39 weeks by normal delivery."))
+    normal = code(nhs_tables, OPCS, "R24.9", evidence=x.evidence("He was born at 39 weeks by normal delivery."))
+    result = LetterResult("t", "uk", codes=(code(nhs_tables, OPCS, "F03.1", "primary"), normal))
+    w = Work(result, nhs_tables, [], x.text, only("CON-048"), x.sentences, age_days=120)
+    w.rule_out(normal)
+    assert w.add(only("CON-048").rules[0], System.OPCS4, "R24.9", normal.evidence) is None
+    assert [c.code for c in w.codes] == ["F03.1"] and w.add(only("CON-048").rules[0], System.OPCS4, "Z94.2", ()) is not None
 
 
 def test_a_marrow_sample_from_the_iliac_crest_takes_the_site_of_the_bone(nhs_tables):

@@ -581,6 +581,16 @@ def test_a_fracture_or_tumour_has_its_site(analyse, text, site):
     assert {m.body_site for m in mentions_of(analyse(text)) if m.label == "DIAGNOSIS"} == {site}
 
 
+@pytest.mark.parametrize("text, operation", [
+    ("24/10/2026 - Ultrasound-guided abdominal paracentesis with an 8 Fr pigtail catheter.", "paracentesis"),
+    ("Insertion of a Hickman line under ultrasound guidance.", "Hickman line"),
+    ("CT-guided drainage of the pelvic collection.", "drainage"),
+])
+def test_the_imaging_that_guides_an_operation_is_no_operation_of_its_own(analyse, text, operation):
+    found = {m.text.lower(): m.label for m in mentions_of(analyse(text))}
+    assert found.get(operation.lower()) == "PROCEDURE" and not {"ultrasound", "ct"} & set(found), found
+
+
 def test_a_site_named_in_the_plural_is_the_site(analyse):
     found = mentions_of(analyse("Procedure today: manipulation of the nasal bones under general anaesthetic."))
     assert {m.text: m.body_site for m in found}.get("manipulation") == "nasal bone", found
