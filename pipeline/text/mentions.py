@@ -49,6 +49,22 @@ _APPROACH = {"laparoscopic", "open", "total", "partial", "radical", "subtotal", 
 
 ASIDE_WORDS = 3  # the most words in a parenthesis a phrase is read across
 
+# the side a surgeon writes inside an operation's name ("open radical left nephrectomy", "total
+# right hip replacement"): the operation is read without it, and its side is an attribute
+_SIDES = frozenset({"left", "right"})
+_SIDE_WORD = re.compile(r"\s*\b(?:left|right)\b", re.I)
+
+
+def sides_inside(text: str, ntoks: List[Tuple[int, int, str]], lexicon) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+    """Procedure candidates the lexicon names once the side words inside them are left out,
+    each with its name without the side (its expansion)."""
+    sides = [(a, b) for a, b, t in ntoks if t in _SIDES]
+    if not sides:
+        return []
+    bare = [t for t in ntoks if t[2] not in _SIDES]
+    return [(a, b, label, canon, _SIDE_WORD.sub("", text[a:b]).strip(), 1) for a, b, label, canon in lexicon.match(bare)
+            if label == "PROCEDURE" and any(a < x and y < b for x, y in sides)]
+
 
 def without_asides(ntoks: List[Tuple[int, int, str]]) -> Tuple[List[Tuple[int, int, str]], List[Tuple[int, int]]]:
     """The tokens without short parenthesised asides, and the asides' character spans."""
@@ -164,6 +180,7 @@ class LetterMentions:
                     while s > 0 and toks[s - 1][2].lower() in _APPROACH and toks[s][0] - toks[s - 1][1] <= 1:
                         s -= 1
                     out.append((toks[s][0], b, "PROCEDURE", text[toks[s][0]:b].lower(), None, 0))
+        out += sides_inside(text, ntoks, self.lexicon)
         notes = [(s.body_start, s.end) for s in doc._.section_spans or () if s.section in OPERATION_NOTE_SECTIONS]
         out += operative_participles(toks, notes)
         # "right intertrochanteric (extracapsular) fracture": a phrase read across a short aside

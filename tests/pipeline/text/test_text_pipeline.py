@@ -591,6 +591,18 @@ def test_the_imaging_that_guides_an_operation_is_no_operation_of_its_own(analyse
     assert found.get(operation.lower()) == "PROCEDURE" and not {"ultrasound", "ct"} & set(found), found
 
 
+@pytest.mark.parametrize("text, operation, named", [
+    ("20/10/2026 - Open radical left nephrectomy with lymph node sampling.", "radical left nephrectomy",
+     "open radical nephrectomy"),
+    ("Total right hip replacement under spinal anaesthesia.", "Total right hip replacement", "Total hip replacement"),
+])
+def test_an_operation_is_read_across_the_side_written_inside_its_name(analyse, text, operation, named):
+    found = {m.text: m for m in mentions_of(analyse(text))}
+    assert operation in found, found
+    m = found[operation]
+    assert m.label == "PROCEDURE" and m.lookup(False) == named and m.laterality in ("left", "right")
+
+
 def test_a_site_named_in_the_plural_is_the_site(analyse):
     found = mentions_of(analyse("Procedure today: manipulation of the nasal bones under general anaesthetic."))
     assert {m.text: m.body_site for m in found}.get("manipulation") == "nasal bone", found
