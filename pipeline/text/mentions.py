@@ -55,7 +55,8 @@ _SIDES = frozenset({"left", "right"})
 _SIDE_WORD = re.compile(r"\s*\b(?:left|right)\b", re.I)
 
 
-def sides_inside(text: str, ntoks: List[Tuple[int, int, str]], lexicon) -> List[Tuple[int, int, str, str, Optional[str], int]]:
+def sides_inside(text: str, ntoks: List[Tuple[int, int, str]],
+                 lexicon) -> List[Tuple[int, int, str, str, Optional[str], int]]:
     """Procedure candidates the lexicon names once the side words inside them are left out,
     each with its name without the side (its expansion)."""
     sides = [(a, b) for a, b, t in ntoks if t in _SIDES]

@@ -3252,13 +3252,15 @@ def test_an_obstetric_operation_is_not_coded_for_a_child(nhs_tables, age_days, e
 def test_a_code_an_age_edit_takes_out_is_not_added_back(nhs_tables):
     # "born at 39 weeks by normal delivery" in a baby's letter: CON-048 takes the delivery out,
     # and CON-028 (a delivery record carries its method of delivery) does not bring it back
-    x = Excerpt(("procedures", "Primary repair of left cleft lip."), (None, "He was born at 39 weeks by normal delivery."))
-    normal = code(nhs_tables, OPCS, "R24.9", evidence=x.evidence("He was born at 39 weeks by normal delivery."))
+    born = "He was born at 39 weeks by normal delivery."
+    x = Excerpt(("procedures", "Primary repair of left cleft lip."), (None, born))
+    normal = code(nhs_tables, OPCS, "R24.9", evidence=x.evidence(born))
     result = LetterResult("t", "uk", codes=(code(nhs_tables, OPCS, "F03.1", "primary"), normal))
     w = Work(result, nhs_tables, [], x.text, only("CON-048"), x.sentences, age_days=120)
     w.rule_out(normal)
-    assert w.add(only("CON-048").rules[0], System.OPCS4, "R24.9", normal.evidence) is None
-    assert [c.code for c in w.codes] == ["F03.1"] and w.add(only("CON-048").rules[0], System.OPCS4, "Z94.2", ()) is not None
+    rule = only("CON-048").rules[0]
+    assert w.add(rule, System.OPCS4, "R24.9", normal.evidence) is None
+    assert [c.code for c in w.codes] == ["F03.1"] and w.add(rule, System.OPCS4, "Z94.2", ()) is not None
 
 
 def test_a_marrow_sample_from_the_iliac_crest_takes_the_site_of_the_bone(nhs_tables):
