@@ -498,7 +498,9 @@ def main_procedure(w: Work, r: Rule) -> None:
     therapeutic = [s for s in major if not _diagnostic(w, s, p.diagnostic)]
     if therapeutic and _diagnostic(w, mine[0], p.diagnostic):  # the endoscopy that only looked
         major = therapeutic
-    elif not in_refs(mine[0].code, minor):
+    elif in_refs(mine[0].code, minor):  # a line before the marrow biopsy and the plasma exchange
+        major = therapeutic or major
+    else:
         return
     if major and major[0] is not mine[0]:
         w.move_before(major[0], mine[0])

@@ -532,6 +532,7 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("X40.2", "X41.2"),  # dialysis beside that operation
     ("A84.3", "X96.1"),  # the nerve conduction studies beside the immunoglobulin
     ("A52.3", "R24.9"),  # the epidural blood patch after the delivery: an epidural injection
+    ("W36.5", "X32.3"),  # the marrow biopsy (diagnostic) beside the plasma exchanges (a treatment)
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first, main):
     tables = nhs_tables
@@ -553,6 +554,15 @@ def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedur
               "CON-023")
     assert [c.code for c in out.codes] == kept
     assert all("CON-023" in c.rules for c in out.candidates)
+
+
+def test_beside_a_minor_procedure_a_therapeutic_one_comes_before_a_diagnostic_one(nhs_tables):
+    # the apheresis line first, then the marrow biopsy (diagnostic) and the plasma exchanges
+    x = Excerpt(("procedures", "Procedures as listed"))
+    codes = [code(nhs_tables, OPCS, c, "primary" if n == 0 else "secondary")
+             for n, c in enumerate(["L91.2", "W36.5", "X32.3"])]
+    out = run(nhs_tables, x, codes, "SEQ-004")
+    assert [c.code for c in out.codes] == ["X32.3", "L91.2", "W36.5"]
 
 
 @pytest.mark.parametrize("line, proc, expected", [
