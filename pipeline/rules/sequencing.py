@@ -487,6 +487,46 @@ def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:
     return entry is not None and table.parent_titled(entry.code, pattern)
 
 
+@dataclass(frozen=True)
+class IncludedLookParams:
+    message: str
+    diagnostic: str = DIAGNOSTIC_CATEGORY
+    chapters: str = "A-N, P-T, V-W"  # the operation chapters (not imaging and tests, drugs, sites)
+    # a therapy by the look's own route (its category's title): it includes the look
+    route: str = r"\b(?:endoscopic|transluminal)\b"
+    biopsy: str = r"\bbiopsy\b"  # a look with a biopsy is coded beside the therapy
+
+    def __post_init__(self):
+        for pattern in (self.diagnostic, self.route, self.biopsy):
+            re.compile(pattern)
+
+
+@rule("CON-049", "conventions", IncludedLookParams)
+def included_look(w: Work, r: Rule) -> None:
+    """A diagnostic operation (its category's title says "Diagnostic") told in the same statement
+    as a therapeutic operation of the same chapter by the same route (endoscopic, transluminal)
+    is the look that operation includes: not coded ("Electrophysiology study and radiofrequency
+    ablation": the ablation, K57, includes the study, K58). A look with a biopsy, and one beside
+    an open or other operation (a hysteroscopy at an endometrial ablation, Q16.5), stay."""
+    p: IncludedLookParams = r.params
+    chapters = {c for part in p.chapters.split(",") for c in _letters(part.strip())}
+    mine = [s for s in w.scope(r) if s.kind == "procedure" and opcs4_chapter(s.code) in chapters]
+    looks = [s for s in mine if _diagnostic(w, s, p.diagnostic) and not re.search(p.biopsy, s.title, re.I)]
+    for look in looks:
+        by = next((s for s in mine if opcs4_chapter(s.code) == opcs4_chapter(look.code) and same_statement(look, s)
+                   and not _diagnostic(w, s, p.diagnostic) and _diagnostic(w, s, p.route)), None)
+        if by is not None:
+            w.demote(look)
+            w.tag(r, look)
+            w.flag(r, p.message, look, codes=(look.code, by.code), other=by.code)
+
+
+def _letters(span: str) -> list[str]:
+    """The chapter letters of "A-T" or "V"."""
+    first, _, last = span.partition("-")
+    return [chr(c) for c in range(ord(first), ord(last or first) + 1)]
+
+
 @rule("SEQ-004", "sequencing", MainProcedureParams)
 def main_procedure(w: Work, r: Rule) -> None:
     p: MainProcedureParams = r.params

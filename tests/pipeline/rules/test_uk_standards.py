@@ -556,6 +556,24 @@ def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedur
     assert all("CON-023" in c.rules for c in out.candidates)
 
 
+@pytest.mark.parametrize("codes, same, kept", [
+    (["K57.2", "K58.2"], True, ["K57.2"]),  # the EP study the ablation includes
+    (["K57.2", "K58.2"], False, ["K57.2", "K58.2"]),  # told apart: each its own statement
+    (["X32.3", "W36.5"], True, ["X32.3", "W36.5"]),  # another chapter: the plasma exchange includes no biopsy
+    (["M29.2", "M30.1"], True, ["M29.2"]),  # the retrograde pyelogram at the ureteric stent
+    (["Q16.5", "Q18.9"], True, ["Q16.5", "Q18.9"]),  # the hysteroscopy approaches an ablation of another route
+    (["H24.3", "H25.1"], True, ["H24.3", "H25.1"]),  # biopsies at the colonic stent are coded beside it
+])
+def test_a_diagnostic_operation_told_with_a_therapeutic_one_is_included_in_it(nhs_tables, codes, same, kept):
+    lines = ["Electrophysiology study and radiofrequency ablation", "EP study: dual AV nodal physiology"]
+    x = Excerpt(("procedures", lines[0]), ("procedures", lines[1]))
+    told = [x.evidence(lines[0], "procedures"), x.evidence(lines[0 if same else 1], "procedures")]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, c, "primary" if n == 0 else "secondary", told[n])
+                              for n, c in enumerate(codes)], "CON-049")
+    assert [c.code for c in out.codes] == kept
+    assert bool(out.flags) == (len(kept) == 1)
+
+
 def test_beside_a_minor_procedure_a_therapeutic_one_comes_before_a_diagnostic_one(nhs_tables):
     # the apheresis line first, then the marrow biopsy (diagnostic) and the plasma exchanges
     x = Excerpt(("procedures", "Procedures as listed"))
