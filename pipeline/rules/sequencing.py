@@ -458,7 +458,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
             skip = never + code_refs(" ".join(main.params.minor))
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
-                and not (mine and (_diagnostic(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))]
+                and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)
@@ -479,10 +479,12 @@ class MainProcedureParams:
 
 def _minor(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
     """Whether ``s`` is main only when nothing else was done: minor, or a diagnostic operation."""
-    return in_refs(s.code, code_refs(" ".join(p.minor))) or _diagnostic(w, s, p.diagnostic)
+    return in_refs(s.code, code_refs(" ".join(p.minor))) or _category_titled(w, s, p.diagnostic)
 
 
-def _diagnostic(w: Work, s: CodeSuggestion, pattern: str) -> bool:
+def _category_titled(w: Work, s: CodeSuggestion, pattern: str) -> bool:
+    """Whether the title of the code's category matches ``pattern``: with
+    :data:`~clincoder.core.codes.DIAGNOSTIC_CATEGORY`, whether it is a diagnostic operation."""
     table, entry = w.entry(s)
     return entry is not None and table.parent_titled(entry.code, pattern)
 
@@ -511,10 +513,10 @@ def included_look(w: Work, r: Rule) -> None:
     p: IncludedLookParams = r.params
     chapters = {c for part in p.chapters.split(",") for c in _letters(part.strip())}
     mine = [s for s in w.scope(r) if s.kind == "procedure" and opcs4_chapter(s.code) in chapters]
-    looks = [s for s in mine if _diagnostic(w, s, p.diagnostic) and not re.search(p.biopsy, s.title, re.I)]
+    looks = [s for s in mine if _category_titled(w, s, p.diagnostic) and not re.search(p.biopsy, s.title, re.I)]
     for look in looks:
         by = next((s for s in mine if opcs4_chapter(s.code) == opcs4_chapter(look.code) and same_statement(look, s)
-                   and not _diagnostic(w, s, p.diagnostic) and _diagnostic(w, s, p.route)), None)
+                   and not _category_titled(w, s, p.diagnostic) and _category_titled(w, s, p.route)), None)
         if by is not None:
             w.demote(look)
             w.tag(r, look)
@@ -535,8 +537,8 @@ def main_procedure(w: Work, r: Rule) -> None:
     if not mine:
         return
     major = [s for s in mine if not in_refs(s.code, minor)]
-    therapeutic = [s for s in major if not _diagnostic(w, s, p.diagnostic)]
-    if therapeutic and _diagnostic(w, mine[0], p.diagnostic):  # the endoscopy that only looked
+    therapeutic = [s for s in major if not _category_titled(w, s, p.diagnostic)]
+    if therapeutic and _category_titled(w, mine[0], p.diagnostic):  # the endoscopy that only looked
         major = therapeutic
     elif in_refs(mine[0].code, minor):  # a line before the marrow biopsy and the plasma exchange
         major = therapeutic or major
