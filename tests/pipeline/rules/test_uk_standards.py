@@ -1533,6 +1533,7 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Decompensated liver disease", "K76.8"), ("Alcohol-related cirrhosis.", "K70.3"), ["K70.3"]),
     (("1. Alcohol-related cirrhosis", "K70.3"), ("Portal hypertension.", "K76.6"), ["K70.3", "K76.6"]),
     (("1. Steroid-induced hyperglycaemia", "R73.9"), ("Hyponatraemia.", "E87.1"), ["R73.9", "E87.1"]),  # nothing excludes
+    (("1. Mumps with left orchitis", "B26.0"), ("Bilateral parotid swelling.", "K11.2"), ["B26.0"]),
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
