@@ -152,9 +152,9 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
         title = entry.title if entry else ""
         support = dict(r.support)
         top = max(support.values(), default=0.0)
-        strong = [letter.sentences[i] for i, v in support.items() if v >= 0.5 * top]
-        assertions = {r.assertion_in(letter.sentences[i], i, system.kind == "procedure")
-                      for i, v in support.items() if v >= 0.5 * top}
+        strong_at = [i for i, v in support.items() if v >= 0.5 * top]
+        strong = [letter.sentences[i] for i in strong_at]
+        assertions = {r.assertion_in(letter.sentences[i], i, system.kind == "procedure") for i in strong_at}
         overlap, finding_only = _overlap(system, title, strong)
         code = compact(r.key)
         f = {"score": r.score, "inv_rank": 1.0 / n, "support": min(1.0, top), **_support_by(letter, support, stated),

@@ -493,12 +493,14 @@ def _category_titled(w: Work, s: CodeSuggestion, pattern: str) -> bool:
 class IncludedLookParams:
     message: str
     diagnostic: str = DIAGNOSTIC_CATEGORY
-    chapters: str = "A-N, P-T, V-W"  # the operation chapters (not imaging and tests, drugs, sites)
+    # the operation chapters (not imaging and tests, drugs, the O/Y/Z sites and supplementaries)
+    chapters: tuple[str, ...] = ("A01-N99", "P01-T99", "V01-W99")
     # a therapy by the look's own route (its category's title): it includes the look
     route: str = r"\b(?:endoscopic|transluminal)\b"
     biopsy: str = r"\bbiopsy\b"  # a look with a biopsy is coded beside the therapy
 
     def __post_init__(self):
+        check_codes(self.chapters, "chapters")
         for pattern in (self.diagnostic, self.route, self.biopsy):
             re.compile(pattern)
 
@@ -511,8 +513,8 @@ def included_look(w: Work, r: Rule) -> None:
     ablation": the ablation, K57, includes the study, K58). A look with a biopsy, and one beside
     an open or other operation (a hysteroscopy at an endometrial ablation, Q16.5), stay."""
     p: IncludedLookParams = r.params
-    chapters = {c for part in p.chapters.split(",") for c in _letters(part.strip())}
-    mine = [s for s in w.scope(r) if s.kind == "procedure" and opcs4_chapter(s.code) in chapters]
+    chapters = code_refs(" ".join(p.chapters))
+    mine = [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, chapters)]
     looks = [s for s in mine if _category_titled(w, s, p.diagnostic) and not re.search(p.biopsy, s.title, re.I)]
     for look in looks:
         by = next((s for s in mine if opcs4_chapter(s.code) == opcs4_chapter(look.code) and same_statement(look, s)
@@ -521,12 +523,6 @@ def included_look(w: Work, r: Rule) -> None:
             w.demote(look)
             w.tag(r, look)
             w.flag(r, p.message, look, codes=(look.code, by.code), other=by.code)
-
-
-def _letters(span: str) -> list[str]:
-    """The chapter letters of "A-T" or "V"."""
-    first, _, last = span.partition("-")
-    return [chr(c) for c in range(ord(first), ord(last or first) + 1)]
 
 
 @rule("SEQ-004", "sequencing", MainProcedureParams)
