@@ -34,6 +34,11 @@ _SIDE_FIRST = re.compile(r"^\s*(?=(?:left|right|Left|Right|L|R|Lt|Rt)\s)")
 # the numbers that pick out which of a row of bones or digits ("the left 6th to 9th ribs", "the 5th metatarsal")
 _ORDINALS = re.compile(r"^(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)"
                        r"(?:\s*(?:to|-|and|&)\s*(?:\d+(?:st|nd|rd|th)|second|third|fourth|fifth))?\s+")
+# inside a site's name, the article and the end of a bone its part lies in ("neck of the
+# femur", "surgical neck of the proximal humerus"): the site list names the part "of humerus"
+_INNER_WORDS = re.compile(r"\bof (?:the |an? )?(?:(?:proximal|distal) )?")
+_BONE_END = re.compile(r"^(?:proximal|distal) ")
+_LONG_BONES = frozenset({"humerus", "radius", "ulna", "femur", "tibia", "fibula", "clavicle", "metacarpal", "metatarsal"})
 _LAT_NORM = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
 
@@ -73,12 +78,14 @@ class MentionAttributes:
             lo = max(sent.start_char, bounds[k - 1][1] if k else 0, a - self.window)
             hi = min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + self.window)
             before, inside, after = text[lo:a], text[a:b], text[b:hi]
+            # a site is read further: "of the surgical neck of the left proximal humerus"
+            reach = text[b:min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + 2 * self.window)]
             section = section_at(doc._.section_spans, a)
             assertion = _assertion(ent, section)
             out.append(Mention(
                 start=a, end=b, text=text[a:b], label=ent.label_, section=section,
-                assertion=assertion, laterality=laterality(before, inside, after),
-                body_site=body_site(inside, after, before), modifiers=modifiers(before, inside, after, expansion),
+                assertion=assertion, laterality=laterality(before, inside, reach),
+                body_site=body_site(inside, reach, before), modifiers=modifiers(before, inside, after, expansion),
                 expansion=expansion, canonical=canon))
             sentence_of.append(sent.start)
         doc._.mentions = settled(out, sentence_of)
@@ -136,10 +143,30 @@ def laterality(before: str, inside: str, after: str) -> Optional[str]:
         return _LAT_NORM[m.group(1).lower()]
     p = _PREP.match(after)
     if p:
-        m = _LAT_RE.match(after[p.end():].lower())
+        # the side of the site the mention names: "of the left femur", "of the neck of the left femur"
+        site = re.split(r"[,.;:()]| and | with | but | after ", after[p.end():].lower())[0]
+        m = _LAT_RE.search(" ".join(site.split()[:6]))
         if m:
             return _LAT_NORM[m.group(1)]
     return None
+
+
+def site_after(text: str) -> Optional[str]:
+    """The site a mention's following words name ("the L olecranon", "the neck of the left femur",
+    "the surgical neck of the left proximal humerus"), or None: sides, articles and the end of a
+    bone a part lies in are left out inside it; a leading end ("proximal humerus") is kept."""
+    rest = " ".join(_LAT_RE.sub(" ", _LR_RE.sub(" ", text)).lower().split())
+    rest = _ORDINALS.sub("", _INNER_WORDS.sub("of ", rest))
+    m = _SITE_RE.match(rest)
+    if m:
+        return m.group(1)
+    end = _BONE_END.match(rest)
+    m = _SITE_RE.match(rest[end.end():]) if end else None
+    if not m:
+        return None
+    # the end of a long bone is a site of its own (S42.2 upper end of humerus); "the distal
+    # oesophagus" is the oesophagus
+    return end.group(0) + m.group(1) if m.group(1) in _LONG_BONES else m.group(1)
 
 
 def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
@@ -147,11 +174,9 @@ def body_site(inside: str, after: str, before: str = "") -> Optional[str]:
     # "fracture of the left neck of femur", "# L angle of mandible": the stated site after the
     # mention (after a preposition, or straight after its side) is the most specific
     p = _PREP.match(after) or _SIDE_FIRST.match(after)
-    if p:
-        rest = _LAT_RE.sub(" ", _LR_RE.sub(" ", after[p.end():]).lower())  # "of the L olecranon"
-        m = _SITE_RE.match(_ORDINALS.sub("", rest.strip()))
-        if m:
-            return m.group(1)
+    site = site_after(after[p.end():]) if p else None
+    if site:
+        return site
     m = _SITE_RE.search(low)
     if m:
         return m.group(1)

@@ -204,6 +204,7 @@ class LetterConText(ConText):
         set_aside(doc)
         excluded_next(doc)
         coordinated_negation(doc)
+        tests_after_a_colon(doc)
         return doc
 
     def drop_inner_triggers(self, doc) -> None:
@@ -295,6 +296,19 @@ def excluded_next(doc) -> None:
                 ent._.is_negated = True
 
 
+def tests_after_a_colon(doc) -> None:
+    """A procedure listed after a colon that follows a negation is one of the tests that showed it
+    ("An organic cause was looked for and not found: CT and MRI head were normal, a lumbar
+    puncture showed normal CSF"): done, not negated, unless a trigger of its own negates it."""
+    for ent in doc.ents:
+        if ent.label_ != "PROCEDURE" or not ent._.is_negated:
+            continue
+        forward = [m for m in ent._.modifiers if m.category == "NEGATED_EXISTENCE"]
+        if forward and all(m.direction == "FORWARD" and m.modifier_span[1] <= ent.start
+                           and any(t.text == ":" for t in doc[m.modifier_span[1]:ent.start]) for m in forward):
+            ent._.is_negated = False
+
+
 _CONJUNCTIONS = {"and", "or", "nor"}
 _COORDINATING = {",", "/"} | _CONJUNCTIONS
 _SINGULAR = {"has", "was", "is"}  # "diabetes and PE has been excluded": the verb has one subject
@@ -312,11 +326,12 @@ def coordinated_negation(doc) -> None:
             m.category == "NEGATED_EXISTENCE" and m.direction == "BACKWARD"
             and not any(t.lower_ in _SINGULAR for t in doc[ent.end:m.modifier_span[1]]) for m in ent._.modifiers)
         joined = [t.lower_ for t in doc[before.end:ent.start]]
-        # "A, B and C were excluded": the last of the list follows a conjunction alone ("chest
-        # pain, pulmonary embolism ruled out" is no list; ", and" begins another clause)
+        # "A, B and C were excluded", "SJS / TEN excluded": the last of the list follows a
+        # conjunction or a slash alone ("chest pain, pulmonary embolism ruled out" is no list;
+        # ", and" begins another clause)
         if backward and not before._.is_negated and before.sent == ent.sent and joined \
                 and all(t in _COORDINATING for t in joined) \
-                and (n in listed or len(joined) == 1 and joined[0] in _CONJUNCTIONS):
+                and (n in listed or len(joined) == 1 and joined[0] in _CONJUNCTIONS | {"/"}):
             before._.is_negated = True
             listed.add(n - 1)
 

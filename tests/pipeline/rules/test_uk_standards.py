@@ -1160,6 +1160,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["M47.1", "G99.2", "G95.2"], ["M47.1", "G99.2"]),  # the cord compression of spondylotic myelopathy
     (["M50.0", "M25.7"], ["M50.0"]),  # the osteophyte of a cervical disc disorder is the disorder's
     (["I50.0", "J90"], ["I50.0"]),  # the pleural effusions of heart failure are the heart failure's
+    (["C92.1", "D72.8"], ["C92.1"]),  # the leucocytosis of chronic myeloid leukaemia is the leukaemia
+    (["J18.9", "D72.8"], ["J18.9", "D72.8"]),  # beside a pneumonia it is coded if the clinician does
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))

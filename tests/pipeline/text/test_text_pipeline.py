@@ -112,6 +112,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a list before a backward negation is its subject, unless a singular verb says otherwise
     ("Lung cancer and lymphoma have been excluded on the EBUS samples.", "Lung cancer", "negated"),
     ("Pneumonia, PE and ACS were ruled out.", "Pneumonia", "negated"),
+    ("Nikolsky sign negative - Stevens-Johnson syndrome / toxic epidermal necrolysis excluded.",
+     "Stevens-Johnson syndrome", "negated"),  # a slash joins alternatives as "or" does
     ("Alcohol withdrawal was considered and excluded (drinks 6 units a week).", "Alcohol withdrawal", "negated"),
     ("PE was considered and ruled out.", "PE", "negated"),
     # a reaction listed under the allergies is the allergy's, not a condition of this episode

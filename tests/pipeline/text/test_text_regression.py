@@ -21,6 +21,9 @@ LABELS = [
     ("1. Right intertrochanteric (extracapsular) fracture of the femur.", "intertrochanteric (extracapsular) fracture",
      "DIAGNOSIS"),
     ("Acute (NSTEMI) myocardial infarction.", "NSTEMI", "DIAGNOSIS"),
+    # an infarct named by its artery's territory, the artery's abbreviation in brackets inside
+    ("DIAGNOSIS: Acute L posterior cerebral artery (PCA) territory infarct - embolic.",
+     "posterior cerebral artery (PCA) territory infarct", "DIAGNOSIS"),
     ("Acute (NSTEMI) myocardial infarction.", "myocardial infarction", "DIAGNOSIS"),
     ("Admitted with community acquired pneumonia.", "community acquired pneumonia", "DIAGNOSIS"),
     # an eponym's possessive is part of the condition's name: Ludwig's angina is no angina
@@ -175,6 +178,8 @@ def test_abbreviation_mention(analyse, text, abbr, expansion, label):
 AMBIGUOUS_NOT_MENTIONS = [
     ("Vertex direct OA, station +1, no caput.", "OA"),  # the fetal head's position, not osteoarthritis
     ("PE: chest clear, abdomen soft and non tender, findings unremarkable.", "PE"),
+    # a school subject, in a letter whose stroke was embolic
+    ("Social history: secondary school PE teacher; embolic stroke from a PFO.", "PE"),
     ("Sats 95% on RA.", "RA"),
     ("Echo: dilated RA and RV.", "RA"),
     ("Right phaco and IOL for cataract, uneventful.", "IOL"),  # the lens, not induction of labour
@@ -198,6 +203,12 @@ ASSERTIONS = [
     ("No evidence of pneumothorax.", "pneumothorax", "negated"),
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
     ("PE ruled out on CTPA.", "PE", "negated"),
+    ("THROMBOLYSIS: not given - wake-up stroke.", "THROMBOLYSIS", "negated"),
+    # "decline" as a noun refuses nothing
+    ("In view of the speed of the renal decline, plasma exchange was started on 06/10.", "plasma exchange", "present"),
+    # the tests that showed a cause "not found" were done
+    ("An organic cause was looked for and not found: CT and MRI head were normal, a lumbar puncture "
+     "showed normal CSF.", "lumbar puncture", "present"),
     ("Respiratory viral PCR negative for influenza, RSV and SARS-CoV-2.", "influenza", "negated"),
     ("Sputum was negative for TB but she has pneumonia.", "pneumonia", "present"),
     ("Denies chest pain.", "chest pain", "negated"),
@@ -322,6 +333,8 @@ LATERALITY = [
     ("Bilateral pleural effusions.", "pleural effusions", "bilateral"),
     ("Pain in the right knee.", "pain", "right"),
     ("Fracture of the left neck of femur.", "fracture", "left"),
+    ("Fracture of the neck of the left femur.", "fracture", "left"),  # the side inside the site's name
+    ("X-rays showed a fracture of the surgical neck of the left proximal humerus.", "fracture", "left"),
     ("Left-sided weakness.", "weakness", "left"),
     ("L TKR", "TKR", "left"),
     ("R THR", "THR", "right"),
@@ -354,6 +367,12 @@ BODY_SITE = [
     ("Fracture of the 5th metatarsal.", "Fracture", "metatarsal"),
     ("Compound # L angle of mandible - intraoral tear.", "#", "angle of mandible"),  # the site straight after its side
     ("Cellulitis right lower leg, improving.", "Cellulitis", "lower leg"),
+    # sides and articles inside the site's name; the end of a long bone is its own site
+    ("Fracture of the neck of the left femur.", "fracture", "neck of femur"),
+    ("X-rays showed a closed, displaced two-part fracture of the surgical neck of the left proximal humerus.",
+     "fracture", "surgical neck of humerus"),
+    ("Fracture of the left proximal humerus.", "Fracture", "proximal humerus"),
+    ("Benign peptic stricture of the distal oesophagus.", "peptic stricture", "oesophagus"),
     ("Pneumonia.", "pneumonia", None),
 ]
 
