@@ -546,6 +546,7 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first
     (["X33.2"], ["X33.2"]),  # a day-case transfusion alone is coded
     (["X33.2", "U21.2"], ["X33.2", "U21.2"]),  # diagnostic imaging (left to CON-007) does not take it out
     (["X32.3", "L91.2"], ["X32.3", "L91.2"]),  # plasma exchange is a treatment of its own, beside its line
+    (["X33.2", "X90.7"], ["X33.2", "X90.7"]),  # a high-cost drug code records the drug, not a procedure
 ])
 def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedures, kept):
     tables = nhs_tables
