@@ -238,7 +238,10 @@ def _weighed(tokens):
 # distribution and histology do not support it"
 _DENIED_BY_PRONOUN = re.compile(r"\b(?:ruled|rule)\s+(?:this|it|that)\s+out\b|\bexcluded\s+(?:this|it)\b|"
                                 r"\b(?:this|it)\s+(?:was|has\s+been)\s+(?:excluded|ruled\s+out)\b|"
-                                r"\bn(?:o|')t\s+support\s+(?:it|this)\b", re.I)
+                                r"\bn(?:o|')t\s+support\s+(?:it|this)\b|"
+                                # the condition itself the subject, left out: "Lymphoma was considered
+                                # because of the high IgG, and was excluded for now"
+                                r"\b(?:and|but)\s+(?:was|were|has\s+been|have\s+been)\s+(?:excluded|ruled\s+out)\b", re.I)
 # what says a condition was weighed when it follows the condition ("Ulcerative colitis was on the differential")
 _WEIGHED_AFTER = re.compile(r"^\s*(?:was|were)\s+(?:on\s+the\s+differential|a\s+possibility|considered)\b", re.I)
 

@@ -204,6 +204,14 @@ ASSERTIONS = [
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
     ("PE ruled out on CTPA.", "PE", "negated"),
     ("THROMBOLYSIS: not given - wake-up stroke.", "THROMBOLYSIS", "negated"),
+    ("Urine culture and blood cultures were clear, and we found no source of sepsis.", "sepsis", "negated"),
+    ("Cellulitis as the source of sepsis.", "sepsis", "present"),
+    ("Hepatitis B and C serology, the autoimmune liver screen and alpha-1 antitrypsin level were all normal.",
+     "Hepatitis B", "negated"),
+    ("Amylase was 64, excluding pancreatitis.", "pancreatitis", "negated"),
+    # the condition weighed, then the subject left out of the clause that excludes it
+    ("Lymphoma was considered because of the high IgG, and was excluded for now: no lymphadenopathy.",
+     "Lymphoma", "negated"),
     # "decline" as a noun refuses nothing
     ("In view of the speed of the renal decline, plasma exchange was started on 06/10.", "plasma exchange", "present"),
     # the tests that showed a cause "not found" were done
