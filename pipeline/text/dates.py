@@ -40,6 +40,9 @@ PERIOD = re.compile(r"\b(?:[Ii]n|[Dd]uring)\s+(?:(" + _MONTH_NAMES + r")\.?,?\s+
 DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH_NAMES + r")\b(?!\.?,?\s+\d)")
 # a month and its year without the day ("core biopsy (09/2025)")
 MONTH_YEAR = re.compile(r"(?<![/.\d])(\d{1,2})/((?:19|20)\d{2})\b")
+# a year written alone beside the words ("phacoemulsification, right 2019 and left 2020", "avulsion
+# of L great toenail 2021"), as its last day; a year inside a date or a range is not one
+BARE_YEAR = re.compile(r"(?<![/.\d-])\b((?:19|20)\d{2})\b(?![/.-]?\d)")
 
 
 def as_date(found: re.Match) -> date | None:
@@ -57,8 +60,11 @@ def as_date(found: re.Match) -> date | None:
 # obstetric letter's "baby born 03/12/2026" is not the patient's birth)
 _BORN_LABEL = re.compile(r"\b(?:DOB|D\.O\.B\.?|date\s+of\s+birth)\s*[:\-]?\s*", re.I)
 _BORN = re.compile(r"\bborn\s*[:\-]?\s*", re.I)
-# an age given for an event ("Tonsillectomy aged 7", "an appendicectomy at the age of 12")
-AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?)\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
+# an age given for an event ("Tonsillectomy aged 7", "an appendicectomy at the age of 12", "a
+# laparoscopic appendicectomy at 14 and is otherwise well": a bare number after "at" that ends its
+# clause or is given in years; not "at 14:00", "at 14 weeks" or "at 36 cm")
+AGE = re.compile(r"\b(?:aged|at\s+(?:the\s+)?age(?:\s+of)?|at(?=\s+\d{1,2}(?:\s*(?:years?|yrs?)\b|\s*[,.;)]|\s+and\b)))"
+                 r"\s+(\d{1,3})\b(?!\s*(?:months?|weeks?|days?)\b)", re.I)
 # an age in days, weeks or months ("his VP shunt inserted at three weeks of age", "circumcision aged
 # 6 months"); "at 32 weeks" alone is a pregnancy's gestation, not an age
 _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
@@ -138,8 +144,8 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
             born: date | None = None) -> date | None:
     """The date nearest the words ``start``-``end`` within ``lo``-``hi`` (their sentence), if one
     stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
-    counts ("in 2014", "in January"), and with ``born`` an age ("aged 7"), each as its last day:
-    a period that ends before a day is before it. With ``year``, a day and month without a year
+    counts ("in 2014", "in January", a year alone: "right 2019"), and with ``born`` an age
+    ("aged 7"), each as its last day: a period that ends before a day is before it. With ``year``, a day and month without a year
     ("on 30 June") is taken in it. A date the words lead straight to ("colectomy on 12/05/2025,
     closure of colostomy on 04/09/2025") is theirs, however near another stands."""
     best, gap = None, NEAR_CHARS + 1
@@ -148,6 +154,7 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
     if year is not None:
         found_dates += [(f, period_end(f, year)) for f in PERIOD.finditer(text, lo, hi)]
         found_dates += [(f, day_in(f, year)) for f in DAY_MONTH.finditer(text, lo, hi)]
+        found_dates += [(f, date(int(f.group(1)), 12, 31)) for f in BARE_YEAR.finditer(text, lo, hi)]
     if born is not None:
         found_dates += [(f, age_end(f, born)) for f in AGE.finditer(text, lo, hi)]
         found_dates += [(f, age_span_end(f, born)) for f in AGE_SPAN.finditer(text, lo, hi)]

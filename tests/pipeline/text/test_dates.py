@@ -104,6 +104,16 @@ def test_the_date_of_birth(text, born):
     ("Circumcision aged 6 months.", "historical"),  # an age in months: the month of life ended long ago
     ("His VP shunt was inserted at three weeks of age.", "historical"),
     ("Delivered by caesarean section at 32 weeks.", "present"),  # a gestation, not an age
+    ("He had a laparoscopic appendicectomy at 14 and is otherwise well.", "historical"),  # a bare age
+    ("Laparoscopic cholecystectomy at 14:00, uneventful.", "present"),  # a time
+    # a year written alone beside the operation
+    ("- Bilateral phacoemulsification with intraocular lens implants, right 2019 and left 2020.", "historical"),
+    ("- PMH: avulsion of L great toenail for ingrowing nail 2021 (no recurrence).", "historical"),
+    ("Procedure 2026: laparoscopic cholecystectomy.", "present"),  # this year
+    # the prosthesis a fracture lies around was put in before
+    ("1. Vancouver B2 periprosthetic fracture of the left femur around a cemented total hip replacement.",
+     "historical"),
+    ("She has taken aspirin 75 mg and clopidogrel 75 mg since her PCI.", "historical"),  # counted from it
 ])
 def test_a_procedure_dated_by_the_patients_age_then(operation, assertion):
     mentions = analyse("Re: Mr X, DOB: 14/07/1978\nAdmitted 03/03/2026, discharged 05/03/2026\n\n" + operation)

@@ -209,6 +209,7 @@ ASSERTIONS = [
     ("Hepatitis B and C serology, the autoimmune liver screen and alpha-1 antitrypsin level were all normal.",
      "Hepatitis B", "negated"),
     ("Amylase was 64, excluding pancreatitis.", "pancreatitis", "negated"),
+    ("A colonoscopy is not needed now, but we will consider one in about three months.", "colonoscopy", "negated"),
     # the condition weighed, then the subject left out of the clause that excludes it
     ("Lymphoma was considered because of the high IgG, and was excluded for now: no lymphadenopathy.",
      "Lymphoma", "negated"),
