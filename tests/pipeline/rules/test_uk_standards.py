@@ -1163,6 +1163,16 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["I50.0", "J90"], ["I50.0"]),  # the pleural effusions of heart failure are the heart failure's
     (["C92.1", "D72.8"], ["C92.1"]),  # the leucocytosis of chronic myeloid leukaemia is the leukaemia
     (["J18.9", "D72.8"], ["J18.9", "D72.8"]),  # beside a pneumonia it is coded if the clinician does
+    (["I83.1", "L30.9"], ["I83.1"]),  # varicose eczema is varicose veins with inflammation
+    (["M34.1", "I73.0"], ["M34.1"]),  # the Raynaud's of CREST
+    (["I30.9", "I31.3"], ["I30.9"]),  # the effusion of an acute pericarditis is inflammatory
+    (["E88.3", "E87.5", "E79.0"], ["E88.3"]),  # the hyperkalaemia and hyperuricaemia of tumour lysis
+    (["D61.9", "D70"], ["D61.9"]),  # the neutropenia of an aplastic anaemia
+    (["P36.4", "B96.2"], ["P36.4"]),  # the code names the organism
+    (["E11.9", "R73.9"], ["E11.9"]),  # R73 excludes diabetes
+    (["R73.9", "J18.9"], ["R73.9", "J18.9"]),  # steroid hyperglycaemia without diabetes stays
+    (["E05.2", "E04.2"], ["E05.2"]),  # a toxic multinodular goitre is not also non-toxic
+    (["D34", "E04.1"], ["D34"]),  # the nodule histology shows is an adenoma
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
