@@ -305,6 +305,13 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     ("diagnoses", "2. Iron deficiency anaemia, treated with IV iron and resolved", "D50.9", True),  # this episode's
     (None, "She had erythema nodosum in 2018, which resolved.", "L52", False),  # dated in the story
     (None, "She had an acute kidney injury, which resolved with fluids.", "N17.9", True),  # this episode's
+    ("past_medical_history", "- Anxiety in 2022, treated with a course of CBT; no current symptoms or treatment.",
+     "F41.9", False),
+    ("past_medical_history", "- Benign prostatic hyperplasia, treated by TURP in 2018; no urinary symptoms since.",
+     "N40", False),
+    (None, "His left eye was amblyopic when he was three; the amblyopia has resolved and patching has stopped.",
+     "H53.0", False),
+    (None, "Her acute kidney injury has resolved with fluids.", "N17.9", True),  # this episode's, not past
 ])
 def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
     x = Excerpt(MAIN, (section, line))
