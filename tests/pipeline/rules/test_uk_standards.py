@@ -1180,6 +1180,10 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["R73.9", "J18.9"], ["R73.9", "J18.9"]),  # steroid hyperglycaemia without diabetes stays
     (["E05.2", "E04.2"], ["E05.2"]),  # a toxic multinodular goitre is not also non-toxic
     (["D34", "E04.1"], ["D34"]),  # the nodule histology shows is an adenoma
+    (["H04.5", "H04.2"], ["H04.5"]),  # the watering of a blocked tear duct
+    (["E51.2", "H49.2"], ["E51.2"]),  # the ophthalmoplegia of Wernicke's encephalopathy
+    (["T85.0", "H47.1"], ["T85.0"]),  # the papilloedema of a blocked shunt
+    (["H40.1", "H53.1"], ["H40.1", "H53.1"]),  # beside glaucoma the distortion stays
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
