@@ -1183,6 +1183,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["H04.5", "H04.2"], ["H04.5"]),  # the watering of a blocked tear duct
     (["E51.2", "H49.2"], ["E51.2"]),  # the ophthalmoplegia of Wernicke's encephalopathy
     (["T85.0", "H47.1"], ["T85.0"]),  # the papilloedema of a blocked shunt
+    (["E26.0", "E87.6"], ["E26.0"]),  # the hypokalaemia of Conn's syndrome
+    (["C45.0", "J90"], ["C45.0"]),  # the effusion of a pleural mesothelioma
     (["H40.1", "H53.1"], ["H40.1", "H53.1"]),  # beside glaucoma the distortion stays
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
@@ -1895,6 +1897,8 @@ def test_conditions_the_classification_keeps_apart_are_both_coded(tables):
 @pytest.mark.parametrize("section, line, kept", [
     ("past_medical_history", "Left leg DVT in 2015 after a knee arthroscopy (6 months of warfarin).", False),
     ("diagnoses", "New paroxysmal AF: apixaban started after discussion.", False),
+    (None, "She was treated with full-dose dalteparin for ten days and then changed to apixaban 5 mg twice daily, "
+           "which she should take for at least six months.", False),  # begun in this spell
     ("medications", "Apixaban 5 mg BD (long-term, for AF)", True),
 ])
 def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, kept):
