@@ -76,10 +76,10 @@ class MentionAttributes:
             _, _, canon, expansion = info.get((ent.start_char, ent.end_char), (a, b, ent.text.lower(), None))
             sent = ent.sent if has_sents else doc[:]
             lo = max(sent.start_char, bounds[k - 1][1] if k else 0, a - self.window)
-            hi = min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + self.window)
-            before, inside, after = text[lo:a], text[a:b], text[b:hi]
+            limit = min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text))
+            before, inside, after = text[lo:a], text[a:b], text[b:min(limit, b + self.window)]
             # a site is read further: "of the surgical neck of the left proximal humerus"
-            reach = text[b:min(sent.end_char, bounds[k + 1][0] if k + 1 < len(ents) else len(text), b + 2 * self.window)]
+            reach = text[b:min(limit, b + 2 * self.window)]
             section = section_at(doc._.section_spans, a)
             assertion = _assertion(ent, section)
             out.append(Mention(

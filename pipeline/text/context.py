@@ -241,7 +241,8 @@ _DENIED_BY_PRONOUN = re.compile(r"\b(?:ruled|rule)\s+(?:this|it|that)\s+out\b|\b
                                 r"\bn(?:o|')t\s+support\s+(?:it|this)\b|"
                                 # the condition itself the subject, left out: "Lymphoma was considered
                                 # because of the high IgG, and was excluded for now"
-                                r"\b(?:and|but)\s+(?:was|were|has\s+been|have\s+been)\s+(?:excluded|ruled\s+out)\b", re.I)
+                                r"\b(?:and|but)\s+(?:was|were|has\s+been|have\s+been)\s+"
+                                r"(?:excluded|ruled\s+out)\b", re.I)
 # what says a condition was weighed when it follows the condition ("Ulcerative colitis was on the differential")
 _WEIGHED_AFTER = re.compile(r"^\s*(?:was|were)\s+(?:on\s+the\s+differential|a\s+possibility|considered)\b", re.I)
 
@@ -306,9 +307,9 @@ def tests_after_a_colon(doc) -> None:
     for ent in doc.ents:
         if ent.label_ != "PROCEDURE" or not ent._.is_negated:
             continue
-        forward = [m for m in ent._.modifiers if m.category == "NEGATED_EXISTENCE"]
-        if forward and all(m.direction == "FORWARD" and m.modifier_span[1] <= ent.start
-                           and any(t.text == ":" for t in doc[m.modifier_span[1]:ent.start]) for m in forward):
+        negations = [m for m in ent._.modifiers if m.category == "NEGATED_EXISTENCE"]
+        if negations and all(m.direction == "FORWARD" and m.modifier_span[1] <= ent.start
+                             and any(t.text == ":" for t in doc[m.modifier_span[1]:ent.start]) for m in negations):
             ent._.is_negated = False
 
 

@@ -145,8 +145,8 @@ def date_of(text: str, start: int, end: int, lo: int, hi: int, year: int | None 
     """The date nearest the words ``start``-``end`` within ``lo``-``hi`` (their sentence), if one
     stands within :data:`NEAR_CHARS` of them. With ``year`` (the admission's), a period also
     counts ("in 2014", "in January", a year alone: "right 2019"), and with ``born`` an age
-    ("aged 7"), each as its last day: a period that ends before a day is before it. With ``year``, a day and month without a year
-    ("on 30 June") is taken in it. A date the words lead straight to ("colectomy on 12/05/2025,
+    ("aged 7"), each as its last day: a period that ends before a day is before it. With
+    ``year``, a day and month without a year ("on 30 June") is taken in it. A date the words lead straight to ("colectomy on 12/05/2025,
     closure of colostomy on 04/09/2025") is theirs, however near another stands."""
     best, gap = None, NEAR_CHARS + 1
     found_dates = [(f, as_date(f)) for f in DATE.finditer(text, lo, hi)]
