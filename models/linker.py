@@ -338,8 +338,7 @@ def _named_at(r: RankedCode, link: Link, past: frozenset[int]) -> RankedCode:
     the ranker found best in the previous operations."""
     if r.uncoded:
         return replace(r, support={link.sentence: link.score}, uncoded=False)
-    top = max(r.support.values(), default=0.0)
-    if r.support and {i for i, v in r.support.items() if v >= 0.5 * top} <= past and link.sentence not in past:
+    if r.support and set(r.strong_at) <= past and link.sentence not in past:
         return replace(r, support={**r.support, link.sentence: link.score})
     return r
 

@@ -114,10 +114,10 @@ def _line_shares(ranked: Sequence[RankedCode]) -> list[float]:
     return out
 
 
-def _first_stated(stated: list[int], support: dict[int, float], top: float) -> float:
-    """1 for a code supported by the first stated sentence (the first diagnosis or procedure
-    listed), 1/2 for the second, ...; 0 if no stated sentence supports it well."""
-    hits = [stated.index(i) for i, v in support.items() if i in stated and v >= 0.5 * top]
+def _first_stated(stated: list[int], strong_at: Sequence[int]) -> float:
+    """1 for a code supported strongly by the first stated sentence (the first diagnosis or
+    procedure listed), 1/2 for the second, ...; 0 if no stated sentence supports it strongly."""
+    hits = [stated.index(i) for i in strong_at if i in stated]
     return 1.0 / (1 + min(hits)) if hits else 0.0
 
 
@@ -152,7 +152,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
         title = entry.title if entry else ""
         support = dict(r.support)
         top = max(support.values(), default=0.0)
-        strong_at = [i for i, v in support.items() if v >= 0.5 * top]
+        strong_at = r.strong_at
         strong = [letter.sentences[i] for i in strong_at]
         assertions = {r.assertion_in(letter.sentences[i], i, system.kind == "procedure") for i in strong_at}
         overlap, finding_only = _overlap(system, title, strong)
@@ -167,7 +167,7 @@ def features(system: System, table: CodeTable, ranked: Sequence[RankedCode], let
              "best_in_category": float(r.score >= best_of[r.key[:3]]),
              "best_in_sentence": float(sentence_rr[n - 1] == 1.0), "sentence_rr": sentence_rr[n - 1],
              "line_share": shares[n - 1], "line_best": float(shares[n - 1] >= 0.999),
-             "first_stated": _first_stated(stated_order, support, top), "code_len": len(code) / 5.0, "bias": 1.0,
+             "first_stated": _first_stated(stated_order, strong_at), "code_len": len(code) / 5.0, "bias": 1.0,
              **_link_features(links.get(r.key)), **_procedure_kind(system, table, r.key)}
         rows.append([min(1.0, f[k]) if k in ("stated", "primary", "history", "story", "other") else f[k]
                      for k in FEATURES])

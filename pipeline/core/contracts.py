@@ -239,6 +239,10 @@ class PreparedLetter:
         return cls(tuple(records))
 
 
+# A sentence supports a code strongly where its support is at least this share of the code's best.
+STRONG_SHARE = 0.5
+
+
 @dataclass(frozen=True)
 class RankedCode:
     """One code of the ranked list: its key (the label form, :func:`clincoder.core.codes.label_form`),
@@ -258,3 +262,10 @@ class RankedCode:
     def assertion_in(self, sentence: SentenceRecord, index: int, procedural: bool) -> str:
         """The assertion sentence ``index`` gives this code."""
         return self.named.get(index) or sentence.assertion_of(procedural)
+
+    @property
+    def strong_at(self) -> tuple[int, ...]:
+        """The sentences that support the code strongly: at least :data:`STRONG_SHARE` of its best
+        support (in the support's order)."""
+        top = max(self.support.values(), default=0.0)
+        return tuple(i for i, v in self.support.items() if v >= STRONG_SHARE * top)
