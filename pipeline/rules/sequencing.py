@@ -236,6 +236,41 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
     _aside_not_primary(w, r, aside, stars)
 
 
+@dataclass(frozen=True)
+class ComplicationListedParams:
+    sections: tuple[str, ...]  # the headings under which a letter lists the episode's complications
+    listed: tuple[str, ...]  # the diagnosis headings
+    not_definitive: tuple[str, ...]  # codes that never take the primary's place
+    message: str
+    asterisks: str = ""  # the dagger and asterisk rule: an asterisk code never takes the primary's place
+
+    def __post_init__(self):
+        check_codes(self.not_definitive, "not_definitive")
+
+
+@rule("SEQ-016", "sequencing", ComplicationListedParams)
+def complication_not_primary(w: Work, r: Rule) -> None:
+    """A diagnosis the letter gives under a heading of complications ("Complication: prolonged
+    air leak") and under no diagnosis heading is not the primary diagnosis where a condition the
+    letter lists under a diagnosis heading is coded: the first of those takes its place."""
+    p: ComplicationListedParams = r.params
+    not_definitive = code_refs(" ".join(p.not_definitive)) + asterisk_refs(w, p.asterisks)
+
+    def listed(s: CodeSuggestion) -> bool:
+        return any(e.section in p.listed and e.assertion == "present" for e in s.evidence)
+
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        first = mine[0]
+        if listed(first) or not any(e.section in p.sections for e in first.evidence):
+            continue
+        main = next((s for s in mine[1:] if listed(s) and not in_refs(s.code, not_definitive)), None)
+        if main is not None:
+            w.move_before(main, first)
+            w.tag(r, first, main)
+            w.flag(r, p.message, first, codes=(first.code, main.code), other=main.code)
+
+
 @rule("SEQ-014", "sequencing", EarlierYearParams)
 def earlier_year_not_primary(w: Work, r: Rule) -> None:
     """A diagnosis the letter tells only in statements dated to a year before the letter's ("In
@@ -283,8 +318,8 @@ def _put_first(w: Work, r: Rule, s: CodeSuggestion, first: CodeSuggestion) -> No
 
 @dataclass(frozen=True)
 class OutcomeParams:
-    outcomes: tuple[str, ...]  # what happened at or after the delivery (perineal trauma, haemorrhage)
-    causes: tuple[str, ...]  # conditions that led to the delivery or to its intervention
+    outcomes: tuple[str, ...]  # what follows another condition (a delivery's perineal trauma, a bleed's anaemia)
+    causes: tuple[str, ...]  # the conditions it follows (what led to the delivery, the bleeding)
     message: str
 
     def __post_init__(self):
@@ -292,10 +327,11 @@ class OutcomeParams:
         check_codes(self.causes, "causes")
 
 
+@rule("SEQ-017", "sequencing", OutcomeParams)
 @rule("SEQ-013", "sequencing", OutcomeParams)
 def cause_before_outcome(w: Work, r: Rule) -> None:
-    """Where an outcome of the delivery heads the diagnoses and a condition that led to the
-    delivery or its intervention is suggested, the first such condition goes first."""
+    """Where an outcome heads the diagnoses (of the delivery, SEQ-013; the anaemia of a bleed,
+    SEQ-017) and a condition it follows is suggested, the first such condition goes first."""
     p: OutcomeParams = r.params
     outcomes, causes = code_refs(" ".join(p.outcomes)), code_refs(" ".join(p.causes))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:

@@ -145,7 +145,7 @@ class LetterAbbreviations:
             doc = self.detector(doc)
             for short in doc._.abbreviations:
                 lf = short._.long_form
-                if lf is None or _own_word(short.text, lf.text):
+                if lf is None or _own_word(short.text, lf.text) or _ordinary_word(short.text):
                     continue
                 found[(short.start_char, short.end_char)] = Abbreviation(
                     short.start_char, short.end_char, short.text, lf.text, None, "letter")
@@ -186,6 +186,13 @@ def _own_word(short: str, long: str) -> bool:
     excision of nail (partial nail avulsion of lateral 1/4)" the parenthesis restates the
     operation; "nail" does not stand for it."""
     return short.lower() in re.findall(r"[a-z0-9]+", long.lower())
+
+
+def _ordinary_word(short: str) -> bool:
+    """A "short form" written as an ordinary lower-case word abbreviates nothing: in "Parkinson's
+    disease (diagnosed 2011, Hoehn and Yahr stage 4)" the parenthesis dates the disease; "disease"
+    does not stand for its letters."""
+    return short.isalpha() and short.islower() and len(short) > 4
 
 
 def _whole(toks, i: int, j: int, text: str) -> bool:

@@ -492,6 +492,41 @@ def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("leak_section, expected", [
+    # under its own heading of complications, the air leak gives way to the listed diagnosis
+    ("complications", ["C34.1", "J93.8"]),
+    # listed as a diagnosis too, it is the clinician's to sequence
+    ("diagnoses", ["J93.8", "C34.1"]),
+])
+def test_a_complication_listed_under_its_own_heading_is_not_the_primary(tables, leak_section, expected):
+    dx, leak = "Adenocarcinoma of the right upper lobe of the lung", "Prolonged postoperative air leak"
+    x = Excerpt(("diagnoses", dx), (leak_section, leak))
+    out = run(tables, x, [code(tables, WHO, "J93.8", "primary", x.evidence(leak, leak_section)),
+                          code(tables, WHO, "C34.1", evidence=x.evidence(dx, "diagnoses"))], "SEQ-016")
+    assert [c.code for c in out.codes] == expected
+    assert any("complication of the episode" in f.message for f in out.flags) == (expected[0] == "C34.1")
+
+
+def test_a_complication_stays_first_where_no_diagnosis_is_listed(tables):
+    leak = "Prolonged postoperative air leak"
+    x = Excerpt(("complications", leak), (None, "Admitted for a lobectomy."))
+    out = run(tables, x, [code(tables, WHO, "J93.8", "primary", x.evidence(leak, "complications")),
+                          code(tables, WHO, "I10")], "SEQ-016")
+    assert [c.code for c in out.codes] == ["J93.8", "I10"]
+
+
+@pytest.mark.parametrize("order, first", [
+    (["D62", "R04.0", "I10"], "R04.0"),  # the epistaxis left the anaemia
+    (["D62", "I10", "K26.0"], "K26.0"),  # a bleeding duodenal ulcer, wherever it is listed
+    (["D62", "I10"], "D62"),  # nothing coded bled: the anaemia stays first
+])
+def test_the_anaemia_of_a_bleed_follows_what_bled(tables, order, first):
+    x = Excerpt(("diagnoses", "Posterior epistaxis; acute blood loss anaemia"))
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary") for n, c in enumerate(order)],
+              "SEQ-017")
+    assert out.codes[0].code == first and sorted(c.code for c in out.codes) == sorted(order)
+
+
 @pytest.mark.parametrize("told, expected", [
     # told only as of an earlier year: the condition of this episode goes first
     ((None, "In 2018 she had an elective stent to her right coronary artery for stable angina."), ["I21.4", "I20.9"]),
@@ -785,6 +820,20 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     other = "M47.9" if "catheter" in second else "J37.2"
     out = run(tables, x, [code(tables, OPCS, "J18.3", "primary", x.evidence(first, "procedures")),
                           code(tables, OPCS, other, evidence=x.evidence(second, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, proc, expected", [
+    # the laparoscopy that opens a list of operations is their approach, unless it was converted
+    ("Emergency laparoscopy, evacuation of haemoperitoneum and washout, right ovarian cystectomy", "Q43.2",
+     ["Q43.2", "Y75.2", "Z94.2"]),
+    ("Laparoscopy converted to open; right ovarian cystectomy", "Q43.2", ["Q43.2", "Z94.2"]),
+    # the lungs are paired organs
+    ("CT-guided percutaneous core biopsy of the left lower lobe mass", "E59.1", ["E59.1", "Y53.3", "Z94.3"]),
+])
+def test_supplementary_codes_of_the_whole_classification(nhs_tables, line, proc, expected):
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes] == expected
 
 
@@ -1103,6 +1152,8 @@ def who_icd10_uk(shared_data, opcs4_fixture):
     ("He fell approx 2.5 m from a ladder while clearing the gutters at home.", "W11.03"),
     ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
     ("Mechanical fall at home onto her left side.", "W19.09"),
+    # carrying the laundry down the stairs is household work
+    ("Fell down the stairs at home while carrying a laundry basket downstairs.", "W10.03"),
     # a foot caught is a trip; getting up for the toilet is a vital activity
     ("At home at 02:00 she got up to use the toilet, caught her slipper on the mat and fell backwards.", "W01.04"),
     ("Her haemoglobin fell to 85 after the operation.", None),  # a number that fell is no fall
@@ -1185,6 +1236,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["T85.0", "H47.1"], ["T85.0"]),  # the papilloedema of a blocked shunt
     (["E26.0", "E87.6"], ["E26.0"]),  # the hypokalaemia of Conn's syndrome
     (["C45.0", "J90"], ["C45.0"]),  # the effusion of a pleural mesothelioma
+    (["J18.1", "J69.0"], ["J69.0"]),  # an aspiration pneumonia is coded as one (J18 excludes it)
+    (["K82.9", "K85.1", "K80.1"], ["K80.1", "K85.1"]),  # the gallstones say what the gallbladder disease is
     (["H40.1", "H53.1"], ["H40.1", "H53.1"]),  # beside glaucoma the distortion stays
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
@@ -1824,6 +1877,9 @@ def _opcs(c, title, role="secondary", score=0.8):
       ("M30.9", "Unspecified diagnostic endoscopic examination of ureter")], ["M27.1"]),
     # haemorrhoidal artery ligation: the proctoscope it is done through is not coded
     (("H53.8", "Other specified other operations on haemorrhoid"), [("H62.6", "Proctoscopy")], ["H53.8"]),
+    # an ovarian cystectomy at a laparoscopy: the laparoscopy is its approach
+    (("Q43.2", "Excision of lesion of ovary"),
+     [("T43.9", "Unspecified diagnostic endoscopic examination of peritoneum")], ["Q43.2"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))

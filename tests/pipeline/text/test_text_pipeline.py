@@ -655,6 +655,10 @@ def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
     ("Osteoporosis has not been diagnosed; a DEXA scan has been requested.", "Osteoporosis", "negated"),
     ("He is an otherwise healthy 18-month-old boy, born at term after an uncomplicated pregnancy.", "pregnancy",
      "family"),
+    # a problem list's verdict after a dash, and criteria for a diagnosis not met
+    ("Problems:\n3. Crohn's disease - not suspected\n", "Crohn's disease", "negated"),
+    ("1. Aspiration pneumonia - treated.\n- Sepsis criteria not met (lactate 1.2, BP maintained).", "Sepsis",
+     "negated"),
 ])
 def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
@@ -667,6 +671,13 @@ def test_a_word_of_its_own_long_form_is_no_abbreviation(analyse):
     found = mentions_of(analyse(text))
     assert not [m for m in found if m.text == "nail" and m.expansion], found  # "nail" stands for nothing
     assert {m.text: m.label for m in found}.get("phenolisation") == "PROCEDURE"
+
+
+def test_an_ordinary_word_before_a_parenthesis_is_no_abbreviation(analyse):
+    text = "3. Parkinson's disease (diagnosed 2011, Hoehn and Yahr stage 4) - time-critical medication."
+    found = mentions_of(analyse(text))
+    disease = next(m for m in found if m.text.lower().startswith("parkinson"))
+    assert disease.expansion is None and "diagnosed" not in disease.lookup(False), disease
 
 
 @pytest.mark.parametrize("text, mention, site", [
