@@ -1234,6 +1234,51 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class IntegralParams:
+    codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
+    note_end: str  # what ends an operation's note (a blank line)
+    placed: str  # words that tell a drain or catheter put in ("inserted", "sited")
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        re.compile(self.note_end)
+        re.compile(self.placed)
+
+
+def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSuggestion], end: re.Pattern) -> bool:
+    """Whether ``e`` lies in the note of an operation: after a present statement of ``host``, to
+    the end of its paragraph, up to another operation's statement."""
+    starts = [x.start for o in others for x in o.evidence]
+    for told in (x for x in host.evidence if x.assertion == "present" and x.start < e.start):
+        close = end.search(w.text, told.start + len(told.text.rstrip()))
+        stop = min([close.start() if close else len(w.text), *(x for x in starts if x > told.start)])
+        if e.start < stop:
+            return True
+    return False
+
+
+@rule("CON-051", "conventions", IntegralParams)
+def left_at_the_operation(w: Work, r: Rule) -> None:
+    """A drain or catheter that the note of an operation leaves at its end ("Single 28 Fr chest
+    drain to a digital drainage system" after a lobectomy) is part of that operation, where no
+    other statement tells it put in ("the drain bubbled", "after drain removal" tell its care)."""
+    p: IntegralParams = r.params
+    refs, end = code_refs(" ".join(p.codes)), re.compile(p.note_end)
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs)]
+    for s in (s for s in procedures if in_refs(s.code, refs)):
+        told = [e for e in s.evidence if e.assertion == "present"]
+        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, [o for o in hosts if o is not h], end)), None)
+                 for e in told}
+        host = next((h for h in noted.values() if h is not None), None)
+        if host is not None and not any(noted[id(e)] is None and re.search(p.placed, e.text, re.I) for e in told):
+            w.demote(s)
+            w.tag(r, s, host)
+            w.flag(r, p.message, s, codes=(s.code, host.code), other=host.code)
+
+
+@dataclass(frozen=True)
 class EndoscopyBiopsyParams:
     endoscopies: tuple[str, ...]  # diagnostic endoscopy categories with an "and biopsy" code
     biopsy: str  # a procedure mention (and a code title) that names a biopsy

@@ -830,6 +830,8 @@ def test_the_approach_of_an_operation_is_the_sessions(tables, second, expected):
     ("Laparoscopy converted to open; right ovarian cystectomy", "Q43.2", ["Q43.2", "Z94.2"]),
     # the lungs are paired organs
     ("CT-guided percutaneous core biopsy of the left lower lobe mass", "E59.1", ["E59.1", "Y53.3", "Z94.3"]),
+    # a robotic operation on the kidney
+    ("Robotic-assisted laparoscopic left partial nephrectomy", "M03.9", ["M03.9", "Y75.3", "Z94.3"]),
 ])
 def test_supplementary_codes_of_the_whole_classification(nhs_tables, line, proc, expected):
     x = Excerpt(("procedures", line))
@@ -1889,6 +1891,42 @@ def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, th
     dropped = {c for c, _ in diagnostic} - set(kept)
     assert dropped <= {c.code for c in out.candidates}
     assert all("CON-009" in c.rules for c in out.candidates if c.code in dropped)
+
+
+@pytest.mark.parametrize("lines, drain, kept", [
+    # left at the end of the lobectomy, in its note: part of the operation
+    ([("procedures", "VATS right upper lobectomy"), ("procedures", "- Bronchial stump tested: no leak."),
+      ("procedures", "- Single 28 Fr chest drain to a digital drainage system."),
+      (None, "The drain bubbled for 6 days and was removed on day 7.")],
+     "- Single 28 Fr chest drain to a digital drainage system.", False),
+    # put in before the operation, in a paragraph of its own
+    ([("procedures", "ED: left chest drain inserted under ultrasound guidance."), ("procedures", ""),
+      ("procedures", "Theatre: VATS right upper lobectomy")], "ED: left chest drain inserted under ultrasound guidance.",
+     True),
+    # the note leaves one, and the story tells another put in on the ward
+    ([("procedures", "VATS right upper lobectomy"), ("procedures", "- Single chest drain left."), (None, ""),
+      (None, "On day 3 a second chest drain was inserted for a pneumothorax.")], "- Single chest drain left.", True),
+])
+def test_a_drain_left_at_the_end_of_an_operation_is_part_of_it(tables, lines, drain, kept):
+    x = Excerpt(*lines)
+    told = [x.evidence(drain, "procedures")[0]] + [e for line in lines[1:] if "drain" in line[1] and line[1] != drain
+                                                   for e in x.evidence(line[1], line[0])]
+    host = next(line for line in lines if "lobectomy" in line[1])
+    lobectomy = CodeSuggestion(OPCS.value, "E54.3", "Lobectomy of lung", 1, "primary", 0.9, x.evidence(host[1], "procedures"))
+    drained = CodeSuggestion(OPCS.value, "T12.4", "Insertion of tube drain into pleural cavity", 1, "secondary", 0.8, tuple(told))
+    out = run(tables, x, [lobectomy, drained], "CON-051")
+    assert ("T12.4" in [c.code for c in out.codes]) == kept
+    assert kept or "CON-051" in next(c for c in out.candidates if c.code == "T12.4").rules
+
+
+def test_a_dated_entry_after_an_operation_is_a_procedure_of_its_own(tables):
+    repair, catheter = "09/02/2026: Laparoscopic repair of incisional hernia", "09/02/2026 (evening, ward): Urethral catheterisation for retention"
+    x = Excerpt(("procedures", repair), ("procedures", catheter))
+    out = run(tables, x, [CodeSuggestion(OPCS.value, "T25.1", "Primary repair of incisional hernia using insert of natural material",
+                                         1, "primary", 0.9, x.evidence(repair, "procedures")),
+                          CodeSuggestion(OPCS.value, "M47.9", "Unspecified urethral catheterisation of bladder", 1,
+                                         "secondary", 0.8, x.evidence(catheter, "procedures"))], "CON-051")
+    assert [c.code for c in out.codes] == ["T25.1", "M47.9"]
 
 
 def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(nhs_tables):
