@@ -343,9 +343,15 @@ def _opens_sentence(doc: Doc, i: int) -> bool:
     return j < 0 or doc[j].text in (".", "!", "?") and doc[j].whitespace_ != ""
 
 
+_POSSESSIVES = frozenset({"his", "her", "their"})  # "His other medical history:" heads a list
+
+
 def _starts_line(doc: Doc, i: int, text: str) -> bool:
-    """Token ``i`` is the first word of a line, possibly after a bullet or list number."""
+    """Token ``i`` is the first word of a line, possibly after a bullet or list number, or after a
+    possessive that opens the line ("His other medical history:")."""
     j, steps = i - 1, 0
+    if j >= 0 and doc[j].lower_ in _POSSESSIVES:
+        j -= 1
     while j >= 0 and steps < 3 and not doc[j].is_space and (
             doc[j].text in ("-", "*", "•", "·", ".", ")", "#") or (doc[j].text.isdigit() and len(doc[j].text) <= 2)):
         j, steps = j - 1, steps + 1

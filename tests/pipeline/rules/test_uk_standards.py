@@ -1240,6 +1240,8 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["C45.0", "J90"], ["C45.0"]),  # the effusion of a pleural mesothelioma
     (["J18.1", "J69.0"], ["J69.0"]),  # an aspiration pneumonia is coded as one (J18 excludes it)
     (["K82.9", "K85.1", "K80.1"], ["K80.1", "K85.1"]),  # the gallstones say what the gallbladder disease is
+    (["N73.9", "A56.1"], ["A56.1"]),  # a chlamydial pelvic inflammatory disease is coded as one
+    (["I48.9", "F10.1", "Z72.1"], ["I48.9", "F10.1"]),  # the alcohol use of a harmful use of alcohol
     (["H40.1", "H53.1"], ["H40.1", "H53.1"]),  # beside glaucoma the distortion stays
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
@@ -1270,6 +1272,16 @@ def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, cod
                           code(tables, WHO, code_, evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
               mentions=mentions)
     assert (code_ in [c.code for c in out.codes]) is kept
+
+
+def test_the_osteoarthritis_of_a_replaced_hip_is_past_history(tables):
+    line = "- Osteoarthritis of the left hip treated with an uncemented left total hip replacement in 2020."
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    replaced = x.mention("total hip replacement", "past_medical_history", label="PROCEDURE", assertion="historical")
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "M16.1", evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
+              mentions=[replaced])
+    assert [c.code for c in out.codes] == ["J18.9"]
 
 
 @pytest.mark.parametrize("now, kept", [

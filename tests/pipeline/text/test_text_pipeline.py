@@ -659,6 +659,8 @@ def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
     ("Problems:\n3. Crohn's disease - not suspected\n", "Crohn's disease", "negated"),
     ("1. Aspiration pneumonia - treated.\n- Sepsis criteria not met (lactate 1.2, BP maintained).", "Sepsis",
      "negated"),
+    ("- Hypoglycaemia was not the cause: capillary glucose was 7.8 and 8.4 during two episodes.", "Hypoglycaemia",
+     "negated"),
 ])
 def test_what_the_letter_says_of_a_mention_sets_its_assertion(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}

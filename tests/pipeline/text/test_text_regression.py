@@ -478,6 +478,8 @@ SECTIONS = [
     ("Follow up: review of asthma in clinic", "follow_up"),
     ("Follow-up: review of asthma in clinic", "follow_up"),
     ("Other background:\n- Left total knee replacement 2012", "past_medical_history"),
+    # a possessive may open the header's line
+    ("His other medical history:\n- Hypertension on ramipril", "past_medical_history"),
     ("Family history: asthma", "family_history"),
     ("FH: asthma", "family_history"),
     ("Social history: smoker with asthma", "social_history"),
