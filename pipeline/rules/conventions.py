@@ -404,10 +404,15 @@ def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: lis
     account, parts = re.compile(p.account), []
     for e in (e for e in s.evidence if e.assertion == "present"):
         told = e.start + len(e.text.rstrip())  # a statement's span may hold the blank line that ends its paragraph
-        end = account.search(w.text, told)
-        stop = min([end.start() if end else len(w.text), *(x for x in others if x >= told)])
-        parts.append(w.text[told:stop])
+        parts.append(w.text[told:_told_until(w, told, account, others)])
     return " ".join(parts)
+
+
+def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
+    """Where the account that runs on from ``told`` stops: at ``end`` (a blank line, the next list
+    item) or at the first of ``others`` (another operation's statement) after it."""
+    close = end.search(w.text, told)
+    return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
 
 @rule("SUP-001", "conventions", SupplementaryParams)
@@ -1207,13 +1212,15 @@ class CombinationParams:
 
 @dataclass(frozen=True)
 class EndoscopyParams:
-    groups: tuple[dict, ...]  # {diagnostic, therapeutic}: code ranges of one endoscopic route
+    groups: tuple[dict, ...]  # {diagnostic, therapeutic, words?}: code ranges of one endoscopic route
     biopsy: str  # a diagnostic code whose title matches this is kept (the biopsy at the endoscopy)
     message: str
 
     def __post_init__(self):
-        check_entries(self.groups, "groups", {"diagnostic": str, "therapeutic": str}, {})
+        check_entries(self.groups, "groups", {"diagnostic": str, "therapeutic": str}, {"words": str})
         re.compile(self.biopsy)
+        for group in self.groups:
+            re.compile(group.get("words", ""))
 
 
 @rule("CON-009", "conventions", EndoscopyParams)
@@ -1223,7 +1230,9 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
     suggested = list(w.scope(r))
     for group in p.groups:
         diagnostic, therapeutic = code_refs(group["diagnostic"]), code_refs(group["therapeutic"])
-        done = [s for s in suggested if in_refs(s.code, therapeutic)]
+        # (with ``words``, only an operation whose statements say them: "laparoscopic", the route)
+        done = [s for s in suggested if in_refs(s.code, therapeutic)
+                and re.search(group.get("words", ""), " ".join(e.text for e in s.evidence), re.I)]
         if not done:
             continue
         for s in suggested:
@@ -1236,12 +1245,13 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
 @dataclass(frozen=True)
 class IntegralParams:
     codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
+    minor: tuple[str, ...]  # procedures that are no operation whose note leaves one (a transfusion, imaging)
     note_end: str  # what ends an operation's note (a blank line)
     placed: str  # words that tell a drain or catheter put in ("inserted", "sited")
     message: str
 
     def __post_init__(self):
-        check_codes(self.codes, "codes")
+        check_codes((*self.codes, *self.minor), "codes")
         re.compile(self.note_end)
         re.compile(self.placed)
 
@@ -1250,12 +1260,8 @@ def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSugges
     """Whether ``e`` lies in the note of an operation: after a present statement of ``host``, to
     the end of its paragraph, up to another operation's statement."""
     starts = [x.start for o in others for x in o.evidence]
-    for told in (x for x in host.evidence if x.assertion == "present" and x.start < e.start):
-        close = end.search(w.text, told.start + len(told.text.rstrip()))
-        stop = min([close.start() if close else len(w.text), *(x for x in starts if x > told.start)])
-        if e.start < stop:
-            return True
-    return False
+    return any(e.start < _told_until(w, told.start + len(told.text.rstrip()), end, [x for x in starts if x > told.start])
+               for told in host.evidence if told.assertion == "present" and told.start < e.start)
 
 
 @rule("CON-051", "conventions", IntegralParams)
@@ -1264,9 +1270,9 @@ def left_at_the_operation(w: Work, r: Rule) -> None:
     drain to a digital drainage system" after a lobectomy) is part of that operation, where no
     other statement tells it put in ("the drain bubbled", "after drain removal" tell its care)."""
     p: IntegralParams = r.params
-    refs, end = code_refs(" ".join(p.codes)), re.compile(p.note_end)
+    refs, minor, end = code_refs(" ".join(p.codes)), code_refs(" ".join(p.minor)), re.compile(p.note_end)
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
-    hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs)]
+    hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs + minor)]
     for s in (s for s in procedures if in_refs(s.code, refs)):
         told = [e for e in s.evidence if e.assertion == "present"]
         noted = {id(e): next((h for h in hosts if _in_note(w, e, h, [o for o in hosts if o is not h], end)), None)

@@ -262,7 +262,7 @@ def complication_not_primary(w: Work, r: Rule) -> None:
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
-        if listed(first) or not any(e.section in p.sections for e in first.evidence):
+        if listed(first) or not any(e.section in p.sections and e.assertion == "present" for e in first.evidence):
             continue
         main = next((s for s in mine[1:] if listed(s) and not in_refs(s.code, not_definitive)), None)
         if main is not None:
@@ -321,10 +321,12 @@ class OutcomeParams:
     outcomes: tuple[str, ...]  # what follows another condition (a delivery's perineal trauma, a bleed's anaemia)
     causes: tuple[str, ...]  # the conditions it follows (what led to the delivery, the bleeding)
     message: str
+    bled: tuple[str, ...] = ()  # causes too: the conditions whose code says they bled (CON-024's)
+    asterisks: str = ""  # the dagger and asterisk rule: an asterisk code never takes the primary's place
 
     def __post_init__(self):
         check_codes(self.outcomes, "outcomes")
-        check_codes(self.causes, "causes")
+        check_codes((*self.causes, *self.bled), "causes")
 
 
 @rule("SEQ-017", "sequencing", OutcomeParams)
@@ -333,10 +335,11 @@ def cause_before_outcome(w: Work, r: Rule) -> None:
     """Where an outcome heads the diagnoses (of the delivery, SEQ-013; the anaemia of a bleed,
     SEQ-017) and a condition it follows is suggested, the first such condition goes first."""
     p: OutcomeParams = r.params
-    outcomes, causes = code_refs(" ".join(p.outcomes)), code_refs(" ".join(p.causes))
+    outcomes, causes = code_refs(" ".join(p.outcomes)), code_refs(" ".join((*p.causes, *p.bled)))
+    stars = asterisk_refs(w, p.asterisks) if p.asterisks else ()
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
-        cause = next((s for s in mine if in_refs(s.code, causes)), None)
+        cause = next((s for s in mine if in_refs(s.code, causes) and not in_refs(s.code, stars)), None)
         if cause is not None and in_refs(mine[0].code, outcomes):
             _put_first(w, r, cause, mine[0])
 

@@ -335,23 +335,21 @@ def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
 
 
 def _opens_sentence(doc: Doc, i: int) -> bool:
-    """Token ``i`` begins a sentence, or follows the possessive that does ("Her problems ..."), the
-    text's first included."""
+    """Token ``i`` begins a sentence, or follows the possessive that does ("Her problems ...",
+    "His other medical history:" on a line of its own), the text's first included."""
     j = i - 1
     if j >= 0 and doc[j].lower_ in _POSSESSIVES:
         j -= 1
-    return j < 0 or doc[j].text in (".", "!", "?") and doc[j].whitespace_ != ""
-
-
-_POSSESSIVES = frozenset({"his", "her", "their"})  # "His other medical history:" heads a list
+    if j < 0:
+        return True
+    prev = doc[j]
+    return prev.text in (".", "!", "?") and prev.whitespace_ != "" or "\n" in prev.whitespace_ or \
+        prev.is_space and "\n" in prev.text
 
 
 def _starts_line(doc: Doc, i: int, text: str) -> bool:
-    """Token ``i`` is the first word of a line, possibly after a bullet or list number, or after a
-    possessive that opens the line ("His other medical history:")."""
+    """Token ``i`` is the first word of a line, possibly after a bullet or list number."""
     j, steps = i - 1, 0
-    if j >= 0 and doc[j].lower_ in _POSSESSIVES:
-        j -= 1
     while j >= 0 and steps < 3 and not doc[j].is_space and (
             doc[j].text in ("-", "*", "•", "·", ".", ")", "#") or (doc[j].text.isdigit() and len(doc[j].text) <= 2)):
         j, steps = j - 1, steps + 1

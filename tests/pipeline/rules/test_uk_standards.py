@@ -507,12 +507,13 @@ def test_a_complication_listed_under_its_own_heading_is_not_the_primary(tables, 
     assert any("complication of the episode" in f.message for f in out.flags) == (expected[0] == "C34.1")
 
 
-def test_a_complication_stays_first_where_no_diagnosis_is_listed(tables):
-    leak = "Prolonged postoperative air leak"
-    x = Excerpt(("complications", leak), (None, "Admitted for a lobectomy."))
+@pytest.mark.parametrize("dx_section", [None, "past_medical_history"])
+def test_a_complication_stays_first_where_no_diagnosis_is_listed(tables, dx_section):
+    leak, dx = "Prolonged postoperative air leak", "Adenocarcinoma of the right upper lobe of the lung"
+    x = Excerpt(("complications", leak), (dx_section, dx))
     out = run(tables, x, [code(tables, WHO, "J93.8", "primary", x.evidence(leak, "complications")),
-                          code(tables, WHO, "I10")], "SEQ-016")
-    assert [c.code for c in out.codes] == ["J93.8", "I10"]
+                          code(tables, WHO, "C34.1", evidence=x.evidence(dx, dx_section))], "SEQ-016")
+    assert [c.code for c in out.codes] == ["J93.8", "C34.1"]
 
 
 @pytest.mark.parametrize("order, first", [
@@ -1274,16 +1275,6 @@ def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, cod
     assert (code_ in [c.code for c in out.codes]) is kept
 
 
-def test_the_osteoarthritis_of_a_replaced_hip_is_past_history(tables):
-    line = "- Osteoarthritis of the left hip treated with an uncemented left total hip replacement in 2020."
-    x = Excerpt(MAIN, ("past_medical_history", line))
-    replaced = x.mention("total hip replacement", "past_medical_history", label="PROCEDURE", assertion="historical")
-    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
-                          code(tables, WHO, "M16.1", evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
-              mentions=[replaced])
-    assert [c.code for c in out.codes] == ["J18.9"]
-
-
 @pytest.mark.parametrize("now, kept", [
     ("CXR: no pneumothorax, no effusion.", False),  # denied now: still only history
     ("CXR: small left apical pneumothorax.", True),  # found again in this episode
@@ -1891,9 +1882,6 @@ def _opcs(c, title, role="secondary", score=0.8):
       ("M30.9", "Unspecified diagnostic endoscopic examination of ureter")], ["M27.1"]),
     # haemorrhoidal artery ligation: the proctoscope it is done through is not coded
     (("H53.8", "Other specified other operations on haemorrhoid"), [("H62.6", "Proctoscopy")], ["H53.8"]),
-    # an ovarian cystectomy at a laparoscopy: the laparoscopy is its approach
-    (("Q43.2", "Excision of lesion of ovary"),
-     [("T43.9", "Unspecified diagnostic endoscopic examination of peritoneum")], ["Q43.2"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))
@@ -1908,13 +1896,16 @@ def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, th
 @pytest.mark.parametrize("lines, drain, kept", [
     # left at the end of the lobectomy, in its note: part of the operation
     ([("procedures", "VATS right upper lobectomy"), ("procedures", "- Bronchial stump tested: no leak."),
-      ("procedures", "- Single 28 Fr chest drain to a digital drainage system."),
+      ("procedures", "- Single 28 Fr chest drain to a digital drainage system."), (None, ""),
       (None, "The drain bubbled for 6 days and was removed on day 7.")],
      "- Single 28 Fr chest drain to a digital drainage system.", False),
     # put in before the operation, in a paragraph of its own
     ([("procedures", "ED: left chest drain inserted under ultrasound guidance."), ("procedures", ""),
       ("procedures", "Theatre: VATS right upper lobectomy")], "ED: left chest drain inserted under ultrasound guidance.",
      True),
+    # a numbered list of procedures: the transfusion is no operation, and the drain is an item of its own
+    ([("procedures", "1. VATS right upper lobectomy"), ("procedures", "2. Chest drain insertion for a pneumothorax")],
+     "2. Chest drain insertion for a pneumothorax", True),
     # the note leaves one, and the story tells another put in on the ward
     ([("procedures", "VATS right upper lobectomy"), ("procedures", "- Single chest drain left."), (None, ""),
       (None, "On day 3 a second chest drain was inserted for a pneumothorax.")], "- Single chest drain left.", True),
@@ -1939,6 +1930,21 @@ def test_a_dated_entry_after_an_operation_is_a_procedure_of_its_own(tables):
                           CodeSuggestion(OPCS.value, "M47.9", "Unspecified urethral catheterisation of bladder", 1,
                                          "secondary", 0.8, x.evidence(catheter, "procedures"))], "CON-051")
     assert [c.code for c in out.codes] == ["T25.1", "M47.9"]
+
+
+@pytest.mark.parametrize("line, kept", [
+    # an ovarian cystectomy at a laparoscopy: the laparoscopy is its approach
+    ("Emergency laparoscopy, washout, right ovarian cystectomy", ["Q43.2"]),
+    # an open operation says nothing of a laparoscopy: the coder judges whether it was the same session
+    ("Open right ovarian cystectomy through a Pfannenstiel incision", ["Q43.2", "T43.9"]),
+])
+def test_a_diagnostic_laparoscopy_is_the_approach_of_the_operation_done_through_it(tables, line, kept):
+    x = Excerpt(("procedures", line))
+    cystectomy = CodeSuggestion(OPCS.value, "Q43.2", "Excision of lesion of ovary", 1, "primary", 0.9,
+                                x.evidence(line, "procedures"))
+    out = run(tables, x, [cystectomy, _opcs("T43.9", "Unspecified diagnostic endoscopic examination of peritoneum")],
+              "CON-009")
+    assert [c.code for c in out.codes] == kept
 
 
 def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(nhs_tables):

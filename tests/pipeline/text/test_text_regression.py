@@ -479,7 +479,7 @@ SECTIONS = [
     ("Follow-up: review of asthma in clinic", "follow_up"),
     ("Other background:\n- Left total knee replacement 2012", "past_medical_history"),
     # a possessive may open the header's line
-    ("His other medical history:\n- Hypertension on ramipril", "past_medical_history"),
+    ("Seen in clinic.\n\nHis other medical history:\n- Hypertension on ramipril", "past_medical_history"),
     ("Family history: asthma", "family_history"),
     ("FH: asthma", "family_history"),
     ("Social history: smoker with asthma", "social_history"),
@@ -509,6 +509,7 @@ def test_header_mid_sentence_is_not_a_section(analyse):
     ("She was admitted with a rising creatinine. Her problems this admission were:\n1. Granulomatosis with polyangiitis",
      ["diagnoses"]),
     ("He was admitted with sepsis. Diagnoses:\n1. Pneumonia", [None, "diagnoses"]),
+    ("She was admitted with a rising creatinine. The problems this admission were:\n1. Gout", ["diagnoses"]),
     # not where the sentence goes on after its colon, or the words are not its start
     ("She was admitted with asthma. Her problems this admission were: asthma and gout", [None, None, None]),
     ("We reviewed the problems this admission were:\n1. Gout", [None]),
