@@ -1246,6 +1246,7 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
 class IntegralParams:
     codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
     minor: tuple[str, ...]  # procedures that are no operation whose note leaves one (a transfusion, imaging)
+    sections: tuple[str, ...]  # the headings an operation's note stands under ("Procedures", "Operation")
     note_end: str  # what ends an operation's note (a blank line)
     placed: str  # words that tell a drain or catheter put in ("inserted", "sited")
     message: str
@@ -1256,12 +1257,14 @@ class IntegralParams:
         re.compile(self.placed)
 
 
-def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSuggestion], end: re.Pattern) -> bool:
-    """Whether ``e`` lies in the note of an operation: after a present statement of ``host``, to
-    the end of its paragraph, up to another operation's statement."""
+def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSuggestion], end: re.Pattern,
+             sections: tuple[str, ...]) -> bool:
+    """Whether ``e`` lies in the note of an operation: after a present statement of ``host`` under
+    one of ``sections``, to the end of its paragraph, up to another operation's statement."""
     starts = [x.start for o in others for x in o.evidence]
     return any(e.start < _told_until(w, told.start + len(told.text.rstrip()), end, [x for x in starts if x > told.start])
-               for told in host.evidence if told.assertion == "present" and told.start < e.start)
+               for told in host.evidence if told.assertion == "present" and told.start < e.start
+               and told.section in sections)
 
 
 @rule("CON-051", "conventions", IntegralParams)
@@ -1275,8 +1278,8 @@ def left_at_the_operation(w: Work, r: Rule) -> None:
     hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs + minor)]
     for s in (s for s in procedures if in_refs(s.code, refs)):
         told = [e for e in s.evidence if e.assertion == "present"]
-        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, [o for o in hosts if o is not h], end)), None)
-                 for e in told}
+        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, [o for o in hosts if o is not h], end, p.sections)),
+                             None) for e in told}
         host = next((h for h in noted.values() if h is not None), None)
         if host is not None and not any(noted[id(e)] is None and re.search(p.placed, e.text, re.I) for e in told):
             w.demote(s)
