@@ -1243,7 +1243,34 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class IntegralParams:
+class OrganNamedParams:
+    organs: tuple[dict, ...]  # {codes, words}: operations on an organ, and the words that name it
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.organs, "organs", {"codes": str, "words": str}, {})
+        for organ in self.organs:
+            check_codes((organ["codes"],), "organs")
+            re.compile(organ["words"])
+
+
+@rule("CON-052", "conventions", OrganNamedParams)
+def organ_never_named(w: Work, r: Rule) -> None:
+    """An operation on an organ the letter never names is not coded: "Wide local excision of SCC of
+    the vertex" read as a breast's (B28) in a letter that names no breast."""
+    p: OrganNamedParams = r.params
+    for organ in p.organs:
+        if re.search(organ["words"], w.text, re.I):
+            continue
+        refs = code_refs(organ["codes"])
+        for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, refs)]:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
+class LeftAtOperationParams:
     codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
     minor: tuple[str, ...]  # procedures that are no operation whose note leaves one (a transfusion, imaging)
     sections: tuple[str, ...]  # the headings an operation's note stands under ("Procedures", "Operation")
@@ -1267,12 +1294,12 @@ def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSugges
                and told.section in sections)
 
 
-@rule("CON-051", "conventions", IntegralParams)
+@rule("CON-051", "conventions", LeftAtOperationParams)
 def left_at_the_operation(w: Work, r: Rule) -> None:
     """A drain or catheter that the note of an operation leaves at its end ("Single 28 Fr chest
     drain to a digital drainage system" after a lobectomy) is part of that operation, where no
     other statement tells it put in ("the drain bubbled", "after drain removal" tell its care)."""
-    p: IntegralParams = r.params
+    p: LeftAtOperationParams = r.params
     refs, minor, end = code_refs(" ".join(p.codes)), code_refs(" ".join(p.minor)), re.compile(p.note_end)
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs + minor)]

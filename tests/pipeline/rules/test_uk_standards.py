@@ -1947,6 +1947,20 @@ def test_a_diagnostic_laparoscopy_is_the_approach_of_the_operation_done_through_
     assert [c.code for c in out.codes] == kept
 
 
+@pytest.mark.parametrize("line, kept", [
+    # a skin cancer's wide local excision in a letter that names no breast is no breast operation
+    ("1. Wide local excision of SCC of the vertex with 6 mm peripheral margins", []),
+    ("Left wide local excision of breast and sentinel node biopsy", ["B28.2"]),
+])
+def test_an_operation_on_an_organ_the_letter_never_names_is_not_coded(tables, line, kept):
+    x = Excerpt(("procedures", line))
+    wle = CodeSuggestion(OPCS.value, "B28.2", "Partial excision of breast NEC", 1, "primary", 0.9,
+                         x.evidence(line, "procedures"))
+    out = run(tables, x, [wle], "CON-052")
+    assert [c.code for c in out.codes] == kept
+    assert kept or "CON-052" in out.candidates[0].rules
+
+
 def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(nhs_tables):
     """SEQ-007 offers the ureteroscopy the letter states done (the ranker had suggested only the
     cystoscopy); CON-009, which runs after it, then leaves the cystoscopy out."""
