@@ -1303,10 +1303,11 @@ def left_at_the_operation(w: Work, r: Rule) -> None:
     refs, minor, end = code_refs(" ".join(p.codes)), code_refs(" ".join(p.minor)), re.compile(p.note_end)
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs + minor)]
+    others = {id(h): [o for o in hosts if o is not h] for h in hosts}
     for s in (s for s in procedures if in_refs(s.code, refs)):
         told = [e for e in s.evidence if e.assertion == "present"]
-        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, [o for o in hosts if o is not h], end, p.sections)),
-                             None) for e in told}
+        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, others[id(h)], end, p.sections)), None)
+                 for e in told}
         host = next((h for h in noted.values() if h is not None), None)
         if host is not None and not any(noted[id(e)] is None and re.search(p.placed, e.text, re.I) for e in told):
             w.demote(s)

@@ -202,17 +202,17 @@ def _only_under(s: CodeSuggestion, sections: tuple[str, ...]) -> bool:
     return bool(s.evidence) and all(e.section in sections for e in s.evidence)
 
 
-def _aside_not_primary(w: Work, r: Rule, aside, stars: tuple = ()) -> None:
+def _aside_not_primary(w: Work, r: Rule, aside, stars: tuple = (), takes=lambda s: True) -> None:
     """A primary diagnosis that ``aside(s)`` sets aside gives its place to the first suggested
     condition that is not set aside, not one of ``not_definitive`` (nor an asterisk code of
-    ``stars``) and stated as present."""
+    ``stars``), stated as present, and that ``takes(s)`` lets take it."""
     not_definitive = code_refs(" ".join(r.params.not_definitive)) + stars
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
         if not aside(first):
             continue
-        main = next((s for s in mine[1:] if not in_refs(s.code, not_definitive) and not aside(s)
+        main = next((s for s in mine[1:] if not in_refs(s.code, not_definitive) and not aside(s) and takes(s)
                      and any(e.assertion == "present" for e in s.evidence)), None)
         if main is None:
             continue
@@ -237,15 +237,10 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class ComplicationListedParams:
-    sections: tuple[str, ...]  # the headings under which a letter lists the episode's complications
-    listed: tuple[str, ...]  # the diagnosis headings
-    not_definitive: tuple[str, ...]  # codes that never take the primary's place
-    message: str
-    asterisks: str = ""  # the dagger and asterisk rule: an asterisk code never takes the primary's place
+class ComplicationListedParams(SecondaryListedParams):
+    """``sections``: the headings under which a letter lists the episode's complications."""
 
-    def __post_init__(self):
-        check_codes(self.not_definitive, "not_definitive")
+    listed: tuple[str, ...] = ()  # the diagnosis headings
 
 
 @rule("SEQ-016", "sequencing", ComplicationListedParams)
@@ -254,21 +249,13 @@ def complication_not_primary(w: Work, r: Rule) -> None:
     air leak") and under no diagnosis heading is not the primary diagnosis where a condition the
     letter lists under a diagnosis heading is coded: the first of those takes its place."""
     p: ComplicationListedParams = r.params
-    not_definitive = code_refs(" ".join(p.not_definitive)) + asterisk_refs(w, p.asterisks)
 
     def listed(s: CodeSuggestion) -> bool:
         return any(e.section in p.listed and e.assertion == "present" for e in s.evidence)
 
-    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
-        mine = [s for s in w.codes if s.system == system.value]
-        first = mine[0]
-        if listed(first) or not any(e.section in p.sections and e.assertion == "present" for e in first.evidence):
-            continue
-        main = next((s for s in mine[1:] if listed(s) and not in_refs(s.code, not_definitive)), None)
-        if main is not None:
-            w.move_before(main, first)
-            w.tag(r, first, main)
-            w.flag(r, p.message, first, codes=(first.code, main.code), other=main.code)
+    def aside(s: CodeSuggestion) -> bool:
+        return not listed(s) and any(e.section in p.sections and e.assertion == "present" for e in s.evidence)
+    _aside_not_primary(w, r, aside, asterisk_refs(w, p.asterisks), takes=listed)
 
 
 @rule("SEQ-014", "sequencing", EarlierYearParams)
