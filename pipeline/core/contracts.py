@@ -133,11 +133,13 @@ class SentenceRecord:
 
     def assertion_of(self, procedural: bool) -> str:
         """The assertion the sentence gives a code of procedures (``procedural``) or of diagnoses:
-        that of its first coded mention, which for a diagnosis is not an imaging test. "Transferred
+        for a procedure, present where one of its procedure mentions is, else that of the first;
+        for a diagnosis, that of its first coded mention that is not an imaging test. "Transferred
         after a CT head at the district hospital showed a chronic subdural haematoma": the CT is
         history, the haematoma is this episode's."""
-        if procedural:
-            return self.assertion
+        if procedural:  # present where it tells one: "the scar of an open right hernia repair done in 2016" is history
+            told = [w.mention.assertion for w in self.mentions if w.mention.procedural]
+            return "present" if "present" in told else next(iter(told), self.assertion)
         told = (w.mention for w in self.mentions
                 if not (w.mention.procedural and IMAGING_TEST.search(w.mention.expansion or w.mention.text)))
         return next((m.assertion for m in told), self.assertion)

@@ -52,7 +52,7 @@ class StatusParams:
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
-                      {"unless": str, "told_in": list, "dated_in": list})
+                      {"unless": str, "told_in": list, "dated_in": list, "begun": str})
         for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic,
                         self.treated_before, self.treated_after, self.taken_before):
             re.compile(pattern)
@@ -120,10 +120,11 @@ def status_codes(w: Work, r: Rule) -> None:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
+        begun = _begun(w, entry, words, year)
         for s in w.sentences_in(entry["sections"] + told_in + dated_in):
             said = w.text[s.start:s.end]
             found = words.search(said)
-            if found and not s.coded and _not_told_as_present(s, s.start + found.start()):
+            if found and (found.group(0).lower() in begun or not s.coded and _not_told_as_present(s, s.start + found.start())):
                 continue
             if found and s.section not in entry["sections"] and not (
                     s.section in told_in and _told(said, found, p) or s.section in dated_in and _told_past(said, year, p)):
@@ -135,8 +136,26 @@ def status_codes(w: Work, r: Rule) -> None:
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
-        _ruled_out(w, r, entry["code"], unless, words if allergy else None)
+        _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun)
     _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
+
+
+def _begun(w: Work, entry: dict, words: re.Pattern, year: int | None) -> set[str]:
+    """The entry's drugs that a clause says were begun in this episode (its ``begun`` words:
+    "and then started apixaban 10 mg", "Prophylactic anticoagulation (albumin <20,
+    membranous): apixaban"), unless it dates them to an earlier year ("apixaban, started 2021"):
+    no sentence codes their long-term use. A clause ends at a comma or semicolon outside
+    brackets, at "and" and at a full stop ("lansoprazole (new); apixaban 5 mg BD")."""
+    if "begun" not in entry:
+        return set()
+    clauses = (c for x in w.sentences for c in _CLAUSE.split(_BRACKETED.sub(
+        lambda m: re.sub(r"[,;]", " ", m.group(0)), w.text[x.start:x.end])))
+    return {found.group(0).lower() for text in clauses if re.search(entry["begun"], text, re.I)
+            and not any(int(y) < (year or 0) for y in _YEAR.findall(text)) for found in words.finditer(text)}
+
+
+_BRACKETED = re.compile(r"\([^()]*\)")
+_CLAUSE = re.compile(r"[,;]|\band\b|\.\s")
 
 
 def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
@@ -149,11 +168,15 @@ def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
             or any(m.start <= at < m.end or m.assertion != "hypothetical" for m in s.uncoded))
 
 
-def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None) -> None:
-    """A status code the ranker suggested on words the entry rules out ("apixaban started"), or
-    on substances that every sentence of its evidence makes no allergy, is not coded."""
+def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None,
+               begun: set[str]) -> None:
+    """A status code the ranker suggested on words the entry rules out ("apixaban started"), on
+    a drug the letter begins in this episode, or on substances that every sentence of its
+    evidence makes no allergy, is not coded."""
+    started = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(begun))) if begun else r"(?!x)x", re.I)
+
     def ruling(text: str) -> re.Match | None:
-        return unless.search(text) or (_no_allergy(text, allergens, r.params) if allergens else None)
+        return unless.search(text) or started.search(text) or (_no_allergy(text, allergens, r.params) if allergens else None)
 
     for s in [c for c in w.scope(r) if compact(c.code) == compact(code) and r.id not in c.rules]:
         if s.evidence and all(ruling(e.text) for e in s.evidence):

@@ -435,6 +435,10 @@ def supplementary(w: Work, r: Rule) -> None:
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
         account = _account(w, p, s, procedures)
+        # a group its own statement names is read from there only ("right common femoral artery
+        # access", beside "the left radial artery was used for the pigtail catheter" after it)
+        own = {e.get("group") or e["add"] for e in p.codes
+               if in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], said, re.I)}
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
@@ -444,7 +448,7 @@ def supplementary(w: Work, r: Rule) -> None:
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
-                re.search(entry["words"], account, re.I) if group in p.from_account else None) or (
+                re.search(entry["words"], account, re.I) if group in p.from_account and group not in own else None) or (
                 re.search(entry["words"], section, re.I) if group in p.from_section else None)
             if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
                 found = _session_says(p, s, entry, condition, False)
@@ -640,7 +644,7 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
             system = System.parse(s.system)
             w.replace(r, s, system, becomes)
             w.flag(r, p.combined, s, codes=(s.code, becomes), other=becomes, mention=named[1].group(0))
-            own = w.suggested(system, named[0]["add"])
+            own = w.suggested(system, named[0]["add"]) if compact(named[0]["add"]) != compact(becomes) else None
             if own is not None and not any(in_refs(c.code, infections) for c in w.scope(r) if c.kind == "diagnosis"):
                 w.demote(own)
                 w.tag(r, own)
@@ -797,12 +801,21 @@ def _told_mechanisms(w: Work, p: ExternalCauseParams, injury: CodeSuggestion):
 def _external_code(table: CodeTable, entry: dict, said: str, p: ExternalCauseParams, injury: str = "") -> str | None:
     """The most specific code of the mechanism the table holds, with the place and activity the
     statement names, else those the injury's own statement names ("... following a fall at home";
-    9: unspecified)."""
+    9: unspecified); of the places it names, the first told whose code the table holds ("on the
+    pavement outside her house": the street)."""
     def char(options) -> str:
         return next((o["char"] for text in (said, injury) for o in options if re.search(o["words"], text, re.I)), "9")
 
+    def places() -> list[str]:
+        for text in (said, injury):
+            told = sorted((m.start(), o["char"]) for o in p.places if (m := re.search(o["words"], text, re.I)))
+            if told:
+                return [c for _, c in told]
+        return []
+
     activity = char(p.activities)
-    stems = [entry["code"]] if "code" in entry else [f"{entry['category']}.{char(p.places)}", f"{entry['category']}.9"]
+    category = entry.get("category")
+    stems = [entry["code"]] if "code" in entry else [*(f"{category}.{c}" for c in places()), f"{category}.9"]
     for stem in stems:
         for code in (stem + activity, stem + "9", stem):
             if table.is_selectable(code):
@@ -1601,3 +1614,29 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, r.params.message, s)
+
+
+@dataclass(frozen=True)
+class ConditionNamedParams:
+    conditions: tuple[dict, ...]  # {codes, words}: conditions, and the words that name them
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.conditions, "conditions", {"codes": str, "words": str}, {})
+        check_codes(tuple(c["codes"] for c in self.conditions), "conditions")
+        for c in self.conditions:
+            re.compile(c["words"])
+
+
+@rule("CON-054", "conventions", ConditionNamedParams)
+def condition_never_named(w: Work, r: Rule) -> None:
+    """A condition none of whose present statements names it is not coded: influenza read from
+    "H. influenzae in sputum"."""
+    p: ConditionNamedParams = r.params
+    for condition in p.conditions:
+        refs, words = code_refs(condition["codes"]), re.compile(condition["words"], re.I)
+        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+            if not any(e.assertion == "present" and words.search(e.text) for e in s.evidence):
+                w.demote(s)
+                w.tag(r, s)
+                w.flag(r, p.message, s)

@@ -30,6 +30,9 @@ class StatedPrimaryParams:
     # statement ("AV nodal re-entrant tachycardia": the SVT, not tachycardia R00.0, CON-006)
     symptoms: tuple[str, ...] = ()
     asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are never stated first
+    # a statement of those sections that opens with these words states no primary but its cause
+    # or a complication ("Trigger: viral upper respiratory tract infection")
+    aside: str = r"(?!)"
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,8 @@ def stated_primary(w: Work, r: Rule) -> None:
              and not _explained_there(s, mine, p)]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
     announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
-    strength = {id(s): _stated_support(s, p.sections, floor, announced)
+    aside = re.compile(p.aside, re.I)
+    strength = {id(s): _stated_support(s, p.sections, floor, announced, aside)
                 for floor, pool in ((0.0, mine), (p.min_support, named)) for s in pool}
     stars = asterisk_refs(w, p.asterisks)
     stated = sorted((s for s in mine + named if strength[id(s)] is not None and not in_refs(s.code, stars)),
@@ -129,12 +133,13 @@ def _first_named(w: Work, s: CodeSuggestion, sections: tuple[str, ...], announce
 
 
 def _stated_support(s: CodeSuggestion, sections: tuple[str, ...], floor: float,
-                    announced: dict[tuple[int, int], int]) -> float | None:
+                    announced: dict[tuple[int, int], int], aside: re.Pattern) -> float | None:
     """How well a present-tense statement in ``sections`` (or an ``announced`` sentence) matches
-    ``s`` (its best evidence support, at least ``floor``), or None where none supports it."""
+    ``s`` (its best evidence support, at least ``floor``), or None where none supports it; a
+    statement that opens with ``aside`` words ("Trigger: ...") supports none."""
     return max((e.support or 0.0 for e in s.evidence
                 if (e.section in sections or (e.start, e.end) in announced) and e.assertion == "present"
-                and (e.support or 0.0) >= floor), default=None)
+                and (e.support or 0.0) >= floor and not aside.match(e.text.lstrip())), default=None)
 
 
 @rule("SEQ-009", "sequencing", SymptomParams)

@@ -36,3 +36,16 @@ def test_what_an_earlier_operation_treated_stays_history():
     s = _sentence("He had an open repair of a right inguinal hernia in 2011.",
                   ("open repair", "PROCEDURE", "historical"), ("inguinal hernia", "DIAGNOSIS", "present"))
     assert (s.assertion_of(procedural=True), s.assertion_of(procedural=False)) == ("historical", "historical")
+
+
+@pytest.mark.parametrize("mentions, procedural", [
+    # a sentence that opens on a present finding tells the earlier operation as history
+    ((("scar", "DIAGNOSIS", "present"), ("inguinal hernia repair with mesh", "PROCEDURE", "historical")), "historical"),
+    # one present procedure makes it this episode's, whatever else it tells
+    ((("venogram", "PROCEDURE", "historical"), ("stent", "PROCEDURE", "present")), "present"),
+    ((("scar", "DIAGNOSIS", "historical"),), "historical"),  # no procedure: the sentence's own
+])
+def test_a_procedure_code_takes_the_assertion_of_the_sentences_procedures(mentions, procedural):
+    s = _sentence("The groin carries the scar of an inguinal hernia repair with mesh after a venogram and a stent "
+                  "in 2016.", *mentions)
+    assert s.assertion_of(procedural=True) == procedural

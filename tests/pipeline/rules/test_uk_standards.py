@@ -3460,3 +3460,128 @@ def test_the_organism_follows_the_procedure_that_caused_the_infection(tables):
     out = run(tables, x, [code(tables, WHO, "T81.4", "primary", ev), code(tables, WHO, "Y83.1", evidence=ev),
                           code(tables, WHO, "H44.0", evidence=ev)], "CON-027")
     assert [c.code for c in out.codes] == ["T81.4", "Y83.1", "B95.7", "H44.0"]
+
+
+@pytest.mark.parametrize("lines, expected", [
+    # the drug begun in this episode is no long-term anticoagulation, whatever another line says of it
+    ([("hpc", "She had dalteparin in ED and then started apixaban 10 mg twice daily."),
+      (None, "Her periods may be heavier on apixaban.")], []),
+    ([("diagnoses", "Prophylactic anticoagulation (albumin <20, membranous): apixaban")], []),
+    # another drug of the clause was the new one; a start in an earlier year is long-term use
+    ([(None, "She was started on IV co-amoxiclav, and apixaban was withheld for a day."),
+      ("medications", "Apixaban 5 mg BD, bisoprolol 2.5 mg OD")], ["Z92.1"]),
+    ([("hpc", "Apixaban (started 2021 for AF) was continued."), ("medications", "Apixaban 5 mg BD"),
+      ("plan", "Review on 12/03/2026.")], ["Z92.1"]),
+    ([("hpc", "Apixaban was restarted on day 2, so extended LMWH prophylaxis was not needed."),
+      ("medications", "Apixaban 5 mg BD")], ["Z92.1"]),
+])
+def test_an_anticoagulant_begun_in_this_episode_is_no_long_term_use(tables, lines, expected):
+    x = Excerpt(MAIN, *lines)
+    primary = code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))
+    out = run(tables, x, [primary], "HIS-001")
+    assert [c.code for c in out.codes[1:]] == expected
+
+
+def test_a_suggested_long_term_anticoagulant_begun_in_this_episode_is_not_coded(tables):
+    x = Excerpt(MAIN, ("hpc", "She then started apixaban 10 mg twice daily."), (None, "Her periods may be heavier on apixaban."))
+    ranked = code(tables, WHO, "Z92.1", "secondary", x.evidence("Her periods may be heavier on apixaban.", None))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")), ranked], "HIS-001")
+    assert [c.code for c in out.codes] == ["J18.9"]
+    assert "HIS-001" in next(c for c in out.candidates if c.code == "Z92.1").rules
+
+
+def test_a_loop_diuretic_that_caused_a_condition_follows_it(tables):
+    line = "Acute kidney injury on day 5, attributed to diuresis with IV furosemide."
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "N17.9", "primary", x.evidence(line, "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == ["N17.9", "Y54.4"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("1. Acute gastroenteritis due to norovirus", "A08.1"),
+    ("Gastroenteritis - stool PCR positive for rotavirus", "A08.0"),
+    ("Gastroenteritis: Campylobacter jejuni in the stool culture", "A04.5"),
+    ("Gastroenteritis: stool culture grew Salmonella Enteritidis", "A02.0"),
+    ("Gastroenteritis; stool PCR negative for norovirus", "A09.9"),  # a virus the test did not find
+])
+def test_gastroenteritis_is_coded_to_the_organism_its_stool_tests_name(tables, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "A09.9", "primary", x.evidence(line, "diagnoses"))], "CON-027")
+    assert [c.code for c in out.codes] == [expected]
+
+
+def test_of_the_places_a_story_names_the_first_told_is_the_place_of_occurrence(who_icd10_uk):
+    # the street (then the activity, at work), not her house: W00.42
+    story = "She slipped on ice on the pavement outside her house while on her postal round."
+    x = Excerpt(("diagnoses", "1. Closed fracture of the left distal radius"), (None, story))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S52.50", "primary", x.evidence("Closed fracture", "diagnoses"))],
+              "CON-029")
+    assert [c.code for c in out.codes] == ["S52.50", "W00.42"]
+
+
+@pytest.mark.parametrize("residual, specific", [
+    ("J81", "I50.1"),  # pulmonary oedema in heart failure (J81 excludes it)
+    ("N12", "N10"),  # pyelonephritis of unstated acuity beside the acute one
+])
+def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residual, specific):
+    x = Excerpt(("diagnoses", "1. Acute illness"))
+    ev = x.evidence("Acute illness", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, specific, "primary", ev), code(tables, WHO, residual, "secondary", ev)], "CON-030")
+    assert [c.code for c in out.codes] == [specific]
+
+
+@pytest.mark.parametrize("line, acute, expected", [
+    ("2. Acute on chronic type 1 respiratory failure (LTOT 2 L/min)", "J96.00", ["J96.00", "J96.10"]),
+    ("2. Acute-on-chronic type 2 respiratory failure", "J96.01", ["J96.01", "J96.11"]),
+    ("Acute on chronic pancreatitis (alcohol)", "K85.9", ["K85.9", "K86.1"]),
+    ("2. Acute type 1 respiratory failure", "J96.00", ["J96.00"]),  # acute alone
+])
+def test_a_condition_acute_on_chronic_is_coded_as_both_forms(who_icd10_uk, line, acute, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, acute, "primary", x.evidence(line, "diagnoses"))], "CON-053")
+    assert [c.code for c in out.codes] == expected
+    assert len(expected) == 1 or "CON-053" in out.codes[0].rules
+
+
+def test_a_type_named_in_a_statement_is_not_read_from_its_list_number(who_icd10_uk):
+    """CON-014 reads "type 1" as one word: the list number "2." and a dose of 2 L/min name no type II."""
+    line = "2. Acute on chronic type 1 respiratory failure (LTOT 2 L/min)"
+    x = Excerpt(("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "J96.09", "primary", x.evidence(line, "diagnoses"))], "CON-014")
+    assert [c.code for c in out.codes] == ["J96.00"]
+
+
+@pytest.mark.parametrize("line, kept", [
+    ("1. Infective exacerbation of COPD - H. influenzae in sputum.", []),
+    ("1. Influenza A (PCR positive) with a lower respiratory tract infection.", ["J10.1"]),
+])
+def test_influenza_is_coded_only_where_a_statement_names_it(tables, line, kept):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "J10.1", "secondary", x.evidence(line, "diagnoses"))], "CON-054")
+    assert [c.code for c in out.codes] == kept
+
+
+def test_a_trigger_under_the_primary_heading_is_not_the_primary(tables):
+    asthma, trigger = "Acute severe asthma - no life-threatening features.", "Trigger: viral upper respiratory tract infection."
+    x = Excerpt(("primary_diagnosis", asthma), ("primary_diagnosis", trigger))
+    cold = code(tables, WHO, "J00", "primary", x.evidence(trigger, "primary_diagnosis", support=0.68), score=0.7)
+    severe = code(tables, WHO, "J46", "secondary", x.evidence(asthma, "primary_diagnosis", support=0.72), score=0.06)
+    out = run(tables, x, [cold, severe], "SEQ-003")
+    assert [c.code for c in out.codes] == ["J46", "J00"]
+
+
+@pytest.mark.parametrize("lines, operation, expected", [
+    # the access told in the rest of the operation's paragraph
+    (["Coronary angiography + PCI to RCA.", "Access: R radial 6F, heparin 70 u/kg."], "K75.1", ["K75.1", "Y79.5"]),
+    # the access the operation's own statement names, not another artery used beside it
+    (["Transfemoral TAVI, right common femoral artery access.", "The left radial artery was used for the pigtail catheter."],
+     "K26.2", ["K26.2", "Y79.3"]),
+    # no approach through the femoral artery for an operation on the femoral artery itself
+    (["Right superficial femoral artery angioplasty.", "Antegrade right common femoral artery puncture, 6 Fr sheath."],
+     "L63.1", ["L63.1"]),
+])
+def test_the_arterial_access_of_a_transluminal_operation(nhs_tables, lines, operation, expected):
+    x = Excerpt(*(("procedures", line) for line in lines))
+    op = code(nhs_tables, OPCS, operation, "primary", x.evidence(lines[0], "procedures"))
+    out = run(nhs_tables, x, [op], "SUP-001")
+    assert [c.code for c in out.codes if c.code[0] in "KLY"] == expected

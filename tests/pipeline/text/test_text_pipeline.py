@@ -258,6 +258,15 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The radiologist raised the possibility of adenomyosis.", "adenomyosis", "uncertain"),
     ("The MRI showed nothing to suggest MS.", "MS", "negated"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
+    # samples taken to look for a condition, with where they came from between
+    ("Four biopsies from D2 and one from the bulb for coeliac disease.", "coeliac disease", "hypothetical"),
+    # a serology found negative, its details in brackets; a panel in brackets, all negative
+    ("Coeliac serology (tTG IgA) was negative with a normal total IgA.", "Coeliac", "negated"),
+    ("Resp viral PCR (SARS-CoV-2, influenza A/B, RSV): negative.", "influenza", "negated"),
+    ("Lupus anticoagulant and anticardiolipin antibodies were negative.", "Lupus anticoagulant", "negated"),
+    # a new subject after ", and" starts the clause a negation before it does not reach
+    ("Osmolalities were not typical of SIADH, and we put this down to post-operative hyponatraemia.",
+     "hyponatraemia", "present"),
     # the reason for an operation of an earlier episode belongs to that episode
     ("Her caesarean section in September 2025 was for a breech presentation.", "breech presentation", "historical"),
     ("She had a cholecystectomy in 2019 for gallstones and now has pancreatitis.", "pancreatitis", "present"),
