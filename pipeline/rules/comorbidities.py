@@ -86,9 +86,13 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
     allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
     contraindicated because of the interaction with methotrexate") and by no allergic reaction,
     or preceded by words that it is taken safely ("tolerates oxycodone"): the first such reading
-    (None where one is an allergy, or none is named)."""
-    readings = []
+    (None where one is an allergy, or none is named). A substance is read where the sentence
+    first names it: "Codeine: severe constipation (intolerance), so no codeine-based analgesia"."""
+    readings, seen = [], set()
     for found in words.finditer(said):
+        if found.group(0).lower() in seen:  # "Codeine: constipation (intolerance), so no codeine-based analgesia"
+            continue
+        seen.add(found.group(0).lower())
         taken = re.search(p.taken_before, said[max(0, found.start() - p.near):found.start()], re.I)
         if taken is not None:  # "tolerates oxycodone": a drug taken safely
             readings.append(taken)
@@ -309,11 +313,19 @@ def _in_history(section: str | None, assertion: str, uncertain: bool) -> bool:
 def _history_statements(w: Work, s: CodeSuggestion, uncertain: bool = False) -> list[Evidence]:
     """The statements of ``s`` that give its condition, where every one is past history (with
     ``uncertain``: a query there); [] otherwise. A statement that names the condition only to deny
-    it ("CXR: no pneumothorax"), or that names another condition, does not count against it."""
-    if s.evidence and all(_in_history(e.section, e.assertion, uncertain) for e in s.evidence):
+    it ("CXR: no pneumothorax"), or that names another condition, does not count against it; one
+    dated to a year before the letter's is past history ("In September 2025 she was admitted with
+    obstructive jaundice from a common bile duct stone, which was removed at ERCP")."""
+    year = None if uncertain else letter_year(w.text, DATES)
+    dated = [e for e in s.evidence if dated_before(e, year)]
+
+    def past(section: str | None, assertion: str, at: int) -> bool:
+        return _in_history(section, assertion, uncertain) or any(e.start <= at < e.end for e in dated)
+
+    if s.evidence and all(past(e.section, e.assertion, e.start) for e in s.evidence):
         return list(s.evidence)
     named = [m for m in w.support(s) if m.coded]
-    if not named or not all(_in_history(m.section, m.assertion, uncertain) for m in named):
+    if not named or not all(past(m.section, m.assertion, m.start) for m in named):
         return []
     return [e for e in s.evidence if any(e.start <= m.start < e.end for m in named)]
 

@@ -327,6 +327,10 @@ class SupplementaryParams:
     # groups that the procedures heading gives each operation listed under it, whatever the
     # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")
     from_heading: tuple[str, ...] = ()
+    # groups that a line of the procedures sections naming the access gives each operation listed
+    # there ("- Access: right radial artery, 6F.", before "- PCI to RCA: ..."), and those lines
+    from_access: tuple[str, ...] = ()
+    access: str = r"(?!)"
     # groups read from the operation's account too: the rest of the paragraph or list item its
     # statement opens (``account`` ends it), up to another operation's statement ("Pacing lead
     # positioned in the right ventricle. ... under fluoroscopic guidance")
@@ -344,6 +348,7 @@ class SupplementaryParams:
         re.compile(self.unless)
         re.compile(self.account)
         re.compile(self.operation_told)
+        re.compile(self.access)
         for entry in self.codes:
             re.compile(entry.get("unless_titled", ""))
 
@@ -423,6 +428,8 @@ def supplementary(w: Work, r: Rule) -> None:
     # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
     # bilateral FESS:" is the approach of each operation listed under it)
     heading = " ".join(_headings(w, p.sections))
+    access = " ".join(m.group(0) for x in w.sentences if x.section in p.sections
+                      for m in re.finditer(p.access, w.text[x.start:x.end], re.I | re.M))
     session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
                                       heading]))
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
@@ -448,6 +455,8 @@ def supplementary(w: Work, r: Rule) -> None:
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
+                re.search(entry["words"], access, re.I) if listed and group in p.from_access and group not in own
+                else None) or (
                 re.search(entry["words"], account, re.I) if group in p.from_account and group not in own else None) or (
                 re.search(entry["words"], section, re.I) if group in p.from_section else None)
             if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
@@ -511,9 +520,12 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
     refs = code_refs(" ".join(p.promote))
     any_drug = re.compile("|".join(f"(?:{d['words']})" for d in p.drugs), re.I)
     told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
+    # (never a sibling of a suggested code: "Steroid-induced osteoporosis" is coded already)
+    coded = {(s.system, compact(s.code)[:3]) for s in w.scope(r) if s.kind == "diagnosis"}
     best: dict[tuple[int, int], CodeSuggestion] = {}
     for c in w.candidates:
         if c.kind != "diagnosis" or (c.system, c.code) in w.demoted or not in_refs(c.code, refs) \
+                or (c.system, compact(c.code)[:3]) in coded \
                 or (c.suggest or 0.0) < p.floor or System.parse(c.system) not in r.applies_to:
             continue
         for e in c.evidence:
@@ -1616,6 +1628,9 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
                 w.flag(r, r.params.message, s)
 
 
+_OF_THE_PATIENT = ("present", "historical", "uncertain")  # not negated, a relative's or hypothetical
+
+
 @dataclass(frozen=True)
 class ConditionNamedParams:
     conditions: tuple[dict, ...]  # {codes, words}: conditions, and the words that name them
@@ -1630,13 +1645,13 @@ class ConditionNamedParams:
 
 @rule("CON-054", "conventions", ConditionNamedParams)
 def condition_never_named(w: Work, r: Rule) -> None:
-    """A condition none of whose present statements names it is not coded: influenza read from
-    "H. influenzae in sputum"."""
+    """A condition none of whose statements of the patient (present, past or uncertain) names it
+    is not coded: influenza read from "H. influenzae in sputum"."""
     p: ConditionNamedParams = r.params
     for condition in p.conditions:
         refs, words = code_refs(condition["codes"]), re.compile(condition["words"], re.I)
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-            if not any(e.assertion == "present" and words.search(e.text) for e in s.evidence):
+            if not any(e.assertion in _OF_THE_PATIENT and words.search(e.text) for e in s.evidence):
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, p.message, s)

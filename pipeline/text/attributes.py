@@ -93,11 +93,15 @@ class MentionAttributes:
 
 
 def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
-    """A query settled in the same sentence is negated: in "?Pneumonia - no consolidation, so
-    pneumonia not confirmed" the condition queried is the one ruled out (``sentence_of``: each
-    mention's sentence)."""
-    ruled_out = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"}
-    return [replace(m, assertion="negated") if m.assertion == "uncertain" and (at, m.canonical) in ruled_out else m
+    """A query settled in the same sentence or later in the letter is negated: in "?Pneumonia -
+    no consolidation, so pneumonia not confirmed" the condition queried is the one ruled out, as
+    is "aspiration pneumonia was raised as a possibility" before "this was not an aspiration
+    pneumonia" (``sentence_of``: each mention's sentence)."""
+    last = {}  # the last sentence that rules each condition out
+    for m, at in zip(mentions, sentence_of):
+        if m.assertion == "negated":
+            last[m.canonical] = max(at, last.get(m.canonical, at))
+    return [replace(m, assertion="negated") if m.assertion == "uncertain" and last.get(m.canonical, -1) >= at else m
             for m, at in zip(mentions, sentence_of)]
 
 

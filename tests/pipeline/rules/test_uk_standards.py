@@ -154,6 +154,8 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "Seen by GP with a chest infection -> clarithromycin 500 mg BD (pen allergic).", None),
     ("allergies", "Penicillin - anaphylaxis (teicoplanin and gentamicin used for prophylaxis).", "Z88.0"),
     ("allergies", "Morphine - vivid hallucinations (intolerance; tolerates oxycodone).", None),
+    # the drug is read where the line first names it, not in the treatment the intolerance ruled out
+    ("allergies", "- Codeine: severe constipation (intolerance), so no codeine-based analgesia was prescribed.", None),
     # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
     ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
@@ -1293,6 +1295,18 @@ def test_a_past_pneumothorax_a_drain_ended_is_history_whatever_else_names_it(tab
     assert ("J93.9" in [c.code for c in out.codes]) is kept
 
 
+@pytest.mark.parametrize("line, kept", [
+    # a statement dated to an earlier year tells the past, whatever its section
+    ("In September 2025 she was admitted with a common bile duct stone, which was removed at ERCP.", False),
+    ("This time she was admitted with a common bile duct stone, which was removed at ERCP.", True),
+])
+def test_a_condition_an_operation_ended_in_an_earlier_year_is_not_coded(tables, line, kept):
+    x = Excerpt((None, line), ("plan", "Review on 12/03/2026."))
+    mentions = [x.mention("common bile duct stone"), x.mention("ERCP", label="PROCEDURE")]
+    out = run(tables, x, [code(tables, WHO, "K80.5", "primary", x.evidence(line))], "HIS-006", mentions=mentions)
+    assert ("K80.5" in [c.code for c in out.codes]) is kept
+
+
 def test_a_sentence_that_only_negates_adds_no_status_code(tables):
 
     x = Excerpt(MAIN, ("medications", "Apixaban: not indicated, no AF on monitoring"))
@@ -1961,6 +1975,19 @@ def test_an_operation_on_an_organ_the_letter_never_names_is_not_coded(tables, li
     assert kept or "CON-052" in out.candidates[0].rules
 
 
+@pytest.mark.parametrize("line, kept", [
+    # the fixation of a hip fracture is no fixation of the mandible
+    ("Right dynamic hip screw (DHS) fixation - 135 degree, 4-hole plate.", []),
+    ("Removal of the arch bars from the mandible under GA.", ["V17.4"]),
+])
+def test_an_operation_on_the_mandible_needs_a_letter_that_names_it(tables, line, kept):
+    x = Excerpt(("procedures", line))
+    removal = CodeSuggestion(OPCS.value, "V17.4", "Removal of fixation from mandible", 1, "primary", 0.9,
+                             x.evidence(line, "procedures"))
+    out = run(tables, x, [removal], "CON-052")
+    assert [c.code for c in out.codes] == kept
+
+
 def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_states_done(nhs_tables):
     """SEQ-007 offers the ureteroscopy the letter states done (the ranker had suggested only the
     cystoscopy); CON-009, which runs after it, then leaves the cystoscopy out."""
@@ -2109,6 +2136,19 @@ def test_a_finding_a_drug_caused_is_coded_as_the_adverse_effect(tables, line, me
     out = run(tables, x, [code(tables, WHO, "I10", "primary", x.evidence("1. Hypertension", "diagnoses"))], "CON-022",
               mentions=[x.mention(mentioned, "diagnoses")], candidates=[finding])
     assert [c.code for c in out.codes] == expected
+
+
+def test_a_finding_of_a_category_coded_already_is_not_brought_back(tables):
+    """The second statement of a steroid-induced osteoporosis coded from the first does not bring
+    back another code of its category."""
+    first, second = "5. Steroid-induced osteoporosis (background).", "- Osteoporosis secondary to repeated steroid courses."
+    x = Excerpt(("diagnoses", first), ("past_medical_history", second))
+    coded_ = code(tables, WHO, "M81.4", "primary", x.evidence(first, "diagnoses"))
+    other = replace(code(tables, WHO, "M81.8", "candidate", x.evidence(second, "past_medical_history"), score=0.4),
+                    suggest=0.2)
+    out = run(tables, x, [coded_], "CON-022", mentions=[x.mention("Osteoporosis", "past_medical_history")],
+              candidates=[other])
+    assert [c.code for c in out.codes] == ["M81.4", "Y42.0"]
 
 
 def test_a_condition_two_drugs_caused_gets_both_drug_codes_in_the_order_told(tables):
@@ -3132,6 +3172,9 @@ def test_an_abbreviation_is_read_as_its_expansion_where_it_stands(who_icd10_uk):
     ("1. Overdose of 20 x codeine 30 mg, deliberate", "T40.2", "X62.9"),  # narcotics (no fifth character in the table)
     ("1. Deliberate overdose of ramipril", "T46.4", "X64.99"),  # other drugs
     ("1. Accidental double dose of amitriptyline", "T43.0", None),  # no intent told
+    # the intent told after what was taken, and the place with it
+    ("He took 40 paracetamol 500 mg tablets at home at about 23:30, all within 30 minutes, intending to end his life.",
+     "T39.1", "X60.09"),
 ])
 def test_a_poisoning_the_letter_says_was_intended_is_followed_by_its_self_harm_code(who_icd10_uk, line, poisoning, expected):
     x = Excerpt(("diagnoses", line))
@@ -3522,6 +3565,7 @@ def test_of_the_places_a_story_names_the_first_told_is_the_place_of_occurrence(w
 @pytest.mark.parametrize("residual, specific", [
     ("J81", "I50.1"),  # pulmonary oedema in heart failure (J81 excludes it)
     ("N12", "N10"),  # pyelonephritis of unstated acuity beside the acute one
+    ("K63.5", "D12.5"),  # a polyp of the colon that histology calls an adenoma
 ])
 def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residual, specific):
     x = Excerpt(("diagnoses", "1. Acute illness"))
@@ -3551,14 +3595,29 @@ def test_a_type_named_in_a_statement_is_not_read_from_its_list_number(who_icd10_
     assert [c.code for c in out.codes] == ["J96.00"]
 
 
-@pytest.mark.parametrize("line, kept", [
-    ("1. Infective exacerbation of COPD - H. influenzae in sputum.", []),
-    ("1. Influenza A (PCR positive) with a lower respiratory tract infection.", ["J10.1"]),
+@pytest.mark.parametrize("line, condition, kept", [
+    ("1. Infective exacerbation of COPD - H. influenzae in sputum.", "J10.1", False),
+    ("1. Influenza A (PCR positive) with a lower respiratory tract infection.", "J10.1", True),
+    # the scar an operation went through is no scar condition of the skin; a keloid is
+    ("At operation, through her previous Pfannenstiel caesarean scar, the uterus was opened.", "L90.5", False),
+    ("2. Keloid scar of the left earlobe, excised.", "L90.5", True),
+    # the physiotherapy of an acute admission is no episode of rehabilitation care
+    ("Mobilising with her frame on the ward with physiotherapy.", "Z50.1", False),
+    ("Transferred to the rehabilitation unit for physiotherapy after the stroke.", "Z50.1", True),
+    # the type of a respiratory failure is no diabetes
+    ("2. Acute respiratory failure. NOT type 2 - pCO2 normal throughout.", "E11.9", False),
+    ("3. Type 2 diabetes mellitus - metformin.", "E11.9", True),
+    ("His other medical history is type 2 diabetes on metformin.", "E11.9", True),  # past history names it
+    ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated.", "E10.1", False),  # no type 1 named
+    ("1. DKA in known type 1 diabetes.", "E10.1", True),
+    ("His sodium fell from the stress response to surgery.", "Z73.3", False),
+    ("He has been under a lot of stress at work.", "Z73.3", True),
 ])
-def test_influenza_is_coded_only_where_a_statement_names_it(tables, line, kept):
+def test_a_condition_is_coded_only_where_a_statement_names_it(tables, line, condition, kept):
     x = Excerpt(("diagnoses", line))
-    out = run(tables, x, [code(tables, WHO, "J10.1", "secondary", x.evidence(line, "diagnoses"))], "CON-054")
-    assert [c.code for c in out.codes] == kept
+    told = "historical" if "history" in line else "present"
+    out = run(tables, x, [code(tables, WHO, condition, "secondary", x.evidence(line, "diagnoses", told))], "CON-054")
+    assert [c.code for c in out.codes] == ([condition] if kept else [])
 
 
 def test_a_trigger_under_the_primary_heading_is_not_the_primary(tables):
@@ -3585,3 +3644,11 @@ def test_the_arterial_access_of_a_transluminal_operation(nhs_tables, lines, oper
     op = code(nhs_tables, OPCS, operation, "primary", x.evidence(lines[0], "procedures"))
     out = run(nhs_tables, x, [op], "SUP-001")
     assert [c.code for c in out.codes if c.code[0] in "KLY"] == expected
+
+
+def test_the_access_line_of_a_procedures_list_is_the_access_of_each_operation(nhs_tables):
+    access, pci = "- Access: right radial artery, 6F. Unfractionated heparin.", "- PCI to RCA: two drug-eluting stents."
+    x = Excerpt(("procedures", access), ("procedures", pci))
+    op = code(nhs_tables, OPCS, "K75.1", "primary", x.evidence(pci, "procedures"))
+    out = run(nhs_tables, x, [op], "SUP-001")
+    assert [c.code for c in out.codes] == ["K75.1", "Y79.5"]

@@ -258,6 +258,12 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The radiologist raised the possibility of adenomyosis.", "adenomyosis", "uncertain"),
     ("The MRI showed nothing to suggest MS.", "MS", "negated"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
+    # what treatment in this episode resolved is this episode's
+    ("2. Complete heart block complicating the inferior STEMI - resolved on reperfusion.", "inferior STEMI", "present"),
+    # a label before a list of conditions ruled out
+    ("Excluded this admission: spontaneous bacterial peritonitis, hepatocellular carcinoma, portal vein thrombosis",
+     "portal vein thrombosis", "negated"),
+    ("She coughed once and aspiration pneumonia was raised as a possibility.", "aspiration pneumonia", "uncertain"),
     # samples taken to look for a condition, with where they came from between
     ("Four biopsies from D2 and one from the bulb for coeliac disease.", "coeliac disease", "hypothetical"),
     # a serology found negative, its details in brackets; a panel in brackets, all negative

@@ -26,6 +26,7 @@ LABELS = [
      "posterior cerebral artery (PCA) territory infarct", "DIAGNOSIS"),
     ("Acute (NSTEMI) myocardial infarction.", "myocardial infarction", "DIAGNOSIS"),
     ("Admitted with community acquired pneumonia.", "community acquired pneumonia", "DIAGNOSIS"),
+    ("Dx: UPPER GI BLEED - bleeding DU with visible vessel.", "DU", "DIAGNOSIS"),  # a duodenal ulcer
     # an eponym's possessive is part of the condition's name: Ludwig's angina is no angina
     ("1. Ludwig's angina - left submandibular collection.", "Ludwig's angina", "DIAGNOSIS"),
     ("Right Dupuytren's contracture of the ring finger.", "Dupuytren's contracture", "DIAGNOSIS"),
@@ -289,6 +290,9 @@ ASSERTIONS = [
     # a service named after what it treats says nothing of the patient
     ("Thank you for referring him to the lymphoma clinic.", "lymphoma", "hypothetical"),
     ("Seen by the heart failure nurse specialist.", "heart failure", "hypothetical"),
+    ("I saw him on the stroke unit this week.", "stroke", "hypothetical"),
+    ("Consultant Stroke Physician", "Stroke", "hypothetical"),
+    ("Acute stroke, admitted to the stroke unit.", "stroke", "present"),  # the patient's, first
     ("She has heart failure and was seen by the heart failure nurse.", "heart failure", "present"),
     # a procedure in the plan or follow-up is planned, not done this episode
     ("Plan:\n3. Colonoscopy one year after the resection.", "Colonoscopy", "hypothetical"),
