@@ -137,7 +137,7 @@ class SentenceRecord:
         for a diagnosis, that of its first coded mention that is not an imaging test. "Transferred
         after a CT head at the district hospital showed a chronic subdural haematoma": the CT is
         history, the haematoma is this episode's."""
-        if procedural:  # present where it tells one: "the scar of an open right hernia repair done in 2016" is history
+        if procedural:  # "the scar of an open right hernia repair done in 2016" tells only history
             told = [w.mention.assertion for w in self.mentions if w.mention.procedural]
             return "present" if "present" in told else next(iter(told), self.assertion)
         told = (w.mention for w in self.mentions

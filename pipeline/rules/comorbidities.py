@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.contracts import SentenceRecord
-from clincoder.core.schema import CodeSuggestion, Evidence
+from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 
 from .engine import Work, read_as_another
 from .refs import code_refs, in_refs
@@ -145,21 +145,27 @@ def status_codes(w: Work, r: Rule) -> None:
 
 
 def _begun(w: Work, entry: dict, words: re.Pattern, year: int | None) -> set[str]:
-    """The entry's drugs that a clause says were begun in this episode (its ``begun`` words:
-    "and then started apixaban 10 mg", "Prophylactic anticoagulation (albumin <20,
-    membranous): apixaban"), unless it dates them to an earlier year ("apixaban, started 2021"):
-    no sentence codes their long-term use. A clause ends at a comma or semicolon outside
-    brackets, at "and" and at a full stop ("lansoprazole (new); apixaban 5 mg BD")."""
+    """The entry's drugs that a clause of this episode's story says were begun (its ``begun``
+    words: "and then started apixaban 10 mg", "Prophylactic anticoagulation (albumin <20,
+    membranous): apixaban"), unless it places the start earlier ("apixaban, started 2021",
+    "started by her GP 3 years ago"): no sentence codes their long-term use. A clause ends at a
+    comma or semicolon outside brackets, at "and" and at a full stop ("lansoprazole (new);
+    apixaban 5 mg BD"); a plan, a relative's history and a negated or hypothetical sentence tell
+    no start."""
     if "begun" not in entry:
         return set()
-    clauses = (c for x in w.sentences for c in _CLAUSE.split(_BRACKETED.sub(
+    told = [x for x in w.sentences if x.coded and x.assertion not in NOT_CODED and x.section not in _NOT_TOLD]
+    clauses = (c for x in told for c in _CLAUSE.split(_BRACKETED.sub(
         lambda m: re.sub(r"[,;]", " ", m.group(0)), w.text[x.start:x.end])))
     return {found.group(0).lower() for text in clauses if re.search(entry["begun"], text, re.I)
-            and not any(int(y) < (year or 0) for y in _YEAR.findall(text)) for found in words.finditer(text)}
+            and not _EARLIER.search(text) and not any(int(y) < (year or 9999) for y in _YEAR.findall(text))
+            for found in words.finditer(text)}
 
 
 _BRACKETED = re.compile(r"\([^()]*\)")
 _CLAUSE = re.compile(r"[,;]|\band\b|\.\s")
+_NOT_TOLD = ("plan", "follow_up", "family_history")  # what is to come, or a relative's
+_EARLIER = re.compile(r"\bago\b|\blast (?:year|month)\b|\bpreviously\b|\bby (?:his|her|their) GP\b|\bsince\b", re.I)
 
 
 def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
@@ -313,19 +319,11 @@ def _in_history(section: str | None, assertion: str, uncertain: bool) -> bool:
 def _history_statements(w: Work, s: CodeSuggestion, uncertain: bool = False) -> list[Evidence]:
     """The statements of ``s`` that give its condition, where every one is past history (with
     ``uncertain``: a query there); [] otherwise. A statement that names the condition only to deny
-    it ("CXR: no pneumothorax"), or that names another condition, does not count against it; one
-    dated to a year before the letter's is past history ("In September 2025 she was admitted with
-    obstructive jaundice from a common bile duct stone, which was removed at ERCP")."""
-    year = None if uncertain else letter_year(w.text, DATES)
-    dated = [e for e in s.evidence if dated_before(e, year)]
-
-    def past(section: str | None, assertion: str, at: int) -> bool:
-        return _in_history(section, assertion, uncertain) or any(e.start <= at < e.end for e in dated)
-
-    if s.evidence and all(past(e.section, e.assertion, e.start) for e in s.evidence):
+    it ("CXR: no pneumothorax"), or that names another condition, does not count against it."""
+    if s.evidence and all(_in_history(e.section, e.assertion, uncertain) for e in s.evidence):
         return list(s.evidence)
     named = [m for m in w.support(s) if m.coded]
-    if not named or not all(past(m.section, m.assertion, m.start) for m in named):
+    if not named or not all(_in_history(m.section, m.assertion, uncertain) for m in named):
         return []
     return [e for e in s.evidence if any(e.start <= m.start < e.end for m in named)]
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact, opcs4_supplementary
-from clincoder.core.schema import CodeSuggestion, Evidence
+from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
@@ -331,6 +331,7 @@ class SupplementaryParams:
     # there ("- Access: right radial artery, 6F.", before "- PCI to RCA: ..."), and those lines
     from_access: tuple[str, ...] = ()
     access: str = r"(?!)"
+    access_unless: str = r"(?!)"  # an operation whose own words name another route takes no access line
     # groups read from the operation's account too: the rest of the paragraph or list item its
     # statement opens (``account`` ends it), up to another operation's statement ("Pacing lead
     # positioned in the right ventricle. ... under fluoroscopic guidance")
@@ -349,6 +350,7 @@ class SupplementaryParams:
         re.compile(self.account)
         re.compile(self.operation_told)
         re.compile(self.access)
+        re.compile(self.access_unless)
         for entry in self.codes:
             re.compile(entry.get("unless_titled", ""))
 
@@ -456,7 +458,7 @@ def supplementary(w: Work, r: Rule) -> None:
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
                 re.search(entry["words"], access, re.I) if listed and group in p.from_access and group not in own
-                else None) or (
+                and not re.search(p.access_unless, said, re.I) else None) or (
                 re.search(entry["words"], account, re.I) if group in p.from_account and group not in own else None) or (
                 re.search(entry["words"], section, re.I) if group in p.from_section else None)
             if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
@@ -520,12 +522,9 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
     refs = code_refs(" ".join(p.promote))
     any_drug = re.compile("|".join(f"(?:{d['words']})" for d in p.drugs), re.I)
     told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
-    # (never a sibling of a suggested code: "Steroid-induced osteoporosis" is coded already)
-    coded = {(s.system, compact(s.code)[:3]) for s in w.scope(r) if s.kind == "diagnosis"}
     best: dict[tuple[int, int], CodeSuggestion] = {}
     for c in w.candidates:
         if c.kind != "diagnosis" or (c.system, c.code) in w.demoted or not in_refs(c.code, refs) \
-                or (c.system, compact(c.code)[:3]) in coded \
                 or (c.suggest or 0.0) < p.floor or System.parse(c.system) not in r.applies_to:
             continue
         for e in c.evidence:
@@ -1628,30 +1627,80 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
                 w.flag(r, r.params.message, s)
 
 
-_OF_THE_PATIENT = ("present", "historical", "uncertain")  # not negated, a relative's or hypothetical
-
-
 @dataclass(frozen=True)
 class ConditionNamedParams:
-    conditions: tuple[dict, ...]  # {codes, words}: conditions, and the words that name them
+    # {codes, words, anywhere?}: conditions, and the words that name them; ``anywhere``: in any
+    # statement of the patient in the letter ("type 1 diabetes" in the history, the ketoacidosis
+    # in the diagnoses), else in the code's own statements
+    conditions: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.conditions, "conditions", {"codes": str, "words": str}, {})
+        check_entries(self.conditions, "conditions", {"codes": str, "words": str}, {"anywhere": bool})
         check_codes(tuple(c["codes"] for c in self.conditions), "conditions")
         for c in self.conditions:
             re.compile(c["words"])
 
 
+def _told_of_the_patient(w: Work, spans: list[tuple[int, int]]) -> list[str]:
+    """What the sentences in ``spans`` say of the patient: their text with negated, family and
+    hypothetical words blanked ("viral PCR negative for influenza" names no influenza)."""
+    return [x.query for x in w.sentences if x.coded and x.assertion not in NOT_CODED
+            and any(a <= x.start < b for a, b in spans)]
+
+
 @rule("CON-054", "conventions", ConditionNamedParams)
 def condition_never_named(w: Work, r: Rule) -> None:
-    """A condition none of whose statements of the patient (present, past or uncertain) names it
-    is not coded: influenza read from "H. influenzae in sputum"."""
+    """A condition none of whose statements names it of the patient is not coded: influenza read
+    from "H. influenzae in sputum"."""
     p: ConditionNamedParams = r.params
+    everything = [(0, len(w.text))]
     for condition in p.conditions:
         refs, words = code_refs(condition["codes"]), re.compile(condition["words"], re.I)
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-            if not any(e.assertion in _OF_THE_PATIENT and words.search(e.text) for e in s.evidence):
+            spans = everything if condition.get("anywhere") else [(e.start, e.end) for e in s.evidence]
+            if not any(words.search(text) for text in _told_of_the_patient(w, spans)):
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, p.message, s)
+
+@dataclass(frozen=True)
+class BothFormsParams:
+    # {acute, add, coded}: the acute code, the chronic code coded beside it ("+": the acute code's
+    # further characters kept, "J96.1+" from J96.00 is J96.10) and the chronic codes that, already
+    # suggested, add nothing; the first entry whose acute codes hold the code applies
+    pairs: tuple[dict, ...]
+    words: str  # the words that make the condition named after them both acute and chronic
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"acute": str, "add": str, "coded": str}, {})
+        check_codes(tuple(f"{x['acute']}, {x['add'].rstrip('+')}, {x['coded']}" for x in self.pairs), "pairs")
+        re.compile(self.words)
+
+
+def _said_acute_on_chronic(w: Work, s: CodeSuggestion, words: re.Pattern) -> re.Match | None:
+    """The words just before a present mention of the condition of ``s`` that make it acute on
+    chronic ("Acute on chronic type 1 respiratory failure"; not the heart failure's in "acute on
+    chronic heart failure with type 1 respiratory failure")."""
+    return next((found for m in w.support(s) if m.assertion == "present"
+                 for found in [words.search(w.text[max(0, m.start - 60):m.start])] if found), None)
+
+
+@rule("CON-053", "conventions", BothFormsParams)
+def acute_on_chronic(w: Work, r: Rule) -> None:
+    """A condition the letter calls acute on chronic ("Acute on chronic type 1 respiratory
+    failure") is coded as both forms, the chronic code after the acute one."""
+    p: BothFormsParams = r.params
+    words = re.compile(p.words, re.I)
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["acute"]))), None)
+        said = _said_acute_on_chronic(w, s, words) if pair is not None else None
+        coded = code_refs(pair["coded"]) if pair is not None else ()
+        if said is None or any(in_refs(c.code, coded) for c in w.codes if c.system == s.system):
+            continue
+        add = carried(pair["add"][:-1], s.code) if pair["add"].endswith("+") else pair["add"]
+        added = w.add(r, System.parse(s.system), add, s.evidence, after=s, rule_evidence=True, score=s.score)
+        if added is not None:
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=said.group(0))

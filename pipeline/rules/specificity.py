@@ -609,36 +609,3 @@ def open_or_closed(w: Work, r: Rule) -> None:
         found = _labels_told(w, s, p.kinds, p.after) - {p.default}
         _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)
 
-
-@dataclass(frozen=True)
-class BothFormsParams:
-    # {acute, chronic}: the acute code and the chronic code coded beside it ("+": the acute code's
-    # further characters kept, "J96.1+" from J96.00 is J96.10)
-    pairs: tuple[dict, ...]
-    words: str  # the words of a condition both acute and chronic ("acute on chronic")
-    message: str
-
-    def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"acute": str, "chronic": str}, {})
-        check_codes(tuple(f"{x['acute']}, {x['chronic'].rstrip('+')}" for x in self.pairs), "pairs")
-        re.compile(self.words)
-
-
-@rule("CON-053", "conventions", BothFormsParams)
-def acute_on_chronic(w: Work, r: Rule) -> None:
-    """A condition whose own statement calls it acute on chronic ("Acute on chronic type 1
-    respiratory failure") is coded as both forms, the chronic code after the acute one."""
-    p: BothFormsParams = r.params
-    words = re.compile(p.words, re.I)
-    for pair in p.pairs:
-        refs = code_refs(pair["acute"])
-        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-            said = next((m for e in s.evidence if e.assertion == "present" and (m := words.search(e.text))), None)
-            chronic = carried(pair["chronic"][:-1], s.code) if pair["chronic"].endswith("+") else pair["chronic"]
-            system = System.parse(s.system)
-            if said is None or any(compact(c.code).startswith(compact(chronic)[:4]) for c in w.codes if c.system == s.system):
-                continue
-            added = w.add(r, system, chronic, s.evidence, after=s, rule_evidence=True, score=s.score)
-            if added is not None:
-                w.tag(r, s)
-                w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=said.group(0))

@@ -69,6 +69,7 @@ class MentionAttributes:
         ents = list(doc.ents)
         bounds = [(info.get((e.start_char, e.end_char), (e.start_char, e.end_char))[:2]) for e in ents]
         has_sents = doc.has_annotation("SENT_START")
+        number = {x.start: k for k, x in enumerate(doc.sents)} if has_sents else {}
         out: List[Mention] = []
         sentence_of: List[int] = []
         for k, ent in enumerate(ents):
@@ -82,27 +83,43 @@ class MentionAttributes:
             reach = text[b:min(limit, b + 2 * self.window)]
             section = section_at(doc._.section_spans, a)
             assertion = _assertion(ent, section)
+            if assertion == "present" and in_a_negative_panel(text, a, b):
+                assertion = "negated"
             out.append(Mention(
                 start=a, end=b, text=text[a:b], label=ent.label_, section=section,
                 assertion=assertion, laterality=laterality(before, inside, reach),
                 body_site=body_site(inside, reach, before), modifiers=modifiers(before, inside, after, expansion),
                 expansion=expansion, canonical=canon))
-            sentence_of.append(sent.start)
+            sentence_of.append(number.get(sent.start, 0))
         doc._.mentions = settled(out, sentence_of)
         return doc
 
 
+_NEGATIVE_PANEL = re.compile(r"\)\s*[:=-]?\s*(?:negative|neg|not detected)\b", re.I)
+
+
+def in_a_negative_panel(text: str, a: int, b: int) -> bool:
+    """Whether ``text[a:b]`` is named inside brackets that a result after them says were all
+    negative ("Resp viral PCR (SARS-CoV-2, influenza A/B, RSV): negative"), not a condition before
+    the brackets ("pneumonia (CURB-65 2) - blood cultures (x2): negative")."""
+    opened, closed = text.rfind("(", 0, a), text.find(")", b)
+    return (opened != -1 and closed != -1 and ")" not in text[opened:a] and "(" not in text[b:closed]
+            and "\n" not in text[opened:closed] and _NEGATIVE_PANEL.match(text, closed) is not None)
+
+
 def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
-    """A query settled in the same sentence or later in the letter is negated: in "?Pneumonia -
+    """A query settled in the same sentence or within the next few is negated: in "?Pneumonia -
     no consolidation, so pneumonia not confirmed" the condition queried is the one ruled out, as
-    is "aspiration pneumonia was raised as a possibility" before "this was not an aspiration
-    pneumonia" (``sentence_of``: each mention's sentence)."""
-    last = {}  # the last sentence that rules each condition out
-    for m, at in zip(mentions, sentence_of):
-        if m.assertion == "negated":
-            last[m.canonical] = max(at, last.get(m.canonical, at))
-    return [replace(m, assertion="negated") if m.assertion == "uncertain" and last.get(m.canonical, -1) >= at else m
-            for m, at in zip(mentions, sentence_of)]
+    is "aspiration pneumonia was raised as a possibility" just before "this was not an aspiration
+    pneumonia" (``sentence_of``: the number of each mention's sentence); a denial further on ("her
+    previous CTPA in 2020 showed no PE") settles nothing."""
+    ruled_out = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"}
+    return [replace(m, assertion="negated") if m.assertion == "uncertain" and any(
+        (at + k, m.canonical) in ruled_out for k in range(SETTLED_WITHIN + 1)) else m
+        for m, at in zip(mentions, sentence_of)]
+
+
+SETTLED_WITHIN = 4  # a query is settled by a denial at most this many sentences after it (a line break is one)
 
 
 # a sentence that tells of a procedure done, under a plan heading ("A/P: ... underwent an appendicectomy")

@@ -264,6 +264,17 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Excluded this admission: spontaneous bacterial peritonitis, hepatocellular carcinoma, portal vein thrombosis",
      "portal vein thrombosis", "negated"),
     ("She coughed once and aspiration pneumonia was raised as a possibility.", "aspiration pneumonia", "uncertain"),
+    # a query settled just after it is ruled out; a denial of another time settles nothing
+    ("Aspiration pneumonia was raised as a possibility. SALT found a safe swallow. This was not an aspiration "
+     "pneumonia.", "Aspiration pneumonia", "negated"),
+    ("Admitted with ?pulmonary embolism.\nShe was anticoagulated.\nHer chest was clear.\nHer sats improved.\nHer "
+     "previous CTPA in 2020 showed no PE.", "pulmonary embolism", "uncertain"),
+    # positive results, and a bracket that is not the panel, stay the patient's
+    ("Biopsies taken from the antrum were positive for Helicobacter pylori.", "Helicobacter pylori", "present"),
+    ("1. Community acquired pneumonia (CURB-65 2) - blood cultures (x2): negative.", "Community acquired pneumonia",
+     "present"),
+    ("Mycoplasma serology strongly positive despite normal white cell count.", "Mycoplasma", "present"),
+    ("He had a right hemicolectomy, which has been complicated by an anastomotic leak.", "hemicolectomy", "present"),
     # samples taken to look for a condition, with where they came from between
     ("Four biopsies from D2 and one from the bulb for coeliac disease.", "coeliac disease", "hypothetical"),
     # a serology found negative, its details in brackets; a panel in brackets, all negative
