@@ -3546,6 +3546,7 @@ def test_of_the_places_a_story_names_the_first_told_is_the_place_of_occurrence(w
     ("J81", "I50.1"),  # pulmonary oedema in heart failure (J81 excludes it)
     ("N12", "N10"),  # pyelonephritis of unstated acuity beside the acute one
     ("K63.5", "D12.5"),  # a polyp of the colon that histology calls an adenoma
+    ("B01.9", "B02.9"),  # the varicella zoster virus of a shingles
 ])
 def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residual, specific):
     x = Excerpt(("diagnoses", "1. Acute illness"))
@@ -3654,6 +3655,7 @@ def test_the_access_line_of_a_procedures_list_is_the_access_of_each_operation(nh
 
 @pytest.mark.parametrize("access, operation, line, expected", [
     ("- Access: right femoral artery, 6F.", "K75.1", "- PCI to RCA: two drug-eluting stents.", ["K75.1", "Y79.3"]),
+    ("Access: right femoral vein, three sheaths.", "K62.1", "- Cryoballoon pulmonary vein isolation.", ["K62.1"]),
     # an operation done through a vein takes no arterial access
     ("- Access: right radial artery, 6F.", "K60.6", "- Dual chamber pacemaker implanted via the left cephalic vein.",
      ["K60.6"]),
