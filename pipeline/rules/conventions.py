@@ -631,11 +631,26 @@ _ABSENT_BEFORE = re.compile(r"\b(no|not|negative for|without)\s+(\S+\s+){0,2}$",
 
 def _found_absent(text: str, found: re.Match) -> bool:
     """An organism that a test did not find ("pneumococcal and Legionella urinary antigens
-    negative", "negative for MRSA"), read within the clause of the name."""
+    negative", "negative for MRSA"), read within the clause of the name, or named in a list that
+    a test did not find ("no Salmonella, Shigella or Campylobacter isolated", "Salmonella,
+    Shigella and E. coli O157 not isolated")."""
     end = _CLAUSE_END.search(text, found.end())
     after = text[found.end():end.start() if end else len(text)]
     before = text[:found.start()]
-    return bool(_ABSENT_AFTER.search(after) or _ABSENT_BEFORE.search(re.split(r"[.;,]\s", before)[-1]))
+    sentence_before = re.split(r"[.;]\s", before)[-1]
+    return bool(_ABSENT_AFTER.search(after) or _ABSENT_BEFORE.search(re.split(r"[.;,]\s", before)[-1])
+                or _ABSENT_BEFORE_LIST.search(sentence_before)
+                or _LIST_ITEM_OPENS.search(sentence_before) is not None and _ABSENT_AFTER_LIST.match(text, found.end()))
+
+
+# a list of organisms (one to three words each, joined by commas, "or", "and", "nor") after "no" or
+# before "not isolated"
+_ITEM = r"[\w.'-]+(?:\s+[\w.'-]+){0,2}"
+_JOIN = r"(?:\s*,\s*|\s+(?:or|and|nor)\s+)"
+_LIST_ITEM_OPENS = re.compile(r"(?:^|[:,;(]|\bor|\band)\s*$", re.I)  # the name opens a list item, after no verb
+_ABSENT_BEFORE_LIST = re.compile(rf"\b(?:no|negative for)\s+(?:{_ITEM}{_JOIN}){{1,6}}$", re.I)
+_ABSENT_AFTER_LIST = re.compile(rf"(?:{_JOIN}{_ITEM}){{1,6}}\s+(?:were\s+|was\s+|all\s+)?(?:not\s+(?:detected|isolated|grown|seen)|negative)\b",
+                                re.I)
 
 
 def _combined(w: Work, r: Rule, p: OrganismParams) -> None:

@@ -3526,6 +3526,9 @@ def test_a_loop_diuretic_that_caused_a_condition_follows_it(tables):
     ("Gastroenteritis: Campylobacter jejuni in the stool culture", "A04.5"),
     ("Gastroenteritis: stool culture grew Salmonella Enteritidis", "A02.0"),
     ("Gastroenteritis; stool PCR negative for norovirus", "A09.9"),  # a virus the test did not find
+    # a list of organisms the stool culture did not find
+    ("Gastroenteritis - stool culture: no Salmonella, Shigella or Campylobacter isolated", "A09.9"),
+    ("Gastroenteritis - stool MC&S: Salmonella, Shigella, Campylobacter and E. coli O157 not isolated", "A09.9"),
 ])
 def test_gastroenteritis_is_coded_to_the_organism_its_stool_tests_name(tables, line, expected):
     x = Excerpt(("diagnoses", line))
