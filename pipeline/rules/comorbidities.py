@@ -40,6 +40,8 @@ class StatusParams:
     # in the sections an entry's dated_in names (a diagnosis list, the story), its words count only
     # in a sentence that tells the past: these words, or a year before the letter's
     past: str = r"(?!)"
+    earlier: str = r"(?!)"  # a start of a drug told of an earlier time ("started by her GP 3 years ago")
+    not_begun_in: tuple[str, ...] = ()  # sections that tell no start in this episode (a plan)
     dates: str = DATES
     ruled_out: str = "{code} ({title}) is not coded: the letter says \"{mention}\"."
     another_class: str = "{code} ({title}) is not coded: the drug the letter names is an allergy of {other}'s class."
@@ -53,7 +55,7 @@ class StatusParams:
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list, "begun": str})
-        for pattern in (self.told, self.not_told, self.past, self.dates, self.not_allergy, self.allergic,
+        for pattern in (self.told, self.not_told, self.past, self.earlier, self.dates, self.not_allergy, self.allergic,
                         self.treated_before, self.treated_after, self.taken_before):
             re.compile(pattern)
 
@@ -124,7 +126,7 @@ def status_codes(w: Work, r: Rule) -> None:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
-        begun = _begun(w, entry, words, year)
+        begun = _begun(w, p, entry, words, year)
         for s in w.sentences_in(entry["sections"] + told_in + dated_in):
             said = w.text[s.start:s.end]
             found = words.search(said)
@@ -144,7 +146,7 @@ def status_codes(w: Work, r: Rule) -> None:
     _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
 
 
-def _begun(w: Work, entry: dict, words: re.Pattern, year: int | None) -> set[str]:
+def _begun(w: Work, p: StatusParams, entry: dict, words: re.Pattern, year: int | None) -> set[str]:
     """The entry's drugs that a clause of this episode's story says were begun (its ``begun``
     words: "and then started apixaban 10 mg", "Prophylactic anticoagulation (albumin <20,
     membranous): apixaban"), unless it places the start earlier ("apixaban, started 2021",
@@ -154,18 +156,16 @@ def _begun(w: Work, entry: dict, words: re.Pattern, year: int | None) -> set[str
     no start."""
     if "begun" not in entry:
         return set()
-    told = [x for x in w.sentences if x.coded and x.assertion not in NOT_CODED and x.section not in _NOT_TOLD]
+    told = [x for x in w.sentences if x.coded and x.assertion not in NOT_CODED and x.section not in p.not_begun_in]
     clauses = (c for x in told for c in _CLAUSE.split(_BRACKETED.sub(
         lambda m: re.sub(r"[,;]", " ", m.group(0)), w.text[x.start:x.end])))
     return {found.group(0).lower() for text in clauses if re.search(entry["begun"], text, re.I)
-            and not _EARLIER.search(text) and not any(int(y) < (year or 9999) for y in _YEAR.findall(text))
+            and not re.search(p.earlier, text, re.I) and not any(int(y) < (year or 9999) for y in _YEAR.findall(text))
             for found in words.finditer(text)}
 
 
 _BRACKETED = re.compile(r"\([^()]*\)")
 _CLAUSE = re.compile(r"[,;]|\band\b|\.\s")
-_NOT_TOLD = ("plan", "follow_up", "family_history")  # what is to come, or a relative's
-_EARLIER = re.compile(r"\bago\b|\blast (?:year|month)\b|\bpreviously\b|\bby (?:his|her|their) GP\b|\bsince\b", re.I)
 
 
 def _not_told_as_present(s: SentenceRecord, at: int) -> bool:

@@ -1282,33 +1282,6 @@ def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class OrganNamedParams:
-    organs: tuple[dict, ...]  # {codes, words}: operations on an organ, and the words that name it
-    message: str
-
-    def __post_init__(self):
-        check_entries(self.organs, "organs", {"codes": str, "words": str}, {})
-        for organ in self.organs:
-            check_codes((organ["codes"],), "organs")
-            re.compile(organ["words"])
-
-
-@rule("CON-052", "conventions", OrganNamedParams)
-def organ_never_named(w: Work, r: Rule) -> None:
-    """An operation on an organ the letter never names is not coded: "Wide local excision of SCC of
-    the vertex" read as a breast's (B28) in a letter that names no breast."""
-    p: OrganNamedParams = r.params
-    for organ in p.organs:
-        if re.search(organ["words"], w.text, re.I):
-            continue
-        refs = code_refs(organ["codes"])
-        for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, refs)]:
-            w.demote(s)
-            w.tag(r, s)
-            w.flag(r, p.message, s)
-
-
-@dataclass(frozen=True)
 class LeftAtOperationParams:
     codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
     minor: tuple[str, ...]  # procedures that are no operation whose note leaves one (a transfusion, imaging)
@@ -1644,9 +1617,10 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class ConditionNamedParams:
-    # {codes, words, anywhere?}: conditions, and the words that name them; ``anywhere``: in any
-    # statement of the patient in the letter ("type 1 diabetes" in the history, the ketoacidosis
-    # in the diagnoses), else in the code's own statements
+    # {codes, words, anywhere?}: conditions (or operations on an organ), and the words that name
+    # them; ``anywhere``: in any statement of the patient in the letter ("type 1 diabetes" in the
+    # history, the ketoacidosis in the diagnoses; the breast of a breast operation), else in the
+    # code's own statements
     conditions: tuple[dict, ...]
     message: str
 
@@ -1665,19 +1639,22 @@ def _told_of_the_patient(w: Work, spans: list[tuple[int, int]]) -> list[str]:
 
 
 @rule("CON-054", "conventions", ConditionNamedParams)
+@rule("CON-052", "conventions", ConditionNamedParams)
 def condition_never_named(w: Work, r: Rule) -> None:
-    """A condition none of whose statements names it of the patient is not coded: influenza read
-    from "H. influenzae in sputum"."""
+    """A condition or operation none of whose statements names it of the patient is not coded:
+    influenza read from "H. influenzae in sputum" (CON-054), a breast's wide local excision in a
+    letter that names no breast (CON-052)."""
     p: ConditionNamedParams = r.params
     everything = [(0, len(w.text))]
     for condition in p.conditions:
         refs, words = code_refs(condition["codes"]), re.compile(condition["words"], re.I)
-        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+        for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
             spans = everything if condition.get("anywhere") else [(e.start, e.end) for e in s.evidence]
             if not any(words.search(text) for text in _told_of_the_patient(w, spans)):
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, p.message, s)
+
 
 @dataclass(frozen=True)
 class BothFormsParams:
