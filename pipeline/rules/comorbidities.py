@@ -5,6 +5,7 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
@@ -223,9 +224,11 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def letter_year(text: str, dates: str) -> int | None:
-    """The year of the letter: that of its latest full date (None without one)."""
-    years = [int(y) for m in re.finditer(dates, text) for y in m.groups() if y]
-    return max(years, default=None)
+    """The year of the letter: the one most of its full dates give, the latest of equals (None
+    without a full date); a plan's date a year on ("ticagrelor for 12 months, until 21/10/2027")
+    or a date of birth is one date among the episode's."""
+    years = Counter(int(y) for m in re.finditer(dates, text) for y in m.groups() if y)
+    return max(years, key=lambda y: (years[y], y), default=None)
 
 
 def dated_before(e: Evidence, year: int | None) -> bool:
@@ -234,10 +237,13 @@ def dated_before(e: Evidence, year: int | None) -> bool:
     return year is not None and bool(years) and max(years) < year
 
 
-def _past(w: Work, s, year: int | None) -> bool:
+def _past(w: Work, s, year: int | None, cancer: bool = False) -> bool:
     """Whether every statement that names the condition (else every passage of its evidence)
-    places it in the past: "NSTEMI 2015 treated medically", whatever else the ranker read beside it."""
-    naming = w.naming(s)
+    places it in the past: "NSTEMI 2015 treated medically", whatever else the ranker read beside
+    it. A cancer's statement names it in other words than its title's ("bladder cancer" for a
+    malignant neoplasm of the bladder): any mention behind it counts ("- Bladder cancer: TURBT
+    2015", not "Bladder scan 1,050 ml")."""
+    naming = w.naming(s) or (w.support(s) if cancer else [])
     evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
                                   or dated_before(e, year) for e in evidence)
@@ -277,11 +283,24 @@ def past_events(w: Work, r: Rule) -> None:
 def _past_event(w: Work, p: HistoryParams, s: CodeSuggestion, year: int | None) -> dict | None:
     """The event entry of ``s`` where the letter gives it only as past history (None otherwise)."""
     event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
-    if event is None or not _past(w, s, year) or _says(event.get("current_if"), s.evidence):
+    if event is None or not _past(w, s, year, cancer="past_if" in event):
         return None
-    if "past_if" in event and not _says(event["past_if"], s.evidence):
+    if _says(event.get("current_if"), s.evidence) or \
+            "past_if" in event and not _says(event["past_if"], _lines_of(w, s.evidence)):
         return None
     return event
+
+
+def _lines_of(w: Work, evidence) -> list[Evidence]:
+    """Each passage of ``evidence`` to the end of its line: a history line tells the rest of its
+    story (how the cancer was treated) after its first sentence ("- Bladder cancer: TURBT 2015 for pTa G1 carcinoma. Flexi
+    cystoscopy surveillance ..., all clear; discharged from surveillance 2021.")."""
+    out = []
+    for e in evidence:
+        end = w.text.find("\n", e.end)
+        end = len(w.text) if end == -1 else end
+        out.append(replace(e, end=max(e.end, end), text=w.text[e.start:max(e.end, end)]))
+    return out
 
 
 @rule("HIS-004", "comorbidities", MessageParams)

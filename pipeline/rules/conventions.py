@@ -486,12 +486,15 @@ class AdverseEffectParams:
     # the best of a statement where the suggester gives it at least ``floor``
     promote: tuple[str, ...] = ()
     floor: float = 0.1
+    # words between the cause and the drug that say the drug was not taken ("precipitated by
+    # omission of insulin"): the missing drug is no adverse effect
+    not_taken: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
         check_codes(self.codes, "codes")
         check_codes(self.promote, "promote")
-        for pattern in (self.cause, self.induced, *(d["words"] for d in self.drugs)):
+        for pattern in (self.cause, self.induced, self.not_taken, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
 
@@ -501,8 +504,10 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
     spironolactone", "DKA, SGLT2i (dapagliflozin) associated", not the gastroenteritis that
     "precipitated" it after them), or the "-induced" form just before them (``before``:
     "thiazide-induced hyponatraemia", "oxaliplatin-related peripheral sensory neuropathy",
-    "LITHIUM TOXICITY -> toxic encephalopathy")."""
-    return re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I) or \
+    "LITHIUM TOXICITY -> toxic encephalopathy"); not a drug the cause words say was not taken
+    ("precipitated by omission of insulin")."""
+    said = re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I)
+    return (said if said is not None and not re.search(p.not_taken, said.group(0), re.I) else None) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 
@@ -1696,3 +1701,30 @@ def acute_on_chronic(w: Work, r: Rule) -> None:
         if added is not None:
             w.tag(r, s)
             w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=said.group(0))
+
+
+@dataclass(frozen=True)
+class AdditionalCodeParams:
+    # {code, add, unless}: the combination code, the code added after it, and the codes that,
+    # already suggested, say what it leaves unsaid (nothing is added)
+    pairs: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"code": str, "add": str, "unless": str}, {})
+        check_codes(tuple(f"{x['code']}, {x['add']}, {x['unless']}" for x in self.pairs), "pairs")
+
+
+@rule("CON-055", "conventions", AdditionalCodeParams)
+def additional_code(w: Work, r: Rule) -> None:
+    """A combination code that leaves the infection unsaid ("infective exacerbation of COPD",
+    J44.0) is followed by the code of the unspecified infection (J22) where none is suggested."""
+    p: AdditionalCodeParams = r.params
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["code"]))), None)
+        if pair is None or any(in_refs(c.code, code_refs(pair["unless"])) for c in w.codes if c.system == s.system):
+            continue
+        added = w.add(r, System.parse(s.system), pair["add"], s.evidence, after=s, rule_evidence=True, score=s.score)
+        if added is not None:
+            w.tag(r, s)
+            w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code)

@@ -5,12 +5,14 @@ added, and each touched suggestion's ``rules`` listing the ids that touched it."
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import Sequence
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
+from clincoder.core.index_terms import index_terms
 from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query, not_coded_only
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
@@ -171,11 +173,13 @@ class Work:
                 and any(e.start <= m.start and m.end <= e.end for e in s.evidence)]
 
     def support(self, s: CodeSuggestion) -> list[Mention]:
-        """Mentions behind a suggestion: those of its kind sharing words with its title, inside its
-        evidence first, else anywhere; else the only mention of its kind inside its evidence."""
+        """Mentions behind a suggestion: those of its kind sharing words with its title (an
+        operation's with its index terms too: "laser lithotripsy" is M27.1's, "ureteroscopic laser
+        fragmentation of calculus of ureter"), inside its evidence first, else anywhere; else the
+        only mention of its kind inside its evidence."""
         ms = [m for m in self.mentions if m.procedural == (s.kind == "procedure")]
         inside = self.inside(s, s.kind == "procedure")
-        words = content_words(s.title)
+        words = content_words(s.title) | (term_words(System.parse(s.system), s.code) if s.kind == "procedure" else frozenset())
 
         def related(pool):
             return [m for m in pool if words & mention_words(m)]
@@ -224,9 +228,16 @@ class Work:
                                  queries=self.result.queries + tuple(self.queries))
 
 
+@functools.lru_cache(maxsize=4096)
+def term_words(system: System, code: str) -> frozenset[str]:
+    """The content words of a code's curated index terms."""
+    return frozenset(content_words(" ".join(index_terms(system).get(code, ()))))
+
+
 def mention_words(m: Mention) -> frozenset[str]:
-    """The content words a mention says, as written, expanded and in its canonical form."""
-    return frozenset(content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical)))))
+    """The content words a mention says, as written, expanded and in its canonical form, with the
+    body site its words name ("Bladder cancer": the cancer of the bladder)."""
+    return frozenset(content_words(" ".join(filter(None, (m.text, m.expansion, m.canonical, m.body_site)))))
 
 
 def carried(target: str, code: str) -> str:

@@ -577,9 +577,13 @@ def main_procedure(w: Work, r: Rule) -> None:
         w.flag(r, p.message, mine[0], codes=(major[0].code, mine[0].code), other=major[0].code)
 
 
-def _named_at(w: Work, s: CodeSuggestion, statement: Evidence) -> int | None:
-    """Where in ``statement`` the first mention behind ``s`` begins, or None."""
-    return min((m.start for m in w.support(s) if statement.start <= m.start < statement.end), default=None)
+def _named_at(w: Work, s: CodeSuggestion, statement: Evidence, other: CodeSuggestion) -> int | None:
+    """Where in ``statement`` the first mention behind ``s`` and not behind ``other`` begins, or
+    None: a mention behind both names what they share, the route ("Rigid ureteroscopy, laser
+    lithotripsy of the stone, insertion of a JJ stent": the ureteroscopy is both operations')."""
+    theirs = {(m.start, m.end) for m in w.support(other)}
+    return min((m.start for m in w.support(s) if statement.start <= m.start < statement.end
+                and (m.start, m.end) not in theirs), default=None)
 
 
 @dataclass(frozen=True)
@@ -600,7 +604,7 @@ def named_first(w: Work, r: Rule) -> None:
         shared = shared_statement(main, other)
         if shared is None:
             continue
-        here, there = _named_at(w, main, shared), _named_at(w, other, shared)
+        here, there = _named_at(w, main, shared, other), _named_at(w, other, shared, main)
         if here is not None and there is not None and there < here:
             w.move_before(other, main)
             w.tag(r, other, main)

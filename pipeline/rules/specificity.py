@@ -107,14 +107,14 @@ class Statement:
 STATED = ("present", "uncertain")
 
 
-def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statement:
+def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: bool = False) -> Statement:
     """The words of a code's present (or probable) evidence (its sentences as the ranker reads them, with
     negated words blanked, and the expansions of the abbreviations in its mentions), with the
     titles' words for letter wording; words after "without" are what it denies. Evidence from the
     history sections is left out where there is other ("SCC of the right hand excised in 2021"
-    beside "BCC, left temple")."""
+    beside "BCC, left temple"), unless ``history``."""
     stated = [e for e in s.evidence if e.assertion in STATED]
-    spans = [(e.start, e.end) for e in ([e for e in stated if e.section not in p.history] or stated)]
+    spans = [(e.start, e.end) for e in ([e for e in stated if e.section not in p.history] or stated if not history else stated)]
     sentences = [r for r in w.sentences if any(a <= r.start < b for a, b in spans)]
     expanded = [m for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)]
     # an abbreviation reads as its expansion where it stands ("deliberate OD of amitriptyline":
@@ -183,6 +183,10 @@ def documented_specificity(w: Work, r: Rule) -> None:
         options = [Subdivision.of(e, parent_words, boilerplate) for e in w.tables[system].children(parent.code)
                    if e.selectable]
         st = _statement_words(w, s, p)
+        if not any(o.own & (st.said | st.denied) or o.excludes & st.denied for o in options):
+            # the other statements tell nothing of the kind ("As she has migraine, ..."): the
+            # history's statement tells it ("She has migraine without aura")
+            st = _statement_words(w, s, p, history=True)
         named = any(n <= st.said for n in _names(w.tables[system], mine.entry, boilerplate)[1:])
         better = _better(mine, options, st, named)
         if better is None:
@@ -232,7 +236,7 @@ def _overrides(other: tuple, mine: tuple, residual_of: dict[str, list[str]]) -> 
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
     if parent_o.code in residual_of.get(parent_m.code, ()):
         return True
-    if parent_o.code != parent_m.code or not sub_o.own:
+    if parent_o.code != parent_m.code or not (sub_o.own or sub_o.excludes):  # "migraine without aura" says what it is not
         return False
     title = sub_m.entry.title.lower()
     residual = "unspecified" in title or "without complications" in title or (

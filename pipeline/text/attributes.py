@@ -38,6 +38,7 @@ _ORDINALS = re.compile(r"^(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)
 # femur", "surgical neck of the proximal humerus"): the site list names the part "of humerus"
 _INNER_WORDS = re.compile(r"\bof (?:the |an? )?(?:(?:proximal|distal) )?")
 _BONE_END = re.compile(r"^(?:proximal|distal) ")
+_ORGAN_PART = re.compile(r"^(?:upper|lower|mid|middle) ")  # "the lower left ureter" is the ureter
 _LONG_BONES = frozenset({"humerus", "radius", "ulna", "femur", "tibia", "fibula", "clavicle", "metacarpal", "metatarsal"})
 _LAT_NORM = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
@@ -91,7 +92,7 @@ class MentionAttributes:
                 body_site=body_site(inside, reach, before), modifiers=modifiers(before, inside, after, expansion),
                 expansion=expansion, canonical=canon))
             sentence_of.append(number.get(sent.start, 0))
-        doc._.mentions = settled(out, sentence_of)
+        doc._.mentions = settled(out, sentence_of, text)
         return doc
 
 
@@ -107,16 +108,30 @@ def in_a_negative_panel(text: str, a: int, b: int) -> bool:
             and "\n" not in text[opened:closed] and _NEGATIVE_PANEL.match(text, closed) is not None)
 
 
-def settled(mentions: List[Mention], sentence_of: List[int]) -> List[Mention]:
+def settled(mentions: List[Mention], sentence_of: List[int], text: str = "") -> List[Mention]:
     """A query settled in the same sentence or within the next few is negated: in "?Pneumonia -
     no consolidation, so pneumonia not confirmed" the condition queried is the one ruled out, as
     is "aspiration pneumonia was raised as a possibility" just before "this was not an aspiration
     pneumonia" (``sentence_of``: the number of each mention's sentence); a denial further on ("her
-    previous CTPA in 2020 showed no PE") settles nothing."""
+    previous CTPA in 2020 showed no PE") settles nothing. So is a paragraph's label: "Asthma: his
+    GP record carries a label of possible asthma ... Asthma is excluded." names the condition the
+    paragraph rules out (:func:`is_label`)."""
     ruled_out = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"}
-    return [replace(m, assertion="negated") if m.assertion == "uncertain" and any(
+    return [replace(m, assertion="negated") if (m.assertion == "uncertain" or m.assertion == "present"
+                                                 and is_label(text, m.start, m.end)) and any(
         (at + k, m.canonical) in ruled_out for k in range(SETTLED_WITHIN + 1)) else m
         for m, at in zip(mentions, sentence_of)]
+
+
+_LINE_OPENING = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])?[ \t]*")
+_LABEL_COLON = re.compile(r"[ \t]*:")
+
+
+def is_label(text: str, a: int, b: int) -> bool:
+    """Whether ``text[a:b]`` opens its line (after a bullet or a number) and a colon follows it:
+    the label of what the line says of it ("Asthma: ...", "- Gout: ...")."""
+    return _LINE_OPENING.fullmatch(text, text.rfind("\n", 0, a) + 1, a) is not None \
+        and _LABEL_COLON.match(text, b) is not None
 
 
 SETTLED_WITHIN = 4  # a query is settled by a denial at most this many sentences after it (a line break is one)
@@ -174,11 +189,13 @@ def laterality(before: str, inside: str, after: str) -> Optional[str]:
 
 def site_after(text: str) -> Optional[str]:
     """The site a mention's following words name ("the L olecranon", "the neck of the left femur",
-    "the surgical neck of the left proximal humerus"), or None: sides, articles and the end of a
-    bone a part lies in are left out inside it; a leading end ("proximal humerus") is kept."""
+    "the surgical neck of the left proximal humerus", "the lower left ureter"), or None: sides,
+    articles, the end of a bone a part lies in and the part of an organ ("lower", "mid") are left
+    out inside it; a leading end of a long bone ("proximal humerus") is kept."""
     rest = " ".join(_LAT_RE.sub(" ", _LR_RE.sub(" ", text)).lower().split())
     rest = _ORDINALS.sub("", _INNER_WORDS.sub("of ", rest))
-    m = _SITE_RE.match(rest)
+    part = _ORGAN_PART.match(rest)
+    m = _SITE_RE.match(rest) or (_SITE_RE.match(rest[part.end():]) if part else None)
     if m:
         return m.group(1)
     end = _BONE_END.match(rest)

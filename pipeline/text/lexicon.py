@@ -323,7 +323,7 @@ def _add_index_terms(phrases: dict[tuple[str, ...], tuple[str, str]]) -> None:
                 if (len(key) < 2 and not one_word) or key in phrases or _MODIFIER_WORDS & set(key):
                     continue
                 if label == "PROCEDURE" or not _has_phrase_part(term, phrases) or _one_name(term, terms):
-                    phrases[key] = (label, term.lower())
+                    phrases[key] = (label, _ALCOHOL_RELATED.sub("alcoholic ", term.lower()))
 
 
 def _one_name(term: str, terms: list[str]) -> bool:
@@ -338,19 +338,32 @@ def _has_phrase_part(term: str, phrases: dict[tuple[str, ...], tuple[str, str]])
     word counts as one ("Parkinson" is no part of "Wolff-Parkinson-White pattern"), and so is an
     eponym's possessive with what it names ("angina" is no part of "Ludwig's angina") and a word
     that names the condition's kind ("angioedema" is no part of "hereditary angioedema", another
-    disease than an allergic angioedema)."""
+    disease than an allergic angioedema), and the substance that caused it ("cirrhosis" is no part of
+    "alcohol related cirrhosis")."""
     raw = term.split()
     words = [phrase_key(w) for w in raw]
     return any(sum(words[i:j], ()) in phrases and not any(_names_kind(w) for w in raw[:i] + raw[j:])
+               and not all(_CAUSE_WORD.match(w) for w in raw[i:j])
                for i in range(len(words)) for j in range(i + 1, len(words) + 1) if j - i < len(words))
 
 
 _POSSESSIVE = re.compile(r"\w(?:'s|s')$")
 _KIND_WORDS = frozenset({"hereditary", "congenital", "familial", "inherited"})
+# the substance of misuse that caused the condition names its kind as well: the classification
+# codes it apart ("alcohol intoxication" is F10.0, not an intoxication; "alcohol related cirrhosis"
+# K70.3, "opioid overdose" T40.2), as does diabetes ("diabetic peripheral vascular disease" is
+# E1x.5, not I73.9); a drug in therapeutic use is an external cause beside the
+# condition's own code (CON-022: "steroid-induced hyperglycaemia" is R73.9 with Y42.0)
+_CAUSE_WORD = re.compile(r"^(?:(?:alcohol|opioid|cannabis|cocaine|benzodiazepine)(?:-related|-induced)?|diabetic)$", re.I)
+
+
+# the classification's word for it: "alcohol related cirrhosis" is the alcoholic cirrhosis of the
+# titles (K70.3), and the same condition as an "alcoholic hepatitis" the letter rules out beside it
+_ALCOHOL_RELATED = re.compile(r"^alcohol[- ]related ")
 
 
 def _names_kind(word: str) -> bool:
-    return bool(_POSSESSIVE.search(word)) or word.lower() in _KIND_WORDS
+    return bool(_POSSESSIVE.search(word)) or word.lower() in _KIND_WORDS or bool(_CAUSE_WORD.match(word))
 
 
 @functools.lru_cache(maxsize=1)

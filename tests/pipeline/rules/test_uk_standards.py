@@ -158,6 +158,7 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "- Codeine: severe constipation (intolerance), so no codeine-based analgesia was prescribed.", None),
     # allergies to other medicaments (contrast media) and to what is no drug (latex, foods)
     ("allergies", "Iodinated contrast media (urticaria and facial swelling, 2016)", "Z88.8"),
+    ("allergies", "- Chlorhexidine - anaphylaxis at her 2011 operation (confirmed by allergy clinic)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
     ("allergies", "Elastoplast - skin irritation.", None),  # an irritant, not an allergy
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
@@ -169,6 +170,11 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "He had not taken his tablets for 48 hours before the procedure, as instructed.", None),
     ("past_medical_history", "Hypertension, poorly controlled (he admits he often\nforgets his tablets)", "Z91.1"),
     ("hpc", "He takes his preventer every day; adherence is good.", None),
+    ("hpc", "He had run out of levetiracetam while working away and had missed all doses for 3 days.", "Z91.1"),
+    ("hpc", "Because she was not eating, she stopped both her basal and bolus insulin for about 36 hours.", "Z91.1"),
+    ("diagnoses", "Diabetic ketoacidosis - precipitated by omission of insulin during a gastroenteritis illness.", "Z91.1"),
+    ("hpc", "The ward gave her doses of insulin on time.", None),
+    ("hpc", "Adherence checked with his wife: no missed doses.", None),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -242,6 +248,21 @@ def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history)
     assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", history)]
     assert acute in [c.code for c in out.candidates]
     assert out.flags[0].rule == "HIS-002" and history in out.flags[0].message
+
+
+def test_a_past_cancer_is_read_from_its_history_line_not_from_an_examination_of_its_organ(tables):
+    """The ranker read the bladder scan of this episode beside the history line; the line tells
+    the treatment after its first sentence."""
+    first = "- Bladder cancer: TURBT 2015 for pTa G1 urothelial carcinoma."
+    rest = " Cystoscopy surveillance 2015-2021, all clear; discharged from surveillance 2021."
+    x = Excerpt(MAIN, ("examination", "Bladder scan 1,050 ml."), ("past_medical_history", first + rest))
+    cancer = code(tables, WHO, "C67.9", evidence=x.evidence("Bladder scan 1,050 ml.", "examination")
+                  + x.evidence(first, "past_medical_history"))
+    mentions = [x.mention("Bladder scan", "examination", label="PROCEDURE"),
+                x.mention("cancer", "past_medical_history", body_site="bladder")]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")), cancer],
+              "HIS-002", mentions=mentions)
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "Z85.5")]
 
 
 @pytest.mark.parametrize("suggest, coded_history", [(0.24, True), (0.01, False)])
@@ -350,12 +371,15 @@ def test_an_episode_dated_before_the_letter_is_past(tables, line, kept):
     assert ("ICD-10", "J36") in coded(out) if kept else coded(out) == [("ICD-10", "J18.9")]
 
 
-def test_the_letter_year_is_that_of_its_latest_full_date():
+def test_the_letter_year_is_the_one_most_of_its_full_dates_give():
     from clincoder.rules.comorbidities import HistoryParams, letter_year
 
     dates = HistoryParams((), "", "").dates
     assert letter_year("Admitted 24/02/2025, seen 3 March 2025; MI in 2019.", dates) == 2025
     assert letter_year("Stroke in 2019.", dates) is None  # a bare year dates no letter
+    # a plan's date a year on, and a date of birth, do not date the letter
+    assert letter_year("Born 09/08/1962. Admitted 19/10/2026, discharged 23/10/2026. Ticagrelor until 21/10/2027.",
+                       dates) == 2026
 
 
 def test_a_current_event_also_in_the_history_stays(tables):
@@ -378,6 +402,16 @@ def test_symptoms_integral_to_a_coded_diagnosis_are_not_coded(tables, symptom, w
                           code(tables, WHO, symptom, evidence=ev)], "CON-006")
     assert (symptom in [c.code for c in out.codes]) is kept
     assert coded(out)[0] == ("ICD-10", "I21.4")
+
+
+def test_renal_colic_is_not_coded_beside_the_stone_stated_with_it(tables):
+    """Renal colic (N23) is the pain of the ureteric stone the same statement gives: the stone is
+    the primary."""
+    line = "Left renal colic - 7 mm calculus in the lower left ureter"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "N23", "primary", ev), code(tables, WHO, "N20.1", evidence=ev)], "CON-006")
+    assert coded(out) == [("ICD-10", "N20.1")]
 
 
 @pytest.mark.parametrize("symptom", ["H02.4", "H53.2"])
@@ -2061,6 +2095,9 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("1. Community acquired pneumonia treated with co-amoxiclav", "J18.9", ["J18.9"]),
     ("1. Hyponatraemia, improved after the thiazide was stopped", "E87.1", ["E87.1"]),
     ("1. Overdose of morphine due to a dosing error", "T40.2", ["T40.2"]),
+    # a drug not taken caused nothing as a drug
+    ("1. Diabetic ketoacidosis in type 1 diabetes - precipitated by omission of insulin during a gastroenteritis",
+     "E10.1", ["E10.1"]),
     # the cause words name another cause; the drug is the treatment
     ("1. Chemical meningitis due to ruptured dermoid cyst, treatment with dexamethasone", "G03.8", ["G03.8"]),
 ])
@@ -2370,6 +2407,23 @@ def test_a_past_history_statement_does_not_make_the_subdivision_ambiguous(tables
     x = Excerpt(("diagnoses", line), ("past_medical_history", old))
     first = code(tables, WHO, "C44.9", "primary", x.evidence(line, "diagnoses") + x.evidence(old, "past_medical_history"))
     assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["C44.3"]
+
+
+def test_a_past_history_statement_documents_what_the_others_leave_unsaid(tables):
+    """The plan names the migraine only; the history says which: G43.0, not the G43.1 the ranker
+    read ("aura")."""
+    old, plan = "She has migraine without aura, on propranolol.", "As she has migraine, we advised against the pill."
+    x = Excerpt(("past_medical_history", old), ("plan", plan))
+    first = code(tables, WHO, "G43.1", "primary", x.evidence(old, "past_medical_history") + x.evidence(plan, "plan"))
+    assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["G43.0"]
+
+
+def test_a_subdivision_that_says_what_the_condition_is_without_is_specific(tables):
+    line = "She has migraine without aura."
+    x = Excerpt(("past_medical_history", line))
+    ev = x.evidence(line, "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "G43.9", "primary", ev), code(tables, WHO, "G43.0", evidence=ev)], "CON-012")
+    assert [c.code for c in out.codes] == ["G43.0"]
 
 
 def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_code_it_replaces(tables):
@@ -2800,6 +2854,7 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["K57.3", "K65.0"], ["K57.2", "K65.0"]),  # diverticular disease with an abscess
     (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
     (["K70.3", "I85.9"], ["K70.3", "I98.2"]),  # varices in alcoholic cirrhosis: the asterisk code
+    (["K70.3", "K72.9"], ["K70.3", "K70.4"]),  # hepatic encephalopathy in alcoholic liver disease
     (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
     (["R02", "E11.9"], ["E11.5", "E11.9"]),  # gangrene in diabetes
     (["R02", "I10"], ["R02", "I10"]),
@@ -2950,6 +3005,20 @@ def test_of_two_operations_in_one_statement_the_one_named_first_is_main(opcs4_uk
     out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(order)],
               "SEQ-011", mentions=[x.mention(first, "procedures", label="PROCEDURE"), x.mention(second, "procedures", label="PROCEDURE")])
     assert out.codes[0].code == main
+
+
+def test_the_endoscopy_both_operations_go_through_does_not_order_them(nhs_tables):
+    """The ureteroscopy is the route of the lithotripsy and of the stent: the lithotripsy, named
+    before the stent, is the main procedure (its index terms name "laser lithotripsy")."""
+    statement = ("Rigid cystoscopy, left semi-rigid ureteroscopy, holmium laser lithotripsy of left lower ureteric "
+                 "stone, insertion of left JJ stent")
+    x = Excerpt(("procedures", statement))
+    ev = x.evidence(statement, "procedures")
+    mentions = [x.mention(m, "procedures", label="PROCEDURE")
+                for m in ("Rigid cystoscopy", "semi-rigid ureteroscopy", "lithotripsy", "insertion of left JJ stent")]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "M29.2", "primary", ev), code(nhs_tables, OPCS, "M27.1", evidence=ev)],
+              "SEQ-011", mentions=mentions)
+    assert [c.code for c in out.codes] == ["M27.1", "M29.2"]
 
 
 def test_operations_told_apart_keep_their_order(opcs4_uk):
@@ -3573,6 +3642,21 @@ def test_a_condition_acute_on_chronic_is_coded_as_both_forms(who_icd10_uk, line,
               mentions=[x.mention(condition, "diagnoses")])
     assert [c.code for c in out.codes] == expected
     assert len(expected) == 1 or "CON-053" in out.codes[0].rules
+
+
+@pytest.mark.parametrize("others, expected", [
+    ((), ["J44.0", "J22"]),  # an infective exacerbation: the infection, unspecified, after it
+    (("J18.9",), ["J44.0", "J18.9"]),  # a pneumonia says which infection: nothing added
+    (("J20.9",), ["J44.0", "J20.9"]),
+])
+def test_copd_with_an_infection_is_followed_by_the_infections_code(tables, others, expected):
+    line = "1. Infective exacerbation of COPD"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "J44.0", "primary", ev)] + [code(tables, WHO, c, evidence=ev) for c in others],
+              "CON-055")
+    assert [c.code for c in out.codes] == expected
+    assert ("CON-055" in out.codes[1].rules) == (not others)
 
 
 def test_a_chronic_form_coded_already_is_not_added_again(who_icd10_uk):

@@ -281,6 +281,17 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Coeliac serology (tTG IgA) was negative with a normal total IgA.", "Coeliac", "negated"),
     ("Resp viral PCR (SARS-CoV-2, influenza A/B, RSV): negative.", "influenza", "negated"),
     ("Lupus anticoagulant and anticardiolipin antibodies were negative.", "Lupus anticoagulant", "negated"),
+    # a diagnosis put forward, then ruled out in other words for the same condition
+    ("Alcohol-related hepatitis was considered because of the bilirubin, but the picture is of established "
+     "cirrhosis rather than alcoholic hepatitis.", "Alcohol-related hepatitis", "negated"),
+    ("Sepsis was considered on arrival.", "Sepsis", "uncertain"),
+    ("The rash was considered to be eczema.", "eczema", "present"),
+    # what the patient was taught to do is no operation of the episode
+    ("Catheter on free drainage to a leg bag, catheter care taught, DN referral done.", "catheter care", "hypothetical"),
+    # a paragraph's label takes the verdict the paragraph gives of it
+    ("Asthma: a GP label of possible asthma from age 14. Spirometry was normal. Asthma is excluded.", "Asthma",
+     "negated"),
+    ("Asthma: well controlled on inhalers. No wheeze this admission.", "Asthma", "present"),
     # a new subject after ", and" starts the clause a negation before it does not reach
     ("Osmolalities were not typical of SIADH, and we put this down to post-operative hyponatraemia.",
      "hyponatraemia", "present"),
@@ -333,6 +344,23 @@ def test_curated_index_terms_of_two_words_or_more_are_mentions(analyse):
     ms = mentions_of(analyse("OGD with endoscopic haemostasis: adrenaline injection and two haemostatic clips."))
     assert {(m.text, m.label) for m in ms} >= {("adrenaline injection", "PROCEDURE"), ("haemostatic clips", "PROCEDURE"),
                                               ("endoscopic haemostasis", "PROCEDURE")}
+
+
+@pytest.mark.parametrize("text, mention", [
+    ("2. Acute alcohol intoxication on arrival", "alcohol intoxication"),
+    ("Decompensated alcohol related cirrhosis with ascites.", "alcohol related cirrhosis"),
+    ("Opioid induced constipation, on laxatives.", "Opioid induced constipation"),
+    ("On a background of diabetic peripheral arterial disease.", "diabetic peripheral arterial disease"),
+])
+def test_the_cause_of_a_condition_is_part_of_its_name(analyse, text, mention):
+    """An index term whose extra word is the cause names its own code ("alcohol intoxication" F10.0,
+    not an intoxication; "diabetic peripheral arterial disease" E1x.5)."""
+    assert mention in {m.text for m in mentions_of(analyse(text))}
+
+
+def test_alcohol_related_reads_as_the_classifications_alcoholic(analyse):
+    found = {m.text: m.canonical for m in mentions_of(analyse("2. Alcohol-related cirrhosis, Child-Pugh B."))}
+    assert found["Alcohol-related cirrhosis"] == "alcoholic cirrhosis"
 
 
 @pytest.mark.parametrize("text, mention", [
