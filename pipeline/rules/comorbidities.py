@@ -52,12 +52,15 @@ class StatusParams:
     not_allergy: str = r"(?!)"
     allergic: str = r"(?!)"
     clause: int = 100  # at most this many characters after the substance
+    # ... and one the rest of its sentence says is no allergy, whatever reaction it names
+    # ("Morphine - itching (intolerance, not an allergy)")
+    denied: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list, "begun": str})
         for pattern in (self.told, self.not_told, self.past, self.earlier, self.dates, self.not_allergy, self.allergic,
-                        self.treated_before, self.treated_after, self.taken_before):
+                        self.treated_before, self.treated_after, self.taken_before, self.denied):
             re.compile(pattern)
 
 
@@ -88,7 +91,8 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
     """Where every substance of an entry in ``said`` is followed in its clause by what makes it no
     allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
     contraindicated because of the interaction with methotrexate") and by no allergic reaction,
-    or preceded by words that it is taken safely ("tolerates oxycodone"): the first such reading
+    or preceded by words that it is taken safely ("tolerates oxycodone"), or that the sentence
+    says after it is no allergy ("Morphine - itching (intolerance, not an allergy)"): the first such reading
     (None where one is an allergy, or none is named). A substance is read where the sentence
     first names it: "Codeine: severe constipation (intolerance), so no codeine-based analgesia"."""
     readings, seen = [], set()
@@ -99,6 +103,10 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
         taken = re.search(p.taken_before, said[max(0, found.start() - p.near):found.start()], re.I)
         if taken is not None:  # "tolerates oxycodone": a drug taken safely
             readings.append(taken)
+            continue
+        denied = re.search(p.denied, said[found.end():], re.I)
+        if denied is not None:  # "Morphine - itching (intolerance, not an allergy)": said to be none
+            readings.append(denied)
             continue
         clause = re.match(r"[^;,.]*", said[found.end():found.end() + p.clause]).group(0)
         reading = re.search(p.not_allergy, clause, re.I)

@@ -161,6 +161,7 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("allergies", "- Chlorhexidine - anaphylaxis at her 2011 operation (confirmed by allergy clinic)", "Z88.8"),
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
     ("allergies", "Elastoplast - skin irritation.", None),  # an irritant, not an allergy
+    ("allergies", "Morphine - itching (intolerance, not an allergy).", None),  # said to be none
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
     (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
     (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
@@ -3619,6 +3620,7 @@ def test_of_the_places_a_story_names_the_first_told_is_the_place_of_occurrence(w
     ("N12", "N10"),  # pyelonephritis of unstated acuity beside the acute one
     ("K63.5", "D12.5"),  # a polyp of the colon that histology calls an adenoma
     ("B01.9", "B02.9"),  # the varicella zoster virus of a shingles
+    ("I70.2", "E11.5"),  # the atherosclerosis of the legs the letter calls diabetic
 ])
 def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residual, specific):
     x = Excerpt(("diagnoses", "1. Acute illness"))
