@@ -5,7 +5,6 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
@@ -20,7 +19,7 @@ from .schema import MessageParams, Rule, check_codes, check_entries
 
 
 
-# a full date ("24/02/2025", "3 March 2025"); the latest one gives the year of the letter
+# a full date ("24/02/2025", "3 March 2025"); the year of the letter is read from them (letter_year)
 DATES = r"\b\d{1,2}(?:/|-|\.)\d{1,2}(?:/|-|\.)((?:19|20)\d\d)\b|\b\d{1,2} [A-Z][a-z]+ ((?:19|20)\d\d)\b"
 
 
@@ -69,7 +68,7 @@ class HistoryParams:
     events: tuple[dict, ...]  # {codes, history?, current_if?, past_if?}: see HIS-002 in rules.yaml
     message: str
     resolved: str  # an event with no history code: a past episode, not coded
-    dates: str = DATES  # a full date; the latest one gives the year of the letter
+    dates: str = DATES  # a full date (letter_year reads the year of the letter from them)
     # a past event among the candidates with at least this suggestion probability gets its history code
     candidate_floor: float = 1.01
 
@@ -232,11 +231,18 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def letter_year(text: str, dates: str) -> int | None:
-    """The year of the letter: the one most of its full dates give, the latest of equals (None
-    without a full date); a plan's date a year on ("ticagrelor for 12 months, until 21/10/2027")
-    or a date of birth is one date among the episode's."""
-    years = Counter(int(y) for m in re.finditer(dates, text) for y in m.groups() if y)
-    return max(years, key=lambda y: (years[y], y), default=None)
+    """The year of the letter: that of its latest admission, discharge or letter date where it
+    labels one ("Date of discharge: 23/10/2026"), else of its latest full date (None without one):
+    a plan's date a year on ("ticagrelor until 21/10/2027") or the history's dates do not date it."""
+    found = [(m, int(y)) for m in re.finditer(dates, text) for y in m.groups() if y]
+    labelled = [y for m, y in found if _EPISODE_DATE.search(text, max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 40),
+                                                            m.start())]
+    return max(labelled or [y for _, y in found], default=None)
+
+
+# the words that label a date as the episode's or the letter's
+_EPISODE_DATE = re.compile(r"\b(?:admitted|admission|discharged|discharge|date of letter|letter date|dictated)\b[^\d\n]*$",
+                           re.I)
 
 
 def dated_before(e: Evidence, year: int | None) -> bool:
@@ -245,14 +251,21 @@ def dated_before(e: Evidence, year: int | None) -> bool:
     return year is not None and bool(years) and max(years) < year
 
 
+# the words that name a cancer or its course, whatever the title says ("recurrence of her carcinoma")
+_NEOPLASM = re.compile(r"\b(?:cancer|carcinoma|malignan\w*|tumou?r|neoplasm|lymphoma|sarcoma|melanoma|recurren\w*|metasta\w*)",
+                       re.I)
+
+
 def _past(w: Work, s, year: int | None, cancer: bool = False) -> bool:
     """Whether every statement that names the condition (else every passage of its evidence)
     places it in the past: "NSTEMI 2015 treated medically", whatever else the ranker read beside
     it. A cancer's statement names it in other words than its title's ("bladder cancer" for a
     malignant neoplasm of the bladder): any mention behind it counts ("- Bladder cancer: TURBT
-    2015", not "Bladder scan 1,050 ml")."""
+    2015", not "Bladder scan 1,050 ml"), and so does a passage of this episode that names a cancer
+    ("biopsy confirmed recurrence of her carcinoma")."""
     naming = w.naming(s) or (w.support(s) if cancer else [])
-    evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)] or s.evidence
+    evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)
+                or cancer and e.section not in HISTORY_SECTIONS and _NEOPLASM.search(e.text)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
                                   or dated_before(e, year) for e in evidence)
 
@@ -293,18 +306,22 @@ def _past_event(w: Work, p: HistoryParams, s: CodeSuggestion, year: int | None) 
     event = next((e for e in p.events if in_refs(s.code, code_refs(e["codes"]))), None)
     if event is None or not _past(w, s, year, cancer="past_if" in event):
         return None
-    if _says(event.get("current_if"), s.evidence) or \
-            "past_if" in event and not _says(event["past_if"], _lines_of(w, s.evidence)):
+    told = _lines_of(w, s.evidence)
+    if _says(event.get("current_if"), told) or "past_if" in event and not _says(event["past_if"], told):
         return None
     return event
 
 
 def _lines_of(w: Work, evidence) -> list[Evidence]:
-    """Each passage of ``evidence`` to the end of its line: a history line tells the rest of its
-    story (how the cancer was treated) after its first sentence ("- Bladder cancer: TURBT 2015 for pTa G1 carcinoma. Flexi
-    cystoscopy surveillance ..., all clear; discharged from surveillance 2021.")."""
+    """Each passage of ``evidence``, a history section's to the end of its line: a history line
+    tells the rest of its story (how the cancer was treated, what is current) after its first
+    sentence ("- Bladder cancer: TURBT 2015 for pTa G1 carcinoma. Flexi cystoscopy surveillance
+    ..., all clear; discharged from surveillance 2021.")."""
     out = []
     for e in evidence:
+        if e.section not in HISTORY_SECTIONS:
+            out.append(e)
+            continue
         end = w.text.find("\n", e.end)
         end = len(w.text) if end == -1 else end
         out.append(replace(e, end=max(e.end, end), text=w.text[e.start:max(e.end, end)]))

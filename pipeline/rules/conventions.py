@@ -486,8 +486,8 @@ class AdverseEffectParams:
     # the best of a statement where the suggester gives it at least ``floor``
     promote: tuple[str, ...] = ()
     floor: float = 0.1
-    # words between the cause and the drug that say the drug was not taken ("precipitated by
-    # omission of insulin"): the missing drug is no adverse effect
+    # the words just before the drug, after the cause, that say it was not taken ("precipitated
+    # by omission of insulin"; not "missed meals on gliclazide"): the missing drug is no adverse effect
     not_taken: str = r"(?!)"
 
     def __post_init__(self):
@@ -506,8 +506,8 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
     "thiazide-induced hyponatraemia", "oxaliplatin-related peripheral sensory neuropathy",
     "LITHIUM TOXICITY -> toxic encephalopathy"); not a drug the cause words say was not taken
     ("precipitated by omission of insulin")."""
-    said = re.search(rf"(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drug})\b", told, re.I)
-    return (said if said is not None and not re.search(p.not_taken, said.group(0), re.I) else None) or \
+    said = re.search(rf"(?:{p.cause})\s+(?P<between>(?:[\w+&/-]+\s+){{0,{p.near}}}?)(?:{drug})\b", told, re.I)
+    return (said if said is not None and not re.search(p.not_taken, said.group("between"), re.I) else None) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 
@@ -1705,14 +1705,15 @@ def acute_on_chronic(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class AdditionalCodeParams:
-    # {code, add, unless}: the combination code, the code added after it, and the codes that,
-    # already suggested, say what it leaves unsaid (nothing is added)
+    # {code, add, unless, also?}: the combination code, the code added after it, and the codes
+    # that, already suggested, say what it leaves unsaid (nothing is added; ``also``: more of them)
     pairs: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"code": str, "add": str, "unless": str}, {})
-        check_codes(tuple(f"{x['code']}, {x['add']}, {x['unless']}" for x in self.pairs), "pairs")
+        check_entries(self.pairs, "pairs", {"code": str, "add": str, "unless": str}, {"also": str})
+        check_codes(tuple(f"{x['code']}, {x['add']}, {x['unless']}, {x.get('also') or x['unless']}" for x in self.pairs),
+                    "pairs")
 
 
 @rule("CON-055", "conventions", AdditionalCodeParams)
@@ -1722,7 +1723,8 @@ def additional_code(w: Work, r: Rule) -> None:
     p: AdditionalCodeParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["code"]))), None)
-        if pair is None or any(in_refs(c.code, code_refs(pair["unless"])) for c in w.codes if c.system == s.system):
+        told = code_refs(", ".join(filter(None, (pair["unless"], pair.get("also"))))) if pair is not None else ()
+        if pair is None or any(in_refs(c.code, told) for c in w.codes if c.system == s.system):
             continue
         added = w.add(r, System.parse(s.system), pair["add"], s.evidence, after=s, rule_evidence=True, score=s.score)
         if added is not None:

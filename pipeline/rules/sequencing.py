@@ -196,7 +196,7 @@ class EarlierYearParams:
     not_definitive: tuple[str, ...]  # codes that never take the primary's place
     message: str
     listed: tuple[str, ...] = ()  # a dated statement under these headings is still this episode's
-    dates: str = DATES  # a full date; the latest one gives the year of the letter
+    dates: str = DATES  # a full date (letter_year reads the year of the letter from them)
 
     def __post_init__(self):
         check_codes(self.not_definitive, "not_definitive")

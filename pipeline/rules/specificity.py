@@ -62,9 +62,16 @@ class SpecificityParams:
     min_words: int = 2  # CON-014: the fewest words of a name stated in full that replace a code
     slack: int = 2  # CON-014: other words allowed among a name's words in the statement
     history: tuple[str, ...] = ()  # sections whose evidence is another episode's, where other evidence is this one's
+    # a history passage that dates what it tells of a condition that comes in episodes ("Lobar
+    # pneumonia 2019", "previous breech delivery") tells another episode's subdivision: it is
+    # never read for this one's ("Alzheimer's disease, late onset (memory clinic 2022)" is)
+    dated: str = r"(?!)"
+    episodes: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_patterns({pattern: pattern for pattern in self.equivalents}, "equivalents")
+        check_codes(self.episodes, "episodes")
+        re.compile(self.dated)
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,11 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: 
     negated words blanked, and the expansions of the abbreviations in its mentions), with the
     titles' words for letter wording; words after "without" are what it denies. Evidence from the
     history sections is left out where there is other ("SCC of the right hand excised in 2021"
-    beside "BCC, left temple"), unless ``history``."""
+    beside "BCC, left temple"), unless ``history``: then, for a condition that comes in episodes,
+    those that date what they tell are left out ("Lobar pneumonia 2019" tells another episode's)."""
     stated = [e for e in s.evidence if e.assertion in STATED]
+    if history and in_refs(s.code, code_refs(" ".join(p.episodes))):
+        stated = [e for e in stated if e.section not in p.history or not re.search(p.dated, e.text, re.I)]
     spans = [(e.start, e.end) for e in ([e for e in stated if e.section not in p.history] or stated if not history else stated)]
     sentences = [r for r in w.sentences if any(a <= r.start < b for a, b in spans)]
     expanded = [m for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)]
@@ -236,11 +246,13 @@ def _overrides(other: tuple, mine: tuple, residual_of: dict[str, list[str]]) -> 
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
     if parent_o.code in residual_of.get(parent_m.code, ()):
         return True
-    if parent_o.code != parent_m.code or not (sub_o.own or sub_o.excludes):  # "migraine without aura" says what it is not
+    if parent_o.code != parent_m.code or not (sub_o.own or sub_o.excludes):
         return False
     title = sub_m.entry.title.lower()
     residual = "unspecified" in title or "without complications" in title or (
         bool(_RESIDUAL.search(sub_m.entry.title)) and not _RESIDUAL.search(sub_o.entry.title))
+    if not sub_o.own:  # "migraine without aura" says only what it is not: it beats a code that says nothing
+        return residual and not sub_m.own
     return residual or bool(sub_m.excludes & sub_o.own)
 
 

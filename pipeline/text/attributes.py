@@ -38,7 +38,7 @@ _ORDINALS = re.compile(r"^(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth)
 # femur", "surgical neck of the proximal humerus"): the site list names the part "of humerus"
 _INNER_WORDS = re.compile(r"\bof (?:the |an? )?(?:(?:proximal|distal) )?")
 _BONE_END = re.compile(r"^(?:proximal|distal) ")
-_ORGAN_PART = re.compile(r"^(?:upper|lower|mid|middle) ")  # "the lower left ureter" is the ureter
+_ORGAN_PART = re.compile(r"^(?:upper|lower|mid) ")  # "the lower left ureter" is the ureter
 _LONG_BONES = frozenset({"humerus", "radius", "ulna", "femur", "tibia", "fibula", "clavicle", "metacarpal", "metatarsal"})
 _LAT_NORM = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right", "r": "right",
              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
@@ -117,10 +117,17 @@ def settled(mentions: List[Mention], sentence_of: List[int], text: str = "") -> 
     GP record carries a label of possible asthma ... Asthma is excluded." names the condition the
     paragraph rules out (:func:`is_label`)."""
     ruled_out = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"}
-    return [replace(m, assertion="negated") if (m.assertion == "uncertain" or m.assertion == "present"
-                                                 and is_label(text, m.start, m.end)) and any(
-        (at + k, m.canonical) in ruled_out for k in range(SETTLED_WITHIN + 1)) else m
+    # a label is settled only by a verdict ("Asthma is excluded"), not by the condition gone at
+    # discharge ("Hypokalaemia: K 2.9, replaced. No hypokalaemia on discharge bloods.")
+    verdicts = {(at, m.canonical) for m, at in zip(mentions, sentence_of) if m.assertion == "negated"
+                and _VERDICT.search(text, max(0, m.start - 60), m.end + 40)}
+    return [replace(m, assertion="negated") if any(
+        (at + k, m.canonical) in (ruled_out if m.assertion == "uncertain" else verdicts) for k in range(SETTLED_WITHIN + 1))
+        and (m.assertion == "uncertain" or m.assertion == "present" and is_label(text, m.start, m.end)) else m
         for m, at in zip(mentions, sentence_of)]
+
+
+_VERDICT = re.compile(r"\b(?:excluded|ruled out|not confirmed|no evidence of|not supported|disproved|refuted)\b", re.I)
 
 
 _LINE_OPENING = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])?[ \t]*")

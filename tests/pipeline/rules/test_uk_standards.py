@@ -176,6 +176,12 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("diagnoses", "Diabetic ketoacidosis - precipitated by omission of insulin during a gastroenteritis illness.", "Z91.1"),
     ("hpc", "The ward gave her doses of insulin on time.", None),
     ("hpc", "Adherence checked with his wife: no missed doses.", None),
+    # the clinician stopped the drug; a denial; a hospital's omission; advice; breath
+    ("hpc", "Her GP stopped her ramipril tablets last month because of an AKI.", None),
+    ("hpc", "He denies any missed doses.", None),
+    ("hpc", "Two missed doses of enoxaparin on the ward while nil by mouth.", None),
+    ("hpc", "Sick-day rules explained, including the risk of omission of insulin when unwell.", None),
+    ("hpc", "She had run out of breath walking to the shop.", None),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -264,6 +270,25 @@ def test_a_past_cancer_is_read_from_its_history_line_not_from_an_examination_of_
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")), cancer],
               "HIS-002", mentions=mentions)
     assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "Z85.5")]
+
+
+@pytest.mark.parametrize("line, story, kept", [
+    # what the rest of a history line says is current keeps the cancer current
+    ("- Breast cancer 2019. Mastectomy, now on letrozole under oncology follow-up.", None, "C50.9"),
+    # a passage of this episode that names the cancer in other words
+    ("- Left breast cancer 2015: wide local excision and radiotherapy.",
+     "Core biopsy of the axillary node this admission confirmed recurrence of her carcinoma.", "C50.9"),
+    ("- Left breast cancer 2015: wide local excision and radiotherapy. No recurrence.", None, "Z85.3"),
+])
+def test_a_past_cancer_that_a_line_or_this_episode_says_is_current_stays(tables, line, story, kept):
+    first = line.split(". ")[0] + "." if line.count(". ") else line
+    lines = [MAIN, ("past_medical_history", line)] + ([("hpc", story)] if story else [])
+    x = Excerpt(*lines)
+    ev = x.evidence(first, "past_medical_history") + (x.evidence(story, "hpc") if story else ())
+    mentions = [x.mention("cancer", "past_medical_history", body_site="breast")]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "C50.9", evidence=ev)], "HIS-002", mentions=mentions)
+    assert kept in [c.code for c in out.codes]
 
 
 @pytest.mark.parametrize("suggest, coded_history", [(0.24, True), (0.01, False)])
@@ -372,7 +397,7 @@ def test_an_episode_dated_before_the_letter_is_past(tables, line, kept):
     assert ("ICD-10", "J36") in coded(out) if kept else coded(out) == [("ICD-10", "J18.9")]
 
 
-def test_the_letter_year_is_the_one_most_of_its_full_dates_give():
+def test_the_letter_year_is_that_of_its_episode_dates():
     from clincoder.rules.comorbidities import HistoryParams, letter_year
 
     dates = HistoryParams((), "", "").dates
@@ -381,6 +406,10 @@ def test_the_letter_year_is_the_one_most_of_its_full_dates_give():
     # a plan's date a year on, and a date of birth, do not date the letter
     assert letter_year("Born 09/08/1962. Admitted 19/10/2026, discharged 23/10/2026. Ticagrelor until 21/10/2027.",
                        dates) == 2026
+    # ... nor do the history's, however many (and a stay over the New Year is the discharge's)
+    assert letter_year("Admitted 03/02/2026, discharged 05/02/2026. PMH: NSTEMI 14/05/2024 with PCI 15/05/2024; "
+                       "echo 20/06/2024.", dates) == 2026
+    assert letter_year("Admitted: 28/12/2025\nDischarged: 02/01/2026\nBloods 29/12/2025, 30/12/2025", dates) == 2026
 
 
 def test_a_current_event_also_in_the_history_stays(tables):
@@ -406,12 +435,11 @@ def test_symptoms_integral_to_a_coded_diagnosis_are_not_coded(tables, symptom, w
 
 
 def test_renal_colic_is_not_coded_beside_the_stone_stated_with_it(tables):
-    """Renal colic (N23) is the pain of the ureteric stone the same statement gives: the stone is
-    the primary."""
+    """Renal colic (N23) is the pain of the ureteric stone: the stone takes its first place."""
     line = "Left renal colic - 7 mm calculus in the lower left ureter"
     x = Excerpt(("diagnoses", line))
     ev = x.evidence(line, "diagnoses")
-    out = run(tables, x, [code(tables, WHO, "N23", "primary", ev), code(tables, WHO, "N20.1", evidence=ev)], "CON-006")
+    out = run(tables, x, [code(tables, WHO, "N23", "primary", ev), code(tables, WHO, "N20.1", evidence=ev)], "CON-030")
     assert coded(out) == [("ICD-10", "N20.1")]
 
 
@@ -2099,6 +2127,7 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     # a drug not taken caused nothing as a drug
     ("1. Diabetic ketoacidosis in type 1 diabetes - precipitated by omission of insulin during a gastroenteritis",
      "E10.1", ["E10.1"]),
+    ("1. Hypoglycaemia secondary to missed meals on gliclazide", "E16.0", ["E16.0", "Y42.3"]),
     # the cause words name another cause; the drug is the treatment
     ("1. Chemical meningitis due to ruptured dermoid cyst, treatment with dexamethasone", "G03.8", ["G03.8"]),
 ])
@@ -2419,12 +2448,25 @@ def test_a_past_history_statement_documents_what_the_others_leave_unsaid(tables)
     assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["G43.0"]
 
 
-def test_a_subdivision_that_says_what_the_condition_is_without_is_specific(tables):
-    line = "She has migraine without aura."
+def test_a_dated_history_statement_tells_another_episodes_subdivision(tables):
+    line, old = "1. Community acquired pneumonia", "- Lobar pneumonia 2019 requiring ITU admission"
+    x = Excerpt(("diagnoses", line), ("past_medical_history", old))
+    first = code(tables, WHO, "J18.9", "primary", x.evidence(line, "diagnoses") + x.evidence(old, "past_medical_history"))
+    assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["J18.9"]
+
+
+@pytest.mark.parametrize("line, codes, kept", [
+    ("She has migraine without aura.", ["G43.9", "G43.0"], ["G43.0"]),
+    # a code of its own words (with haemorrhage, with obstruction) is never the one given up
+    ("1. Bleeding gastric ulcer - adrenaline injection and clips at OGD", ["K25.4", "K25.9"], ["K25.4"]),
+    ("1. Obstructed right inguinal hernia", ["K40.3", "K40.9"], ["K40.3"]),
+])
+def test_a_subdivision_that_says_only_what_the_condition_is_without_beats_an_unspecified_one(tables, line, codes, kept):
     x = Excerpt(("past_medical_history", line))
     ev = x.evidence(line, "past_medical_history")
-    out = run(tables, x, [code(tables, WHO, "G43.9", "primary", ev), code(tables, WHO, "G43.0", evidence=ev)], "CON-012")
-    assert [c.code for c in out.codes] == ["G43.0"]
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(codes)],
+              "CON-012")
+    assert [c.code for c in out.codes] == kept
 
 
 def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_code_it_replaces(tables):
@@ -2856,6 +2898,7 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["J44.9", "J45.9"], ["J44.9", "J45.9"]),
     (["K70.3", "I85.9"], ["K70.3", "I98.2"]),  # varices in alcoholic cirrhosis: the asterisk code
     (["K70.3", "K72.9"], ["K70.3", "K70.4"]),  # hepatic encephalopathy in alcoholic liver disease
+    (["K72.0", "K70.0", "T39.1"], ["K72.0", "K70.0", "T39.1"]),  # a paracetamol liver failure beside a fatty liver
     (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
     (["R02", "E11.9"], ["E11.5", "E11.9"]),  # gangrene in diabetes
     (["R02", "I10"], ["R02", "I10"]),
@@ -3650,6 +3693,7 @@ def test_a_condition_acute_on_chronic_is_coded_as_both_forms(who_icd10_uk, line,
     ((), ["J44.0", "J22"]),  # an infective exacerbation: the infection, unspecified, after it
     (("J18.9",), ["J44.0", "J18.9"]),  # a pneumonia says which infection: nothing added
     (("J20.9",), ["J44.0", "J20.9"]),
+    (("A48.1",), ["J44.0", "A48.1"]),  # Legionnaires' disease, a pneumonia another chapter classifies
 ])
 def test_copd_with_an_infection_is_followed_by_the_infections_code(tables, others, expected):
     line = "1. Infective exacerbation of COPD"

@@ -286,12 +286,15 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "cirrhosis rather than alcoholic hepatitis.", "Alcohol-related hepatitis", "negated"),
     ("Sepsis was considered on arrival.", "Sepsis", "uncertain"),
     ("The rash was considered to be eczema.", "eczema", "present"),
+    ("The fall was considered mechanical.", "fall", "present"),
+    ("Following her NSTEMI she was considered for angiography.", "NSTEMI", "present"),
     # what the patient was taught to do is no operation of the episode
     ("Catheter on free drainage to a leg bag, catheter care taught, DN referral done.", "catheter care", "hypothetical"),
     # a paragraph's label takes the verdict the paragraph gives of it
     ("Asthma: a GP label of possible asthma from age 14. Spirometry was normal. Asthma is excluded.", "Asthma",
      "negated"),
     ("Asthma: well controlled on inhalers. No wheeze this admission.", "Asthma", "present"),
+    ("Hypokalaemia: K 2.9 on admission, replaced. No hypokalaemia on discharge bloods.", "Hypokalaemia", "present"),
     # a new subject after ", and" starts the clause a negation before it does not reach
     ("Osmolalities were not typical of SIADH, and we put this down to post-operative hyponatraemia.",
      "hyponatraemia", "present"),

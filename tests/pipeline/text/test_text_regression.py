@@ -380,6 +380,7 @@ BODY_SITE = [
     ("Fracture of the 5th metatarsal.", "Fracture", "metatarsal"),
     ("Compound # L angle of mandible - intraoral tear.", "#", "angle of mandible"),  # the site straight after its side
     ("Cellulitis right lower leg, improving.", "Cellulitis", "lower leg"),
+    ("Left renal colic - 7 mm calculus in the lower left ureter.", "calculus", "ureter"),  # a part of the organ
     # sides and articles inside the site's name; the end of a long bone is its own site
     ("Fracture of the neck of the left femur.", "fracture", "neck of femur"),
     ("X-rays showed a closed, displaced two-part fracture of the surgical neck of the left proximal humerus.",
