@@ -194,6 +194,21 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
         assert any(f.rule == "HIS-001" and expected in f.message for f in out.flags)
 
 
+@pytest.mark.parametrize("section, line, expected", [
+    # an implant of an earlier year, however the letter wraps its lines or lists it
+    (None, "She had a right total knee\nreplacement in 2019.", "Z96.6"),
+    ("diagnoses", "6. Right total hip replacement 2018 for osteoarthritis", "Z96.6"),
+    (None, "She had bilateral cataract surgery with lens implants in 2019 and 2020.", "Z96.1"),
+    ("secondary_diagnoses", "- Bilateral cataract operations 2018 (lens implants).", "Z96.1"),
+    # this episode's operation is no status
+    ("diagnoses", "2. Right total hip replacement 12/10/2026", None),
+])
+def test_an_implant_of_an_earlier_year_is_coded_by_its_status(tables, section, line, expected):
+    x = Excerpt((None, "Admitted: 10/10/2026    Discharged: 16/10/2026"), ("diagnoses", MAIN[1]), (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == ([expected] if expected else [])
+
+
 def test_a_drug_allergy_read_as_another_class_is_that_classs(tables):
     # the ranker read "penicillin allergy" also as an allergy to other drugs (Z88.8)
     line = "5. Drug allergy / intolerance - PENICILLIN - urticarial rash as a child (allergy)."
