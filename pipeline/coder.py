@@ -23,7 +23,7 @@ from .core.tables import resolve_tables
 from .io import Letter
 from .rules import apply_rules, default_rules
 from .text.pipeline import build_nlp, config_hash
-from .text.prepare import prepare
+from .text.prepare import prepare, unwrapped
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class Coder:
 
     def _code(self, text: str) -> dict:
         letter = prepare(self.nlp(text), self.settings.text)
+        text = unwrapped(text, letter.sentences)  # the evidence and the rules read a wrapped line as one
         scored: list[_Scored] = []
         for system, ranked in self.ranker.rank(letter).items():
             scored += self._scored(system, ranked, letter, text)

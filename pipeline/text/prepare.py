@@ -138,3 +138,17 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
                                    else 0.0, "".join(chars), any(m.procedural for m in coded), weighted, uncoded,
                                    episode, None if announced is None else a + announced))
     return PreparedLetter(tuple(kept), tuple(mentions), age_in_episode(text))
+
+
+def unwrapped(text: str, sentences) -> str:
+    """``text`` with the line breaks inside each kept sentence read as spaces (the same length, so
+    every offset stands): a letter wrapped at a fixed width breaks its sentences anywhere ("She
+    had a right total knee\nreplacement in 2019."), and what reads the words of a statement reads
+    them as written on one line."""
+    chars = list(text)
+    for s in sentences:
+        end = len(text[s.start:s.end].rstrip())
+        for k in range(s.start, s.start + end):
+            if chars[k] == "\n":
+                chars[k] = " "
+    return "".join(chars)
