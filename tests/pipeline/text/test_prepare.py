@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clincoder.core.config import TextWeights
-from clincoder.text.prepare import prepare
+from clincoder.text.prepare import prepare, unwrapped
 
 
 def _prepared(nlp, text, weights=TextWeights()):
@@ -247,3 +247,12 @@ def test_a_line_introducing_what_follows_states_nothing(nlp):
 def test_the_patients_age_in_the_episode(text, days):
     from clincoder.text.prepare import age_in_episode
     assert age_in_episode(text) == days
+
+
+def test_a_sentence_wrapped_over_lines_reads_as_one_line(nlp):
+    text = "Diagnoses:\n1. Pneumonia\n\nShe had a right total knee\nreplacement in 2019.\nNo allergies.\n"
+    flat = unwrapped(text, _prepared(nlp, text).sentences)
+    assert len(flat) == len(text)  # every offset stands
+    assert "total knee replacement in 2019." in flat
+    assert "Diagnoses:\n1. Pneumonia\n\n" in flat and "2019.\nNo allergies." in flat  # breaks between sentences stay
+
