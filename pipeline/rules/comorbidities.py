@@ -131,7 +131,7 @@ def status_codes(w: Work, r: Rule) -> None:
         return
     year = letter_year(w.text, p.dates)
     for entry in p.codes:
-        words, unless = re.compile(wrapped(entry["words"]), re.I), re.compile(wrapped(entry.get("unless") or r"(?!x)x"), re.I)
+        words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
         begun = _begun(w, p, entry, words, year)
@@ -152,21 +152,6 @@ def status_codes(w: Work, r: Rule) -> None:
                 break
         _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun)
     _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
-
-
-def wrapped(pattern: str) -> str:
-    """``pattern`` with each space outside a character class matching any run of white space: a
-    letter wraps its lines anywhere ("a right total knee\nreplacement in 2019")."""
-    out, depth = [], 0
-    for k, ch in enumerate(pattern):
-        escaped = k and pattern[k - 1] == "\\"
-        if ch == "[" and not escaped:
-            depth += 1
-        elif ch == "]" and not escaped and depth:
-            depth -= 1
-        quantified = pattern[k + 1:k + 2] in ("?", "*", "+", "{")  # " ?" stays one optional character
-        out.append((r"\s" if quantified else r"\s+") if ch == " " and not depth else ch)
-    return "".join(out)
 
 
 def _begun(w: Work, p: StatusParams, entry: dict, words: re.Pattern, year: int | None) -> set[str]:

@@ -195,8 +195,9 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
 
 
 @pytest.mark.parametrize("section, line, expected", [
-    # an implant of an earlier year, however the letter wraps its lines or lists it
-    (None, "She had a right total knee\nreplacement in 2019.", "Z96.6"),
+    # an implant of an earlier year, told in the story or listed (a line the letter wraps reaches
+    # the rules as one: test_prepare's test_a_sentence_wrapped_over_lines_reads_as_one_line)
+    (None, "She had a right total knee replacement in 2019.", "Z96.6"),
     ("diagnoses", "6. Right total hip replacement 2018 for osteoarthritis", "Z96.6"),
     (None, "She had bilateral cataract surgery with lens implants in 2019 and 2020.", "Z96.1"),
     ("secondary_diagnoses", "- Bilateral cataract operations 2018 (lens implants).", "Z96.1"),
