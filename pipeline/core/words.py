@@ -167,6 +167,8 @@ PROCEDURE_NOUNS = {
     "insertion": "insertion",
     # "incision and curettage of a left upper eyelid chalazion"
     "incision and curettage": "incision and curettage", "curettage": "curettage",
+    # "endoscopic bipolar electrocautery of the L Little's area vessel"
+    "cautery": "cauterisation", "electrocautery": "cauterisation", "cauterisation": "cauterisation",
 }
 
 # Words that name a kind of condition but not where or which ("fracture", "obstruction",

@@ -37,8 +37,11 @@ from clincoder.core.words import (ADJECTIVE_SITES, BODY_SITES, LEXICON_STOP_WORD
 
 log = logging.getLogger(__name__)
 
-LEXICON_VERSION = "9"
+LEXICON_VERSION = "10"
 MAX_PHRASE = 10
+# the label of a phrase that names nothing itself and holds words another phrase would read
+# ("low potassium diet": lexicon_extra.yaml NOT_A_MENTION); it takes its words and makes no mention
+NOT_A_MENTION = "NOT_A_MENTION"
 
 # ---- tokens and normalisation ----------------------------------------------------------------
 
@@ -267,6 +270,8 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
                 add(term, label)
     for key, value in heads.items():
         phrases.setdefault(key, value)
+    for p in extra.get("NOT_A_MENTION", []):
+        phrases[phrase_key(str(p))] = (NOT_A_MENTION, str(p).lower())
     for key in {phrase_key(str(w)) for w in extra.get("NOT_A_CONDITION", [])}:
         if phrases.get(key, ("PROCEDURE",))[0] != "PROCEDURE":
             del phrases[key]
@@ -286,7 +291,7 @@ def condition_word(word: str) -> bool:
 
 
 _OPERATION_WORD = re.compile(r"(?:tion|sion|ectomy|otomy|ostomy|plasty|scopy|graphy|gram|pexy|rrhaphy|centesis|"
-                             r"desis|tripsy|lysis|esis|metry)$")
+                             r"desis|tripsy|lapaxy|lysis|esis|metry)$")
 # OPCS-4 chapters whose one-word terms are tests, drugs and care rather than operations
 # ("rehabilitation", "fluoroscopy", "rituximab"), and the supplementary chapters
 _NOT_OPERATIONS = ("U", "X", "Y", "Z")

@@ -232,6 +232,8 @@ class LetterMentions:
         spans: List[Span] = []
         info: Dict[Tuple[int, int], Tuple[int, int, str, Optional[str]]] = {}
         for a, b, label, canon, expansion, _ in chosen:
+            if label not in MENTION_LABELS:  # a phrase that holds others' words and names nothing
+                continue
             span = doc.char_span(a, b, label=label, alignment_mode="expand")
             if span is None or len(span) == 0:
                 continue

@@ -257,6 +257,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "urticaria", "historical"),
     ("The radiologist raised the possibility of adenomyosis.", "adenomyosis", "uncertain"),
     ("The MRI showed nothing to suggest MS.", "MS", "negated"),
+    # with a short aside between; "nothing but" is no denial
+    ("There was nothing before or during surgery to suggest prostate cancer.", "prostate cancer", "negated"),
+    ("Nothing but the CT was done to suggest a stroke.", "stroke", "present"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
     # what treatment in this episode resolved is this episode's
     ("2. Complete heart block complicating the inferior STEMI - resolved on reperfusion.", "inferior STEMI", "present"),
@@ -383,6 +386,29 @@ def test_a_name_inside_a_hyphenated_name_is_not_a_mention(analyse, text, mention
 ])
 def test_a_dilatation_seen_on_imaging_is_a_finding_not_the_operation(analyse, text, mention, label):
     assert (mention, label) in {(m.text, m.label) for m in mentions_of(analyse(text))}
+
+
+@pytest.mark.parametrize("text, mention, label", [
+    ("1. Holmium laser cystolitholapaxy", "cystolitholapaxy", "PROCEDURE"),  # a one-word operation (-lapaxy)
+    ("Endoscopic bipolar electrocautery of the L Little's area vessel.", "electrocautery", "PROCEDURE"),
+    ("She was thrombolysed with alteplase.", "thrombolysed", "PROCEDURE"),
+    ("IV alteplase 0.9 mg/kg at 11:51.", "IV alteplase", "PROCEDURE"),
+])
+def test_operations_written_in_one_word_or_by_their_drug_are_mentions(analyse, text, mention, label):
+    assert (mention, label) in {(m.text, m.label) for m in mentions_of(analyse(text))}
+
+
+@pytest.mark.parametrize("text, word", [("Renal dietitian review: low potassium diet sheet.", "potassium"),
+                                        ("Advised a low-salt diet.", "salt"),
+                                        # the eyes' fixation is no fixation of a bone
+                                        ("Left-beating nystagmus, suppressed by fixation.", "fixation")])
+def test_a_phrase_that_names_nothing_takes_its_words(analyse, text, word):
+    """"a low potassium diet" is advice, not hypokalaemia: the phrase takes the words and names nothing."""
+    assert not any(word in m.text.lower() for m in mentions_of(analyse(text)))
+
+
+def test_low_potassium_stated_alone_is_still_a_condition(analyse):
+    assert any("potassium" in m.text.lower() for m in mentions_of(analyse("Low potassium on admission, replaced.")))
 
 
 def test_an_ecg_finding_is_not_a_mood_disorder(analyse):
