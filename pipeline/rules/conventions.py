@@ -8,12 +8,13 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact, opcs4_supplementary
+from clincoder.core.contracts import Mention
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_first, mention_text, notes_of,
-                     read_as_another, same_statement, shared_statement, specific, title_holds)
+from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_first, mention_text, mention_words,
+                     notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
@@ -303,6 +304,47 @@ def integral_symptoms(w: Work, r: Rule) -> None:
                 w.tag(r, explains[0])
             other = (explains or definitive)[0].code
             w.flag(r, p.message, s, codes=(s.code, other), other=other)
+
+
+@dataclass(frozen=True)
+class DeficitParams:
+    diagnoses: str  # the conditions whose deficits are coded with them (a stroke)
+    deficits: tuple[str, ...]  # the deficit codes a letter states of them (dysphasia, dysphagia)
+    history: tuple[str, ...]  # sections that tell of other episodes: no deficit is read there
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.diagnoses,), "diagnoses")
+        check_codes(self.deficits, "deficits")
+
+
+def _stated_deficit(w: Work, c: CodeSuggestion, history: tuple[str, ...]) -> list[Mention]:
+    """The present mentions of this episode, within ``c``'s evidence, that word the deficit its
+    title or index terms name ("homonymous hemianopia" for H53.4, visual field defects)."""
+    words = content_words(c.title) | term_words(System.parse(c.system), c.code)
+    return [m for m in w.inside(c, procedural=False)
+            if words & mention_words(m) and m.assertion == "present" and m.section not in history]
+
+
+@rule("CON-056", "conventions", DeficitParams)
+def stated_deficits(w: Work, r: Rule) -> None:
+    """The neurological deficits a letter states of the stroke it codes (dysphasia, dysphagia,
+    dysarthria, ataxia, a visual field defect) are coded with it, where the ranker offers the
+    code and no code of its category is suggested."""
+    p: DeficitParams = r.params
+    causes, deficits = code_refs(p.diagnoses), code_refs(" ".join(p.deficits))
+    for cause in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, causes)][:1]:
+        system, after = System.parse(cause.system), cause
+        for c in [c for c in w.candidates if c.system == cause.system and in_refs(c.code, deficits)
+                  and (c.system, c.code) not in w.demoted]:
+            if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
+                continue  # a code of its category is coded already
+            named = _stated_deficit(w, c, p.history)
+            added = w.add(r, system, c.code, tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named)),
+                          after=after) if named else None
+            if added is not None:
+                after = added
+                w.flag(r, p.message, added, codes=(added.code, cause.code), other=cause.code)
 
 
 @dataclass(frozen=True)

@@ -430,6 +430,9 @@ class PerformedParams:
     # what a mention of a test says ("CT head", "Doppler ultrasound"): it states no operation for a
     # code whose title it does not word (the CT that showed the subdural haematoma is no evacuation)
     tests: str = r"(?!)"
+    # an offer less likely than this whose mentions a code that never stands for the operation
+    # reads more likely is not made (:func:`_read_as_policy`)
+    min_over_policy: float = 0.0
 
     def __post_init__(self):
         check_codes(self.never_main, "never_main")
@@ -466,6 +469,18 @@ def _policy_codes(w: Work, rule_ids: tuple[str, ...]):
     return tuple(ref for policy in policies if policy is not None for ref in code_refs(" ".join(policy.params.codes)))
 
 
+def _read_as_policy(w: Work, c: CodeSuggestion, never) -> bool:
+    """Whether every present mention behind ``c`` is read, more likely, as a code that never
+    stands for the operation (``never``: supplementary, or left uncoded by the coding policy): a
+    "hydroxocobalamin injection" is the intramuscular injection the policy leaves uncoded, not an
+    injection of Rh immune globulin offered in its place."""
+    mentions = [m for m in w.support(c) if m.assertion == "present"]
+    policy = [k for k in w.candidates if k.system == c.system and in_refs(k.code, never)
+              and (k.suggest or 0.0) > (c.suggest or 0.0)]
+    claimed = {id(m) for k in policy for m in w.support(k)}
+    return bool(mentions) and all(id(m) in claimed for m in mentions)
+
+
 @rule("SEQ-007", "sequencing", PerformedParams)
 def performed_procedure(w: Work, r: Rule) -> None:
     """A letter that states a procedure done this episode, with no procedure code suggested (the
@@ -489,7 +504,8 @@ def performed_procedure(w: Work, r: Rule) -> None:
             skip = never + code_refs(" ".join(main.params.minor))
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
-                and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))]
+                and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))
+                and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, never))]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)

@@ -1358,6 +1358,51 @@ def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, cod
     assert (code_ in [c.code for c in out.codes]) is kept
 
 
+@pytest.mark.parametrize("line, operation, kept", [
+    ("Right total hip replacement (cemented) 2019 for osteoarthritis.", "Right total hip replacement", False),
+    ("Osteoarthritis of the right hip, on paracetamol.", None, True),  # nothing replaced it
+])
+def test_the_arthrosis_of_a_joint_replaced_before_is_history(tables, line, operation, kept):
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    mentions = [x.mention(operation, "past_medical_history", label="PROCEDURE")] if operation else []
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "M16.9", evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
+              mentions=mentions)
+    assert ("M16.9" in [c.code for c in out.codes]) is kept
+
+
+@pytest.mark.parametrize("lines, deficits, expected", [
+    # the deficits the letter lists with the stroke are coded after it
+    (("- Expressive dysphasia", "- Oropharyngeal dysphagia, NG fed 04/12 - 13/12"), ("dysphasia", "dysphagia"),
+     ["I63.9", "R47.0", "R13"]),
+    (("- Right homonymous hemianopia",), ("homonymous hemianopia",), ["I63.9", "H53.4"]),
+    # a swallow screen passed names no dysphagia; a deficit denied is not coded
+    (("- Swallow screen passed; normal diet",), (), ["I63.9"]),
+    (("- No dysphasia or dysphagia",), ("dysphasia", "dysphagia"), ["I63.9"]),
+])
+def test_the_deficits_a_letter_states_of_a_stroke_are_coded_with_it(tables, lines, deficits, expected):
+    x = Excerpt(("diagnoses", "1. Left MCA territory ischaemic stroke"), *(("diagnoses", line) for line in lines))
+    negated = lines[0].startswith("- No")
+    mentions = [x.mention(d, "diagnoses", label="FINDING", assertion="negated" if negated else "present")
+                for d in deficits]
+    ev = tuple(e for line in lines for e in x.evidence(line, "diagnoses"))
+    candidates = [code(tables, WHO, c, "candidate", ev, score=0.5) for c in ("R47.0", "R13", "H53.4", "R47.1")]
+    out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence("ischaemic stroke", "diagnoses"))],
+              "CON-056", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+    assert all("CON-056" in c.rules for c in out.codes[1:])
+
+
+def test_a_deficit_is_not_added_beside_its_categorys_code(tables):
+    x = Excerpt(("diagnoses", "1. Left MCA territory ischaemic stroke"), ("diagnoses", "- Expressive dysphasia"))
+    ev = x.evidence("- Expressive dysphasia", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence("ischaemic stroke", "diagnoses")),
+                          code(tables, WHO, "R47.8", evidence=ev)], "CON-056",
+              mentions=[x.mention("dysphasia", "diagnoses", label="FINDING")],
+              candidates=[code(tables, WHO, "R47.0", "candidate", ev, score=0.5)])
+    assert [c.code for c in out.codes] == ["I63.9", "R47.8"]
+
+
 @pytest.mark.parametrize("now, kept", [
     ("CXR: no pneumothorax, no effusion.", False),  # denied now: still only history
     ("CXR: small left apical pneumothorax.", True),  # found again in this episode
@@ -2039,6 +2084,10 @@ def test_a_diagnostic_laparoscopy_is_the_approach_of_the_operation_done_through_
     ("Right dynamic hip screw (DHS) fixation - 135 degree, 4-hole plate.", "V17.4", "Removal of fixation from mandible",
      False),
     ("Removal of the arch bars from the mandible under GA.", "V17.4", "Removal of fixation from mandible", True),
+    # an EUA of the nose is no examination of the eye under anaesthetic
+    ("EUA nose with rigid 0-degree Hopkins rod endoscope.", "C86.6", "Examination of eye under anaesthetic", False),
+    ("EUA of the left eye and removal of a corneal foreign body.", "C86.6", "Examination of eye under anaesthetic",
+     True),
 ])
 def test_an_operation_on_an_organ_the_letter_never_names_is_not_coded(tables, line, operation, title, kept):
     x = Excerpt(("procedures", line))
@@ -2689,6 +2738,24 @@ def test_drug_treatment_left_out_by_the_policy_is_not_offered_as_the_main_proced
     out = run(tables, x, [code(tables, OPCS, "X29.2", "primary", ev)], "CON-033", "SEQ-007", mentions=mentions,
               candidates=candidates)
     assert out.codes == () and [f.rule for f in out.flags] == ["CON-033"]
+
+
+@pytest.mark.parametrize("words, policy_read, expected", [
+    # the B12 injection is the intramuscular injection the policy leaves uncoded: nothing in its place
+    ("hydroxocobalamin injection", True, []),
+    ("anti-D injection", False, ["X30.1"]),  # no likelier reading: the injection of immunoglobulin is offered
+])
+def test_a_mention_the_policy_reads_offers_no_other_code_in_its_place(nhs_tables, words, policy_read, expected):
+    tables = nhs_tables
+    line = f"Her {words} was given on the ward."
+    x = Excerpt((None, line))
+    ev = x.evidence(line)
+    mentions = [x.mention(words, label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "X30.1", "candidate", ev, score=0.1), suggest=0.08)]
+    if policy_read:
+        candidates.append(replace(code(tables, OPCS, "X37.8", "candidate", ev, score=0.1), suggest=0.57))
+    out = run(tables, x, [], "CON-033", "SEQ-007", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
 
 
 def test_a_supplementary_code_alone_does_not_stand_for_the_procedure(tables):
