@@ -1060,9 +1060,10 @@ class NotCodedParams:
 
 @rule("CON-007", "conventions", NotCodedParams)
 @rule("CON-033", "conventions", NotCodedParams)
+@rule("CON-057", "conventions", NotCodedParams)
 def not_coded_here(w: Work, r: Rule) -> None:
     """Codes the profile's coding policy leaves out (diagnostic imaging for admitted patients,
-    anaesthetics; drug treatment by its route)."""
+    anaesthetics; drug treatment by its route; family history and acquired absence of organs)."""
     refs = code_refs(" ".join(r.params.codes))
     for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
         w.demote(s)

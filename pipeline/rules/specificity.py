@@ -35,8 +35,9 @@ _WITHOUT = re.compile(r"\bwithout\b", re.I)
 # code: WHO ICD-10 Volume 2, 3.1.4), and an "including ..." clause lists what the code also
 # covers, not what it requires
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
-# a residual code: what a statement that names nothing more specific is coded to
-_RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bNOS\b|\bNEC\b|^other\b", re.I)
+# a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
+# "not specified as acute or chronic", "as haemorrhage or infarction")
+_RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)
 _SUPPLEMENTARY = re.compile(r"\([^)]*\)|\[[^]]*\]|,?\s*\bincluding\b[^,;]*", re.I)
 # "non-" makes one word with what it negates, in titles and statements alike ("non-pressure
 # ulcer"); a statement's "non-obstructive" denies "obstructive" (I42.1), as "without" would

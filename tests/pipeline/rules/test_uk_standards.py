@@ -2740,6 +2740,20 @@ def test_drug_treatment_left_out_by_the_policy_is_not_offered_as_the_main_proced
     assert out.codes == () and [f.rule for f in out.flags] == ["CON-033"]
 
 
+@pytest.mark.parametrize("status, kept", [
+    ("Z90.4", False),  # "previous appendicectomy scar noted": the absence of an organ is not coded
+    ("Z82.3", False),  # the father's stroke: family history
+    ("Z87.0", False),  # a resolved non-malignant condition
+    ("Z86.4", True),  # an ex-smoker: a history status the policy codes
+])
+def test_family_history_and_the_absence_of_an_organ_are_not_coded_under_the_policy(tables, status, kept):
+    x = Excerpt(MAIN, ("past_medical_history", "Appendicectomy aged 12; father had a stroke; ex-smoker."))
+    ev = x.evidence("Appendicectomy aged 12; father had a stroke; ex-smoker.", "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, status, evidence=ev)], "CON-057")
+    assert (status in [c.code for c in out.codes]) is kept
+
+
 @pytest.mark.parametrize("words, policy_read, expected", [
     # the B12 injection is the intramuscular injection the policy leaves uncoded: nothing in its place
     ("hydroxocobalamin injection", True, []),
@@ -3760,6 +3774,7 @@ def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residu
     ("2. Acute-on-chronic type 2 respiratory failure", "respiratory failure", "J96.01", ["J96.01", "J96.11"]),
     ("Acute on chronic pancreatitis", "pancreatitis", "K85.9", ["K85.9", "K86.1"]),
     ("Acute on chronic alcohol-induced pancreatitis", "pancreatitis", "K85.2", ["K85.2", "K86.0"]),
+    ("Histology: acute on chronic cholecystitis with cholelithiasis.", "cholecystitis", "K80.0", ["K80.0", "K80.1"]),
     ("2. Acute type 1 respiratory failure", "respiratory failure", "J96.00", ["J96.00"]),  # acute alone
     # the heart failure is acute on chronic, not the respiratory failure named with it
     ("1. Acute on chronic heart failure with type 1 respiratory failure", "respiratory failure", "J96.00", ["J96.00"]),
