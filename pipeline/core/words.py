@@ -169,6 +169,7 @@ PROCEDURE_NOUNS = {
     "incision and curettage": "incision and curettage", "curettage": "curettage",
     # "endoscopic bipolar electrocautery of the L Little's area vessel"
     "cautery": "cauterisation", "electrocautery": "cauterisation", "cauterisation": "cauterisation",
+    "electrocauterisation": "cauterisation",
 }
 
 # Words that name a kind of condition but not where or which ("fracture", "obstruction",

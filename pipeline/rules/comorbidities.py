@@ -380,7 +380,8 @@ def cured_by_earlier_operation(w: Work, r: Rule) -> None:
     refs = code_refs(" ".join(r.params.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
         told = _history_statements(w, s)
-        operations = [m for m in w.mentions if m.procedural and m.assertion != "negated"
+        # an operation only planned or queried has ended nothing ("inguinal hernia - awaiting repair")
+        operations = [m for m in w.mentions if m.procedural and m.assertion not in ("negated", "hypothetical", "uncertain")
                       and any(e.start <= m.start and m.end <= e.end for e in told)]
         if operations:
             w.demote(s)

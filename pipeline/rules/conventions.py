@@ -310,20 +310,29 @@ def integral_symptoms(w: Work, r: Rule) -> None:
 class DeficitParams:
     diagnoses: str  # the conditions whose deficits are coded with them (a stroke)
     deficits: tuple[str, ...]  # the deficit codes a letter states of them (dysphasia, dysphagia)
+    named: str  # the words that name a deficit in a mention ("dysphasia", "hemianopia")
+    unless: str  # a sentence that gives the deficit another cause, or an earlier one, or has it resolved
     history: tuple[str, ...]  # sections that tell of other episodes: no deficit is read there
     message: str
 
     def __post_init__(self):
         check_codes((self.diagnoses,), "diagnoses")
         check_codes(self.deficits, "deficits")
+        re.compile(self.named)
+        re.compile(self.unless)
 
 
-def _stated_deficit(w: Work, c: CodeSuggestion, history: tuple[str, ...]) -> list[Mention]:
-    """The present mentions of this episode, within ``c``'s evidence, that word the deficit its
-    title or index terms name ("homonymous hemianopia" for H53.4, visual field defects)."""
-    words = content_words(c.title) | term_words(System.parse(c.system), c.code)
+def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mention]:
+    """The present mentions of this episode, within ``c``'s evidence, that name the deficit its
+    title or index terms name ("homonymous hemianopia" for H53.4, visual field defects) by a word
+    of ``p.named`` (not "visual hallucinations", nor an "aphasia-friendly" leaflet), in a sentence
+    that gives it no other cause and does not have it resolved."""
+    words, named, unless = content_words(c.title) | term_words(System.parse(c.system), c.code), \
+        re.compile(p.named, re.I), re.compile(p.unless, re.I)
     return [m for m in w.inside(c, procedural=False)
-            if words & mention_words(m) and m.assertion == "present" and m.section not in history]
+            if m.assertion == "present" and m.section not in p.history and words & mention_words(m)
+            and named.search(m.text) and w.text[m.end:m.end + 1] != "-"
+            and not any(unless.search(w.text[r.start:r.end]) for r in w.sentences if r.start <= m.start < r.end)]
 
 
 @rule("CON-056", "conventions", DeficitParams)
@@ -339,9 +348,9 @@ def stated_deficits(w: Work, r: Rule) -> None:
                   and (c.system, c.code) not in w.demoted]:
             if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
                 continue  # a code of its category is coded already
-            named = _stated_deficit(w, c, p.history)
-            added = w.add(r, system, c.code, tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named)),
-                          after=after) if named else None
+            named = _stated_deficit(w, c, p)
+            told = tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named))
+            added = w.add(r, system, c.code, told, after=after, rule_evidence=True) if told else None
             if added is not None:
                 after = added
                 w.flag(r, p.message, added, codes=(added.code, cause.code), other=cause.code)

@@ -430,8 +430,8 @@ class PerformedParams:
     # what a mention of a test says ("CT head", "Doppler ultrasound"): it states no operation for a
     # code whose title it does not word (the CT that showed the subdural haematoma is no evacuation)
     tests: str = r"(?!)"
-    # an offer less likely than this whose mentions a code that never stands for the operation
-    # reads more likely is not made (:func:`_read_as_policy`)
+    # an offer less likely than this whose mentions a code the coding policy leaves uncoded reads
+    # more likely is not made (:func:`_read_as_policy`)
     min_over_policy: float = 0.0
 
     def __post_init__(self):
@@ -469,15 +469,15 @@ def _policy_codes(w: Work, rule_ids: tuple[str, ...]):
     return tuple(ref for policy in policies if policy is not None for ref in code_refs(" ".join(policy.params.codes)))
 
 
-def _read_as_policy(w: Work, c: CodeSuggestion, never) -> bool:
-    """Whether every present mention behind ``c`` is read, more likely, as a code that never
-    stands for the operation (``never``: supplementary, or left uncoded by the coding policy): a
+def _read_as_policy(w: Work, c: CodeSuggestion, policy) -> bool:
+    """Whether every present mention behind ``c`` is read, more likely, as a code the coding
+    policy leaves uncoded (``policy``; a side or site code reads no operation): a
     "hydroxocobalamin injection" is the intramuscular injection the policy leaves uncoded, not an
     injection of Rh immune globulin offered in its place."""
     mentions = [m for m in w.support(c) if m.assertion == "present"]
-    policy = [k for k in w.candidates if k.system == c.system and in_refs(k.code, never)
-              and (k.suggest or 0.0) > (c.suggest or 0.0)]
-    claimed = {id(m) for k in policy for m in w.support(k)}
+    likelier = [k for k in w.candidates if k.system == c.system and in_refs(k.code, policy)
+                and (k.suggest or 0.0) > (c.suggest or 0.0)]
+    claimed = {id(m) for k in likelier for m in w.support(k)}
     return bool(mentions) and all(id(m) in claimed for m in mentions)
 
 
@@ -491,7 +491,8 @@ def performed_procedure(w: Work, r: Rule) -> None:
     mention the suggested codes do not read names."""
     p: PerformedParams = r.params
     supplementary = code_refs(" ".join(p.never_main))
-    never = supplementary + _policy_codes(w, p.policy)
+    policy = _policy_codes(w, p.policy)
+    never = supplementary + policy
     main = w.enabled_rule(p.main) if p.main else None
     for system in r.applies_to:
         mine = [s for s in w.codes if s.system == system.value and not in_refs(s.code, supplementary)]
@@ -505,7 +506,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
                 and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))
-                and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, never))]
+                and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, policy))]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)

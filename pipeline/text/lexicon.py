@@ -270,13 +270,19 @@ def build_phrases() -> dict[tuple[str, ...], tuple[str, str]]:
                 add(term, label)
     for key, value in heads.items():
         phrases.setdefault(key, value)
+    _set_aside(phrases, extra)
+    _add_index_terms(phrases)
+    return phrases
+
+
+def _set_aside(phrases: dict[tuple[str, ...], tuple[str, str]], extra: dict) -> None:
+    """The phrases that name nothing take their words (NOT_A_MENTION: "low potassium diet"); the
+    single words that name no condition alone are no phrase (NOT_A_CONDITION: "diagnosis")."""
     for p in extra.get("NOT_A_MENTION", []):
         phrases[phrase_key(str(p))] = (NOT_A_MENTION, str(p).lower())
     for key in {phrase_key(str(w)) for w in extra.get("NOT_A_CONDITION", [])}:
         if phrases.get(key, ("PROCEDURE",))[0] != "PROCEDURE":
             del phrases[key]
-    _add_index_terms(phrases)
-    return phrases
 
 
 MIN_TERM_WORD = 6  # the fewest letters of a one-word index term that is a mention ("iritis", "verruca")

@@ -1030,6 +1030,9 @@ def test_the_examinations_account_goes_on_in_its_paragraph(nhs_tables, told, the
     # the condition an earlier operation removed is history, not a condition of the episode
     ("Right total hip replacement 2017 for osteoarthritis.", "total hip replacement", "osteoarthritis", "M19.9", False),
     ("R TKR 2018 (OA)", "TKR", "OA", "M17.9", False),
+    # a short aside between the operation and its reason
+    ("Right total hip replacement (cemented) 2019 for osteoarthritis.", "total hip replacement", "osteoarthritis",
+     "M16.9", False),
     ("Laparoscopic cholecystectomy in 2015 for gallstones.", "Laparoscopic cholecystectomy", "gallstones", "K80.2",
      False),
     # no earlier operation took it away
@@ -1358,27 +1361,22 @@ def test_a_past_condition_an_earlier_operation_resolved_is_not_coded(tables, cod
     assert (code_ in [c.code for c in out.codes]) is kept
 
 
-@pytest.mark.parametrize("line, operation, kept", [
-    ("Right total hip replacement (cemented) 2019 for osteoarthritis.", "Right total hip replacement", False),
-    ("Osteoarthritis of the right hip, on paracetamol.", None, True),  # nothing replaced it
-])
-def test_the_arthrosis_of_a_joint_replaced_before_is_history(tables, line, operation, kept):
-    x = Excerpt(MAIN, ("past_medical_history", line))
-    mentions = [x.mention(operation, "past_medical_history", label="PROCEDURE")] if operation else []
-    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
-                          code(tables, WHO, "M16.9", evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
-              mentions=mentions)
-    assert ("M16.9" in [c.code for c in out.codes]) is kept
-
-
 @pytest.mark.parametrize("lines, deficits, expected", [
     # the deficits the letter lists with the stroke are coded after it
     (("- Expressive dysphasia", "- Oropharyngeal dysphagia, NG fed 04/12 - 13/12"), ("dysphasia", "dysphagia"),
      ["I63.9", "R47.0", "R13"]),
     (("- Right homonymous hemianopia",), ("homonymous hemianopia",), ["I63.9", "H53.4"]),
     # a swallow screen passed names no dysphagia; a deficit denied is not coded
-    (("- Swallow screen passed; normal diet",), (), ["I63.9"]),
+    (("- Swallow screen passed; normal diet",), ("Swallow screen",), ["I63.9"]),
     (("- No dysphasia or dysphagia",), ("dysphasia", "dysphagia"), ["I63.9"]),
+    # words that share a title's word but name no deficit of the stroke
+    (("- Aphasia-friendly information leaflet given",), ("Aphasia",), ["I63.9"]),
+    (("- Visual hallucinations at night with delirium",), ("Visual hallucinations",), ["I63.9"]),
+    # a deficit of another cause, an earlier one, or resolved
+    (("- Dysphagia secondary to a benign oesophageal stricture",), ("Dysphagia",), ["I63.9"]),
+    (("- Dysphagia secondary to the stroke, PEG planned",), ("Dysphagia",), ["I63.9", "R13"]),
+    (("- Alcohol-related cerebellar ataxia (long-standing)",), ("cerebellar ataxia",), ["I63.9"]),
+    (("- Transient expressive dysphasia, fully resolved before arrival",), ("expressive dysphasia",), ["I63.9"]),
 ])
 def test_the_deficits_a_letter_states_of_a_stroke_are_coded_with_it(tables, lines, deficits, expected):
     x = Excerpt(("diagnoses", "1. Left MCA territory ischaemic stroke"), *(("diagnoses", line) for line in lines))
@@ -1386,11 +1384,30 @@ def test_the_deficits_a_letter_states_of_a_stroke_are_coded_with_it(tables, line
     mentions = [x.mention(d, "diagnoses", label="FINDING", assertion="negated" if negated else "present")
                 for d in deficits]
     ev = tuple(e for line in lines for e in x.evidence(line, "diagnoses"))
-    candidates = [code(tables, WHO, c, "candidate", ev, score=0.5) for c in ("R47.0", "R13", "H53.4", "R47.1")]
+    candidates = [code(tables, WHO, c, "candidate", ev, score=0.5) for c in ("R47.0", "R13", "H53.4", "R27.0", "R47.1")]
     out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence("ischaemic stroke", "diagnoses"))],
               "CON-056", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert all("CON-056" in c.rules for c in out.codes[1:])
+
+
+def test_a_deficit_is_read_from_this_episode_not_the_past_history(tables):
+    x = Excerpt(("diagnoses", "1. Left MCA territory ischaemic stroke"),
+                ("past_medical_history", "- Previous stroke 2015 with dysphasia"))
+    ev = x.evidence("- Previous stroke 2015 with dysphasia", "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence("ischaemic stroke", "diagnoses"))],
+              "CON-056", mentions=[x.mention("dysphasia", "past_medical_history", label="FINDING")],
+              candidates=[code(tables, WHO, "R47.0", "candidate", ev, score=0.5)])
+    assert [c.code for c in out.codes] == ["I63.9"]
+
+
+def test_no_deficit_is_added_without_a_stroke_coded(tables):
+    x = Excerpt(("diagnoses", "1. Myasthenia gravis"), ("diagnoses", "- Dysphagia, NG fed"))
+    ev = x.evidence("- Dysphagia, NG fed", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "G70.0", "primary", x.evidence("Myasthenia gravis", "diagnoses"))],
+              "CON-056", mentions=[x.mention("Dysphagia", "diagnoses", label="FINDING")],
+              candidates=[code(tables, WHO, "R13", "candidate", ev, score=0.5)])
+    assert [c.code for c in out.codes] == ["G70.0"]
 
 
 def test_a_deficit_is_not_added_beside_its_categorys_code(tables):
@@ -1401,6 +1418,17 @@ def test_a_deficit_is_not_added_beside_its_categorys_code(tables):
               mentions=[x.mention("dysphasia", "diagnoses", label="FINDING")],
               candidates=[code(tables, WHO, "R47.0", "candidate", ev, score=0.5)])
     assert [c.code for c in out.codes] == ["I63.9", "R47.8"]
+
+
+@pytest.mark.parametrize("assertion, kept", [("historical", False), ("hypothetical", True), ("uncertain", True)])
+def test_an_operation_only_planned_has_not_resolved_the_condition(tables, assertion, kept):
+    line = "Right inguinal hernia - awaiting open mesh repair." if kept else "Right inguinal hernia - open mesh repair 2019."
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    mentions = [x.mention("open mesh repair", "past_medical_history", label="PROCEDURE", assertion=assertion)]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "K40.9", evidence=x.evidence(line, "past_medical_history"))], "HIS-006",
+              mentions=mentions)
+    assert ("K40.9" in [c.code for c in out.codes]) is kept
 
 
 @pytest.mark.parametrize("now, kept", [
@@ -2768,6 +2796,25 @@ def test_a_mention_the_policy_reads_offers_no_other_code_in_its_place(nhs_tables
     candidates = [replace(code(tables, OPCS, "X30.1", "candidate", ev, score=0.1), suggest=0.08)]
     if policy_read:
         candidates.append(replace(code(tables, OPCS, "X37.8", "candidate", ev, score=0.1), suggest=0.57))
+    out = run(tables, x, [], "CON-033", "SEQ-007", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("other, suggest, expected", [
+    ("Z94.2", 0.30, ["W90.1"]),  # a side code reads no operation: the weak aspiration is still offered
+    ("X37.8", 0.30, ["W90.1"]),  # the policy's code, but it reads another mention
+    (None, 0.12, ["W90.1"]),
+])
+def test_only_the_policys_code_for_the_same_mention_stops_a_weak_offer(nhs_tables, other, suggest, expected):
+    tables = nhs_tables
+    line = "Aspiration of the right knee on the ward; IM hydroxocobalamin given."
+    x = Excerpt((None, line))
+    ev = x.evidence("Aspiration of the right knee on the ward")
+    mentions = [x.mention("Aspiration", label="PROCEDURE"), x.mention("IM hydroxocobalamin", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "W90.1", "candidate", ev, score=0.1), suggest=0.07)]
+    if other:
+        at = ev if other.startswith("Z") else x.evidence("IM hydroxocobalamin given.")
+        candidates.append(replace(code(tables, OPCS, other, "candidate", at, score=0.1), suggest=suggest))
     out = run(tables, x, [], "CON-033", "SEQ-007", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
 

@@ -260,6 +260,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # with a short aside between; "nothing but" is no denial
     ("There was nothing before or during surgery to suggest prostate cancer.", "prostate cancer", "negated"),
     ("Nothing but the CT was done to suggest a stroke.", "stroke", "present"),
+    ("There was nothing other than a raised CRP to suggest infection.", "infection", "present"),
+    ("Nothing besides the raised troponin to suggest an acute coronary syndrome.", "acute coronary syndrome", "present"),
     ("Urine protein:creatinine ratio 18, so pre-eclampsia was not suspected.", "pre-eclampsia", "negated"),
     # what treatment in this episode resolved is this episode's
     ("2. Complete heart block complicating the inferior STEMI - resolved on reperfusion.", "inferior STEMI", "present"),
