@@ -9,7 +9,7 @@ text stage (:mod:`clincoder.text`: Doc -> :class:`PreparedLetter`) -> ranker
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ from .core.tables import resolve_tables
 from .io import Letter
 from .rules import apply_rules, default_rules
 from .text.pipeline import build_nlp, config_hash
-from .text.prepare import prepare, unwrapped
+from .text.prepare import as_written, prepare, unwrapped
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +96,9 @@ class Coder:
     def code_text(self, text: str, id: str = "letter") -> LetterResult:
         return self.code(Letter(id=id, text=text, source="<text>"))
 
-    def _code(self, text: str) -> dict:
-        letter = prepare(self.nlp(text), self.settings.text)
-        text = unwrapped(text, letter.sentences)  # the evidence and the rules read a wrapped line as one
+    def _code(self, written: str) -> dict:
+        letter = prepare(self.nlp(written), self.settings.text)
+        text = unwrapped(written, letter.sentences)  # the evidence and the rules read a wrapped line as one
         scored: list[_Scored] = []
         for system, ranked in self.ranker.rank(letter).items():
             scored += self._scored(system, ranked, letter, text)
@@ -121,7 +121,9 @@ class Coder:
         draft = LetterResult(id="", profile=self.settings.profile.name, codes=tuple(codes), candidates=tuple(candidates))
         ruled = apply_rules(draft, self.tables.by_system, letter.mentions, text, rules=self.rules,
                             sentences=letter.sentences, age_days=letter.age_days)
-        return {"codes": ruled.codes, "candidates": ruled.candidates, "flags": ruled.flags, "queries": ruled.queries}
+        # the output quotes the letter as written (``Evidence.text == letter[start:end]``)
+        return {key: tuple(replace(x, evidence=as_written(x.evidence, written)) for x in getattr(ruled, key))
+                for key in ("codes", "candidates", "flags", "queries")}
 
     def _offer(self, system: System, ranked: list[RankedCode], letter: PreparedLetter):
         """The profile's suggestion model's :class:`~clincoder.models.suggest.Offer` where it has

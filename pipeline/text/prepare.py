@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from clincoder.core.config import TextWeights
 from clincoder.core.contracts import PreparedLetter, SentenceRecord, WeightedMention
@@ -152,3 +153,9 @@ def unwrapped(text: str, sentences) -> str:
             if chars[k] == "\n":
                 chars[k] = " "
     return "".join(chars)
+
+
+def as_written(evidence, text: str) -> tuple:
+    """``evidence`` quoting ``text`` as written: the passages :func:`unwrapped` read as one line keep
+    their line breaks in the output (same offsets)."""
+    return tuple(replace(e, text=text[e.start:e.end]) for e in evidence)

@@ -33,6 +33,17 @@ def test_phrase_to_expected_code(uk_coder, phrase, category):
     assert hit.evidence and all(letter[e.start:e.end] == e.text for e in hit.evidence)
 
 
+def test_a_wrapped_letter_is_read_as_one_line_and_quoted_as_written(uk_coder):
+    letter = ("Diagnoses:\n- Community acquired pneumonia\n\nPast history: she had a right total knee\n"
+              "replacement in 2019 for osteoarthritis.\n")
+    rec = uk_coder.code_text(letter)
+    quoted = [e for c in (*rec.codes, *rec.candidates) for e in c.evidence] + \
+        [e for f in (*rec.flags, *rec.queries) for e in f.evidence]
+    assert "Z96.6" in [c.code for c in rec.codes]  # the implant's statement read across the break
+    assert quoted and all(letter[e.start:e.end] == e.text for e in quoted)
+    assert any("knee\nreplacement" in e.text for e in quoted)
+
+
 def test_codes_carry_section_and_assertion(uk_coder):
     letter = "Primary diagnosis:\n- Community acquired pneumonia\n"
     rec = uk_coder.code_text(letter)
