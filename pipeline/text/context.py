@@ -178,6 +178,11 @@ def make_context(nlp: Language, name: str, default_rules: bool = True, max_scope
     return ctx
 
 
+def _title_spans(doc) -> List[tuple]:
+    """The token spans (start, end) of the section headings the sections stage found ("Hx:")."""
+    return [s.title_span for s in doc._.sections if s.title_span is not None and s.title_span[1] > s.title_span[0]]
+
+
 def _within(modifier, target) -> bool:
     return target.start <= modifier.modifier_span[0] and modifier.modifier_span[1] <= target.end
 
@@ -197,7 +202,11 @@ class LetterConText(ConText):
 
     def __call__(self, doc, targets: Optional[str] = None):
         doc = super().__call__(doc, targets)
-        self.drop_inner_triggers(doc)
+        self.drop_triggers(doc, _within)
+        titles = _title_spans(doc)
+        if titles:  # "Hx: 3/7 cloudy bags": the heading names its section, it tells of no past
+            self.drop_triggers(doc, lambda m, t: any(s <= m.modifier_span[0] and m.modifier_span[1] <= e
+                                                     for s, e in titles))
         # the readings ConText's triggers cannot give, on what the triggers gave
         done_before_admission(doc)
         indication_of_a_past_procedure(doc)
@@ -207,16 +216,17 @@ class LetterConText(ConText):
         tests_after_a_colon(doc)
         return doc
 
-    def drop_inner_triggers(self, doc) -> None:
-        """A trigger lying inside a mention does not modify it."""
+    def drop_triggers(self, doc, void) -> None:
+        """Take out each trigger that ``void(modifier, target)`` says does not modify its target (one
+        lying inside the mention, a section's heading) and read the target again."""
         graph = doc._.context_graph
-        touched = {(t.start, t.end) for t, m in graph.edges if _within(m, t)}
+        touched = {(t.start, t.end) for t, m in graph.edges if void(m, t)}
         if not touched:
             return
-        graph.edges = [(t, m) for t, m in graph.edges if not _within(m, t)]
+        graph.edges = [(t, m) for t, m in graph.edges if not void(m, t)]
         for t in graph.targets:
             if (t.start, t.end) in touched:
-                t._.modifiers = tuple(m for m in t._.modifiers if not _within(m, t))
+                t._.modifiers = tuple(m for m in t._.modifiers if not void(m, t))
                 for attr in CONTEXT_ATTRS:
                     setattr(t._, attr, False)
         self.set_context_attributes([(t, m) for t, m in graph.edges if (t.start, t.end) in touched])

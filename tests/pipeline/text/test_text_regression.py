@@ -331,6 +331,10 @@ ASSERTIONS = [
      "present"),
     ("Pernicious anaemia carries a risk of gastric cancer, so colleagues performed a gastroscopy.", "gastric cancer",
      "hypothetical"),
+    # a heading names its section, it tells of no past: "Hx:" is the story of this admission
+    ("Hx: 3/7 cloudy bags, diffuse abdominal pain and peritonitis.", "peritonitis", "present"),
+    ("History: Screen-detected right breast cancer.", "breast cancer", "present"),
+    ("PMH: history of asthma.", "asthma", "historical"),  # the words of a sentence still tell it
 ]
 
 
