@@ -212,6 +212,7 @@ class LetterConText(ConText):
         indication_of_a_past_procedure(doc)
         set_aside(doc)
         excluded_next(doc)
+        excluded_with_reasons(doc)
         coordinated_negation(doc)
         tests_after_a_colon(doc)
         return doc
@@ -308,6 +309,31 @@ def excluded_next(doc) -> None:
                     or _weighed(doc[ent.end:before.end]) is not None
                     or _WEIGHED_AFTER.match(doc.text[ent.end_char:before.end_char])):
                 ent._.is_negated = True
+
+
+# the verdict on a condition just named, then a colon: its reasons follow ("Glaucoma excluded: ...")
+_VERDICT_THEN_REASONS = re.compile(r"^\s*(?:was\s+|has\s+been\s+)?(?:excluded|ruled\s+out|not\s+confirmed)\s*:", re.I)
+
+
+def excluded_with_reasons(doc) -> None:
+    """A condition excluded at the head of its line ("- Glaucoma excluded: referred by her
+    optometrist as a glaucoma suspect in 2025 ... Discharged from glaucoma surveillance") is
+    what the rest of the line argues against: a mention there that names it again by its last
+    word is negated too. Other conditions on the line keep their own reading."""
+    for ent in doc.ents:
+        if ent.label_ == "PROCEDURE" or not ent._.is_negated:
+            continue
+        verdict = _VERDICT_THEN_REASONS.match(doc.text[ent.end_char:])
+        if verdict is None:
+            continue
+        start = ent.end_char + verdict.end()
+        end = doc.text.find("\n", start)
+        end = len(doc.text) if end < 0 else end
+        head = ent[-1].lower_
+        for other in doc.ents:
+            if other.label_ != "PROCEDURE" and start <= other.start_char and other.end_char <= end \
+                    and head in {t.lower_ for t in other}:
+                other._.is_negated = True
 
 
 def tests_after_a_colon(doc) -> None:
