@@ -323,9 +323,10 @@ def _past_joined(doc: Doc, end: int, most: int = 2) -> tuple[int, bool]:
     return end, False
 
 
-def _past_line_colon(doc: Doc, end: int, most: int = 8) -> tuple[int, bool]:
+def _past_line_colon(doc: Doc, end: int, most: int = 14) -> tuple[int, bool]:
     """A header whose line goes on for a few words and ends with a colon ("Operation (10/06/2025),
-    under general anaesthetic:"): where it ends, past the colon, and True; else ``end`` and False."""
+    under general anaesthetic:", "Procedure 21/11/2026 (Dr Mehra), local anaesthetic, R radial
+    6F:"): where it ends, past the colon, and True; else ``end`` and False."""
     for j in range(end, min(end + most, len(doc))):
         if "\n" in doc[j].text or j > end and "\n" in doc[j - 1].whitespace_:
             break

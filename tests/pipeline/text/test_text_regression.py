@@ -161,6 +161,8 @@ ABBREVIATIONS = [
     # the words around "OD" settle it: an overdose, where a dose's "OD" is once daily
     ("Dx: Deliberate OD of amitriptyline with QRS widening.", "OD", "overdose", "DIAGNOSIS"),
     ("Staggered paracetamol OD over two days.", "OD", "overdose", "DIAGNOSIS"),
+    ("GBS after a Campylobacter diarrhoea: ascending weakness, areflexia; IVIg.", "GBS", "Guillain-Barre syndrome",
+     "DIAGNOSIS"),
 ]
 
 
@@ -186,6 +188,9 @@ AMBIGUOUS_NOT_MENTIONS = [
     ("Right phaco and IOL for cataract, uneventful.", "IOL"),  # the lens, not induction of labour
     ("Managed conservatively: TR band re-inflated for a further hour, arm elevated.", "TR"),  # the radial band
     ("Sertraline 100 mg OD, amitriptyline stopped after the overdose.", "OD"),  # once daily
+    # the group B streptococcus of a pregnancy, not Guillain-Barre syndrome
+    ("IV benzylpenicillin from the start of established labour as GBS prophylaxis.", "GBS"),
+    ("- Group B streptococcus carrier: GBS grown from a high vaginal swab taken at 31 weeks.", "GBS"),
 ]
 
 
@@ -335,6 +340,19 @@ ASSERTIONS = [
     ("Hx: 3/7 cloudy bags, diffuse abdominal pain and peritonitis.", "peritonitis", "present"),
     ("History: Screen-detected right breast cancer.", "breast cancer", "present"),
     ("PMH: history of asthma.", "asthma", "historical"),  # the words of a sentence still tell it
+    # an operation someone waits for is to come; one done on an admission from the list was done
+    ("Osteoarthritis of both knees - on the orthopaedic waiting list for a right total knee replacement.",
+     "total knee replacement", "hypothetical"),
+    ("He is on the urology waiting list (Mr Achebe) for a TURP.", "TURP", "hypothetical"),
+    ("She was admitted from the waiting list for a laparoscopic cholecystectomy.", "laparoscopic cholecystectomy",
+     "present"),
+    ("There has never been any cholecystitis.", "cholecystitis", "negated"),
+    ("There have never been any seizures.", "seizures", "negated"),
+    # the reasons after "<condition> excluded:" argue against it where they name it again
+    ("- Glaucoma excluded: referred by her optometrist as a glaucoma suspect in 2025. Healthy optic discs.",
+     "glaucoma suspect", "negated"),
+    ("- Sepsis excluded: blood cultures negative; the pneumonia was treated with amoxicillin.", "pneumonia",
+     "present"),
 ]
 
 
@@ -478,6 +496,7 @@ SECTIONS = [
     ("Operation performed: appendicectomy", "procedures"),
     ("Operation (07/07/2025):\nLeft cemented total knee replacement", "procedures"),
     ("Operation (10/06/2025), under general anaesthetic:\nLaparoscopic right ovarian cystectomy.", "procedures"),
+    ("Procedure 21/11/2026 (Dr Mehra), local anaesthetic, R radial 6F:\n- PPCI to proximal LAD.", "procedures"),
     ("Investigations: CT scan", "investigations"),
     ("Results: CT scan", "investigations"),
     ("Medications on discharge: aspirin for angina", "medications"),
