@@ -1083,13 +1083,15 @@ def not_coded_here(w: Work, r: Rule) -> None:
 def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
     """A code of ``codes`` gives its place to a condition of ``beside`` that the ranker scores at
     least ``source_floor`` (a candidate the suggester left out) and that its own present statement
-    or the letter's diagnosis list names."""
+    or the letter's diagnosis list names: a mention there names it by two words of its title
+    ("oesophageal varices" for I85.0; not "bleeding gastric ulcer", which shares only the bleeding)."""
     p: BesideParams = r.params
 
     def named_with(s: CodeSuggestion, c: CodeSuggestion) -> bool:
         shared = shared_statement(s, c)
-        return shared is not None and shared.assertion == "present" or any(
+        stated = shared is not None and shared.assertion == "present" or any(
             e.assertion == "present" and e.section in p.listed for e in c.evidence)
+        return stated and bool(w.naming(c))
 
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
         named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside)
@@ -1130,6 +1132,7 @@ class BesideParams:
 @rule("CON-021", "conventions", BesideParams)
 @rule("CON-020", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
+@rule("CON-058", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
 def coded_beside(w: Work, r: Rule) -> None:
     """Codes that stand only where no code of another range is coded (the delivery codes
@@ -1300,6 +1303,8 @@ class CombinationParams:
     asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are left to it
     # WHO ICD-10 Excludes notes that ICD-10-CM no longer carries: {category: [note, ...]}
     notes: dict = field(default_factory=dict)
+    # titles' words for one condition, as one word ("with bleeding" varices, "haemorrhage" K92.2)
+    same: dict = field(default_factory=dict)
 
     def __post_init__(self):
         re.compile(self.words)
@@ -1493,7 +1498,8 @@ def combination_words(s: CodeSuggestion) -> str:
 def combination_codes(w: Work, r: Rule) -> None:
     """Where the classification puts two conditions together in one code (an Excludes1 note of
     one code's category: "cholecystitis with cholelithiasis (K80.-)"), and that code is
-    suggested, the code for the one condition alone is not coded beside it."""
+    suggested, the code for the one condition alone is not coded beside it; where that was the
+    primary, the one code is."""
     p: CombinationParams = r.params
     notes = icd10cm_excludes1()
     # an asterisk code goes with its dagger code (CON-005), whatever ICD-10-CM combines
@@ -1505,10 +1511,67 @@ def combination_codes(w: Work, r: Rule) -> None:
         live = w.scope(r)  # a code already set aside combines nothing
         combined = next((k for k in live if compact(k.code)[:3] != compact(s.code)[:3]
                          for n in own if in_refs(k.code, code_refs(n)) and names_condition(n, p.words, combination_words(k))), None)
-        if combined is not None and s in live:
-            w.demote(s)
-            w.tag(r, s, combined)
-            w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
+        if combined is None or s not in live:
+            continue
+        said = _said_without(w, combined, s, p.same)
+        # "Gastric ulcer, chronic without haemorrhage" beside the haemorrhage: the sibling with it,
+        # unless the letter denies the condition ("There has never been any cholecystitis")
+        if said and not any(m.assertion == "negated" and said & {p.same.get(t, t) for t in mention_words(m)}
+                            for m in w.mentions):
+            sibling = _sibling_with(w, combined, s, said, p.same)
+            if sibling is None:
+                continue
+            w.replace(r, combined, System.parse(combined.system), sibling)
+            combined = w.suggested(System.parse(combined.system), sibling)
+        if s.role == "primary" and combined.role != "primary":  # the one code holds the primary condition
+            w.move_before(combined, s)
+            combined = w.mark_primary(combined)
+        w.demote(s)
+        w.tag(r, s, combined)
+        w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
+
+
+def _title_words(w: Work, s: CodeSuggestion, same: dict) -> tuple[set[str], set[str]]:
+    """A code's title words as (said, denied): those before and after "without" in its table
+    title, each read through ``same``."""
+    _, entry = w.entry(s)
+    title = entry.title if entry is not None else s.title
+    split = re.search(r"\bwithout\b", title, re.I)
+    before, after = (title[:split.start()], title[split.end():]) if split else (title, "")
+    return _axis_words(before, same), _axis_words(after, same)
+
+
+def _axis_words(text: str, same: dict) -> set[str]:
+    """The content words of a title read through ``same``, with "unspecified", which sets a
+    subdivision apart here ("chronic or unspecified with haemorrhage")."""
+    return {same.get(t, t) for t in content_words(text)} | set(re.findall(r"\bunspecified\b", text.lower()))
+
+
+def _said_without(w: Work, combined: CodeSuggestion, s: CodeSuggestion, same: dict) -> set[str]:
+    """The words of ``s``'s condition that the combination code's title says it is without."""
+    _, denied = _title_words(w, combined, same)
+    return denied & _axis_words(s.title, same) - {"unspecified"}
+
+
+def _sibling_with(w: Work, combined: CodeSuggestion, s: CodeSuggestion, said: set[str], same: dict) -> str | None:
+    """The sibling of ``combined`` whose title says it is with ``said`` and keeps the most of what
+    ``combined`` and ``s`` say, adding least: K25.4 (chronic or unspecified with haemorrhage) for
+    K25.7 (chronic without haemorrhage or perforation) beside a gastrointestinal haemorrhage."""
+    table, entry = w.entry(combined)
+    parent = table.parent(entry.code) if entry is not None else None
+    if parent is None:
+        return None
+    kept, _ = _title_words(w, combined, same)
+    wanted = kept | _axis_words(s.title, same) - {"unspecified"}
+    best, best_fit = None, None
+    for child in table.children(parent.code):
+        words = _axis_words(re.split(r"\bwithout\b", child.title, flags=re.I)[0], same)
+        if not child.selectable or child.code == entry.code or not said <= words:
+            continue
+        fit = len(words & wanted) - len(words - wanted - {"both"})
+        if best_fit is None or fit > best_fit:
+            best, best_fit = child.code, fit
+    return best
 
 
 def names_its_own(s: CodeSuggestion, other: CodeSuggestion, statement: str) -> bool:

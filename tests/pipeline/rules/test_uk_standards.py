@@ -2135,6 +2135,18 @@ def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_stat
     assert "M45.9" not in [c.code for c in out.codes]
 
 
+@pytest.mark.parametrize("operation, expected", [
+    (("H01.1", "Emergency excision of abnormal appendix and drainage HFQ"), ["H01.1"]),  # part of it
+    (None, ["T46.3"]),  # a laparoscopic washout of peritonitis alone is the operation
+])
+def test_a_peritoneal_washout_is_part_of_the_abdominal_operation(tables, operation, expected):
+    x = Excerpt(("procedures", "Laparoscopic appendicectomy, peritoneal washout and pelvic drain"))
+    washout = _opcs("T46.3", "Irrigation of peritoneal cavity")
+    codes = ([_opcs(*operation, "primary")] if operation else []) + [washout]
+    out = run(tables, x, codes, "CON-058")
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_diagnostic_endoscopy_alone_is_coded(tables):
     x = Excerpt(("procedures", "OGD: normal"))
     out = run(tables, x, [_opcs("G45.9", "Unspecified diagnostic fibreoptic endoscopic examination of upper "
@@ -2155,6 +2167,35 @@ def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_c
               "CON-010")
     assert [c.code for c in out.codes] == [combined]
     assert any(c.code == alone and "CON-010" in c.rules for c in out.candidates)
+
+
+@pytest.mark.parametrize("without, within", [
+    ("K25.7", "K25.4"),  # chronic without haemorrhage or perforation -> chronic or unspecified with haemorrhage
+    ("K26.9", "K26.4"),  # unspecified as acute or chronic, without haemorrhage -> with haemorrhage
+])
+def test_a_combination_said_without_the_condition_is_its_sibling_with_it(tables, without, within):
+    x = Excerpt(("diagnoses", "1. Upper GI bleed: bleeding peptic ulcer"))
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", score=0.9), code(tables, WHO, without, score=0.5)],
+              "CON-010")
+    assert [(c.code, c.role) for c in out.codes] == [(within, "primary")]  # the one code holds the primary
+    assert {c.code for c in out.candidates} >= {"K92.2", without}
+
+
+def test_gallstones_said_without_cholecystitis_beside_acute_cholecystitis_are_the_acute_calculous_one(tables):
+    # K80.2 (calculus of gallbladder without cholecystitis): its sibling with acute cholecystitis,
+    # K80.0, not K80.1 (with other cholecystitis)
+    x = Excerpt(("diagnoses", "Acute cholecystitis; gallstones"))
+    out = run(tables, x, [code(tables, WHO, "K81.0", "primary"), code(tables, WHO, "K80.2")], "CON-010")
+    assert [(c.code, c.role) for c in out.codes] == [("K80.0", "primary")]
+    # where the letter denies the cholecystitis, the gallstones stay without it
+    x = Excerpt(("diagnoses", "Symptomatic gallstones."), (None, "There has never been any cholecystitis."))
+    out = run(tables, x, [code(tables, WHO, "K80.2", "primary"), code(tables, WHO, "K81.9")], "CON-010",
+              mentions=[x.mention("cholecystitis", assertion="negated")])
+    assert [c.code for c in out.codes] == ["K80.2"]
+    # a hernia "without obstruction" beside an obstruction is no combination the notes name: both stay
+    x = Excerpt(("diagnoses", "1. Adhesional small bowel obstruction. 2. Incidental left inguinal hernia."))
+    out = run(tables, x, [code(tables, WHO, "K56.5", "primary"), code(tables, WHO, "K40.9")], "CON-010")
+    assert [c.code for c in out.codes] == ["K56.5", "K40.9"]
 
 
 def test_an_acidosis_beside_diabetes_with_another_complication_is_coded(tables):
@@ -2247,15 +2288,28 @@ def test_a_bleed_from_a_named_source_is_coded_to_the_source_that_bled(tables, sc
     x = Excerpt(("diagnoses", line))
     ev = x.evidence(line, "diagnoses")
     varices = code(tables, WHO, "I85.0", "candidate", ev, score=score)
-    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=[varices])
+    named = [x.mention("oesophageal varices", "diagnoses")]
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=[varices], mentions=named)
     assert [c.code for c in out.codes] == expected
     assert out.codes[0].role == "primary"
     # the haemorrhage coded from another statement, the source from the diagnosis list
     other = Excerpt((None, "Melaena and haematemesis overnight."), ("diagnoses", line))
     melaena = code(tables, WHO, "K92.2", "primary", other.evidence("Melaena and haematemesis overnight."))
     source = code(tables, WHO, "I85.0", "candidate", other.evidence(line, "diagnoses"), score=score)
-    out = run(tables, other, [melaena], "CON-024", candidates=[source])
+    out = run(tables, other, [melaena], "CON-024", candidates=[source],
+              mentions=[other.mention("oesophageal varices", "diagnoses")])
     assert [c.code for c in out.codes] == expected
+
+
+def test_a_bleed_takes_no_source_its_statement_does_not_name(tables):
+    # the ranker's varices "with bleeding" for a bleeding gastric ulcer: they share only the bleeding
+    line = "1. Upper GI bleed presenting with melaena: bleeding gastric ulcer on the lesser curve"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    varices = code(tables, WHO, "I85.0", "candidate", ev, score=0.98)
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=[varices],
+              mentions=[x.mention("Upper GI bleed", "diagnoses"), x.mention("bleeding gastric ulcer", "diagnoses")])
+    assert [c.code for c in out.codes] == ["K92.2"]
 
 
 @pytest.mark.parametrize("line, mentioned, suggest, expected", [
