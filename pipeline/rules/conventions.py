@@ -314,6 +314,9 @@ class DeficitParams:
     unless: str  # a sentence that gives the deficit another cause, or an earlier one, or has it resolved
     history: tuple[str, ...]  # sections that tell of other episodes: no deficit is read there
     message: str
+    # True: a mention anywhere in the letter states it, not only within the code's evidence (the
+    # ranker's evidence for a symptom may be other sentences than the one that names it)
+    anywhere: bool = False
 
     def __post_init__(self):
         check_codes((self.diagnoses,), "diagnoses")
@@ -329,12 +332,14 @@ def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mentio
     that gives it no other cause and does not have it resolved."""
     words, named, unless = content_words(c.title) | term_words(System.parse(c.system), c.code), \
         re.compile(p.named, re.I), re.compile(p.unless, re.I)
-    return [m for m in w.inside(c, procedural=False)
+    pool = [m for m in w.mentions if not m.procedural] if p.anywhere else w.inside(c, procedural=False)
+    return [m for m in pool
             if m.assertion == "present" and m.section not in p.history and words & mention_words(m)
             and named.search(m.text) and w.text[m.end:m.end + 1] != "-"
             and not any(unless.search(w.text[r.start:r.end]) for r in w.sentences if r.start <= m.start < r.end)]
 
 
+@rule("CON-059", "conventions", DeficitParams)
 @rule("CON-056", "conventions", DeficitParams)
 def stated_deficits(w: Work, r: Rule) -> None:
     """The neurological deficits a letter states of the stroke it codes (dysphasia, dysphagia,
@@ -349,7 +354,8 @@ def stated_deficits(w: Work, r: Rule) -> None:
             if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
                 continue  # a code of its category is coded already
             named = _stated_deficit(w, c, p)
-            told = tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named))
+            told = tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named)) or tuple(
+                w.told(r) for r in w.sentences if any(r.start <= m.start < r.end for m in named))
             added = w.add(r, system, c.code, told, after=after, rule_evidence=True) if told else None
             if added is not None:
                 after = added

@@ -174,6 +174,11 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "He had run out of levetiracetam while working away and had missed all doses for 3 days.", "Z91.1"),
     ("hpc", "Because she was not eating, she stopped both her basal and bolus insulin for about 36 hours.", "Z91.1"),
     ("diagnoses", "Diabetic ketoacidosis - precipitated by omission of insulin during a gastroenteritis illness.", "Z91.1"),
+    ("hpc", "He had stopped his lithium about five months earlier without telling anyone.", "Z91.1"),
+    ("hpc", "He admitted he had stopped taking amlodipine because he felt fine.", "Z91.1"),
+    ("hpc", "He stopped attending for his depot in August.", "Z91.1"),
+    ("hpc", "She told us frankly that she had not collected her tablets since the spring.", "Z91.1"),
+    ("hpc", "She had stopped her warfarin five days before the operation as instructed.", None),
     ("hpc", "The ward gave her doses of insulin on time.", None),
     ("hpc", "Adherence checked with his wife: no missed doses.", None),
     # the clinician stopped the drug; a denial; a hospital's omission; advice; breath
@@ -1389,6 +1394,30 @@ def test_the_deficits_a_letter_states_of_a_stroke_are_coded_with_it(tables, line
               "CON-056", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert all("CON-056" in c.rules for c in out.codes[1:])
+
+
+@pytest.mark.parametrize("section, line, mention, assertion, expected", [
+    # retention of this episode, named anywhere in the letter (not in the ranker's evidence for R33)
+    ("diagnoses", "1. AUR 2o to BPH - constipation contributing", "AUR", "present", ["N40", "R33"]),
+    ("diagnoses", "2. Clot retention: three-way catheter and washout", "Clot retention", "present", ["N40", "R33"]),
+    # one the letter only warns of, one denied, one of an earlier episode
+    (None, "Check for urinary retention before considering other causes.", "urinary retention", "hypothetical",
+     ["N40"]),
+    (None, "No urinary retention: bladder scan 40 ml.", "urinary retention", "negated", ["N40"]),
+    ("past_medical_history", "- Urinary retention 2019, catheterised", "Urinary retention", "present", ["N40"]),
+    (None, "He had acute urinary retention in 2019, catheterised then.", "acute urinary retention", "present",
+     ["N40"]),
+])
+def test_urinary_retention_of_this_episode_is_coded_beside_its_cause(tables, section, line, mention, assertion,
+                                                                     expected):
+    x = Excerpt(("diagnoses", "Benign prostatic hyperplasia"), (section, line), (None, "Urine dip: blood +."))
+    retention = code(tables, WHO, "R33", "candidate", x.evidence("Urine dip: blood +."), score=0.4)
+    out = run(tables, x, [code(tables, WHO, "N40", "primary", x.evidence("Benign prostatic hyperplasia", "diagnoses"))],
+              "CON-059", mentions=[x.mention(mention, section, label="FINDING", assertion=assertion)],
+              candidates=[retention])
+    assert [c.code for c in out.codes] == expected
+    if "R33" in expected:  # its evidence is the sentence that names it
+        assert out.codes[1].evidence[0].text == line and out.codes[1].rules == ("CON-059",)
 
 
 @pytest.mark.parametrize("cause, section, line, deficit, coded, expected", [
