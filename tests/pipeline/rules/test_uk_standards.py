@@ -1420,6 +1420,21 @@ def test_urinary_retention_of_this_episode_is_coded_beside_its_cause(tables, sec
         assert out.codes[1].evidence[0].text == line and out.codes[1].rules == ("CON-059",)
 
 
+@pytest.mark.parametrize("line, mention, assertion, expected", [
+    ("- Dehydration: IV Hartmann's 3 L over the first 24 h.", "Dehydration", "present", ["A08.4", "E86"]),
+    ("Her potassium was 2.9; hypokalaemia was replaced orally.", "hypokalaemia", "present", ["A08.4", "E87.6"]),
+    ("She was miserable but well perfused and not dehydrated.", "dehydrated", "negated", ["A08.4"]),
+])
+def test_dehydration_and_hypokalaemia_of_this_episode_are_coded_beside_their_cause(tables, line, mention, assertion,
+                                                                                   expected):
+    x = Excerpt(("diagnoses", "Viral gastroenteritis"), (None, line), (None, "Stool culture negative."))
+    ev = x.evidence("Stool culture negative.")
+    candidates = [code(tables, WHO, c, "candidate", ev, score=0.3) for c in ("E86", "E87.6")]
+    out = run(tables, x, [code(tables, WHO, "A08.4", "primary", x.evidence("Viral gastroenteritis", "diagnoses"))],
+              "CON-059", mentions=[x.mention(mention, label="FINDING", assertion=assertion)], candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("cause, section, line, deficit, coded, expected", [
     # a deficit of an earlier stroke, told in the past history, is not this episode's
     ("Left MCA territory ischaemic stroke", "past_medical_history", "- Previous stroke 2015 with dysphasia",
