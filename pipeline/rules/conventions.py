@@ -317,6 +317,8 @@ class DeficitParams:
     # True: a mention anywhere in the letter states it, not only within the code's evidence (the
     # ranker's evidence for a symptom may be other sentences than the one that names it)
     anywhere: bool = False
+    # characters before a mention read with it for ``named`` ("blood loss" before "anaemia")
+    around: int = 0
 
     def __post_init__(self):
         check_codes((self.diagnoses,), "diagnoses")
@@ -335,7 +337,7 @@ def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mentio
     pool = [m for m in w.mentions if not m.procedural] if p.anywhere else w.inside(c, procedural=False)
     return [m for m in pool
             if m.assertion == "present" and m.section not in p.history and words & mention_words(m)
-            and named.search(m.text) and w.text[m.end:m.end + 1] != "-"
+            and named.search(w.text[max(0, m.start - p.around):m.end]) and w.text[m.end:m.end + 1] != "-"
             and not any(unless.search(w.text[r.start:r.end]) for r in w.sentences if r.start <= m.start < r.end)]
 
 
@@ -1611,6 +1613,22 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
         else:
             kept[key] = s
     _said_more(w, r)
+
+
+@rule("CON-060", "conventions", MessageParams)
+def unspecified_beside_specified(w: Work, r: Rule) -> None:
+    """An unspecified diagnosis (fourth character 9, "unspecified" in its title) is not coded
+    beside a specified code of its own category."""
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+        key = compact(s.code)
+        if len(key) < 4 or key[3] != "9" or "unspecified" not in s.title.lower():
+            continue
+        other = next((o for o in w.codes if o is not s and o.system == s.system and o.kind == "diagnosis"
+                      and compact(o.code)[:3] == key[:3] and compact(o.code)[3:4] not in ("", "9")), None)
+        if other is not None:
+            w.demote(s)
+            w.tag(r, s, other)
+            w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
 _NEC = re.compile(r"\bNEC\b")

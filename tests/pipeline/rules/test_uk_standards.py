@@ -180,6 +180,10 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "She told us frankly that she had not collected her tablets since the spring.", "Z91.1"),
     ("hpc", "She had stopped her warfarin five days before the operation as instructed.", None),
     ("hpc", "The ward gave her doses of insulin on time.", None),
+    # a vitamin D deficiency the letter finds; a level alone or a normal one is none
+    (None, "His vitamin D was low at 19 nmol/L, and we have started colecalciferol replacement.", "E55.9"),
+    ("investigations", "25-OH vitamin D 19 nmol/L (deficient).", "E55.9"),
+    ("investigations", "Vitamin D 74 nmol/L (normal).", None),
     ("hpc", "Adherence checked with his wife: no missed doses.", None),
     # the clinician stopped the drug; a denial; a hospital's omission; advice; breath
     ("hpc", "Her GP stopped her ramipril tablets last month because of an AKI.", None),
@@ -1424,12 +1428,15 @@ def test_urinary_retention_of_this_episode_is_coded_beside_its_cause(tables, sec
     ("- Dehydration: IV Hartmann's 3 L over the first 24 h.", "Dehydration", "present", ["A08.4", "E86"]),
     ("Her potassium was 2.9; hypokalaemia was replaced orally.", "hypokalaemia", "present", ["A08.4", "E87.6"]),
     ("She was miserable but well perfused and not dehydrated.", "dehydrated", "negated", ["A08.4"]),
+    # the anaemia of an acute loss of blood, named so; an anaemia of another kind is not it
+    ("3. Acute blood loss anaemia - Hb nadir 71 g/L, transfused.", "anaemia", "present", ["A08.4", "D62"]),
+    ("3. Iron deficiency anaemia - Hb 98 g/L; estimated blood loss nil.", "anaemia", "present", ["A08.4"]),
 ])
-def test_dehydration_and_hypokalaemia_of_this_episode_are_coded_beside_their_cause(tables, line, mention, assertion,
+def test_dehydration_hypokalaemia_and_blood_loss_anaemia_of_this_episode_are_coded(tables, line, mention, assertion,
                                                                                    expected):
     x = Excerpt(("diagnoses", "Viral gastroenteritis"), (None, line), (None, "Stool culture negative."))
     ev = x.evidence("Stool culture negative.")
-    candidates = [code(tables, WHO, c, "candidate", ev, score=0.3) for c in ("E86", "E87.6")]
+    candidates = [code(tables, WHO, c, "candidate", ev, score=0.3) for c in ("E86", "E87.6", "D62")]
     out = run(tables, x, [code(tables, WHO, "A08.4", "primary", x.evidence("Viral gastroenteritis", "diagnoses"))],
               "CON-059", mentions=[x.mention(mention, label="FINDING", assertion=assertion)], candidates=candidates)
     assert [c.code for c in out.codes] == expected
@@ -2240,6 +2247,21 @@ def test_gallstones_said_without_cholecystitis_beside_acute_cholecystitis_are_th
     x = Excerpt(("diagnoses", "1. Adhesional small bowel obstruction. 2. Incidental left inguinal hernia."))
     out = run(tables, x, [code(tables, WHO, "K56.5", "primary"), code(tables, WHO, "K40.9")], "CON-010")
     assert [c.code for c in out.codes] == ["K56.5", "K40.9"]
+
+
+@pytest.mark.parametrize("codes, expected", [
+    (["I25.9", "I25.2"], ["I25.2"]),  # the old infarction documents the chronic ischaemic heart disease
+    (["I25.9", "I10"], ["I25.9", "I10"]),  # nothing more specific of its category
+    (["J45.9", "J45.0"], ["J45.0"]),  # asthma, unspecified beside predominantly allergic asthma
+    (["R10.4", "R10.1"], ["R10.4", "R10.1"]),  # "other and unspecified" abdominal pain is no .9 code
+])
+def test_an_unspecified_code_is_not_coded_beside_a_specified_one_of_its_category(tables, codes, expected):
+    line = "Ischaemic heart disease: myocardial infarction 2015, treated with CABG"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, c, "primary" if not i else "secondary", ev) for i, c in enumerate(codes)],
+              "CON-060")
+    assert [c.code for c in out.codes] == expected
 
 
 def test_an_acidosis_beside_diabetes_with_another_complication_is_coded(tables):
