@@ -317,7 +317,8 @@ class DeficitParams:
     # True: a mention anywhere in the letter states it, not only within the code's evidence (the
     # ranker's evidence for a symptom may be other sentences than the one that names it)
     anywhere: bool = False
-    # characters before a mention read with it for ``named`` ("blood loss" before "anaemia")
+    # characters either side of a mention, on its line, read with it for ``named`` ("blood loss"
+    # before "anaemia", "of both knees" after "osteoarthritis")
     around: int = 0
 
     def __post_init__(self):
@@ -325,6 +326,16 @@ class DeficitParams:
         check_codes(self.deficits, "deficits")
         re.compile(self.named)
         re.compile(self.unless)
+
+
+def _around(text: str, m: Mention, chars: int) -> str:
+    """A mention's text with up to ``chars`` characters either side on its line ("Acute blood loss
+    anaemia", "Osteoarthritis of both knees")."""
+    if not chars:
+        return m.text
+    start = max(text.rfind("\n", 0, m.start) + 1, m.start - chars)
+    end = text.find("\n", m.end)
+    return text[start:min(m.end + chars, len(text) if end < 0 else end)]
 
 
 def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mention]:
@@ -337,10 +348,11 @@ def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mentio
     pool = [m for m in w.mentions if not m.procedural] if p.anywhere else w.inside(c, procedural=False)
     return [m for m in pool
             if m.assertion == "present" and m.section not in p.history and words & mention_words(m)
-            and named.search(w.text[max(0, m.start - p.around):m.end]) and w.text[m.end:m.end + 1] != "-"
+            and named.search(_around(w.text, m, p.around)) and w.text[m.end:m.end + 1] != "-"
             and not any(unless.search(w.text[r.start:r.end]) for r in w.sentences if r.start <= m.start < r.end)]
 
 
+@rule("CON-061", "conventions", DeficitParams)
 @rule("CON-059", "conventions", DeficitParams)
 @rule("CON-056", "conventions", DeficitParams)
 def stated_deficits(w: Work, r: Rule) -> None:

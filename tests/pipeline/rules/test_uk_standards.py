@@ -1442,6 +1442,22 @@ def test_dehydration_hypokalaemia_and_blood_loss_anaemia_of_this_episode_are_cod
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("- Osteoarthritis of both knees", ["J18.9", "M17.0"]),  # the past history's chronic condition
+    ("- Bilateral knee osteoarthritis, awaiting review", ["J18.9", "M17.0"]),
+    ("- Osteoarthritis of the right knee", ["J18.9"]),  # one knee: not the bilateral code
+    ("- Osteoarthritis of both knees, the right replaced in 2019", ["J18.9"]),
+    ("- Osteoarthritis of both hips", ["J18.9"]),
+])
+def test_osteoarthritis_of_both_knees_is_coded(tables, line, expected):
+    x = Excerpt(("diagnoses", "Community-acquired pneumonia"), ("past_medical_history", line))
+    gonarthrosis = code(tables, WHO, "M17.0", "candidate", x.evidence("Community-acquired pneumonia"), score=0.0)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("Community-acquired pneumonia", "diagnoses"))],
+              "CON-061", mentions=[x.mention("Osteoarthritis" if "Osteo" in line else "osteoarthritis",
+                                             "past_medical_history")], candidates=[gonarthrosis])
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("cause, section, line, deficit, coded, expected", [
     # a deficit of an earlier stroke, told in the past history, is not this episode's
     ("Left MCA territory ischaemic stroke", "past_medical_history", "- Previous stroke 2015 with dysphasia",
