@@ -317,6 +317,8 @@ class DeficitParams:
     # True: a mention anywhere in the letter states it, not only within the code's evidence (the
     # ranker's evidence for a symptom may be other sentences than the one that names it)
     anywhere: bool = False
+    # True: coded after the last diagnosis, a background condition (not after the primary)
+    last: bool = False
     # characters either side of a mention, on its line, read with it for ``named`` ("blood loss"
     # before "anaemia", "of both knees" after "osteoarthritis")
     around: int = 0
@@ -363,6 +365,8 @@ def stated_deficits(w: Work, r: Rule) -> None:
     causes, deficits = code_refs(p.diagnoses), code_refs(" ".join(p.deficits))
     for cause in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, causes)][:1]:
         system, after = System.parse(cause.system), cause
+        if p.last:  # a background condition follows the episode's
+            after = [s for s in w.codes if s.kind == "diagnosis"][-1]
         for c in [c for c in w.candidates if c.system == cause.system and in_refs(c.code, deficits)
                   and (c.system, c.code) not in w.demoted]:
             if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):

@@ -180,6 +180,12 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ("hpc", "She told us frankly that she had not collected her tablets since the spring.", "Z91.1"),
     ("hpc", "She had stopped her warfarin five days before the operation as instructed.", None),
     ("hpc", "The ward gave her doses of insulin on time.", None),
+    # a smoker until a year is an ex-smoker; long-term anticoagulation listed with its condition;
+    # an ACE inhibitor's angioedema listed as an allergy
+    ("social_history", "She smoked until 2018.", "Z86.4"),
+    ("secondary_diagnoses", "Paroxysmal atrial fibrillation, on long-term apixaban", "Z92.1"),
+    ("secondary_diagnoses", "Deep vein thrombosis - apixaban started for three months", None),
+    ("allergies", "Lisinopril - angioedema (2018)", "Z88.8"),
     # a vitamin D deficiency the letter finds; a level alone or a normal one is none
     (None, "His vitamin D was low at 19 nmol/L, and we have started colecalciferol replacement.", "E55.9"),
     ("investigations", "25-OH vitamin D 19 nmol/L (deficient).", "E55.9"),
@@ -1443,16 +1449,18 @@ def test_dehydration_hypokalaemia_and_blood_loss_anaemia_of_this_episode_are_cod
 
 
 @pytest.mark.parametrize("line, expected", [
-    ("- Osteoarthritis of both knees", ["J18.9", "M17.0"]),  # the past history's chronic condition
-    ("- Bilateral knee osteoarthritis, awaiting review", ["J18.9", "M17.0"]),
-    ("- Osteoarthritis of the right knee", ["J18.9"]),  # one knee: not the bilateral code
-    ("- Osteoarthritis of both knees, the right replaced in 2019", ["J18.9"]),
-    ("- Osteoarthritis of both hips", ["J18.9"]),
+    # the past history's chronic condition, coded last (a background condition)
+    ("- Osteoarthritis of both knees", ["J18.9", "I10", "M17.0"]),
+    ("- Bilateral knee osteoarthritis, awaiting review", ["J18.9", "I10", "M17.0"]),
+    ("- Osteoarthritis of the right knee", ["J18.9", "I10"]),  # one knee: not the bilateral code
+    ("- Osteoarthritis of both knees, the right replaced in 2019", ["J18.9", "I10"]),
+    ("- Osteoarthritis of both hips", ["J18.9", "I10"]),
 ])
 def test_osteoarthritis_of_both_knees_is_coded(tables, line, expected):
     x = Excerpt(("diagnoses", "Community-acquired pneumonia"), ("past_medical_history", line))
     gonarthrosis = code(tables, WHO, "M17.0", "candidate", x.evidence("Community-acquired pneumonia"), score=0.0)
-    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("Community-acquired pneumonia", "diagnoses"))],
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("Community-acquired pneumonia", "diagnoses")),
+                          code(tables, WHO, "I10")],
               "CON-061", mentions=[x.mention("Osteoarthritis" if "Osteo" in line else "osteoarthritis",
                                              "past_medical_history")], candidates=[gonarthrosis])
     assert [c.code for c in out.codes] == expected
