@@ -308,8 +308,10 @@ def integral_symptoms(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class DeficitParams:
-    diagnoses: str  # the conditions whose deficits are coded with them (a stroke)
-    deficits: tuple[str, ...]  # the deficit codes a letter states of them (dysphasia, dysphagia)
+    """A condition's deficits a letter states (CON-056), or conditions it states that the suggester
+    scores low (CON-059, CON-061): coded where named, in this episode."""
+    diagnoses: str  # the conditions whose deficits are coded with them (a stroke); A00-Z99: any
+    deficits: tuple[str, ...]  # the codes a letter states of them (dysphasia, dysphagia; R33, M17.0)
     named: str  # the words that name a deficit in a mention ("dysphasia", "hemianopia")
     unless: str  # a sentence that gives the deficit another cause, or an earlier one, or has it resolved
     history: tuple[str, ...]  # sections that tell of other episodes: no deficit is read there
@@ -341,7 +343,8 @@ def _around(text: str, m: Mention, chars: int) -> str:
 
 
 def _stated_deficit(w: Work, c: CodeSuggestion, p: DeficitParams) -> list[Mention]:
-    """The present mentions of this episode, within ``c``'s evidence, that name the deficit its
+    """The present mentions of this episode, within ``c``'s evidence (anywhere in the letter with
+    ``anywhere``), that name the deficit or stated condition its
     title or index terms name ("homonymous hemianopia" for H53.4, visual field defects) by a word
     of ``p.named`` (not "visual hallucinations", nor an "aphasia-friendly" leaflet), in a sentence
     that gives it no other cause and does not have it resolved."""
@@ -373,7 +376,7 @@ def stated_deficits(w: Work, r: Rule) -> None:
                 continue  # a code of its category is coded already
             named = _stated_deficit(w, c, p)
             told = tuple(e for e in c.evidence if any(e.start <= m.start < e.end for m in named)) or tuple(
-                w.told(r) for r in w.sentences if any(r.start <= m.start < r.end for m in named))
+                w.told(sent) for sent in w.sentences if any(sent.start <= m.start < sent.end for m in named))
             added = w.add(r, system, c.code, told, after=after, rule_evidence=True) if told else None
             if added is not None:
                 after = added
@@ -1104,18 +1107,23 @@ def not_coded_here(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s)
 
 
+_BLEEDING = frozenset({"bleeding", "bleed", "bled", "haemorrhage", "haemorrhagic", "hemorrhage", "with"})
+
+
 def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
     """A code of ``codes`` gives its place to a condition of ``beside`` that the ranker scores at
     least ``source_floor`` (a candidate the suggester left out) and that its own present statement
-    or the letter's diagnosis list names: a mention there names it by two words of its title
-    ("oesophageal varices" for I85.0; not "bleeding gastric ulcer", which shares only the bleeding)."""
+    or the letter's diagnosis list names: a mention there shares a word of its title or index
+    terms other than the bleeding ("Mallory-Weiss tear", "variceal bleed"; not "bleeding gastric
+    ulcer" for the varices "with bleeding")."""
     p: BesideParams = r.params
 
     def named_with(s: CodeSuggestion, c: CodeSuggestion) -> bool:
         shared = shared_statement(s, c)
         stated = shared is not None and shared.assertion == "present" or any(
             e.assertion == "present" and e.section in p.listed for e in c.evidence)
-        return stated and bool(w.naming(c))
+        words = (content_words(c.title) | term_words(System.parse(c.system), c.code)) - _BLEEDING
+        return stated and any(words & mention_words(m) for m in w.inside(c, procedural=False))
 
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
         named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside)
@@ -1140,6 +1148,7 @@ class BesideParams:
     # ("Acute upper GI bleed from oesophageal varices": the varices with bleeding, not K92.2)
     source_floor: float = 1.01
     listed: tuple[str, ...] = ()  # ... or that the letter lists under these headings
+    same_statement: bool = False  # True: only beside a code that rests on one of its statements
 
     def __post_init__(self):
         check_codes(self.codes, "codes")
@@ -1173,6 +1182,8 @@ def coded_beside(w: Work, r: Rule) -> None:
     if (other is None) != p.needs:
         return
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
+        if p.same_statement and not any(in_refs(o.code, beside) and shared_statement(s, o) for o in pool):
+            continue
         w.demote(s)
         w.tag(r, s)
         w.flag(r, p.message, s, codes=(s.code, other.code) if other else (s.code,),
@@ -1540,8 +1551,8 @@ def combination_codes(w: Work, r: Rule) -> None:
         said = _said_without(w, combined, s, p.same)
         # "Gastric ulcer, chronic without haemorrhage" beside the haemorrhage: the sibling with it,
         # unless the letter denies the condition ("There has never been any cholecystitis")
-        if said and not any(m.assertion == "negated" and said & {p.same.get(t, t) for t in mention_words(m)}
-                            for m in w.mentions):
+        if said and not any(m.assertion == "negated" and not _QUALIFIED.search(m.text)
+                            and said & {p.same.get(t, t) for t in mention_words(m)} for m in w.mentions):
             sibling = _sibling_with(w, combined, s, said, p.same)
             if sibling is None:
                 continue
@@ -1555,13 +1566,17 @@ def combination_codes(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
 
 
+# a negation of part of a condition's course, not of the condition ("no active bleeding at endoscopy")
+_QUALIFIED = re.compile(r"\b(?:active|ongoing|further|fresh|recurrent|re-?bleed\w*)\b", re.I)
+_WITHOUT = re.compile(r"\bwithout\b", re.I)
+
+
 def _title_words(w: Work, s: CodeSuggestion, same: dict) -> tuple[set[str], set[str]]:
     """A code's title words as (said, denied): those before and after "without" in its table
     title, each read through ``same``."""
     _, entry = w.entry(s)
     title = entry.title if entry is not None else s.title
-    split = re.search(r"\bwithout\b", title, re.I)
-    before, after = (title[:split.start()], title[split.end():]) if split else (title, "")
+    before, after = (*_WITHOUT.split(title, maxsplit=1), "")[:2]
     return _axis_words(before, same), _axis_words(after, same)
 
 
@@ -1589,7 +1604,7 @@ def _sibling_with(w: Work, combined: CodeSuggestion, s: CodeSuggestion, said: se
     wanted = kept | _axis_words(s.title, same) - {"unspecified"}
     best, best_fit = None, None
     for child in table.children(parent.code):
-        words = _axis_words(re.split(r"\bwithout\b", child.title, flags=re.I)[0], same)
+        words = _axis_words(_WITHOUT.split(child.title, maxsplit=1)[0], same)
         if not child.selectable or child.code == entry.code or not said <= words:
             continue
         fit = len(words & wanted) - len(words - wanted - {"both"})
@@ -1631,16 +1646,22 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
     _said_more(w, r)
 
 
+_UNSPECIFIED = re.compile(r"\bunspecified\b", re.I)
+# "unspecified" of part of a code: "Generalized and unspecified atherosclerosis", "unspecified site"
+_PART_UNSPECIFIED = re.compile(r"\band unspecified\b|\bunspecified site\b|\bsite unspecified\b", re.I)
+
+
 @rule("CON-060", "conventions", MessageParams)
 def unspecified_beside_specified(w: Work, r: Rule) -> None:
-    """An unspecified diagnosis (fourth character 9, "unspecified" in its title) is not coded
-    beside a specified code of its own category."""
+    """An unspecified diagnosis (fourth character 9, "unspecified" in its title, of the whole code)
+    is not coded beside a specified code of its own category that rests on one of its statements."""
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         key = compact(s.code)
-        if len(key) < 4 or key[3] != "9" or "unspecified" not in s.title.lower():
+        if len(key) < 4 or key[3] != "9" or not _UNSPECIFIED.search(s.title) or _PART_UNSPECIFIED.search(s.title):
             continue
         other = next((o for o in w.codes if o is not s and o.system == s.system and o.kind == "diagnosis"
-                      and compact(o.code)[:3] == key[:3] and compact(o.code)[3:4] not in ("", "9")), None)
+                      and compact(o.code)[:3] == key[:3] and compact(o.code)[3:4] not in ("", "9")
+                      and shared_statement(s, o) is not None), None)
         if other is not None:
             w.demote(s)
             w.tag(r, s, other)

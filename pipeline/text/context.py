@@ -318,8 +318,9 @@ _VERDICT_THEN_REASONS = re.compile(r"^\s*(?:was\s+|has\s+been\s+)?(?:excluded|ru
 def excluded_with_reasons(doc) -> None:
     """A condition excluded at the head of its line ("- Glaucoma excluded: referred by her
     optometrist as a glaucoma suspect in 2025 ... Discharged from glaucoma surveillance") is
-    what the rest of the line argues against: a mention there that names it again by its last
-    word is negated too. Other conditions on the line keep their own reading."""
+    what the rest of the line argues against: a mention there that names it again, all its words
+    ("glaucoma suspect"), is negated too. Other conditions on the line keep their own reading,
+    those that share only a word ("Hip fracture excluded: ... a pubic ramus fracture")."""
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or not ent._.is_negated:
             continue
@@ -329,10 +330,10 @@ def excluded_with_reasons(doc) -> None:
         start = ent.end_char + verdict.end()
         end = doc.text.find("\n", start)
         end = len(doc.text) if end < 0 else end
-        head = ent[-1].lower_
+        named = {t.lower_ for t in ent if t.is_alpha}
         for other in doc.ents:
             if other.label_ != "PROCEDURE" and start <= other.start_char and other.end_char <= end \
-                    and head in {t.lower_ for t in other}:
+                    and named <= {t.lower_ for t in other}:
                 other._.is_negated = True
 
 

@@ -29,6 +29,8 @@ Doc.set_extension("section_spans", default=None, force=True)
 _SEPARATORS = {":", "-", "–", "—"}
 _POSSESSIVES = {"her", "his", "their", "the", "our", "my"}
 _JOINERS = {"and", "&", "/", "+"}  # words that join two headers on one line
+# words that make a line a sentence, not a heading ("Operation planned for next month ...:")
+_TELLING = {"planned", "will", "arranged", "booked"}
 
 
 @dataclass(frozen=True)
@@ -328,7 +330,7 @@ def _past_line_colon(doc: Doc, end: int, most: int = 14) -> tuple[int, bool]:
     under general anaesthetic:", "Procedure 21/11/2026 (Dr Mehra), local anaesthetic, R radial
     6F:"): where it ends, past the colon, and True; else ``end`` and False."""
     for j in range(end, min(end + most, len(doc))):
-        if "\n" in doc[j].text or j > end and "\n" in doc[j - 1].whitespace_:
+        if "\n" in doc[j].text or j > end and "\n" in doc[j - 1].whitespace_ or doc[j].lower_ in _TELLING:
             break
         if doc[j].text.endswith(":") and _ends_line(doc, j):
             return (j + 1, True) if j > end else (end, False)

@@ -183,13 +183,16 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     # a smoker until a year is an ex-smoker; long-term anticoagulation listed with its condition;
     # an ACE inhibitor's angioedema listed as an allergy
     ("social_history", "She smoked until 2018.", "Z86.4"),
-    ("secondary_diagnoses", "Paroxysmal atrial fibrillation, on long-term apixaban", "Z92.1"),
-    ("secondary_diagnoses", "Deep vein thrombosis - apixaban started for three months", None),
+    ("social_history", "Smoker until 2018, 30 pack years.", "Z86.4"),  # not a current smoker too
+    ("hpc", "He had stopped his aspirin 7 days before the procedure.", None),
     ("allergies", "Lisinopril - angioedema (2018)", "Z88.8"),
+    ("allergies", "Intolerance: ramipril - dry cough (stopped 2022).", None),  # a side effect
+    ("allergies", "Lisinopril - dry cough", None),
     # a vitamin D deficiency the letter finds; a level alone or a normal one is none
     (None, "His vitamin D was low at 19 nmol/L, and we have started colecalciferol replacement.", "E55.9"),
     ("investigations", "25-OH vitamin D 19 nmol/L (deficient).", "E55.9"),
     ("investigations", "Vitamin D 74 nmol/L (normal).", None),
+    (None, "Started calcium and vitamin D (Adcal-D3) given the low-trauma fracture.", None),
     ("hpc", "Adherence checked with his wife: no missed doses.", None),
     # the clinician stopped the drug; a denial; a hospital's omission; advice; breath
     ("hpc", "Her GP stopped her ramipril tablets last month because of an AKI.", None),
@@ -1415,6 +1418,9 @@ def test_the_deficits_a_letter_states_of_a_stroke_are_coded_with_it(tables, line
      ["N40"]),
     (None, "No urinary retention: bladder scan 40 ml.", "urinary retention", "negated", ["N40"]),
     ("past_medical_history", "- Urinary retention 2019, catheterised", "Urinary retention", "present", ["N40"]),
+    (None, "He had an episode of urinary retention last year requiring a catheter.", "urinary retention", "present",
+     ["N40"]),
+    (None, "Marked fluid retention with leg oedema, treated with furosemide.", "fluid retention", "present", ["N40"]),
     (None, "He had acute urinary retention in 2019, catheterised then.", "acute urinary retention", "present",
      ["N40"]),
 ])
@@ -1455,6 +1461,8 @@ def test_dehydration_hypokalaemia_and_blood_loss_anaemia_of_this_episode_are_cod
     ("- Osteoarthritis of the right knee", ["J18.9", "I10"]),  # one knee: not the bilateral code
     ("- Osteoarthritis of both knees, the right replaced in 2019", ["J18.9", "I10"]),
     ("- Osteoarthritis of both hips", ["J18.9", "I10"]),
+    ("- Osteoarthritis of both knees - right TKR 2019", ["J18.9", "I10"]),
+    ("- Generalised osteoarthritis affecting both knees and hands", ["J18.9", "I10"]),
 ])
 def test_osteoarthritis_of_both_knees_is_coded(tables, line, expected):
     x = Excerpt(("diagnoses", "Community-acquired pneumonia"), ("past_medical_history", line))
@@ -2215,11 +2223,18 @@ def test_a_diagnostic_endoscopy_gives_way_to_the_therapeutic_one_the_letter_stat
     (None, ["T46.3"]),  # a laparoscopic washout of peritonitis alone is the operation
 ])
 def test_a_peritoneal_washout_is_part_of_the_abdominal_operation(tables, operation, expected):
-    x = Excerpt(("procedures", "Laparoscopic appendicectomy, peritoneal washout and pelvic drain"))
-    washout = _opcs("T46.3", "Irrigation of peritoneal cavity")
-    codes = ([_opcs(*operation, "primary")] if operation else []) + [washout]
+    line = "Laparoscopic appendicectomy, peritoneal washout and pelvic drain"
+    x = Excerpt(("procedures", line), ("procedures", "Day 6: return to theatre, laparoscopic washout"))
+    told = x.evidence(line, "procedures")
+    washout = replace(_opcs("T46.3", "Irrigation of peritoneal cavity"), evidence=told)
+    codes = ([replace(_opcs(*operation, "primary"), evidence=told)] if operation else []) + [washout]
     out = run(tables, x, codes, "CON-058")
     assert [c.code for c in out.codes] == expected
+    if operation:  # a washout at a return to theatre is an operation of its own
+        again = replace(washout, evidence=x.evidence("Day 6: return to theatre, laparoscopic washout",
+                                                                  "procedures"))
+        out = run(tables, x, [codes[0], again], "CON-058")
+        assert [c.code for c in out.codes] == ["H01.1", "T46.3"]
 
 
 def test_a_diagnostic_endoscopy_alone_is_coded(tables):
@@ -2262,6 +2277,11 @@ def test_gallstones_said_without_cholecystitis_beside_acute_cholecystitis_are_th
     x = Excerpt(("diagnoses", "Acute cholecystitis; gallstones"))
     out = run(tables, x, [code(tables, WHO, "K81.0", "primary"), code(tables, WHO, "K80.2")], "CON-010")
     assert [(c.code, c.role) for c in out.codes] == [("K80.0", "primary")]
+    # "no active bleeding" at endoscopy denies no haemorrhage: the ulcer with it
+    x = Excerpt(("diagnoses", "1. Upper GI bleed: chronic gastric ulcer"), (None, "OGD: no active bleeding."))
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary"), code(tables, WHO, "K25.7")], "CON-010",
+              mentions=[x.mention("active bleeding", assertion="negated")])
+    assert [c.code for c in out.codes] == ["K25.4"]
     # where the letter denies the cholecystitis, the gallstones stay without it
     x = Excerpt(("diagnoses", "Symptomatic gallstones."), (None, "There has never been any cholecystitis."))
     out = run(tables, x, [code(tables, WHO, "K80.2", "primary"), code(tables, WHO, "K81.9")], "CON-010",
@@ -2278,6 +2298,7 @@ def test_gallstones_said_without_cholecystitis_beside_acute_cholecystitis_are_th
     (["I25.9", "I10"], ["I25.9", "I10"]),  # nothing more specific of its category
     (["J45.9", "J45.0"], ["J45.0"]),  # asthma, unspecified beside predominantly allergic asthma
     (["R10.4", "R10.1"], ["R10.4", "R10.1"]),  # "other and unspecified" abdominal pain is no .9 code
+    (["I70.9", "I70.2"], ["I70.9", "I70.2"]),  # "generalized and unspecified": specified in part
 ])
 def test_an_unspecified_code_is_not_coded_beside_a_specified_one_of_its_category(tables, codes, expected):
     line = "Ischaemic heart disease: myocardial infarction 2015, treated with CABG"
@@ -2286,6 +2307,12 @@ def test_an_unspecified_code_is_not_coded_beside_a_specified_one_of_its_category
     out = run(tables, x, [code(tables, WHO, c, "primary" if not i else "secondary", ev) for i, c in enumerate(codes)],
               "CON-060")
     assert [c.code for c in out.codes] == expected
+    # two statements, two conditions of one category: both stay
+    other = Excerpt(("diagnoses", line), ("diagnoses", "Old MI 2010"))
+    out = run(tables, other, [code(tables, WHO, codes[0], "primary", other.evidence(line, "diagnoses")),
+                              code(tables, WHO, codes[1], evidence=other.evidence("Old MI 2010", "diagnoses"))],
+              "CON-060")
+    assert [c.code for c in out.codes] == codes
 
 
 def test_an_acidosis_beside_diabetes_with_another_complication_is_coded(tables):
@@ -2389,6 +2416,18 @@ def test_a_bleed_from_a_named_source_is_coded_to_the_source_that_bled(tables, sc
     out = run(tables, other, [melaena], "CON-024", candidates=[source],
               mentions=[other.mention("oesophageal varices", "diagnoses")])
     assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, mention, source, expected", [
+    ("1. Haematemesis secondary to a Mallory-Weiss tear", "Mallory-Weiss tear", "K22.6", "K22.6"),
+    ("1. Upper GI bleed: variceal bleed, banded", "variceal bleed", "I85.0", "I85.0"),
+])
+def test_a_bleed_takes_the_source_its_index_terms_name(tables, line, mention, source, expected):
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024",
+              candidates=[code(tables, WHO, source, "candidate", ev, score=0.9)], mentions=[x.mention(mention, "diagnoses")])
+    assert [c.code for c in out.codes] == [expected]
 
 
 def test_a_bleed_takes_no_source_its_statement_does_not_name(tables):

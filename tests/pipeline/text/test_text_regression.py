@@ -163,6 +163,7 @@ ABBREVIATIONS = [
     ("Staggered paracetamol OD over two days.", "OD", "overdose", "DIAGNOSIS"),
     ("GBS after a Campylobacter diarrhoea: ascending weakness, areflexia; IVIg.", "GBS", "Guillain-Barre syndrome",
      "DIAGNOSIS"),
+    ("1. GBS, three weeks after a chest infection. Treated with IVIg.", "GBS", "Guillain-Barre syndrome", "DIAGNOSIS"),
 ]
 
 
@@ -346,6 +347,11 @@ ASSERTIONS = [
     ("He is on the urology waiting list (Mr Achebe) for a TURP.", "TURP", "hypothetical"),
     ("She was admitted from the waiting list for a laparoscopic cholecystectomy.", "laparoscopic cholecystectomy",
      "present"),
+    ("Elective admission from waiting list for right total knee replacement.", "total knee replacement", "present"),
+    ("Admitted electively (waiting list) for laparoscopic cholecystectomy.", "laparoscopic cholecystectomy",
+     "present"),
+    ("I have put her on the waiting list for an elective bilateral tonsillectomy.", "tonsillectomy", "hypothetical"),
+    ("There has never been any doubt about her COPD.", "COPD", "present"),
     ("There has never been any cholecystitis.", "cholecystitis", "negated"),
     ("There have never been any seizures.", "seizures", "negated"),
     # the reasons after "<condition> excluded:" argue against it where they name it again
@@ -353,6 +359,9 @@ ASSERTIONS = [
      "glaucoma suspect", "negated"),
     ("- Sepsis excluded: blood cultures negative; the pneumonia was treated with amoxicillin.", "pneumonia",
      "present"),
+    # a condition sharing a word with the excluded one is another condition
+    ("- Hip fracture excluded: CT showed a left superior pubic ramus fracture.", "fracture", "present"),
+    ("- Bacterial meningitis excluded: CSF consistent with viral meningitis.", "viral meningitis", "present"),
 ]
 
 
