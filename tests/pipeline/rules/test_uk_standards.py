@@ -1463,13 +1463,19 @@ def test_dehydration_hypokalaemia_and_blood_loss_anaemia_of_this_episode_are_cod
     ("- Osteoarthritis of both hips", ["J18.9", "I10"]),
     ("- Osteoarthritis of both knees - right TKR 2019", ["J18.9", "I10"]),
     ("- Generalised osteoarthritis affecting both knees and hands", ["J18.9", "I10"]),
+    ("- Bilateral OA knees", ["J18.9", "I10", "M17.0"]),
+    ("- Pain in both knees, no injury", ["J18.9", "I10"]),  # their pain, no osteoarthritis named
+    # a replacement still to come leaves both knees' osteoarthritis
+    ("- Osteoarthritis of both knees - on the waiting list for a right total knee replacement",
+     ["J18.9", "I10", "M17.0"]),
 ])
 def test_osteoarthritis_of_both_knees_is_coded(tables, line, expected):
     x = Excerpt(("diagnoses", "Community-acquired pneumonia"), ("past_medical_history", line))
     gonarthrosis = code(tables, WHO, "M17.0", "candidate", x.evidence("Community-acquired pneumonia"), score=0.0)
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("Community-acquired pneumonia", "diagnoses")),
                           code(tables, WHO, "I10")],
-              "CON-061", mentions=[x.mention("Osteoarthritis" if "Osteo" in line else "osteoarthritis",
+              "CON-061", mentions=[x.mention(next(m for m in ("Osteoarthritis", "osteoarthritis", "OA knees",
+                                                             "Pain in both knees") if m in line),
                                              "past_medical_history")], candidates=[gonarthrosis])
     assert [c.code for c in out.codes] == expected
 
