@@ -14,7 +14,8 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
 from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_first, mention_text, mention_words,
-                     notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds)
+                     notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds,
+                     without_split)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
@@ -1107,9 +1108,6 @@ def not_coded_here(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s)
 
 
-_BLEEDING = frozenset({"bleeding", "bleed", "bled", "haemorrhage", "haemorrhagic", "hemorrhage", "with"})
-
-
 def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
     """A code of ``codes`` gives its place to a condition of ``beside`` that the ranker scores at
     least ``source_floor`` (a candidate the suggester left out) and that its own present statement
@@ -1122,7 +1120,7 @@ def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
         shared = shared_statement(s, c)
         stated = shared is not None and shared.assertion == "present" or any(
             e.assertion == "present" and e.section in p.listed for e in c.evidence)
-        words = (content_words(c.title) | term_words(System.parse(c.system), c.code)) - _BLEEDING
+        words = (content_words(c.title) | term_words(System.parse(c.system), c.code)) - set(p.naming_skips)
         return stated and any(words & mention_words(m) for m in w.inside(c, procedural=False))
 
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
@@ -1148,6 +1146,8 @@ class BesideParams:
     # ("Acute upper GI bleed from oesophageal varices": the varices with bleeding, not K92.2)
     source_floor: float = 1.01
     listed: tuple[str, ...] = ()  # ... or that the letter lists under these headings
+    # words that name no source by themselves: its code shares them with the haemorrhage
+    naming_skips: tuple[str, ...] = ()
     same_statement: bool = False  # True: only beside a code that rests on one of its statements
 
     def __post_init__(self):
@@ -1340,9 +1340,12 @@ class CombinationParams:
     notes: dict = field(default_factory=dict)
     # titles' words for one condition, as one word ("with bleeding" varices, "haemorrhage" K92.2)
     same: dict = field(default_factory=dict)
+    # a negation of part of a condition's course, not of it ("no active bleeding at endoscopy")
+    partly: str = r"(?!)"
 
     def __post_init__(self):
         re.compile(self.words)
+        re.compile(self.partly)
         object.__setattr__(self, "notes", check_notes(self.notes, "notes", self.words))
 
 
@@ -1551,7 +1554,7 @@ def combination_codes(w: Work, r: Rule) -> None:
         said = _said_without(w, combined, s, p.same)
         # "Gastric ulcer, chronic without haemorrhage" beside the haemorrhage: the sibling with it,
         # unless the letter denies the condition ("There has never been any cholecystitis")
-        if said and not any(m.assertion == "negated" and not _QUALIFIED.search(m.text)
+        if said and not any(m.assertion == "negated" and not re.search(p.partly, m.text, re.I)
                             and said & {p.same.get(t, t) for t in mention_words(m)} for m in w.mentions):
             sibling = _sibling_with(w, combined, s, said, p.same)
             if sibling is None:
@@ -1566,9 +1569,9 @@ def combination_codes(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, combined.code), other=combined.code)
 
 
-# a negation of part of a condition's course, not of the condition ("no active bleeding at endoscopy")
-_QUALIFIED = re.compile(r"\b(?:active|ongoing|further|fresh|recurrent|re-?bleed\w*)\b", re.I)
-_WITHOUT = re.compile(r"\bwithout\b", re.I)
+
+
+_UNSPECIFIED = re.compile(r"\bunspecified\b", re.I)
 
 
 def _title_words(w: Work, s: CodeSuggestion, same: dict) -> tuple[set[str], set[str]]:
@@ -1576,14 +1579,14 @@ def _title_words(w: Work, s: CodeSuggestion, same: dict) -> tuple[set[str], set[
     title, each read through ``same``."""
     _, entry = w.entry(s)
     title = entry.title if entry is not None else s.title
-    before, after = (*_WITHOUT.split(title, maxsplit=1), "")[:2]
+    before, after = without_split(title)
     return _axis_words(before, same), _axis_words(after, same)
 
 
 def _axis_words(text: str, same: dict) -> set[str]:
     """The content words of a title read through ``same``, with "unspecified", which sets a
     subdivision apart here ("chronic or unspecified with haemorrhage")."""
-    return {same.get(t, t) for t in content_words(text)} | set(re.findall(r"\bunspecified\b", text.lower()))
+    return {same.get(t, t) for t in content_words(text)} | {w.lower() for w in _UNSPECIFIED.findall(text)}
 
 
 def _said_without(w: Work, combined: CodeSuggestion, s: CodeSuggestion, same: dict) -> set[str]:
@@ -1604,7 +1607,7 @@ def _sibling_with(w: Work, combined: CodeSuggestion, s: CodeSuggestion, said: se
     wanted = kept | _axis_words(s.title, same) - {"unspecified"}
     best, best_fit = None, None
     for child in table.children(parent.code):
-        words = _axis_words(_WITHOUT.split(child.title, maxsplit=1)[0], same)
+        words = _axis_words(without_split(child.title)[0], same)
         if not child.selectable or child.code == entry.code or not said <= words:
             continue
         fit = len(words & wanted) - len(words - wanted - {"both"})
@@ -1646,18 +1649,23 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
     _said_more(w, r)
 
 
-_UNSPECIFIED = re.compile(r"\bunspecified\b", re.I)
-# "unspecified" of part of a code: "Generalized and unspecified atherosclerosis", "unspecified site"
-_PART_UNSPECIFIED = re.compile(r"\band unspecified\b|\bunspecified site\b|\bsite unspecified\b", re.I)
+@dataclass(frozen=True)
+class UnspecifiedParams:
+    message: str
+    partly: str  # a title unspecified only in part ("Generalized and unspecified atherosclerosis")
+
+    def __post_init__(self):
+        re.compile(self.partly)
 
 
-@rule("CON-060", "conventions", MessageParams)
+@rule("CON-060", "conventions", UnspecifiedParams)
 def unspecified_beside_specified(w: Work, r: Rule) -> None:
     """An unspecified diagnosis (fourth character 9, "unspecified" in its title, of the whole code)
     is not coded beside a specified code of its own category that rests on one of its statements."""
+    p: UnspecifiedParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         key = compact(s.code)
-        if len(key) < 4 or key[3] != "9" or not _UNSPECIFIED.search(s.title) or _PART_UNSPECIFIED.search(s.title):
+        if len(key) < 4 or key[3] != "9" or not _UNSPECIFIED.search(s.title) or re.search(p.partly, s.title, re.I):
             continue
         other = next((o for o in w.codes if o is not s and o.system == s.system and o.kind == "diagnosis"
                       and compact(o.code)[:3] == key[:3] and compact(o.code)[3:4] not in ("", "9")
@@ -1665,7 +1673,7 @@ def unspecified_beside_specified(w: Work, r: Rule) -> None:
         if other is not None:
             w.demote(s)
             w.tag(r, s, other)
-            w.flag(r, r.params.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
+            w.flag(r, p.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
 _NEC = re.compile(r"\bNEC\b")

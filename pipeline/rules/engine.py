@@ -331,6 +331,14 @@ def asterisk_refs(w: "Work", rule_id: str) -> tuple:
 
 
 _WITH = re.compile(r"\bwith\b(?!out)(.*?)(?:\bwithout\b|$)", re.I)
+_WITHOUT = re.compile(r"\bwithout\b", re.I)
+
+
+def without_split(title: str) -> tuple[str, str]:
+    """A title's words before its first "without" and after it: what the code says and what it
+    denies ("Chronic without haemorrhage or perforation": "Chronic ", " haemorrhage or perforation")."""
+    before, after = (*_WITHOUT.split(title, maxsplit=1), "")[:2]
+    return before, after
 
 
 def title_holds(diagnosis: CodeSuggestion, symptom: CodeSuggestion) -> bool:

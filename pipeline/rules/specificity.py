@@ -22,7 +22,7 @@ from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_sequence, content_words, within
 
-from .engine import Work, carried, mention_words
+from .engine import Work, carried, mention_words, without_split
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries, check_patterns
@@ -30,7 +30,6 @@ from .schema import Rule, check_codes, check_entries, check_patterns
 # title wording that documents nothing: "unspecified as acute or chronic", "chronic or unspecified",
 # "other and unspecified parts", "unspecified"
 _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unspecified\b", re.I)
-_WITHOUT = re.compile(r"\bwithout\b", re.I)
 # words in parentheses are supplementary and square brackets enclose synonyms (neither changes the
 # code: WHO ICD-10 Volume 2, 3.1.4), and an "including ..." clause lists what the code also
 # covers, not what it requires
@@ -86,8 +85,7 @@ class Subdivision:
     @classmethod
     def of(cls, entry: CodeEntry, parent_words: set[str], boilerplate: frozenset[str] = frozenset()) -> "Subdivision":
         title = _joined(_SUPPLEMENTARY.sub(" ", _NOT_DOCUMENTED.sub(" ", entry.title)))
-        kept, *excluded = _WITHOUT.split(title, maxsplit=1)
-        excluded = excluded[0] if excluded else ""
+        kept, excluded = without_split(title)
         own, excludes = content_words(kept) - parent_words - boilerplate, content_words(excluded) - parent_words
         return cls(entry, frozenset(own), frozenset(excludes))
 

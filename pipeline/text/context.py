@@ -291,7 +291,8 @@ def set_aside(doc) -> None:
 
 
 # a sentence that opens with its verdict on the query before it: "EXCLUDED: ...", "Ruled out on CTPA."
-_VERDICT_OPENS = re.compile(r"^\W*(?:excluded|ruled\s+out|not\s+confirmed|disproved)\b(?!\s+(?:a|an|the|any)\b)", re.I)
+_VERDICT_WORDS = r"(?:excluded|ruled\s+out|not\s+confirmed)"  # the verdict words on a condition weighed
+_VERDICT_OPENS = re.compile(rf"^\W*(?:{_VERDICT_WORDS}|disproved)\b(?!\s+(?:a|an|the|any)\b)", re.I)
 
 
 def excluded_next(doc) -> None:
@@ -312,7 +313,7 @@ def excluded_next(doc) -> None:
 
 
 # the verdict on a condition just named, then a colon: its reasons follow ("Glaucoma excluded: ...")
-_VERDICT_THEN_REASONS = re.compile(r"^\s*(?:was\s+|has\s+been\s+)?(?:excluded|ruled\s+out|not\s+confirmed)\s*:", re.I)
+_VERDICT_THEN_REASONS = re.compile(rf"\s*(?:was\s+|has\s+been\s+)?{_VERDICT_WORDS}\s*:", re.I)
 
 
 def excluded_with_reasons(doc) -> None:
@@ -324,10 +325,10 @@ def excluded_with_reasons(doc) -> None:
     for ent in doc.ents:
         if ent.label_ == "PROCEDURE" or not ent._.is_negated:
             continue
-        verdict = _VERDICT_THEN_REASONS.match(doc.text[ent.end_char:])
+        verdict = _VERDICT_THEN_REASONS.match(doc.text, ent.end_char)
         if verdict is None:
             continue
-        start = ent.end_char + verdict.end()
+        start = verdict.end()
         end = doc.text.find("\n", start)
         end = len(doc.text) if end < 0 else end
         named = {t.lower_ for t in ent if t.is_alpha}
