@@ -209,17 +209,27 @@ class SubdivisionParams:
     message: str
     # categories that are the residual of others ("influenza, virus not identified" J11 of J09-J10)
     residual_of: dict[str, list[str]] = field(default_factory=dict)
+    # subdivisions that name two siblings together ("hypertrophy of tonsils with hypertrophy of
+    # adenoids" J35.3 of J35.1 and J35.2)
+    combination_of: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self):
-        check_codes(tuple(self.residual_of), "residual_of")
-        for of in self.residual_of.values():
-            check_codes(tuple(of), "residual_of")
+        for name in ("residual_of", "combination_of"):
+            check_codes(tuple(getattr(self, name)), name)
+            for of in getattr(self, name).values():
+                check_codes(tuple(of), name)
+        for code, of in self.combination_of.items():
+            if any(o == code or "." not in o or o.split(".")[0] != code.split(".")[0] for o in of) or "." not in code:
+                raise ValueError(f"combination_of: {code} must name dotted subdivisions of its own category, "
+                                 f"not itself (got {of})")
 
 
 @rule("CON-012", "conventions", SubdivisionParams)
 def one_subdivision(w: Work, r: Rule) -> None:
     """Of two suggested subdivisions of one parent where one is unspecified, a residual "Other ..."
-    beside a specific one, or "without" what the other has, the other is coded, in the first place either had. (Whether the letter words what
+    beside a specific one, "without" what the other has, one the other names with its sibling
+    (``combination_of``), or of a category that is the residual of the other's (``residual_of``),
+    the other is coded, in the first place either had. (Whether the letter words what
     sets the other apart is not asked: it says "leg" where the title says "limb".)"""
     families = {id(s): f for s in w.scope(r) if s.kind == "diagnosis" and (f := _family(w, s)) is not None}
     for s in [s for s in w.codes if id(s) in families]:
@@ -227,7 +237,7 @@ def one_subdivision(w: Work, r: Rule) -> None:
             continue
         mine = families[id(s)]
         o = next((o for o in w.codes if o is not s and id(o) in families
-                  and _overrides(families[id(o)], mine, r.params.residual_of)), None)
+                  and _overrides(families[id(o)], mine, r.params)), None)
         if o is None:
             continue
         if w.codes.index(s) < w.codes.index(o):
@@ -237,13 +247,14 @@ def one_subdivision(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, s, codes=(s.code, o.code), other=f"{o.code} ({o.title})")
 
 
-def _overrides(other: tuple, mine: tuple, residual_of: dict[str, list[str]]) -> bool:
+def _overrides(other: tuple, mine: tuple, p: SubdivisionParams) -> bool:
     """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
     parent, and ``mine`` is unspecified or "without complications" (diabetes, E1x.9, beside one
     of its complications), a residual "Other ..." beside a specific one, or excludes what
-    ``other`` has; or ``mine``'s category is the residual of ``other``'s (J11.1 beside J10.1)."""
+    ``other`` has; or ``mine``'s category is the residual of ``other``'s (J11.1 beside J10.1); or
+    ``other`` names ``mine`` with its sibling (J35.3 beside J35.2)."""
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
-    if parent_o.code in residual_of.get(parent_m.code, ()):
+    if parent_o.code in p.residual_of.get(parent_m.code, ()) or sub_m.entry.code in p.combination_of.get(sub_o.entry.code, ()):
         return True
     if parent_o.code != parent_m.code or not (sub_o.own or sub_o.excludes):
         return False
@@ -548,20 +559,38 @@ def _statements(w: Work, s: CodeSuggestion, after: int) -> list[str]:
     words with its title, else every mention in its evidence), read with its site and the words
     that change codes ("compound #": open fracture), and the words that follow it to the end of
     the clause ("fracture of L1 after a fall")."""
-    words = content_words(_SITE_LABEL.sub(" ", s.title))
-    inside = [m for m in w.inside(s, False) if m.assertion in STATED]
-    related = [m for m in inside if words & mention_words(m)] or inside
     told = []
-    for m in related:
+    for m in _related(w, s):
         rest = w.text[m.end:m.end + after]
         clause = _CLAUSE_END.search(rest)
         told.append(" ".join([m.body_site or "", m.query, rest[:clause.start()] if clause else rest]))
     return told
 
 
-def _labels_told(w: Work, s: CodeSuggestion, patterns: dict[str, str], after: int) -> set[str]:
-    """The labels (of ``patterns``: label -> the words that state it) the statements of ``s`` state."""
-    told = _statements(w, s, after)
+def _related(w: Work, s: CodeSuggestion) -> list[Mention]:
+    """The present mentions behind ``s``: those sharing words with its title, else every one in its evidence."""
+    words = content_words(_SITE_LABEL.sub(" ", s.title))
+    inside = [m for m in w.inside(s, False) if m.assertion in STATED]
+    return [m for m in inside if words & mention_words(m)] or inside
+
+
+# the words with which a condition comes on what the clause has named before it
+_COMES_WITH = re.compile(r"\b(?:with|complicated by)\s+$", re.I)
+
+
+def _leads(w: Work, s: CodeSuggestion) -> list[str]:
+    """The words of its clause before each mention behind ``s`` that comes "with" or
+    "complicated by" them ("ulcer of the right fourth toe with acute osteomyelitis of the phalanges")."""
+    out = []
+    for m in _related(w, s):
+        lead = re.split(r"(?<!\d)[.;,\n]", w.text[max(0, m.start - 200):m.start])[-1]
+        if _COMES_WITH.search(lead):
+            out.append(lead)
+    return out
+
+
+def _labels_in(told: list[str], patterns: dict[str, str]) -> set[str]:
+    """The labels (of ``patterns``: label -> the words that state it) that the texts ``told`` state."""
     return {label for label, pattern in patterns.items() if any(re.search(pattern, x, re.I) for x in told)}
 
 
@@ -592,11 +621,12 @@ def _to_labelled_sibling(w: Work, r: Rule, s: CodeSuggestion, wanted: str, messa
 def site_of_involvement(w: Work, r: Rule) -> None:
     """A code of the site subclassification (the UK fifth character of Chapter XIII: "gout,
     unspecified (Lower leg)") takes the site its statements name: the region of the one site
-    named, multiple sites where they name sites in several regions, and site unspecified where
-    they name none."""
+    named, multiple sites where they name sites in several regions (where they name none, the
+    clause they come "with": "ulcer of the right fourth toe with acute osteomyelitis of the
+    phalanges"), and site unspecified where that names none either."""
     p: SiteParams = r.params
     for s in _labelled(w, r, {*p.regions, p.unspecified, p.multiple}):
-        found = _labels_told(w, s, p.regions, p.after)
+        found = _labels_in(_statements(w, s, p.after), p.regions) or _labels_in(_leads(w, s), p.regions)
         wanted = p.unspecified if not found else next(iter(found)) if len(found) == 1 else p.multiple
         _to_labelled_sibling(w, r, s, wanted, p.message)
 
@@ -621,6 +651,6 @@ def open_or_closed(w: Work, r: Rule) -> None:
     closed."""
     p: FractureParams = r.params
     for s in _labelled(w, r, set(p.kinds)):
-        found = _labels_told(w, s, p.kinds, p.after) - {p.default}
+        found = _labels_in(_statements(w, s, p.after), p.kinds) - {p.default}
         _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)
 

@@ -397,6 +397,9 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     (None, "His left eye was amblyopic when he was three; the amblyopia has resolved and patching has stopped.",
      "H53.0", False),
     (None, "Her acute kidney injury has resolved with fluids.", "N17.9", True),  # this episode's, not past
+    ("past_medical_history", "- Childhood asthma - resolved", "J45.9", False),  # a terse history line
+    ("diagnoses", "3. AKI - resolved", "N17.9", True),  # this episode's: no history line
+    ("past_medical_history", "- Hypertension, gout 2019 (resolved)", "I10", True),  # the gout resolved, not all the line
 ])
 def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
     x = Excerpt(MAIN, (section, line))
@@ -2801,6 +2804,11 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
     (("1. Influenza-like illness with cough", "J11.1"), ("Influenza A on nasopharyngeal PCR.", "J10.1"), ["J10.1"]),
     # gastroenteritis of unspecified origin is the residual of the enteritis of a named organism
     (("1. Salmonella enteritis", "A02.0"), ("Gastroenteritis with AKI.", "A09.9"), ["A02.0"]),
+    # one code names the two siblings together: it is kept, in the first place either had
+    (("1. Adenotonsillar hypertrophy", "J35.3"), ("Large adenoids on nasendoscopy.", "J35.2"), ["J35.3"]),
+    (("1. Left renal calculus", "N20.0"), ("Stones in the left kidney and ureter on CT KUB.", "N20.2"), ["N20.2"]),
+    # two siblings alone: no combination code is made up from them here
+    (("1. Tonsillar hypertrophy", "J35.1"), ("Large adenoids on nasendoscopy.", "J35.2"), ["J35.1", "J35.2"]),
 ])
 def test_a_condition_is_coded_once_at_its_most_specific(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -3509,6 +3517,11 @@ def gout_sites(tmp_path_factory, opcs4_fixture):
     ("Gout of the left wrist and the right first MTPJ", "Gout", None, "M10.99", "M10.90"),  # two regions
     ("Gout (on allopurinol since her hip replacement)", "Gout", None, "M10.95", "M10.99"),  # an aside names no site
     ("Acute gout of the right knee", "Acute gout", None, "M10.96", "M10.96"),  # already its site
+    # the statement names no site: the words before it in its line do
+    ("Infected ulcer of the right fourth toe with acute gout of the phalanges", "acute gout", None, "M10.99", "M10.97"),
+    ("Right knee replaced in 2019; gout of the phalanges", "gout", None, "M10.96", "M10.99"),  # another clause's
+    ("Right hip replacement, gout of the phalanges", "gout", None, "M10.95", "M10.99"),  # a list's other item
+    ("Right wrist fracture and acute gout of the phalanges", "acute gout", None, "M10.93", "M10.99"),  # not "with"
 ])
 def test_a_musculoskeletal_code_takes_the_site_its_statement_names(gout_sites, line, phrase, site, coded, expected):
     x = Excerpt(("diagnoses", line))

@@ -431,7 +431,10 @@ def test_history_headings(analyse, heading):
                                               ("Ward course", "discharge_summary"),
                                               # what was done in hospital, not what is planned
                                               ("Treatment", "discharge_summary"), ("Management", "discharge_summary"),
-                                              ("Management plan", "plan")])
+                                              ("Management plan", "plan"),
+                                              # the team's conclusion after the story
+                                              ("Assessment", "diagnoses"), ("Conclusion", "diagnoses"),
+                                              ("Assessment and plan", "plan"), ("Assessment & plan", "plan")])
 def test_heading_word_variants(analyse, heading, section):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
     assert found["Hypertension"] == section

@@ -362,6 +362,12 @@ ASSERTIONS = [
     # a condition sharing a word with the excluded one is another condition
     ("- Hip fracture excluded: CT showed a left superior pubic ramus fracture.", "fracture", "present"),
     ("- Bacterial meningitis excluded: CSF consistent with viral meningitis.", "viral meningitis", "present"),
+    # a diagnosis another record carries as a label, which the letter disputes
+    ('A note on spirometry: his GP record carries a "?COPD" label from 2023.', "COPD", "negated"),
+    ("Please remove the COPD label.", "COPD", "negated"),
+    ("Her COPD label was confirmed on spirometry.", "COPD", "present"),  # a label that records it
+    ("Rituximab for myasthenia gravis (off-label).", "myasthenia gravis", "present"),  # a drug's licence
+    ("Rituximab for myasthenia gravis, off label.", "myasthenia gravis", "present"),
 ]
 
 
