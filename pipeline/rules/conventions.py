@@ -873,6 +873,39 @@ def delivery_record(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class RepairParams:
+    repairs: dict[str, str]  # a laceration's code -> the code of its repair
+    repaired: str  # the words of its statement that say it was repaired ("sutured in the delivery room")
+    unless: str  # the words that say it was not ("not sutured")
+    message: str
+
+    def __post_init__(self):
+        check_codes(tuple(self.repairs), "repairs")
+        check_codes(tuple(self.repairs.values()), "repairs")
+        re.compile(self.repaired)
+        re.compile(self.unless)
+
+
+@rule("CON-062", "conventions", RepairParams)
+def laceration_repaired(w: Work, r: Rule) -> None:
+    """An obstetric laceration whose statement, or the sentence after it, says it was repaired
+    ("Second-degree perineal tear, sutured in the delivery room") carries the code of its repair
+    (R32), after the method of delivery; one left unsutured carries none."""
+    p: RepairParams = r.params
+    if System.OPCS4 not in w.tables:
+        return
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and s.code in p.repairs]:
+        named = w.support(s)
+        at = [i for i, x in enumerate(w.sentences) if any(x.start <= m.start < x.end for m in named)]
+        at += [i + 1 for i in at if i + 1 < len(w.sentences) and w.sentences[i + 1].section == w.sentences[i].section]
+        told = [w.text[w.sentences[i].start:w.sentences[i].end] for i in at] or [e.text for e in s.evidence]
+        if any(re.search(p.repaired, t, re.I) for t in told) and not any(re.search(p.unless, t, re.I) for t in told):
+            added = w.add(r, System.OPCS4, p.repairs[s.code], s.evidence, rule_evidence=True, score=s.score)
+            if added is not None:
+                w.flag(r, p.message, added, mention=s.code)
+
+
+@dataclass(frozen=True)
 class ExternalCauseParams:
     injuries: tuple[str, ...]  # what an external cause explains
     external: tuple[str, ...]  # external cause codes: where a specific one is suggested, nothing is added

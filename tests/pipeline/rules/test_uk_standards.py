@@ -856,6 +856,28 @@ def test_a_delivery_record_carries_its_method_of_delivery(nhs_tables, history, e
     assert [c.code for c in none.codes] == ["I10"]
 
 
+@pytest.mark.parametrize("lines, phrase, tear, expected", [
+    ([(None, "Second-degree perineal tear, sutured in the delivery room.")], "Second-degree perineal tear", "O70.1",
+     ["R32.3"]),
+    # the repair told in the next sentence of the section
+    ([(None, "Perineum: second-degree perineal tear."), (None, "PR examination before and after the repair: intact.")],
+     "second-degree perineal tear", "O70.1", ["R32.3"]),
+    ([(None, "Third-degree tear (3a), repaired in theatre under spinal.")], "Third-degree tear", "O70.2", ["R32.2"]),
+    # left to heal: nothing to code
+    ([(None, "Perineum: first-degree tear, not sutured, with her agreement.")], "first-degree tear", "O70.0", []),
+    # a repair in another section is not the tear's
+    ([(None, "Perineum: second-degree perineal tear."), ("plan", "Hernia repair next year.")],
+     "second-degree perineal tear", "O70.1", []),
+])
+def test_an_obstetric_laceration_repaired_carries_its_repair(nhs_tables, lines, phrase, tear, expected):
+    x = Excerpt(*lines)
+    s = code(nhs_tables, WHO, tear, evidence=x.evidence(phrase))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "R24.9", "primary"), s], "CON-062",
+              mentions=[x.mention(phrase)])
+    assert [c.code for c in out.codes if c.system == "OPCS-4"] == ["R24.9", *expected]
+    assert bool(out.flags) == bool(expected)
+
+
 def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):
     """An elective caesarean section for a breech presentation (O32.1, not a delivery code): the
     suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
