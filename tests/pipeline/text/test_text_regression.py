@@ -366,6 +366,14 @@ ASSERTIONS = [
     ('A note on spirometry: his GP record carries a "?COPD" label from 2023.', "COPD", "negated"),
     ("Please remove the COPD label.", "COPD", "negated"),
     ("Her COPD label was confirmed on spirometry.", "COPD", "present"),  # a label that records it
+    # criteria not met deny the diagnosis
+    ("He does not meet the criteria for a diagnosis of epilepsy at this stage.", "epilepsy", "negated"),
+    ("He meets the criteria for a diagnosis of epilepsy.", "epilepsy", "present"),
+    # consent for an operation that might be needed is no operation done
+    ("He was consented on admission for emergency cystoscopy and right JJ stent, or ureteroscopy, in case of fever.",
+     "ureteroscopy", "hypothetical"),
+    ("Consented for laparotomy in case of failure to settle - not needed.", "laparotomy", "hypothetical"),
+    ("She was consented for and underwent a laparoscopic appendicectomy.", "laparoscopic appendicectomy", "present"),
     ("Rituximab for myasthenia gravis (off-label).", "myasthenia gravis", "present"),  # a drug's licence
     ("Rituximab for myasthenia gravis, off label.", "myasthenia gravis", "present"),
 ]
