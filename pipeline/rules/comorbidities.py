@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
-from clincoder.core.contracts import SentenceRecord
+from clincoder.core.index_terms import index_terms
+from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+from clincoder.core.words import content_words
 
-from .engine import Work, read_as_another
+from .engine import Work, mention_words, read_as_another, term_words
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -462,3 +464,69 @@ def not_this_episode(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
+class SourceParams:
+    sepsis: tuple[str, ...]  # the sepsis codes
+    localised: tuple[str, ...]  # the localised infections a source is coded to
+    named: str  # the words that name the sepsis in a sentence ("urosepsis", "septicaemia")
+    cause: str  # the words after it that name its source ("secondary to", "from")
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.sepsis, "sepsis")
+        check_codes(self.localised, "localised")
+        re.compile(self.named)
+        re.compile(self.cause)
+
+
+def _sources(w: Work, p: SourceParams) -> list[Mention]:
+    """The first present mention of a condition after the cause words that follow a present
+    mention of sepsis of this episode, in its sentence ("E. coli sepsis secondary to acute right
+    pyelonephritis")."""
+    out = []
+    for m0 in w.mentions:
+        if m0.procedural or m0.assertion not in ("present", "uncertain") or m0.section in HISTORY_SECTIONS \
+                or not re.search(p.named, m0.text, re.I):
+            continue
+        x = next((x for x in w.sentences if x.start <= m0.start < x.end), None)
+        cause = re.compile(p.cause, re.I).match(w.text, m0.end, x.end) if x is not None else None
+        if cause is not None:
+            out += [m for m in w.mentions if not m.procedural and m.assertion in ("present", "uncertain")
+                    and cause.end() <= m.start < x.end][:1]
+    return out
+
+
+def _named_fully(w: Work, m: Mention, refs) -> CodeSuggestion | None:
+    """The candidate (of ``refs``) whose title or index term the mention, with its modifiers,
+    states most fully ("acute pyelonephritis": N10 over N12's "pyelonephritis")."""
+    said = mention_words(m) | content_words(" ".join(m.modifiers))
+    best, most = None, 0
+    for c in w.candidates:
+        if c.kind != "diagnosis" or not in_refs(c.code, refs):
+            continue
+        names = (c.title, *index_terms(System.parse(c.system)).get(c.code, ()))
+        n = max((len(words) for t in names if (words := content_words(t)) and words <= said), default=0)
+        if n > most or (n == most and best is not None and n and c.score > best.score):
+            best, most = c, n
+    return best if most else None
+
+
+@rule("CON-063", "comorbidities", SourceParams)
+def source_of_sepsis(w: Work, r: Rule) -> None:
+    """The localised infection a sepsis statement names as its source is coded after the sepsis,
+    where the ranker offers its code and nothing of its category, nor another localised
+    infection read from the same statement, is suggested."""
+    p: SourceParams = r.params
+    sepsis, localised = code_refs(" ".join(p.sepsis)), code_refs(" ".join(p.localised))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, sepsis)]:
+        for m in _sources(w, p):
+            found = _named_fully(w, m, localised)
+            # coded already: a code of its category, or a localised infection read from its statement
+            if found is None or any(x.kind == "diagnosis" and (x.code[:3] == found.code[:3] or in_refs(x.code, localised)
+                                    and any(e.start <= m.start < e.end for e in x.evidence)) for x in w.codes):
+                continue
+            added = w.add(r, System.parse(found.system), found.code, found.evidence, after=s)
+            if added is not None:
+                w.flag(r, p.message, added, other=s.code, mention=m.text)

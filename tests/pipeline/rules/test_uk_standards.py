@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import re
+
 import pytest
 
 from clincoder.core.codes import System
@@ -876,6 +878,29 @@ def test_an_obstetric_laceration_repaired_carries_its_repair(nhs_tables, lines, 
               mentions=[x.mention(phrase)])
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == ["R24.9", *expected]
     assert bool(out.flags) == bool(expected)
+
+
+@pytest.mark.parametrize("line, coded, expected", [
+    # the source the sepsis statement names, by its index term with the mention's modifiers
+    ("E. coli sepsis secondary to acute right pyelonephritis.", [], ["A41.5", "N10"]),
+    ("Urosepsis from a left pyelonephritis.", [], ["A41.5", "N12"]),
+    # coded already from the same statement: nothing is added
+    ("E. coli sepsis secondary to acute right pyelonephritis.", ["N12"], ["A41.5", "N12"]),
+    # no cause words after the sepsis: the statement names no source
+    ("Sepsis. Acute right pyelonephritis was considered.", [], ["A41.5"]),
+])
+def test_the_source_of_sepsis_is_coded_after_it(tables, line, coded, expected):
+    x = Excerpt(("diagnoses", line))
+    source = "pyelonephritis"
+    mentions = [x.mention(re.search(r"(?i)(uro)?sepsis", line).group(), "diagnoses"),
+                x.mention(source, "diagnoses", modifiers=("acute",) if "acute" in line else ())]
+    candidates = [code(tables, WHO, c, "candidate", x.evidence(line, "diagnoses"), score=0.05) for c in ("N10", "N12")
+                  if c not in coded]
+    codes = [code(tables, WHO, "A41.5", "primary", x.evidence(line, "diagnoses"))] + \
+        [code(tables, WHO, c, evidence=x.evidence(line, "diagnoses")) for c in coded]
+    out = run(tables, x, codes, "CON-063", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (len(expected) > 1 + len(coded))
 
 
 def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):
