@@ -14,7 +14,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.words import content_words
 
-from .engine import Work, mention_words, read_as_another, term_words
+from .engine import Work, mention_words, read_as_another
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries
@@ -481,10 +481,10 @@ class SourceParams:
         re.compile(self.cause)
 
 
-def _sources(w: Work, p: SourceParams) -> list[Mention]:
-    """The first present mention of a condition after the cause words that follow a present
-    mention of sepsis of this episode, in its sentence ("E. coli sepsis secondary to acute right
-    pyelonephritis")."""
+def _sources(w: Work, p: SourceParams) -> list[list[Mention]]:
+    """For each present or uncertain mention of sepsis of this episode (not of the past history)
+    that cause words follow directly ("E. coli sepsis secondary to acute right pyelonephritis"),
+    the present or uncertain mentions of conditions after them in its sentence, in order."""
     out = []
     for m0 in w.mentions:
         if m0.procedural or m0.assertion not in ("present", "uncertain") or m0.section in HISTORY_SECTIONS \
@@ -493,8 +493,8 @@ def _sources(w: Work, p: SourceParams) -> list[Mention]:
         x = next((x for x in w.sentences if x.start <= m0.start < x.end), None)
         cause = re.compile(p.cause, re.I).match(w.text, m0.end, x.end) if x is not None else None
         if cause is not None:
-            out += [m for m in w.mentions if not m.procedural and m.assertion in ("present", "uncertain")
-                    and cause.end() <= m.start < x.end][:1]
+            out.append([m for m in w.mentions if not m.procedural and m.assertion in ("present", "uncertain")
+                        and cause.end() <= m.start < x.end])
     return out
 
 
@@ -521,8 +521,9 @@ def source_of_sepsis(w: Work, r: Rule) -> None:
     p: SourceParams = r.params
     sepsis, localised = code_refs(" ".join(p.sepsis)), code_refs(" ".join(p.localised))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, sepsis)]:
-        for m in _sources(w, p):
-            found = _named_fully(w, m, localised)
+        for after in _sources(w, p):
+            # the first mention after the cause words that names a localised infection ("E. coli" does not)
+            m, found = next(((m, f) for m in after if (f := _named_fully(w, m, localised)) is not None), (None, None))
             # coded already: a code of its category, or a localised infection read from its statement
             if found is None or any(x.kind == "diagnosis" and (x.code[:3] == found.code[:3] or in_refs(x.code, localised)
                                     and any(e.start <= m.start < e.end for e in x.evidence)) for x in w.codes):

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact, opcs4_supplementary
-from clincoder.core.contracts import Mention
+from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
@@ -876,30 +876,49 @@ def delivery_record(w: Work, r: Rule) -> None:
 class RepairParams:
     repairs: dict[str, str]  # a laceration's code -> the code of its repair
     repaired: str  # the words of its statement that say it was repaired ("sutured in the delivery room")
-    unless: str  # the words that say it was not ("not sutured")
+    unless: str  # the words that say it was not ("not sutured", "no need for suturing")
+    laceration: str  # the words that name the laceration (a repair inside an operation named otherwise is another's)
     message: str
 
     def __post_init__(self):
         check_codes(tuple(self.repairs), "repairs")
         check_codes(tuple(self.repairs.values()), "repairs")
-        re.compile(self.repaired)
-        re.compile(self.unless)
+        if any("." not in k or "-" in k for k in self.repairs):
+            raise ValueError("repairs: each key must be one dotted code (O70.1), not a category or a range")
+        for pattern in (self.repaired, self.unless, self.laceration):
+            re.compile(pattern)
+
+
+def _repair_words(w: Work, p: RepairParams, x: SentenceRecord) -> list[re.Match]:
+    """The repair words of a sentence that are not inside an operation named otherwise ("inguinal
+    hernia repair"; a mention that is the repair word alone names nothing else)."""
+    other = [m for m in w.mentions if m.procedural and x.start <= m.start < x.end
+             and not re.search(p.laceration, m.text, re.I) and not re.fullmatch(p.repaired, m.text.strip(), re.I)]
+    return [k for k in re.finditer(p.repaired, w.text[x.start:x.end], re.I)
+            if not any(m.start <= x.start + k.start() < m.end for m in other)]
+
+
+def _tells_nothing_else(w: Work, x: SentenceRecord) -> bool:
+    """A sentence that names no condition of its own (present): it may go on telling of the one before."""
+    return not any(not m.procedural and m.assertion == "present" and x.start <= m.start < x.end for m in w.mentions)
 
 
 @rule("CON-062", "conventions", RepairParams)
 def laceration_repaired(w: Work, r: Rule) -> None:
-    """An obstetric laceration whose statement, or the sentence after it, says it was repaired
-    ("Second-degree perineal tear, sutured in the delivery room") carries the code of its repair
-    (R32), after the method of delivery; one left unsutured carries none."""
+    """An obstetric laceration whose statement, or the next sentence of its section where that names
+    no other condition, says it was repaired ("Second-degree perineal tear, sutured in the delivery
+    room") carries the code of its repair (R32), added last; one left unsutured carries none."""
     p: RepairParams = r.params
     if System.OPCS4 not in w.tables:
         return
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and s.code in p.repairs]:
         named = w.support(s)
         at = [i for i, x in enumerate(w.sentences) if any(x.start <= m.start < x.end for m in named)]
-        at += [i + 1 for i in at if i + 1 < len(w.sentences) and w.sentences[i + 1].section == w.sentences[i].section]
-        told = [w.text[w.sentences[i].start:w.sentences[i].end] for i in at] or [e.text for e in s.evidence]
-        if any(re.search(p.repaired, t, re.I) for t in told) and not any(re.search(p.unless, t, re.I) for t in told):
+        at += [i + 1 for i in at if i + 1 < len(w.sentences) and w.sentences[i + 1].section == w.sentences[i].section
+               and _tells_nothing_else(w, w.sentences[i + 1])]
+        told = [w.sentences[i] for i in at]
+        if any(_repair_words(w, p, x) for x in told) and \
+                not any(re.search(p.unless, w.text[x.start:x.end], re.I) for x in told):
             added = w.add(r, System.OPCS4, p.repairs[s.code], s.evidence, rule_evidence=True, score=s.score)
             if added is not None:
                 w.flag(r, p.message, added, mention=s.code)

@@ -10,9 +10,8 @@ ICD-10 2019 and the OPCS-4 fixture."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -870,12 +869,20 @@ def test_a_delivery_record_carries_its_method_of_delivery(nhs_tables, history, e
     # a repair in another section is not the tear's
     ([(None, "Perineum: second-degree perineal tear."), ("plan", "Hernia repair next year.")],
      "second-degree perineal tear", "O70.1", []),
+    # nor one the next sentence tells of another condition, nor an operation named otherwise
+    ([(None, "Perineum: second-degree perineal tear."), (None, "Cervical tear sutured.")],
+     "second-degree perineal tear", "O70.1", []),
+    ([(None, "Second-degree perineal tear; inguinal hernia repair in 2019.")], "Second-degree perineal tear",
+     "O70.1", []),
+    ([(None, "Perineum: second-degree perineal tear, no need for suturing.")], "second-degree perineal tear",
+     "O70.1", []),
 ])
 def test_an_obstetric_laceration_repaired_carries_its_repair(nhs_tables, lines, phrase, tear, expected):
     x = Excerpt(*lines)
     s = code(nhs_tables, WHO, tear, evidence=x.evidence(phrase))
-    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "R24.9", "primary"), s], "CON-062",
-              mentions=[x.mention(phrase)])
+    mentions = [x.mention(phrase)] + [x.mention(t) for t in ("Cervical tear",) if t in x.text] + \
+        [x.mention(t, label="PROCEDURE") for t in ("inguinal hernia repair", "Hernia repair") if t in x.text]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "R24.9", "primary"), s], "CON-062", mentions=mentions)
     assert [c.code for c in out.codes if c.system == "OPCS-4"] == ["R24.9", *expected]
     assert bool(out.flags) == bool(expected)
 
@@ -888,11 +895,13 @@ def test_an_obstetric_laceration_repaired_carries_its_repair(nhs_tables, lines, 
     ("E. coli sepsis secondary to acute right pyelonephritis.", ["N12"], ["A41.5", "N12"]),
     # no cause words after the sepsis: the statement names no source
     ("Sepsis. Acute right pyelonephritis was considered.", [], ["A41.5"]),
+    ("Sepsis; from day 3 acute right pyelonephritis was treated.", [], ["A41.5"]),  # not directly after it
+    ("Septic arthritis secondary to acute right pyelonephritis.", [], ["A41.5"]),  # no sepsis named
 ])
 def test_the_source_of_sepsis_is_coded_after_it(tables, line, coded, expected):
     x = Excerpt(("diagnoses", line))
     source = "pyelonephritis"
-    mentions = [x.mention(re.search(r"(?i)(uro)?sepsis", line).group(), "diagnoses"),
+    mentions = [x.mention(re.search(r"(?i)(uro)?sepsis|septic arthritis", line).group(), "diagnoses"),
                 x.mention(source, "diagnoses", modifiers=("acute",) if "acute" in line else ())]
     candidates = [code(tables, WHO, c, "candidate", x.evidence(line, "diagnoses"), score=0.05) for c in ("N10", "N12")
                   if c not in coded]
@@ -901,6 +910,17 @@ def test_the_source_of_sepsis_is_coded_after_it(tables, line, coded, expected):
     out = run(tables, x, codes, "CON-063", mentions=mentions, candidates=candidates)
     assert [c.code for c in out.codes] == expected
     assert bool(out.flags) == (len(expected) > 1 + len(coded))
+
+
+@pytest.mark.parametrize("section, assertion", [("past_medical_history", "present"), ("diagnoses", "negated")])
+def test_a_past_or_negated_sepsis_names_no_source(tables, section, assertion):
+    line = "Sepsis secondary to acute right pyelonephritis"
+    x = Excerpt((section, line))
+    mentions = [x.mention("Sepsis", section, assertion=assertion),
+                x.mention("pyelonephritis", section, modifiers=("acute",))]
+    n10 = code(tables, WHO, "N10", "candidate", x.evidence(line, section), score=0.05)
+    out = run(tables, x, [code(tables, WHO, "A41.5", "primary")], "CON-063", mentions=mentions, candidates=[n10])
+    assert [c.code for c in out.codes] == ["A41.5"] and not out.flags
 
 
 def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):

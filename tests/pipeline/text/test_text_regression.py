@@ -369,6 +369,7 @@ ASSERTIONS = [
     # criteria not met deny the diagnosis
     ("He does not meet the criteria for a diagnosis of epilepsy at this stage.", "epilepsy", "negated"),
     ("He meets the criteria for a diagnosis of epilepsy.", "epilepsy", "present"),
+    ("She has not met the criteria for a diagnosis of asthma.", "asthma", "negated"),
     # consent for an operation that might be needed is no operation done
     ("He was consented on admission for emergency cystoscopy and right JJ stent, or ureteroscopy, in case of fever.",
      "ureteroscopy", "hypothetical"),
