@@ -654,3 +654,48 @@ def open_or_closed(w: Work, r: Rule) -> None:
         found = _labels_in(_statements(w, s, p.after), p.kinds) - {p.default}
         _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)
 
+
+
+@dataclass(frozen=True)
+class SeizureParams:
+    epilepsy: tuple[str, ...]  # the epilepsy codes (G40)
+    diagnosed: str  # the words of a mention that name epilepsy as a diagnosis
+    service: str  # the words after it that make it a service, not a diagnosis ("epilepsy nurse")
+    seizure: str  # the words of a mention of a seizure
+    febrile: str  # the words that make a seizure febrile
+    past: str  # the words that date a seizure before this episode ("at 18 months of age")
+    seizure_code: str  # a seizure the letter does not call epilepsy (R56.8)
+    febrile_code: str  # a febrile one (R56.0)
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.epilepsy, "epilepsy")
+        check_codes((self.seizure_code, self.febrile_code), "seizure_code, febrile_code")
+        for pattern in (self.diagnosed, self.service, self.seizure, self.febrile, self.past):
+            re.compile(pattern)
+
+
+def _epilepsy_named(w: Work, p: SeizureParams) -> bool:
+    """Whether a mention of this patient names epilepsy as a diagnosis (known, past or present; not
+    denied, a relative's, feared, nor "our epilepsy protocol")."""
+    return any(not m.procedural and m.assertion not in ("negated", "family", "hypothetical")
+               and re.search(p.diagnosed, m.text, re.I) and not re.match(p.service, w.text[m.end:m.end + 30], re.I)
+               for m in w.mentions)
+
+
+@rule("CON-064", "conventions", SeizureParams)
+def seizure_not_epilepsy(w: Work, r: Rule) -> None:
+    """A seizure the letter does not call epilepsy (a first, a provoked or a symptomatic seizure) is
+    coded R56.8, a febrile one R56.0, not epilepsy (G40)."""
+    p: SeizureParams = r.params
+    refs = code_refs(" ".join(p.epilepsy))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
+        if _epilepsy_named(w, p):
+            return
+        told = [t for x in w.sentences  # this episode's seizure, not "two febrile convulsions at 18 months"
+                if any(x.start <= m.start < x.end and m.assertion in ("present", "uncertain")
+                       and re.search(p.seizure, m.text, re.I) for m in w.mentions)
+                and not re.search(p.past, t := w.text[x.start:x.end], re.I)]
+        code = p.febrile_code if any(re.search(p.febrile, t, re.I) for t in told) else p.seizure_code
+        w.replace(r, s, System.parse(s.system), code)
+        w.flag(r, p.message, s, codes=(s.code, code), other=code)

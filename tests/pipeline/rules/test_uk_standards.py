@@ -923,6 +923,27 @@ def test_a_past_or_negated_sepsis_names_no_source(tables, section, assertion):
     assert [c.code for c in out.codes] == ["A41.5"] and not out.flags
 
 
+@pytest.mark.parametrize("lines, expected", [
+    # a seizure the letter does not call epilepsy
+    ([("diagnoses", "First generalised tonic-clonic seizure, provoked by alcohol and lack of sleep.")], "R56.8"),
+    ([("diagnoses", "Simple febrile convulsion.")], "R56.0"),
+    # a febrile convulsion of the past does not make this seizure febrile
+    ([("diagnoses", "First generalised seizure."), (None, "Two febrile convulsions at 18 months of age.")], "R56.8"),
+    # the letter names the patient's epilepsy: it stays
+    ([("diagnoses", "Breakthrough seizure in known epilepsy.")], "G40.9"),
+    # a service, a relative's or a denied epilepsy names none
+    ([("diagnoses", "First seizure."), (None, "Seen by the epilepsy nurse.")], "R56.8"),
+])
+def test_a_seizure_not_called_epilepsy_is_no_epilepsy(tables, lines, expected):
+    x = Excerpt(*lines)
+    mentions = [x.mention(w, sec, assertion="present", label="DIAGNOSIS")
+                for sec, line in lines for w in ("seizure", "convulsion", "epilepsy") if w in line]
+    g40 = code(tables, WHO, "G40.9", "primary", x.evidence(lines[0][1], lines[0][0]))
+    out = run(tables, x, [g40], "CON-064", mentions=mentions)
+    assert [c.code for c in out.codes] == [expected]
+    assert bool(out.flags) == (expected != "G40.9")
+
+
 def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):
     """An elective caesarean section for a breech presentation (O32.1, not a delivery code): the
     suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
