@@ -421,7 +421,7 @@ def outgrown(w: Work, r: Rule) -> None:
     p: OutgrownParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         named = w.support(s)  # the statements that name the condition, else its evidence
-        told = [(w.text[x.start:x.end], x.section) for x in w.sentences if any(x.start <= m.start < x.end for m in named)] \
+        told = [(w.text[x.start:x.end], x.section) for x in (w.sentences[i] for i in w.holding(named))] \
             or [(e.text, e.section) for e in s.evidence]
         if all(re.search(p.resolved, t, re.I) and (section in p.history or re.search(p.past, t, re.I))
                for t, section in told):
@@ -485,13 +485,13 @@ def _sources(w: Work, p: SourceParams) -> list[list[Mention]]:
     """For each present or uncertain mention of sepsis of this episode (not of the past history)
     that cause words follow directly ("E. coli sepsis secondary to acute right pyelonephritis"),
     the present or uncertain mentions of conditions after them in its sentence, in order."""
-    out = []
+    out, cause_words = [], re.compile(p.cause, re.I)
     for m0 in w.mentions:
         if m0.procedural or m0.assertion not in ("present", "uncertain") or m0.section in HISTORY_SECTIONS \
                 or not re.search(p.named, m0.text, re.I):
             continue
-        x = next((x for x in w.sentences if x.start <= m0.start < x.end), None)
-        cause = re.compile(p.cause, re.I).match(w.text, m0.end, x.end) if x is not None else None
+        x = next((w.sentences[i] for i in w.holding([m0])), None)
+        cause = cause_words.match(w.text, m0.end, x.end) if x is not None else None
         if cause is not None:
             out.append([m for m in w.mentions if not m.procedural and m.assertion in ("present", "uncertain")
                         and cause.end() <= m.start < x.end])
@@ -520,8 +520,10 @@ def source_of_sepsis(w: Work, r: Rule) -> None:
     infection read from the same statement, is suggested."""
     p: SourceParams = r.params
     sepsis, localised = code_refs(" ".join(p.sepsis)), code_refs(" ".join(p.localised))
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, sepsis)]:
-        for after in _sources(w, p):
+    septic = [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, sepsis)]
+    sources = _sources(w, p) if septic else []
+    for s in septic:
+        for after in sources:
             # the first mention after the cause words that names a localised infection ("E. coli" does not)
             m, found = next(((m, f) for m in after if (f := _named_fully(w, m, localised)) is not None), (None, None))
             # coded already: a code of its category, or a localised infection read from its statement

@@ -913,7 +913,7 @@ def laceration_repaired(w: Work, r: Rule) -> None:
         return
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and s.code in p.repairs]:
         named = w.support(s)
-        at = [i for i, x in enumerate(w.sentences) if any(x.start <= m.start < x.end for m in named)]
+        at = w.holding(named)
         at += [i + 1 for i in at if i + 1 < len(w.sentences) and w.sentences[i + 1].section == w.sentences[i].section
                and _tells_nothing_else(w, w.sentences[i + 1])]
         told = [w.sentences[i] for i in at]

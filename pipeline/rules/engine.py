@@ -153,6 +153,11 @@ class Work:
         self.demote(s)
         self.tag(rule, s)
 
+    def holding(self, mentions: Sequence[Mention]) -> list[int]:
+        """The indices of the sentences that hold any of ``mentions``, in order."""
+        starts = [m.start for m in mentions]
+        return [i for i, x in enumerate(self.sentences) if any(x.start <= a < x.end for a in starts)]
+
     def sentences_in(self, sections: Sequence[str]) -> list[SentenceRecord]:
         return [s for s in self.sentences if s.section in sections or (None in sections and s.section is None)]
 

@@ -655,7 +655,6 @@ def open_or_closed(w: Work, r: Rule) -> None:
         _to_labelled_sibling(w, r, s, next(iter(found)) if len(found) == 1 else p.default, p.message)
 
 
-
 @dataclass(frozen=True)
 class SeizureParams:
     epilepsy: tuple[str, ...]  # the epilepsy codes (G40)
@@ -689,13 +688,13 @@ def seizure_not_epilepsy(w: Work, r: Rule) -> None:
     coded R56.8, a febrile one R56.0, not epilepsy (G40)."""
     p: SeizureParams = r.params
     refs = code_refs(" ".join(p.epilepsy))
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-        if _epilepsy_named(w, p):
-            return
-        told = [t for x in w.sentences  # this episode's seizure, not "two febrile convulsions at 18 months"
-                if any(x.start <= m.start < x.end and m.assertion in ("present", "uncertain")
-                       and re.search(p.seizure, m.text, re.I) for m in w.mentions)
-                and not re.search(p.past, t := w.text[x.start:x.end], re.I)]
-        code = p.febrile_code if any(re.search(p.febrile, t, re.I) for t in told) else p.seizure_code
+    epilepsy = [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]
+    if not epilepsy or _epilepsy_named(w, p):
+        return
+    seizures = [m for m in w.mentions if m.assertion in ("present", "uncertain") and re.search(p.seizure, m.text, re.I)]
+    told = [t for i in w.holding(seizures)  # this episode's seizure, not "two febrile convulsions at 18 months"
+            if not re.search(p.past, t := w.text[w.sentences[i].start:w.sentences[i].end], re.I)]
+    code = p.febrile_code if any(re.search(p.febrile, t, re.I) for t in told) else p.seizure_code
+    for s in epilepsy:
         w.replace(r, s, System.parse(s.system), code)
         w.flag(r, p.message, s, codes=(s.code, code), other=code)
