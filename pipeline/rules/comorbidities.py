@@ -56,12 +56,16 @@ class StatusParams:
     # ... and one the rest of its sentence says is no allergy, whatever reaction it names
     # ("Morphine - itching (intolerance, not an allergy)")
     denied: str = r"(?!)"
+    # the words that take an allergy to a named substance off the record, wherever the letter says
+    # them ("viral rash, not a penicillin allergy", "penicillin allergy label removed"); only where
+    # what they match names the entry's substance
+    delabelled: str = r"(?!)"
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list, "begun": str})
         for pattern in (self.told, self.not_told, self.past, self.earlier, self.dates, self.not_allergy, self.allergic,
-                        self.treated_before, self.treated_after, self.taken_before, self.denied):
+                        self.treated_before, self.treated_after, self.taken_before, self.denied, self.delabelled):
             re.compile(pattern)
 
 
@@ -136,6 +140,10 @@ def status_codes(w: Work, r: Rule) -> None:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
+        gone = _delabelled(w, p, words) if allergy else None
+        if gone is not None:
+            _taken_off(w, r, entry["code"], gone)
+            continue
         begun = _begun(w, p, entry, words, year)
         for s in w.sentences_in(entry["sections"] + told_in + dated_in):
             said = w.text[s.start:s.end]
@@ -203,6 +211,21 @@ def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pa
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
+
+
+def _delabelled(w: Work, p: StatusParams, words: re.Pattern) -> re.Match | None:
+    """Where the letter takes an allergy to one of ``words``' substances off the record ("a viral
+    rash, not a penicillin allergy", "penicillin allergy label removed"): its words, else None."""
+    told = (re.finditer(p.delabelled, w.text[s.start:s.end], re.I) for s in w.sentences)
+    return next((m for found in told for m in found if words.search(m.group(0))), None)
+
+
+def _taken_off(w: Work, r: Rule, code: str, gone: re.Match) -> None:
+    """The allergy code the letter takes off the record is not coded, whatever suggested it."""
+    for s in [c for c in w.scope(r) if compact(c.code) == compact(code)]:
+        w.demote(s)
+        w.tag(r, s)
+        w.flag(r, r.params.ruled_out, s, mention=gone.group(0))
 
 
 def _another_class(w: Work, r: Rule, allergies: list[dict]) -> None:

@@ -667,6 +667,7 @@ class OrganismParams:
     combinations: tuple[dict, ...] = ()
     combined: str = ""
     misread: str = "{code} ({title}) is coded as {other}: the organism the letter names."
+    titled: str = "{code} ({title}) is not coded beside {other}, whose title names the organism."
     # cause codes that stay directly after the infection (the procedure of CON-044): the organism follows them
     causes: tuple[str, ...] = ()
 
@@ -772,6 +773,24 @@ def _misread_organisms(w: Work, r: Rule, p: OrganismParams) -> None:
             w.flag(r, p.misread, s, codes=(s.code, named["add"]), other=named["add"])
 
 
+def _named_by_a_title(w: Work, r: Rule, p: OrganismParams) -> None:
+    """An organism code beside a code whose title names that organism ("Acute bronchiolitis due to
+    respiratory syncytial virus", J21.0, beside B97.4) goes, where no infection of the letter whose
+    code does not name its organism needs it."""
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+    if any(in_refs(s.code, code_refs(" ".join(p.infections))) for s in mine):
+        return
+    coded = code_refs(" ".join(p.coded))
+    for own in [s for s in mine if in_refs(s.code, coded)]:
+        words = [e["words"] for e in p.organisms if compact(e["add"]) == compact(own.code)]
+        by = next((s for s in mine if s is not own and not in_refs(s.code, coded)
+                   and any(re.search(x, s.title, re.I) for x in words)), None)
+        if by is not None:
+            w.demote(own)
+            w.tag(r, own, by)
+            w.flag(r, p.titled, own, codes=(own.code, by.code), other=by.code)
+
+
 @rule("CON-027", "conventions", OrganismParams)
 def organism(w: Work, r: Rule) -> None:
     """An infection whose code does not name its organism is followed by the B95-B96 code of the
@@ -779,6 +798,7 @@ def organism(w: Work, r: Rule) -> None:
     p: OrganismParams = r.params
     _combined(w, r, p)
     _misread_organisms(w, r, p)
+    _named_by_a_title(w, r, p)
     mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
     if any(in_refs(s.code, code_refs(" ".join(p.coded))) for s in mine):
         return
@@ -1854,6 +1874,65 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, r.params.message, s)
+
+
+@dataclass(frozen=True)
+class ToldDoneParams:
+    # {code, words, unless?}: a procedure's code, the words with which a statement tells it done,
+    # and words that make the statement another thing; the first entry a statement tells wins
+    entries: tuple[dict, ...]
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes, or of plans
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.entries, "entries", {"code": str, "words": str}, {"unless": str})
+        check_codes(tuple(e["code"] for e in self.entries), "entries")
+
+
+@rule("CON-066", "conventions", ToldDoneParams)
+def told_done(w: Work, r: Rule) -> None:
+    """A procedure that a statement of this episode tells done in its own words ("a urethral
+    catheter was passed on the ward") is coded, whatever the ranker made of it."""
+    p: ToldDoneParams = r.params
+    system = next((x for x in w.tables if x.kind == "procedure" and x in r.applies_to), None)
+    if system is None:
+        return
+    for s in (s for s in w.episode_sentences(p.skip_sections) if s.assertion not in NOT_CODED):
+        said = w.text[s.start:s.end]
+        entry = next((e for e in p.entries if re.search(e["words"], said, re.I)
+                      and not re.search(e.get("unless") or r"(?!)", said, re.I)), None)
+        added = w.add(r, system, entry["code"], (w.told(s),)) if entry is not None else None
+        if added is not None:
+            w.flag(r, p.message, added, mention=re.search(entry["words"], said, re.I).group(0))
+
+
+@dataclass(frozen=True)
+class SiteTakenParams:
+    codes: str  # the site codes (OPCS-4 chapter Z, laterality apart)
+    # {codes, sites}: the operations whose category takes a site code, and the site codes they take
+    sites: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes,), "codes")
+        check_entries(self.sites, "sites", {"codes": str, "sites": str}, {})
+        check_codes(tuple(e["sites"] for e in self.sites), "sites")
+
+
+@rule("SUP-005", "conventions", SiteTakenParams)
+def site_taken_by_an_operation(w: Work, r: Rule) -> None:
+    """A site code is coded only where an operation coded in the letter takes a site code of its
+    kind; the others name their site in their own code."""
+    p: SiteTakenParams = r.params
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    operations = [s for s in procedures if not opcs4_supplementary(s.code)]
+    taken = [code_refs(e["sites"]) for e in p.sites
+             if any(in_refs(s.code, code_refs(e["codes"])) for s in operations)]
+    for s in procedures:
+        if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, opcs4_chapter
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import CodeSuggestion, Evidence
 
 from .comorbidities import DATES, dated_before, letter_year
-from .engine import Work, asterisk_refs, explaining, listed_first, same_statement, shared_statement, title_holds
+from .engine import (Work, asterisk_refs, explaining, listed_first, mention_words, same_statement, shared_statement,
+                     title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -272,6 +273,64 @@ def earlier_year_not_primary(w: Work, r: Rule) -> None:
     year = letter_year(w.text, p.dates)
     _aside_not_primary(w, r, lambda s: bool(s.evidence) and all(
         dated_before(e, year) and e.section not in p.listed for e in s.evidence))
+
+
+@dataclass(frozen=True)
+class DeliveryReasonParams:
+    reason: str  # a statement of the reason for a caesarean or an assisted delivery: its group "reason"
+    codes: tuple[str, ...]  # the conditions that can be that reason
+    episode: tuple[str, ...]  # codes of the pregnancy: one suggested makes the record the mother's
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    message: str
+
+    def __post_init__(self):
+        if "reason" not in re.compile(self.reason).groupindex:
+            raise ValueError("reason: give the reason's words as the group (?P<reason>...)")
+        check_codes(self.codes, "codes")
+        check_codes(self.episode, "episode")
+
+
+def _delivery_reason(w: Work, p: DeliveryReasonParams) -> CodeSuggestion | None:
+    """The likeliest code (suggested or a candidate) of the first reason for a caesarean or an
+    assisted delivery that a statement of this episode gives: a code a mention of the reason's
+    words names (there or in another statement: "Diagnosis: failure to progress in the first
+    stage of labour"), else one resting on the statement."""
+    refs, pregnancy = code_refs(" ".join(p.codes)), code_refs(" ".join(p.episode))
+    if not any(c.kind == "diagnosis" and in_refs(c.code, pregnancy) for c in w.codes):
+        return None
+    for s in w.episode_sentences(p.skip_sections):
+        found = re.search(p.reason, w.text[s.start:s.end], re.I)
+        if found is None:
+            continue
+        at = s.start + found.start("reason")
+        told = [mention_words(m) for m in w.mentions if not m.procedural and at <= m.start < at + _REASON_WORDS]
+        pool = [c for c in (*w.codes, *w.candidates) if c.kind == "diagnosis" and in_refs(c.code, refs)
+                and (c.system, compact(c.code)) not in w.invalid and any(e.assertion == "present" for e in c.evidence)]
+        named = [c for c in pool if any(x and (mention_words(m) >= x or x >= mention_words(m))
+                                        for m in w.support(c) for x in told)]
+        resting = [c for c in pool if any(e.start <= at < e.end for e in c.evidence)]
+        if named or resting:
+            return max(named or resting, key=lambda c: c.suggest if c.suggest is not None else c.score)
+    return None
+
+
+_REASON_WORDS = 80  # characters: how far from its start a reason's mention may begin
+
+
+@rule("SEQ-018", "sequencing", DeliveryReasonParams)
+def delivery_reason_first(w: Work, r: Rule) -> None:
+    """The reason the letter gives for a caesarean or an assisted delivery ("caesarean section for
+    failure to progress in the first stage") is coded and is the main condition."""
+    p: DeliveryReasonParams = r.params
+    reason = _delivery_reason(w, p)
+    main = w.add(r, System.parse(reason.system), reason.code, reason.evidence) if reason is not None else None
+    main = main or (w.suggested(System.parse(reason.system), reason.code) if reason is not None else None)
+    first = next((c for c in w.codes if c.kind == "diagnosis"), None)
+    if main is None or first is None or main is first:
+        return
+    w.move_before(main, first)
+    w.tag(r, main, first)
+    w.flag(r, p.message, first, codes=(main.code, first.code), other=main.code)
 
 
 @dataclass(frozen=True)

@@ -496,6 +496,54 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, entry["to"]), other=entry["to"])
 
 
+@dataclass(frozen=True)
+class EveryTherapyParams:
+    routes: tuple[str, ...]  # the therapeutic operations of one endoscopic route each ("G43-G44")
+    therapies: str  # the rule whose entries name the therapies and their codes (CON-035)
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.routes, "routes")
+
+
+def _therapies_told(w: Work, s: CodeSuggestion, p: TherapyParams, route) -> dict[str, int]:
+    """The therapies of ``route`` that the statement of ``s`` (and the rest of its account) tells
+    done, each code with where its words first stand."""
+    therapy = re.compile("|".join(f"(?:{e['words']})" for e in p.entries), re.I)
+    said = " ".join(e.text + _account(w, e.end, therapy, re.compile(p.another_route), p.sentences)
+                    for e in s.evidence if e.assertion == "present")
+    told: dict[str, int] = {}
+    for e in (e for e in p.entries if in_refs(e["to"], route) and e["to"] not in told):
+        at = next((m.start() for m in re.finditer(e["words"], said, re.I) if not _not_done(said, m)), None)
+        if at is not None:
+            told[e["to"]] = at
+    return told
+
+
+@rule("CON-065", "conventions", EveryTherapyParams)
+def every_therapy_at_the_examination(w: Work, r: Rule) -> None:
+    """Each therapy that the statement of a therapeutic endoscopy tells done at that examination
+    is coded, in the order told (adrenaline injected, then clips applied: G43.6, then G43.8)."""
+    p: EveryTherapyParams = r.params
+    source = w.enabled_rule(p.therapies)
+    if source is None:
+        return
+    for route in (code_refs(x) for x in p.routes):
+        s = next((s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, route)), None)
+        if s is None:
+            continue
+        told, system, last = _therapies_told(w, s, source.params, route), System.parse(s.system), s
+        for code in sorted(told, key=told.get):
+            added = w.add(r, system, code, s.evidence, after=last, rule_evidence=True, score=s.score)
+            if added is None:  # suggested already, or not in the table
+                continue
+            if told[code] < told.get(s.code, len(w.text)):  # told before the operation coded
+                w.move_before(added, s)
+            else:
+                last = added
+            w.flag(r, p.message, added, codes=(added.code, s.code), other=s.code)
+
+
 # where an examination's account ends: a blank line, a new list item or a new heading
 _ITEM_END = re.compile(r"\n\s*\n|\n\s*(?:\d+[.)]|[-\u2022*])\s|\n[A-Z][A-Za-z /]{1,30}:")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")

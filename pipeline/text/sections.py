@@ -196,7 +196,7 @@ class LetterSectionizer(Sectionizer):
             title = doc.text[a:body].strip() if s.category else ""
             raw.append(SectionSpan(s.category, a, b, body, title))
         spans = []
-        for span, resumed in nested_headers(doc.text, raw):
+        for span, resumed in item_headers(doc.text, nested_headers(doc.text, raw)):
             spans += [span] if resumed else inline_paragraph(doc.text, span)
         doc._.section_spans = spans
         return doc
@@ -250,6 +250,41 @@ def nested_headers(text: str, spans: List[SectionSpan]) -> List[Tuple[SectionSpa
 
 
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_BULLET = re.compile(r"[ \t]*(?:[-\u2022*]|\d+[.)])[ \t]+")  # a list item's bullet or number
+_NEXT_ITEM = re.compile(r"\n([ \t]*)(?:[-\u2022*]|\d+[.)])[ \t]+")
+
+
+def _next_item(text: str, span: SectionSpan) -> Optional[int]:
+    """Where the next item of the list begins, for a header written in a list item with its
+    statement on the same line ("- Allergies: none known."); None for any other header, or where
+    the list ends first (a blank line) or the next item is another header."""
+    line_start = text.rfind("\n", 0, span.start) + 1
+    bullet = _BULLET.match(text, line_start)
+    line_end = text.find("\n", span.body_start, span.end)
+    if bullet is None or bullet.end() != span.start or line_end == -1 or not text[span.body_start:line_end].strip():
+        return None
+    item = _NEXT_ITEM.search(text, line_end, span.end)
+    if item is None or BLANK_LINE.search(text, line_end, item.end()) or not text[item.end():span.end].strip() \
+            or _leading(item.group(1)) != _leading(text[line_start:bullet.end()]):
+        return None
+    return item.start() + 1
+
+
+def item_headers(text: str, spans: List[Tuple[SectionSpan, bool]]) -> List[Tuple[SectionSpan, bool]]:
+    """A header written in a list item with its statement on the same line ("- Allergies: none
+    known." among the items under "Other history") heads that item only: the list's next item is
+    the enclosing section's again ("- Smokes 10 cigarettes a day" is history, not an allergy).
+    Each span comes with True where it is such a resumption, as :func:`nested_headers` gives them."""
+    out: List[Tuple[SectionSpan, bool]] = []
+    for span, resumed in spans:
+        outer = out[-1][0] if out else None
+        back = None if resumed or outer is None or not outer.section or not span.section else _next_item(text, span)
+        if back is None:
+            out.append((span, resumed))
+            continue
+        out.append((replace(span, end=back), False))
+        out.append((SectionSpan(outer.section, back, span.end, back, outer.title), True))
+    return out
 
 
 def inline_paragraph(text: str, span: SectionSpan) -> List[SectionSpan]:

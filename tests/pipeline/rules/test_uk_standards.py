@@ -78,6 +78,24 @@ def coded(out):
 MAIN = ("diagnoses", "1. Community acquired pneumonia")
 
 
+@pytest.mark.parametrize("lines, coded", [
+    # an allergy taken off the record after review is not coded, whatever suggested it
+    ([("allergies", "Penicillin - rash (records)."),
+      (None, "Rash age 19 on amoxicillin was glandular fever, not a penicillin allergy. Allergy label removed.")], []),
+    ([("allergies", "Penicillin - rash."), (None, "Penicillin allergy label removed after a negative oral challenge.")], []),
+    # another substance's de-labelling leaves the allergy; so does "not allergic" to another drug
+    ([("allergies", "Penicillin - anaphylaxis."), (None, "The rash on trimethoprim was viral, not a trimethoprim allergy.")],
+     ["Z88.0"]),
+    ([("allergies", "Penicillin - anaphylaxis."), (None, "She is not allergic to trimethoprim.")], ["Z88.0"]),
+])
+def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
+    x = Excerpt(("diagnoses", MAIN[1]), *lines)
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "Z88.0", evidence=x.evidence(lines[0][1], lines[0][0]))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == coded
+    assert all("HIS-001" in c.rules for c in out.candidates)
+
+
 @pytest.mark.parametrize("section, line, expected", [
     ("medications", "Apixaban 5 mg twice daily (continued)", "Z92.1"),
     ("medications", "Warfarin as per INR clinic", "Z92.1"),
@@ -1101,11 +1119,17 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tab
     ("Rigid oesophagoscopy under GA: button battery impacted below cricopharyngeus, removed intact.", "G19.9", "G18.1"),
     ("OGD: impacted food bolus removed with a Roth net; biopsies taken.", "G45.9", "G44.2"),  # therapy first
     ("OGD: normal mucosa; duodenal biopsies taken for coeliac serology.", "G45.9", "G45.1"),
+    ("OGD: Dieulafoy lesion, two haemoclips applied.", "G45.9", "G43.8"),
     ("Colonoscopy: 12 mm sigmoid polyp removed by hot snare.", "H22.9", "H20.1"),
     ("Flexible sigmoidoscopy and flatus tube decompression of the sigmoid volvulus.", "H25.9", "H24.5"),
     ("Flexible bronchoscopy: dental crown removed from the right lower lobe bronchus (foreign body).", "E49.9",
      "E48.5"),
     ("Colonoscopy complete to the caecum: normal.", "H22.9", "H22.9"),
+    # an ERCP's sphincterotomy with the stones then removed, with a stent placed, or alone
+    ("ERCP: biliary sphincterotomy, then balloon trawl - both stones and sludge removed.", "J43.9", "J38.1"),
+    ("ERCP: sphincterotomy and a 10 Fr plastic stent placed across the stricture.", "J43.9", "J38.2"),
+    ("ERCP: sphincterotomy; balloon trawl brought out sludge only, no stones.", "J43.9", "J38.9"),
+    ("ERCP: sphincterotomy; duct clear, no stent needed.", "J38.9", "J38.9"),
 ])
 def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told, proc, expected):
     tables = nhs_tables
@@ -1113,6 +1137,26 @@ def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told,
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
     assert [c.code for c in out.codes] == [expected]
     assert expected == proc or proc in [c.code for c in out.candidates]
+
+
+@pytest.mark.parametrize("told, coded, expected", [
+    # each therapy at one OGD is coded, in the order told: the injection, then the clips
+    ("OGD: duodenal ulcer with a visible vessel; adrenaline 10 ml injected, followed by two haemostatic clips.",
+     ["G43.8"], ["G43.6", "G43.8"]),
+    ("OGD: two clips to the vessel, then adrenaline injected around it.", ["G43.8"], ["G43.8", "G43.6"]),
+    ("OGD: grade 3 varices, four bands applied; the bleeding ulcer injected with adrenaline.", ["G43.7"],
+     ["G43.7", "G43.6"]),
+    ("OGD: ulcer treated with adrenaline injection; no clips needed.", ["G43.6"], ["G43.6"]),  # not done
+    ("OGD: ulcer injected with adrenaline; antral biopsies taken for CLO.", ["G43.6"], ["G43.6"]),  # no therapy
+    ("OGD: clean-based ulcer, adrenaline and clips.", ["G45.1"], ["G45.1"]),  # a biopsy code is no therapy's
+])
+def test_each_therapy_at_one_endoscopy_is_coded(nhs_tables, told, coded, expected):
+    x = Excerpt(("procedures", told))
+    codes = [code(nhs_tables, OPCS, c, "primary" if i == 0 else "secondary", x.evidence(told, "procedures"))
+             for i, c in enumerate(coded)]
+    out = run(nhs_tables, x, codes, "CON-035", "CON-065")
+    assert [c.code for c in out.codes] == expected
+    assert all("CON-065" in c.rules for c in out.codes if c.code not in coded)
 
 
 @pytest.mark.parametrize("told, then, proc, expected", [
@@ -2606,6 +2650,11 @@ def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines
     ([("diagnoses", "1. Community-acquired pneumonia"), (None, "Pneumococcal and Legionella urinary antigens negative.")],
      "J18.9", ["J18.9"]),
     ([("diagnoses", "1. Community-acquired pneumonia"), (None, "Urine culture grew E. coli.")], "J18.9", ["J18.9"]),
+    # a viral infection of unstated virus: the code of the virus its swab or CSF names
+    ([("diagnoses", "1. Bronchiolitis"), (None, "Nasopharyngeal swab PCR: RSV detected.")], "J21.9", ["J21.0"]),
+    ([("diagnoses", "1. Viral meningitis"), (None, "CSF enterovirus PCR positive.")], "A87.9", ["A87.0"]),
+    ([("diagnoses", "1. Viral meningitis"), (None, "CSF enterovirus PCR negative.")], "A87.9", ["A87.9"]),
+    ([("diagnoses", "1. Right lower lobe pneumonia"), (None, "Throat swab PCR: adenovirus.")], "J18.1", ["J12.0"]),
 ])
 def test_an_infection_with_a_combination_code_for_its_organism_takes_it(tables, lines, infection, expected):
     x = Excerpt(*lines)
@@ -2622,6 +2671,26 @@ def test_the_organism_code_goes_once_a_combination_code_names_it(tables):
                           code(tables, WHO, "B96.3", evidence=x.evidence(lines[1], None))], "CON-027")
     assert [c.code for c in out.codes] == ["J14"]
     assert {c.code for c in out.candidates} >= {"J18.1", "B96.3"}
+
+
+@pytest.mark.parametrize("lines, coded, expected", [
+    # the organism code goes beside a code whose title names the organism
+    (["1. RSV bronchiolitis", "PCR detected respiratory syncytial virus."], ["J21.0", "B97.4"], ["J21.0"]),
+    (["1. Sepsis due to Staphylococcus aureus", "Blood cultures grew MSSA."], ["A41.0", "B95.6"], ["A41.0"]),
+    # ... unless an infection whose code names no organism needs it
+    (["1. Sepsis due to Staphylococcus aureus from left leg cellulitis", "Blood cultures grew MSSA."],
+     ["A41.0", "L03.1", "B95.6"], ["A41.0", "L03.1", "B95.6"]),
+    # a title naming another organism leaves it
+    (["1. Pneumococcal pneumonia", "Urine grew E. coli."], ["J13", "B96.2"], ["J13", "B96.2"]),
+])
+def test_an_organism_code_is_not_coded_beside_a_code_that_names_the_organism(tables, lines, coded, expected):
+    x = Excerpt(("diagnoses", lines[0]), (None, lines[1]))
+    codes = [code(tables, WHO, c, "primary" if i == 0 else "secondary",
+                  x.evidence(lines[1] if c.startswith("B9") else lines[0], None if c.startswith("B9") else "diagnoses"))
+             for i, c in enumerate(coded)]
+    out = run(tables, x, codes, "CON-027")
+    assert [c.code for c in out.codes] == expected
+    assert all("CON-027" in c.rules for c in out.candidates)
 
 
 def test_an_organism_with_no_organism_code_is_never_added_after_an_infection(tables):
@@ -3535,6 +3604,74 @@ def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, s
     out = run(tables, x, [code(tables, OPCS, operation, "primary"), *(code(tables, OPCS, z) for z in sides)], "SUP-003")
     assert [c.code for c in out.codes] == [operation, *kept]
     assert {c.code for c in out.candidates} == set(sides) - set(kept)
+
+
+@pytest.mark.parametrize("told, section, expected", [
+    # the reason given for the caesarean is coded and is the main condition
+    ("Category 2 emergency caesarean section for failure to progress in the first stage.", None, ["O63.0", "O24.4"]),
+    ("Indication: breech presentation.", None, ["O32.1", "O24.4"]),
+    # no reason given; a caesarean of an earlier pregnancy
+    ("Category 2 emergency caesarean section at 02:14.", None, ["O24.4"]),
+    ("Emergency caesarean section for breech presentation in 2019.", "past_medical_history", ["O24.4"]),
+])
+def test_the_reason_for_a_caesarean_is_the_main_condition(tables, told, section, expected):
+    x = Excerpt(("diagnoses", "1. Gestational diabetes, diet controlled"), (section, told))
+    reason = {"O63.0": "failure to progress", "O32.1": "breech presentation"}
+    candidates = [code(tables, WHO, c, "candidate", x.evidence(told, section), score=0.2)
+                  for c, words in reason.items() if words in told]
+    out = run(tables, x, [code(tables, WHO, "O24.4", "primary", x.evidence("1. Gestational diabetes", "diagnoses"))],
+              "SEQ-018", candidates=candidates)
+    assert [c.code for c in out.codes] == expected
+    assert all("SEQ-018" in c.rules for c in out.codes if c.code != "O24.4")
+
+
+def test_a_baby_letter_telling_its_mothers_caesarean_has_no_delivery_reason(tables):
+    x = Excerpt(("diagnoses", "1. RSV bronchiolitis"), (None, "Born by caesarean section for breech presentation."))
+    out = run(tables, x, [code(tables, WHO, "J21.0", "primary", x.evidence("1. RSV bronchiolitis", "diagnoses"))],
+              "SEQ-018", candidates=[code(tables, WHO, "O32.1", "candidate", x.evidence("Born by caesarean", None))])
+    assert [c.code for c in out.codes] == ["J21.0"]
+
+
+@pytest.mark.parametrize("section, line, expected", [
+    # a urethral catheterisation the episode tells done, in its own words
+    (None, "On the first evening he went into retention and a urethral catheter was passed on the ward.", ["M47.9"]),
+    ("investigations", "14Fr Foley urethral catheter inserted in ED, residual 1,100 ml.", ["M47.9"]),
+    ("diagnoses", "2. Post-operative urinary retention - catheterised, successful TWOC day 2", ["M47.9"]),
+    (None, "Catheter removed and a new 14 Ch Foley catheter inserted on admission.", ["M47.2"]),  # a change
+    # no insertion told, self-catheterisation, a denial, a plan, the history
+    (None, "The urethral catheter was removed at the end of the case.", []),
+    (None, "He manages his neurogenic bladder with intermittent self-catheterisation.", []),
+    (None, "He has never had a urethral catheter or any other urethral instrumentation.", []),
+    ("plan", "If he goes back into retention he will need to be catheterised.", []),
+    ("past_medical_history", "Catheterised for retention in 2024.", []),
+])
+def test_a_catheterisation_told_done_is_coded(nhs_tables, section, line, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (section, line))
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "CON-066")
+    added = [c for c in out.codes if c.system == "OPCS-4"]
+    assert [c.code for c in added] == expected
+    assert all(c.rules == ("CON-066",) and c.evidence[0].text == line for c in added)
+
+
+@pytest.mark.parametrize("operation, supplementary, kept", [
+    ("N06.6", ["Z94.3", "Z43.2"], ["Z94.3"]),  # a radical orchidectomy names the testis: no site code
+    ("T20.2", ["Z94.3", "Z29.9"], ["Z94.3"]),  # an inguinal hernia repair: the bowel seen on CT is no site
+    ("A65.1", ["Z92.4"], []),
+    ("S42.2", ["Z90.4"], []),  # an operation on the skin takes the skin's site codes only
+    ("S42.2", ["Z50.4", "Z94.2"], ["Z50.4", "Z94.2"]),
+    ("H22.1", ["Z28.6"], ["Z28.6"]),  # a colonoscopic biopsy takes the site of the lesion
+    ("H24.5", ["Z28.6"], ["Z28.6"]),
+    ("T96.2", ["Z49.4", "Z43.2"], ["Z49.4"]),  # a lesion of soft tissue takes its region's site code
+    ("W24.1", ["Z70.5", "Z94.2"], ["Z70.5", "Z94.2"]),  # the bone of a fracture operation
+    ("H07.3", ["Y75.2", "Z27.6"], ["Y75.2"]),  # an approach code is no site code
+])
+def test_a_site_code_follows_only_an_operation_that_takes_one(opcs4_uk, operation, supplementary, kept):
+    x = Excerpt(("procedures", "Operation on the right side"))
+    codes = [code(opcs4_uk, OPCS, operation, "primary"), *(code(opcs4_uk, OPCS, z) for z in supplementary)]
+    out = run(opcs4_uk, x, codes, "SUP-005")
+    assert [c.code for c in out.codes] == [operation, *kept]
+    assert {c.code for c in out.candidates} == set(supplementary) - set(kept)
+    assert all(c.rules == ("SUP-005",) for c in out.candidates)
 
 
 @pytest.mark.parametrize("line, coded, expected", [

@@ -499,6 +499,13 @@ def test_an_inline_heading_heads_its_paragraph_only(analyse):
      "2. Steroid-induced hyperglycaemia.\n\n3. Hypothyroidism.\n", "hyperglycaemia", "diagnoses"),
     ("She was admitted with a cough. Her problems this admission were:\n\n1. Pneumonia.\n   Treatment: IV co-amoxiclav for 5 days.\n\n"
      "2. Steroid-induced hyperglycaemia.\n\n3. Hypothyroidism.\n", "Hypothyroidism", "diagnoses"),
+    # a heading written in a list item with its statement heads that item only: the next item is
+    # the list's section again
+    ("Other history\n- Asthma, well controlled.\n- Allergies: none known.\n- Smokes 10 cigarettes a day.\n",
+     "Smokes 10 cigarettes a day", "past_medical_history"),
+    ("Other history\n- Asthma, well controlled.\n- Allergies: penicillin (rash).\n", "rash", "allergies"),
+    # a heading alone on its item's line heads the items after it
+    ("Other history\n- Allergies:\n- Penicillin (rash).\n", "rash", "allergies"),
 ])
 def test_what_stays_under_a_heading(analyse, text, mention, section):
     found = {m.text: m.section for m in mentions_of(analyse(text))}
