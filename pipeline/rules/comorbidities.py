@@ -60,12 +60,13 @@ class StatusParams:
     # them ("viral rash, not a penicillin allergy", "penicillin allergy label removed"); only where
     # what they match names the entry's substance
     delabelled: str = r"(?!)"
+    conditional: str = r"(?!)"  # ... not in a sentence that says what would take it off ("if the challenge is negative")
 
     def __post_init__(self):
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list, "begun": str})
         for pattern in (self.told, self.not_told, self.past, self.earlier, self.dates, self.not_allergy, self.allergic,
-                        self.treated_before, self.treated_after, self.taken_before, self.denied, self.delabelled):
+                        self.treated_before, self.treated_after, self.taken_before, self.denied, self.delabelled, self.conditional):
             re.compile(pattern)
 
 
@@ -140,7 +141,7 @@ def status_codes(w: Work, r: Rule) -> None:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
-        gone = _delabelled(w, p, words) if allergy else None
+        gone = _delabelled(w, p, entry, words) if allergy else None
         if gone is not None:
             _taken_off(w, r, entry["code"], gone)
             continue
@@ -213,11 +214,16 @@ def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pa
             w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
 
 
-def _delabelled(w: Work, p: StatusParams, words: re.Pattern) -> re.Match | None:
-    """Where the letter takes an allergy to one of ``words``' substances off the record ("a viral
-    rash, not a penicillin allergy", "penicillin allergy label removed"): its words, else None."""
-    told = (re.finditer(p.delabelled, w.text[s.start:s.end], re.I) for s in w.sentences)
-    return next((m for found in told for m in found if words.search(m.group(0))), None)
+def _delabelled(w: Work, p: StatusParams, entry: dict, words: re.Pattern) -> re.Match | None:
+    """Where the letter takes the allergy to every substance of ``entry`` it records off the
+    record ("a viral rash, not a penicillin allergy", "penicillin allergy label removed"), in a
+    statement of this episode (not a plan, a relative's or a conditional one): its words, else None."""
+    told = [s for s in w.sentences if s.coded and s.assertion not in NOT_CODED and s.section not in p.not_begun_in
+            and not re.search(p.conditional, w.text[s.start:s.end], re.I)]
+    gone = [m for s in told for m in re.finditer(p.delabelled, w.text[s.start:s.end], re.I) if words.search(m.group(0))]
+    off = {d.group(0).lower() for m in gone for d in words.finditer(m.group(0))}
+    listed = {d.group(0).lower() for s in w.sentences_in(entry["sections"]) for d in words.finditer(w.text[s.start:s.end])}
+    return gone[0] if gone and listed <= off else None
 
 
 def _taken_off(w: Work, r: Rule, code: str, gone: re.Match) -> None:

@@ -685,11 +685,13 @@ class OrganismParams:
 
 
 def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where: str = "",
-                    added: bool = False) -> tuple[dict, re.Match, Evidence] | None:
+                    added: bool = False, among: frozenset[str] | None = None) -> tuple[dict, re.Match, Evidence] | None:
     """The first organism (entry, match, statement) named in the infection's own evidence, else in
     a sentence of this episode (with ``where`` in it, if given); negated, family and hypothetical
-    words are blanked there. ``added``: only organisms whose code is added after an infection."""
-    organisms = [o for o in p.organisms if not (added and o.get("combined_only"))]
+    words are blanked there. ``added``: only organisms whose code is added after an infection;
+    ``among``: only organisms of these codes (those a combination has a code for)."""
+    organisms = [o for o in p.organisms if not (added and o.get("combined_only"))
+                 and (among is None or o["add"] in among)]
     own = [s for s in w.sentences if any(e.start <= s.start < e.end for e in infection.evidence)]
     rest = [s for s in w.episode_sentences(p.skip_sections) if s not in own
             and (not where or re.search(where, s.query, re.I))]
@@ -710,8 +712,10 @@ def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where
 
 
 _CLAUSE_END = re.compile(r"[.;,]\s")
-_ABSENT_AFTER = re.compile(r"\b(negative|not (detected|isolated|grown|seen)|no growth)\b|-ve\b", re.I)
-_ABSENT_BEFORE = re.compile(r"\b(no|not|negative for|without)\s+(\S+\s+){0,2}$", re.I)
+# (a test only sent or awaited, or a vaccine or prophylaxis against the organism, finds none)
+_ABSENT_AFTER = re.compile(r"\b(negative|not (detected|isolated|grown|seen)|no growth|sent|awaited|pending|requested|"
+                           r"prophylaxis|vaccin\w*|immunis\w*)\b|-ve\b", re.I)
+_ABSENT_BEFORE = re.compile(r"\b(no|not|negative for|without|sent for|awaiting|pending|requested)\s+(\S+\s+){0,2}$", re.I)
 
 
 def _found_absent(text: str, found: re.Match) -> bool:
@@ -746,7 +750,7 @@ def _combined(w: Work, r: Rule, p: OrganismParams) -> None:
     for entry in p.combinations:
         refs = code_refs(entry["codes"])
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
-            named = _organism_named(w, p, s, entry["words"])
+            named = _organism_named(w, p, s, entry["words"], among=frozenset(entry["becomes"]))
             becomes = entry["becomes"].get(named[0]["add"]) if named is not None else None
             if becomes is not None and becomes.endswith("+"):  # the code's own further characters kept (its site)
                 becomes = carried(becomes[:-1], s.code)
@@ -1887,6 +1891,9 @@ class ToldDoneParams:
     def __post_init__(self):
         check_entries(self.entries, "entries", {"code": str, "words": str}, {"unless": str})
         check_codes(tuple(e["code"] for e in self.entries), "entries")
+        for e in self.entries:
+            re.compile(e["words"])
+            re.compile(e.get("unless") or r"(?!)")
 
 
 @rule("CON-066", "conventions", ToldDoneParams)
@@ -1916,20 +1923,22 @@ class SiteTakenParams:
     def __post_init__(self):
         check_codes((self.codes,), "codes")
         check_entries(self.sites, "sites", {"codes": str, "sites": str}, {})
-        check_codes(tuple(e["sites"] for e in self.sites), "sites")
+        check_codes(tuple(e["sites"] for e in self.sites) + tuple(e["codes"] for e in self.sites), "sites")
 
 
 @rule("SUP-005", "conventions", SiteTakenParams)
 def site_taken_by_an_operation(w: Work, r: Rule) -> None:
-    """A site code is coded only where an operation coded in the letter takes a site code of its
-    kind; the others name their site in their own code."""
+    """A site code is coded where an operation coded in the letter takes a site code of its kind,
+    or where it rests on an operation's own statement; not one read from elsewhere (a scan, a
+    histology report) beside operations that name their site in their own code."""
     p: SiteTakenParams = r.params
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     operations = [s for s in procedures if not opcs4_supplementary(s.code)]
     taken = [code_refs(e["sites"]) for e in p.sites
              if any(in_refs(s.code, code_refs(e["codes"])) for s in operations)]
     for s in procedures:
-        if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken):
+        if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken) \
+                and not any(same_statement(s, o) for o in operations):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

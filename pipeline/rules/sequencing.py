@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter
 from clincoder.core.config import HISTORY_SECTIONS
-from clincoder.core.schema import CodeSuggestion, Evidence
+from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 
 from .comorbidities import DATES, dated_before, letter_year
 from .engine import (Work, asterisk_refs, explaining, listed_first, mention_words, same_statement, shared_statement,
@@ -279,42 +279,51 @@ def earlier_year_not_primary(w: Work, r: Rule) -> None:
 class DeliveryReasonParams:
     reason: str  # a statement of the reason for a caesarean or an assisted delivery: its group "reason"
     codes: tuple[str, ...]  # the conditions that can be that reason
-    episode: tuple[str, ...]  # codes of the pregnancy: one suggested makes the record the mother's
-    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    delivered: tuple[str, ...]  # codes of a delivery (ICD-10 and OPCS-4): one suggested makes it this episode's
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes, or of plans
     message: str
 
     def __post_init__(self):
         if "reason" not in re.compile(self.reason).groupindex:
             raise ValueError("reason: give the reason's words as the group (?P<reason>...)")
         check_codes(self.codes, "codes")
-        check_codes(self.episode, "episode")
+        check_codes(self.delivered, "delivered")
+
+
+_CLAUSE_END = re.compile(r"[.;:(]|\n")  # where the words of a reason end
 
 
 def _delivery_reason(w: Work, p: DeliveryReasonParams) -> CodeSuggestion | None:
     """The likeliest code (suggested or a candidate) of the first reason for a caesarean or an
-    assisted delivery that a statement of this episode gives: a code a mention of the reason's
-    words names (there or in another statement: "Diagnosis: failure to progress in the first
-    stage of labour"), else one resting on the statement."""
-    refs, pregnancy = code_refs(" ".join(p.codes)), code_refs(" ".join(p.episode))
-    if not any(c.kind == "diagnosis" and in_refs(c.code, pregnancy) for c in w.codes):
+    assisted delivery that a statement of this episode gives: the code the first mention of the
+    reason's clause names (there or in another statement: "Diagnosis: failure to progress in the
+    first stage of labour"), else one resting on the statement."""
+    refs = code_refs(" ".join(p.codes))
+    if not any(in_refs(c.code, code_refs(" ".join(p.delivered))) for c in w.codes):
         return None
-    for s in w.episode_sentences(p.skip_sections):
+    pool = [c for c in (*w.codes, *w.candidates) if c.kind == "diagnosis" and in_refs(c.code, refs)
+            and (c.system, compact(c.code)) not in w.invalid and any(e.assertion == "present" for e in c.evidence)]
+    for s in (s for s in w.episode_sentences(p.skip_sections) if s.assertion not in NOT_CODED):
         found = re.search(p.reason, w.text[s.start:s.end], re.I)
         if found is None:
             continue
         at = s.start + found.start("reason")
-        told = [mention_words(m) for m in w.mentions if not m.procedural and at <= m.start < at + _REASON_WORDS]
-        pool = [c for c in (*w.codes, *w.candidates) if c.kind == "diagnosis" and in_refs(c.code, refs)
-                and (c.system, compact(c.code)) not in w.invalid and any(e.assertion == "present" for e in c.evidence)]
-        named = [c for c in pool if any(x and (mention_words(m) >= x or x >= mention_words(m))
-                                        for m in w.support(c) for x in told)]
+        end = _CLAUSE_END.search(w.text, at, s.end)
+        told = sorted((m for m in w.mentions if not m.procedural and at <= m.start < (end.start() if end else s.end)),
+                      key=lambda m: m.start)
+        for m in told:
+            named = [c for c in pool if any(mention_words(x) >= mention_words(m) or mention_words(m) >= mention_words(x)
+                                            for x in w.support(c))]
+            if named:
+                return max(named, key=_likeliest)
         resting = [c for c in pool if any(e.start <= at < e.end for e in c.evidence)]
-        if named or resting:
-            return max(named or resting, key=lambda c: c.suggest if c.suggest is not None else c.score)
+        if resting:
+            return max(resting, key=_likeliest)
     return None
 
 
-_REASON_WORDS = 80  # characters: how far from its start a reason's mention may begin
+def _likeliest(c: CodeSuggestion) -> float:
+    return c.suggest if c.suggest is not None else c.score
 
 
 @rule("SEQ-018", "sequencing", DeliveryReasonParams)

@@ -500,13 +500,22 @@ def therapy_at_the_examination(w: Work, r: Rule) -> None:
 class EveryTherapyParams:
     routes: tuple[str, ...]  # the therapeutic operations of one endoscopic route each ("G43-G44")
     therapies: str  # the rule whose entries name the therapies and their codes (CON-035)
+    # words just before a therapy's that make it no therapy of this examination ("too small to
+    # band", "repeat OGD for banding", "surgical clips"), and just after ("the dilated oesophagus")
+    not_before: str
+    not_after: str
+    # a title of a therapy the classification does not name ("Other specified ...", "Unspecified
+    # ..."): one such code of the route stands for any other (G44.8 or G43.8 for clips)
+    unnamed: str
     message: str
 
     def __post_init__(self):
         check_codes(self.routes, "routes")
+        for pattern in (self.not_before, self.not_after, self.unnamed):
+            re.compile(pattern)
 
 
-def _therapies_told(w: Work, s: CodeSuggestion, p: TherapyParams, route) -> dict[str, int]:
+def _therapies_told(w: Work, s: CodeSuggestion, p: TherapyParams, route: tuple, q: EveryTherapyParams) -> dict[str, int]:
     """The therapies of ``route`` that the statement of ``s`` (and the rest of its account) tells
     done, each code with where its words first stand."""
     therapy = re.compile("|".join(f"(?:{e['words']})" for e in p.entries), re.I)
@@ -514,7 +523,9 @@ def _therapies_told(w: Work, s: CodeSuggestion, p: TherapyParams, route) -> dict
                     for e in s.evidence if e.assertion == "present")
     told: dict[str, int] = {}
     for e in (e for e in p.entries if in_refs(e["to"], route) and e["to"] not in told):
-        at = next((m.start() for m in re.finditer(e["words"], said, re.I) if not _not_done(said, m)), None)
+        at = next((m.start() for m in re.finditer(e["words"], said, re.I) if not _not_done(said, m)
+                   and not re.search(q.not_before, said[max(0, m.start() - 40):m.start()], re.I)
+                   and not re.match(q.not_after, said[m.end():], re.I)), None)
         if at is not None:
             told[e["to"]] = at
     return told
@@ -526,18 +537,25 @@ def every_therapy_at_the_examination(w: Work, r: Rule) -> None:
     is coded, in the order told (adrenaline injected, then clips applied: G43.6, then G43.8)."""
     p: EveryTherapyParams = r.params
     source = w.enabled_rule(p.therapies)
-    if source is None:
+    if source is None or not isinstance(source.params, TherapyParams):
         return
     for route in (code_refs(x) for x in p.routes):
-        s = next((s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, route)), None)
-        if s is None:
+        done = [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, route)]
+        if not done:
             continue
-        told, system, last = _therapies_told(w, s, source.params, route), System.parse(s.system), s
+        s, unnamed = done[0], any(re.match(p.unnamed, d.title) for d in done)
+        told, system, last = _therapies_told(w, s, source.params, route, p), System.parse(s.system), s
+        entries = {c: w.tables[system].get(c) for c in told}
+        # where the operation coded is told: its own words, or (coded NEC) those of the therapy NEC
+        at = told.get(s.code) if not re.match(p.unnamed, s.title) else min(
+            (told[c] for c, e in entries.items() if e is not None and re.match(p.unnamed, e.title)), default=None)
         for code in sorted(told, key=told.get):
+            if entries[code] is None or unnamed and re.match(p.unnamed, entries[code].title):
+                continue  # the therapy the classification does not name is coded already
             added = w.add(r, system, code, s.evidence, after=last, rule_evidence=True, score=s.score)
-            if added is None:  # suggested already, or not in the table
+            if added is None:  # suggested already
                 continue
-            if told[code] < told.get(s.code, len(w.text)):  # told before the operation coded
+            if at is not None and told[code] < at:  # told before the operation coded
                 w.move_before(added, s)
             else:
                 last = added

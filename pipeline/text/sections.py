@@ -250,6 +250,8 @@ def nested_headers(text: str, spans: List[SectionSpan]) -> List[Tuple[SectionSpa
 
 
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_LISTS_GO_ON = frozenset({"family_history", "plan", "follow_up", "medications", "allergies"})
+_NONE = re.compile(r"\s*(?:none|nil|nkda|no known|not known)\b", re.I)
 _BULLET = re.compile(r"[ \t]*(?:[-\u2022*]|\d+[.)])[ \t]+")  # a list item's bullet or number
 _NEXT_ITEM = re.compile(r"\n([ \t]*)(?:[-\u2022*]|\d+[.)])[ \t]+")
 
@@ -266,6 +268,12 @@ def _next_item(text: str, span: SectionSpan) -> Optional[int]:
     item = _NEXT_ITEM.search(text, line_end, span.end)
     if item is None or BLANK_LINE.search(text, line_end, item.end()) or not text[item.end():span.end].strip() \
             or _leading(item.group(1)) != _leading(text[line_start:bullet.end()]):
+        return None
+    # a list a heading goes on with ("- Family history: mother had breast cancer / - sister with
+    # ovarian cancer"; "- Allergies: penicillin (rash) / - Co-amoxiclav"), unless its statement says
+    # there is none ("- Allergies: none known."); an item in lower case goes on with it too
+    goes_on = span.section in _LISTS_GO_ON and not _NONE.match(text, span.body_start, line_end)
+    if goes_on or not text[item.end():item.end() + 1].isupper():
         return None
     return item.start() + 1
 

@@ -87,13 +87,21 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ([("allergies", "Penicillin - anaphylaxis."), (None, "The rash on trimethoprim was viral, not a trimethoprim allergy.")],
      ["Z88.0"]),
     ([("allergies", "Penicillin - anaphylaxis."), (None, "She is not allergic to trimethoprim.")], ["Z88.0"]),
+    # a plan, a conditional or a relative's de-labelling takes nothing off
+    ([("allergies", "Penicillin - rash."), ("plan", "Oral challenge; penicillin allergy label removed if negative.")],
+     ["Z88.0"]),
+    ([("allergies", "Penicillin - rash."), (None, "If the challenge is negative, penicillin allergy label removed.")],
+     ["Z88.0"]),
+    # one substance of the entry taken off, another still recorded: the code stays
+    ([("allergies", "Amoxicillin - anaphylaxis; flucloxacillin - rash."),
+      (None, "The flucloxacillin rash was viral, not a flucloxacillin allergy.")], ["Z88.0"]),
 ])
 def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     x = Excerpt(("diagnoses", MAIN[1]), *lines)
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
                           code(tables, WHO, "Z88.0", evidence=x.evidence(lines[0][1], lines[0][0]))], "HIS-001")
     assert [c.code for c in out.codes if c.code != "J18.9"] == coded
-    assert all("HIS-001" in c.rules for c in out.candidates)
+    assert [c.code for c in out.candidates if "HIS-001" in c.rules] == ([] if coded else ["Z88.0"])
 
 
 @pytest.mark.parametrize("section, line, expected", [
@@ -1130,6 +1138,11 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tab
     ("ERCP: sphincterotomy and a 10 Fr plastic stent placed across the stricture.", "J43.9", "J38.2"),
     ("ERCP: sphincterotomy; balloon trawl brought out sludge only, no stones.", "J43.9", "J38.9"),
     ("ERCP: sphincterotomy; duct clear, no stent needed.", "J38.9", "J38.9"),
+    ("ERCP: sphincterotomy; the large stone could not be extracted and a plastic stent was placed.", "J43.9", "J38.2"),
+    ("ERCP: sphincterotomy performed; no stones seen, duct cleared of sludge.", "J43.9", "J38.9"),
+    ("ERCP: previous sphincterotomy noted; two stones removed with a balloon.", "J43.9", "J43.9"),
+    ("ERCP: sphincterotomy; the existing biliary stent was removed.", "J38.9", "J38.9"),
+    ("ERCP: sphincterotomy and balloon trawl; did not require a stent.", "J38.9", "J38.9"),
 ])
 def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told, proc, expected):
     tables = nhs_tables
@@ -1137,6 +1150,15 @@ def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told,
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(told, "procedures"))], "CON-035")
     assert [c.code for c in out.codes] == [expected]
     assert expected == proc or proc in [c.code for c in out.candidates]
+
+
+@pytest.mark.parametrize("operation, site", [("W28.3", "Z70.5"), ("A73.3", "Z09.4"), ("T70.2", "Z58.1")])
+def test_a_site_code_on_the_operations_own_statement_stays(opcs4_uk, operation, site):
+    x = Excerpt(("procedures", "Removal of the plate from the left distal radius"))
+    ev = x.evidence("Removal of the plate from the left distal radius", "procedures")
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, operation, "primary", ev), code(opcs4_uk, OPCS, site, evidence=ev)],
+              "SUP-005")
+    assert [c.code for c in out.codes] == [operation, site] and not out.candidates
 
 
 @pytest.mark.parametrize("told, coded, expected", [
@@ -1149,6 +1171,14 @@ def test_a_therapy_at_a_diagnostic_examination_is_coded_for_it(nhs_tables, told,
     ("OGD: ulcer treated with adrenaline injection; no clips needed.", ["G43.6"], ["G43.6"]),  # not done
     ("OGD: ulcer injected with adrenaline; antral biopsies taken for CLO.", ["G43.6"], ["G43.6"]),  # no therapy
     ("OGD: clean-based ulcer, adrenaline and clips.", ["G45.1"], ["G45.1"]),  # a biopsy code is no therapy's
+    # the clips coded already as the other therapeutic operation NEC: not twice
+    ("OGD: adrenaline injected, followed by two haemostatic clips.", ["G44.8"], ["G43.6", "G44.8"]),
+    ("OGD: ulcer injected with adrenaline; heater probe applied.", ["G44.1"], ["G44.1", "G43.6", "G43.3"]),
+    # no therapy of this examination
+    ("OGD: ulcer injected with adrenaline; varices too small to band.", ["G43.6"], ["G43.6"]),
+    ("OGD: ulcer injected with adrenaline. Repeat OGD in 6 weeks for banding.", ["G43.6"], ["G43.6"]),
+    ("OGD: ulcer injected with adrenaline; surgical clips from the fundoplication seen.", ["G43.6"], ["G43.6"]),
+    ("OGD: ulcer injected with adrenaline; the dilated oesophagus held food residue.", ["G43.6"], ["G43.6"]),
 ])
 def test_each_therapy_at_one_endoscopy_is_coded(nhs_tables, told, coded, expected):
     x = Excerpt(("procedures", told))
@@ -2391,6 +2421,7 @@ def test_a_diagnostic_endoscopy_alone_is_coded(tables):
     ("J81", "I50.1"),  # pulmonary oedema with left ventricular failure
     ("K56.6", "K41.3"),  # obstruction with a femoral hernia: the hernia "with obstruction" (a WHO note)
     ("E87.2", "E11.1"),  # diabetic acidosis: "see categories E08-E10, E11, E13 with ketoacidosis"
+    ("G62.9", "G63.2"),  # polyneuropathy in diabetes (a WHO note of G62)
 ])
 def test_a_condition_the_classification_combines_is_not_coded_alone_beside_the_combination(tables, alone, combined):
     x = Excerpt(("diagnoses", "Acute calculous cholecystitis"))
@@ -2655,6 +2686,11 @@ def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines
     ([("diagnoses", "1. Viral meningitis"), (None, "CSF enterovirus PCR positive.")], "A87.9", ["A87.0"]),
     ([("diagnoses", "1. Viral meningitis"), (None, "CSF enterovirus PCR negative.")], "A87.9", ["A87.9"]),
     ([("diagnoses", "1. Right lower lobe pneumonia"), (None, "Throat swab PCR: adenovirus.")], "J18.1", ["J12.0"]),
+    # a test only sent names nothing; a virus named first leaves the bacterium the cultures grew
+    ([("diagnoses", "1. Bronchiolitis"), (None, "Nasopharyngeal aspirate sent for RSV PCR; result awaited.")],
+     "J21.9", ["J21.9"]),
+    ([("diagnoses", "1. Right lower lobe pneumonia"), (None, "BAL viral PCR detected RSV."),
+      (None, "Sputum culture grew Haemophilus influenzae.")], "J18.1", ["J14"]),
 ])
 def test_an_infection_with_a_combination_code_for_its_organism_takes_it(tables, lines, infection, expected):
     x = Excerpt(*lines)
@@ -3610,19 +3646,25 @@ def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, s
     # the reason given for the caesarean is coded and is the main condition
     ("Category 2 emergency caesarean section for failure to progress in the first stage.", None, ["O63.0", "O24.4"]),
     ("Indication: breech presentation.", None, ["O32.1", "O24.4"]),
-    # no reason given; a caesarean of an earlier pregnancy
+    # the reason is the first its clause names, not a condition of the next sentence
+    ("Category 1 caesarean section for breech presentation. Postpartum haemorrhage of 1.2 litres.", None,
+     ["O32.1", "O24.4"]),
+    # no reason given; a caesarean planned, or of an earlier pregnancy
     ("Category 2 emergency caesarean section at 02:14.", None, ["O24.4"]),
+    ("Elective caesarean section at 39 weeks for breech presentation.", "plan", ["O24.4"]),
     ("Emergency caesarean section for breech presentation in 2019.", "past_medical_history", ["O24.4"]),
 ])
 def test_the_reason_for_a_caesarean_is_the_main_condition(tables, told, section, expected):
-    x = Excerpt(("diagnoses", "1. Gestational diabetes, diet controlled"), (section, told))
-    reason = {"O63.0": "failure to progress", "O32.1": "breech presentation"}
-    candidates = [code(tables, WHO, c, "candidate", x.evidence(told, section), score=0.2)
+    x = Excerpt(("diagnoses", "1. Gestational diabetes, diet controlled"), (section, told), (None, "Outcome: live birth"))
+    reason = {"O63.0": "failure to progress", "O32.1": "breech presentation", "O72.1": "Postpartum haemorrhage"}
+    mentions = [x.mention(words) for words in reason.values() if words in told]
+    candidates = [code(tables, WHO, c, "candidate", x.evidence(words, section), score=0.9 if c == "O72.1" else 0.2)
                   for c, words in reason.items() if words in told]
-    out = run(tables, x, [code(tables, WHO, "O24.4", "primary", x.evidence("1. Gestational diabetes", "diagnoses"))],
-              "SEQ-018", candidates=candidates)
-    assert [c.code for c in out.codes] == expected
-    assert all("SEQ-018" in c.rules for c in out.codes if c.code != "O24.4")
+    coded = [code(tables, WHO, "O24.4", "primary", x.evidence("1. Gestational diabetes", "diagnoses")),
+             code(tables, WHO, "Z37.0", evidence=x.evidence("Outcome: live birth"))]
+    out = run(tables, x, coded, "SEQ-018", candidates=candidates, mentions=mentions)
+    assert [c.code for c in out.codes] == [*expected, "Z37.0"]
+    assert all("SEQ-018" in c.rules for c in out.codes if c.code not in ("O24.4", "Z37.0"))
 
 
 def test_a_baby_letter_telling_its_mothers_caesarean_has_no_delivery_reason(tables):
@@ -3642,10 +3684,20 @@ def test_a_baby_letter_telling_its_mothers_caesarean_has_no_delivery_reason(tabl
     (None, "The urethral catheter was removed at the end of the case.", []),
     (None, "He manages his neurogenic bladder with intermittent self-catheterisation.", []),
     (None, "He has never had a urethral catheter or any other urethral instrumentation.", []),
+    (None, "She did not require catheterisation.", []),
+    (None, "He was catheterised for retention in 2024 and again in 2025.", []),
+    # another catheter: a drain, an artery, the heart, a dialysis line
+    (None, "An 8 Fr pigtail drainage catheter was inserted into the collection.", []),
+    (None, "A 5 Fr catheter was placed via the right femoral artery.", []),
+    (None, "He underwent cardiac catheterisation.", []),
+    (None, "His tunnelled haemodialysis catheter was exchanged.", []),
     ("plan", "If he goes back into retention he will need to be catheterised.", []),
     ("past_medical_history", "Catheterised for retention in 2024.", []),
+    # a nasogastric tube passed; one that could not be
+    (None, "He was too breathless to feed, so a nasogastric tube was passed on 06/02.", ["G47.5"]),
+    (None, "An NG tube could not be passed and a PEG was discussed.", []),
 ])
-def test_a_catheterisation_told_done_is_coded(nhs_tables, section, line, expected):
+def test_a_catheterisation_or_a_tube_told_done_is_coded(nhs_tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
     out = run(nhs_tables, x, [code(nhs_tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "CON-066")
     added = [c for c in out.codes if c.system == "OPCS-4"]
@@ -3666,8 +3718,10 @@ def test_a_catheterisation_told_done_is_coded(nhs_tables, section, line, expecte
     ("H07.3", ["Y75.2", "Z27.6"], ["Y75.2"]),  # an approach code is no site code
 ])
 def test_a_site_code_follows_only_an_operation_that_takes_one(opcs4_uk, operation, supplementary, kept):
-    x = Excerpt(("procedures", "Operation on the right side"))
-    codes = [code(opcs4_uk, OPCS, operation, "primary"), *(code(opcs4_uk, OPCS, z) for z in supplementary)]
+    x = Excerpt(("procedures", "Operation on the right side"), ("investigations", "Scan of the region"))
+    scan = x.evidence("Scan of the region", "investigations")
+    codes = [code(opcs4_uk, OPCS, operation, "primary", x.evidence("Operation on the right side", "procedures")),
+             *(code(opcs4_uk, OPCS, z, evidence=scan) for z in supplementary)]
     out = run(opcs4_uk, x, codes, "SUP-005")
     assert [c.code for c in out.codes] == [operation, *kept]
     assert {c.code for c in out.candidates} == set(supplementary) - set(kept)

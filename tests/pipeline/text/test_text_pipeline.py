@@ -506,6 +506,11 @@ def test_an_inline_heading_heads_its_paragraph_only(analyse):
     ("Other history\n- Asthma, well controlled.\n- Allergies: penicillin (rash).\n", "rash", "allergies"),
     # a heading alone on its item's line heads the items after it
     ("Other history\n- Allergies:\n- Penicillin (rash).\n", "rash", "allergies"),
+    # a list the heading goes on with; an item in lower case goes on with it
+    ("Background\n- Asthma.\n- Family history: mother had breast cancer\n- Sister with ovarian cancer\n",
+     "cancer", "family_history"),
+    ("Background\n- Asthma.\n- Allergies: penicillin (rash)\n- Co-amoxiclav (urticaria)\n", "urticaria", "allergies"),
+    ("Background\n- Asthma.\n- Hypertension: amlodipine\n- ramipril stopped (cough)\n", "cough", "past_medical_history"),
 ])
 def test_what_stays_under_a_heading(analyse, text, mention, section):
     found = {m.text: m.section for m in mentions_of(analyse(text))}
