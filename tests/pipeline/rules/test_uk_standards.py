@@ -2544,6 +2544,9 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("1. Diabetic ketoacidosis in type 1 diabetes - precipitated by omission of insulin during a gastroenteritis",
      "E10.1", ["E10.1"]),
     ("1. Hypoglycaemia secondary to missed meals on gliclazide", "E16.0", ["E16.0", "Y42.3"]),
+    # the NSAIDs by class: a propionic acid derivative, another NSAID
+    ("1. Bleeding duodenal ulcer secondary to ibuprofen", "K26.4", ["K26.4", "Y45.2"]),
+    ("1. Bleeding duodenal ulcer secondary to diclofenac", "K26.4", ["K26.4", "Y45.3"]),
     # the cause words name another cause; the drug is the treatment
     ("1. Chemical meningitis due to ruptured dermoid cyst, treatment with dexamethasone", "G03.8", ["G03.8"]),
 ])
