@@ -1889,11 +1889,8 @@ class ToldDoneParams:
     message: str
 
     def __post_init__(self):
+        # (check_entries validates the codes and compiles the words)
         check_entries(self.entries, "entries", {"code": str, "words": str}, {"unless": str})
-        check_codes(tuple(e["code"] for e in self.entries), "entries")
-        for e in self.entries:
-            re.compile(e["words"])
-            re.compile(e.get("unless") or r"(?!)")
 
 
 @rule("CON-066", "conventions", ToldDoneParams)
@@ -1923,7 +1920,7 @@ class SiteTakenParams:
     def __post_init__(self):
         check_codes((self.codes,), "codes")
         check_entries(self.sites, "sites", {"codes": str, "sites": str}, {})
-        check_codes(tuple(e["sites"] for e in self.sites) + tuple(e["codes"] for e in self.sites), "sites")
+        check_codes(tuple(e["sites"] for e in self.sites), "sites")  # (check_entries checks the codes)
 
 
 @rule("SUP-005", "conventions", SiteTakenParams)
