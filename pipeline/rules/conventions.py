@@ -1700,6 +1700,15 @@ def names_its_own(s: CodeSuggestion, other: CodeSuggestion, statement: str) -> b
     return bool(own & content_words(statement))
 
 
+def _stated_apart(s: CodeSuggestion, other: CodeSuggestion) -> bool:
+    """Whether a diagnosis has a present statement of its own (one ``other`` does not rest on)
+    that names what sets it apart ("1. Common bile duct stones" for K80.5, where its best-supported
+    sentence is the gallbladder stones' line, K80.2's)."""
+    theirs = {(e.start, e.end) for e in other.evidence}
+    return s.kind == "diagnosis" and any(e.assertion == "present" and (e.start, e.end) not in theirs
+                                         and names_its_own(s, other, e.text) for e in s.evidence)
+
+
 @rule("CON-008", "conventions", MessageParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
@@ -1716,7 +1725,7 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             continue
         best = max(s.evidence, key=lambda e: e.support or 0.0)
         key = (s.system, compact(s.code)[:3], best.start, best.end)
-        if key in kept and not names_its_own(s, kept[key], best.text):
+        if key in kept and not names_its_own(s, kept[key], best.text) and not _stated_apart(s, kept[key]):
             w.demote(s)
             w.tag(r, s, kept[key])
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)

@@ -1376,6 +1376,19 @@ def test_one_statement_may_name_two_siblings(tables):
     assert [c.code for c in out.codes] == ["E83.5", "E83.4"]
 
 
+@pytest.mark.parametrize("own, kept", [
+    ("1. Common bile duct stones with obstructive jaundice", ["K80.2", "K80.5"]),  # its own statement names it
+    ("1. Stones, as above", ["K80.2"]),  # its other statement names nothing of its own
+])
+def test_a_sibling_its_own_statement_names_stays(tables, own, kept):
+    x = Excerpt(("diagnoses", own), ("diagnoses", "3. Gallbladder stones (cholelithiasis), no cholecystitis"))
+    gb = x.evidence("3. Gallbladder stones (cholelithiasis), no cholecystitis", "diagnoses", support=0.8)
+    codes = [replace(code(tables, WHO, "K80.2", "primary", gb), suggest=0.83),
+             replace(code(tables, WHO, "K80.5", evidence=x.evidence(own, "diagnoses", support=0.67) + gb), suggest=0.78)]
+    out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == kept
+
+
 def test_one_operation_per_statement_prefers_the_specified_sibling(tables):
     x = Excerpt(("procedures", "Procedure: OGD, biopsies"), ("diagnoses", "1. Oesophagitis"))
     ogd = x.evidence("Procedure: OGD, biopsies", "procedures")
