@@ -843,10 +843,10 @@ def test_each_operation_gets_its_own_laterality(tables):
     assert [c.code for c in out.codes] == ["W46.1", "Z94.3", "J18.3"]  # the gall bladder is not a paired organ
 
 
-@pytest.mark.parametrize("policy_code", ["Y80.9", "C90.4", "X56.2"])
+@pytest.mark.parametrize("policy_code", ["Y80.9", "C90.4", "X56.2", "L91.6"])
 def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code):
     x = Excerpt(("procedures", "Right cataract operation under general anaesthetic"))
-    out = run(tables, x, [code(tables, OPCS, "C75.1", "primary"), code(tables, OPCS, policy_code)], "CON-007")
+    out = run(tables, x, [code(tables, OPCS, "C75.1", "primary"), _opcs(policy_code, "Policy code")], "CON-007")
     assert [c.code for c in out.codes] == ["C75.1"] and policy_code in [c.code for c in out.candidates]
     assert "not coded under this profile's policy" in out.flags[0].message
 
@@ -1105,6 +1105,8 @@ def test_an_operation_on_the_skin_carries_its_site(nhs_tables, diagnosis, told, 
     # the caecum a colonoscopy reached is its extent, not the site of a lesion
     ("Collagenous colitis.", "Colonoscopy complete to caecum; random biopsies.", "H22.1", ["H22.1"]),
     ("Anaemia.", "OGD and biopsies.", "G45.1", ["G45.1"]),  # no site told
+    # a CLO test's biopsy is the stomach's, not the site of the duodenal ulcer
+    ("Bleeding duodenal ulcer.", "Helicobacter pylori infection - CLO test positive.", "G45.1", ["G45.1", "Z27.2"]),
     # the joint of an operation on a joint whose code names none; a knee's own code takes none
     ("Septic arthritis of the right knee.", "Aspirated in ED: turbid fluid.", "W90.1", ["W90.1", "Z84.6", "Z94.2"]),
     ("Gout of the left ankle.", "The joint was aspirated.", "W90.1", ["W90.1", "Z85.6", "Z94.3"]),
@@ -2376,6 +2378,10 @@ def test_a_diagnostic_laparoscopy_is_the_approach_of_the_operation_done_through_
     ("EUA nose with rigid 0-degree Hopkins rod endoscope.", "C86.6", "Examination of eye under anaesthetic", False),
     ("EUA of the left eye and removal of a corneal foreign body.", "C86.6", "Examination of eye under anaesthetic",
      True),
+    # the bladder's catheter is no central venous catheter
+    ("- Catheter on free drainage -> leg bag, catheter care taught", "L91.3", "Attention to central venous catheter NEC",
+     False),
+    ("Right IJ tunnelled dialysis line flushed and redressed.", "L91.3", "Attention to central venous catheter NEC", True),
 ])
 def test_an_operation_on_an_organ_the_letter_never_names_is_not_coded(tables, line, operation, title, kept):
     x = Excerpt(("procedures", line))
