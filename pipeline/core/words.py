@@ -98,6 +98,10 @@ its known not of on or she that the their there this to under was were which whi
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
 presented admitted developed having consistent keeping""".split()) | frozenset(UNITS)
 
+# A list item's bullet or number at the start of a line ("- ", "• ", "2. ", "3) "): where a
+# letter's lists open their items (a year, "2026.", is no item number)
+LIST_MARKER = r"(?:[-*\u2022]|\d{1,2}[.)])"
+
 # A measurement in an operation's context ("the 9 mm nodular BCC", "a 16 Fr catheter", "8.2 L"):
 # how big, not what was done to what. A bare "l" or "g" is no unit ("L" is also left); after a
 # number it is ("8.2L").

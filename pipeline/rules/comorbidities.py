@@ -136,12 +136,12 @@ def status_codes(w: Work, r: Rule) -> None:
     system = _diagnosis_system(w, r)
     if system is None:
         return
-    year = letter_year(w.text, p.dates)
+    year, taken_off = letter_year(w.text, p.dates), _delabellings(w, p)
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
         allergy = "allergies" in entry["sections"]
-        gone = _delabelled(w, p, entry, words) if allergy else None
+        gone = _delabelled(w, entry, words, taken_off) if allergy else None
         if gone is not None:
             _taken_off(w, r, entry["code"], gone)
             continue
@@ -214,13 +214,19 @@ def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pa
             w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
 
 
-def _delabelled(w: Work, p: StatusParams, entry: dict, words: re.Pattern) -> re.Match | None:
-    """Where the letter takes the allergy to every substance of ``entry`` it records off the
-    record ("a viral rash, not a penicillin allergy", "penicillin allergy label removed"), in a
-    statement of this episode (not a plan, a relative's or a conditional one): its words, else None."""
+def _delabellings(w: Work, p: StatusParams) -> list[re.Match]:
+    """The words with which statements of this episode (not a plan, a relative's or a conditional
+    one) take an allergy off the record ("a viral rash, not a penicillin allergy", "penicillin
+    allergy label removed"), read once per letter."""
     told = [s for s in w.sentences if s.coded and s.assertion not in NOT_CODED and s.section not in p.not_begun_in
             and not re.search(p.conditional, w.text[s.start:s.end], re.I)]
-    gone = [m for s in told for m in re.finditer(p.delabelled, w.text[s.start:s.end], re.I) if words.search(m.group(0))]
+    return [m for s in told for m in re.finditer(p.delabelled, w.text[s.start:s.end], re.I)]
+
+
+def _delabelled(w: Work, entry: dict, words: re.Pattern, taken_off: list[re.Match]) -> re.Match | None:
+    """Where the letter takes the allergy to every substance of ``entry`` it records off the
+    record (of ``taken_off``, those that name one): the first such words, else None."""
+    gone = [m for m in taken_off if words.search(m.group(0))]
     off = {d.group(0).lower() for m in gone for d in words.finditer(m.group(0))}
     listed = {d.group(0).lower() for s in w.sentences_in(entry["sections"]) for d in words.finditer(w.text[s.start:s.end])}
     return gone[0] if gone and listed <= off else None

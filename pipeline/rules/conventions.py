@@ -1912,11 +1912,11 @@ def told_done(w: Work, r: Rule) -> None:
         return
     for s in (s for s in w.episode_sentences(p.skip_sections) if s.assertion not in NOT_CODED):
         said = w.text[s.start:s.end]
-        entry = next((e for e in p.entries if re.search(e["words"], said, re.I)
-                      and not re.search(e.get("unless") or r"(?!)", said, re.I)), None)
-        added = w.add(r, system, entry["code"], (w.told(s),)) if entry is not None else None
+        told = next(((e, found) for e in p.entries if (found := re.search(e["words"], said, re.I))
+                     and not re.search(e.get("unless") or r"(?!)", said, re.I)), None)
+        added = w.add(r, system, told[0]["code"], (w.told(s),)) if told is not None else None
         if added is not None:
-            w.flag(r, p.message, added, mention=re.search(entry["words"], said, re.I).group(0))
+            w.flag(r, p.message, added, mention=told[1].group(0))
 
 
 @dataclass(frozen=True)

@@ -290,7 +290,7 @@ class DeliveryReasonParams:
         check_codes(self.delivered, "delivered")
 
 
-_CLAUSE_END = re.compile(r"[.;:(]|\n")  # where the words of a reason end
+_REASON_END = re.compile(r"[.;:(]|\n")  # where the words of a reason end
 
 
 def _delivery_reason(w: Work, p: DeliveryReasonParams) -> CodeSuggestion | None:
@@ -303,17 +303,17 @@ def _delivery_reason(w: Work, p: DeliveryReasonParams) -> CodeSuggestion | None:
         return None
     pool = [c for c in (*w.codes, *w.candidates) if c.kind == "diagnosis" and in_refs(c.code, refs)
             and (c.system, compact(c.code)) not in w.invalid and any(e.assertion == "present" for e in c.evidence)]
+    behind = [(c, [mention_words(x) for x in w.support(c)]) for c in pool]  # the words of the mentions behind each
     for s in (s for s in w.episode_sentences(p.skip_sections) if s.assertion not in NOT_CODED):
         found = re.search(p.reason, w.text[s.start:s.end], re.I)
         if found is None:
             continue
         at = s.start + found.start("reason")
-        end = _CLAUSE_END.search(w.text, at, s.end)
+        end = _REASON_END.search(w.text, at, s.end)
         told = sorted((m for m in w.mentions if not m.procedural and at <= m.start < (end.start() if end else s.end)),
                       key=lambda m: m.start)
-        for m in told:
-            named = [c for c in pool if any(mention_words(x) >= mention_words(m) or mention_words(m) >= mention_words(x)
-                                            for x in w.support(c))]
+        for words in (mention_words(m) for m in told):
+            named = [c for c, ws in behind if any(x >= words or words >= x for x in ws)]
             if named:
                 return max(named, key=_likeliest)
         resting = [c for c in pool if any(e.start <= at < e.end for e in c.evidence)]

@@ -20,7 +20,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import CodeSuggestion
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import content_sequence, content_words, within
+from clincoder.core.words import LIST_MARKER, content_sequence, content_words, within
 
 from .engine import Work, carried, mention_words, without_split
 from .refs import code_refs, in_refs
@@ -563,7 +563,7 @@ def every_therapy_at_the_examination(w: Work, r: Rule) -> None:
 
 
 # where an examination's account ends: a blank line, a new list item or a new heading
-_ITEM_END = re.compile(r"\n\s*\n|\n\s*(?:\d+[.)]|[-\u2022*])\s|\n[A-Z][A-Za-z /]{1,30}:")
+_ITEM_END = re.compile(rf"\n\s*\n|\n\s*{LIST_MARKER}\s|\n[A-Z][A-Za-z /]{{1,30}}:")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 

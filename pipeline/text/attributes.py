@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
-from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES, adjective_site
+from clincoder.core.words import ADJECTIVE_SITES, BODY_SITES, LIST_MARKER, adjective_site
 
 from .model import Mention
 from .sections import section_at
@@ -130,7 +130,7 @@ def settled(mentions: List[Mention], sentence_of: List[int], text: str = "") -> 
 _VERDICT = re.compile(r"\b(?:excluded|ruled out|not confirmed|no evidence of|not supported|disproved|refuted)\b", re.I)
 
 
-_LINE_OPENING = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])?[ \t]*")
+_LINE_OPENING = re.compile(rf"[ \t]*{LIST_MARKER}?[ \t]*")
 _LABEL_COLON = re.compile(r"[ \t]*:")
 
 

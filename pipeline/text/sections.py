@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from clincoder.core.config import HISTORY_SECTIONS, PLANNED_SECTIONS
+from clincoder.core.words import LIST_MARKER
 
 from .dates import DATE_TOKEN
 
@@ -252,8 +253,8 @@ def nested_headers(text: str, spans: List[SectionSpan]) -> List[Tuple[SectionSpa
 BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _LISTS_GO_ON = frozenset({"family_history", "plan", "follow_up", "medications", "allergies"})
 _NONE = re.compile(r"\s*(?:none|nil|nkda|no known|not known)\b", re.I)
-_BULLET = re.compile(r"[ \t]*(?:[-\u2022*]|\d+[.)])[ \t]+")  # a list item's bullet or number
-_NEXT_ITEM = re.compile(r"\n([ \t]*)(?:[-\u2022*]|\d+[.)])[ \t]+")
+_BULLET = re.compile(rf"[ \t]*{LIST_MARKER}[ \t]+")
+_NEXT_ITEM = re.compile(rf"\n([ \t]*){LIST_MARKER}[ \t]+")
 
 
 def _next_item(text: str, span: SectionSpan) -> Optional[int]:
