@@ -142,10 +142,12 @@ class Work:
             placed.add(id(own))
         return own
 
-    def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str) -> None:
+    def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str,
+                evidence: tuple[Evidence, ...] = ()) -> None:
         """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
-        a candidate."""
-        added = self.add(rule, system, code, s.evidence, after=s)  # None: already suggested
+        a candidate; ``evidence``, where given, is what the rule read it from (else that of ``s``)."""
+        added = self.add(rule, system, code, evidence or s.evidence, after=s,  # None: already suggested
+                         rule_evidence=bool(evidence))
         if added is None:  # suggested already: it moves up to the place of the code it replaces
             added = self.suggested(system, code)
         if added is not None and self.codes.index(added) > self.codes.index(s):

@@ -405,6 +405,40 @@ def cause_before_outcome(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class FunctionalNeoplasmParams:
+    # {functional, neoplasms}: a Chapter IV code of a gland's overactivity and the neoplasms of that
+    # gland that cause it (acromegaly E22.0 and a pituitary adenoma D35.2)
+    glands: tuple[dict, ...]
+    min_suggest: float  # a ranked neoplasm stated with the overactivity this likely is coded (below the threshold)
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.glands, "glands", {"functional": str, "neoplasms": str}, {})
+
+
+@rule("SEQ-019", "sequencing", FunctionalNeoplasmParams)
+def neoplasm_before_its_activity(w: Work, r: Rule) -> None:
+    """Where a gland's overactivity heads the diagnoses, the neoplasm of that gland that causes it
+    goes first: a suggested one, else a ranked candidate stated in a sentence with it and at least
+    ``min_suggest`` likely ("Cushing's syndrome caused by a cortisol-secreting adrenal adenoma")."""
+    p: FunctionalNeoplasmParams = r.params
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        refs = [code_refs(g["neoplasms"]) for g in p.glands if in_refs(mine[0].code, code_refs(g["functional"]))]
+        if not refs:
+            continue
+        ours = lambda c: c.system == system.value and any(in_refs(c.code, x) for x in refs)
+        cause = next((s for s in mine if ours(s)), None)
+        if cause is None:
+            stated = [c for c in w.candidates if ours(c) and (c.system, c.code) not in w.demoted
+                      and _likeliest(c) >= p.min_suggest and same_statement(c, mine[0])]
+            best = max(stated, key=_likeliest, default=None)
+            cause = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
+        if cause is not None:
+            _put_first(w, r, cause, mine[0])
+
+
+@dataclass(frozen=True)
 class AcuteFirstParams:
     pairs: tuple[dict, ...]  # {acute, chronic}: the acute form of a condition and its chronic form
     message: str

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import CodeSuggestion
+from clincoder.core.schema import NOT_CODED, CodeSuggestion
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import LIST_MARKER, content_sequence, content_words, within
@@ -758,9 +758,11 @@ def seizure_not_epilepsy(w: Work, r: Rule) -> None:
     if not epilepsy or _epilepsy_named(w, p):
         return
     seizures = [m for m in w.mentions if m.assertion in ("present", "uncertain") and re.search(p.seizure, m.text, re.I)]
-    told = [t for i in w.holding(seizures)  # this episode's seizure, not "two febrile convulsions at 18 months"
-            if not re.search(p.past, t := w.text[w.sentences[i].start:w.sentences[i].end], re.I)]
-    code = p.febrile_code if any(re.search(p.febrile, t, re.I) for t in told) else p.seizure_code
+    # this episode's seizure, not "two febrile convulsions at 18 months": its sentences are the
+    # evidence (the one that gives its cause too: "a seizure provoked by the meningioma", SEQ-002)
+    told = [w.told(x) for x in (w.sentences[i] for i in w.holding(seizures))
+            if not re.search(p.past, w.text[x.start:x.end], re.I)]
+    code = p.febrile_code if any(re.search(p.febrile, e.text, re.I) for e in told) else p.seizure_code
     for s in epilepsy:
-        w.replace(r, s, System.parse(s.system), code)
+        w.replace(r, s, System.parse(s.system), code, tuple(e for e in told if e.assertion not in NOT_CODED))
         w.flag(r, p.message, s, codes=(s.code, code), other=code)

@@ -78,7 +78,7 @@ def codes_of(res) -> list[tuple[str, str]]:
 
 def test_packaged_rules_load_once_and_are_complete(rules):
     assert default_rules() is rules
-    assert rules.version == "2026.55"
+    assert rules.version == "2026.56"
     ids = [r.id for r in rules.rules]
     assert len(ids) == len(set(ids)) and set(ids) <= set(RULES)
     assert {"SEQ-001", "SEQ-002", "SEQ-003", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",
@@ -88,7 +88,7 @@ def test_packaged_rules_load_once_and_are_complete(rules):
         assert r.applies_to and r.kind in ("sequencing", "convention", "documentation", "query")
     assert rules.get("CON-001").applies_to == {CM}
     assert rules.get("SEQ-001").applies_to == set(System)
-    assert rules.get("SEQ-002").params.symptoms == ("R00-R99",)
+    assert rules.get("SEQ-002").params.symptoms == ("R00-R55", "R56.1-R99")  # all but the febrile convulsion
     # SEQ-007 leaves uncoded what the policy rules it names leave uncoded: they exist, with codes
     assert all(rules.get(policy).params.codes for policy in rules.get("SEQ-007").params.policy)
     # and reads the minor codes of the main-procedure rule it names

@@ -970,6 +970,51 @@ def test_a_seizure_not_called_epilepsy_is_no_epilepsy(tables, lines, expected):
     assert bool(out.flags) == (expected != "G40.9")
 
 
+@pytest.mark.parametrize("cause, first", [
+    # the seizure's sentences are its evidence: the one that names its cause puts the cause first
+    ("We explained that this was a seizure provoked by the meningioma.", "D32.9"),
+    # a cause told elsewhere is not stated with the seizure: the seizure stays the main condition
+    ("Her MRI showed a meningioma.", "R56.8"),
+])
+def test_a_seizure_coded_for_its_epilepsy_code_is_explained_by_the_cause_stated_with_it(tables, cause, first):
+    x = Excerpt((None, "Her husband saw her have a seizure at home."), (None, cause))
+    mentions = [x.mention("seizure", assertion="present")] + \
+        ([x.mention("seizure provoked", assertion="present")] if "provoked" in cause else [])
+    g40 = code(tables, WHO, "G40.8", "primary", x.evidence("Her husband saw her have a seizure at home."))
+    d32 = code(tables, WHO, "D32.9", evidence=x.evidence(cause))
+    out = run(tables, x, [g40, d32], "CON-064", "SEQ-002", mentions=mentions)
+    assert [c.code for c in out.codes] == [first] + (["R56.8"] if first == "D32.9" else ["D32.9"])
+
+
+@pytest.mark.parametrize("neoplasm, suggested, likely, expected", [
+    ("D35.2", True, None, ["D35.2", "E22.0"]),  # the pituitary adenoma before its acromegaly
+    ("D35.2", False, 0.27, ["D35.2", "E22.0"]),  # a ranked one stated with it, likely enough
+    ("D35.2", False, 0.1, ["E22.0"]),  # too unlikely: left to the coder
+    ("D35.0", True, None, ["E22.0", "D35.0"]),  # another gland's neoplasm causes none of it
+])
+def test_a_neoplasm_goes_before_the_overactivity_it_causes(tables, neoplasm, suggested, likely, expected):
+    line = "Acromegaly caused by a growth hormone-secreting adenoma."
+    x = Excerpt(("diagnoses", line))
+    e22 = code(tables, WHO, "E22.0", "primary", x.evidence(line, "diagnoses"))
+    tumour = code(tables, WHO, neoplasm, "secondary" if suggested else "candidate", x.evidence(line, "diagnoses"))
+    tumour = replace(tumour, suggest=likely)
+    out = run(tables, x, [e22] + ([tumour] if suggested else []), "SEQ-019", candidates=[] if suggested else [tumour])
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("symptom, first", [
+    ("R56.0", "R56.0"),  # a febrile convulsion is the reason for the admission, not the otitis media's symptom
+    ("R50.9", "H66.9"),  # the fever is the otitis media's
+])
+def test_a_febrile_convulsion_stays_primary_before_the_infection_of_its_fever(tables, symptom, first):
+    line = "Simple febrile convulsion with fever secondary to acute otitis media."
+    x = Excerpt(("diagnoses", line))
+    codes = [code(tables, WHO, symptom, "primary", x.evidence(line, "diagnoses")),
+             code(tables, WHO, "H66.9", evidence=x.evidence(line, "diagnoses"))]
+    out = run(tables, x, codes, "SEQ-002")
+    assert out.codes[0].code == first
+
+
 def test_a_caesarean_section_makes_a_delivery_record_that_carries_its_outcome(nhs_tables):
     """An elective caesarean section for a breech presentation (O32.1, not a delivery code): the
     suggested method of delivery makes the record a delivery's, so its outcome (Z37) is coded."""
@@ -3490,6 +3535,8 @@ def test_an_asterisk_code_made_in_the_primary_place_gives_way_to_a_condition(tab
     (["J18.9", "E11.9"], "J18.9"),
     (["N18.3", "J18.9", "I10"], "J18.9"),  # chronic kidney disease of stage 3: a comorbidity
     (["I25.2", "N18.3", "J18.9"], "J18.9"),  # an old myocardial infarction: history, not the episode's
+    (["H52.0", "H40.2"], "H40.2"),  # a refractive error is the background of an angle-closure glaucoma
+    (["I89.0", "L03.1"], "L03.1"),  # so is lymphoedema of a cellulitis
 ])
 def test_a_background_comorbidity_or_a_deficit_is_not_the_primary(tables, order, first):
     x = Excerpt(("past_medical_history", "- Type 2 diabetes with peripheral neuropathy. - Hypertension."),

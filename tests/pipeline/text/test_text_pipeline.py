@@ -431,7 +431,8 @@ def test_history_headings(analyse, heading):
                                               ("Ward course", "discharge_summary"),
                                               # what was done in hospital, not what is planned
                                               ("Treatment", "discharge_summary"), ("Management", "discharge_summary"),
-                                              ("Management plan", "plan"),
+                                              ("Management plan", "plan"), ("Post-operative plan", "plan"),
+                                              ("Post-op plan", "plan"), ("Post-operative course", "discharge_summary"),
                                               # the team's conclusion after the story
                                               ("Assessment", "diagnoses"), ("Conclusion", "diagnoses"),
                                               ("Assessment and plan", "plan"), ("Assessment & plan", "plan")])

@@ -377,6 +377,25 @@ ASSERTIONS = [
     ("She was consented for and underwent a laparoscopic appendicectomy.", "laparoscopic appendicectomy", "present"),
     ("Rituximab for myasthenia gravis (off-label).", "myasthenia gravis", "present"),  # a drug's licence
     ("Rituximab for myasthenia gravis, off label.", "myasthenia gravis", "present"),
+    # a word that in a letter names the patient, or who saw or cares for her, is no relative's condition
+    ("She was admitted to our children's ward after a simple febrile convulsion.", "simple febrile convulsion",
+     "present"),
+    ("Her husband saw her have a seizure at home.", "seizure", "present"),
+    ("Her brother has epilepsy.", "epilepsy", "family"),
+    # what came next, or a time after a comma, starts a new clause for a negation before it
+    ("The TOE showed no thrombus in the left atrial appendage, and then, under the same sedation, a synchronised "
+     "DC cardioversion.", "DC cardioversion", "present"),
+    ("He had not been anticoagulated, on 05/03/2026 he had a transoesophageal echocardiogram.",
+     "transoesophageal echocardiogram", "present"),
+    ("He had not been anticoagulated, so he had no cardioversion.", "cardioversion", "negated"),
+    # the options discussed are not done; the option chosen is
+    ("After discussion of the options (including uterine artery embolisation and a GnRH analogue, which she did not "
+     "want) she chose myomectomy.", "uterine artery embolisation", "hypothetical"),
+    ("After discussion of the options (including uterine artery embolisation and a GnRH analogue, which she did not "
+     "want) she chose myomectomy.", "myomectomy", "present"),
+    # the condition an advice sheet is about is what to watch for
+    ("He and his wife have the neutropenic sepsis advice sheet.", "sepsis", "hypothetical"),
+    ("Written febrile convulsion leaflet given.", "febrile convulsion", "hypothetical"),
 ]
 
 
