@@ -145,7 +145,8 @@ class Work:
     def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str,
                 evidence: tuple[Evidence, ...] = ()) -> None:
         """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
-        a candidate; ``evidence``, where given, is what the rule read it from (else that of ``s``)."""
+        a candidate; ``evidence``, where given, is what the rule read it from (else that of ``s``).
+        A code already suggested keeps its own evidence."""
         added = self.add(rule, system, code, evidence or s.evidence, after=s,  # None: already suggested
                          rule_evidence=bool(evidence))
         if added is None:  # suggested already: it moves up to the place of the code it replaces

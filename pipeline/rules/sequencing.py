@@ -55,9 +55,15 @@ class SymptomParams:
     in_order: bool = False
     # the dagger and asterisk rule whose asterisk codes never take the primary's place
     asterisks: str = ""
+    # codes not primary either, beside ``symptoms``, that may still explain another's symptom (the
+    # paralytic deficit of a stroke)
+    deficits: tuple[str, ...] = ()
+    # the rule whose ``symptoms`` are background comorbidities: they explain no symptom
+    background: str = ""
 
     def __post_init__(self):
         check_codes(self.symptoms, "symptoms")
+        check_codes(self.deficits, "deficits")
         check_codes(self.not_definitive, "not_definitive")
         check_entries(self.related, "related", {"symptoms": str, "diagnoses": str}, {})
 
@@ -157,8 +163,11 @@ def symptom_not_primary(w: Work, r: Rule) -> None:
     states the symptom itself and lists no other condition ("Dx: epistaxis"), the symptom is the
     main condition and stays first."""
     p: SymptomParams = r.params
-    symptoms, not_definitive = code_refs(" ".join(p.symptoms)), code_refs(" ".join(p.not_definitive))
+    symptoms, not_definitive = code_refs(" ".join((*p.symptoms, *p.deficits))), code_refs(" ".join(p.not_definitive))
     not_definitive = not_definitive + asterisk_refs(w, p.asterisks)  # an asterisk code is never the primary diagnosis
+    background = w.enabled_rule(p.background) if p.background else None
+    if background is not None:
+        not_definitive += code_refs(" ".join(background.params.symptoms))
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         first = mine[0]
@@ -418,20 +427,22 @@ class FunctionalNeoplasmParams:
 
 @rule("SEQ-019", "sequencing", FunctionalNeoplasmParams)
 def neoplasm_before_its_activity(w: Work, r: Rule) -> None:
-    """Where a gland's overactivity heads the diagnoses, the neoplasm of that gland that causes it
-    goes first: a suggested one, else a ranked candidate stated in a sentence with it and at least
-    ``min_suggest`` likely ("Cushing's syndrome caused by a cortisol-secreting adrenal adenoma")."""
+    """Where a gland's overactivity heads the diagnoses, the neoplasm of that gland stated in a
+    sentence with it (the one that causes it) goes first: a suggested one, else a ranked candidate
+    at least ``min_suggest`` likely ("Cushing's syndrome caused by a cortisol-secreting adrenal
+    adenoma"). A neoplasm the letter tells apart from it is left where it is (an incidental
+    pituitary microadenoma beside a drug's hyperprolactinaemia)."""
     p: FunctionalNeoplasmParams = r.params
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
         refs = [code_refs(g["neoplasms"]) for g in p.glands if in_refs(mine[0].code, code_refs(g["functional"]))]
-        if not refs:
-            continue
-        ours = lambda c: c.system == system.value and any(in_refs(c.code, x) for x in refs)
-        cause = next((s for s in mine if ours(s)), None)
-        if cause is None:
-            stated = [c for c in w.candidates if ours(c) and (c.system, c.code) not in w.demoted
-                      and _likeliest(c) >= p.min_suggest and same_statement(c, mine[0])]
+
+        def causes(c: CodeSuggestion) -> bool:
+            return any(in_refs(c.code, x) for x in refs) and same_statement(c, mine[0])
+        cause = next((s for s in mine if causes(s)), None)
+        if cause is None and refs:
+            stated = [c for c in w.candidates if c.system == system.value and causes(c)
+                      and (c.system, c.code) not in w.demoted and _likeliest(c) >= p.min_suggest]
             best = max(stated, key=_likeliest, default=None)
             cause = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
         if cause is not None:

@@ -760,9 +760,9 @@ def seizure_not_epilepsy(w: Work, r: Rule) -> None:
     seizures = [m for m in w.mentions if m.assertion in ("present", "uncertain") and re.search(p.seizure, m.text, re.I)]
     # this episode's seizure, not "two febrile convulsions at 18 months": its sentences are the
     # evidence (the one that gives its cause too: "a seizure provoked by the meningioma", SEQ-002)
-    told = [w.told(x) for x in (w.sentences[i] for i in w.holding(seizures))
-            if not re.search(p.past, w.text[x.start:x.end], re.I)]
+    told = tuple(e for e in (w.told(x) for x in (w.sentences[i] for i in w.holding(seizures)))
+                 if not re.search(p.past, e.text, re.I) and e.assertion not in NOT_CODED)
     code = p.febrile_code if any(re.search(p.febrile, e.text, re.I) for e in told) else p.seizure_code
     for s in epilepsy:
-        w.replace(r, s, System.parse(s.system), code, tuple(e for e in told if e.assertion not in NOT_CODED))
+        w.replace(r, s, System.parse(s.system), code, told)
         w.flag(r, p.message, s, codes=(s.code, code), other=code)

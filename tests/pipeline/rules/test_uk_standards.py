@@ -953,6 +953,7 @@ def test_a_past_or_negated_sepsis_names_no_source(tables, section, assertion):
     # a seizure the letter does not call epilepsy
     ([("diagnoses", "First generalised tonic-clonic seizure, provoked by alcohol and lack of sleep.")], "R56.8"),
     ([("diagnoses", "Simple febrile convulsion.")], "R56.0"),
+    ([("diagnoses", "First non-febrile generalised seizure.")], "R56.8"),  # "non-febrile" says it was not
     # a febrile convulsion of the past does not make this seizure febrile
     ([("diagnoses", "First generalised seizure."), (None, "Two febrile convulsions at 18 months of age.")], "R56.8"),
     # the letter names the patient's epilepsy: it stays
@@ -973,17 +974,21 @@ def test_a_seizure_not_called_epilepsy_is_no_epilepsy(tables, lines, expected):
 @pytest.mark.parametrize("cause, first", [
     # the seizure's sentences are its evidence: the one that names its cause puts the cause first
     ("We explained that this was a seizure provoked by the meningioma.", "D32.9"),
+    # a background comorbidity stated with it explains no seizure
+    ("She had a seizure at home on a background of hypertension.", "R56.8"),
     # a cause told elsewhere is not stated with the seizure: the seizure stays the main condition
     ("Her MRI showed a meningioma.", "R56.8"),
 ])
 def test_a_seizure_coded_for_its_epilepsy_code_is_explained_by_the_cause_stated_with_it(tables, cause, first):
     x = Excerpt((None, "Her husband saw her have a seizure at home."), (None, cause))
     mentions = [x.mention("seizure", assertion="present")] + \
-        ([x.mention("seizure provoked", assertion="present")] if "provoked" in cause else [])
+        ([x.mention("seizure provoked", assertion="present")] if "provoked" in cause else []) + \
+        ([x.mention("seizure at home on", assertion="present")] if "background" in cause else [])
     g40 = code(tables, WHO, "G40.8", "primary", x.evidence("Her husband saw her have a seizure at home."))
-    d32 = code(tables, WHO, "D32.9", evidence=x.evidence(cause))
-    out = run(tables, x, [g40, d32], "CON-064", "SEQ-002", mentions=mentions)
-    assert [c.code for c in out.codes] == [first] + (["R56.8"] if first == "D32.9" else ["D32.9"])
+    other = "I10" if "hypertension" in cause else "D32.9"
+    d32 = code(tables, WHO, other, evidence=x.evidence(cause))
+    out = run(tables, x, [g40, d32], "CON-064", "SEQ-002", "SEQ-009", mentions=mentions)
+    assert [c.code for c in out.codes] == [first] + (["R56.8"] if first == "D32.9" else [other])
 
 
 @pytest.mark.parametrize("neoplasm, suggested, likely, expected", [
@@ -1000,6 +1005,16 @@ def test_a_neoplasm_goes_before_the_overactivity_it_causes(tables, neoplasm, sug
     tumour = replace(tumour, suggest=likely)
     out = run(tables, x, [e22] + ([tumour] if suggested else []), "SEQ-019", candidates=[] if suggested else [tumour])
     assert [c.code for c in out.codes] == expected
+    assert [c.code for c in out.codes if c.role == "primary"] == [expected[0]]
+    assert bool(out.flags) == (expected[0] != "E22.0")
+
+
+def test_a_neoplasm_told_apart_from_the_overactivity_is_left_where_it_is(tables):
+    x = Excerpt(("diagnoses", "Acromegaly."), (None, "Incidental pituitary microadenoma on MRI."))
+    e22 = code(tables, WHO, "E22.0", "primary", x.evidence("Acromegaly.", "diagnoses"))
+    d35 = code(tables, WHO, "D35.2", evidence=x.evidence("Incidental pituitary microadenoma on MRI."))
+    out = run(tables, x, [e22, d35], "SEQ-019")
+    assert [c.code for c in out.codes] == ["E22.0", "D35.2"] and not out.flags
 
 
 @pytest.mark.parametrize("symptom, first", [

@@ -382,6 +382,12 @@ ASSERTIONS = [
      "present"),
     ("Her husband saw her have a seizure at home.", "seizure", "present"),
     ("Her brother has epilepsy.", "epilepsy", "family"),
+    ("His mother brought him in with two days of fever and vomiting.", "vomiting", "present"),
+    ("Because of his age the family agreed to a containment osteotomy.", "osteotomy", "present"),
+    ("Mum reports that his sister has epilepsy.", "epilepsy", "family"),
+    ("Her parents both had bowel cancer.", "bowel cancer", "family"),
+    ("Her husband had a myocardial infarction last year.", "myocardial infarction", "family"),
+    ("Both her children have asthma.", "asthma", "family"),
     # what came next, or a time after a comma, starts a new clause for a negation before it
     ("The TOE showed no thrombus in the left atrial appendage, and then, under the same sedation, a synchronised "
      "DC cardioversion.", "DC cardioversion", "present"),
@@ -393,9 +399,14 @@ ASSERTIONS = [
      "want) she chose myomectomy.", "uterine artery embolisation", "hypothetical"),
     ("After discussion of the options (including uterine artery embolisation and a GnRH analogue, which she did not "
      "want) she chose myomectomy.", "myomectomy", "present"),
+    ("We discussed alternatives such as a stent and he had a coronary artery bypass graft.",
+     "coronary artery bypass graft", "present"),
+    ("Options including amputation were discussed, a below knee amputation was performed.", "below knee amputation",
+     "present"),
     # the condition an advice sheet is about is what to watch for
-    ("He and his wife have the neutropenic sepsis advice sheet.", "sepsis", "hypothetical"),
+    ("He has the neutropenic sepsis advice sheet.", "sepsis", "hypothetical"),
     ("Written febrile convulsion leaflet given.", "febrile convulsion", "hypothetical"),
+    ("Penicillin allergy card given.", "allergy", "present"),
 ]
 
 
