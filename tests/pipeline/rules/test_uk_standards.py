@@ -318,6 +318,23 @@ def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history)
     assert out.flags[0].rule == "HIS-002" and history in out.flags[0].message
 
 
+@pytest.mark.parametrize("section, line, past", [
+    # a poisoning or an injury of an earlier year is a past episode, not coded
+    (None, "He took a paracetamol overdose in 2017 and has had no self-harm since.", True),
+    ("past_medical_history", "- Fractured left wrist 2019", True),
+    # this episode's overdose stays
+    (None, "He took a paracetamol overdose on the day of admission.", False),
+])
+def test_a_past_poisoning_or_injury_is_not_coded(tables, section, line, past):
+    x = Excerpt(("diagnoses", "1. Neuroleptic malignant syndrome"), (section, line),
+                (None, "Admitted 03/03/2026, discharged 10/03/2026."))
+    poisoning = "S62.8" if "wrist" in line else "T39.1"
+    out = run(tables, x, [code(tables, WHO, "G21.0", "primary", x.evidence("Neuroleptic", "diagnoses")),
+                          code(tables, WHO, poisoning, evidence=x.evidence(line, section))], "HIS-002")
+    assert [c.code for c in out.codes] == (["G21.0"] if past else ["G21.0", poisoning])
+    assert bool(out.flags) == past
+
+
 def test_a_past_cancer_is_read_from_its_history_line_not_from_an_examination_of_its_organ(tables):
     """The ranker read the bladder scan of this episode beside the history line; the line tells
     the treatment after its first sentence."""
