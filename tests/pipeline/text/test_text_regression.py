@@ -394,6 +394,7 @@ ASSERTIONS = [
     ("He had not been anticoagulated, on 05/03/2026 he had a transoesophageal echocardiogram.",
      "transoesophageal echocardiogram", "present"),
     ("He had not been anticoagulated, so he had no cardioversion.", "cardioversion", "negated"),
+    ("No chest pain, on 2.5 mg bisoprolol, or palpitations.", "palpitations", "negated"),  # a dose is no date
     # the options discussed are not done; the option chosen is
     ("After discussion of the options (including uterine artery embolisation and a GnRH analogue, which she did not "
      "want) she chose myomectomy.", "uterine artery embolisation", "hypothetical"),
