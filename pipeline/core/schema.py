@@ -87,6 +87,11 @@ class CodeSuggestion:
         """``diagnosis`` or ``procedure``, from the code's system."""
         return System.parse(self.system).kind
 
+    @property
+    def likelihood(self) -> float:
+        """How likely a coder assigns it: the suggester's probability, else the ranker's score."""
+        return self.suggest if self.suggest is not None else self.score
+
 
 @dataclass(frozen=True)
 class Flag:

@@ -1717,7 +1717,7 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
     biopsies" is G45.1, not G45.9)."""
     def first(s: CodeSuggestion) -> tuple[bool, float]:
         unspecified = s.kind == "procedure" and s.title.lower().startswith("unspecified")
-        return unspecified, -(s.suggest if s.suggest is not None else s.score)
+        return unspecified, -s.likelihood
 
     kept: dict[tuple[str, str, int, int], CodeSuggestion] = {}
     for s in sorted(w.scope(r), key=first):

@@ -324,15 +324,11 @@ def _delivery_reason(w: Work, p: DeliveryReasonParams) -> CodeSuggestion | None:
         for words in (mention_words(m) for m in told):
             named = [c for c, ws in behind if any(x >= words or words >= x for x in ws)]
             if named:
-                return max(named, key=_likeliest)
+                return max(named, key=lambda c: c.likelihood)
         resting = [c for c in pool if any(e.start <= at < e.end for e in c.evidence)]
         if resting:
-            return max(resting, key=_likeliest)
+            return max(resting, key=lambda c: c.likelihood)
     return None
-
-
-def _likeliest(c: CodeSuggestion) -> float:
-    return c.suggest if c.suggest is not None else c.score
 
 
 @rule("SEQ-018", "sequencing", DeliveryReasonParams)
@@ -442,8 +438,8 @@ def neoplasm_before_its_activity(w: Work, r: Rule) -> None:
         cause = next((s for s in mine if causes(s)), None)
         if cause is None and refs:
             stated = [c for c in w.candidates if c.system == system.value and causes(c)
-                      and (c.system, c.code) not in w.demoted and _likeliest(c) >= p.min_suggest]
-            best = max(stated, key=_likeliest, default=None)
+                      and (c.system, c.code) not in w.demoted and c.likelihood >= p.min_suggest]
+            best = max(stated, key=lambda c: c.likelihood, default=None)
             cause = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
         if cause is not None:
             _put_first(w, r, cause, mine[0])

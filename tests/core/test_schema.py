@@ -124,6 +124,11 @@ def test_every_role_is_accepted(role):
     assert CodeSuggestion("ICD-10", "I10", "t", 1, role, 0.5).role == role
 
 
+@pytest.mark.parametrize("suggest, likelihood", [(0.2, 0.2), (0.0, 0.0), (None, 0.5)])
+def test_a_code_is_as_likely_as_its_suggester_says_else_its_ranker_score(suggest, likelihood):
+    assert CodeSuggestion("ICD-10", "I10", "t", 1, "secondary", 0.5, suggest=suggest).likelihood == likelihood
+
+
 @pytest.mark.parametrize("assertion", ASSERTIONS)
 def test_every_assertion_is_accepted(assertion):
     assert Evidence(0, 1, "x", assertion=assertion).assertion == assertion
