@@ -568,11 +568,16 @@ class AdverseEffectParams:
     # the words just before the drug, after the cause, that say it was not taken ("precipitated
     # by omission of insulin"; not "missed meals on gliclazide"): the missing drug is no adverse effect
     not_taken: str = r"(?!)"
+    # {codes, becomes}: a condition whose classification has a code for its drug-induced form
+    # ("Drug-induced tremor" G25.1, "Hypotension due to drugs" I95.2) is coded by it when a drug caused it
+    drug_induced: tuple[dict, ...] = ()
 
     def __post_init__(self):
         check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
+        check_entries(self.drug_induced, "drug_induced", {"codes": str, "becomes": str}, {})
         check_codes(self.codes, "codes")
         check_codes(self.promote, "promote")
+        check_codes(tuple(e["becomes"] for e in self.drug_induced), "drug_induced becomes")
         for pattern in (self.cause, self.induced, self.not_taken, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
@@ -641,13 +646,25 @@ def adverse_effect(w: Work, r: Rule) -> None:
         parts = [_around_the_condition(w, s, e) for e in s.evidence]
         found = sorted(((m.start(), d["add"], m) for d in p.drugs for before, told in parts
                         if (m := _caused_by(p, d["words"], told, before))), key=lambda f: f[0])
-        after = s
+        after = s = _drug_induced_form(w, r, s) if found else s
         for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told
             added = w.attach(r, System.parse(s.system), add, s, after, placed, score=s.score)
             if added is not None:
                 after = added
                 w.tag(r, s)
                 w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=match.group(0))
+
+
+def _drug_induced_form(w: Work, r: Rule, s: CodeSuggestion) -> CodeSuggestion:
+    """The code of the drug-induced form of the condition of ``s`` (:attr:`AdverseEffectParams.drug_induced`)
+    in its place, where the table has it; else ``s``."""
+    system = System.parse(s.system)
+    entry = next((e for e in r.params.drug_induced if in_refs(s.code, code_refs(e["codes"]))), None)
+    table = w.tables.get(system)
+    if entry is None or table is None or table.get(entry["becomes"]) is None or s.code == entry["becomes"]:
+        return s
+    w.replace(r, s, system, entry["becomes"], score=s.score)
+    return w.suggested(system, entry["becomes"]) or s
 
 
 @dataclass(frozen=True)

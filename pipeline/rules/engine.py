@@ -143,12 +143,13 @@ class Work:
         return own
 
     def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str,
-                evidence: tuple[Evidence, ...] = ()) -> None:
+                evidence: tuple[Evidence, ...] = (), score: float | None = None) -> None:
         """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
         a candidate; ``evidence``, where given, is what the rule read it from (else that of ``s``).
-        A code already suggested keeps its own evidence."""
+        A code already suggested keeps its own evidence; one that was no candidate ranks with
+        ``score`` (as :meth:`add`)."""
         added = self.add(rule, system, code, evidence or s.evidence, after=s,  # None: already suggested
-                         rule_evidence=bool(evidence))
+                         rule_evidence=bool(evidence), score=score)
         if added is None:  # suggested already: it moves up to the place of the code it replaces
             added = self.suggested(system, code)
         if added is not None and self.codes.index(added) > self.codes.index(s):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
@@ -349,7 +349,11 @@ def named_in_full(w: Work, r: Rule) -> None:
     for s in list(w.scope(r)):
         if s not in w.codes or not any(e.assertion in STATED for e in s.evidence):
             continue
-        better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p)
+        # the history's statement names it where the others do not ("Dry flexural eczema both
+        # elbows" in the examination, "Atopic eczema - emollients" in the past history)
+        told = replace(s, evidence=tuple(e for e in s.evidence if e.section in p.history))
+        better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p) or (
+            _named_in_full(w, s, _statement_words(w, told, p, history=True), boilerplate, p) if told.evidence else None)
         if better is None:
             continue
         w.replace(r, s, System.parse(s.system), better.code)

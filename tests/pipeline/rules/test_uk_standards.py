@@ -227,6 +227,9 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("hpc", "Two missed doses of enoxaparin on the ward while nil by mouth.", None),
     ("hpc", "Sick-day rules explained, including the risk of omission of insulin when unwell.", None),
     ("hpc", "She had run out of breath walking to the shop.", None),
+    # a dressing that does not stick to the wound is no patient's non-adherence
+    ("hpc", "Wounds left open with non-adherent dressings.", None),
+    ("hpc", "Non-adherence to his antiretrovirals for three months.", "Z91.1"),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -638,6 +641,29 @@ def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables
     out = run(tables, x, [code(tables, WHO, "I48.0", "primary", x.evidence(listed, "secondary_diagnoses")),
                           code(tables, WHO, "N43.3", evidence=x.evidence(other[1], other[0]))], "SEQ-012")
     assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("section, likely, expected", [
+    # every coded condition is listed among the other problems: the story's condition, ranked, is coded first
+    (None, 0.16, ["I26.9", "J45.9"]),
+    ("discharge_summary", 0.16, ["I26.9", "J45.9"]),
+    # too unlikely, or stated only in the history or the plan: the listed condition stays alone
+    (None, 0.02, ["J45.9"]),
+    ("past_medical_history", 0.16, ["J45.9"]),
+    ("plan", 0.16, ["J45.9"]),
+])
+def test_the_story_names_the_main_condition_when_every_coded_one_is_listed_among_the_others(
+        tables, section, likely, expected):
+    story, listed = "Acute pulmonary emboli, provoked by the recent long-haul flight.", "- Asthma: well controlled."
+    x = Excerpt((section, story), ("secondary_diagnoses", listed))
+    emboli = replace(code(tables, WHO, "I26.9", evidence=x.evidence("Acute pulmonary emboli", section), score=0.15),
+                     suggest=likely)
+    asthma = code(tables, WHO, "J45.9", "primary", x.evidence("Asthma", "secondary_diagnoses"))
+    out = run(tables, x, [asthma], "SEQ-012", candidates=[emboli])
+    assert [c.code for c in out.codes] == expected
+    # a symptom the story gives is not the main condition
+    pain = replace(code(tables, WHO, "R07.4", evidence=x.evidence("Acute pulmonary emboli", section)), suggest=0.5)
+    assert [c.code for c in run(tables, x, [asthma], "SEQ-012", candidates=[pain]).codes] == ["J45.9"]
 
 
 @pytest.mark.parametrize("leak_section, expected", [
@@ -2629,7 +2655,12 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated", "E11.1", ["E11.1", "Y42.3"]),
     ("1. Methotrexate toxicity with pancytopenia; taken at the correct weekly dose", "D61.1", ["D61.1", "Y43.1"]),
     ("1. LITHIUM TOXICITY -> toxic encephalopathy", "G92", ["G92", "Y49.5"]),
-    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.1", "Y51.6"]),
+    # a condition with a drug-induced code is coded by it (I95.2 hypotension due to drugs, G25.1
+    # drug-induced tremor); one without keeps its code
+    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.2", "Y51.6"]),
+    ("1. Coarse tremor caused by lithium", "R25.1", ["G25.1", "Y49.5"]),
+    ("1. Hypothyroidism secondary to amiodarone", "E03.9", ["E03.2", "Y52.2"]),
+    ("Right steroid-induced posterior subcapsular cataract", "H25.0", ["H26.3", "Y42.0"]),
     ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
      ["M10.9", "Y54.3"]),
     # a drug given for the condition is no cause of it; a poisoning takes its own codes
@@ -2653,6 +2684,9 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
     if len(expected) > 1:
         assert out.codes[1].rules == ("CON-022",) and "adverse effect in therapeutic use" in out.flags[0].message
         assert out.codes[1].score == out.codes[0].score  # ranked where the condition it explains ranks
+    if expected[0] != condition:  # the condition's own code stays ranked, with the rule that moved it
+        assert [(c.code, c.rules) for c in out.candidates] == [(condition, ("CON-022",))]
+        assert out.codes[0].score == 0.9
 
 
 def test_a_drug_named_as_the_cause_of_one_condition_is_not_the_cause_of_its_precipitant(tables):
@@ -3047,6 +3081,20 @@ def test_a_documented_subdivision_suggested_lower_down_takes_the_place_of_the_co
              code(tables, WHO, "C44.3", evidence=x.evidence(line, "diagnoses"))]
     out = run(tables, x, codes, "CON-011")
     assert [c.code for c in out.codes] == ["C44.3", "I10"] and out.candidates[0].code == "C44.9"
+
+
+@pytest.mark.parametrize("history, expected", [
+    ("- Atopic eczema - emollients, hydrocortisone 1% for flares", "L20.9"),
+    # the history names no more of it: the residual code stays
+    ("- Eczema since infancy - emollients", "L30.9"),
+])
+def test_the_past_history_names_in_full_what_the_examination_finds(tables, history, expected):
+    found = "Dry flexural eczema both elbows, not infected."
+    x = Excerpt(("diagnoses", "1. Rotavirus gastroenteritis"), ("examination", found), ("past_medical_history", history))
+    ev = x.evidence(found, "examination") + x.evidence(history, "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "A08.0", "primary", x.evidence("1. Rotavirus gastroenteritis", "diagnoses")),
+                          code(tables, WHO, "L30.9", evidence=ev)], "CON-014")
+    assert [c.code for c in out.codes] == ["A08.0", expected]
 
 
 @pytest.mark.parametrize("line, coded_as, expected", [

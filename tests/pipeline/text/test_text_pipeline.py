@@ -319,6 +319,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # a scar the examination finds well healed is no condition; the operation that left it is earlier
     ("R hip: full painless ROM, scar well healed, no effusion.", "scar", "negated"),
     ("There is a well-healed midline laparotomy scar.", "laparotomy", "historical"),
+    ("Midline laparotomy and right iliac fossa scars intact, with no incisional hernia.", "laparotomy", "historical"),
+    # an operation to be weighed later, or a test that could not be done, is not this episode's
+    ("We will see him in clinic, when tonsillectomy will be considered and discussed with him.", "tonsillectomy",
+     "hypothetical"),
+    ("If the arrhythmia recurs we may consider a repeat ablation.", "ablation", "hypothetical"),
+    ("Nerve conduction studies could not be done during the admission.", "Nerve conduction studies", "negated"),
+    ("Nerve conduction studies were done during the admission.", "Nerve conduction studies", "present"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
@@ -435,7 +442,12 @@ def test_history_headings(analyse, heading):
                                               ("Post-op plan", "plan"), ("Post-operative course", "discharge_summary"),
                                               # the team's conclusion after the story
                                               ("Assessment", "diagnoses"), ("Conclusion", "diagnoses"),
-                                              ("Assessment and plan", "plan"), ("Assessment & plan", "plan")])
+                                              ("Assessment and plan", "plan"), ("Assessment & plan", "plan"),
+                                              # how the episode ended; how an injury happened; what was found on arrival
+                                              ("Outcome", "discharge_summary"), ("Recovery", "discharge_summary"),
+                                              ("Mechanism", "hpc"), ("On arrival", "examination"),
+                                              ("Medicines on discharge", "medications"), ("Intolerances", "allergies"),
+                                              ("Smoking", "social_history")])
 def test_heading_word_variants(analyse, heading, section):
     found = {m.text: m.section for m in mentions_of(analyse(f"{heading}:\n- Hypertension\n"))}
     assert found["Hypertension"] == section
