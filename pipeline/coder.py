@@ -18,7 +18,7 @@ from . import __version__
 from .core.codes import System, normalise
 from .core.config import DEFAULT_RANKER, Settings, constants_hash
 from .core.contracts import PreparedLetter, RankedCode
-from .core.schema import CodeSuggestion, Evidence, LetterResult
+from .core.schema import CodeSuggestion, Evidence, LetterResult, likelihood
 from .core.tables import resolve_tables
 from .io import Letter
 from .rules import apply_rules, default_rules
@@ -106,7 +106,7 @@ class Coder:
         # it, so that one takes its place if a rule takes it out, then by the suggester's probability);
         # the rest of the ranked list by the ranker's score
         scored.sort(key=lambda r: (not r.suggested, not r.primary, -(r.precedence or 0.0),
-                                   -(r.suggest if r.suggest is not None else r.score), -r.score, r.system.value, r.code))
+                                   -likelihood(r.suggest, r.score), -r.score, r.system.value, r.code))
         codes, candidates, primary_seen = [], [], set()
         for rank, r in enumerate(scored, 1):
             role = "candidate"

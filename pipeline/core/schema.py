@@ -66,6 +66,11 @@ def not_coded_only(evidence: "tuple[Evidence, ...]") -> bool:
     return bool(evidence) and all(e.assertion in NOT_CODED for e in evidence)
 
 
+def likelihood(suggest: float | None, score: float) -> float:
+    """How likely a coder assigns a code: the suggester's probability, else the ranker's score."""
+    return suggest if suggest is not None else score
+
+
 @dataclass(frozen=True)
 class CodeSuggestion:
     system: str  # a clincoder.core.codes.System value
@@ -89,8 +94,8 @@ class CodeSuggestion:
 
     @property
     def likelihood(self) -> float:
-        """How likely a coder assigns it: the suggester's probability, else the ranker's score."""
-        return self.suggest if self.suggest is not None else self.score
+        """How likely a coder assigns it (:func:`likelihood`)."""
+        return likelihood(self.suggest, self.score)
 
 
 @dataclass(frozen=True)

@@ -578,6 +578,7 @@ class AdverseEffectParams:
         check_codes(self.codes, "codes")
         check_codes(self.promote, "promote")
         check_codes(tuple(e["becomes"] for e in self.drug_induced), "drug_induced becomes")
+        check_codes(tuple(c for e in self.drug_induced for c in e["codes"].split()), "drug_induced codes")
         for pattern in (self.cause, self.induced, self.not_taken, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
@@ -646,25 +647,47 @@ def adverse_effect(w: Work, r: Rule) -> None:
         parts = [_around_the_condition(w, s, e) for e in s.evidence]
         found = sorted(((m.start(), d["add"], m) for d in p.drugs for before, told in parts
                         if (m := _caused_by(p, d["words"], told, before))), key=lambda f: f[0])
-        after = s = _drug_induced_form(w, r, s) if found else s
+        condition = _drug_induced_form(w, r, s) if found else s
+        after = condition
         for add, match in dict((add, m) for _, add, m in found).items():  # each drug class once, as told
-            added = w.attach(r, System.parse(s.system), add, s, after, placed, score=s.score)
+            added = w.attach(r, System.parse(s.system), add, condition, after, placed, score=condition.score)
             if added is not None:
                 after = added
-                w.tag(r, s)
-                w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=match.group(0))
+                w.tag(r, condition)
+                w.flag(r, p.message, condition, codes=(condition.code, added.code), other=added.code,
+                       mention=match.group(0))
 
 
 def _drug_induced_form(w: Work, r: Rule, s: CodeSuggestion) -> CodeSuggestion:
     """The code of the drug-induced form of the condition of ``s`` (:attr:`AdverseEffectParams.drug_induced`)
-    in its place, where the table has it; else ``s``."""
+    in its place, where the table has it and a statement ties the drug to the condition's own
+    mention (:func:`_tied_to_a_drug`); else ``s``."""
     system = System.parse(s.system)
     entry = next((e for e in r.params.drug_induced if in_refs(s.code, code_refs(e["codes"]))), None)
     table = w.tables.get(system)
-    if entry is None or table is None or table.get(entry["becomes"]) is None or s.code == entry["becomes"]:
+    if entry is None or table is None or table.get(entry["becomes"]) is None or s.code == entry["becomes"] \
+            or (system.value, compact(entry["becomes"])) in w.invalid or not _tied_to_a_drug(w, r.params, s):
         return s
     w.replace(r, s, system, entry["becomes"], score=s.score)
     return w.suggested(system, entry["becomes"]) or s
+
+
+def _tied_to_a_drug(w: Work, p: AdverseEffectParams, s: CodeSuggestion) -> bool:
+    """A statement of ``s`` names the drug as the cause of the condition's own mention: the drug's
+    "-induced" form just before or after it ("steroid-induced cataract", "cataract,
+    steroid-induced"), or the cause words after it with at most two words between ("tremor caused
+    by lithium"; not "Parkinson's disease with visual hallucinations secondary to co-careldopa")."""
+    drugs = "|".join(f"(?:{d['words']})" for d in p.drugs)
+    for e in s.evidence:
+        mine = sorted((m for m in w.support(s) if e.start <= m.start < e.end), key=lambda m: m.start)
+        if not mine:
+            continue
+        before, after = w.text[e.start:mine[0].start], w.text[mine[-1].end:e.end]
+        if re.search(rf"\b(?:{drugs})(?:{p.induced})[\s:-]*$", before, re.I) or re.match(
+                rf"(?:\s+[\w'-]+){{0,2}}?\s+(?:{p.cause})\s+(?:[\w+&/-]+\s+){{0,{p.near}}}?(?:{drugs})\b", after, re.I) \
+                or re.match(rf"[\s,(]+(?:{drugs})(?:{p.induced})", after, re.I):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

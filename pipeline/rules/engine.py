@@ -152,7 +152,9 @@ class Work:
                          rule_evidence=bool(evidence), score=score)
         if added is None:  # suggested already: it moves up to the place of the code it replaces
             added = self.suggested(system, code)
-        if added is not None and self.codes.index(added) > self.codes.index(s):
+        if added is None:  # the table lacks it, or a validity edit ruled it out: ``s`` stays
+            return
+        if self.codes.index(added) > self.codes.index(s):
             self.move_before(added, s)
         self.demote(s)
         self.tag(rule, s)

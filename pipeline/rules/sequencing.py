@@ -197,10 +197,10 @@ class SecondaryListedParams:
     message: str
     asterisks: str = ""  # the dagger and asterisk rule: an asterisk code never takes the primary's place
     # where no suggested condition is stated elsewhere, a ranked one at least this likely that a
-    # statement outside ``sections`` and ``not_elsewhere`` gives as present is coded and takes the
-    # primary's place (0: never)
+    # statement under ``stated_in`` gives as present is coded and takes the primary's place (0: never)
     min_suggest: float = 0.0
-    not_elsewhere: tuple[str, ...] = ()  # the headings of history, plans and drugs: not the episode's condition
+    stated_in: tuple[str | None, ...] = ()  # the story of the episode and its diagnosis headings (None: no heading)
+    promoted: str = ""  # the flag of a condition so coded
 
     def __post_init__(self):
         check_codes(self.not_definitive, "not_definitive")
@@ -259,26 +259,27 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
 
 
 def _condition_stated_elsewhere(w: Work, r: Rule, aside, stars: tuple) -> None:
-    """Where every suggested diagnosis is set aside (listed only among the secondary ones: the
-    clinician says none of them is the main condition), the likeliest ranked condition at least
-    ``min_suggest`` likely that a statement of the episode outside those headings gives as present
-    (the story's "Acute pulmonary emboli with right leg DVT") is coded first."""
+    """Where every suggested condition is set aside (listed only among the secondary diagnoses: the
+    clinician says none of them is the main one), the likeliest ranked condition at least
+    ``min_suggest`` likely that a statement of the episode's story or diagnosis headings gives as
+    present (the story's "Acute pulmonary emboli with right leg DVT") is coded first. Status,
+    history and external-cause codes (``not_definitive``) neither count nor take the place."""
     p: SecondaryListedParams = r.params
     not_definitive = code_refs(" ".join(p.not_definitive)) + stars
-    away = (*p.sections, *p.not_elsewhere)
     for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
         mine = [s for s in w.codes if s.system == system.value]
-        if not all(aside(s) for s in mine):
+        definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
+        if not definitive or not all(aside(s) for s in definitive):
             continue
         stated = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                   and c.likelihood >= p.min_suggest and not in_refs(c.code, not_definitive)
-                  and any(e.assertion == "present" and e.section not in away for e in c.evidence)]
+                  and any(e.assertion == "present" and e.section in p.stated_in for e in c.evidence)]
         best = max(stated, key=lambda c: c.likelihood, default=None)
         main = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
         if main is not None:
             w.move_before(main, mine[0])
             w.tag(r, mine[0], main)
-            w.flag(r, p.message, mine[0], codes=(mine[0].code, main.code), other=main.code)
+            w.flag(r, p.promoted, mine[0], codes=(mine[0].code, main.code), other=main.code)
 
 
 @dataclass(frozen=True)

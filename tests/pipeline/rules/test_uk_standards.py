@@ -229,6 +229,10 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("hpc", "She had run out of breath walking to the shop.", None),
     # a dressing that does not stick to the wound is no patient's non-adherence
     ("hpc", "Wounds left open with non-adherent dressings.", None),
+    ("hpc", "Dressed with a non-adherent wound dressing.", None),
+    ("hpc", "Covered with non-adherent, absorbent dressings and Mepitel (non-adherent).", None),
+    ("hpc", "The stent was post-dilated with a 3.5 mm non-compliant balloon.", None),
+    ("hpc", "Urodynamics showed a small, non-compliant bladder.", None),
     ("hpc", "Non-adherence to his antiretrovirals for three months.", "Z91.1"),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
@@ -647,10 +651,14 @@ def test_a_condition_listed_among_the_other_conditions_is_not_the_primary(tables
     # every coded condition is listed among the other problems: the story's condition, ranked, is coded first
     (None, 0.16, ["I26.9", "J45.9"]),
     ("discharge_summary", 0.16, ["I26.9", "J45.9"]),
-    # too unlikely, or stated only in the history or the plan: the listed condition stays alone
-    (None, 0.02, ["J45.9"]),
+    # too unlikely, or stated only in the history, the plan, an investigation or the examination
+    # (an incidental finding), or under complications: the listed condition stays alone
+    (None, 0.05, ["J45.9"]),
     ("past_medical_history", 0.16, ["J45.9"]),
     ("plan", 0.16, ["J45.9"]),
+    ("investigations", 0.16, ["J45.9"]),
+    ("examination", 0.16, ["J45.9"]),
+    ("complications", 0.16, ["J45.9"]),
 ])
 def test_the_story_names_the_main_condition_when_every_coded_one_is_listed_among_the_others(
         tables, section, likely, expected):
@@ -661,6 +669,11 @@ def test_the_story_names_the_main_condition_when_every_coded_one_is_listed_among
     asthma = code(tables, WHO, "J45.9", "primary", x.evidence("Asthma", "secondary_diagnoses"))
     out = run(tables, x, [asthma], "SEQ-012", candidates=[emboli])
     assert [c.code for c in out.codes] == expected
+    assert any("which the story of the episode states" in f.message for f in out.flags) == (len(expected) == 2)
+    # a status code beside the listed condition (an allergy read from its own heading) changes nothing
+    allergy = code(tables, WHO, "Z88.0", evidence=x.evidence("Asthma", "secondary_diagnoses"))
+    out = run(tables, x, [asthma, allergy], "SEQ-012", candidates=[emboli])
+    assert [c.code for c in out.codes] == [*expected, "Z88.0"]
     # a symptom the story gives is not the main condition
     pain = replace(code(tables, WHO, "R07.4", evidence=x.evidence("Acute pulmonary emboli", section)), suggest=0.5)
     assert [c.code for c in run(tables, x, [asthma], "SEQ-012", candidates=[pain]).codes] == ["J45.9"]
@@ -2655,12 +2668,7 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated", "E11.1", ["E11.1", "Y42.3"]),
     ("1. Methotrexate toxicity with pancytopenia; taken at the correct weekly dose", "D61.1", ["D61.1", "Y43.1"]),
     ("1. LITHIUM TOXICITY -> toxic encephalopathy", "G92", ["G92", "Y49.5"]),
-    # a condition with a drug-induced code is coded by it (I95.2 hypotension due to drugs, G25.1
-    # drug-induced tremor); one without keeps its code
-    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.2", "Y51.6"]),
-    ("1. Coarse tremor caused by lithium", "R25.1", ["G25.1", "Y49.5"]),
-    ("1. Hypothyroidism secondary to amiodarone", "E03.9", ["E03.2", "Y52.2"]),
-    ("Right steroid-induced posterior subcapsular cataract", "H25.0", ["H26.3", "Y42.0"]),
+    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.1", "Y51.6"]),
     ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
      ["M10.9", "Y54.3"]),
     # a drug given for the condition is no cause of it; a poisoning takes its own codes
@@ -2684,9 +2692,35 @@ def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, li
     if len(expected) > 1:
         assert out.codes[1].rules == ("CON-022",) and "adverse effect in therapeutic use" in out.flags[0].message
         assert out.codes[1].score == out.codes[0].score  # ranked where the condition it explains ranks
+
+
+@pytest.mark.parametrize("line, mention, condition, expected", [
+    # a condition with a drug-induced code is coded by it (I95.2 hypotension due to drugs, G25.1
+    # drug-induced tremor), where the drug is tied to the condition's own words
+    ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "Orthostatic hypotension", "I95.1",
+     ["I95.2", "Y51.6"]),
+    ("1. Coarse tremor caused by lithium", "Coarse tremor", "R25.1", ["G25.1", "Y49.5"]),
+    ("1. Hypothyroidism secondary to amiodarone", "Hypothyroidism", "E03.9", ["E03.2", "Y52.2"]),
+    ("Right steroid-induced posterior subcapsular cataract", "posterior subcapsular cataract", "H25.0",
+     ["H26.3", "Y42.0"]),
+    ("Diagnosis: right posterior subcapsular cataract, steroid-induced", "posterior subcapsular cataract", "H25.0",
+     ["H26.3", "Y42.0"]),
+    # the drug caused another condition of the statement: the condition keeps its code
+    ("1. Hypothyroidism with visual hallucinations secondary to amiodarone", "Hypothyroidism", "E03.9",
+     ["E03.9", "Y52.2"]),
+    ("1. Hypotension secondary to sepsis; AKI due to ramipril", "Hypotension", "I95.9", ["I95.9", "Y52.4"]),
+    # Parkinson's disease is no drug-induced parkinsonism
+    ("1. Parkinson's disease, deterioration precipitated by haloperidol", "Parkinson's disease", "G20",
+     ["G20", "Y49.5"]),
+])
+def test_a_drug_induced_condition_is_coded_by_its_drug_induced_code(tables, line, mention, condition, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence(line, "diagnoses"))], "CON-022",
+              mentions=[x.mention(mention, "diagnoses")])
+    assert [c.code for c in out.codes] == expected
+    assert out.codes[0].role == "primary" and out.codes[0].score == 0.9
     if expected[0] != condition:  # the condition's own code stays ranked, with the rule that moved it
         assert [(c.code, c.rules) for c in out.candidates] == [(condition, ("CON-022",))]
-        assert out.codes[0].score == 0.9
 
 
 def test_a_drug_named_as_the_cause_of_one_condition_is_not_the_cause_of_its_precipitant(tables):
@@ -3095,6 +3129,14 @@ def test_the_past_history_names_in_full_what_the_examination_finds(tables, histo
     out = run(tables, x, [code(tables, WHO, "A08.0", "primary", x.evidence("1. Rotavirus gastroenteritis", "diagnoses")),
                           code(tables, WHO, "L30.9", evidence=ev)], "CON-014")
     assert [c.code for c in out.codes] == ["A08.0", expected]
+
+
+def test_a_past_episode_in_the_history_names_nothing_of_this_one(tables):
+    line, history = "1. Community acquired pneumonia", "- Pneumococcal pneumonia 2019 (ITU admission)"
+    x = Excerpt(("diagnoses", line), ("past_medical_history", history))
+    ev = x.evidence(line, "diagnoses") + x.evidence(history, "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", ev)], "CON-014")
+    assert [c.code for c in out.codes] == ["J18.9"]
 
 
 @pytest.mark.parametrize("line, coded_as, expected", [
