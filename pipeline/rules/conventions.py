@@ -660,13 +660,12 @@ def adverse_effect(w: Work, r: Rule) -> None:
 
 def _drug_induced_form(w: Work, r: Rule, s: CodeSuggestion) -> CodeSuggestion:
     """The code of the drug-induced form of the condition of ``s`` (:attr:`AdverseEffectParams.drug_induced`)
-    in its place, where the table has it and a statement ties the drug to the condition's own
-    mention (:func:`_tied_to_a_drug`); else ``s``."""
+    in its place, where a statement ties the drug to the condition's own mention
+    (:func:`_tied_to_a_drug`); else ``s`` (as where the table lacks that code or a validity edit
+    rules it out: :meth:`Work.replace` keeps ``s`` then)."""
     system = System.parse(s.system)
     entry = next((e for e in r.params.drug_induced if in_refs(s.code, code_refs(e["codes"]))), None)
-    table = w.tables.get(system)
-    if entry is None or table is None or table.get(entry["becomes"]) is None or s.code == entry["becomes"] \
-            or (system.value, compact(entry["becomes"])) in w.invalid or not _tied_to_a_drug(w, r.params, s):
+    if entry is None or s.code == entry["becomes"] or not _tied_to_a_drug(w, r.params, s):
         return s
     w.replace(r, s, system, entry["becomes"], score=s.score)
     return w.suggested(system, entry["becomes"]) or s

@@ -352,8 +352,9 @@ def named_in_full(w: Work, r: Rule) -> None:
         # the history's statement names it where the others do not ("Dry flexural eczema both
         # elbows" in the examination, "Atopic eczema - emollients" in the past history)
         told = replace(s, evidence=tuple(e for e in s.evidence if e.section in p.history))
-        better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p) or (
-            _named_in_full(w, s, _statement_words(w, told, p, history=True), boilerplate, p) if told.evidence else None)
+        better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p)
+        if better is None and told.evidence:
+            better = _named_in_full(w, s, _statement_words(w, told, p, history=True), boilerplate, p)
         if better is None:
             continue
         w.replace(r, s, System.parse(s.system), better.code)
