@@ -582,6 +582,11 @@ class AdverseEffectParams:
         for pattern in (self.cause, self.induced, self.not_taken, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
+    @functools.cached_property
+    def any_drug(self) -> re.Pattern:
+        """Any drug of :attr:`drugs`, built once."""
+        return re.compile("|".join(f"(?:{d['words']})" for d in self.drugs), re.I)
+
 
 def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.Match | None:
     """The words that make ``drug`` the cause of the condition: a cause phrase or the drug's
@@ -597,10 +602,10 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 
 
-def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence, any_drug: re.Pattern) -> bool:
+def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence) -> bool:
     """Statement ``e`` says a drug caused the condition of ``s`` at the condition's own mention
-    (``any_drug`` looked for first: most statements name none)."""
-    if not any_drug.search(e.text) or not any(e.start <= m.start < e.end for m in w.support(s)):
+    (any drug looked for first: most statements name none)."""
+    if not p.any_drug.search(e.text) or not any(e.start <= m.start < e.end for m in w.support(s)):
         return False
     before, told = _around_the_condition(w, s, e)
     return any(_caused_by(p, d["words"], told, before) for d in p.drugs)
@@ -610,7 +615,6 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
     """The best candidate of each present statement that names the drug causing the condition,
     where no suggested diagnosis is read from that statement already."""
     refs = code_refs(" ".join(p.promote))
-    any_drug = re.compile("|".join(f"(?:{d['words']})" for d in p.drugs), re.I)
     told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
     best: dict[tuple[int, int], CodeSuggestion] = {}
     for c in w.candidates:
@@ -619,7 +623,7 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
             continue
         for e in c.evidence:
             where = (e.start, e.end)
-            if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e, any_drug) \
+            if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e) \
                     and (where not in best or c.score > best[where].score):
                 best[where] = c
     for c in dict((id(c), c) for c in best.values()).values():
@@ -676,7 +680,7 @@ def _tied_to_a_drug(w: Work, p: AdverseEffectParams, s: CodeSuggestion) -> bool:
     "-induced" form just before or after it ("steroid-induced cataract", "cataract,
     steroid-induced"), or the cause words after it with at most two words between ("tremor caused
     by lithium"; not "Parkinson's disease with visual hallucinations secondary to co-careldopa")."""
-    drugs = "|".join(f"(?:{d['words']})" for d in p.drugs)
+    drugs = p.any_drug.pattern
     for e in s.evidence:
         mine = sorted((m for m in w.support(s) if e.start <= m.start < e.end), key=lambda m: m.start)
         if not mine:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter
@@ -271,11 +272,10 @@ def _condition_stated_elsewhere(w: Work, r: Rule, aside, stars: tuple) -> None:
         definitive = [s for s in mine if not in_refs(s.code, not_definitive)]
         if not definitive or not all(aside(s) for s in definitive):
             continue
-        stated = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
-                  and c.likelihood >= p.min_suggest and not in_refs(c.code, not_definitive)
-                  and any(e.assertion == "present" and e.section in p.stated_in for e in c.evidence)]
-        best = max(stated, key=lambda c: c.likelihood, default=None)
-        main = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
+        def told(c: CodeSuggestion) -> bool:  # a condition the story or a diagnosis heading states
+            return not in_refs(c.code, not_definitive) and any(
+                e.assertion == "present" and e.section in p.stated_in for e in c.evidence)
+        main = _likeliest_ranked(w, r, system, p.min_suggest, mine[0], told)
         if main is not None:
             w.move_before(main, mine[0])
             w.tag(r, mine[0], main)
@@ -405,6 +405,16 @@ def chapter_first(w: Work, r: Rule) -> None:
         _put_first(w, r, best, mine[0])
 
 
+def _likeliest_ranked(w: Work, r: Rule, system: System, least: float, after: CodeSuggestion,
+                      keep: Callable[[CodeSuggestion], bool]) -> CodeSuggestion | None:
+    """The likeliest ranked code of ``system`` that ``keep`` lets in, at least ``least`` likely and
+    not taken out by a rule, coded directly after ``after``; None where there is none."""
+    pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
+            and c.likelihood >= least and keep(c)]
+    best = max(pool, key=lambda c: c.likelihood, default=None)
+    return w.add(r, system, best.code, best.evidence, after=after) if best is not None else None
+
+
 def _put_first(w: Work, r: Rule, s: CodeSuggestion, first: CodeSuggestion) -> None:
     """``s`` before ``first``, the code that headed its kind, with the rule's flag naming both."""
     w.move_before(s, first)
@@ -468,10 +478,7 @@ def neoplasm_before_its_activity(w: Work, r: Rule) -> None:
             return any(in_refs(c.code, x) for x in refs) and same_statement(c, mine[0])
         cause = next((s for s in mine if causes(s)), None)
         if cause is None and refs:
-            stated = [c for c in w.candidates if c.system == system.value and causes(c)
-                      and (c.system, c.code) not in w.demoted and c.likelihood >= p.min_suggest]
-            best = max(stated, key=lambda c: c.likelihood, default=None)
-            cause = w.add(r, system, best.code, best.evidence, after=mine[0]) if best is not None else None
+            cause = _likeliest_ranked(w, r, system, p.min_suggest, mine[0], causes)
         if cause is not None:
             _put_first(w, r, cause, mine[0])
 
