@@ -338,6 +338,17 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("The TOE showed no left atrial appendage thrombus, followed straight away by DC cardioversion.",
      "DC cardioversion", "present"),
     ("Without anticoagulation, a transoesophageal echo was not safe.", "transoesophageal echo", "negated"),
+    # how long a condition has gone on tells of a current one; a history of one is past
+    ("Jacob has a four-year history of anorexia nervosa, with a marked deterioration.", "anorexia nervosa",
+     "present"),
+    ("He has a 10 year history of ulcerative colitis, now flaring.", "ulcerative colitis", "present"),
+    ("She gave a long-standing history of depression, treated by her GP.", "depression", "present"),
+    ("She has a history of depression.", "depression", "historical"),
+    # consent for an operation, whoever gave it, is no account of the operation done
+    ("Consented (mum + Callum) for scrotal exploration, detorsion +/- orchidectomy.", "orchidectomy",
+     "hypothetical"),
+    ("Scrotal exploration (under GA): detorsion, testis viable, no orchidectomy.", "Scrotal exploration",
+     "present"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
