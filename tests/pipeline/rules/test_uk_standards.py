@@ -143,6 +143,9 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("past_medical_history", "Paroxysmal AF - on warfarin, INR 2-3", "Z92.1"),
     ("medications", "Apixaban 2.5 mg BD - withheld 48 h pre-op, restart day 2", "Z92.1"),  # long-term, only paused
     ("medications", "Warfarin commenced this admission for new AF", None),
+    # a course of anticoagulation that is over is no long-term use
+    ("past_medical_history", "L leg DVT 2019 (provoked) - 3/12 rivaroxaban, completed.", None),
+    ("past_medical_history", "DVT 2019 - rivaroxaban, course completed", None),
     ("allergies", "NKDA", None),
     ("allergies", "Codeine - anaphylaxis", "Z88.5"),
     ("allergies", "Codeine makes her sick (intolerance)", None),  # an intolerance, not an allergy

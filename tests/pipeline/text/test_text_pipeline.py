@@ -344,6 +344,20 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("He has a 10 year history of ulcerative colitis, now flaring.", "ulcerative colitis", "present"),
     ("She gave a long-standing history of depression, treated by her GP.", "depression", "present"),
     ("She has a history of depression.", "depression", "historical"),
+    # how the patient was ("no better") denies nothing; a negation after "so" opens its own scope
+    ("After 48 hours she was no better, so on 26 March I took her to theatre for a laparoscopy.", "laparoscopy",
+     "present"),
+    ("The pregnancy test was negative, so an ectopic pregnancy was excluded.", "ectopic pregnancy", "negated"),
+    ("He had no urinary symptoms, so this was not treated as a urinary tract infection.",
+     "urinary tract infection", "negated"),
+    ("Her neck was supple, so meningitis and encephalitis were not thought likely.", "encephalitis", "negated"),
+    ("Bicarbonate 21, so this was not diabetic ketoacidosis.", "diabetic ketoacidosis", "negated"),
+    ("The sore throat was no worse but the trismus was new.", "sore throat", "present"),
+    # a test that did not find its targets, a condition said to be absent, an infection eradicated
+    ("SARS-CoV-2 / influenza / RSV PCR not detected.", "influenza", "negated"),
+    ("Influenza A detected on PCR.", "Influenza", "present"),
+    ("4. COPD - NOT present. He smokes.", "COPD", "negated"),
+    ("H. pylori gastritis 2019 - eradicated, breath test negative afterwards.", "gastritis", "historical"),
     # consent for an operation, whoever gave it, is no account of the operation done
     ("Consented (mum + Callum) for scrotal exploration, detorsion +/- orchidectomy.", "orchidectomy",
      "hypothetical"),
