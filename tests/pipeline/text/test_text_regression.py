@@ -489,7 +489,7 @@ MODIFIERS = [
     ("IDDM", "IDDM", "type 1"),
     ("NIDDM", "NIDDM", "type 2"),
     ("Type 2 respiratory failure.", "type 2 respiratory failure", "type 2"),
-    ("CKD stage 3a.", "CKD", "stage 3a"),
+    ("CKD stage 3a.", "CKD stage 3a", "stage 3a"),
     ("CKD 4", "CKD 4", "stage 4"),
     ("Chronic kidney disease stage 5.", "chronic kidney disease", "stage 5"),
     ("Stage IV breast cancer.", "breast cancer", "stage 4"),
