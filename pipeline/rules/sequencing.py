@@ -423,6 +423,46 @@ def _put_first(w: Work, r: Rule, s: CodeSuggestion, first: CodeSuggestion) -> No
 
 
 @dataclass(frozen=True)
+class ExternalCauseParams:
+    causes: tuple[str, ...]  # the external causes of accidents, which explain an injury
+    injuries: tuple[str, ...]  # the codes of injuries and poisonings
+    explains_too: tuple[str, ...]  # other conditions such a cause may explain (a fracture of osteoporosis after a fall)
+    min_suggest: float  # a ranked injury at least this likely that a statement gives as present is coded
+    message: str  # the injury coded before the cause
+    uncoded: str  # the cause without an injury, not coded
+
+    def __post_init__(self):
+        for name in ("causes", "injuries", "explains_too"):
+            check_codes(getattr(self, name), name)
+
+
+@rule("SEQ-020", "sequencing", ExternalCauseParams)
+def injury_before_its_cause(w: Work, r: Rule) -> None:
+    """An external cause of an accident is coded with the injury it explains: where no injury is
+    suggested, the likeliest ranked one that a statement gives as present, at least
+    ``min_suggest`` likely, is coded directly before the first cause ("a fall at home ... CT head
+    showed an acute subdural haematoma"); where there is none and no other condition the cause may
+    explain is coded, the cause is not coded (a fall without injury)."""
+    p: ExternalCauseParams = r.params
+    causes, injuries, others = (code_refs(" ".join(x)) for x in (p.causes, p.injuries, p.explains_too))
+    for system in {System.parse(s.system) for s in w.scope(r) if s.kind == "diagnosis"}:
+        mine = [s for s in w.codes if s.system == system.value]
+        told = [s for s in mine if in_refs(s.code, causes)]
+        if not told or any(in_refs(s.code, injuries) or in_refs(s.code, others) for s in mine):
+            continue
+        def stated(c: CodeSuggestion) -> bool:
+            return in_refs(c.code, injuries) and any(e.assertion == "present" for e in c.evidence)
+        injury = _likeliest_ranked(w, r, system, p.min_suggest, told[0], stated)
+        if injury is not None:
+            _put_first(w, r, injury, told[0])
+            continue
+        for s in told:
+            w.tag(r, s)
+            w.flag(r, p.uncoded, s, codes=(s.code,))
+            w.demote(s)
+
+
+@dataclass(frozen=True)
 class OutcomeParams:
     outcomes: tuple[str, ...]  # what follows another condition (a delivery's perineal trauma, a bleed's anaemia)
     causes: tuple[str, ...]  # the conditions it follows (what led to the delivery, the bleeding)

@@ -4628,3 +4628,32 @@ def test_type_1_diabetes_named_anywhere_in_the_letter_keeps_its_ketoacidosis(tab
     out = run(tables, x, [code(tables, WHO, "E10.1", "primary", x.evidence("1. Diabetic ketoacidosis", "diagnoses"))],
               "CON-054")
     assert [c.code for c in out.codes] == ["E10.1"]
+
+
+@pytest.mark.parametrize("likely, coded_codes", [
+    # the fall is coded with the injury it caused, which the scan found
+    (0.24, ["S06.5", "W19", "G20"]),
+    # too unlikely to be the injury: the fall without an injury is not coded
+    (0.05, ["G20"]),
+])
+def test_an_external_cause_is_coded_with_the_injury_it_explains(tables, likely, coded_codes):
+    fall = "She lost her balance and fell backwards in the hallway, striking the back of her head."
+    scan = "A CT head showed a 7 mm acute left frontoparietal subdural haematoma."
+    x = Excerpt((None, fall), (None, scan), ("past_medical_history", "Parkinson's disease, on co-careldopa."))
+    cause = code(tables, WHO, "W19", "primary", x.evidence("fell", None))
+    parkinson = code(tables, WHO, "G20", evidence=x.evidence("Parkinson's disease", "past_medical_history"))
+    bleed = replace(code(tables, WHO, "S06.5", "candidate", x.evidence("acute left frontoparietal subdural haematoma"),
+                         score=0.0), suggest=likely)
+    out = run(tables, x, [cause, parkinson], "SEQ-020", candidates=[bleed])
+    assert [c.code for c in out.codes] == coded_codes
+    touched = [c.code for c in out.codes + out.candidates if "SEQ-020" in c.rules]
+    assert sorted(touched) == sorted(c for c in ("S06.5", "W19") if c in coded_codes or c == "W19")
+
+
+def test_a_fall_stays_beside_an_injury_or_a_condition_it_may_explain(tables):
+    x = Excerpt((None, "She fell at home and has an osteoporotic compression fracture of L1."))
+    cause = code(tables, WHO, "W19", evidence=x.evidence("fell", None))
+    for condition in ("M80.0", "S32.0"):
+        coded_first = code(tables, WHO, condition, "primary", x.evidence("compression fracture of L1", None))
+        out = run(tables, x, [coded_first, cause], "SEQ-020")
+        assert [c.code for c in out.codes] == [condition, "W19"]
