@@ -358,6 +358,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Influenza A detected on PCR.", "Influenza", "present"),
     ("4. COPD - NOT present. He smokes.", "COPD", "negated"),
     ("H. pylori gastritis 2019 - eradicated, breath test negative afterwards.", "gastritis", "historical"),
+    # what was done because of what failed is a new clause; a negation after "so" opens its own
+    ("He could not complete his meal plan, so a nasogastric tube was inserted.", "nasogastric tube", "present"),
+    ("He could not tolerate a nasogastric tube, so far.", "nasogastric tube", "negated"),
+    ("Cultures showed no growth, so no UTI was treated.", "UTI", "negated"),
+    # what the patient never needed was not done; what was needed was
+    ("She never needed high-flow or CPAP.", "CPAP", "negated"),
+    ("She needed CPAP overnight and never needed intubation.", "CPAP", "present"),
     # consent for an operation, whoever gave it, is no account of the operation done
     ("Consented (mum + Callum) for scrotal exploration, detorsion +/- orchidectomy.", "orchidectomy",
      "hypothetical"),
