@@ -365,6 +365,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # what the patient never needed was not done; what was needed was
     ("She never needed high-flow or CPAP.", "CPAP", "negated"),
     ("She needed CPAP overnight and never needed intubation.", "CPAP", "present"),
+    # an operation joined to "post-" dates what followed it; a transfusion or a test so joined does not
+    ("Dx: Secondary post-tonsillectomy haemorrhage, R tonsillar fossa, day 7.", "tonsillectomy", "historical"),
+    ("Two units transfused; post-transfusion Hb 81.", "transfusion", "present"),
     # consent for an operation, whoever gave it, is no account of the operation done
     ("Consented (mum + Callum) for scrotal exploration, detorsion +/- orchidectomy.", "orchidectomy",
      "hypothetical"),
