@@ -299,12 +299,26 @@ def _past(w: Work, s, year: int | None, cancer: bool = False) -> bool:
     it. A cancer's statement names it in other words than its title's ("bladder cancer" for a
     malignant neoplasm of the bladder): any mention behind it counts ("- Bladder cancer: TURBT
     2015", not "Bladder scan 1,050 ml"), and so does a passage of this episode that names a cancer
-    ("biopsy confirmed recurrence of her carcinoma")."""
-    naming = w.naming(s) or (w.support(s) if cancer else [])
+    ("biopsy confirmed recurrence of her carcinoma"). A short title's one word names it
+    ("recurrent tonsillitis" for acute tonsillitis, unspecified), and a passage that tells only
+    operations names no condition ("Return to theatre: arrest of haemorrhage from L tonsillar
+    fossa", read beside it)."""
+    short = len(content_words(s.title) - _RESIDUAL_WORDS) <= 2
+    naming = w.naming(s) or (w.naming(s, least=1) if short else []) or (w.support(s) if cancer else [])
     evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)
-                or cancer and e.section not in HISTORY_SECTIONS and _NEOPLASM.search(e.text)] or s.evidence
+                or cancer and e.section not in HISTORY_SECTIONS and _NEOPLASM.search(e.text)] or [
+        e for e in s.evidence if not _only_operations(w, e)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
                                   or dated_before(e, year) for e in evidence)
+
+
+_RESIDUAL_WORDS = frozenset({"unspecified", "other"})
+
+
+def _only_operations(w: Work, e: Evidence) -> bool:
+    """Whether a passage's mentions are all of operations (and it has some)."""
+    told = [m for m in w.mentions if e.start <= m.start < e.end]
+    return bool(told) and all(m.procedural for m in told)
 
 
 @rule("HIS-002", "comorbidities", HistoryParams)

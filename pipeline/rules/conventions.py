@@ -1368,8 +1368,9 @@ def cured_by_a_past_operation(w: Work, r: Rule) -> None:
 
 
 def _reason_for(w: Work, e: Evidence, done, reason: re.Pattern) -> bool:
-    """Whether the evidence tells a condition only as what an earlier operation in it was for."""
-    told = [m for m in w.mentions if e.start <= m.start < e.end and m.label != "PROCEDURE"]
+    """Whether the evidence tells a condition only as what an earlier operation in it was for
+    (what it denies, "which remains pain-free", tells nothing)."""
+    told = [m for m in w.mentions if e.start <= m.start < e.end and m.label != "PROCEDURE" and m.assertion != "negated"]
     return bool(told) and all(any(op.end <= m.start and reason.fullmatch(w.text[op.end:m.start]) for op in done
                                   if e.start <= op.start) for m in told)
 
@@ -1416,11 +1417,13 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class CompanionParams:
-    pairs: tuple[dict, ...]  # {codes, with, becomes}: codes that become another where a companion is coded
+    # {codes, with, becomes, unless}: codes that become another where a companion is coded, unless
+    # a code of ``unless`` is suggested (the code that says more of the condition: pyonephrosis N13.6)
+    pairs: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {})
+        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {"unless": str})
         for n, pair in enumerate(self.pairs, 1):
             check_codes((pair["with"], companion_code(pair["becomes"], "A00.0", "A00.0")), f"pairs #{n}")
 
@@ -1434,12 +1437,15 @@ def companion_code(becomes: str, own: str, companion: str) -> str:
 @rule("CON-017", "conventions", CompanionParams)
 def with_companion(w: Work, r: Rule) -> None:
     """A code the classification replaces when another condition is present too (delirium with
-    dementia is F05.1, delirium superimposed on dementia): where a code of ``with`` is suggested,
-    a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its place."""
+    dementia is F05.1, delirium superimposed on dementia): where a code of ``with`` is suggested
+    from a statement of this episode, a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its place."""
     p: CompanionParams = r.params
     for pair in p.pairs:
-        companion = next((s for s in w.scope(r) if in_refs(s.code, code_refs(pair["with"]))), None)
-        if companion is None:
+        # a companion of this episode: not one the letter tells only as past ("Pneumonia 2023 -
+        # resolved", which HIS-002 takes out later)
+        companion = next((s for s in w.scope(r) if in_refs(s.code, code_refs(pair["with"]))
+                          and any(e.assertion in ("present", "uncertain") for e in s.evidence)), None)
+        if companion is None or "unless" in pair and any(in_refs(s.code, code_refs(pair["unless"])) for s in w.scope(r)):
             continue
         for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(pair["codes"]))]:
             becomes = companion_code(pair["becomes"], s.code, companion.code)
@@ -1752,15 +1758,23 @@ def _stated_apart(s: CodeSuggestion, other: CodeSuggestion) -> bool:
                                          and names_its_own(s, other, e.text) for e in s.evidence)
 
 
+def _other_kind(s: CodeSuggestion) -> bool:
+    """A diagnosis of the residual "Other ..." subdivision (fourth character 8): the statement
+    that names nothing more of it is its category's unspecified code ("iron deficiency anaemia":
+    D50.9, not D50.8 other iron deficiency anaemias)."""
+    return s.kind == "diagnosis" and compact(s.code)[3:4] == "8" and s.title.lower().startswith("other")
+
+
 @rule("CON-008", "conventions", MessageParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
     is likelier to assign stays: a statement names one condition once ("paroxysmal AF" is I48.0,
     not I48.0 and I48.9). Of two operations, an unspecified one gives way to its sibling ("OGD,
-    biopsies" is G45.1, not G45.9)."""
-    def first(s: CodeSuggestion) -> tuple[bool, float]:
+    biopsies" is G45.1, not G45.9); of two diagnoses, an "Other ..." one ("iron deficiency
+    anaemia" is D50.9, not D50.8), unless the statement names what sets it apart."""
+    def first(s: CodeSuggestion) -> tuple[bool, bool, float]:
         unspecified = s.kind == "procedure" and s.title.lower().startswith("unspecified")
-        return unspecified, -s.likelihood
+        return unspecified, _other_kind(s), -s.likelihood
 
     kept: dict[tuple[str, str, int, int], CodeSuggestion] = {}
     for s in sorted(w.scope(r), key=first):

@@ -361,6 +361,109 @@ def named_in_full(w: Work, r: Rule) -> None:
         w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")
 
 
+def _subdivision_of(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
+    """A code's fourth-character subdivision: itself, or its parent for a UK fifth character."""
+    parent = table.parent(entry.code)
+    if parent is not None and parent.is_code and len(compact(parent.code)) == 4:
+        return parent
+    return entry if len(compact(entry.code)) == 4 else None
+
+
+def _leftover(e: CodeEntry) -> bool:
+    """A residual subdivision by its title or its fourth character (.8 "other parts", .9)."""
+    return _residual(e) or compact(e.code)[3:4] in ("8", "9") or bool(re.search(r"\bother\b", e.title, re.I))
+
+
+@functools.lru_cache(maxsize=4)
+def _terms_by_subdivision(system: System) -> dict[str, tuple[str, ...]]:
+    """The curated index terms of a system by the four characters of their codes."""
+    found: dict[str, list[str]] = {}
+    for code, terms in index_terms(system).items():
+        found.setdefault(compact(code)[:4], []).extend(terms)
+    return {key: tuple(terms) for key, terms in found.items()}
+
+
+def _names_under(table: CodeTable, e: CodeEntry, boilerplate: frozenset[str]) -> tuple[frozenset[str], ...]:
+    """The word sets that name a code or a code under it: its title first, then the titles under
+    it and the curated index terms of any code it heads (a WHO four-character code reads the
+    index terms of its UK fifth-character codes)."""
+    terms = _terms_by_subdivision(table.system).get(compact(e.code)[:4], ()) if len(compact(e.code)) == 4 else ()
+    words = [frozenset(set(content_sequence(_joined(t), numbers=True)) - boilerplate) for t in terms]
+    under = [n for d in table.descendants(e.code) for n in _names(table, d, boilerplate)]
+    return _names(table, e, boilerplate)[:1] + tuple(n for n in (*under, *words) if n)
+
+
+def _sibling_named(w: Work, s: CodeSuggestion, p: SpecificityParams, boilerplate: frozenset[str]) -> CodeEntry | None:
+    """The one other subdivision of its category that the statements of ``s`` name in full (by
+    title or curated index term), where they name nothing of ``s``'s own; its UK fifth character
+    the one ``s`` has."""
+    table, entry = w.entry(s)
+    four = _subdivision_of(table, entry) if entry is not None else None
+    category = table.parent(four.code) if four is not None else None
+    if four is None or category is None or not category.is_code or _leftover(four):
+        return None
+    st = _statement_words(w, s, p)
+    mine = Subdivision.of(four, content_words(_joined(_NOT_DOCUMENTED.sub(" ", category.title))), boilerplate)
+    if not mine.own or mine.own & st.said or any(n <= st.said for n in _names_under(table, four, boilerplate)[1:]):
+        return None
+    named = {sib.code: sib for sib in table.children(category.code)
+             if sib.code != four.code and not _leftover(sib) for n in _names_under(table, sib, boilerplate)
+             if len(n) >= p.min_words and n <= st.said and not n & st.denied and within(n, st.sequence, p.slack)}
+    if len(named) != 1:
+        return None
+    sibling = next(iter(named.values()))
+    if sibling.selectable:
+        return sibling
+    fifth = compact(entry.code)[4:]
+    return next((e for e in table.children(sibling.code) if e.selectable and compact(e.code)[4:] == fifth), None)
+
+
+@rule("CON-067", "conventions", SpecificityParams)
+def sibling_named(w: Work, r: Rule) -> None:
+    """A suggested diagnosis whose statements name nothing of its own subdivision but name
+    another of its category in full is coded as that one ("intertrochanteric fracture of the
+    femur": pertrochanteric S72.10, not subtrochanteric S72.20)."""
+    p: SpecificityParams = r.params
+    boilerplate = frozenset(content_words(" ".join(p.boilerplate)))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and any(e.assertion in STATED for e in s.evidence)]:
+        better = _sibling_named(w, s, p, boilerplate) if s in w.codes else None
+        if better is None:
+            continue
+        w.replace(r, s, System.parse(s.system), better.code)
+        w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")
+
+
+@dataclass(frozen=True)
+class JointParams:
+    codes: str  # the arthrosis of a joint the code does not name (M19)
+    joints: tuple[dict, ...]  # {words, to}: the words that name a joint and its own category's unspecified code
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes,), "codes")
+        check_entries(self.joints, "joints", {"words": str, "to": str}, {})
+        check_codes(tuple(j["to"] for j in self.joints), "joints")
+        check_patterns({j["words"]: j["words"] for j in self.joints}, "joints")
+
+
+@rule("CON-068", "conventions", JointParams)
+def arthrosis_of_a_named_joint(w: Work, r: Rule) -> None:
+    """Osteoarthritis coded to "other arthrosis" (M19) whose statements name one joint that the
+    classification codes in a category of its own ("right knee pain from primary
+    osteoarthritis": the knee, M17) is coded there, its subdivision left to CON-011."""
+    p: JointParams = r.params
+    for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(p.codes))]:
+        told = " ".join(e.text for e in s.evidence if e.assertion in STATED)
+        found = {j["to"] for j in p.joints if re.search(j["words"], told, re.I)}
+        system = System.parse(s.system)
+        if len(found) != 1 or w.tables[system].get(next(iter(found))) is None:
+            continue
+        to = found.pop()
+        # read from these statements, not a candidate's own (an earlier hip replacement's line)
+        w.replace(r, s, system, to, evidence=tuple(e for e in s.evidence if e.assertion in STATED))
+        w.flag(r, p.message, s, codes=(s.code, to), other=to)
+
+
 @dataclass(frozen=True)
 class TherapyParams:
     # {codes, words, to}: a code of ``codes`` whose statement has ``words`` becomes ``to``; the

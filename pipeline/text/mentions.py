@@ -50,9 +50,10 @@ _APPROACH = {"laparoscopic", "open", "total", "partial", "radical", "subtotal", 
 ASIDE_WORDS = 3  # the most words in a parenthesis a phrase is read across
 
 # the side a surgeon writes inside an operation's name ("open radical left nephrectomy", "total
-# right hip replacement"): the operation is read without it, and its side is an attribute
-_SIDES = frozenset({"left", "right"})
-_SIDE_WORD = re.compile(r"\s*\b(?:left|right)\b", re.I)
+# right hip replacement", "arrest of haemorrhage from R tonsillar fossa"): the operation is read
+# without it, and its side is an attribute
+_SIDES = frozenset({"left", "right", "r", "l", "rt", "lt"})
+_SIDE_WORD = re.compile(r"\s*\b(?:left|right|[RL]|[RL]t)\b", re.I)
 
 
 def sides_inside(text: str, ntoks: List[Tuple[int, int, str]],

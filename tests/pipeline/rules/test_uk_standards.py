@@ -433,6 +433,44 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
     assert "past episode" in out.flags[0].message
 
 
+@pytest.mark.parametrize("theatre, kept", [
+    ("Return to theatre: arrest of haemorrhage from L tonsillar fossa.", False),  # an operation names no tonsillitis
+    ("Now acute tonsillitis again, with pus on both tonsils.", True),  # this episode's own statement of it
+])
+def test_a_past_condition_is_not_kept_by_an_operation_read_beside_it(tables, theatre, kept):
+    line = "- Tonsillectomy 2025 for recurrent tonsillitis"
+    x = Excerpt(("diagnoses", "1. Secondary post-tonsillectomy haemorrhage"), ("past_medical_history", line),
+                ("procedures", theatre))
+    mentions = [x.mention("tonsillitis", "past_medical_history", assertion="historical"),
+                x.mention("arrest of haemorrhage from L tonsillar fossa" if not kept else "acute tonsillitis",
+                          "procedures", label="PROCEDURE" if not kept else "DIAGNOSIS")]
+    ev = x.evidence(line, "past_medical_history", "historical") + x.evidence(theatre, "procedures")
+    out = run(tables, x, [code(tables, WHO, "T81.0", "primary", x.evidence("haemorrhage", "diagnoses")),
+                          code(tables, WHO, "J03.9", evidence=ev)], "HIS-002", mentions=mentions)
+    assert ("J03.9" in [c.code for c in out.codes]) is kept
+
+
+def test_a_short_title_is_named_by_one_word_of_a_past_mention(tables):
+    line = "- Recurrent tonsillitis in 2024, treated with antibiotics."
+    x = Excerpt(("diagnoses", "1. Left peritonsillar abscess"), ("past_medical_history", line))
+    mentions = [x.mention("tonsillitis", "past_medical_history", assertion="historical"),
+                x.mention("peritonsillar abscess", "diagnoses")]
+    ev = x.evidence(line, "past_medical_history", "historical") + x.evidence("1. Left peritonsillar abscess", "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "J36", "primary", x.evidence("peritonsillar abscess", "diagnoses")),
+                          code(tables, WHO, "J03.9", evidence=ev)], "HIS-002", mentions=mentions)
+    assert [c.code for c in out.codes] == ["J36"]  # acute tonsillitis, named by its one word: a past episode
+
+
+def test_a_long_title_is_not_named_by_one_shared_word(tables):
+    x = Excerpt(("diagnoses", "1. Hypothyroidism in pregnancy"), ("past_medical_history", "- Previous pregnancy 2019"))
+    mentions = [x.mention("Hypothyroidism", "diagnoses"),
+                x.mention("pregnancy", "past_medical_history", assertion="historical")]
+    ev = x.evidence("1. Hypothyroidism in pregnancy", "diagnoses") + x.evidence("- Previous pregnancy 2019",
+                                                                             "past_medical_history", "historical")
+    out = run(tables, x, [code(tables, WHO, "O99.2", "primary", ev)], "HIS-002", mentions=mentions)
+    assert [c.code for c in out.codes] == ["O99.2"]  # "pregnancy" alone does not name it: its own line stays
+
+
 @pytest.mark.parametrize("section, line, code_, kept", [
     ("past_medical_history", "- Asthma as a child; no inhalers since the age of 12.", "J45.9", False),
     ("past_medical_history", "- Eczema as a baby, which cleared by 18 months.", "L30.9", False),
@@ -452,6 +490,8 @@ def test_a_resolved_past_episode_is_not_coded(tables, line, episode):
      "H53.0", False),
     (None, "Her acute kidney injury has resolved with fluids.", "N17.9", True),  # this episode's, not past
     ("past_medical_history", "- Childhood asthma - resolved", "J45.9", False),  # a terse history line
+    ("past_medical_history", "- Kidney stone 2012 - passed spontaneously.", "N20.0", False),
+    ("diagnoses", "2. Left ureteric stone - not passed, for ureteroscopy", "N20.1", True),
     ("diagnoses", "3. AKI - resolved", "N17.9", True),  # this episode's: no history line
     ("past_medical_history", "- Hypertension, gout 2019 (resolved)", "I10", True),  # the gout resolved, not all the line
 ])
@@ -1355,6 +1395,18 @@ def test_a_condition_an_earlier_operation_removed_is_not_coded(tables, line, ope
     assert kept or [f.rule for f in out.flags] == ["CON-036"]
 
 
+def test_what_the_reason_line_denies_does_not_keep_the_removed_condition(tables):
+    line = "She had a left total hip replacement in 2019 for osteoarthritis, which remains pain-free."
+    x = Excerpt(MAIN, ("past_medical_history", line))
+    mentions = [x.mention("total hip replacement", "past_medical_history", label="PROCEDURE", assertion="historical"),
+                x.mention("osteoarthritis", "past_medical_history", assertion="historical"),
+                x.mention("pain", "past_medical_history", label="FINDING", assertion="negated")]
+    codes = [code(tables, WHO, "J18.9", "primary", x.evidence(MAIN[1], "diagnoses")),
+             code(tables, WHO, "M16.9", evidence=x.evidence(line, "past_medical_history"))]
+    out = run(tables, x, codes, "CON-036", mentions=mentions)
+    assert [s.code for s in out.codes] == ["J18.9"]
+
+
 @pytest.mark.parametrize("told, proc, expected", [
     # a code whose title names its side takes no laterality code
     ("Total abdominal hysterectomy and bilateral salpingo-oophorectomy.", "Q22.1", ["Q22.1"]),
@@ -1508,6 +1560,21 @@ def test_a_sibling_its_own_statement_names_stays(tables, own, kept):
              replace(code(tables, WHO, "K80.5", evidence=x.evidence(own, "diagnoses", support=0.67) + gb), suggest=0.78)]
     out = run(tables, x, codes, "CON-008")
     assert [c.code for c in out.codes] == kept
+
+
+@pytest.mark.parametrize("other_line, kept", [
+    (None, ["D50.9"]),  # one statement that names nothing "other": the unspecified sibling
+    ("2. Iron deficiency from poor dietary intake", ["D50.8", "D50.9"]),  # a statement of its own: not one statement
+])
+def test_an_other_subdivision_gives_way_to_its_sibling_on_one_statement(tables, other_line, kept):
+    line = "1. Iron deficiency anaemia on routine bloods: Hb 101, ferritin 7."
+    x = Excerpt(("diagnoses", line), *([("diagnoses", other_line)] if other_line else []))
+    ev = x.evidence(line, "diagnoses")
+    codes = [replace(code(tables, WHO, "D50.8", "primary", x.evidence(other_line, "diagnoses") if other_line else ev),
+                     suggest=0.84),
+             replace(code(tables, WHO, "D50.9", evidence=ev), suggest=0.5)]
+    out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
 
 
 def test_one_operation_per_statement_prefers_the_specified_sibling(tables):
@@ -2155,6 +2222,12 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Alcohol-related cirrhosis", "K70.3"), ("Portal hypertension.", "K76.6"), ["K70.3", "K76.6"]),
     (("1. Steroid-induced hyperglycaemia", "R73.9"), ("Hyponatraemia.", "E87.1"), ["R73.9", "E87.1"]),  # nothing excludes
     (("1. Mumps with left orchitis", "B26.0"), ("Bilateral parotid swelling.", "K11.2"), ["B26.0"]),
+    (("1. Recurrent depressive disorder, current episode severe", "F33.2"), ("Third episode of depression.", "F32.9"),
+     ["F33.2"]),
+    (("1. Bile duct stones with cholangitis", "K80.3"), ("Acute cholangitis.", "K83.0"), ["K80.3"]),
+    (("1. Acute cholangitis", "K83.0"), ("Ultrasound: gallbladder stones.", "K80.2"), ["K83.0", "K80.2"]),  # not duct stones
+    (("1. Obstructing ureteric stone with hydronephrosis", "N13.2"), ("6 mm distal ureteric stone.", "N20.1"), ["N13.2"]),
+    (("1. Obstructing ureteric stone with hydronephrosis", "N13.2"), ("Left renal stone, 4 mm.", "N20.0"), ["N13.2", "N20.0"]),
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -2671,6 +2744,8 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("Dx: Euglycaemic DKA, SGLT2i (dapagliflozin) associated", "E11.1", ["E11.1", "Y42.3"]),
     ("1. Methotrexate toxicity with pancytopenia; taken at the correct weekly dose", "D61.1", ["D61.1", "Y43.1"]),
     ("1. LITHIUM TOXICITY -> toxic encephalopathy", "G92", ["G92", "Y49.5"]),
+    ("2. Hyponatraemia, likely secondary to sertraline", "E87.1", ["E87.1", "Y49.2"]),
+    ("Histology: benign endometrial polyp, in keeping with a tamoxifen-associated polyp", "N84.0", ["N84.0", "Y42.6"]),
     ("- Orthostatic hypotension attributed to doxazosin - doxazosin stopped", "I95.1", ["I95.1", "Y51.6"]),
     ("Our diagnosis is acute gout of the right knee, likely precipitated by bendroflumethiazide.", "M10.9",
      ["M10.9", "Y54.3"]),
@@ -3173,6 +3248,54 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
         assert out.flags[0].codes == (coded_as, expected) and "names it in full" in out.flags[0].message
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("She has had several years of worsening right knee pain from primary osteoarthritis.", "M17.1"),
+    ("Osteoarthritis of the left hip.", "M16.9"),
+    ("Painful osteoarthritis at the base of her thumb.", "M18.9"),
+    ("Osteoarthritis of her knees and hips.", "M19.9"),  # two joints: left as it is
+    ("Osteoarthritis of the right ankle.", "M19.9"),  # a joint M19 codes
+])
+def test_osteoarthritis_of_a_joint_with_a_category_of_its_own_is_coded_there(tables, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "M19.9", "primary", x.evidence(line, "diagnoses"))], "CON-068", "CON-011")
+    assert [c.code for c in out.codes] == [expected]
+
+
+@pytest.mark.parametrize("line, coded_as, expected", [
+    ("1. Closed left intertrochanteric fracture of the femur (extracapsular)", "S72.2", "S72.1"),
+    ("1. Subtrochanteric fracture of the left femur", "S72.2", "S72.2"),  # it names its own subdivision
+    ("1. Fracture of the femur", "S72.2", "S72.2"),  # names no subdivision: left to the ranker
+    # two subdivisions named: left to the coder
+    ("1. Intertrochanteric fracture extending into the shaft: fracture of shaft of femur", "S72.2", "S72.2"),
+    ("1. Intertrochanteric fracture of the femur", "S72.9", "S72.9"),  # a residual code: CON-011 and CON-014 read it
+])
+def test_a_diagnosis_whose_statement_names_a_sibling_is_coded_as_that_sibling(tables, line, coded_as, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, coded_as, "primary", x.evidence(line, "diagnoses"))], "CON-067")
+    assert [(c.code, c.role) for c in out.codes] == [(expected, "primary")]
+    if expected != coded_as:
+        assert out.candidates[0].code == coded_as and out.flags[0].codes == (coded_as, expected)
+
+
+def test_a_sibling_named_keeps_the_uk_fifth_character(who_icd10_uk):
+    line = "1. Closed left intertrochanteric fracture of the femur (extracapsular, stable pattern)"
+    x = Excerpt(("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "S72.20", "primary", x.evidence(line, "diagnoses"))], "CON-067")
+    assert [c.code for c in out.codes] == ["S72.10"]
+
+
+@pytest.mark.parametrize("assertion, expected", [
+    ("present", ["J44.0", "J18.9"]),
+    ("historical", ["J44.9", "J18.9"]),  # "Pneumonia 2023 - resolved": no infection of this episode
+])
+def test_a_companion_told_only_as_past_combines_nothing(tables, assertion, expected):
+    x = Excerpt(("diagnoses", "1. COPD"), ("past_medical_history", "- Pneumonia 2023 - resolved"))
+    codes = [code(tables, WHO, "J44.9", "primary", x.evidence("1. COPD", "diagnoses")),
+             code(tables, WHO, "J18.9", evidence=x.evidence("- Pneumonia 2023 - resolved", "past_medical_history", assertion))]
+    out = run(tables, x, codes, "CON-017")
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("first, second, kept", [
     # the unspecified one was primary: the specific one takes its place
     (("1. Bronchiolitis", "J21.9"), ("RSV (respiratory syncytial virus) bronchiolitis on PCR.", "J21.0"), ["J21.0"]),
@@ -3628,6 +3751,10 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["B48.5", "B24"], ["B48.5", "B20.6"]),
     (["B24", "B37.0"], ["B20.4", "B37.0"]),
     (["B24", "I10"], ["B24", "I10"]),
+    (["K83.0", "K80.5"], ["K83.0", "K80.3"]),  # a bile duct stone with cholangitis (CON-042 then leaves out K83.0)
+    (["N13.3", "N20.1"], ["N13.2", "N20.1"]),  # hydronephrosis with a ureteric stone (CON-042 then leaves out N20.1)
+    (["N13.3", "N21.0"], ["N13.3", "N21.0"]),  # a bladder stone obstructs no ureter
+    (["N13.6", "N13.3", "N20.1"], ["N13.6", "N13.3", "N20.1"]),  # an infected obstructed kidney: N13.6 says it
 ])
 def test_a_code_the_classification_combines_with_another_coded_condition(tables, codes, expected):
     x = Excerpt(("diagnoses", "1. Delirium. 2. UTI. 3. Alzheimer's dementia. 4. COPD with pneumonia."))
@@ -4292,6 +4419,8 @@ def test_the_acute_form_of_a_condition_goes_before_its_chronic_form(who_icd10_uk
     # a date after an operation makes no complication; nor does an infection told alone
     ("Pneumonia on post-operative day 3", "J18.9", ["J18.9"]),
     ("Community-acquired pneumonia", "J18.9", ["J18.9"]),
+    # a pneumonia a stay in hospital brought, after an operation on another site
+    ("Hospital-acquired pneumonia (right base) - day 4 after surgery", "J18.9", ["J18.9"]),
 ])
 def test_an_infection_that_follows_a_procedure_is_coded_as_such_before_the_infection(tables, line, coded, expected):
     x = Excerpt(("diagnoses", line))
@@ -4475,6 +4604,12 @@ def test_of_the_places_a_story_names_the_first_told_is_the_place_of_occurrence(w
     ("N12", "N10"),  # pyelonephritis of unstated acuity beside the acute one
     ("K63.5", "D12.5"),  # a polyp of the colon that histology calls an adenoma
     ("B01.9", "B02.9"),  # the varicella zoster virus of a shingles
+    ("M25.7", "M17.1"),  # the osteophytes of an osteoarthritic knee
+    ("F29", "F33.3"),  # the psychotic symptoms of a severe depressive episode
+    ("F29", "F31.2"),  # of a manic episode in bipolar disorder
+    ("I64", "I63.9"),  # a stroke whose kind is coded
+    ("J22", "J18.9"),  # the chest infection that is the pneumonia
+    ("H33.3", "H33.0"),  # the retinal break of a rhegmatogenous detachment
     ("I70.2", "E11.5"),  # the atherosclerosis of the legs the letter calls diabetic
 ])
 def test_an_unspecified_code_beside_the_code_that_says_what_it_is(tables, residual, specific):

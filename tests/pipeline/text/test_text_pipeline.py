@@ -756,6 +756,8 @@ def test_the_imaging_that_guides_an_operation_is_no_operation_of_its_own(analyse
     ("20/10/2026 - Open radical left nephrectomy with lymph node sampling.", "radical left nephrectomy",
      "open radical nephrectomy"),
     ("Total right hip replacement under spinal anaesthesia.", "Total right hip replacement", "Total hip replacement"),
+    ("Return to theatre: arrest of haemorrhage from R tonsillar fossa.", "arrest of haemorrhage from R tonsillar fossa",
+     "arrest of haemorrhage from tonsillar fossa"),
 ])
 def test_an_operation_is_read_across_the_side_written_inside_its_name(analyse, text, operation, named):
     found = {m.text: m for m in mentions_of(analyse(text))}

@@ -164,7 +164,20 @@ ABBREVIATIONS = [
     ("GBS after a Campylobacter diarrhoea: ascending weakness, areflexia; IVIg.", "GBS", "Guillain-Barre syndrome",
      "DIAGNOSIS"),
     ("1. GBS, three weeks after a chest infection. Treated with IVIg.", "GBS", "Guillain-Barre syndrome", "DIAGNOSIS"),
+    ("She received a course of eight bilateral ECT treatments, twice weekly.", "ECT", "electroconvulsive therapy",
+     "PROCEDURE"),
+    # an eye letter's PVD is the vitreous, a vascular letter's the arteries
+    ("- L: PVD, flat retina, no breaks on indented examination.", "PVD", "posterior vitreous detachment", "DIAGNOSIS"),
+    ("PVD with claudication at 100 yards and absent foot pulses.", "PVD", "peripheral vascular disease", "DIAGNOSIS"),
+    ("NG feeding started on day 2 after the SALT assessment.", "NG", "nasogastric tube", "PROCEDURE"),
 ]
+
+
+@pytest.mark.parametrize("text", ["Blood cultures NG at 48 hours.", "Urine culture: NG.", "Cultures NG. CRP falling."])
+def test_a_cultures_ng_is_no_growth_and_no_tube(analyse, text):
+    doc = analyse(text)
+    assert [a.expansion for a in doc._.clin_abbreviations if a.text == "NG"] == ["no growth"]
+    assert not [m for m in doc._.mentions if m.text == "NG"]
 
 
 @pytest.mark.parametrize("text,abbr,expansion,label", ABBREVIATIONS)
@@ -408,6 +421,11 @@ ASSERTIONS = [
     ("He has the neutropenic sepsis advice sheet.", "sepsis", "hypothetical"),
     ("Written febrile convulsion leaflet given.", "febrile convulsion", "hypothetical"),
     ("Penicillin allergy card given.", "allergy", "present"),
+    # a return to theatre is an operation done, not advice to come back
+    ("Return to theatre: arrest of haemorrhage from R tonsillar fossa.", "arrest of haemorrhage from R tonsillar fossa",
+     "present"),
+    ("Return if the bleeding recurs.", "bleeding", "hypothetical"),
+    ("- EBL 150 ml. NG not needed.", "NG", "negated"),
 ]
 
 
