@@ -5,6 +5,7 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
@@ -282,10 +283,24 @@ _EPISODE_DATE = re.compile(r"\b(?:admitted|admission|discharged|discharge|date o
                            re.I)
 
 
-def dated_before(e: Evidence, year: int | None) -> bool:
-    """A sentence that dates what it says to a year before the letter's ("quinsy in 2023")."""
-    years = [int(y) for y in _YEAR.findall(e.text)]
-    return year is not None and bool(years) and max(years) < year
+# how far after a condition's mention a year still dates it ("quinsy in 2023", "NSTEMI 2015 treated medically"),
+# and the words that date it from further on ("adenocarcinoma of the right upper lobe (...), diagnosed in October 2025")
+DATES_AFTER = 40
+_DIAGNOSED = re.compile(r"\b(?:diagnosed|first (?:found|seen|presented))\b[^.;]{0,20}$", re.I)
+
+
+def dated_before(e: Evidence, year: int | None, mentions: Sequence[Mention] = ()) -> bool:
+    """A sentence that dates what it says to a year before the letter's ("quinsy in 2023"). Given
+    the condition's ``mentions``, the year dates it only where it stands before one of those in
+    the sentence or just after it ("In 2018 she had a stent for stable angina"), not at the end of
+    what else the sentence tells ("several years of worsening knee pain from osteoarthritis, ...
+    despite a steroid injection in 2025"), unless it says when the condition was diagnosed."""
+    found = [(e.start + m.start(), int(m.group())) for m in _YEAR.finditer(e.text)]
+    if year is None or not found or max(y for _, y in found) >= year:
+        return False
+    inside = [m for m in mentions if e.start <= m.start < e.end]
+    return not inside or any(at < m.end + DATES_AFTER or _DIAGNOSED.search(e.text, 0, at - e.start)
+                             for at, _ in found for m in inside)
 
 
 # the words that name a cancer or its course, whatever the title says ("recurrence of her carcinoma")

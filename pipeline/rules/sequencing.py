@@ -312,7 +312,7 @@ def earlier_year_not_primary(w: Work, r: Rule) -> None:
     p: EarlierYearParams = r.params
     year = letter_year(w.text, p.dates)
     _aside_not_primary(w, r, lambda s: bool(s.evidence) and all(
-        dated_before(e, year) and e.section not in p.listed for e in s.evidence))
+        dated_before(e, year, w.support(s)) and e.section not in p.listed for e in s.evidence))
 
 
 @dataclass(frozen=True)

@@ -774,6 +774,23 @@ def test_a_condition_told_only_as_of_an_earlier_year_is_not_the_primary(tables, 
     assert bool(out.flags) is (expected[0] == "I21.4")
 
 
+@pytest.mark.parametrize("line, first", [
+    # the year dates the injection the sentence ends on, not the worsening osteoarthritis
+    ("Several years of worsening right knee pain from primary osteoarthritis, with night pain and a fixed flexion "
+     "deformity despite physiotherapy, weight loss and a steroid injection in 2025.", "M17.1"),
+    ("Right knee osteoarthritis in 2019, treated with a steroid injection.", "J22"),  # dated just after it
+    ("Right knee osteoarthritis with a fixed flexion deformity and night pain, first diagnosed in October 2019.",
+     "J22"),  # the year it was diagnosed, further on
+])
+def test_a_year_dates_the_condition_only_near_its_mention(tables, line, first):
+    x = Excerpt((None, line), (None, "She also had a chest infection."), (None, "Seen on 09/02/2026."))
+    mentions = [x.mention("osteoarthritis", None), x.mention("chest infection", None)]
+    out = run(tables, x, [code(tables, WHO, "M17.1", "primary", x.evidence(line)),
+                          code(tables, WHO, "J22", evidence=x.evidence("She also had a chest infection."))],
+              "SEQ-014", mentions=mentions)
+    assert out.codes[0].code == first
+
+
 @pytest.mark.parametrize("first, main", [
     ("Y75.2", "J18.3"),  # an approach code is never the main procedure
     ("Y75.2", "W46.1"),
