@@ -455,10 +455,9 @@ def arthrosis_of_a_named_joint(w: Work, r: Rule) -> None:
     for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(p.codes))]:
         told = " ".join(e.text for e in s.evidence if e.assertion in STATED)
         found = {j["to"] for j in p.joints if re.search(j["words"], told, re.I)}
-        system = System.parse(s.system)
-        if len(found) != 1 or w.tables[system].get(next(iter(found))) is None:
+        system, to = System.parse(s.system), next(iter(found)) if len(found) == 1 else None
+        if to is None or w.tables[system].get(to) is None:
             continue
-        to = found.pop()
         # read from these statements, not a candidate's own (an earlier hip replacement's line)
         w.replace(r, s, system, to, evidence=tuple(e for e in s.evidence if e.assertion in STATED))
         w.flag(r, p.message, s, codes=(s.code, to), other=to)
