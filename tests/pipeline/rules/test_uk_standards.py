@@ -3165,6 +3165,18 @@ def test_a_residual_operation_is_coded_to_the_method_its_statement_documents(nhs
     assert [c.code for c in out.codes] == [expected]
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("DIAGNOSIS: Small bowel obstruction secondary to incarcerated umbilical hernia - segment of non-viable ileum.",
+     "K42.1"),
+    ("Strangulated paraumbilical hernia with infarcted omentum", "K42.1"),
+    ("Incarcerated umbilical hernia with obstruction; the bowel was viable after release.", "K42.0"),
+])
+def test_a_hernia_with_bowel_that_did_not_recover_is_the_hernia_with_gangrene(tables, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "K42.0", "primary", x.evidence(line, "diagnoses"))], "CON-011")
+    assert [c.code for c in out.codes] == [expected]
+
+
 def test_a_past_history_statement_does_not_make_the_subdivision_ambiguous(tables):
     line, old = "1. Nodular basal cell carcinoma, left temple", "- Squamous cell carcinoma of the right hand, excised 2021"
     x = Excerpt(("diagnoses", line), ("past_medical_history", old))
