@@ -318,16 +318,13 @@ def _past(w: Work, s, year: int | None, cancer: bool = False) -> bool:
     ("recurrent tonsillitis" for acute tonsillitis, unspecified), and a passage that tells only
     operations names no condition ("Return to theatre: arrest of haemorrhage from L tonsillar
     fossa", read beside it)."""
-    short = len(content_words(s.title) - _RESIDUAL_WORDS) <= 2
+    short = len(content_words(s.title)) <= 2  # ("unspecified" and "other" are no content words)
     naming = w.naming(s) or (w.naming(s, least=1) if short else []) or (w.support(s) if cancer else [])
     evidence = [e for e in s.evidence if any(e.start <= m.start < e.end for m in naming)
                 or cancer and e.section not in HISTORY_SECTIONS and _NEOPLASM.search(e.text)] or [
         e for e in s.evidence if not _only_operations(w, e)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
                                   or dated_before(e, year) for e in evidence)
-
-
-_RESIDUAL_WORDS = frozenset({"unspecified", "other"})
 
 
 def _only_operations(w: Work, e: Evidence) -> bool:

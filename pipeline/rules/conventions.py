@@ -1441,13 +1441,15 @@ def with_companion(w: Work, r: Rule) -> None:
     from a statement of this episode, a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its place."""
     p: CompanionParams = r.params
     for pair in p.pairs:
+        partners, unless = code_refs(pair["with"]), code_refs(pair.get("unless", ""))
         # a companion of this episode: not one the letter tells only as past ("Pneumonia 2023 -
         # resolved", which HIS-002 takes out later)
-        companion = next((s for s in w.scope(r) if in_refs(s.code, code_refs(pair["with"]))
+        companion = next((s for s in w.scope(r) if in_refs(s.code, partners)
                           and any(e.assertion in ("present", "uncertain") for e in s.evidence)), None)
-        if companion is None or "unless" in pair and any(in_refs(s.code, code_refs(pair["unless"])) for s in w.scope(r)):
+        if companion is None or unless and any(in_refs(s.code, unless) for s in w.scope(r)):
             continue
-        for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(pair["codes"]))]:
+        codes = code_refs(pair["codes"])
+        for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
             becomes = companion_code(pair["becomes"], s.code, companion.code)
             if becomes == s.code or w.entry(s)[0].get(becomes) is None:
                 continue

@@ -311,8 +311,11 @@ def earlier_year_not_primary(w: Work, r: Rule) -> None:
     diagnosis where a condition stated without such a date is coded."""
     p: EarlierYearParams = r.params
     year = letter_year(w.text, p.dates)
-    _aside_not_primary(w, r, lambda s: bool(s.evidence) and all(
-        dated_before(e, year, w.support(s)) and e.section not in p.listed for e in s.evidence))
+    def aside(s: CodeSuggestion) -> bool:
+        behind = w.support(s) if s.evidence else []
+        return bool(s.evidence) and all(dated_before(e, year, behind) and e.section not in p.listed for e in s.evidence)
+
+    _aside_not_primary(w, r, aside)
 
 
 @dataclass(frozen=True)
