@@ -127,6 +127,9 @@ PROCEDURE_PARTICIPLES = {
 # right hip" tells an operation as "I aspirated" does.
 CLINICIAN_TITLES = frozenset({"Mr", "Mrs", "Ms", "Miss", "Dr", "Professor", "Prof"})
 APPOSITION_WORDS = 8  # the most words of an aside after a clinician's name ("Mr Balogun, the registrar,")
+# A phase of a condition's course, named before the condition "of" which it is ("Acute
+# exacerbation of idiopathic pulmonary fibrosis"): the condition is the mention, not its phase.
+COURSE_PHASES = frozenset({"exacerbation", "acute exacerbation", "infective exacerbation", "flare", "acute flare"})
 
 
 def clinician_named(words: list[str]) -> bool:

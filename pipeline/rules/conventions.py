@@ -160,13 +160,24 @@ class DaggerParams:
     underlying: tuple[dict, ...] = ()
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {})
+        check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {"words": str})
         check_entries(self.underlying, "underlying", {"dagger": str, "asterisk": str}, {})
         check_codes(self.asterisks, "asterisks")
+        for e in self.pairs:
+            re.compile(e.get("words", ""))
 
 
 def _asterisk_of(p: DaggerParams, code: str) -> str | None:
     return next((e["asterisk"] for e in p.pairs if in_refs(code, code_refs(e["dagger"]))), None)
+
+
+def _brings_asterisk(p: DaggerParams, s: CodeSuggestion) -> bool:
+    """Whether dagger ``s`` brings its asterisk code: always, unless its pair names the ``words``
+    its statements must hold (E11.6, other specified complications, brings Charcot arthropathy
+    M14.6 only where the letter says so)."""
+    entry = next((e for e in p.pairs if in_refs(s.code, code_refs(e["dagger"]))), None)
+    return entry is not None and ("words" not in entry or any(re.search(entry["words"], e.text, re.I)
+                                                              for e in s.evidence))
 
 
 def _dagger_by_category(p: DaggerParams, star: str) -> dict[str, str]:
@@ -215,7 +226,7 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
             system = System.parse(s.system)
             have = w.suggested(system, star)
             if have is None:
-                added = w.add(r, system, star, s.evidence, after=s)
+                added = w.add(r, system, star, s.evidence, after=s) if _brings_asterisk(p, s) else None
                 if added is not None:
                     w.tag(r, s)
                     w.flag(r, p.added, s, codes=(s.code, star), other=star)
@@ -1767,13 +1778,28 @@ def _other_kind(s: CodeSuggestion) -> bool:
     return s.kind == "diagnosis" and compact(s.code)[3:4] == "8" and s.title.lower().startswith("other")
 
 
-@rule("CON-008", "conventions", MessageParams)
+@dataclass(frozen=True)
+class OnePerStatementParams:
+    message: str
+    # a code of ``several`` (categories whose subdivisions name separate complications) that one of
+    # the ``combined_by`` rules made stays beside its sibling
+    combined_by: tuple[str, ...] = ()
+    several: str = ""
+
+    def __post_init__(self):
+        check_codes((self.several,) if self.several else (), "several")
+
+
+@rule("CON-008", "conventions", OnePerStatementParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
     is likelier to assign stays: a statement names one condition once ("paroxysmal AF" is I48.0,
     not I48.0 and I48.9). Of two operations, an unspecified one gives way to its sibling ("OGD,
     biopsies" is G45.1, not G45.9); of two diagnoses, an "Other ..." one ("iron deficiency
-    anaemia" is D50.9, not D50.8), unless the statement names what sets it apart."""
+    anaemia" is D50.9, not D50.8), unless the statement names what sets it apart. A code a
+    combination rule made (hypoglycaemia in type 2 diabetes, E11.6) stays beside its sibling."""
+    combined, several = set(r.params.combined_by), code_refs(r.params.several)
+
     def first(s: CodeSuggestion) -> tuple[bool, bool, float]:
         unspecified = s.kind == "procedure" and s.title.lower().startswith("unspecified")
         return unspecified, _other_kind(s), -s.likelihood
@@ -1784,7 +1810,8 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             continue
         best = max(s.evidence, key=lambda e: e.support or 0.0)
         key = (s.system, compact(s.code)[:3], best.start, best.end)
-        if key in kept and not names_its_own(s, kept[key], best.text) and not _stated_apart(s, kept[key]):
+        made = in_refs(s.code, several) and combined.intersection(w.tags.get((s.system, s.code), ()))
+        if key in kept and not made and not names_its_own(s, kept[key], best.text) and not _stated_apart(s, kept[key]):
             w.demote(s)
             w.tag(r, s, kept[key])
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)

@@ -25,7 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import (APPOSITION_WORDS, NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS,
+from clincoder.core.words import (APPOSITION_WORDS, COURSE_PHASES, NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS,
                                   OPERATION_NOTE_STEPS, OPERATIVE_SUBJECTS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
                                   clinician_named, norm)
 
@@ -112,6 +112,16 @@ def inside_compound(text: str, a: int, b: int) -> bool:
 # the imaging that guides an operation is its image control (a supplementary code), not an
 # operation of its own: "Ultrasound-guided abdominal paracentesis", "under CT guidance"
 _GUIDES = re.compile(r"^[\s-]*(?:guided|guidance)\b", re.I)
+
+
+_OF_NEXT = re.compile(r"\s+of\s+(?:(?:his|her|their|the|a|an|known)\s+)?", re.I)
+
+
+def phase_of_next(text: str, c: tuple, following: Optional[tuple]) -> bool:
+    """Whether candidate ``c`` names only a phase of the diagnosis that follows it ("Acute
+    exacerbation of idiopathic pulmonary fibrosis"): the next mention is the condition."""
+    return (following is not None and c[2] == "DIAGNOSIS" and following[2] == "DIAGNOSIS"
+            and c[3] in COURSE_PHASES and bool(_OF_NEXT.fullmatch(text[c[1]:following[0]])))
 
 
 def guides_another(text: str, a: int, b: int) -> bool:
@@ -216,6 +226,7 @@ class LetterMentions:
             taken.append((a, b))
             chosen.append(c)
         chosen.sort(key=lambda c: c[0])
+        chosen = [c for c, after in zip(chosen, chosen[1:] + [None]) if not phase_of_next(doc.text, c, after)]
         # "exacerbation of COPD", "RSV bronchiolitis": expand the abbreviations inside a longer
         # mention (OTHER ones too: never mentions themselves, they say what the mention is)
         abbrs = list(doc._.clin_abbreviations or ())

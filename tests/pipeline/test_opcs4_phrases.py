@@ -92,6 +92,8 @@ CASES = [
     pytest.param("Ultrasound guided liver biopsy", ["J13.2", "Y53.2"], id="liver-biopsy"),
     pytest.param("EUS-guided cystgastrostomy with a lumen-apposing metal stent", ["J61.1"], id="cystgastrostomy"),
     # urology
+    pytest.param("Left percutaneous nephrolithotomy (PCNL) with ultrasonic lithotripsy", ["M09.1", "Z94.3"],
+                 id="pcnl-ultrasonic"),
     pytest.param("TURBT", ["M42.1"], id="turbt"),
     pytest.param("Monopolar TURP", ["M65.1"], id="turp-monopolar"),
     pytest.param("Flexible cystoscopy", ["M45.9"], id="flexi-cysto"),

@@ -648,6 +648,17 @@ def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, ast
     assert out.codes[1].evidence == ev and "CON-005" in out.codes[1].rules
 
 
+@pytest.mark.parametrize("line, expected", [
+    ("1. Type 2 diabetes with Charcot arthropathy of the right foot", ["E11.6", "M14.6", "I10"]),
+    ("1. Hypoglycaemia due to gliclazide in type 2 diabetes", ["E11.6", "I10"]),  # another complication of E11.6
+])
+def test_a_dagger_of_several_complications_brings_the_asterisk_its_statement_names(tables, line, expected):
+    x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
+    out = run(tables, x, [code(tables, WHO, "E11.6", "primary", x.evidence(line, "diagnoses")),
+                          code(tables, WHO, "I10", evidence=x.evidence("2. Hypertension", "diagnoses"))], "CON-005")
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("ids", [("CON-005",), ("CON-005", "CON-010")])
 def test_an_asterisk_code_turns_the_code_of_its_daggers_category_into_the_dagger(tables, ids):
     x = Excerpt(("diagnoses", "1. Type 2 diabetes with peripheral neuropathy"), ("diagnoses", "2. Hypertension"))
@@ -1591,6 +1602,22 @@ def test_an_other_subdivision_gives_way_to_its_sibling_on_one_statement(tables, 
                      suggest=0.84),
              replace(code(tables, WHO, "D50.9", evidence=ev), suggest=0.5)]
     out = run(tables, x, codes, "CON-008")
+    assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
+
+
+@pytest.mark.parametrize("first, ids, kept", [
+    ("E16.2", ("CON-017", "CON-008"), ["E11.6", "E11.2"]),  # the combination CON-017 made stays beside its sibling
+    ("E16.2", ("CON-008",), ["E16.2", "E11.2"]),
+    ("E11.6", ("CON-008",), ["E11.6"]),  # suggested by the ranker, not made: one code per statement
+])
+def test_a_code_a_combination_rule_made_stays_beside_its_sibling(tables, first, ids, kept):
+    line = "1. Recurrent hypoglycaemia due to gliclazide in type 2 diabetes with nephropathy, CKD stage 4."
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    codes = [replace(code(tables, WHO, first, "primary", ev), suggest=0.75),
+             replace(code(tables, WHO, "E11.2", evidence=ev), suggest=0.5)]
+    candidates = [replace(code(tables, WHO, "E11.6", evidence=ev, score=0.2), role="candidate")]
+    out = run(tables, x, codes, *ids, candidates=candidates)
     assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
 
 
@@ -3773,6 +3800,9 @@ def test_a_history_condition_this_episode_finds_absent_is_not_coded(tables, hist
     (["H25.8", "E14.3", "E11.9"], ["H25.8", "E11.3", "E11.9"]),  # the type stated elsewhere
     (["R02", "E11.9"], ["E11.5", "E11.9"]),  # gangrene in diabetes
     (["R02", "I10"], ["R02", "I10"]),
+    (["E16.0", "E11.9", "Y42.3"], ["E11.6", "E11.9", "Y42.3"]),  # hypoglycaemia from gliclazide in type 2 diabetes
+    (["E10.9", "E16.2"], ["E10.9", "E10.6"]),
+    (["E16.2", "A08.0"], ["E16.2", "A08.0"]),  # no diabetes: hypoglycaemia unspecified
     (["J12.9", "U07.1", "E11.9"], ["J12.8", "U07.1", "E11.9"]),  # pneumonia due to COVID-19
     (["J12.9", "I10"], ["J12.9", "I10"]),
     # HIV disease with the opportunistic disease it results in; the oral thrush gives way to the graver one

@@ -116,6 +116,8 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "Stevens-Johnson syndrome", "negated"),  # a slash joins alternatives as "or" does
     ("Alcohol withdrawal was considered and excluded (drinks 6 units a week).", "Alcohol withdrawal", "negated"),
     ("PE was considered and ruled out.", "PE", "negated"),
+    ("High-flow nasal oxygen and NIV were considered and not needed.", "NIV", "negated"),
+    ("NIV was started on the ward and was needed for two days.", "NIV", "present"),
     # a reaction listed under the allergies is the allergy's, not a condition of this episode
     ("Allergies: aspirin - angioedema (2022).", "angioedema", "historical"),
     ("Anaemia and hypertension, and PE was excluded.", "hypertension", "present"),

@@ -102,9 +102,21 @@ def test_no_procedure_mention(analyse, text, words):
     ("Mild loss of vibration sense with absent ankle jerks.", "absent"),
     # a drug's modified-release form is no mitral regurgitation
     ("Medications: Tacrolimus MR (Envarsus) 3 mg OD.", "mr"),
+    # a phase of the course named before its condition: the condition is the mention
+    ("Principal: Acute exacerbation of idiopathic pulmonary fibrosis", "acute exacerbation"),
+    ("Infective exacerbation of his bronchiectasis.", "infective exacerbation"),
 ])
 def test_no_mention(analyse, text, words):
     assert words not in [m.text.lower() for m in analyse(text)._.mentions]
+
+
+@pytest.mark.parametrize("text, mentions", [
+    ("Principal: Acute exacerbation of idiopathic pulmonary fibrosis", ["idiopathic pulmonary fibrosis"]),
+    ("Acute exacerbation of COPD.", ["exacerbation of copd"]),
+    ("Acute exacerbation, treated with nebulisers.", ["acute exacerbation"]),  # no condition after it: it stays
+])
+def test_a_course_phase_gives_way_to_the_condition_it_is_of(analyse, text, mentions):
+    assert [m.text.lower() for m in analyse(text)._.mentions] == mentions
 
 
 # ---- abbreviations ----------------------------------------------------------------------------
@@ -205,6 +217,9 @@ AMBIGUOUS_NOT_MENTIONS = [
     # the group B streptococcus of a pregnancy, not Guillain-Barre syndrome
     ("IV benzylpenicillin from the start of established labour as GBS prophylaxis.", "GBS"),
     ("- Group B streptococcus carrier: GBS grown from a high vaginal swab taken at 31 weeks.", "GBS"),
+    # a squint's size in prism dioptres, not Parkinson's disease or peritoneal dialysis
+    ("Dx: LEFT consecutive exotropia, constant, 35 PD near and distance.", "PD"),
+    ("Residual XT 8 PD after adjustment.", "PD"),
 ]
 
 
