@@ -272,8 +272,19 @@ class Fusion:
     threshold: float = 0.5
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, params: BoostingParams = BoostingParams()) -> "Fusion":
+    def fit(cls, X: np.ndarray, y: np.ndarray, params: BoostingParams = BoostingParams(),
+            groups: list[int] | None = None) -> "Fusion":
+        """Fitted on candidate rows ``X`` (labels ``y``); a ``lambdarank`` fusion needs ``groups``,
+        the number of consecutive rows of each letter, and a :meth:`calibrated` copy to score."""
+        if params.objective == "lambdarank":
+            if groups is None:
+                raise ValueError("a lambdarank fusion needs the rows of each letter (groups)")
+            return cls(Forest.fit_ranking(X, y, groups, params))
         return cls(Forest.fit(X, y, params))
+
+    def calibrated(self, scale: float, shift: float) -> "Fusion":
+        """This fusion with its raw score mapped to log-odds as ``scale * raw + shift`` (Platt scaling)."""
+        return Fusion(self.forest.scaled(scale, shift), self.threshold)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The log-odds of each row."""

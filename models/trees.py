@@ -57,15 +57,27 @@ class TreeScorer:
         return self._session.run(None, {"X": X})[0]
 
 
+OBJECTIVES = ("binary", "lambdarank")
+
+
 @dataclass(frozen=True)
 class BoostingParams:
-    """Settings of a gradient-boosted forest (scikit-learn's ``HistGradientBoostingClassifier``)."""
+    """Settings of a gradient-boosted forest. ``binary``: scikit-learn's
+    ``HistGradientBoostingClassifier`` (log-loss over rows); ``lambdarank``: LightGBM's LambdaRank,
+    which orders the candidates of each letter (the rows of one group) for average precision, and
+    needs LightGBM, a training-time dependency only (the forest is scored as any other)."""
 
     trees: int = 200
     learning_rate: float = 0.05
     max_leaf_nodes: int = 15
     min_samples_leaf: int = 100
     seed: int = 13
+    objective: str = "binary"
+    rank_depth: int = 200  # lambdarank: the positions of a letter's list its gradients look at (the coder's list)
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}")
 
 
 class Forest:
@@ -102,6 +114,49 @@ class Forest:
             offset += len(nodes)
         columns = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 5
         return cls(float(np.ravel(model._baseline_prediction)[0]), np.array(roots), *columns)
+
+    @classmethod
+    def fit_ranking(cls, X: np.ndarray, y: np.ndarray, groups: list[int],
+                    params: BoostingParams = BoostingParams(objective="lambdarank")) -> "Forest":
+        """LightGBM's LambdaRank over ``groups`` (the sizes of consecutive row blocks, one per
+        letter): the raw score orders a letter's rows; it is no log-odds until :meth:`scaled`."""
+        try:
+            import lightgbm
+        except ImportError as exc:
+            raise ImportError("the lambdarank fusion is fitted with LightGBM: pip install 'lightgbm>=4.5,<5' "
+                              "(or set the ranker's fusion_objective to binary)") from exc
+        settings = {"objective": "lambdarank", "learning_rate": params.learning_rate, "num_leaves": params.max_leaf_nodes,
+                    "min_data_in_leaf": params.min_samples_leaf, "seed": params.seed, "deterministic": True,
+                    "force_row_wise": True, "verbose": -1, "lambdarank_truncation_level": params.rank_depth}
+        data = lightgbm.Dataset(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=int), group=list(groups))
+        return cls.from_lightgbm(lightgbm.train(settings, data, num_boost_round=params.trees).dump_model())
+
+    @classmethod
+    def from_lightgbm(cls, dump: dict) -> "Forest":
+        """A forest from LightGBM's ``Booster.dump_model()`` (leaf values already shrunk)."""
+        columns: list[list] = [[], [], [], [], []]  # feature, split, left, right, value
+
+        def add(node: dict) -> int:
+            i = len(columns[0])
+            for column in columns:
+                column.append(0)
+            if "leaf_value" in node:
+                columns[0][i], columns[4][i] = -1, float(node["leaf_value"])
+                return i
+            if node["decision_type"] != "<=":
+                raise ValueError(f"unsupported LightGBM split {node['decision_type']!r} (numeric <= splits only)")
+            columns[0][i], columns[1][i] = int(node["split_feature"]), float(node["threshold"])
+            columns[2][i] = add(node["left_child"])
+            columns[3][i] = add(node["right_child"])
+            return i
+
+        roots = [add(tree["tree_structure"]) for tree in dump["tree_info"]]
+        return cls(0.0, np.array(roots), *(np.array(c) for c in columns))
+
+    def scaled(self, scale: float, shift: float) -> "Forest":
+        """The forest whose raw score is ``scale * raw + shift`` (a calibration folded into the leaves)."""
+        return Forest(scale * self.baseline + shift, self.roots, self.feature, self.split, self.left, self.right,
+                      scale * self.value)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """The log-odds of each row."""

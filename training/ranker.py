@@ -41,17 +41,47 @@ class RankerConfig:
     seed: int = 13
     clf_C: float = 10.0
     folds: int = 5  # train folds for the stacked fusion features (0: fusion learns from dev only)
-    fusion_trees: int = BoostingParams.trees  # the fusion's settings (see BoostingParams)
+    # the learned fusion's settings (see BoostingParams): each one value for both kinds, or one
+    # per kind ({D: 200, P: 300})
+    fusion_trees: int | dict = BoostingParams.trees
     fusion_learning_rate: float = BoostingParams.learning_rate
-    fusion_leaves: int = BoostingParams.max_leaf_nodes
-    fusion_min_leaf: int = BoostingParams.min_samples_leaf
+    fusion_leaves: int | dict = BoostingParams.max_leaf_nodes
+    fusion_min_leaf: int | dict = BoostingParams.min_samples_leaf
+    # binary: rows scored one by one (log-loss); lambdarank: each letter's candidates ordered for
+    # average precision (LightGBM), the score then Platt-scaled on the cross-fitted dev scores
+    fusion_objective: str | dict = BoostingParams.objective
+    # the titles-only fusion (nothing learned from coded letters: the uk profile ranks OPCS-4 with
+    # it), with its own settings: on the UK dev letters LambdaRank there lost OPCS-4 MAP (0.316 -> 0.290)
+    titles_objective: str = BoostingParams.objective
+    titles_trees: int = BoostingParams.trees
+    titles_leaves: int = BoostingParams.max_leaf_nodes
+    titles_min_leaf: int = BoostingParams.min_samples_leaf
     use_encoder: bool = True
     term_min_score: float = 0.35  # spelling match an English evidence phrase needs (see evidence_phrases)
     # classifier, memories and prior learn from dev as well as train; dev figures stay out of sample
     # (each dev letter's features come from components fitted on the folds without it)
     learn_from_dev: bool = True
 
+    def fusion_params(self, kind: str, titles: bool = False) -> BoostingParams:
+        """The settings of ``kind``'s learned fusion (D or P), or of its titles-only one."""
+        if titles:
+            return BoostingParams(self.titles_trees, self.fusion_learning_rate, self.titles_leaves, self.titles_min_leaf,
+                                  self.seed, self.titles_objective)
+
+        def of(value):
+            return value[kind] if isinstance(value, dict) else value
+
+        return BoostingParams(of(self.fusion_trees), self.fusion_learning_rate, of(self.fusion_leaves),
+                              of(self.fusion_min_leaf), self.seed, of(self.fusion_objective))
+
     def __post_init__(self):
+        for name in ("fusion_trees", "fusion_leaves", "fusion_min_leaf", "fusion_objective"):
+            value = getattr(self, name)
+            if isinstance(value, dict) and set(value) != set(KINDS):
+                raise ValueError(f"{name}: give one value, or one for each kind ({', '.join(KINDS)}), not {sorted(value)}")
+        for kind in KINDS:  # checks the objectives' names
+            self.fusion_params(kind)
+        self.fusion_params("D", titles=True)
         if self.learn_from_dev and self.folds < 2:
             raise ValueError("learn_from_dev needs folds >= 2: dev letters are featurised by components "
                              "fitted on the other folds; set folds: 5, or learn_from_dev: false")
@@ -124,28 +154,42 @@ def _evaluate(rows, scores, kind, threshold=None):
     return out
 
 
-def _fusion_params(config: RankerConfig) -> BoostingParams:
-    return BoostingParams(config.fusion_trees, config.fusion_learning_rate, config.fusion_leaves, config.fusion_min_leaf,
-                          config.seed)
+def _platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Scale and shift that map raw scores to log-odds (a one-feature logistic regression); the
+    identity where the rows hold one class only (nothing to calibrate against)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(np.unique(y)) < 2:
+        return 1.0, 0.0
+    model = LogisticRegression(C=1e6).fit(raw.reshape(-1, 1), y.astype(int))
+    return float(model.coef_[0, 0]), float(model.intercept_[0])
 
 
-def _fit_fusion(rows, half, kind, config: RankerConfig, extra=()) -> tuple[dict, Fusion]:
+def _fit_fusion(rows, half, kind, params: BoostingParams, extra=()) -> tuple[dict, Fusion]:
     """Dev metrics from 2-fold cross-fitting (each half of dev scored by a fusion fitted on the
     other half plus the ``extra`` rows, the stacked train letters), and the fusion fitted on all
-    of them with the threshold those metrics recommend."""
+    of them with the threshold those metrics recommend. A ranking fusion's raw scores are
+    Platt-scaled to probabilities on the cross-fitted dev scores, so that the threshold (and the
+    uk suggesters, which read the score) see a probability."""
     def fit(fit_rows):
-        fit_rows = list(fit_rows) + list(extra)
-        return Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]),
-                          _fusion_params(config))
+        fit_rows = [r for r in list(fit_rows) + list(extra) if len(r[1])]
+        return Fusion.fit(np.vstack([r[2] for r in fit_rows]), np.concatenate([r[3] for r in fit_rows]), params,
+                          groups=[len(r[1]) for r in fit_rows])
 
-    scores = [None] * len(rows)
+    raw = [None] * len(rows)
     for h in (0, 1):
         fusion = fit(r for r, x in zip(rows, half) if x != h)
         for n, (r, x) in enumerate(zip(rows, half)):
             if x == h:
-                scores[n] = fusion.score(r[2])
-    m = _evaluate(rows, scores, kind)
+                raw[n] = fusion.raw(r[2]) if len(r[1]) else np.zeros(0)
+    scale, shift = 1.0, 0.0
+    if params.objective == "lambdarank":
+        scale, shift = _platt(np.concatenate(raw), np.concatenate([r[3] for r in rows]))
+    m = _evaluate(rows, [1.0 / (1.0 + np.exp(-(scale * x + shift))) for x in raw], kind)
     fusion = fit(rows)
+    if params.objective == "lambdarank":
+        fusion = fusion.calibrated(scale, shift)
+        m["calibration"] = {"scale": scale, "shift": shift}
     fusion.threshold = m["threshold"]
     return m, fusion
 
@@ -261,14 +305,14 @@ def _train_kind(kind: str, data: _Data, tables: dict, encoder, config: RankerCon
     else:
         feat = Featurizer(system, tables[kind], lex, clf, memory, dense, dict(prior), terms=terms, constants=constants)
         rows = _rows(feat, tqdm(data.dev, desc=f"{kind} dev features", disable=not progress), data.dev_prep, kind)
-    m, fusion = _fit_fusion(rows, data.half, kind, config, stacked)
+    m, fusion = _fit_fusion(rows, data.half, kind, config.fusion_params(kind), stacked)
     # the foundation's first coder, on the same candidates: lexical title similarity alone
     m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
     # the same ranker with nothing learned from coded history: how it serves a classification
     # it has no coded letters for (OPCS-4), and codes never seen in training
     title_feat = Featurizer(system, tables[kind], lex, dense=dense, constants=constants)
     m["titles_only"], title_fusion = _fit_fusion(_rows(title_feat, data.dev, data.dev_prep, kind), data.half, kind,
-                                                 config)
+                                                 config.fusion_params(kind, titles=True))
     files = [title_fusion.save(out_dir / f"fusion_{kind}_titles.json")]
     m["fusion_rows"] = {"dev_letters": len(rows), "stacked_train_letters": len(stacked)}
     if encoder is not None:

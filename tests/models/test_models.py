@@ -85,6 +85,30 @@ def test_fusion_trees_score_as_the_fitted_gradient_boosting_model():
     assert len(fusion.forest.roots) == 30 and fusion.score(X[:0]).shape == (0,)
 
 
+def test_a_lambdarank_forest_scores_as_lightgbm_and_folds_its_calibration_into_the_leaves():
+    import lightgbm
+
+    rng = np.random.default_rng(2)
+    X = rng.random((900, len(FEATURES)))
+    X[:, 3] = np.round(X[:, 3], 1)  # ties on a split value go left, as LightGBM sends them
+    y = (X[:, 0] + 0.5 * X[:, 3] + 0.2 * rng.standard_normal(900) > 0.9).astype(int)
+    groups = [90] * 10  # ten letters of 90 candidates
+    params = BoostingParams(trees=25, max_leaf_nodes=7, min_samples_leaf=10, objective="lambdarank")
+    fusion = Fusion.fit(X, y, params, groups=groups)
+    booster = lightgbm.train({"objective": "lambdarank", "learning_rate": params.learning_rate, "num_leaves": 7,
+                              "min_data_in_leaf": 10, "seed": params.seed, "deterministic": True, "force_row_wise": True,
+                              "verbose": -1, "lambdarank_truncation_level": params.rank_depth},
+                             lightgbm.Dataset(X, y, group=groups), num_boost_round=25)
+    np.testing.assert_allclose(fusion.raw(X), booster.predict(X), rtol=0, atol=1e-5)
+    calibrated = fusion.calibrated(0.5, -1.0)
+    np.testing.assert_allclose(calibrated.raw(X), 0.5 * fusion.raw(X) - 1.0, rtol=0, atol=1e-5)
+    assert np.all((calibrated.score(X) > 0) & (calibrated.score(X) < 1))
+    with pytest.raises(ValueError, match="groups"):
+        Fusion.fit(X, y, params)
+    with pytest.raises(ValueError, match="objective"):
+        BoostingParams(objective="pairwise")
+
+
 def test_shipped_artifact_has_provenance():
     card = json.loads((ARTIFACTS / "ranker-us" / "model_card.json").read_text())
     assert card["profile"] == "us" and card["hash"] and card["config"]["seed"] is not None

@@ -129,6 +129,45 @@ def test_bad_training_config_is_a_clear_error(tmp_path):
     bad.write_text("ranker: {folds: 0, learn_from_dev: true}\n")
     with pytest.raises(TrainingConfigError, match="folds >= 2"):
         read_config(bad)
+    bad.write_text("ranker: {fusion_objective: pairwise}\n")
+    with pytest.raises(TrainingConfigError, match="lambdarank"):
+        read_config(bad)
+    bad.write_text("ranker: {fusion_objective: {P: lambdarank}}\n")
+    with pytest.raises(TrainingConfigError, match="one for each kind"):
+        read_config(bad)
+    good = tmp_path / "good.yaml"
+    good.write_text("ranker: {fusion_objective: {D: binary, P: lambdarank}, fusion_trees: {D: 200, P: 300}}\n")
+    ranker = read_config(good)[1]
+    assert [(p.objective, p.trees) for p in map(ranker.fusion_params, "DP")] == [("binary", 200), ("lambdarank", 300)]
+    assert ranker.fusion_params("P", titles=True).objective == "binary"
+
+
+@pytest.mark.parametrize("name", ["us.yaml", "us-train-only.yaml", "us-lambdarank.yaml"])
+def test_the_bundled_training_configs_load(name):
+    from clincoder.training.train import default_config, read_config
+
+    _, ranker = read_config(default_config().parent / name)
+    objectives = [ranker.fusion_params(kind).objective for kind in "DP"]
+    assert objectives == (["binary", "lambdarank"] if name == "us-lambdarank.yaml" else ["binary", "binary"])
+
+
+def test_a_ranking_fusion_is_calibrated_on_the_cross_fitted_dev_scores(tmp_path, tiny_corpus, tiny_tables):
+    from clincoder.models.ranker import CodingModel
+    from clincoder.training.train import train
+
+    config = tmp_path / "rank.yaml"
+    config.write_text(yaml.safe_dump({"version": 1, "ranker": {"seed": 1, "use_encoder": False, "fusion_min_leaf": 2,
+                                                               "fusion_trees": 20, "fusion_objective": "lambdarank"}}))
+    out = tmp_path / "model"
+    card = train(config, out, codiesp=tiny_corpus, progress=False, tables=tiny_tables)
+    assert card["config"]["fusion_objective"] == "lambdarank"
+    assert set(card["metrics_dev"]["D"]["calibration"]) == {"scale", "shift"}
+    assert "calibration" not in card["metrics_dev"]["D"]["titles_only"]  # the titles-only fusion stays log-loss
+    model = CodingModel(out, {System.ICD10CM: tiny_tables["D"], System.ICD10PCS: tiny_tables["P"]})
+    ranked = model.rank(PreparedLetter.from_sentences(["Fever with pneumonia.", "Chest X-ray done."]))[System.ICD10CM]
+    scores = [r.score for r in ranked]
+    assert scores == sorted(scores, reverse=True) and all(0.0 < s < 1.0 for s in scores)
+    assert {"r50.9", "j18.9"} & {r.key for r in ranked[:3]}
 
 
 def test_alignment_puts_codes_on_the_sentence_that_carries_them():
