@@ -18,7 +18,7 @@ from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_firs
                      without_split)
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import MessageParams, Rule, check_codes, check_entries, check_notes
+from .schema import MessageParams, Rule, check_codes, check_entries, check_notes, check_patterns
 
 
 @dataclass(frozen=True)
@@ -163,21 +163,25 @@ class DaggerParams:
         check_entries(self.pairs, "pairs", {"dagger": str, "asterisk": str}, {"words": str})
         check_entries(self.underlying, "underlying", {"dagger": str, "asterisk": str}, {})
         check_codes(self.asterisks, "asterisks")
-        for e in self.pairs:
-            re.compile(e.get("words", ""))
+        check_patterns({e["dagger"]: e["words"] for e in self.pairs if "words" in e}, "pairs")
+
+
+def _pair_of(p: DaggerParams, code: str) -> dict | None:
+    """The dagger-and-asterisk pair whose dagger ``code`` is."""
+    return next((e for e in p.pairs if in_refs(code, code_refs(e["dagger"]))), None)
 
 
 def _asterisk_of(p: DaggerParams, code: str) -> str | None:
-    return next((e["asterisk"] for e in p.pairs if in_refs(code, code_refs(e["dagger"]))), None)
+    pair = _pair_of(p, code)
+    return pair["asterisk"] if pair else None
 
 
 def _brings_asterisk(p: DaggerParams, s: CodeSuggestion) -> bool:
     """Whether dagger ``s`` brings its asterisk code: always, unless its pair names the ``words``
     its statements must hold (E11.6, other specified complications, brings Charcot arthropathy
     M14.6 only where the letter says so)."""
-    entry = next((e for e in p.pairs if in_refs(s.code, code_refs(e["dagger"]))), None)
-    return entry is not None and ("words" not in entry or any(re.search(entry["words"], e.text, re.I)
-                                                              for e in s.evidence))
+    pair = _pair_of(p, s.code)
+    return pair is not None and ("words" not in pair or any(re.search(pair["words"], e.text, re.I) for e in s.evidence))
 
 
 def _dagger_by_category(p: DaggerParams, star: str) -> dict[str, str]:
@@ -1790,6 +1794,11 @@ class OnePerStatementParams:
         check_codes((self.several,) if self.several else (), "several")
 
 
+def _made_by(w: Work, s: CodeSuggestion, rules: set[str], several) -> bool:
+    """Whether ``s``, a code of ``several``, was made by one of the combination ``rules``."""
+    return in_refs(s.code, several) and bool(rules.intersection(w.tags.get((s.system, s.code), ())))
+
+
 @rule("CON-008", "conventions", OnePerStatementParams)
 def one_code_per_statement(w: Work, r: Rule) -> None:
     """Of two suggested codes of one category that rest on the same statement, the one a coder
@@ -1810,8 +1819,8 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
             continue
         best = max(s.evidence, key=lambda e: e.support or 0.0)
         key = (s.system, compact(s.code)[:3], best.start, best.end)
-        made = in_refs(s.code, several) and combined.intersection(w.tags.get((s.system, s.code), ()))
-        if key in kept and not made and not names_its_own(s, kept[key], best.text) and not _stated_apart(s, kept[key]):
+        if key in kept and not _made_by(w, s, combined, several) and not names_its_own(s, kept[key], best.text) \
+                and not _stated_apart(s, kept[key]):
             w.demote(s)
             w.tag(r, s, kept[key])
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
