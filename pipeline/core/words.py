@@ -153,7 +153,7 @@ OPERATION_NOTE_SECTIONS = frozenset({"procedures"})
 OPERATION_NOTE_STEPS = frozenset({"dilated", "removed", "repaired", "sutured", "packed"})
 # Those participles that name an operation on their own in a letter (a mention of the text stage:
 # "repaired", "removed" are too common in other senses to be one).
-PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "biopsied", "drained", "manipulated",
+PARTICIPLE_MENTIONS = ("cauterised", "cauterized", "excised", "resected", "biopsied", "drained", "manipulated", "debrided",
                        "stented", "lasered", "fragmented", "ablated", "embolised", "embolized", "catheterised",
                        "catheterized")
 # Generic nouns that name an operation only with their object, read with the words around them

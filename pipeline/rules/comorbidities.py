@@ -303,6 +303,19 @@ def dated_before(e: Evidence, year: int | None, mentions: Sequence[Mention] = ()
                              for at, _ in found for m in inside)
 
 
+def dated_next_to(e: Evidence, year: int | None, mentions: Sequence[Mention]) -> bool:
+    """A sentence that tells this year too dates a condition by the year next to each of its
+    ``mentions`` there, before it or just after it ("He had an anterior STEMI in 2021, ... (LVEF
+    32% on echo in January 2026)")."""
+    found = [(e.start + m.start(), int(m.group())) for m in _YEAR.finditer(e.text)]
+    inside = [m for m in mentions if e.start <= m.start < e.end]
+    if year is None or not inside:
+        return False
+    nearest = [min(((abs(at - m.start), y) for at, y in found if at < m.end + DATES_AFTER), default=None)
+               for m in inside]
+    return all(n is not None and n[1] < year for n in nearest)
+
+
 # the words that name a cancer or its course, whatever the title says ("recurrence of her carcinoma")
 _NEOPLASM = re.compile(r"\b(?:cancer|carcinoma|malignan\w*|tumou?r|neoplasm|lymphoma|sarcoma|melanoma|recurren\w*|metasta\w*)",
                        re.I)
@@ -324,7 +337,7 @@ def _past(w: Work, s, year: int | None, cancer: bool = False) -> bool:
                 or cancer and e.section not in HISTORY_SECTIONS and _NEOPLASM.search(e.text)] or [
         e for e in s.evidence if not _only_operations(w, e)] or s.evidence
     return bool(evidence) and all(e.section in HISTORY_SECTIONS or e.assertion == "historical"
-                                  or dated_before(e, year) for e in evidence)
+                                  or dated_before(e, year) or dated_next_to(e, year, naming) for e in evidence)
 
 
 def _only_operations(w: Work, e: Evidence) -> bool:

@@ -33,6 +33,9 @@ CASES = [
     pytest.param("Primary PCI to RCA with one drug-eluting stent via right femoral artery",
                  ["K75.1", "Y79.3"], id="ppci-femoral"),
     pytest.param("PCI with 3 drug-eluting stents to LAD", ["K75.2"], id="pci-3-des"),
+    # the number of catheters is rarely written: coronary arteriography NEC
+    pytest.param("Coronary angiography via the right radial artery", ["K63.6", "Y79.5"], id="angio-radial"),
+    pytest.param("Diagnostic coronary angiogram", ["K63.6"], id="angio"),
     pytest.param("PCI to circumflex with one bare metal stent", ["K75.3"], id="pci-bms"),
     pytest.param("PPM insertion", ["K60.1"], id="ppm"),
     pytest.param("Dual chamber permanent pacemaker implantation", ["K60.6"], id="ppm-dual"),
@@ -145,6 +148,9 @@ CASES = [
     pytest.param("Lumbar puncture", ["A55.9"], id="lumbar-puncture"),
     pytest.param("Bronchoscopy", ["E49.9"], id="bronchoscopy"),
     pytest.param("Haemodialysis", ["X40.3"], id="haemodialysis"),
+    # the participle names the operation ("debrided"), with the site of the skin and its side
+    pytest.param("Bite wound of the left hand explored, washed out and debrided", ["S57.1", "Z50.2", "Z94.3"],
+                 id="debrided"),
     pytest.param("Bone marrow aspirate and trephine", ["W36.5"], id="bone-marrow"),
 ]
 

@@ -303,6 +303,19 @@ def test_a_past_event_read_beside_this_episodes_words_is_still_past(tables):
     assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "I25.2")]
 
 
+@pytest.mark.parametrize("line, dated", [
+    # the year next to the infarction dates it, not this year's echo later in the sentence
+    ("He had an anterior STEMI in 2021, treated with a stent, and his LVEF was 32% on echo in January 2026.", True),
+    ("He was admitted in 2026 with an anterior STEMI, after a stent to the LAD in 2021.", False),
+])
+def test_a_sentence_that_tells_this_year_too_dates_a_condition_by_the_year_next_to_it(tables, line, dated):
+    x = Excerpt(("admission", "Admitted 14/01/2026."), MAIN, (None, line))
+    mentions = [x.mention("anterior STEMI", None, expansion="ST elevation myocardial infarction")]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "I21.0", evidence=x.evidence(line))], "HIS-002", mentions=mentions)
+    assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "I25.2" if dated else "I21.0")]
+
+
 @pytest.mark.parametrize("line, acute, history", [
     ("- TIA 2019", "G45.9", "Z86.7"),
     ("- Stroke (2016), no residual weakness", "I64", "Z86.7"),
@@ -2161,6 +2174,20 @@ def test_a_ckd_stage_is_the_one_the_letter_gives_the_ckd(tables, code_, kept):
     out = run(tables, x, [code(tables, WHO, "N17.9", "primary", x.evidence(line, "diagnoses")),
                           code(tables, WHO, code_, evidence=x.evidence(line, "diagnoses"))], "CON-013")
     assert (code_ in [c.code for c in out.codes]) is kept
+
+
+@pytest.mark.parametrize("code_, words, kept", [
+    ("T81.2", "Incidental durotomy (5 mm dural tear), repaired primarily.", True),
+    ("T81.2", "Dog bite: a 2 cm ragged puncture-laceration over the dorsum of the left hand.", False),
+    ("T81.0", "Secondary post-tonsillectomy haemorrhage, day 7.", True),
+    ("T81.0", "Right radial access-site haematoma, managed with compression.", True),
+    ("T81.0", "Large flap laceration over the left shin after a fall, bleeding controlled.", False),
+    ("T81.0", "Spontaneous left rectus sheath haematoma on warfarin.", False),
+])
+def test_a_complication_of_care_is_one_its_statement_tells_of_a_procedure(tables, code_, words, kept):
+    x = Excerpt(("diagnoses", words))
+    out = run(tables, x, [code(tables, WHO, code_, "primary", x.evidence(words, "diagnoses"))], "CON-013")
+    assert (coded(out) == [("ICD-10", code_)]) is kept
 
 
 @pytest.mark.parametrize("words, kept", [
