@@ -247,6 +247,8 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
         raw[canon] = dict(code=canon, source_title=rec["title"].strip(), kind=kind.strip(), parent=parent,
                           selectable=(sel.strip().upper() == "Y") if sel else None,
                           current=(cur.strip().upper() == "Y") if cur else None)
+    if system is System.ICD10:
+        _file_fillers(raw)
     if not full:  # a plain list may skip a level (X59.09 without X59.0): link to the nearest listed ancestor
         for r in raw.values():
             while r["parent"] and r["parent"] not in raw:
@@ -271,6 +273,18 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
         entries.append(CodeEntry(code=code, title=full_title(code), kind=r["kind"], parent=r["parent"],
                                  selectable=sel, source_title=r["source_title"], current=r["current"]))
     return CodeTable(system, edition, entries, source=str(path), fingerprint=cache_key(path.read_bytes()))
+
+
+def _file_fillers(raw: dict[str, dict]) -> None:
+    """The UK edition's codes with the filler X and a fifth character (ankylosing spondylitis
+    M45.X0-M45.X9 by site, a fracture of spine T08.X0 closed) belong to their category, which
+    then needs that fifth character (the NHS file lists them under the block, and marks M45
+    itself selectable)."""
+    for code, r in raw.items():
+        category = code[:3]
+        if code[3:5] == ".X" and len(code) > 5 and category in raw and r["parent"] != category:
+            r["parent"] = category
+            raw[category]["selectable"] = False
 
 
 def _tuple(value) -> tuple[str, ...]:

@@ -111,6 +111,20 @@ def test_two_column_uk_fifth_character_links_to_nearest_listed_ancestor(uk):
     assert not uk.is_selectable("X59")
 
 
+def test_the_uk_filler_x_codes_belong_to_their_category(tmp_path):
+    """The NHS file lists M45.X0-M45.X9 under the block and marks M45 selectable: M45 needs its
+    fifth character."""
+    p = tmp_path / "icd.tsv"
+    p.write_text("code\ttitle\tkind\tparent\tselectable\tin_latest_hes\n"
+                 "M45\tAnkylosing spondylitis\tcategory\tBlock M45-M49\tY\tY\n"
+                 "M45.X0\tAnkylosing spondylitis (Multiple sites in spine)\tsubcategory\tBlock M45-M49\tY\tY\n"
+                 "M45.X9\tAnkylosing spondylitis (Site unspecified)\tsubcategory\tBlock M45-M49\tY\tY\n"
+                 "M46\tOther inflammatory spondylopathies\tcategory\tBlock M45-M49\tN\tY\n", encoding="utf-8")
+    t = load_tsv_table(p, System.ICD10, "x", "CLINCODER_ICD10_UK")
+    assert t.parent("M45.X9").code == "M45" and t.is_selectable("M45.X0")
+    assert not t.is_selectable("M45")
+
+
 def test_two_column_with_header_row(tmp_path):
     p = tmp_path / "icd.tsv"
     p.write_text("code\ttitle\nI10\tEssential (primary) hypertension\n", encoding="utf-8")

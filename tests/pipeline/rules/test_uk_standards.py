@@ -2906,6 +2906,19 @@ def test_a_bleed_from_a_named_source_is_coded_to_the_source_that_bled(tables, sc
     assert [c.code for c in out.codes] == expected
 
 
+def test_the_varices_a_bleed_brings_in_liver_disease_are_its_asterisk_code(tables):
+    # CON-024 brings the bleeding varices in the bleed's place before CON-017 pairs them with the
+    # alcoholic cirrhosis (I98.3) and CON-005 puts the liver disease first
+    line, liver = "1. Acute upper GI bleed from oesophageal varices, banded", "2. Alcohol-related cirrhosis"
+    x = Excerpt(("diagnoses", line), ("diagnoses", liver))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev),
+                          code(tables, WHO, "K70.3", evidence=x.evidence(liver, "diagnoses"), score=0.6)],
+              "CON-024", "CON-017", "CON-005", "SEQ-001", candidates=[code(tables, WHO, "I85.0", "candidate", ev, score=0.98)],
+              mentions=[x.mention("oesophageal varices", "diagnoses"), x.mention("Alcohol-related cirrhosis", "diagnoses")])
+    assert [c.code for c in out.codes] == ["K70.3", "I98.3"]
+
+
 @pytest.mark.parametrize("line, mention, source, expected", [
     ("1. Haematemesis secondary to a Mallory-Weiss tear", "Mallory-Weiss tear", "K22.6", "K22.6"),
     ("1. Upper GI bleed: variceal bleed, banded", "variceal bleed", "I85.0", "I85.0"),
