@@ -37,6 +37,7 @@ _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
 # a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
 # "not specified as acute or chronic", "as haemorrhage or infarction")
 _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)
+_OTHER = re.compile(r"other\b(?!.*\bunspecified\b)", re.I)  # "Other disorders of pituitary gland"
 _SUPPLEMENTARY = re.compile(r"\([^)]*\)|\[[^]]*\]|,?\s*\bincluding\b[^,;]*", re.I)
 # "non-" makes one word with what it negates, in titles and statements alike ("non-pressure
 # ulcer"); a statement's "non-obstructive" denies "obstructive" (I42.1), as "without" would
@@ -238,13 +239,25 @@ def one_subdivision(w: Work, r: Rule) -> None:
         mine = families[id(s)]
         o = next((o for o in w.codes if o is not s and id(o) in families
                   and _overrides(families[id(o)], mine, r.params)), None)
-        if o is None:
+        if o is None or _indexed_here(w, s):
             continue
         if w.codes.index(s) < w.codes.index(o):
             w.move_before(o, s)
         w.demote(s)
         w.tag(r, s, o)
         w.flag(r, r.params.message, s, codes=(s.code, o.code), other=f"{o.code} ({o.title})")
+
+
+def _indexed_here(w: Work, s: CodeSuggestion) -> bool:
+    """Whether ``s`` is an "Other ..." code of which a present mention in its evidence states one of
+    its curated index terms of two words or more in full: the index sends that condition there
+    ("pituitary apoplexy", E23.6 other disorders of pituitary gland, beside hypopituitarism)."""
+    _, entry = w.entry(s)
+    if entry is None or not _OTHER.match(entry.source_title or entry.title):
+        return False
+    terms = [words for t in index_terms(System.parse(s.system)).get(s.code, ()) if len(words := content_words(t)) > 1]
+    return any(m.assertion == "present" and any(e.start <= m.start < e.end for e in s.evidence)
+               and any(t <= mention_words(m) for t in terms) for m in w.mentions)
 
 
 def _overrides(other: tuple, mine: tuple, p: SubdivisionParams) -> bool:

@@ -1771,6 +1771,9 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["N73.9", "A56.1"], ["A56.1"]),  # a chlamydial pelvic inflammatory disease is coded as one
     (["I48.9", "F10.1", "Z72.1"], ["I48.9", "F10.1"]),  # the alcohol use of a harmful use of alcohol
     (["H40.1", "H53.1"], ["H40.1", "H53.1"]),  # beside glaucoma the distortion stays
+    (["L40.5", "M13.9"], ["L40.5"]),  # the arthritis of a flare of psoriatic arthritis
+    (["M13.1", "M10.0"], ["M10.0"]),  # the monoarthritis is gout
+    (["M13.9", "L40.0"], ["M13.9", "L40.0"]),  # plaque psoriasis says nothing of the arthritis
 ])
 def test_an_unspecified_code_gives_way_to_the_stated_kind_of_its_condition(tables, codes, kept):
     x = Excerpt(("diagnoses", "1. Iron deficiency anaemia. 2. Pyelonephritis."))
@@ -2183,8 +2186,12 @@ def test_a_ckd_stage_is_the_one_the_letter_gives_the_ckd(tables, code_, kept):
     ("T81.0", "Right radial access-site haematoma, managed with compression.", True),
     ("T81.0", "Large flap laceration over the left shin after a fall, bleeding controlled.", False),
     ("T81.0", "Spontaneous left rectus sheath haematoma on warfarin.", False),
+    ("J90", "Bilateral pleural effusions, right larger than left - transudates", True),
+    ("J90", "Simple parapneumonic effusion, right - exudate, pH 7.35.", True),
+    ("J90", "Psoriatic arthritis - flare, right knee monoarthritis with a large effusion", False),
+    ("J90", "Moderate circumferential pericardial effusion (maximum 14 mm), no tamponade", False),
 ])
-def test_a_complication_of_care_is_one_its_statement_tells_of_a_procedure(tables, code_, words, kept):
+def test_a_code_whose_own_statement_must_say_what_it_is(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
     out = run(tables, x, [code(tables, WHO, code_, "primary", x.evidence(words, "diagnoses"))], "CON-013")
     assert (coded(out) == [("ICD-10", code_)]) is kept
@@ -3278,6 +3285,19 @@ def test_a_subdivision_that_says_only_what_the_condition_is_without_beats_an_uns
     ev = x.evidence(line, "past_medical_history")
     out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(codes)],
               "CON-012")
+    assert [c.code for c in out.codes] == kept
+
+
+@pytest.mark.parametrize("mention, kept", [
+    ("Pituitary apoplexy", ["E23.0", "E23.6"]),  # the index sends the apoplexy to "Other disorders"
+    ("Pituitary disorder", ["E23.0"]),  # a residual code that names nothing of its own gives way
+])
+def test_an_other_code_the_index_names_stays_beside_its_sibling(tables, mention, kept):
+    line = f"1. {mention} with hypopituitarism, on hydrocortisone"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "E23.0", "primary", ev), code(tables, WHO, "E23.6", evidence=ev)],
+              "CON-012", mentions=[x.mention(mention, "diagnoses"), x.mention("hypopituitarism", "diagnoses")])
     assert [c.code for c in out.codes] == kept
 
 
