@@ -226,8 +226,14 @@ def _stacked_rows(train, train_prep, kind, system, tables, lex, dense, config: R
 
 def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config: RankerConfig = RankerConfig(),
                  encoder=None, progress: bool = True, tables: dict | None = None,
-                 settings: Settings = Settings()) -> dict:
+                 settings: Settings = Settings(), kinds: tuple[str, ...] = tuple(KINDS),
+                 keep_titles: bool = False) -> dict:
     """Train and save the US-profile ranker into ``out_dir``; returns its model card.
+
+    ``kinds`` trains only those kinds' parts (``("P",)``: the procedures), keeping the others'
+    in ``out_dir`` with their figures and config; ``keep_titles`` keeps the titles-only fusions
+    there as well (the ``uk`` profile ranks OPCS-4 with one, and its suggesters were fitted on its
+    scores), so that retraining the US procedures leaves the ``uk`` profile as it was.
 
     Train and dev (train alone with ``learn_from_dev: false``) fit the classifier, the sentence
     and term memories and the prior; the encoder is fine-tuned on train, elsewhere. The fusion
@@ -241,17 +247,18 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     rng = np.random.default_rng(config.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    earlier = _earlier_card(out_dir, kinds, keep_titles)
     train, dev = load_split("train", codiesp), load_split("dev", codiesp)
     tables = tables or {k: load_table(s) for k, s in KINDS.items()}
     half = rng.permutation(len(dev)) % 2
     data = _Data(train, dev, prepare_docs(train, progress, settings), prepare_docs(dev, progress, settings), half)
-    metrics, files = {}, []
-    for kind in KINDS:
-        metrics[kind], written = _train_kind(kind, data, tables, encoder, config, settings, out_dir, progress)
-        files += written
+    metrics = dict(earlier.get("metrics_dev", {}))
+    for kind in kinds:
+        titles = earlier["metrics_dev"][kind]["titles_only"] if keep_titles else None
+        metrics[kind] = _train_kind(kind, data, tables, encoder, config, settings, out_dir, progress, titles)
     digest = hashlib.sha256()
-    for p in sorted(files):
-        digest.update(Path(p).read_bytes())
+    for p in sorted(_part_files(out_dir)):
+        digest.update(p.read_bytes())
     card = {
         "name": f"clincoder-{DEFAULT_RANKER}",
         "profile": "us",
@@ -264,8 +271,33 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
         "hash": digest.hexdigest()[:16],
         "train_seconds": round(time.time() - t0, 1),
     }
+    if earlier:  # what this training kept of the ranker already in out_dir
+        kept = [k for k in KINDS if k not in kinds] + [f"{k} titles-only fusion" for k in kinds if keep_titles]
+        card["kept"] = {"parts": kept, "from": earlier["hash"], "config": earlier["config"],
+                        "earlier": earlier.get("kept")}
     (out_dir / "model_card.json").write_text(json.dumps(card, indent=2))
     return card
+
+
+def _earlier_card(out_dir: Path, kinds: tuple[str, ...], keep_titles: bool) -> dict:
+    """The model card of the ranker in ``out_dir`` whose parts this training keeps (``{}`` when it
+    trains every part)."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be among {sorted(KINDS)}, not {sorted(unknown) or 'none'}")
+    if set(kinds) == set(KINDS) and not keep_titles:
+        return {}
+    card = out_dir / "model_card.json"
+    if not card.exists():
+        raise FileNotFoundError(f"training only {', '.join(kinds)}{' without the titles-only fusions' if keep_titles else ''} "
+                                f"keeps the other parts of the ranker in {out_dir}, and there is none: copy a trained "
+                                f"ranker there first (e.g. models/artifacts/ranker-us)")
+    return json.loads(card.read_text())
+
+
+def _part_files(out_dir: Path) -> list[Path]:
+    """The ranker's own files in ``out_dir`` (not its card, not the encoder), hashed into the card."""
+    return [p for p in out_dir.iterdir() if p.is_file() and p.name != "model_card.json"]
 
 
 def _training_data(config: RankerConfig) -> str:
@@ -292,8 +324,9 @@ class _Data:
 
 
 def _train_kind(kind: str, data: _Data, tables: dict, encoder, config: RankerConfig, settings: Settings,
-                out_dir: Path, progress: bool) -> tuple[dict, list[Path]]:
-    """Fit and save one kind's components and fusions; its dev figures and the files written."""
+                out_dir: Path, progress: bool, titles: dict | None = None) -> dict:
+    """Fit and save one kind's components and fusions; returns its dev figures. With ``titles``
+    (the figures of the titles-only fusion already in ``out_dir``) that fusion is kept."""
     system, constants = KINDS[kind], settings.ranker
     docs, prep = data.learned_from(config.learn_from_dev)
     prior, memory, terms, clf = _components(docs, prep, kind, tables, config, progress)
@@ -310,18 +343,20 @@ def _train_kind(kind: str, data: _Data, tables: dict, encoder, config: RankerCon
     m["lexical_only"] = _evaluate(rows, [r[2][:, FEATURES.index("lex_max")] for r in rows], kind)
     # the same ranker with nothing learned from coded history: how it serves a classification
     # it has no coded letters for (OPCS-4), and codes never seen in training
-    title_feat = Featurizer(system, tables[kind], lex, dense=dense, constants=constants)
-    m["titles_only"], title_fusion = _fit_fusion(_rows(title_feat, data.dev, data.dev_prep, kind), data.half, kind,
-                                                 config.fusion_params(kind, titles=True))
-    files = [title_fusion.save(out_dir / f"fusion_{kind}_titles.json")]
+    m["titles_only"] = titles
+    if titles is None:
+        title_feat = Featurizer(system, tables[kind], lex, dense=dense, constants=constants)
+        m["titles_only"], title_fusion = _fit_fusion(_rows(title_feat, data.dev, data.dev_prep, kind), data.half, kind,
+                                                     config.fusion_params(kind, titles=True))
+        title_fusion.save(out_dir / f"fusion_{kind}_titles.json")
     m["fusion_rows"] = {"dev_letters": len(rows), "stacked_train_letters": len(stacked)}
     if encoder is not None:
         m["dense_only"] = _evaluate(rows, [r[2][:, FEATURES.index("dense_max")] for r in rows], kind)
-    files += clf.save(out_dir / f"classifier_{kind}") + memory.save(out_dir / f"memory_{kind}")
-    files.append(terms.save(out_dir / f"terms_{kind}.json"))
+    clf.save(out_dir / f"classifier_{kind}")
+    memory.save(out_dir / f"memory_{kind}")
+    terms.save(out_dir / f"terms_{kind}.json")
     m["term_phrases"] = len(terms.phrases)
-    files.append(fusion.save(out_dir / f"fusion_{kind}.json"))
+    fusion.save(out_dir / f"fusion_{kind}.json")
     (out_dir / f"prior_{kind}.json").write_text(json.dumps(dict(prior)))
-    files.append(out_dir / f"prior_{kind}.json")
     log.info("%s: map %.4f f1 %.4f", kind, m["map"], m["f1"])
-    return m, files
+    return m

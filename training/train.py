@@ -35,11 +35,14 @@ def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
 
 
 def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None, progress: bool = True,
-          tables: dict | None = None, reuse_encoder: bool = False) -> dict:
+          tables: dict | None = None, reuse_encoder: bool = False, kinds: tuple[str, ...] = ("D", "P"),
+          keep_titles: bool = False) -> dict:
     """Train everything the config describes into ``out``; returns the model card.
 
     ``reuse_encoder`` keeps the fine-tuned encoder already in ``out/encoder`` (same config and
-    seed give the same delta) and retrains only the ranker on top of it.
+    seed give the same delta) and retrains only the ranker on top of it; ``kinds`` and
+    ``keep_titles`` retrain part of the ranker already in ``out`` (see
+    :func:`clincoder.training.ranker.train_ranker`).
     """
     enc_cfg, rk_cfg = read_config(config)
     out = Path(out)
@@ -54,4 +57,5 @@ def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None
         encoder = fine_tune(out / "encoder", load_split("train", codiesp), enc_cfg, progress=progress, tables=tables)
     elif (out / "encoder").exists():
         shutil.rmtree(out / "encoder")  # a stale delta must not be picked up by the new model
-    return train_ranker(out, codiesp, rk_cfg, encoder=encoder, progress=progress, tables=tables)
+    return train_ranker(out, codiesp, rk_cfg, encoder=encoder, progress=progress, tables=tables, kinds=tuple(kinds),
+                        keep_titles=keep_titles)

@@ -172,6 +172,29 @@ def test_a_ranking_fusion_is_calibrated_on_the_cross_fitted_dev_scores(tmp_path,
     assert {"r50.9", "j18.9"} & {r.key for r in ranked[:3]}
 
 
+def test_one_kind_is_retrained_keeping_the_others_parts(tmp_path, tiny_corpus, tiny_tables):
+    from clincoder.training.train import train
+
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(yaml.safe_dump({"version": 1, "ranker": {"seed": 1, "use_encoder": False, "fusion_trees": 10}}))
+    second.write_text(yaml.safe_dump({"version": 1, "ranker": {"seed": 1, "use_encoder": False, "fusion_trees": 20,
+                                                                "fusion_min_leaf": 2}}))
+    out = tmp_path / "model"
+    with pytest.raises(FileNotFoundError, match="copy a trained ranker there first"):
+        train(second, out, codiesp=tiny_corpus, progress=False, tables=tiny_tables, kinds=("P",))
+    before = train(first, out, codiesp=tiny_corpus, progress=False, tables=tiny_tables)
+    kept = {p.name: p.read_bytes() for p in out.iterdir() if p.name.endswith(("_D.json", "_D.npz", "_P_titles.json"))}
+    card = train(second, out, codiesp=tiny_corpus, progress=False, tables=tiny_tables, kinds=("P",), keep_titles=True)
+    assert {name: (out / name).read_bytes() for name in kept} == kept  # the diagnoses and the titles-only fusion
+    assert card["metrics_dev"]["D"] == before["metrics_dev"]["D"]
+    assert card["metrics_dev"]["P"]["titles_only"] == before["metrics_dev"]["P"]["titles_only"]
+    assert card["kept"]["parts"] == ["D", "P titles-only fusion"] and card["kept"]["from"] == before["hash"]
+    assert card["kept"]["config"]["fusion_trees"] == 10 and card["config"]["fusion_trees"] == 20
+    assert card["hash"] != before["hash"]
+    with pytest.raises(ValueError, match="kinds must be among"):
+        train(second, out, codiesp=tiny_corpus, progress=False, tables=tiny_tables, kinds=("X",))
+
+
 def test_alignment_puts_codes_on_the_sentence_that_carries_them():
     from clincoder.training.codiesp import Document, sentence_lines, align
 
