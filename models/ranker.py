@@ -336,7 +336,8 @@ def model_summary(directory: str | Path | None = None) -> dict:
         dev[kind]["fusion_rows"] = m.get("fusion_rows")
     return {"name": card.get("name"), "hash": card.get("hash"), "profile": card.get("profile"),
             "editions": card.get("editions"), "training_data": card.get("training_data"),
-            "dev_cross_fitted": dev, "directory": str(directory)}
+            "dev_cross_fitted": dev, "kept_from_an_earlier_training": (card.get("kept") or {}).get("parts", []),
+            "directory": str(directory)}
 
 
 class CodingModel:

@@ -67,6 +67,8 @@ def test_model_shows_the_shipped_rankers_out_of_sample_figures(runner, tmp_path)
     summary = json.loads(result.output)
     assert summary["hash"] and set(summary["dev_cross_fitted"]) == {"D", "P"}
     assert 0.0 < summary["dev_cross_fitted"]["D"]["map"] <= 1.0 and "ICD-10-CM" in summary["editions"]
+    # the procedure parts were retrained on their own (--kinds P --keep-titles): the rest is kept
+    assert summary["kept_from_an_earlier_training"] == ["D", "P titles-only fusion"]
     missing = runner.invoke(app, ["model", "--ranker", str(tmp_path)])
     assert missing.exit_code == 2 and "clincoder train" in missing.output
 
