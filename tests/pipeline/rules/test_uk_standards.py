@@ -237,6 +237,14 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("hpc", "The stent was post-dilated with a 3.5 mm non-compliant balloon.", None),
     ("hpc", "Urodynamics showed a small, non-compliant bladder.", None),
     ("hpc", "Non-adherence to his antiretrovirals for three months.", "Z91.1"),
+    # a medicine the patient stopped at a time the letter gives, or stopped himself
+    ("hpc", "She had stopped her lithium in June and became unwell in August.", "Z91.1"),
+    ("hpc", "He stopped his furosemide about two weeks ago as it made him go to the toilet.", "Z91.1"),
+    ("past_medical_history", "- Stroke 2021: was on clopidogrel until he stopped it himself in 2023.", "Z91.1"),
+    ("hpc", "She had missed most of her mealtime insulin over the weekend.", "Z91.1"),
+    ("diagnoses", "Poor ICS adherence over winter contributing.", "Z91.1"),
+    ("hpc", "She stopped her ramipril two weeks ago on her GP's advice.", None),
+    ("hpc", "He stopped his apixaban two days ago before the procedure.", None),
 ])
 def test_history_and_status_codes_from_the_letter(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -932,6 +940,7 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
 
 @pytest.mark.parametrize("line, proc, expected", [
     ("Right-sided chest drain inserted under ultrasound guidance", "T12.4", ["T12.4", "Y53.2", "Z94.2"]),
+    ("Left nephrostomy placed under fluoroscopic control", "M13.6", ["M13.6", "Y53.4", "Z94.3"]),
     ("Incision and drainage of left peritonsillar abscess", "F36.3", ["F36.3", "Z94.3"]),
     ("Left superficial parotidectomy", "F44.2", ["F44.2", "Z94.3"]),
     ("Right palmar fasciectomy for Dupuytren's", "T52.1", ["T52.1", "Z94.2"]),
