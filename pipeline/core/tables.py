@@ -248,7 +248,7 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
                           selectable=(sel.strip().upper() == "Y") if sel else None,
                           current=(cur.strip().upper() == "Y") if cur else None)
     if system is System.ICD10:
-        _file_fillers(raw)
+        _fillers_to_their_category(raw)
     if not full:  # a plain list may skip a level (X59.09 without X59.0): link to the nearest listed ancestor
         for r in raw.values():
             while r["parent"] and r["parent"] not in raw:
@@ -275,7 +275,7 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
     return CodeTable(system, edition, entries, source=str(path), fingerprint=cache_key(path.read_bytes()))
 
 
-def _file_fillers(raw: dict[str, dict]) -> None:
+def _fillers_to_their_category(raw: dict[str, dict]) -> None:
     """The UK edition's codes with the filler X and a fifth character (ankylosing spondylitis
     M45.X0-M45.X9 by site, a fracture of spine T08.X0 closed) belong to their category, which
     then needs that fifth character (the NHS file lists them under the block, and marks M45
