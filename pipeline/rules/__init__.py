@@ -6,7 +6,8 @@
 * the rules, grouped by the standard they implement: :mod:`~clincoder.rules.sequencing`,
   :mod:`~clincoder.rules.conventions`, :mod:`~clincoder.rules.documentation`,
   :mod:`~clincoder.rules.currency`, :mod:`~clincoder.rules.comorbidities`,
-  :mod:`~clincoder.rules.specificity`, :mod:`~clincoder.rules.complications`.
+  :mod:`~clincoder.rules.specificity`, :mod:`~clincoder.rules.complications`,
+  :mod:`~clincoder.rules.procedures` (OPCS-4: supplementary codes, endoscopies, operation notes).
 
 A new rule: a function in its group's module, registered with ``@rule("ID", "group",
 ParamsClass)``, an entry in ``rules.yaml`` with its citation, and a test in
@@ -15,7 +16,7 @@ ParamsClass)``, an entry in ``rules.yaml`` with its citation, and a test in
 
 from __future__ import annotations
 
-from . import comorbidities, complications, conventions, currency, documentation, sequencing, specificity, validity  # noqa: F401  (registers the rules)
+from . import comorbidities, complications, conventions, currency, documentation, procedures, sequencing, specificity, validity  # noqa: F401  (registers the rules)
 from .engine import apply_rules
 from .refs import code_refs, in_refs
 from .registry import GROUPS, RULES, rule

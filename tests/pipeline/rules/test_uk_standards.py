@@ -4366,7 +4366,7 @@ def test_an_operation_on_the_spine_is_followed_by_its_number_of_levels(nhs_table
     ("L4 laminectomy with decompression of the L4/5 level", 1), ("T2 signal change in the cord", 0), ("C9", 0),
 ])
 def test_spinal_levels_are_counted_from_the_vertebrae_named(text, levels):
-    from clincoder.rules.conventions import spinal_levels
+    from clincoder.rules.procedures import spinal_levels
     assert spinal_levels(text) == levels
 
 

@@ -1,0 +1,477 @@
+"""OPCS-4 conventions: the supplementary codes an operation takes (approach, image control,
+arterial approach, site, laterality, spinal levels), and what an endoscopy or an operation note
+codes and leaves out (citations in ``rules.yaml``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from clincoder.core.codes import System, opcs4_supplementary
+from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+
+from .conventions import NotCodedParams
+from .engine import Work, evidence, same_statement
+from .refs import code_refs, in_refs
+from .registry import rule
+from .schema import Rule, check_codes, check_entries
+
+
+@dataclass(frozen=True)
+class SupplementaryParams:
+    # {codes, words, add, group?, unless_titled?}: within a group the first entry that applies wins;
+    # not where the operation's own title already says it (an "endobronchial ultrasound" needs no Y53.2)
+    codes: tuple[dict, ...]
+    message: str
+    # groups whose wording holds for every operation listed in ``sections`` (one session: the
+    # laparoscopic approach of the cholecystectomy is the cholangiogram's too), unless an
+    # operation's own words say otherwise (``unless``: "open", "converted")
+    shared: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    unless: str = r"(?!)"
+    # shared groups that hold for the session only where its wording names one of them (one side:
+    # the lens implant after the left phaco is on the left eye), whatever the approach
+    one_of: tuple[str, ...] = ()
+    # groups read, where the operation and its session name none, from the statement of the
+    # primary diagnosis, the condition operated on ("fracture of the left distal radius ... the
+    # fracture was manipulated": W26.2 on the left radius); a ``one_of`` group only where it names one
+    from_primary: tuple[str, ...] = ()
+    # groups that the procedures heading gives each operation listed under it, whatever the
+    # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")
+    from_heading: tuple[str, ...] = ()
+    # groups that a line of the procedures sections naming the access gives each operation listed
+    # there ("- Access: right radial artery, 6F.", before "- PCI to RCA: ..."), and those lines
+    from_access: tuple[str, ...] = ()
+    access: str = r"(?!)"
+    access_unless: str = r"(?!)"  # an operation whose own words name another route takes no access line
+    # groups read from the operation's account too: the rest of the paragraph or list item its
+    # statement opens (``account`` ends it), up to another operation's statement ("Pacing lead
+    # positioned in the right ventricle. ... under fluoroscopic guidance")
+    from_account: tuple[str, ...] = ()
+    account: str = r"(?!)"
+    # groups read from the whole procedures section where the episode has one operation only
+    # ("Proc: ESWL" in the header, then under "Procedure:" "- stone targeted with fluoroscopy")
+    from_section: tuple[str, ...] = ()
+    # and from a paragraph these words open, the operation told in prose ("At operation on
+    # 20/10/2026, ... passed into the right lateral ventricle under intraoperative ultrasound guidance")
+    operation_told: str = r"(?!)"
+
+    def __post_init__(self):
+        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
+        re.compile(self.unless)
+        re.compile(self.account)
+        re.compile(self.operation_told)
+        re.compile(self.access)
+        re.compile(self.access_unless)
+        for entry in self.codes:
+            re.compile(entry.get("unless_titled", ""))
+
+
+def _session_says(p: SupplementaryParams, s: CodeSuggestion, entry: dict, session: str, opened: bool):
+    """The session's wording of ``entry`` for an operation listed with it: an approach unless the
+    operation's own words make it open; a side only where the session names one side."""
+    group = entry.get("group") or entry["add"]
+    if group not in p.one_of:
+        return None if opened else re.search(entry["words"], session, re.I)
+    return re.search(entry["words"], session, re.I) if _named(p, s, group, session) == {entry["add"]} else None
+
+
+def _named(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> set[str]:
+    """The codes of ``group`` for ``s`` whose words ``text`` has (the sides it names, for laterality)."""
+    return {e["add"] for e in p.codes if (e.get("group") or e["add"]) == group
+            and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], text, re.I)}
+
+
+def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
+    """The headings of the letter's ``sections``: a heading sentence kept in one ("Procedure (GA) -
+    bilateral FESS:"), and the text between a run of its sentences and the sentence before, where
+    it ends with a colon (a header the text stage reads as the section's title)."""
+    out, before = [], 0
+    for x in w.sentences:
+        text = w.text[x.start:x.end]
+        if x.section in sections:
+            gap = w.text[before:x.start].strip()
+            if text.rstrip().endswith(":"):
+                out.append(text)
+            elif gap.endswith(":"):
+                out.append(gap.splitlines()[-1] if "\n\n" not in gap else gap.split("\n\n")[-1])
+        before = x.end
+    return out
+
+
+def _section_text(w: Work, p: SupplementaryParams, procedures: list[CodeSuggestion]) -> str:
+    """The procedures sections' text, and the paragraphs that open by telling the operation,
+    where the episode has one operation only (the others suggested are supplementary codes)."""
+    if not p.from_section or sum(not opcs4_supplementary(s.code) for s in procedures) != 1:
+        return ""
+    own = "|".join(e["words"] for e in p.codes if (e.get("group") or e["add"]) in p.from_section)
+
+    def tells_another(x) -> bool:  # a procedure named in the sentence that is not the imaging itself ("CT chest")
+        return any(m.procedural and x.start <= m.start < x.end and not re.search(own, m.text, re.I) for m in w.mentions)
+
+    told = re.finditer(rf"(?:\A|\n[ \t]*\n)[ \t]*(?:{p.operation_told})(?:.|\n(?![ \t]*\n))*", w.text, re.I)
+    return " ".join([*(w.text[x.start:x.end] for x in w.sentences if x.section in p.sections and not tells_another(x)),
+                     *(m.group(0) for m in told)])
+
+
+def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
+    """The rest of each paragraph or list item that a statement of the operation in this episode
+    opens, up to another operation's statement."""
+    if not p.from_account:
+        return ""
+    others = sorted(e.start for o in procedures if o is not s for e in o.evidence)
+    account, parts = re.compile(p.account), []
+    for e in (e for e in s.evidence if e.assertion == "present"):
+        told = e.start + len(e.text.rstrip())  # a statement's span may hold the blank line that ends its paragraph
+        parts.append(w.text[told:_told_until(w, told, account, others)])
+    return " ".join(parts)
+
+
+def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
+    """Where the account that runs on from ``told`` stops: at ``end`` (a blank line, the next list
+    item) or at the first of ``others`` (another operation's statement) after it."""
+    close = end.search(w.text, told)
+    return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
+
+
+@rule("SUP-001", "conventions", SupplementaryParams)
+def supplementary(w: Work, r: Rule) -> None:
+    p: SupplementaryParams = r.params
+    placed: set[int] = set()  # the supplementary codes this rule has put after a procedure
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
+    # bilateral FESS:" is the approach of each operation listed under it)
+    heading = " ".join(_headings(w, p.sections))
+    access = " ".join(m.group(0) for x in w.sentences if x.section in p.sections
+                      for m in re.finditer(p.access, w.text[x.start:x.end], re.I | re.M))
+    session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
+                                      heading]))
+    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
+    condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
+    section = _section_text(w, p, procedures)  # of an episode with one operation: its image control
+    for s in procedures:
+        # what the letter says of this episode's operation, not of one in the history ("Right eye:
+        # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
+        said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
+        listed = any(e.section in p.sections for e in s.evidence)
+        opened = re.search(p.unless, said, re.I) is not None
+        account = _account(w, p, s, procedures)
+        # a group its own statement names is read from there only ("right common femoral artery
+        # access", beside "the left radial artery was used for the pigtail catheter" after it)
+        own = {e.get("group") or e["add"] for e in p.codes
+               if in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], said, re.I)}
+        system, done, after = System.parse(s.system), set(), s
+        for entry in p.codes:
+            group = entry.get("group") or entry["add"]
+            if group in done or not in_refs(s.code, code_refs(entry["codes"])) or \
+                    "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I):
+                continue
+            found = re.search(entry["words"], said, re.I) or (
+                _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
+                re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
+                re.search(entry["words"], access, re.I) if listed and group in p.from_access and group not in own
+                and not re.search(p.access_unless, said, re.I) else None) or (
+                re.search(entry["words"], account, re.I) if group in p.from_account and group not in own else None) or (
+                re.search(entry["words"], section, re.I) if group in p.from_section else None)
+            if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
+                found = _session_says(p, s, entry, condition, False)
+            if found is None:
+                continue
+            done.add(group)
+            added = w.attach(r, system, entry["add"], s, after, placed)
+            if added is not None:
+                after = added
+                w.tag(r, s)
+                w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))
+
+@dataclass(frozen=True)
+class EndoscopyParams:
+    groups: tuple[dict, ...]  # {diagnostic, therapeutic, words?}: code ranges of one endoscopic route
+    biopsy: str  # a diagnostic code whose title matches this is kept (the biopsy at the endoscopy)
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.groups, "groups", {"diagnostic": str, "therapeutic": str}, {"words": str})
+        re.compile(self.biopsy)
+        for group in self.groups:
+            re.compile(group.get("words", ""))
+
+
+@rule("CON-009", "conventions", EndoscopyParams)
+def diagnostic_beside_therapeutic_endoscopy(w: Work, r: Rule) -> None:
+    """A diagnostic endoscopy is not coded beside a therapeutic one of the same route."""
+    p: EndoscopyParams = r.params
+    suggested = list(w.scope(r))
+    for group in p.groups:
+        diagnostic, therapeutic = code_refs(group["diagnostic"]), code_refs(group["therapeutic"])
+        # (with ``words``, only an operation whose statements say them: "laparoscopic", the route)
+        done = [s for s in suggested if in_refs(s.code, therapeutic)
+                and re.search(group.get("words", ""), " ".join(e.text for e in s.evidence), re.I)]
+        if not done:
+            continue
+        for s in suggested:
+            if in_refs(s.code, diagnostic) and not re.search(p.biopsy, s.title, re.I):
+                w.demote(s)
+                w.tag(r, s, done[0])
+                w.flag(r, p.message, s, codes=(s.code, done[0].code), other=done[0].code)
+
+
+@dataclass(frozen=True)
+class LeftAtOperationParams:
+    codes: tuple[str, ...]  # what is left at the end of an operation (a chest drain, a urethral catheter)
+    minor: tuple[str, ...]  # procedures that are no operation whose note leaves one (a transfusion, imaging)
+    sections: tuple[str, ...]  # the headings an operation's note stands under ("Procedures", "Operation")
+    note_end: str  # what ends an operation's note (a blank line)
+    placed: str  # words that tell a drain or catheter put in ("inserted", "sited")
+    message: str
+
+    def __post_init__(self):
+        check_codes((*self.codes, *self.minor), "codes")
+        re.compile(self.note_end)
+        re.compile(self.placed)
+
+
+def _in_note(w: Work, e: Evidence, host: CodeSuggestion, others: list[CodeSuggestion], end: re.Pattern,
+             sections: tuple[str, ...]) -> bool:
+    """Whether ``e`` lies in the note of an operation: after a present statement of ``host`` under
+    one of ``sections``, to the end of its paragraph, up to another operation's statement."""
+    starts = [x.start for o in others for x in o.evidence]
+    return any(e.start < _told_until(w, told.start + len(told.text.rstrip()), end, [x for x in starts if x > told.start])
+               for told in host.evidence if told.assertion == "present" and told.start < e.start
+               and told.section in sections)
+
+
+@rule("CON-051", "conventions", LeftAtOperationParams)
+def left_at_the_operation(w: Work, r: Rule) -> None:
+    """A drain or catheter that the note of an operation leaves at its end ("Single 28 Fr chest
+    drain to a digital drainage system" after a lobectomy) is part of that operation, where no
+    other statement tells it put in ("the drain bubbled", "after drain removal" tell its care)."""
+    p: LeftAtOperationParams = r.params
+    refs, minor, end = code_refs(" ".join(p.codes)), code_refs(" ".join(p.minor)), re.compile(p.note_end)
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    hosts = [s for s in procedures if not opcs4_supplementary(s.code) and not in_refs(s.code, refs + minor)]
+    others = {id(h): [o for o in hosts if o is not h] for h in hosts}
+    for s in (s for s in procedures if in_refs(s.code, refs)):
+        told = [e for e in s.evidence if e.assertion == "present"]
+        noted = {id(e): next((h for h in hosts if _in_note(w, e, h, others[id(h)], end, p.sections)), None)
+                 for e in told}
+        host = next((h for h in noted.values() if h is not None), None)
+        if host is not None and not any(noted[id(e)] is None and re.search(p.placed, e.text, re.I) for e in told):
+            w.demote(s)
+            w.tag(r, s, host)
+            w.flag(r, p.message, s, codes=(s.code, host.code), other=host.code)
+
+
+@dataclass(frozen=True)
+class EndoscopyBiopsyParams:
+    endoscopies: tuple[str, ...]  # diagnostic endoscopy categories with an "and biopsy" code
+    biopsy: str  # a procedure mention (and a code title) that names a biopsy
+    account: str  # what ends the account of one endoscopy: a blank line or the next list item
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.endoscopies, "endoscopies")
+        re.compile(self.biopsy)
+        re.compile(self.account)
+
+
+def _biopsy_code(w: Work, s: CodeSuggestion, pattern: str) -> str | None:
+    """The first code of ``s``'s category whose title names a biopsy (H22.1 for H22.9)."""
+    table, entry = w.entry(s)
+    parent = table.parent(entry.code) if entry is not None else None
+    children = table.children(parent.code) if parent is not None else []
+    return next((c.code for c in children if c.selectable and re.search(pattern, c.title, re.I)), None)
+
+
+def _biopsy_taken(w: Work, s: CodeSuggestion, p: EndoscopyBiopsyParams) -> bool:
+    """Whether a present biopsy mention stands in the account of the endoscopy behind ``s``: from
+    its evidence to the end of its paragraph or list item ("Colonoscopy: ulcers in the caecum.
+    Six biopsies taken from the caecum.")."""
+    for e in s.evidence:
+        end = re.compile(p.account).search(w.text, e.end)
+        stop = end.start() if end else len(w.text)
+        if any(m.label == "PROCEDURE" and m.assertion == "present" and e.start <= m.start < stop
+               and re.search(p.biopsy, " ".join(filter(None, (m.text, m.canonical))), re.I) for m in w.mentions):
+            return True
+    return False
+
+
+@rule("CON-026", "conventions", EndoscopyBiopsyParams)
+def endoscopy_with_biopsy(w: Work, r: Rule) -> None:
+    """A diagnostic endoscopy at which a biopsy was taken is the category's "and biopsy" code."""
+    p: EndoscopyBiopsyParams = r.params
+    endoscopies = code_refs(" ".join(p.endoscopies))
+    for s in list(w.scope(r)):
+        if not in_refs(s.code, endoscopies) or re.search(p.biopsy, s.title, re.I) or not _biopsy_taken(w, s, p):
+            continue
+        code = _biopsy_code(w, s, p.biopsy)
+        if code is not None:
+            w.flag(r, p.message, s, codes=(s.code, code), other=code)
+            w.replace(r, s, System.parse(s.system), code)
+
+@dataclass(frozen=True)
+class SideParams:
+    codes: tuple[str, ...]  # the laterality codes
+    paired: str  # the operations on paired organs and limbs
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.codes, "codes")
+        check_codes((self.paired,), "paired")
+
+
+@rule("SUP-003", "conventions", SideParams)
+def side_of_a_paired_organ(w: Work, r: Rule) -> None:
+    """A laterality code only where an operation on a paired organ or limb is coded, and once
+    after each operation."""
+    sides, paired = code_refs(" ".join(r.params.codes)), code_refs(r.params.paired)
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    operations = [s for s in procedures if not opcs4_supplementary(s.code)]
+    any_paired = any(in_refs(s.code, paired) for s in operations)
+    operation, sided = None, False
+    for s in procedures:
+        if not opcs4_supplementary(s.code):
+            operation, sided = s, False
+        elif in_refs(s.code, sides):
+            if any_paired and not sided:
+                sided = True
+                continue
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, other=operation.code if operation else "an operation")
+
+
+# a vertebra ("C5", "T12", "S1") or a run of them ("C5-C6", "L4/5", "T4 to T12", "L5-S1")
+# (not an MRI sequence: "T2 signal change", "T1-weighted")
+_VERTEBRAE = re.compile(r"\b([CTLS])(\d{1,2})(?:\s*(?:-|–|/|\bto\b)\s*([CTLS])?(\d{1,2}))?\b"
+                        r"(?!\s*-?(?:signal|weight|hyper|hypo|sequence|image))")
+_REGION_START = {"C": (0, 7), "T": (7, 12), "L": (19, 5), "S": (24, 1)}  # first index, vertebrae in the region
+
+
+def _vertebra(region: str, number: str) -> int | None:
+    """The vertebra's place in the spine from C1 (0) to S1 (24); None for no vertebra ("T2 signal")."""
+    first, count = _REGION_START[region]
+    n = int(number)
+    return first + n - 1 if 1 <= n <= count else None
+
+
+def spinal_levels(text: str) -> int:
+    """How many levels of the spine ``text`` names: a run of vertebrae is a level for each pair of
+    neighbours in it ("C5-C6" and "L4/5" are one, "T4 to T12" eight), a vertebra named alone ("L4
+    laminectomy") one unless a run holds it."""
+    joints, alone = set(), set()
+    for m in _VERTEBRAE.finditer(text):
+        a = _vertebra(m.group(1), m.group(2))
+        b = _vertebra(m.group(3) or m.group(1), m.group(4)) if m.group(4) else None
+        if a is None or m.group(4) and (b is None or b <= a):
+            continue
+        if b is None:
+            alone.add(a)
+        else:
+            joints.update(range(a, b))
+    return len(joints) + len({v for v in alone if v not in joints and v - 1 not in joints})
+
+
+@dataclass(frozen=True)
+class LevelsParams:
+    codes: str  # the operations on the spine that take a levels code
+    levels: tuple[str, ...]  # the codes for one level, two levels and more than two
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes, *self.levels), "codes")
+        if len(self.levels) != 3:
+            raise ValueError("levels: give the codes for one level, two levels and more than two levels")
+
+
+@rule("SUP-004", "conventions", LevelsParams)
+def levels_of_spine(w: Work, r: Rule) -> None:
+    """An operation on the spine is followed by the code for the number of levels its statement
+    names (one, two, more than two), where it names them and no levels code follows it yet."""
+    p: LevelsParams = r.params
+    operations, levels = code_refs(p.codes), code_refs(" ".join(p.levels))
+    placed: set[int] = set()
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, operations)]:
+        nxt = w.codes.index(s) + 1
+        if nxt < len(w.codes) and in_refs(w.codes[nxt].code, levels):
+            continue
+        n = spinal_levels(" ".join(e.text for e in s.evidence if e.assertion == "present"))
+        if n:
+            code = p.levels[min(n, 3) - 1]
+            added = w.attach(r, System.parse(s.system), code, s, s, placed)
+            if added is not None:
+                w.flag(r, p.message, s, codes=(s.code, code), other=code, value=n)
+
+
+@rule("SUP-002", "conventions", NotCodedParams)
+def supplementary_not_alone(w: Work, r: Rule) -> None:
+    """Supplementary codes with no procedure of the classification to qualify are not coded."""
+    refs = code_refs(" ".join(r.params.codes))  # the supplementary codes
+    for system in {s.system for s in w.scope(r) if s.kind == "procedure"}:
+        mine = [s for s in w.codes if s.system == system]
+        if mine and all(in_refs(s.code, refs) for s in mine):
+            for s in mine:
+                w.demote(s)
+                w.tag(r, s)
+                w.flag(r, r.params.message, s)
+
+
+@dataclass(frozen=True)
+class ToldDoneParams:
+    # {code, words, unless?}: a procedure's code, the words with which a statement tells it done,
+    # and words that make the statement another thing; the first entry a statement tells wins
+    entries: tuple[dict, ...]
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes, or of plans
+    message: str
+
+    def __post_init__(self):
+        # (check_entries validates the codes and compiles the words)
+        check_entries(self.entries, "entries", {"code": str, "words": str}, {"unless": str})
+
+
+@rule("CON-066", "conventions", ToldDoneParams)
+def told_done(w: Work, r: Rule) -> None:
+    """A procedure that a statement of this episode tells done in its own words ("a urethral
+    catheter was passed on the ward") is coded, whatever the ranker made of it."""
+    p: ToldDoneParams = r.params
+    system = next((x for x in w.tables if x.kind == "procedure" and x in r.applies_to), None)
+    if system is None:
+        return
+    for s in (s for s in w.episode_sentences(p.skip_sections) if s.assertion not in NOT_CODED):
+        said = w.text[s.start:s.end]
+        told = next(((e, found) for e in p.entries if (found := re.search(e["words"], said, re.I))
+                     and not re.search(e.get("unless") or r"(?!)", said, re.I)), None)
+        added = w.add(r, system, told[0]["code"], (w.told(s),)) if told is not None else None
+        if added is not None:
+            w.flag(r, p.message, added, mention=told[1].group(0))
+
+
+@dataclass(frozen=True)
+class SiteTakenParams:
+    codes: str  # the site codes (OPCS-4 chapter Z, laterality apart)
+    # {codes, sites}: the operations whose category takes a site code, and the site codes they take
+    sites: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes,), "codes")
+        check_entries(self.sites, "sites", {"codes": str, "sites": str}, {})
+        check_codes(tuple(e["sites"] for e in self.sites), "sites")  # (check_entries checks the codes)
+
+
+@rule("SUP-005", "conventions", SiteTakenParams)
+def site_taken_by_an_operation(w: Work, r: Rule) -> None:
+    """A site code is coded where an operation coded in the letter takes a site code of its kind,
+    or where it rests on an operation's own statement; not one read from elsewhere (a scan, a
+    histology report) beside operations that name their site in their own code."""
+    p: SiteTakenParams = r.params
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    operations = [s for s in procedures if not opcs4_supplementary(s.code)]
+    taken = [code_refs(e["sites"]) for e in p.sites
+             if any(in_refs(s.code, code_refs(e["codes"])) for s in operations)]
+    for s in procedures:
+        if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken) \
+                and not any(same_statement(s, o) for o in operations):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, p.message, s)
