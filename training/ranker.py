@@ -247,7 +247,7 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     rng = np.random.default_rng(config.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    earlier = _earlier_card(out_dir, kinds, keep_titles)
+    earlier = earlier_card(out_dir, kinds, keep_titles)
     train, dev = load_split("train", codiesp), load_split("dev", codiesp)
     tables = tables or {k: load_table(s) for k, s in KINDS.items()}
     half = rng.permutation(len(dev)) % 2
@@ -279,7 +279,7 @@ def train_ranker(out_dir: str | Path, codiesp: str | Path | None = None, config:
     return card
 
 
-def _earlier_card(out_dir: Path, kinds: tuple[str, ...], keep_titles: bool) -> dict:
+def earlier_card(out_dir: Path, kinds: tuple[str, ...], keep_titles: bool) -> dict:
     """The model card of the ranker in ``out_dir`` whose parts this training keeps (``{}`` when it
     trains every part)."""
     unknown = set(kinds) - set(KINDS)

@@ -9,7 +9,7 @@ import yaml
 
 from clincoder.training.codiesp import load_split
 from clincoder.training.encoder import EncoderConfig, fine_tune
-from clincoder.training.ranker import RankerConfig, train_ranker
+from clincoder.training.ranker import RankerConfig, earlier_card, train_ranker
 
 
 class TrainingConfigError(ValueError):
@@ -46,6 +46,7 @@ def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None
     """
     enc_cfg, rk_cfg = read_config(config)
     out = Path(out)
+    earlier_card(out, tuple(kinds), keep_titles)  # a part kept must be there before any training starts
     encoder = None
     if rk_cfg.use_encoder and reuse_encoder:
         from clincoder.models.encoder import Encoder
