@@ -61,6 +61,16 @@ def test_help(runner, command, expected):
         assert word in result.output
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--kinds", "P"], "copy a trained ranker there first"),  # nothing to keep the diagnosis parts of
+    (["--kinds", "X"], "kinds must be among"),
+])
+def test_a_one_kind_retrain_without_a_ranker_to_keep_is_a_clear_error(runner, tmp_path, args, message):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "model"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "model").exists()  # nothing was trained or written
+
+
 def test_model_shows_the_shipped_rankers_out_of_sample_figures(runner, tmp_path):
     result = runner.invoke(app, ["model"])
     assert result.exit_code == 0, result.output
