@@ -237,7 +237,7 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="artifact folder to write (e.g. models/artifacts/ranker-us)"),
     codiesp: Optional[Path] = typer.Option(None, help="CodiEsp folder (default $CLINCODER_CODIESP or ../shared/data/codiesp)"),
     reuse_encoder: bool = typer.Option(False, help="keep the fine-tuned encoder already in OUT/encoder; retrain the ranker only"),
-    kinds: List[str] = typer.Option(["D", "P"], "--kinds", help="train only these kinds' parts (D diagnoses, P procedures; repeat the option for both), keeping the others of the ranker already in OUT"),
+    kinds: Optional[List[str]] = typer.Option(None, "--kinds", help="train only these kinds' parts (D diagnoses, P procedures; repeat the option for both), keeping the others of the ranker already in OUT; default: all"),
     keep_titles: bool = typer.Option(False, help="keep the titles-only fusions already in OUT (the uk profile ranks OPCS-4 with one, and its suggesters were fitted on its scores)"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ):
@@ -247,8 +247,9 @@ def train(
 
     _setup_logging(verbose)
     try:
-        card = train_all(config or default_config(), out, codiesp, reuse_encoder=reuse_encoder, kinds=tuple(kinds),
-                         keep_titles=keep_titles)
+        parts = {"kinds": tuple(kinds)} if kinds else {}
+        card = train_all(config or default_config(), out, codiesp, reuse_encoder=reuse_encoder, keep_titles=keep_titles,
+                         **parts)
     except (CorpusNotFound, TrainingConfigError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     typer.echo(json.dumps({k: {m: card["metrics_dev"][k][m] for m in ("map", "f1", "threshold", "recall_at_50")}

@@ -9,7 +9,7 @@ import yaml
 
 from clincoder.training.codiesp import load_split
 from clincoder.training.encoder import EncoderConfig, fine_tune
-from clincoder.training.ranker import RankerConfig, earlier_card, train_ranker
+from clincoder.training.ranker import KINDS, RankerConfig, earlier_card, train_ranker
 
 
 class TrainingConfigError(ValueError):
@@ -35,7 +35,7 @@ def read_config(path: str | Path) -> tuple[EncoderConfig, RankerConfig]:
 
 
 def train(config: str | Path, out: str | Path, codiesp: str | Path | None = None, progress: bool = True,
-          tables: dict | None = None, reuse_encoder: bool = False, kinds: tuple[str, ...] = ("D", "P"),
+          tables: dict | None = None, reuse_encoder: bool = False, kinds: tuple[str, ...] = tuple(KINDS),
           keep_titles: bool = False) -> dict:
     """Train everything the config describes into ``out``; returns the model card.
 

@@ -295,7 +295,7 @@ def dated_before(e: Evidence, year: int | None, mentions: Sequence[Mention] = ()
     the sentence or just after it ("In 2018 she had a stent for stable angina"), not at the end of
     what else the sentence tells ("several years of worsening knee pain from osteoarthritis, ...
     despite a steroid injection in 2025"), unless it says when the condition was diagnosed."""
-    found = [(e.start + m.start(), int(m.group())) for m in _YEAR.finditer(e.text)]
+    found = _years(e)
     if year is None or not found or max(y for _, y in found) >= year:
         return False
     inside = [m for m in mentions if e.start <= m.start < e.end]
@@ -303,14 +303,19 @@ def dated_before(e: Evidence, year: int | None, mentions: Sequence[Mention] = ()
                              for at, _ in found for m in inside)
 
 
+def _years(e: Evidence) -> list[tuple[int, int]]:
+    """The years a passage names, with where each stands in the letter."""
+    return [(e.start + m.start(), int(m.group())) for m in _YEAR.finditer(e.text)]
+
+
 def dated_next_to(e: Evidence, year: int | None, mentions: Sequence[Mention]) -> bool:
     """A sentence that tells this year too dates a condition by the year next to each of its
     ``mentions`` there, before it or just after it ("He had an anterior STEMI in 2021, ... (LVEF
     32% on echo in January 2026)")."""
-    found = [(e.start + m.start(), int(m.group())) for m in _YEAR.finditer(e.text)]
     inside = [m for m in mentions if e.start <= m.start < e.end]
     if year is None or not inside:
         return False
+    found = _years(e)
     nearest = [min(((abs(at - m.start), y) for at, y in found if at < m.end + DATES_AFTER), default=None)
                for m in inside]
     return all(n is not None and n[1] < year for n in nearest)
