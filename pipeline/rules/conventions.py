@@ -13,8 +13,8 @@ from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
-from .engine import (Work, axis_gaps, carried, evidence, explaining, listed_first, mention_text, mention_words,
-                     notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds,
+from .engine import (Work, axis_gaps, carried, evidence, excluded_beside, explaining, listed_first, mention_text,
+                     mention_words, notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds,
                      without_split)
 from .refs import code_refs, in_refs
 from .registry import rule
@@ -82,8 +82,7 @@ def excluded_with(w: Work, r: Rule) -> None:
     classifies it; where it was the primary, that code takes its place."""
     p: ExcludedParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        own = [n for key in dict.fromkeys((compact(s.code)[:3], compact(s.code))) for n in p.notes.get(key, ())]
-        found = next(((k, n) for n in own for k in w.scope(r) if k is not s and in_refs(k.code, code_refs(n))), None)
+        found = excluded_beside(w, r.id, s, w.scope(r))
         if found is None or s not in w.codes:
             continue
         other, note = found

@@ -341,6 +341,18 @@ def asterisk_refs(w: "Work", rule_id: str) -> tuple:
     return code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule is not None else ()
 
 
+def excluded_beside(w: "Work", rule_id: str, s: CodeSuggestion,
+                    codes: Sequence[CodeSuggestion]) -> tuple[CodeSuggestion, str] | None:
+    """The code of ``codes`` that an Excludes note of ``s`` sends its condition to, with the note,
+    by the notes of the rule ``rule_id`` where it is enabled ("E87.1 hyponatraemia: excludes syndrome
+    of inappropriate secretion of antidiuretic hormone (E22.2)"); None where none does."""
+    notes_rule = w.enabled_rule(rule_id) if rule_id else None
+    if notes_rule is None:
+        return None
+    own = [n for key in dict.fromkeys((compact(s.code)[:3], compact(s.code))) for n in notes_rule.params.notes.get(key, ())]
+    return next(((k, n) for n in own for k in codes if k is not s and in_refs(k.code, code_refs(n))), None)
+
+
 _WITH = re.compile(r"\bwith\b(?!out)(.*?)(?:\bwithout\b|$)", re.I)
 _WITHOUT = re.compile(r"\bwithout\b", re.I)
 

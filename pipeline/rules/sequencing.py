@@ -12,8 +12,8 @@ from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 
 from .comorbidities import DATES, dated_before, letter_year
-from .engine import (Work, asterisk_refs, explaining, listed_first, mention_words, same_statement, shared_statement,
-                     title_holds)
+from .engine import (Work, asterisk_refs, excluded_beside, explaining, listed_first, mention_words, same_statement,
+                     shared_statement, title_holds)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -32,6 +32,9 @@ class StatedPrimaryParams:
     # statement ("AV nodal re-entrant tachycardia": the SVT, not tachycardia R00.0, CON-006)
     symptoms: tuple[str, ...] = ()
     asterisks: str = ""  # the dagger and asterisk rule whose asterisk codes are never stated first
+    # the rule of WHO's Excludes notes: a candidate a note sends to a suggested code is not brought back
+    # ("vitamin B12 deficiency due to pernicious anaemia": E53.8, beside D51.0)
+    excludes: str = ""
     # a statement of those sections that opens with these words states no primary but its cause
     # or a complication ("Trigger: viral upper respiratory tract infection")
     aside: str = r"(?!)"
@@ -97,7 +100,7 @@ def stated_primary(w: Work, r: Rule) -> None:
     named = [s for s in w.candidates if s.kind == p.kind and System.parse(s.system) in r.applies_to
              and (s.system, s.code) not in w.demoted
              and (s.system, category(System.parse(s.system), s.code)) not in coded
-             and not _explained_there(s, mine, p)]
+             and not _explained_there(s, mine, p) and excluded_beside(w, p.excludes, s, mine) is None]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
     announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
     aside = re.compile(p.aside, re.I)
@@ -114,6 +117,12 @@ def stated_primary(w: Work, r: Rule) -> None:
     if not stated or stated[0] is mine[0]:
         return
     best = stated[0]
+    # the primary already heads the diagnoses where the statement names it first, however weakly
+    # the ranker matched it there ("a hyperosmolar hyperglycaemic state with coma ... complicated by
+    # an acute kidney injury": E11.0, before the kidney injury it names after it)
+    if strength[id(mine[0])] is not None and _first_named(w, mine[0], p.sections, announced) < \
+            _first_named(w, best, p.sections, announced):
+        return
     if any(best is s for s in named):
         w.candidates.remove(best)
         w.codes.insert(w.codes.index(mine[0]), best)

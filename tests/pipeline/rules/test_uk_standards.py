@@ -2142,6 +2142,34 @@ def test_the_condition_a_primary_statement_names_first_is_primary(tables, suppor
     assert coded(out)[0] == ("ICD-10", first)
 
 
+@pytest.mark.parametrize("primary, other, matched, first", [
+    ("E11.0", "N17.9", 0.5, "E11.0"),  # primary, and named first: it stays, however weakly matched
+    ("N17.9", "E11.0", 0.8, "E11.0"),  # matched well and named first: it takes the primary's place
+    ("N17.9", "E11.0", 0.5, "N17.9"),  # matched weakly: it does not compete on position
+])
+def test_a_primary_the_statement_names_first_stays_however_weakly_matched(tables, primary, other, matched, first):
+    """The hyperosmolar state the statement names first stays primary, though the ranker matched it
+    there less well than the kidney injury it names after it."""
+    line = "Hyperosmolar hyperglycaemic state with coma, complicated by an acute kidney injury."
+    x = Excerpt(("primary_diagnosis", line))
+    support = {"E11.0": matched, "N17.9": 1.0}
+    codes = [code(tables, WHO, c, role, x.evidence(line, "primary_diagnosis", support=support[c]), score=0.5)
+             for c, role in ((primary, "primary"), (other, "secondary"))]
+    mentions = [x.mention("Hyperosmolar hyperglycaemic state with coma", "primary_diagnosis"),
+                x.mention("acute kidney injury", "primary_diagnosis")]
+    out = run(tables, x, codes, "SEQ-001", "SEQ-003", mentions=mentions)
+    assert coded(out)[0] == ("ICD-10", first)
+
+
+def test_a_candidate_an_excludes_note_sends_to_a_suggested_code_is_not_brought_back(tables):
+    line = "Vitamin B12 deficiency due to pernicious anaemia."
+    x = Excerpt(("primary_diagnosis", line))
+    anaemia = code(tables, WHO, "D51.0", "primary", x.evidence(line, "primary_diagnosis", support=0.8), score=0.6)
+    deficiency = code(tables, WHO, "E53.8", "candidate", x.evidence(line, "primary_diagnosis", support=1.0), score=0.3)
+    out = run(tables, x, [anaemia], "SEQ-001", "CON-042", "SEQ-003", candidates=[deficiency])
+    assert coded(out) == [("ICD-10", "D51.0")]
+
+
 @pytest.mark.parametrize("announces", [True, False])
 def test_the_diagnosis_a_prose_sentence_announces_comes_first(tables, announces):
     line = "Our diagnosis is bilateral pulmonary emboli, provoked by the pill."
@@ -2304,6 +2332,8 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. SIADH secondary to sertraline", "E22.2"), ("Sodium 118: hyponatraemia.", "E87.1"), ["E22.2"]),
     (("1. Hyponatraemia", "E87.1"), ("Cause: SIADH from sertraline.", "E22.2"), ["E22.2"]),  # it takes the primary's place
     (("1. Iron deficiency anaemia", "D50.9"), ("Ferritin 6: iron deficiency.", "E61.1"), ["D50.9"]),
+    (("1. Vitamin B12 deficiency", "E53.8"), ("Cause: pernicious anaemia.", "D51.0"), ["D51.0"]),  # it takes the primary's place
+    (("1. Vitamin B12 deficiency - no anaemia", "E53.8"), ("Iron deficiency anaemia.", "D50.9"), ["E53.8", "D50.9"]),
     (("1. Type 2 diabetes", "E11.9"), ("Hyperglycaemia on steroids.", "R73.9"), ["E11.9"]),
     (("1. Decompensated liver disease", "K76.8"), ("Alcohol-related cirrhosis.", "K70.3"), ["K70.3"]),
     (("1. Alcohol-related cirrhosis", "K70.3"), ("Portal hypertension.", "K76.6"), ["K70.3", "K76.6"]),
