@@ -959,11 +959,24 @@ def _burn_told(w: Work, p: BurnParams) -> tuple[str, Evidence, list[Evidence]] |
     burns = [e for e in told if re.search(p.burns, e.text, re.I)]
     for said in sorted(burns, key=lambda e: (e.section not in p.listed, e.start)):
         for found in re.finditer(p.burns, said.text, re.I):
-            near = said.text[max(0, found.start() - p.window): found.end() + p.window]
-            site = next((e for e in p.sites if re.search(e["words"], near, re.I)), None)
+            site = _burn_site(p, said.text, found)
             if site is not None:
                 return site["category"], said, burns
     return None
+
+
+def _burn_site(p: BurnParams, text: str, found: re.Match) -> dict | None:
+    """The region ``text`` places the burn ``found`` on: the first told after its words ("scald to
+    the left forearm and dorsum of the left hand": the forearm), else the nearest before them ("right
+    foot scald"); of regions told at one place, the most specific (the sites' order)."""
+    lo = max(0, found.start() - p.window)
+    near = text[lo: found.end() + p.window]
+    places = []
+    for rank, site in enumerate(p.sites):
+        for m in re.finditer(site["words"], near, re.I):
+            at = lo + m.start()
+            places.append(((0, at - found.end()) if at >= found.end() else (1, found.start() - at), rank, site))
+    return min(places, key=lambda x: x[:2])[2] if places else None
 
 
 def _burn_extent(w: Work, r: Rule, burn: CodeSuggestion, statements: list[Evidence]) -> None:
@@ -997,10 +1010,26 @@ def burn_of_region(w: Work, r: Rule) -> None:
                  score=mine[0].score)
     if burn is None:
         return
-    if listed_first(burn, p.listed) > listed_first(mine[0], p.listed):
-        w.move_before(burn, mine[0])
+    misread = _misread_burn(w, p, said, mine)
+    if mine[0] in misread or listed_first(burn, p.listed) > listed_first(mine[0], p.listed):
+        w.move_before(burn, mine[0])  # (a code misread from its statement gives the burn its place)
+    for other in misread:
+        w.demote(other)
+        w.tag(r, other, burn)
     _burn_extent(w, r, burn, statements)
     w.flag(r, p.message, burn)
+
+
+def _misread_burn(w: Work, p: BurnParams, said: Evidence, mine: list[CodeSuggestion]) -> list[CodeSuggestion]:
+    """The suggested diagnoses that rest only on the burn's statement and on no mention there but its
+    burn or scald ("1. Scald of the left lower leg" read as gout of the lower leg): the burn's code
+    codes that statement."""
+    def misread(s: CodeSuggestion) -> bool:
+        ours = [e for e in s.evidence if e.assertion == "present"]
+        read = [m for m in w.support(s) if said.start <= m.start < said.end]
+        return bool(ours and read) and all(e.start == said.start for e in ours) and \
+            all(re.fullmatch(p.burns, m.text.strip(), re.I) for m in read)
+    return [s for s in mine if s in w.codes and misread(s)]
 
 
 @dataclass(frozen=True)

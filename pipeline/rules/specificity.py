@@ -34,6 +34,9 @@ _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unsp
 # code: WHO ICD-10 Volume 2, 3.1.4), and an "including ..." clause lists what the code also
 # covers, not what it requires
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
+# what a statement says there is none of, as "without" says it ("confined to the perianal space;
+# no ischiorectal or supralevator extension" says nothing ischiorectal of the abscess)
+_NO_CLAUSE = re.compile(r"\bno\b[^,;.()]*", re.I)
 # a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
 # "not specified as acute or chronic", "as haemorrhage or infarction")
 _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)
@@ -133,9 +136,10 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: 
                     [m.expansion for m in expanded if not any(r.start <= m.start < r.end for r in sentences)])
     for pattern, word in p.equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
-    denied = " ".join([m.group(0) for m in _WITHOUT_CLAUSE.finditer(text)] + [m.group(1) for m in _NON.finditer(text)])
+    denied = " ".join([m.group(0) for pattern in (_WITHOUT_CLAUSE, _NO_CLAUSE) for m in pattern.finditer(text)] +
+                      [m.group(1) for m in _NON.finditer(text)])
     # "severe without psychotic symptoms" does not say "psychotic"
-    sequence = content_sequence(_joined(_WITHOUT_CLAUSE.sub(" ", text)), numbers=True)
+    sequence = content_sequence(_joined(_NO_CLAUSE.sub(" ", _WITHOUT_CLAUSE.sub(" ", text))), numbers=True)
     return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
 
 

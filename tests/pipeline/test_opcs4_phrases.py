@@ -53,6 +53,8 @@ CASES = [
     pytest.param("Right hybrid total hip replacement", ["W94.1", "Z94.2"], id="thr-hybrid"),
     # the bone, then the side
     pytest.param("Right DHS for intertrochanteric fracture", ["W19.1", "Z76.3", "Z94.2"], id="dhs"),
+    # a wire system fixing a fragment (W19.6), not other extramedullary fixation
+    pytest.param("ORIF left patella with tension band wiring", ["W19.6", "Z78.7", "Z94.3"], id="patella-tbw"),
     pytest.param("Right below knee amputation", ["X09.5", "Z94.2"], id="bka"),
     pytest.param("Right knee arthroscopy and partial medial meniscectomy", ["W82.2", "Z94.2"], id="meniscectomy"),
     # general and breast surgery

@@ -658,7 +658,8 @@ def test_a_symptom_alone_is_coded(tables):
 @pytest.mark.parametrize("dagger, asterisk", [
     ("G30.9", "F00.9"), ("G30.1", "F00.1"), ("E11.2", "N08.3"), ("E10.3", "H36.0"), ("E11.4", "G63.2"),
     ("E11.5", "I79.2"), ("G30.0", "F00.0"), ("E10.2", "N08.3"), ("A32.1", "G01"), ("B45.1", "G02.1"),
-    ("B26.0", "N51.1"), ("B26.1", "G02.0"), ("B26.3", "K87.1"),
+    ("B26.0", "N51.1"), ("B26.1", "G02.0"), ("B26.3", "K87.1"), ("M51.1", "G55.1"), ("M50.1", "G55.1"),
+    ("M47.2", "G55.2"),
 ])
 def test_a_dagger_code_brings_its_asterisk_directly_after_it(tables, dagger, asterisk):
     x = Excerpt(("diagnoses", "1. Condition"), ("diagnoses", "2. Hypertension"))
@@ -1689,6 +1690,9 @@ def who_icd10_uk(shared_data, opcs4_fixture):
     ("She tripped over the edge of a rug in her living room at home.", "W01.09"),
     ("Slipped on ice on the pavement this morning while on her delivery round.", "W00.42"),
     ("He fell approx 2.5 m from a ladder while clearing the gutters at home.", "W11.03"),
+    ("Cycling along the main road when a van pulled out and struck his front wheel.", "V13.49"),
+    ("PC: cyclist v car at roundabout, knocked off bike, landed on R knee.", "V13.49"),
+    ("He came off his bicycle on the road after hitting a pothole.", "V18.49"),
     ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
     ("Mechanical fall at home onto her left side.", "W19.09"),
     # carrying the laundry down the stairs is household work
@@ -2280,6 +2284,9 @@ def test_a_chemotherapy_delivery_is_coded_where_it_was_given(nhs_tables, line, k
     ("J44.1", "IECOPD, on home oxygen.", True),
     ("E84.0", "Infective exacerbation of bronchiectasis - Pseudomonas aeruginosa.", False),
     ("E84.0", "Infective pulmonary exacerbation of CF.", True),
+    # the staphylococcal scalded skin syndrome is named: a scald by hot water is a burn
+    ("L00", "Scald to the left forearm from a kettle, partial thickness.", False),
+    ("L00", "Staphylococcal scalded skin syndrome in a 3-year-old.", True),
     # a recurrent dislocation is one the letter says recurs: a first traumatic one is S-chapter
     ("M24.4", "Anterior dislocation of the left shoulder (first dislocation) after a fall.", False),
     ("M24.4", "Recurrent anterior dislocation of the right shoulder.", True),
@@ -2334,6 +2341,7 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Iron deficiency anaemia", "D50.9"), ("Ferritin 6: iron deficiency.", "E61.1"), ["D50.9"]),
     (("1. Vitamin B12 deficiency", "E53.8"), ("Cause: pernicious anaemia.", "D51.0"), ["D51.0"]),  # it takes the primary's place
     (("1. Vitamin B12 deficiency - no anaemia", "E53.8"), ("Iron deficiency anaemia.", "D50.9"), ["E53.8", "D50.9"]),
+    (("1. Type 2 diabetes with background diabetic retinopathy", "H36.0"), ("Background retinopathy.", "H35.0"), ["H36.0"]),
     (("1. Type 2 diabetes", "E11.9"), ("Hyperglycaemia on steroids.", "R73.9"), ["E11.9"]),
     (("1. Decompensated liver disease", "K76.8"), ("Alcohol-related cirrhosis.", "K70.3"), ["K70.3"]),
     (("1. Alcohol-related cirrhosis", "K70.3"), ("Portal hypertension.", "K76.6"), ["K70.3", "K76.6"]),
@@ -3155,6 +3163,7 @@ def test_gi_bleeding_is_not_coded_beside_a_condition_whose_code_says_it_bled(tab
 @pytest.mark.parametrize("others, kept", [
     (["S82.2"], ["S82.2"]),  # "L tibial shaft #": the fracture read alone is the same fracture
     (["J18.9"], ["J18.9", "T14.2"]),  # no injury of a documented region: the unspecified one stands
+    (["T22.2"], ["T22.2"]),  # a burn of a documented region: T14 excludes burns
 ])
 def test_an_injury_of_unspecified_region_gives_way_to_one_whose_region_is_given(tables, others, kept):
     x = Excerpt(("diagnoses", "Closed L tibial shaft # (oblique)"))
@@ -3239,6 +3248,9 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     ("1. Migraine with aura", None, "G43.9", "G43.1"),
     # "non-" denies what it joins ("non-obstructive" is not I42.1) and leaves the code that does not say it
     ("1. Hypertrophic cardiomyopathy, non-obstructive", None, "I42.1", "I42.2"),
+    # "no ..." says there is none, as "without" does
+    ("1. Perianal abscess confined to the perianal space; no ischiorectal extension", None, "K61.0", "K61.0"),
+    ("1. Ischiorectal abscess, drained; no fistula", None, "K61.0", "K61.3"),
     ("1. Non-insulin-dependent diabetes with diabetic nephropathy", None, "E11.9", "E11.2"),
     # a documented code gives way to one that says all it says and more ("state" is boilerplate)
     ("1. Alcohol withdrawal with delirium (delirium tremens)", None, "F10.3", "F10.4"),
@@ -3401,6 +3413,17 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
     if expected != coded_as:
         assert [c.code for c in out.candidates] == [coded_as] and out.candidates[0].rules == ("CON-014",)
         assert out.flags[0].codes == (coded_as, expected) and "names it in full" in out.flags[0].message
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Diagnosis: Left L4/5 disc prolapse with left L5 radiculopathy and foot drop", "M51.16"),  # a lumbar level
+    ("Diagnosis: Left disc prolapse with left L5 radiculopathy and foot drop", "M51.16"),
+    ("Diagnosis: Left disc prolapse and foot drop", "M51.2"),  # no radiculopathy told
+])
+def test_a_lumbar_level_names_the_lumbar_region(who_icd10_uk, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "M51.2", "primary", x.evidence(line, "diagnoses"))], "CON-014")
+    assert [c.code for c in out.codes] == [expected]
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -3985,6 +4008,13 @@ def test_an_external_cause_follows_the_injury_it_explains(tables, order, expecte
     ([("diagnoses", "1. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
       (None, "He burnt his right hand on the oven door; a full-thickness skin graft may be needed.")],
      ["E11.4", "T23.0"]),
+    # the region told first after the burn's words: the forearm, then the hand; the back of a hand is the hand
+    ([("diagnoses", "Scald to the left forearm and dorsum of the left hand, partial thickness, about 3% TBSA."),
+      ("diagnoses", "Type 2 diabetes mellitus with diabetic peripheral neuropathy.")],
+     ["T22.2", "T31.0", "E11.4"]),
+    ([("diagnoses", "1. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
+      (None, "A superficial burn to the back of his left hand from the oven.")],
+     ["E11.4", "T23.0"]),
     # no region told, and heartburn is no burn
     ([("diagnoses", "1. Type 2 diabetes mellitus with diabetic peripheral neuropathy."),
       (None, "Minor burns were dressed by the practice nurse."), (None, "Heartburn and chest pain after meals.")],
@@ -3996,6 +4026,21 @@ def test_a_burn_is_coded_by_its_region_and_deepest_degree(who_icd10_uk, lines, e
     out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "E11.4", "primary", x.evidence(dm, "diagnoses"))], "CON-031")
     assert [c.code for c in out.codes] == expected
     assert all("CON-031" in c.rules for c in out.codes if c.code != "E11.4")
+
+
+@pytest.mark.parametrize("said, misread", [("Scald", True), ("gout", False)])
+def test_a_code_read_from_a_burns_statement_on_its_burn_alone_gives_it_its_place(who_icd10_uk, said, misread):
+    """"1. Scald of the left lower leg" read as gout of the lower leg: the burn codes that statement;
+    gout the statement names stays."""
+    line = f"1. Scald of the left lower leg (anterior shin), 3% TBSA; {said} noted."
+    dm = "2. Type 2 diabetes mellitus with diabetic peripheral neuropathy."
+    x = Excerpt(("diagnoses", line), ("diagnoses", dm))
+    gout = code(who_icd10_uk, WHO, "M10.96", "primary", x.evidence(line, "diagnoses"))
+    out = run(who_icd10_uk, x, [gout, code(who_icd10_uk, WHO, "E11.4", evidence=x.evidence(dm, "diagnoses"))],
+              "CON-031", mentions=[x.mention(said, "diagnoses")])
+    kept = ["T24.0", "T31.0", "E11.4"] if misread else ["M10.96", "E11.4", "T24.0", "T31.0"]
+    assert [c.code for c in out.codes] == kept
+    assert ("M10.96" in [c.code for c in out.candidates]) is misread
 
 
 def test_a_suggested_extent_code_follows_the_burn_of_its_region(who_icd10_uk):

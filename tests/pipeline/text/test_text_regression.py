@@ -238,6 +238,11 @@ ASSERTIONS = [
     ("No evidence of pneumothorax.", "pneumothorax", "negated"),
     ("Pulmonary embolism was ruled out.", "pulmonary embolism", "negated"),
     ("PE ruled out on CTPA.", "PE", "negated"),
+    # a verdict after the condition: "considered - no evidence found"; before it, "no evidence found of"
+    ("4. Crohn's disease considered - no evidence found", "Crohn's disease", "negated"),
+    ("Crohn's disease considered, not found.", "Crohn's disease", "negated"),
+    ("Diabetes. No evidence found of retinopathy.", "retinopathy", "negated"),
+    ("Diabetes. No evidence found of retinopathy.", "Diabetes", "present"),
     ("THROMBOLYSIS: not given - wake-up stroke.", "THROMBOLYSIS", "negated"),
     ("Urine culture and blood cultures were clear, and we found no source of sepsis.", "sepsis", "negated"),
     ("Cellulitis as the source of sepsis.", "sepsis", "present"),
@@ -483,6 +488,7 @@ BODY_SITE = [
     ("Abscess of the right breast.", "abscess", "breast"),
     ("Renal colic.", "renal colic", "kidney"),
     ("Laceration to the scalp.", "laceration", "scalp"),
+    ("Scald to the left forearm and dorsum of the left hand.", "Scald", "forearm"),  # a scald is a burn's mention
     ("Ulcer on the heel.", "ulcer", "heel"),
     ("Chest pain.", "chest pain", "chest"),
     ("Biopsy showed a grade 1 endometrioid adenocarcinoma of the endometrium.", "adenocarcinoma", "endometrium"),
