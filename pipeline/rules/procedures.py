@@ -447,6 +447,34 @@ def told_done(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class FixationParams:
+    codes: str  # the reductions and fixations of a fracture (W19-W26)
+    # {code, words}: a method of fixation as a statement names it, and the code it takes; first wins
+    methods: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes,), "codes")
+        check_entries(self.methods, "methods", {"code": str, "words": str}, {})
+
+
+@rule("CON-069", "conventions", FixationParams)
+def fixation_named(w: Work, r: Rule) -> None:
+    """A reduction and fixation of a fracture is coded by the method of fixation its statement names
+    ("ORIF L patella - tension band wiring": W19.6, a wire system, not W20.1, the plate that "ORIF"
+    alone is read as), in the place of the code read from the rest."""
+    p: FixationParams = r.params
+    family = code_refs(p.codes)
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, family)]:
+        said = " ".join(e.text for e in s.evidence if e.assertion == "present")
+        method = next((e for e in p.methods if re.search(e["words"], said, re.I)), None)
+        if method is None or method["code"] == s.code or s not in w.codes:
+            continue
+        w.replace(r, s, System.parse(s.system), method["code"])
+        w.flag(r, p.message, s, codes=(s.code, method["code"]), other=method["code"])
+
+
+@dataclass(frozen=True)
 class SiteTakenParams:
     codes: str  # the site codes (OPCS-4 chapter Z, laterality apart)
     # {codes, sites}: the operations whose category takes a site code, and the site codes they take

@@ -2116,6 +2116,22 @@ def test_the_main_procedure_then_its_supplementary_codes(tables, suggested, expe
     assert [c.code for c in out.codes] == expected and out.codes[0].role == "primary"
 
 
+@pytest.mark.parametrize("line, suggested, expected", [
+    # the method of fixation the statement names: the wire system, not the plate "ORIF" is read as
+    ("ORIF L patella - tension band wiring.", ["W20.1"], ["W19.6"]),
+    ("1. L displaced transverse patella # (closed) - ORIF, TBW", ["W20.1"], ["W19.6"]),
+    ("ORIF L patella - tension band wiring.", ["W20.1", "W19.6"], ["W19.6"]),  # suggested too: it moves up
+    ("ORIF right distal radius with a volar locking plate.", ["W20.1"], ["W20.1"]),  # a plate: it stays
+])
+def test_a_fracture_fixation_is_coded_by_the_method_its_statement_names(nhs_tables, line, suggested, expected):
+    x = Excerpt(("procedures", line))
+    codes = [code(nhs_tables, OPCS, c, "primary" if i == 0 else "secondary", x.evidence(line, "procedures"))
+             for i, c in enumerate(suggested)]
+    out = run(nhs_tables, x, codes, "CON-069")
+    assert [c.code for c in out.codes] == expected
+    assert ("W20.1" in [c.code for c in out.candidates]) is (expected != ["W20.1"])
+
+
 @pytest.mark.parametrize("statement, first, stated, candidate", [
     ("Primary diagnosis: NSTEMI", "I10", "I21.4", False),
     ("Principal diagnosis: Community acquired pneumonia (CURB-65 1)", "E11.9", "J18.9", False),
