@@ -14,8 +14,8 @@ from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
 from .engine import (Work, axis_gaps, carried, evidence, excluded_beside, explaining, listed_first, mention_text,
-                     mention_words, notes_of, read_as_another, same_statement, shared_statement, specific, term_words, title_holds,
-                     without_split)
+                     mention_words, notes_of, read_as_another, same_statement, shared_statement, specific, term_words,
+                     title_holds, without_split)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes, check_patterns

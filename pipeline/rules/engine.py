@@ -349,7 +349,8 @@ def excluded_beside(w: "Work", rule_id: str, s: CodeSuggestion,
     notes_rule = w.enabled_rule(rule_id) if rule_id else None
     if notes_rule is None:
         return None
-    own = [n for key in dict.fromkeys((compact(s.code)[:3], compact(s.code))) for n in notes_rule.params.notes.get(key, ())]
+    notes = notes_rule.params.notes
+    own = [n for key in dict.fromkeys((compact(s.code)[:3], compact(s.code))) for n in notes.get(key, ())]
     return next(((k, n) for n in own for k in codes if k is not s and in_refs(k.code, code_refs(n))), None)
 
 

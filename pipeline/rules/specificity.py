@@ -120,7 +120,7 @@ STATED = ("present", "uncertain")
 def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: bool = False) -> Statement:
     """The words of a code's present (or probable) evidence (its sentences as the ranker reads them, with
     negated words blanked, and the expansions of the abbreviations in its mentions), with the
-    titles' words for letter wording; words after "without" are what it denies. Evidence from the
+    titles' words for letter wording; words after "without" or "no" are what it denies. Evidence from the
     history sections is left out where there is other ("SCC of the right hand excised in 2021"
     beside "BCC, left temple"), unless ``history``: then, for a condition that comes in episodes,
     those that date what they tell are left out ("Lobar pneumonia 2019" tells another episode's)."""
