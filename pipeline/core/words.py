@@ -59,12 +59,18 @@ def content_words(text: str) -> set[str]:
     return set(content_sequence(text))
 
 
+# the titles' -ize where letters write -ise ("localised peritonitis" is the "localized" of K35.3)
+_ISE = re.compile(r"(?<=[a-z]{3})is(ation|ed|ing|e)$")
+
+
 def content_sequence(text: str, numbers: bool = False) -> list[str]:
     """:func:`content_words` in the order the text has them (repeats kept); ``numbers``: words
-    with digits are kept too ("type 2", "1st degree"), whatever their length."""
+    with digits are kept too ("type 2", "1st degree"), whatever their length. UK -ise is read as
+    the titles' -ize."""
     if not numbers:
-        return [w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in TITLE_STOP_WORDS]
-    return [w if w[:1].isdigit() else w.rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower())
+        return [_ISE.sub(r"iz\1", w).rstrip("s") for w in re.findall(r"[a-z]+", text.lower())
+                if len(w) > 2 and w not in TITLE_STOP_WORDS]
+    return [w if w[:1].isdigit() else _ISE.sub(r"iz\1", w).rstrip("s") for w in re.findall(r"[a-z0-9]+", text.lower())
             if (len(w) > 2 and w not in TITLE_STOP_WORDS) or any(ch.isdigit() for ch in w)]
 
 

@@ -140,7 +140,9 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: 
                       [m.group(1) for m in _NON.finditer(text)])
     # "severe without psychotic symptoms" does not say "psychotic"
     sequence = content_sequence(_joined(_NO_CLAUSE.sub(" ", _WITHOUT_CLAUSE.sub(" ", text))), numbers=True)
-    return Statement(frozenset(sequence), frozenset(content_words(denied)), tuple(sequence))
+    # what it states elsewhere it does not deny ("localised peritonitis, no generalised peritonitis":
+    # the peritonitis is stated, "generalised" denied)
+    return Statement(frozenset(sequence), frozenset(content_words(denied)) - frozenset(sequence), tuple(sequence))
 
 
 def _expanded(r: SentenceRecord, mentions: list[Mention]) -> str:

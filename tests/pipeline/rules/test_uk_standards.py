@@ -3267,6 +3267,8 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     # "no ..." says there is none, as "without" does
     ("1. Perianal abscess confined to the perianal space; no ischiorectal extension", None, "K61.0", "K61.0"),
     ("1. Ischiorectal abscess, drained; no fistula", None, "K61.0", "K61.3"),
+    # what the statement states elsewhere it does not deny: the localised peritonitis stands
+    ("1. Acute appendicitis with localised peritonitis; no generalised peritonitis", None, "K35.8", "K35.3"),
     ("1. Non-insulin-dependent diabetes with diabetic nephropathy", None, "E11.9", "E11.2"),
     # a documented code gives way to one that says all it says and more ("state" is boilerplate)
     ("1. Alcohol withdrawal with delirium (delirium tremens)", None, "F10.3", "F10.4"),
