@@ -5,6 +5,15 @@ import pytest
 from clincoder.core.words import adjective_site, content_sequence, content_words, names_site, within
 
 
+@pytest.mark.parametrize("letter, title", [
+    ("localised peritonitis", "Acute appendicitis with localized peritonitis"),
+    ("generalised pustular psoriasis", "Generalized pustular psoriasis"),
+])
+def test_uk_ise_is_read_as_the_titles_ize(letter, title):
+    assert content_words(letter) <= content_words(title)
+    assert content_words("excised") == content_words("excized") and content_words("disease") == {"disease"}
+
+
 def test_content_words_drop_stop_words_short_words_and_plural_s():
     assert content_sequence("Pneumonia due to Streptococcus pneumoniae, 2 lobes") == [
         "pneumonia", "streptococcu", "pneumoniae", "lobe"]
