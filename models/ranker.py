@@ -65,7 +65,8 @@ class Candidate:
         return bool(self.uncoded) and not (self.sentences or self.similar)
 
 
-def _sigmoid(x):
+def sigmoid(x):
+    """Log-odds to probability (the fusion's score, and its Platt-scaled raw score in training)."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -167,7 +168,7 @@ class Featurizer:
         rank[order] = np.arange(1, len(scores) + 1)
         chosen = set(order[: self.constants.top_clf].tolist())
         chosen.update(j for key in hits.cands for j in self.labels_of.get(key, ()))
-        probs = _sigmoid(scores)
+        probs = sigmoid(scores)
         for j in sorted(chosen):
             key = self.label_keys[j]
             if key is None:
@@ -293,7 +294,7 @@ class Fusion:
     def score(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        return _sigmoid(self.raw(X))
+        return sigmoid(self.raw(X))
 
     def to_dict(self) -> dict:
         return {"features": list(FEATURES), "kind": "gbdt", **self.forest.to_dict(), "threshold": self.threshold}

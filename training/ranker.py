@@ -27,7 +27,7 @@ from clincoder.core.config import DEFAULT_RANKER, CoderConfig, RankerConstants, 
 from clincoder.core.metrics import mean_average_precision, recommend_threshold, threshold_sweep
 from clincoder.core.tables import load_table
 from clincoder.models.lexical import lexical_index
-from clincoder.models.ranker import FEATURES, Featurizer, Fusion, feature_matrix
+from clincoder.models.ranker import FEATURES, Featurizer, Fusion, feature_matrix, sigmoid
 from clincoder.models.supervised import DocClassifier, SentenceMemory, TermMemory
 from clincoder.models.trees import BoostingParams
 from clincoder.training.codiesp import align, evidence_phrases, load_split
@@ -185,7 +185,7 @@ def _fit_fusion(rows, half, kind, params: BoostingParams, extra=()) -> tuple[dic
     scale, shift = 1.0, 0.0
     if params.objective == "lambdarank":
         scale, shift = _platt(np.concatenate(raw), np.concatenate([r[3] for r in rows]))
-    m = _evaluate(rows, [1.0 / (1.0 + np.exp(-(scale * x + shift))) for x in raw], kind)
+    m = _evaluate(rows, [sigmoid(scale * x + shift) for x in raw], kind)
     fusion = fit(rows)
     if params.objective == "lambdarank":
         fusion = fusion.calibrated(scale, shift)
