@@ -59,7 +59,8 @@ def content_words(text: str) -> set[str]:
     return set(content_sequence(text))
 
 
-# the titles' -ize where letters write -ise ("localised peritonitis" is the "localized" of K35.3)
+# the titles' -ize where letters write -ise ("localised peritonitis" is the "localized" of K35.3); the
+# lexicon's UK -> US spelling (_SPELLING) reads it the same way
 _ISE = re.compile(r"(?<=[a-z]{3})is(ation|ed|ing|e)$")
 
 
@@ -227,7 +228,7 @@ _SPELLING = [  # UK -> US, applied to lower-case tokens (both sides of a match s
     (re.compile(r"^haem"), "hem"), (re.compile(r"aem"), "em"), (re.compile(r"^oesoph"), "esoph"),
     (re.compile(r"^oe"), "e"), (re.compile(r"(?<=[a-z])oe(?=[a-z])"), "e"), (re.compile(r"paed"), "ped"),
     (re.compile(r"^faec"), "fec"), (re.compile(r"^caec"), "cec"), (re.compile(r"^foet"), "fet"),
-    (re.compile(r"our$"), "or"), (re.compile(r"(?<=[a-z]{3})is(ation|ed|ing|e)$"), r"iz\1"),
+    (re.compile(r"our$"), "or"), (_ISE, r"iz\1"),
     (re.compile(r"^appendicectom"), "appendectom"), (re.compile(r"tre$"), "ter"),
 ]
 _NO_PLURAL = ("ss", "us", "is", "ous", "ics", "sis", "xis", "itis")

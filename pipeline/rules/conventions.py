@@ -82,7 +82,7 @@ def excluded_with(w: Work, r: Rule) -> None:
     classifies it; where it was the primary, that code takes its place."""
     p: ExcludedParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        found = excluded_beside(w, r.id, s, w.scope(r))
+        found = excluded_beside(r, s, w.scope(r))
         if found is None or s not in w.codes:
             continue
         other, note = found

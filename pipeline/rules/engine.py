@@ -341,12 +341,12 @@ def asterisk_refs(w: "Work", rule_id: str) -> tuple:
     return code_refs(" ".join(dagger_rule.params.asterisks)) if dagger_rule is not None else ()
 
 
-def excluded_beside(w: "Work", rule_id: str, s: CodeSuggestion,
+def excluded_beside(notes_rule: Rule | None, s: CodeSuggestion,
                     codes: Sequence[CodeSuggestion]) -> tuple[CodeSuggestion, str] | None:
     """The code of ``codes`` that an Excludes note of ``s`` sends its condition to, with the note,
-    by the notes of the rule ``rule_id`` where it is enabled ("E87.1 hyponatraemia: excludes syndrome
-    of inappropriate secretion of antidiuretic hormone (E22.2)"); None where none does."""
-    notes_rule = w.enabled_rule(rule_id) if rule_id else None
+    by the notes of ``notes_rule`` (CON-042; None where it is not enabled: nothing is excluded)
+    ("E87.1 hyponatraemia: excludes syndrome of inappropriate secretion of antidiuretic hormone
+    (E22.2)"); None where none does."""
     if notes_rule is None:
         return None
     notes = notes_rule.params.notes

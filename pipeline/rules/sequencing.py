@@ -97,10 +97,11 @@ def stated_primary(w: Work, r: Rule) -> None:
     # (never one an earlier rule took out of the suggestions, nor a sibling of a suggested code:
     # its category is coded already, at the subdivision the suggestions chose)
     coded = {(s.system, category(System.parse(s.system), s.code)) for s in mine}
+    notes = w.enabled_rule(p.excludes) if p.excludes else None  # WHO's Excludes notes, read once
     named = [s for s in w.candidates if s.kind == p.kind and System.parse(s.system) in r.applies_to
              and (s.system, s.code) not in w.demoted
              and (s.system, category(System.parse(s.system), s.code)) not in coded
-             and not _explained_there(s, mine, p) and excluded_beside(w, p.excludes, s, mine) is None]
+             and not _explained_there(s, mine, p) and excluded_beside(notes, s, mine) is None]
     # a prose sentence that announces the diagnosis ("Our diagnosis is ...") states it as the heading does
     announced = {(x.start, x.end): x.announced_from for x in w.sentences if x.announces}
     aside = re.compile(p.aside, re.I)
