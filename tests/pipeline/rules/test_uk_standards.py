@@ -927,8 +927,10 @@ def test_beside_a_minor_procedure_a_therapeutic_one_comes_before_a_diagnostic_on
     ("Lt hemiarthroplasty", "W46.1", ["W46.1", "Z94.3"]),
     # terse letters write the side as a capital before the site; a volume is no side
     ("L cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),
+    ("1. L cemented hemiarthroplasty of hip", "W46.1", ["W46.1", "Z94.3"]),  # a numbered line's side
     ("R THR revised to a cemented hemiarthroplasty", "W46.1", ["W46.1", "Z94.2"]),
     ("Cemented hemiarthroplasty; on 2 L oxygen afterwards", "W46.1", ["W46.1"]),
+    ("Cemented hemiarthroplasty; 1.5 L blood loss replaced", "W46.1", ["W46.1"]),
     # the femoral vein is no arterial approach
     ("PCI to LAD with one DES; temporary wire via right femoral venous access", "K75.1", ["K75.1"]),
 ])
