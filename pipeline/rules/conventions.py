@@ -1257,6 +1257,7 @@ class PregnancyParams:
     message: str
     babys: tuple[str, ...] = ()  # the baby's own conditions: never on the mother's record
     babys_message: str = ""
+    skip_sections: tuple[str, ...] = ()  # sections that tell of other episodes (an earlier pregnancy)
 
     def __post_init__(self):
         check_codes(self.episode, "episode")
@@ -1271,7 +1272,10 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
     baby's own conditions (Chapter XVI) are the baby's record's, not the mother's."""
     p: PregnancyParams = r.params
     episode = code_refs(" ".join(p.episode))
-    if not any(in_refs(s.code, episode) for s in w.scope(r)):
+    # a pregnancy the letter tells of this episode, not one in the history ("Gestational diabetes
+    # in her 2012 pregnancy, which resolved" makes no pregnancy of a bariatric operation's episode)
+    if not any(in_refs(s.code, episode) and any(e.assertion in ("present", "uncertain") and e.section not in p.skip_sections
+                                                for e in s.evidence) for s in w.scope(r)):
         return
     babys = code_refs(" ".join(p.babys))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, babys)]:

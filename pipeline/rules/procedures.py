@@ -475,6 +475,58 @@ def fixation_named(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class RegionParams:
+    codes: str  # the operations whose subdivisions come in pairs by region (the skin, chapter S)
+    region: str  # the words of a title that make it the head and neck one ("of head or neck")
+    head_neck: str  # a site of the head or neck as a statement names it ("cheek", "nasal ala")
+    elsewhere: str  # a site of the body elsewhere ("forearm", "back")
+    donor: str  # where a graft was taken from, which is not the site operated on
+    message: str
+
+    def __post_init__(self):
+        check_codes((self.codes,), "codes")
+        for name in ("region", "head_neck", "elsewhere", "donor"):
+            re.compile(getattr(self, name))
+
+
+_NEC = re.compile(r"\s+NEC$")
+
+
+def region_sibling(table, entry, region: str, head_neck: bool):
+    """The subdivision of ``entry``'s category that is the same operation on the head or neck
+    (``head_neck``) or elsewhere ("Full thickness autograft of skin to head or neck" S36.1 and
+    "... of skin NEC" S36.2); None where the category has no such pair, or ``entry`` is it."""
+    def key(title: str) -> str:
+        return re.sub(region, "", _NEC.sub("", title), flags=re.I).strip()
+
+    parent = table.parent(entry.code)
+    if parent is None or bool(re.search(region, entry.title, re.I)) == head_neck:
+        return None
+    return next((e for e in table.children(parent.code) if e.selectable and key(e.title) == key(entry.title)
+                 and bool(re.search(region, e.title, re.I)) == head_neck), None)
+
+
+@rule("CON-070", "conventions", RegionParams)
+def region_named(w: Work, r: Rule) -> None:
+    """An operation on the skin whose category tells the head or neck apart from elsewhere is coded
+    by the site its statement names ("Full thickness skin graft to the left cheek": S36.1, to head
+    or neck, not S36.2, NEC), the donor site left aside; a statement that names both, or neither,
+    keeps the code read."""
+    p: RegionParams = r.params
+    family = code_refs(p.codes)
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, family) and s in w.codes]:
+        said = re.sub(p.donor, " ", " ".join(e.text for e in s.evidence if e.assertion == "present"), flags=re.I)
+        head, other = re.search(p.head_neck, said, re.I), re.search(p.elsewhere, said, re.I)
+        table, entry = w.entry(s)
+        if entry is None or bool(head) == bool(other):
+            continue
+        better = region_sibling(table, entry, p.region, head_neck=bool(head))
+        if better is not None:
+            w.replace(r, s, System.parse(s.system), better.code)
+            w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")
+
+
+@dataclass(frozen=True)
 class SiteTakenParams:
     codes: str  # the site codes (OPCS-4 chapter Z, laterality apart)
     # {codes, sites}: the operations whose category takes a site code, and the site codes they take

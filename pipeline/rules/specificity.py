@@ -205,6 +205,11 @@ def documented_specificity(w: Work, r: Rule) -> None:
             st = _statement_words(w, s, p, history=True)
         named = any(n <= st.said for n in _names(w.tables[system], mine.entry, boilerplate)[1:])
         better = _better(mine, options, st, named)
+        if better is None and len(s.evidence) > 1:
+            # statements that document different subdivisions ("melanoma, left cheek" and a plan
+            # line of a keratosis "on the back of her right hand"): the first, the one the code
+            # rests on most, decides
+            better = _better(mine, options, _statement_words(w, replace(s, evidence=s.evidence[:1]), p), named)
         if better is None:
             continue
         w.replace(r, s, system, better.entry.code)

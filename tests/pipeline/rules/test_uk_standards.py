@@ -2134,6 +2134,21 @@ def test_a_fracture_fixation_is_coded_by_the_method_its_statement_names(nhs_tabl
     assert ("W20.1" in [c.code for c in out.candidates]) is (expected != ["W20.1"])
 
 
+@pytest.mark.parametrize("line, read, expected", [
+    ("Full thickness skin graft to the left cheek defect.", "S36.2", "S36.1"),  # the head or neck
+    ("Split skin graft from the right thigh to the left forearm wound.", "S35.1", "S35.2"),  # the donor left aside
+    ("Repaired with a full-thickness skin graft harvested from the left supraclavicular fossa.", "S36.2", "S36.2"),
+    ("Re-excision of margins, scar on the left temple.", "S06.7", "S06.6"),
+    ("Excision of lesion of skin, left nasal ala.", "S06.5", "S06.5"),  # a category with no NEC twin keeps it
+    ("Split skin graft to the scalp and the back of the right hand.", "S35.2", "S35.2"),  # both: as read
+])
+def test_a_skin_operation_is_coded_by_the_region_its_statement_names(nhs_tables, line, read, expected):
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, read, "primary", x.evidence(line, "procedures"))], "CON-070")
+    assert [c.code for c in out.codes] == [expected]
+    assert bool(out.flags) is (read != expected)
+
+
 @pytest.mark.parametrize("statement, first, stated, candidate", [
     ("Primary diagnosis: NSTEMI", "I10", "I21.4", False),
     ("Principal diagnosis: Community acquired pneumonia (CURB-65 1)", "E11.9", "J18.9", False),
@@ -3329,6 +3344,17 @@ def test_a_past_history_statement_does_not_make_the_subdivision_ambiguous(tables
     assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["C44.3"]
 
 
+@pytest.mark.parametrize("first_line, expected", [
+    ("1. Nodular basal cell carcinoma, left cheek", "C44.3"),  # the statement the code rests on most decides
+    ("1. Nodular basal cell carcinoma", "C44.9"),  # it names no site: two sites elsewhere are left to the coder
+])
+def test_statements_that_document_different_subdivisions_leave_it_to_the_first(tables, first_line, expected):
+    plan = "Skin cancer follow-up in clinic, which will also treat a keratosis on the back of her right hand."
+    x = Excerpt(("diagnoses", first_line), ("plan", plan))
+    first = code(tables, WHO, "C44.9", "primary", x.evidence(first_line, "diagnoses") + x.evidence(plan, "plan"))
+    assert [c.code for c in run(tables, x, [first], "CON-011").codes] == [expected]
+
+
 def test_a_past_history_statement_documents_what_the_others_leave_unsaid(tables):
     """The plan names the migraine only; the history says which: G43.0, not the G43.1 the ranker
     read ("aura")."""
@@ -3872,6 +3898,17 @@ def test_outside_a_pregnancy_episode_nothing_is_added(tables):
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
                           code(tables, WHO, "E66.9")], "CON-016")
     assert coded(out) == [("ICD-10", "J18.9"), ("ICD-10", "E66.9")]
+
+
+@pytest.mark.parametrize("section, chapter_xv", [
+    ("past_medical_history", False),  # a pregnancy of years ago makes no pregnancy episode
+    ("diagnoses", True),  # gestational diabetes of this pregnancy does
+])
+def test_a_pregnancy_told_only_in_the_history_is_no_pregnancy_episode(tables, section, chapter_xv):
+    x = Excerpt(("diagnoses", "1. Morbid obesity, BMI 46"), (section, "- Gestational diabetes in her 2012 pregnancy"))
+    out = run(tables, x, [code(tables, WHO, "E66.8", "primary", x.evidence("Morbid obesity", "diagnoses")),
+                          code(tables, WHO, "O24.4", evidence=x.evidence("Gestational diabetes", section))], "CON-016")
+    assert ("O99.2" in [c.code for c in out.codes]) is chapter_xv
 
 
 @pytest.mark.parametrize("order, first", [

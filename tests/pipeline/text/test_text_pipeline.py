@@ -422,6 +422,18 @@ def test_the_cause_of_a_condition_is_part_of_its_name(analyse, text, mention):
     assert mention in {m.text for m in mentions_of(analyse(text))}
 
 
+@pytest.mark.parametrize("text, mention", [
+    ("R pelviureteric junction (PUJ) obstruction - intrinsic narrowing", "pelviureteric junction (PUJ) obstruction"),
+    ("Left PUJ obstruction for pyeloplasty.", "PUJ obstruction"),
+    ("Lentigo maligna melanoma, left cheek, pT1a.", "Lentigo maligna melanoma"),
+    ("Lentigo maligna (melanoma in situ) completely excised.", "Lentigo maligna"),
+])
+def test_a_condition_named_by_its_site_or_its_morphology_is_one_mention(analyse, text, mention):
+    """Letter wording whose words would each be a mention of their own ("obstruction", "lentigo",
+    "melanoma") names one condition (N13.0; C43, a melanoma, not a lentigo L81.4)."""
+    assert mention in {m.text for m in mentions_of(analyse(text))}
+
+
 def test_alcohol_related_reads_as_the_classifications_alcoholic(analyse):
     found = {m.text: m.canonical for m in mentions_of(analyse("2. Alcohol-related cirrhosis, Child-Pugh B."))}
     assert found["Alcohol-related cirrhosis"] == "alcoholic cirrhosis"
