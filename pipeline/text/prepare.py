@@ -59,6 +59,18 @@ def admin_spans(text: str) -> list[tuple[int, int]]:
     return sorted([m.span() for m in _ADMIN_LINE.finditer(text)] + [m.span() for m in _POST.finditer(text)])
 
 
+def identity_spans(text: str) -> list[tuple[int, int]]:
+    """The lines that identify the patient (:data:`_IDENTIFIERS`: "Re: Amelia (Millie) HARTSHORNE,
+    DOB 22/11/2013, NHS No 999 517 3046"), wherever they stand (after the salutation too): a
+    patient's name is no clinical word, whatever it spells (Amelia is no absence of limbs)."""
+    spans = []
+    for m in _IDENTIFIERS.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        spans.append((start, len(text) if end < 0 else end))
+    return sorted(set(spans))
+
+
 def letterhead_end(text: str, sections) -> int:
     """Where the letterhead ends: the hospital, unit and patient-identifier lines before the
     salutation ("Dear Dr ..."), or without one the paragraphs up to the one that identifies the
@@ -100,13 +112,14 @@ def prepare(doc, weights: TextWeights = TextWeights()) -> PreparedLetter:
     code, each weighted by the section and assertion of its mentions.
 
     A bare heading ("Diagnoses:"), the letterhead (:func:`letterhead_end`) and the sign-off
-    (:func:`signature_start`) are dropped, and people named by title (:func:`person_spans`) and
-    the administrative lines (:func:`admin_spans`) are blanked out with their mentions. In the other sentences the words of negated, family
+    (:func:`signature_start`) are dropped, and people named by title (:func:`person_spans`),
+    the administrative lines (:func:`admin_spans`) and the lines that identify the patient
+    (:func:`identity_spans`) are blanked out with their mentions. In the other sentences the words of negated, family
     and hypothetical mentions are blanked out, and those mentions are kept apart (``uncoded``) to
     be ranked with their assertion; a sentence holding only such mentions is kept as their
     evidence (``coded=False``) and read by no generator but for them."""
     text = doc.text
-    names = sorted(person_spans(text) + admin_spans(text))
+    names = sorted(person_spans(text) + admin_spans(text) + identity_spans(text))
     mentions = [m for m in mentions_of(doc) if not any(a < m.end and m.start < b for a, b in names)]
     sections = list(doc._.section_spans or [])
     kept: list[SentenceRecord] = []

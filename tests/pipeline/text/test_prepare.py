@@ -179,6 +179,17 @@ def test_administrative_lines_after_the_salutation_are_not_read(nlp, line):
     assert "malaria" in p.document and "blood count" in p.document
 
 
+@pytest.mark.parametrize("line, name, kept", [
+    ("Re: Amelia (Millie) HARTSHORNE   DOB 22/11/2013 (12 years)   NHS No 999 517 3046", "Amelia", False),
+    ("Patient: Angelina Iris PARKER, NHS number 999 123 4567", "Iris", False),
+    ("Re: Amelia (Millie) HARTSHORNE", "Amelia", True),  # no identifier: the line is read as it stands
+])
+def test_the_line_that_identifies_the_patient_is_not_read(nlp, line, name, kept):
+    """A patient's name is no clinical word, whatever it spells (amelia: absence of limbs, Q73.0)."""
+    p = _prepared(nlp, f"Dear Dr Lennox,\n\n{line}\n\nShe had a slipped upper femoral epiphysis pinned.\n")
+    assert (name in p.document) is kept and "slipped upper femoral epiphysis" in p.document
+
+
 @pytest.mark.parametrize("sentence, team, kept", [
     ("She was under Dr Imogen Tate, Consultant in Infectious Diseases, for dengue fever.", "Infectious", "dengue"),
     ("Seen by the Registrar in Stroke Medicine, who confirmed a lacunar infarct.", "Stroke", "lacunar"),
