@@ -298,22 +298,25 @@ class SuggestionModel:
     linker: Linker
 
     def offer(self, table: CodeTable, ranked: Sequence[RankedCode], letter: PreparedLetter,
-              max_candidates: int, definitive_share: float = 0.0) -> Offer:
+              max_candidates: int, definitive_share: float = 0.0, primary_floor: float = 0.0) -> Offer:
         """``definitive_share``: where the primary model's choice is of a :data:`LESSER` kind (a
         symptom; diagnostic imaging or a diagnostic operation), the likeliest definitive code a
         statement names is the primary instead, if its precedence is at least this share of the
-        choice's (0: never; :func:`primary_of`)."""
+        choice's (0: never; :func:`primary_of`). ``primary_floor``: a code the suggester does not
+        offer and finds less likely than this is never made the primary on the primary model's word
+        (a "right cataract operation" of years ago, a hip replacement seen on an X-ray)."""
         codes, X = suggestion_rows(self.system, table, ranked, letter, self.prior, self.linker, max_candidates)
         p = self.suggester.probability(X)
         # never suggest what the letter negates, nor what no statement names
         episode = np.array([not r.uncoded for r in codes], dtype=bool) & named(X)
         suggested = (p >= self.suggester.threshold) & episode
         chosen, precedence = None, self.primary.probability(X) if self.primary is not None else None
-        if precedence is not None and episode.any():
-            best = int(np.argmax(np.where(episode, precedence, -1.0)))
+        eligible = episode & (suggested | (p >= primary_floor))
+        if precedence is not None and eligible.any():
+            best = int(np.argmax(np.where(eligible, precedence, -1.0)))
             # a letter that lists what it treated (did) has a primary diagnosis (main procedure)
             if suggested.any() or X[best, FEATURES.index("link_first_stated")] > 0:
-                chosen = primary_of(X, episode, precedence, best, definitive_share)
+                chosen = primary_of(X, eligible, precedence, best, definitive_share)
                 # a symptom set aside stays offered (the rules judge whether the diagnosis explains
                 # it); a diagnostic operation set aside only where the suggester offers it
                 suggested[chosen] = True

@@ -131,8 +131,9 @@ class Coder:
         from clincoder.models.suggest import Offer
 
         if system in self.suggesters:
+            floor = self.config.main_procedure_floor if system.kind == "procedure" else 0.0
             return self.suggesters[system].offer(self.tables.by_system[system], ranked, letter, self.config.max_candidates,
-                                                 self.config.definitive_share)
+                                                 self.config.definitive_share, floor)
         top = ranked[: self.config.max_candidates]
         threshold = self.ranker.threshold(system)
         return Offer(top, None, np.array([r.score >= threshold and not r.uncoded for r in top], dtype=bool), None)

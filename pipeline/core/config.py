@@ -7,7 +7,8 @@ overrides any of them (every key optional)::
       icd10_uk: /data/trud/ICD10_5th_Edition.tsv
     max_bytes: 1000000            # larger letters become error records
     encoding: utf-8
-    coder:    {max_candidates: 200, max_evidence: 5, evidence_ratio: 0.5, definitive_share: 0.5, ranker: null}
+    coder:    {max_candidates: 200, max_evidence: 5, evidence_ratio: 0.5, definitive_share: 0.5,
+               main_procedure_floor: 0.03, ranker: null}
     ranker:   {top_lex: 10, top_dense: 10, top_clf: 150, lex_floor: 0.1, dense_floor: 0.3}
     text:
       section_weights: {primary_diagnosis: 1.5, family_history: 0.0}   # merged over the defaults
@@ -72,6 +73,10 @@ class CoderConfig:
     # operation), the likeliest definitive diagnosis (therapeutic operation) a statement names takes its
     # place if its precedence is at least this share of the choice's (0: never); tuned on UK dev
     definitive_share: float = 0.5
+    # a procedure the suggester does not offer and finds less likely than this is never made the main
+    # procedure on the primary model's word alone (a cataract operation of years ago, a hip
+    # replacement seen on an X-ray); diagnoses have no floor (a letter has a primary diagnosis); tuned on UK dev
+    main_procedure_floor: float = 0.03
 
 
 @dataclass(frozen=True)

@@ -406,6 +406,19 @@ def test_a_letter_that_lists_its_condition_has_a_primary_even_below_the_threshol
     assert chosen == primary and offer.suggested.sum() == (primary is not None)
 
 
+@pytest.mark.parametrize("bias, floor, primary", [
+    (-5.0, 0.03, None),  # the suggester finds it unlikely (p 0.007): no primary on the primary model's word
+    (-5.0, 0.0, "i10"),  # no floor: the primary model's choice stands
+    (-3.0, 0.03, "i10"),  # likely enough (p 0.047)
+])
+def test_a_code_the_suggester_finds_unlikely_is_not_made_the_primary_below_the_floor(uk_mini, bias, floor, primary):
+    model = SuggestionModel(System.ICD10, _suggester(bias=bias), _suggester(link_first_stated=3.0), PRIOR,
+                            Linker(System.ICD10, LexicalIndex(uk_mini), None, PRIOR))
+    offer = model.offer(uk_mini, [RankedCode("i10", 0.7, {0: 1.0})], letter([("Essential hypertension", "diagnoses")]),
+                        200, primary_floor=floor)
+    assert (None if offer.primary is None else offer.codes[offer.primary].key) == primary
+
+
 @pytest.mark.parametrize("definitive, share, expected", [
     ({"link_first_stated": 1.0}, 0.5, 1),                   # a definitive diagnosis a statement names: the primary
     ({"link_first_stated": 1.0}, 0.0, 0),                   # share 0: the primary model's choice stands
