@@ -2920,6 +2920,15 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     ("1. Bleeding duodenal ulcer secondary to diclofenac", "K26.4", ["K26.4", "Y45.3"]),
     # the cause words name another cause; the drug is the treatment
     ("1. Chemical meningitis due to ruptured dermoid cyst, treatment with dexamethasone", "G03.8", ["G03.8"]),
+    # more drugs by the drug table's classes, and "an adverse effect of"
+    ("1. Stevens-Johnson syndrome due to allopurinol", "L51.1", ["L51.1", "Y54.8"]),
+    ("1. Stevens-Johnson syndrome secondary to lamotrigine", "L51.1", ["L51.1", "Y46.6"]),
+    ("Severe hypomagnesaemia, an adverse effect of long-term proton pump inhibitor use", "E83.4", ["E83.4", "Y53.1"]),
+    ("2. Statin-induced myopathy (atorvastatin)", "G72.0", ["G72.0", "Y52.6"]),
+    ("1. Acute kidney injury, contrast-induced after the CT angiogram", "N17.9", ["N17.9", "Y57.5"]),
+    ("1. Heparin-induced thrombocytopenia", "D69.5", ["D69.5", "Y44.2"]),
+    ("1. Ankle oedema, a side effect of amlodipine", "R60.0", ["R60.0", "Y52.1"]),
+    ("1. Acute kidney injury, in contrast to her baseline creatinine", "N17.9", ["N17.9"]),  # no drug
 ])
 def test_an_adverse_effect_in_therapeutic_use_is_followed_by_its_drug(tables, line, condition, expected):
     x = Excerpt(("diagnoses", line))
