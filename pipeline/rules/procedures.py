@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import System, opcs4_supplementary
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+from clincoder.core.tables import CodeEntry, CodeTable
 
 from .conventions import NotCodedParams
 from .engine import Work, evidence, same_statement
@@ -492,7 +493,7 @@ class RegionParams:
 _NEC = re.compile(r"\s+NEC$")
 
 
-def region_sibling(table, entry, region: str, head_neck: bool):
+def region_sibling(table: CodeTable, entry: CodeEntry, region: str, head_neck: bool) -> CodeEntry | None:
     """The subdivision of ``entry``'s category that is the same operation on the head or neck
     (``head_neck``) or elsewhere ("Full thickness autograft of skin to head or neck" S36.1 and
     "... of skin NEC" S36.2); None where the category has no such pair, or ``entry`` is it."""
