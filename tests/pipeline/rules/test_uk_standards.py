@@ -1305,6 +1305,15 @@ def test_an_operation_on_the_skin_carries_its_site(nhs_tables, diagnosis, told, 
     assert _after_the_condition(nhs_tables, diagnosis, "T24.2", told, "S35.2") == expected
 
 
+@pytest.mark.parametrize("proc, expected", [
+    ("S36.1", ["S36.1", "Z47.3", "Z94.3"]),  # to head or neck: the cheek, not the hand named after it
+    ("S36.2", ["S36.2", "Z50.2", "Z94.3"]),  # NEC: the hand, the most specific part named first
+])
+def test_an_operation_on_the_head_or_neck_takes_no_site_off_the_head_and_neck(nhs_tables, proc, expected):
+    told = "Full thickness skin graft to the left cheek; the keratosis on the back of her hand is for cryotherapy."
+    assert _after_the_condition(nhs_tables, "Melanoma of the left cheek.", "C43.3", told, proc) == expected
+
+
 @pytest.mark.parametrize("diagnosis, told, proc, expected", [
     # the site of the lesion an endoscopic operation on the digestive tract treats or samples
     ("Bleeding duodenal ulcer.", "OGD: adrenaline injected and clips applied.", "G43.6", ["G43.6", "Z27.4"]),
