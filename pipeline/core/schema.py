@@ -19,6 +19,10 @@ SCHEMA_VERSION = "1.1"  # 1.1: CodeSuggestion.suggest
 
 ASSERTIONS = ("present", "negated", "historical", "hypothetical", "family", "uncertain")
 NOT_CODED = frozenset({"negated", "family", "hypothetical"})  # assertions a coder never codes
+# assertions that state a condition: what the letter states, and what it states as probable (an
+# uncertain diagnosis that stays the final diagnostic statement is coded as if confirmed: National
+# Clinical Coding Standards ICD-10 5th Edition)
+STATED = frozenset({"present", "uncertain"})
 ROLES = ("primary", "secondary", "candidate")
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

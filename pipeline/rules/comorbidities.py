@@ -12,7 +12,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.index_terms import index_terms
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.words import content_words
 
 from .engine import Work, mention_words, read_as_another
@@ -566,13 +566,13 @@ def _sources(w: Work, p: SourceParams) -> list[list[Mention]]:
     the present or uncertain mentions of conditions after them in its sentence, in order."""
     out, cause_words = [], re.compile(p.cause, re.I)
     for m0 in w.mentions:
-        if m0.procedural or m0.assertion not in ("present", "uncertain") or m0.section in HISTORY_SECTIONS \
+        if m0.procedural or m0.assertion not in STATED or m0.section in HISTORY_SECTIONS \
                 or not re.search(p.named, m0.text, re.I):
             continue
         x = next((w.sentences[i] for i in w.holding([m0])), None)
         cause = cause_words.match(w.text, m0.end, x.end) if x is not None else None
         if cause is not None:
-            out.append([m for m in w.mentions if not m.procedural and m.assertion in ("present", "uncertain")
+            out.append([m for m in w.mentions if not m.procedural and m.assertion in STATED
                         and cause.end() <= m.start < x.end])
     return out
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact, opcs4_supplementary
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
@@ -1274,7 +1274,7 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
     episode = code_refs(" ".join(p.episode))
     # a pregnancy the letter tells of this episode, not one in the history ("Gestational diabetes
     # in her 2012 pregnancy, which resolved" makes no pregnancy of a bariatric operation's episode)
-    if not any(in_refs(s.code, episode) and any(e.assertion in ("present", "uncertain") and e.section not in p.skip_sections
+    if not any(in_refs(s.code, episode) and any(e.assertion in STATED and e.section not in p.skip_sections
                                                 for e in s.evidence) for s in w.scope(r)):
         return
     babys = code_refs(" ".join(p.babys))
@@ -1324,7 +1324,7 @@ def with_companion(w: Work, r: Rule) -> None:
         # a companion of this episode: not one the letter tells only as past ("Pneumonia 2023 -
         # resolved", which HIS-002 takes out later)
         companion = next((s for s in w.scope(r) if in_refs(s.code, partners)
-                          and any(e.assertion in ("present", "uncertain") for e in s.evidence)), None)
+                          and any(e.assertion in STATED for e in s.evidence)), None)
         if companion is None or unless and any(in_refs(s.code, unless) for s in w.scope(r)):
             continue
         codes = code_refs(pair["codes"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, CodeSuggestion
+from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import LIST_MARKER, content_sequence, content_words, within
@@ -110,11 +110,6 @@ class Statement:
     denied: frozenset[str] = frozenset()
     sequence: tuple[str, ...] = ()  # the said words in the order the statement has them
 
-
-# what a code's statement is made of: what the letter states, and what it states as probable (an
-# uncertain diagnosis that stays the final diagnostic statement is coded as if confirmed: National
-# Clinical Coding Standards ICD-10 5th Edition)
-STATED = ("present", "uncertain")
 
 
 def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: bool = False) -> Statement:
@@ -888,7 +883,7 @@ def seizure_not_epilepsy(w: Work, r: Rule) -> None:
     epilepsy = [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]
     if not epilepsy or _epilepsy_named(w, p):
         return
-    seizures = [m for m in w.mentions if m.assertion in ("present", "uncertain") and re.search(p.seizure, m.text, re.I)]
+    seizures = [m for m in w.mentions if m.assertion in STATED and re.search(p.seizure, m.text, re.I)]
     # this episode's seizure, not "two febrile convulsions at 18 months": its sentences are the
     # evidence (the one that gives its cause too: "a seizure provoked by the meningioma", SEQ-002)
     told = tuple(e for e in (w.told(x) for x in (w.sentences[i] for i in w.holding(seizures)))
