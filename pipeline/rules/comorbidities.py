@@ -98,7 +98,8 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
     """Where every substance of an entry in ``said`` is followed in its clause by what makes it no
     allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
     contraindicated because of the interaction with methotrexate") and by no allergic reaction,
-    or preceded by words that it is taken safely ("tolerates oxycodone"), or that the sentence
+    or preceded by words that it is taken safely ("tolerates oxycodone") or given ("prophylaxis was
+    changed to teicoplanin and gentamicin"), or that the sentence
     says after it is no allergy ("Morphine - itching (intolerance, not an allergy)"): the first such reading
     (None where one is an allergy, or none is named). A substance is read where the sentence
     first names it: "Codeine: severe constipation (intolerance), so no codeine-based analgesia"."""
@@ -107,8 +108,9 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
         if found.group(0).lower() in seen:  # "Codeine: constipation (intolerance), so no codeine-based analgesia"
             continue
         seen.add(found.group(0).lower())
-        taken = re.search(p.taken_before, said[max(0, found.start() - p.near):found.start()], re.I)
-        if taken is not None:  # "tolerates oxycodone": a drug taken safely
+        before = said[max(0, found.start() - p.near):found.start()]
+        taken = re.search(p.taken_before, before, re.I) or re.search(p.treated_before, before, re.I)
+        if taken is not None:  # "tolerates oxycodone", "changed to teicoplanin and gentamicin": a drug taken
             readings.append(taken)
             continue
         denied = re.search(p.denied, said[found.end():], re.I)

@@ -719,9 +719,13 @@ class MainProcedureParams:
     minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
     message: str
     diagnostic: str = DIAGNOSTIC_CATEGORY
+    # of the minor procedures, those that place a line, tube or catheter: a therapeutic procedure,
+    # main before a diagnostic operation when no other operation was done
+    therapy: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.minor, "minor")
+        check_codes(self.therapy, "therapy")
         re.compile(self.diagnostic)
 
 
@@ -744,7 +748,7 @@ class IncludedLookParams:
     # the operation chapters (not imaging and tests, drugs, the O/Y/Z sites and supplementaries)
     chapters: tuple[str, ...] = ("A01-N99", "P01-T99", "V01-W99")
     # a therapy by the look's own route (its category's title): it includes the look
-    route: str = r"\b(?:endoscopic|transluminal)\b"
+    route: str = r"\b(?:endoscopic|ureteroscopic|nephroscopic|transluminal)\b"
     biopsy: str = r"\bbiopsy\b"  # a look with a biopsy is coded beside the therapy
 
     def __post_init__(self):
@@ -776,22 +780,23 @@ def included_look(w: Work, r: Rule) -> None:
 @rule("SEQ-004", "sequencing", MainProcedureParams)
 def main_procedure(w: Work, r: Rule) -> None:
     p: MainProcedureParams = r.params
-    minor = code_refs(" ".join(p.minor))
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if not mine:
         return
-    major = [s for s in mine if not in_refs(s.code, minor)]
-    therapeutic = [s for s in major if not _category_titled(w, s, p.diagnostic)]
-    if therapeutic and _category_titled(w, mine[0], p.diagnostic):  # the endoscopy that only looked
-        major = therapeutic
-    elif in_refs(mine[0].code, minor):  # a line before the marrow biopsy and the plasma exchange
-        major = therapeutic or major
+    minor, therapy = code_refs(" ".join(p.minor)), code_refs(" ".join(p.therapy))
+    operations = [s for s in mine if not in_refs(s.code, minor)]
+    therapeutic = [s for s in operations if not _category_titled(w, s, p.diagnostic)]
+    lines = [s for s in mine if in_refs(s.code, therapy)]
+    if therapeutic:  # the endoscopy that only looked, the line before the plasma exchange
+        best = therapeutic[0]
+    elif operations:  # a line, tube or catheter placed before the marrow biopsy; else the biopsy
+        best = lines[0] if lines else operations[0]
     else:
         return
-    if major and major[0] is not mine[0]:
-        w.move_before(major[0], mine[0])
-        w.tag(r, major[0], mine[0])
-        w.flag(r, p.message, mine[0], codes=(major[0].code, mine[0].code), other=major[0].code)
+    if best is not mine[0]:
+        w.move_before(best, mine[0])
+        w.tag(r, best, mine[0])
+        w.flag(r, p.message, mine[0], codes=(best.code, mine[0].code), other=best.code)
 
 
 def _named_at(w: Work, s: CodeSuggestion, statement: Evidence, other: CodeSuggestion) -> int | None:

@@ -183,6 +183,8 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     (None, "Because of his penicillin allergy he was treated with IV teicoplanin and metronidazole.", "Z88.0"),
     ("hpc", "Seen by GP with a chest infection -> clarithromycin 500 mg BD (pen allergic).", None),
     ("allergies", "Penicillin - anaphylaxis (teicoplanin and gentamicin used for prophylaxis).", "Z88.0"),
+    ("allergies", "Allergy: co-amoxiclav - facial swelling (2016). Prophylaxis was changed to teicoplanin and gentamicin.",
+     "Z88.0"),
     ("allergies", "Morphine - vivid hallucinations (intolerance; tolerates oxycodone).", None),
     # the drug is read where the line first names it, not in the treatment the intolerance ruled out
     ("allergies", "- Codeine: severe constipation (intolerance), so no codeine-based analgesia was prescribed.", None),
@@ -863,6 +865,24 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first
     out = run(tables, x, [code(tables, OPCS, first, "primary"), code(tables, OPCS, main)], "SEQ-004")
     assert [c.code for c in out.codes] == [main, first]
 
+@pytest.mark.parametrize("codes, expected", [
+    (["W36.5", "L91.5"], ["L91.5", "W36.5"]),  # the Hickman line before the marrow biopsy
+    (["A55.9", "G47.5"], ["G47.5", "A55.9"]),  # the nasogastric tube before the diagnostic lumbar puncture
+    (["M45.9", "M47.1"], ["M47.1", "M45.9"]),  # the catheter of a clot retention before the cystoscopy
+    (["X72.1", "W36.5", "L91.5"], ["L91.5", "X72.1", "W36.5"]),  # the line, not the chemotherapy
+    (["W36.5", "X73.1"], ["W36.5", "X73.1"]),  # a drug given: the biopsy stays first
+    (["X65.4", "M47.9"], ["X65.4", "M47.9"]),  # no operation: radiotherapy and a catheter in the letter's order
+    (["X40.3", "L91.2"], ["X40.3", "L91.2"]),  # dialysis and its line
+    (["L91.5", "M45.9", "M42.1"], ["M42.1", "L91.5", "M45.9"]),  # a therapeutic operation before them all
+])
+def test_a_line_tube_or_catheter_placed_comes_before_a_diagnostic_operation(nhs_tables, codes, expected):
+    x = Excerpt(("procedures", "Procedures as listed"))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, c, "primary" if n == 0 else "secondary")
+                              for n, c in enumerate(codes)], "SEQ-004")
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (expected != codes)
+
+
 @pytest.mark.parametrize("procedures, kept", [
     (["W46.1", "X33.2"], ["W46.1"]),  # the transfusion after the hemiarthroplasty
     (["X28.1", "Q07.4"], ["Q07.4"]),  # the iron infusion before the hysterectomy
@@ -885,6 +905,7 @@ def test_a_transfusion_or_drug_infusion_is_coded_only_alone(nhs_tables, procedur
     (["K57.2", "K58.2"], False, ["K57.2", "K58.2"]),  # told apart: each its own statement
     (["X32.3", "W36.5"], True, ["X32.3", "W36.5"]),  # another chapter: the plasma exchange includes no biopsy
     (["M29.2", "M30.1"], True, ["M29.2"]),  # the retrograde pyelogram at the ureteric stent
+    (["M27.1", "M45.9"], True, ["M27.1"]),  # the cystoscopy on the way to a ureteroscopic lithotripsy
     (["Q16.5", "Q18.9"], True, ["Q16.5", "Q18.9"]),  # the hysteroscopy approaches an ablation of another route
     (["H24.3", "H25.1"], True, ["H24.3", "H25.1"]),  # biopsies at the colonic stent are coded beside it
 ])
@@ -3291,6 +3312,11 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     # a diabetic complication as the diabetes subdivisions name it
     ("1. Type 2 diabetes with diabetic nephropathy, CKD stage 3b", None, "E11.9", "E11.2"),
     ("1. Type 1 diabetes with diabetic peripheral neuropathy", None, "E10.9", "E10.4"),
+    # a glomerular disease's histological type as the N00-N08 subdivisions name it
+    ("1. Nephrotic syndrome from primary membranous nephropathy (anti-PLA2R positive)", None, "N04.9", "N04.2"),
+    ("1. Nephrotic syndrome due to minimal change disease", None, "N04.9", "N04.0"),
+    ("1. Nephrotic syndrome, FSGS on biopsy", None, "N04.9", "N04.1"),
+    ("1. Nephrotic syndrome, biopsy awaited", None, "N04.9", "N04.9"),
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),

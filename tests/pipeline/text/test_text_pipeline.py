@@ -118,6 +118,20 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("PE was considered and ruled out.", "PE", "negated"),
     ("High-flow nasal oxygen and NIV were considered and not needed.", "NIV", "negated"),
     ("NIV was started on the ward and was needed for two days.", "NIV", "present"),
+    # an operation weighed and not done, or decided against; a heading naming the decision
+    ("6. Gastrostomy considered and not placed (best interests decision 17/11/2026)", "Gastrostomy", "negated"),
+    ("A PEG was discussed and not pursued.", "PEG", "negated"),
+    ("It was agreed that a gastrostomy would not be placed.", "gastrostomy", "negated"),
+    ("6. Gastrostomy decision", "Gastrostomy", "hypothetical"),
+    ("She would not be discharged before her cholecystectomy.", "cholecystectomy", "present"),
+    ("Laparotomy and adhesiolysis discussed as the next step had the contrast not reached the colon.",
+     "adhesiolysis", "hypothetical"),
+    ("Laparoscopic cholecystectomy was performed as the next step.", "Laparoscopic cholecystectomy", "present"),
+    # a condition considered and not found; a problem list's verdict after a dash
+    ("Marfan syndrome was considered and not found.", "Marfan syndrome", "negated"),
+    ("- Sepsis considered on admission - excluded", "Sepsis", "negated"),
+    ("3. ?Neutropenic sepsis day 6 - excluded", "sepsis", "negated"),
+    ("- Community-acquired pneumonia (CURB-65 2) - PE excluded on CTPA", "Community-acquired pneumonia", "present"),
     # a reaction listed under the allergies is the allergy's, not a condition of this episode
     ("Allergies: aspirin - angioedema (2022).", "angioedema", "historical"),
     ("Anaemia and hypertension, and PE was excluded.", "hypertension", "present"),
