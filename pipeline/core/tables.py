@@ -272,7 +272,9 @@ def load_tsv_table(path: str | Path, system: System, edition: str, env_var: str)
         sel = r["selectable"] if r["selectable"] is not None else (code not in has_child and r["kind"] in ("category", "subcategory"))
         entries.append(CodeEntry(code=code, title=full_title(code), kind=r["kind"], parent=r["parent"],
                                  selectable=sel, source_title=r["source_title"], current=r["current"]))
-    return CodeTable(system, edition, entries, source=str(path), fingerprint=cache_key(path.read_bytes()))
+    # fingerprinted by the entries read, not the file's bytes: a change to how a file is read (which
+    # codes are selectable) rebuilds the indexes and embeddings made from the table
+    return CodeTable(system, edition, entries, source=str(path))
 
 
 def _fillers_to_their_category(raw: dict[str, dict]) -> None:

@@ -145,11 +145,17 @@ class Work:
     def replace(self, rule: Rule, s: CodeSuggestion, system: System, code: str,
                 evidence: tuple[Evidence, ...] = (), score: float | None = None) -> None:
         """``code`` is suggested in the place of ``s`` (the primary stays primary), which becomes
-        a candidate; ``evidence``, where given, is what the rule read it from (else that of ``s``).
-        A code already suggested keeps its own evidence; one that was no candidate ranks with
-        ``score`` (as :meth:`add`)."""
-        added = self.add(rule, system, code, evidence or s.evidence, after=s,  # None: already suggested
-                         rule_evidence=bool(evidence), score=score)
+        a candidate; ``evidence``, where given, is what the rule read it from, else that of ``s``
+        followed by the candidate's own (the statement that documents the code stands first: a
+        candidate read only from the blood cultures is no finding alone once the diagnosis list's
+        "sepsis with E. coli bacteraemia" is its). A code already suggested keeps its own
+        evidence; one that was no candidate ranks with ``score`` (as :meth:`add`)."""
+        if not evidence:
+            own = next((c.evidence for c in self.candidates
+                        if c.system == system.value and compact(c.code) == compact(code)), ())
+            evidence = s.evidence + tuple(e for e in own if (e.start, e.end) not in {(x.start, x.end) for x in s.evidence})
+        added = self.add(rule, system, code, evidence, after=s,  # None: already suggested
+                         rule_evidence=True, score=score)
         if added is None:  # suggested already: it moves up to the place of the code it replaces
             added = self.suggested(system, code)
         if added is None:  # the table lacks it, or a validity edit ruled it out: ``s`` stays

@@ -448,6 +448,39 @@ def told_done(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class IncludedOperationParams:
+    joined: str  # where an operation's title goes on to name a further operation it includes (" and ")
+    residual: str  # title words that name no operation (NEC, HFQ)
+    min_words: int  # the fewest words a title names an operation by
+    message: str
+
+    def __post_init__(self):
+        for pattern in (self.joined, self.residual):
+            re.compile(pattern)
+
+
+@rule("CON-071", "conventions", IncludedOperationParams)
+def included_operation(w: Work, r: Rule) -> None:
+    """A suggested operation whose own title another suggested operation's title names after "and"
+    ("Abdominoperineal excision of rectum and end colostomy" holds "End colostomy") is part of that
+    operation, which OPCS-4 codes as one: not coded beside it."""
+    p: IncludedOperationParams = r.params
+    mine = [s for s in w.scope(r) if s.kind == "procedure" and not opcs4_supplementary(s.code)]
+    titles = {id(s): (entry.source_title or entry.title).lower() if (entry := w.entry(s)[1]) is not None else ""
+              for s in mine}
+    for part in mine:
+        name = re.sub(p.residual, " ", titles[id(part)], flags=re.I).strip()
+        if len(name.split()) < p.min_words:
+            continue
+        whole = next((s for s in mine if s is not part and s.code[:3] != part.code[:3]
+                      and any(name in rest for rest in re.split(p.joined, titles[id(s)])[1:])), None)
+        if whole is not None:
+            w.demote(part)
+            w.tag(r, part)
+            w.flag(r, p.message, part, codes=(part.code, whole.code), other=whole.code)
+
+
+@dataclass(frozen=True)
 class FixationParams:
     codes: str  # the reductions and fixations of a fracture (W19-W26)
     # {code, words}: a method of fixation as a statement names it, and the code it takes; first wins

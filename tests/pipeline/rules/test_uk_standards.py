@@ -3505,6 +3505,19 @@ def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(table
         assert out.flags[0].codes == (coded_as, expected) and "names it in full" in out.flags[0].message
 
 
+def test_a_code_that_replaces_another_keeps_the_statement_that_documents_it(tables):
+    # the specific code was a candidate read only from the blood cultures: once it takes the place
+    # of the diagnosis list's sepsis, that statement is its evidence, so it is no mere finding
+    line = "Principal: Sepsis with E. coli bacteraemia secondary to an infected obstructed kidney"
+    result = "Blood cultures (2 of 2 sets) grew Escherichia coli."
+    x = Excerpt(("diagnoses", line), ("investigations", result))
+    sepsis = code(tables, WHO, "A41.9", "primary", x.evidence(line, "diagnoses"))
+    e_coli = replace(code(tables, WHO, "A41.5", "candidate", x.evidence(result, "investigations"), score=0.1))
+    out = run(tables, x, [sepsis], "CON-014", "CON-019", candidates=[e_coli])
+    assert [c.code for c in out.codes] == ["A41.5"] and out.codes[0].role == "primary"
+    assert [e.section for e in out.codes[0].evidence] == ["diagnoses", "investigations"]
+
+
 @pytest.mark.parametrize("line, expected", [
     ("Diagnosis: Left L4/5 disc prolapse with left L5 radiculopathy and foot drop", "M51.16"),  # a lumbar level
     ("Diagnosis: Left disc prolapse with left L5 radiculopathy and foot drop", "M51.16"),
@@ -5096,3 +5109,18 @@ def test_a_fall_stays_beside_an_injury_or_a_condition_it_may_explain(tables):
         coded_first = code(tables, WHO, condition, "primary", x.evidence("compression fracture of L1", None))
         out = run(tables, x, [coded_first, cause], "SEQ-020")
         assert [c.code for c in out.codes] == [condition, "W19"]
+
+
+@pytest.mark.parametrize("codes, kept", [
+    (["H15.2", "H33.1"], ["H33.1"]),  # the end colostomy of an abdominoperineal excision of rectum
+    (["H33.1", "H15.2"], ["H33.1"]),
+    (["H33.4", "H15.2"], ["H33.4", "H15.2"]),  # an anterior resection's title names no colostomy
+    (["H33.1", "Y75.2"], ["H33.1", "Y75.2"]),  # a supplementary code is never an operation a title holds
+])
+def test_an_operation_another_code_names_in_its_title_is_part_of_it(nhs_tables, codes, kept):
+    line = "Laparoscopic abdominoperineal excision of rectum with end colostomy"
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, c, "primary" if n == 0 else "secondary", x.evidence(line, "procedures"))
+                              for n, c in enumerate(codes)], "CON-071")
+    assert [c.code for c in out.codes] == kept
+    assert [f.rule for f in out.flags] == (["CON-071"] if kept != codes else [])

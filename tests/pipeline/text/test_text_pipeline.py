@@ -127,6 +127,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Laparotomy and adhesiolysis discussed as the next step had the contrast not reached the colon.",
      "adhesiolysis", "hypothetical"),
     ("Laparoscopic cholecystectomy was performed as the next step.", "Laparoscopic cholecystectomy", "present"),
+    # the reaction that makes a drug an allergy is the allergy's; a reaction of this episode is not
+    ("He is allergic to clarithromycin (urticaria and lip swelling in 2020).", "urticaria", "historical"),
+    ("She developed an allergic reaction to co-amoxiclav with urticaria on day 2.", "urticaria", "present"),
+    # a condition of an earlier decade of life, or none for years
+    ("Migraine in her twenties, none for years.", "Migraine", "historical"),
+    ("In his thirties he had gout; none since.", "gout", "historical"),
+    ("She has had migraine for years, worse this week.", "migraine", "present"),
     # a condition considered and not found; a problem list's verdict after a dash
     ("Marfan syndrome was considered and not found.", "Marfan syndrome", "negated"),
     ("- Sepsis considered on admission - excluded", "Sepsis", "negated"),
