@@ -153,7 +153,8 @@ class Work:
         if not evidence:
             own = next((c.evidence for c in self.candidates
                         if c.system == system.value and compact(c.code) == compact(code)), ())
-            evidence = s.evidence + tuple(e for e in own if (e.start, e.end) not in {(x.start, x.end) for x in s.evidence})
+            told = {(e.start, e.end) for e in s.evidence}
+            evidence = s.evidence + tuple(e for e in own if (e.start, e.end) not in told)
         added = self.add(rule, system, code, evidence, after=s,  # None: already suggested
                          rule_evidence=True, score=score)
         if added is None:  # suggested already: it moves up to the place of the code it replaces

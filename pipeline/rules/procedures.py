@@ -459,6 +459,13 @@ class IncludedOperationParams:
             re.compile(pattern)
 
 
+def _own_title(w: Work, s: CodeSuggestion) -> str:
+    """A code's own title as the classification words it ("End colostomy"), not joined to its
+    category's ("Other exteriorisation of colon, end colostomy")."""
+    entry = w.entry(s)[1]
+    return (entry.source_title or entry.title) if entry is not None else s.title
+
+
 @rule("CON-071", "conventions", IncludedOperationParams)
 def included_operation(w: Work, r: Rule) -> None:
     """A suggested operation whose own title another suggested operation's title names after "and"
@@ -466,8 +473,7 @@ def included_operation(w: Work, r: Rule) -> None:
     operation, which OPCS-4 codes as one: not coded beside it."""
     p: IncludedOperationParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "procedure" and not opcs4_supplementary(s.code)]
-    titles = {id(s): (entry.source_title or entry.title).lower() if (entry := w.entry(s)[1]) is not None else ""
-              for s in mine}
+    titles = {id(s): _own_title(w, s).lower() for s in mine}
     for part in mine:
         name = re.sub(p.residual, " ", titles[id(part)], flags=re.I).strip()
         if len(name.split()) < p.min_words:
