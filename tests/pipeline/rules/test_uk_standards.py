@@ -505,6 +505,8 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
     ("diagnoses", "2. Iron deficiency anaemia, treated with IV iron and resolved", "D50.9", True),  # this episode's
     (None, "She had erythema nodosum in 2018, which resolved.", "L52", False),  # dated in the story
     (None, "She had an acute kidney injury, which resolved with fluids.", "N17.9", True),  # this episode's
+    (None, "She had Bell's palsy on the left in 2018 which recovered fully.", "G51.0", False),
+    (None, "Her kidney injury, which recovered fully with fluids, was prerenal.", "N17.9", True),  # this episode's
     ("past_medical_history", "- Anxiety in 2022, treated with a course of CBT; no current symptoms or treatment.",
      "F41.9", False),
     ("past_medical_history", "- Benign prostatic hyperplasia, treated by TURP in 2018; no urinary symptoms since.",
