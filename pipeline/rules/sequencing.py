@@ -744,12 +744,12 @@ def _category_titled(w: Work, s: CodeSuggestion, pattern: str) -> bool:
 @dataclass(frozen=True)
 class IncludedLookParams:
     message: str
-    diagnostic: str = DIAGNOSTIC_CATEGORY
     # the operation chapters (not imaging and tests, drugs, the O/Y/Z sites and supplementaries)
-    chapters: tuple[str, ...] = ("A01-N99", "P01-T99", "V01-W99")
+    chapters: tuple[str, ...]
     # a therapy by the look's own route (its category's title): it includes the look
-    route: str = r"\b(?:endoscopic|ureteroscopic|nephroscopic|transluminal)\b"
-    biopsy: str = r"\bbiopsy\b"  # a look with a biopsy is coded beside the therapy
+    route: str
+    biopsy: str  # a look with a biopsy is coded beside the therapy
+    diagnostic: str = DIAGNOSTIC_CATEGORY
 
     def __post_init__(self):
         check_codes(self.chapters, "chapters")
