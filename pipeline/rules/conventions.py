@@ -1592,15 +1592,12 @@ def unspecified_beside_specified(w: Work, r: Rule) -> None:
             w.flag(r, p.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
-_NEC = re.compile(r"\bNEC\b")
-
-
 def _said_more(w: Work, r: Rule) -> None:
     """Of two operations that rest on the same statement, one whose title says all the other's
     says and more ("Percutaneous biopsy of lesion of liver NEC" J13.2 beside "Biopsy of liver NEC"
     J14.1, both read in "ultrasound-guided percutaneous liver biopsy") is coded."""
     operations = [s for s in w.scope(r) if s.kind == "procedure" and s.evidence and not opcs4_supplementary(s.code)]
-    words = {id(s): content_words(_NEC.sub(" ", s.title)) for s in operations}
+    words = {id(s): content_words(s.title) for s in operations}  # "NEC" is a stop word
     for s in operations:
         spans = {(e.start, e.end) for e in s.evidence}
         more = next((o for o in operations if o is not s and o in w.codes and words[id(s)] < words[id(o)]
