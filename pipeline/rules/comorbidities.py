@@ -57,6 +57,9 @@ class StatusParams:
     # ... and one the rest of its sentence says is no allergy, whatever reaction it names
     # ("Morphine - itching (intolerance, not an allergy)")
     denied: str = r"(?!)"
+    # ... and one its own clause labels an intolerance, whatever reaction it names ("Morphine -
+    # severe itching: intolerance"): the clinician has judged it
+    labelled: str = r"(?!)"
     # the words that take an allergy to a named substance off the record, wherever the letter says
     # them ("viral rash, not a penicillin allergy", "penicillin allergy label removed"); only where
     # what they match names the entry's substance
@@ -67,7 +70,7 @@ class StatusParams:
         check_entries(self.codes, "codes", {"code": str, "words": str, "sections": list},
                       {"unless": str, "told_in": list, "dated_in": list, "begun": str})
         for pattern in (self.told, self.not_told, self.past, self.earlier, self.dates, self.not_allergy, self.allergic,
-                        self.treated_before, self.treated_after, self.taken_before, self.denied, self.delabelled, self.conditional):
+                        self.treated_before, self.treated_after, self.taken_before, self.denied, self.labelled, self.delabelled, self.conditional):
             re.compile(pattern)
 
 
@@ -98,7 +101,8 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
     """Where every substance of an entry in ``said`` is followed in its clause by what makes it no
     allergy ("Codeine causes vomiting", "Clarithromycin gives him diarrhoea", "Trimethoprim:
     contraindicated because of the interaction with methotrexate") and by no allergic reaction,
-    or preceded by words that it is taken safely ("tolerates oxycodone") or given ("prophylaxis was
+    or labelled an intolerance in its clause ("Morphine - severe itching: intolerance"), or
+    preceded by words that it is taken safely ("tolerates oxycodone") or given ("prophylaxis was
     changed to teicoplanin and gentamicin"), or that the sentence
     says after it is no allergy ("Morphine - itching (intolerance, not an allergy)"): the first such reading
     (None where one is an allergy, or none is named). A substance is read where the sentence
@@ -118,8 +122,8 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
             readings.append(denied)
             continue
         clause = re.match(r"[^;,.]*", said[found.end():found.end() + p.clause]).group(0)
-        reading = re.search(p.not_allergy, clause, re.I)
-        if reading is None or re.search(p.allergic, clause, re.I):
+        reading = re.search(p.labelled, clause, re.I) or re.search(p.not_allergy, clause, re.I)
+        if reading is None or (re.search(p.allergic, clause, re.I) and not re.search(p.labelled, clause, re.I)):
             return None
         readings.append(reading)
     return readings[0] if readings else None

@@ -419,7 +419,11 @@ class AdverseEffectParams:
     drug_induced: tuple[dict, ...] = ()
 
     def __post_init__(self):
-        check_entries(self.drugs, "drugs", {"words": str, "add": str}, {})
+        check_entries(self.drugs, "drugs", {"words": str, "add": str}, {"narrowed_by": list})
+        known = {d["add"] for d in self.drugs}
+        for d in self.drugs:
+            if set(d.get("narrowed_by", ())) - known:
+                raise ValueError(f"drugs {d['words']!r}: narrowed_by names codes no drug entry adds: {d['narrowed_by']}")
         check_entries(self.drug_induced, "drug_induced", {"codes": str, "becomes": str}, {})
         check_codes(self.codes, "codes")
         check_codes(self.promote, "promote")
@@ -457,12 +461,15 @@ def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence
     return any(_caused_by(p, d["words"], told, before) for d in p.drugs)
 
 
-def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
+def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> dict[int, list[Evidence]]:
     """The best candidate of each present statement that names the drug causing the condition,
-    where no suggested diagnosis is read from that statement already."""
+    where no suggested diagnosis is read from that statement already. Where the condition the
+    statement names is a suggested diagnosis's ("the ulcer is likely NSAID-related" of a coded
+    duodenal ulcer: the candidate's mention words are all that diagnosis's title words), the
+    statement is that diagnosis's instead: returned by ``id`` of the diagnosis, nothing promoted."""
     refs = code_refs(" ".join(p.promote))
     told = {(e.start, e.end) for s in w.scope(r) if s.kind == "diagnosis" for e in s.evidence}
-    best: dict[tuple[int, int], CodeSuggestion] = {}
+    best: dict[tuple[int, int], tuple[CodeSuggestion, Evidence]] = {}
     for c in w.candidates:
         if c.kind != "diagnosis" or (c.system, c.code) in w.demoted or not in_refs(c.code, refs) \
                 or (c.suggest or 0.0) < p.floor or System.parse(c.system) not in r.applies_to:
@@ -470,10 +477,29 @@ def _promote_stated(w: Work, r: Rule, p: AdverseEffectParams) -> None:
         for e in c.evidence:
             where = (e.start, e.end)
             if e.assertion == "present" and where not in told and _drug_caused(w, p, c, e) \
-                    and (where not in best or c.score > best[where].score):
-                best[where] = c
-    for c in dict((id(c), c) for c in best.values()).values():
+                    and (where not in best or c.score > best[where][0].score):
+                best[where] = (c, e)
+    theirs: dict[int, list[Evidence]] = {}
+    promoted: dict[int, CodeSuggestion] = {}
+    for c, e in best.values():
+        coded = _coded_as(w, r, c, e)
+        if coded is not None:
+            theirs.setdefault(id(coded), []).append(e)
+        else:
+            promoted[id(c)] = c
+    for c in promoted.values():
         w.add(r, System.parse(c.system), c.code, c.evidence)
+    return theirs
+
+
+def _coded_as(w: Work, r: Rule, c: CodeSuggestion, e: Evidence) -> CodeSuggestion | None:
+    """The suggested diagnosis whose title holds every word of the candidate ``c``'s mention in
+    statement ``e`` (the same condition told again, "the ulcer"), or None."""
+    said = [mention_words(m) for m in w.support(c) if e.start <= m.start < e.end]
+    if not said or not all(said):
+        return None
+    return next((s for s in w.scope(r) if s.kind == "diagnosis" and s.system == c.system
+                 and all(words <= content_words(s.title) for words in said)), None)
 
 
 def _around_the_condition(w: Work, s: CodeSuggestion, e: Evidence) -> tuple[str, str]:
@@ -491,11 +517,11 @@ def adverse_effect(w: Work, r: Rule) -> None:
     the drug."""
     p: AdverseEffectParams = r.params
     placed: set[int] = set()
-    _promote_stated(w, r, p)
+    theirs = _promote_stated(w, r, p)
     conditions = code_refs(" ".join(p.codes))
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, conditions)]:
-        parts = [_around_the_condition(w, s, e) for e in s.evidence]
-        found = sorted(((m.start(), d["add"], m) for d in p.drugs for before, told in parts
+        parts = [_around_the_condition(w, s, e) for e in (*s.evidence, *theirs.get(id(s), ()))]
+        found = sorted(((m.start(), _narrowed(w, p, d), m) for d in p.drugs for before, told in parts
                         if (m := _caused_by(p, d["words"], told, before))), key=lambda f: f[0])
         condition = _drug_induced_form(w, r, s) if found else s
         after = condition
@@ -506,6 +532,15 @@ def adverse_effect(w: Work, r: Rule) -> None:
                 w.tag(r, condition)
                 w.flag(r, p.message, condition, codes=(condition.code, added.code), other=added.code,
                        mention=match.group(0))
+
+
+def _narrowed(w: Work, p: AdverseEffectParams, drug: dict) -> str:
+    """The code of the one drug of ``drug``'s ``narrowed_by`` classes the letter names, where it
+    names exactly one ("NSAID-related" ulcer in a letter whose drugs name naproxen: Y45.2, the
+    propionic acid derivatives, not Y45.3, the NSAID unnamed); else ``drug``'s own code."""
+    narrower = {d["add"] for d in p.drugs if d["add"] in drug.get("narrowed_by", ())
+                and re.search(rf"\b(?:{d['words']})\b", w.text, re.I)}
+    return narrower.pop() if len(narrower) == 1 else drug["add"]
 
 
 def _drug_induced_form(w: Work, r: Rule, s: CodeSuggestion) -> CodeSuggestion:
@@ -1118,12 +1153,24 @@ def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
         return stated and any(words & mention_words(m) for m in w.inside(c, procedural=False))
 
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
-        named = [c for c in w.candidates if c.system == s.system and in_refs(c.code, beside)
-                 and c.score >= p.source_floor and named_with(s, c)]
-        if named:
-            best = max(named, key=lambda c: c.score)
+        named = [c for c in w.candidates if c.system == s.system and c.score >= p.source_floor and named_with(s, c)]
+        sources = [bled for c in named if (bled := _bled_form(w, c, beside)) is not None]
+        if sources:
+            best = max(sources, key=lambda c: c.score)
             w.replace(r, s, System.parse(best.system), best.code)
             w.flag(r, p.message, s, codes=(s.code, best.code), other=f"{best.code} ({best.title})")
+
+
+def _bled_form(w: Work, c: CodeSuggestion, beside) -> CodeSuggestion | None:
+    """``c`` where it is a condition of ``beside``; else, for a condition whose category has
+    subdivisions in ``beside`` (a duodenal ulcer ranked as K26.9, without haemorrhage), the
+    candidate of those subdivisions that says least besides the bleeding (K26.4, chronic or
+    unspecified with haemorrhage: "acute" in "acute upper GI bleed" tells the bleed, not the
+    ulcer), else the best-ranked; else None."""
+    if in_refs(c.code, beside):
+        return c
+    forms = [o for o in w.candidates if o.system == c.system and o.code[:3] == c.code[:3] and in_refs(o.code, beside)]
+    return max(forms, key=lambda o: ("unspecified" in o.title.lower(), o.score), default=None)
 
 
 @dataclass(frozen=True)

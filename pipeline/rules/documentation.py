@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clincoder.core.codes import System
 from clincoder.core.contracts import Mention
-from clincoder.core.words import norm
+from clincoder.core.words import LEXICON_STOP_WORDS, content_words, norm
 
 from .conventions import AxesParams
-from .engine import Work, axis_gaps, evidence, mention_text, specific
+from .engine import Work, axis_gaps, evidence, mention_text, mention_words, specific, term_words
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, QuestionParams, Rule, check_codes
@@ -123,6 +124,26 @@ def ruled_out_later(w: Work, r: Rule) -> None:
         if not inside or any(m.assertion != "uncertain" for m in inside):
             continue
         answer = next((n for n in negated if any(_same_condition(m, n) for m in inside)), None)
+        if answer is not None:
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s, mention=answer.text)
+
+
+@rule("DOC-006", "documentation", MessageParams)
+def denied_by_name(w: Work, r: Rule) -> None:
+    """A diagnosis read from words that do not name it ("viral-induced wheeze" read as J45.1,
+    nonallergic asthma: no present mention of its evidence shares a word of its title or index
+    terms) that the letter names only to deny it ("we have not diagnosed asthma") is not coded."""
+    denied = [m for m in w.mentions if not m.procedural and m.assertion == "negated"]
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not s.rules  # a rule's codes are its own
+              and not w.tags.get((s.system, s.code))]:
+        names = content_words(s.title) | term_words(System.parse(s.system), s.code)
+        inside = [m for m in w.inside(s, False) if m.assertion == "present"]
+        if not inside or any(names & mention_words(m) for m in inside):
+            continue
+        own = content_words(s.title) - LEXICON_STOP_WORDS
+        answer = next((m for m in denied if own & mention_words(m)), None)
         if answer is not None:
             w.demote(s)
             w.tag(r, s)

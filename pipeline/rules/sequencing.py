@@ -722,10 +722,12 @@ class MainProcedureParams:
     # of the minor procedures, those that place a line, tube or catheter: a therapeutic procedure,
     # main before a diagnostic operation when no other operation was done
     therapy: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()  # a drug given (high-cost drugs): main only where no operation was done
 
     def __post_init__(self):
         check_codes(self.minor, "minor")
         check_codes(self.therapy, "therapy")
+        check_codes(self.drugs, "drugs")
         re.compile(self.diagnostic)
 
 
@@ -783,9 +785,11 @@ def main_procedure(w: Work, r: Rule) -> None:
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if not mine:
         return
-    minor, therapy = code_refs(" ".join(p.minor)), code_refs(" ".join(p.therapy))
+    minor, therapy, drugs = (code_refs(" ".join(codes)) for codes in (p.minor, p.therapy, p.drugs))
     operations = [s for s in mine if not in_refs(s.code, minor)]
-    therapeutic = [s for s in operations if not _category_titled(w, s, p.diagnostic)]
+    # a drug given goes after a therapeutic operation, before a diagnostic one
+    therapeutic = [s for s in operations if not _category_titled(w, s, p.diagnostic) and not in_refs(s.code, drugs)] or \
+        [s for s in operations if in_refs(s.code, drugs)]
     lines = [s for s in mine if in_refs(s.code, therapy)]
     if therapeutic:  # the endoscopy that only looked, the line before the plasma exchange
         best = therapeutic[0]
@@ -811,23 +815,40 @@ def _named_at(w: Work, s: CodeSuggestion, statement: Evidence, other: CodeSugges
 @dataclass(frozen=True)
 class NamedFirstParams(MainProcedureParams):
     examination: str = "^Examination"  # a code that only examines ("Examination of rectum under anaesthetic")
+    # a date between the two names: operations of two sessions, which the statement only lists
+    # ("ERCP ... (14/04/2026); laparoscopic cholecystectomy (16/04/2026)")
+    dated: str = r"(?!)"
+
+    def __post_init__(self):
+        super().__post_init__()
+        re.compile(self.dated)
+
+
+def _dated_apart(w: Work, p: NamedFirstParams, first: int, second: int, statement: Evidence) -> bool:
+    """Whether a statement dates each of two operations it names, at ``first`` and ``second``: a
+    date between them and another after the second ("ERCP ... (14/04/2026); laparoscopic
+    cholecystectomy (16/04/2026)")."""
+    return bool(re.search(p.dated, w.text[first:second]) and re.search(p.dated, w.text[second:statement.end]))
 
 
 @rule("SEQ-011", "sequencing", NamedFirstParams)
 def named_first(w: Work, r: Rule) -> None:
     """Of two significant operations told in one statement ("Heller cardiomyotomy with Dor
-    fundoplication"), the one the clinician names first is the main procedure."""
+    fundoplication"), the one the clinician names first is the main procedure, unless the
+    statement dates them apart (two sessions listed)."""
     p: NamedFirstParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if len(mine) < 2 or _minor(w, mine[0], p):
         return
     main = mine[0]
-    for other in (s for s in mine[1:] if not _minor(w, s, p) and not re.search(p.examination, s.title)):
+    drugs = code_refs(" ".join(p.drugs))
+    for other in (s for s in mine[1:] if not _minor(w, s, p) and not in_refs(s.code, drugs)
+                  and not re.search(p.examination, s.title)):
         shared = shared_statement(main, other)
         if shared is None:
             continue
         here, there = _named_at(w, main, shared, other), _named_at(w, other, shared, main)
-        if here is not None and there is not None and there < here:
+        if here is not None and there is not None and there < here and not _dated_apart(w, p, there, here, shared):
             w.move_before(other, main)
             w.tag(r, other, main)
             w.flag(r, p.message, main, codes=(other.code, main.code), other=other.code)

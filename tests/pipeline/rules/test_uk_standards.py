@@ -194,6 +194,9 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("allergies", "Latex - contact dermatitis.", "Z91.0"),
     ("allergies", "Elastoplast - skin irritation.", None),  # an irritant, not an allergy
     ("allergies", "Morphine - itching (intolerance, not an allergy).", None),  # said to be none
+    # the clause labels the reaction an intolerance, whatever it names
+    ("allergies", "Morphine - severe itching: intolerance (tolerates oxycodone).", None),
+    ("allergies", "Morphine - severe itching and facial swelling.", "Z88.5"),
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
     (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
     (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
@@ -506,6 +509,11 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
     (None, "She had erythema nodosum in 2018, which resolved.", "L52", False),  # dated in the story
     (None, "She had an acute kidney injury, which resolved with fluids.", "N17.9", True),  # this episode's
     (None, "She had Bell's palsy on the left in 2018 which recovered fully.", "G51.0", False),
+    ("past_medical_history", "- Right ankle leg ulcer 2023 - healed, no recurrence.", "L97", False),
+    ("past_medical_history", "- Right ankle leg ulcer 2023 - dressings twice weekly.", "L97", True),
+    ("past_medical_history", "- Depression 2017 - sertraline for one year, resolved; well throughout this pregnancy.",
+     "F32.9", False),
+    (None, "Childhood asthma, for which he has not needed an inhaler since the age of 12.", "J45.9", False),
     (None, "Her kidney injury, which recovered fully with fluids, was prerenal.", "N17.9", True),  # this episode's
     ("past_medical_history", "- Anxiety in 2022, treated with a course of CBT; no current symptoms or treatment.",
      "F41.9", False),
@@ -860,6 +868,7 @@ def test_the_main_procedure_is_the_most_significant_operation(tables, first, mai
     ("A84.3", "X96.1"),  # the nerve conduction studies beside the immunoglobulin
     ("A52.3", "R24.9"),  # the epidural blood patch after the delivery: an epidural injection
     ("W36.5", "X32.3"),  # the marrow biopsy (diagnostic) beside the plasma exchanges (a treatment)
+    ("X83.3", "L35.4"),  # the thrombolytic drug (a high-cost drug) beside the thrombectomy
 ])
 def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first, main):
     tables = nhs_tables
@@ -1384,6 +1393,7 @@ def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tab
     ("ERCP: sphincterotomy and a 10 Fr plastic stent placed across the stricture.", "J43.9", "J38.2"),
     ("ERCP: sphincterotomy; balloon trawl brought out sludge only, no stones.", "J43.9", "J38.9"),
     ("ERCP: sphincterotomy; duct clear, no stent needed.", "J38.9", "J38.9"),
+    ("ERCP, biliary sphincterotomy and balloon stone extraction.", "J38.9", "J38.1"),
     ("ERCP: sphincterotomy; the large stone could not be extracted and a plastic stent was placed.", "J43.9", "J38.2"),
     ("ERCP: sphincterotomy performed; no stones seen, duct cleared of sludge.", "J43.9", "J38.9"),
     ("ERCP: previous sphincterotomy noted; two stones removed with a balloon.", "J43.9", "J43.9"),
@@ -1729,6 +1739,8 @@ def who_icd10_uk(shared_data, opcs4_fixture):
     ("He came off his bicycle on the road after hitting a pothole.", "V18.49"),
     ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
     ("Mechanical fall at home onto her left side.", "W19.09"),
+    # a public park is an other specified place; walking the dog, leisure
+    ("Walking her dog in the public park, she tripped over the lead - mechanical fall.", "W01.81"),
     # carrying the laundry down the stairs is household work
     ("Fell down the stairs at home while carrying a laundry basket downstairs.", "W10.03"),
     # a foot caught is a trip; getting up for the toilet is a vital activity
@@ -3059,6 +3071,24 @@ def test_a_bleed_takes_the_source_its_index_terms_name(tables, line, mention, so
     assert [c.code for c in out.codes] == [expected]
 
 
+@pytest.mark.parametrize("ranked, expected", [
+    # the ulcer the bleed's statement names, ranked without haemorrhage: its form with haemorrhage
+    ([("K26.9", 0.97), ("K26.4", 0.05), ("K26.5", 0.04)], ["K26.4"]),
+    # no form with haemorrhage among the candidates: the bleed stays
+    ([("K26.9", 0.97)], ["K92.2"]),
+    # the ulcer ranked low: the bleed stays
+    ([("K26.9", 0.3), ("K26.4", 0.05)], ["K92.2"]),
+])
+def test_a_bleed_from_a_named_ulcer_is_the_ulcer_with_haemorrhage(tables, ranked, expected):
+    line = "1. Acute upper GI bleed from a duodenal ulcer - treated endoscopically"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    candidates = [code(tables, WHO, c, "candidate", ev, score=score) for c, score in ranked]
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=candidates,
+              mentions=[x.mention("Acute upper GI bleed", "diagnoses"), x.mention("duodenal ulcer", "diagnoses")])
+    assert [c.code for c in out.codes] == expected
+
+
 def test_a_bleed_takes_no_source_its_statement_does_not_name(tables):
     # the ranker's varices "with bleeding" for a bleeding gastric ulcer: they share only the bleeding
     line = "1. Upper GI bleed presenting with melaena: bleeding gastric ulcer on the lesser curve"
@@ -3101,6 +3131,41 @@ def test_each_adverse_effect_gets_its_drug_code(tables):
     out = run(tables, x, [code(tables, WHO, "D70", "primary", x.evidence(lines[0], "diagnoses")),
                           code(tables, WHO, "K12.1", evidence=x.evidence(lines[1], "diagnoses"))], "CON-022")
     assert [c.code for c in out.codes] == ["D70", "Y43.3", "K12.1", "Y43.3"]
+
+
+@pytest.mark.parametrize("condition, title_word, expected", [
+    # "the ulcer" is the coded duodenal ulcer told again: its drug follows it, nothing else is coded
+    ("K26.4", "ulcer", ["K26.4", "Y45.2"]),
+    # a condition the coded one's title does not name is the candidate's own
+    ("I10", "ulcer", ["I10", "L97", "Y45.2"]),
+])
+def test_a_drug_told_as_the_cause_of_a_coded_condition_follows_it(tables, condition, title_word, expected):
+    first, line = "1. Acute upper GI bleed from a duodenal ulcer", "We think the ulcer is likely naproxen-related."
+    x = Excerpt(("diagnoses", first), (None, line))
+    ulcer = replace(code(tables, WHO, "L97", "candidate", x.evidence(line), score=0.2), suggest=0.13)
+    at = x.text.index(line) + line.index(title_word)
+    out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence(first, "diagnoses"))], "CON-022",
+              mentions=[Mention(at, at + len(title_word), title_word, "DIAGNOSIS", None)], candidates=[ulcer])
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("drugs, expected", [
+    ("Naproxen 500 mg BD, stopped.", "Y45.2"),  # the one NSAID the letter names
+    ("Naproxen 500 mg BD and aspirin 75 mg OD.", "Y45.3"),  # two classes named: the NSAID unnamed
+    ("Paracetamol 1 g QDS.", "Y45.3"),
+])
+def test_an_nsaid_unnamed_is_the_one_the_letter_names(tables, drugs, expected):
+    line = "1. Duodenal ulcer, NSAID-related"
+    x = Excerpt(("diagnoses", line), ("medications", drugs))
+    out = run(tables, x, [code(tables, WHO, "K26.9", "primary", x.evidence(line, "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == ["K26.9", expected]
+
+
+def test_a_named_nsaid_is_its_own_class_whatever_else_the_letter_names(tables):
+    line = "1. Duodenal ulcer, diclofenac-induced"
+    x = Excerpt(("diagnoses", line), ("medications", "Ibuprofen stopped last year."))
+    out = run(tables, x, [code(tables, WHO, "K26.9", "primary", x.evidence(line, "diagnoses"))], "CON-022")
+    assert [c.code for c in out.codes] == ["K26.9", "Y45.3"]
 
 
 @pytest.mark.parametrize("lines, infection, expected", [
@@ -3319,6 +3384,9 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     ("1. Nephrotic syndrome due to minimal change disease", None, "N04.9", "N04.0"),
     ("1. Nephrotic syndrome, FSGS on biopsy", None, "N04.9", "N04.1"),
     ("1. Nephrotic syndrome, biopsy awaited", None, "N04.9", "N04.9"),
+    # the eczema of varicose veins is their inflammation (the index's Eczema, varicose I83.1)
+    ("4. Varicose eczema of both lower legs, with varicose veins - flare", None, "I83.9", "I83.1"),
+    ("4. Varicose veins of both legs; atopic eczema of the hands", None, "I83.9", "I83.9"),
     # already as specific as the statement: kept
     ("1. Acute bronchiolitis", None, "J21.9", "J21.9"),
     ("1. Duodenal ulcer, no bleeding", None, "K26.9", "K26.9"),
@@ -3943,6 +4011,25 @@ def test_a_query_ruled_out_later_is_not_coded(tables, later, kept):
         assert "later ruled it out" in out.flags[0].message
 
 
+@pytest.mark.parametrize("first, named, kept", [
+    # read from words that do not name it, and denied by name: not coded
+    ("- Acute viral-induced wheeze (episodic)", "wheeze", False),
+    # its own statement names it: the letter documents it, whatever else it denies
+    ("- Acute exacerbation of asthma", "asthma", True),
+])
+def test_a_condition_the_letter_denies_by_name_is_not_read_from_other_words(tables, first, named, kept):
+    later = "At this age we have not diagnosed asthma."
+    x = Excerpt(("diagnoses", first), (None, later))
+    at = len(first) + 1 + later.index("asthma")
+    mentions = [x.mention(named, "diagnoses", label="FINDING" if named == "wheeze" else "DIAGNOSIS"),
+                Mention(at, at + len("asthma"), "asthma", "DIAGNOSIS", assertion="negated")]
+    out = run(tables, x, [code(tables, WHO, "J45.1", "primary", x.evidence(first, "diagnoses"))], "DOC-006",
+              mentions=mentions)
+    assert ("J45.1" in [c.code for c in out.codes]) is kept
+    if not kept:
+        assert "denies it by name" in out.flags[0].message
+
+
 def test_the_babys_conditions_are_not_on_the_mothers_record(tables):
     x = Excerpt(("diagnoses", "1. Spontaneous preterm labour at 35 weeks"),
                 (None, "To transitional care for preterm feeding support."))
@@ -4230,6 +4317,23 @@ def test_the_endoscopy_both_operations_go_through_does_not_order_them(nhs_tables
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "M29.2", "primary", ev), code(nhs_tables, OPCS, "M27.1", evidence=ev)],
               "SEQ-011", mentions=mentions)
     assert [c.code for c in out.codes] == ["M27.1", "M29.2"]
+
+
+@pytest.mark.parametrize("second_date, expected", [
+    # two sessions listed in one line, each dated: the cholecystectomy, coded first, stays main
+    (" (16/04/2026)", ["J18.3", "J38.1"]),
+    # one date only: the statement tells one session, the operation named first is main
+    ("", ["J38.1", "J18.3"]),
+])
+def test_operations_a_statement_dates_apart_keep_their_order(opcs4_uk, second_date, expected):
+    statement = ("Procedures: ERCP, biliary sphincterotomy and balloon stone extraction (14/04/2026); "
+                 f"laparoscopic cholecystectomy{second_date}.")
+    x = Excerpt(("procedures", statement))
+    ev = x.evidence(statement, "procedures")
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "J18.3", "primary", ev), code(opcs4_uk, OPCS, "J38.1", evidence=ev)],
+              "SEQ-011", mentions=[x.mention("biliary sphincterotomy", "procedures", label="PROCEDURE"),
+                                   x.mention("laparoscopic cholecystectomy", "procedures", label="PROCEDURE")])
+    assert [c.code for c in out.codes] == expected
 
 
 def test_operations_told_apart_keep_their_order(opcs4_uk):

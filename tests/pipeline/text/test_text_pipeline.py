@@ -396,6 +396,20 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "hypothetical"),
     ("Scrotal exploration (under GA): detorsion, testis viable, no orchidectomy.", "Scrotal exploration",
      "present"),
+    # what a condition only resembles is not it
+    ("Wheezes only with colds, asthma-like attacks but no interval symptoms.", "asthma", "hypothetical"),
+    ("Known asthma, well controlled.", "asthma", "present"),
+    # a suspicion told after the condition, and a question the findings raised or did not bear out
+    ("Glaucoma was suspected by his optometrist in 2025 because of large cups.", "Glaucoma", "uncertain"),
+    ("Fever raised the question of osteomyelitis.", "osteomyelitis", "uncertain"),
+    ("The chest X-ray was clear, so the question of an aspiration pneumonia raised in ED was not supported.",
+     "aspiration pneumonia", "negated"),
+    # a condition expected later, a test a later review will use, a breathing exercise
+    ("Cataract in the right eye is likely to develop after vitrectomy.", "Cataract", "hypothetical"),
+    ("He developed a cataract.", "cataract", "present"),
+    ("Not diagnosed as asthma yet; likely to be reassessed at 5 years with spirometry.", "spirometry", "hypothetical"),
+    ("Spirometry showed an FEV1 of 60% predicted.", "Spirometry", "present"),
+    ("Nasal oxygen, incentive spirometry and chest physiotherapy.", "spirometry", "hypothetical"),
 ])
 def test_letter_negation_phrasing(analyse, text, mention, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
