@@ -168,7 +168,7 @@ def status_codes(w: Work, r: Rule) -> None:
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
-        _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun)
+        _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun, _done_now(w, entry, words, year, p))
     _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
 
 
@@ -204,21 +204,38 @@ def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
             or any(m.start <= at < m.end or m.assertion != "hypothetical" for m in s.uncoded))
 
 
+def _done_now(w: Work, entry: dict, words: re.Pattern, year: int | None, p: StatusParams):
+    """For an entry read in a section only where a sentence tells the past (its ``dated_in``): a
+    statement of such a section that names the entry's words, tells no past and is the statement
+    of an operation coded for this episode ("Coronary angiography and PCI 21/10/2026": the stent
+    put in now), as a match; else None ("endophthalmitis 5 days after phacoemulsification with
+    intraocular lens" puts no lens in now)."""
+    dated_in = entry.get("dated_in") or []
+    operated = {(e.start, e.end) for s in w.codes if s.kind == "procedure" for e in s.evidence}
+
+    def now(e: Evidence) -> re.Match | None:
+        found = words.search(e.text) if e.section in dated_in and (e.start, e.end) in operated else None
+        return found if found is not None and not _told_past(e.text, year, p) else None
+    return now
+
+
 def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None,
-               begun: set[str]) -> None:
+               begun: set[str], now) -> None:
     """A status code the ranker suggested on words the entry rules out ("apixaban started"), on
-    a drug the letter begins in this episode, or on substances that every sentence of its
-    evidence makes no allergy, is not coded."""
+    a drug the letter begins in this episode, on the implant this episode's statements put in
+    (``now``), or on substances that every sentence of its evidence makes no allergy, is not
+    coded."""
     started = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(begun))) if begun else r"(?!x)x", re.I)
 
-    def ruling(text: str) -> re.Match | None:
-        return unless.search(text) or started.search(text) or (_no_allergy(text, allergens, r.params) if allergens else None)
+    def ruling(e: Evidence) -> re.Match | None:
+        return unless.search(e.text) or started.search(e.text) or now(e) or (
+            _no_allergy(e.text, allergens, r.params) if allergens else None)
 
     for s in [c for c in w.scope(r) if compact(c.code) == compact(code) and r.id not in c.rules]:
-        if s.evidence and all(ruling(e.text) for e in s.evidence):
+        if s.evidence and all(ruling(e) for e in s.evidence):
             w.demote(s)
             w.tag(r, s)
-            w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0].text).group(0))
+            w.flag(r, r.params.ruled_out, s, mention=ruling(s.evidence[0]).group(0))
 
 
 def _delabellings(w: Work, p: StatusParams) -> list[re.Match]:
@@ -276,7 +293,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 def letter_year(text: str, dates: str) -> int | None:
     """The year of the letter: that of its latest admission, discharge or letter date where it
-    labels one ("Date of discharge: 23/10/2026"), else of its latest full date (None without one):
+    labels one ("Date of discharge: 23/10/2026", "Adm: 21/11/2026   D/C: 25/11/2026"), else of its latest full date (None without one):
     a plan's date a year on ("ticagrelor until 21/10/2027") or the history's dates do not date it."""
     found = [(m, int(y)) for m in re.finditer(dates, text) for y in m.groups() if y]
     labelled = [y for m, y in found if _EPISODE_DATE.search(text, max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 40),
@@ -285,7 +302,7 @@ def letter_year(text: str, dates: str) -> int | None:
 
 
 # the words that label a date as the episode's or the letter's
-_EPISODE_DATE = re.compile(r"\b(?:admitted|admission|discharged|discharge|date of letter|letter date|dictated)\b[^\d\n]*$",
+_EPISODE_DATE = re.compile(r"\b(?:admitted|admission|adm|discharged|discharge|d/c|doa|dod|date of letter|letter date|dictated)\b[^\d\n]*$",
                            re.I)
 
 

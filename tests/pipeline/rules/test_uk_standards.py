@@ -574,6 +574,9 @@ def test_the_letter_year_is_that_of_its_episode_dates():
     assert letter_year("Admitted 03/02/2026, discharged 05/02/2026. PMH: NSTEMI 14/05/2024 with PCI 15/05/2024; "
                        "echo 20/06/2024.", dates) == 2026
     assert letter_year("Admitted: 28/12/2025\nDischarged: 02/01/2026\nBloods 29/12/2025, 30/12/2025", dates) == 2026
+    # the abbreviated labels of a terse header label the episode's dates too
+    assert letter_year("Adm: 21/11/2026 via ambulance (PPCI pathway)   D/C: 25/11/2026\n"
+                       "- Ticagrelor 90 mg BD (12 months, to stop 21/11/2027)", dates) == 2026
 
 
 def test_a_current_event_also_in_the_history_stays(tables):
@@ -2935,6 +2938,23 @@ def test_a_status_code_the_letter_rules_out_is_not_coded(tables, section, line, 
     if not kept:
         assert any(c.code == "Z92.1" and c.rules == ("HIS-001",) for c in out.candidates)
         assert "not a long-term or current status" in out.flags[0].message
+
+
+@pytest.mark.parametrize("line, operated, kept", [
+    # the stent this episode put in: no status code in the spell the implant goes in
+    ("Coronary angiography and PCI 21/10/2026, right radial artery access:", True, False),
+    # a statement no operation of this episode rests on ("5 days after ... with intraocular lens")
+    ("Coronary angiography and PCI 21/10/2026, right radial artery access:", False, True),
+    # one put in before
+    ("5. Old inferior MI (2019), treated with a drug-eluting stent to the RCA", True, True),
+])
+def test_the_implant_this_episode_put_in_takes_no_status_code(nhs_tables, line, operated, kept):
+    tables = nhs_tables
+    x = Excerpt(("diagnoses", MAIN[1]), ("diagnoses", line), (None, "Admitted 20/10/2026, discharged 23/10/2026."))
+    ev = x.evidence(line, "diagnoses")
+    codes = [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")), code(tables, WHO, "Z95.5", evidence=ev)]
+    out = run(tables, x, codes + ([code(tables, OPCS, "K75.1", "primary", ev)] if operated else []), "HIS-001")
+    assert ("Z95.5" in [c.code for c in out.codes]) is kept
 
 
 @pytest.mark.parametrize("line, condition, expected", [
