@@ -5,7 +5,7 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System, compact
@@ -204,7 +204,8 @@ def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
             or any(m.start <= at < m.end or m.assertion != "hypothetical" for m in s.uncoded))
 
 
-def _done_now(w: Work, entry: dict, words: re.Pattern, year: int | None, p: StatusParams):
+def _done_now(w: Work, entry: dict, words: re.Pattern, year: int | None,
+              p: StatusParams) -> Callable[[Evidence], re.Match | None]:
     """For an entry read in a section only where a sentence tells the past (its ``dated_in``): a
     statement of such a section that names the entry's words, tells no past and is the statement
     of an operation coded for this episode ("Coronary angiography and PCI 21/10/2026": the stent
@@ -220,7 +221,7 @@ def _done_now(w: Work, entry: dict, words: re.Pattern, year: int | None, p: Stat
 
 
 def _ruled_out(w: Work, r: Rule, code: str, unless: re.Pattern, allergens: re.Pattern | None,
-               begun: set[str], now) -> None:
+               begun: set[str], now: Callable[[Evidence], re.Match | None]) -> None:
     """A status code the ranker suggested on words the entry rules out ("apixaban started"), on
     a drug the letter begins in this episode, on the implant this episode's statements put in
     (``now``), or on substances that every sentence of its evidence makes no allergy, is not

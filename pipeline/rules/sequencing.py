@@ -815,8 +815,9 @@ def _named_at(w: Work, s: CodeSuggestion, statement: Evidence, other: CodeSugges
 @dataclass(frozen=True)
 class NamedFirstParams(MainProcedureParams):
     examination: str = "^Examination"  # a code that only examines ("Examination of rectum under anaesthetic")
-    # a date between the two names: operations of two sessions, which the statement only lists
-    # ("ERCP ... (14/04/2026); laparoscopic cholecystectomy (16/04/2026)")
+    # a date, as a statement writes one: one between the two names and one after the second
+    # date two sessions, which the statement only lists ("ERCP ... (14/04/2026); laparoscopic
+    # cholecystectomy (16/04/2026)")
     dated: str = r"(?!)"
 
     def __post_init__(self):
@@ -835,7 +836,7 @@ def _dated_apart(w: Work, p: NamedFirstParams, first: int, second: int, statemen
 def named_first(w: Work, r: Rule) -> None:
     """Of two significant operations told in one statement ("Heller cardiomyotomy with Dor
     fundoplication"), the one the clinician names first is the main procedure, unless the
-    statement dates them apart (two sessions listed)."""
+    statement dates each (two sessions listed)."""
     p: NamedFirstParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if len(mine) < 2 or _minor(w, mine[0], p):
