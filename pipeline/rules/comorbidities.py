@@ -294,7 +294,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 def letter_year(text: str, dates: str) -> int | None:
     """The year of the letter: that of its latest admission, discharge or letter date where it
-    labels one ("Date of discharge: 23/10/2026", "Adm: 21/11/2026   D/C: 25/11/2026"), else of its latest full date (None without one):
+    labels one ("Date of discharge: 23/10/2026", "Adm: 21/11/2026"), else of its latest full date (None without one):
     a plan's date a year on ("ticagrelor until 21/10/2027") or the history's dates do not date it."""
     found = [(m, int(y)) for m in re.finditer(dates, text) for y in m.groups() if y]
     labelled = [y for m, y in found if _EPISODE_DATE.search(text, max(0, text.rfind("\n", 0, m.start()) + 1, m.start() - 40),
@@ -303,7 +303,7 @@ def letter_year(text: str, dates: str) -> int | None:
 
 
 # the words that label a date as the episode's or the letter's
-_EPISODE_DATE = re.compile(r"\b(?:admitted|admission|adm|discharged|discharge|d/c|doa|dod|date of letter|letter date|dictated)\b[^\d\n]*$",
+_EPISODE_DATE = re.compile(r"\b(?:admitted|admission|adm|discharged|discharge|doa|dod|date of letter|letter date|dictated)\b[^\d\n]*$",
                            re.I)
 
 

@@ -535,11 +535,12 @@ def adverse_effect(w: Work, r: Rule) -> None:
 
 
 def _narrowed(w: Work, p: AdverseEffectParams, drug: dict) -> str:
-    """The code of the one drug of ``drug``'s ``narrowed_by`` classes the letter names, where it
-    names exactly one ("NSAID-related" ulcer in a letter whose drugs name naproxen: Y45.2, the
+    """The code of the one drug of ``drug``'s ``narrowed_by`` classes the letter names outside its
+    allergies, where it names exactly one ("NSAID-related" ulcer in a letter whose drugs name naproxen: Y45.2, the
     propionic acid derivatives, not Y45.3, the NSAID unnamed); else ``drug``'s own code."""
+    taken = " ".join(w.text[s.start:s.end] for s in w.sentences if s.section != "allergies")
     narrower = {d["add"] for d in p.drugs if d["add"] in drug.get("narrowed_by", ())
-                and re.search(rf"\b(?:{d['words']})\b", w.text, re.I)}
+                and re.search(rf"\b(?:{d['words']})\b", taken, re.I)}
     return narrower.pop() if len(narrower) == 1 else drug["add"]
 
 
@@ -1162,15 +1163,19 @@ def _named_in_its_place(w: Work, r: Rule, codes, beside) -> None:
 
 
 def _bled_form(w: Work, c: CodeSuggestion, beside) -> CodeSuggestion | None:
-    """``c`` where it is a condition of ``beside``; else, for a condition whose category has
-    subdivisions in ``beside`` (a duodenal ulcer ranked as K26.9, without haemorrhage), the
-    candidate of those subdivisions that says least besides the bleeding (K26.4, chronic or
-    unspecified with haemorrhage: "acute" in "acute upper GI bleed" tells the bleed, not the
-    ulcer), else the best-ranked; else None."""
+    """``c`` where it is a condition of ``beside``; else, for a code that says its condition did not
+    bleed and whose category has subdivisions in ``beside`` (a duodenal ulcer ranked as K26.9,
+    without haemorrhage or perforation), the candidate of those subdivisions that says least
+    besides the bleeding (K26.4, chronic or unspecified with haemorrhage: not perforated, and
+    "acute" in "acute upper GI bleed" tells the bleed, not the ulcer), else the best-ranked;
+    else None."""
     if in_refs(c.code, beside):
         return c
+    if not re.search(r"\bwithout (?:\w+ )*?(?:haemorrhage|bleeding)\b", c.title, re.I):
+        return None  # only a code that says it did not bleed has a bleeding form (not K22.1 for K22.6)
     forms = [o for o in w.candidates if o.system == c.system and o.code[:3] == c.code[:3] and in_refs(o.code, beside)]
-    return max(forms, key=lambda o: ("unspecified" in o.title.lower(), o.score), default=None)
+    return max(forms, key=lambda o: ("perforation" not in o.title.lower(), "unspecified" in o.title.lower(), o.score),
+               default=None)
 
 
 @dataclass(frozen=True)

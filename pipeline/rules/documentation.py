@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import System
 from clincoder.core.contracts import Mention
-from clincoder.core.words import LEXICON_STOP_WORDS, content_words, norm
+from clincoder.core.words import LEXICON_STOP_WORDS, content_sequence, content_words, norm
 
 from .conventions import AxesParams
 from .engine import Work, axis_gaps, evidence, mention_text, mention_words, specific, term_words
@@ -130,11 +130,20 @@ def ruled_out_later(w: Work, r: Rule) -> None:
             w.flag(r, r.params.message, s, mention=answer.text)
 
 
+def _head(m: Mention) -> str | None:
+    """The last word a mention says, its head ("aspergillosis" of "pulmonary aspergillosis",
+    "murmur" of "heart murmur"), as a content word; None where it says none."""
+    words = content_sequence(m.expansion or m.text)
+    return words[-1] if words else None
+
+
 @rule("DOC-006", "documentation", MessageParams)
 def denied_by_name(w: Work, r: Rule) -> None:
     """A diagnosis read from words that do not name it ("viral-induced wheeze" read as J45.1,
     nonallergic asthma: no present mention of its evidence shares a word of its title or index
-    terms) that the letter names only to deny it ("we have not diagnosed asthma") is not coded."""
+    terms) that the letter names only to deny it (a negated mention whose head word is a word of
+    its title: "we have not diagnosed asthma"; not "no heart murmur" for heart failure) is not
+    coded."""
     denied = [m for m in w.mentions if not m.procedural and m.assertion == "negated"]
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not s.rules  # a rule's codes are its own
               and not w.tags.get((s.system, s.code))]:
@@ -143,7 +152,7 @@ def denied_by_name(w: Work, r: Rule) -> None:
         if not inside or any(names & mention_words(m) for m in inside):
             continue
         own = content_words(s.title) - LEXICON_STOP_WORDS
-        answer = next((m for m in denied if own & mention_words(m)), None)
+        answer = next((m for m in denied if _head(m) in own), None)
         if answer is not None:
             w.demote(s)
             w.tag(r, s)

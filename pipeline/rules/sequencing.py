@@ -722,7 +722,7 @@ class MainProcedureParams:
     # of the minor procedures, those that place a line, tube or catheter: a therapeutic procedure,
     # main before a diagnostic operation when no other operation was done
     therapy: tuple[str, ...] = ()
-    drugs: tuple[str, ...] = ()  # a drug given (high-cost drugs): main only where no operation was done
+    drugs: tuple[str, ...] = ()  # a drug given (high-cost drugs): after a therapeutic operation, before a diagnostic one
 
     def __post_init__(self):
         check_codes(self.minor, "minor")

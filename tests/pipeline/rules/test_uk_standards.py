@@ -197,6 +197,7 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     # the clause labels the reaction an intolerance, whatever it names
     ("allergies", "Morphine - severe itching: intolerance (tolerates oxycodone).", None),
     ("allergies", "Morphine - severe itching and facial swelling.", "Z88.5"),
+    ("allergies", "Penicillin - anaphylaxis (also lactose-intolerant).", "Z88.0"),  # a word's hyphen labels nothing
     ("allergies", "PEANUT (anaphylaxis)", "Z91.0"),
     (None, "Pre-medicated with chlorphenamine because of his contrast allergy.", "Z88.8"),
     (None, "CT with contrast showed a lobar pneumonia.", None),  # contrast given is no allergy
@@ -511,6 +512,7 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
     (None, "She had Bell's palsy on the left in 2018 which recovered fully.", "G51.0", False),
     ("past_medical_history", "- Right ankle leg ulcer 2023 - healed, no recurrence.", "L97", False),
     ("past_medical_history", "- Right ankle leg ulcer 2023 - dressings twice weekly.", "L97", True),
+    ("past_medical_history", "- Right leg ulcer 2023 - not yet healed, district nurse dressings.", "L97", True),
     ("past_medical_history", "- Depression 2017 - sertraline for one year, resolved; well throughout this pregnancy.",
      "F32.9", False),
     (None, "Childhood asthma, for which he has not needed an inhaler since the age of 12.", "J45.9", False),
@@ -3096,6 +3098,8 @@ def test_a_bleed_takes_the_source_its_index_terms_name(tables, line, mention, so
     ([("K26.9", 0.97), ("K26.4", 0.05), ("K26.5", 0.04)], ["K26.4"]),
     # no form with haemorrhage among the candidates: the bleed stays
     ([("K26.9", 0.97)], ["K92.2"]),
+    # a form with perforation too says more than the statement: the one with haemorrhage alone
+    ([("K26.9", 0.97), ("K26.6", 0.2), ("K26.4", 0.05)], ["K26.4"]),
     # the ulcer ranked low: the bleed stays
     ([("K26.9", 0.3), ("K26.4", 0.05)], ["K92.2"]),
 ])
@@ -4050,6 +4054,28 @@ def test_a_condition_the_letter_denies_by_name_is_not_read_from_other_words(tabl
         assert "denies it by name" in out.flags[0].message
 
 
+def test_a_denial_whose_head_is_another_condition_denies_nothing(tables):
+    # "no heart murmur" denies a murmur, not the heart failure read from "fluid overload"
+    first, later = "1. Fluid overload", "Examination: no heart murmur."
+    x = Excerpt(("diagnoses", first), (None, later))
+    at = len(first) + 1 + later.index("heart murmur")
+    mentions = [x.mention("Fluid overload", "diagnoses", label="FINDING"),
+                Mention(at, at + len("heart murmur"), "heart murmur", "FINDING", assertion="negated")]
+    out = run(tables, x, [code(tables, WHO, "I50.9", "primary", x.evidence(first, "diagnoses"))], "DOC-006",
+              mentions=mentions)
+    assert [c.code for c in out.codes] == ["I50.9"]
+
+
+def test_an_ulcer_code_that_does_not_say_it_did_not_bleed_has_no_bleeding_form(tables):
+    line = "1. Upper GI bleed from an oesophageal ulcer"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    candidates = [code(tables, WHO, c, "candidate", ev, score=s) for c, s in (("K22.1", 0.9), ("K22.6", 0.05))]
+    out = run(tables, x, [code(tables, WHO, "K92.2", "primary", ev)], "CON-024", candidates=candidates,
+              mentions=[x.mention("Upper GI bleed", "diagnoses"), x.mention("oesophageal ulcer", "diagnoses")])
+    assert [c.code for c in out.codes] == ["K92.2"]
+
+
 def test_the_babys_conditions_are_not_on_the_mothers_record(tables):
     x = Excerpt(("diagnoses", "1. Spontaneous preterm labour at 35 weeks"),
                 (None, "To transitional care for preterm feeding support."))
@@ -4344,6 +4370,7 @@ def test_the_endoscopy_both_operations_go_through_does_not_order_them(nhs_tables
     (" (16/04/2026)", ["J18.3", "J38.1"]),
     # one date only: the statement tells one session, the operation named first is main
     ("", ["J38.1", "J18.3"]),
+    (" (review in 6/52)", ["J38.1", "J18.3"]),  # weeks, not a date
 ])
 def test_operations_a_statement_dates_apart_keep_their_order(opcs4_uk, second_date, expected):
     statement = ("Procedures: ERCP, biliary sphincterotomy and balloon stone extraction (14/04/2026); "

@@ -399,9 +399,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # what a condition only resembles is not it
     ("Wheezes only with colds, asthma-like attacks but no interval symptoms.", "asthma", "hypothetical"),
     ("Known asthma, well controlled.", "asthma", "present"),
+    ("Exacerbation of COPD - like her previous admissions.", "Exacerbation of COPD", "present"),
     # a suspicion told after the condition, and a question the findings raised or did not bear out
     ("Glaucoma was suspected by his optometrist in 2025 because of large cups.", "Glaucoma", "uncertain"),
     ("Fever raised the question of osteomyelitis.", "osteomyelitis", "uncertain"),
+    ("A DVT was suspected and confirmed on Doppler.", "DVT", "present"),
     ("The chest X-ray was clear, so the question of an aspiration pneumonia raised in ED was not supported.",
      "aspiration pneumonia", "negated"),
     # a condition expected later, a test a later review will use, a breathing exercise
