@@ -122,8 +122,9 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
             readings.append(denied)
             continue
         clause = re.match(r"[^;,.]*", said[found.end():found.end() + p.clause]).group(0)
-        reading = re.search(p.labelled, clause, re.I) or re.search(p.not_allergy, clause, re.I)
-        if reading is None or (re.search(p.allergic, clause, re.I) and not re.search(p.labelled, clause, re.I)):
+        labelled = re.search(p.labelled, clause, re.I)
+        reading = labelled or re.search(p.not_allergy, clause, re.I)
+        if reading is None or (labelled is None and re.search(p.allergic, clause, re.I)):
             return None
         readings.append(reading)
     return readings[0] if readings else None
@@ -144,6 +145,7 @@ def status_codes(w: Work, r: Rule) -> None:
     if system is None:
         return
     year, taken_off = letter_year(w.text, p.dates), _delabellings(w, p)
+    operated = {(e.start, e.end) for s in w.codes if s.kind == "procedure" for e in s.evidence}
     for entry in p.codes:
         words, unless = re.compile(entry["words"], re.I), re.compile(entry.get("unless") or r"(?!x)x", re.I)
         told_in, dated_in = entry.get("told_in") or [], entry.get("dated_in") or []
@@ -168,7 +170,7 @@ def status_codes(w: Work, r: Rule) -> None:
                 if added is not None:
                     w.flag(r, p.message, added, mention=found.group(0))
                 break
-        _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun, _done_now(w, entry, words, year, p))
+        _ruled_out(w, r, entry["code"], unless, words if allergy else None, begun, _done_now(operated, entry, words, year, p))
     _another_class(w, r, [e for e in p.codes if "allergies" in e["sections"]])
 
 
@@ -204,15 +206,14 @@ def _not_told_as_present(s: SentenceRecord, at: int) -> bool:
             or any(m.start <= at < m.end or m.assertion != "hypothetical" for m in s.uncoded))
 
 
-def _done_now(w: Work, entry: dict, words: re.Pattern, year: int | None,
+def _done_now(operated: set[tuple[int, int]], entry: dict, words: re.Pattern, year: int | None,
               p: StatusParams) -> Callable[[Evidence], re.Match | None]:
     """For an entry read in a section only where a sentence tells the past (its ``dated_in``): a
     statement of such a section that names the entry's words, tells no past and is the statement
-    of an operation coded for this episode ("Coronary angiography and PCI 21/10/2026": the stent
+    of an operation coded for this episode (its span in ``operated``: "Coronary angiography and PCI 21/10/2026": the stent
     put in now), as a match; else None ("endophthalmitis 5 days after phacoemulsification with
     intraocular lens" puts no lens in now)."""
     dated_in = entry.get("dated_in") or []
-    operated = {(e.start, e.end) for s in w.codes if s.kind == "procedure" for e in s.evidence}
 
     def now(e: Evidence) -> re.Match | None:
         found = words.search(e.text) if e.section in dated_in and (e.start, e.end) in operated else None
