@@ -518,6 +518,21 @@ class OutgrownParams:
         re.compile(self.past)
 
 
+def _denied_since(w: Work, i: int, named: list[Mention]) -> bool:
+    """Whether the next sentence of sentence ``i``'s paragraph says the condition has not come back,
+    naming it again ("... one episode of fast atrial fibrillation after her hip replacement in
+    2019. She has had no AF since")."""
+    x = w.sentences[i]
+    nxt = w.sentences[i + 1] if i + 1 < len(w.sentences) else None
+    words = frozenset().union(*(mention_words(m) for m in named))
+    return nxt is not None and nxt.section == x.section and "\n\n" not in w.text[x.end:nxt.start] and any(
+        nxt.start <= m.start < nxt.end and m.assertion == "negated" and mention_words(m) & words
+        and _SINCE.match(w.text, m.end) for m in w.mentions)
+
+
+_SINCE = re.compile(r"\s+since\b", re.I)  # "no AF since": the condition denied since it was told
+
+
 @rule("HIS-007", "comorbidities", OutgrownParams)
 def outgrown(w: Work, r: Rule) -> None:
     """A condition whose every statement places it in the past and says it ended ("Asthma as a
@@ -525,10 +540,11 @@ def outgrown(w: Work, r: Rule) -> None:
     p: OutgrownParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         named = w.support(s)  # the statements that name the condition, else its evidence
-        told = [(w.text[x.start:x.end], x.section) for x in (w.sentences[i] for i in w.holding(named))] \
-            or [(e.text, e.section) for e in s.evidence]
-        if all(re.search(p.resolved, t, re.I) and (section in p.history or re.search(p.past, t, re.I))
-               for t, section in told):
+        told = [(w.text[x.start:x.end], x.section, _denied_since(w, i, named))
+                for i, x in ((i, w.sentences[i]) for i in w.holding(named))] \
+            or [(e.text, e.section, False) for e in s.evidence]
+        if all((ended or re.search(p.resolved, t, re.I)) and (section in p.history or re.search(p.past, t, re.I))
+               for t, section, ended in told):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

@@ -106,17 +106,21 @@ def procedure_not_coded(w: Work, r: Rule) -> None:
 
 
 def _same_condition(query: Mention, ruled_out: Mention) -> bool:
-    """Whether a mention ruled out later names the queried condition: the same head word
-    ("brainstem stroke" and "stroke")."""
+    """Whether a mention ruled out elsewhere names the queried condition: later, by the same head
+    word ("brainstem stroke" and "stroke"); earlier, by all its words (a heading that gives the
+    answer before the story: "4. Suspected cow's milk protein allergy - not supported"; not "no
+    intracranial metastases" before "in keeping with bone metastases")."""
     def head(m: Mention) -> str:
         words = (m.expansion or m.text).lower().split()
         return norm(words[-1]) if words else ""
+    if ruled_out.end < query.start:
+        return bool(mention_words(query)) and mention_words(query) <= mention_words(ruled_out)
     return ruled_out.start > query.end and head(query) == head(ruled_out) != ""
 
 
 @rule("DOC-005", "documentation", MessageParams)
 def ruled_out_later(w: Work, r: Rule) -> None:
-    """A query diagnosis (its evidence's mentions all uncertain) that a later statement rules out
+    """A query diagnosis (its evidence's mentions all uncertain) that another statement rules out
     is not coded."""
     negated = [m for m in w.mentions if not m.procedural and m.assertion == "negated"]
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:

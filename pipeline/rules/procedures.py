@@ -5,7 +5,7 @@ codes and leaves out (citations in ``rules.yaml``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, opcs4_supplementary
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
@@ -453,10 +453,14 @@ class IncludedOperationParams:
     residual: str  # title words that name no operation (NEC, HFQ)
     min_words: int  # the fewest words a title names an operation by
     message: str
+    # title wording that names operations in words of its own ("exteriorisation of bowel": the end
+    # colostomy, H15.2) -> the codes of those operations
+    parts: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        for pattern in (self.joined, self.residual):
+        for pattern in (self.joined, self.residual, *self.parts):
             re.compile(pattern)
+        check_codes(tuple(self.parts.values()), "parts")
 
 
 def _own_title(w: Work, s: CodeSuggestion) -> str:
@@ -469,17 +473,20 @@ def _own_title(w: Work, s: CodeSuggestion) -> str:
 @rule("CON-071", "conventions", IncludedOperationParams)
 def included_operation(w: Work, r: Rule) -> None:
     """A suggested operation whose own title another suggested operation's title names after "and"
-    ("Abdominoperineal excision of rectum and end colostomy" holds "End colostomy") is part of that
+    ("Abdominoperineal excision of rectum and end colostomy" holds "End colostomy"), or names in
+    words of its own (``parts``: "exteriorisation of bowel" is the end colostomy), is part of that
     operation, which OPCS-4 codes as one: not coded beside it."""
     p: IncludedOperationParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "procedure" and not opcs4_supplementary(s.code)]
     titles = {id(s): _own_title(w, s).lower() for s in mine}
     for part in mine:
         name = re.sub(p.residual, " ", titles[id(part)], flags=re.I).strip()
-        if len(name.split()) < p.min_words:
+        named = [words for words, refs in p.parts.items() if in_refs(part.code, code_refs(refs))]
+        if len(name.split()) < p.min_words and not named:
             continue
-        whole = next((s for s in mine if s is not part and s.code[:3] != part.code[:3]
-                      and any(name in rest for rest in re.split(p.joined, titles[id(s)])[1:])), None)
+        whole = next((s for s in mine if s is not part and s.code[:3] != part.code[:3] and (
+            any(name in rest for rest in re.split(p.joined, titles[id(s)])[1:])
+            or any(re.search(words, titles[id(s)], re.I) for words in named))), None)
         if whole is not None:
             w.demote(part)
             w.tag(r, part)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion
+from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import LIST_MARKER, content_sequence, content_words, within
@@ -35,8 +35,9 @@ _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unsp
 # covers, not what it requires
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
 # what a statement says there is none of, as "without" says it ("confined to the perianal space;
-# no ischiorectal or supralevator extension" says nothing ischiorectal of the abscess)
-_NO_CLAUSE = re.compile(r"\bno\b[^,;.()]*", re.I)
+# no ischiorectal or supralevator extension" says nothing ischiorectal of the abscess; "oesophageal
+# varices - not bled" are those without bleeding)
+_NO_CLAUSE = re.compile(r"\b(?:no|not|never)\b[^,;.()]*", re.I)
 # a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
 # "not specified as acute or chronic", "as haemorrhage or infarction")
 _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)
@@ -194,10 +195,13 @@ def documented_specificity(w: Work, r: Rule) -> None:
         options = [Subdivision.of(e, parent_words, boilerplate) for e in w.tables[system].children(parent.code)
                    if e.selectable]
         st = _statement_words(w, s, p)
-        if not any(o.own & (st.said | st.denied) or o.excludes & st.denied for o in options):
+        if _tells_nothing(options, st):
             # the other statements tell nothing of the kind ("As she has migraine, ..."): the
             # history's statement tells it ("She has migraine without aura")
             st = _statement_words(w, s, p, history=True)
+        if _tells_nothing(options, st):
+            # "grown from the abscess pus": where the letter named the abscess first tells its site
+            st = _retold(w, s, p) or st
         named = any(n <= st.said for n in _names(w.tables[system], mine.entry, boilerplate)[1:])
         better = _better(mine, options, st, named)
         if better is None and len(s.evidence) > 1:
@@ -209,6 +213,26 @@ def documented_specificity(w: Work, r: Rule) -> None:
             continue
         w.replace(r, s, system, better.entry.code)
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
+
+
+def _tells_nothing(options: list[Subdivision], st: Statement) -> bool:
+    """Whether a statement says or denies none of the words that set the subdivisions apart."""
+    return not any(o.own & (st.said | st.denied) or o.excludes & st.denied for o in options)
+
+
+def _retold(w: Work, s: CodeSuggestion, p: SpecificityParams) -> Statement | None:
+    """The words of this episode's other sentences that name the code's condition again, as it is
+    named in its evidence, present ("Group A Streptococcus grown from the abscess pus" says no
+    site; "a small abscess over the medial left calf" does); None where none does."""
+    inside = [m for m in w.support(s) if any(e.start <= m.start < e.end for e in s.evidence)]
+    named = {words for m in inside if (words := mention_words(m))}
+    again = [m for m in w.mentions if m.assertion == "present" and not m.procedural and mention_words(m) in named
+             and not any(e.start <= m.start < e.end for e in s.evidence)]
+    sentences = [r for r in w.sentences if r.section not in p.history and any(r.start <= m.start < r.end for m in again)]
+    if not sentences:
+        return None
+    told = tuple(Evidence(r.start, r.end, w.text[r.start:r.end], r.section, "present") for r in sentences)
+    return _statement_words(w, replace(s, evidence=told), p)
 
 
 @dataclass(frozen=True)

@@ -529,12 +529,29 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
     ("diagnoses", "2. Left ureteric stone - not passed, for ureteroscopy", "N20.1", True),
     ("diagnoses", "3. AKI - resolved", "N17.9", True),  # this episode's: no history line
     ("past_medical_history", "- Hypertension, gout 2019 (resolved)", "I10", True),  # the gout resolved, not all the line
+    ("past_medical_history", "- Single post-operative AF episode 2019 - resolved (see above)", "I48.9", False),
 ])
 def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
     x = Excerpt(MAIN, (section, line))
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
                           code(tables, WHO, code_, evidence=x.evidence(line, section))], "HIS-007")
     assert (code_ in [c.code for c in out.codes]) is kept
+
+
+@pytest.mark.parametrize("after, kept", [
+    ("She has had no AF since, and none was seen on telemetry.", False),  # the next sentence says it ended
+    ("She has had no chest pain since, and none on the ward.", True),  # it tells of another condition
+])
+def test_the_next_sentence_that_names_a_past_condition_again_can_say_it_ended(tables, after, kept):
+    told = "The digoxin had been started for one episode of fast atrial fibrillation after her hip replacement in 2019."
+    x = Excerpt(MAIN, (None, told), (None, after))
+    mentions = [x.mention("atrial fibrillation")]
+    if "AF" in after:
+        at = x.text.index(" AF ") + 1
+        mentions.append(Mention(at, at + 2, "AF", "DIAGNOSIS", assertion="negated", expansion="atrial fibrillation"))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, WHO, "I48.9", evidence=x.evidence(told))], "HIS-007", mentions=mentions)
+    assert ("I48.9" in [c.code for c in out.codes]) is kept
 
 
 @pytest.mark.parametrize("line, cancer", [
@@ -1372,6 +1389,10 @@ def test_an_operation_on_the_head_or_neck_takes_no_site_off_the_head_and_neck(nh
     ("Torn medial meniscus of the right knee.", "Arthroscopic partial meniscectomy.", "W82.2", ["W82.2", "Z94.2"]),
     ("ACL rupture of the left knee.", "Arthroscopic hamstring ACL reconstruction.", "W74.2",
      ["W74.2", "Y76.7", "Z84.6", "Z94.3"]),
+    # the artery of a biopsy of an artery NEC: a temporal artery biopsy's superficial temporal artery
+    ("Giant cell arteritis.", "Right temporal artery biopsy under local anaesthetic.", "L67.1",
+     ["L67.1", "O12.1", "Z94.2"]),
+    ("Vasculitis.", "Biopsy of the right radial artery.", "L67.1", ["L67.1", "Y79.5", "Z94.2"]),  # no temporal artery
 ])
 def test_an_operation_on_the_digestive_tract_or_a_joint_carries_its_site(nhs_tables, diagnosis,
                                                                         told, proc, expected):
@@ -1830,6 +1851,11 @@ def test_unspecified_peripheral_vascular_disease_gives_way_to_what_it_is(tables,
     (["T85.0", "H47.1"], ["T85.0"]),  # the papilloedema of a blocked shunt
     (["E26.0", "E87.6"], ["E26.0"]),  # the hypokalaemia of Conn's syndrome
     (["C45.0", "J90"], ["C45.0"]),  # the effusion of a pleural mesothelioma
+    (["C78.2", "J90"], ["C78.2"]),  # a malignant pleural effusion
+    (["J86.9", "J90"], ["J86.9"]),  # the effusion of an empyema is its pus
+    (["J21.0", "J00"], ["J21.0"]),  # the coryzal prodrome of a bronchiolitis
+    (["J45.9", "J00"], ["J45.9", "J00"]),  # a cold that set off an asthma attack is coded
+    (["C34.1", "J90"], ["C34.1", "J90"]),  # an effusion beside a lung cancer is not said to be malignant
     (["J18.1", "J69.0"], ["J69.0"]),  # an aspiration pneumonia is coded as one (J18 excludes it)
     (["K82.9", "K85.1", "K80.1"], ["K80.1", "K85.1"]),  # the gallstones say what the gallbladder disease is
     (["N73.9", "A56.1"], ["A56.1"]),  # a chlamydial pelvic inflammatory disease is coded as one
@@ -2435,6 +2461,10 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Acute cholangitis", "K83.0"), ("Ultrasound: gallbladder stones.", "K80.2"), ["K83.0", "K80.2"]),  # not duct stones
     (("1. Obstructing ureteric stone with hydronephrosis", "N13.2"), ("6 mm distal ureteric stone.", "N20.1"), ["N13.2"]),
     (("1. Obstructing ureteric stone with hydronephrosis", "N13.2"), ("Left renal stone, 4 mm.", "N20.0"), ["N13.2", "N20.0"]),
+    # the peritonitis of perforated diverticular disease or appendicitis is in its code
+    (("1. Perforated sigmoid diverticulitis", "K57.2"), ("Generalised faecal peritonitis.", "K65.0"), ["K57.2"]),
+    (("1. Perforated appendicitis", "K35.2"), ("Purulent peritonitis.", "K65.0"), ["K35.2"]),
+    (("1. Perforated duodenal ulcer", "K26.5"), ("Generalised peritonitis.", "K65.0"), ["K26.5", "K65.0"]),
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -3422,6 +3452,9 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     # "no ..." says there is none, as "without" does
     ("1. Perianal abscess confined to the perianal space; no ischiorectal extension", None, "K61.0", "K61.0"),
     ("1. Ischiorectal abscess, drained; no fistula", None, "K61.0", "K61.3"),
+    # so do "not" and "never": varices that have not bled are those without bleeding
+    ("4. Grade 2 oesophageal varices - not bled - band ligation", None, "I85.0", "I85.9"),
+    ("4. Oesophageal varices, bled on day 2 - band ligation", None, "I85.9", "I85.0"),
     # what the statement states elsewhere it does not deny: the localised peritonitis stands
     ("1. Acute appendicitis with localised peritonitis; no generalised peritonitis", None, "K35.8", "K35.3"),
     ("1. Non-insulin-dependent diabetes with diabetic nephropathy", None, "E11.9", "E11.2"),
@@ -3507,6 +3540,24 @@ def test_a_dated_history_statement_tells_another_episodes_subdivision(tables):
     x = Excerpt(("diagnoses", line), ("past_medical_history", old))
     first = code(tables, WHO, "J18.9", "primary", x.evidence(line, "diagnoses") + x.evidence(old, "past_medical_history"))
     assert [c.code for c in run(tables, x, [first], "CON-011").codes] == ["J18.9"]
+
+
+@pytest.mark.parametrize("first, assertion, expected", [
+    # "the abscess pus" tells no site; where the letter named the abscess first tells it
+    ("1. Cellulitis of the left lower leg, with a small abscess over the medial left calf", "present", "L02.4"),
+    # a first naming that is negated documents nothing
+    ("1. Cellulitis of the left lower leg, no abscess over the calf", "negated", "L02.2"),
+    # another condition's site documents nothing of the abscess
+    ("1. Cellulitis of the left lower leg", None, "L02.2"),
+])
+def test_a_statement_that_tells_no_site_reads_where_the_letter_named_the_condition(tables, first, assertion, expected):
+    line = "2. Group A Streptococcus grown from the abscess pus"
+    x = Excerpt(("diagnoses", first), ("diagnoses", line))
+    starts = [i for i in range(len(x.text)) if x.text.startswith("abscess", i)]
+    mentions = [Mention(a, a + len("abscess"), "abscess", "DIAGNOSIS", "diagnoses",
+                        assertion=assertion if a < len(first) else "present") for a in starts]
+    suggested = code(tables, WHO, "L02.2", "secondary", x.evidence(line, "diagnoses"))
+    assert [c.code for c in run(tables, x, [suggested], "CON-011", mentions=mentions).codes] == [expected]
 
 
 @pytest.mark.parametrize("line, codes, kept", [
@@ -4018,6 +4069,26 @@ def test_a_condition_in_a_pregnancy_episode_is_classified_to_chapter_xv_first(ta
     assert bool(out.flags) == bool(chapter_xv)
 
 
+@pytest.mark.parametrize("heading, denied, kept", [
+    # the answer given first, in the words of the query
+    ("4. Suspected cow's milk protein allergy - not supported", "cow's milk protein allergy", False),
+    ("4. Suspected cow's milk protein allergy - possible", None, True),
+    # another condition of the same head word denied first ("no intracranial metastases")
+    ("4. No peanut allergy", "peanut allergy", True),
+])
+def test_a_query_a_heading_ruled_out_before_the_story_is_not_coded(tables, heading, denied, kept):
+    story = "Her GP had queried cow's milk protein allergy last week because of possetting."
+    x = Excerpt(("diagnoses", heading), ("diagnoses", story))
+    at = len(heading) + 1 + story.index("cow's milk protein allergy")
+    mentions = [Mention(at, at + len("cow's milk protein allergy"), "cow's milk protein allergy", "DIAGNOSIS",
+                        "diagnoses", assertion="uncertain")]
+    if denied:
+        mentions.append(x.mention(denied, "diagnoses", assertion="negated"))
+    out = run(tables, x, [code(tables, WHO, "Z91.0", "primary", x.evidence(story, "diagnoses"))], "DOC-005",
+              mentions=mentions)
+    assert bool(out.codes) is kept
+
+
 @pytest.mark.parametrize("later, kept", [
     ("MRI brain showed no infarct, so a stroke was excluded.", False),  # the query answered
     ("MRI brain showed no haemorrhage.", True),  # another condition ruled out
@@ -4032,7 +4103,7 @@ def test_a_query_ruled_out_later_is_not_coded(tables, later, kept):
     out = run(tables, x, [code(tables, WHO, "I63.9", "primary", x.evidence(first))], "DOC-005", mentions=mentions)
     assert ("I63.9" in [c.code for c in out.codes]) is kept
     if not kept:
-        assert "later ruled it out" in out.flags[0].message
+        assert "queried it and ruled it out" in out.flags[0].message
 
 
 @pytest.mark.parametrize("first, named, kept", [
@@ -5269,6 +5340,12 @@ def test_a_fall_stays_beside_an_injury_or_a_condition_it_may_explain(tables):
     (["H33.1", "H15.2"], ["H33.1"]),
     (["H33.4", "H15.2"], ["H33.4", "H15.2"]),  # an anterior resection's title names no colostomy
     (["H33.1", "Y75.2"], ["H33.1", "Y75.2"]),  # a supplementary code is never an operation a title holds
+    # a title names an operation in words of its own: a Hartmann's procedure's "exteriorisation of
+    # bowel" is its end colostomy, its rectosigmoidectomy the sigmoid colectomy
+    (["H33.5", "H15.2"], ["H33.5"]),
+    (["H15.2", "H33.5"], ["H33.5"]),
+    (["H33.5", "H10.2"], ["H33.5"]),
+    (["H33.4", "G74.3"], ["H33.4", "G74.3"]),  # an anterior resection and anastomosis makes no stoma
 ])
 def test_an_operation_another_code_names_in_its_title_is_part_of_it(nhs_tables, codes, kept):
     line = "Laparoscopic abdominoperineal excision of rectum with end colostomy"

@@ -140,6 +140,13 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     assert announces_diagnosis("These findings confirm a diagnosis of JAK2 V617F-positive polycythaemia vera.", None)
     assert not announces_diagnosis("This is her third depressive episode.", None)
     assert not announces_diagnosis("With the biopsy, this confirms giant cell arteritis.", "past_medical_history")
+    # the opening of a prose letter names what the patient came in with; an admission told in
+    # passing does not
+    assert announces_diagnosis("I am writing to let you know about Chloe's recent admission with diabetic "
+                               "ketoacidosis.", None)
+    assert announces_diagnosis("I am writing to you about Mr Fairweather's admission with a lower GI bleed.", None)
+    assert not announces_diagnosis("CBGs 12-19 on admission with infection.", None)
+    assert not announces_diagnosis("She was admitted with DKA once before, in 2019.", None)
 
 
 LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
