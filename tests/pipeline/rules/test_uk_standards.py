@@ -1018,7 +1018,7 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Pericardiocentesis by the subxiphoid route under echocardiographic guidance", "K68.2", ["K68.2", "Y53.2"]),
     # the glands, spaces and vessels of one side operated on openly; an arteriovenous fistula is made
     # on the radial artery, not through it
-    ("Left superficial temporal artery biopsy under local anaesthetic", "L67.1", ["L67.1", "Z94.3"]),
+    ("Left superficial temporal artery biopsy under local anaesthetic", "L67.1", ["L67.1", "O12.1", "Z94.3"]),
     ("Marsupialisation of left Bartholin's gland", "P03.2", ["P03.2", "Z94.3"]),
     ("Two left-sided burr holes for chronic subdural haematoma", "A41.1", ["A41.1", "Z94.3"]),
     ("Focused right inferior parathyroidectomy", "B14.4", ["B14.4", "Z94.2"]),
