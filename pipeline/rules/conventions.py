@@ -1093,12 +1093,35 @@ def documented_term(w: Work, r: Rule) -> None:
     only where its evidence, or a mention of this episode, says so: a positive culture is not
     sepsis, and a sepsis in a man is not puerperal (CON-037: an operation the letter must tell as
     done in the episode, such as a chemotherapy delivery)."""
-    said = " ".join(m.text for m in w.mentions if m.coded)
-    for group in r.params.groups:
-        refs, words = code_refs(group["codes"]), re.compile(group["words"], re.I)
-        for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
-            if not any(words.search(e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
-                _take_out(w, r, s, group["condition"])
+    for s in w.scope(r):
+        condition = undocumented(w, r, s)
+        if condition is not None:
+            _take_out(w, r, s, condition)
+
+
+def undocumented(w: Work, r: Rule, s: CodeSuggestion) -> str | None:
+    """The condition of a documented-term rule ``r`` (CON-013, CON-037) that code ``s`` needs and
+    neither its evidence nor, where the group allows, a mention of this episode names ("chemotherapy
+    delivered in this episode" for a chemotherapy code read from "neutropenia secondary to
+    chemotherapy"); None where it needs none or the letter names it."""
+    groups = [g for g in r.params.groups if in_refs(s.code, code_refs(g["codes"]))]
+    if not groups:
+        return None
+    said = " ".join(m.text for m in w.mentions if m.coded and m.assertion not in NOT_CODED)
+    for group in groups:
+        words = re.compile(group["words"], re.I)
+        if not any(_affirmed(words, e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
+            return group["condition"]
+    return None
+
+
+_DENIED_IN_CLAUSE = re.compile(r"\b(?:no|not|never|nil|without)\b[^.;:,]*$", re.I)
+
+
+def _affirmed(words: re.Pattern, text: str) -> bool:
+    """Whether ``text`` says ``words`` outside a denial of its clause ("Chemotherapy: no
+    chemotherapy was given this admission" says none given)."""
+    return any(not _DENIED_IN_CLAUSE.search(text[:m.start()]) for m in words.finditer(text))
 
 
 def _take_out(w: Work, r: Rule, s: CodeSuggestion, condition: str) -> None:

@@ -12,6 +12,7 @@ from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 
 from .comorbidities import DATES, dated_before, letter_year
+from .conventions import undocumented
 from .engine import (Work, asterisk_refs, excluded_beside, explaining, listed_first, mention_words, same_statement,
                      shared_statement, title_holds)
 from .refs import code_refs, in_refs
@@ -633,6 +634,9 @@ class PerformedParams:
     # an offer less likely than this whose mentions a code the coding policy leaves uncoded reads
     # more likely is not made (:func:`_read_as_policy`)
     min_over_policy: float = 0.0
+    # the documented-term rules (CON-037) whose condition a code offered must meet, while enabled:
+    # no chemotherapy delivery offered for "neutropenia secondary to chemotherapy"
+    documented: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.never_main, "never_main")
@@ -694,6 +698,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
     policy = _policy_codes(w, p.policy)
     never = supplementary + policy
     main = w.enabled_rule(p.main) if p.main else None
+    documented = [d for d in (w.enabled_rule(rule_id) for rule_id in p.documented) if d is not None]
     for system in r.applies_to:
         mine = [s for s in w.codes if s.system == system.value and not in_refs(s.code, supplementary)]
         least, message, skip = p.min_suggest, p.message, never
@@ -706,7 +711,8 @@ def performed_procedure(w: Work, r: Rule) -> None:
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
                 and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
                 and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))
-                and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, policy))]
+                and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, policy))
+                and not any(undocumented(w, d, c) for d in documented)]
         if pool:
             best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)

@@ -2365,12 +2365,31 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     ("High-grade serous ovarian carcinoma, on neoadjuvant chemotherapy.", False),
     ("Induction chemotherapy started: DA 3+7.", True),
     ("Cycle 3 of FOLFOX given on the day unit.", True),
+    # a clause that denies it gives none
+    ("Chemotherapy: no chemotherapy was given this admission.", False),
+    ("Chemotherapy: cycle 3 given on day 2, no dose reduction.", True),
 ])
 def test_a_chemotherapy_delivery_is_coded_where_it_was_given(nhs_tables, line, kept):
     tables = nhs_tables
     x = Excerpt(("procedures", line))
     out = run(tables, x, [code(tables, OPCS, "X72.9", "primary", x.evidence(line, "procedures"))], "CON-037")
     assert ([c.code for c in out.codes] == ["X72.9"]) is kept
+
+
+@pytest.mark.parametrize("line, chemotherapy, offered", [
+    ("Impression: febrile neutropenia due to docetaxel chemotherapy.", "X73.1", False),  # given before admission
+    ("Impression: febrile neutropenia due to docetaxel chemotherapy.", "X38.4", False),  # by its route too
+    ("Cycle 1 of docetaxel chemotherapy given on the ward.", "X73.1", True),
+    ("Cycle 1 of azacitidine chemotherapy given subcutaneously on the ward.", "X38.4", True),
+])
+def test_a_chemotherapy_delivery_not_told_given_is_not_offered_as_the_main_procedure(nhs_tables, line, chemotherapy,
+                                                                                     offered):
+    tables = nhs_tables
+    x = Excerpt((None, line))
+    mentions = [x.mention("chemotherapy", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, chemotherapy, "candidate", x.evidence(line), score=0.1), suggest=0.15)]
+    out = run(tables, x, [], "CON-037", "SEQ-007", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == ([chemotherapy] if offered else [])
 
 
 @pytest.mark.parametrize("code_, words, kept", [
