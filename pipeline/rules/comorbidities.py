@@ -518,19 +518,22 @@ class OutgrownParams:
         re.compile(self.past)
 
 
+# "no AF since": the condition denied since it was told (not "since starting amiodarone", which
+# controls it)
+_SINCE = re.compile(r"\s+since\b(?!\s+(?:starting|started|commenc\w*|on|taking|being))", re.I)
+
+
 def _denied_since(w: Work, i: int, named: list[Mention]) -> bool:
     """Whether the next sentence of sentence ``i``'s paragraph says the condition has not come back,
-    naming it again ("... one episode of fast atrial fibrillation after her hip replacement in
-    2019. She has had no AF since")."""
+    naming it again in words of one of ``named`` ("... one episode of fast atrial fibrillation
+    after her hip replacement in 2019. She has had no AF since"; not "no acute kidney injury since"
+    of a chronic kidney disease)."""
     x = w.sentences[i]
     nxt = w.sentences[i + 1] if i + 1 < len(w.sentences) else None
-    words = frozenset().union(*(mention_words(m) for m in named))
+    names = [mention_words(m) for m in named]
     return nxt is not None and nxt.section == x.section and "\n\n" not in w.text[x.end:nxt.start] and any(
-        nxt.start <= m.start < nxt.end and m.assertion == "negated" and mention_words(m) & words
-        and _SINCE.match(w.text, m.end) for m in w.mentions)
-
-
-_SINCE = re.compile(r"\s+since\b", re.I)  # "no AF since": the condition denied since it was told
+        nxt.start <= m.start < nxt.end and m.assertion == "negated" and _SINCE.match(w.text, m.end)
+        and any(mention_words(m) <= words for words in names) for m in w.mentions)
 
 
 @rule("HIS-007", "comorbidities", OutgrownParams)

@@ -1071,7 +1071,9 @@ def _misread_burn(w: Work, p: BurnParams, said: Evidence, mine: list[CodeSuggest
 @dataclass(frozen=True)
 class DocumentedTermParams:
     # {codes: code ranges, words: what the clinician must have written, condition: its name,
-    # own: "yes" where only the code's own statements count, not the letter's other mentions}
+    # own: "yes" where only the code's own statements count, not the letter's other mentions,
+    # denied: "yes" where the words in a clause that denies them count for nothing ("no
+    # chemotherapy was given this admission")}
     groups: tuple[dict, ...]
     message: str
     # a code the rule takes out, coded instead as (its category or itself -> the code): the
@@ -1081,7 +1083,7 @@ class DocumentedTermParams:
     replaced: str = ""  # the message where a code is coded instead
 
     def __post_init__(self):
-        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {"own": str})
+        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {"own": str, "denied": str})
         check_codes(tuple(self.instead) + tuple(self.instead.values()), "instead")
         re.compile(self.instead_if)
 
@@ -1107,15 +1109,19 @@ def undocumented(w: Work, r: Rule, s: CodeSuggestion) -> str | None:
     groups = [g for g in r.params.groups if in_refs(s.code, code_refs(g["codes"]))]
     if not groups:
         return None
-    said = " ".join(m.text for m in w.mentions if m.coded and m.assertion not in NOT_CODED)
+    said = " ".join(m.text for m in w.mentions if m.coded)
     for group in groups:
         words = re.compile(group["words"], re.I)
-        if not any(_affirmed(words, e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
+        told = (lambda text: _affirmed(words, text)) if group.get("denied") == "yes" else words.search
+        if not any(told(e.text) for e in s.evidence) and (group.get("own") == "yes" or not words.search(said)):
             return group["condition"]
     return None
 
 
-_DENIED_IN_CLAUSE = re.compile(r"\b(?:no|not|never|nil|without)\b[^.;:,]*$", re.I)
+# a denial whose clause runs on to the words ("no chemotherapy was given"; not "no dose reduction
+# was needed and cycle 3 was given", nor "... - cycle 2 given")
+_DENIED_IN_CLAUSE = re.compile(r"\b(?:no|not|never|nil|without)\b(?:(?!\b(?:but|and|so|although|while)\b|\s[-\u2013\u2014]\s)[^.;:,])*$",
+                               re.I)
 
 
 def _affirmed(words: re.Pattern, text: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clincoder.core.codes import System
+from clincoder.core.config import STATED_SECTIONS
 from clincoder.core.contracts import Mention
 from clincoder.core.words import LEXICON_STOP_WORDS, content_sequence, content_words, norm
 
@@ -107,14 +108,16 @@ def procedure_not_coded(w: Work, r: Rule) -> None:
 
 def _same_condition(query: Mention, ruled_out: Mention) -> bool:
     """Whether a mention ruled out elsewhere names the queried condition: later, by the same head
-    word ("brainstem stroke" and "stroke"); earlier, by all its words (a heading that gives the
-    answer before the story: "4. Suspected cow's milk protein allergy - not supported"; not "no
-    intracranial metastases" before "in keeping with bone metastases")."""
+    word ("brainstem stroke" and "stroke"); earlier, by all its words and in the list of diagnoses
+    (a heading that gives the answer before the story: "4. Suspected cow's milk protein allergy -
+    not supported"; not "no intracranial metastases" before "in keeping with bone metastases", nor
+    a past history's "No previous stroke" before "Probable stroke")."""
     def head(m: Mention) -> str:
         words = (m.expansion or m.text).lower().split()
         return norm(words[-1]) if words else ""
     if ruled_out.end < query.start:
-        return bool(mention_words(query)) and mention_words(query) <= mention_words(ruled_out)
+        return ruled_out.section in STATED_SECTIONS and bool(mention_words(query)) \
+            and mention_words(query) <= mention_words(ruled_out)
     return ruled_out.start > query.end and head(query) == head(ruled_out) != ""
 
 

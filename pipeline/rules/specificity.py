@@ -36,8 +36,9 @@ _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unsp
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
 # what a statement says there is none of, as "without" says it ("confined to the perianal space;
 # no ischiorectal or supralevator extension" says nothing ischiorectal of the abscess; "oesophageal
-# varices - not bled" are those without bleeding)
-_NO_CLAUSE = re.compile(r"\b(?:no|not|never)\b[^,;.()]*", re.I)
+# varices - not bled" are those without bleeding); the denial ends at " - ", "but" and "with" ("not
+# perforated but actively bleeding" denies no bleeding)
+_NO_CLAUSE = re.compile(r"\b(?:no|not|never)\b(?:(?!\s[-\u2013\u2014]\s|\bbut\b|\bwith\b)[^,;.()])*", re.I)
 # a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
 # "not specified as acute or chronic", "as haemorrhage or infarction")
 _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)
@@ -200,7 +201,7 @@ def documented_specificity(w: Work, r: Rule) -> None:
             # history's statement tells it ("She has migraine without aura")
             st = _statement_words(w, s, p, history=True)
         if _tells_nothing(options, st):
-            # "grown from the abscess pus": where the letter named the abscess first tells its site
+            # "grown from the abscess pus": where the letter names the abscess again tells its site
             st = _retold(w, s, p) or st
         named = any(n <= st.said for n in _names(w.tables[system], mine.entry, boilerplate)[1:])
         better = _better(mine, options, st, named)

@@ -530,6 +530,7 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
     ("diagnoses", "3. AKI - resolved", "N17.9", True),  # this episode's: no history line
     ("past_medical_history", "- Hypertension, gout 2019 (resolved)", "I10", True),  # the gout resolved, not all the line
     ("past_medical_history", "- Single post-operative AF episode 2019 - resolved (see above)", "I48.9", False),
+    ("past_medical_history", "- Asthma 2019 - resolved (still uses salbutamol PRN)", "J45.9", True),
 ])
 def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section, line, code_, kept):
     x = Excerpt(MAIN, (section, line))
@@ -541,6 +542,7 @@ def test_a_past_condition_the_letter_says_has_ended_is_not_coded(tables, section
 @pytest.mark.parametrize("after, kept", [
     ("She has had no AF since, and none was seen on telemetry.", False),  # the next sentence says it ended
     ("She has had no chest pain since, and none on the ward.", True),  # it tells of another condition
+    ("She has had no AF since starting amiodarone, which continues.", True),  # a drug controls it
 ])
 def test_the_next_sentence_that_names_a_past_condition_again_can_say_it_ended(tables, after, kept):
     told = "The digoxin had been started for one episode of fast atrial fibrillation after her hip replacement in 2019."
@@ -2337,6 +2339,7 @@ def test_a_ckd_stage_is_the_one_the_letter_gives_the_ckd(tables, code_, kept):
     ("T81.0", "Spontaneous left rectus sheath haematoma on warfarin.", False),
     ("J90", "Bilateral pleural effusions, right larger than left - transudates", True),
     ("J90", "Simple parapneumonic effusion, right - exudate, pH 7.35.", True),
+    ("J90", "No consolidation but a small left pleural effusion, aspirated.", True),  # a denial of another finding
     ("J90", "Psoriatic arthritis - flare, right knee monoarthritis with a large effusion", False),
     ("J90", "Moderate circumferential pericardial effusion (maximum 14 mm), no tamponade", False),
 ])
@@ -2368,6 +2371,7 @@ def test_a_pregnancy_code_needs_a_pregnancy_in_the_letter(tables, words, kept):
     # a clause that denies it gives none
     ("Chemotherapy: no chemotherapy was given this admission.", False),
     ("Chemotherapy: cycle 3 given on day 2, no dose reduction.", True),
+    ("No dose reduction was needed and cycle 3 of FOLFOX was given on day 1.", True),  # another clause's denial
 ])
 def test_a_chemotherapy_delivery_is_coded_where_it_was_given(nhs_tables, line, kept):
     tables = nhs_tables
@@ -2484,6 +2488,9 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     (("1. Perforated sigmoid diverticulitis", "K57.2"), ("Generalised faecal peritonitis.", "K65.0"), ["K57.2"]),
     (("1. Perforated appendicitis", "K35.2"), ("Purulent peritonitis.", "K65.0"), ["K35.2"]),
     (("1. Perforated duodenal ulcer", "K26.5"), ("Generalised peritonitis.", "K65.0"), ["K26.5", "K65.0"]),
+    # diverticulosis without perforation leaves a peritonitis of another cause
+    (("1. Spontaneous bacterial peritonitis", "K65.0"), ("Incidental sigmoid diverticulosis on CT.", "K57.3"),
+     ["K65.0", "K57.3"]),
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -3474,6 +3481,9 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     # so do "not" and "never": varices that have not bled are those without bleeding
     ("4. Grade 2 oesophageal varices - not bled - band ligation", None, "I85.0", "I85.9"),
     ("4. Oesophageal varices, bled on day 2 - band ligation", None, "I85.9", "I85.0"),
+    # the denial ends at "but", "with" and " - "
+    ("1. Duodenal ulcer, not perforated but actively bleeding", None, "K26.4", "K26.4"),
+    ("1. Inguinal hernia - could not be reduced - with obstruction", None, "K40.3", "K40.3"),
     # what the statement states elsewhere it does not deny: the localised peritonitis stands
     ("1. Acute appendicitis with localised peritonitis; no generalised peritonitis", None, "K35.8", "K35.3"),
     ("1. Non-insulin-dependent diabetes with diabetic nephropathy", None, "E11.9", "E11.2"),
@@ -4088,21 +4098,23 @@ def test_a_condition_in_a_pregnancy_episode_is_classified_to_chapter_xv_first(ta
     assert bool(out.flags) == bool(chapter_xv)
 
 
-@pytest.mark.parametrize("heading, denied, kept", [
-    # the answer given first, in the words of the query
-    ("4. Suspected cow's milk protein allergy - not supported", "cow's milk protein allergy", False),
-    ("4. Suspected cow's milk protein allergy - possible", None, True),
+@pytest.mark.parametrize("section, heading, denied, kept", [
+    # the answer given first, in the words of the query, in the list of diagnoses
+    ("diagnoses", "4. Suspected cow's milk protein allergy - not supported", "cow's milk protein allergy", False),
+    ("diagnoses", "4. Suspected cow's milk protein allergy - possible", None, True),
     # another condition of the same head word denied first ("no intracranial metastases")
-    ("4. No peanut allergy", "peanut allergy", True),
+    ("diagnoses", "4. No peanut allergy", "peanut allergy", True),
+    # a past history's denial answers no query of this episode ("No previous stroke" before "Probable stroke")
+    ("past_medical_history", "- No cow's milk protein allergy as a baby", "cow's milk protein allergy", True),
 ])
-def test_a_query_a_heading_ruled_out_before_the_story_is_not_coded(tables, heading, denied, kept):
+def test_a_query_a_heading_ruled_out_before_the_story_is_not_coded(tables, section, heading, denied, kept):
     story = "Her GP had queried cow's milk protein allergy last week because of possetting."
-    x = Excerpt(("diagnoses", heading), ("diagnoses", story))
+    x = Excerpt((section, heading), ("diagnoses", story))
     at = len(heading) + 1 + story.index("cow's milk protein allergy")
     mentions = [Mention(at, at + len("cow's milk protein allergy"), "cow's milk protein allergy", "DIAGNOSIS",
                         "diagnoses", assertion="uncertain")]
     if denied:
-        mentions.append(x.mention(denied, "diagnoses", assertion="negated"))
+        mentions.append(x.mention(denied, section, assertion="negated"))
     out = run(tables, x, [code(tables, WHO, "Z91.0", "primary", x.evidence(story, "diagnoses"))], "DOC-005",
               mentions=mentions)
     assert bool(out.codes) is kept

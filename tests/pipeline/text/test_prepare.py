@@ -147,6 +147,7 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     assert announces_diagnosis("I am writing to you about Mr Fairweather's admission with a lower GI bleed.", None)
     assert not announces_diagnosis("CBGs 12-19 on admission with infection.", None)
     assert not announces_diagnosis("She was admitted with DKA once before, in 2019.", None)
+    assert not announces_diagnosis("He was readmitted two days after his recent admission with pneumonia.", None)
 
 
 LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
