@@ -102,6 +102,10 @@ def announcement_phrases() -> Tuple[str, ...]:
 
 # a diagnosis the clinician says was not made announces nothing ("I have not made a diagnosis of")
 _DENIED_BEFORE = re.compile(r"\b(?:not|never|n't)\s*$", re.I)
+# nor one of another episode or person ("readmitted two days after his recent admission with
+# pneumonia", "following her husband's admission with COVID")
+_ANOTHER_BEFORE = re.compile(r"\b(?:after|following|since|before|previous|husband|wife|partner|son|daughter|mother|"
+                             r"father|brother|sister)\b(?:\W+\w+)?\W*$", re.I)
 
 
 def announcement_start(sentence: str, section: Optional[str]) -> Optional[int]:
@@ -112,7 +116,10 @@ def announcement_start(sentence: str, section: Optional[str]) -> Optional[int]:
     found = _phrases("announces_diagnosis").search(sentence) if section not in _NOT_ANNOUNCED_IN else None
     if found is None or _phrases("names_a_cause").search(sentence) is not None:
         return None
-    return None if _DENIED_BEFORE.search(sentence[max(0, found.start() - 12):found.start()]) else found.start()
+    if _DENIED_BEFORE.search(sentence[max(0, found.start() - 12):found.start()]) \
+            or _ANOTHER_BEFORE.search(sentence[max(0, found.start() - 25):found.start()]):
+        return None
+    return found.start()
 
 
 def announces_diagnosis(sentence: str, section: Optional[str]) -> bool:

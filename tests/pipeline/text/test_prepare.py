@@ -148,6 +148,7 @@ def test_a_sentence_that_names_the_cause_of_the_condition_announces_nothing():
     assert not announces_diagnosis("CBGs 12-19 on admission with infection.", None)
     assert not announces_diagnosis("She was admitted with DKA once before, in 2019.", None)
     assert not announces_diagnosis("He was readmitted two days after his recent admission with pneumonia.", None)
+    assert not announces_diagnosis("Following her husband's admission with COVID she was admitted with a fall.", None)
 
 
 LETTER = ("Sir Edmund Carver Cancer Day Unit\nTrauma & Orthopaedics\n\n"
