@@ -543,11 +543,12 @@ def outgrown(w: Work, r: Rule) -> None:
     p: OutgrownParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
         named = w.support(s)  # the statements that name the condition, else its evidence
-        told = [(w.text[x.start:x.end], x.section, _denied_since(w, i, named))
-                for i, x in ((i, w.sentences[i]) for i in w.holding(named))] \
-            or [(e.text, e.section, False) for e in s.evidence]
-        if all((ended or re.search(p.resolved, t, re.I)) and (section in p.history or re.search(p.past, t, re.I))
-               for t, section, ended in told):
+        # (sentence index or None, text, section); the next sentence is read only where its own words do not say it ended
+        told = [(i, w.text[x.start:x.end], x.section) for i, x in ((i, w.sentences[i]) for i in w.holding(named))] \
+            or [(None, e.text, e.section) for e in s.evidence]
+        if all((section in p.history or re.search(p.past, t, re.I))
+               and (re.search(p.resolved, t, re.I) or (i is not None and _denied_since(w, i, named)))
+               for i, t, section in told):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
