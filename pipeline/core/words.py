@@ -105,6 +105,13 @@ its known not of on or she that the their there this to under was were which whi
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
 presented admitted developed having consistent keeping""".split()) | frozenset(UNITS)
 
+# A denial and the clause it runs over ("no chemotherapy was given", "varices - not bled", "no
+# ischiorectal or supralevator extension"): the clause ends at a sentence or list mark, a
+# parenthesis, " - ", or a word that turns to another statement ("not perforated but actively
+# bleeding", "no dose reduction was needed and cycle 3 was given", "no fever with rigors")
+DENIAL_CLAUSE = (r"\b(?:no|not|never|nil|without)\b"
+                 r"(?:(?!\b(?:but|and|so|although|while|with)\b|\s[-\u2013\u2014]\s)[^.;:,()])*")
+
 # A list item's bullet or number at the start of a line ("- ", "• ", "2. ", "3) "): where a
 # letter's lists open their items (a year, "2026.", is no item number)
 LIST_MARKER = r"(?:[-*\u2022]|\d{1,2}[.)])"

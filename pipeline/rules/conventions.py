@@ -11,7 +11,7 @@ from clincoder.core.codes import System, compact, opcs4_supplementary
 from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import content_words
+from clincoder.core.words import DENIAL_CLAUSE, content_words
 
 from .engine import (Work, axis_gaps, carried, evidence, excluded_beside, explaining, listed_first, mention_text,
                      mention_words, notes_of, read_as_another, same_statement, shared_statement, specific, term_words,
@@ -1120,8 +1120,7 @@ def undocumented(w: Work, r: Rule, s: CodeSuggestion) -> str | None:
 
 # a denial whose clause runs on to the words ("no chemotherapy was given"; not "no dose reduction
 # was needed and cycle 3 was given", nor "... - cycle 2 given")
-_DENIED_IN_CLAUSE = re.compile(r"\b(?:no|not|never|nil|without)\b(?:(?!\b(?:but|and|so|although|while)\b|\s[-\u2013\u2014]\s)[^.;:,])*$",
-                               re.I)
+_DENIED_IN_CLAUSE = re.compile(DENIAL_CLAUSE + "$", re.I)
 
 
 def _affirmed(words: re.Pattern, text: str) -> bool:

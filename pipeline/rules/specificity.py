@@ -20,7 +20,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.index_terms import index_terms
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import LIST_MARKER, content_sequence, content_words, within
+from clincoder.core.words import DENIAL_CLAUSE, LIST_MARKER, content_sequence, content_words, within
 
 from .engine import Work, carried, mention_words, without_split
 from .refs import code_refs, in_refs
@@ -36,9 +36,8 @@ _NOT_DOCUMENTED = re.compile(r"\bunspecified as [^,]*|\b(?:\w+ (?:or|and) )?unsp
 _WITHOUT_CLAUSE = re.compile(r"\bwithout\b[^,;.()]*", re.I)
 # what a statement says there is none of, as "without" says it ("confined to the perianal space;
 # no ischiorectal or supralevator extension" says nothing ischiorectal of the abscess; "oesophageal
-# varices - not bled" are those without bleeding); the denial ends at " - ", "but" and "with" ("not
-# perforated but actively bleeding" denies no bleeding)
-_NO_CLAUSE = re.compile(r"\b(?:no|not|never)\b(?:(?!\s[-\u2013\u2014]\s|\bbut\b|\bwith\b)[^,;.()])*", re.I)
+# varices - not bled" are those without bleeding)
+_NO_CLAUSE = re.compile(DENIAL_CLAUSE, re.I)
 # a residual code: what a statement that names nothing more specific is coded to (N12, J40, I64:
 # "not specified as acute or chronic", "as haemorrhage or infarction")
 _RESIDUAL = re.compile(r"\bunspecified\b|\bnot elsewhere classified\b|\bnot specified as\b|\bNOS\b|\bNEC\b|^other\b", re.I)

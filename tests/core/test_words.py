@@ -1,8 +1,10 @@
 """Content words of titles and statements, and whether a name's words are stated close together."""
 
+import re
+
 import pytest
 
-from clincoder.core.words import adjective_site, content_sequence, content_words, names_site, within
+from clincoder.core.words import DENIAL_CLAUSE, adjective_site, content_sequence, content_words, names_site, within
 
 
 @pytest.mark.parametrize("letter, title", [
@@ -44,3 +46,18 @@ def test_within_finds_a_names_words_close_together(name, statement, slack, expec
 def test_an_adjective_names_its_site_by_the_word_after_it(adjective, following, site):
     assert adjective_site(adjective, following) == site
     assert names_site(adjective, site) and not names_site(adjective, "knee")
+
+
+@pytest.mark.parametrize("text, denied", [
+    ("no chemotherapy was given this admission", "no chemotherapy was given this admission"),
+    ("varices - not bled", "not bled"),
+    ("not perforated but actively bleeding", "not perforated "),
+    ("no dose reduction was needed and cycle 3 was given", "no dose reduction was needed "),
+    ("no fever with rigors", "no fever "),
+    ("no ischiorectal or supralevator extension; abscess drained", "no ischiorectal or supralevator extension"),
+    ("nil by mouth (NBM) overnight", "nil by mouth "),
+    ("knotted sutures", None),
+])
+def test_a_denial_runs_to_the_end_of_its_clause(text, denied):
+    found = re.search(DENIAL_CLAUSE, text, re.I)
+    assert (found and found.group(0)) == denied
