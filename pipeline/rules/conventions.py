@@ -398,6 +398,22 @@ def stated_deficits(w: Work, r: Rule) -> None:
                 w.flag(r, p.message, added, codes=(added.code, cause.code), other=cause.code)
 
 
+def _narrowing(entries: tuple[dict, ...], entry: dict) -> list[dict]:
+    """The entries whose code is one of ``entry``'s ``narrowed_by`` (code references: "Y45.1, Y45.2",
+    "B95.0-B95.4"): the narrower names a letter may give for what ``entry`` names broadly (an
+    NSAID and naproxen, a streptococcus and Streptococcus pyogenes)."""
+    refs = code_refs(entry.get("narrowed_by", ""))
+    return [e for e in entries if e is not entry and refs and in_refs(e["add"], refs)]
+
+
+def _check_narrowed(entries: tuple[dict, ...], kind: str) -> None:
+    """Each entry's ``narrowed_by`` names codes that other entries add."""
+    for entry in entries:
+        if entry.get("narrowed_by") and not _narrowing(entries, entry):
+            raise ValueError(f"{kind} {entry['words']!r}: narrowed_by names no code another entry of {kind} adds: "
+                             f"{entry['narrowed_by']!r}")
+
+
 @dataclass(frozen=True)
 class AdverseEffectParams:
     drugs: tuple[dict, ...]  # {words, add}: the drug (class) and its Y40-Y59 code
@@ -419,11 +435,8 @@ class AdverseEffectParams:
     drug_induced: tuple[dict, ...] = ()
 
     def __post_init__(self):
-        check_entries(self.drugs, "drugs", {"words": str, "add": str}, {"narrowed_by": list})
-        known = {d["add"] for d in self.drugs}
-        for d in self.drugs:
-            if set(d.get("narrowed_by", ())) - known:
-                raise ValueError(f"drugs {d['words']!r}: narrowed_by names codes no drug entry adds: {d['narrowed_by']}")
+        check_entries(self.drugs, "drugs", {"words": str, "add": str}, {"narrowed_by": str})
+        _check_narrowed(self.drugs, "drugs")
         check_entries(self.drug_induced, "drug_induced", {"codes": str, "becomes": str}, {})
         check_codes(self.codes, "codes")
         check_codes(self.promote, "promote")
@@ -539,8 +552,7 @@ def _narrowed(w: Work, p: AdverseEffectParams, drug: dict) -> str:
     allergies, where it names exactly one ("NSAID-related" ulcer in a letter whose drugs name naproxen: Y45.2, the
     propionic acid derivatives, not Y45.3, the NSAID unnamed); else ``drug``'s own code."""
     taken = " ".join(w.text[s.start:s.end] for s in w.sentences if s.section != "allergies")
-    narrower = {d["add"] for d in p.drugs if d["add"] in drug.get("narrowed_by", ())
-                and re.search(rf"\b(?:{d['words']})\b", taken, re.I)}
+    narrower = {d["add"] for d in _narrowing(p.drugs, drug) if re.search(rf"\b(?:{d['words']})\b", taken, re.I)}
     return narrower.pop() if len(narrower) == 1 else drug["add"]
 
 
@@ -598,6 +610,7 @@ class OrganismParams:
 
     def __post_init__(self):
         check_entries(self.organisms, "organisms", {"words": str, "add": str}, {"combined_only": bool, "narrowed_by": str})
+        _check_narrowed(self.organisms, "organisms")
         check_entries(self.combinations, "combinations", {"codes": str, "words": str, "becomes": dict}, {})
         check_codes(self.infections, "infections")
         check_codes(self.coded, "coded")
@@ -631,8 +644,7 @@ def _organism_named(w: Work, p: OrganismParams, infection: CodeSuggestion, where
 
     hit = named(own + rest, organisms)
     if hit is not None and hit[0].get("narrowed_by"):  # "staphylococcal", and the culture grew S. aureus
-        narrower = code_refs(hit[0]["narrowed_by"])
-        hit = named(own + rest, [o for o in organisms if in_refs(o["add"], narrower)]) or hit
+        hit = named(own + rest, _narrowing(organisms, hit[0])) or hit
     return hit
 
 

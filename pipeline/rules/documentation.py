@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from clincoder.core.codes import System
 from clincoder.core.config import STATED_SECTIONS
 from clincoder.core.contracts import Mention
-from clincoder.core.words import LEXICON_STOP_WORDS, content_sequence, content_words, norm
+from clincoder.core.words import LEXICON_STOP_WORDS, content_sequence, content_words
 
 from .conventions import AxesParams
 from .engine import Work, axis_gaps, evidence, mention_text, mention_words, specific, term_words
@@ -106,19 +106,23 @@ def procedure_not_coded(w: Work, r: Rule) -> None:
         w.flag(r, r.params.message, evidence=evidence(done), mention=mention_text(done))
 
 
+def _head(m: Mention) -> str | None:
+    """The last word a mention says, its head ("aspergillosis" of "pulmonary aspergillosis",
+    "murmur" of "heart murmur"), as a content word; None where it says none."""
+    words = content_sequence(m.expansion or m.text)
+    return words[-1] if words else None
+
+
 def _same_condition(query: Mention, ruled_out: Mention) -> bool:
     """Whether a mention ruled out elsewhere names the queried condition: later, by the same head
     word ("brainstem stroke" and "stroke"); earlier, by all its words and in the list of diagnoses
     (a heading that gives the answer before the story: "4. Suspected cow's milk protein allergy -
     not supported"; not "no intracranial metastases" before "in keeping with bone metastases", nor
     a past history's "No previous stroke" before "Probable stroke")."""
-    def head(m: Mention) -> str:
-        words = (m.expansion or m.text).lower().split()
-        return norm(words[-1]) if words else ""
     if ruled_out.end < query.start:
         return ruled_out.section in STATED_SECTIONS and bool(mention_words(query)) \
             and mention_words(query) <= mention_words(ruled_out)
-    return ruled_out.start > query.end and head(query) == head(ruled_out) != ""
+    return ruled_out.start > query.end and _head(query) == _head(ruled_out) is not None
 
 
 @rule("DOC-005", "documentation", MessageParams)
@@ -135,13 +139,6 @@ def ruled_out_later(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, r.params.message, s, mention=answer.text)
-
-
-def _head(m: Mention) -> str | None:
-    """The last word a mention says, its head ("aspergillosis" of "pulmonary aspergillosis",
-    "murmur" of "heart murmur"), as a content word; None where it says none."""
-    words = content_sequence(m.expansion or m.text)
-    return words[-1] if words else None
 
 
 @rule("DOC-006", "documentation", MessageParams)

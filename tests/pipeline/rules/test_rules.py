@@ -132,6 +132,10 @@ BAD = {
     "sex ranges": (lambda d: _rule(d, "CON-039")["params"]["male_only"].update({"ICD-10": "prostate"}), r"not a code"),
     "sex classification": (lambda d: _rule(d, "CON-039")["params"]["male_only"].update(OPCS="N01-N34"),
                            r"not a classification: \['OPCS'\]"),
+    "narrowed by no entry": (lambda d: _rule(d, "CON-022")["params"]["drugs"][0].update(narrowed_by="Z99.9"),
+                             r"drugs .*narrowed_by names no code another entry of drugs adds: 'Z99.9'"),
+    "narrowed by a list": (lambda d: _rule(d, "CON-027")["params"]["organisms"][0].update(narrowed_by=["B95.6"]),
+                           r"organisms #1: .*narrowed_by"),
 }
 
 
