@@ -325,6 +325,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "negated"),
     ("Asthma: well controlled on inhalers. No wheeze this admission.", "Asthma", "present"),
     ("Hypokalaemia: K 2.9 on admission, replaced. No hypokalaemia on discharge bloods.", "Hypokalaemia", "present"),
+    # a diabetic's "hypos", told present or denied
+    ("Glargine increased from 14 to 18 units. No hypos. Back to 16 units at discharge.", "hypos", "negated"),
+    ("He has had two hypos this week, both at night.", "hypos", "present"),
     # a new subject after ", and" starts the clause a negation before it does not reach
     ("Osmolalities were not typical of SIADH, and we put this down to post-operative hyponatraemia.",
      "hyponatraemia", "present"),
