@@ -105,6 +105,14 @@ its known not of on or she that the their there this to under was were which whi
 suggest suggestive likely probable probably possible possibly strongly clinically diagnosed confirmed treated
 presented admitted developed having consistent keeping""".split()) | frozenset(UNITS)
 
+# A word that names an operation on its own, by its ending ("bullectomy", "pyeloplasty",
+# "oophorectomy", "dialysis": "haemodialysis" is a fuller dialysis), and the prefixes that make
+# such a word another operation, not a fuller one ("parathyroidectomy" is no fuller
+# thyroidectomy, "hemilaminectomy" no fuller laminectomy); the endings match content words too,
+# which drop a final "s" ("dialysi")
+OPERATION_WORD = r"(?:ectomy|otomy|plasty|pexy|rrhaphy|desis?|tripsy|lysis?)$"
+OPERATION_PREFIX = r"^(?:para|sub|re|hemi|bi|un|ab|intra|extra|supra|infra|peri|trans|epi|hypo|hyper|non|de|dis|pan|semi)$"
+
 # A denial and the clause it runs over ("no chemotherapy was given", "varices - not bled", "no
 # ischiorectal or supralevator extension"): the clause ends at a sentence or list mark, a
 # parenthesis, " - ", or a word that turns to another statement ("not perforated but actively

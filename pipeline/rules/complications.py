@@ -35,16 +35,24 @@ class ProcedureCauseParams:
     procedures: tuple[dict, ...]
     causes: tuple[str, ...]  # the cause codes: where one follows the complication already, none is added
     message: str
+    # {codes, words}: conditions of ``stated_codes`` that are a complication only where their statement
+    # gives a procedure as their cause ("retention related to the anaesthetic"); "post-operative"
+    # alone dates them ("post-operative urinary retention on day 1" is retention of urine)
+    linked: tuple[dict, ...] = ()
 
     def __post_init__(self):
         for what, codes in (("complications", self.complications), ("stated_codes", self.stated_codes),
                             ("causes", self.causes)):
             check_codes(codes, what)
         check_entries(self.defaults, "defaults", {"codes": str, "add": str}, {})
-        check_entries(self.procedures, "procedures", {"words": str, "add": str}, {"general": bool})
+        check_entries(self.procedures, "procedures", {"words": str, "add": str}, {"general": bool, "treats": str})
+        check_entries(self.linked, "linked", {"codes": str, "words": str}, {})
         for e in (*self.defaults, *self.procedures):
             check_codes((e["add"],), "add")
-        re.compile(self.stated)
+        check_codes(tuple(e["codes"] for e in self.linked) + tuple(e["treats"] for e in self.procedures
+                                                                     if "treats" in e), "linked and treats")
+        for pattern in (self.stated, *(e["words"] for e in self.linked)):
+            re.compile(pattern)
 
 
 def _named(entries, text: str) -> dict | None:
@@ -67,8 +75,9 @@ def _procedure(w: Work, p: ProcedureCauseParams, s: CodeSuggestion) -> str | Non
     procedures first (its statement, its code, the letter nearest to it), then the general ones."""
     said = " ".join(e.text for e in s.evidence)
     at = min((e.start for e in s.evidence), default=0)
-    specific = [e for e in p.procedures if not e.get("general")]
-    general = [e for e in p.procedures if e.get("general")]
+    causes = [e for e in p.procedures if not in_refs(s.code, code_refs(e.get("treats", "")))]
+    specific = [e for e in causes if not e.get("general")]
+    general = [e for e in causes if e.get("general")]
     found = _named(specific, said)
     default = next((d for d in p.defaults if in_refs(s.code, code_refs(d["codes"]))), None)
     if found is None and default is not None:
@@ -80,7 +89,8 @@ def _procedure(w: Work, p: ProcedureCauseParams, s: CodeSuggestion) -> str | Non
 def _complication(p: ProcedureCauseParams, s: CodeSuggestion) -> bool:
     if in_refs(s.code, code_refs(" ".join(p.complications))):
         return True
-    return in_refs(s.code, code_refs(" ".join(p.stated_codes))) and any(re.search(p.stated, e.text, re.I)
+    link = next((e["words"] for e in p.linked if in_refs(s.code, code_refs(e["codes"]))), p.stated)
+    return in_refs(s.code, code_refs(" ".join(p.stated_codes))) and any(re.search(link, e.text, re.I)
                                                                       for e in s.evidence)
 
 

@@ -11,11 +11,11 @@ from clincoder.core.codes import System, compact, opcs4_supplementary
 from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import DENIAL_CLAUSE, content_words
+from clincoder.core.words import DENIAL_CLAUSE, OPERATION_PREFIX, OPERATION_WORD, content_words
 
 from .engine import (Work, axis_gaps, carried, evidence, excluded_beside, explaining, listed_first, mention_text,
-                     mention_words, notes_of, read_as_another, same_statement, shared_statement, specific, term_words,
-                     title_holds, without_split)
+                     mention_words, notes_of, own_title, read_as_another, same_statement, shared_statement, specific,
+                     term_words, title_holds, without_split)
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import MessageParams, Rule, check_codes, check_entries, check_notes, check_patterns
@@ -1634,7 +1634,9 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
     not I48.0 and I48.9). Of two operations, an unspecified one gives way to its sibling ("OGD,
     biopsies" is G45.1, not G45.9); of two diagnoses, an "Other ..." one ("iron deficiency
     anaemia" is D50.9, not D50.8), unless the statement names what sets it apart. A code a
-    combination rule made (hypoglycaemia in type 2 diabetes, E11.6) stays beside its sibling."""
+    combination rule made (hypoglycaemia in type 2 diabetes, E11.6) stays beside its sibling, and
+    so does an operation whose own title holds its sibling's (Q22.1 beside Q22.3), for
+    :func:`_said_more` to keep it in the sibling's place."""
     combined, several = set(r.params.combined_by), code_refs(r.params.several)
 
     def first(s: CodeSuggestion) -> tuple[bool, bool, float]:
@@ -1648,7 +1650,7 @@ def one_code_per_statement(w: Work, r: Rule) -> None:
         best = max(s.evidence, key=lambda e: e.support or 0.0)
         key = (s.system, compact(s.code)[:3], best.start, best.end)
         if key in kept and not _made_by(w, s, combined, several) and not names_its_own(s, kept[key], best.text) \
-                and not _stated_apart(s, kept[key]):
+                and not _stated_apart(s, kept[key]) and not _holds_operation(w, kept[key], s):
             w.demote(s)
             w.tag(r, s, kept[key])
             w.flag(r, r.params.message, s, codes=(s.code, kept[key].code), other=kept[key].code)
@@ -1684,15 +1686,38 @@ def unspecified_beside_specified(w: Work, r: Rule) -> None:
             w.flag(r, p.message, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
 
 
+def _ends_compound(word: str, compound: str) -> bool:
+    """Whether the operation ``word`` ends ``compound``, a fuller operation of the same kind
+    ("oophorectomy" of "salpingoophorectomy"; not "thyroidectomy" of "parathyroidectomy")."""
+    return compound.endswith(word) and compound != word and bool(re.search(OPERATION_WORD, word)) \
+        and not re.search(OPERATION_PREFIX, compound[:-len(word)])
+
+
+def _holds(words: set[str], more: set[str]) -> bool:
+    """Whether a title of the words ``more`` says all that one of ``words`` says, and more: each of
+    ``words`` is one of ``more`` or an operation that ends one of its compounds ("Bilateral
+    salpingoophorectomy" holds "Bilateral oophorectomy NEC")."""
+    said = all(any(m == word or _ends_compound(word, m) for m in more) for word in words)
+    return said and not more <= words
+
+
+def _holds_operation(w: Work, less: CodeSuggestion, more: CodeSuggestion) -> bool:
+    """Whether ``more`` is an operation whose own title holds all of ``less``'s and more (their own
+    titles: siblings share their category's words, "Total excision of breast"): it stays for
+    :func:`_said_more` to keep in its place."""
+    return more.kind == "procedure" and _holds(content_words(own_title(w, less)), content_words(own_title(w, more)))
+
+
 def _said_more(w: Work, r: Rule) -> None:
     """Of two operations that rest on the same statement, one whose title says all the other's
-    says and more ("Percutaneous biopsy of lesion of liver NEC" J13.2 beside "Biopsy of liver NEC"
-    J14.1, both read in "ultrasound-guided percutaneous liver biopsy") is coded."""
+    says and more (:func:`_holds`: "Percutaneous biopsy of lesion of liver NEC" J13.2 beside
+    "Biopsy of liver NEC" J14.1, both read in "ultrasound-guided percutaneous liver biopsy";
+    "Bilateral salpingoophorectomy" beside "Bilateral oophorectomy NEC") is coded."""
     operations = [s for s in w.scope(r) if s.kind == "procedure" and s.evidence and not opcs4_supplementary(s.code)]
     words = {id(s): content_words(s.title) for s in operations}  # "NEC" is a stop word
     for s in operations:
         spans = {(e.start, e.end) for e in s.evidence}
-        more = next((o for o in operations if o is not s and o in w.codes and words[id(s)] < words[id(o)]
+        more = next((o for o in operations if o is not s and o in w.codes and _holds(words[id(s)], words[id(o)])
                      and spans & {(e.start, e.end) for e in o.evidence}), None)
         if more is not None and s in w.codes:
             if w.codes.index(s) < w.codes.index(more):

@@ -252,6 +252,13 @@ def term_words(system: System, code: str) -> frozenset[str]:
     return frozenset(content_words(" ".join(index_terms(system).get(code, ()))))
 
 
+def own_title(w: "Work", s: CodeSuggestion) -> str:
+    """A code's own title as the classification words it ("End colostomy"), not joined to its
+    category's ("Other exteriorisation of colon, end colostomy")."""
+    entry = w.entry(s)[1]
+    return (entry.source_title or entry.title) if entry is not None else s.title
+
+
 def mention_words(m: Mention) -> frozenset[str]:
     """The content words a mention says, as written, expanded and in its canonical form, with the
     body site its words name ("Bladder cancer": the cancer of the bladder)."""

@@ -8,11 +8,14 @@ import re
 from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, opcs4_supplementary
+from clincoder.core.contracts import Mention, SentenceRecord
+from clincoder.core.index_terms import index_terms
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
+from clincoder.core.words import OPERATION_WORD, content_words
 
 from .conventions import NotCodedParams
-from .engine import Work, evidence, same_statement
+from .engine import Work, evidence, mention_words, own_title, same_statement, term_words
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -463,13 +466,6 @@ class IncludedOperationParams:
         check_codes(tuple(self.parts.values()), "parts")
 
 
-def _own_title(w: Work, s: CodeSuggestion) -> str:
-    """A code's own title as the classification words it ("End colostomy"), not joined to its
-    category's ("Other exteriorisation of colon, end colostomy")."""
-    entry = w.entry(s)[1]
-    return (entry.source_title or entry.title) if entry is not None else s.title
-
-
 @rule("CON-071", "conventions", IncludedOperationParams)
 def included_operation(w: Work, r: Rule) -> None:
     """A suggested operation whose own title another suggested operation's title names after "and"
@@ -478,7 +474,7 @@ def included_operation(w: Work, r: Rule) -> None:
     operation, which OPCS-4 codes as one: not coded beside it."""
     p: IncludedOperationParams = r.params
     mine = [s for s in w.scope(r) if s.kind == "procedure" and not opcs4_supplementary(s.code)]
-    titles = {id(s): _own_title(w, s).lower() for s in mine}
+    titles = {id(s): own_title(w, s).lower() for s in mine}
     for part in mine:
         name = re.sub(p.residual, " ", titles[id(part)], flags=re.I).strip()
         named = [words for words, refs in p.parts.items() if in_refs(part.code, code_refs(refs))]
@@ -602,3 +598,59 @@ def site_taken_by_an_operation(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
+class NamedOperationParams:
+    sections: tuple[str, ...]  # the sections whose statements tell the operations done (the procedures heading)
+    min_words: int  # the fewest words of an index term that name an operation in full (else an operation word)
+    message: str
+
+
+def _coded_mentions(w: Work) -> list[Mention]:
+    """The mentions of operations that a suggested operation rests on: inside its evidence, sharing
+    a word with its title or index terms."""
+    coded = [s for s in w.codes if s.kind == "procedure" and not opcs4_supplementary(s.code)]
+    return [m for s in coded for m in w.inside(s, True)
+            if mention_words(m) & (content_words(s.title) | term_words(System.parse(s.system), s.code))]
+
+
+def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, sentences: list[SentenceRecord],
+                     mentions: list[Mention]) -> SentenceRecord | None:
+    """The sentence of ``sentences`` where one of the present ``mentions`` states one of ``c``'s
+    curated index terms in full ("Stapled bullectomy of RUL apex": E54.5's "stapled bullectomy");
+    a one-word term (an operation word) only a mention that says nothing more than the code's
+    title and terms ("Hysteroscopic polypectomy" is no polypectomy of the colon). None where none
+    does."""
+    own = content_words(c.title) | term_words(System.OPCS4, c.code)
+    terms = [t for t in index_terms(System.OPCS4).get(c.code, ())
+             if len(t.split()) >= p.min_words or re.search(OPERATION_WORD, t, re.I)]
+    for s in sentences:
+        said = w.text[s.start:s.end]
+        for term in terms:
+            for found in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", said, re.I):
+                a, b = s.start + found.start(), s.start + found.end()
+                if any(m.start < b and a < m.end and (" " in term or mention_words(m) <= own) for m in mentions):
+                    return s
+    return None
+
+
+@rule("CON-072", "conventions", NamedOperationParams)
+def operation_named_in_full(w: Work, r: Rule) -> None:
+    """An operation the ranker offers, that a present statement under the procedures heading names
+    in full by one of its curated index terms, is coded, where no code of its category is: the
+    suggester, fitted on few letters of each operation, scores the rarer ones low."""
+    p: NamedOperationParams = r.params
+    if System.OPCS4 not in w.tables or System.OPCS4 not in r.applies_to:
+        return
+    sentences = [s for s in w.sentences if s.coded and s.section in p.sections and s.assertion == "present"]
+    coded = _coded_mentions(w)  # what the suggested operations rest on, before any is added
+    mentions = [m for m in w.mentions if m.procedural and m.assertion == "present" and m not in coded]
+    for c in [c for c in w.candidates if c.system == System.OPCS4.value and not opcs4_supplementary(c.code)
+              and (c.system, c.code) not in w.demoted]:
+        if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
+            continue  # a code of its category is coded already
+        told = _named_operation(w, p, c, sentences, mentions)
+        added = w.add(r, System.OPCS4, c.code, (w.told(told),), rule_evidence=True) if told is not None else None
+        if added is not None:
+            w.flag(r, p.message, added, mention=w.text[told.start:told.end][:80])

@@ -294,7 +294,8 @@ def _overrides(other: tuple, mine: tuple, p: SubdivisionParams) -> bool:
     """Whether subdivision ``other`` is the more specific of the two ``_family`` results: same
     parent, and ``mine`` is unspecified or "without complications" (diabetes, E1x.9, beside one
     of its complications), a residual "Other ..." beside a specific one, or excludes what
-    ``other`` has; or ``mine``'s category is the residual of ``other``'s (J11.1 beside J10.1); or
+    ``other`` has, or a residual beside one that says more (J93.8 beside J93.1, both "Other ...");
+    or ``mine``'s category is the residual of ``other``'s (J11.1 beside J10.1); or
     ``other`` names ``mine`` with its sibling (J35.3 beside J35.2)."""
     (parent_o, sub_o, _), (parent_m, sub_m, _) = other, mine
     if parent_o.code in p.residual_of.get(parent_m.code, ()) or sub_m.entry.code in p.combination_of.get(sub_o.entry.code, ()):
@@ -302,8 +303,10 @@ def _overrides(other: tuple, mine: tuple, p: SubdivisionParams) -> bool:
     if parent_o.code != parent_m.code or not (sub_o.own or sub_o.excludes):
         return False
     title = sub_m.entry.title.lower()
+    # a residual beside a specific code, or beside a residual that says all it says and more
+    # (J93.8 other pneumothorax beside J93.1 other spontaneous pneumothorax)
     residual = "unspecified" in title or "without complications" in title or (
-        bool(_RESIDUAL.search(sub_m.entry.title)) and not _RESIDUAL.search(sub_o.entry.title))
+        bool(_RESIDUAL.search(sub_m.entry.title)) and (not _RESIDUAL.search(sub_o.entry.title) or sub_m.own < sub_o.own))
     if not sub_o.own:  # "migraine without aura" says only what it is not: it beats a code that says nothing
         return residual and not sub_m.own
     return residual or bool(sub_m.excludes & sub_o.own)

@@ -162,6 +162,11 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("social_history", "Smokes roll-ups, lives alone, independent.", "F17.1"),
     ("social_history", "Nobody smokes at home.", None),  # no one in the household, the patient included
     ("social_history", "Mum smokes outside.", None),  # a relative's habit
+    # a smoker of cannabis only is no tobacco user (F12, not F17)
+    ("social_history", "Cannabis use - smokes most evenings, likely contributing", None),
+    ("social_history", "Smokes cannabis and 10 cigarettes a day", "F17.1"),
+    ("social_history", "Smoker, 20/day; occasional cannabis.", "F17.1"),
+    ("social_history", "Current smoker (30 pack-years), also smokes cannabis.", "F17.1"),
     ("social_history", "Quit smoking 5 years ago.", "Z86.4"),
     ("past_medical_history", "COPD (ex-smoker, 40 pack-years)", "Z86.4"),
     ("past_medical_history", "Dual-chamber PPM 2019 for sick sinus syndrome", "Z95.0"),
@@ -3454,6 +3459,10 @@ def test_an_obstetric_operation_needs_a_pregnancy_episode(tables, diagnoses, pro
     ("1. Cellulitis of the left lower leg", None, "L03.9", "L03.1"),
     # a part of the bowel as the intestine subdivisions name it
     ("1. Sigmoid diverticular disease", None, "K57.9", "K57.3"),
+    # an organ's adjective as the titles name the organ, and Scadding's stage II (nodes with lung)
+    ("The diagnosis is pulmonary sarcoidosis with mediastinal and hilar lymphadenopathy.", None, "D86.0", "D86.2"),
+    ("The diagnosis is pulmonary sarcoidosis, stage II, with hypercalcaemia.", None, "D86.0", "D86.2"),
+    ("The diagnosis is pulmonary sarcoidosis.", None, "D86.9", "D86.0"),
     # "gangrenous" is the titles' "gangrene" (and the "without gangrene" code excludes it)
     ("1. Strangulated right inguinal hernia with a gangrenous loop of ileum", None, "K40.3", "K40.4"),
     # a diabetic complication as the diabetes subdivisions name it
@@ -3587,6 +3596,19 @@ def test_a_statement_that_tells_no_site_reads_where_the_letter_named_the_conditi
                         assertion=assertion if a < len(first) else "present") for a in starts]
     suggested = code(tables, WHO, "L02.2", "secondary", x.evidence(line, "diagnoses"))
     assert [c.code for c in run(tables, x, [suggested], "CON-011", mentions=mentions).codes] == [expected]
+
+
+@pytest.mark.parametrize("codes, kept", [
+    (["J93.8", "J93.1"], ["J93.1"]),  # other pneumothorax beside other spontaneous pneumothorax
+    (["J93.1", "J93.8"], ["J93.1"]),
+])
+def test_of_two_residual_subdivisions_the_one_that_says_more_is_coded(tables, codes, kept):
+    lines = ["1. Recurrent right primary spontaneous pneumothorax", "CXR: large R PTX"]
+    x = Excerpt(("diagnoses", lines[0]), ("investigations", lines[1]))
+    evidence = {"J93.1": x.evidence(lines[0], "diagnoses"), "J93.8": x.evidence(lines[1], "investigations")}
+    out = run(tables, x, [code(tables, WHO, c, "primary" if n == 0 else "secondary", evidence[c])
+                          for n, c in enumerate(codes)], "CON-012")
+    assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
 
 
 @pytest.mark.parametrize("line, codes, kept", [
@@ -4833,13 +4855,32 @@ def test_an_organism_code_read_as_another_organism_is_the_one_named(tables, sugg
     assert [c.code for c in out.codes] == ["J39.0", expected]
 
 
-def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_tables):
-    told = "He had an ultrasound-guided percutaneous liver biopsy of the right lobe."
+@pytest.mark.parametrize("told, less, more", [
+    ("He had an ultrasound-guided percutaneous liver biopsy of the right lobe.", "J14.1", "J13.2"),
+    # a word that ends a compound of the other title: the salpingo-oophorectomy holds the oophorectomy
+    ("Total laparoscopic hysterectomy and bilateral salpingo-oophorectomy (TLH + BSO)", "Q22.3", "Q22.1"),
+])
+def test_of_two_operations_on_one_statement_the_one_that_says_more_is_coded(nhs_tables, told, less, more):
     x = Excerpt(("procedures", told))
     ev = x.evidence(told, "procedures")
-    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "J14.1", "primary", ev), code(nhs_tables, OPCS, "J13.2", evidence=ev)],
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, less, "primary", ev), code(nhs_tables, OPCS, more, evidence=ev)],
               "CON-008")
-    assert [c.code for c in out.codes] == ["J13.2"] and out.codes[0].role == "primary"
+    assert [c.code for c in out.codes] == [more] and out.codes[0].role == "primary"
+
+
+@pytest.mark.parametrize("told, first, second, kept", [
+    # neither holds the other, and the statement names both
+    ("Bilateral salpingectomy and bilateral oophorectomy", "Q22.2", "Q22.3", ["Q22.2", "Q22.3"]),
+    # a prefix that makes another operation, or another finding, holds nothing
+    ("Laparoscopic appendicectomy - normal appendix", "H01.3", "H01.2", ["H01.3"]),
+    ("MUA of left distal radius fracture", "W26.2", "W26.4", ["W26.2"]),
+])
+def test_an_operation_that_another_title_does_not_hold_stays(nhs_tables, told, first, second, kept):
+    x = Excerpt(("procedures", told))
+    ev = x.evidence(told, "procedures")
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, first, "primary", ev), code(nhs_tables, OPCS, second, evidence=ev)],
+              "CON-008")
+    assert [c.code for c in out.codes] == kept
 
 
 @pytest.mark.parametrize("line, coded, expected", [
@@ -4885,6 +4926,13 @@ def test_a_condition_stated_secondary_to_another_is_its_secondary_form(tables, l
     # a condition whose statement calls it post-operative; not one that does not
     ("Operation: focused left inferior parathyroidectomy.", "Transient post-operative hypocalcaemia", "E83.5", "Y83.6"),
     ("Operation: focused left inferior parathyroidectomy.", "Transient hypocalcaemia", "E83.5", None),
+    # retention of urine: only where its statement gives the operation as its cause, and never the
+    # catheter that treated it
+    ("Operation: total laparoscopic hysterectomy.", "Post-operative urinary retention, a recognised complication of the hysterectomy - re-catheterised", "R33", "Y83.6"),
+    ("Operation: open mesh repair of incisional hernia.", "Urethral catheter passed for retention related to the anaesthetic", "R33", "Y83.8"),
+    ("Operation: total knee replacement.", "Post-operative urinary retention on day 1 - urethral catheter", "R33", None),
+    ("Operation: lumbar microdiscectomy.", "Urinary retention due to cauda equina, resolved after the microdiscectomy", "R33", None),
+    ("Operation: decompression.", "Acute urinary retention secondary to spinal cord compression", "R33", None),
 ])
 def test_a_complication_of_care_is_followed_by_the_procedure_that_caused_it(tables, told, line, coded, expected):
     x = Excerpt(("procedures", told), ("diagnoses", line))
@@ -5385,3 +5433,32 @@ def test_an_operation_another_code_names_in_its_title_is_part_of_it(nhs_tables, 
                               for n, c in enumerate(codes)], "CON-071")
     assert [c.code for c in out.codes] == kept
     assert [f.rule for f in out.flags] == (["CON-071"] if kept != codes else [])
+
+
+@pytest.mark.parametrize("section, line, phrase, coded, expected", [
+    # an operation named in full by one of its curated index terms: coded from the candidates
+    ("procedures", "2. R VATS stapled apical bullectomy + mechanical pleural abrasion", "bullectomy", [], ["E54.5"]),
+    ("procedures", "Stapled bullectomy of RUL apex (2 x endostapler loads).", "Stapled bullectomy", [], ["E54.5"]),
+    # the same words in a plan or the story, or a mention a suggested operation already rests on: not
+    ("plan", "Stapled bullectomy of RUL apex if it recurs.", "Stapled bullectomy", [], []),
+    ("hpc", "His brother had a stapled bullectomy of the RUL apex.", "stapled bullectomy", [], []),
+    ("procedures", "Stapled bullectomy of RUL apex (2 x endostapler loads).", "Stapled bullectomy",
+     [("E54.4", "Excision of segment of lung")], ["E54.4"]),
+    # a word of the term inside a longer word names nothing
+    ("procedures", "Stapled bullectomyx of RUL apex.", "Stapled bullectomyx", [], []),
+    # a one-word term counts where its mention says no more than the code does
+    ("procedures", "Bullectomy of RUL apex.", "Bullectomy", [], ["E54.5"]),
+    ("procedures", "Robotic bullectomy of RUL apex.", "Robotic bullectomy", [], []),
+])
+def test_an_operation_named_in_full_by_an_index_term_is_coded(nhs_tables, section, line, phrase, coded, expected):
+    plan = "Bullectomy if it recurs."
+    x = Excerpt((section, line), ("plan", plan))
+    mentions = [x.mention(phrase, section, label="PROCEDURE")]
+    codes = [CodeSuggestion(OPCS.value, c, title, 1, "primary", 0.8, x.evidence(line, section)) for c, title in coded]
+    # the ranker read the candidate in the plan: the statement that names it done is its evidence
+    candidate = replace(code(nhs_tables, OPCS, "E54.5", "candidate", x.evidence(plan, "plan"), score=0.01), suggest=0.15)
+    out = run(nhs_tables, x, codes, "CON-072", mentions=mentions, candidates=[candidate])
+    assert [c.code for c in out.codes] == expected
+    if "E54.5" in expected:
+        assert out.codes[-1].rules == ("CON-072",) and "names the operation in full" in out.flags[0].message
+        assert [e.text for e in out.codes[-1].evidence] == [line]
