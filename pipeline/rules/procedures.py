@@ -622,9 +622,11 @@ def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, senten
     a one-word term (an operation word) only a mention that says nothing more than the code's
     title and terms ("Hysteroscopic polypectomy" is no polypectomy of the colon). None where none
     does."""
-    own = content_words(c.title) | term_words(System.OPCS4, c.code)
     terms = [t for t in index_terms(System.OPCS4).get(c.code, ())
              if len(t.split()) >= p.min_words or re.search(OPERATION_WORD, t, re.I)]
+    if not terms:
+        return None
+    own = content_words(c.title) | term_words(System.OPCS4, c.code)
     for s in sentences:
         said = w.text[s.start:s.end]
         for term in terms:
@@ -646,6 +648,8 @@ def operation_named_in_full(w: Work, r: Rule) -> None:
     sentences = [s for s in w.sentences if s.coded and s.section in p.sections and s.assertion == "present"]
     coded = _coded_mentions(w)  # what the suggested operations rest on, before any is added
     mentions = [m for m in w.mentions if m.procedural and m.assertion == "present" and m not in coded]
+    if not sentences or not mentions:
+        return
     for c in [c for c in w.candidates if c.system == System.OPCS4.value and not opcs4_supplementary(c.code)
               and (c.system, c.code) not in w.demoted]:
         if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):

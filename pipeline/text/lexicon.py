@@ -32,8 +32,8 @@ from clincoder.core.codes import System
 from clincoder.core.config import cache_dir
 from clincoder.core.index_terms import index_terms, index_terms_source
 from clincoder.core import words
-from clincoder.core.words import (ADJECTIVE_SITES, BODY_SITES, LEXICON_STOP_WORDS, PARTICIPLE_MENTIONS, PROCEDURE_NOUNS,
-                                  norm)
+from clincoder.core.words import (ADJECTIVE_SITES, BODY_SITES, LEXICON_STOP_WORDS, OPERATION_WORD, PARTICIPLE_MENTIONS,
+                                  PROCEDURE_NOUNS, norm)
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +296,9 @@ def condition_word(word: str) -> bool:
     return len(word) >= MIN_TERM_WORD and (bool(_DISEASE_WORD.search(word)) or not _DESCRIBING.search(word))
 
 
-_OPERATION_WORD = re.compile(r"(?:tion|sion|ectomy|otomy|ostomy|plasty|scopy|graphy|gram|pexy|rrhaphy|centesis|"
-                             r"desis|tripsy|lapaxy|lysis|esis|metry)$")
+# the endings of a procedure word: an operation's (core.words.OPERATION_WORD) and those of a
+# stoma, a look, an image, a puncture or a measurement
+_OPERATION_WORD = re.compile(r"(?:tion|sion|ostomy|scopy|graphy|gram|centesis|lapaxy|esis|metry)$|" + OPERATION_WORD)
 # OPCS-4 chapters whose one-word terms are tests, drugs and care rather than operations
 # ("rehabilitation", "fluoroscopy", "rituximab"), and the supplementary chapters
 _NOT_OPERATIONS = ("U", "X", "Y", "Z")
