@@ -707,16 +707,41 @@ def test_an_operation_note_tells_what_was_done_without_a_subject(analyse, text, 
     assert (found.get(word) == "PROCEDURE") is named, found
 
 
+@pytest.mark.parametrize("text, phrase", [
+    ("Secondary post-tonsillectomy haemorrhage - returned to theatre for arrest of haemorrhage under GA.",
+     "arrest of haemorrhage"),
+    ("Return to theatre for arrest of bleeding from the right tonsillar fossa.", "arrest of bleeding"),
+])
+def test_the_arrest_of_a_haemorrhage_is_an_operation_done(analyse, text, phrase):
+    found = {m.text: (m.label, m.assertion) for m in mentions_of(analyse(text))}
+    assert found.get(phrase) == ("PROCEDURE", "present"), found
+
+
 @pytest.mark.parametrize("text, word", [
     ("A lumbar puncture was not needed.", "lumbar puncture"),
     ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram"),
     ("Burr-hole drainage was not needed at this stage.", "Burr-hole drainage"),
     ("A bone marrow biopsy was not felt necessary to make the diagnosis and was not performed.", "bone marrow biopsy"),
     ("We used potent topical steroid and avoided debridement because of the risk of pathergy.", "debridement"),
+    ("Renal biopsy not thought safe or helpful.", "Renal biopsy"),
+    ("OGD was not considered necessary.", "OGD"),
+    ("A repeat colonoscopy was not deemed appropriate.", "colonoscopy"),
 ])
 def test_an_operation_not_needed_or_not_performed_is_negated(analyse, text, word):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
     assert found.get(word) == "negated", found
+
+
+@pytest.mark.parametrize("text, word", [
+    ("An MRI was thought helpful and showed a disc prolapse.", "MRI"),
+    ("Renal biopsy was considered safe and was performed on day 3.", "Renal biopsy"),
+    # the patient, or the line, not yet safe to go home or to use
+    ("Laparoscopic cholecystectomy, not felt safe to discharge same day.", "Laparoscopic cholecystectomy"),
+    ("Hickman line placed but was not deemed safe to use until day 3.", "Hickman line"),
+])
+def test_an_operation_judged_useful_stays_present(analyse, text, word):
+    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
+    assert found.get(word) == "present", found
 
 
 def test_a_node_biopsied_in_clinic_before_the_admission_is_an_earlier_episodes(analyse):
