@@ -190,6 +190,12 @@ class Work:
         return [m for m in self.mentions if m.procedural == procedural
                 and any(e.start <= m.start and m.end <= e.end for e in s.evidence)]
 
+    @staticmethod
+    def words(s: CodeSuggestion) -> frozenset[str]:
+        """The words that name a suggestion: its title's, and an operation's index terms'."""
+        terms = term_words(System.parse(s.system), s.code) if s.kind == "procedure" else frozenset()
+        return content_words(s.title) | terms
+
     def support(self, s: CodeSuggestion) -> list[Mention]:
         """Mentions behind a suggestion: those of its kind sharing words with its title (an
         operation's with its index terms too: "laser lithotripsy" is M27.1's, "ureteroscopic laser
@@ -197,7 +203,7 @@ class Work:
         only mention of its kind inside its evidence."""
         ms = [m for m in self.mentions if m.procedural == (s.kind == "procedure")]
         inside = self.inside(s, s.kind == "procedure")
-        words = content_words(s.title) | (term_words(System.parse(s.system), s.code) if s.kind == "procedure" else frozenset())
+        words = self.words(s)
 
         def related(pool):
             return [m for m in pool if words & mention_words(m)]

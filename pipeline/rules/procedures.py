@@ -12,10 +12,10 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.index_terms import index_terms
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import OPERATION_WORD, content_words
+from clincoder.core.words import OPERATION_WORD
 
 from .conventions import NotCodedParams
-from .engine import Work, evidence, mention_words, own_title, same_statement, term_words
+from .engine import Work, evidence, mention_words, own_title, same_statement
 from .refs import code_refs, in_refs
 from .registry import rule
 from .schema import Rule, check_codes, check_entries
@@ -421,6 +421,34 @@ def supplementary_not_alone(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class UnnamedOperationParams:
+    skip: tuple[str, ...]  # codes that qualify another (the supplementary codes): left to SUP-002
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.skip, "skip")
+
+
+@rule("CON-073", "conventions", UnnamedOperationParams)
+def operation_no_mention_names(w: Work, r: Rule) -> None:
+    """An operation the suggester read from statements that name only looks and tests, none of
+    which shares a word with its title or index terms (nor does any procedure the letter names),
+    is read from other words: not coded ("E3 at colonoscopy 2022" and an "AXR ... no mucosal
+    islands" name no mucosal resection of the colon). A statement that names an operation by its
+    ending ("right hemicolectomy") may name it in words its title lacks, and one that names a
+    single procedure is read as that procedure's (:meth:`Work.support`)."""
+    skip = code_refs(" ".join(r.params.skip))
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and not in_refs(s.code, skip)
+              and not w.tags.get((s.system, s.code))]:  # a rule's codes are its own
+        inside = w.inside(s, procedural=True)
+        if inside and not w.support(s) and not any(re.search(OPERATION_WORD, word) for m in inside
+                                                   for word in mention_words(m)):
+            w.demote(s)
+            w.tag(r, s)
+            w.flag(r, r.params.message, s)
+
+
+@dataclass(frozen=True)
 class ToldDoneParams:
     # {code, words, unless?}: a procedure's code, the words with which a statement tells it done,
     # and words that make the statement another thing; the first entry a statement tells wins
@@ -605,14 +633,19 @@ class NamedOperationParams:
     sections: tuple[str, ...]  # the sections whose statements tell the operations done (the procedures heading)
     min_words: int  # the fewest words of an index term that name an operation in full (else an operation word)
     message: str
+    # a clause (up to a semicolon) that tells the operation only sought, offered or not needed
+    # ("Thoracic surgical opinion (VATS decortication) was sought ... but not needed")
+    unless: str = r"(?!)"
+
+    def __post_init__(self):
+        re.compile(self.unless)
 
 
 def _coded_mentions(w: Work) -> list[Mention]:
     """The mentions of operations that a suggested operation rests on: inside its evidence, sharing
     a word with its title or index terms."""
     coded = [s for s in w.codes if s.kind == "procedure" and not opcs4_supplementary(s.code)]
-    return [m for s in coded for m in w.inside(s, True)
-            if mention_words(m) & (content_words(s.title) | term_words(System.parse(s.system), s.code))]
+    return [m for s in coded for m in w.inside(s, True) if mention_words(m) & w.words(s)]
 
 
 def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, sentences: list[SentenceRecord],
@@ -626,12 +659,15 @@ def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, senten
              if len(t.split()) >= p.min_words or re.search(OPERATION_WORD, t, re.I)]
     if not terms:
         return None
-    own = content_words(c.title) | term_words(System.OPCS4, c.code)
+    own = w.words(c)
     for s in sentences:
         said = w.text[s.start:s.end]
         for term in terms:
             for found in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", said, re.I):
                 a, b = s.start + found.start(), s.start + found.end()
+                clause = said[said.rfind(";", 0, found.start()) + 1:(said.find(";", found.end()) + 1 or len(said))]
+                if re.search(p.unless, clause, re.I):
+                    continue  # the clause tells it only sought, offered or not needed
                 if any(m.start < b and a < m.end and (" " in term or mention_words(m) <= own) for m in mentions):
                     return s
     return None

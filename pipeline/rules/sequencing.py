@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter
 from clincoder.core.config import HISTORY_SECTIONS
+from clincoder.core.contracts import Mention
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
+from clincoder.core.words import OPERATION_WORD
 
 from .comorbidities import DATES, dated_before, letter_year
 from .conventions import undocumented
@@ -729,11 +731,15 @@ class MainProcedureParams:
     # main before a diagnostic operation when no other operation was done
     therapy: tuple[str, ...] = ()
     drugs: tuple[str, ...] = ()  # a drug given (high-cost drugs): after a therapeutic operation, before a diagnostic one
+    # lesser procedures: a chest drain and what goes through it (after a therapeutic operation), a
+    # tunnelled venous line (a minor procedure main before the other minor ones: the dialysis)
+    lesser: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.minor, "minor")
         check_codes(self.therapy, "therapy")
         check_codes(self.drugs, "drugs")
+        check_codes(self.lesser, "lesser")
         re.compile(self.diagnostic)
 
 
@@ -791,16 +797,19 @@ def main_procedure(w: Work, r: Rule) -> None:
     mine = [s for s in w.scope(r) if s.kind == "procedure"]
     if not mine:
         return
-    minor, therapy, drugs = (code_refs(" ".join(codes)) for codes in (p.minor, p.therapy, p.drugs))
+    minor, therapy, drugs, lesser = (code_refs(" ".join(codes)) for codes in (p.minor, p.therapy, p.drugs, p.lesser))
     operations = [s for s in mine if not in_refs(s.code, minor)]
-    # a drug given goes after a therapeutic operation, before a diagnostic one
-    therapeutic = [s for s in operations if not _category_titled(w, s, p.diagnostic) and not in_refs(s.code, drugs)] or \
+    treating = [s for s in operations if not _category_titled(w, s, p.diagnostic) and not in_refs(s.code, drugs)]
+    # a lesser procedure (a chest drain) goes after an operation; a drug given after a therapeutic one, before a diagnostic one
+    therapeutic = [s for s in treating if not in_refs(s.code, lesser)] or treating or \
         [s for s in operations if in_refs(s.code, drugs)]
     lines = [s for s in mine if in_refs(s.code, therapy)]
     if therapeutic:  # the endoscopy that only looked, the line before the plasma exchange
         best = therapeutic[0]
     elif operations:  # a line, tube or catheter placed before the marrow biopsy; else the biopsy
         best = lines[0] if lines else operations[0]
+    elif any(in_refs(s.code, lesser) for s in mine):  # all minor: the tunnelled line before the dialysis
+        best = next(s for s in mine if in_refs(s.code, lesser))
     else:
         return
     if best is not mine[0]:
@@ -810,12 +819,19 @@ def main_procedure(w: Work, r: Rule) -> None:
 
 
 def _named_at(w: Work, s: CodeSuggestion, statement: Evidence, other: CodeSuggestion) -> int | None:
-    """Where in ``statement`` the first mention behind ``s`` and not behind ``other`` begins, or
-    None: a mention behind both names what they share, the route ("Rigid ureteroscopy, laser
-    lithotripsy of the stone, insertion of a JJ stent": the ureteroscopy is both operations')."""
+    """Where in ``statement`` the first mention that names ``s`` and not ``other`` begins, or
+    None. A mention behind both names what they share, the route ("Rigid ureteroscopy, laser
+    lithotripsy of the stone, insertion of a JJ stent": the ureteroscopy is both operations'),
+    unless it shares with ``s`` an operation's word ``other`` lacks ("Laparoscopic Heller
+    cardiomyotomy" is G09.1's, though "laparoscopic" reads a laparoscopic fundoplication too)."""
     theirs = {(m.start, m.end) for m in w.support(other)}
-    return min((m.start for m in w.support(s) if statement.start <= m.start < statement.end
-                and (m.start, m.end) not in theirs), default=None)
+    mine, their_words = w.words(s), w.words(other)
+
+    def names_mine(m: Mention) -> bool:
+        return (m.start, m.end) not in theirs or any(
+            re.search(OPERATION_WORD, word) for word in (mention_words(m) & mine) - their_words)
+    return min((m.start for m in w.support(s) if statement.start <= m.start < statement.end and names_mine(m)),
+               default=None)
 
 
 @dataclass(frozen=True)
@@ -848,9 +864,11 @@ def named_first(w: Work, r: Rule) -> None:
     if len(mine) < 2 or _minor(w, mine[0], p):
         return
     main = mine[0]
-    drugs = code_refs(" ".join(p.drugs))
+    drugs, lesser = (code_refs(" ".join(codes)) for codes in (p.drugs, p.lesser))
+    # a chest drain named first stays after the operation, unless the main one is lesser too
     for other in (s for s in mine[1:] if not _minor(w, s, p) and not in_refs(s.code, drugs)
-                  and not re.search(p.examination, s.title)):
+                  and not re.search(p.examination, s.title)
+                  and (in_refs(main.code, lesser) or not in_refs(s.code, lesser))):
         shared = shared_statement(main, other)
         if shared is None:
             continue

@@ -364,13 +364,18 @@ def test_a_past_event_is_coded_by_its_history_code(tables, line, acute, history)
     # a poisoning or an injury of an earlier year is a past episode, not coded
     (None, "He took a paracetamol overdose in 2017 and has had no self-harm since.", True),
     ("past_medical_history", "- Fractured left wrist 2019", True),
-    # this episode's overdose stays
+    # an acute pancreatitis of the past history resolved
+    ("past_medical_history", "- Gallstone pancreatitis 2016, laparoscopic cholecystectomy 2016 - no further problems", True),
+    # this episode's overdose, and this episode's pancreatitis, stay
     (None, "He took a paracetamol overdose on the day of admission.", False),
+    ("diagnoses", "2. Acute pancreatitis on day 3, managed conservatively", False),
+    # a history line that tells it recent keeps it
+    ("past_medical_history", "- Acute necrotising pancreatitis 3 weeks ago, readmitted with an infected collection", False),
 ])
-def test_a_past_poisoning_or_injury_is_not_coded(tables, section, line, past):
+def test_a_past_episode_that_resolves_is_not_coded(tables, section, line, past):
     x = Excerpt(("diagnoses", "1. Neuroleptic malignant syndrome"), (section, line),
                 (None, "Admitted 03/03/2026, discharged 10/03/2026."))
-    poisoning = "S62.8" if "wrist" in line else "T39.1"
+    poisoning = "S62.8" if "wrist" in line else "K85.9" if "pancreatitis" in line else "T39.1"
     out = run(tables, x, [code(tables, WHO, "G21.0", "primary", x.evidence("Neuroleptic", "diagnoses")),
                           code(tables, WHO, poisoning, evidence=x.evidence(line, section))], "HIS-002")
     assert [c.code for c in out.codes] == (["G21.0"] if past else ["G21.0", poisoning])
@@ -913,6 +918,11 @@ def test_what_goes_with_an_operation_is_not_the_main_procedure(nhs_tables, first
     (["W36.5", "X73.1"], ["W36.5", "X73.1"]),  # a drug given: the biopsy stays first
     (["X65.4", "M47.9"], ["X65.4", "M47.9"]),  # no operation: radiotherapy and a catheter in the letter's order
     (["X40.3", "L91.2"], ["X40.3", "L91.2"]),  # dialysis and its line
+    (["X40.3", "L91.5"], ["L91.5", "X40.3"]),  # a tunnelled line comes before the dialysis it serves
+    (["L91.5", "M42.1"], ["M42.1", "L91.5"]),  # ... and after a therapeutic operation
+    (["T12.4", "E54.5"], ["E54.5", "T12.4"]),  # the bullectomy before the chest drain of the same spell
+    (["T12.4", "T12.3"], ["T12.4", "T12.3"]),  # a drain and an aspiration: the letter's order
+    (["T12.4", "T13.2"], ["T12.4", "T13.2"]),  # the drain before the pleurodesis through it
     (["L91.5", "M45.9", "M42.1"], ["M42.1", "L91.5", "M45.9"]),  # a therapeutic operation before them all
 ])
 def test_a_line_tube_or_catheter_placed_comes_before_a_diagnostic_operation(nhs_tables, codes, expected):
@@ -2496,6 +2506,12 @@ def test_an_asterisk_the_heading_states_goes_after_its_dagger_listed_as_a_second
     # diverticulosis without perforation leaves a peritonitis of another cause
     (("1. Spontaneous bacterial peritonitis", "K65.0"), ("Incidental sigmoid diverticulosis on CT.", "K57.3"),
      ["K65.0", "K57.3"]),
+    # a manic or depressive episode of a bipolar disorder is its current episode
+    (("1. Bipolar affective disorder, current episode manic with psychotic symptoms", "F31.2"),
+     ("This is his third manic episode.", "F30.9"), ["F31.2"]),
+    (("1. Bipolar affective disorder, current episode manic", "F31.1"),
+     ("He has had two depressive episodes, in 2015 and 2019.", "F32.9"), ["F31.1"]),
+    (("1. Manic episode with psychotic symptoms", "F30.2"), ("Hypothyroidism.", "E03.9"), ["F30.2", "E03.9"]),
 ])
 def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(tables, first, second, kept):
     x = Excerpt(("diagnoses", first[0]), (None, second[0]))
@@ -2505,7 +2521,8 @@ def test_a_code_a_who_excludes_note_sends_elsewhere_is_not_coded_beside_it(table
     assert [c.code for c in out.codes] == kept
     if len(kept) == 1:
         dropped = ({first[1], second[1]} - set(kept)).pop()
-        assert out.candidates[0].code == dropped and "Excludes" in out.flags[0].message
+        assert out.candidates[0].code == dropped and out.flags[0].rule == "CON-042"
+        assert re.search(r"(Excludes|Note): .*\(", out.flags[0].message)  # the note that sends it there
 
 
 def test_a_symptom_the_title_of_a_coded_diagnosis_holds_is_not_coded(tables):
@@ -2733,6 +2750,40 @@ def test_a_procedure_its_statement_gives_as_the_patients_own_treatment_is_not_co
                           code(tables, OPCS, "J18.3", "primary", x.evidence(line, "diagnoses"))], "HIS-003",
               mentions=mentions)
     assert (("OPCS-4", "J18.3") in coded(out)) is kept
+
+
+@pytest.mark.parametrize("named, elsewhere, kept", [
+    # an MRCP of an earlier year and a CT name no cholecystectomy
+    (("MRCP", "CT"), None, False),
+    # a mention that shares the operation's words names it, in its statement or elsewhere
+    (("MRCP", "laparoscopic cholecystectomy"), None, True),
+    (("MRCP", "CT"), "Cholecystectomy on day 2.", True),
+    # an operation named by its ending may be named in words its title lacks
+    (("MRCP", "hemicolectomy"), None, True),
+    # a statement that names one procedure is read as that procedure's
+    (("MRCP",), None, True),
+])
+def test_an_operation_no_procedure_of_the_letter_names_is_not_coded(tables, named, elsewhere, kept):
+    line = "1. Gallstones (seen at MRCP 2022). CT: gall bladder wall thin; laparoscopic cholecystectomy; hemicolectomy"
+    x = Excerpt(MAIN, ("diagnoses", line), ("procedures", elsewhere or "None."))
+    mentions = [x.mention(word, "diagnoses", label="PROCEDURE") for word in named]
+    if elsewhere:
+        mentions.append(x.mention("Cholecystectomy", "procedures", label="PROCEDURE"))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, OPCS, "J18.3", "primary", x.evidence(line, "diagnoses"))], "CON-073",
+              mentions=mentions)
+    assert (("OPCS-4", "J18.3") in coded(out)) is kept
+    assert bool(out.flags) is not kept
+
+
+def test_a_supplementary_code_no_procedure_names_is_left_to_sup_002(tables):
+    line = "Laparoscopic approach. MRCP 2022; CT."
+    x = Excerpt(MAIN, ("procedures", line))
+    mentions = [x.mention(word, "procedures", label="PROCEDURE") for word in ("MRCP", "CT")]
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
+                          code(tables, OPCS, "Y75.2", "primary", x.evidence(line, "procedures"))], "CON-073",
+              mentions=mentions)
+    assert ("OPCS-4", "Y75.2") in coded(out) and not out.flags
 
 
 def _opcs(c, title, role="secondary", score=0.8):
@@ -4475,6 +4526,27 @@ def test_of_two_operations_in_one_statement_the_one_named_first_is_main(opcs4_uk
     assert out.codes[0].code == main
 
 
+def test_an_operation_named_with_its_approach_is_named_first(opcs4_uk):
+    """"Laparoscopic" reads a laparoscopic fundoplication too, but "cardiomyotomy" is G09.1's own."""
+    statement = "Laparoscopic Heller cardiomyotomy with Dor (anterior 180 degree) fundoplication."
+    x = Excerpt(("procedures", statement))
+    ev = x.evidence(statement, "procedures")
+    mentions = [x.mention(m, "procedures", label="PROCEDURE") for m in ("Laparoscopic Heller cardiomyotomy", "fundoplication")]
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "G24.3", "primary", ev), code(opcs4_uk, OPCS, "G09.1", evidence=ev)],
+              "SEQ-011", mentions=mentions)
+    assert [c.code for c in out.codes] == ["G09.1", "G24.3"]
+
+
+def test_a_chest_drain_named_before_the_operation_stays_after_it(nhs_tables):
+    statement = "Right intercostal chest drain insertion followed by VATS stapled bullectomy."
+    x = Excerpt(("procedures", statement))
+    ev = x.evidence(statement, "procedures")
+    mentions = [x.mention(m, "procedures", label="PROCEDURE") for m in ("chest drain insertion", "VATS stapled bullectomy")]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "E54.5", "primary", ev), code(nhs_tables, OPCS, "T12.4", evidence=ev)],
+              "SEQ-011", mentions=mentions)
+    assert [c.code for c in out.codes] == ["E54.5", "T12.4"] and not out.flags
+
+
 def test_the_endoscopy_both_operations_go_through_does_not_order_them(nhs_tables):
     """The ureteroscopy is the route of the lithotripsy and of the stent: the lithotripsy, named
     before the stent, is the main procedure (its index terms name "laser lithotripsy")."""
@@ -5449,6 +5521,11 @@ def test_an_operation_another_code_names_in_its_title_is_part_of_it(nhs_tables, 
     # a one-word term counts where its mention says no more than the code does
     ("procedures", "Bullectomy of RUL apex.", "Bullectomy", [], ["E54.5"]),
     ("procedures", "Robotic bullectomy of RUL apex.", "Robotic bullectomy", [], []),
+    # an operation only sought, offered or judged not needed
+    ("procedures", "Thoracic surgical opinion (stapled bullectomy) was sought on 05/01 but not needed.",
+     "stapled bullectomy", [], []),
+    # ... what another clause says not needed leaves it
+    ("procedures", "Stapled bullectomy of RUL apex; pleurodesis not needed.", "Stapled bullectomy", [], ["E54.5"]),
 ])
 def test_an_operation_named_in_full_by_an_index_term_is_coded(nhs_tables, section, line, phrase, coded, expected):
     plan = "Bullectomy if it recurs."
