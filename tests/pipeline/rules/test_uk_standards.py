@@ -4526,25 +4526,22 @@ def test_of_two_operations_in_one_statement_the_one_named_first_is_main(opcs4_uk
     assert out.codes[0].code == main
 
 
-def test_an_operation_named_with_its_approach_is_named_first(opcs4_uk):
-    """"Laparoscopic" reads a laparoscopic fundoplication too, but "cardiomyotomy" is G09.1's own."""
-    statement = "Laparoscopic Heller cardiomyotomy with Dor (anterior 180 degree) fundoplication."
+@pytest.mark.parametrize("statement, first, second, codes, expected", [
+    # "Laparoscopic" reads a laparoscopic fundoplication too, but "cardiomyotomy" is G09.1's own
+    ("Laparoscopic Heller cardiomyotomy with Dor (anterior 180 degree) fundoplication.",
+     "Laparoscopic Heller cardiomyotomy", "fundoplication", ["G24.3", "G09.1"], ["G09.1", "G24.3"]),
+    # a chest drain named first stays after the operation
+    ("Right intercostal chest drain insertion followed by VATS stapled bullectomy.",
+     "chest drain insertion", "VATS stapled bullectomy", ["E54.5", "T12.4"], ["E54.5", "T12.4"]),
+])
+def test_which_operation_a_statement_names_first(nhs_tables, statement, first, second, codes, expected):
     x = Excerpt(("procedures", statement))
     ev = x.evidence(statement, "procedures")
-    mentions = [x.mention(m, "procedures", label="PROCEDURE") for m in ("Laparoscopic Heller cardiomyotomy", "fundoplication")]
-    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "G24.3", "primary", ev), code(opcs4_uk, OPCS, "G09.1", evidence=ev)],
+    mentions = [x.mention(m, "procedures", label="PROCEDURE") for m in (first, second)]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, c, "primary" if n == 0 else "secondary", ev) for n, c in enumerate(codes)],
               "SEQ-011", mentions=mentions)
-    assert [c.code for c in out.codes] == ["G09.1", "G24.3"]
-
-
-def test_a_chest_drain_named_before_the_operation_stays_after_it(nhs_tables):
-    statement = "Right intercostal chest drain insertion followed by VATS stapled bullectomy."
-    x = Excerpt(("procedures", statement))
-    ev = x.evidence(statement, "procedures")
-    mentions = [x.mention(m, "procedures", label="PROCEDURE") for m in ("chest drain insertion", "VATS stapled bullectomy")]
-    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "E54.5", "primary", ev), code(nhs_tables, OPCS, "T12.4", evidence=ev)],
-              "SEQ-011", mentions=mentions)
-    assert [c.code for c in out.codes] == ["E54.5", "T12.4"] and not out.flags
+    assert [c.code for c in out.codes] == expected
+    assert bool(out.flags) == (expected != codes)
 
 
 def test_the_endoscopy_both_operations_go_through_does_not_order_them(nhs_tables):

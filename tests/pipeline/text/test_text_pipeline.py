@@ -717,31 +717,25 @@ def test_the_arrest_of_a_haemorrhage_is_an_operation_done(analyse, text, phrase)
     assert found.get(phrase) == ("PROCEDURE", "present"), found
 
 
-@pytest.mark.parametrize("text, word", [
-    ("A lumbar puncture was not needed.", "lumbar puncture"),
-    ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram"),
-    ("Burr-hole drainage was not needed at this stage.", "Burr-hole drainage"),
-    ("A bone marrow biopsy was not felt necessary to make the diagnosis and was not performed.", "bone marrow biopsy"),
-    ("We used potent topical steroid and avoided debridement because of the risk of pathergy.", "debridement"),
-    ("Renal biopsy not thought safe or helpful.", "Renal biopsy"),
-    ("OGD was not considered necessary.", "OGD"),
-    ("A repeat colonoscopy was not deemed appropriate.", "colonoscopy"),
+@pytest.mark.parametrize("text, word, assertion", [
+    ("A lumbar puncture was not needed.", "lumbar puncture", "negated"),
+    ("Invasive coronary angiography: unobstructed coronary arteries. LV gram not performed.", "LV gram", "negated"),
+    ("Burr-hole drainage was not needed at this stage.", "Burr-hole drainage", "negated"),
+    ("A bone marrow biopsy was not felt necessary to make the diagnosis and was not performed.", "bone marrow biopsy",
+     "negated"),
+    ("We used potent topical steroid and avoided debridement because of the risk of pathergy.", "debridement", "negated"),
+    ("Renal biopsy not thought safe or helpful.", "Renal biopsy", "negated"),
+    ("OGD was not considered necessary.", "OGD", "negated"),
+    ("A repeat colonoscopy was not deemed appropriate.", "colonoscopy", "negated"),
+    # judged useful, or the patient or the line not yet safe to go home or to use: done
+    ("An MRI was thought helpful and showed a disc prolapse.", "MRI", "present"),
+    ("Renal biopsy was considered safe and was performed on day 3.", "Renal biopsy", "present"),
+    ("Laparoscopic cholecystectomy, not felt safe to discharge same day.", "Laparoscopic cholecystectomy", "present"),
+    ("Hickman line placed but was not deemed safe to use until day 3.", "Hickman line", "present"),
 ])
-def test_an_operation_not_needed_or_not_performed_is_negated(analyse, text, word):
+def test_an_operation_judged_unneeded_is_negated_one_done_is_not(analyse, text, word, assertion):
     found = {m.text: m.assertion for m in mentions_of(analyse(text))}
-    assert found.get(word) == "negated", found
-
-
-@pytest.mark.parametrize("text, word", [
-    ("An MRI was thought helpful and showed a disc prolapse.", "MRI"),
-    ("Renal biopsy was considered safe and was performed on day 3.", "Renal biopsy"),
-    # the patient, or the line, not yet safe to go home or to use
-    ("Laparoscopic cholecystectomy, not felt safe to discharge same day.", "Laparoscopic cholecystectomy"),
-    ("Hickman line placed but was not deemed safe to use until day 3.", "Hickman line"),
-])
-def test_an_operation_judged_useful_stays_present(analyse, text, word):
-    found = {m.text: m.assertion for m in mentions_of(analyse(text))}
-    assert found.get(word) == "present", found
+    assert found.get(word) == assertion, found
 
 
 def test_a_node_biopsied_in_clinic_before_the_admission_is_an_earlier_episodes(analyse):
