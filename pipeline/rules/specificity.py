@@ -188,7 +188,7 @@ def documented_specificity(w: Work, r: Rule) -> None:
         family = _family(w, s, boilerplate)
         # a procedure only from a residual code: OPCS-4's subdivisions name methods, and a
         # statement of several operations holds the words of more than one
-        if family is None or (s.kind == "procedure" and not _RESIDUAL.search(family[1].entry.title)):
+        if family is None or (s.kind == "procedure" and not _residual(family[1].entry)):
             continue
         parent, mine, parent_words = family
         system = System.parse(s.system)
@@ -306,7 +306,7 @@ def _overrides(other: tuple, mine: tuple, p: SubdivisionParams) -> bool:
     # a residual beside a specific code, or beside a residual that says all it says and more
     # (J93.8 other pneumothorax beside J93.1 other spontaneous pneumothorax)
     residual = "unspecified" in title or "without complications" in title or (
-        bool(_RESIDUAL.search(sub_m.entry.title)) and (not _RESIDUAL.search(sub_o.entry.title) or sub_m.own < sub_o.own))
+        _residual(sub_m.entry) and (not _residual(sub_o.entry) or sub_m.own < sub_o.own))
     if not sub_o.own:  # "migraine without aura" says only what it is not: it beats a code that says nothing
         return residual and not sub_m.own
     return residual or bool(sub_m.excludes & sub_o.own)

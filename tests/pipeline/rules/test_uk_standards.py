@@ -3662,6 +3662,17 @@ def test_of_two_residual_subdivisions_the_one_that_says_more_is_coded(tables, co
     assert [c.code for c in out.codes] == kept and out.codes[0].role == "primary"
 
 
+def test_a_code_whose_title_the_table_joins_to_an_other_category_is_no_residual(who_icd10_uk):
+    """The UK table writes E87.5 "Other disorders of fluid, electrolyte and acid-base balance,
+    hyperkalaemia": its own title, "Hyperkalaemia", says what it is beside fluid overload."""
+    tables = who_icd10_uk
+    x = Excerpt(("diagnoses", "2. Hyperkalaemia"), ("diagnoses", "3. Fluid overload"))
+    codes = [code(tables, WHO, "E87.7", "primary", x.evidence("3. Fluid overload", "diagnoses")),
+             code(tables, WHO, "E87.5", evidence=x.evidence("2. Hyperkalaemia", "diagnoses"))]
+    out = run(tables, x, codes, "CON-012")
+    assert [c.code for c in out.codes] == ["E87.7", "E87.5"] and not out.flags
+
+
 @pytest.mark.parametrize("line, codes, kept", [
     ("She has migraine without aura.", ["G43.9", "G43.0"], ["G43.0"]),
     # a code of its own words (with haemorrhage, with obstruction) is never the one given up
