@@ -512,10 +512,13 @@ class OutgrownParams:
     past: str  # words that place it in the past ("as a child", "since age 12", "in 2015")
     message: str
     history: tuple[str, ...] = ()  # sections that place what they list in the past (past medical history)
+    # the personal history codes (Z85-Z87): they code a past condition, ended by what they are
+    history_codes: tuple[str, ...] = ()
 
     def __post_init__(self):
         re.compile(self.resolved)
         re.compile(self.past)
+        check_codes(self.history_codes, "history_codes")
 
 
 # "no AF since": the condition denied since it was told (not "since starting amiodarone", which
@@ -541,7 +544,7 @@ def outgrown(w: Work, r: Rule) -> None:
     """A condition whose every statement places it in the past and says it ended ("Asthma as a
     child; no inhalers since the age of 12") no longer affects the patient: it is not coded."""
     p: OutgrownParams = r.params
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, code_refs(" ".join(p.history_codes)))]:
         named = w.support(s)  # the statements that name the condition, else its evidence
         # (sentence index or None, text, section); the next sentence is read only where its own words do not say it ended
         told = [(i, w.text[x.start:x.end], x.section) for i, x in ((i, w.sentences[i]) for i in w.holding(named))] \

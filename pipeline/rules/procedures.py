@@ -23,8 +23,9 @@ from .schema import Rule, check_codes, check_entries
 
 @dataclass(frozen=True)
 class SupplementaryParams:
-    # {codes, words, add, group?, unless_titled?}: within a group the first entry that applies wins;
-    # not where the operation's own title already says it (an "endobronchial ultrasound" needs no Y53.2)
+    # {codes, words, add, group?, unless_titled?, once?}: within a group the first entry that applies
+    # wins; not where the operation's own title already says it (an "endobronchial ultrasound" needs
+    # no Y53.2); once: "yes", after the first operation only (the session's cardiopulmonary bypass)
     codes: tuple[dict, ...]
     message: str
     # groups whose wording holds for every operation listed in ``sections`` (one session: the
@@ -61,7 +62,8 @@ class SupplementaryParams:
     operation_told: str = r"(?!)"
 
     def __post_init__(self):
-        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str}, {"group": str, "unless_titled": str})
+        check_entries(self.codes, "codes", {"codes": str, "words": str, "add": str},
+                      {"group": str, "unless_titled": str, "once": str})
         re.compile(self.unless)
         re.compile(self.account)
         re.compile(self.operation_told)
@@ -168,8 +170,9 @@ def supplementary(w: Work, r: Rule) -> None:
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
             if group in done or not in_refs(s.code, code_refs(entry["codes"])) or \
-                    "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I):
-                continue
+                    "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I) or \
+                    entry.get("once") == "yes" and w.suggested(system, entry["add"]) is not None:
+                continue  # (a code the session has once, after its first operation: the bypass)
             found = re.search(entry["words"], said, re.I) or (
                 _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
                 re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (

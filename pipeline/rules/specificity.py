@@ -128,7 +128,8 @@ def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: 
     expanded = [m for m in w.mentions if m.expansion and any(a <= m.start < b for a, b in spans)]
     # an abbreviation reads as its expansion where it stands ("deliberate OD of amitriptyline":
     # "deliberate overdose of amitriptyline"), so that the words of a name stand together
-    text = " ".join([_expanded(r, expanded) for r in sentences] +
+    # a list item's number is no stage or type ("5. Type 2 diabetes with diabetic nephropathy (CKD 4)")
+    text = " ".join([_LEADING_MARKER.sub(" ", _expanded(r, expanded)) for r in sentences] +
                     [m.expansion for m in expanded if not any(r.start <= m.start < r.end for r in sentences)])
     for pattern, word in p.equivalents.items():
         text = re.sub(pattern, lambda m, word=word: f"{m.group(0)} {word}", text, flags=re.I)  # both words stay
@@ -716,6 +717,7 @@ def every_therapy_at_the_examination(w: Work, r: Rule) -> None:
 
 
 # where an examination's account ends: a blank line, a new list item or a new heading
+_LEADING_MARKER = re.compile(rf"^\s*{LIST_MARKER}\s")
 _ITEM_END = re.compile(rf"\n\s*\n|\n\s*{LIST_MARKER}\s|\n[A-Z][A-Za-z /]{{1,30}}:")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 

@@ -269,6 +269,21 @@ def test_history_and_status_codes_from_the_letter(tables, section, line, expecte
 
 
 @pytest.mark.parametrize("section, line, expected", [
+    # a carrier of a resistant organism found on screening, with MRSA's resistance to methicillin
+    ("secondary_diagnoses", "- MRSA colonisation (nose swab on admission screen)", ["Z22.3", "U82.1"]),
+    (None, "MRSA: the admission nasal screen grew MRSA; none from the wound.", ["Z22.3", "U82.1"]),
+    (None, "Known CPE carrier, nursed in a side room.", ["Z22.3"]),
+    # a negative screen, or none carried
+    (None, "MRSA screen negative on admission.", []),
+    (None, "No MRSA carriage on the admission screen.", []),
+])
+def test_a_carrier_of_a_resistant_organism_is_coded(tables, section, line, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == expected
+
+
+@pytest.mark.parametrize("section, line, expected", [
     # an implant of an earlier year, told in the story or listed (a line the letter wraps reaches
     # the rules as one: test_prepare's test_a_sentence_wrapped_over_lines_reads_as_one_line)
     (None, "She had a right total knee replacement in 2019.", "Z96.6"),
@@ -535,6 +550,11 @@ def test_a_long_title_is_not_named_by_one_shared_word(tables):
      "H53.0", False),
     (None, "Her acute kidney injury has resolved with fluids.", "N17.9", True),  # this episode's, not past
     ("past_medical_history", "- Childhood asthma - resolved", "J45.9", False),  # a terse history line
+    ("past_medical_history", "- Asthma in childhood - none since age 12, no inhalers.", "J45.9", False),
+    ("past_medical_history", "- Epilepsy since childhood - none since 2019 on levetiracetam", "G40.9", True),  # treated
+    ("past_medical_history", "- Asthma: Clenil two puffs twice daily; one admission at age 6, none since.", "J45.9", True),
+    # a personal history code codes a past condition that ended
+    ("past_medical_history", "- Left leg DVT in 2015 after a knee arthroscopy (6 months of warfarin, none since)", "Z86.7", True),
     ("past_medical_history", "- Kidney stone 2012 - passed spontaneously.", "N20.0", False),
     ("diagnoses", "2. Left ureteric stone - not passed, for ureteroscopy", "N20.1", True),
     ("diagnoses", "3. AKI - resolved", "N17.9", True),  # this episode's: no history line
@@ -1047,6 +1067,21 @@ def test_laterality_follows_operations_on_every_paired_part(nhs_tables, line, pr
     tables = nhs_tables
     x = Excerpt(("procedures", line))
     out = run(tables, x, [code(tables, OPCS, proc, "primary", x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    # the cardiopulmonary bypass once, after the first operation it served
+    ("Coronary artery bypass grafting x2 on cardiopulmonary bypass: LIMA to LAD, vein graft to OM1.",
+     ["K45.3", "Y73.1", "K40.1"]),
+    # none off pump
+    ("Off-pump coronary artery bypass grafting x2: LIMA to LAD, vein graft to OM1.", ["K45.3", "K40.1"]),
+])
+def test_the_cardiopulmonary_bypass_follows_the_first_heart_operation(nhs_tables, line, expected):
+    x = Excerpt(("procedures", line))
+    ev = x.evidence(line, "procedures")
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K45.3", "primary", ev), code(nhs_tables, OPCS, "K40.1", evidence=ev)],
+              "SUP-001")
     assert [c.code for c in out.codes] == expected
 
 
@@ -2357,6 +2392,9 @@ def test_a_ckd_stage_is_the_one_the_letter_gives_the_ckd(tables, code_, kept):
     ("J90", "No consolidation but a small left pleural effusion, aspirated.", True),  # a denial of another finding
     ("J90", "Psoriatic arthritis - flare, right knee monoarthritis with a large effusion", False),
     ("J90", "Moderate circumferential pericardial effusion (maximum 14 mm), no tamponade", False),
+    # MRSA carried in the nose is no staphylococcal infection
+    ("A49.0", "- MRSA colonisation (nose swab on admission screen)", False),
+    ("A49.0", "MRSA infection of the central line exit site, treated with vancomycin", True),
 ])
 def test_a_code_whose_own_statement_must_say_what_it_is(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -3751,6 +3789,8 @@ def test_a_past_episode_in_the_history_names_nothing_of_this_one(tables):
     # goes with it (E10.1), not to "type 1 diabetes" without complications (E10.9)
     ("1. Diabetic ketoacidosis - new presentation of type 1 diabetes", "E14.1", "E10.1"),
     ("1. Ketoacidosis after three days of vomiting and poor oral intake in type 1 diabetes", "E14.1", "E14.1"),
+    # a list item's number is no stage
+    ("5. Chronic kidney disease stage 4 (diabetic nephropathy)", "N18.9", "N18.4"),
 ])
 def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(tables, line, coded_as, expected):
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
