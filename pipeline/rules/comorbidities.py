@@ -544,7 +544,8 @@ def outgrown(w: Work, r: Rule) -> None:
     """A condition whose every statement places it in the past and says it ended ("Asthma as a
     child; no inhalers since the age of 12") no longer affects the patient: it is not coded."""
     p: OutgrownParams = r.params
-    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, code_refs(" ".join(p.history_codes)))]:
+    history_codes = code_refs(" ".join(p.history_codes))
+    for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, history_codes)]:
         named = w.support(s)  # the statements that name the condition, else its evidence
         # (sentence index or None, text, section); the next sentence is read only where its own words do not say it ended
         told = [(i, w.text[x.start:x.end], x.section) for i, x in ((i, w.sentences[i]) for i in w.holding(named))] \
