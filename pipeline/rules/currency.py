@@ -1,8 +1,8 @@
 """Currency: codes the supplied table marks as not in use (retired, or not valid in the edition in
 use). A retired code whose category holds a current code of the same title (the edition changed
 a spelling or a number) is coded as that code; one beside the current code its statement gives
-("grade 3 internal haemorrhoids": K64.2, not the retired I84.2) is not suggested; any other is
-flagged (citations in ``rules.yaml``)."""
+("grade 3 internal haemorrhoids": K64.2, not the retired I84.2) is not suggested, and that code
+takes its place; any other is flagged (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def _current_twin(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:
 
 @rule("DOC-004", "currency", CurrencyParams)
 def not_current(w: Work, r: Rule) -> None:
+    """A code the table marks as not current is coded as its current twin, or gives way to the
+    current code its statement gives (which takes its place), or is flagged."""
     p: CurrencyParams = r.params
     for s in list(w.scope(r)):
         table, entry = w.entry(s)
@@ -56,8 +58,8 @@ def not_current(w: Work, r: Rule) -> None:
             continue
         w.tag(r, s)
         other = _coded_beside(w, s, table) if p.beside else None
-        if other is not None:
-            w.demote(s)
+        if other is not None:  # the current code takes the retired one's place (the primary's too)
+            w.replace(r, s, System.parse(s.system), other.code)
             w.flag(r, p.beside, s, codes=(s.code, other.code), other=f"{other.code} ({other.title})")
             continue
         w.flag(r, p.message, s)

@@ -12,7 +12,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.index_terms import index_terms
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import OPERATION_WORD
+from clincoder.core.words import OPERATION_WORD, content_words
 
 from .conventions import NotCodedParams
 from .engine import Work, evidence, mention_words, own_title, same_statement
@@ -122,10 +122,19 @@ def _section_text(w: Work, p: SupplementaryParams, procedures: list[CodeSuggesti
 
 def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
     """The rest of each paragraph or list item that a statement of the operation in this episode
-    opens, up to another operation's statement."""
+    opens, up to another operation's statement or a procedure named that is another operation's."""
     if not p.from_account:
         return ""
-    others = sorted(e.start for o in procedures if o is not s for e in o.evidence)
+    theirs = [w.words(o) for o in procedures if o is not s and not opcs4_supplementary(o.code)]
+    mine = w.words(s)
+    # the words the account is read for ("under fluoroscopic guidance") name no other operation
+    read_for = "|".join(e["words"] for e in p.codes if (e.get("group") or e["add"]) in p.from_account)
+    # another operation's statements, and the procedures the letter names that are its and not this
+    # one's ("Automated RCE ... R femoral vascath under US guidance": the line's guidance)
+    named = [m for m in w.mentions if m.procedural and not re.search(read_for, m.text, re.I)]
+    others = sorted([e.start for o in procedures if o is not s for e in o.evidence]
+                    + [m.start for m in named if not mention_words(m) & mine
+                       and any(mention_words(m) & words for words in theirs)])
     account, parts = re.compile(p.account), []
     for e in (e for e in s.evidence if e.assertion == "present"):
         told = e.start + len(e.text.rstrip())  # a statement's span may hold the blank line that ends its paragraph
@@ -135,7 +144,8 @@ def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: lis
 
 def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
     """Where the account that runs on from ``told`` stops: at ``end`` (a blank line, the next list
-    item) or at the first of ``others`` (another operation's statement) after it."""
+    item) or at the first of ``others`` (another operation's statement, or a procedure named that
+    is another operation's) after it."""
     close = end.search(w.text, told)
     return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
@@ -616,8 +626,9 @@ class SiteTakenParams:
 @rule("SUP-005", "conventions", SiteTakenParams)
 def site_taken_by_an_operation(w: Work, r: Rule) -> None:
     """A site code is coded where an operation coded in the letter takes a site code of its kind,
-    or where it rests on an operation's own statement; not one read from elsewhere (a scan, a
-    histology report) beside operations that name their site in their own code."""
+    or where it rests on an operation's own statement whose title does not name it already; not
+    one read from elsewhere (a scan, a histology report) beside operations that name their site in
+    their own code."""
     p: SiteTakenParams = r.params
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     operations = [s for s in procedures if not opcs4_supplementary(s.code)]
@@ -625,10 +636,72 @@ def site_taken_by_an_operation(w: Work, r: Rule) -> None:
              if any(in_refs(s.code, code_refs(e["codes"])) for s in operations)]
     for s in procedures:
         if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken) \
-                and not any(same_statement(s, o) for o in operations):
+                and not any(same_statement(s, o) and not _site_titled(w, s, o) for o in operations):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
+
+
+def _site_titled(w: Work, site: CodeSuggestion, operation: CodeSuggestion) -> bool:
+    """Whether an operation's title names the site a site code gives ("Therapeutic endoscopic
+    operations on oesophagus using rigid oesophagoscope": Z27.1, Oesophagus, tells nothing more)."""
+    words = content_words(own_title(w, site))
+    return bool(words) and words <= content_words(operation.title)
+
+
+@dataclass(frozen=True)
+class UrgencyParams:
+    # {emergency, other}: the OPCS-4 categories of one operation done as an emergency and
+    # otherwise, with the same fourth characters (L18 and L19)
+    pairs: tuple[dict, ...]
+    emergency: str  # a statement's words that make the operation an emergency ("ruptured")
+    elective: str  # and those that make it planned
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.pairs, "pairs", {"emergency": str, "other": str}, {})
+        check_codes(tuple(c for pair in self.pairs for c in pair.values()), "pairs")
+        re.compile(self.emergency)
+        re.compile(self.elective)
+
+
+def _by_urgency(p: UrgencyParams, code: str, urgent: bool, planned: bool) -> str | None:
+    """The code of the other category of ``code``'s pair that the statements say it belongs to, or None."""
+    for pair in p.pairs:
+        if code[:3] == pair["other"] and urgent and not planned:
+            return pair["emergency"] + code[3:]
+        if code[:3] == pair["emergency"] and planned and not urgent:
+            return pair["other"] + code[3:]
+    return None
+
+
+def _said_of(w: Work, s: CodeSuggestion) -> str:
+    """What the present statements of ``s`` say of the patient, denied words blanked ("non-ruptured",
+    "no rupture" say no rupture)."""
+    spans = [(e.start, e.end) for e in s.evidence if e.assertion == "present"]
+    return " ".join(x.query for x in w.sentences
+                    if x.coded and x.assertion not in NOT_CODED and any(a <= x.start < b or x.start <= a < x.end
+                                                                       for a, b in spans))
+
+
+@rule("CON-074", "conventions", UrgencyParams)
+def operation_by_urgency(w: Work, r: Rule) -> None:
+    """An operation OPCS-4 divides by urgency is coded in the category its statement says: an
+    emergency, or a ruptured aneurysm (its statement's or the primary diagnosis'), in the emergency
+    one (L18.4, not L19.4); an elective one in the other; the fourth character kept."""
+    p: UrgencyParams = r.params
+    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
+    condition = _said_of(w, primary) if primary is not None else ""
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+        said = _said_of(w, s)
+        urgent = bool(re.search(p.emergency, f"{said} {condition}", re.I))
+        target = _by_urgency(p, s.code, urgent, bool(re.search(p.elective, said, re.I)))
+        if target is None:
+            continue
+        system = System.parse(s.system)
+        w.replace(r, s, system, target)  # (one the suggester offered as well moves up to its place)
+        if s not in w.codes:
+            w.flag(r, p.message, s, codes=(s.code, target), other=target)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,9 @@ MAIN = ("diagnoses", "1. Community acquired pneumonia")
     ([("allergies", "Penicillin - rash (records)."),
       (None, "Rash age 19 on amoxicillin was glandular fever, not a penicillin allergy. Allergy label removed.")], []),
     ([("allergies", "Penicillin - rash."), (None, "Penicillin allergy label removed after a negative oral challenge.")], []),
+    ([("allergies", "Important: this was not an allergy to co-amoxiclav, but please avoid co-amoxiclav.")], []),
+    ([("allergies", "Penicillin - anaphylaxis."), ("allergies", "The rash was not an allergy to trimethoprim.")],
+     ["Z88.0"]),
     # another substance's de-labelling leaves the allergy; so does "not allergic" to another drug
     ([("allergies", "Penicillin - anaphylaxis."), (None, "The rash on trimethoprim was viral, not a trimethoprim allergy.")],
      ["Z88.0"]),
@@ -1060,8 +1063,16 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Two left-sided burr holes for chronic subdural haematoma", "A41.1", ["A41.1", "Z94.3"]),
     ("Focused right inferior parathyroidectomy", "B14.4", ["B14.4", "Z94.2"]),
     ("L radiocephalic AV fistula at wrist (Brescia-Cimino)", "L74.2", ["L74.2", "Z94.3"]),
+    # the side the patient lay on is no side of the operation
+    ("Laparoscopic left adrenalectomy (transperitoneal, right lateral decubitus)", "B22.3", ["B22.3", "Y75.2", "Z94.3"]),
+    ("Right adrenalectomy, open, in the left lateral position", "B22.3", ["B22.3", "Z94.2"]),
+    ("Open adrenalectomy in the left lateral position", "B22.3", ["B22.3"]),
     # a central line is not coded with a side
     ("PICC inserted in the right basilic vein under ultrasound guidance", "L99.7", ["L99.7", "Y53.2"]),
+    ("Right femoral Vascath inserted under ultrasound guidance", "L91.2", ["L91.2", "Y53.2"]),
+    # the image control of the line placed for an exchange or a dialysis is the line's
+    ("Plasma exchange through a femoral Vascath inserted under ultrasound guidance", "X32.3", ["X32.3"]),
+    ("Haemodialysis via a right internal jugular line placed under ultrasound guidance", "X40.3", ["X40.3"]),
 ])
 def test_laterality_follows_operations_on_every_paired_part(nhs_tables, line, proc, expected):
     tables = nhs_tables
@@ -1496,6 +1507,51 @@ def test_a_site_code_on_the_operations_own_statement_stays(opcs4_uk, operation, 
 
 
 @pytest.mark.parametrize("told, coded, expected", [
+    ("Emergency open repair of ruptured infrarenal AAA: 20 mm Dacron tube graft", "L19.4", "L18.4"),
+    ("Open repair of a leaking infrarenal AAA with a tube graft", "L19.4", "L18.4"),
+    ("Elective open repair of infrarenal AAA with a tube graft", "L18.4", "L19.4"),
+    # nothing said either way, a rupture denied or the emergency department: the suggester's choice stands
+    ("Open repair of infrarenal AAA with a tube graft", "L19.4", "L19.4"),
+    ("Right femoral to popliteal bypass with reversed vein", "L59.3", "L59.3"),
+    ("Open repair of a non-ruptured 6.2 cm infrarenal AAA with a tube graft", "L19.4", "L19.4"),
+    ("Seen in the emergency department; open repair of infrarenal AAA with a tube graft", "L19.4", "L19.4"),
+])
+def test_an_operation_divided_by_urgency_is_coded_as_its_statement_says(nhs_tables, told, coded, expected):
+    tables = nhs_tables
+    x = Excerpt(("procedures", told))
+    out = run(tables, x, [code(tables, OPCS, coded, "primary", x.evidence(told, "procedures"))], "CON-074")
+    assert [c.code for c in out.codes] == [expected]
+    assert bool(out.flags) is (coded != expected)
+
+
+@pytest.mark.parametrize("diagnosis, offered, expected", [
+    # the ruptured aneurysm the operation repaired makes it an emergency; one the suggester offered
+    # in both categories is coded once, in the emergency one
+    ("1. Ruptured infrarenal abdominal aortic aneurysm", ["L19.4"], ["L18.4"]),
+    ("1. Ruptured infrarenal abdominal aortic aneurysm", ["L19.4", "L18.4"], ["L18.4"]),
+    ("1. Infrarenal abdominal aortic aneurysm, 6.1 cm", ["L19.4"], ["L19.4"]),
+])
+def test_the_repair_of_a_ruptured_aneurysm_is_an_emergency(nhs_tables, diagnosis, offered, expected):
+    told = "Open repair of infrarenal AAA with a tube graft"
+    x = Excerpt(("diagnoses", diagnosis), ("procedures", told))
+    dx = code(nhs_tables, WHO, "I71.3" if "Ruptured" in diagnosis else "I71.4", "primary",
+              x.evidence(diagnosis, "diagnoses"))
+    ops = [code(nhs_tables, OPCS, c, "primary" if i == 0 else "secondary", x.evidence(told, "procedures"))
+           for i, c in enumerate(offered)]
+    out = run(nhs_tables, x, [dx, *ops], "CON-074")
+    assert [c.code for c in out.codes if c.system == OPCS.value] == expected
+
+
+def test_a_site_code_the_operations_own_title_names_goes(opcs4_uk):
+    told = "Fish bone removed from the upper oesophagus at rigid oesophagoscopy"
+    x = Excerpt(("procedures", told))
+    ev = x.evidence(told, "procedures")
+    out = run(opcs4_uk, x, [code(opcs4_uk, OPCS, "G18.1", "primary", ev), code(opcs4_uk, OPCS, "Z27.1", evidence=ev)],
+              "SUP-005")
+    assert [c.code for c in out.codes] == ["G18.1"] and [c.code for c in out.candidates] == ["Z27.1"]
+
+
+@pytest.mark.parametrize("told, coded, expected", [
     # each therapy at one OGD is coded, in the order told: the injection, then the clips
     ("OGD: duodenal ulcer with a visible vessel; adrenaline 10 ml injected, followed by two haemostatic clips.",
      ["G43.8"], ["G43.6", "G43.8"]),
@@ -1815,6 +1871,11 @@ def who_icd10_uk(shared_data, opcs4_fixture):
     ("Cycling along the main road when a van pulled out and struck his front wheel.", "V13.49"),
     ("PC: cyclist v car at roundabout, knocked off bike, landed on R knee.", "V13.49"),
     ("He came off his bicycle on the road after hitting a pothole.", "V18.49"),
+    ("MOI: Motorcyclist (rider) on way to work, collided with a car pulling out of a side road.", "V23.4"),
+    ("He came off his motorbike on a wet bend on the road home.", "V28.49"),
+    ("Motor bike rider, collided with a car at a junction.", "V23.4"),  # not a pedal cyclist's
+    # a mobility scooter is a pedestrian conveyance, not a motorcycle
+    ("She came off her mobility scooter in the supermarket car park.", None),
     ("Thrown from her horse at a canter while out hacking for pleasure.", "V80.01"),
     ("Mechanical fall at home onto her left side.", "W19.09"),
     # a public park is an other specified place; walking the dog, leisure
@@ -2704,6 +2765,15 @@ def test_a_retired_code_beside_the_current_code_of_its_statement_is_not_suggeste
     assert "K64.2" in out.flags[0].message and "not current" in out.flags[0].message
 
 
+def test_the_current_code_of_a_retired_primary_takes_its_place(who_icd10_uk):
+    x = Excerpt(("diagnoses", "1. Grade 3 internal haemorrhoids"), ("diagnoses", "2. Urinary retention after the operation"))
+    ev = x.evidence("Grade 3 internal haemorrhoids", "diagnoses")
+    out = run(who_icd10_uk, x, [code(who_icd10_uk, WHO, "I84.2", "primary", ev),
+                                code(who_icd10_uk, WHO, "R33", evidence=x.evidence("Urinary retention", "diagnoses")),
+                                code(who_icd10_uk, WHO, "K64.2", evidence=ev)], "DOC-004")
+    assert [(c.code, c.role) for c in out.codes] == [("K64.2", "primary"), ("R33", "secondary")]
+
+
 @pytest.mark.parametrize("c, flagged", [("K75.9", True), ("K75.1", False), ("W46.1", False)])
 def test_a_procedure_code_not_in_current_use_is_flagged(tables, c, flagged):
     x = Excerpt(("procedures", "PCI to LAD"))
@@ -3354,6 +3424,12 @@ def test_a_named_nsaid_is_its_own_class_whatever_else_the_letter_names(tables):
     # no organism of this episode: the history's is another episode's; an organism-named code needs none
     ([("diagnoses", "1. Urinary tract infection"), ("past_medical_history", "E. coli UTI in 2019")], "N39.0", ["N39.0"]),
     ([("diagnoses", "1. Pneumococcal pneumonia"), (None, "Streptococcus pneumoniae in the sputum.")], "J13", ["J13"]),
+    # an infection of the male genital organs (Fournier's gangrene of the scrotum) names no organism
+    ([("diagnoses", "1. Fournier's gangrene of the scrotum"), (None, "Tissue cultures: E. coli.")], "N49.2",
+     ["N49.2", "B96.2"]),
+    ([("diagnoses", "1. Left frontal brain abscess"), (None, "Aspirated pus grew Streptococcus anginosus.")], "G06.0",
+     ["G06.0", "B95.4"]),
+    ([("diagnoses", "1. Right orbital cellulitis"), (None, "Blood cultures grew MSSA.")], "H05.0", ["H05.0", "B95.6"]),
 ])
 def test_an_infection_is_followed_by_the_organism_the_letter_names(tables, lines, infection, expected):
     x = Excerpt(*lines)
@@ -4688,6 +4764,8 @@ def test_a_side_follows_an_operation_on_a_paired_organ_once(tables, operation, s
     ("Category 2 emergency caesarean section at 02:14.", None, ["O24.4"]),
     ("Elective caesarean section at 39 weeks for breech presentation.", "plan", ["O24.4"]),
     ("Emergency caesarean section for breech presentation in 2019.", "past_medical_history", ["O24.4"]),
+    # a clause that names a caesarean and goes on to tell something else gives no reason
+    ("After her previous caesarean, the scan team looked for breech presentation at 36 weeks.", None, ["O24.4"]),
 ])
 def test_the_reason_for_a_caesarean_is_the_main_condition(tables, told, section, expected):
     x = Excerpt(("diagnoses", "1. Gestational diabetes, diet controlled"), (section, told), (None, "Outcome: live birth"))
@@ -5430,6 +5508,10 @@ def test_a_type_named_in_a_statement_is_not_read_from_its_list_number(who_icd10_
     ("3. T2D on metformin and gliclazide.", "E11.9", True),
     ("2. Psychosocial stressors - recent bereavement.", "Z73.3", True),
     ("Hypertrophic burn scar of the right forearm.", "L90.5", True),
+    # an organism alone is no pneumonia
+    ("1. Pneumococcal meningitis (Streptococcus pneumoniae on CSF culture)", "J13", False),
+    ("2. Right lower lobe pneumonia - Streptococcus pneumoniae in the sputum.", "J13", True),
+    ("1. Community acquired pneumonia. Pneumococcal urinary antigen positive.", "J13", True),
 ])
 def test_a_condition_is_coded_only_where_a_statement_names_it(tables, line, condition, kept):
     x = Excerpt(("diagnoses", line))
@@ -5464,6 +5546,21 @@ def test_the_arterial_access_of_a_transluminal_operation(nhs_tables, lines, oper
     op = code(nhs_tables, OPCS, operation, "primary", x.evidence(lines[0], "procedures"))
     out = run(nhs_tables, x, [op], "SUP-001")
     assert [c.code for c in out.codes if c.code[0] in "KLY"] == expected
+
+
+@pytest.mark.parametrize("then, expected", [
+    ("Drain sited under ultrasound guidance; 1.2 litres drained.", ["T12.4", "Y53.2", "L91.2"]),
+    # the rest of the paragraph tells another operation's guidance: it is not this one's
+    ("Right internal jugular central line under US guidance. 1.2 litres drained.", ["T12.4", "L91.2"]),
+])
+def test_the_account_ends_at_a_procedure_that_is_another_operations(nhs_tables, then, expected):
+    told, line = "Chest drain inserted for the effusion.", "Central line inserted."
+    x = Excerpt((None, told), (None, then), ("procedures", ""), ("procedures", line))
+    drain = code(nhs_tables, OPCS, "T12.4", "primary", x.evidence(told))
+    central = code(nhs_tables, OPCS, "L91.2", evidence=x.evidence(line, "procedures"))
+    mentions = [x.mention(m, label="PROCEDURE") for m in ("Chest drain", "central line") if m in told + then]
+    out = run(nhs_tables, x, [drain, central], "SUP-001", mentions=mentions)
+    assert [c.code for c in out.codes] == expected
 
 
 def test_the_access_line_of_a_procedures_list_is_the_access_of_each_operation(nhs_tables):
