@@ -150,6 +150,25 @@ def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
     return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
 
+def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
+    """For an operation none of whose statements lies in the procedures sections, the sentences
+    there whose procedure names it, by more of its words than any other coded operation's: its own
+    statement of the session ("Right internal jugular tunnelled cuffed haemodialysis catheter ...
+    under ultrasound and fluoroscopic guidance" is the tunnelled line's, which the suggester read
+    from "A tunnelled line was chosen over a temporary line")."""
+    if any(e.section in p.sections for e in s.evidence):
+        return ""
+    mine = w.words(s)
+    theirs = [w.words(o) for o in procedures if o is not s and not opcs4_supplementary(o.code)]
+
+    def names_it(m: Mention) -> bool:
+        n = len(mention_words(m) & mine)
+        return n >= 2 and all(len(mention_words(m) & words) < n for words in theirs)
+
+    return " ".join(w.text[x.start:x.end] for x in w.sentences_in(p.sections) if x.assertion == "present"
+                    and any(m.procedural and x.start <= m.start < x.end and names_it(m) for m in w.mentions))
+
+
 @rule("SUP-001", "conventions", SupplementaryParams)
 def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
@@ -169,6 +188,7 @@ def supplementary(w: Work, r: Rule) -> None:
         # what the letter says of this episode's operation, not of one in the history ("Right eye:
         # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
         said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
+        said = f"{said} {_told_in_procedures(w, p, s, procedures)}"
         listed = any(e.section in p.sections for e in s.evidence)
         opened = re.search(p.unless, said, re.I) is not None
         account = _account(w, p, s, procedures)

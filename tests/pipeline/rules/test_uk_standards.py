@@ -5563,6 +5563,24 @@ def test_the_account_ends_at_a_procedure_that_is_another_operations(nhs_tables, 
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("listed, named, expected", [
+    # the line the suggester read from the story is the one the procedures list names, with its guidance
+    ("07/04 - Right internal jugular tunnelled cuffed haemodialysis catheter under ultrasound guidance.",
+     "tunnelled cuffed haemodialysis catheter", ["L91.5", "Y53.2", "X40.3"]),
+    # a procedures line that names the dialysis, not the line, is not the line's
+    ("07/04 - Haemodialysis started under ultrasound guidance.", "Haemodialysis", ["L91.5", "X40.3"]),
+])
+def test_an_operation_read_from_the_story_takes_the_guidance_its_procedures_line_tells(nhs_tables, listed, named,
+                                                                                        expected):
+    story = "A tunnelled line was chosen over a temporary line."
+    x = Excerpt(("hpc", story), ("procedures", listed))
+    line = code(nhs_tables, OPCS, "L91.5", "primary", x.evidence(story, "hpc"))
+    dialysis = code(nhs_tables, OPCS, "X40.3", evidence=x.evidence(listed, "procedures"))
+    mentions = [x.mention("tunnelled line", label="PROCEDURE"), x.mention(named, label="PROCEDURE")]
+    out = run(nhs_tables, x, [line, dialysis], "SUP-001", mentions=mentions)
+    assert [c.code for c in out.codes] == expected
+
+
 def test_the_access_line_of_a_procedures_list_is_the_access_of_each_operation(nhs_tables):
     access, pci = "- Access: right radial artery, 6F. Unfractionated heparin.", "- PCI to RCA: two drug-eluting stents."
     x = Excerpt(("procedures", access), ("procedures", pci))
