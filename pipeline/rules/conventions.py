@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from clincoder.core.codes import System, compact, opcs4_supplementary
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
+from clincoder.core.schema import STATED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import DENIAL_CLAUSE, OPERATION_PREFIX, OPERATION_WORD, content_words
 
@@ -1743,13 +1743,6 @@ class ConditionNamedParams:
             re.compile(c["words"])
 
 
-def _told_of_the_patient(w: Work, spans: list[tuple[int, int]]) -> list[str]:
-    """What the sentences in ``spans`` say of the patient: their text with negated, family and
-    hypothetical words blanked ("viral PCR negative for influenza" names no influenza)."""
-    return [x.query for x in w.sentences if x.coded and x.assertion not in NOT_CODED
-            and any(a <= x.start < b for a, b in spans)]
-
-
 @rule("CON-054", "conventions", ConditionNamedParams)
 @rule("CON-052", "conventions", ConditionNamedParams)
 def condition_never_named(w: Work, r: Rule) -> None:
@@ -1762,7 +1755,7 @@ def condition_never_named(w: Work, r: Rule) -> None:
         refs, words = code_refs(condition["codes"]), re.compile(condition["words"], re.I)
         for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
             spans = everything if condition.get("anywhere") else [(e.start, e.end) for e in s.evidence]
-            if not any(words.search(text) for text in _told_of_the_patient(w, spans)):
+            if not any(words.search(text) for text in w.said_of_patient(spans)):
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, p.message, s)

@@ -13,7 +13,7 @@ from typing import Sequence
 from clincoder.core.codes import System, compact
 from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.index_terms import index_terms
-from clincoder.core.schema import CodeSuggestion, Evidence, Flag, LetterResult, Query, not_coded_only
+from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence, Flag, LetterResult, Query, not_coded_only
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import content_words
 
@@ -179,6 +179,13 @@ class Work:
         only negating, and not historical or of a relative."""
         return [s for s in self.sentences if s.coded and s.section not in skip_sections
                 and s.assertion not in ("historical", "family")]
+
+    def said_of_patient(self, spans: Sequence[tuple[int, int]]) -> list[str]:
+        """What the sentences that open in ``spans`` say of the patient: their text with negated,
+        family and hypothetical words blanked ("viral PCR negative for influenza" names no
+        influenza, "non-ruptured" and "no rupture" no rupture)."""
+        return [x.query for x in self.sentences if x.coded and x.assertion not in NOT_CODED
+                and any(a <= x.start < b for a, b in spans)]
 
     def told(self, s: SentenceRecord) -> Evidence:
         """A kept sentence as evidence."""

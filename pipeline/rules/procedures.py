@@ -696,12 +696,8 @@ def _by_urgency(p: UrgencyParams, code: str, urgent: bool, planned: bool) -> str
 
 
 def _said_of(w: Work, s: CodeSuggestion) -> str:
-    """What the present statements of ``s`` say of the patient, denied words blanked ("non-ruptured",
-    "no rupture" say no rupture)."""
-    spans = [(e.start, e.end) for e in s.evidence if e.assertion == "present"]
-    return " ".join(x.query for x in w.sentences
-                    if x.coded and x.assertion not in NOT_CODED and any(a <= x.start < b or x.start <= a < x.end
-                                                                       for a, b in spans))
+    """What the present statements of ``s`` say of the patient, denied words blanked."""
+    return " ".join(w.said_of_patient([(e.start, e.end) for e in s.evidence if e.assertion == "present"]))
 
 
 @rule("CON-074", "conventions", UrgencyParams)
