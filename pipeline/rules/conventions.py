@@ -430,6 +430,9 @@ class AdverseEffectParams:
     # the words just before the drug, after the cause, that say it was not taken ("precipitated
     # by omission of insulin"; not "missed meals on gliclazide"): the missing drug is no adverse effect
     not_taken: str = r"(?!)"
+    # the words just before the cause words that deny it ("we do not think it was caused by the
+    # bisoprolol", "not related to"): the drug caused nothing
+    denied: str = r"(?!)"
     # {codes, becomes}: a condition whose classification has a code for its drug-induced form
     # ("Drug-induced tremor" G25.1, "Hypotension due to drugs" I95.2) is coded by it when a drug caused it
     drug_induced: tuple[dict, ...] = ()
@@ -442,7 +445,7 @@ class AdverseEffectParams:
         check_codes(self.promote, "promote")
         check_codes(tuple(e["becomes"] for e in self.drug_induced), "drug_induced becomes")
         check_codes(tuple(c for e in self.drug_induced for c in e["codes"].split()), "drug_induced codes")
-        for pattern in (self.cause, self.induced, self.not_taken, *(d["words"] for d in self.drugs)):
+        for pattern in (self.cause, self.induced, self.not_taken, self.denied, *(d["words"] for d in self.drugs)):
             re.compile(pattern)
 
     @functools.cached_property
@@ -458,9 +461,13 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
     "precipitated" it after them), or the "-induced" form just before them (``before``:
     "thiazide-induced hyponatraemia", "oxaliplatin-related peripheral sensory neuropathy",
     "LITHIUM TOXICITY -> toxic encephalopathy"); not a drug the cause words say was not taken
-    ("precipitated by omission of insulin")."""
+    ("precipitated by omission of insulin"), nor one they are denied of ("we do not think it was
+    caused by the bisoprolol")."""
     said = re.search(rf"(?:{p.cause})\s+(?P<between>(?:[\w+&/-]+\s+){{0,{p.near}}}?)(?:{drug})\b", told, re.I)
-    return (said if said is not None and not re.search(p.not_taken, said.group("between"), re.I) else None) or \
+    if said is not None and (re.search(p.not_taken, said.group("between"), re.I) or
+                             re.search(p.denied, told[:said.start()], re.I)):
+        said = None
+    return said or \
         re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
 

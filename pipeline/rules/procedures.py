@@ -741,12 +741,12 @@ def _coded_mentions(w: Work) -> list[Mention]:
 
 
 def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, sentences: list[SentenceRecord],
-                     mentions: list[Mention]) -> SentenceRecord | None:
+                     mentions: list[Mention]) -> tuple[SentenceRecord, str, Mention] | None:
     """The sentence of ``sentences`` where one of the present ``mentions`` states one of ``c``'s
-    curated index terms in full ("Stapled bullectomy of RUL apex": E54.5's "stapled bullectomy");
-    a one-word term (an operation word) only a mention that says nothing more than the code's
-    title and terms ("Hysteroscopic polypectomy" is no polypectomy of the colon). None where none
-    does."""
+    curated index terms in full ("Stapled bullectomy of RUL apex": E54.5's "stapled bullectomy"),
+    with the term and the mention; a one-word term (an operation word) only a mention that says nothing more than
+    the code's title and terms ("Hysteroscopic polypectomy" is no polypectomy of the colon). None
+    where none does."""
     terms = [t for t in index_terms(System.OPCS4).get(c.code, ())
              if len(t.split()) >= p.min_words or re.search(OPERATION_WORD, t, re.I)]
     if not terms:
@@ -760,8 +760,10 @@ def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, senten
                 clause = said[said.rfind(";", 0, found.start()) + 1:(said.find(";", found.end()) + 1 or len(said))]
                 if re.search(p.unless, clause, re.I):
                     continue  # the clause tells it only sought, offered or not needed
-                if any(m.start < b and a < m.end and (" " in term or mention_words(m) <= own) for m in mentions):
-                    return s
+                said_by = next((m for m in mentions if m.start < b and a < m.end
+                                and (" " in term or mention_words(m) <= own)), None)
+                if said_by is not None:
+                    return s, term, said_by
     return None
 
 
@@ -778,11 +780,15 @@ def operation_named_in_full(w: Work, r: Rule) -> None:
     mentions = [m for m in w.mentions if m.procedural and m.assertion == "present" and m not in coded]
     if not sentences or not mentions:
         return
-    for c in [c for c in w.candidates if c.system == System.OPCS4.value and not opcs4_supplementary(c.code)
-              and (c.system, c.code) not in w.demoted]:
-        if any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
-            continue  # a code of its category is coded already
-        told = _named_operation(w, p, c, sentences, mentions)
-        added = w.add(r, System.OPCS4, c.code, (w.told(told),), rule_evidence=True) if told is not None else None
+    named = [(c, found) for c in w.candidates if c.system == System.OPCS4.value and not opcs4_supplementary(c.code)
+             and (c.system, c.code) not in w.demoted and (found := _named_operation(w, p, c, sentences, mentions))]
+    # the fullest name first, and a mention names one operation: "sentinel lymph node biopsy" is
+    # T91.1, not also T87.8's "lymph node biopsy"
+    used: list[Mention] = []
+    for c, (told, _, mention) in sorted(named, key=lambda x: -len(x[1][1])):
+        if mention in used or any(s.system == c.system and s.code[:3] == c.code[:3] for s in w.codes):
+            continue  # named by a fuller term already, or a code of its category is coded already
+        added = w.add(r, System.OPCS4, c.code, (w.told(told),), rule_evidence=True)
         if added is not None:
+            used.append(mention)
             w.flag(r, p.message, added, mention=w.text[told.start:told.end][:80])

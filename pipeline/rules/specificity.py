@@ -195,6 +195,12 @@ def documented_specificity(w: Work, r: Rule) -> None:
         system = System.parse(s.system)
         options = [Subdivision.of(e, parent_words, boilerplate) for e in w.tables[system].children(parent.code)
                    if e.selectable]
+        if sum(not o.own and not _residual(o.entry) for o in options) > 1:
+            # the parent's title names what sets its subdivisions apart ("Calculus of kidney and
+            # ureter"): they are told apart by the words they do not all share
+            parent_words = _shared_words([o.entry for o in options], boilerplate)
+            options = [Subdivision.of(o.entry, parent_words, boilerplate) for o in options]
+            mine = Subdivision.of(mine.entry, parent_words, boilerplate)
         st = _statement_words(w, s, p)
         if _tells_nothing(options, st):
             # the other statements tell nothing of the kind ("As she has migraine, ..."): the
@@ -214,6 +220,11 @@ def documented_specificity(w: Work, r: Rule) -> None:
             continue
         w.replace(r, s, system, better.entry.code)
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
+
+
+def _shared_words(entries: list[CodeEntry], boilerplate: frozenset[str]) -> set[str]:
+    """The words every one of ``entries``' titles has."""
+    return set(frozenset.intersection(*(Subdivision.of(e, set(), boilerplate).own for e in entries)))
 
 
 def _tells_nothing(options: list[Subdivision], st: Statement) -> bool:
@@ -921,3 +932,36 @@ def seizure_not_epilepsy(w: Work, r: Rule) -> None:
     for s in epilepsy:
         w.replace(r, s, System.parse(s.system), code, told)
         w.flag(r, p.message, s, codes=(s.code, code), other=code)
+
+
+@dataclass(frozen=True)
+class ToldElsewhereParams:
+    # {codes, words, near?, to}: conditions coded without a feature, the words that tell it and
+    # (optional) the words of what it is told of, both in one present sentence of the letter, and
+    # the code that names the condition with it
+    entries: tuple[dict, ...]
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.entries, "entries", {"codes": str, "words": str, "to": str}, {"near": str})
+        check_codes(tuple(f"{e['codes']}, {e['to']}" for e in self.entries), "entries")
+        check_patterns({f"{e['to']} {key}": e[key] for e in self.entries for key in ("words", "near") if key in e},
+                       "entries")
+
+
+@rule("CON-075", "conventions", ToldElsewhereParams)
+def feature_told_elsewhere(w: Work, r: Rule) -> None:
+    """A condition coded without a feature that another present sentence of the letter tells of
+    it (the operation note's "gangrenous ileum" in a strangulated hernia; the "frank pus" drained
+    from an obstructed kidney) is coded to the code that names the condition with it."""
+    p: ToldElsewhereParams = r.params
+    said = [(x, x.query) for x in w.sentences if x.coded and x.assertion not in NOT_CODED]
+    for entry in p.entries:
+        words, near = re.compile(entry["words"], re.I), re.compile(entry.get("near", "."), re.I)
+        telling = next((x for x, text in said if words.search(text) and near.search(text)), None)
+        if telling is None:
+            continue
+        refs = code_refs(entry["codes"])
+        for s in [s for s in w.scope(r) if in_refs(s.code, refs)]:
+            w.replace(r, s, System.ICD10, entry["to"], evidence=s.evidence + (w.told(telling),))
+            w.flag(r, p.message, s, codes=(s.code, entry["to"]), evidence=(w.told(telling),), other=entry["to"])

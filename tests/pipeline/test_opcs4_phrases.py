@@ -154,6 +154,12 @@ CASES = [
     pytest.param("Bite wound of the left hand explored, washed out and debrided", ["S57.1", "Z50.2", "Z94.3"],
                  id="debrided"),
     pytest.param("Bone marrow aspirate and trephine", ["W36.5"], id="bone-marrow"),
+    # a vena cava's stent with the vein's site code; an arterial stent with the number of stents
+    pytest.param("SVC stent under fluoroscopic guidance", ["L79.3", "Y53.4", "Z39.1"], id="svc-stent"),
+    pytest.param("Right SFA angioplasty and stent: one 6 x 120 mm nitinol stent", ["L63.5", "L76.1", "Z38.5", "Z94.2"],
+                 id="sfa-stent"),
+    # a sentinel node biopsy, with the nodes' site
+    pytest.param("Left axillary sentinel lymph node biopsy", ["T91.1", "Z61.3", "Z94.3"], id="slnb"),
 ]
 
 

@@ -1045,7 +1045,7 @@ def test_supplementary_codes_follow_the_code_they_qualify(tables, line, proc, ex
     ("Right great saphenous vein ablation", "L88.1", ["L88.1", "Z94.2"]),
     ("Anterior resection, left iliac fossa drain", "H33.3", ["H33.3"]),  # the rectum is not paired
     # the femoral artery treated is no femoral approach; the access through it is
-    ("Right superficial femoral artery angioplasty", "L63.1", ["L63.1", "Z94.2"]),
+    ("Right superficial femoral artery angioplasty", "L63.1", ["L63.1", "Z38.5", "Z94.2"]),
     ("Coronary angiography via the right femoral artery", "K63.4", ["K63.4", "Y79.3"]),
     # a laparoscopic operation on any organ carries its approach (kidney, adrenal, vaginal vault)
     ("Left laparoscopic radical nephrectomy", "M02.1", ["M02.1", "Y75.2", "Z94.3"]),
@@ -2919,6 +2919,8 @@ def _opcs(c, title, role="secondary", score=0.8):
       ("M30.9", "Unspecified diagnostic endoscopic examination of ureter")], ["M27.1"]),
     # haemorrhoidal artery ligation: the proctoscope it is done through is not coded
     (("H53.8", "Other specified other operations on haemorrhoid"), [("H62.6", "Proctoscopy")], ["H53.8"]),
+    # the venography that guided a stent into the superior vena cava is part of it
+    (("L79.3", "Insertion of stent into vena cava NEC"), [("L95.1", "Venography")], ["L79.3"]),
 ])
 def test_a_diagnostic_endoscopy_is_not_coded_beside_a_therapeutic_one(tables, therapeutic, diagnostic, kept):
     x = Excerpt(("procedures", "Endoscopy"))
@@ -5702,3 +5704,123 @@ def test_an_operation_named_in_full_by_an_index_term_is_coded(nhs_tables, sectio
     if "E54.5" in expected:
         assert out.codes[-1].rules == ("CON-072",) and "names the operation in full" in out.flags[0].message
         assert [e.text for e in out.codes[-1].evidence] == [line]
+
+
+@pytest.mark.parametrize("lines, offered, expected", [
+    # the operation note's gangrenous bowel makes the strangulated hernia the hernia with gangrene
+    ([("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
+      ("procedures", "The loop remained black and non-viable, so 18 cm of gangrenous ileum was resected.")],
+     "K41.3", "K41.4"),
+    ([("diagnoses", "1. Incarcerated umbilical hernia"),
+      ("procedures", "The omentum in the sac was infarcted and was excised.")], "K42.0", "K42.1"),
+    # bowel that recovered, or gangrene told of something else, changes nothing
+    ([("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
+      ("procedures", "After the ring was divided the ileum pinked up and was viable.")], "K41.3", "K41.3"),
+    ([("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
+      ("diagnoses", "2. Dry gangrene of the left fifth toe")], "K41.3", "K41.3"),
+    # a hernia without obstruction is not made gangrenous
+    ([("diagnoses", "1. Right inguinal hernia"),
+      ("procedures", "Small bowel resection for gangrenous ileum in the sac.")], "K40.9", "K40.9"),
+    # an obstructed kidney told infected, or drained of pus, is pyonephrosis
+    ([("diagnoses", "1. Sepsis from an infected, obstructed left kidney"),
+      ("diagnoses", "2. Left hydronephrosis from a 9 mm ureteric calculus")], "N13.2", "N13.6"),
+    ([("diagnoses", "1. Left hydronephrosis from a 9 mm ureteric calculus"),
+      ("procedures", "Left nephrostomy: frank pus aspirated from the kidney.")], "N13.2", "N13.6"),
+    ([("diagnoses", "1. Left hydronephrosis from a 9 mm ureteric calculus"),
+      ("procedures", "Left nephrostomy: clear urine drained.")], "N13.2", "N13.2"),
+])
+def test_a_feature_told_in_another_sentence_gives_its_code(nhs_tables, lines, offered, expected):
+    x = Excerpt(*lines)
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, offered, "primary", x.evidence(lines[0][1], lines[0][0]))],
+              "CON-075")
+    assert [c.code for c in out.codes] == [expected]
+    assert bool(out.flags) is (offered != expected)
+
+
+def test_a_feature_denied_in_another_sentence_gives_no_code(nhs_tables):
+    x = Excerpt(("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
+                ("procedures", "The ileum was not gangrenous."))
+    x.sentences[1] = replace(x.sentences[1], query="The ileum was not           .", assertion="negated")
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, "K41.3", "primary", x.evidence(x.sentences[0].query, "diagnoses"))],
+              "CON-075")
+    assert [c.code for c in out.codes] == ["K41.3"]
+
+
+@pytest.mark.parametrize("told, offered, expected", [
+    # N20's title names both of its sites ("Calculus of kidney and ureter"): the statement's site decides
+    ("2. Obstructing 9 mm left proximal ureteric calculus", "N20.0", "N20.1"),
+    ("2. 12 mm right renal pelvis calculus, kidney stone", "N20.9", "N20.0"),
+])
+def test_subdivisions_whose_parent_names_them_are_told_apart(who_icd10_table, told, offered, expected):
+    tables = {WHO: who_icd10_table}
+    x = Excerpt(("diagnoses", told))
+    out = run(tables, x, [code(tables, WHO, offered, "secondary", x.evidence(told, "diagnoses"))], "CON-011")
+    assert [c.code for c in out.codes] == [expected]
+
+
+@pytest.mark.parametrize("told, expected", [
+    ("Complete heart block; it persisted 72 hours after her last dose, so we do not think it was caused by the "
+     "bisoprolol.", ["I44.2"]),
+    ("Complete heart block, not related to the bisoprolol.", ["I44.2"]),
+    ("Complete heart block caused by bisoprolol.", ["I44.2", "Y51.7"]),
+])
+def test_a_drug_denied_as_the_cause_is_no_adverse_effect(nhs_tables, told, expected):
+    x = Excerpt(("diagnoses", told))
+    mention = x.mention("Complete heart block", "diagnoses")
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, "I44.2", "primary", x.evidence(told, "diagnoses"))], "CON-022",
+              mentions=[mention])
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("told, expected", [
+    ("Histology: psoriasiform epidermal hyperplasia with parakeratosis.", []),
+    ("Benign prostatic hyperplasia on tamsulosin.", ["N40"]),
+])
+def test_prostatic_hyperplasia_needs_a_prostate(nhs_tables, told, expected):
+    x = Excerpt(("diagnoses", told))
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, "N40", "secondary", x.evidence(told, "diagnoses"))], "CON-054")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("lines, operation, expected", [
+    # the vena cava of a stent placed in it
+    (["Stent placed across the SVC stenosis via the right femoral vein under fluoroscopic guidance."], "L79.3",
+     ["L79.3", "Y53.4", "Z39.1"]),
+    # the number of stents of an arterial stent operation, read from its paragraph, and the femoral artery's part
+    (["Right SFA angioplasty and stent.", "Treated with one 6 x 120 mm self-expanding nitinol stent."], "L63.5",
+     ["L63.5", "L76.1", "Z38.5", "Z94.2"]),
+    (["Left common iliac artery stenting.", "Two 8 x 40 mm balloon-expandable stents were placed."], "L54.4",
+     ["L54.4", "L76.3", "Z94.3"]),
+    # the nodes of a sentinel node biopsy
+    (["Left sentinel lymph node biopsy: three hot and blue nodes removed from the axilla."], "T91.1",
+     ["T91.1", "Z61.3", "Z94.3"]),
+    # the knee of a knee replacement; the skin of the back of a punch biopsy
+    (["Right cemented TKR under spinal anaesthetic."], "W40.1", ["W40.1", "Z84.6", "Z94.2"]),
+    (["4 mm punch biopsy from the upper back under local anaesthetic."], "S13.2", ["S13.2", "Z49.4"]),
+])
+def test_the_sites_and_stents_of_an_operation_follow_it(nhs_tables, lines, operation, expected):
+    x = Excerpt(*(("procedures", line) for line in lines))
+    op = code(nhs_tables, OPCS, operation, "primary", x.evidence(lines[0], "procedures"))
+    out = run(nhs_tables, x, [op], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("told, offered, expected", [
+    ("Right SFA angioplasty and stent under fluoroscopic guidance.", "L63.1", "L63.5"),
+    ("Left common iliac angioplasty; a covered stent was placed for a dissection.", "L54.1", "L54.4"),
+    ("Right SFA plain balloon angioplasty; no flow-limiting dissection, so a stent was not required.", "L63.1", "L63.1"),
+])
+def test_an_angioplasty_with_a_stent_is_the_stent_insertion(nhs_tables, told, offered, expected):
+    x = Excerpt(("procedures", told))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, offered, "primary", x.evidence(told, "procedures"))], "CON-035")
+    assert [c.code for c in out.codes] == [expected]
+
+
+def test_the_fullest_index_term_names_the_operation(nhs_tables):
+    told = "Left sentinel lymph node biopsy using isotope and blue dye."
+    x = Excerpt(("procedures", told))
+    m = x.mention("sentinel lymph node biopsy", "procedures", label="PROCEDURE")
+    offered = [replace(code(nhs_tables, OPCS, c, "candidate", x.evidence(told, "procedures"), score=s), rank=i)
+               for i, (c, s) in enumerate([("T87.8", 0.6), ("T91.1", 0.3)], 1)]
+    out = run(nhs_tables, x, [], "CON-072", mentions=[m], candidates=offered)
+    assert [c.code for c in out.codes] == ["T91.1"]

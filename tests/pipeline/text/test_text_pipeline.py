@@ -889,6 +889,12 @@ def test_a_word_joined_to_a_participle_is_an_adjective_not_a_mention(analyse):
      "end colostomy.", "end colostomy", "historical"),
     # a condition not yet diagnosed, and a child's birth history (the mother's pregnancy)
     ("Osteoporosis has not been diagnosed; a DEXA scan has been requested.", "Osteoporosis", "negated"),
+    ("Ramipril for secondary prevention; she has never been diagnosed with high blood pressure.",
+     "high blood pressure", "negated"),
+    # safety-netting advice names what has not happened
+    ("She knows to attend eye casualty the same day with any visual disturbance.", "visual disturbance",
+     "hypothetical"),
+    ("He presented with chest pain and was treated with aspirin.", "chest pain", "present"),
     ("He is an otherwise healthy 18-month-old boy, born at term after an uncomplicated pregnancy.", "pregnancy",
      "family"),
     # a problem list's verdict after a dash, and criteria for a diagnosis not met
