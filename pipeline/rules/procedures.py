@@ -721,6 +721,68 @@ def operation_by_urgency(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class ReExcisionParams:
+    # {codes, to}: the re-excisions of skin margins, and the excision each is where no margin is re-excised
+    operations: tuple[dict, ...]
+    re_excision: str  # the words that tell the margins or the scar of an earlier excision excised again
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.operations, "operations", {"codes": str, "to": str}, {})
+        check_codes(tuple(f"{e['codes']}, {e['to']}" for e in self.operations), "operations")
+        re.compile(self.re_excision)
+
+
+@rule("CON-077", "conventions", ReExcisionParams)
+def margins_not_re_excised(w: Work, r: Rule) -> None:
+    """A re-excision of skin margins whose statement tells no earlier excision's margins or scar
+    excised again ("excised with 4 mm margins" is the first excision) is the excision of the
+    lesion: S06.6 is S06.5."""
+    p: ReExcisionParams = r.params
+    again = re.compile(p.re_excision, re.I)
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+        to = next((e["to"] for e in p.operations if in_refs(s.code, code_refs(e["codes"]))), None)
+        if to is not None and not again.search(_said_of(w, s)):
+            w.replace(r, s, System.OPCS4, to)
+            w.flag(r, p.message, s, codes=(s.code, to), other=to)
+
+
+@dataclass(frozen=True)
+class NoseSkinParams:
+    # {codes, to}: the operations on the skin (chapter S) and the operation on the external nose
+    # each is (E09), whose category includes the skin of the nose
+    operations: tuple[dict, ...]
+    nose: str  # the words that name the external nose ("nasal ala", "side of his nose")
+    other_site: str  # the words of a skin site that is not the nose ("scalp", "cheek")
+    skin_lesions: tuple[str, ...]  # the primary diagnoses whose site is the skin's (C43-C44 ...)
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.operations, "operations", {"codes": str, "to": str}, {})
+        check_codes(tuple(f"{e['codes']}, {e['to']}" for e in self.operations), "operations")
+        check_codes(self.skin_lesions, "skin_lesions")
+        re.compile(self.nose), re.compile(self.other_site)
+
+
+@rule("CON-076", "conventions", NoseSkinParams)
+def skin_of_the_external_nose(w: Work, r: Rule) -> None:
+    """An operation on the skin whose statement names the external nose, or that names no site
+    where the primary diagnosis is a lesion of the skin of the nose, is coded to the operation on
+    the external nose (E09, whose category includes its skin): "excision of the left nasal alar
+    BCC" is E09.1, not S06.5."""
+    p: NoseSkinParams = r.params
+    nose, other = re.compile(p.nose, re.I), re.compile(p.other_site, re.I)
+    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
+    lesion = _said_of(w, primary) if primary is not None and in_refs(primary.code, code_refs(" ".join(p.skin_lesions))) else ""
+    for s in [s for s in w.scope(r) if s.kind == "procedure"]:
+        to = next((e["to"] for e in p.operations if in_refs(s.code, code_refs(e["codes"]))), None)
+        said = _said_of(w, s)
+        if to is not None and (nose.search(said) or (not other.search(said) and nose.search(lesion))):
+            w.replace(r, s, System.OPCS4, to)
+            w.flag(r, p.message, s, codes=(s.code, to), other=to)
+
+
+@dataclass(frozen=True)
 class NamedOperationParams:
     sections: tuple[str, ...]  # the sections whose statements tell the operations done (the procedures heading)
     min_words: int  # the fewest words of an index term that name an operation in full (else an operation word)

@@ -5824,3 +5824,36 @@ def test_the_fullest_index_term_names_the_operation(nhs_tables):
                for i, (c, s) in enumerate([("T87.8", 0.6), ("T91.1", 0.3)], 1)]
     out = run(nhs_tables, x, [], "CON-072", mentions=[m], candidates=offered)
     assert [c.code for c in out.codes] == ["T91.1"]
+
+
+@pytest.mark.parametrize("lines, operation, expected", [
+    # the operation's own statement names the nose
+    ([("procedures", "Excision of the left nasal alar BCC with 3 mm clinical margins")], "S06.5", "E09.1"),
+    ([("procedures", "Full-thickness skin graft to the nasal tip defect")], "S36.1", "E09.7"),
+    # a statement that names no site, where the primary diagnosis places the skin lesion on the nose
+    ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
+      ("procedures", "I excised the lesion with 4 mm peripheral margins")], "S06.5", "E09.1"),
+    # another site named, or a lesion elsewhere: chapter S stays
+    ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
+      ("procedures", "Cryotherapy to two actinic keratoses on the scalp")], "S10.2", "S10.2"),
+    ([("procedures", "Excision of the 9 mm nodular BCC of the left temple")], "S06.5", "S06.5"),
+])
+def test_an_operation_on_the_skin_of_the_nose_is_the_external_noses(nhs_tables, lines, operation, expected):
+    x = Excerpt(*lines)
+    codes = [code(nhs_tables, OPCS, operation, "primary", x.evidence(lines[-1][1], "procedures"))]
+    if lines[0][0] == "diagnoses":
+        codes.insert(0, code(nhs_tables, WHO, "C44.3", "primary", x.evidence(lines[0][1], "diagnoses")))
+    out = run(nhs_tables, x, codes, "CON-076")
+    assert [c.code for c in out.codes if c.system == OPCS.value] == [expected]
+
+
+@pytest.mark.parametrize("told, offered, expected", [
+    ("Excision of the 9 mm nodular BCC of the left temple with 4 mm clinical margins", "S06.6", "S06.5"),
+    ("Re-excision of the margins of the left cheek BCC (incompletely excised)", "S06.6", "S06.6"),
+    ("Wide local excision of the left upper back biopsy scar with 2 cm margins", "S06.7", "S06.7"),
+    ("Excision of a naevus of the left thigh with 2 mm margins", "S06.7", "S06.8"),
+])
+def test_the_margins_of_a_first_excision_are_no_re_excision(nhs_tables, told, offered, expected):
+    x = Excerpt(("procedures", told))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, offered, "primary", x.evidence(told, "procedures"))], "CON-077")
+    assert [c.code for c in out.codes] == [expected]
