@@ -5772,13 +5772,18 @@ def test_a_drug_denied_as_the_cause_is_no_adverse_effect(nhs_tables, told, expec
     assert [c.code for c in out.codes] == expected
 
 
-@pytest.mark.parametrize("told, expected", [
-    ("Histology: psoriasiform epidermal hyperplasia with parakeratosis.", []),
-    ("Benign prostatic hyperplasia on tamsulosin.", ["N40"]),
+@pytest.mark.parametrize("told, offered, expected", [
+    ("Histology: psoriasiform epidermal hyperplasia with parakeratosis.", "N40", []),
+    ("Benign prostatic hyperplasia on tamsulosin.", "N40", ["N40"]),
+    # a coronary status code needs the heart: not a leg's bypass or stent
+    ("Femoral-popliteal bypass was discussed and not needed.", "Z95.1", []),
+    ("2. Right SFA angioplasty and stent - 14/07/2026", "Z95.5", []),
+    ("Inferior MI in 2017, treated with a drug-eluting stent to the RCA.", "Z95.5", ["Z95.5"]),
+    ("CABG x3 in 2015.", "Z95.1", ["Z95.1"]),
 ])
-def test_prostatic_hyperplasia_needs_a_prostate(nhs_tables, told, expected):
+def test_a_condition_needs_its_organ_named(nhs_tables, told, offered, expected):
     x = Excerpt(("diagnoses", told))
-    out = run(nhs_tables, x, [code(nhs_tables, WHO, "N40", "secondary", x.evidence(told, "diagnoses"))], "CON-054")
+    out = run(nhs_tables, x, [code(nhs_tables, WHO, offered, "secondary", x.evidence(told, "diagnoses"))], "CON-054")
     assert [c.code for c in out.codes] == expected
 
 
