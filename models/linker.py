@@ -304,7 +304,8 @@ def _named(system: System, queries: list[Query], found: list[dict[str, float]]) 
 
 
 def _operations(hits: dict[str, float]) -> dict[str, float]:
-    """An OPCS-4 procedure mention's matches without the supplementary codes (chapters Y and Z, O11-O16):
+    """An OPCS-4 procedure mention's matches without the supplementary codes (chapters Y and Z,
+    O11-O16, the stents L76, L89 and O20):
     a mention names an operation, and its approach, image control and site are codes that only
     qualify one ("laparoscopic sacrocolpopexy" is P24.2, with Y75.2 after it, never the
     laparotomy approach Y50.2 alone)."""

@@ -131,7 +131,8 @@ def _link_features(link: Link | None) -> dict[str, float]:
 
 def _procedure_kind(system: System, table: CodeTable, key: str) -> dict[str, float]:
     """An OPCS-4 code's place in the classification: diagnostic imaging and testing (chapter U), a
-    supplementary code (Y, Z, O11-O16), or a diagnostic operation (its category's title says so)."""
+    supplementary code (:func:`clincoder.core.codes.opcs4_supplementary`: Y, Z, O11-O16 and the
+    stents of a stent operation), or a diagnostic operation (its category's title says so)."""
     if system is not System.OPCS4:
         return {"imaging": 0.0, "supplementary": 0.0, "diagnostic_operation": 0.0}
     return {"imaging": float(opcs4_chapter(key) == "U"), "supplementary": float(opcs4_supplementary(key)),

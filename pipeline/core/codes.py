@@ -93,15 +93,16 @@ def opcs4_chapter(code: str) -> str:
 # chapter O's overflow site codes (O11 other upper digestive tract ... O16 body region), which
 # qualify another code as chapter Z's sites do
 _OPCS4_OVERFLOW_SITES = ("O11", "O16")
-# the endovascular placement of stents (L76: their number and kind), coded after the transluminal
-# stent operation whose vessel it qualifies (OPCS-4.10 Tabular List, L76)
-_OPCS4_QUALIFYING_CATEGORIES = frozenset({"L76"})
+# the endovascular placement of stents (L76 bare metal, L89 drug-eluting or coated, O20 stent
+# grafts: their number and kind), coded after the stent operation whose vessel they qualify
+# (OPCS-4.10 Tabular List: "use a supplementary code for placement of stent (L76, L89, O20)")
+_OPCS4_QUALIFYING_CATEGORIES = frozenset({"L76", "L89", "O20"})
 
 
 def opcs4_supplementary(code: str) -> bool:
     """Whether an OPCS-4 code only qualifies another: chapters Y (methods, approaches) and Z
-    (sites, laterality), chapter O's overflow site codes (O11-O16) and the number of stents of an
-    endovascular stent operation (L76); never used alone."""
+    (sites, laterality), chapter O's overflow site codes (O11-O16) and the stents of an
+    endovascular stent operation (L76, L89, O20); never used alone."""
     c = compact(code)
     return c[:1] in "YZ" or _OPCS4_OVERFLOW_SITES[0] <= c[:3] <= _OPCS4_OVERFLOW_SITES[1] or \
         c[:3] in _OPCS4_QUALIFYING_CATEGORIES

@@ -467,9 +467,11 @@ def _caused_by(p: AdverseEffectParams, drug: str, told: str, before: str) -> re.
     if said is not None and (re.search(p.not_taken, said.group("between"), re.I) or
                              re.search(p.denied, told[:said.start()], re.I)):
         said = None
-    return said or \
-        re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
+    induced = re.search(rf"\b(?:{drug})(?:{p.induced})", told, re.I) or \
         re.search(rf"\b(?:{drug})(?:{p.induced})[\s:>-]*(?:[\w-]+\s+){{0,3}}$", before, re.I)
+    if induced is not None and re.search(p.denied, induced.string[:induced.start()], re.I):
+        induced = None  # "not thiazide-induced"
+    return said or induced
 
 
 def _drug_caused(w: Work, p: AdverseEffectParams, s: CodeSuggestion, e: Evidence) -> bool:

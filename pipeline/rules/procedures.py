@@ -720,6 +720,11 @@ def operation_by_urgency(w: Work, r: Rule) -> None:
             w.flag(r, p.message, s, codes=(s.code, target), other=target)
 
 
+def _recoded(operations: tuple[dict, ...], code: str) -> str | None:
+    """The code the first of ``operations`` ({codes, to}) that holds ``code`` gives it; None where none does."""
+    return next((e["to"] for e in operations if in_refs(code, code_refs(e["codes"]))), None)
+
+
 @dataclass(frozen=True)
 class ReExcisionParams:
     # {codes, to}: the re-excisions of skin margins, and the excision each is where no margin is re-excised
@@ -741,7 +746,7 @@ def margins_not_re_excised(w: Work, r: Rule) -> None:
     p: ReExcisionParams = r.params
     again = re.compile(p.re_excision, re.I)
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
-        to = next((e["to"] for e in p.operations if in_refs(s.code, code_refs(e["codes"]))), None)
+        to = _recoded(p.operations, s.code)
         if to is not None and not again.search(_said_of(w, s)):
             w.replace(r, s, System.OPCS4, to)
             w.flag(r, p.message, s, codes=(s.code, to), other=to)
@@ -753,7 +758,8 @@ class NoseSkinParams:
     # each is (E09), whose category includes the skin of the nose
     operations: tuple[dict, ...]
     nose: str  # the words that name the external nose ("nasal ala", "side of his nose")
-    other_site: str  # the words of a skin site that is not the nose ("scalp", "cheek")
+    other_site: str  # the words of a skin site of the head or neck that is not the nose ("scalp", "cheek")
+    elsewhere: str  # the words of a skin site off the head and neck (CON-070's)
     skin_lesions: tuple[str, ...]  # the primary diagnoses whose site is the skin's (C43-C44 ...)
     message: str
 
@@ -761,7 +767,7 @@ class NoseSkinParams:
         check_entries(self.operations, "operations", {"codes": str, "to": str}, {})
         check_codes(tuple(f"{e['codes']}, {e['to']}" for e in self.operations), "operations")
         check_codes(self.skin_lesions, "skin_lesions")
-        re.compile(self.nose), re.compile(self.other_site)
+        re.compile(self.nose), re.compile(self.other_site), re.compile(self.elsewhere)
 
 
 @rule("CON-076", "conventions", NoseSkinParams)
@@ -771,11 +777,11 @@ def skin_of_the_external_nose(w: Work, r: Rule) -> None:
     the external nose (E09, whose category includes its skin): "excision of the left nasal alar
     BCC" is E09.1, not S06.5."""
     p: NoseSkinParams = r.params
-    nose, other = re.compile(p.nose, re.I), re.compile(p.other_site, re.I)
+    nose, other = re.compile(p.nose, re.I), re.compile(f"{p.other_site}|{p.elsewhere}", re.I)
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
     lesion = _said_of(w, primary) if primary is not None and in_refs(primary.code, code_refs(" ".join(p.skin_lesions))) else ""
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
-        to = next((e["to"] for e in p.operations if in_refs(s.code, code_refs(e["codes"]))), None)
+        to = _recoded(p.operations, s.code)
         said = _said_of(w, s)
         if to is not None and (nose.search(said) or (not other.search(said) and nose.search(lesion))):
             w.replace(r, s, System.OPCS4, to)

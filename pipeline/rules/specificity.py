@@ -201,6 +201,9 @@ def documented_specificity(w: Work, r: Rule) -> None:
             parent_words = _shared_words([o.entry for o in options], boilerplate)
             options = [Subdivision.of(o.entry, parent_words, boilerplate) for o in options]
             mine = Subdivision.of(mine.entry, parent_words, boilerplate)
+            # one that names two others together ("Calculus of kidney with calculus of ureter") is
+            # left to the coder: a ureteric stone's kidney is often named for its obstruction
+            options = [o for o in options if not _combines(o, options)]
         st = _statement_words(w, s, p)
         if _tells_nothing(options, st):
             # the other statements tell nothing of the kind ("As she has migraine, ..."): the
@@ -220,6 +223,12 @@ def documented_specificity(w: Work, r: Rule) -> None:
             continue
         w.replace(r, s, system, better.entry.code)
         w.flag(r, p.message, s, codes=(s.code, better.entry.code), other=f"{better.entry.code} ({better.entry.title})")
+
+
+def _combines(option: Subdivision, options: list[Subdivision]) -> bool:
+    """Whether ``option``'s own words are those of two other options together."""
+    parts = [o.own for o in options if o.own and o.own < option.own]
+    return any(a | b == option.own for i, a in enumerate(parts) for b in parts[i + 1:] if a != b)
 
 
 def _shared_words(entries: list[CodeEntry], boilerplate: frozenset[str]) -> set[str]:
@@ -941,6 +950,8 @@ class ToldElsewhereParams:
     # the code that names the condition with it
     entries: tuple[dict, ...]
     message: str
+    within: int = 4  # the most words between the feature and what it is told of
+    history: tuple[str, ...] = ()  # sections whose sentences tell another episode's
 
     def __post_init__(self):
         check_entries(self.entries, "entries", {"codes": str, "words": str, "to": str}, {"near": str})
@@ -949,16 +960,26 @@ class ToldElsewhereParams:
                        "entries")
 
 
+def _told_near(words: str, near: str | None, within: int) -> re.Pattern:
+    """``words`` with ``near`` at most ``within`` words before or after them ("gangrenous ileum",
+    "the loop remained black and non-viable"), or alone where there is no ``near``."""
+    if near is None:
+        return re.compile(words, re.I)
+    gap = rf"(?:\W+\w+){{0,{within}}}?\W+"
+    return re.compile(rf"(?:{words}){gap}(?:{near})|(?:{near}){gap}(?:{words})", re.I)
+
+
 @rule("CON-075", "conventions", ToldElsewhereParams)
 def feature_told_elsewhere(w: Work, r: Rule) -> None:
     """A condition coded without a feature that another present sentence of the letter tells of
     it (the operation note's "gangrenous ileum" in a strangulated hernia; the "frank pus" drained
     from an obstructed kidney) is coded to the code that names the condition with it."""
     p: ToldElsewhereParams = r.params
-    said = [(x, x.query) for x in w.sentences if x.coded and x.assertion not in NOT_CODED]
+    said = [(x, x.query) for x in w.sentences if x.coded and x.assertion not in NOT_CODED
+            and x.assertion != "historical" and x.section not in p.history]
     for entry in p.entries:
-        words, near = re.compile(entry["words"], re.I), re.compile(entry.get("near", "."), re.I)
-        telling = next((x for x, text in said if words.search(text) and near.search(text)), None)
+        told = _told_near(entry["words"], entry.get("near"), p.within)
+        telling = next((x for x, text in said if told.search(text)), None)
         if telling is None:
             continue
         refs = code_refs(entry["codes"])

@@ -120,6 +120,8 @@ def test_k75_1_is_two_different_codes_depending_on_system(who_icd10_table, opcs4
     ("O17.1", False),
     ("W37.1", False),
     ("L76.1", True),  # one metallic stent: the number of stents of a transluminal stent operation
+    ("L89.5", True),  # one drug-eluting stent
+    ("O20.3", True),  # one stent graft
     ("L63.5", False),
 ])
 def test_supplementary_opcs4_codes_only_qualify_another(code, supplementary):

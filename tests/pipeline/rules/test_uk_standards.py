@@ -5718,9 +5718,16 @@ def test_an_operation_named_in_full_by_an_index_term_is_coded(nhs_tables, sectio
       ("procedures", "After the ring was divided the ileum pinked up and was viable.")], "K41.3", "K41.3"),
     ([("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
       ("diagnoses", "2. Dry gangrene of the left fifth toe")], "K41.3", "K41.3"),
-    # a hernia without obstruction is not made gangrenous
+    # a hernia not told obstructed is left to the coder: the gangrenous bowel may be another hernia's
     ([("diagnoses", "1. Right inguinal hernia"),
       ("procedures", "Small bowel resection for gangrenous ileum in the sac.")], "K40.9", "K40.9"),
+    # gangrene or an infarction told of something else, or in the history, changes nothing
+    ([("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
+      ("diagnoses", "2. Type 2 myocardial infarction on day 2 after the hernia repair")], "K41.3", "K41.3"),
+    ([("diagnoses", "1. Left hydronephrosis from a 9 mm ureteric calculus"),
+      ("diagnoses", "2. Urine microscopy: pus cells >100; kidney function stable.")], "N13.2", "N13.2"),
+    ([("diagnoses", "1. Left hydronephrosis from a 9 mm ureteric calculus"),
+      ("past_medical_history", "Infected obstructed kidney in 2019, stented.")], "N13.2", "N13.2"),
     # an obstructed kidney told infected, or drained of pus, is pyonephrosis
     ([("diagnoses", "1. Sepsis from an infected, obstructed left kidney"),
       ("diagnoses", "2. Left hydronephrosis from a 9 mm ureteric calculus")], "N13.2", "N13.6"),
@@ -5737,10 +5744,17 @@ def test_a_feature_told_in_another_sentence_gives_its_code(nhs_tables, lines, of
     assert bool(out.flags) is (offered != expected)
 
 
-def test_a_feature_denied_in_another_sentence_gives_no_code(nhs_tables):
+@pytest.mark.parametrize("query, assertion", [
+    # the words the text stage blanked as negated ("not gangrenous") in a sentence that names a present finding
+    ("The ileum was not            , and the loop was dusky.", "present"),
+    # a sentence whose every mention is negated
+    ("The ileum was not gangrenous.", "negated"),
+])
+def test_a_feature_denied_in_another_sentence_gives_no_code(nhs_tables, query, assertion):
     x = Excerpt(("diagnoses", "1. Strangulated right femoral hernia with small bowel obstruction"),
-                ("procedures", "The ileum was not gangrenous."))
-    x.sentences[1] = replace(x.sentences[1], query="The ileum was not           .", assertion="negated")
+                ("procedures", "The ileum was not gangrenous, and the loop was dusky." if assertion == "present"
+                 else "The ileum was not gangrenous."))
+    x.sentences[1] = replace(x.sentences[1], query=query, assertion=assertion)
     out = run(nhs_tables, x, [code(nhs_tables, WHO, "K41.3", "primary", x.evidence(x.sentences[0].query, "diagnoses"))],
               "CON-075")
     assert [c.code for c in out.codes] == ["K41.3"]
@@ -5750,6 +5764,10 @@ def test_a_feature_denied_in_another_sentence_gives_no_code(nhs_tables):
     # N20's title names both of its sites ("Calculus of kidney and ureter"): the statement's site decides
     ("2. Obstructing 9 mm left proximal ureteric calculus", "N20.0", "N20.1"),
     ("2. 12 mm right renal pelvis calculus, kidney stone", "N20.9", "N20.0"),
+    # the kidney a ureteric stone obstructs names no stone of the kidney (N20.2 is left to the coder)
+    ("2. Obstructing 6 mm left ureteric calculus with an obstructed left kidney", "N20.1", "N20.1"),
+    # a perianal abscess found on rectal examination is the anal one
+    ("Perianal abscess, fluctuant on rectal examination", "K61.0", "K61.0"),
 ])
 def test_subdivisions_whose_parent_names_them_are_told_apart(who_icd10_table, told, offered, expected):
     tables = {WHO: who_icd10_table}
@@ -5763,6 +5781,10 @@ def test_subdivisions_whose_parent_names_them_are_told_apart(who_icd10_table, to
      "bisoprolol.", ["I44.2"]),
     ("Complete heart block, not related to the bisoprolol.", ["I44.2"]),
     ("Complete heart block caused by bisoprolol.", ["I44.2", "Y51.7"]),
+    ("Complete heart block; we don't think it was caused by the bisoprolol.", ["I44.2"]),
+    ("Complete heart block, not bisoprolol-induced (it persisted off the drug).", ["I44.2"]),
+    # a "not" further off denies nothing of the cause
+    ("Complete heart block, not requiring a temporary wire, due to bisoprolol.", ["I44.2", "Y51.7"]),
 ])
 def test_a_drug_denied_as_the_cause_is_no_adverse_effect(nhs_tables, told, expected):
     x = Excerpt(("diagnoses", told))
@@ -5802,6 +5824,11 @@ def test_a_condition_needs_its_organ_named(nhs_tables, told, offered, expected):
     # the knee of a knee replacement; the skin of the back of a punch biopsy
     (["Right cemented TKR under spinal anaesthetic."], "W40.1", ["W40.1", "Z84.6", "Z94.2"]),
     (["4 mm punch biopsy from the upper back under local anaesthetic."], "S13.2", ["S13.2", "Z49.4"]),
+    # a stent's size is no count, and a drug-eluting stent is no bare metal one (L89, left to the coder)
+    (["Left common iliac artery stenting: kissing 8 x 39 mm stents."], "L54.4", ["L54.4", "Z94.3"]),
+    (["Right SFA stent: one 6 x 120 mm drug-eluting stent."], "L63.5", ["L63.5", "Z38.5", "Z94.2"]),
+    # the nodes of a sentinel node biopsy for a cancer of the cervix are no cervical nodes
+    (["Laparoscopic pelvic sentinel lymph node biopsy for stage IB1 cervical cancer."], "T91.1", ["T91.1", "Y75.2"]),
 ])
 def test_the_sites_and_stents_of_an_operation_follow_it(nhs_tables, lines, operation, expected):
     x = Excerpt(*(("procedures", line) for line in lines))
@@ -5814,6 +5841,10 @@ def test_the_sites_and_stents_of_an_operation_follow_it(nhs_tables, lines, opera
     ("Right SFA angioplasty and stent under fluoroscopic guidance.", "L63.1", "L63.5"),
     ("Left common iliac angioplasty; a covered stent was placed for a dissection.", "L54.1", "L54.4"),
     ("Right SFA plain balloon angioplasty; no flow-limiting dissection, so a stent was not required.", "L63.1", "L63.1"),
+    ("Right SFA angioplasty; a stent was required for a flow-limiting dissection.", "L63.1", "L63.5"),
+    # a stent already there is none placed
+    ("Plain balloon angioplasty of left SFA in-stent restenosis.", "L63.1", "L63.1"),
+    ("Angioplasty of the previously stented right SFA.", "L63.1", "L63.1"),
 ])
 def test_an_angioplasty_with_a_stent_is_the_stent_insertion(nhs_tables, told, offered, expected):
     x = Excerpt(("procedures", told))
@@ -5842,6 +5873,12 @@ def test_the_fullest_index_term_names_the_operation(nhs_tables):
     ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
       ("procedures", "Cryotherapy to two actinic keratoses on the scalp")], "S10.2", "S10.2"),
     ([("procedures", "Excision of the 9 mm nodular BCC of the left temple")], "S06.5", "S06.5"),
+    # the nasolabial fold is the face's skin; ALA is the photosensitiser of photodynamic therapy
+    ([("procedures", "Excision of BCC, left nasolabial fold")], "S06.5", "S06.5"),
+    ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
+      ("procedures", "Topical 5-ALA photodynamic therapy to actinic keratoses")], "S07.1", "S07.1"),
+    ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
+      ("procedures", "Shave excision of a seborrhoeic keratosis, right shoulder")], "S06.4", "S06.4"),
 ])
 def test_an_operation_on_the_skin_of_the_nose_is_the_external_noses(nhs_tables, lines, operation, expected):
     x = Excerpt(*lines)
@@ -5857,6 +5894,9 @@ def test_an_operation_on_the_skin_of_the_nose_is_the_external_noses(nhs_tables, 
     ("Re-excision of the margins of the left cheek BCC (incompletely excised)", "S06.6", "S06.6"),
     ("Wide local excision of the left upper back biopsy scar with 2 cm margins", "S06.7", "S06.7"),
     ("Excision of a naevus of the left thigh with 2 mm margins", "S06.7", "S06.8"),
+    # a wide local excision after an excision biopsy, and an incompletely excised lesion, are re-excisions
+    ("Wide local excision of the left calf melanoma with 1 cm margins", "S06.7", "S06.7"),
+    ("Excision of incompletely excised BCC, left temple, 4 mm margins", "S06.6", "S06.6"),
 ])
 def test_the_margins_of_a_first_excision_are_no_re_excision(nhs_tables, told, offered, expected):
     x = Excerpt(("procedures", told))
