@@ -430,8 +430,8 @@ class AdverseEffectParams:
     # the words just before the drug, after the cause, that say it was not taken ("precipitated
     # by omission of insulin"; not "missed meals on gliclazide"): the missing drug is no adverse effect
     not_taken: str = r"(?!)"
-    # the words just before the cause words that deny it ("we do not think it was caused by the
-    # bisoprolol", "not related to"): the drug caused nothing
+    # the words just before the cause words, or the drug's "-induced" form, that deny it ("we do
+    # not think it was caused by the bisoprolol", "not thiazide-induced"): the drug caused nothing
     denied: str = r"(?!)"
     # {codes, becomes}: a condition whose classification has a code for its drug-induced form
     # ("Drug-induced tremor" G25.1, "Hypotension due to drugs" I95.2) is coded by it when a drug caused it

@@ -779,7 +779,8 @@ def skin_of_the_external_nose(w: Work, r: Rule) -> None:
     p: NoseSkinParams = r.params
     nose, other = re.compile(p.nose, re.I), re.compile(f"{p.other_site}|{p.elsewhere}", re.I)
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
-    lesion = _said_of(w, primary) if primary is not None and in_refs(primary.code, code_refs(" ".join(p.skin_lesions))) else ""
+    of_skin = primary is not None and in_refs(primary.code, code_refs(" ".join(p.skin_lesions)))
+    lesion = _said_of(w, primary) if of_skin else ""
     for s in [s for s in w.scope(r) if s.kind == "procedure"]:
         to = _recoded(p.operations, s.code)
         said = _said_of(w, s)
@@ -812,9 +813,9 @@ def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, senten
                      mentions: list[Mention]) -> tuple[SentenceRecord, str, Mention] | None:
     """The sentence of ``sentences`` where one of the present ``mentions`` states one of ``c``'s
     curated index terms in full ("Stapled bullectomy of RUL apex": E54.5's "stapled bullectomy"),
-    with the term and the mention; a one-word term (an operation word) only a mention that says nothing more than
-    the code's title and terms ("Hysteroscopic polypectomy" is no polypectomy of the colon). None
-    where none does."""
+    with the term and the mention; a one-word term (an operation word) only a mention that says
+    nothing more than the code's title and terms ("Hysteroscopic polypectomy" is no polypectomy of
+    the colon). None where none does."""
     terms = [t for t in index_terms(System.OPCS4).get(c.code, ())
              if len(t.split()) >= p.min_words or re.search(OPERATION_WORD, t, re.I)]
     if not terms:

@@ -112,7 +112,6 @@ class Statement:
     sequence: tuple[str, ...] = ()  # the said words in the order the statement has them
 
 
-
 def _statement_words(w: Work, s: CodeSuggestion, p: SpecificityParams, history: bool = False) -> Statement:
     """The words of a code's present (or probable) evidence (its sentences as the ranker reads them, with
     negated words blanked, and the expansions of the abbreviations in its mentions), with the
