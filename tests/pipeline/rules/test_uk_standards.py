@@ -5902,3 +5902,19 @@ def test_the_margins_of_a_first_excision_are_no_re_excision(nhs_tables, told, of
     x = Excerpt(("procedures", told))
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, offered, "primary", x.evidence(told, "procedures"))], "CON-077")
     assert [c.code for c in out.codes] == [expected]
+
+
+@pytest.mark.parametrize("offered, expected", [
+    # the stent placed at a ureteroscopic laser fragmentation is the ureteroscope's, after it
+    (["M29.2", "M27.1"], ["M27.1", "M27.4"]),
+    (["M29.2", "M27.4", "M27.1"], ["M27.1", "M27.4"]),
+    # a stent without a ureteroscopy (beside a pyeloplasty) stays the cystoscope's
+    (["M05.1", "M29.2"], ["M05.1", "M29.2"]),
+])
+def test_the_stent_of_a_ureteroscopy_is_the_ureteroscopes(nhs_tables, offered, expected):
+    told = "Left ureteroscopy, holmium laser lithotripsy and JJ stent"
+    x = Excerpt(("procedures", told))
+    codes = [code(nhs_tables, OPCS, c, "primary" if i == 0 else "secondary", x.evidence(told, "procedures"))
+             for i, c in enumerate(offered)]
+    out = run(nhs_tables, x, codes, "CON-078")
+    assert [c.code for c in out.codes] == expected
