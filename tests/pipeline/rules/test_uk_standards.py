@@ -5866,6 +5866,7 @@ def test_the_fullest_index_term_names_the_operation(nhs_tables):
     # the operation's own statement names the nose
     ([("procedures", "Excision of the left nasal alar BCC with 3 mm clinical margins")], "S06.5", "E09.1"),
     ([("procedures", "Full-thickness skin graft to the nasal tip defect")], "S36.1", "E09.7"),
+    ([("procedures", "Shave excision of an intradermal naevus of the nasal tip")], "S06.3", "E09.4"),
     # a statement that names no site, where the primary diagnosis places the skin lesion on the nose
     ([("diagnoses", "Nodular basal cell carcinoma, right nasal sidewall"),
       ("procedures", "I excised the lesion with 4 mm peripheral margins")], "S06.5", "E09.1"),
