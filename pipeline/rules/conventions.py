@@ -1397,13 +1397,15 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class CompanionParams:
-    # {codes, with, becomes, unless}: codes that become another where a companion is coded, unless
-    # a code of ``unless`` is suggested (the code that says more of the condition: pyonephrosis N13.6)
+    # {codes, with, becomes, unless, after}: codes that become another where a companion is coded,
+    # unless a code of ``unless`` is suggested (the code that says more of the condition:
+    # pyonephrosis N13.6); ``after``: the code it becomes goes after the companion (the stent placed
+    # at the end of the ureteroscopy it is coded with)
     pairs: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {"unless": str})
+        check_entries(self.pairs, "pairs", {"codes": str, "with": str, "becomes": str}, {"unless": str, "after": bool})
         for n, pair in enumerate(self.pairs, 1):
             check_codes((pair["with"], companion_code(pair["becomes"], "A00.0", "A00.0")), f"pairs #{n}")
 
@@ -1414,11 +1416,14 @@ def companion_code(becomes: str, own: str, companion: str) -> str:
     return becomes.format(category=compact(companion)[:3], subdivision=compact(own)[3:4])
 
 
+@rule("CON-078", "conventions", CompanionParams)
 @rule("CON-017", "conventions", CompanionParams)
 def with_companion(w: Work, r: Rule) -> None:
     """A code the classification replaces when another condition is present too (delirium with
-    dementia is F05.1, delirium superimposed on dementia): where a code of ``with`` is suggested
-    from a statement of this episode, a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its place."""
+    dementia is F05.1, delirium superimposed on dementia; the stent placed at a ureteroscopy is the
+    ureteroscope's, M27.4, CON-078): where a code of ``with`` is suggested from a statement of this
+    episode, a suggested code of ``codes`` becomes ``becomes`` (see :func:`companion_code`), in its
+    place or, for a pair marked ``after``, after the companion."""
     p: CompanionParams = r.params
     for pair in p.pairs:
         partners, unless = code_refs(pair["with"]), code_refs(pair.get("unless", ""))
@@ -1433,7 +1438,11 @@ def with_companion(w: Work, r: Rule) -> None:
             becomes = companion_code(pair["becomes"], s.code, companion.code)
             if becomes == s.code or w.entry(s)[0].get(becomes) is None:
                 continue
-            w.replace(r, s, System.parse(s.system), becomes)
+            system = System.parse(s.system)
+            w.replace(r, s, system, becomes)
+            added = w.suggested(system, becomes)
+            if pair.get("after") and added is not None and w.codes.index(added) < w.codes.index(companion):
+                w.move_before(companion, added)
             w.flag(r, p.message, s, codes=(s.code, becomes), other=becomes,
                    mention=f"{companion.code} ({companion.title})")
 

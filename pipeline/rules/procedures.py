@@ -14,7 +14,7 @@ from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import OPERATION_WORD, content_words
 
-from .conventions import CompanionParams, NotCodedParams
+from .conventions import NotCodedParams
 from .engine import Work, evidence, mention_words, own_title, same_statement
 from .refs import code_refs, in_refs
 from .registry import rule
@@ -787,28 +787,6 @@ def skin_of_the_external_nose(w: Work, r: Rule) -> None:
         if to is not None and (nose.search(said) or (not other.search(said) and nose.search(lesion))):
             w.replace(r, s, System.OPCS4, to)
             w.flag(r, p.message, s, codes=(s.code, to), other=to)
-
-
-@rule("CON-078", "conventions", CompanionParams)
-def stent_at_the_ureteroscopy(w: Work, r: Rule) -> None:
-    """A stent placed at an operation the letter codes is that route's insertion of it, after the
-    operation it ends: the ureteric stent of a ureteroscopic laser fragmentation is M27.4 (not the
-    cystoscope's M29.2), coded after M27.1."""
-    p: CompanionParams = r.params
-    for pair in p.pairs:
-        partners = code_refs(pair["with"])
-        companion = next((s for s in w.scope(r) if in_refs(s.code, partners)), None)
-        if companion is None:
-            continue
-        for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(pair["codes"]))]:
-            w.replace(r, s, System.OPCS4, pair["becomes"])
-            stent = w.suggested(System.OPCS4, pair["becomes"])
-            if stent is None or s in w.codes:
-                continue
-            if w.codes.index(stent) < w.codes.index(companion):
-                w.move_before(companion, stent)
-            w.flag(r, p.message, s, codes=(s.code, stent.code), other=stent.code,
-                   mention=f"{companion.code} ({companion.title})")
 
 
 @dataclass(frozen=True)
