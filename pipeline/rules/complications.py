@@ -12,10 +12,11 @@ letter nearest to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clincoder.core.codes import System
-from clincoder.core.schema import CodeSuggestion
+from clincoder.core.schema import CodeSuggestion, Evidence
+from clincoder.core.words import content_words
 
 from .engine import Work
 from .refs import code_refs, in_refs
@@ -39,6 +40,7 @@ class ProcedureCauseParams:
     # gives a procedure as their cause ("retention related to the anaesthetic"); "post-operative"
     # alone dates them ("post-operative urinary retention on day 1" is retention of urine)
     linked: tuple[dict, ...] = ()
+    history: tuple[str, ...] = ()  # sections whose operations are another episode's, never the cause read
 
     def __post_init__(self):
         for what, codes in (("complications", self.complications), ("stated_codes", self.stated_codes),
@@ -60,10 +62,13 @@ def _named(entries, text: str) -> dict | None:
     return next((e for e in entries if re.search(e["words"], text, re.I)), None)
 
 
-def _nearest_told(w: Work, entries, at: int) -> dict | None:
-    """The procedure named in the letter's sentence that tells an operation or procedure nearest
-    to the offset ``at`` (the complication's statement)."""
-    for sentence in sorted((s for s in w.sentences if s.procedural), key=lambda s: abs(s.start - at)):
+def _nearest_told(w: Work, entries, at: int, history: tuple[str, ...]) -> dict | None:
+    """The procedure named in the letter's sentence that tells an operation or procedure of this
+    episode nearest to the offset ``at`` (the complication's statement): not one in the history
+    ("colostomy reversed 2020")."""
+    told = (s for s in w.sentences if s.procedural and s.section not in history
+            and s.assertion not in ("historical", "family"))
+    for sentence in sorted(told, key=lambda s: abs(s.start - at)):
         found = _named(entries, w.text[sentence.start:sentence.end])
         if found is not None:
             return found
@@ -72,7 +77,8 @@ def _nearest_told(w: Work, entries, at: int) -> dict | None:
 
 def _procedure(w: Work, p: ProcedureCauseParams, s: CodeSuggestion) -> str | None:
     """The Y83-Y84 code of the procedure that caused the complication ``s``: the specific
-    procedures first (its statement, its code, the letter nearest to it), then the general ones."""
+    procedures first (its statement, its code, the letter nearest to it, not its history), then
+    the general ones."""
     said = " ".join(e.text for e in s.evidence)
     at = min((e.start for e in s.evidence), default=0)
     causes = [e for e in p.procedures if not in_refs(s.code, code_refs(e.get("treats", "")))]
@@ -82,7 +88,8 @@ def _procedure(w: Work, p: ProcedureCauseParams, s: CodeSuggestion) -> str | Non
     default = next((d for d in p.defaults if in_refs(s.code, code_refs(d["codes"]))), None)
     if found is None and default is not None:
         return default["add"]
-    found = found or _nearest_told(w, specific, at) or _named(general, said) or _nearest_told(w, general, at)
+    found = found or _nearest_told(w, specific, at, p.history) or _named(general, said) \
+        or _nearest_told(w, general, at, p.history)
     return found["add"] if found is not None else None
 
 
@@ -125,6 +132,16 @@ class PostproceduralParams:
         re.compile(self.stated)
 
 
+def _another_condition(s: CodeSuggestion, form_title: str, after: list[Evidence]) -> bool:
+    """Whether the statements that call a condition post-operative tell another condition than the
+    code's: its other statements name what its title names and neither those nor the
+    postprocedural form's title do ("division of adhesions" for K56.5, where "postoperative
+    paralytic ileus" names no adhesions)."""
+    told = set().union(content_words(form_title), *(content_words(e.text) for e in after))
+    own = content_words(s.title) - told
+    return any(own & content_words(e.text) for e in s.evidence if e not in after and e.assertion == "present")
+
+
 @rule("CON-045", "conventions", PostproceduralParams)
 def postprocedural_form(w: Work, r: Rule) -> None:
     """A condition whose statement calls it post-operative or post-surgical is coded as the
@@ -134,7 +151,17 @@ def postprocedural_form(w: Work, r: Rule) -> None:
         refs = code_refs(form["codes"])
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, refs)]:
             system = System.parse(s.system)
-            if not any(re.search(p.stated, e.text, re.I) for e in s.evidence):
+            after = [e for e in s.evidence if re.search(p.stated, e.text, re.I)]
+            if not after:
+                continue
+            form_entry = w.tables.get(system).get(form["to"])
+            if _another_condition(s, form_entry.title if form_entry else "", after):
+                # the adhesions that obstructed, and the ileus after the operation: two conditions,
+                # the code keeps the statements of its own
+                own = replace(s, evidence=tuple(e for e in s.evidence if e not in after))
+                w.codes[w.codes.index(s)] = own
+                w.add(r, system, form["to"], tuple(after), after=own)
+                w.flag(r, p.message, s, codes=(s.code, form["to"]), other=form["to"])
                 continue
             if w.suggested(system, form["to"]) is None:
                 w.replace(r, s, system, form["to"])

@@ -1823,13 +1823,15 @@ def acute_on_chronic(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class AdditionalCodeParams:
-    # {code, add, unless, also?}: the combination code, the code added after it, and the codes
-    # that, already suggested, say what it leaves unsaid (nothing is added; ``also``: more of them)
+    # {code, add, unless, also?, words?}: the combination code, the code added after it, and the
+    # codes that, already suggested, say what it leaves unsaid (nothing is added; ``also``: more
+    # of them); ``words``: the entry holds where the code's statements say them (the first of a
+    # code's entries that holds is read)
     pairs: tuple[dict, ...]
     message: str
 
     def __post_init__(self):
-        check_entries(self.pairs, "pairs", {"code": str, "add": str, "unless": str}, {"also": str})
+        check_entries(self.pairs, "pairs", {"code": str, "add": str, "unless": str}, {"also": str, "words": str})
         check_codes(tuple(f"{x['code']}, {x['add']}, {x['unless']}, {x.get('also') or x['unless']}" for x in self.pairs),
                     "pairs")
 
@@ -1837,10 +1839,14 @@ class AdditionalCodeParams:
 @rule("CON-055", "conventions", AdditionalCodeParams)
 def additional_code(w: Work, r: Rule) -> None:
     """A combination code that leaves the infection unsaid ("infective exacerbation of COPD",
-    J44.0) is followed by the code of the unspecified infection (J22) where none is suggested."""
+    J44.0) is followed by the code of the unspecified infection (J22) where none is suggested;
+    a Chapter XV code that leaves the condition unsaid by the one its statement names
+    ("Postpartum anaemia secondary to acute blood loss", O99.0: D62)."""
     p: AdditionalCodeParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["code"]))), None)
+        said = " ".join(e.text for e in s.evidence if e.assertion == "present")
+        pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["code"]))
+                     and re.search(x.get("words", ""), said, re.I)), None)
         told = code_refs(", ".join(filter(None, (pair["unless"], pair.get("also"))))) if pair is not None else ()
         if pair is None or any(in_refs(c.code, told) for c in w.codes if c.system == s.system):
             continue

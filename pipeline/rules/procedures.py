@@ -12,7 +12,7 @@ from clincoder.core.contracts import Mention, SentenceRecord
 from clincoder.core.index_terms import index_terms
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
-from clincoder.core.words import OPERATION_WORD, content_words
+from clincoder.core.words import OPERATION_WORD, SIDE_WORDS, content_words
 
 from .conventions import NotCodedParams
 from .engine import Work, evidence, mention_words, own_title, same_statement
@@ -44,6 +44,9 @@ class SupplementaryParams:
     # groups that the procedures heading gives each operation listed under it, whatever the
     # operations' own statements say ("Procedure (under GA, with fluoroscopic control):")
     from_heading: tuple[str, ...] = ()
+    # the label that opens a header line carrying the session's statement, the first line of the
+    # procedures section ("Procedure: R shoulder arthroscopy, beach chair", before its steps)
+    labelled: str = r"(?!)"
     # groups that a line of the procedures sections naming the access gives each operation listed
     # there ("- Access: right radial artery, 6F.", before "- PCI to RCA: ..."), and those lines
     from_access: tuple[str, ...] = ()
@@ -57,6 +60,9 @@ class SupplementaryParams:
     # groups read from the whole procedures section where the episode has one operation only
     # ("Proc: ESWL" in the header, then under "Procedure:" "- stone targeted with fluoroscopy")
     from_section: tuple[str, ...] = ()
+    # where the letter has no procedures section: the sections that do not tell the session (the
+    # history, the plan), whose statements of an operation are not read as its own
+    not_the_session: tuple[str, ...] = ()
     # and from a paragraph these words open, the operation told in prose ("At operation on
     # 20/10/2026, ... passed into the right lateral ventricle under intraoperative ultrasound guidance")
     operation_told: str = r"(?!)"
@@ -66,6 +72,7 @@ class SupplementaryParams:
                       {"group": str, "unless_titled": str, "once": str})
         re.compile(self.unless)
         re.compile(self.account)
+        re.compile(self.labelled)
         re.compile(self.operation_told)
         re.compile(self.access)
         re.compile(self.access_unless)
@@ -88,20 +95,22 @@ def _named(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> 
             and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], text, re.I)}
 
 
-def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
+def _headings(w: Work, p: SupplementaryParams) -> list[str]:
     """The headings of the letter's ``sections``: a heading sentence kept in one ("Procedure (GA) -
-    bilateral FESS:"), and the text between a run of its sentences and the sentence before, where
-    it ends with a colon (a header the text stage reads as the section's title)."""
-    out, before = [], 0
+    bilateral FESS:"), the first sentence of a run of them that opens with the section's label
+    ("Procedure: R shoulder arthroscopy, beach chair", the header line before its steps), and the
+    text between a run of its sentences and the sentence before, where it ends with a colon (a
+    header the text stage reads as the section's title)."""
+    out, before, inside = [], 0, False
     for x in w.sentences:
         text = w.text[x.start:x.end]
-        if x.section in sections:
+        if x.section in p.sections:
             gap = w.text[before:x.start].strip()
-            if text.rstrip().endswith(":"):
+            if text.rstrip().endswith(":") or not inside and re.match(p.labelled, text, re.I):
                 out.append(text)
             elif gap.endswith(":"):
                 out.append(gap.splitlines()[-1] if "\n\n" not in gap else gap.split("\n\n")[-1])
-        before = x.end
+        inside, before = x.section in p.sections, x.end
     return out
 
 
@@ -120,9 +129,11 @@ def _section_text(w: Work, p: SupplementaryParams, procedures: list[CodeSuggesti
                      *(m.group(0) for m in told)])
 
 
-def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
+def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion],
+             statements: list[SentenceRecord]) -> str:
     """The rest of each paragraph or list item that a statement of the operation in this episode
-    opens, up to another operation's statement or a procedure named that is another operation's."""
+    (its evidence, or ``statements`` of it elsewhere) opens, up to another operation's statement
+    or a procedure named that is another operation's."""
     if not p.from_account:
         return ""
     theirs = [w.words(o) for o in procedures if o is not s and not opcs4_supplementary(o.code)]
@@ -136,8 +147,9 @@ def _account(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: lis
                     + [m.start for m in named if not mention_words(m) & mine
                        and any(mention_words(m) & words for words in theirs)])
     account, parts = re.compile(p.account), []
-    for e in (e for e in s.evidence if e.assertion == "present"):
-        told = e.start + len(e.text.rstrip())  # a statement's span may hold the blank line that ends its paragraph
+    for start, end in [*((e.start, e.end) for e in s.evidence if e.assertion == "present"),
+                       *((x.start, x.end) for x in statements)]:
+        told = start + len(w.text[start:end].rstrip())  # a statement's span may hold the blank line that ends its paragraph
         parts.append(w.text[told:_told_until(w, told, account, others)])
     return " ".join(parts)
 
@@ -150,14 +162,17 @@ def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
     return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
 
-def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> str:
+def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion,
+                        procedures: list[CodeSuggestion]) -> list[SentenceRecord]:
     """For an operation none of whose statements lies in the procedures sections, the sentences
-    there whose procedure names it, by more of its words than any other coded operation's: its own
+    there (where the letter has none, those of the episode's story: "- Mechanical thrombectomy
+    ... R common femoral artery access, fluoroscopic guidance" under the admission's account)
+    whose procedure names it, by more of its words than any other coded operation's: its own
     statement of the session ("Right internal jugular tunnelled cuffed haemodialysis catheter ...
     under ultrasound and fluoroscopic guidance" is the tunnelled line's, which the suggester read
     from "A tunnelled line was chosen over a temporary line")."""
     if any(e.section in p.sections for e in s.evidence):
-        return ""
+        return []
     mine = w.words(s)
     theirs = [w.words(o) for o in procedures if o is not s and not opcs4_supplementary(o.code)]
 
@@ -165,8 +180,81 @@ def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion, proc
         n = len(mention_words(m) & mine)
         return n >= 2 and all(len(mention_words(m) & words) < n for words in theirs)
 
-    return " ".join(w.text[x.start:x.end] for x in w.sentences_in(p.sections) if x.assertion == "present"
-                    and any(m.procedural and x.start <= m.start < x.end and names_it(m) for m in w.mentions))
+    # a letter with no procedures section tells the session in the story of the episode
+    told = w.sentences_in(p.sections) or w.episode_sentences(p.not_the_session)
+    return [x for x in told if x.assertion == "present"
+            and any(m.procedural and x.start <= m.start < x.end and names_it(m) for m in w.mentions)]
+
+
+@dataclass(frozen=True)
+class _Session:
+    """What the letter says of the operating session as a whole: the procedures heading, the
+    access lines, the operations' statements there, the primary diagnosis's statement and, for an
+    episode of one operation, its procedures section."""
+    heading: str
+    access: str
+    session: str
+    condition: str
+    section: str
+
+
+@dataclass(frozen=True)
+class _Told:
+    """What the letter says of one operation of this episode: its statements (and those of it
+    elsewhere), whether one is under the procedures heading, whether its words make it open, the
+    rest of its account, and the groups its own words name."""
+    said: str
+    listed: bool
+    opened: bool
+    account: str
+    own: frozenset[str]
+
+
+def _session(w: Work, p: SupplementaryParams, procedures: list[CodeSuggestion]) -> _Session:
+    # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
+    # bilateral FESS:" is the approach of each operation listed under it)
+    heading = " ".join(_headings(w, p))
+    access = " ".join(m.group(0) for x in w.sentences if x.section in p.sections
+                      for m in re.finditer(p.access, w.text[x.start:x.end], re.I | re.M))
+    session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
+                                      heading]))
+    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
+    condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
+    return _Session(heading, access, session, condition, _section_text(w, p, procedures))
+
+
+def _told(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> _Told:
+    # what the letter says of this episode's operation, not of one in the history ("Right eye:
+    # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
+    said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
+    statements = _told_in_procedures(w, p, s, procedures)
+    said = " ".join([said, *(w.text[x.start:x.end] for x in statements)])
+    # a group its own statement names is read from there only ("right common femoral artery
+    # access", beside "the left radial artery was used for the pigtail catheter" after it)
+    own = frozenset(e.get("group") or e["add"] for e in p.codes
+                    if in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], said, re.I))
+    return _Told(said, any(e.section in p.sections for e in s.evidence), re.search(p.unless, said, re.I) is not None,
+                 _account(w, p, s, procedures, statements), own)
+
+
+def _found(p: SupplementaryParams, s: CodeSuggestion, entry: dict, at: _Session, op: _Told) -> re.Match | None:
+    """The words that call for ``entry``'s code after ``s``: its own statements first, then what the
+    session, the heading, the access line, its account and the procedures section say, then the
+    statement of the primary diagnosis."""
+    group = entry.get("group") or entry["add"]
+    # (an operation whose own words name another route, a vein, takes neither the session's
+    # arterial access nor the access line: "pacemaker implanted via the left cephalic vein")
+    routed = group in p.from_access and re.search(p.access_unless, op.said, re.I) is not None
+    found = re.search(entry["words"], op.said, re.I) or (
+        _session_says(p, s, entry, at.session, op.opened) if op.listed and group in p.shared and not routed else None) or (
+        re.search(entry["words"], at.heading, re.I) if op.listed and group in p.from_heading else None) or (
+        re.search(entry["words"], at.access, re.I) if op.listed and group in p.from_access and group not in op.own
+        and not routed else None) or (
+        re.search(entry["words"], op.account, re.I) if group in p.from_account and group not in op.own else None) or (
+        re.search(entry["words"], at.section, re.I) if group in p.from_section else None)
+    if found is None and group in p.from_primary and not _named(p, s, group, f"{op.said} {at.session}"):
+        found = _session_says(p, s, entry, at.condition, False)
+    return found
 
 
 @rule("SUP-001", "conventions", SupplementaryParams)
@@ -174,28 +262,9 @@ def supplementary(w: Work, r: Rule) -> None:
     p: SupplementaryParams = r.params
     placed: set[int] = set()  # the supplementary codes this rule has put after a procedure
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
-    # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
-    # bilateral FESS:" is the approach of each operation listed under it)
-    heading = " ".join(_headings(w, p.sections))
-    access = " ".join(m.group(0) for x in w.sentences if x.section in p.sections
-                      for m in re.finditer(p.access, w.text[x.start:x.end], re.I | re.M))
-    session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
-                                      heading]))
-    primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
-    condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
-    section = _section_text(w, p, procedures)  # of an episode with one operation: its image control
+    at = _session(w, p, procedures)
     for s in procedures:
-        # what the letter says of this episode's operation, not of one in the history ("Right eye:
-        # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
-        said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
-        said = f"{said} {_told_in_procedures(w, p, s, procedures)}"
-        listed = any(e.section in p.sections for e in s.evidence)
-        opened = re.search(p.unless, said, re.I) is not None
-        account = _account(w, p, s, procedures)
-        # a group its own statement names is read from there only ("right common femoral artery
-        # access", beside "the left radial artery was used for the pigtail catheter" after it)
-        own = {e.get("group") or e["add"] for e in p.codes
-               if in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], said, re.I)}
+        op = _told(w, p, s, procedures)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
@@ -203,15 +272,7 @@ def supplementary(w: Work, r: Rule) -> None:
                     "unless_titled" in entry and re.search(entry["unless_titled"], s.title, re.I) or \
                     entry.get("once") == "yes" and w.suggested(system, entry["add"]) is not None:
                 continue  # (a code the session has once, after its first operation: the bypass)
-            found = re.search(entry["words"], said, re.I) or (
-                _session_says(p, s, entry, session, opened) if listed and group in p.shared else None) or (
-                re.search(entry["words"], heading, re.I) if listed and group in p.from_heading else None) or (
-                re.search(entry["words"], access, re.I) if listed and group in p.from_access and group not in own
-                and not re.search(p.access_unless, said, re.I) else None) or (
-                re.search(entry["words"], account, re.I) if group in p.from_account and group not in own else None) or (
-                re.search(entry["words"], section, re.I) if group in p.from_section else None)
-            if found is None and group in p.from_primary and not _named(p, s, group, f"{said} {session}"):
-                found = _session_says(p, s, entry, condition, False)
+            found = _found(p, s, entry, at, op)
             if found is None:
                 continue
             done.add(group)
@@ -220,6 +281,7 @@ def supplementary(w: Work, r: Rule) -> None:
                 after = added
                 w.tag(r, s)
                 w.flag(r, p.message, s, codes=(s.code, added.code), other=added.code, mention=found.group(0))
+
 
 @dataclass(frozen=True)
 class EndoscopyParams:
@@ -349,19 +411,19 @@ def endoscopy_with_biopsy(w: Work, r: Rule) -> None:
 @dataclass(frozen=True)
 class SideParams:
     codes: tuple[str, ...]  # the laterality codes
-    paired: str  # the operations on paired organs and limbs
+    paired: tuple[str, ...]  # the operations on paired organs and limbs (ranges, one string or more)
     message: str
 
     def __post_init__(self):
         check_codes(self.codes, "codes")
-        check_codes((self.paired,), "paired")
+        check_codes(self.paired, "paired")
 
 
 @rule("SUP-003", "conventions", SideParams)
 def side_of_a_paired_organ(w: Work, r: Rule) -> None:
     """A laterality code only where an operation on a paired organ or limb is coded, and once
     after each operation."""
-    sides, paired = code_refs(" ".join(r.params.codes)), code_refs(r.params.paired)
+    sides, paired = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.paired))
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     operations = [s for s in procedures if not opcs4_supplementary(s.code)]
     any_paired = any(in_refs(s.code, paired) for s in operations)
@@ -809,6 +871,13 @@ def _coded_mentions(w: Work) -> list[Mention]:
     return [m for s in coded for m in w.inside(s, True) if mention_words(m) & w.words(s)]
 
 
+def _term_pattern(term: str) -> str:
+    """An index term as a statement names it, a side word allowed between its words ("drainage of
+    right quinsy" is "drainage of quinsy")."""
+    side = r"\s+(?:(?:" + "|".join(sorted(SIDE_WORDS)) + r")\s+)?"
+    return r"(?<!\w)" + side.join(re.escape(word) for word in term.split()) + r"(?!\w)"
+
+
 def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, sentences: list[SentenceRecord],
                      mentions: list[Mention]) -> tuple[SentenceRecord, str, Mention] | None:
     """The sentence of ``sentences`` where one of the present ``mentions`` states one of ``c``'s
@@ -824,7 +893,7 @@ def _named_operation(w: Work, p: NamedOperationParams, c: CodeSuggestion, senten
     for s in sentences:
         said = w.text[s.start:s.end]
         for term in terms:
-            for found in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", said, re.I):
+            for found in re.finditer(_term_pattern(term), said, re.I):
                 a, b = s.start + found.start(), s.start + found.end()
                 clause = said[said.rfind(";", 0, found.start()) + 1:(said.find(";", found.end()) + 1 or len(said))]
                 if re.search(p.unless, clause, re.I):

@@ -3869,6 +3869,9 @@ def test_a_past_episode_in_the_history_names_nothing_of_this_one(tables):
     ("1. Ketoacidosis after three days of vomiting and poor oral intake in type 1 diabetes", "E14.1", "E14.1"),
     # a list item's number is no stage
     ("5. Chronic kidney disease stage 4 (diabetic nephropathy)", "N18.9", "N18.4"),
+    # an exacerbation of COPD the letter calls infective is COPD with acute lower respiratory infection
+    ("1. Infective exacerbation of chronic obstructive pulmonary disease, type 2 respiratory failure", "J44.1", "J44.0"),
+    ("1. Acute exacerbation of chronic obstructive pulmonary disease (pollen), CXR clear", "J44.1", "J44.1"),
 ])
 def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(tables, line, coded_as, expected):
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
@@ -4811,6 +4814,12 @@ def test_a_baby_letter_telling_its_mothers_caesarean_has_no_delivery_reason(tabl
     # a nasogastric tube passed; one that could not be
     (None, "He was too breathless to feed, so a nasogastric tube was passed on 06/02.", ["G47.5"]),
     (None, "An NG tube could not be passed and a PEG was discussed.", []),
+    # a dose of an intravenous cytokine inhibitor given; one considered, planned or at the day unit
+    (None, "   - Infliximab 5 mg/kg (310 mg) IV on 17/04/2026.", ["X92.1"]),
+    (None, "She was given intravenous tocilizumab on day 3.", ["X92.1"]),
+    (None, "- Infliximab was considered but was not needed.", []),
+    (None, "If she relapses we will consider tocilizumab.", []),
+    (None, "- Infliximab 5 mg/kg IV at weeks 2 and 6 at the IBD day unit.", []),
 ])
 def test_a_catheterisation_or_a_tube_told_done_is_coded(nhs_tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -5163,6 +5172,32 @@ def test_a_condition_stated_post_operative_is_its_postprocedural_form(tables, li
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses")),
                           code(tables, WHO, coded, evidence=x.evidence(line, "diagnoses"))], "CON-045")
     assert [c.code for c in out.codes] == ["J18.9", expected]
+
+
+def test_a_condition_and_another_the_operation_caused_are_coded_apart(tables):
+    # the adhesions that obstructed the bowel, and the ileus after the adhesiolysis: two conditions
+    lines = ["Dx: ADHESIONAL SMALL BOWEL OBSTRUCTION", "Open laparotomy and division of adhesions.",
+             "Post-op: postoperative paralytic ileus - NG output to day 5."]
+    x = Excerpt(("diagnoses", lines[0]), ("procedures", lines[1]), ("discharge_summary", lines[2]))
+    evidence = x.evidence(lines[0], "diagnoses") + x.evidence(lines[1], "procedures") + x.evidence(lines[2], "discharge_summary")
+    out = run(tables, x, [code(tables, WHO, "K56.5", "primary", evidence)], "CON-045")
+    assert [c.code for c in out.codes] == ["K56.5", "K91.3"]
+    assert [e.text for e in out.codes[0].evidence] == lines[:2] and [e.text for e in out.codes[1].evidence] == lines[2:]
+    # one condition told twice, once as post-operative: its postprocedural form
+    lines = ["Prolonged post-operative ileus", "The ileus settled with NG decompression by day 6."]
+    x = Excerpt(("diagnoses", lines[0]), ("discharge_summary", lines[1]))
+    evidence = x.evidence(lines[0], "diagnoses") + x.evidence(lines[1], "discharge_summary")
+    assert [c.code for c in run(tables, x, [code(tables, WHO, "K56.7", "primary", evidence)], "CON-045").codes] == ["K91.3"]
+
+
+def test_the_procedure_that_caused_a_complication_is_not_one_of_the_history(tables):
+    lines = ["Perforated diverticulitis 2019 - Hartmann's procedure, colostomy reversed 2020.",
+             "Open laparotomy and division of adhesions.", "Prolonged post-operative ileus"]
+    x = Excerpt(("past_medical_history", lines[0]), ("procedures", lines[1]), ("diagnoses", lines[2]))
+    x.sentences[0] = replace(x.sentences[0], procedural=True)
+    x.sentences[1] = replace(x.sentences[1], procedural=True)
+    out = run(tables, x, [code(tables, WHO, "K91.3", "primary", x.evidence(lines[2], "diagnoses"))], "CON-044")
+    assert [c.code for c in out.codes] == ["K91.3", "Y83.8"]
 
 
 def test_a_condition_whose_postprocedural_form_is_coded_already_is_that_condition(tables):
@@ -5919,3 +5954,101 @@ def test_the_stent_of_a_ureteroscopy_is_the_ureteroscopes(nhs_tables, offered, e
              for i, c in enumerate(offered)]
     out = run(nhs_tables, x, codes, "CON-078")
     assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    # the side and segment of the cerebral artery, not the side of the femoral access
+    ("Mechanical thrombectomy of the left M1 segment. Right common femoral artery access under fluoroscopic guidance.",
+     ["L35.4", "Y79.3", "Y53.4", "Z35.4", "Z94.3"]),
+    ("Thrombectomy: R common femoral access, stent retriever x2, L M1 recanalised.",
+     ["L35.4", "Y79.3", "Z35.4", "Z94.3"]),
+    ("Aspiration thrombectomy of the right middle cerebral artery via the left femoral artery.",
+     ["L35.4", "Y79.3", "Z35.4", "Z94.2"]),
+    # an artery named without its side: the site only
+    ("Mechanical thrombectomy of a basilar tip occlusion via right femoral access.", ["L35.4", "Y79.3"]),
+])
+def test_a_cerebral_thrombectomy_takes_the_arterys_site_and_side(nhs_tables, line, expected):
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "L35.4", "primary", x.evidence(line, "procedures"))],
+              "SUP-001", "SUP-003")
+    assert [c.code for c in out.codes] == expected
+
+
+def test_the_coiling_of_a_communicating_artery_aneurysm_takes_its_site(nhs_tables):
+    line = "Endovascular coiling of the left posterior communicating artery aneurysm via the right common femoral artery"
+    x = Excerpt(("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "O01.2", "primary", x.evidence(line, "procedures"))],
+              "SUP-001", "SUP-003")
+    assert [c.code for c in out.codes] == ["O01.2", "Y79.3", "Z35.6", "Z94.3"]
+
+
+@pytest.mark.parametrize("header, expected", [
+    # the header line that opens the procedures section states the session's side and approach
+    ("Procedure: R shoulder arthroscopy, beach chair", ["T79.1", "Y76.7", "Z94.2"]),
+    ("Operation (GA): left shoulder, arthroscopic", ["T79.1", "Y76.7", "Z94.3"]),
+    # a header line with no label is not the session's statement
+    ("Findings: R shoulder arthroscopy, beach chair", ["T79.1", "Y76.7"]),
+])
+def test_a_procedures_header_line_is_the_sessions(nhs_tables, header, expected):
+    step = "2. Arthroscopic supraspinatus repair - single row, two suture anchors."
+    x = Excerpt(("procedures", header), ("procedures", step))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "T79.1", "primary", x.evidence(step, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == expected
+
+
+def test_an_operation_told_in_the_story_of_a_letter_without_a_procedures_section(nhs_tables):
+    summary = "Acute L MCA territory ischaemic stroke - IV thrombolysis then mechanical thrombectomy."
+    story = "- Mechanical thrombectomy 10:02-10:48, conscious sedation."
+    access = "R common femoral artery access, fluoroscopic guidance."
+    history = "- Mechanical thrombectomy of the right M2 in 2019 via the left radial artery."
+    x = Excerpt(("diagnoses", summary), ("hpc", story), ("hpc", access), ("past_medical_history", history))
+    mentions = [x.mention("Mechanical thrombectomy", "diagnoses", label="PROCEDURE"),
+                x.mention("- Mechanical thrombectomy 10:02", "hpc", label="PROCEDURE")]
+    mentions = [replace(m, text="Mechanical thrombectomy") for m in mentions]
+    stroke = code(nhs_tables, WHO, "I63.9", "primary", x.evidence(summary, "diagnoses"))
+    out = run(nhs_tables, x, [stroke, code(nhs_tables, OPCS, "L35.4", evidence=x.evidence(summary, "diagnoses"))],
+              "SUP-001", mentions=mentions)
+    assert [c.code for c in out.codes] == ["I63.9", "L35.4", "Y79.3", "Y53.4", "Z35.4", "Z94.3"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Postpartum anaemia secondary to acute blood loss (Hb 68 g/L on day 1)", ["O99.0", "D62"]),
+    ("Iron deficiency anaemia in pregnancy: Hb 94 g/L, ferritin 8", ["O99.0", "D50.9"]),
+    ("Anaemia of pregnancy, Hb 98 g/L", ["O99.0", "D64.9"]),
+])
+def test_an_anaemia_complicating_pregnancy_takes_the_anaemia_its_statement_names(tables, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "O99.0", "primary", x.evidence(line, "diagnoses"))], "CON-055")
+    assert [c.code for c in out.codes] == expected
+
+
+def test_an_anaemia_code_suggested_already_is_not_added_again(tables):
+    line = "Postpartum anaemia secondary to acute blood loss"
+    x = Excerpt(("diagnoses", line))
+    ev = x.evidence(line, "diagnoses")
+    out = run(tables, x, [code(tables, WHO, "O99.0", "primary", ev), code(tables, WHO, "D50.9", evidence=ev)], "CON-055")
+    assert [c.code for c in out.codes] == ["O99.0", "D50.9"]
+
+
+@pytest.mark.parametrize("section, line, expected", [
+    ("discharge_summary", "She is mildly frail (Clinical Frailty Scale 5).", ["R54"]),
+    ("diagnoses", "6. Frailty: Clinical Frailty Scale 6 (moderately frail), dependent for bathing.", ["R54"]),
+    ("diagnoses", "- Frailty - Clinical Frailty Scale 7", ["R54"]),
+    # a score alone, the frailty unit, or a relative's frailty: none
+    ("discharge_summary", "Given her age, Clinical Frailty Scale of 6 and cardiac history, surgery was not offered.", []),
+    ("discharge_summary", "She was admitted to our frailty unit after a fall.", []),
+    ("social_history", "Lives with her husband, who is frail.", []),
+])
+def test_frailty_the_letter_states_of_the_patient_is_coded(tables, section, line, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == expected
+
+
+def test_an_index_term_is_named_with_a_side_between_its_words(nhs_tables):
+    line = "03/05 - Incision and drainage of right quinsy under local anaesthetic"
+    x = Excerpt(("procedures", line))
+    m = x.mention("drainage of right quinsy", "procedures", label="PROCEDURE")
+    offered = [code(nhs_tables, OPCS, "F36.3", "candidate", x.evidence(line, "procedures"), score=0.2)]
+    out = run(nhs_tables, x, [], "CON-072", mentions=[m], candidates=offered)
+    assert [c.code for c in out.codes] == ["F36.3"]

@@ -151,6 +151,9 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "sepsis", "negated"),
     ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "Sepsis", "hypothetical"),
     ("- COVID-19 and influenza screen negative.", "COVID-19", "negated"),
+    # a serology over the antigens and antibodies it lists
+    ("- Hepatitis B surface antigen and core antibody negative; HIV negative.", "Hepatitis B", "negated"),
+    ("Hepatitis B surface antigen positive, hepatitis B e antibody negative.", "Hepatitis B", "present"),
     ("She does not meet the criteria for sepsis.", "sepsis", "negated"),
     ("His lactate was normal and he never met the criteria for sepsis.", "sepsis", "negated"),
     ("She did not fulfil the criteria for Kawasaki disease.", "Kawasaki disease", "negated"),
