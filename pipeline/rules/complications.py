@@ -12,7 +12,7 @@ letter nearest to it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from clincoder.core.codes import System
 from clincoder.core.schema import CodeSuggestion, Evidence
@@ -124,6 +124,7 @@ class PostproceduralParams:
     forms: tuple[dict, ...]  # {codes, to}: a condition's codes and the code of its postprocedural form
     stated: str  # the words that make it postprocedural in its own statement ("post-surgical")
     message: str
+    apart: str  # the message where the postprocedural form is coded beside the condition
 
     def __post_init__(self):
         check_entries(self.forms, "forms", {"codes": str, "to": str}, {})
@@ -132,20 +133,28 @@ class PostproceduralParams:
         re.compile(self.stated)
 
 
+def _stems(text: str) -> set[str]:
+    """The content words of ``text`` by their first six letters, so that a word's forms meet
+    ("adhesional" and "adhesions", "hypothyroid" and "hypothyroidism")."""
+    return {word[:6] for word in content_words(text)}
+
+
 def _another_condition(s: CodeSuggestion, form_title: str, after: list[Evidence]) -> bool:
     """Whether the statements that call a condition post-operative tell another condition than the
     code's: its other statements name what its title names and neither those nor the
     postprocedural form's title do ("division of adhesions" for K56.5, where "postoperative
     paralytic ileus" names no adhesions)."""
-    told = set().union(content_words(form_title), *(content_words(e.text) for e in after))
-    own = content_words(s.title) - told
-    return any(own & content_words(e.text) for e in s.evidence if e not in after and e.assertion == "present")
+    told = set().union(_stems(form_title), *(_stems(e.text) for e in after))
+    own = _stems(s.title) - told
+    return any(own & _stems(e.text) for e in s.evidence if e not in after and e.assertion == "present")
 
 
 @rule("CON-045", "conventions", PostproceduralParams)
 def postprocedural_form(w: Work, r: Rule) -> None:
     """A condition whose statement calls it post-operative or post-surgical is coded as the
-    postprocedural form the classification has ("post-surgical hypothyroidism": E89.0, not E03.9)."""
+    postprocedural form the classification has ("post-surgical hypothyroidism": E89.0, not E03.9);
+    where that statement tells another condition than the code's other statements do, the form
+    is coded beside it (the adhesions that obstructed, and the ileus after their division)."""
     p: PostproceduralParams = r.params
     for form in p.forms:
         refs = code_refs(form["codes"])
@@ -158,10 +167,9 @@ def postprocedural_form(w: Work, r: Rule) -> None:
             if _another_condition(s, form_entry.title if form_entry else "", after):
                 # the adhesions that obstructed, and the ileus after the operation: two conditions,
                 # the code keeps the statements of its own
-                own = replace(s, evidence=tuple(e for e in s.evidence if e not in after))
-                w.codes[w.codes.index(s)] = own
-                w.add(r, system, form["to"], tuple(after), after=own)
-                w.flag(r, p.message, s, codes=(s.code, form["to"]), other=form["to"])
+                own = w.restate(r, s, tuple(e for e in s.evidence if e not in after))
+                if w.add(r, system, form["to"], tuple(after), after=own) is not None:
+                    w.flag(r, p.apart, own, codes=(s.code, form["to"]), other=form["to"])
                 continue
             if w.suggested(system, form["to"]) is None:
                 w.replace(r, s, system, form["to"])

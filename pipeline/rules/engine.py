@@ -89,6 +89,14 @@ class Work:
         self.candidates.append(s)
         self.demoted.add((s.system, s.code))
 
+    def restate(self, rule: Rule, s: CodeSuggestion, evidence: tuple[Evidence, ...]) -> CodeSuggestion:
+        """``s`` resting on ``evidence`` only, in its place (the statements of another condition
+        taken from it), tagged with ``rule``."""
+        kept = replace(s, evidence=evidence)
+        self.codes[self.codes.index(s)] = kept
+        self.tag(rule, kept)
+        return kept
+
     def rule_out(self, s: CodeSuggestion) -> None:
         """Take out a code that is wrong for this patient (a sex or age edit); no later rule adds it back."""
         self.demote(s)

@@ -4,6 +4,7 @@ codes and leaves out (citations in ``rules.yaml``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -63,6 +64,7 @@ class SupplementaryParams:
     # where the letter has no procedures section: the sections that do not tell the session (the
     # history, the plan), whose statements of an operation are not read as its own
     not_the_session: tuple[str, ...] = ()
+    past: str = r"(?!)"  # ... nor a sentence that dates what it tells to another episode
     # and from a paragraph these words open, the operation told in prose ("At operation on
     # 20/10/2026, ... passed into the right lateral ventricle under intraoperative ultrasound guidance")
     operation_told: str = r"(?!)"
@@ -73,6 +75,7 @@ class SupplementaryParams:
         re.compile(self.unless)
         re.compile(self.account)
         re.compile(self.labelled)
+        re.compile(self.past)
         re.compile(self.operation_told)
         re.compile(self.access)
         re.compile(self.access_unless)
@@ -95,22 +98,32 @@ def _named(p: SupplementaryParams, s: CodeSuggestion, group: str, text: str) -> 
             and in_refs(s.code, code_refs(e["codes"])) and re.search(e["words"], text, re.I)}
 
 
-def _headings(w: Work, p: SupplementaryParams) -> list[str]:
+def _headings(w: Work, sections: tuple[str, ...]) -> list[str]:
     """The headings of the letter's ``sections``: a heading sentence kept in one ("Procedure (GA) -
-    bilateral FESS:"), the first sentence of a run of them that opens with the section's label
-    ("Procedure: R shoulder arthroscopy, beach chair", the header line before its steps), and the
-    text between a run of its sentences and the sentence before, where it ends with a colon (a
-    header the text stage reads as the section's title)."""
-    out, before, inside = [], 0, False
+    bilateral FESS:"), and the text between a run of its sentences and the sentence before, where
+    it ends with a colon (a header the text stage reads as the section's title)."""
+    out, before = [], 0
     for x in w.sentences:
         text = w.text[x.start:x.end]
-        if x.section in p.sections:
+        if x.section in sections:
             gap = w.text[before:x.start].strip()
-            if text.rstrip().endswith(":") or not inside and re.match(p.labelled, text, re.I):
+            if text.rstrip().endswith(":"):
                 out.append(text)
             elif gap.endswith(":"):
                 out.append(gap.splitlines()[-1] if "\n\n" not in gap else gap.split("\n\n")[-1])
-        inside, before = x.section in p.sections, x.end
+        before = x.end
+    return out
+
+
+def _labelled_lines(w: Work, p: SupplementaryParams) -> list[str]:
+    """The first sentence of each run of the procedures sections' sentences that opens with the
+    section's label and goes on to state the session ("Procedure: R shoulder arthroscopy, beach
+    chair", the header line before its steps): the session's words, not a heading's."""
+    out, inside = [], False
+    for x in w.sentences:
+        if x.section in p.sections and not inside and re.match(p.labelled, w.text[x.start:x.end], re.I):
+            out.append(w.text[x.start:x.end])
+        inside = x.section in p.sections
     return out
 
 
@@ -162,7 +175,7 @@ def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
     return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
 
-def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion,
+def _told_of_session(w: Work, p: SupplementaryParams, s: CodeSuggestion,
                         procedures: list[CodeSuggestion]) -> list[SentenceRecord]:
     """For an operation none of whose statements lies in the procedures sections, the sentences
     there (where the letter has none, those of the episode's story: "- Mechanical thrombectomy
@@ -180,8 +193,10 @@ def _told_in_procedures(w: Work, p: SupplementaryParams, s: CodeSuggestion,
         n = len(mention_words(m) & mine)
         return n >= 2 and all(len(mention_words(m) & words) < n for words in theirs)
 
-    # a letter with no procedures section tells the session in the story of the episode
-    told = w.sentences_in(p.sections) or w.episode_sentences(p.not_the_session)
+    # a letter with no procedures section tells the session in the story of the episode, not in a
+    # sentence that dates what it tells to another ("In 2019 he had a mechanical thrombectomy")
+    told = w.sentences_in(p.sections) or [x for x in w.episode_sentences(p.not_the_session)
+                                          if not re.search(p.past, w.text[x.start:x.end], re.I)]
     return [x for x in told if x.assertion == "present"
             and any(m.procedural and x.start <= m.start < x.end and names_it(m) for m in w.mentions)]
 
@@ -193,7 +208,7 @@ class _Session:
     episode of one operation, its procedures section."""
     heading: str
     access: str
-    session: str
+    words: str  # the operations' statements under the procedures heading, and its header lines
     condition: str
     section: str
 
@@ -211,23 +226,25 @@ class _Told:
 
 
 def _session(w: Work, p: SupplementaryParams, procedures: list[CodeSuggestion]) -> _Session:
+    """What the letter says of the session (see :class:`_Session`)."""
     # the session's words: its operations' statements and the procedures heading ("Procedure (GA) -
     # bilateral FESS:" is the approach of each operation listed under it)
-    heading = " ".join(_headings(w, p))
+    heading = " ".join(_headings(w, p.sections))
     access = " ".join(m.group(0) for x in w.sentences if x.section in p.sections
                       for m in re.finditer(p.access, w.text[x.start:x.end], re.I | re.M))
     session = " ".join(dict.fromkeys([*(e.text for s in procedures for e in s.evidence if e.section in p.sections),
-                                      heading]))
+                                      heading, *_labelled_lines(w, p)]))
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
     condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
     return _Session(heading, access, session, condition, _section_text(w, p, procedures))
 
 
 def _told(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> _Told:
+    """What the letter says of the operation ``s`` (see :class:`_Told`)."""
     # what the letter says of this episode's operation, not of one in the history ("Right eye:
     # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
     said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
-    statements = _told_in_procedures(w, p, s, procedures)
+    statements = _told_of_session(w, p, s, procedures)
     said = " ".join([said, *(w.text[x.start:x.end] for x in statements)])
     # a group its own statement names is read from there only ("right common femoral artery
     # access", beside "the left radial artery was used for the pigtail catheter" after it)
@@ -246,13 +263,13 @@ def _found(p: SupplementaryParams, s: CodeSuggestion, entry: dict, at: _Session,
     # arterial access nor the access line: "pacemaker implanted via the left cephalic vein")
     routed = group in p.from_access and re.search(p.access_unless, op.said, re.I) is not None
     found = re.search(entry["words"], op.said, re.I) or (
-        _session_says(p, s, entry, at.session, op.opened) if op.listed and group in p.shared and not routed else None) or (
+        _session_says(p, s, entry, at.words, op.opened) if op.listed and group in p.shared and not routed else None) or (
         re.search(entry["words"], at.heading, re.I) if op.listed and group in p.from_heading else None) or (
         re.search(entry["words"], at.access, re.I) if op.listed and group in p.from_access and group not in op.own
         and not routed else None) or (
         re.search(entry["words"], op.account, re.I) if group in p.from_account and group not in op.own else None) or (
         re.search(entry["words"], at.section, re.I) if group in p.from_section else None)
-    if found is None and group in p.from_primary and not _named(p, s, group, f"{op.said} {at.session}"):
+    if found is None and group in p.from_primary and not _named(p, s, group, f"{op.said} {at.words}"):
         found = _session_says(p, s, entry, at.condition, False)
     return found
 
@@ -871,6 +888,7 @@ def _coded_mentions(w: Work) -> list[Mention]:
     return [m for s in coded for m in w.inside(s, True) if mention_words(m) & w.words(s)]
 
 
+@functools.lru_cache(maxsize=None)
 def _term_pattern(term: str) -> str:
     """An index term as a statement names it, a side word allowed between its words ("drainage of
     right quinsy" is "drainage of quinsy")."""

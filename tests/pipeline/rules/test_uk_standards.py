@@ -3872,6 +3872,8 @@ def test_a_past_episode_in_the_history_names_nothing_of_this_one(tables):
     # an exacerbation of COPD the letter calls infective is COPD with acute lower respiratory infection
     ("1. Infective exacerbation of chronic obstructive pulmonary disease, type 2 respiratory failure", "J44.1", "J44.0"),
     ("1. Acute exacerbation of chronic obstructive pulmonary disease (pollen), CXR clear", "J44.1", "J44.1"),
+    ("1. Non-infective exacerbation of chronic obstructive pulmonary disease", "J44.1", "J44.1"),
+    ("1. Exacerbation of chronic obstructive pulmonary disease secondary to a urinary tract infection", "J44.1", "J44.1"),
 ])
 def test_a_residual_code_gives_way_to_the_code_its_statement_names_in_full(tables, line, coded_as, expected):
     x = Excerpt(("diagnoses", line), ("diagnoses", "2. Hypertension"))
@@ -4820,6 +4822,10 @@ def test_a_baby_letter_telling_its_mothers_caesarean_has_no_delivery_reason(tabl
     (None, "- Infliximab was considered but was not needed.", []),
     (None, "If she relapses we will consider tocilizumab.", []),
     (None, "- Infliximab 5 mg/kg IV at weeks 2 and 6 at the IBD day unit.", []),
+    (None, "Infliximab 5.0 mg/kg IV given on 05/02/2026.", ["X92.1"]),
+    (None, "She previously had infliximab in 2021 but lost response.", []),
+    (None, "She is to be given IV infliximab at weeks 2 and 6.", []),
+    (None, "Infliximab 5 mg/kg IV on 01/05/2026 (week 2 dose, booked).", []),
 ])
 def test_a_catheterisation_or_a_tube_told_done_is_coded(nhs_tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -5188,6 +5194,19 @@ def test_a_condition_and_another_the_operation_caused_are_coded_apart(tables):
     x = Excerpt(("diagnoses", lines[0]), ("discharge_summary", lines[1]))
     evidence = x.evidence(lines[0], "diagnoses") + x.evidence(lines[1], "discharge_summary")
     assert [c.code for c in run(tables, x, [code(tables, WHO, "K56.7", "primary", evidence)], "CON-045").codes] == ["K91.3"]
+
+
+
+@pytest.mark.parametrize("lines, coded, expected", [
+    # a word's forms are one word: the same condition, told twice, is its postprocedural form
+    (["Post-operative adhesional SBO", "Adhesions divided at relaparotomy on day 6."], "K56.5", "K91.3"),
+    (["Post-surgical hypothyroid state", "Hypothyroidism on levothyroxine"], "E03.9", "E89.0"),
+])
+def test_a_condition_told_in_other_word_forms_is_not_split(tables, lines, coded, expected):
+    x = Excerpt(("diagnoses", lines[0]), ("discharge_summary", lines[1]))
+    evidence = x.evidence(lines[0], "diagnoses") + x.evidence(lines[1], "discharge_summary")
+    out = run(tables, x, [code(tables, WHO, coded, "primary", evidence)], "CON-045")
+    assert [c.code for c in out.codes] == [expected]
 
 
 def test_the_procedure_that_caused_a_complication_is_not_one_of_the_history(tables):
@@ -6001,9 +6020,12 @@ def test_an_operation_told_in_the_story_of_a_letter_without_a_procedures_section
     story = "- Mechanical thrombectomy 10:02-10:48, conscious sedation."
     access = "R common femoral artery access, fluoroscopic guidance."
     history = "- Mechanical thrombectomy of the right M2 in 2019 via the left radial artery."
-    x = Excerpt(("diagnoses", summary), ("hpc", story), ("hpc", access), ("past_medical_history", history))
+    before = "In 2019 he had a mechanical thrombectomy of the right M2 via the left radial artery."
+    x = Excerpt(("diagnoses", summary), ("hpc", story), ("hpc", access), ("past_medical_history", history),
+                ("hpc", before))
     mentions = [x.mention("Mechanical thrombectomy", "diagnoses", label="PROCEDURE"),
-                x.mention("- Mechanical thrombectomy 10:02", "hpc", label="PROCEDURE")]
+                x.mention("- Mechanical thrombectomy 10:02", "hpc", label="PROCEDURE"),
+                x.mention("mechanical thrombectomy of the right M2 via", "hpc", label="PROCEDURE")]
     mentions = [replace(m, text="Mechanical thrombectomy") for m in mentions]
     stroke = code(nhs_tables, WHO, "I63.9", "primary", x.evidence(summary, "diagnoses"))
     out = run(nhs_tables, x, [stroke, code(nhs_tables, OPCS, "L35.4", evidence=x.evidence(summary, "diagnoses"))],
@@ -6015,6 +6037,9 @@ def test_an_operation_told_in_the_story_of_a_letter_without_a_procedures_section
     ("Postpartum anaemia secondary to acute blood loss (Hb 68 g/L on day 1)", ["O99.0", "D62"]),
     ("Iron deficiency anaemia in pregnancy: Hb 94 g/L, ferritin 8", ["O99.0", "D50.9"]),
     ("Anaemia of pregnancy, Hb 98 g/L", ["O99.0", "D64.9"]),
+    # what the statement denies names no anaemia
+    ("Anaemia of pregnancy, no bleeding, Hb 98 g/L", ["O99.0", "D64.9"]),
+    ("Anaemia of pregnancy, not iron deficient (ferritin 80)", ["O99.0", "D64.9"]),
 ])
 def test_an_anaemia_complicating_pregnancy_takes_the_anaemia_its_statement_names(tables, line, expected):
     x = Excerpt(("diagnoses", line))
@@ -6038,6 +6063,9 @@ def test_an_anaemia_code_suggested_already_is_not_added_again(tables):
     ("discharge_summary", "Given her age, Clinical Frailty Scale of 6 and cardiac history, surgery was not offered.", []),
     ("discharge_summary", "She was admitted to our frailty unit after a fall.", []),
     ("social_history", "Lives with her husband, who is frail.", []),
+    ("discharge_summary", "She is the main carer for her husband, who is very frail.", []),
+    ("diagnoses", "Frailty: Clinical Frailty Scale 2 (well).", []),
+    ("discharge_summary", "She is not frail (CFS 3) and walks unaided.", []),
 ])
 def test_frailty_the_letter_states_of_the_patient_is_coded(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
@@ -6052,3 +6080,26 @@ def test_an_index_term_is_named_with_a_side_between_its_words(nhs_tables):
     offered = [code(nhs_tables, OPCS, "F36.3", "candidate", x.evidence(line, "procedures"), score=0.2)]
     out = run(nhs_tables, x, [], "CON-072", mentions=[m], candidates=offered)
     assert [c.code for c in out.codes] == ["F36.3"]
+
+
+def test_a_procedures_header_line_gives_no_image_control_to_another_operation(nhs_tables):
+    header, fistula = ("Procedure: Right IJ tunnelled dialysis catheter under ultrasound guidance.",
+                       "- Left radiocephalic AV fistula (regional block).")
+    x = Excerpt(("procedures", header), ("procedures", fistula))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "L74.2", "primary", x.evidence(fistula, "procedures")),
+                              code(nhs_tables, OPCS, "L91.5", evidence=x.evidence(header, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes] == ["L74.2", "Z94.3", "L91.5", "Y53.2"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    # a graft of vein is no route: the session's radial access holds
+    ("- PCI to the saphenous vein graft to OM1, one drug-eluting stent.", ["K49.4", "Y79.5"]),
+    # an operation done through a vein takes no arterial access
+    ("- Temporary pacing wire inserted via the right femoral vein.", ["K49.4"]),
+])
+def test_the_sessions_arterial_access_and_an_operation_through_a_vein(nhs_tables, line, expected):
+    angio = "- Coronary angiography via the right radial artery."
+    x = Excerpt(("procedures", angio), ("procedures", line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K63.6", "primary", x.evidence(angio, "procedures")),
+                              code(nhs_tables, OPCS, "K49.4", evidence=x.evidence(line, "procedures"))], "SUP-001")
+    assert [c.code for c in out.codes if c.code != "K63.6" and out.codes.index(c) > 1] == expected

@@ -151,9 +151,13 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "sepsis", "negated"),
     ("Sepsis screen: did not meet sepsis criteria (no organ dysfunction).", "Sepsis", "hypothetical"),
     ("- COVID-19 and influenza screen negative.", "COVID-19", "negated"),
-    # a serology over the antigens and antibodies it lists
+    # a hepatitis serology over the antigens and antibodies it lists; not a test that qualifies a disease
     ("- Hepatitis B surface antigen and core antibody negative; HIV negative.", "Hepatitis B", "negated"),
+    ("Hepatitis B surface antigen negative.", "Hepatitis B", "negated"),
     ("Hepatitis B surface antigen positive, hepatitis B e antibody negative.", "Hepatitis B", "present"),
+    ("Community-acquired pneumonia, Legionella and pneumococcal urinary antigen negative.",
+     "Community-acquired pneumonia", "present"),
+    ("Seronegative myasthenia gravis (AChR antibody negative).", "myasthenia gravis", "present"),
     ("She does not meet the criteria for sepsis.", "sepsis", "negated"),
     ("His lactate was normal and he never met the criteria for sepsis.", "sepsis", "negated"),
     ("She did not fulfil the criteria for Kawasaki disease.", "Kawasaki disease", "negated"),
