@@ -66,8 +66,7 @@ def _nearest_told(w: Work, entries, at: int, history: tuple[str, ...]) -> dict |
     """The procedure named in the letter's sentence that tells an operation or procedure of this
     episode nearest to the offset ``at`` (the complication's statement): not one in the history
     ("colostomy reversed 2020")."""
-    told = (s for s in w.sentences if s.procedural and s.section not in history
-            and s.assertion not in ("historical", "family"))
+    told = (s for s in w.episode_sentences(history) if s.procedural)
     for sentence in sorted(told, key=lambda s: abs(s.start - at)):
         found = _named(entries, w.text[sentence.start:sentence.end])
         if found is not None:

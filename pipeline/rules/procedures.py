@@ -175,12 +175,20 @@ def _told_until(w: Work, told: int, end: re.Pattern, others: list[int]) -> int:
     return min([close.start() if close else len(w.text), *(x for x in others if x >= told)])
 
 
-def _told_of_session(w: Work, p: SupplementaryParams, s: CodeSuggestion,
-                        procedures: list[CodeSuggestion]) -> list[SentenceRecord]:
+def _session_sentences(w: Work, p: SupplementaryParams) -> tuple[SentenceRecord, ...]:
+    """The sentences that tell the session: those of the procedures sections or, where the letter
+    has none, those of the episode's story, not one that dates what it tells to another episode
+    ("In 2019 he had a mechanical thrombectomy")."""
+    return tuple(w.sentences_in(p.sections) or [x for x in w.episode_sentences(p.not_the_session)
+                                                if not re.search(p.past, w.text[x.start:x.end], re.I)])
+
+
+def _told_of_session(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion],
+                     told: tuple[SentenceRecord, ...]) -> list[SentenceRecord]:
     """For an operation none of whose statements lies in the procedures sections, the sentences
-    there (where the letter has none, those of the episode's story: "- Mechanical thrombectomy
-    ... R common femoral artery access, fluoroscopic guidance" under the admission's account)
-    whose procedure names it, by more of its words than any other coded operation's: its own
+    of ``told`` (:func:`_session_sentences`: where the letter has no such section, those of the
+    episode's story, "- Mechanical thrombectomy ... R common femoral artery access, fluoroscopic
+    guidance") whose procedure names it, by more of its words than any other coded operation's: its own
     statement of the session ("Right internal jugular tunnelled cuffed haemodialysis catheter ...
     under ultrasound and fluoroscopic guidance" is the tunnelled line's, which the suggester read
     from "A tunnelled line was chosen over a temporary line")."""
@@ -193,10 +201,6 @@ def _told_of_session(w: Work, p: SupplementaryParams, s: CodeSuggestion,
         n = len(mention_words(m) & mine)
         return n >= 2 and all(len(mention_words(m) & words) < n for words in theirs)
 
-    # a letter with no procedures section tells the session in the story of the episode, not in a
-    # sentence that dates what it tells to another ("In 2019 he had a mechanical thrombectomy")
-    told = w.sentences_in(p.sections) or [x for x in w.episode_sentences(p.not_the_session)
-                                          if not re.search(p.past, w.text[x.start:x.end], re.I)]
     return [x for x in told if x.assertion == "present"
             and any(m.procedural and x.start <= m.start < x.end and names_it(m) for m in w.mentions)]
 
@@ -211,6 +215,7 @@ class _Session:
     words: str  # the operations' statements under the procedures heading, and its header lines
     condition: str
     section: str
+    told: tuple[SentenceRecord, ...]  # the sentences that tell the session (:func:`_session_sentences`)
 
 
 @dataclass(frozen=True)
@@ -236,15 +241,15 @@ def _session(w: Work, p: SupplementaryParams, procedures: list[CodeSuggestion]) 
                                       heading, *_labelled_lines(w, p)]))
     primary = next((s for s in w.codes if s.kind == "diagnosis"), None)
     condition = " ".join(e.text for e in primary.evidence if e.assertion == "present") if primary else ""
-    return _Session(heading, access, session, condition, _section_text(w, p, procedures))
+    return _Session(heading, access, session, condition, _section_text(w, p, procedures), _session_sentences(w, p))
 
 
-def _told(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion]) -> _Told:
+def _told(w: Work, p: SupplementaryParams, s: CodeSuggestion, procedures: list[CodeSuggestion], at: _Session) -> _Told:
     """What the letter says of the operation ``s`` (see :class:`_Told`)."""
     # what the letter says of this episode's operation, not of one in the history ("Right eye:
     # pseudophakic since phaco + IOL in 2023" says nothing of today's left phaco)
     said = " ".join(e.text for e in s.evidence if e.assertion == "present") or " ".join(e.text for e in s.evidence)
-    statements = _told_of_session(w, p, s, procedures)
+    statements = _told_of_session(w, p, s, procedures, at.told)
     said = " ".join([said, *(w.text[x.start:x.end] for x in statements)])
     # a group its own statement names is read from there only ("right common femoral artery
     # access", beside "the left radial artery was used for the pigtail catheter" after it)
@@ -281,7 +286,7 @@ def supplementary(w: Work, r: Rule) -> None:
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     at = _session(w, p, procedures)
     for s in procedures:
-        op = _told(w, p, s, procedures)
+        op = _told(w, p, s, procedures, at)
         system, done, after = System.parse(s.system), set(), s
         for entry in p.codes:
             group = entry.get("group") or entry["add"]
