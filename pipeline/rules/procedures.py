@@ -15,11 +15,10 @@ from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
 from clincoder.core.tables import CodeEntry, CodeTable
 from clincoder.core.words import OPERATION_WORD, SIDE_WORDS, content_words
 
-from .conventions import NotCodedParams
 from .engine import Work, evidence, mention_words, own_title, same_statement
 from .refs import code_refs, in_refs
 from .registry import rule
-from .schema import Rule, check_codes, check_entries
+from .schema import MessageParams, Rule, check_codes, check_entries
 
 
 @dataclass(frozen=True)
@@ -524,29 +523,20 @@ def levels_of_spine(w: Work, r: Rule) -> None:
                 w.flag(r, p.message, s, codes=(s.code, code), other=code, value=n)
 
 
-@rule("SUP-002", "conventions", NotCodedParams)
+@rule("SUP-002", "conventions", MessageParams)
 def supplementary_not_alone(w: Work, r: Rule) -> None:
-    """Supplementary codes with no procedure of the classification to qualify are not coded."""
-    refs = code_refs(" ".join(r.params.codes))  # the supplementary codes
+    """Supplementary codes (:func:`~clincoder.core.codes.opcs4_supplementary`) with no procedure
+    of the classification to qualify are not coded."""
     for system in {s.system for s in w.scope(r) if s.kind == "procedure"}:
         mine = [s for s in w.codes if s.system == system]
-        if mine and all(in_refs(s.code, refs) for s in mine):
+        if mine and all(opcs4_supplementary(s.code) for s in mine):
             for s in mine:
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, r.params.message, s)
 
 
-@dataclass(frozen=True)
-class UnnamedOperationParams:
-    skip: tuple[str, ...]  # codes that qualify another (the supplementary codes): left to SUP-002
-    message: str
-
-    def __post_init__(self):
-        check_codes(self.skip, "skip")
-
-
-@rule("CON-073", "conventions", UnnamedOperationParams)
+@rule("CON-073", "conventions", MessageParams)
 def operation_no_mention_names(w: Work, r: Rule) -> None:
     """An operation the suggester read from statements that name only looks and tests, none of
     which shares a word with its title or index terms (nor does any procedure the letter names),
@@ -554,8 +544,8 @@ def operation_no_mention_names(w: Work, r: Rule) -> None:
     islands" name no mucosal resection of the colon). A statement that names an operation by its
     ending ("right hemicolectomy") may name it in words its title lacks, and one that names a
     single procedure is read as that procedure's (:meth:`Work.support`)."""
-    skip = code_refs(" ".join(r.params.skip))
-    for s in [s for s in w.scope(r) if s.kind == "procedure" and not in_refs(s.code, skip)
+    # a supplementary code qualifies another: SUP-002's
+    for s in [s for s in w.scope(r) if s.kind == "procedure" and not opcs4_supplementary(s.code)
               and not w.tags.get((s.system, s.code))]:  # a rule's codes are its own
         inside = w.inside(s, procedural=True)
         if inside and not w.support(s) and not any(re.search(OPERATION_WORD, word) for m in inside

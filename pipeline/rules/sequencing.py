@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter
+from clincoder.core.codes import DIAGNOSTIC_CATEGORY, System, category, compact, opcs4_chapter, opcs4_supplementary
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.contracts import Mention
 from clincoder.core.schema import NOT_CODED, CodeSuggestion, Evidence
@@ -620,7 +620,6 @@ def sepsis_before_its_source(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class PerformedParams:
-    never_main: tuple[str, ...]  # codes that never stand for the operation (supplementary Y and Z)
     min_suggest: float  # the least suggester probability of the code offered in its place
     message: str
     policy: tuple[str, ...] = ()  # the rules whose codes the coding policy leaves uncoded (while enabled)
@@ -641,7 +640,6 @@ class PerformedParams:
     documented: tuple[str, ...] = ()
 
     def __post_init__(self):
-        check_codes(self.never_main, "never_main")
         re.compile(self.tests)
         if self.main and not self.beside:
             raise ValueError("main names a main-procedure rule: beside (its message) is needed too")
@@ -696,22 +694,21 @@ def performed_procedure(w: Work, r: Rule) -> None:
     look before the operation) gets the operation the letter states done beside them, one that a
     mention the suggested codes do not read names."""
     p: PerformedParams = r.params
-    supplementary = code_refs(" ".join(p.never_main))
     policy = _policy_codes(w, p.policy)
-    never = supplementary + policy
     main = w.enabled_rule(p.main) if p.main else None
     documented = [d for d in (w.enabled_rule(rule_id) for rule_id in p.documented) if d is not None]
     for system in r.applies_to:
-        mine = [s for s in w.codes if s.system == system.value and not in_refs(s.code, supplementary)]
-        least, message, skip = p.min_suggest, p.message, never
+        mine = [s for s in w.codes if s.system == system.value and not opcs4_supplementary(s.code)]
+        least, message, skip = p.min_suggest, p.message, policy
         if mine:
             # a supplementary code alone (an approach, a side) is no procedure: SUP-002 takes it out
             if main is None or not all(_minor(w, s, main.params) for s in mine):
                 continue
             least, message = p.min_beside, p.beside
-            skip = never + code_refs(" ".join(main.params.minor))
+            skip = policy + code_refs(" ".join(main.params.minor))
+        # a supplementary code never stands for the operation
         pool = [c for c in w.candidates if c.system == system.value and (c.system, c.code) not in w.demoted
-                and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
+                and not opcs4_supplementary(c.code) and not in_refs(c.code, skip) and (c.suggest or 0.0) >= least and _documents_a_procedure(w, c, p.tests)
                 and not (mine and (_category_titled(w, c, main.params.diagnostic) or not _names_more(w, c, mine)))
                 and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, policy))
                 and not any(undocumented(w, d, c) for d in documented)]
@@ -724,7 +721,7 @@ def performed_procedure(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class MainProcedureParams:
-    minor: tuple[str, ...]  # diagnostic imaging, transfusion, supplementary codes: main only when nothing else was done
+    minor: tuple[str, ...]  # diagnostic imaging, transfusion: main only when nothing else was done (as supplementary codes)
     message: str
     diagnostic: str = DIAGNOSTIC_CATEGORY
     # of the minor procedures, those that place a line, tube or catheter: a therapeutic procedure,
@@ -744,8 +741,10 @@ class MainProcedureParams:
 
 
 def _minor(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
-    """Whether ``s`` is main only when nothing else was done: minor, or a diagnostic operation."""
-    return in_refs(s.code, code_refs(" ".join(p.minor))) or _category_titled(w, s, p.diagnostic)
+    """Whether ``s`` is main only when nothing else was done: minor, a diagnostic operation, or a
+    supplementary code (never main)."""
+    return opcs4_supplementary(s.code) or in_refs(s.code, code_refs(" ".join(p.minor))) or \
+        _category_titled(w, s, p.diagnostic)
 
 
 def _category_titled(w: Work, s: CodeSuggestion, pattern: str) -> bool:
@@ -798,7 +797,7 @@ def main_procedure(w: Work, r: Rule) -> None:
     if not mine:
         return
     minor, therapy, drugs, lesser = (code_refs(" ".join(codes)) for codes in (p.minor, p.therapy, p.drugs, p.lesser))
-    operations = [s for s in mine if not in_refs(s.code, minor)]
+    operations = [s for s in mine if not opcs4_supplementary(s.code) and not in_refs(s.code, minor)]
     treating = [s for s in operations if not _category_titled(w, s, p.diagnostic) and not in_refs(s.code, drugs)]
     # a lesser procedure (a chest drain) goes after an operation; a drug given after a therapeutic one, before a diagnostic one
     therapeutic = [s for s in treating if not in_refs(s.code, lesser)] or treating or \
