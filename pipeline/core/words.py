@@ -235,6 +235,13 @@ CLAUSE_WORDS = frozenset("""was were is are be been being has have had performed
 shows revealed confirmed proceeded then which who because so but after before by under""".split())
 # the auxiliary of a passive ("the fracture was manipulated"): the operation's object stands before it
 PASSIVE_AUXILIARIES = frozenset("was were is are been being".split())
+# What a passive says was taken out that is no operation: a device or dressing put in earlier, the
+# specimen of the operation itself ("the drain was removed", "sutures were removed", "the specimen
+# was removed"); the words that stand for no object ("it was removed", "soft and was excised").
+NOT_OPERATED_REMOVALS = frozenset("""drain drains catheter catheters tube tubes line lines cannula cannulae
+picc vascath sutures suture stitches clips staples pack packs packing bolster band pump specimen balloon dressing
+dressings plaster cast splint wire wires seton frame""".split())
+NO_OBJECT_WORDS = frozenset("it they none which that this these those and or but nothing".split())
 
 
 # ---- the normal form of a clinical word (lexicon matching, comparing titles) ----------------

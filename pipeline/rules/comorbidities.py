@@ -563,6 +563,9 @@ class EpisodeParams:
     sections: tuple[str, ...]  # where a procedure is previous, planned or recommended, not of this episode
     message: str
     unless: str = r"(?!)"  # CON-019: the words with which a result is taken up where it is given ("replaced")
+    # the assertions of a statement that tells a procedure not carried out in this episode: an
+    # earlier one, and one only considered ("possibly endovenous laser ablation")
+    not_done: tuple[str, ...] = ("historical",)
 
     def __post_init__(self):
         re.compile(self.unless)
@@ -587,8 +590,8 @@ def not_this_episode(w: Work, r: Rule) -> None:
         # the procedures its statements name, where they name any: all of an earlier episode ("OSA on
         # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
         named = w.inside(s, procedural=True)
-        earlier = bool(named) and all(m.assertion == "historical" or m.section in p.sections for m in named)
-        if s.evidence and (earlier or all(e.section in p.sections or e.assertion == "historical" for e in s.evidence)):
+        earlier = bool(named) and all(m.assertion in p.not_done or m.section in p.sections for m in named)
+        if s.evidence and (earlier or all(e.section in p.sections or e.assertion in p.not_done for e in s.evidence)):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

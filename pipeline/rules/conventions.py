@@ -1260,6 +1260,7 @@ class BesideParams:
 @rule("CON-021", "conventions", BesideParams)
 @rule("CON-020", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
+@rule("CON-080", "conventions", BesideParams)
 @rule("CON-058", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
 def coded_beside(w: Work, r: Rule) -> None:
@@ -1359,17 +1360,22 @@ class PregnancyParams:
     babys: tuple[str, ...] = ()  # the baby's own conditions: never on the mother's record
     babys_message: str = ""
     skip_sections: tuple[str, ...] = ()  # sections that tell of other episodes (an earlier pregnancy)
+    # a pregnancy with abortive outcome (an ectopic pregnancy, a miscarriage): its own complications
+    # category (O08) says what complicated it, and other conditions keep their own codes
+    abortive: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.episode, "episode")
         check_codes(self.babys, "babys")
+        check_codes(self.abortive, "abortive")
         check_entries(self.complicating, "complicating", {"codes": str, "code": str}, {"except": str})
 
 
 @rule("CON-016", "conventions", PregnancyParams)
 def complicating_pregnancy(w: Work, r: Rule) -> None:
     """In a pregnancy episode, a condition of another chapter is coded with the Chapter XV code
-    of the conditions complicating pregnancy directly before it (obesity E66.9 after O99.2); the
+    of the conditions complicating pregnancy directly before it (obesity E66.9 after O99.2), except
+    in a pregnancy with abortive outcome (an ectopic pregnancy: its depression is F32.9 alone); the
     baby's own conditions (Chapter XVI) are the baby's record's, not the mother's."""
     p: PregnancyParams = r.params
     episode = code_refs(" ".join(p.episode))
@@ -1383,6 +1389,9 @@ def complicating_pregnancy(w: Work, r: Rule) -> None:
         w.demote(s)
         w.tag(r, s)
         w.flag(r, p.babys_message, s)
+    abortive = code_refs(" ".join(p.abortive))
+    if any(in_refs(s.code, abortive) for s in w.scope(r) if s.kind == "diagnosis"):
+        return
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and not in_refs(s.code, episode)]:
         entry = next((e for e in p.complicating if in_refs(s.code, code_refs(e["codes"]))
                       and not in_refs(s.code, code_refs(e.get("except", "")))), None)
@@ -1777,6 +1786,38 @@ def condition_never_named(w: Work, r: Rule) -> None:
                 w.demote(s)
                 w.tag(r, s)
                 w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
+class NotIntegralParams:
+    # {sign, with, words}: a sign not integral to the conditions ``with`` names, and the words that
+    # state it present ("Moderate ascites" beside alcohol-related cirrhosis: R18)
+    entries: tuple[dict, ...]
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.entries, "entries", {"sign": str, "with": str, "words": str}, {})
+        check_codes(tuple(f"{x['sign']}, {x['with']}" for x in self.entries), "entries")
+        for x in self.entries:
+            re.compile(x["words"])
+
+
+@rule("CON-081", "conventions", NotIntegralParams)
+def sign_not_integral(w: Work, r: Rule) -> None:
+    """A sign that does not always come with a coded condition, stated present in this episode, is
+    coded after it (ascites beside cirrhosis: R18); a sign denied ("Ultrasound: no ascites") is not."""
+    p: NotIntegralParams = r.params
+    episode = w.episode_sentences(p.skip_sections)
+    for entry in p.entries:
+        condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))), None)
+        if condition is None:
+            continue
+        told = tuple(w.told(x) for x in episode if any(re.search(entry["words"], said, re.I)
+                                                        for said in w.said_of_patient([(x.start, x.end)])))
+        added = w.add(r, System.parse(condition.system), entry["sign"], told, after=condition) if told else None
+        if added is not None:
+            w.flag(r, p.message, added, codes=(added.code, condition.code), other=condition.code)
 
 
 @dataclass(frozen=True)

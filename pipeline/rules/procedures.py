@@ -556,6 +556,49 @@ def operation_no_mention_names(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
+class ConvertedParams:
+    words: str  # a statement that the operation was converted to open
+    operations: tuple[str, ...]  # the abdominal and pelvic operations a laparoscopy may turn into
+    looks: tuple[str, ...]  # the diagnostic laparoscopy that turned into the operation
+    routed: str  # an operation whose title names its own route is no open operation
+    add: tuple[str, ...]  # the codes that follow the open operation, in order
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    message: str
+
+    def __post_init__(self):
+        check_codes((*self.operations, *self.looks, *self.add), "codes")
+        for pattern in (self.words, self.routed):
+            re.compile(pattern)
+
+
+@rule("CON-079", "conventions", ConvertedParams)
+def converted_to_open(w: Work, r: Rule) -> None:
+    """A laparoscopic operation this episode converted to open is coded as the open operation,
+    then Y71.4 and the laparoscopic approach (Y75.2); the diagnostic laparoscopy that turned into
+    it is not coded."""
+    p: ConvertedParams = r.params
+    episode = [(x.start, x.end) for x in w.episode_sentences(p.skip_sections)]
+    if not any(re.search(p.words, said, re.I) for said in w.said_of_patient(episode)):
+        return
+    procedures = [s for s in w.scope(r) if s.kind == "procedure"]
+    operations, looks = code_refs(" ".join(p.operations)), code_refs(" ".join(p.looks))
+    operation = next((s for s in procedures if in_refs(s.code, operations)
+                      and not re.search(p.routed, s.title, re.I)), None)
+    if operation is None:
+        return
+    placed: set[int] = set()
+    after = operation
+    for code in p.add:
+        added = w.attach(r, System.parse(operation.system), code, operation, after, placed)
+        if added is not None:
+            after = added
+            w.flag(r, p.message, added, codes=(added.code, operation.code), other=operation.code)
+    for look in [s for s in procedures if in_refs(s.code, looks)]:
+        w.demote(look)
+        w.tag(r, look)
+
+
+@dataclass(frozen=True)
 class ToldDoneParams:
     # {code, words, unless?}: a procedure's code, the words with which a statement tells it done,
     # and words that make the statement another thing; the first entry a statement tells wins

@@ -747,6 +747,14 @@ def _minor(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
         _category_titled(w, s, p.diagnostic)
 
 
+def _told_diagnostic(w: Work, s: CodeSuggestion, p: MainProcedureParams) -> bool:
+    """Whether every present mention ``s`` rests on names it diagnostic ("Ultrasound-guided
+    diagnostic paracentesis": the tap that sampled the ascites, after the banding of the bleeding
+    varices among the therapeutic operations)."""
+    told = [m for m in w.support(s) if m.assertion == "present"]
+    return bool(told) and all(re.match(p.diagnostic, m.text, re.I) for m in told)
+
+
 def _category_titled(w: Work, s: CodeSuggestion, pattern: str) -> bool:
     """Whether the title of the code's category matches ``pattern``: with
     :data:`~clincoder.core.codes.DIAGNOSTIC_CATEGORY`, whether it is a diagnostic operation."""
@@ -799,9 +807,10 @@ def main_procedure(w: Work, r: Rule) -> None:
     minor, therapy, drugs, lesser = (code_refs(" ".join(codes)) for codes in (p.minor, p.therapy, p.drugs, p.lesser))
     operations = [s for s in mine if not opcs4_supplementary(s.code) and not in_refs(s.code, minor)]
     treating = [s for s in operations if not _category_titled(w, s, p.diagnostic) and not in_refs(s.code, drugs)]
-    # a lesser procedure (a chest drain) goes after an operation; a drug given after a therapeutic one, before a diagnostic one
-    therapeutic = [s for s in treating if not in_refs(s.code, lesser)] or treating or \
-        [s for s in operations if in_refs(s.code, drugs)]
+    # a lesser procedure (a chest drain) goes after an operation; a drug given after a therapeutic
+    # one, before a diagnostic one; one the letter calls diagnostic after the others
+    therapeutic = sorted([s for s in treating if not in_refs(s.code, lesser)] or treating or
+                         [s for s in operations if in_refs(s.code, drugs)], key=lambda s: _told_diagnostic(w, s, p))
     lines = [s for s in mine if in_refs(s.code, therapy)]
     if therapeutic:  # the endoscopy that only looked, the line before the plasma exchange
         best = therapeutic[0]

@@ -25,9 +25,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from clincoder.core.words import (APPOSITION_WORDS, COURSE_PHASES, NOT_DONE_AFTER, NOT_DONE_BEFORE, OPERATION_NOTE_SECTIONS,
-                                  OPERATION_NOTE_STEPS, OPERATIVE_SUBJECTS, PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES,
-                                  clinician_named, norm)
+from clincoder.core.words import (APPOSITION_WORDS, COURSE_PHASES, NO_OBJECT_WORDS, NOT_DONE_AFTER, NOT_DONE_BEFORE,
+                                  NOT_OPERATED_REMOVALS, OPERATION_NOTE_SECTIONS, OPERATION_NOTE_STEPS, OPERATIVE_SUBJECTS,
+                                  PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, clinician_named, norm)
 
 from .lexicon import load_lexicon, norm_tokens, tokens
 
@@ -129,14 +129,30 @@ def guides_another(text: str, a: int, b: int) -> bool:
     return bool(_GUIDES.match(text[b:b + 12]))
 
 
+# a participle of what came out with another operation's specimen ("Appendix removed within the
+# specimen" of a right hemicolectomy) names no operation of its own: "specimen" within this many words
+_SPECIMEN_WORDS = 4
 _BETWEEN = re.compile(r"^(?:then|also|next|[a-z]+ly)$")  # "we then removed", "I carefully excised"
+
+
+def passive_object(toks: List[Tuple[int, int, str]], j: int, word: str) -> bool:
+    """Whether ``toks[j]`` is a passive's auxiliary after what was operated on ("The appendix was
+    removed", "the bleeding vessel was ligated"): not a device, dressing or specimen taken out
+    ("the drain was removed"), not a word that stands for no object ("it was removed"), and not a
+    step of an operation (:data:`OPERATION_NOTE_STEPS`: "the tendon was repaired with a core
+    suture", "the wound was packed")."""
+    if j < 1 or toks[j][2].lower() not in ("was", "were") or word != "removed" and word in OPERATION_NOTE_STEPS:
+        return False
+    head = toks[j - 1][2].lower()
+    return head.isalpha() and head not in NO_OBJECT_WORDS and \
+        not (word == "removed" and head in NOT_OPERATED_REMOVALS)
 
 
 def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[int, int]] = ()
                           ) -> List[Tuple[int, int, str, str, Optional[str], int]]:
     """Candidates for the operations a surgeon tells: a participle of :data:`PROCEDURE_PARTICIPLES`
-    after :data:`OPERATIVE_SUBJECTS` or a clinician named by title (at most one adverb between),
-    or anywhere in an operation note's body (``notes``: character ranges), which tells what was
+    after :data:`OPERATIVE_SUBJECTS`, a clinician named by title or a passive's operated object
+    (:func:`passive_object`; at most one adverb between), or anywhere in an operation note's body (``notes``: character ranges), which tells what was
     done without a subject (except the steps of :data:`OPERATION_NOTE_STEPS`)."""
     out = []
     for k, (a, b, t) in enumerate(toks):
@@ -150,8 +166,9 @@ def operative_participles(toks: List[Tuple[int, int, str]], notes: List[Tuple[in
         if j > 0 and _BETWEEN.match(toks[j][2]):
             j -= 1
         named = [t for _, _, t in toks[max(0, j - APPOSITION_WORDS - 3):j + 1]]
-        told = toks[j][2] in OPERATIVE_SUBJECTS or clinician_named(named)
-        if told or word not in OPERATION_NOTE_STEPS and any(x <= a < y for x, y in notes):
+        told = toks[j][2] in OPERATIVE_SUBJECTS or clinician_named(named) or passive_object(toks, j, word)
+        within = any(t.lower() == "specimen" for _, _, t in toks[k + 1:k + 1 + _SPECIMEN_WORDS])
+        if not within and (told or word not in OPERATION_NOTE_STEPS and any(x <= a < y for x, y in notes)):
             out.append((a, b, "PROCEDURE", word, None, 0))
     return out
 

@@ -6103,3 +6103,85 @@ def test_the_sessions_arterial_access_and_an_operation_through_a_vein(nhs_tables
     out = run(nhs_tables, x, [code(nhs_tables, OPCS, "K63.6", "primary", x.evidence(angio, "procedures")),
                               code(nhs_tables, OPCS, "K49.4", evidence=x.evidence(line, "procedures"))], "SUP-001")
     assert [c.code for c in out.codes if c.code != "K63.6" and out.codes.index(c) > 1] == expected
+
+
+@pytest.mark.parametrize("story, expected", [
+    ("The base could not be secured through the laparoscope, so the operation was converted to open through a Lanz incision.",
+     ["H01.2", "Y71.4", "Y75.2"]),
+    # a denied conversion is none: the laparoscopy stays as the suggester read it
+    ("The appendix was removed laparoscopically, with no conversion to open surgery.", ["T43.9", "H01.2"]),
+])
+def test_a_laparoscopic_operation_converted_to_open(nhs_tables, story, expected):
+    removed = "The appendix was removed and the base was closed with a purse-string suture."
+    x = Excerpt((None, "At laparoscopy she had a perforated appendix."), (None, story), (None, removed))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "T43.9", "primary", x.evidence("At laparoscopy")),
+                              code(nhs_tables, OPCS, "H01.2", evidence=x.evidence(removed))], "CON-079")
+    assert [c.code for c in out.codes] == expected
+    assert ("T43.9" in [c.code for c in out.candidates]) is ("Y71.4" in expected)
+
+
+@pytest.mark.parametrize("beside, expected", [
+    ("H07.2", ["H07.2"]),  # a right hemicolectomy takes the appendix with the caecum
+    ("J18.3", ["J18.3", "H01.2"]),  # an appendicectomy at a cholecystectomy is an operation of its own
+])
+def test_the_appendix_of_a_right_hemicolectomy(nhs_tables, beside, expected):
+    op, appendix = "Laparoscopic operation.", "Appendix removed within the specimen."
+    x = Excerpt(("procedures", op), ("procedures", appendix))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, beside, "primary", x.evidence(op, "procedures")),
+                              code(nhs_tables, OPCS, "H01.2", evidence=x.evidence(appendix, "procedures"))], "CON-080")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("condition, line, query, expected", [
+    ("K70.3", "5. Moderate ascites.", None, ["K70.3", "R18"]),
+    # a denied sign (the text stage blanks it in the sentence's query), or none beside a liver disease
+    ("K70.3", "Ultrasound showed no ascites.", "Ultrasound showed no .", ["K70.3"]),
+    ("N98.1", "5. Moderate ascites.", None, ["N98.1"]),
+])
+def test_ascites_beside_a_disease_of_the_liver_is_coded(tables, condition, line, query, expected):
+    x = Excerpt(("diagnoses", "1. Liver disease"), ("diagnoses", line))
+    if query is not None:
+        x.sentences[1] = replace(x.sentences[1], query=query)
+    out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence("Liver disease", "diagnoses"))], "CON-081")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Ruptured right tubal ectopic pregnancy with a haemoperitoneum of about 900 ml of blood and clot",
+     ["O00.1", "O08.1"]),
+    # an unruptured ectopic that did not bleed has no complication to add
+    ("Unruptured right tubal ectopic pregnancy, no haemoperitoneum", ["O00.1"]),
+])
+def test_an_ectopic_pregnancy_that_bled_takes_its_complication(tables, line, expected):
+    x = Excerpt(("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "O00.1", "primary", x.evidence(line, "diagnoses"))], "CON-055")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("pregnancy, expected", [
+    ("O00.1", ["O00.1", "F32.9"]),  # a pregnancy with abortive outcome: the depression keeps its own code
+    ("O26.8", ["O26.8", "O99.3", "F32.9"]),
+])
+def test_a_condition_beside_an_ectopic_pregnancy_keeps_its_own_code(tables, pregnancy, expected):
+    x = Excerpt(("diagnoses", "1. Pregnancy"), ("diagnoses", "2. Depression on sertraline"))
+    out = run(tables, x, [code(tables, WHO, pregnancy, "primary", x.evidence("Pregnancy", "diagnoses")),
+                          code(tables, WHO, "F32.9", evidence=x.evidence("Depression", "diagnoses"))], "CON-016")
+    assert [c.code for c in out.codes] == expected
+
+
+def test_a_procedure_told_only_as_a_possibility_is_not_coded(nhs_tables):
+    line = "We have asked the vascular team to consider treatment of the right varicose veins, possibly endovenous laser ablation."
+    x = Excerpt((None, line))
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "L88.1", "primary", x.evidence(line, None, "uncertain"))], "HIS-003")
+    assert out.codes == () and [c.code for c in out.candidates] == ["L88.1"]
+
+
+def test_the_operation_the_letter_calls_diagnostic_goes_after_a_therapeutic_one(nhs_tables):
+    tap, ogd = "Ultrasound-guided diagnostic paracentesis: SBP excluded.", "OGD: band ligation of oesophageal varices."
+    x = Excerpt(("diagnoses", tap), ("diagnoses", ogd))
+    mentions = [x.mention("diagnostic paracentesis", "diagnoses", label="PROCEDURE"),
+                x.mention("band ligation", "diagnoses", label="PROCEDURE")]
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "T46.1", "primary", x.evidence(tap, "diagnoses")),
+                              code(nhs_tables, OPCS, "G43.7", evidence=x.evidence(ogd, "diagnoses"))], "SEQ-004",
+              mentions=mentions)
+    assert [c.code for c in out.codes] == ["G43.7", "T46.1"]

@@ -690,9 +690,14 @@ def test_an_operation_written_as_what_was_done_is_a_procedure(analyse, text, wor
     # a clinician named by title tells it too, with or without an aside after the name
     ("Mr Balogun, the orthopaedic registrar, aspirated the right hip.", "aspirated", True),
     ("Dr. Okafor washed out the left knee arthroscopically.", "washed out", True),
-    ("The fracture was fixed with a plate, and the wound was closed.", "fixed", False),
-    ("The drain was removed on day 2.", "removed", False),  # no surgeon's own account
+    ("The fracture was fixed with a plate, and the wound was closed.", "fixed", True),  # a passive's object
+    ("The drain was removed on day 2.", "removed", False),  # a device taken out is no operation
     ("Her sutures were removed by the practice nurse.", "removed", False),
+    # a passive tells what was operated on before its auxiliary
+    ("The appendix was removed and the base was closed with a purse-string suture.", "removed", True),
+    ("The bleeding vessel was then ligated.", "ligated", True),
+    ("When the tube blocked it was removed.", "removed", False),  # a word that stands for no object
+    ("The FDP tendon was repaired with a four-strand core suture.", "repaired", False),  # a step of the operation
 ])
 def test_a_surgeons_own_account_names_the_operation(analyse, text, word, named):
     found = {m.text: m.label for m in mentions_of(analyse(text))}
@@ -706,6 +711,8 @@ def test_a_surgeons_own_account_names_the_operation(analyse, text, word, named):
     ("Procedure:\nCervix dilated to Hegar 10.", "dilated", False),
     ("Procedure:\nPosterior capsule and short external rotators repaired.", "repaired", False),
     ("Procedure:\nCorrugated drain removed on day 2.", "removed", False),
+    # what came out with another operation's specimen
+    ("Procedure:\nAppendix removed within the specimen.", "removed", False),
     # outside an operation note a participle needs the surgeon as its subject
     ("He went home with the seton inserted.", "inserted", False),
 ])
