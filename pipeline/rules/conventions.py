@@ -1092,6 +1092,7 @@ def _misread_burn(w: Work, p: BurnParams, said: Evidence, mine: list[CodeSuggest
 @dataclass(frozen=True)
 class DocumentedTermParams:
     # {codes: code ranges, words: what the clinician must have written, condition: its name,
+    # titled: of those codes, the ones whose title this matches (all where absent),
     # own: "yes" where only the code's own statements count, not the letter's other mentions,
     # denied: "yes" where the words in a clause that denies them count for nothing ("no
     # chemotherapy was given this admission")}
@@ -1104,7 +1105,8 @@ class DocumentedTermParams:
     replaced: str = ""  # the message where a code is coded instead
 
     def __post_init__(self):
-        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str}, {"own": str, "denied": str})
+        check_entries(self.groups, "groups", {"codes": str, "words": str, "condition": str},
+                      {"own": str, "denied": str, "titled": str})
         check_codes(tuple(self.instead) + tuple(self.instead.values()), "instead")
         re.compile(self.instead_if)
 
@@ -1127,7 +1129,7 @@ def undocumented(w: Work, r: Rule, s: CodeSuggestion) -> str | None:
     neither its evidence nor, where the group allows, a mention of this episode names ("chemotherapy
     delivered in this episode" for a chemotherapy code read from "neutropenia secondary to
     chemotherapy"); None where it needs none or the letter names it."""
-    groups = [g for g in r.params.groups if in_refs(s.code, code_refs(g["codes"]))]
+    groups = [g for g in r.params.groups if in_refs(s.code, code_refs(g["codes"])) and re.search(g.get("titled", ""), s.title)]
     if not groups:
         return None
     said = " ".join(m.text for m in w.mentions if m.coded)
@@ -1260,6 +1262,7 @@ class BesideParams:
 @rule("CON-021", "conventions", BesideParams)
 @rule("CON-020", "conventions", BesideParams)
 @rule("CON-018", "conventions", BesideParams)
+@rule("CON-082", "conventions", BesideParams)
 @rule("CON-080", "conventions", BesideParams)
 @rule("CON-058", "conventions", BesideParams)
 @rule("CON-015", "conventions", BesideParams)
@@ -1789,25 +1792,30 @@ def condition_never_named(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class NotIntegralParams:
-    # {sign, with, words}: a sign not integral to the conditions ``with`` names, and the words that
-    # state it present ("Moderate ascites" beside alcohol-related cirrhosis: R18)
+class StatedBesideParams:
+    # {add, with, words, instead?}: the code of a condition stated beside a coded one of ``with``,
+    # the words that state it present, and the codes read for it alone that it takes the place of
+    # ("Moderate ascites" beside alcohol-related cirrhosis: R18; "hepatic encephalopathy" beside
+    # it: K70.4, not K72.9 or G93.4)
     entries: tuple[dict, ...]
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
 
     def __post_init__(self):
-        check_entries(self.entries, "entries", {"sign": str, "with": str, "words": str}, {})
-        check_codes(tuple(f"{x['sign']}, {x['with']}" for x in self.entries), "entries")
+        check_entries(self.entries, "entries", {"add": str, "with": str, "words": str}, {"instead": str})
+        check_codes(tuple(f"{x['add']}, {x['with']}, {x.get('instead') or x['add']}" for x in self.entries), "entries")
         for x in self.entries:
             re.compile(x["words"])
 
 
-@rule("CON-081", "conventions", NotIntegralParams)
-def sign_not_integral(w: Work, r: Rule) -> None:
-    """A sign that does not always come with a coded condition, stated present in this episode, is
-    coded after it (ascites beside cirrhosis: R18); a sign denied ("Ultrasound: no ascites") is not."""
-    p: NotIntegralParams = r.params
+@rule("CON-081", "conventions", StatedBesideParams)
+def stated_beside(w: Work, r: Rule) -> None:
+    """A condition stated present in this episode beside a coded one is coded after it, as the
+    classification places it: a sign the condition does not always bring (ascites beside
+    cirrhosis: R18), or the subdivision of its category that holds it (hepatic encephalopathy in
+    alcohol-related liver disease: K70.4), the codes read for it alone (K72.9) becoming
+    candidates. What is denied ("Ultrasound: no ascites") is not coded."""
+    p: StatedBesideParams = r.params
     episode = w.episode_sentences(p.skip_sections)
     for entry in p.entries:
         condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))), None)
@@ -1815,9 +1823,46 @@ def sign_not_integral(w: Work, r: Rule) -> None:
             continue
         told = tuple(w.told(x) for x in episode if any(re.search(entry["words"], said, re.I)
                                                         for said in w.said_of_patient([(x.start, x.end)])))
-        added = w.add(r, System.parse(condition.system), entry["sign"], told, after=condition) if told else None
+        added = w.add(r, System.parse(condition.system), entry["add"], told, after=condition) if told else None
+        if added is None:
+            continue
+        w.flag(r, p.message, added, codes=(added.code, condition.code), other=condition.code)
+        instead = code_refs(entry.get("instead", ""))
+        for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, instead)
+                  and all(any(e.start < x.end and x.start < e.end for x in told) for e in s.evidence)]:
+            w.demote(s)
+            w.tag(r, s, added)
+
+
+@dataclass(frozen=True)
+class TreatedFindingParams:
+    # {code, words, treated}: a finding's code, the words that give it ("her potassium fell to 2.9
+    # mmol/L") and the words in the same sentence that tell it treated ("replaced intravenously")
+    entries: tuple[dict, ...]
+    skip_sections: tuple[str, ...]  # sections that tell of other episodes
+    message: str
+
+    def __post_init__(self):
+        check_entries(self.entries, "entries", {"code": str, "words": str, "treated": str}, {})
+        check_codes(tuple(x["code"] for x in self.entries), "entries")
+        for x in self.entries:
+            re.compile(x["words"])
+            re.compile(x["treated"])
+
+
+@rule("CON-083", "conventions", TreatedFindingParams)
+def treated_finding(w: Work, r: Rule) -> None:
+    """An abnormal result the letter tells treated in this episode, in one sentence ("On day 3 his
+    potassium fell to 3.0 mmol/L and it was corrected with intravenous potassium chloride"), is
+    coded as the condition it is (hypokalaemia, E87.6); a result alone is not."""
+    p: TreatedFindingParams = r.params
+    episode = w.episode_sentences(p.skip_sections)
+    for entry in p.entries:
+        told = tuple(w.told(x) for x in episode if any(re.search(entry["words"], said, re.I) and re.search(
+            entry["treated"], said, re.I) for said in w.said_of_patient([(x.start, x.end)])))
+        added = w.add(r, System.ICD10, entry["code"], told) if told else None
         if added is not None:
-            w.flag(r, p.message, added, codes=(added.code, condition.code), other=condition.code)
+            w.flag(r, p.message, added)
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,9 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("hpc", "He had stopped his lithium about five months earlier without telling anyone.", "Z91.1"),
     ("hpc", "He admitted he had stopped taking amlodipine because he felt fine.", "Z91.1"),
     ("hpc", "He stopped attending for his depot in August.", "Z91.1"),
+    ("past_medical_history", "Propranolol was started, but he stopped taking it himself in early 2025.", "Z91.1"),
+    ("past_medical_history", "Varices on propranolol (stopped by the patient in 2025).", "Z91.1"),
+    ("hpc", "Her propranolol was stopped by the cardiologist.", None),
     ("hpc", "She told us frankly that she had not collected her tablets since the spring.", "Z91.1"),
     ("hpc", "She had stopped her warfarin five days before the operation as instructed.", None),
     ("hpc", "The ward gave her doses of insulin on time.", None),
@@ -3840,6 +3843,19 @@ def test_the_past_history_names_in_full_what_the_examination_finds(tables, histo
     assert [c.code for c in out.codes] == ["A08.0", expected]
 
 
+@pytest.mark.parametrize("told, expected", [
+    # this episode's statement names one knee: the history's "both knees" was before the other's replacement
+    ("Primary osteoarthritis of the right knee", "M17.1"),
+    ("Primary osteoarthritis of the knee", "M17.0"),
+])
+def test_the_history_names_no_bilateral_condition_this_episode_tells_of_one_side(tables, told, expected):
+    history = "- Primary osteoarthritis of both knees; left total knee replacement in 2022."
+    x = Excerpt(("primary_diagnosis", told), ("past_medical_history", history))
+    ev = x.evidence(told, "primary_diagnosis") + x.evidence(history, "past_medical_history")
+    out = run(tables, x, [code(tables, WHO, "M17.1", "primary", ev)], "CON-014")
+    assert [c.code for c in out.codes] == [expected]
+
+
 def test_a_past_episode_in_the_history_names_nothing_of_this_one(tables):
     line, history = "1. Community acquired pneumonia", "- Pneumococcal pneumonia 2019 (ITU admission)"
     x = Excerpt(("diagnoses", line), ("past_medical_history", history))
@@ -6146,6 +6162,18 @@ def test_ascites_beside_a_disease_of_the_liver_is_coded(tables, condition, line,
     assert [c.code for c in out.codes] == expected
 
 
+@pytest.mark.parametrize("condition, expected", [
+    ("K70.3", ["K70.3", "K70.4"]),  # alcoholic hepatic failure, not K72.9 beside it
+    ("K74.6", ["K74.6", "K72.9"]),  # another cirrhosis: its hepatic failure is K72's
+])
+def test_hepatic_encephalopathy_in_alcohol_related_liver_disease_is_k70_4(tables, condition, expected):
+    line = "4. Grade 2 hepatic encephalopathy from day 2, precipitated by the bleed."
+    x = Excerpt(("diagnoses", "1. Cirrhosis"), ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence("Cirrhosis", "diagnoses")),
+                          code(tables, WHO, "K72.9", evidence=x.evidence(line, "diagnoses"))], "CON-081")
+    assert [c.code for c in out.codes] == expected
+
+
 @pytest.mark.parametrize("line, expected", [
     ("Ruptured right tubal ectopic pregnancy with a haemoperitoneum of about 900 ml of blood and clot",
      ["O00.1", "O08.1"]),
@@ -6185,3 +6213,63 @@ def test_the_operation_the_letter_calls_diagnostic_goes_after_a_therapeutic_one(
                               code(nhs_tables, OPCS, "G43.7", evidence=x.evidence(ogd, "diagnoses"))], "SEQ-004",
               mentions=mentions)
     assert [c.code for c in out.codes] == ["G43.7", "T46.1"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Procedure: Right cemented total knee replacement, 09/11/2026", []),  # a first replacement
+    ("Procedure: Revision of the left total knee replacement for aseptic loosening", ["W40.3"]),
+])
+def test_a_revision_code_needs_a_revision_told(nhs_tables, line, expected):
+    x = Excerpt(("procedures", line), ("past_medical_history", "Previous left total knee replacement (2022)."))
+    ev = x.evidence(line, "procedures") + x.evidence("Previous left total knee replacement (2022).", "past_medical_history")
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "W40.3", "primary", ev)], "CON-037")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("She has no known drug allergies; erythromycin upsets her stomach, which she has always called an allergy, "
+     "but it is an intolerance.", []),
+    ("Allergic reaction to the contrast: an urticarial rash over the trunk, settled with chlorphenamine.", ["T78.4"]),
+])
+def test_an_allergy_unspecified_is_a_reaction_its_statement_tells(tables, line, expected):
+    x = Excerpt((None, line))
+    out = run(tables, x, [code(tables, WHO, "T78.4", "secondary", x.evidence(line))], "CON-013")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Group B streptococcus carrier (GBS on low vaginal swab at 35 weeks) - intrapartum antibiotic prophylaxis",
+     ["O80.0", "O99.8", "Z22.3"]),
+    ("GBS swab at 35 weeks negative.", ["O80.0"]),
+    ("GBS status unknown; IV benzylpenicillin in labour.", ["O80.0"]),
+])
+def test_a_group_b_streptococcus_carrier_in_pregnancy(tables, line, expected):
+    x = Excerpt(("diagnoses", "1. Spontaneous vaginal delivery"), ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "O80.0", "primary", x.evidence("Spontaneous vaginal delivery", "diagnoses"))],
+              "HIS-001", "CON-081")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("On day 3 his potassium fell to 3.0 mmol/L and it was corrected with intravenous potassium chloride.", ["E87.6"]),
+    ("Potassium 3.1, replaced orally.", ["E87.6"]),
+    # a result alone, or a normal one replaced, is no hypokalaemia
+    ("Potassium 3.3 on admission, 4.1 the next day.", []),
+    ("Potassium 3.9 (normal); magnesium replaced.", []),
+])
+def test_a_low_potassium_told_treated_is_hypokalaemia(tables, line, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (None, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "CON-083")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    # a graft of an earlier episode told, with its year, in the diagnosis list
+    ("4. Coronary artery disease - CABG x3 in 2017, no angina since.", ["Z95.1"]),
+    # the valve this episode puts in, named in a dated line of another operation, is no status
+    ("3. Coronary artery disease - grafts patent on pre-TAVI angiography (10/2025).", []),
+])
+def test_a_dated_graft_in_the_diagnosis_list_is_a_status(tables, line, expected):
+    x = Excerpt((None, "Admitted 03/11/2026, discharged 09/11/2026."), ("diagnoses", MAIN[1]), ("diagnoses", line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == expected
