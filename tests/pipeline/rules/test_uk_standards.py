@@ -6273,3 +6273,14 @@ def test_a_dated_graft_in_the_diagnosis_list_is_a_status(tables, line, expected)
     x = Excerpt((None, "Admitted 03/11/2026, discharged 09/11/2026."), ("diagnoses", MAIN[1]), ("diagnoses", line))
     out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
     assert [c.code for c in out.codes if c.code != "J18.9"] == expected
+
+
+@pytest.mark.parametrize("section, line, expected", [
+    (None, "She was seen by the hospital specialist palliative care team on 25/11/2026.", ["Z51.5"]),
+    ("procedures", "Palliative care: seen by hospital specialist palliative care team (Sr L. Pascoe) 10/03.", ["Z51.5"]),
+    ("plan", "Referral made to the community palliative care team for ongoing support after discharge.", []),
+])
+def test_specialist_palliative_care_in_the_episode_is_coded(tables, section, line, expected):
+    x = Excerpt(("diagnoses", MAIN[1]), (section, line))
+    out = run(tables, x, [code(tables, WHO, "J18.9", "primary", x.evidence("pneumonia", "diagnoses"))], "HIS-001")
+    assert [c.code for c in out.codes if c.code != "J18.9"] == expected
