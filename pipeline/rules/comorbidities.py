@@ -12,7 +12,7 @@ from clincoder.core.codes import System, compact
 from clincoder.core.config import HISTORY_SECTIONS
 from clincoder.core.index_terms import index_terms
 from clincoder.core.contracts import Mention, SentenceRecord
-from clincoder.core.schema import NOT_CODED, STATED, CodeSuggestion, Evidence
+from clincoder.core.schema import ASSERTIONS, NOT_CODED, STATED, CodeSuggestion, Evidence
 from clincoder.core.words import content_words
 
 from .engine import Work, mention_words, read_as_another
@@ -569,6 +569,8 @@ class EpisodeParams:
 
     def __post_init__(self):
         re.compile(self.unless)
+        if not set(self.not_done) <= set(ASSERTIONS):
+            raise ValueError(f"not_done: {self.not_done!r} holds an unknown assertion; expected some of {ASSERTIONS}")
 
 
 @rule("CON-019", "comorbidities", EpisodeParams)
@@ -591,7 +593,9 @@ def not_this_episode(w: Work, r: Rule) -> None:
         # CPAP" states the sleep apnoea present and the CPAP as the patient's own treatment)
         named = w.inside(s, procedural=True)
         earlier = bool(named) and all(m.assertion in p.not_done or m.section in p.sections for m in named)
-        if s.evidence and (earlier or all(e.section in p.sections or e.assertion in p.not_done for e in s.evidence)):
+        # (a sentence's assertion is its first mention's: "Suspected appendicitis - laparoscopic
+        # appendicectomy" is uncertain of the diagnosis, not of the operation)
+        if s.evidence and (earlier or all(e.section in p.sections or e.assertion == "historical" for e in s.evidence)):
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)

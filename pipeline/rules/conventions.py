@@ -1802,10 +1802,11 @@ class StatedBesideParams:
     message: str
 
     def __post_init__(self):
-        check_entries(self.entries, "entries", {"add": str, "with": str, "words": str}, {"instead": str})
+        check_entries(self.entries, "entries", {"add": str, "with": str, "words": str}, {"instead": str, "unless": str})
         check_codes(tuple(f"{x['add']}, {x['with']}, {x.get('instead') or x['add']}" for x in self.entries), "entries")
         for x in self.entries:
             re.compile(x["words"])
+            re.compile(x.get("unless", r"(?!)"))
 
 
 @rule("CON-081", "conventions", StatedBesideParams)
@@ -1821,8 +1822,9 @@ def stated_beside(w: Work, r: Rule) -> None:
         condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))), None)
         if condition is None:
             continue
-        told = tuple(w.told(x) for x in episode if any(re.search(entry["words"], said, re.I)
-                                                        for said in w.said_of_patient([(x.start, x.end)])))
+        told = tuple(w.told(x) for x in episode if any(
+            re.search(entry["words"], said, re.I) and not re.search(entry.get("unless", r"(?!)"), said, re.I)
+            for said in w.said_of_patient([(x.start, x.end)])))
         added = w.add(r, System.parse(condition.system), entry["add"], told, after=condition) if told else None
         if added is None:
             continue
@@ -1930,7 +1932,9 @@ def additional_code(w: Work, r: Rule) -> None:
     ("Postpartum anaemia secondary to acute blood loss", O99.0: D62)."""
     p: AdditionalCodeParams = r.params
     for s in [s for s in w.scope(r) if s.kind == "diagnosis"]:
-        said = " ".join(e.text for e in s.evidence if e.assertion == "present")
+        spans = [(e.start, e.end) for e in s.evidence if e.assertion == "present"]
+        # what the statement says of the patient, its denied words blanked ("no free fluid or haemoperitoneum")
+        said = " ".join(w.said_of_patient(spans)) or " ".join(w.text[a:b] for a, b in spans)
         pair = next((x for x in p.pairs if in_refs(s.code, code_refs(x["code"]))
                      and re.search(x.get("words", ""), said, re.I)), None)
         told = code_refs(", ".join(filter(None, (pair["unless"], pair.get("also"))))) if pair is not None else ()

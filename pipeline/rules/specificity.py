@@ -419,20 +419,22 @@ def named_in_full(w: Work, r: Rule) -> None:
         # elbows" in the examination, "Atopic eczema - emollients" in the past history)
         told = replace(s, evidence=tuple(e for e in s.evidence if e.section in p.history))
         better = _named_in_full(w, s, _statement_words(w, s, p), boilerplate, p)
-        if better is None and told.evidence and not _one_side(s, p):
+        if better is None and told.evidence:
             better = _named_in_full(w, s, _statement_words(w, told, p, history=True), boilerplate, p)
+            # the history's "both knees" told before the other knee was replaced: not this episode's
+            better = None if better is not None and _one_side(s, better, p) else better
         if better is None:
             continue
         w.replace(r, s, System.parse(s.system), better.code)
         w.flag(r, p.message, s, codes=(s.code, better.code), other=f"{better.code} ({better.title})")
 
 
-def _one_side(s: CodeSuggestion, p: SpecificityParams) -> bool:
-    """Whether the statements of this episode name the condition on one side only ("Primary
-    osteoarthritis of the right knee"): the history's "both knees" tells of before the other was
-    replaced, not of this episode's condition."""
+def _one_side(s: CodeSuggestion, better: CodeEntry, p: SpecificityParams) -> bool:
+    """Whether ``better`` is a bilateral code and the statements of this episode name the
+    condition on one side only ("Primary osteoarthritis of the right knee")."""
     said = " ".join(e.text for e in s.evidence if e.section not in p.history and e.assertion in STATED)
-    return bool(re.search(r"\b(?:left|right)\b", said, re.I)) and not re.search(r"\b(?:both|bilateral)\b", said, re.I)
+    return bool(re.search(r"\bbilateral\b", better.title, re.I)) and bool(re.search(r"\b(?:left|right)\b", said, re.I)) \
+        and not re.search(r"\b(?:both|bilateral)\b", said, re.I)
 
 
 def _subdivision_of(table: CodeTable, entry: CodeEntry) -> CodeEntry | None:

@@ -224,6 +224,7 @@ def test_an_allergy_taken_off_the_record_is_not_coded(tables, lines, coded):
     ("past_medical_history", "Propranolol was started, but he stopped taking it himself in early 2025.", "Z91.1"),
     ("past_medical_history", "Varices on propranolol (stopped by the patient in 2025).", "Z91.1"),
     ("hpc", "Her propranolol was stopped by the cardiologist.", None),
+    ("hpc", "Her propranolol was stopped by the patient's GP.", None),
     ("hpc", "She told us frankly that she had not collected her tablets since the spring.", "Z91.1"),
     ("hpc", "She had stopped her warfarin five days before the operation as instructed.", None),
     ("hpc", "The ward gave her doses of insulin on time.", None),
@@ -6126,6 +6127,7 @@ def test_the_sessions_arterial_access_and_an_operation_through_a_vein(nhs_tables
      ["H01.2", "Y71.4", "Y75.2"]),
     # a denied conversion is none: the laparoscopy stays as the suggester read it
     ("The appendix was removed laparoscopically, with no conversion to open surgery.", ["T43.9", "H01.2"]),
+    ("It was completed laparoscopically, without conversion to open.", ["T43.9", "H01.2"]),
 ])
 def test_a_laparoscopic_operation_converted_to_open(nhs_tables, story, expected):
     removed = "The appendix was removed and the base was closed with a purse-string suture."
@@ -6179,6 +6181,7 @@ def test_hepatic_encephalopathy_in_alcohol_related_liver_disease_is_k70_4(tables
      ["O00.1", "O08.1"]),
     # an unruptured ectopic that did not bleed has no complication to add
     ("Unruptured right tubal ectopic pregnancy, no haemoperitoneum", ["O00.1"]),
+    ("Unruptured right tubal ectopic pregnancy without haemoperitoneum", ["O00.1"]),
 ])
 def test_an_ectopic_pregnancy_that_bled_takes_its_complication(tables, line, expected):
     x = Excerpt(("diagnoses", line))
@@ -6197,11 +6200,18 @@ def test_a_condition_beside_an_ectopic_pregnancy_keeps_its_own_code(tables, preg
     assert [c.code for c in out.codes] == expected
 
 
-def test_a_procedure_told_only_as_a_possibility_is_not_coded(nhs_tables):
-    line = "We have asked the vascular team to consider treatment of the right varicose veins, possibly endovenous laser ablation."
+@pytest.mark.parametrize("line, operation, assertion, coded", [
+    ("We have asked the vascular team to consider treatment of the right varicose veins, possibly endovenous laser ablation.",
+     "endovenous laser ablation", "uncertain", False),
+    # the sentence is uncertain of the diagnosis it opens with, not of the operation done
+    ("Suspected appendicitis - laparoscopic appendicectomy on 03/04.", "laparoscopic appendicectomy", "present", True),
+])
+def test_a_procedure_told_only_as_a_possibility_is_not_coded(nhs_tables, line, operation, assertion, coded):
     x = Excerpt((None, line))
-    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "L88.1", "primary", x.evidence(line, None, "uncertain"))], "HIS-003")
-    assert out.codes == () and [c.code for c in out.candidates] == ["L88.1"]
+    m = x.mention(operation, None, label="PROCEDURE", assertion=assertion)
+    out = run(nhs_tables, x, [code(nhs_tables, OPCS, "L88.1", "primary", x.evidence(line, None, "uncertain"))], "HIS-003",
+              mentions=[m])
+    assert ([c.code for c in out.codes] == ["L88.1"]) is coded
 
 
 def test_the_operation_the_letter_calls_diagnostic_goes_after_a_therapeutic_one(nhs_tables):
@@ -6242,6 +6252,8 @@ def test_an_allergy_unspecified_is_a_reaction_its_statement_tells(tables, line, 
      ["O80.0", "O99.8", "Z22.3"]),
     ("GBS swab at 35 weeks negative.", ["O80.0"]),
     ("GBS status unknown; IV benzylpenicillin in labour.", ["O80.0"]),
+    ("GBS status: positive on a swab at 36 weeks.", ["O80.0", "O99.8", "Z22.3"]),
+    ("GBS isolated from blood cultures; treated for sepsis.", ["O80.0"]),  # an infection, not a carrier
 ])
 def test_a_group_b_streptococcus_carrier_in_pregnancy(tables, line, expected):
     x = Excerpt(("diagnoses", "1. Spontaneous vaginal delivery"), ("diagnoses", line))
@@ -6256,6 +6268,10 @@ def test_a_group_b_streptococcus_carrier_in_pregnancy(tables, line, expected):
     # a result alone, or a normal one replaced, is no hypokalaemia
     ("Potassium 3.3 on admission, 4.1 the next day.", []),
     ("Potassium 3.9 (normal); magnesium replaced.", []),
+    ("K+ 2.95 on day 2, replaced orally.", ["E87.6"]),
+    # the saline the potassium is given in, and another result corrected, tell no low potassium
+    ("Given potassium chloride 20 mmol in 0.9% saline over 8 hours.", []),
+    ("Potassium 3.4, corrected calcium 2.65 mmol/L.", []),
 ])
 def test_a_low_potassium_told_treated_is_hypokalaemia(tables, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (None, line))
@@ -6268,6 +6284,8 @@ def test_a_low_potassium_told_treated_is_hypokalaemia(tables, line, expected):
     ("4. Coronary artery disease - CABG x3 in 2017, no angina since.", ["Z95.1"]),
     # the valve this episode puts in, named in a dated line of another operation, is no status
     ("3. Coronary artery disease - grafts patent on pre-TAVI angiography (10/2025).", []),
+    ("3. Three-vessel coronary artery disease - unsuitable for CABG (MDT 2025).", []),
+    ("3. Ischaemic heart disease, post-CABG 2015.", ["Z95.1"]),
 ])
 def test_a_dated_graft_in_the_diagnosis_list_is_a_status(tables, line, expected):
     x = Excerpt((None, "Admitted 03/11/2026, discharged 09/11/2026."), ("diagnoses", MAIN[1]), ("diagnoses", line))
@@ -6279,6 +6297,7 @@ def test_a_dated_graft_in_the_diagnosis_list_is_a_status(tables, line, expected)
     (None, "She was seen by the hospital specialist palliative care team on 25/11/2026.", ["Z51.5"]),
     ("procedures", "Palliative care: seen by hospital specialist palliative care team (Sr L. Pascoe) 10/03.", ["Z51.5"]),
     ("plan", "Referral made to the community palliative care team for ongoing support after discharge.", []),
+    (None, "She will be seen by the palliative care team at home next week.", []),
 ])
 def test_specialist_palliative_care_in_the_episode_is_coded(tables, section, line, expected):
     x = Excerpt(("diagnoses", MAIN[1]), (section, line))
