@@ -1792,79 +1792,59 @@ def condition_never_named(w: Work, r: Rule) -> None:
 
 
 @dataclass(frozen=True)
-class StatedBesideParams:
-    # {add, with, words, instead?}: the code of a condition stated beside a coded one of ``with``,
-    # the words that state it present, and the codes read for it alone that it takes the place of
-    # ("Moderate ascites" beside alcohol-related cirrhosis: R18; "hepatic encephalopathy" beside
-    # it: K70.4, not K72.9 or G93.4)
+class StatedParams:
+    # {add, words, with?, treated?, instead?, unless?}: the code of a condition a sentence of this
+    # episode states (``words``, not ``unless``), beside a coded one of ``with`` ("Moderate
+    # ascites" beside alcohol-related cirrhosis: R18; "hepatic encephalopathy" beside it: K70.4,
+    # not K72.9 or G93.4, the codes ``instead``), or a result the same sentence tells ``treated``
+    # ("her potassium fell to 2.9 mmol/L" and "replaced intravenously": E87.6)
     entries: tuple[dict, ...]
     skip_sections: tuple[str, ...]  # sections that tell of other episodes
     message: str
 
     def __post_init__(self):
-        check_entries(self.entries, "entries", {"add": str, "with": str, "words": str}, {"instead": str, "unless": str})
-        check_codes(tuple(f"{x['add']}, {x['with']}, {x.get('instead') or x['add']}" for x in self.entries), "entries")
+        check_entries(self.entries, "entries", {"add": str, "words": str},
+                      {"with": str, "treated": str, "instead": str, "unless": str})
+        check_codes(tuple(", ".join(x.get(k) or x["add"] for k in ("add", "with", "instead")) for x in self.entries),
+                    "entries")
         for x in self.entries:
-            re.compile(x["words"])
-            re.compile(x.get("unless", r"(?!)"))
+            for key in ("words", "treated", "unless"):
+                re.compile(x.get(key, ""))
 
 
-@rule("CON-081", "conventions", StatedBesideParams)
-def stated_beside(w: Work, r: Rule) -> None:
-    """A condition stated present in this episode beside a coded one is coded after it, as the
-    classification places it: a sign the condition does not always bring (ascites beside
-    cirrhosis: R18), or the subdivision of its category that holds it (hepatic encephalopathy in
+def _stated(w: Work, episode: list[SentenceRecord], entry: dict) -> tuple[Evidence, ...]:
+    """The sentences of ``episode`` whose words, denied words blanked, state ``entry``'s condition:
+    its words (and its ``treated`` words) and not its ``unless``."""
+    def says(said: str) -> bool:
+        return bool(re.search(entry["words"], said, re.I) and re.search(entry.get("treated", ""), said, re.I)
+                    and not re.search(entry.get("unless", r"(?!)"), said, re.I))
+    return tuple(w.told(x) for x in episode if any(says(said) for said in w.said_of_patient([(x.start, x.end)])))
+
+
+@rule("CON-081", "conventions", StatedParams)
+def stated_in_episode(w: Work, r: Rule) -> None:
+    """A condition a sentence of this episode states is coded as the classification places it:
+    a sign a coded condition does not always bring, after it (ascites beside cirrhosis: R18), the
+    subdivision of a coded condition's category that holds it (hepatic encephalopathy in
     alcohol-related liver disease: K70.4), the codes read for it alone (K72.9) becoming
-    candidates. What is denied ("Ultrasound: no ascites") is not coded."""
-    p: StatedBesideParams = r.params
+    candidates, and an abnormal result told treated (a low potassium replaced: E87.6). What is
+    denied ("Ultrasound: no ascites") or only measured is not coded."""
+    p: StatedParams = r.params
     episode = w.episode_sentences(p.skip_sections)
     for entry in p.entries:
-        condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))), None)
-        if condition is None:
-            continue
-        told = tuple(w.told(x) for x in episode if any(
-            re.search(entry["words"], said, re.I) and not re.search(entry.get("unless", r"(?!)"), said, re.I)
-            for said in w.said_of_patient([(x.start, x.end)])))
-        added = w.add(r, System.parse(condition.system), entry["add"], told, after=condition) if told else None
+        condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))),
+                         None) if entry.get("with") else None
+        told = _stated(w, episode, entry) if condition is not None or not entry.get("with") else ()
+        added = w.add(r, System.ICD10, entry["add"], told, after=condition) if told else None
         if added is None:
             continue
-        w.flag(r, p.message, added, codes=(added.code, condition.code), other=condition.code)
+        w.flag(r, p.message, added, codes=(added.code, *([condition.code] if condition else [])),
+               other=condition.code if condition else "")
         instead = code_refs(entry.get("instead", ""))
         for s in [s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, instead)
                   and all(any(e.start < x.end and x.start < e.end for x in told) for e in s.evidence)]:
             w.demote(s)
             w.tag(r, s, added)
-
-
-@dataclass(frozen=True)
-class TreatedFindingParams:
-    # {code, words, treated}: a finding's code, the words that give it ("her potassium fell to 2.9
-    # mmol/L") and the words in the same sentence that tell it treated ("replaced intravenously")
-    entries: tuple[dict, ...]
-    skip_sections: tuple[str, ...]  # sections that tell of other episodes
-    message: str
-
-    def __post_init__(self):
-        check_entries(self.entries, "entries", {"code": str, "words": str, "treated": str}, {})
-        check_codes(tuple(x["code"] for x in self.entries), "entries")
-        for x in self.entries:
-            re.compile(x["words"])
-            re.compile(x["treated"])
-
-
-@rule("CON-083", "conventions", TreatedFindingParams)
-def treated_finding(w: Work, r: Rule) -> None:
-    """An abnormal result the letter tells treated in this episode, in one sentence ("On day 3 his
-    potassium fell to 3.0 mmol/L and it was corrected with intravenous potassium chloride"), is
-    coded as the condition it is (hypokalaemia, E87.6); a result alone is not."""
-    p: TreatedFindingParams = r.params
-    episode = w.episode_sentences(p.skip_sections)
-    for entry in p.entries:
-        told = tuple(w.told(x) for x in episode if any(re.search(entry["words"], said, re.I) and re.search(
-            entry["treated"], said, re.I) for said in w.said_of_patient([(x.start, x.end)])))
-        added = w.add(r, System.ICD10, entry["code"], told) if told else None
-        if added is not None:
-            w.flag(r, p.message, added)
 
 
 @dataclass(frozen=True)
