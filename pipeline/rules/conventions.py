@@ -1812,13 +1812,13 @@ class StatedParams:
                 re.compile(x.get(key, ""))
 
 
-def _stated(w: Work, episode: list[SentenceRecord], entry: dict) -> tuple[Evidence, ...]:
-    """The sentences of ``episode`` whose words, denied words blanked, state ``entry``'s condition:
-    its words (and its ``treated`` words) and not its ``unless``."""
+def _stated(w: Work, episode: list[tuple[SentenceRecord, list[str]]], entry: dict) -> tuple[Evidence, ...]:
+    """The sentences of ``episode`` (each with what it says of the patient, denied words blanked)
+    that state ``entry``'s condition: its words (and its ``treated`` words) and not its ``unless``."""
     def says(said: str) -> bool:
         return bool(re.search(entry["words"], said, re.I) and re.search(entry.get("treated", ""), said, re.I)
                     and not re.search(entry.get("unless", r"(?!)"), said, re.I))
-    return tuple(w.told(x) for x in episode if any(says(said) for said in w.said_of_patient([(x.start, x.end)])))
+    return tuple(w.told(x) for x, said in episode if any(says(text) for text in said))
 
 
 @rule("CON-081", "conventions", StatedParams)
@@ -1830,7 +1830,8 @@ def stated_in_episode(w: Work, r: Rule) -> None:
     candidates, and an abnormal result told treated (a low potassium replaced: E87.6). What is
     denied ("Ultrasound: no ascites") or only measured is not coded."""
     p: StatedParams = r.params
-    episode = w.episode_sentences(p.skip_sections)
+    # what each sentence of the episode says of the patient, read once for all the entries
+    episode = [(x, w.said_of_patient([(x.start, x.end)])) for x in w.episode_sentences(p.skip_sections)]
     for entry in p.entries:
         condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))),
                          None) if entry.get("with") else None
