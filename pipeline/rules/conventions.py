@@ -1836,7 +1836,8 @@ def stated_in_episode(w: Work, r: Rule) -> None:
         condition = next((s for s in w.scope(r) if s.kind == "diagnosis" and in_refs(s.code, code_refs(entry["with"]))),
                          None) if entry.get("with") else None
         told = _stated(w, episode, entry) if condition is not None or not entry.get("with") else ()
-        added = w.add(r, System.ICD10, entry["add"], told, after=condition) if told else None
+        system = System.parse(condition.system) if condition else next(x for x in r.applies_to if x.kind == "diagnosis")
+        added = w.add(r, system, entry["add"], told, after=condition) if told else None
         if added is None:
             continue
         w.flag(r, p.message, added, codes=(added.code, *([condition.code] if condition else [])),
