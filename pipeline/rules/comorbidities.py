@@ -82,9 +82,14 @@ class HistoryParams:
     dates: str = DATES  # a full date (letter_year reads the year of the letter from them)
     # a past event among the candidates with at least this suggestion probability gets its history code
     candidate_floor: float = 1.01
+    named: str = "{code} ({title}): a past cancer the letter names ({mention}), treated with nothing current."
+    named_score: float = 0.5  # where the history code of a past cancer read from its line (an event's words) ranks
 
     def __post_init__(self):
-        check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str})
+        check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str, "words": str})
+        for event in self.events:
+            if "words" in event and not {"history", "past_if"} <= event.keys():
+                raise ValueError(f"HIS-002 event {event['codes']!r}: 'words' reads a past cancer's line; it needs 'history' and 'past_if'")
         re.compile(self.dates)
 
 
@@ -405,6 +410,41 @@ def past_events(w: Work, r: Rule) -> None:
         if added is not None:
             w.tag(r, c)
             w.flag(r, p.message, c, other=added.code)
+    _named_past(w, r, system, year)
+
+
+def _named_past(w: Work, r: Rule, system: System, year: int | None) -> None:
+    """A past primary cancer that a line names by words that fix its history code (an event's
+    ``words``: "- Basal cell carcinoma of the right upper back excised in 2020; no recurrence"
+    beside this episode's basal cell carcinoma of the nose, which the ranker read the line into)
+    has that code, where the line tells its treatment ended and nothing current, and stands in
+    the past history or dates it before the letter's year."""
+    p: HistoryParams = r.params
+    for event in [e for e in p.events if "words" in e]:
+        for m in [m for m in w.mentions if not m.procedural and m.assertion in ("present", "historical")
+                  and m.section != "family_history"]:
+            line = _line_of(w, m)
+            if line is None or not re.match(event["words"], w.text[m.start:line.end], re.I):
+                continue
+            # the cancer as its clause names it ("Basal cell carcinoma of the right side of the nose,
+            # excised 2021"): the year after its site dates it
+            told = replace(m, end=m.end + re.search(_CLAUSE_END, w.text[m.end:line.end]).start())
+            if not (line.section in HISTORY_SECTIONS or m.assertion == "historical" or dated_before(line, year, [told])):
+                continue
+            if _says(event["past_if"], [line]) and not _says(event.get("current_if"), [line]):
+                added = w.add(r, system, event["history"], (line,), rule_evidence=True, score=p.named_score)
+                if added is not None:
+                    w.flag(r, p.named, added, mention=m.text)
+
+
+_CLAUSE_END = re.compile(r"[,;:(\u2013\u2014]| - |$")
+
+
+def _line_of(w: Work, m: Mention) -> Evidence | None:
+    """The kept sentence that holds ``m``, a history section's to the end of its line (None where
+    no kept sentence holds it)."""
+    held = w.holding([m])
+    return _lines_of(w, [w.told(w.sentences[held[0]])])[0] if held else None
 
 
 def _past_event(w: Work, p: HistoryParams, s: CodeSuggestion, year: int | None) -> dict | None:

@@ -78,7 +78,7 @@ def codes_of(res) -> list[tuple[str, str]]:
 
 def test_packaged_rules_load_once_and_are_complete(rules):
     assert default_rules() is rules
-    assert rules.version == "2026.79"
+    assert rules.version == "2026.80"
     ids = [r.id for r in rules.rules]
     assert len(ids) == len(set(ids)) and set(ids) <= set(RULES)
     assert {"SEQ-001", "SEQ-002", "SEQ-003", "CON-001", "CON-002", "CON-003", "CON-004", "DOC-001", "DOC-002", "DOC-003",

@@ -438,6 +438,29 @@ def test_a_past_cancer_that_a_line_or_this_episode_says_is_current_stays(tables,
     assert kept in [c.code for c in out.codes]
 
 
+@pytest.mark.parametrize("section, line, history", [
+    ("past_medical_history", "- Squamous cell carcinoma of the right hand excised in 2021, no recurrence.", True),
+    ("secondary_diagnoses", "- Basal cell carcinoma of the right side of the nose, excised 2021 - no recurrence", True),
+    ("past_medical_history", "- Superficial BCC of the left upper back, excised in 2023.", True),
+    # not one in situ, one the line tells current, one of this episode, a relative's, another organ's
+    ("past_medical_history", "- Melanoma in situ of the back excised 2019.", False),
+    ("past_medical_history", "- BCC of the cheek excised 2026, incompletely excised, for re-excision.", False),
+    ("secondary_diagnoses", "- Basal cell carcinoma of the right side of the nose, excised today.", False),
+    ("family_history", "- Melanoma of the back excised 2019 (brother).", False),
+    ("past_medical_history", "- Squamous cell carcinoma of the lung, lobectomy 2019, no recurrence.", False),
+])
+def test_a_past_skin_cancer_is_read_from_its_line_beside_this_episodes_skin_cancer(tables, section, line, history):
+    """The ranker reads the past skin cancer's line into this episode's skin cancer code: its kind
+    names it apart, and its line tells it treated and nothing current."""
+    current = ("diagnoses", "1. Nodular basal cell carcinoma, left temple.")
+    x = Excerpt(current, (section, line), (None, "Discharged 23/10/2026."))
+    words = next(w for w in ("Squamous cell carcinoma", "Basal cell carcinoma", "BCC", "Melanoma") if w in line)
+    mentions = [x.mention("basal cell carcinoma", "diagnoses"), x.mention(words, section)]
+    bcc = code(tables, WHO, "C44.3", "primary", x.evidence("Nodular basal cell carcinoma", "diagnoses") + x.evidence(line, section))
+    out = run(tables, x, [bcc], "HIS-002", mentions=mentions)
+    assert coded(out) == [("ICD-10", "C44.3")] + ([("ICD-10", "Z85.8")] if history else [])
+
+
 @pytest.mark.parametrize("suggest, coded_history", [(0.24, True), (0.01, False)])
 def test_a_past_event_left_among_the_candidates_still_gets_its_history_code(tables, suggest, coded_history):
     line = "- TIA 2020, no residual deficit"
