@@ -192,6 +192,8 @@ PROCEDURE_NOUNS = {
     "needle aspiration": "needle aspiration",
     # "manipulation of the nasal bones under general anaesthetic"
     "manipulation": "manipulation",
+    # "irrigation and closure of the 4 cm left parietal scalp laceration"
+    "closure": "closure",
     # "insertion of an uncovered self-expanding metal colonic stent"
     "insertion": "insertion",
     # "incision and curettage of a left upper eyelid chalazion"
@@ -210,10 +212,12 @@ carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture o
 inflammation wound burn pain prolapse adenocarcinoma adenoma neuritis neuronitis neuropathy palsy""".split())
 
 # Words next to a generic procedure noun that make it describe something else, not an
-# operation done: "resection margins clear", "the repair site", "mismatch repair proficient".
+# operation done: "resection margins clear", "the repair site", "mismatch repair proficient", a
+# closure a body part makes ("incomplete eye closure" of a facial palsy, "poor lid closure").
 NOT_DONE_AFTER = frozenset({"margin", "margins", "specimen", "specimens", "site", "proficient", "deficient", "status",
                             "bed", "cavity", "line"})
-NOT_DONE_BEFORE = frozenset({"mismatch", "dna"})
+NOT_DONE_BEFORE = frozenset({"mismatch", "dna", "eye", "eyes", "eyelid", "eyelids", "lid", "lids", "mouth", "jaw",
+                             "incomplete", "poor", "weak", "valve", "glottic"})
 
 # One side of the body as letters write it; not "bilateral", which changes codes in every
 # classification (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia).

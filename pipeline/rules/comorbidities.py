@@ -4,6 +4,7 @@ and past acute events coded by their history codes (citations in ``rules.yaml``)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +74,12 @@ class StatusParams:
                         self.treated_before, self.treated_after, self.taken_before, self.denied, self.labelled, self.delabelled, self.conditional):
             re.compile(pattern)
 
+    @functools.cached_property
+    def allergens(self) -> re.Pattern:
+        """The substances of every allergy entry, built once: where another is named, what the
+        sentence says after it is that one's."""
+        return re.compile("|".join(f"(?:{e['words']})" for e in self.codes if "allergies" in e["sections"]), re.I)
+
 
 @dataclass(frozen=True)
 class HistoryParams:
@@ -122,7 +129,11 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
         if taken is not None:  # "tolerates oxycodone", "changed to teicoplanin and gentamicin": a drug taken
             readings.append(taken)
             continue
-        denied = re.search(p.denied, said[found.end():], re.I)
+        # up to another class's substance: "allergic to penicillin (urticaria ...); codeine makes her
+        # badly constipated, which is an intolerance rather than an allergy" denies the codeine only
+        rest = said[found.end():]
+        other = next((m for m in p.allergens.finditer(rest) if not words.fullmatch(m.group(0))), None)
+        denied = re.search(p.denied, rest[:other.start()] if other else rest, re.I)
         if denied is not None:  # "Morphine - itching (intolerance, not an allergy)": said to be none
             readings.append(denied)
             continue

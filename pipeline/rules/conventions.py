@@ -859,6 +859,36 @@ class RepairParams:
             re.compile(pattern)
 
 
+@dataclass(frozen=True)
+class VaginalBirthParams:
+    codes: tuple[str, ...]  # the care of a uterine scar from previous surgery (O34.2)
+    vaginal: tuple[str, ...]  # the OPCS-4 methods of a vaginal delivery
+    caesarean: tuple[str, ...]  # ... and of a caesarean section
+    instead: str  # the vaginal delivery following a previous caesarean section (O75.7)
+    message: str
+
+    def __post_init__(self):
+        for name in ("codes", "vaginal", "caesarean"):
+            check_codes(getattr(self, name), name)
+        check_codes((self.instead,), "instead")
+
+
+@rule("CON-084", "conventions", VaginalBirthParams)
+def vaginal_birth_after_caesarean(w: Work, r: Rule) -> None:
+    """The care of a uterine scar from a previous caesarean section (O34.2) of a woman this episode
+    delivered vaginally, by no caesarean (a method of vaginal delivery is coded, none of a
+    caesarean), is the vaginal delivery following a previous caesarean section (O75.7), which
+    O34.2 excludes: coded in its place."""
+    p: VaginalBirthParams = r.params
+    methods = [s.code for s in w.codes if s.system == System.OPCS4.value]
+    vaginal, caesarean = code_refs(" ".join(p.vaginal)), code_refs(" ".join(p.caesarean))
+    if not any(in_refs(c, vaginal) for c in methods) or any(in_refs(c, caesarean) for c in methods):
+        return
+    for s in [s for s in w.scope(r) if in_refs(s.code, code_refs(" ".join(p.codes)))]:
+        w.replace(r, s, System.parse(s.system), p.instead)
+        w.flag(r, p.message, s, other=p.instead)
+
+
 def _repair_words(w: Work, p: RepairParams, x: SentenceRecord) -> list[re.Match]:
     """The repair words of a sentence that are not inside an operation named otherwise ("inguinal
     hernia repair"; a mention that is the repair word alone names nothing else)."""

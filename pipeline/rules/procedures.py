@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from clincoder.core.codes import System, opcs4_supplementary
 from clincoder.core.contracts import Mention, SentenceRecord
@@ -434,10 +434,14 @@ class SideParams:
     codes: tuple[str, ...]  # the laterality codes
     paired: tuple[str, ...]  # the operations on paired organs and limbs (ranges, one string or more)
     message: str
+    # supplementary codes of a second site of the operation, whose own side follows them (the
+    # harvest of a graft's skin from the left postauricular skin, Y58.1 Z94.3)
+    opens: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_codes(self.codes, "codes")
         check_codes(self.paired, "paired")
+        check_codes(self.opens, "opens")
 
 
 @rule("SUP-003", "conventions", SideParams)
@@ -445,15 +449,17 @@ def side_of_a_paired_organ(w: Work, r: Rule) -> None:
     """A laterality code only where an operation on a paired organ or limb is coded, and once
     after each operation."""
     sides, paired = code_refs(" ".join(r.params.codes)), code_refs(" ".join(r.params.paired))
+    opens = code_refs(" ".join(r.params.opens))
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     operations = [s for s in procedures if not opcs4_supplementary(s.code)]
     any_paired = any(in_refs(s.code, paired) for s in operations)
     operation, sided = None, False
     for s in procedures:
-        if not opcs4_supplementary(s.code):
+        if not opcs4_supplementary(s.code) or in_refs(s.code, opens):
             operation, sided = s, False
         elif in_refs(s.code, sides):
-            if any_paired and not sided:
+            # (a second site's side stands whatever the operation: the donor skin of a nose's graft)
+            if (any_paired or operation is not None and in_refs(operation.code, opens)) and not sided:
                 sided = True
                 continue
             w.demote(s)
@@ -777,6 +783,59 @@ def site_taken_by_an_operation(w: Work, r: Rule) -> None:
             w.demote(s)
             w.tag(r, s)
             w.flag(r, p.message, s)
+
+
+@dataclass(frozen=True)
+class DonorParams:
+    grafts: tuple[str, ...]  # the skin grafts whose donor site a harvest code gives
+    # the words that tell where the graft was taken from: groups ``side`` and ``site``
+    donor: str
+    # {words, add, site?}: the harvest code by the donor site the words name, with the site's own
+    # skin code (``site``) where the harvest code does not name it; the first that applies
+    harvests: tuple[dict, ...]
+    other: str  # the harvest code of a donor site none names (other specified)
+    sides: dict[str, str]  # side word -> laterality code
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.grafts, "grafts")
+        check_entries(self.harvests, "harvests", {"words": str, "add": str}, {"site": str})
+        check_codes(tuple(x for h in self.harvests for x in (h["add"], h.get("site", h["add"]))), "harvests")
+        check_codes((self.other, *self.sides.values()), "other, sides")
+        if not {"side", "site"} <= set(re.compile(self.donor).groupindex):
+            raise ValueError("donor: needs the groups 'side' and 'site'")
+
+
+@rule("SUP-006", "conventions", DonorParams)
+def donor_site(w: Work, r: Rule) -> None:
+    """A skin graft whose statement tells where it was taken from ("a full-thickness skin graft
+    harvested from the left postauricular skin") is followed, after its own supplementary codes,
+    by the harvest of skin for the graft (Y58: post auricular Y58.1, else Y58.8 with the donor's
+    skin site) and the donor site's side."""
+    p: DonorParams = r.params
+    for graft in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, code_refs(" ".join(p.grafts)))]:
+        told = next(((e, m) for e in graft.evidence if (m := re.search(p.donor, e.text, re.I))), None)
+        if told is None:
+            continue
+        e, found = told
+        # the words that name the donor site are the harvest's evidence
+        donor = (replace(e, start=e.start + found.start(), end=e.start + found.end(), text=found.group(0)),)
+        harvest = next((h for h in p.harvests if re.search(h["words"], found.group("site"), re.I)), {"add": p.other})
+        side = p.sides.get((found.group("side") or "").lower())
+        system, after = System.parse(graft.system), _last_qualifier(w, graft)
+        for code in [c for c in (harvest["add"], harvest.get("site"), side) if c]:
+            # (each its own: the graft's site and side stay after the graft)
+            after = w.add(r, system, code, donor, after=after, repeat=True, rule_evidence=True) or after
+        w.tag(r, graft)
+        w.flag(r, p.message, graft, other=harvest["add"], mention=found.group(0))
+
+
+def _last_qualifier(w: Work, s: CodeSuggestion) -> CodeSuggestion:
+    """The last of the supplementary codes that directly follow ``s`` (``s`` itself without any)."""
+    at = w.codes.index(s)
+    while at + 1 < len(w.codes) and opcs4_supplementary(w.codes[at + 1].code):
+        at += 1
+    return w.codes[at]
 
 
 def _site_titled(w: Work, site: CodeSuggestion, operation: CodeSuggestion) -> bool:

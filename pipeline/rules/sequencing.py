@@ -136,6 +136,36 @@ def stated_primary(w: Work, r: Rule) -> None:
     w.flag(r, p.message, best, other=mine[0].code)
 
 
+@dataclass(frozen=True)
+class PoisoningFirstParams:
+    poisonings: tuple[str, ...]  # poisoning by drugs, medicaments and biological substances (T36-T50)
+    disorders: tuple[str, ...]  # the mental and behavioural disorders (F00-F99)
+    message: str
+
+    def __post_init__(self):
+        check_codes(self.poisonings, "poisonings")
+        check_codes(self.disorders, "disorders")
+
+
+@rule("SEQ-021", "sequencing", PoisoningFirstParams)
+def poisoning_first(w: Work, r: Rule) -> None:
+    """A poisoning by a drug this episode tells (present) is the primary diagnosis before a mental
+    or behavioural disorder made primary: the overdose is the condition the admission treated, the
+    depression behind it follows ("Our diagnosis is recurrent depressive disorder" in the liaison
+    psychiatrist's letter of a paracetamol overdose)."""
+    p: PoisoningFirstParams = r.params
+    mine = [s for s in w.scope(r) if s.kind == "diagnosis"]
+    if not mine or not in_refs(mine[0].code, code_refs(" ".join(p.disorders))):
+        return
+    poisoning = next((s for s in mine[1:] if in_refs(s.code, code_refs(" ".join(p.poisonings)))
+                      and any(e.assertion == "present" and e.section not in HISTORY_SECTIONS for e in s.evidence)), None)
+    if poisoning is None:
+        return
+    w.move_before(poisoning, mine[0])
+    w.tag(r, poisoning)
+    w.flag(r, p.message, poisoning, other=mine[0].code)
+
+
 def _explained_there(s: CodeSuggestion, mine: list[CodeSuggestion], p: StatedPrimaryParams) -> bool:
     """Whether ``s`` is a symptom code and a suggested code rests on a statement of ``p.sections``
     that supports it too (the diagnosis that statement names explains the symptom), or holds it
@@ -713,7 +743,9 @@ def performed_procedure(w: Work, r: Rule) -> None:
                 and not ((c.suggest or 0.0) < p.min_over_policy and _read_as_policy(w, c, policy))
                 and not any(undocumented(w, d, c) for d in documented)]
         if pool:
-            best = max(pool, key=lambda c: (c.score if mine else 0.0, c.suggest or 0.0))
+            # of the likeliest, one whose title a present mention names first ("laparoscopic
+            # pyloromyotomy": G40.1, not an operation on the mouth read from a nasogastric tube)
+            best = max(pool, key=lambda c: (c.score if mine else 0.0, bool(w.naming(c, least=1)), c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)
             if added is not None:
                 w.flag(r, message, added, other=", ".join(s.code for s in mine))

@@ -73,14 +73,17 @@ def one_sex_only(w: Work, r: Rule) -> None:
 
 @dataclass(frozen=True)
 class AgeParams:
-    # {codes, youngest?, oldest?, system?}: the ages in whole years (on admission) a code range is
-    # for; the range is of diagnoses unless ``system`` names a procedure classification (OPCS-4)
+    # {codes, youngest?, oldest?, system?, instead?}: the ages in whole years (on admission) a code
+    # range is for; the range is of diagnoses unless ``system`` names a procedure classification
+    # (OPCS-4); ``instead``: the code of the patient's age, coded in its place
     limits: tuple[dict, ...]
     message: str
+    instead: str = "{code} ({title}) is not coded for a patient of this age ({value} in this episode): {other} is."
 
     def __post_init__(self):
-        check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int, "system": str})
+        check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int, "system": str, "instead": str})
         check_codes(tuple(e["codes"] for e in self.limits), "limits")
+        check_codes(tuple(e["instead"] for e in self.limits if "instead" in e), "instead")
 
 
 @rule("CON-048", "conventions", AgeParams)
@@ -98,6 +101,11 @@ def for_an_age(w: Work, r: Rule) -> None:
             continue
         mine = [s for s in w.scope(r) if (s.system == limit["system"] if "system" in limit else s.kind == "diagnosis")]
         for s in [s for s in mine if in_refs(s.code, refs)]:
+            age = f"{int(years)} years" if years >= 1 else f"{w.age_days} days"
+            if "instead" in limit:  # the code of this age in its place ("pyloric stenosis" of a baby: Q40.0)
+                w.replace(r, s, System.parse(s.system), limit["instead"])
+                w.flag(r, p.instead, s, value=age, other=limit["instead"])
+                continue
             w.rule_out(s)
             w.tag(r, s)
-            w.flag(r, p.message, s, value=f"{int(years)} years" if years >= 1 else f"{w.age_days} days")
+            w.flag(r, p.message, s, value=age)

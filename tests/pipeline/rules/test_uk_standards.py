@@ -1151,6 +1151,7 @@ def test_anaesthetics_are_not_coded_under_the_profile_policy(tables, policy_code
     ("Back-to-back nebulised salbutamol and ipratropium", "E89.3", False),
     ("Intravenous co-amoxiclav and fluids for 48 hours", "X29.2", False),
     ("Cycle 1 of intravenous FOLFOX given", "X35.2", True),  # chemotherapy stays codable
+    ("Filgrastim (G-CSF) subcutaneously for 4 days", "X38.7", False),  # a growth factor: a drug by its route
 ])
 def test_drug_treatment_by_its_route_is_not_coded(tables, line, drug_code, coded):
     x = Excerpt(("procedures", "Flexible cystoscopy and bladder biopsy"), ("procedures", line))
@@ -1159,6 +1160,20 @@ def test_drug_treatment_by_its_route_is_not_coded(tables, line, drug_code, coded
     assert [c.code for c in out.codes] == (["M45.1", drug_code] if coded else ["M45.1"])
     assert drug_code in [c.code for c in out.codes + out.candidates]
     assert coded or "drug treatment by its route is not a procedure" in out.flags[0].message
+
+
+def test_a_procedure_done_without_a_suggested_code_gets_the_code_its_mention_names(tables):
+    """Of the candidates behind present procedure mentions, the one whose title a mention names
+    stands for the operation: the cholecystectomy, not a catheter read more likely from another
+    sentence's tube."""
+    op, tube = "Laparoscopic cholecystectomy on 19/09.", "A urinary catheter was passed on the ward."
+    x = Excerpt(("procedures", op), (None, tube))
+    mentions = [x.mention("Laparoscopic cholecystectomy", "procedures", label="PROCEDURE"),
+                x.mention("urinary catheter", label="PROCEDURE")]
+    candidates = [replace(code(tables, OPCS, "J18.3", "candidate", x.evidence(op, "procedures"), score=0.05), suggest=0.06),
+                  replace(code(tables, OPCS, "X56.2", "candidate", x.evidence(tube), score=0.0), suggest=0.07)]
+    out = run(tables, x, [], "SEQ-007", mentions=mentions, candidates=candidates)
+    assert [c.code for c in out.codes] == ["J18.3"]
 
 
 @pytest.mark.parametrize("history, expected", [
@@ -2201,6 +2216,13 @@ def test_a_sentence_that_only_negates_adds_no_status_code(tables):
     (("1. Co-amoxiclav - rash", "2. Codeine - vomiting"), ["Z88.0"]),  # a side effect is no allergy
     (("Amoxicillin - rash", "Flucloxacillin - rash"), ["Z88.0"]),  # one status code per class of drug
     (("Septrin (SJS)", "Tramadol - confusion", "Naproxen - GI upset"), ["Z88.2", "Z88.5"]),  # GI upset: a side effect
+    # an itch the sentence calls no allergy, and a drug of the class taken without a problem
+    (("Penicillin - rash.", "She also reports that morphine makes her itch, which is an intolerance rather than an "
+      "allergy; she had oxycodone after surgery without any problem."), ["Z88.0"]),
+    (("Morphine - urticaria; oxycodone - rash.",), ["Z88.5"]),
+    # the denial after another class's substance is that one's
+    (("She is allergic to penicillin (urticaria and lip swelling in 2004); codeine makes her badly constipated, "
+      "which is an intolerance rather than an allergy.",), ["Z88.0"]),
 ])
 def test_each_drug_allergy_class_is_coded_once(tables, lines, expected):
     x = Excerpt(MAIN, *(("allergies", line) for line in lines))
@@ -2571,6 +2593,9 @@ def test_a_chemotherapy_delivery_not_told_given_is_not_offered_as_the_main_proce
     ("C15.3", "1. Squamous cell carcinoma of the upper third of the oesophagus", True),
     ("C61", "- Ca prostate 2019, radical radiotherapy", True),
     ("D46.9", "1. MDS with transfusion-dependent anaemia", True),
+    # an injury of an unspecified region is one its statement tells
+    ("T14.8", "Ultrasound confirmed infantile hypertrophic pyloric stenosis.", False),
+    ("T14.8", "Multiple superficial injuries after the assault.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -4154,6 +4179,11 @@ def test_a_procedure_done_without_a_suggested_code_gets_its_likeliest_one(tables
         rules = replace(rules, rules=tuple(replace(r, enabled=r.id != "CON-007") for r in rules.rules))
         out = apply_rules(LetterResult("t", "uk", candidates=tuple(candidates)), tables, mentions, x.text,
                           rules=rules, sentences=x.sentences)
+        # the operation a mention names (the cholecystectomy) before the likelier scan
+        assert [c.code for c in out.codes] == ["J18.3"]
+        imaging = tuple(c for c in candidates if c.code != "J18.3")
+        out = apply_rules(LetterResult("t", "uk", candidates=imaging), tables, mentions, x.text,
+                          rules=rules, sentences=x.sentences)
         assert [c.code for c in out.codes] == ["U21.2"]
 
 
@@ -5404,6 +5434,64 @@ def test_a_code_kept_for_another_age_is_not_coded(tables, age_days, expected):
     assert bool(out.flags) == (len(expected) == 2)
 
 
+@pytest.mark.parametrize("line, graft, expected", [
+    ("Full-thickness skin graft harvested from the left postauricular skin.", "S36.2", ["S36.2", "Y58.1", "Z94.3"]),
+    ("Full-thickness skin graft harvested from the right inner thigh with a scalpel.", "S36.2",
+     ["S36.2", "Y58.8", "Z50.4", "Z94.2"]),
+    # a split-thickness graft's donor site heals by itself: no harvest code
+    ("Split-thickness skin graft harvested from the right anterolateral thigh with an air dermatome.", "S35.9",
+     ["S35.9"]),
+    ("Full-thickness skin graft harvested from the left supraclavicular fossa (good colour match).", "S36.2",
+     ["S36.2", "Y58.8", "Z48.2", "Z94.3"]),
+    ("Full-thickness skin graft to the defect.", "S36.2", ["S36.2"]),  # no donor site told: no harvest code
+])
+def test_a_skin_graft_is_followed_by_the_harvest_of_its_donor_skin(tables, line, graft, expected):
+    x = Excerpt(("procedures", line))
+    out = run(tables, x, [code(tables, OPCS, graft, "primary", x.evidence(line, "procedures"))], "SUP-006", "SUP-003")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("section, expected", [
+    ("diagnoses", ["T39.1", "F33.1"]),  # the overdose the admission treated, before the depression behind it
+    ("past_medical_history", ["F33.1", "T39.1"]),  # an overdose of an earlier year is no condition treated now
+])
+def test_a_poisoning_is_the_primary_diagnosis_before_the_disorder_behind_it(tables, section, expected):
+    x = Excerpt(("diagnoses", "Our diagnosis is recurrent depressive disorder, current episode moderate."),
+                (section, "Intentional paracetamol overdose."))
+    codes = [code(tables, WHO, "F33.1", "primary", x.evidence("recurrent depressive disorder", "diagnoses")),
+             code(tables, WHO, "T39.1", evidence=x.evidence("Intentional paracetamol overdose.", section))]
+    out = run(tables, x, codes, "SEQ-021")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("method, expected", [
+    ("R24.9", ["O75.7", "Z37.0"]),  # a vaginal birth after a caesarean: O34.2 excludes it
+    ("R18.2", ["O34.2", "Z37.0"]),  # a trial of labour that ended in a caesarean keeps the scar's care
+])
+def test_a_vaginal_birth_after_a_caesarean_is_o75_7(tables, method, expected):
+    x = Excerpt(("diagnoses", "1. SVD at 39+2 - successful VBAC (one previous LSCS)"))
+    ev = x.evidence("SVD at 39+2 - successful VBAC (one previous LSCS)", "diagnoses")
+    codes = [code(tables, WHO, "O34.2", "primary", ev), code(tables, WHO, "Z37.0", evidence=ev),
+             code(tables, OPCS, method, "primary", ev)]
+    out = run(tables, x, codes, "CON-084")
+    assert [c.code for c in out.codes if c.system == "ICD-10"] == expected
+    assert out.codes[0].role == "primary"
+
+
+@pytest.mark.parametrize("age_days, expected", [
+    (34, ["Q40.0", "E87.3"]),  # a baby's pyloric stenosis is the infantile one
+    (365 * 60, ["K31.1", "E87.3"]),
+])
+def test_a_code_kept_for_another_age_gives_way_to_the_code_of_this_age(tables, age_days, expected):
+    x = Excerpt(("diagnoses", "1. Hypertrophic pyloric stenosis. 2. Hypochloraemic alkalosis."))
+    codes = (code(tables, WHO, "K31.1", "primary", x.evidence("Hypertrophic pyloric stenosis", "diagnoses")),
+             code(tables, WHO, "E87.3", evidence=x.evidence("Hypochloraemic alkalosis", "diagnoses")))
+    out = apply_rules(LetterResult("t", "uk", codes=codes), tables, [], x.text, rules=only("CON-048"),
+                      sentences=x.sentences, age_days=age_days)
+    assert [c.code for c in out.codes] == expected
+    assert out.codes[0].role == "primary"
+
+
 @pytest.mark.parametrize("age_days, expected", [
     (120, ["F03.1"]),  # a baby's cleft lip repair: the caesarean it was born by was its mother's operation
     (365 * 30, ["F03.1", "R18.2"]),
@@ -6184,6 +6272,20 @@ def test_ascites_beside_a_disease_of_the_liver_is_coded(tables, condition, line,
     if query is not None:
         x.sentences[1] = replace(x.sentences[1], query=query)
     out = run(tables, x, [code(tables, WHO, condition, "primary", x.evidence("Liver disease", "diagnoses"))], "CON-081")
+    assert [c.code for c in out.codes] == expected
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("He was admitted nine days after cycle 3 of palliative FOLFOX chemotherapy.", ["A41.9", "D70", "Y43.3", "I10"]),
+    # a neutropenia of a patient the episode tells on no chemotherapy is not the drug's
+    ("He was admitted with a fever after a week of a sore throat.", ["A41.9", "D70", "I10"]),
+])
+def test_the_neutropenia_of_a_patient_on_chemotherapy_is_the_drugs(tables, line, expected):
+    x = Excerpt(("diagnoses", "1. Neutropenic sepsis"), ("diagnoses", "2. Hypertension"), (None, line))
+    codes = [code(tables, WHO, "A41.9", "primary", x.evidence("Neutropenic sepsis", "diagnoses")),
+             code(tables, WHO, "D70", evidence=x.evidence("Neutropenic sepsis", "diagnoses")),
+             code(tables, WHO, "I10", evidence=x.evidence("Hypertension", "diagnoses"))]
+    out = run(tables, x, codes, "CON-081")
     assert [c.code for c in out.codes] == expected
 
 

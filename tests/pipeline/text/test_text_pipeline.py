@@ -358,6 +358,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
     # an operation to be weighed later, or a test that could not be done, is not this episode's
     ("We will see him in clinic, when tonsillectomy will be considered and discussed with him.", "tonsillectomy",
      "hypothetical"),
+    # a surveillance the patient needs from now on; a toxin test and a screen that found nothing
+    ("She needs yearly surveillance colonoscopy under the hepatology clinic.", "surveillance colonoscopy",
+     "hypothetical"),
+    ("Stool: Clostridioides difficile GDH and toxin negative.", "Clostridioides difficile", "negated"),
+    ("Infliximab was given after a negative screen (QuantiFERON, hepatitis B and C, HIV).", "hepatitis B", "negated"),
     ("If the arrhythmia recurs we may consider a repeat ablation.", "ablation", "hypothetical"),
     ("Nerve conduction studies could not be done during the admission.", "Nerve conduction studies", "negated"),
     # a judgement of an operation done; this episode's wounds
@@ -509,6 +514,7 @@ def test_a_dilatation_seen_on_imaging_is_a_finding_not_the_operation(analyse, te
 
 @pytest.mark.parametrize("text, mention, label", [
     ("1. Holmium laser cystolitholapaxy", "cystolitholapaxy", "PROCEDURE"),  # a one-word operation (-lapaxy)
+    ("Irrigation and closure of the 4 cm left parietal scalp laceration with sutures.", "closure", "PROCEDURE"),
     ("Endoscopic bipolar electrocautery of the L Little's area vessel.", "electrocautery", "PROCEDURE"),
     ("She was thrombolysed with alteplase.", "thrombolysed", "PROCEDURE"),
     ("IV alteplase 0.9 mg/kg at 11:51.", "IV alteplase", "PROCEDURE"),
@@ -520,7 +526,11 @@ def test_operations_written_in_one_word_or_by_their_drug_are_mentions(analyse, t
 @pytest.mark.parametrize("text, word", [("Renal dietitian review: low potassium diet sheet.", "potassium"),
                                         ("Advised a low-salt diet.", "salt"),
                                         # the eyes' fixation is no fixation of a bone
-                                        ("Left-beating nystagmus, suppressed by fixation.", "fixation")])
+                                        ("Left-beating nystagmus, suppressed by fixation.", "fixation"),
+                                        # the table a fracture is reduced on is no traction of the spine
+                                        ("Closed reduction on the traction table and fixation with a dynamic hip screw.", "traction"),
+                                        # a closure a body part makes is no operation
+                                        ("Exposure keratopathy from the incomplete eye closure.", "closure")])
 def test_a_phrase_that_names_nothing_takes_its_words(analyse, text, word):
     """"a low potassium diet" is advice, not hypokalaemia: the phrase takes the words and names nothing."""
     assert not any(word in m.text.lower() for m in mentions_of(analyse(text)))
