@@ -212,12 +212,15 @@ carcinoma cancer neoplasm malignancy metastasis metastases perforation rupture o
 inflammation wound burn pain prolapse adenocarcinoma adenoma neuritis neuronitis neuropathy palsy""".split())
 
 # Words next to a generic procedure noun that make it describe something else, not an
-# operation done: "resection margins clear", "the repair site", "mismatch repair proficient", a
-# closure a body part makes ("incomplete eye closure" of a facial palsy, "poor lid closure").
+# operation done: "resection margins clear", "the repair site", "mismatch repair proficient".
 NOT_DONE_AFTER = frozenset({"margin", "margins", "specimen", "specimens", "site", "proficient", "deficient", "status",
                             "bed", "cavity", "line"})
-NOT_DONE_BEFORE = frozenset({"mismatch", "dna", "eye", "eyes", "eyelid", "eyelids", "lid", "lids", "mouth", "jaw",
-                             "incomplete", "poor", "weak", "valve", "glottic"})
+NOT_DONE_BEFORE = frozenset({"mismatch", "dna"})
+# ... and those before a closure that no operation made, or that is a step of one ("incomplete eye
+# closure", "spontaneous closure of the ductus", "skin closure with clips")
+NOT_DONE_BEFORE_CLOSURE = frozenset({"eye", "eyes", "eyelid", "eyelids", "lid", "lids", "mouth", "jaw", "incomplete",
+                                     "poor", "weak", "valve", "glottic", "spontaneous", "fontanelle", "ductal", "duct",
+                                     "skin", "port", "site", "mass", "layered", "fascial", "direct"})
 
 # One side of the body as letters write it; not "bilateral", which changes codes in every
 # classification (Q22 bilateral, Q23 unilateral excision of adnexa; K40.2 bilateral inguinal hernia).

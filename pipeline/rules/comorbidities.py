@@ -132,7 +132,9 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
         # up to another class's substance: "allergic to penicillin (urticaria ...); codeine makes her
         # badly constipated, which is an intolerance rather than an allergy" denies the codeine only
         rest = said[found.end():]
-        other = next((m for m in p.allergens.finditer(rest) if not words.fullmatch(m.group(0))), None)
+        # (not one listed with it: "Morphine and ibuprofen - itching, not true allergies" denies both)
+        other = next((m for m in p.allergens.finditer(rest)
+                      if not words.fullmatch(m.group(0)) and not _LISTED.fullmatch(rest[:m.start()])), None)
         denied = re.search(p.denied, rest[:other.start()] if other else rest, re.I)
         if denied is not None:  # "Morphine - itching (intolerance, not an allergy)": said to be none
             readings.append(denied)
@@ -144,6 +146,9 @@ def _no_allergy(said: str, words: re.Pattern, p: StatusParams) -> re.Match | Non
             return None
         readings.append(reading)
     return readings[0] if readings else None
+
+
+_LISTED = re.compile(r"[\s,/&+]*(?:and|or)?[\s,/&+]*", re.I)  # what stands between substances listed together
 
 
 def _diagnosis_system(w: Work, r: Rule) -> System | None:
@@ -435,12 +440,15 @@ def _named_past(w: Work, r: Rule, system: System, year: int | None) -> None:
         for m in [m for m in w.mentions if not m.procedural and m.assertion in ("present", "historical")
                   and m.section != "family_history"]:
             line = _line_of(w, m)
-            if line is None or not re.match(event["words"], w.text[m.start:line.end], re.I):
+            if line is None:
                 continue
-            # the cancer as its clause names it ("Basal cell carcinoma of the right side of the nose,
-            # excised 2021"): the year after its site dates it
+            # the cancer as its clause names it ("Malignant melanoma of the left calf, excised 2015";
+            # "Basal cell carcinoma of the right side of the nose, excised 2021"): the year after its
+            # site dates it; not one in situ (D03-D04, a history of which is Z86.0)
             told = replace(m, end=m.end + re.search(_CLAUSE_END, w.text[m.end:line.end]).start())
-            if not (line.section in HISTORY_SECTIONS or m.assertion == "historical" or dated_before(line, year, [told])):
+            clause = w.text[told.start:told.end]
+            if not re.search(event["words"], clause, re.I) or _IN_SITU.search(clause) or not (
+                    line.section in HISTORY_SECTIONS or m.assertion == "historical" or dated_before(line, year, [told])):
                 continue
             if _says(event["past_if"], [line]) and not _says(event.get("current_if"), [line]):
                 added = w.add(r, system, event["history"], (line,), rule_evidence=True, score=p.named_score)
@@ -448,7 +456,8 @@ def _named_past(w: Work, r: Rule, system: System, year: int | None) -> None:
                     w.flag(r, p.named, added, mention=m.text)
 
 
-_CLAUSE_END = re.compile(r"[,;:(\u2013\u2014]| - |$")
+_CLAUSE_END = re.compile(r"[,;:\u2013\u2014]| - |$")
+_IN_SITU = re.compile(r"\bin[\s-]*situ\b|(?-i:\bMIS\b)", re.I)
 
 
 def _line_of(w: Work, m: Mention) -> Evidence | None:

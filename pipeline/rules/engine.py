@@ -57,19 +57,28 @@ class Work:
         and enabled; None otherwise."""
         return next((x for x in self.ruleset.rules if x.id == rule_id and x.enabled), None)
 
+    def at(self, s: CodeSuggestion) -> int:
+        """Where ``s`` itself stands in the suggested codes: the same object, not the first equal
+        one (a site code repeated after two operations of one statement is equal to the other);
+        an equal one where ``s`` is a copy of it."""
+        for i, c in enumerate(self.codes):
+            if c is s:
+                return i
+        return self.codes.index(s)
+
     def move_before(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
         """``s`` directly before ``target`` (nothing moves where they are the same code)."""
         if s is target:
             return
-        self.codes.remove(s)
-        self.codes.insert(self.codes.index(target), s)
+        del self.codes[self.at(s)]
+        self.codes.insert(self.at(target), s)
 
     def move_after(self, s: CodeSuggestion, target: CodeSuggestion) -> None:
         """``s`` directly after ``target`` (a supplementary code after the code it qualifies)."""
         if s is target:
             return
-        self.codes.remove(s)
-        self.codes.insert(self.codes.index(target) + 1, s)
+        del self.codes[self.at(s)]
+        self.codes.insert(self.at(target) + 1, s)
 
     def unmark_primary(self, s: CodeSuggestion) -> CodeSuggestion:
         """``s`` no longer marked primary (SEQ-001 keeps a marked primary first); returns it as kept."""
@@ -81,11 +90,11 @@ class Work:
 
     def _marked(self, s: CodeSuggestion, role: str) -> CodeSuggestion:
         kept = replace(s, role=role)
-        self.codes[self.codes.index(s)] = kept
+        self.codes[self.at(s)] = kept
         return kept
 
     def demote(self, s: CodeSuggestion) -> None:
-        self.codes.remove(s)
+        del self.codes[self.at(s)]
         self.candidates.append(s)
         self.demoted.add((s.system, s.code))
 
@@ -93,7 +102,7 @@ class Work:
         """``s`` resting on ``evidence`` only, in its place (the statements of another condition
         taken from it), tagged with ``rule``."""
         kept = replace(s, evidence=evidence)
-        self.codes[self.codes.index(s)] = kept
+        self.codes[self.at(s)] = kept
         self.tag(rule, kept)
         return kept
 
@@ -130,7 +139,7 @@ class Work:
         else:
             kept = (evidence or old.evidence) if rule_evidence else (old.evidence or evidence)
             s = replace(old, role="secondary", evidence=kept)
-        self.codes.insert(self.codes.index(after) + 1 if after in self.codes else len(self.codes), s)
+        self.codes.insert(self.at(after) + 1 if after in self.codes else len(self.codes), s)
         self.tag(rule, s)
         return s
 
@@ -169,7 +178,7 @@ class Work:
             added = self.suggested(system, code)
         if added is None:  # the table lacks it, or a validity edit ruled it out: ``s`` stays
             return
-        if self.codes.index(added) > self.codes.index(s):
+        if self.at(added) > self.at(s):
             self.move_before(added, s)
         self.demote(s)
         self.tag(rule, s)

@@ -518,7 +518,7 @@ def levels_of_spine(w: Work, r: Rule) -> None:
     operations, levels = code_refs(p.codes), code_refs(" ".join(p.levels))
     placed: set[int] = set()
     for s in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, operations)]:
-        nxt = w.codes.index(s) + 1
+        nxt = w.at(s) + 1
         if nxt < len(w.codes) and in_refs(w.codes[nxt].code, levels):
             continue
         n = spinal_levels(" ".join(e.text for e in s.evidence if e.assertion == "present"))
@@ -775,8 +775,9 @@ def site_taken_by_an_operation(w: Work, r: Rule) -> None:
     p: SiteTakenParams = r.params
     procedures = [s for s in w.scope(r) if s.kind == "procedure"]
     operations = [s for s in procedures if not opcs4_supplementary(s.code)]
+    # (an operation's, or a second site's supplementary code: the harvest of a graft's skin, Y58)
     taken = [code_refs(e["sites"]) for e in p.sites
-             if any(in_refs(s.code, code_refs(e["codes"])) for s in operations)]
+             if any(in_refs(s.code, code_refs(e["codes"])) for s in procedures)]
     for s in procedures:
         if in_refs(s.code, code_refs(p.codes)) and not any(in_refs(s.code, t) for t in taken) \
                 and not any(same_statement(s, o) and not _site_titled(w, s, o) for o in operations):
@@ -796,6 +797,7 @@ class DonorParams:
     other: str  # the harvest code of a donor site none names (other specified)
     sides: dict[str, str]  # side word -> laterality code
     message: str
+    split: str = r"(?!)"  # a split-thickness graft's statement: its donor heals by itself, no harvest
 
     def __post_init__(self):
         check_codes(self.grafts, "grafts")
@@ -804,6 +806,7 @@ class DonorParams:
         check_codes((self.other, *self.sides.values()), "other, sides")
         if not {"side", "site"} <= set(re.compile(self.donor).groupindex):
             raise ValueError("donor: needs the groups 'side' and 'site'")
+        re.compile(self.split)
 
 
 @rule("SUP-006", "conventions", DonorParams)
@@ -813,26 +816,34 @@ def donor_site(w: Work, r: Rule) -> None:
     by the harvest of skin for the graft (Y58: post auricular Y58.1, else Y58.8 with the donor's
     skin site) and the donor site's side."""
     p: DonorParams = r.params
+    placed: set[int] = set()
     for graft in [s for s in w.scope(r) if s.kind == "procedure" and in_refs(s.code, code_refs(" ".join(p.grafts)))]:
         told = next(((e, m) for e in graft.evidence if (m := re.search(p.donor, e.text, re.I))), None)
-        if told is None:
+        if told is None or re.search(p.split, told[0].text, re.I):
             continue
         e, found = told
         # the words that name the donor site are the harvest's evidence
         donor = (replace(e, start=e.start + found.start(), end=e.start + found.end(), text=found.group(0)),)
         harvest = next((h for h in p.harvests if re.search(h["words"], found.group("site"), re.I)), {"add": p.other})
-        side = p.sides.get((found.group("side") or "").lower())
-        system, after = System.parse(graft.system), _last_qualifier(w, graft)
-        for code in [c for c in (harvest["add"], harvest.get("site"), side) if c]:
-            # (each its own: the graft's site and side stay after the graft)
+        side = p.sides.get((found.group("side") or _side_in(found.group("site"), p.sides) or "").lower())
+        system = System.parse(graft.system)
+        # the ranker's own harvest code is moved there; the donor's site and side are the harvest's own
+        after = w.attach(r, system, harvest["add"], graft, _last_qualifier(w, graft), placed)
+        for code in [c for c in (harvest.get("site"), side) if c and after is not None]:
             after = w.add(r, system, code, donor, after=after, repeat=True, rule_evidence=True) or after
         w.tag(r, graft)
         w.flag(r, p.message, graft, other=harvest["add"], mention=found.group(0))
 
 
+def _side_in(site: str, sides: dict[str, str]) -> str | None:
+    """The side word a donor site's words hold ("behind the left ear"), if any."""
+    found = re.search(r"\b(" + "|".join(map(re.escape, sides)) + r")\b", site, re.I)
+    return found.group(1) if found else None
+
+
 def _last_qualifier(w: Work, s: CodeSuggestion) -> CodeSuggestion:
     """The last of the supplementary codes that directly follow ``s`` (``s`` itself without any)."""
-    at = w.codes.index(s)
+    at = w.at(s)
     while at + 1 < len(w.codes) and opcs4_supplementary(w.codes[at + 1].code):
         at += 1
     return w.codes[at]

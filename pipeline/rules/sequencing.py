@@ -745,10 +745,15 @@ def performed_procedure(w: Work, r: Rule) -> None:
         if pool:
             # of the likeliest, one whose title a present mention names first ("laparoscopic
             # pyloromyotomy": G40.1, not an operation on the mouth read from a nasogastric tube)
-            best = max(pool, key=lambda c: (c.score if mine else 0.0, bool(w.naming(c, least=1)), c.suggest or 0.0))
+            best = max(pool, key=lambda c: (c.score if mine else 0.0, _named_done(w, c), c.suggest or 0.0))
             added = w.add(r, system, best.code, best.evidence)
             if added is not None:
                 w.flag(r, message, added, other=", ".join(s.code for s in mine))
+
+
+def _named_done(w: Work, c: CodeSuggestion) -> bool:
+    """Whether a present mention of this episode (not the history's) names ``c``'s title."""
+    return any(m.assertion == "present" and m.section not in HISTORY_SECTIONS for m in w.naming(c, least=1))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from clincoder.core.words import (APPOSITION_WORDS, COURSE_PHASES, NO_OBJECT_WORDS, NOT_DONE_AFTER, NOT_DONE_BEFORE,
+                                  NOT_DONE_BEFORE_CLOSURE,
                                   NOT_OPERATED_REMOVALS, OPERATION_NOTE_SECTIONS, OPERATION_NOTE_STEPS, OPERATIVE_SUBJECTS,
                                   PROCEDURE_NOUNS, PROCEDURE_PARTICIPLES, clinician_named, norm)
 
@@ -85,12 +86,13 @@ def without_asides(ntoks: List[Tuple[int, int, str]]) -> Tuple[List[Tuple[int, i
 
 def describes_another(canonical: str, text: str, a: int, b: int) -> bool:
     """A generic procedure noun that describes another word rather than naming an operation done
-    ("resection margins clear", "mismatch repair proficient")."""
+    ("resection margins clear", "mismatch repair proficient"; "incomplete eye closure")."""
     if canonical not in PROCEDURE_NOUNS:
         return False
     after = re.match(r"\s*([A-Za-z]+)", text[b:])
     before = re.search(r"([A-Za-z]+)\s*$", text[max(0, a - 30):a])
-    return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in NOT_DONE_BEFORE)
+    not_done = NOT_DONE_BEFORE_CLOSURE if canonical == "closure" else NOT_DONE_BEFORE
+    return bool(after and after.group(1).lower() in NOT_DONE_AFTER or before and before.group(1).lower() in not_done)
 
 
 _JOINED_BEFORE = re.compile(r"[A-Za-z]-$")

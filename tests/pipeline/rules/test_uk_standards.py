@@ -448,13 +448,18 @@ def test_a_past_cancer_that_a_line_or_this_episode_says_is_current_stays(tables,
     ("secondary_diagnoses", "- Basal cell carcinoma of the right side of the nose, excised today.", False),
     ("family_history", "- Melanoma of the back excised 2019 (brother).", False),
     ("past_medical_history", "- Squamous cell carcinoma of the lung, lobectomy 2019, no recurrence.", False),
+    ("past_medical_history", "- Malignant melanoma of the left calf excised in 2015, no recurrence.", True),
+    ("past_medical_history", "- Melanoma (in situ) of the back excised 2019.", False),
+    ("past_medical_history", "- Melanoma of the left calf, wide local excision 2022; in-transit recurrence 2026.", False),
+    ("past_medical_history", "- BCC of the left cheek, referred to dermatology for excision.", False),
 ])
 def test_a_past_skin_cancer_is_read_from_its_line_beside_this_episodes_skin_cancer(tables, section, line, history):
     """The ranker reads the past skin cancer's line into this episode's skin cancer code: its kind
     names it apart, and its line tells it treated and nothing current."""
     current = ("diagnoses", "1. Nodular basal cell carcinoma, left temple.")
     x = Excerpt(current, (section, line), (None, "Discharged 23/10/2026."))
-    words = next(w for w in ("Squamous cell carcinoma", "Basal cell carcinoma", "BCC", "Melanoma") if w in line)
+    words = next(w for w in ("Squamous cell carcinoma", "Basal cell carcinoma", "BCC", "Malignant melanoma", "Melanoma")
+                 if w in line)
     mentions = [x.mention("basal cell carcinoma", "diagnoses"), x.mention(words, section)]
     bcc = code(tables, WHO, "C44.3", "primary", x.evidence("Nodular basal cell carcinoma", "diagnoses") + x.evidence(line, section))
     out = run(tables, x, [bcc], "HIS-002", mentions=mentions)
@@ -2223,6 +2228,11 @@ def test_a_sentence_that_only_negates_adds_no_status_code(tables):
     # the denial after another class's substance is that one's
     (("She is allergic to penicillin (urticaria and lip swelling in 2004); codeine makes her badly constipated, "
       "which is an intolerance rather than an allergy.",), ["Z88.0"]),
+    # a denial shared by the drugs it names; a drug had as a child with hives is an allergy
+    (("Morphine and ibuprofen - itching, not true allergies.",), []),
+    (("Had amoxicillin as a child and came out in hives.",), ["Z88.0"]),
+    (("He is allergic to latex (anaphylaxis), and he reports nausea with codeine, which he regards as an "
+      "intolerance rather than an allergy.",), ["Z91.0"]),
 ])
 def test_each_drug_allergy_class_is_coded_once(tables, lines, expected):
     x = Excerpt(MAIN, *(("allergies", line) for line in lines))
@@ -2596,6 +2606,8 @@ def test_a_chemotherapy_delivery_not_told_given_is_not_offered_as_the_main_proce
     # an injury of an unspecified region is one its statement tells
     ("T14.8", "Ultrasound confirmed infantile hypertrophic pyloric stenosis.", False),
     ("T14.8", "Multiple superficial injuries after the assault.", True),
+    ("T14.8", "Pyloric stenosis; he remained haemodynamically stable.", False),
+    ("T14.8", "Polytrauma following a high-speed RTC.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
@@ -5434,6 +5446,22 @@ def test_a_code_kept_for_another_age_is_not_coded(tables, age_days, expected):
     assert bool(out.flags) == (len(expected) == 2)
 
 
+def test_a_code_placed_after_another_is_placed_after_that_one_not_an_equal_one(tables):
+    """Two equal site codes (one statement, one site) stand after two operations: what goes after
+    the second goes after the second."""
+    line = "Excision of lesion and full-thickness graft of skin of the left leg."
+    x = Excerpt(("procedures", line))
+    ev = x.evidence(line, "procedures")
+    codes = [code(tables, OPCS, c, "primary" if n == 0 else "secondary", ev)
+             for n, c in enumerate(["S35.9", "Z50.4", "S36.2", "Z50.4"])]
+    w = Work(LetterResult("t", "uk", codes=tuple(codes)), tables, [], x.text, only("SUP-006"), x.sentences)
+    rule = only("SUP-006").rules[0]
+    w.add(rule, OPCS, "Y58.8", ev, after=w.codes[3], repeat=True)
+    assert [c.code for c in w.codes] == ["S35.9", "Z50.4", "S36.2", "Z50.4", "Y58.8"]
+    w.move_before(w.codes[4], w.codes[3])
+    assert [c.code for c in w.codes] == ["S35.9", "Z50.4", "S36.2", "Y58.8", "Z50.4"]
+
+
 @pytest.mark.parametrize("line, graft, expected", [
     ("Full-thickness skin graft harvested from the left postauricular skin.", "S36.2", ["S36.2", "Y58.1", "Z94.3"]),
     ("Full-thickness skin graft harvested from the right inner thigh with a scalpel.", "S36.2",
@@ -5444,6 +5472,7 @@ def test_a_code_kept_for_another_age_is_not_coded(tables, age_days, expected):
     ("Full-thickness skin graft harvested from the left supraclavicular fossa (good colour match).", "S36.2",
      ["S36.2", "Y58.8", "Z48.2", "Z94.3"]),
     ("Full-thickness skin graft to the defect.", "S36.2", ["S36.2"]),  # no donor site told: no harvest code
+    ("Full-thickness skin graft harvested from behind the left ear.", "S36.2", ["S36.2", "Y58.1", "Z94.3"]),
 ])
 def test_a_skin_graft_is_followed_by_the_harvest_of_its_donor_skin(tables, line, graft, expected):
     x = Excerpt(("procedures", line))
@@ -5467,6 +5496,7 @@ def test_a_poisoning_is_the_primary_diagnosis_before_the_disorder_behind_it(tabl
 @pytest.mark.parametrize("method, expected", [
     ("R24.9", ["O75.7", "Z37.0"]),  # a vaginal birth after a caesarean: O34.2 excludes it
     ("R18.2", ["O34.2", "Z37.0"]),  # a trial of labour that ended in a caesarean keeps the scar's care
+    ("R25.1", ["O34.2", "Z37.0"]),  # a caesarean hysterectomy is no vaginal birth
 ])
 def test_a_vaginal_birth_after_a_caesarean_is_o75_7(tables, method, expected):
     x = Excerpt(("diagnoses", "1. SVD at 39+2 - successful VBAC (one previous LSCS)"))
@@ -6279,6 +6309,7 @@ def test_ascites_beside_a_disease_of_the_liver_is_coded(tables, condition, line,
     ("He was admitted nine days after cycle 3 of palliative FOLFOX chemotherapy.", ["A41.9", "D70", "Y43.3", "I10"]),
     # a neutropenia of a patient the episode tells on no chemotherapy is not the drug's
     ("He was admitted with a fever after a week of a sore throat.", ["A41.9", "D70", "I10"]),
+    ("Conjunctival chemosis from her thyroid eye disease.", ["A41.9", "D70", "I10"]),  # no chemotherapy
 ])
 def test_the_neutropenia_of_a_patient_on_chemotherapy_is_the_drugs(tables, line, expected):
     x = Excerpt(("diagnoses", "1. Neutropenic sepsis"), ("diagnoses", "2. Hypertension"), (None, line))

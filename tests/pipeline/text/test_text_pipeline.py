@@ -363,6 +363,11 @@ def test_benchmark_text_reports_rate_and_memory(tmp_path):
      "hypothetical"),
     ("Stool: Clostridioides difficile GDH and toxin negative.", "Clostridioides difficile", "negated"),
     ("Infliximab was given after a negative screen (QuantiFERON, hepatitis B and C, HIV).", "hepatitis B", "negated"),
+    # ... not past the screen's list, nor a toxin test's word back to the infection it types
+    ("Negative screen for HIV and hepatitis; she was treated for community acquired pneumonia.",
+     "community acquired pneumonia", "present"),
+    ("Clostridioides difficile infection (GDH positive, toxin negative, PCR positive), treated with vancomycin.",
+     "Clostridioides difficile", "present"),
     ("If the arrhythmia recurs we may consider a repeat ablation.", "ablation", "hypothetical"),
     ("Nerve conduction studies could not be done during the admission.", "Nerve conduction studies", "negated"),
     # a judgement of an operation done; this episode's wounds
@@ -515,6 +520,7 @@ def test_a_dilatation_seen_on_imaging_is_a_finding_not_the_operation(analyse, te
 @pytest.mark.parametrize("text, mention, label", [
     ("1. Holmium laser cystolitholapaxy", "cystolitholapaxy", "PROCEDURE"),  # a one-word operation (-lapaxy)
     ("Irrigation and closure of the 4 cm left parietal scalp laceration with sutures.", "closure", "PROCEDURE"),
+    ("Left upper lid biopsy under local anaesthetic.", "biopsy", "PROCEDURE"),  # a lid's: not only a closure's words
     ("Endoscopic bipolar electrocautery of the L Little's area vessel.", "electrocautery", "PROCEDURE"),
     ("She was thrombolysed with alteplase.", "thrombolysed", "PROCEDURE"),
     ("IV alteplase 0.9 mg/kg at 11:51.", "IV alteplase", "PROCEDURE"),
@@ -530,7 +536,8 @@ def test_operations_written_in_one_word_or_by_their_drug_are_mentions(analyse, t
                                         # the table a fracture is reduced on is no traction of the spine
                                         ("Closed reduction on the traction table and fixation with a dynamic hip screw.", "traction"),
                                         # a closure a body part makes is no operation
-                                        ("Exposure keratopathy from the incomplete eye closure.", "closure")])
+                                        ("Exposure keratopathy from the incomplete eye closure.", "closure"),
+                                        ("Spontaneous closure of the ductus arteriosus on day 4.", "closure")])
 def test_a_phrase_that_names_nothing_takes_its_words(analyse, text, word):
     """"a low potassium diet" is advice, not hypokalaemia: the phrase takes the words and names nothing."""
     assert not any(word in m.text.lower() for m in mentions_of(analyse(text)))
