@@ -2608,6 +2608,7 @@ def test_a_chemotherapy_delivery_not_told_given_is_not_offered_as_the_main_proce
     ("T14.8", "Multiple superficial injuries after the assault.", True),
     ("T14.8", "Pyloric stenosis; he remained haemodynamically stable.", False),
     ("T14.8", "Polytrauma following a high-speed RTC.", True),
+    ("T14.8", "Ultrasound and CT showed a haematoma of 15 x 9 cm.", True),
 ])
 def test_a_code_needs_the_words_of_its_condition(tables, code_, words, kept):
     x = Excerpt(("diagnoses", words))
