@@ -83,14 +83,14 @@ class StatusParams:
 
 @dataclass(frozen=True)
 class HistoryParams:
-    events: tuple[dict, ...]  # {codes, history?, current_if?, past_if?}: see HIS-002 in rules.yaml
+    events: tuple[dict, ...]  # {codes, history?, current_if?, past_if?, words?}: see HIS-002 in rules.yaml
     message: str
     resolved: str  # an event with no history code: a past episode, not coded
+    named: str  # a past cancer read from its own line by an event's words
+    named_score: float  # where the history code of such a cancer ranks
     dates: str = DATES  # a full date (letter_year reads the year of the letter from them)
     # a past event among the candidates with at least this suggestion probability gets its history code
     candidate_floor: float = 1.01
-    named: str = "{code} ({title}): a past cancer the letter names ({mention}), treated with nothing current."
-    named_score: float = 0.5  # where the history code of a past cancer read from its line (an event's words) ranks
 
     def __post_init__(self):
         check_entries(self.events, "events", {"codes": str}, {"history": str, "current_if": str, "past_if": str, "words": str})
@@ -434,7 +434,7 @@ def _named_past(w: Work, r: Rule, system: System, year: int | None) -> None:
     ``words``: "- Basal cell carcinoma of the right upper back excised in 2020; no recurrence"
     beside this episode's basal cell carcinoma of the nose, which the ranker read the line into)
     has that code, where the line tells its treatment ended and nothing current, and stands in
-    the past history or dates it before the letter's year."""
+    the past history, is told as history or dates it before the letter's year."""
     p: HistoryParams = r.params
     for event in [e for e in p.events if "words" in e]:
         for m in [m for m in w.mentions if not m.procedural and m.assertion in ("present", "historical")

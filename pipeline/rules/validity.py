@@ -78,7 +78,7 @@ class AgeParams:
     # (OPCS-4); ``instead``: the code of the patient's age, coded in its place
     limits: tuple[dict, ...]
     message: str
-    instead: str = "{code} ({title}) is not coded for a patient of this age ({value} in this episode): {other} is."
+    instead: str  # the message where the code of the patient's age is coded in its place
 
     def __post_init__(self):
         check_entries(self.limits, "limits", {"codes": str}, {"youngest": int, "oldest": int, "system": str, "instead": str})

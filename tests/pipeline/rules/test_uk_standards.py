@@ -650,7 +650,7 @@ def test_an_episode_dated_before_the_letter_is_past(tables, line, kept):
 def test_the_letter_year_is_that_of_its_episode_dates():
     from clincoder.rules.comorbidities import HistoryParams, letter_year
 
-    dates = HistoryParams((), "", "").dates
+    dates = HistoryParams((), "", "", "", 0.5).dates
     assert letter_year("Admitted 24/02/2025, seen 3 March 2025; MI in 2019.", dates) == 2025
     assert letter_year("Stroke in 2019.", dates) is None  # a bare year dates no letter
     # a plan's date a year on, and a date of birth, do not date the letter
