@@ -107,7 +107,7 @@ def procedure_as_cause(w: Work, r: Rule) -> None:
     p: ProcedureCauseParams = r.params
     causes, placed = code_refs(" ".join(p.causes)), set()
     for s in [s for s in w.scope(r) if s.kind == "diagnosis" and _complication(p, s)]:
-        at = w.codes.index(s)
+        at = w.at(s)
         if at + 1 < len(w.codes) and in_refs(w.codes[at + 1].code, causes):
             placed.add(id(w.codes[at + 1]))  # its cause stays where it is
             continue

@@ -105,7 +105,7 @@ def code_first(w: Work, r: Rule) -> None:
         if hit is None:
             w.tag(r, s)
             w.flag(r, r.params.missing, s, notes="; ".join(n.strip(" ,:") for n in notes))
-        elif w.codes.index(hit) > w.codes.index(s):
+        elif w.at(hit) > w.at(s):
             w.move_before(hit, s)
             w.tag(r, s, hit)
             w.flag(r, r.params.reordered, s, codes=(hit.code, s.code), other=hit.code)
@@ -233,10 +233,10 @@ def dagger_asterisk(w: Work, r: Rule) -> None:
                 if added is not None:
                     w.tag(r, s)
                     w.flag(r, p.added, s, codes=(s.code, star), other=star)
-            elif w.codes.index(have) < w.codes.index(s):  # the dagger takes the asterisk's place
+            elif w.at(have) < w.at(s):  # the dagger takes the asterisk's place
                 w.move_before(s, have)
                 w.tag(r, s, w.unmark_primary(have) if have.role == "primary" else have)
-            elif w.codes.index(have) != w.codes.index(s) + 1:
+            elif w.at(have) != w.at(s) + 1:
                 w.move_after(have, s)
                 w.tag(r, s, have)
     _never_primary(w, r, p, stars)
@@ -757,7 +757,7 @@ def organism(w: Work, r: Rule) -> None:
     if named is None:
         return
     entry, found, said = named
-    at, causes = w.codes.index(infection), code_refs(" ".join(p.causes))
+    at, causes = w.at(infection), code_refs(" ".join(p.causes))
     while at + 1 < len(w.codes) and in_refs(w.codes[at + 1].code, causes):
         at += 1  # the procedure that caused it stays directly after it
     added = w.add(r, System.parse(infection.system), entry["add"], (said,), after=w.codes[at], rule_evidence=True,
@@ -1344,7 +1344,7 @@ def residual_beside_specific(w: Work, r: Rule) -> None:
             continue
         other = next((s for s in w.scope(r) if in_refs(s.code, beside)), None)
         for s in [s for s in w.scope(r) if other is not None and in_refs(s.code, codes)]:
-            if w.codes.index(s) < w.codes.index(other):
+            if w.at(s) < w.at(other):
                 w.move_before(other, s)
             w.demote(s)
             w.tag(r, s)
@@ -1483,7 +1483,7 @@ def with_companion(w: Work, r: Rule) -> None:
             system = System.parse(s.system)
             w.replace(r, s, system, becomes)
             added = w.suggested(system, becomes)
-            if pair.get("after") and added is not None and w.codes.index(added) < w.codes.index(companion):
+            if pair.get("after") and added is not None and w.at(added) < w.at(companion):
                 w.move_before(companion, added)
             w.flag(r, p.message, s, codes=(s.code, becomes), other=becomes,
                    mention=f"{companion.code} ({companion.title})")
@@ -1780,7 +1780,7 @@ def _said_more(w: Work, r: Rule) -> None:
         more = next((o for o in operations if o is not s and o in w.codes and _holds(words[id(s)], words[id(o)])
                      and spans & {(e.start, e.end) for e in o.evidence}), None)
         if more is not None and s in w.codes:
-            if w.codes.index(s) < w.codes.index(more):
+            if w.at(s) < w.at(more):
                 w.move_before(more, s)
             w.demote(s)
             w.tag(r, s, more)

@@ -129,7 +129,7 @@ def stated_primary(w: Work, r: Rule) -> None:
         return
     if any(best is s for s in named):
         w.candidates.remove(best)
-        w.codes.insert(w.codes.index(mine[0]), best)
+        w.codes.insert(w.at(mine[0]), best)
     else:
         w.move_before(best, mine[0])
     w.tag(r, best)
@@ -294,7 +294,7 @@ def secondary_not_primary(w: Work, r: Rule) -> None:
     stars = asterisk_refs(w, p.asterisks)
 
     def aside(s: CodeSuggestion) -> bool:  # a dagger goes with the asterisk after it: stated there, it is not aside
-        after = w.codes[w.codes.index(s) + 1:w.codes.index(s) + 2]
+        after = w.codes[w.at(s) + 1:w.at(s) + 2]
         return _only_under(s, p.sections) and not any(in_refs(a.code, stars) and not _only_under(a, p.sections)
                                                       for a in after)
     _aside_not_primary(w, r, aside, stars)
@@ -613,7 +613,7 @@ def directly_after(w: Work, r: Rule) -> None:
     for s in [s for s in w.scope(r) if in_refs(s.code, codes)]:
         targets = [t for t in w.scope(r) if t.system == s.system and in_refs(t.code, after)]
         target = next((t for t in targets if same_statement(s, t)), targets[0] if targets else None)
-        if target is None or w.codes.index(s) == w.codes.index(target) + 1:
+        if target is None or w.at(s) == w.at(target) + 1:
             continue
         w.move_after(s, target)
         w.tag(r, s)

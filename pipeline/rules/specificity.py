@@ -291,7 +291,7 @@ def one_subdivision(w: Work, r: Rule) -> None:
                   and _overrides(families[id(o)], mine, r.params)), None)
         if o is None or _indexed_here(w, s):
             continue
-        if w.codes.index(s) < w.codes.index(o):
+        if w.at(s) < w.at(o):
             w.move_before(o, s)
         w.demote(s)
         w.tag(r, s, o)
